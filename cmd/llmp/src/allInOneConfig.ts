@@ -1,0 +1,38 @@
+import { clickhouseExporterConfig } from '@llmp/clickhouse';
+import { endpoint } from '@llmp/pipeline';
+import { batchProcessorConfig } from '@llmp/processors';
+import { otlpReceiverConfig } from '@llmp/receiver-otlp';
+import { z } from 'zod';
+
+/** The store section: a ClickHouse server, or (no url) the embedded engine in the data dir. */
+export const storeConfig = z
+  .object({
+    url: z.url().optional(),
+    database: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier')
+      .default('llmp'),
+    username: z.string().optional(),
+    password: z.string().optional(),
+  })
+  .prefault({});
+
+/**
+ * `llmp start`: every component in one process. `configSchema.parse({})` of each component gives
+ * its defaults, so an empty file (or none) is a working configuration.
+ */
+export const allInOneConfig = z.object({
+  /** Where the embedded store keeps its data; --data-dir and LLMP_DATA_DIR override it. */
+  dataDir: z.string().optional(),
+  clickhouse: storeConfig,
+  receivers: z.object({ otlp: otlpReceiverConfig.prefault({}) }).prefault({}),
+  processors: z.object({ batch: batchProcessorConfig.prefault({}) }).prefault({}),
+  exporters: z.object({ clickhouse: clickhouseExporterConfig.prefault({}) }).prefault({}),
+  query: z
+    .object({
+      endpoint: endpoint('0.0.0.0:8080'),
+    })
+    .prefault({}),
+});
+
+export type AllInOneConfig = z.infer<typeof allInOneConfig>;

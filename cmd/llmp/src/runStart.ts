@@ -1,0 +1,69 @@
+import { clickhouseExporterFactory, migrate, openStore, readTrace } from '@llmp/clickhouse';
+import { type Logger, pipeline } from '@llmp/pipeline';
+import { batchProcessorFactory } from '@llmp/processors';
+import { queryApiServer } from '@llmp/query-api';
+import { otlpReceiverFactory } from '@llmp/receiver-otlp';
+import type { AllInOneConfig } from './allInOneConfig.ts';
+
+export interface Running {
+  stop(): Promise<void>;
+}
+
+/**
+ * The all-in-one process: OTLP receiver → batch → ClickHouse exporter, plus the query API, over
+ * one store (embedded unless a server URL is configured). Resolves once everything listens.
+ * @example const running = await runStart(config, { dataDir: './.llmp', logger });
+ */
+export async function runStart(
+  config: AllInOneConfig,
+  { dataDir, logger }: { dataDir: string; logger: Logger },
+): Promise<Running> {
+  const store = await openStore({ ...config.clickhouse, dataDir });
+  logger.info({ store: store.embedded ? 'embedded' : 'server', location: store.location }, 'store opened');
+  try {
+    const report = await migrate(store);
+    logger.info(
+      { schemaVersion: report.current, applied: report.applied.map((m) => m.version) },
+      'schema up to date',
+    );
+
+    const settings = (id: string) => ({ id, logger: logger.child({ component: id }) });
+    const exporter = clickhouseExporterFactory(store).create(
+      settings('clickhouse'),
+      config.exporters.clickhouse,
+      undefined,
+    );
+    const batch = batchProcessorFactory.create(settings('batch'), config.processors.batch, exporter);
+    const receiver = otlpReceiverFactory.create(settings('otlp'), config.receivers.otlp, batch);
+    const traces = pipeline({ receivers: [receiver], processors: [batch], exporters: [exporter] });
+    const api = queryApiServer({
+      endpoint: config.query.endpoint,
+      logger: logger.child({ component: 'query' }),
+      source: {
+        readTrace: (projectId, traceId) => readTrace(store, projectId, traceId),
+        ping: async () => {
+          await store.client.query({ query: 'SELECT 1', format: 'JSONEachRow' }).then((r) => r.json());
+        },
+      },
+    });
+
+    await traces.start();
+    try {
+      await api.start();
+    } catch (error) {
+      await traces.shutdown();
+      throw error;
+    }
+    return {
+      async stop() {
+        // Receivers stop intake first, the batch processor flushes, the exporter drains; then the API and store.
+        await traces.shutdown();
+        await api.shutdown();
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}

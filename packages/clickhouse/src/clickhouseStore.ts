@@ -1,0 +1,142 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { type ClickHouseClient, createClient } from '@clickhouse/client';
+
+/** A ClickHouse connection and the database llmp owns in it. */
+export interface ClickHouseStore {
+  client: ClickHouseClient;
+  database: string;
+  /** True when the engine runs inside this process (chdb) rather than on a server. */
+  embedded: boolean;
+  /** Where the data lives: the server URL or the embedded data dir. */
+  location: string;
+  close(): Promise<void>;
+}
+
+/** The store cannot be opened; the message says what to do. */
+export class StoreOpenError extends Error {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, options);
+    this.name = 'StoreOpenError';
+  }
+}
+
+export interface OpenStoreOptions {
+  /** A ClickHouse server (`http://host:8123`); unset means the embedded engine in `dataDir`. */
+  url?: string | undefined;
+  dataDir?: string;
+  database?: string;
+  username?: string | undefined;
+  password?: string | undefined;
+  requestTimeoutMs?: number;
+}
+
+const identifier = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+// 64-bit integers as JSON strings so nanosecond timestamps and counters keep every digit.
+const readSettings = { output_format_json_quote_64bit_integers: 1 } as const;
+
+function lockedMessage(dataDir: string, pid?: number): string {
+  return (
+    `the data dir ${dataDir} is already open in another llmp process${pid ? ` (pid ${pid})` : ''}. ` +
+    'An embedded store belongs to one ' +
+    'process at a time: stop the other process, give this one its own --data-dir, or run a ClickHouse ' +
+    'server and set CLICKHOUSE_URL.'
+  );
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Records this process as the owner of an embedded data dir, so that a second process gets a
+ * plain answer instead of the engine's failure to lock its status file.
+ */
+function claimDataDir(home: string): () => void {
+  const pidFile = resolve(home, 'llmp.pid');
+  let owner: number | undefined;
+  try {
+    owner = Number(readFileSync(pidFile, 'utf8').trim()) || undefined;
+  } catch {
+    owner = undefined;
+  }
+  if (owner !== undefined && owner !== process.pid && alive(owner)) {
+    throw new StoreOpenError(lockedMessage(home, owner));
+  }
+  writeFileSync(pidFile, `${process.pid}\n`);
+  return () => {
+    try {
+      if (Number(readFileSync(pidFile, 'utf8').trim()) === process.pid) rmSync(pidFile);
+    } catch {
+      // already gone
+    }
+  };
+}
+
+/**
+ * Opens the ClickHouse store: a server over HTTP when `url` is set, otherwise the embedded
+ * engine (chdb) in `dataDir`, loaded only here and only then (it is a 540 MB native library).
+ * @example const store = await openStore({ dataDir: './.llmp' });
+ */
+export async function openStore({
+  url,
+  dataDir = './.llmp',
+  database = 'llmp',
+  username,
+  password,
+  requestTimeoutMs = 30_000,
+}: OpenStoreOptions = {}): Promise<ClickHouseStore> {
+  if (!identifier.test(database))
+    throw new StoreOpenError(`database name "${database}" must match ${identifier}`);
+  if (url) {
+    const client = createClient({
+      url,
+      ...(username ? { username } : {}),
+      ...(password ? { password } : {}),
+      request_timeout: requestTimeoutMs,
+      clickhouse_settings: readSettings,
+    });
+    return { client, database, embedded: false, location: url, close: () => client.close() };
+  }
+  const home = resolve(dataDir);
+  const path = resolve(home, 'clickhouse');
+  mkdirSync(path, { recursive: true });
+  const releaseLock = claimDataDir(home);
+  let client: ClickHouseClient;
+  try {
+    const { createChdbConnection } = await import('chdb/connection');
+    // chdb's Connection is typed against client-common's interface; the runtime object matches it.
+    client = createClient({
+      connection: createChdbConnection({ path }) as never,
+      clickhouse_settings: readSettings,
+    });
+    await client.query({ query: 'SELECT 1', format: 'JSONEachRow' }).then((r) => r.json());
+  } catch (error) {
+    releaseLock();
+    if ((error as { code?: string }).code === 'CHDB_CONNECTION') {
+      throw new StoreOpenError(lockedMessage(home), { cause: error });
+    }
+    throw new StoreOpenError(
+      `cannot open the embedded ClickHouse store in ${home}: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  return {
+    client,
+    database,
+    embedded: true,
+    location: home,
+    close: async () => {
+      await client.close();
+      releaseLock();
+    },
+  };
+}

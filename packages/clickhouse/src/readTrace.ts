@@ -1,0 +1,159 @@
+import { typedAttributes } from './attributeColumns.ts';
+import type { ClickHouseStore } from './clickhouseStore.ts';
+import { isoFromNanos, type StoredSpan } from './storedSpan.ts';
+
+type TextMap = Record<string, string>;
+
+interface SpanRecord {
+  TraceId: string;
+  SpanId: string;
+  ParentSpanId: string;
+  TraceState: string;
+  TraceFlags: number;
+  SpanName: string;
+  SpanKind: string;
+  ServiceName: string;
+  start_ns: string;
+  Duration: string;
+  ResourceAttributes: TextMap;
+  ResourceAttributeTypes: TextMap;
+  ScopeName: string;
+  ScopeVersion: string;
+  ScopeAttributes: TextMap;
+  ScopeAttributeTypes: TextMap;
+  SpanAttributes: TextMap;
+  SpanAttributeTypes: TextMap;
+  StatusCode: string;
+  StatusMessage: string;
+  event_ns: string[];
+  event_names: string[];
+  event_attributes: TextMap[];
+  event_types: TextMap[];
+  link_trace_ids: string[];
+  link_span_ids: string[];
+  link_states: string[];
+  link_flags: number[];
+  link_attributes: TextMap[];
+  link_types: TextMap[];
+  DroppedAttributesCount: number;
+  DroppedEventsCount: number;
+  DroppedLinksCount: number;
+  job_id: string;
+  job_version: string;
+  job_type: string;
+  span_type: string;
+  gen_ai_operation: string;
+  gen_ai_provider: string;
+  gen_ai_request_model: string;
+  gen_ai_response_model: string;
+  gen_ai_input_tokens: string;
+  gen_ai_output_tokens: string;
+  gen_ai_cache_read_tokens: string;
+  gen_ai_cache_write_tokens: string;
+  gen_ai_reasoning_tokens: string;
+  gen_ai_cost_usd: number | null;
+  session_id: string;
+  user_id: string;
+}
+
+const orNull = (s: string) => (s === '' ? null : s);
+
+function toStoredSpan(r: SpanRecord): StoredSpan {
+  const start = BigInt(r.start_ns);
+  const end = start + BigInt(r.Duration);
+  return {
+    traceId: r.TraceId,
+    spanId: r.SpanId,
+    parentSpanId: r.ParentSpanId,
+    traceState: r.TraceState,
+    flags: Number(r.TraceFlags),
+    name: r.SpanName,
+    kind: r.SpanKind.toUpperCase(),
+    serviceName: r.ServiceName,
+    startTime: isoFromNanos(start),
+    endTime: isoFromNanos(end),
+    startTimeUnixNano: start.toString(),
+    endTimeUnixNano: end.toString(),
+    durationNs: Number(r.Duration),
+    status: { code: r.StatusCode.toUpperCase(), message: r.StatusMessage },
+    attributes: typedAttributes(r.SpanAttributes, r.SpanAttributeTypes),
+    resourceAttributes: typedAttributes(r.ResourceAttributes, r.ResourceAttributeTypes),
+    scope: {
+      name: r.ScopeName,
+      version: r.ScopeVersion,
+      attributes: typedAttributes(r.ScopeAttributes, r.ScopeAttributeTypes),
+    },
+    events: r.event_names.map((name, i) => ({
+      name,
+      time: isoFromNanos(BigInt(r.event_ns[i]!)),
+      timeUnixNano: r.event_ns[i]!,
+      attributes: typedAttributes(r.event_attributes[i] ?? {}, r.event_types[i] ?? {}),
+    })),
+    links: r.link_trace_ids.map((traceId, i) => ({
+      traceId,
+      spanId: r.link_span_ids[i]!,
+      traceState: r.link_states[i]!,
+      flags: Number(r.link_flags[i]),
+      attributes: typedAttributes(r.link_attributes[i] ?? {}, r.link_types[i] ?? {}),
+    })),
+    droppedAttributesCount: Number(r.DroppedAttributesCount),
+    droppedEventsCount: Number(r.DroppedEventsCount),
+    droppedLinksCount: Number(r.DroppedLinksCount),
+    jobId: orNull(r.job_id),
+    jobVersion: orNull(r.job_version),
+    jobType: orNull(r.job_type),
+    spanType: orNull(r.span_type),
+    genAi: {
+      operation: orNull(r.gen_ai_operation),
+      provider: orNull(r.gen_ai_provider),
+      requestModel: orNull(r.gen_ai_request_model),
+      responseModel: orNull(r.gen_ai_response_model),
+      inputTokens: Number(r.gen_ai_input_tokens),
+      outputTokens: Number(r.gen_ai_output_tokens),
+      cacheReadTokens: Number(r.gen_ai_cache_read_tokens),
+      cacheWriteTokens: Number(r.gen_ai_cache_write_tokens),
+      reasoningTokens: Number(r.gen_ai_reasoning_tokens),
+      costUsd: r.gen_ai_cost_usd,
+    },
+    sessionId: orNull(r.session_id),
+    userId: orNull(r.user_id),
+  };
+}
+
+/**
+ * The spans of one trace in a project, oldest first; an empty list when the trace is unknown.
+ * The trace's time range comes from `trace_id_ts`, so only the partitions holding it are read.
+ * @example const spans = await readTrace(store, 'default', '5b8efff798038103d269b633813fc60c');
+ */
+export async function readTrace(
+  store: ClickHouseStore,
+  projectId: string,
+  traceId: string,
+): Promise<StoredSpan[]> {
+  const db = `\`${store.database}\``;
+  const range = `FROM ${db}.trace_id_ts WHERE project_id = {projectId:String} AND TraceId = {traceId:String}`;
+  const result = await store.client.query({
+    query: `
+      SELECT
+        TraceId, SpanId, ParentSpanId, TraceState, TraceFlags, SpanName, SpanKind, ServiceName,
+        toString(toUnixTimestamp64Nano(Timestamp)) AS start_ns, Duration,
+        ResourceAttributes, ResourceAttributeTypes, ScopeName, ScopeVersion, ScopeAttributes, ScopeAttributeTypes,
+        SpanAttributes, SpanAttributeTypes, StatusCode, StatusMessage,
+        arrayMap(t -> toString(toUnixTimestamp64Nano(t)), Events.Timestamp) AS event_ns,
+        Events.Name AS event_names, Events.Attributes AS event_attributes, Events.AttributeTypes AS event_types,
+        Links.TraceId AS link_trace_ids, Links.SpanId AS link_span_ids, Links.TraceState AS link_states,
+        Links.Flags AS link_flags, Links.Attributes AS link_attributes, Links.AttributeTypes AS link_types,
+        DroppedAttributesCount, DroppedEventsCount, DroppedLinksCount,
+        job_id, job_version, job_type, span_type, gen_ai_operation, gen_ai_provider, gen_ai_request_model,
+        gen_ai_response_model, gen_ai_input_tokens, gen_ai_output_tokens, gen_ai_cache_read_tokens,
+        gen_ai_cache_write_tokens, gen_ai_reasoning_tokens, gen_ai_cost_usd, session_id, user_id
+      FROM ${db}.spans
+      WHERE project_id = {projectId:String} AND TraceId = {traceId:String}
+        AND Timestamp >= (SELECT min(Start) ${range})
+        AND Timestamp <= (SELECT max(End) ${range})
+      ORDER BY Timestamp, SpanId`,
+    query_params: { projectId, traceId },
+    format: 'JSONEachRow',
+  });
+  return (await result.json<SpanRecord>()).map(toStoredSpan);
+}

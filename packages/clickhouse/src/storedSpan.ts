@@ -1,0 +1,59 @@
+/** A span as the query API returns it: OTLP's fields with readable enums, plus llmp's columns. */
+export interface StoredSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string;
+  traceState: string;
+  flags: number;
+  name: string;
+  kind: string;
+  serviceName: string;
+  startTime: string;
+  endTime: string;
+  startTimeUnixNano: string;
+  endTimeUnixNano: string;
+  durationNs: number;
+  status: { code: string; message: string };
+  attributes: Record<string, unknown>;
+  resourceAttributes: Record<string, unknown>;
+  scope: { name: string; version: string; attributes: Record<string, unknown> };
+  events: Array<{ name: string; time: string; timeUnixNano: string; attributes: Record<string, unknown> }>;
+  links: Array<{
+    traceId: string;
+    spanId: string;
+    traceState: string;
+    flags: number;
+    attributes: Record<string, unknown>;
+  }>;
+  droppedAttributesCount: number;
+  droppedEventsCount: number;
+  droppedLinksCount: number;
+  jobId: string | null;
+  jobVersion: string | null;
+  jobType: string | null;
+  spanType: string | null;
+  genAi: {
+    operation: string | null;
+    provider: string | null;
+    requestModel: string | null;
+    responseModel: string | null;
+    inputTokens: number;
+    outputTokens: number;
+    cacheReadTokens: number;
+    cacheWriteTokens: number;
+    reasoningTokens: number;
+    costUsd: number | null;
+  };
+  sessionId: string | null;
+  userId: string | null;
+}
+
+/**
+ * RFC 3339 time with nanoseconds from a Unix nanosecond count.
+ * @example isoFromNanos(1700000000123456789n) // '2023-11-14T22:13:20.123456789Z'
+ */
+export function isoFromNanos(nanos: bigint): string {
+  const ms = nanos / 1_000_000n;
+  const fraction = (nanos % 1_000_000_000n).toString().padStart(9, '0');
+  return new Date(Number(ms)).toISOString().replace(/\.\d{3}Z$/, `.${fraction}Z`);
+}

@@ -1,0 +1,15 @@
+export { decodeJsonRequest } from './decodeJson.ts';
+export { decodeProtobufRequest, hexOf } from './decodeProtobuf.ts';
+export { encodeProtobufRequest } from './encodeProtobuf.ts';
+export {
+  decodeProtobufResponse,
+  type ExportOutcome,
+  encodeProtobufResponse,
+  jsonResponse,
+} from './exportResponse.ts';
+export { OtlpDecodeError } from './otlpDecodeError.ts';
+export { protoDir, protoTypes } from './protoTypes.ts';
+export { rejectInvalidSpans, type SpanScreening, spanProblem } from './rejectInvalidSpans.ts';
+export { decodeRpcStatus, encodeRpcStatus, RpcCode } from './rpcStatus.ts';
+export { type TraceBatch, traceBatch } from './traceBatch.ts';
+export * from './traceModel.ts';

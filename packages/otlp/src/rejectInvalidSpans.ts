@@ -1,0 +1,70 @@
+import type { Span, TraceRequest } from './traceModel.ts';
+
+const traceIdPattern = /^[0-9a-f]{32}$/;
+const spanIdPattern = /^[0-9a-f]{16}$/;
+const zeroTraceId = '0'.repeat(32);
+const zeroSpanId = '0'.repeat(16);
+
+/** Why a span cannot be stored, or undefined when it can. */
+export function spanProblem(span: Span): string | undefined {
+  // OTLP trace.proto: trace_id is 16 bytes and span_id 8 bytes; all-zero ids are invalid.
+  if (!traceIdPattern.test(span.traceId) || span.traceId === zeroTraceId) {
+    return `invalid trace id "${span.traceId}" (need 16 non-zero bytes)`;
+  }
+  if (!spanIdPattern.test(span.spanId) || span.spanId === zeroSpanId) {
+    return `invalid span id "${span.spanId}" (need 8 non-zero bytes)`;
+  }
+  if (span.parentSpanId !== '' && !spanIdPattern.test(span.parentSpanId)) {
+    return `invalid parent span id "${span.parentSpanId}" (need 8 bytes or empty)`;
+  }
+  return undefined;
+}
+
+export interface SpanScreening {
+  /** The request without the rejected spans (scopes and resources left empty are dropped). */
+  accepted: TraceRequest;
+  acceptedSpans: number;
+  rejectedSpans: number;
+  /** First problems found, for the partial_success message. */
+  errorMessage: string;
+}
+
+/**
+ * Splits a request into the spans that can be stored and the ones that must be rejected, so
+ * that one bad span does not cost the sender the whole request (OTLP "Partial Success").
+ * @example const { accepted, rejectedSpans, errorMessage } = rejectInvalidSpans(request);
+ */
+export function rejectInvalidSpans(request: TraceRequest): SpanScreening {
+  let acceptedSpans = 0;
+  let rejectedSpans = 0;
+  const problems: string[] = [];
+  const resourceSpans = [];
+  for (const rs of request.resourceSpans) {
+    const scopeSpans = [];
+    for (const ss of rs.scopeSpans) {
+      const spans = [];
+      for (const span of ss.spans) {
+        const problem = spanProblem(span);
+        if (problem === undefined) spans.push(span);
+        else {
+          rejectedSpans++;
+          if (problems.length < 3) problems.push(`span "${span.name}": ${problem}`);
+        }
+      }
+      acceptedSpans += spans.length;
+      if (spans.length > 0) scopeSpans.push(spans.length === ss.spans.length ? ss : { ...ss, spans });
+    }
+    if (scopeSpans.length > 0) resourceSpans.push({ ...rs, scopeSpans });
+  }
+  let errorMessage = '';
+  if (rejectedSpans > 0) {
+    const more = rejectedSpans > problems.length ? ` (and ${rejectedSpans - problems.length} more)` : '';
+    errorMessage = `${rejectedSpans} span(s) rejected: ${problems.join('; ')}${more}`;
+  }
+  return {
+    accepted: rejectedSpans === 0 ? request : { resourceSpans },
+    acceptedSpans,
+    rejectedSpans,
+    errorMessage,
+  };
+}

@@ -1,0 +1,35 @@
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+
+/** Everything a component gets from the runtime besides its config: no module-level singletons. */
+export interface ComponentSettings {
+  /** `type/name`, e.g. `otlp` or `batch/traces`. */
+  id: string;
+  logger: Logger;
+}
+
+/** Start returns quickly; shutdown is idempotent, safe without start, stops intake and flushes. */
+export interface Component {
+  start(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/**
+ * The next stage of a pipeline. Resolves once the data is safely handed on (stored, or queued
+ * in a bounded place that shutdown flushes); rejects with an ExportError.
+ */
+export interface Consumer<T> {
+  consume(data: T): Promise<void>;
+}
+
+export interface Factory<Config, Next, Made extends Component> {
+  /** Type name used in config, e.g. `otlp`, `batch`, `clickhouse`. */
+  type: string;
+  /** zod schema that sets every default: `configSchema.parse({})` is the default config. */
+  configSchema: z.ZodType<Config>;
+  create(settings: ComponentSettings, config: Config, next: Next): Made;
+}
+
+export type ReceiverFactory<Config, T> = Factory<Config, Consumer<T>, Component>;
+export type ProcessorFactory<Config, T> = Factory<Config, Consumer<T>, Component & Consumer<T>>;
+export type ExporterFactory<Config, T> = Factory<Config, undefined, Component & Consumer<T>>;

@@ -1,0 +1,22 @@
+export type {
+  Component,
+  ComponentSettings,
+  Consumer,
+  ExporterFactory,
+  Factory,
+  ProcessorFactory,
+  ReceiverFactory,
+} from './component.ts';
+export { byteSize, duration, endpoint, parseEndpoint } from './configSchema.ts';
+export { createLogger, type Logger } from './createLogger.ts';
+export {
+  type ErrorKind,
+  ExportError,
+  permanent,
+  type RetryReason,
+  retryable,
+  toExportError,
+} from './exportError.ts';
+export { ConfigError, type Env, expandEnv, loadConfig } from './loadConfig.ts';
+export { onceShutdown } from './onceShutdown.ts';
+export { fanout, type Pipeline, pipeline } from './pipeline.ts';

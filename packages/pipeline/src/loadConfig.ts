@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import { parseDocument, parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+
+/** A configuration that cannot be used; the message is meant for the person who wrote it. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export type Env = Record<string, string | undefined>;
+
+const wholeReference = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}$/;
+const anyReference = /\$\$|\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+function lookup(env: Env, name: string, fallback: string | undefined): string {
+  const value = env[name];
+  // `${env:X:-d}` takes d when X is unset or empty, as in a POSIX shell.
+  if (value === undefined || value === '') return fallback ?? '';
+  return value;
+}
+
+/**
+ * Replaces `${env:VAR}` and `${env:VAR:-default}` in every string of a parsed YAML tree, the
+ * way the OpenTelemetry Collector does: a value that is only a reference takes the YAML type
+ * of what it expands to (`port: ${env:PORT}` is a number), `$$` is a literal `$`.
+ * @example expandEnv({ url: '${env:CLICKHOUSE_URL:-}' }, process.env)
+ */
+export function expandEnv(node: unknown, env: Env, path = ''): unknown {
+  if (typeof node === 'string') {
+    const whole = wholeReference.exec(node);
+    if (whole) {
+      const value = lookup(env, whole[1]!, whole[2]);
+      if (value === '') return whole[2] === undefined ? undefined : value;
+      return parseYaml(value) ?? value;
+    }
+    if (/\$\{(?!env:)/.test(node)) {
+      throw new ConfigError(`${path || 'value'}: unsupported reference in "${node}" (use \${env:VAR})`);
+    }
+    return node.replace(anyReference, (match, name: string | undefined, fallback: string | undefined) =>
+      match === '$$' ? '$' : lookup(env, name!, fallback),
+    );
+  }
+  if (Array.isArray(node)) return node.map((item, i) => expandEnv(item, env, `${path}[${i}]`));
+  if (node !== null && typeof node === 'object') {
+    return Object.fromEntries(
+      Object.entries(node).map(([key, value]) => [key, expandEnv(value, env, path ? `${path}.${key}` : key)]),
+    );
+  }
+  return node;
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `  - ${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+    .join('\n');
+}
+
+export interface LoadConfigOptions<T> {
+  schema: z.ZodType<T>;
+  /** Path of the YAML file; absent means "all defaults". */
+  file?: string | undefined;
+  /** YAML text, instead of a file (tests). */
+  text?: string;
+  env?: Env;
+}
+
+/**
+ * Reads a YAML config, expands environment references and validates it, failing fast with a
+ * message that names every wrong key.
+ * @example const config = loadConfig({ schema: startConfig, file: '/etc/llmp.yaml', env: process.env });
+ */
+export function loadConfig<T>({ schema, file, text, env = process.env }: LoadConfigOptions<T>): T {
+  const source = file ?? 'config';
+  let raw = text ?? '';
+  if (file !== undefined) {
+    try {
+      raw = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new ConfigError(`cannot read config file ${file}: ${(error as Error).message}`);
+    }
+  }
+  const document = parseDocument(raw, { prettyErrors: true });
+  if (document.errors.length > 0) {
+    throw new ConfigError(
+      `${source} is not valid YAML:\n${document.errors.map((e) => `  - ${e.message}`).join('\n')}`,
+    );
+  }
+  const tree = document.toJS() ?? {};
+  if (typeof tree !== 'object' || Array.isArray(tree)) {
+    throw new ConfigError(`${source}: the top level must be a mapping of sections`);
+  }
+  const expanded = expandEnv(tree, env);
+  const result = schema.safeParse(expanded);
+  if (!result.success) throw new ConfigError(`${source} is invalid:\n${describeIssues(result.error)}`);
+  return result.data;
+}

@@ -1,0 +1,55 @@
+import type { Component, Consumer } from './component.ts';
+import { onceShutdown } from './onceShutdown.ts';
+
+export interface PipelineParts<T> {
+  receivers: Component[];
+  processors: Array<Component & Consumer<T>>;
+  exporters: Array<Component & Consumer<T>>;
+}
+
+export interface Pipeline extends Component {}
+
+/**
+ * Runs already-wired components in the Collector's order: exporters start first and
+ * receivers last, so nothing is accepted before its destination is ready; shutdown runs the
+ * other way round so that receivers stop intake, processors flush, then exporters drain.
+ * @example const p = pipeline({ receivers: [otlp], processors: [batch], exporters: [clickhouse] }); await p.start();
+ */
+export function pipeline<T>(parts: PipelineParts<T>): Pipeline {
+  const startOrder: Component[] = [
+    ...parts.exporters,
+    ...[...parts.processors].reverse(),
+    ...parts.receivers,
+  ];
+  const started: Component[] = [];
+  return {
+    async start() {
+      for (const component of startOrder) {
+        try {
+          await component.start();
+        } catch (error) {
+          // Leave nothing half-started behind: stop what did start, then report the first failure.
+          for (const s of [...started].reverse()) await s.shutdown().catch(() => undefined);
+          throw error;
+        }
+        started.push(component);
+      }
+    },
+    shutdown: onceShutdown(async () => {
+      for (const component of [...startOrder].reverse()) await component.shutdown();
+    }),
+  };
+}
+
+/**
+ * Sends each item to several consumers and resolves when all of them accepted it.
+ * @example const next = fanout([clickhouse, mlflow]);
+ */
+export function fanout<T>(consumers: Array<Consumer<T>>): Consumer<T> {
+  if (consumers.length === 1) return consumers[0]!;
+  return {
+    async consume(data) {
+      await Promise.all(consumers.map((c) => c.consume(data)));
+    },
+  };
+}

@@ -1,0 +1,116 @@
+import { type TraceBatch, type TraceRequest, traceBatch } from '@llmp/otlp';
+import {
+  type Component,
+  type Consumer,
+  duration,
+  onceShutdown,
+  type ProcessorFactory,
+  retryable,
+  toExportError,
+} from '@llmp/pipeline';
+import PQueue from 'p-queue';
+import { z } from 'zod';
+
+export const batchProcessorConfig = z.object({
+  /** A batch is sent once it holds this many spans... */
+  sendBatchSize: z.number().int().positive().default(8192),
+  /** ...or once its first span has waited this long. */
+  timeout: duration(200),
+  /** Spans held or in flight at most; beyond it intake is refused with a retryable error. */
+  maxPendingSpans: z.number().int().positive().default(200_000),
+  /** Exports running at once. */
+  exportConcurrency: z.number().int().positive().default(2),
+});
+
+export type BatchProcessorConfig = z.infer<typeof batchProcessorConfig>;
+
+interface Waiting {
+  batch: TraceBatch;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/** Joins the batches of one project into one request. */
+function merge(projectId: string, items: Waiting[]): TraceBatch {
+  if (items.length === 1) return items[0]!.batch;
+  const request: TraceRequest = { resourceSpans: items.flatMap((w) => w.batch.request().resourceSpans) };
+  const spanCount = items.reduce((n, w) => n + w.batch.spanCount, 0);
+  return traceBatch({ projectId, request, spanCount });
+}
+
+/**
+ * The `batch` processor: gathers batches until `sendBatchSize` spans or `timeout`, sends them on
+ * with bounded concurrency, and resolves each caller once its spans were exported, so the
+ * receiver answers a sender only for data that is stored. Bounded by `maxPendingSpans`.
+ * @example const batch = batchProcessorFactory.create(settings, batchProcessorConfig.parse({}), exporter);
+ */
+export const batchProcessorFactory: ProcessorFactory<BatchProcessorConfig, TraceBatch> = {
+  type: 'batch',
+  configSchema: batchProcessorConfig,
+  create(settings, config, next: Consumer<TraceBatch>): Component & Consumer<TraceBatch> {
+    const queue = new PQueue({ concurrency: config.exportConcurrency });
+    let buffer: Waiting[] = [];
+    let bufferedSpans = 0;
+    let pendingSpans = 0;
+    let timer: NodeJS.Timeout | undefined;
+    let accepting = true;
+
+    function flush(): void {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      if (buffer.length === 0) return;
+      const items = buffer;
+      buffer = [];
+      bufferedSpans = 0;
+      const byProject = new Map<string, Waiting[]>();
+      for (const item of items) {
+        const list = byProject.get(item.batch.projectId) ?? [];
+        list.push(item);
+        byProject.set(item.batch.projectId, list);
+      }
+      for (const [projectId, group] of byProject) {
+        const spans = group.reduce((n, w) => n + w.batch.spanCount, 0);
+        void queue.add(async () => {
+          try {
+            await next.consume(merge(projectId, group));
+            for (const w of group) w.resolve();
+          } catch (caught) {
+            const error = toExportError(caught);
+            settings.logger.warn({ err: error, kind: error.kind, spans }, 'batch export failed');
+            for (const w of group) w.reject(error);
+          } finally {
+            pendingSpans -= spans;
+          }
+        });
+      }
+    }
+
+    return {
+      async start() {},
+      consume(batch) {
+        if (!accepting) return Promise.reject(retryable('shutting down', { reason: 'unavailable' }));
+        if (batch.spanCount === 0) return Promise.resolve();
+        if (pendingSpans + batch.spanCount > config.maxPendingSpans) {
+          return Promise.reject(
+            retryable(`batch queue full (${pendingSpans} spans pending)`, {
+              reason: 'exhausted',
+              retryAfterMs: 1000,
+            }),
+          );
+        }
+        return new Promise<void>((resolve, reject) => {
+          buffer.push({ batch, resolve, reject });
+          bufferedSpans += batch.spanCount;
+          pendingSpans += batch.spanCount;
+          if (bufferedSpans >= config.sendBatchSize) flush();
+          else timer ??= setTimeout(flush, config.timeout);
+        });
+      },
+      shutdown: onceShutdown(async () => {
+        accepting = false;
+        flush();
+        await queue.onIdle();
+      }),
+    };
+  },
+};

@@ -1,0 +1,1 @@
+export { type BatchProcessorConfig, batchProcessorConfig, batchProcessorFactory } from './batchProcessor.ts';

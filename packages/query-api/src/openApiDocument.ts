@@ -1,0 +1,104 @@
+const spanSchema = {
+  type: 'object',
+  required: [
+    'traceId',
+    'spanId',
+    'parentSpanId',
+    'name',
+    'kind',
+    'serviceName',
+    'startTimeUnixNano',
+    'durationNs',
+    'status',
+  ],
+  properties: {
+    traceId: { type: 'string', pattern: '^[0-9a-f]{32}$' },
+    spanId: { type: 'string', pattern: '^[0-9a-f]{16}$' },
+    parentSpanId: { type: 'string', description: 'empty for a root span' },
+    traceState: { type: 'string' },
+    flags: { type: 'integer' },
+    name: { type: 'string' },
+    kind: { type: 'string', enum: ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'] },
+    serviceName: { type: 'string' },
+    startTime: { type: 'string', format: 'date-time' },
+    endTime: { type: 'string', format: 'date-time' },
+    startTimeUnixNano: { type: 'string', pattern: '^\\d+$' },
+    endTimeUnixNano: { type: 'string', pattern: '^\\d+$' },
+    durationNs: { type: 'integer' },
+    status: {
+      type: 'object',
+      properties: { code: { type: 'string', enum: ['UNSET', 'OK', 'ERROR'] }, message: { type: 'string' } },
+    },
+    attributes: { type: 'object', additionalProperties: true },
+    resourceAttributes: { type: 'object', additionalProperties: true },
+    scope: { type: 'object' },
+    events: { type: 'array', items: { type: 'object' } },
+    links: { type: 'array', items: { type: 'object' } },
+    jobId: { type: ['string', 'null'] },
+    jobVersion: { type: ['string', 'null'] },
+    jobType: { type: ['string', 'null'] },
+    spanType: { type: ['string', 'null'] },
+    genAi: { type: 'object' },
+    sessionId: { type: ['string', 'null'] },
+    userId: { type: ['string', 'null'] },
+  },
+} as const;
+
+const problemSchema = {
+  type: 'object',
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+  },
+} as const;
+
+/** The OpenAPI 3.1 description of the query API, served at `/openapi.json`. */
+export const openApiDocument = {
+  openapi: '3.1.0',
+  info: { title: 'llmp query API', version: '0.1.0' },
+  paths: {
+    '/v1/traces/{traceId}': {
+      get: {
+        summary: 'All spans of a trace',
+        parameters: [
+          {
+            name: 'traceId',
+            in: 'path',
+            required: true,
+            schema: { type: 'string', pattern: '^[0-9a-fA-F]{32}$' },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The trace',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: { traceId: { type: 'string' }, spans: { type: 'array', items: spanSchema } },
+                },
+              },
+            },
+          },
+          '400': {
+            description: 'Invalid trace id',
+            content: { 'application/problem+json': { schema: problemSchema } },
+          },
+          '404': {
+            description: 'Unknown trace',
+            content: { 'application/problem+json': { schema: problemSchema } },
+          },
+        },
+      },
+    },
+    '/healthz': { get: { summary: 'Process is alive', responses: { '200': { description: 'ok' } } } },
+    '/readyz': {
+      get: {
+        summary: 'Store answers',
+        responses: { '200': { description: 'ready' }, '503': { description: 'store unavailable' } },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,50 @@
+import type { AddressInfo } from 'node:net';
+import { type ServerType, serve } from '@hono/node-server';
+import { type Component, type Logger, onceShutdown, parseEndpoint } from '@llmp/pipeline';
+import { queryApp, type TraceSource } from './queryApp.ts';
+
+export interface QueryApiServer extends Component {
+  port(): number | undefined;
+}
+
+/**
+ * Serves the query API over HTTP.
+ * @example const api = queryApiServer({ endpoint: '0.0.0.0:8080', source, logger }); await api.start();
+ */
+export function queryApiServer({
+  endpoint,
+  source,
+  logger,
+  shutdownTimeoutMs = 5000,
+}: {
+  endpoint: string;
+  source: TraceSource;
+  logger: Logger;
+  shutdownTimeoutMs?: number;
+}): QueryApiServer {
+  let server: ServerType | undefined;
+  return {
+    port: () => (server ? (server.address() as AddressInfo).port : undefined),
+    async start() {
+      const { host, port } = parseEndpoint(endpoint);
+      const app = queryApp({ source, logger });
+      server = await new Promise<ServerType>((resolve, reject) => {
+        const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));
+        s.once('error', reject);
+      });
+      logger.info({ endpoint, port: (server.address() as AddressInfo).port }, 'query API listening');
+    },
+    shutdown: onceShutdown(async () => {
+      const http = server as import('node:http').Server | undefined;
+      if (!http) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => http.closeAllConnections(), shutdownTimeoutMs);
+        http.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        http.closeIdleConnections();
+      });
+    }),
+  };
+}

@@ -1,0 +1,59 @@
+import type { StoredSpan } from '@llmp/clickhouse';
+import type { Logger } from '@llmp/pipeline';
+import { Hono } from 'hono';
+import { openApiDocument } from './openApiDocument.ts';
+import { problem } from './problem.ts';
+
+/** What the query API reads; implemented over ClickHouse in cmd/, in memory in unit tests. */
+export interface TraceSource {
+  readTrace(projectId: string, traceId: string): Promise<StoredSpan[]>;
+  /** Resolves when the store answers; rejects otherwise. */
+  ping(): Promise<void>;
+}
+
+export interface QueryAppOptions {
+  source: TraceSource;
+  logger?: Logger;
+  /** The caller's project; `default` until API keys exist. */
+  projectOf?: (request: Request) => string;
+}
+
+const traceIdPattern = /^[0-9a-fA-F]{32}$/;
+
+/**
+ * The query API as a Hono app: `/v1/traces/{traceId}`, `/healthz`, `/readyz`, `/openapi.json`.
+ * @example const app = queryApp({ source }); const res = await app.request('/v1/traces/…');
+ */
+export function queryApp({ source, logger, projectOf = () => 'default' }: QueryAppOptions): Hono {
+  const app = new Hono();
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    try {
+      await source.ping();
+      return c.json({ status: 'ready' });
+    } catch (error) {
+      return c.json({ status: 'unavailable', reason: (error as Error).message }, 503);
+    }
+  });
+  app.get('/openapi.json', (c) => c.json(openApiDocument));
+
+  app.get('/v1/traces/:traceId', async (c) => {
+    const traceId = c.req.param('traceId');
+    if (!traceIdPattern.test(traceId)) {
+      return problem(c, 400, 'Invalid trace id', `"${traceId}" is not 32 hexadecimal characters`);
+    }
+    const projectId = projectOf(c.req.raw);
+    const spans = await source.readTrace(projectId, traceId.toLowerCase());
+    if (spans.length === 0)
+      return problem(c, 404, 'Trace not found', `no trace ${traceId} in project ${projectId}`);
+    return c.json({ traceId: traceId.toLowerCase(), spans });
+  });
+
+  app.notFound((c) => problem(c, 404, 'Not found', `${c.req.method} ${new URL(c.req.url).pathname}`));
+  app.onError((error, c) => {
+    logger?.error({ err: error, path: c.req.path }, 'query failed');
+    return problem(c, 503, 'Store unavailable', 'the query could not be answered; try again');
+  });
+  return app;
+}

@@ -1,0 +1,105 @@
+import type { AddressInfo } from 'node:net';
+import * as grpc from '@grpc/grpc-js';
+import { type ServerType, serve } from '@hono/node-server';
+import type { TraceBatch } from '@llmp/otlp';
+import { type Component, onceShutdown, parseEndpoint, type ReceiverFactory } from '@llmp/pipeline';
+import { traceService, traceServiceDefinition } from './grpcTraceService.ts';
+import { otlpHttpApp } from './otlpHttpApp.ts';
+import { type OtlpReceiverConfig, otlpReceiverConfig } from './otlpReceiverConfig.ts';
+
+export interface OtlpReceiver extends Component {
+  /** Bound ports once started (useful with port 0). */
+  ports(): { grpc?: number; http?: number };
+}
+
+function bindGrpc(server: grpc.Server, endpoint: string): Promise<number> {
+  const { host, port } = parseEndpoint(endpoint);
+  const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  return new Promise((resolve, reject) =>
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    ),
+  );
+}
+
+function listenHttp(fetch: (request: Request) => Response | Promise<Response>, endpoint: string) {
+  const { host, port } = parseEndpoint(endpoint);
+  return new Promise<ServerType>((resolve, reject) => {
+    const server = serve({ fetch, hostname: host, port }, () => resolve(server));
+    server.once('error', reject);
+  });
+}
+
+/** Closes an HTTP server: stop accepting, let in-flight requests finish, then cut what is left. */
+export function closeHttpServer(server: ServerType, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const http = server as import('node:http').Server;
+    const timer = setTimeout(() => http.closeAllConnections?.(), timeoutMs);
+    http.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    http.closeIdleConnections?.();
+  });
+}
+
+function closeGrpcServer(server: grpc.Server, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => server.forceShutdown(), timeoutMs);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/**
+ * The `otlp` receiver: OTLP/gRPC TraceService on 4317 and OTLP/HTTP `/v1/traces` on 4318.
+ * @example const receiver = otlpReceiverFactory.create(settings, otlpReceiverConfig.parse({}), next);
+ */
+export const otlpReceiverFactory: ReceiverFactory<OtlpReceiverConfig, TraceBatch> & {
+  create(...args: Parameters<ReceiverFactory<OtlpReceiverConfig, TraceBatch>['create']>): OtlpReceiver;
+} = {
+  type: 'otlp',
+  configSchema: otlpReceiverConfig,
+  create(settings, config, next) {
+    const { logger } = settings;
+    let grpcServer: grpc.Server | undefined;
+    let httpServer: ServerType | undefined;
+    const bound: { grpc?: number; http?: number } = {};
+    let stopped = false;
+
+    return {
+      ports: () => ({ ...bound }),
+      async start() {
+        if (config.grpc.enabled) {
+          grpcServer = new grpc.Server({
+            'grpc.max_receive_message_length': config.grpc.maxRecvMsgSize,
+            'grpc.max_send_message_length': 4 * 1024 ** 2,
+          });
+          grpcServer.addService(traceServiceDefinition, traceService({ next }));
+          bound.grpc = await bindGrpc(grpcServer, config.grpc.endpoint);
+          logger.info({ endpoint: config.grpc.endpoint, port: bound.grpc }, 'OTLP/gRPC receiver listening');
+        }
+        if (config.http.enabled) {
+          const app = otlpHttpApp({ next, maxBodySize: config.http.maxBodySize });
+          app.onError((error, c) => {
+            logger.error({ err: error }, 'OTLP/HTTP request failed');
+            return c.json({ code: 13, message: 'internal error' }, 500);
+          });
+          httpServer = await listenHttp(app.fetch, config.http.endpoint);
+          bound.http = (httpServer.address() as AddressInfo).port;
+          logger.info({ endpoint: config.http.endpoint, port: bound.http }, 'OTLP/HTTP receiver listening');
+        }
+      },
+      shutdown: onceShutdown(async () => {
+        if (stopped) return;
+        stopped = true;
+        await Promise.all([
+          grpcServer ? closeGrpcServer(grpcServer, config.shutdownTimeoutMs) : undefined,
+          httpServer ? closeHttpServer(httpServer, config.shutdownTimeoutMs) : undefined,
+        ]);
+      }),
+    };
+  },
+};
