@@ -12,4 +12,4 @@ export { type Migration, migrations } from './migrations.ts';
 export { readTrace } from './readTrace.ts';
 export { genAiColumns, jobLink } from './spanColumns.ts';
 export { type SpanRow, spanRows } from './spanRows.ts';
-export { isoFromNanos, type StoredSpan } from './storedSpan.ts';
+export { clickhouseTime, isoFromNanos, type StoredSpan } from './storedSpan.ts';

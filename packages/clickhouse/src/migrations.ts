@@ -27,7 +27,7 @@ export const migrations: Migration[] = [
       // The OpenTelemetry Collector's otel_traces shape, plus project, job link and GenAI columns.
       `CREATE TABLE IF NOT EXISTS {db}.spans (
         project_id LowCardinality(String) CODEC(ZSTD(1)),
-        Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
+        Timestamp DateTime64(9, 'UTC') CODEC(Delta(8), ZSTD(1)),
         TraceId String CODEC(ZSTD(1)),
         SpanId String CODEC(ZSTD(1)),
         ParentSpanId String CODEC(ZSTD(1)),
@@ -49,7 +49,7 @@ export const migrations: Migration[] = [
         StatusCode LowCardinality(String) CODEC(ZSTD(1)),
         StatusMessage String CODEC(ZSTD(1)),
         Events Nested (
-          Timestamp DateTime64(9),
+          Timestamp DateTime64(9, 'UTC'),
           Name LowCardinality(String),
           Attributes ${attributeMap},
           AttributeTypes ${attributeTypes}
@@ -95,8 +95,8 @@ export const migrations: Migration[] = [
       `CREATE TABLE IF NOT EXISTS {db}.trace_id_ts (
         project_id LowCardinality(String) CODEC(ZSTD(1)),
         TraceId String CODEC(ZSTD(1)),
-        Start DateTime64(9) CODEC(Delta(8), ZSTD(1)),
-        End DateTime64(9) CODEC(Delta(8), ZSTD(1))
+        Start DateTime64(9, 'UTC') CODEC(Delta(8), ZSTD(1)),
+        End DateTime64(9, 'UTC') CODEC(Delta(8), ZSTD(1))
       ) ENGINE = MergeTree
       PARTITION BY toDate(Start)
       ORDER BY (project_id, TraceId, Start)

@@ -1,6 +1,7 @@
 import type { KeyValue, TraceRequest } from '@llmp/otlp';
 import { attributeColumns } from './attributeColumns.ts';
 import { genAiColumns, jobLink } from './spanColumns.ts';
+import { clickhouseTime } from './storedSpan.ts';
 
 // The Collector's ClickHouse exporter spells kinds and status codes this way; keeping them lets
 // dashboards written for otel_traces work on the spans table.
@@ -18,8 +19,8 @@ function serviceName(resource: KeyValue[]): string {
 export type SpanRow = Record<string, unknown>;
 
 /**
- * One `spans` row per span of a request, for a JSONEachRow insert. Times are nanosecond
- * decimal strings so no digit is lost on the way into DateTime64(9).
+ * One `spans` row per span of a request, for a JSONEachRow insert. Times are full
+ * DateTime64(9, 'UTC') text so no digit is lost.
  * @example await client.insert({ table: 'llmp.spans', values: spanRows('default', request), format: 'JSONEachRow' })
  */
 export function spanRows(projectId: string, request: TraceRequest): SpanRow[] {
@@ -37,7 +38,7 @@ export function spanRows(projectId: string, request: TraceRequest): SpanRow[] {
           span.endTimeUnixNano > span.startTimeUnixNano ? span.endTimeUnixNano - span.startTimeUnixNano : 0n;
         rows.push({
           project_id: projectId,
-          Timestamp: span.startTimeUnixNano.toString(),
+          Timestamp: clickhouseTime(span.startTimeUnixNano),
           TraceId: span.traceId,
           SpanId: span.spanId,
           ParentSpanId: span.parentSpanId,
@@ -58,7 +59,7 @@ export function spanRows(projectId: string, request: TraceRequest): SpanRow[] {
           Duration: duration.toString(),
           StatusCode: statusNames[span.status.code] ?? String(span.status.code),
           StatusMessage: span.status.message,
-          'Events.Timestamp': events.map(({ e }) => e.timeUnixNano.toString()),
+          'Events.Timestamp': events.map(({ e }) => clickhouseTime(e.timeUnixNano)),
           'Events.Name': events.map(({ e }) => e.name),
           'Events.Attributes': events.map(({ a }) => a.values),
           'Events.AttributeTypes': events.map(({ a }) => a.types),

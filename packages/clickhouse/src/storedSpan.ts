@@ -57,3 +57,17 @@ export function isoFromNanos(nanos: bigint): string {
   const fraction = (nanos % 1_000_000_000n).toString().padStart(9, '0');
   return new Date(Number(ms)).toISOString().replace(/\.\d{3}Z$/, `.${fraction}Z`);
 }
+
+// DateTime64(9) holds 1900-01-01 .. 2262-04-11; OTLP's fixed64 goes further, so clamp.
+const maxNanos = 2n ** 63n - 1n;
+
+/**
+ * A Unix nanosecond time as ClickHouse DateTime64(9, 'UTC') text. ClickHouse's parser guesses
+ * at bare digit strings (a small number is not read as seconds), so the full form is sent.
+ * @example clickhouseTime(1700000000123456789n) // '2023-11-14 22:13:20.123456789'
+ */
+export function clickhouseTime(nanos: bigint): string {
+  const n = nanos > maxNanos ? maxNanos : nanos < 0n ? 0n : nanos;
+  const seconds = new Date(Number(n / 1_000_000_000n) * 1000).toISOString().slice(0, 19).replace('T', ' ');
+  return `${seconds}.${(n % 1_000_000_000n).toString().padStart(9, '0')}`;
+}

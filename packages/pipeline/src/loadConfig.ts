@@ -33,7 +33,8 @@ export function expandEnv(node: unknown, env: Env, path = ''): unknown {
     const whole = wholeReference.exec(node);
     if (whole) {
       const value = lookup(env, whole[1]!, whole[2]);
-      if (value === '') return whole[2] === undefined ? undefined : value;
+      // Nothing to expand to means the key is unset, so the component's default applies.
+      if (value === '') return undefined;
       return parseYaml(value) ?? value;
     }
     if (/\$\{(?!env:)/.test(node)) {

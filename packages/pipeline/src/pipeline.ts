@@ -11,8 +11,8 @@ export interface Pipeline extends Component {}
 
 /**
  * Runs already-wired components in the Collector's order: exporters start first and
- * receivers last, so nothing is accepted before its destination is ready; shutdown runs the
- * other way round so that receivers stop intake, processors flush, then exporters drain.
+ * receivers last, so nothing is accepted before its destination is ready; shutdown stops
+ * receivers' intake first, flushes processors, then drains exporters.
  * @example const p = pipeline({ receivers: [otlp], processors: [batch], exporters: [clickhouse] }); await p.start();
  */
 export function pipeline<T>(parts: PipelineParts<T>): Pipeline {
@@ -36,7 +36,13 @@ export function pipeline<T>(parts: PipelineParts<T>): Pipeline {
       }
     },
     shutdown: onceShutdown(async () => {
-      for (const component of [...startOrder].reverse()) await component.shutdown();
+      // Receivers stop accepting at once, but their in-flight requests are answered only when
+      // their spans are stored, so processors flush while receivers drain (not after them,
+      // which would wait forever); exporters stop last, once nothing can reach them.
+      const receiversDrained = Promise.all(parts.receivers.map((r) => r.shutdown()));
+      for (const processor of parts.processors) await processor.shutdown();
+      await receiversDrained;
+      for (const exporter of parts.exporters) await exporter.shutdown();
     }),
   };
 }

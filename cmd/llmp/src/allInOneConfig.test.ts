@@ -1,0 +1,35 @@
+import { fileURLToPath } from 'node:url';
+import { ConfigError, loadConfig } from '@llmp/pipeline';
+import { describe, expect, it } from 'vitest';
+import { allInOneConfig } from './allInOneConfig.ts';
+
+const preset = fileURLToPath(new URL('../../../deploy/config/all-in-one.yaml', import.meta.url));
+
+describe('all-in-one config', () => {
+  it('the preset in deploy/config spells out exactly the defaults', () => {
+    const fromPreset = loadConfig({ schema: allInOneConfig, file: preset, env: {} });
+    expect(fromPreset).toEqual({ ...allInOneConfig.parse({}), dataDir: './.llmp' });
+  });
+
+  it('the preset reads CLICKHOUSE_URL and LLMP_DATA_DIR from the environment', () => {
+    const config = loadConfig({
+      schema: allInOneConfig,
+      file: preset,
+      env: { CLICKHOUSE_URL: 'http://clickhouse:8123', LLMP_DATA_DIR: '/var/lib/llmp' },
+    });
+    expect(config.clickhouse.url).toBe('http://clickhouse:8123');
+    expect(config.dataDir).toBe('/var/lib/llmp');
+  });
+
+  it('names every wrong key in one readable error', () => {
+    const text =
+      'receivers:\n  otlp:\n    grpc: { endpoint: "nowhere" }\nprocessors:\n  batch: { timeout: soon }\n';
+    expect(() => loadConfig({ schema: allInOneConfig, text, env: {} })).toThrow(ConfigError);
+    try {
+      loadConfig({ schema: allInOneConfig, text, env: {} });
+    } catch (error) {
+      expect((error as Error).message).toContain('receivers.otlp.grpc.endpoint');
+      expect((error as Error).message).toContain('processors.batch.timeout');
+    }
+  });
+});

@@ -1,0 +1,44 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { type LlmpProcess, startLlmp } from '../support/llmpProcess.ts';
+import { otlpJsonTrace, postJson } from '../support/otlpJson.ts';
+import { tempDir } from '../support/tempDir.ts';
+
+const dir = tempDir('restart');
+const running: LlmpProcess[] = [];
+afterAll(async () => {
+  for (const p of running) await p.stop('SIGKILL');
+  dir.remove();
+});
+
+describe('embedded store across restarts', () => {
+  it('keeps spans stored before a clean restart, and refuses a second process on the same data dir', async () => {
+    const dataDir = `${dir.path}/data`;
+    const first = await startLlmp({ dataDir });
+    running.push(first);
+    const sent = otlpJsonTrace({ spans: 4, service: 'restart-check' });
+    const accepted = await postJson(first.httpPort, sent.body);
+    expect(accepted.status).toBe(200);
+    expect(await accepted.json()).toEqual({});
+
+    // A second process on the same data dir must fail fast with a plain reason, not corrupt it.
+    await expect(startLlmp({ dataDir, timeoutMs: 30_000 })).rejects.toThrow(
+      /already open in another llmp process/,
+    );
+
+    expect(await first.stop('SIGTERM')).toBe(0);
+    const second = await startLlmp({ dataDir });
+    running.push(second);
+    const response = await second.api(`/v1/traces/${sent.traceId}`);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as {
+      spans: Array<{ spanId: string; serviceName: string; attributes: Record<string, unknown> }>;
+    };
+    expect(body.spans.map((s) => s.spanId).sort()).toEqual([...sent.spanIds].sort());
+    expect(body.spans.every((s) => s.serviceName === 'restart-check')).toBe(true);
+    expect(body.spans.map((s) => s.attributes.step).sort()).toEqual([0, 1, 2, 3]);
+    // The schema was migrated once; the restart found it current and applied nothing.
+    const migrated = second.logs.find((l) => l.msg === 'schema up to date');
+    expect(migrated).toMatchObject({ schemaVersion: 1, applied: [] });
+    expect(await second.stop('SIGTERM')).toBe(0);
+  });
+});

@@ -1,0 +1,195 @@
+import {
+  type ClickHouseStore,
+  clickhouseExporterFactory,
+  migrate,
+  migrations,
+  openStore,
+  readTrace,
+} from '@llmp/clickhouse';
+import { type Span, type TraceRequest, traceBatch } from '@llmp/otlp';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../support/tempDir.ts';
+
+const dir = tempDir('store');
+let store: ClickHouseStore;
+const settings = { id: 'clickhouse', logger: pino({ level: 'silent' }) };
+
+beforeAll(async () => {
+  store = await openStore({ dataDir: dir.path });
+});
+afterAll(async () => {
+  await store?.close();
+  dir.remove();
+});
+
+function span(overrides: Partial<Span>): Span {
+  return {
+    traceId: 'a'.repeat(32),
+    spanId: '1'.repeat(16),
+    traceState: '',
+    parentSpanId: '',
+    flags: 0,
+    name: 'span',
+    kind: 1,
+    startTimeUnixNano: 1_700_000_000_000_000_000n,
+    endTimeUnixNano: 1_700_000_000_500_000_000n,
+    attributes: [],
+    droppedAttributesCount: 0,
+    events: [],
+    droppedEventsCount: 0,
+    links: [],
+    droppedLinksCount: 0,
+    status: { code: 0, message: '' },
+    ...overrides,
+  };
+}
+
+function request(spans: Span[]): TraceRequest {
+  return {
+    resourceSpans: [
+      {
+        resource: {
+          attributes: [{ key: 'service.name', value: { type: 'string', value: 'store-test' } }],
+          droppedAttributesCount: 0,
+        },
+        schemaUrl: '',
+        scopeSpans: [
+          {
+            scope: { name: 'x', version: '', attributes: [], droppedAttributesCount: 0 },
+            schemaUrl: '',
+            spans,
+          },
+        ],
+      },
+    ],
+  };
+}
+
+async function count(traceId: string): Promise<number> {
+  const result = await store.client.query({
+    query: 'SELECT count() AS n FROM llmp.spans WHERE TraceId = {traceId:String}',
+    query_params: { traceId },
+    format: 'JSONEachRow',
+  });
+  return Number((await result.json<{ n: string }>())[0]!.n);
+}
+
+describe('migrations', () => {
+  it('create the schema once and are idempotent', async () => {
+    const first = await migrate(store);
+    expect(first.applied.map((m) => m.version)).toEqual(migrations.map((m) => m.version));
+    const again = await migrate(store);
+    expect(again.applied).toEqual([]);
+    expect(again.current).toBe(first.current);
+    const tables = await store.client.query({
+      query: 'SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name',
+      query_params: { db: 'llmp' },
+      format: 'JSONEachRow',
+    });
+    expect((await tables.json<{ name: string }>()).map((t) => t.name)).toEqual(
+      expect.arrayContaining(['schema_migrations', 'spans', 'trace_id_ts', 'trace_id_ts_mv']),
+    );
+  });
+});
+
+describe('clickhouse exporter and trace reader', () => {
+  it('stores edge-case times and values exactly', async () => {
+    const exporter = clickhouseExporterFactory(store).create(settings, { table: 'spans' }, undefined);
+    const traceId = 'b'.repeat(32);
+    const spans = [
+      span({
+        traceId,
+        spanId: '0000000000000001',
+        startTimeUnixNano: 0n,
+        endTimeUnixNano: 5n,
+        name: 'epoch',
+      }),
+      span({
+        traceId,
+        spanId: '0000000000000002',
+        startTimeUnixNano: 1n,
+        endTimeUnixNano: 0n,
+        name: 'ends before it starts',
+      }),
+      span({
+        traceId,
+        spanId: '0000000000000003',
+        startTimeUnixNano: 1_700_000_000_123_456_789n,
+        endTimeUnixNano: 1_700_000_000_123_456_790n,
+        name: 'unicode ☃ and "quotes"',
+        attributes: [
+          { key: 'big', value: { type: 'int', value: 9_007_199_254_740_993n } },
+          { key: 'neg', value: { type: 'int', value: -42n } },
+          {
+            key: 'nested',
+            value: {
+              type: 'kvlist',
+              value: [{ key: 'a', value: { type: 'array', value: [{ type: 'bool', value: true }] } }],
+            },
+          },
+          { key: 'bytes', value: { type: 'bytes', value: new Uint8Array([1, 2, 255]) } },
+          { key: 'nothing', value: { type: 'empty' } },
+          { key: 'text', value: { type: 'string', value: 'line1\nline2\t\u0000end' } },
+        ],
+        events: [
+          { timeUnixNano: 1_700_000_000_123_456_800n, name: 'ev', attributes: [], droppedAttributesCount: 0 },
+        ],
+      }),
+    ];
+    await exporter.consume(traceBatch({ projectId: 'p1', request: request(spans) }));
+
+    const stored = await readTrace(store, 'p1', traceId);
+    expect(stored.map((s) => s.name)).toEqual(['epoch', 'ends before it starts', 'unicode ☃ and "quotes"']);
+    expect(stored[0]!.startTimeUnixNano).toBe('0');
+    expect(stored[0]!.durationNs).toBe(5);
+    expect(stored[1]!.durationNs).toBe(0);
+    expect(stored[2]!.startTimeUnixNano).toBe('1700000000123456789');
+    expect(stored[2]!.startTime).toBe('2023-11-14T22:13:20.123456789Z');
+    expect(stored[2]!.events[0]!.timeUnixNano).toBe('1700000000123456800');
+    expect(stored[2]!.attributes).toEqual({
+      big: '9007199254740993',
+      neg: -42,
+      nested: { a: [true] },
+      bytes: Buffer.from([1, 2, 255]).toString('base64'),
+      nothing: null,
+      text: 'line1\nline2\t\u0000end',
+    });
+    // Project scoping: the same trace id in another project is not visible.
+    expect(await readTrace(store, 'other', traceId)).toEqual([]);
+  });
+
+  it('does not duplicate rows when a batch is retried with the same deduplication token', async () => {
+    const exporter = clickhouseExporterFactory(store).create(settings, { table: 'spans' }, undefined);
+    const traceId = 'c'.repeat(32);
+    const batch = Object.assign(
+      traceBatch({
+        projectId: 'p1',
+        request: request([span({ traceId }), span({ traceId, spanId: '2'.repeat(16) })]),
+      }),
+      {
+        dedupToken: 'otlp_spans-0-100-101',
+      },
+    );
+    await exporter.consume(batch);
+    await exporter.consume(batch);
+    expect(await count(traceId)).toBe(2);
+    const lookup = await store.client.query({
+      query: 'SELECT count() AS n FROM llmp.trace_id_ts WHERE TraceId = {traceId:String}',
+      query_params: { traceId },
+      format: 'JSONEachRow',
+    });
+    expect(Number((await lookup.json<{ n: string }>())[0]!.n)).toBe(1);
+  });
+
+  it('refuses data after shutdown with a retryable error', async () => {
+    const exporter = clickhouseExporterFactory(store).create(settings, { table: 'spans' }, undefined);
+    await exporter.shutdown();
+    await exporter.shutdown();
+    await expect(
+      exporter.consume(traceBatch({ projectId: 'p1', request: request([span({})]) })),
+    ).rejects.toMatchObject({
+      kind: 'retryable',
+    });
+  });
+});

@@ -1,0 +1,124 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface LlmpProcess {
+  grpcPort: number;
+  httpPort: number;
+  apiPort: number;
+  child: ChildProcess;
+  /** Log lines (parsed JSON) seen so far. */
+  logs: Array<Record<string, unknown>>;
+  stderr(): string;
+  /** Sends a signal and waits for the process to exit; resolves with its exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  api(path: string): Promise<Response>;
+}
+
+export interface StartOptions {
+  dataDir: string;
+  /** YAML appended to the generated config (ports are always 127.0.0.1:0). */
+  extraYaml?: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+/**
+ * Starts `llmp start` as a real child process, the way a user runs it, on free ports, and
+ * resolves once it logs that it is ready.
+ * @example const llmp = await startLlmp({ dataDir }); await llmp.stop();
+ */
+export async function startLlmp({
+  dataDir,
+  extraYaml = '',
+  env = {},
+  timeoutMs = 60_000,
+}: StartOptions): Promise<LlmpProcess> {
+  mkdirSync(dataDir, { recursive: true });
+  const configFile = join(dataDir, '..', `${dataDir.split('/').pop()}.yaml`);
+  writeFileSync(
+    configFile,
+    [
+      'receivers:',
+      '  otlp:',
+      '    grpc: { endpoint: "127.0.0.1:0" }',
+      '    http: { endpoint: "127.0.0.1:0" }',
+      'query:',
+      '  endpoint: "127.0.0.1:0"',
+      extraYaml,
+    ].join('\n'),
+  );
+  const child = spawn(
+    process.execPath,
+    [
+      '--experimental-strip-types',
+      '--disable-warning=ExperimentalWarning',
+      join(repoRoot, 'cmd/llmp/src/main.ts'),
+      'start',
+      '--config',
+      configFile,
+      '--data-dir',
+      dataDir,
+    ],
+    {
+      cwd: repoRoot,
+      env: { ...process.env, LLMP_LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const logs: Array<Record<string, unknown>> = [];
+  let errText = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    errText += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const ports = await new Promise<{ grpc: number; http: number; api: number }>((resolve, reject) => {
+    const found: Record<string, number> = {};
+    let pending = '';
+    const timer = setTimeout(
+      () => reject(new Error(`llmp not ready after ${timeoutMs} ms\n${errText}`)),
+      timeoutMs,
+    );
+    child.stdout!.on('data', (chunk: Buffer) => {
+      pending += chunk.toString();
+      const lines = pending.split('\n');
+      pending = lines.pop()!;
+      for (const line of lines) {
+        let entry: Record<string, unknown>;
+        try {
+          entry = JSON.parse(line);
+        } catch {
+          continue;
+        }
+        logs.push(entry);
+        if (entry.msg === 'OTLP/gRPC receiver listening') found.grpc = entry.port as number;
+        if (entry.msg === 'OTLP/HTTP receiver listening') found.http = entry.port as number;
+        if (entry.msg === 'query API listening') found.api = entry.port as number;
+        if (entry.msg === 'llmp is ready') {
+          clearTimeout(timer);
+          resolve(found as { grpc: number; http: number; api: number });
+        }
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`llmp exited with code ${code} before it was ready\n${errText}`));
+    });
+  });
+  return {
+    grpcPort: ports.grpc,
+    httpPort: ports.http,
+    apiPort: ports.api,
+    child,
+    logs,
+    stderr: () => errText,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null) child.kill(signal);
+      return exited;
+    },
+    api: (path) => fetch(`http://127.0.0.1:${ports.api}${path}`),
+  };
+}
