@@ -39,8 +39,10 @@ export function queryApiServer({
       if (!http) return;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => http.closeAllConnections(), shutdownTimeoutMs);
+        const sweeper = setInterval(() => http.closeIdleConnections(), 50);
         http.close(() => {
           clearTimeout(timer);
+          clearInterval(sweeper);
           resolve();
         });
         http.closeIdleConnections();

@@ -2,7 +2,14 @@ import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { type ServerType, serve } from '@hono/node-server';
 import type { TraceBatch } from '@llmp/otlp';
-import { type Component, onceShutdown, parseEndpoint, type ReceiverFactory } from '@llmp/pipeline';
+import {
+  type Component,
+  type ComponentSettings,
+  type Consumer,
+  onceShutdown,
+  parseEndpoint,
+  type ReceiverFactory,
+} from '@llmp/pipeline';
 import { traceService, traceServiceDefinition } from './grpcTraceService.ts';
 import { otlpHttpApp } from './otlpHttpApp.ts';
 import { type OtlpReceiverConfig, otlpReceiverConfig } from './otlpReceiverConfig.ts';
@@ -34,12 +41,16 @@ function listenHttp(fetch: (request: Request) => Response | Promise<Response>, e
 export function closeHttpServer(server: ServerType, timeoutMs: number): Promise<void> {
   return new Promise((resolve) => {
     const http = server as import('node:http').Server;
-    const timer = setTimeout(() => http.closeAllConnections?.(), timeoutMs);
+    const timer = setTimeout(() => http.closeAllConnections(), timeoutMs);
+    // A keep-alive connection whose request finishes after close() would otherwise linger
+    // for the keep-alive timeout; close each one as soon as it turns idle.
+    const sweeper = setInterval(() => http.closeIdleConnections(), 50);
     http.close(() => {
       clearTimeout(timer);
+      clearInterval(sweeper);
       resolve();
     });
-    http.closeIdleConnections?.();
+    http.closeIdleConnections();
   });
 }
 
@@ -57,12 +68,10 @@ function closeGrpcServer(server: grpc.Server, timeoutMs: number): Promise<void> 
  * The `otlp` receiver: OTLP/gRPC TraceService on 4317 and OTLP/HTTP `/v1/traces` on 4318.
  * @example const receiver = otlpReceiverFactory.create(settings, otlpReceiverConfig.parse({}), next);
  */
-export const otlpReceiverFactory: ReceiverFactory<OtlpReceiverConfig, TraceBatch> & {
-  create(...args: Parameters<ReceiverFactory<OtlpReceiverConfig, TraceBatch>['create']>): OtlpReceiver;
-} = {
+export const otlpReceiverFactory = {
   type: 'otlp',
   configSchema: otlpReceiverConfig,
-  create(settings, config, next) {
+  create(settings: ComponentSettings, config: OtlpReceiverConfig, next: Consumer<TraceBatch>): OtlpReceiver {
     const { logger } = settings;
     let grpcServer: grpc.Server | undefined;
     let httpServer: ServerType | undefined;
@@ -102,4 +111,4 @@ export const otlpReceiverFactory: ReceiverFactory<OtlpReceiverConfig, TraceBatch
       }),
     };
   },
-};
+} satisfies ReceiverFactory<OtlpReceiverConfig, TraceBatch>;
