@@ -52,8 +52,9 @@ export function anyValueText(value: AnyValue): string {
  * @example attributeColumns(span.attributes).values['gen_ai.request.model']
  */
 export function attributeColumns(list: KeyValue[]): AttributeColumns {
-  const values: Record<string, string> = {};
-  const types: Record<string, string> = {};
+  // Null-prototype maps: keys come from senders, and one named `__proto__` must stay a key.
+  const values: Record<string, string> = Object.create(null);
+  const types: Record<string, string> = Object.create(null);
   for (const { key, value } of list) {
     values[key] = anyValueText(value);
     if (value.type !== 'string') types[key] = value.type;
@@ -70,9 +71,9 @@ export function typedAttributes(
   values: Record<string, string>,
   types: Record<string, string>,
 ): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  const out: Record<string, unknown> = Object.create(null);
   for (const [key, text] of Object.entries(values)) {
-    switch (types[key]) {
+    switch (Object.hasOwn(types, key) ? types[key] : undefined) {
       case undefined:
       case 'bytes':
         out[key] = text;

@@ -9,7 +9,11 @@ type Lookup = (key: string) => KeyValue['value'] | undefined;
 function lookupIn(...lists: KeyValue[][]): Lookup {
   return (key) => {
     for (const list of lists) {
-      for (let i = list.length - 1; i >= 0; i--) if (list[i]!.key === key) return list[i]!.value;
+      for (let i = list.length - 1; i >= 0; i--) {
+        const { key: k, value } = list[i]!;
+        // An empty value says nothing: look further out (scope, then resource).
+        if (k === key && !(value.type === 'string' && value.value === '')) return value;
+      }
     }
     return undefined;
   };

@@ -11,13 +11,16 @@ export const RpcCode = {
 
 const retryInfoTypeUrl = 'type.googleapis.com/google.rpc.RetryInfo';
 
+// protobufjs serves google/protobuf/*.proto from its bundled JSON definitions, which keep the
+// snake_case field names whatever `keepCase` says: google.protobuf.Any's field is `type_url`.
+// Written as `typeUrl` it would be silently dropped and the detail could not be identified.
 function retryInfoAny(retryAfterMs: number) {
   const { retryInfo } = protoTypes();
   const seconds = Math.floor(retryAfterMs / 1000);
   const value = retryInfo
     .encode(retryInfo.fromObject({ retryDelay: { seconds, nanos: (retryAfterMs % 1000) * 1e6 } }))
     .finish();
-  return { typeUrl: retryInfoTypeUrl, value };
+  return { type_url: retryInfoTypeUrl, value };
 }
 
 /**
@@ -43,9 +46,9 @@ export function decodeRpcStatus(bytes: Uint8Array): { code: number; message: str
   const status = type.toObject(type.decode(bytes), { longs: Number, defaults: true }) as {
     code: number;
     message: string;
-    details: Array<{ typeUrl: string; value: Uint8Array }>;
+    details: Array<{ type_url: string; value: Uint8Array }>;
   };
-  const detail = status.details.find((d) => d.typeUrl === retryInfoTypeUrl);
+  const detail = status.details.find((d) => d.type_url === retryInfoTypeUrl);
   if (!detail) return { code: status.code, message: status.message };
   const info = retryInfo.toObject(retryInfo.decode(detail.value), { longs: Number, defaults: true }) as {
     retryDelay?: { seconds: number; nanos: number };

@@ -22,6 +22,15 @@ function lookup(env: Env, name: string, fallback: string | undefined): string {
   return value;
 }
 
+/** An expanded value with its YAML type, or verbatim when it is not YAML (as the Collector does). */
+function yamlValue(value: string): unknown {
+  try {
+    return parseYaml(value) ?? value;
+  } catch {
+    return value;
+  }
+}
+
 /**
  * Replaces `${env:VAR}` and `${env:VAR:-default}` in every string of a parsed YAML tree, the
  * way the OpenTelemetry Collector does: a value that is only a reference takes the YAML type
@@ -35,9 +44,10 @@ export function expandEnv(node: unknown, env: Env, path = ''): unknown {
       const value = lookup(env, whole[1]!, whole[2]);
       // Nothing to expand to means the key is unset, so the component's default applies.
       if (value === '') return undefined;
-      return parseYaml(value) ?? value;
+      return yamlValue(value);
     }
-    if (/\$\{(?!env:)/.test(node)) {
+    // `$$` is an escaped `$`, so `$${x}` is the literal text `${x}`, not a reference.
+    if (/\$\{(?!env:)/.test(node.replace(/\$\$/g, ''))) {
       throw new ConfigError(`${path || 'value'}: unsupported reference in "${node}" (use \${env:VAR})`);
     }
     return node.replace(anyReference, (match, name: string | undefined, fallback: string | undefined) =>

@@ -28,8 +28,9 @@ export function pipeline<T>(parts: PipelineParts<T>): Pipeline {
         try {
           await component.start();
         } catch (error) {
-          // Leave nothing half-started behind: stop what did start, then report the first failure.
-          for (const s of [...started].reverse()) await s.shutdown().catch(() => undefined);
+          // Leave nothing half-started behind: the failed component may hold some of its
+          // resources (one of two listeners), so it is shut down too, then what did start.
+          for (const s of [component, ...[...started].reverse()]) await s.shutdown().catch(() => undefined);
           throw error;
         }
         started.push(component);
@@ -39,10 +40,18 @@ export function pipeline<T>(parts: PipelineParts<T>): Pipeline {
       // Receivers stop accepting at once, but their in-flight requests are answered only when
       // their spans are stored, so processors flush while receivers drain (not after them,
       // which would wait forever); exporters stop last, once nothing can reach them.
-      const receiversDrained = Promise.all(parts.receivers.map((r) => r.shutdown()));
-      for (const processor of parts.processors) await processor.shutdown();
+      // A component that fails to stop does not keep the others from stopping (nor does its
+      // rejection go unhandled while processors flush); the first failure is reported at the end.
+      const failures: unknown[] = [];
+      const stop = (component: Component) =>
+        component.shutdown().catch((error: unknown) => {
+          failures.push(error);
+        });
+      const receiversDrained = Promise.all(parts.receivers.map(stop));
+      for (const processor of parts.processors) await stop(processor);
       await receiversDrained;
-      for (const exporter of parts.exporters) await exporter.shutdown();
+      for (const exporter of parts.exporters) await stop(exporter);
+      if (failures.length > 0) throw failures[0];
     }),
   };
 }

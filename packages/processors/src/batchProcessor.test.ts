@@ -1,0 +1,308 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Span, type TraceBatch, type TraceRequest, traceBatch } from '@llmp/otlp';
+import { type Consumer, createLogger, ExportError, permanent, retryable } from '@llmp/pipeline';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { z } from 'zod';
+import { batchProcessorConfig, batchProcessorFactory } from './batchProcessor.ts';
+
+const settings = { id: 'batch', logger: createLogger({ level: 'silent' }) };
+
+let spanCounter = 0;
+
+function span(name: string): Span {
+  spanCounter++;
+  return {
+    traceId: '5b8efff798038103d269b633813fc60c',
+    spanId: spanCounter.toString(16).padStart(16, '0'),
+    traceState: '',
+    parentSpanId: '',
+    flags: 0,
+    name,
+    kind: 1,
+    startTimeUnixNano: 1n,
+    endTimeUnixNano: 2n,
+    attributes: [],
+    droppedAttributesCount: 0,
+    events: [],
+    droppedEventsCount: 0,
+    links: [],
+    droppedLinksCount: 0,
+    status: { code: 0, message: '' },
+  };
+}
+
+/** A batch of spans with the given names, for one project. */
+function batchOf(projectId: string, ...names: string[]): TraceBatch {
+  const request: TraceRequest = {
+    resourceSpans: [
+      {
+        resource: { attributes: [], droppedAttributesCount: 0 },
+        schemaUrl: '',
+        scopeSpans: [
+          {
+            scope: { name: '', version: '', attributes: [], droppedAttributesCount: 0 },
+            schemaUrl: '',
+            spans: names.map(span),
+          },
+        ],
+      },
+    ],
+  };
+  return traceBatch({ projectId, request });
+}
+
+const spanNames = (batch: TraceBatch) =>
+  batch.request().resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((s) => s.name)));
+
+/**
+ * The exporter's stand-in: stores what it receives. While `hold()` is in effect, each export
+ * waits until `release()`; `fail` makes the next exports throw.
+ */
+function memorySink() {
+  const stored: Array<{ projectId: string; spanCount: number; names: string[] }> = [];
+  let gate: Promise<void> | undefined;
+  let open: (() => void) | undefined;
+  const sink = {
+    stored,
+    exports: 0,
+    fail: undefined as unknown,
+    hold() {
+      gate = new Promise((resolve) => {
+        open = resolve;
+      });
+    },
+    release() {
+      open?.();
+      gate = undefined;
+    },
+    async consume(batch: TraceBatch) {
+      sink.exports++;
+      if (gate) await gate;
+      if (sink.fail !== undefined) throw sink.fail;
+      stored.push({ projectId: batch.projectId, spanCount: batch.spanCount, names: spanNames(batch) });
+    },
+  } satisfies Consumer<TraceBatch> & Record<string, unknown>;
+  return sink;
+}
+
+function create(next: Consumer<TraceBatch>, config: z.input<typeof batchProcessorConfig> = {}) {
+  return batchProcessorFactory.create(settings, batchProcessorConfig.parse(config), next);
+}
+
+/** Tracks whether a promise has settled, without awaiting it. */
+function track(promise: Promise<void>) {
+  const state = { settled: false, error: undefined as unknown };
+  promise.then(
+    () => {
+      state.settled = true;
+    },
+    (error: unknown) => {
+      state.settled = true;
+      state.error = error;
+    },
+  );
+  return state;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<ExportError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(ExportError);
+    return error as ExportError;
+  }
+  throw new Error('expected a rejection');
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('batchProcessorFactory', () => {
+  it('has the Collector-like defaults', () => {
+    expect(batchProcessorFactory.type).toBe('batch');
+    expect(batchProcessorConfig.parse({})).toEqual({
+      sendBatchSize: 8192,
+      timeout: 200,
+      maxPendingSpans: 200_000,
+      exportConcurrency: 2,
+    });
+  });
+
+  it('sends a batch as soon as it holds sendBatchSize spans, as one merged request', async () => {
+    const sink = memorySink();
+    const batch = create(sink, { sendBatchSize: 3, timeout: 60_000 });
+    await batch.start();
+    const first = batch.consume(batchOf('default', 'a'));
+    const second = batch.consume(batchOf('default', 'b', 'c'));
+    await Promise.all([first, second]);
+    expect(sink.stored).toEqual([{ projectId: 'default', spanCount: 3, names: ['a', 'b', 'c'] }]);
+    await batch.shutdown();
+  });
+
+  it('sends a smaller batch once its first span has waited `timeout`', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const sink = memorySink();
+    const batch = create(sink, { sendBatchSize: 100, timeout: '500ms' });
+    const done = track(batch.consume(batchOf('default', 'a')));
+    await vi.advanceTimersByTimeAsync(300);
+    const late = track(batch.consume(batchOf('default', 'b')));
+    await vi.advanceTimersByTimeAsync(150);
+    expect(sink.stored).toEqual([]);
+    expect(done.settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(60);
+    expect(sink.stored).toEqual([{ projectId: 'default', spanCount: 2, names: ['a', 'b'] }]);
+    expect(done).toEqual({ settled: true, error: undefined });
+    expect(late).toEqual({ settled: true, error: undefined });
+    await batch.shutdown();
+  });
+
+  it("resolves callers' promises only once the sink has stored their spans", async () => {
+    const sink = memorySink();
+    sink.hold();
+    const batch = create(sink, { sendBatchSize: 2, timeout: 60_000 });
+    const first = track(batch.consume(batchOf('default', 'a')));
+    const second = track(batch.consume(batchOf('default', 'b')));
+    await sleep(20);
+    expect(sink.exports).toBe(1);
+    expect(first.settled).toBe(false);
+    expect(second.settled).toBe(false);
+    sink.release();
+    await vi.waitFor(() => expect(second.settled).toBe(true));
+    expect(first).toEqual({ settled: true, error: undefined });
+    expect(sink.stored).toHaveLength(1);
+    await batch.shutdown();
+  });
+
+  it('rejects every caller of a batch with the ExportError the sink failed with', async () => {
+    const sink = memorySink();
+    const failure = permanent('bad rows');
+    sink.fail = failure;
+    const batch = create(sink, { sendBatchSize: 3, timeout: 60_000 });
+    const results = await Promise.allSettled([
+      batch.consume(batchOf('default', 'a')),
+      batch.consume(batchOf('default', 'b')),
+      batch.consume(batchOf('default', 'c')),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    for (const result of results) expect((result as PromiseRejectedResult).reason).toBe(failure);
+    expect(sink.stored).toEqual([]);
+    await batch.shutdown();
+  });
+
+  it('turns a plain error from the sink into a retryable ExportError', async () => {
+    const sink = memorySink();
+    sink.fail = new Error('socket hang up');
+    const batch = create(sink, { sendBatchSize: 1 });
+    const error = await rejection(batch.consume(batchOf('default', 'a')));
+    expect(error).toMatchObject({ kind: 'retryable', reason: 'unavailable', message: 'socket hang up' });
+    await batch.shutdown();
+  });
+
+  it('refuses spans beyond maxPendingSpans with a retryable "exhausted" error, counting exports in flight', async () => {
+    const sink = memorySink();
+    sink.hold();
+    const batch = create(sink, { sendBatchSize: 3, maxPendingSpans: 5, timeout: 60_000 });
+    const inFlight = batch.consume(batchOf('default', 'a', 'b', 'c'));
+    const buffered = batch.consume(batchOf('default', 'd'));
+    const refused = await rejection(batch.consume(batchOf('default', 'e', 'f')));
+    expect(refused.kind).toBe('retryable');
+    expect(refused.reason).toBe('exhausted');
+    expect(refused.retryAfterMs).toBeGreaterThan(0);
+    expect(refused.message).toContain('4 spans pending');
+    // Exactly up to the bound is still accepted.
+    const last = batch.consume(batchOf('default', 'e'));
+    sink.release();
+    await Promise.all([inFlight, buffered, last, batch.shutdown()]);
+    expect(sink.stored.flatMap((s) => s.names).sort()).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+
+  it('accepts again once pending spans were exported', async () => {
+    const sink = memorySink();
+    const batch = create(sink, { sendBatchSize: 2, maxPendingSpans: 2 });
+    await batch.consume(batchOf('default', 'a', 'b'));
+    await batch.consume(batchOf('default', 'c', 'd'));
+    expect(sink.stored).toHaveLength(2);
+    await batch.shutdown();
+  });
+
+  it('on shutdown flushes what is buffered, then refuses intake with a retryable error', async () => {
+    const sink = memorySink();
+    const batch = create(sink, { sendBatchSize: 100, timeout: 60_000 });
+    await batch.start();
+    const pending = track(batch.consume(batchOf('default', 'a', 'b')));
+    await batch.shutdown();
+    expect(sink.stored).toEqual([{ projectId: 'default', spanCount: 2, names: ['a', 'b'] }]);
+    await vi.waitFor(() => expect(pending).toEqual({ settled: true, error: undefined }));
+    const refused = await rejection(batch.consume(batchOf('default', 'c')));
+    expect(refused).toMatchObject({ kind: 'retryable', reason: 'unavailable' });
+    expect(sink.stored).toHaveLength(1);
+  });
+
+  it('waits on shutdown for exports already in flight', async () => {
+    const sink = memorySink();
+    sink.hold();
+    const batch = create(sink, { sendBatchSize: 1 });
+    const accepted = batch.consume(batchOf('default', 'a'));
+    const shutdown = track(batch.shutdown());
+    await sleep(20);
+    expect(shutdown.settled).toBe(false);
+    sink.release();
+    await accepted;
+    await vi.waitFor(() => expect(shutdown).toEqual({ settled: true, error: undefined }));
+    expect(sink.stored).toHaveLength(1);
+  });
+
+  it('shuts down once, and safely without start', async () => {
+    const batch = create(memorySink());
+    const first = batch.shutdown();
+    expect(batch.shutdown()).toBe(first);
+    await expect(first).resolves.toBeUndefined();
+  });
+
+  it('never merges batches of different projects', async () => {
+    const sink = memorySink();
+    const batch = create(sink, { sendBatchSize: 4, timeout: 60_000 });
+    await Promise.all([
+      batch.consume(batchOf('alpha', 'a1')),
+      batch.consume(batchOf('beta', 'b1')),
+      batch.consume(batchOf('alpha', 'a2')),
+      batch.consume(batchOf('beta', 'b2')),
+    ]);
+    const byProject = Object.fromEntries(sink.stored.map((s) => [s.projectId, s]));
+    expect(sink.stored).toHaveLength(2);
+    expect(byProject.alpha).toEqual({ projectId: 'alpha', spanCount: 2, names: ['a1', 'a2'] });
+    expect(byProject.beta).toEqual({ projectId: 'beta', spanCount: 2, names: ['b1', 'b2'] });
+    await batch.shutdown();
+  });
+
+  it('resolves a batch without spans at once, without exporting it', async () => {
+    const sink = memorySink();
+    const batch = create(sink, { sendBatchSize: 1 });
+    await batch.consume(traceBatch({ projectId: 'default', request: { resourceSpans: [] } }));
+    expect(sink.exports).toBe(0);
+    await batch.shutdown();
+  });
+
+  it('runs at most exportConcurrency exports at once', async () => {
+    const sink = memorySink();
+    sink.hold();
+    const batch = create(sink, { sendBatchSize: 1, exportConcurrency: 2 });
+    const all = [1, 2, 3].map((i) => batch.consume(batchOf('default', `s${i}`)));
+    await sleep(20);
+    expect(sink.exports).toBe(2);
+    sink.release();
+    await Promise.all(all);
+    expect(sink.exports).toBe(3);
+    await batch.shutdown();
+  });
+
+  it('refuses a retryable error from the sink to callers as retryable', async () => {
+    const sink = memorySink();
+    const failure = retryable('too many parts', { reason: 'exhausted', retryAfterMs: 2000 });
+    sink.fail = failure;
+    const batch = create(sink, { sendBatchSize: 1 });
+    expect(await rejection(batch.consume(batchOf('default', 'a')))).toBe(failure);
+    await batch.shutdown();
+  });
+});
