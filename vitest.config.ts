@@ -16,6 +16,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
+          // One real Kafka broker for the run (KAFKA_BROKERS, testcontainers, or Maven jars + Java 17).
+          globalSetup: ['./test/support/kafkaGlobalSetup.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           // Each suite owns an embedded ClickHouse data dir and fixed ports; run them one at a time.

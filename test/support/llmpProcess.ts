@@ -20,44 +20,57 @@ export interface LlmpProcess {
 
 export interface StartOptions {
   dataDir: string;
-  /** YAML appended to the generated config (ports are always 127.0.0.1:0). */
+  /** The CLI verb: start (default), gateway, ingester, query. */
+  command?: 'start' | 'gateway' | 'ingester' | 'query';
+  /** More CLI arguments, e.g. --with-api. */
+  args?: string[];
+  /** YAML appended to the generated config (listeners are always on 127.0.0.1, port 0). */
   extraYaml?: string;
   env?: Record<string, string>;
   timeoutMs?: number;
 }
 
+/** The listener part of a test config: every role on 127.0.0.1 and free ports. */
+const listenersYaml = [
+  'receivers:',
+  '  otlp:',
+  '    grpc: { endpoint: "127.0.0.1:0" }',
+  '    http: { endpoint: "127.0.0.1:0" }',
+  'query:',
+  '  endpoint: "127.0.0.1:0"',
+].join('\n');
+
 /**
- * Starts `llmp start` as a real child process, the way a user runs it, on free ports, and
+ * Starts an llmp role (`llmp start` by default) as a real child process, the way a user runs it, on free ports, and
  * resolves once it logs that it is ready.
  * @example const llmp = await startLlmp({ dataDir }); await llmp.stop();
  */
 export async function startLlmp({
   dataDir,
+  command = 'start',
+  args = [],
   extraYaml = '',
   env = {},
   timeoutMs = 60_000,
 }: StartOptions): Promise<LlmpProcess> {
   mkdirSync(dataDir, { recursive: true });
-  const configFile = join(dataDir, '..', `${dataDir.split('/').pop()}.yaml`);
-  writeFileSync(
-    configFile,
-    [
-      'receivers:',
-      '  otlp:',
-      '    grpc: { endpoint: "127.0.0.1:0" }',
-      '    http: { endpoint: "127.0.0.1:0" }',
-      'query:',
-      '  endpoint: "127.0.0.1:0"',
-      extraYaml,
-    ].join('\n'),
-  );
+  const configFile = join(dataDir, '..', `${dataDir.split('/').pop()}-${command}.yaml`);
+  // YAML merges nothing: extraYaml must not repeat a section of the listener part.
+  const base =
+    command === 'gateway'
+      ? listenersYaml.split('query:')[0]!
+      : command === 'start'
+        ? listenersYaml
+        : 'query:\n  endpoint: "127.0.0.1:0"';
+  writeFileSync(configFile, `${base}\n${extraYaml}\n`);
   const child = spawn(
     process.execPath,
     [
       '--experimental-strip-types',
       '--disable-warning=ExperimentalWarning',
       join(repoRoot, 'cmd/llmp/src/main.ts'),
-      'start',
+      command,
+      ...args,
       '--config',
       configFile,
       '--data-dir',
@@ -74,7 +87,8 @@ export async function startLlmp({
   child.stderr!.on('data', (chunk: Buffer) => {
     errText += chunk.toString();
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close', not 'exit': the last log lines are read only once stdout has ended.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   const ports = await new Promise<{ grpc: number; http: number; api: number }>((resolve, reject) => {
     const found: Record<string, number> = {};
     let pending = '';

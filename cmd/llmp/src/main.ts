@@ -1,19 +1,26 @@
 import { resolve } from 'node:path';
 import { migrate, openStore, StoreOpenError } from '@llmp/clickhouse';
-import { ConfigError, createLogger, loadConfig } from '@llmp/pipeline';
+import { ConfigError, createLogger, type Logger, loadConfig } from '@llmp/pipeline';
 import { Command } from 'commander';
+import type { z } from 'zod';
 import { allInOneConfig } from './allInOneConfig.ts';
-import { runStart } from './runStart.ts';
+import { kafkaClients } from './kafkaClients.ts';
+import { gatewayConfig, ingesterConfig, queryConfig } from './roleConfigs.ts';
+import { runGateway } from './runGateway.ts';
+import { runIngester } from './runIngester.ts';
+import { runQuery } from './runQuery.ts';
+import { type Running, runStart } from './runStart.ts';
 
 interface CommonOptions {
   config?: string;
   dataDir?: string;
 }
 
-function load(options: CommonOptions) {
+function load<T extends object>(schema: z.ZodType<T>, options: CommonOptions) {
   const file = options.config ?? process.env.LLMP_CONFIG;
-  const config = loadConfig({ schema: allInOneConfig, file: file || undefined, env: process.env });
-  const dataDir = resolve(options.dataDir ?? process.env.LLMP_DATA_DIR ?? config.dataDir ?? './.llmp');
+  const config = loadConfig({ schema, file: file || undefined, env: process.env });
+  const fromConfig = 'dataDir' in config ? (config.dataDir as string | undefined) : undefined;
+  const dataDir = resolve(options.dataDir ?? process.env.LLMP_DATA_DIR ?? fromConfig ?? './.llmp');
   return { config, dataDir };
 }
 
@@ -34,54 +41,95 @@ function fail(error: unknown): never {
   process.exit(1);
 }
 
-const program = new Command('llmp').description('OTLP trace ingestion pipeline for LLM applications');
-
-program
-  .command('start')
-  .description('run everything in one process: OTLP receiver (4317/4318), embedded store, query API (8080)')
-  .option('-c, --config <file>', 'YAML config file (env LLMP_CONFIG)')
-  .option('-d, --data-dir <dir>', 'data dir of the embedded store (env LLMP_DATA_DIR, default ./.llmp)')
-  .action(async (options: CommonOptions) => {
-    const logger = createLogger();
-    try {
-      const { config, dataDir } = load(options);
-      const running = await runStart(config, { dataDir, logger });
-      let stopping = false;
-      const stop = (signal: string) => {
-        if (stopping) {
-          logger.warn({ signal }, 'second signal: exiting without waiting');
-          process.exit(1);
-        }
-        stopping = true;
-        logger.info({ signal }, 'shutting down: draining requests and flushing buffered spans');
-        running.stop().then(
-          () => {
-            logger.info('stopped');
-            process.exit(0);
-          },
-          (error: unknown) => {
-            logger.error({ err: error }, 'shutdown failed');
-            process.exit(1);
-          },
-        );
-      };
-      process.on('SIGINT', () => stop('SIGINT'));
-      process.on('SIGTERM', () => stop('SIGTERM'));
-      logger.info('llmp is ready');
-    } catch (error) {
-      fail(error);
+/** Runs a role until SIGINT/SIGTERM, then stops it (intake first, buffered data flushed). */
+async function serveUntilSignal(role: string, start: (logger: Logger) => Promise<Running>): Promise<void> {
+  const logger = createLogger();
+  let running: Running;
+  try {
+    running = await start(logger);
+  } catch (error) {
+    fail(error);
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting without waiting');
+      process.exit(1);
     }
-  });
+    stopping = true;
+    logger.info({ signal }, 'shutting down: draining requests and flushing buffered spans');
+    running.stop().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  logger.info({ role }, 'llmp is ready');
+}
 
-program
-  .command('migrate')
+const program = new Command('llmp').description('OTLP trace ingestion pipeline for LLM applications');
+const withCommon = (command: Command) =>
+  command
+    .option('-c, --config <file>', 'YAML config file (env LLMP_CONFIG)')
+    .option('-d, --data-dir <dir>', 'data dir of the embedded store (env LLMP_DATA_DIR, default ./.llmp)');
+
+withCommon(program.command('start'))
+  .description('everything in one process: OTLP receiver (4317/4318), embedded store, query API (8080)')
+  .action((options: CommonOptions) =>
+    serveUntilSignal('all-in-one', (logger) => {
+      const { config, dataDir } = load(allInOneConfig, options);
+      return runStart(config, { dataDir, logger });
+    }),
+  );
+
+withCommon(program.command('gateway'))
+  .description('OTLP receiver (4317/4318) that writes every trace to the Kafka topic otlp_spans')
+  .action((options: CommonOptions) =>
+    serveUntilSignal('gateway', (logger) => {
+      const { config } = load(gatewayConfig, options);
+      return runGateway(config, { logger, kafka: kafkaClients(config.kafka, logger) });
+    }),
+  );
+
+withCommon(program.command('ingester'))
+  .description('consumes otlp_spans into ClickHouse (a server with CLICKHOUSE_URL, else embedded)')
+  .option('--with-api', 'also serve the query API (needed with the embedded store, which one process owns)')
+  .action((options: CommonOptions & { withApi?: boolean }) =>
+    serveUntilSignal('ingester', (logger) => {
+      const { config, dataDir } = load(ingesterConfig, options);
+      const exitAfter = Number(process.env.LLMP_FAULT_EXIT_AFTER_INSERTS ?? Number.NaN);
+      return runIngester(config, {
+        logger,
+        dataDir,
+        kafka: kafkaClients(config.kafka, logger),
+        withApi: options.withApi === true,
+        exitAfterInserts: Number.isInteger(exitAfter) && exitAfter > 0 ? exitAfter : undefined,
+      });
+    }),
+  );
+
+withCommon(program.command('query'))
+  .description('the query API (8080) over ClickHouse')
+  .action((options: CommonOptions) =>
+    serveUntilSignal('query', (logger) => {
+      const { config, dataDir } = load(queryConfig, options);
+      return runQuery(config, { logger, dataDir });
+    }),
+  );
+
+withCommon(program.command('migrate'))
   .description('create or upgrade the ClickHouse schema, then exit')
-  .option('-c, --config <file>', 'YAML config file (env LLMP_CONFIG)')
-  .option('-d, --data-dir <dir>', 'data dir of the embedded store (env LLMP_DATA_DIR, default ./.llmp)')
   .action(async (options: CommonOptions) => {
     const logger = createLogger();
     try {
-      const { config, dataDir } = load(options);
+      const { config, dataDir } = load(queryConfig, options);
       const store = await openStore({ ...config.clickhouse, dataDir });
       try {
         const report = await migrate(store);

@@ -1,4 +1,4 @@
-import { clickhouseExporterFactory, migrate, openStore, readTrace } from '@llmp/clickhouse';
+import { clickhouseExporterFactory, migrate, openStore, storeTraceSource } from '@llmp/clickhouse';
 import { type Logger, pipeline } from '@llmp/pipeline';
 import { batchProcessorFactory } from '@llmp/processors';
 import { queryApiServer } from '@llmp/query-api';
@@ -39,12 +39,7 @@ export async function runStart(
     const api = queryApiServer({
       endpoint: config.query.endpoint,
       logger: logger.child({ component: 'query' }),
-      source: {
-        readTrace: (projectId, traceId) => readTrace(store, projectId, traceId),
-        ping: async () => {
-          await store.client.query({ query: 'SELECT 1', format: 'JSONEachRow' }).then((r) => r.json());
-        },
-      },
+      source: storeTraceSource(store),
     });
 
     await traces.start();

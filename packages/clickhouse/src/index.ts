@@ -13,3 +13,4 @@ export { readTrace } from './readTrace.ts';
 export { genAiColumns, jobLink } from './spanColumns.ts';
 export { type SpanRow, spanRows } from './spanRows.ts';
 export { clickhouseTime, isoFromNanos, type StoredSpan } from './storedSpan.ts';
+export { storeTraceSource } from './storeTraceSource.ts';

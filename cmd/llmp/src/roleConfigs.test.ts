@@ -1,0 +1,46 @@
+import { fileURLToPath } from 'node:url';
+import { ConfigError, loadConfig } from '@llmp/pipeline';
+import { describe, expect, it } from 'vitest';
+import { gatewayConfig, ingesterConfig, queryConfig } from './roleConfigs.ts';
+
+const preset = (name: string) =>
+  fileURLToPath(new URL(`../../../deploy/config/${name}.yaml`, import.meta.url));
+
+describe('distributed presets', () => {
+  it.each([
+    ['gateway', gatewayConfig],
+    ['ingester', ingesterConfig],
+    ['query', queryConfig],
+  ] as const)('%s.yaml spells out exactly the defaults', (name, schema) => {
+    const fromPreset = loadConfig({ schema: schema as never, file: preset(name), env: {} }) as Record<
+      string,
+      unknown
+    >;
+    const defaults = (schema as { parse(v: unknown): Record<string, unknown> }).parse({});
+    // The only departures from the defaults: the data dir spelled out, and a client id naming the role.
+    const kafka = defaults.kafka
+      ? { kafka: { ...(defaults.kafka as object), clientId: `llmp-${name}` } }
+      : {};
+    expect(fromPreset).toEqual({
+      ...defaults,
+      ...kafka,
+      ...('dataDir' in fromPreset ? { dataDir: './.llmp' } : {}),
+    });
+  });
+
+  it('reads KAFKA_BROKERS as a comma list and CLICKHOUSE_URL', () => {
+    const config = loadConfig({
+      schema: ingesterConfig,
+      file: preset('ingester'),
+      env: { KAFKA_BROKERS: 'k1:9092, k2:9092', CLICKHOUSE_URL: 'http://ch:8123' },
+    });
+    expect(config.kafka.brokers).toEqual(['k1:9092', 'k2:9092']);
+    expect(config.clickhouse.url).toBe('http://ch:8123');
+  });
+
+  it('refuses a broker list without ports', () => {
+    expect(() =>
+      loadConfig({ schema: gatewayConfig, text: 'kafka:\n  brokers: "kafka"\n', env: {} }),
+    ).toThrow(ConfigError);
+  });
+});

@@ -1,0 +1,26 @@
+export { dedupToken, parsePending, pendingMetadata } from './dedupToken.ts';
+export type {
+  BatchControl,
+  CommittedOffset,
+  IncomingRecord,
+  KafkaClients,
+  KafkaConsumer,
+  KafkaProducer,
+  OutgoingRecord,
+  PartitionBatch,
+} from './kafkaClient.ts';
+export {
+  type KafkaExporterConfig,
+  kafkaExporterConfig,
+  kafkaExporterFactory,
+  projectHeader,
+} from './kafkaExporter.ts';
+export { type KafkajsOptions, kafkajsClients } from './kafkajsClients.ts';
+export {
+  deadLetterHeaders,
+  type KafkaReceiverConfig,
+  type KafkaReceiverDeps,
+  kafkaReceiverConfig,
+  kafkaReceiverFactory,
+} from './kafkaReceiver.ts';
+export { OversizedSpanError, type TraceRecord, traceRecords } from './traceRecords.ts';

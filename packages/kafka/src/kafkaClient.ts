@@ -1,0 +1,68 @@
+/**
+ * The narrow surface llmp needs from a Kafka client; one adapter implements it over the chosen
+ * library, and tests can implement it in memory. Offsets are decimal strings (int64).
+ */
+export interface OutgoingRecord {
+  key: string;
+  value: Uint8Array;
+  headers: Record<string, string>;
+}
+
+export interface KafkaProducer {
+  /** Resolves only once every record is acknowledged by all in-sync replicas (acks=all). */
+  send(topic: string, records: OutgoingRecord[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface IncomingRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: Uint8Array | null;
+  headers: Record<string, string>;
+}
+
+/** Records of one partition, in offset order. */
+export interface PartitionBatch {
+  topic: string;
+  partition: number;
+  records: IncomingRecord[];
+}
+
+export interface CommittedOffset {
+  /** The next offset to read. */
+  offset: string;
+  /** What the committer stored beside it (llmp keeps the pending insert range there). */
+  metadata: string;
+}
+
+export interface KafkaConsumer {
+  /**
+   * Consumes with the group, never committing by itself; `handle` is called with the records of
+   * one partition at a time, in order, and is not called again for that partition before it
+   * resolves. Returns once the consumer runs.
+   */
+  run(handle: (batch: PartitionBatch, control: BatchControl) => Promise<void>): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface BatchControl {
+  /** Commits `offset` (the next to read) for the batch's partition, with metadata. */
+  commit(offset: string, metadata?: string): Promise<void>;
+  /** The group's committed offset and metadata for the batch's partition, if any. */
+  committed(): Promise<CommittedOffset | undefined>;
+  /** False once the consumer is stopping or lost the partition: stop retrying then. */
+  active(): boolean;
+  heartbeat(): Promise<void>;
+}
+
+/** Makes producers and consumers for one cluster; the adapter of the chosen library implements it. */
+export interface KafkaClients {
+  /** A connected idempotent producer with acks=all. */
+  producer(): Promise<KafkaProducer>;
+  /** Creates the topics that do not exist yet (partitions and replication from the config). */
+  ensureTopics(topics: string[]): Promise<void>;
+  /** A consumer of `topic` in `groupId` that never commits by itself (call `run` to start it). */
+  consumer(options: { groupId: string; topic: string; sessionTimeoutMs?: number }): Promise<KafkaConsumer>;
+}

@@ -1,0 +1,204 @@
+import { encodeProtobufRequest, type Span, type TraceBatch, type TraceRequest } from '@llmp/otlp';
+import { type Consumer, createLogger, permanent, retryable } from '@llmp/pipeline';
+import { describe, expect, it } from 'vitest';
+import { dedupToken, pendingMetadata } from './dedupToken.ts';
+import { projectHeader } from './kafkaExporter.ts';
+import { deadLetterHeaders, kafkaReceiverConfig, kafkaReceiverFactory } from './kafkaReceiver.ts';
+import { MemoryKafka } from './memoryKafka.ts';
+
+const settings = { id: 'kafka', logger: createLogger({ level: 'silent' }) };
+const config = kafkaReceiverConfig.parse({ retryInitial: 1, retryMax: 5 });
+
+function request(traceByte: string, spans: number): TraceRequest {
+  const list: Span[] = Array.from({ length: spans }, (_, i) => ({
+    traceId: traceByte.repeat(32),
+    spanId: (i + 1).toString(16).padStart(16, '0'),
+    traceState: '',
+    parentSpanId: '',
+    flags: 0,
+    name: `s${i}`,
+    kind: 1,
+    startTimeUnixNano: 1n,
+    endTimeUnixNano: 2n,
+    attributes: [],
+    droppedAttributesCount: 0,
+    events: [],
+    droppedEventsCount: 0,
+    links: [],
+    droppedLinksCount: 0,
+    status: { code: 0, message: '' },
+  }));
+  return {
+    resourceSpans: [
+      {
+        resource: { attributes: [], droppedAttributesCount: 0 },
+        schemaUrl: '',
+        scopeSpans: [
+          {
+            scope: { name: '', version: '', attributes: [], droppedAttributesCount: 0 },
+            schemaUrl: '',
+            spans: list,
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** A store stand-in that keeps rows by deduplication token, as ClickHouse does. */
+function sink(behaviour: { fail?: (n: number) => Error | undefined } = {}) {
+  const byToken = new Map<string, TraceBatch>();
+  let calls = 0;
+  const consumer: Consumer<TraceBatch> = {
+    async consume(batch) {
+      calls++;
+      const error = behaviour.fail?.(calls);
+      if (error) throw error;
+      const token = (batch as TraceBatch & { dedupToken?: string }).dedupToken!;
+      if (!byToken.has(token)) byToken.set(token, batch);
+    },
+  };
+  return {
+    consumer,
+    byToken,
+    calls: () => calls,
+    spans: () => [...byToken.values()].reduce((n, b) => n + b.spanCount, 0),
+  };
+}
+
+function publish(kafka: MemoryKafka, traces: Array<[string, number, string?]>) {
+  for (const [byte, spans, project] of traces) {
+    kafka.append('otlp_spans', {
+      key: byte.repeat(32),
+      value: encodeProtobufRequest(request(byte, spans)),
+      headers: project ? { [projectHeader]: project } : {},
+    });
+  }
+}
+
+async function ingest(
+  kafka: MemoryKafka,
+  store: ReturnType<typeof sink>,
+  options: { fetchSize?: number; afterInsert?: () => void } = {},
+) {
+  const consumer = kafka.consumer('llmp-ingester', 'otlp_spans', { fetchSize: options.fetchSize ?? 1000 });
+  const receiver = kafkaReceiverFactory({
+    consumer,
+    producer: kafka.producer(),
+    afterInsert: options.afterInsert,
+  }).create(settings, config, store.consumer);
+  await receiver.start();
+  await consumer.drain();
+  return { receiver, consumer };
+}
+
+describe('kafka receiver', () => {
+  it('inserts every record once with an offset-range token per project, and commits past them', async () => {
+    const kafka = new MemoryKafka();
+    publish(kafka, [
+      ['a', 2, 'p1'],
+      ['b', 3, 'p1'],
+      ['c', 1, 'p2'],
+    ]);
+    const store = sink();
+    await ingest(kafka, store);
+    expect(store.spans()).toBe(6);
+    expect([...store.byToken.keys()].sort()).toEqual([
+      dedupToken('otlp_spans', 0, '0', '2', 'p1'),
+      dedupToken('otlp_spans', 0, '0', '2', 'p2'),
+    ]);
+    expect(kafka.commits.get('llmp-ingester/otlp_spans/0')).toEqual({ offset: '3', metadata: '' });
+  });
+
+  it('rebuilds the pending range after a crash between insert and commit, so the repeat is deduplicated', async () => {
+    const kafka = new MemoryKafka();
+    publish(kafka, [
+      ['a', 2],
+      ['b', 2],
+      ['c', 2],
+    ]);
+    const store = sink();
+    // First run: fetches two records, inserts them, then "crashes" before committing past them.
+    const first = kafka.consumer('llmp-ingester', 'otlp_spans', { fetchSize: 2 });
+    const receiver = kafkaReceiverFactory({
+      consumer: first,
+      producer: kafka.producer(),
+      afterInsert: () => first.stop(),
+    }).create(settings, config, store.consumer);
+    await receiver.start();
+    await first.drain().catch(() => undefined);
+    // Simulate the commit never happening: what is committed is the intent for 0-1.
+    kafka.commits.set('llmp-ingester/otlp_spans/0', { offset: '0', metadata: pendingMetadata('0', '1') });
+    expect(store.spans()).toBe(4);
+    // Second run fetches more at once: the first insert must still be exactly 0-1.
+    await ingest(kafka, store, { fetchSize: 1000 });
+    expect(store.spans()).toBe(6);
+    expect(store.calls()).toBe(3);
+    expect([...store.byToken.keys()]).toEqual([
+      dedupToken('otlp_spans', 0, '0', '1', 'default'),
+      dedupToken('otlp_spans', 0, '2', '2', 'default'),
+    ]);
+  });
+
+  it('sends an undecodable record to the dead-letter topic with its bytes and the reason, and goes on', async () => {
+    const kafka = new MemoryKafka();
+    publish(kafka, [['a', 1]]);
+    const poison = new Uint8Array([0xff, 0xff, 0xff, 0x01]);
+    kafka.append('otlp_spans', { key: 'junk', value: poison, headers: { origin: 'test' } });
+    publish(kafka, [['b', 1]]);
+    const store = sink();
+    await ingest(kafka, store);
+    expect(store.spans()).toBe(2);
+    const dlq = kafka.records('otlp_spans_dlq');
+    expect(dlq).toHaveLength(1);
+    expect(dlq[0]!.value).toEqual(poison);
+    expect(dlq[0]!.headers).toMatchObject({
+      origin: 'test',
+      [deadLetterHeaders.topic]: 'otlp_spans',
+      [deadLetterHeaders.partition]: '0',
+      [deadLetterHeaders.offset]: '1',
+    });
+    expect(dlq[0]!.headers[deadLetterHeaders.reason]).toMatch(/invalid OTLP protobuf/);
+    expect(kafka.commits.get('llmp-ingester/otlp_spans/0')!.offset).toBe('3');
+  });
+
+  it('retries a retryable store failure without committing, then stores once', async () => {
+    const kafka = new MemoryKafka();
+    publish(kafka, [['a', 2]]);
+    const store = sink({ fail: (n) => (n <= 3 ? retryable('ClickHouse down') : undefined) });
+    await ingest(kafka, store);
+    expect(store.calls()).toBe(4);
+    expect(store.spans()).toBe(2);
+    expect(kafka.commits.get('llmp-ingester/otlp_spans/0')!.offset).toBe('1');
+  });
+
+  it('parks records the store refuses permanently in the dead-letter topic', async () => {
+    const kafka = new MemoryKafka();
+    publish(kafka, [['a', 2]]);
+    const store = sink({ fail: () => permanent('type mismatch') });
+    await ingest(kafka, store);
+    expect(kafka.records('otlp_spans_dlq')).toHaveLength(1);
+    expect(kafka.commits.get('llmp-ingester/otlp_spans/0')!.offset).toBe('1');
+  });
+
+  it('stops retrying, without committing, when the partition is lost', async () => {
+    const kafka = new MemoryKafka();
+    publish(kafka, [['a', 1]]);
+    const consumer = kafka.consumer('llmp-ingester', 'otlp_spans');
+    let calls = 0;
+    const receiver = kafkaReceiverFactory({ consumer, producer: kafka.producer() }).create(settings, config, {
+      async consume() {
+        calls++;
+        if (calls === 2) consumer.stop();
+        throw retryable('down');
+      },
+    });
+    await receiver.start();
+    await consumer.drain();
+    expect(calls).toBe(2);
+    expect(kafka.commits.get('llmp-ingester/otlp_spans/0')).toEqual({
+      offset: '0',
+      metadata: pendingMetadata('0', '0'),
+    });
+  });
+});

@@ -1,0 +1,263 @@
+import {
+  decodeProtobufRequest,
+  OtlpDecodeError,
+  rejectInvalidSpans,
+  type TraceBatch,
+  traceBatch,
+} from '@llmp/otlp';
+import {
+  type Component,
+  type Consumer,
+  duration,
+  onceShutdown,
+  type ReceiverFactory,
+  toExportError,
+} from '@llmp/pipeline';
+import { z } from 'zod';
+import { dedupToken, parsePending, pendingMetadata } from './dedupToken.ts';
+import type {
+  BatchControl,
+  IncomingRecord,
+  KafkaConsumer,
+  KafkaProducer,
+  PartitionBatch,
+} from './kafkaClient.ts';
+import { projectHeader } from './kafkaExporter.ts';
+
+export const kafkaReceiverConfig = z.object({
+  topic: z.string().min(1).default('otlp_spans'),
+  groupId: z.string().min(1).default('llmp-ingester'),
+  deadLetterTopic: z.string().min(1).default('otlp_spans_dlq'),
+  /** An insert gathers records of one partition up to this many spans... */
+  maxBatchSpans: z.number().int().positive().default(20_000),
+  /** ...or this many record bytes. */
+  maxBatchBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(16 * 1024 ** 2),
+  /** Backoff between retries of a retryable failure, doubling up to the maximum. */
+  retryInitial: duration(200),
+  retryMax: duration(30_000),
+  /** A member silent this long is dropped from the group and its partitions move on. */
+  sessionTimeout: duration(30_000),
+});
+
+export type KafkaReceiverConfig = z.infer<typeof kafkaReceiverConfig>;
+
+export const deadLetterHeaders = {
+  reason: 'llmp-dlq-reason',
+  topic: 'llmp-dlq-topic',
+  partition: 'llmp-dlq-partition',
+  offset: 'llmp-dlq-offset',
+} as const;
+
+/** Offsets are int64 decimal strings. */
+const next = (offset: string) => (BigInt(offset) + 1n).toString();
+
+interface Decoded {
+  record: IncomingRecord;
+  batch: TraceBatch;
+}
+
+export interface KafkaReceiverDeps {
+  consumer: KafkaConsumer;
+  /** For the dead-letter topic. */
+  producer: KafkaProducer;
+  /** Test hook: called between the insert and the commit (crash-recovery tests). */
+  afterInsert?: (range: { partition: number; first: string; last: string }) => void;
+}
+
+/**
+ * The `kafka` receiver (ingester side): reads `otlp_spans` in a consumer group, partition by
+ * partition in order, inserts records in batches and commits offsets only after the insert
+ * succeeded. Before inserting it commits the batch's offset range as metadata, so after a crash
+ * the same range is rebuilt and carries the same deduplication token; ClickHouse then drops
+ * the repeat. A record that can never be decoded goes to the dead-letter topic.
+ * @example kafkaReceiverFactory({ consumer, producer }).create(settings, kafkaReceiverConfig.parse({}), exporter)
+ */
+export function kafkaReceiverFactory(
+  deps: KafkaReceiverDeps,
+): ReceiverFactory<KafkaReceiverConfig, TraceBatch> {
+  return {
+    type: 'kafka',
+    configSchema: kafkaReceiverConfig,
+    create(settings, config, nextConsumer: Consumer<TraceBatch>): Component {
+      const { logger } = settings;
+
+      async function deadLetter(record: IncomingRecord, reason: string): Promise<void> {
+        await deps.producer.send(config.deadLetterTopic, [
+          {
+            key: record.key ?? '',
+            value: record.value ?? new Uint8Array(0),
+            headers: {
+              ...record.headers,
+              [deadLetterHeaders.reason]: reason.slice(0, 1000),
+              [deadLetterHeaders.topic]: record.topic,
+              [deadLetterHeaders.partition]: String(record.partition),
+              [deadLetterHeaders.offset]: record.offset,
+            },
+          },
+        ]);
+      }
+
+      /** Runs `action` until it succeeds, backing off on retryable failures; false when the partition was lost. */
+      async function withRetry(
+        control: BatchControl,
+        what: string,
+        action: () => Promise<void>,
+      ): Promise<'done' | 'permanent' | 'lost'> {
+        let delay = config.retryInitial;
+        for (;;) {
+          try {
+            await action();
+            return 'done';
+          } catch (caught) {
+            const error = toExportError(caught);
+            if (error.kind === 'permanent') return 'permanent';
+            logger.warn({ err: error, retryInMs: delay }, `${what} failed; retrying`);
+            const until = Date.now() + delay;
+            while (Date.now() < until) {
+              if (!control.active()) return 'lost';
+              await new Promise((r) => setTimeout(r, Math.min(500, until - Date.now())));
+              await control.heartbeat().catch(() => undefined);
+            }
+            if (!control.active()) return 'lost';
+            delay = Math.min(delay * 2, config.retryMax);
+          }
+        }
+      }
+
+      /** Decodes a record, sending it to the dead-letter topic when that is impossible. */
+      async function decode(
+        record: IncomingRecord,
+        control: BatchControl,
+      ): Promise<Decoded | undefined | 'lost'> {
+        let reason: string | undefined;
+        let decoded: Decoded | undefined;
+        if (!record.value || record.value.byteLength === 0) reason = 'empty record value';
+        else {
+          try {
+            const screening = rejectInvalidSpans(decodeProtobufRequest(record.value));
+            if (screening.rejectedSpans > 0 && screening.acceptedSpans === 0) reason = screening.errorMessage;
+            else {
+              const projectId = record.headers[projectHeader] || 'default';
+              decoded = {
+                record,
+                batch: traceBatch({
+                  projectId,
+                  request: screening.accepted,
+                  spanCount: screening.acceptedSpans,
+                }),
+              };
+            }
+          } catch (error) {
+            if (!(error instanceof OtlpDecodeError)) throw error;
+            reason = error.message;
+          }
+        }
+        if (decoded) return decoded;
+        const sent = await withRetry(control, 'dead-letter send', () => deadLetter(record, reason!));
+        return sent === 'lost' ? 'lost' : undefined;
+      }
+
+      async function insert(
+        batch: PartitionBatch,
+        first: string,
+        last: string,
+        items: Decoded[],
+        control: BatchControl,
+      ): Promise<'done' | 'lost'> {
+        const byProject = new Map<string, Decoded[]>();
+        for (const item of items) {
+          const list = byProject.get(item.batch.projectId);
+          if (list) list.push(item);
+          else byProject.set(item.batch.projectId, [item]);
+        }
+        for (const [projectId, group] of byProject) {
+          const merged = traceBatch({
+            projectId,
+            request: { resourceSpans: group.flatMap((d) => d.batch.request().resourceSpans) },
+            spanCount: group.reduce((n, d) => n + d.batch.spanCount, 0),
+          });
+          const withToken = Object.assign(merged, {
+            dedupToken: dedupToken(batch.topic, batch.partition, first, last, projectId),
+          });
+          const outcome = await withRetry(control, 'insert', () => nextConsumer.consume(withToken));
+          if (outcome === 'lost') return 'lost';
+          if (outcome === 'permanent') {
+            // The store refuses these spans for good: park their records, keep the partition moving.
+            for (const d of group) {
+              const sent = await withRetry(control, 'dead-letter send', () =>
+                deadLetter(d.record, 'store refused the spans permanently'),
+              );
+              if (sent === 'lost') return 'lost';
+            }
+          }
+        }
+        return 'done';
+      }
+
+      async function handle(batch: PartitionBatch, control: BatchControl): Promise<void> {
+        const records = batch.records;
+        let i = 0;
+        // After a crash between an insert and its commit, rebuild exactly the pending range.
+        const pending = parsePending((await control.committed())?.metadata);
+        if (pending && pending.first === records[0]?.offset) {
+          logger.info(
+            { partition: batch.partition, ...pending },
+            're-inserting a range whose commit was lost',
+          );
+        }
+        while (i < records.length && control.active()) {
+          const first = records[i]!.offset;
+          const mustEndAt = pending && pending.first === first ? pending.last : undefined;
+          const chunk: IncomingRecord[] = [];
+          let spans = 0;
+          let bytes = 0;
+          for (; i < records.length; i++) {
+            const record = records[i]!;
+            if (mustEndAt !== undefined && BigInt(record.offset) > BigInt(mustEndAt)) break;
+            if (
+              mustEndAt === undefined &&
+              chunk.length > 0 &&
+              (spans >= config.maxBatchSpans || bytes >= config.maxBatchBytes)
+            )
+              break;
+            chunk.push(record);
+            bytes += record.value?.byteLength ?? 0;
+            spans += 1;
+          }
+          if (mustEndAt !== undefined && chunk.at(-1)!.offset !== mustEndAt) {
+            // The fetch stopped short of the pending range: wait for the rest rather than re-cut it.
+            return;
+          }
+          const last = chunk.at(-1)!.offset;
+          const items: Decoded[] = [];
+          for (const record of chunk) {
+            const decoded = await decode(record, control);
+            if (decoded === 'lost') return;
+            if (decoded) items.push(decoded);
+          }
+          if (items.length > 0) {
+            await control.commit(first, pendingMetadata(first, last));
+            if ((await insert(batch, first, last, items, control)) === 'lost') return;
+            deps.afterInsert?.({ partition: batch.partition, first, last });
+          }
+          await control.commit(next(last), '');
+        }
+      }
+
+      return {
+        async start() {
+          await deps.consumer.run(handle);
+          logger.info({ topic: config.topic, groupId: config.groupId }, 'Kafka receiver consuming');
+        },
+        shutdown: onceShutdown(async () => {
+          await deps.consumer.close();
+          await deps.producer.close();
+        }),
+      };
+    },
+  };
+}

@@ -1,0 +1,198 @@
+import type { Logger } from '@llmp/pipeline';
+import { type Admin, type Consumer, Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import type {
+  BatchControl,
+  KafkaClients,
+  KafkaConsumer,
+  KafkaProducer,
+  PartitionBatch,
+} from './kafkaClient.ts';
+
+export interface KafkajsOptions {
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+  /** How long a connection attempt may take; a down broker fails a send quickly. */
+  connectionTimeoutMs?: number;
+  /** For topics llmp creates: partitions, and replication factor (-1: the broker's default). */
+  topicPartitions?: number;
+  topicReplicationFactor?: number;
+}
+
+const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'debug',
+  [logLevel.DEBUG]: 'debug',
+};
+
+function toHeaders(
+  headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    out[key] = (Array.isArray(value) ? value.at(-1)! : value).toString();
+  }
+  return out;
+}
+
+function producerOf(kafka: Kafka): KafkaProducer & { connect(): Promise<void> } {
+  // Idempotence with acks=all: the broker drops a retried batch it already has, and a send
+  // resolves only once every in-sync replica has the records.
+  const producer: Producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 5,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 },
+  });
+  // Connect lazily and again after a failure, so a role starts while Kafka is down and its
+  // senders get retryable answers until the broker is back.
+  let connected: Promise<void> | undefined;
+  const connect = () => {
+    connected ??= producer.connect().catch((error: unknown) => {
+      connected = undefined;
+      throw error;
+    });
+    return connected;
+  };
+  return {
+    connect,
+    async send(topic, records) {
+      await connect();
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: records.map((r) => ({
+          key: r.key,
+          value: Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength),
+          headers: r.headers,
+        })),
+      });
+    },
+    close: () => producer.disconnect(),
+  };
+}
+
+function consumerOf(
+  kafka: Kafka,
+  admin: Admin,
+  groupId: string,
+  topic: string,
+  sessionTimeoutMs: number,
+): KafkaConsumer {
+  const consumer: Consumer = kafka.consumer({
+    groupId,
+    sessionTimeout: sessionTimeoutMs,
+    heartbeatInterval: Math.max(500, Math.floor(sessionTimeoutMs / 10)),
+    maxBytesPerPartition: 8 * 1024 ** 2,
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
+  });
+  let running = true;
+  return {
+    async run(handle) {
+      await Promise.all([consumer.connect(), admin.connect()]);
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 4,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+          const partitionBatch: PartitionBatch = {
+            topic: batch.topic,
+            partition: batch.partition,
+            records: batch.messages.map((m) => ({
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: m.offset,
+              key: m.key ? m.key.toString() : null,
+              value: m.value ? new Uint8Array(m.value.buffer, m.value.byteOffset, m.value.byteLength) : null,
+              headers: toHeaders(m.headers),
+            })),
+          };
+          const control: BatchControl = {
+            async commit(offset, metadata = '') {
+              await consumer.commitOffsets([
+                { topic: batch.topic, partition: batch.partition, offset, metadata },
+              ]);
+              // kafkajs fetches the partition again from the last resolved offset.
+              if (BigInt(offset) > 0n) resolveOffset((BigInt(offset) - 1n).toString());
+            },
+            async committed() {
+              const [entry] = await admin.fetchOffsets({ groupId, topics: [batch.topic] });
+              const partition = entry?.partitions.find((p) => p.partition === batch.partition);
+              if (!partition || partition.offset === '-1') return undefined;
+              return { offset: partition.offset, metadata: partition.metadata ?? '' };
+            },
+            active: () => running && isRunning() && !isStale(),
+            heartbeat: () => heartbeat(),
+          };
+          await handle(partitionBatch, control);
+        },
+      });
+    },
+    async close() {
+      running = false;
+      await consumer.disconnect();
+      await admin.disconnect();
+    },
+  };
+}
+
+/**
+ * Kafka clients over kafkajs: an idempotent acks=all producer and group consumers with manual
+ * commits (offset metadata included), which is what the gateway and ingester need.
+ * @example const kafka = kafkajsClients({ brokers: ['localhost:9092'], clientId: 'llmp', logger });
+ */
+export function kafkajsClients({
+  brokers,
+  clientId,
+  logger,
+  connectionTimeoutMs = 3000,
+  topicPartitions = 6,
+  topicReplicationFactor = -1,
+}: KafkajsOptions): KafkaClients {
+  const kafka = new Kafka({
+    clientId,
+    brokers,
+    connectionTimeout: connectionTimeoutMs,
+    requestTimeout: 10_000,
+    logLevel: logLevel.WARN,
+    logCreator: () => (entry) => {
+      const { message, ...rest } = entry.log;
+      logger[levels[entry.level] ?? 'debug']({ kafka: entry.namespace, ...rest }, message);
+    },
+  });
+  return {
+    async producer() {
+      const producer = producerOf(kafka);
+      await producer.connect().catch((error: unknown) => {
+        logger.warn({ err: error, brokers }, 'Kafka not reachable yet; will connect on first send');
+      });
+      return producer;
+    },
+    async ensureTopics(topics) {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        const existing = new Set(await admin.listTopics());
+        const missing = topics.filter((t) => !existing.has(t));
+        if (missing.length === 0) return;
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((topic) => ({
+            topic,
+            numPartitions: topicPartitions,
+            replicationFactor: topicReplicationFactor,
+          })),
+        });
+        logger.info({ topics: missing, partitions: topicPartitions }, 'created Kafka topics');
+      } finally {
+        await admin.disconnect();
+      }
+    },
+    async consumer({ groupId, topic, sessionTimeoutMs = 30_000 }) {
+      return consumerOf(kafka, kafka.admin(), groupId, topic, sessionTimeoutMs);
+    },
+  };
+}

@@ -1,0 +1,99 @@
+import {
+  encodeProtobufRequest,
+  type ResourceSpans,
+  type ScopeSpans,
+  type Span,
+  type TraceRequest,
+} from '@llmp/otlp';
+
+/** One Kafka record of the `otlp_spans` topic. */
+export interface TraceRecord {
+  /** Lowercase hex trace id: every record of a trace lands on the same partition. */
+  key: string;
+  /** OTLP/protobuf ExportTraceServiceRequest holding spans of this trace only (`otlp_proto`). */
+  value: Uint8Array;
+  spanCount: number;
+}
+
+/** A span with the resource and scope it was sent under, so a split keeps both. */
+interface PlacedSpan {
+  rs: ResourceSpans;
+  ss: ScopeSpans;
+  span: Span;
+}
+
+/** Rebuilds the resource / scope nesting for a list of spans, preserving first-seen order. */
+function nest(spans: PlacedSpan[]): TraceRequest {
+  const resources = new Map<ResourceSpans, Map<ScopeSpans, Span[]>>();
+  for (const { rs, ss, span } of spans) {
+    let scopes = resources.get(rs);
+    if (!scopes) {
+      scopes = new Map();
+      resources.set(rs, scopes);
+    }
+    const list = scopes.get(ss);
+    if (list) list.push(span);
+    else scopes.set(ss, [span]);
+  }
+  return {
+    resourceSpans: [...resources].map(([rs, scopes]) => ({
+      resource: rs.resource,
+      schemaUrl: rs.schemaUrl,
+      scopeSpans: [...scopes].map(([ss, list]) => ({
+        scope: ss.scope,
+        schemaUrl: ss.schemaUrl,
+        spans: list,
+      })),
+    })),
+  };
+}
+
+/** A single span whose record alone exceeds the size bound. */
+export class OversizedSpanError extends Error {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly size: number;
+  constructor(traceId: string, spanId: string, size: number) {
+    super(`span ${spanId} of trace ${traceId} encodes to ${size} bytes, over the record limit`);
+    this.name = 'OversizedSpanError';
+    this.traceId = traceId;
+    this.spanId = spanId;
+    this.size = size;
+  }
+}
+
+function encodeBounded(traceId: string, spans: PlacedSpan[], maxBytes: number, out: TraceRecord[]): void {
+  const value = encodeProtobufRequest(nest(spans));
+  if (value.byteLength <= maxBytes) {
+    out.push({ key: traceId, value, spanCount: spans.length });
+    return;
+  }
+  if (spans.length === 1) throw new OversizedSpanError(traceId, spans[0]!.span.spanId, value.byteLength);
+  // Halve until each part fits: a huge trace becomes several records, none is dropped.
+  const middle = Math.ceil(spans.length / 2);
+  encodeBounded(traceId, spans.slice(0, middle), maxBytes, out);
+  encodeBounded(traceId, spans.slice(middle), maxBytes, out);
+}
+
+/**
+ * Splits a request into one record per trace (several when a trace's record would exceed
+ * `maxRecordBytes`), each value a self-contained OTLP/protobuf request readable by any
+ * OpenTelemetry Collector kafkareceiver with the `otlp_proto` encoding.
+ * @throws OversizedSpanError when one span alone cannot fit a record.
+ * @example for (const r of traceRecords(request, 1_000_000)) producer.send(r.key, r.value)
+ */
+export function traceRecords(request: TraceRequest, maxRecordBytes: number): TraceRecord[] {
+  const byTrace = new Map<string, PlacedSpan[]>();
+  for (const rs of request.resourceSpans) {
+    for (const ss of rs.scopeSpans) {
+      for (const span of ss.spans) {
+        const list = byTrace.get(span.traceId);
+        if (list) list.push({ rs, ss, span });
+        else byTrace.set(span.traceId, [{ rs, ss, span }]);
+      }
+    }
+  }
+  const records: TraceRecord[] = [];
+  for (const [traceId, spans] of byTrace) encodeBounded(traceId, spans, maxRecordBytes, records);
+  return records;
+}

@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto';
+import {
+  Admin,
+  Consumer,
+  MessagesStreamFallbackModes,
+  MessagesStreamModes,
+  ProduceAcks,
+  Producer,
+  stringDeserializers,
+  stringSerializers,
+} from '@platformatic/kafka';
+import { Kafka, type Kafka as KafkaClient, logLevel, Partitioners } from 'kafkajs';
+import { afterAll, describe, expect, inject, it, onTestFailed } from 'vitest';
+import { kafkaBroker } from '../support/kafkaBroker.ts';
+
+// Evidence for the Kafka client choice against a Kafka 4.x broker (KIP-896 removed the old
+// protocol versions): idempotent produce with acks=all, and a consumer group with manual
+// commits that a new member resumes from. The run's broker when the globalSetup provides one,
+// else one of this suite's own.
+const provided = inject('kafkaBrokers');
+const broker = provided ? undefined : await kafkaBroker();
+const brokers = provided ? provided.split(',') : (broker?.brokers ?? []);
+afterAll(() => broker?.stop());
+
+const values = ['m0', 'm1', 'm2', 'm3', 'm4'];
+
+describe.skipIf(brokers.length === 0)('kafkajs against a Kafka 4 broker', () => {
+  it('produces idempotently with acks=-1; a new group member resumes from the manually committed offset', async () => {
+    const logs: string[] = [];
+    onTestFailed(() => console.log(logs.join('\n')));
+    const kafka = new Kafka({
+      clientId: 'llmp-kafka-client-test',
+      brokers,
+      logLevel: logLevel.INFO,
+      logCreator: () => (entry) => {
+        logs.push(`${entry.label} ${entry.namespace} ${JSON.stringify(entry.log)}`);
+      },
+    });
+    const topic = `llmp-kafkajs-${randomUUID()}`;
+    const groupId = `${topic}-group`;
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      expect(await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true })).toBe(
+        true,
+      );
+
+      const producer = kafka.producer({
+        idempotent: true,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      await producer.connect();
+      const sent = await producer.send({ topic, acks: -1, messages: values.map((value) => ({ value })) });
+      await producer.disconnect();
+      expect(sent).toMatchObject([{ topicName: topic, partition: 0, errorCode: 0, baseOffset: '0' }]);
+
+      const first = await consumeThenCommit(kafka, { topic, groupId, count: 3 });
+      expect(first.map((message) => message.value)).toEqual(['m0', 'm1', 'm2']);
+      // The batch was written by an idempotent producer: it carries a producer id and sequence.
+      expect(first[0]!.producerId).not.toBe('-1');
+      expect(first[0]!.firstSequence).toBe(0);
+      expect(await admin.fetchOffsets({ groupId, topics: [topic] })).toEqual([
+        { topic, partitions: [{ partition: 0, offset: '3', metadata: null }] },
+      ]);
+
+      const second = await consumeThenCommit(kafka, { topic, groupId, count: 2 });
+      expect(second.map((message) => [message.offset, message.value])).toEqual([
+        ['3', 'm3'],
+        ['4', 'm4'],
+      ]);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+});
+
+interface ConsumedMessage {
+  offset: string;
+  value: string;
+  producerId: string | undefined;
+  firstSequence: number | undefined;
+}
+
+/** Joins the group with autoCommit off, takes `count` messages, commits past the last one, leaves. */
+async function consumeThenCommit(
+  kafka: KafkaClient,
+  { topic, groupId, count }: { topic: string; groupId: string; count: number },
+): Promise<ConsumedMessage[]> {
+  const consumer = kafka.consumer({ groupId });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    const taken: ConsumedMessage[] = [];
+    await new Promise<void>((resolve, reject) => {
+      consumer
+        .run({
+          autoCommit: false,
+          eachMessage: async ({ partition, message }) => {
+            if (taken.length === count) return;
+            // kafkajs decodes the record batch header but leaves it out of its types.
+            const { batchContext } = message as {
+              batchContext?: { producerId: string; firstSequence: number };
+            };
+            taken.push({
+              offset: message.offset,
+              value: message.value!.toString(),
+              producerId: batchContext?.producerId,
+              firstSequence: batchContext?.firstSequence,
+            });
+            if (taken.length < count) return;
+            const offset = (BigInt(message.offset) + 1n).toString();
+            await consumer.commitOffsets([{ topic, partition, offset }]);
+            resolve();
+          },
+        })
+        .catch(reject);
+    });
+    return taken;
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+describe.skipIf(brokers.length === 0)('@platformatic/kafka against a Kafka 4 broker', () => {
+  it('produces idempotently with acks=all; a new group member resumes from the manually committed offset', async () => {
+    const bootstrapBrokers = brokers;
+    const clientId = 'llmp-kafka-client-test';
+    const topic = `llmp-platformatic-${randomUUID()}`;
+    const groupId = `${topic}-group`;
+    const admin = new Admin({ clientId, bootstrapBrokers });
+    try {
+      await admin.createTopics({ topics: [topic], partitions: 1, replicas: 1 });
+
+      const producer = new Producer({
+        clientId,
+        bootstrapBrokers,
+        idempotent: true,
+        acks: ProduceAcks.ALL,
+        serializers: stringSerializers,
+      });
+      const sent = await producer.send({ messages: values.map((value) => ({ topic, value })) });
+      expect(producer.producerId).toBeGreaterThanOrEqual(0n);
+      await producer.close();
+      expect(sent.offsets).toEqual([{ topic, partition: 0, offset: 0n }]);
+
+      const consumeThenCommit = async (count: number) => {
+        const consumer = new Consumer({
+          clientId,
+          bootstrapBrokers,
+          groupId,
+          autocommit: false,
+          deserializers: stringDeserializers,
+        });
+        const taken: Array<[bigint, string]> = [];
+        try {
+          const stream = await consumer.consume({
+            topics: [topic],
+            autocommit: false,
+            mode: MessagesStreamModes.COMMITTED,
+            fallbackMode: MessagesStreamFallbackModes.EARLIEST,
+          });
+          for await (const message of stream) {
+            taken.push([message.offset, message.value]);
+            if (taken.length === count) {
+              // Commits offset + 1 of this message for the group.
+              await message.commit();
+              break;
+            }
+          }
+        } finally {
+          await consumer.close(true);
+        }
+        return taken;
+      };
+
+      expect(await consumeThenCommit(3)).toEqual([
+        [0n, 'm0'],
+        [1n, 'm1'],
+        [2n, 'm2'],
+      ]);
+      const [committed] = await admin.listConsumerGroupOffsets({ groups: [groupId] });
+      expect(committed?.topics[0]?.partitions[0]?.committedOffset).toBe(3n);
+      expect(await consumeThenCommit(2)).toEqual([
+        [3n, 'm3'],
+        [4n, 'm4'],
+      ]);
+    } finally {
+      await admin.close();
+    }
+  });
+});
