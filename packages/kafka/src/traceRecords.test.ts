@@ -1,0 +1,194 @@
+import { decodeProtobufRequest, type Span, type TraceRequest, traceBatch } from '@llmp/otlp';
+import { createLogger, ExportError } from '@llmp/pipeline';
+import { describe, expect, it } from 'vitest';
+import { kafkaExporterConfig, kafkaExporterFactory, projectHeader } from './kafkaExporter.ts';
+import { MemoryKafka } from './memoryKafka.ts';
+import { OversizedSpanError, traceRecords } from './traceRecords.ts';
+
+function span(traceId: string, n: number, payload = ''): Span {
+  return {
+    traceId,
+    spanId: (n + 1).toString(16).padStart(16, '0'),
+    traceState: '',
+    parentSpanId: '',
+    flags: 0,
+    name: `span ${n}`,
+    kind: 1,
+    startTimeUnixNano: 1n,
+    endTimeUnixNano: 2n,
+    attributes: payload ? [{ key: 'payload', value: { type: 'string', value: payload } }] : [],
+    droppedAttributesCount: 0,
+    events: [],
+    droppedEventsCount: 0,
+    links: [],
+    droppedLinksCount: 0,
+    status: { code: 0, message: '' },
+  };
+}
+
+const scope = (name: string) => ({ name, version: '1', attributes: [], droppedAttributesCount: 0 });
+const resource = (service: string) => ({
+  attributes: [{ key: 'service.name', value: { type: 'string' as const, value: service } }],
+  droppedAttributesCount: 0,
+});
+
+/** Two resources, three scopes, spans of three traces interleaved. */
+const mixed: TraceRequest = {
+  resourceSpans: [
+    {
+      resource: resource('a'),
+      schemaUrl: 'https://schema/a',
+      scopeSpans: [
+        {
+          scope: scope('s1'),
+          schemaUrl: '',
+          spans: [span('1'.repeat(32), 0), span('2'.repeat(32), 1), span('1'.repeat(32), 2)],
+        },
+        { scope: scope('s2'), schemaUrl: '', spans: [span('3'.repeat(32), 3)] },
+      ],
+    },
+    {
+      resource: resource('b'),
+      schemaUrl: '',
+      scopeSpans: [{ scope: scope('s3'), schemaUrl: '', spans: [span('1'.repeat(32), 4)] }],
+    },
+  ],
+};
+
+const spansOf = (r: TraceRequest) => r.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans));
+
+describe('traceRecords', () => {
+  it('makes one record per trace, keyed by trace id, keeping each span under its resource and scope', () => {
+    const records = traceRecords(mixed, 1_000_000);
+    expect(records.map((r) => [r.key, r.spanCount])).toEqual([
+      ['1'.repeat(32), 3],
+      ['2'.repeat(32), 1],
+      ['3'.repeat(32), 1],
+    ]);
+    const first = decodeProtobufRequest(records[0]!.value);
+    expect(first.resourceSpans.map((rs) => rs.resource.attributes[0]!.value)).toEqual([
+      { type: 'string', value: 'a' },
+      { type: 'string', value: 'b' },
+    ]);
+    expect(first.resourceSpans[0]!.schemaUrl).toBe('https://schema/a');
+    expect(first.resourceSpans[0]!.scopeSpans.map((ss) => ss.scope.name)).toEqual(['s1']);
+    expect(spansOf(first).map((s) => s.name)).toEqual(['span 0', 'span 2', 'span 4']);
+    expect(spansOf(decodeProtobufRequest(records[2]!.value))[0]!.name).toBe('span 3');
+  });
+
+  it('splits a trace too big for one record into several, losing no span', () => {
+    const traceId = 'a'.repeat(32);
+    const big: TraceRequest = {
+      resourceSpans: [
+        {
+          resource: resource('big'),
+          schemaUrl: '',
+          scopeSpans: [
+            {
+              scope: scope('s'),
+              schemaUrl: '',
+              spans: Array.from({ length: 40 }, (_, i) => span(traceId, i, 'x'.repeat(1000))),
+            },
+          ],
+        },
+      ],
+    };
+    const records = traceRecords(big, 8_000);
+    expect(records.length).toBeGreaterThan(4);
+    for (const r of records) {
+      expect(r.key).toBe(traceId);
+      expect(r.value.byteLength).toBeLessThanOrEqual(8_000);
+    }
+    const names = records.flatMap((r) => spansOf(decodeProtobufRequest(r.value)).map((s) => s.name));
+    expect(names).toEqual(Array.from({ length: 40 }, (_, i) => `span ${i}`));
+  });
+
+  it('refuses a single span that cannot fit any record', () => {
+    const request: TraceRequest = {
+      resourceSpans: [
+        {
+          resource: resource('x'),
+          schemaUrl: '',
+          scopeSpans: [
+            { scope: scope('s'), schemaUrl: '', spans: [span('b'.repeat(32), 0, 'y'.repeat(5000))] },
+          ],
+        },
+      ],
+    };
+    expect(() => traceRecords(request, 1000)).toThrow(OversizedSpanError);
+  });
+});
+
+describe('kafka exporter', () => {
+  const settings = { id: 'kafka', logger: createLogger({ level: 'silent' }) };
+
+  it('writes one record per trace with the project header', async () => {
+    const kafka = new MemoryKafka(3);
+    const exporter = kafkaExporterFactory(kafka.producer()).create(
+      settings,
+      kafkaExporterConfig.parse({}),
+      undefined,
+    );
+    await exporter.consume(traceBatch({ projectId: 'team-a', request: mixed }));
+    const records = kafka.records('otlp_spans');
+    expect(records.map((r) => r.key).sort()).toEqual(['1'.repeat(32), '2'.repeat(32), '3'.repeat(32)]);
+    expect(records.every((r) => r.headers[projectHeader] === 'team-a')).toBe(true);
+  });
+
+  it('answers retryable when Kafka fails or does not acknowledge in time, permanent for an oversized span', async () => {
+    const failing = kafkaExporterFactory(
+      new MemoryKafka().producer({ failWith: () => new Error('connection refused') }),
+    ).create(settings, kafkaExporterConfig.parse({}), undefined);
+    await expect(failing.consume(traceBatch({ projectId: 'p', request: mixed }))).rejects.toMatchObject({
+      kind: 'retryable',
+      reason: 'unavailable',
+    });
+
+    const hanging = kafkaExporterFactory({
+      send: () => new Promise(() => undefined),
+      close: async () => undefined,
+    }).create(settings, kafkaExporterConfig.parse({ sendTimeout: 50 }), undefined);
+    const started = Date.now();
+    const error = await hanging
+      .consume(traceBatch({ projectId: 'p', request: mixed }))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ExportError);
+    expect((error as ExportError).kind).toBe('retryable');
+    expect(Date.now() - started).toBeLessThan(2000);
+
+    const small = kafkaExporterFactory(new MemoryKafka().producer()).create(
+      settings,
+      kafkaExporterConfig.parse({ maxRecordBytes: 100 }),
+      undefined,
+    );
+    const request: TraceRequest = {
+      resourceSpans: [
+        {
+          resource: resource('x'),
+          schemaUrl: '',
+          scopeSpans: [
+            { scope: scope('s'), schemaUrl: '', spans: [span('c'.repeat(32), 0, 'z'.repeat(500))] },
+          ],
+        },
+      ],
+    };
+    await expect(small.consume(traceBatch({ projectId: 'p', request }))).rejects.toMatchObject({
+      kind: 'permanent',
+    });
+  });
+
+  it('refuses new data with a retryable error while too many bytes await acknowledgement', async () => {
+    const pending: Array<() => void> = [];
+    const exporter = kafkaExporterFactory({
+      send: () => new Promise<void>((resolve) => pending.push(resolve)),
+      close: async () => undefined,
+    }).create(settings, kafkaExporterConfig.parse({ maxInFlightBytes: 10 }), undefined);
+    const first = exporter.consume(traceBatch({ projectId: 'p', request: mixed }));
+    await expect(exporter.consume(traceBatch({ projectId: 'p', request: mixed }))).rejects.toMatchObject({
+      kind: 'retryable',
+      reason: 'exhausted',
+    });
+    pending[0]!();
+    await first;
+  });
+});
