@@ -1,13 +1,14 @@
 import { resolve } from 'node:path';
 import { migrate, openStore, StoreOpenError } from '@llmp/clickhouse';
 import { ConfigError, createLogger, type Logger, loadConfig } from '@llmp/pipeline';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import type { z } from 'zod';
 import { allInOneConfig } from './allInOneConfig.ts';
 import { kafkaClients } from './kafkaClients.ts';
 import { gatewayConfig, ingesterConfig, queryConfig } from './roleConfigs.ts';
 import { runGateway } from './runGateway.ts';
 import { runIngester } from './runIngester.ts';
+import { runLoadgen } from './runLoadgen.ts';
 import { runQuery } from './runQuery.ts';
 import { type Running, runStart } from './runStart.ts';
 
@@ -123,6 +124,29 @@ withCommon(program.command('query'))
       return runQuery(config, { logger, dataDir });
     }),
   );
+
+program
+  .command('loadgen')
+  .description('send realistic LLM traces to an OTLP receiver and report acknowledged spans and latency')
+  .addOption(
+    new Option('-p, --protocol <protocol>', 'OTLP transport')
+      .choices(['grpc', 'http/protobuf', 'http/json'])
+      .default('grpc'),
+  )
+  .option('-e, --endpoint <url>', 'receiver (default http://127.0.0.1:4317 for grpc, :4318 for http)')
+  .option('-r, --rate <spansPerSecond>', 'spans per second to offer; 0 = as fast as acknowledged', '0')
+  .option('-c, --concurrency <n>', 'requests in flight', '8')
+  .option('-d, --duration <seconds>', 'how long to send', '10')
+  .option('-t, --traces-per-request <n>', 'traces in each export request', '5')
+  .option('--job <id>', 'tag every span with llmp.job.id')
+  .option('--json', 'print the report as JSON')
+  .action(async (options: Record<string, string | boolean | undefined>) => {
+    try {
+      await runLoadgen(options);
+    } catch (error) {
+      fail(error);
+    }
+  });
 
 withCommon(program.command('migrate'))
   .description('create or upgrade the ClickHouse schema, then exit')
