@@ -15,7 +15,7 @@ export {
   kafkaExporterFactory,
   projectHeader,
 } from './kafkaExporter.ts';
-export { type KafkajsOptions, kafkajsClients } from './kafkajsClients.ts';
+export { type KafkajsOptions, kafkajsClients, withRetries } from './kafkajsClients.ts';
 export {
   deadLetterHeaders,
   type KafkaReceiverConfig,

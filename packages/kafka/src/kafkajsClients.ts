@@ -37,6 +37,18 @@ function toHeaders(
   return out;
 }
 
+/** Retries a kafkajs admin call on the errors Kafka marks retriable (a coordinator still loading...). */
+export async function withRetries<T>(call: () => Promise<T>, attempts = 8): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (attempt >= attempts || (error as { retriable?: boolean }).retriable !== true) throw error;
+      await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
+    }
+  }
+}
+
 function producerOf(kafka: Kafka): KafkaProducer & { connect(): Promise<void> } {
   // Idempotence with acks=all: the broker drops a retried batch it already has, and a send
   // resolves only once every in-sync replica has the records.
@@ -119,7 +131,7 @@ function consumerOf(
               if (BigInt(offset) > 0n) resolveOffset((BigInt(offset) - 1n).toString());
             },
             async committed() {
-              const [entry] = await admin.fetchOffsets({ groupId, topics: [batch.topic] });
+              const [entry] = await withRetries(() => admin.fetchOffsets({ groupId, topics: [batch.topic] }));
               const partition = entry?.partitions.find((p) => p.partition === batch.partition);
               if (!partition || partition.offset === '-1') return undefined;
               return { offset: partition.offset, metadata: partition.metadata ?? '' };

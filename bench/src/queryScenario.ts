@@ -1,0 +1,109 @@
+import { migrate, openStore } from '@llmp/clickhouse';
+import { startLlmp } from '../../test/support/llmpProcess.ts';
+import { tempDir } from '../../test/support/tempDir.ts';
+import { quantiles } from './quantiles.ts';
+
+const services = [
+  'checkout-bot',
+  'support-bot',
+  'search-api',
+  'summariser',
+  'router',
+  'rag-indexer',
+  'eval-runner',
+  'agent-gw',
+];
+const spanNames = [
+  'invoke_agent',
+  'chat gpt-4o',
+  'chat claude-sonnet-4',
+  'embeddings',
+  'execute_tool search',
+  'retrieve',
+  'rerank',
+  'chain step',
+];
+const models = ['gpt-4o', 'gpt-4o-mini', 'claude-sonnet-4', 'gemini-2.5-flash', ''];
+
+/**
+ * Fills an embedded store with `rows` synthetic spans (8 spans per trace, over 7 days), inside
+ * the engine: no row passes through JavaScript.
+ */
+async function fill(dataDir: string, rows: number): Promise<{ seconds: number; traceIds: string[] }> {
+  const store = await openStore({ dataDir });
+  try {
+    await migrate(store);
+    const t0 = performance.now();
+    await store.client.command({
+      query: `
+        INSERT INTO llmp.spans (project_id, Timestamp, TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName,
+          ResourceAttributes, SpanAttributes, Duration, StatusCode, job_id, job_version, span_type,
+          gen_ai_provider, gen_ai_request_model, gen_ai_input_tokens, gen_ai_output_tokens)
+        SELECT
+          'default',
+          now64(9) - toIntervalSecond(intDiv(number, 8) % 604800) + toIntervalMillisecond(number % 8 * 37),
+          lower(hex(MD5(toString(intDiv(number, 8))))),
+          substring(lower(hex(MD5(toString(number)))), 1, 16),
+          if(number % 8 = 0, '', substring(lower(hex(MD5(toString(number - number % 8)))), 1, 16)),
+          {spanNames:Array(String)}[number % 8 + 1],
+          if(number % 8 = 0, 'Server', 'Internal'),
+          {services:Array(String)}[intDiv(number, 8) % 8 + 1],
+          map('service.name', {services:Array(String)}[intDiv(number, 8) % 8 + 1], 'deployment.environment', 'bench'),
+          map('gen_ai.request.model', {models:Array(String)}[number % 5 + 1], 'step', toString(number % 8)),
+          (cityHash64(number) % 3000000000) + 1000000,
+          if(cityHash64(number, 1) % 50 = 0, 'Error', 'Unset'),
+          concat('job-', toString(intDiv(number, 8) % 50)),
+          toString(intDiv(number, 8) % 3 + 1),
+          if(number % 8 IN (1, 2), 'llm', 'other'),
+          if(number % 8 IN (1, 2), 'openai', ''),
+          {models:Array(String)}[number % 5 + 1],
+          if(number % 8 IN (1, 2), cityHash64(number, 2) % 4000, 0),
+          if(number % 8 IN (1, 2), cityHash64(number, 3) % 800, 0)
+        FROM numbers({rows:UInt64})`,
+      query_params: { rows, services, spanNames, models },
+      clickhouse_settings: { max_insert_threads: '2' },
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    const sample = await store.client.query({
+      query:
+        'SELECT DISTINCT TraceId FROM llmp.spans WHERE project_id = {p:String} ORDER BY cityHash64(TraceId) LIMIT 300',
+      query_params: { p: 'default' },
+      format: 'JSONEachRow',
+    });
+    return { seconds, traceIds: (await sample.json<{ TraceId: string }>()).map((r) => r.TraceId) };
+  } finally {
+    await store.close();
+  }
+}
+
+/** query: trace by id (and the other read routes when present) on a store of `rows` spans. */
+export async function queryScenario({ rows }: { rows: number }) {
+  const dir = tempDir('bench-query');
+  const dataDir = `${dir.path}/data`;
+  try {
+    const filled = await fill(dataDir, rows);
+    const llmp = await startLlmp({ dataDir, command: 'query' });
+    try {
+      const timings: number[] = [];
+      let found = 0;
+      for (const traceId of filled.traceIds) {
+        const t0 = performance.now();
+        const response = await llmp.api(`/v1/traces/${traceId}`);
+        const body = (await response.json()) as { spans?: unknown[] };
+        timings.push(performance.now() - t0);
+        if (body.spans?.length === 8) found++;
+      }
+      return {
+        scenario: 'query',
+        command: `llmp query on a store of ${rows} spans (generated in-engine)`,
+        rows,
+        fillSeconds: Math.round(filled.seconds * 10) / 10,
+        traceById: { requests: timings.length, complete: found, latencyMs: quantiles(timings) },
+      };
+    } finally {
+      await llmp.stop('SIGTERM');
+    }
+  } finally {
+    dir.remove();
+  }
+}

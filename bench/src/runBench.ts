@@ -1,0 +1,38 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { allInOneScenario } from './allInOneScenario.ts';
+import { distributedScenario } from './distributedScenario.ts';
+import { machine } from './machine.ts';
+import { queryScenario } from './queryScenario.ts';
+
+// `pnpm bench [all-in-one|distributed|query ...]`; BENCH_SECONDS and BENCH_ROWS scale the runs.
+const wanted = new Set(process.argv.slice(2));
+const run = (name: string) => wanted.size === 0 || wanted.has(name);
+const seconds = Number(process.env.BENCH_SECONDS ?? 20);
+const rows = Number(process.env.BENCH_ROWS ?? 10_000_000);
+
+const results: Array<Record<string, unknown>> = [];
+const started = new Date().toISOString();
+process.stdout.write(`llmp bench — ${machine()} — ${started}\n`);
+
+/** Prints a scenario's table as soon as it is done, so a later failure loses nothing. */
+function report(result: Record<string, unknown>): void {
+  results.push(result);
+  process.stdout.write(`\n## ${result.scenario}\n`);
+  for (const [key, value] of Object.entries(result)) {
+    if (key === 'scenario') continue;
+    process.stdout.write(
+      `| ${key.padEnd(26)} | ${typeof value === 'object' ? JSON.stringify(value) : String(value)} |\n`,
+    );
+  }
+}
+
+if (run('all-in-one')) report(await allInOneScenario({ seconds }));
+if (run('distributed')) for (const r of await distributedScenario({ seconds })) report(r);
+if (run('query')) report(await queryScenario({ rows }));
+
+const dir = fileURLToPath(new URL('../results/', import.meta.url));
+mkdirSync(dir, { recursive: true });
+const file = `${dir}${started.replace(/[:.]/g, '-')}.json`;
+writeFileSync(file, `${JSON.stringify({ machine: machine(), started, seconds, rows, results }, null, 2)}\n`);
+process.stdout.write(`\nresults: ${file}\n`);
