@@ -7,10 +7,11 @@ export {
   type DedupTokenSource,
 } from './clickhouseExporter.ts';
 export { type ClickHouseStore, type OpenStoreOptions, openStore, StoreOpenError } from './clickhouseStore.ts';
+export { genAiRowColumns, preview } from './genAiRowColumns.ts';
 export { type MigrationReport, migrate } from './migrate.ts';
 export { type Migration, migrations } from './migrations.ts';
 export { readTrace } from './readTrace.ts';
-export { genAiColumns, jobLink } from './spanColumns.ts';
+export { jobLink } from './spanColumns.ts';
 export { type SpanRow, spanRows } from './spanRows.ts';
 export { clickhouseTime, isoFromNanos, type StoredSpan } from './storedSpan.ts';
 export { storeTraceSource } from './storeTraceSource.ts';
