@@ -100,6 +100,38 @@ describe('genai processor', () => {
     await processor.shutdown();
   });
 
+  it('prices spans from the table unless the app sent a cost, with config prices first', async () => {
+    const model = (m: string) => [
+      { key: 'gen_ai.request.model', value: { type: 'string' as const, value: m } },
+      { key: 'gen_ai.provider.name', value: { type: 'string' as const, value: 'openai' } },
+      { key: 'gen_ai.usage.input_tokens', value: { type: 'int' as const, value: 2_000_000n } },
+    ];
+    const fromTable = span('0000000000000001', model('gpt-4o'));
+    const fromConfig = span('0000000000000002', model('ft:gpt-4o:acme'));
+    const next = sink();
+    const config = genAiProcessorConfig.parse({
+      prices: [
+        {
+          id: 'acme/ft',
+          provider: 'openai',
+          model: 'ft:*',
+          effectiveFrom: '2024-01-01',
+          input: 10,
+          output: 20,
+        },
+      ],
+    });
+    await genAiProcessorFactory.create(settings, config, next).consume(batchOf([fromTable, fromConfig]));
+    const out = next.received[0]!;
+    // The spans start on 2024-10-27, after gpt-4o's October 2024 price change: 2.5 USD per 1M input.
+    expect(genAiOf(out, fromTable)).toMatchObject({
+      costUsd: 5,
+      costSource: 'price',
+      priceId: 'openai/gpt-4o@2024-10-01',
+    });
+    expect(genAiOf(out, fromConfig)).toMatchObject({ costUsd: 20, costSource: 'price', priceId: 'acme/ft' });
+  });
+
   it('bounds the kept text by config', () => {
     expect(() => genAiProcessorConfig.parse({ maxTextChars: 0 })).toThrow();
     expect(genAiProcessorConfig.parse({}).maxTextChars).toBe(65_536);

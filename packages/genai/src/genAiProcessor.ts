@@ -4,25 +4,33 @@ import { z } from 'zod';
 import { emptyGenAiFields, type GenAiFields } from './genAiFields.ts';
 import type { NormalisedBatch } from './normalisedBatch.ts';
 import { normaliseSpan } from './normaliseSpan.ts';
+import { modelPrice, repositoryPrices } from './priceTable.ts';
+import { spanCost } from './spanCost.ts';
 
 export const genAiProcessorConfig = z.object({
   /** Input and output text kept per span, in characters (the original attributes keep all). */
   maxTextChars: z.number().int().positive().max(1_048_576).default(65_536),
+  /**
+   * Prices that take precedence over the repository's table (src/prices.json) whenever one of
+   * them matches a span's model: negotiated rates, fine-tuned or self-hosted models.
+   */
+  prices: z.array(modelPrice).max(10_000).default([]),
 });
 
 export type GenAiProcessorConfig = z.infer<typeof genAiProcessorConfig>;
 
 /**
  * The `genai` processor: reads every span's GenAI attributes (OpenTelemetry, OpenInference,
- * OpenLLMetry, Vercel AI SDK) into canonical fields and hands the batch on with them attached
- * (see NormalisedBatch); the OTLP data itself is not changed. Stateless, so shutdown has
- * nothing to flush.
+ * OpenLLMetry, Vercel AI SDK) into canonical fields, prices them (a cost the app sent wins, else
+ * the dated price table), and hands the batch on with them attached (see NormalisedBatch); the
+ * OTLP data itself is not changed. Stateless, so shutdown has nothing to flush.
  * @example const genai = genAiProcessorFactory.create(settings, genAiProcessorConfig.parse({}), exporter);
  */
 export const genAiProcessorFactory: ProcessorFactory<GenAiProcessorConfig, TraceBatch> = {
   type: 'genai',
   configSchema: genAiProcessorConfig,
   create(settings, config, next: Consumer<TraceBatch>): Component & Consumer<TraceBatch> {
+    const pricing = { prices: repositoryPrices(), overrides: config.prices };
     return {
       async start() {},
       async consume(batch) {
@@ -32,13 +40,9 @@ export const genAiProcessorFactory: ProcessorFactory<GenAiProcessorConfig, Trace
           for (const ss of rs.scopeSpans) {
             for (const span of ss.spans) {
               try {
-                const { providedCost, ...fields } = normaliseSpan(span.attributes, config);
-                genAi.set(span, {
-                  ...fields,
-                  costUsd: providedCost?.usd ?? null,
-                  costSource: providedCost ? 'provided' : '',
-                  priceId: providedCost?.key ?? '',
-                });
+                const normalised = normaliseSpan(span.attributes, config);
+                const { providedCost: _, ...fields } = normalised;
+                genAi.set(span, { ...fields, ...spanCost(normalised, span.startTimeUnixNano, pricing) });
               } catch {
                 // Normalisation must never cost a span: store it with empty GenAI fields.
                 failed++;

@@ -8,4 +8,6 @@ export {
 } from './normalisationRules.ts';
 export { genAiOf, type NormalisedBatch } from './normalisedBatch.ts';
 export { type NormalisedSpan, normaliseSpan } from './normaliseSpan.ts';
+export { type ModelPrice, modelPrice, priceFor, repositoryPrices } from './priceTable.ts';
 export { plainValue, renderMessages } from './renderMessages.ts';
+export { spanCost } from './spanCost.ts';
