@@ -85,6 +85,10 @@ const cases: Record<string, [KeyValue[], Partial<NormalisedSpan>]> = {
     attrs({ 'llm.model_name': str('claude-sonnet-4-20250514') }),
     { requestModel: 'claude-sonnet-4-20250514', spanType: 'llm' },
   ],
+  'openinference.embedding_model_name': [
+    attrs({ 'embedding.model_name': str('text-embedding-3-small') }),
+    { requestModel: 'text-embedding-3-small' },
+  ],
   'openinference.prompt_tokens': [attrs({ 'llm.token_count.prompt': int(200) }), { inputTokens: 200 }],
   'openinference.completion_tokens': [attrs({ 'llm.token_count.completion': int(40) }), { outputTokens: 40 }],
   'openinference.cache_read_tokens': [

@@ -296,6 +296,13 @@ export const normalisationRules: readonly NormalisationRule[] = [
     key: 'llm.model_name',
   },
   {
+    id: 'openinference.embedding_model_name',
+    convention: 'openinference',
+    field: 'requestModel',
+    read: 'text',
+    key: 'embedding.model_name',
+  },
+  {
     id: 'openinference.prompt_tokens',
     convention: 'openinference',
     field: 'inputTokens',
