@@ -89,10 +89,19 @@ describe.skipIf(!brokers)('distributed mode on a real Kafka broker', () => {
     expect([...counts.values()]).toEqual([3, 3, 3, 3]);
     // The span came through intact (fields, job link) on this path too.
     const body = (await (await ingester.api(`/v1/traces/${traceIds[0]}`)).json()) as {
-      spans: Array<{ name: string; jobId: string | null; attributes: Record<string, unknown> }>;
+      spans: Array<{
+        name: string;
+        jobId: string | null;
+        attributes: Record<string, unknown>;
+        spanType: string | null;
+        genAi: { provider: string | null; requestModel: string | null; inputTokens: number };
+      }>;
     };
     const llm = body.spans.find((s) => s.name === 'chat gpt-4o')!;
     expect(llm.jobId).toBe('job-e2e');
+    // The ingester's genai processor normalised it.
+    expect(llm.spanType).toBe('llm');
+    expect(llm.genAi).toMatchObject({ provider: 'openai', requestModel: 'gpt-4o', inputTokens: 120 });
     expect(llm.attributes['attr.ints']).toEqual([1, 2, 3]);
   });
 

@@ -126,6 +126,38 @@ describe.each(exporters)('%s', (label, makeExporter) => {
       inputTokens: 120,
       outputTokens: 30,
     });
+    // Search and metrics see it in the running process (default range: the last 24 hours).
+    const search = await llmp.api(`/v1/traces?service=${encodeURIComponent(service)}&jobId=job-e2e`);
+    expect(search.status).toBe(200);
+    const { traces } = (await search.json()) as {
+      traces: Array<{
+        traceId: string;
+        rootName: string;
+        spanCount: number;
+        errorCount: number;
+        inputTokens: number;
+        costUsd: number;
+      }>;
+    };
+    expect(traces).toHaveLength(1);
+    expect(traces[0]).toMatchObject({
+      traceId: sent.traceId,
+      rootName: 'POST /chat',
+      spanCount: 3,
+      errorCount: 1,
+      inputTokens: 120,
+    });
+    // gpt-4o from the repository price table: 120 × 2.50 + 30 × 10.00 USD per million tokens.
+    expect(traces[0]!.costUsd).toBeCloseTo(0.0006, 12);
+    const metrics = await llmp.api(`/v1/metrics?service=${encodeURIComponent(service)}&groupBy=spanType`);
+    const { rows } = (await metrics.json()) as {
+      rows: Array<{ group: { spanType: string }; count: number }>;
+    };
+    expect(rows.map((r) => [r.group.spanType, r.count])).toEqual([
+      ['llm', 1],
+      ['other', 3],
+    ]);
+
     const tool = body.spans.find((s) => s.name === 'execute_tool search')!;
     expect(tool.status).toEqual({ code: 'ERROR', message: 'search backend down' });
     expect(tool.events[0]!.name).toBe('exception');

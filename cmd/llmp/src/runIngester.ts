@@ -1,5 +1,6 @@
 import { writeSync } from 'node:fs';
 import { clickhouseExporterFactory, migrate, openStore, storeTraceSource } from '@llmp/clickhouse';
+import { genAiProcessorFactory } from '@llmp/genai';
 import { type KafkaClients, kafkaReceiverFactory } from '@llmp/kafka';
 import { type Logger, pipeline } from '@llmp/pipeline';
 import { queryApiServer } from '@llmp/query-api';
@@ -17,7 +18,7 @@ export interface IngesterOptions {
 }
 
 /**
- * `llmp ingester`: `otlp_spans` → ClickHouse, committing offsets only after each insert.
+ * `llmp ingester`: `otlp_spans` → genai → ClickHouse, committing offsets only after each insert.
  * @example const running = await runIngester(config, { kafka, logger, dataDir, withApi: false });
  */
 export async function runIngester(config: IngesterConfig, options: IngesterOptions): Promise<Running> {
@@ -36,6 +37,7 @@ export async function runIngester(config: IngesterConfig, options: IngesterOptio
       config.exporters.clickhouse,
       undefined,
     );
+    const genai = genAiProcessorFactory.create(settings('genai'), config.processors.genai, exporter);
     let inserts = 0;
     const receiverConfig = config.receivers.kafka;
     await kafka.ensureTopics([receiverConfig.topic, receiverConfig.deadLetterTopic]);
@@ -57,8 +59,8 @@ export async function runIngester(config: IngesterConfig, options: IngesterOptio
           process.kill(process.pid, 'SIGKILL');
         }
       },
-    }).create(settings('kafka'), receiverConfig, exporter);
-    const traces = pipeline({ receivers: [receiver], processors: [], exporters: [exporter] });
+    }).create(settings('kafka'), receiverConfig, genai);
+    const traces = pipeline({ receivers: [receiver], processors: [genai], exporters: [exporter] });
     const api = options.withApi
       ? queryApiServer({
           endpoint: config.query.endpoint,

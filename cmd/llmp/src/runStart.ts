@@ -1,4 +1,5 @@
 import { clickhouseExporterFactory, migrate, openStore, storeTraceSource } from '@llmp/clickhouse';
+import { genAiProcessorFactory } from '@llmp/genai';
 import { type Logger, pipeline } from '@llmp/pipeline';
 import { batchProcessorFactory } from '@llmp/processors';
 import { queryApiServer } from '@llmp/query-api';
@@ -10,7 +11,7 @@ export interface Running {
 }
 
 /**
- * The all-in-one process: OTLP receiver → batch → ClickHouse exporter, plus the query API, over
+ * The all-in-one process: OTLP receiver → batch → genai → ClickHouse exporter, plus the query API, over
  * one store (embedded unless a server URL is configured). Resolves once everything listens.
  * @example const running = await runStart(config, { dataDir: './.llmp', logger });
  */
@@ -33,9 +34,12 @@ export async function runStart(
       config.exporters.clickhouse,
       undefined,
     );
-    const batch = batchProcessorFactory.create(settings('batch'), config.processors.batch, exporter);
+    // Normalisation runs after batching: the batch processor merges requests into new batches,
+    // which would drop fields attached before it.
+    const genai = genAiProcessorFactory.create(settings('genai'), config.processors.genai, exporter);
+    const batch = batchProcessorFactory.create(settings('batch'), config.processors.batch, genai);
     const receiver = otlpReceiverFactory.create(settings('otlp'), config.receivers.otlp, batch);
-    const traces = pipeline({ receivers: [receiver], processors: [batch], exporters: [exporter] });
+    const traces = pipeline({ receivers: [receiver], processors: [batch, genai], exporters: [exporter] });
     const api = queryApiServer({
       endpoint: config.query.endpoint,
       logger: logger.child({ component: 'query' }),

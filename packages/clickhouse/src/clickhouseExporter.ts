@@ -1,3 +1,4 @@
+import { genAiOf } from '@llmp/genai';
 import type { TraceBatch } from '@llmp/otlp';
 import { type Component, type Consumer, type ExporterFactory, onceShutdown, retryable } from '@llmp/pipeline';
 import { z } from 'zod';
@@ -41,7 +42,7 @@ export function clickhouseExporterFactory(
         async start() {},
         async consume(batch) {
           if (stopping) throw retryable('ClickHouse exporter is shut down');
-          const rows = spanRows(batch.projectId, batch.request());
+          const rows = spanRows(batch.projectId, batch.request(), (span) => genAiOf(batch, span));
           if (rows.length === 0) return;
           const token = (batch as TraceBatch & DedupTokenSource).dedupToken;
           inFlight++;

@@ -7,10 +7,30 @@ export {
   type DedupTokenSource,
 } from './clickhouseExporter.ts';
 export { type ClickHouseStore, type OpenStoreOptions, openStore, StoreOpenError } from './clickhouseStore.ts';
+export { genAiRowColumns, preview } from './genAiRowColumns.ts';
 export { type MigrationReport, migrate } from './migrate.ts';
 export { type Migration, migrations } from './migrations.ts';
 export { readTrace } from './readTrace.ts';
-export { genAiColumns, jobLink } from './spanColumns.ts';
+export { type SpanSummary, searchSpans } from './searchSpans.ts';
+export {
+  type Page,
+  type PagePosition,
+  type PageRequest,
+  type SortKey,
+  type SortOrder,
+  searchTraces,
+  type TraceSummary,
+} from './searchTraces.ts';
+export { jobLink } from './spanColumns.ts';
+export { QueryParams, type SpanFilter, spanFilterSql } from './spanFilter.ts';
+export {
+  type MetricDimension,
+  type MetricsRequest,
+  type MetricsRow,
+  metricDimensions,
+  spanMetrics,
+} from './spanMetrics.ts';
 export { type SpanRow, spanRows } from './spanRows.ts';
 export { clickhouseTime, isoFromNanos, type StoredSpan } from './storedSpan.ts';
+export { type SpanSearch, storeSpanSearch } from './storeSpanSearch.ts';
 export { storeTraceSource } from './storeTraceSource.ts';

@@ -108,4 +108,21 @@ export const migrations: Migration[] = [
         GROUP BY project_id, TraceId`,
     ],
   },
+  {
+    version: 2,
+    name: 'normalised GenAI text, cost source, session and user indexes',
+    statements: [
+      // Texts are the readable input / output of the genai processor: large and repetitive, so a
+      // stronger ZSTD level pays; previews are short, for lists, and read without the full text.
+      `ALTER TABLE {db}.spans
+        ADD COLUMN IF NOT EXISTS gen_ai_input_text String CODEC(ZSTD(3)),
+        ADD COLUMN IF NOT EXISTS gen_ai_output_text String CODEC(ZSTD(3)),
+        ADD COLUMN IF NOT EXISTS gen_ai_input_preview String CODEC(ZSTD(1)),
+        ADD COLUMN IF NOT EXISTS gen_ai_output_preview String CODEC(ZSTD(1)),
+        ADD COLUMN IF NOT EXISTS gen_ai_cost_source LowCardinality(String) CODEC(ZSTD(1)),
+        ADD COLUMN IF NOT EXISTS gen_ai_price_id LowCardinality(String) CODEC(ZSTD(1))`,
+      'ALTER TABLE {db}.spans ADD INDEX IF NOT EXISTS idx_session_id session_id TYPE bloom_filter(0.01) GRANULARITY 1',
+      'ALTER TABLE {db}.spans ADD INDEX IF NOT EXISTS idx_user_id user_id TYPE bloom_filter(0.01) GRANULARITY 1',
+    ],
+  },
 ];

@@ -52,6 +52,10 @@ interface SpanRecord {
   gen_ai_cache_write_tokens: string;
   gen_ai_reasoning_tokens: string;
   gen_ai_cost_usd: number | null;
+  gen_ai_cost_source: string;
+  gen_ai_price_id: string;
+  gen_ai_input_text: string;
+  gen_ai_output_text: string;
   session_id: string;
   user_id: string;
 }
@@ -114,6 +118,10 @@ function toStoredSpan(r: SpanRecord): StoredSpan {
       cacheWriteTokens: Number(r.gen_ai_cache_write_tokens),
       reasoningTokens: Number(r.gen_ai_reasoning_tokens),
       costUsd: r.gen_ai_cost_usd,
+      costSource: orNull(r.gen_ai_cost_source),
+      priceId: orNull(r.gen_ai_price_id),
+      inputText: r.gen_ai_input_text,
+      outputText: r.gen_ai_output_text,
     },
     sessionId: orNull(r.session_id),
     userId: orNull(r.user_id),
@@ -146,7 +154,8 @@ export async function readTrace(
         DroppedAttributesCount, DroppedEventsCount, DroppedLinksCount,
         job_id, job_version, job_type, span_type, gen_ai_operation, gen_ai_provider, gen_ai_request_model,
         gen_ai_response_model, gen_ai_input_tokens, gen_ai_output_tokens, gen_ai_cache_read_tokens,
-        gen_ai_cache_write_tokens, gen_ai_reasoning_tokens, gen_ai_cost_usd, session_id, user_id
+        gen_ai_cache_write_tokens, gen_ai_reasoning_tokens, gen_ai_cost_usd, gen_ai_cost_source, gen_ai_price_id,
+        gen_ai_input_text, gen_ai_output_text, session_id, user_id
       FROM ${db}.spans
       WHERE project_id = {projectId:String} AND TraceId = {traceId:String}
         AND Timestamp >= (SELECT min(Start) ${range})

@@ -1,6 +1,8 @@
+import { emptyGenAiFields, type GenAiFields } from '@llmp/genai';
 import type { AnyValue, KeyValue, Span, TraceRequest } from '@llmp/otlp';
 import { describe, expect, it } from 'vitest';
-import { genAiColumns, jobLink } from './spanColumns.ts';
+import { preview } from './genAiRowColumns.ts';
+import { jobLink } from './spanColumns.ts';
 import { spanRows } from './spanRows.ts';
 
 const str = (value: string): AnyValue => ({ type: 'string', value });
@@ -122,7 +124,9 @@ describe('spanRows', () => {
       DroppedAttributesCount: 1,
       DroppedEventsCount: 2,
       DroppedLinksCount: 3,
-      gen_ai_request_model: 'gpt-4o',
+      // GenAI columns come from the genai processor only; none was given here.
+      span_type: 'other',
+      gen_ai_request_model: '',
     });
   });
 
@@ -203,106 +207,68 @@ describe('spanRows', () => {
     expect(row([], [], [kv('llmp.job.id', int(42n))]).job_id).toBe('42');
   });
 
-  it('fills the gen_ai columns from the current semantic conventions', () => {
-    const row = spanRows(
-      'p',
-      request([
-        span({
-          attributes: [
-            kv('gen_ai.operation.name', str('chat')),
-            kv('gen_ai.provider.name', str('openai')),
-            kv('gen_ai.system', str('old-name')),
-            kv('gen_ai.request.model', str('gpt-4o')),
-            kv('gen_ai.response.model', str('gpt-4o-2024-08-06')),
-            kv('gen_ai.usage.input_tokens', int(1200n)),
-            kv('gen_ai.usage.prompt_tokens', int(1n)),
-            kv('gen_ai.usage.output_tokens', int(345n)),
-            kv('gen_ai.usage.cache_read.input_tokens', int(100n)),
-            kv('gen_ai.conversation.id', str('conv-1')),
-            kv('user.id', str('u-7')),
-          ],
-        }),
-      ]),
-    )[0]!;
-    expect(row).toMatchObject({
+  it('fills the GenAI columns from the fields the genai processor attached', () => {
+    const llm = span({ spanId: '0000000000000001' });
+    const other = span({ spanId: '0000000000000002' });
+    const fields: GenAiFields = {
+      ...emptyGenAiFields(),
+      spanType: 'llm',
+      operation: 'chat',
+      provider: 'openai',
+      requestModel: 'gpt-4o',
+      responseModel: 'gpt-4o-2024-08-06',
+      inputTokens: 1200,
+      outputTokens: 345,
+      cacheReadTokens: 100,
+      cacheWriteTokens: 7,
+      reasoningTokens: 30,
+      inputText: `user: ${'a'.repeat(300)}`,
+      outputText: 'assistant:\n  hello\t there',
+      sessionId: 'conv-1',
+      userId: 'u-7',
+      costUsd: 0.25,
+      costSource: 'price',
+      priceId: 'openai/gpt-4o@2024-10-01',
+    };
+    const rows = spanRows('p', request([llm, other]), (s) => (s === llm ? fields : undefined));
+    expect(rows[0]).toMatchObject({
       span_type: 'llm',
       gen_ai_operation: 'chat',
       gen_ai_provider: 'openai',
       gen_ai_request_model: 'gpt-4o',
       gen_ai_response_model: 'gpt-4o-2024-08-06',
-      gen_ai_input_tokens: '1200',
-      gen_ai_output_tokens: '345',
-      gen_ai_cache_read_tokens: '100',
-      gen_ai_cache_write_tokens: '0',
-      gen_ai_reasoning_tokens: '0',
-      gen_ai_cost_usd: null,
+      gen_ai_input_tokens: 1200,
+      gen_ai_output_tokens: 345,
+      gen_ai_cache_read_tokens: 100,
+      gen_ai_cache_write_tokens: 7,
+      gen_ai_reasoning_tokens: 30,
+      gen_ai_cost_usd: 0.25,
+      gen_ai_cost_source: 'price',
+      gen_ai_price_id: 'openai/gpt-4o@2024-10-01',
+      gen_ai_input_text: fields.inputText,
+      gen_ai_output_text: fields.outputText,
+      gen_ai_input_preview: `user: ${'a'.repeat(194)}`,
+      gen_ai_output_preview: 'assistant: hello there',
       session_id: 'conv-1',
       user_id: 'u-7',
     });
-  });
-
-  it('falls back to the deprecated gen_ai attribute names', () => {
-    const row = spanRows(
-      'p',
-      request([
-        span({
-          attributes: [
-            kv('gen_ai.system', str('anthropic')),
-            kv('gen_ai.usage.prompt_tokens', int(80n)),
-            kv('gen_ai.usage.completion_tokens', { type: 'double', value: 19.6 }),
-            kv('session.id', str('s-1')),
-            kv('enduser.id', str('e-1')),
-          ],
-        }),
-      ]),
-    )[0]!;
-    expect(row).toMatchObject({
-      gen_ai_provider: 'anthropic',
-      gen_ai_input_tokens: '80',
-      gen_ai_output_tokens: '20',
-      session_id: 's-1',
-      user_id: 'e-1',
-      span_type: '',
-      gen_ai_request_model: '',
+    expect(rows[1]).toMatchObject({
+      span_type: 'other',
+      gen_ai_provider: '',
+      gen_ai_input_tokens: 0,
+      gen_ai_cost_usd: null,
+      gen_ai_cost_source: '',
+      gen_ai_input_preview: '',
+      session_id: '',
     });
-  });
-
-  it('reads gen_ai columns from the span only, not its resource', () => {
-    const row = spanRows('p', request([span()], [kv('gen_ai.request.model', str('gpt-4o'))]))[0]!;
-    expect(row.gen_ai_request_model).toBe('');
-    expect(row.gen_ai_input_tokens).toBe('0');
   });
 });
 
-describe('genAiColumns', () => {
-  it('counts tokens given as decimal strings and ignores negative or non-numeric ones', () => {
-    expect(genAiColumns([kv('gen_ai.usage.input_tokens', str('512'))]).gen_ai_input_tokens).toBe('512');
-    expect(genAiColumns([kv('gen_ai.usage.input_tokens', int(-1n))]).gen_ai_input_tokens).toBe('0');
-    expect(genAiColumns([kv('gen_ai.usage.input_tokens', str('many'))]).gen_ai_input_tokens).toBe('0');
-    expect(
-      genAiColumns([kv('gen_ai.usage.input_tokens', str('x')), kv('gen_ai.usage.prompt_tokens', int(9n))])
-        .gen_ai_input_tokens,
-    ).toBe('9');
-  });
-
-  it.each([
-    ['chat', 'llm'],
-    ['text_completion', 'llm'],
-    ['generate_content', 'llm'],
-    ['embeddings', 'embedding'],
-    ['execute_tool', 'tool'],
-    ['invoke_agent', 'agent'],
-    ['create_agent', 'agent'],
-    ['something_else', ''],
-  ])('types operation %s as span type %j', (operation, spanType) => {
-    expect(genAiColumns([kv('gen_ai.operation.name', str(operation))]).span_type).toBe(spanType);
-  });
-
-  it('uses the last occurrence of a repeated attribute', () => {
-    expect(
-      genAiColumns([kv('gen_ai.request.model', str('first')), kv('gen_ai.request.model', str('second'))])
-        .gen_ai_request_model,
-    ).toBe('second');
+describe('preview', () => {
+  it('collapses whitespace and cuts at 200 characters without splitting a character', () => {
+    expect(preview('  a\n\n b\t c  ')).toBe('a b c');
+    expect(preview('☃'.repeat(250))).toBe('☃'.repeat(200));
+    expect(preview('😀'.repeat(250))).toBe('😀'.repeat(200));
   });
 });
 

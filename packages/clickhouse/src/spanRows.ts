@@ -1,6 +1,8 @@
-import type { KeyValue, TraceRequest } from '@llmp/otlp';
+import type { GenAiFields } from '@llmp/genai';
+import type { KeyValue, Span, TraceRequest } from '@llmp/otlp';
 import { attributeColumns } from './attributeColumns.ts';
-import { genAiColumns, jobLink } from './spanColumns.ts';
+import { genAiRowColumns } from './genAiRowColumns.ts';
+import { jobLink } from './spanColumns.ts';
 import { clickhouseTime } from './storedSpan.ts';
 
 // The Collector's ClickHouse exporter spells kinds and status codes this way; keeping them lets
@@ -20,10 +22,15 @@ export type SpanRow = Record<string, unknown>;
 
 /**
  * One `spans` row per span of a request, for a JSONEachRow insert. Times are full
- * DateTime64(9, 'UTC') text so no digit is lost.
+ * DateTime64(9, 'UTC') text so no digit is lost. `genAi` gives a span's canonical GenAI fields
+ * (from the genai processor); without them the GenAI columns are empty.
  * @example await client.insert({ table: 'llmp.spans', values: spanRows('default', request), format: 'JSONEachRow' })
  */
-export function spanRows(projectId: string, request: TraceRequest): SpanRow[] {
+export function spanRows(
+  projectId: string,
+  request: TraceRequest,
+  genAi: (span: Span) => GenAiFields | undefined = () => undefined,
+): SpanRow[] {
   const rows: SpanRow[] = [];
   for (const rs of request.resourceSpans) {
     const resource = attributeColumns(rs.resource.attributes);
@@ -73,7 +80,7 @@ export function spanRows(projectId: string, request: TraceRequest): SpanRow[] {
           DroppedEventsCount: span.droppedEventsCount,
           DroppedLinksCount: span.droppedLinksCount,
           ...jobLink(span.attributes, ss.scope.attributes, rs.resource.attributes),
-          ...genAiColumns(span.attributes),
+          ...genAiRowColumns(genAi(span)),
         });
       }
     }

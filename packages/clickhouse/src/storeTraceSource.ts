@@ -1,6 +1,7 @@
 import type { ClickHouseStore } from './clickhouseStore.ts';
 import { readTrace } from './readTrace.ts';
 import type { StoredSpan } from './storedSpan.ts';
+import { type SpanSearch, storeSpanSearch } from './storeSpanSearch.ts';
 
 /**
  * What the query API reads, over a ClickHouse store.
@@ -9,9 +10,11 @@ import type { StoredSpan } from './storedSpan.ts';
 export function storeTraceSource(store: ClickHouseStore): {
   readTrace(projectId: string, traceId: string): Promise<StoredSpan[]>;
   ping(): Promise<void>;
+  search: SpanSearch;
 } {
   return {
     readTrace: (projectId, traceId) => readTrace(store, projectId, traceId),
+    search: storeSpanSearch(store),
     ping: async () => {
       await store.client.query({ query: 'SELECT 1', format: 'JSONEachRow' }).then((r) => r.json());
     },

@@ -43,6 +43,13 @@ export interface StoredSpan {
     cacheWriteTokens: number;
     reasoningTokens: number;
     costUsd: number | null;
+    /** `provided` (sent by the app) or `price` (from the price table). */
+    costSource: string | null;
+    /** The attribute a provided cost came in, or the id of the price that applied. */
+    priceId: string | null;
+    /** Readable input and output (messages as `role: text` lines). */
+    inputText: string;
+    outputText: string;
   };
   sessionId: string | null;
   userId: string | null;

@@ -1,4 +1,14 @@
 export { openApiDocument } from './openApiDocument.ts';
+export { decodeCursor, encodeCursor, type PageCursor, queryHash } from './pageCursor.ts';
 export { problem } from './problem.ts';
 export { type QueryApiServer, queryApiServer } from './queryApiServer.ts';
 export { type QueryAppOptions, queryApp, type TraceSource } from './queryApp.ts';
+export {
+  type MetricsQuery,
+  metricsParams,
+  parseMetricsQuery,
+  parseSearchQuery,
+  type SearchQuery,
+  searchParams,
+} from './searchQuery.ts';
+export { searchRoutes } from './searchRoutes.ts';

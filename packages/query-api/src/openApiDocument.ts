@@ -1,3 +1,5 @@
+import { searchOpenApiPaths } from './searchOpenApi.ts';
+
 const spanSchema = {
   type: 'object',
   required: [
@@ -93,6 +95,7 @@ export const openApiDocument = {
         },
       },
     },
+    ...searchOpenApiPaths(),
     '/healthz': { get: { summary: 'Process is alive', responses: { '200': { description: 'ok' } } } },
     '/readyz': {
       get: {
@@ -101,4 +104,5 @@ export const openApiDocument = {
       },
     },
   },
+  components: { schemas: { Problem: problemSchema } },
 } as const;

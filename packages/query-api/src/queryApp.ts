@@ -1,14 +1,17 @@
-import type { StoredSpan } from '@llmp/clickhouse';
+import type { SpanSearch, StoredSpan } from '@llmp/clickhouse';
 import type { Logger } from '@llmp/pipeline';
 import { Hono } from 'hono';
 import { openApiDocument } from './openApiDocument.ts';
 import { problem } from './problem.ts';
+import { searchRoutes } from './searchRoutes.ts';
 
 /** What the query API reads; implemented over ClickHouse in cmd/, in memory in unit tests. */
 export interface TraceSource {
   readTrace(projectId: string, traceId: string): Promise<StoredSpan[]>;
   /** Resolves when the store answers; rejects otherwise. */
   ping(): Promise<void>;
+  /** Trace / span search and metrics; without it those routes are not served. */
+  search?: SpanSearch;
 }
 
 export interface QueryAppOptions {
@@ -49,6 +52,8 @@ export function queryApp({ source, logger, projectOf = () => 'default' }: QueryA
       return problem(c, 404, 'Trace not found', `no trace ${traceId} in project ${projectId}`);
     return c.json({ traceId: traceId.toLowerCase(), spans });
   });
+
+  if (source.search) app.route('/v1', searchRoutes({ search: source.search, projectOf }));
 
   app.notFound((c) => problem(c, 404, 'Not found', `${c.req.method} ${new URL(c.req.url).pathname}`));
   app.onError((error, c) => {

@@ -1,0 +1,146 @@
+import type { ClickHouseStore } from './clickhouseStore.ts';
+import type { Page, PageRequest } from './searchTraces.ts';
+import { QueryParams, type SpanFilter, spanFilterSql } from './spanFilter.ts';
+import { isoFromNanos } from './storedSpan.ts';
+
+/** A span as a search lists it: identity, timing, status and the canonical GenAI fields. */
+export interface SpanSummary {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string;
+  name: string;
+  kind: string;
+  serviceName: string;
+  startTime: string;
+  startTimeUnixNano: string;
+  durationNs: number;
+  status: { code: string; message: string };
+  spanType: string | null;
+  provider: string | null;
+  requestModel: string | null;
+  responseModel: string | null;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  reasoningTokens: number;
+  costUsd: number | null;
+  inputPreview: string;
+  outputPreview: string;
+  jobId: string | null;
+  jobVersion: string | null;
+  sessionId: string | null;
+  userId: string | null;
+}
+
+interface SpanRecord {
+  TraceId: string;
+  SpanId: string;
+  ParentSpanId: string;
+  SpanName: string;
+  SpanKind: string;
+  ServiceName: string;
+  start_ns: string;
+  Duration: string;
+  StatusCode: string;
+  StatusMessage: string;
+  span_type: string;
+  gen_ai_provider: string;
+  gen_ai_request_model: string;
+  gen_ai_response_model: string;
+  gen_ai_input_tokens: string;
+  gen_ai_output_tokens: string;
+  gen_ai_cache_read_tokens: string;
+  gen_ai_cache_write_tokens: string;
+  gen_ai_reasoning_tokens: string;
+  gen_ai_cost_usd: number | null;
+  gen_ai_input_preview: string;
+  gen_ai_output_preview: string;
+  job_id: string;
+  job_version: string;
+  session_id: string;
+  user_id: string;
+}
+
+const orNull = (s: string) => (s === '' ? null : s);
+
+/**
+ * The spans matching `filter`, sorted by start time or duration with keyset pagination on
+ * (sort value, trace id, span id), so pages neither skip nor repeat a span.
+ * @example const page = await searchSpans(store, 'default', { fromNs, toNs, model: 'gpt-4o' }, { sort: 'duration', order: 'desc', limit: 100 });
+ */
+export async function searchSpans(
+  store: ClickHouseStore,
+  projectId: string,
+  filter: SpanFilter,
+  page: PageRequest,
+): Promise<Page<SpanSummary>> {
+  const db = `\`${store.database}\``;
+  const params = new QueryParams();
+  const where = spanFilterSql(projectId, filter, params);
+  const sortColumn = page.sort === 'duration' ? 'toInt64(Duration)' : 'toUnixTimestamp64Nano(Timestamp)';
+  const direction = page.order === 'asc' ? 'ASC' : 'DESC';
+  if (page.after) {
+    const op = page.order === 'asc' ? '>' : '<';
+    where.push(
+      `(${sortColumn}, TraceId, SpanId) ${op} (${params.bind('Int64', page.after.value)}, ${params.bind('String', page.after.traceId)}, ${params.bind('String', page.after.spanId ?? '')})`,
+    );
+  }
+  const result = await store.client.query({
+    query: `
+      SELECT
+        TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName,
+        toString(toUnixTimestamp64Nano(Timestamp)) AS start_ns, Duration, StatusCode, StatusMessage,
+        span_type, gen_ai_provider, gen_ai_request_model, gen_ai_response_model,
+        gen_ai_input_tokens, gen_ai_output_tokens, gen_ai_cache_read_tokens, gen_ai_cache_write_tokens,
+        gen_ai_reasoning_tokens, gen_ai_cost_usd, gen_ai_input_preview, gen_ai_output_preview,
+        job_id, job_version, session_id, user_id
+      FROM ${db}.spans
+      WHERE ${where.join(' AND ')}
+      ORDER BY ${sortColumn} ${direction}, TraceId ${direction}, SpanId ${direction}
+      LIMIT ${params.bind('UInt32', page.limit + 1)}`,
+    query_params: params.values,
+    format: 'JSONEachRow',
+  });
+  const records = await result.json<SpanRecord>();
+  const items = records.slice(0, page.limit).map(
+    (r): SpanSummary => ({
+      traceId: r.TraceId,
+      spanId: r.SpanId,
+      parentSpanId: r.ParentSpanId,
+      name: r.SpanName,
+      kind: r.SpanKind.toUpperCase(),
+      serviceName: r.ServiceName,
+      startTime: isoFromNanos(BigInt(r.start_ns)),
+      startTimeUnixNano: r.start_ns,
+      durationNs: Number(r.Duration),
+      status: { code: r.StatusCode.toUpperCase(), message: r.StatusMessage },
+      spanType: orNull(r.span_type),
+      provider: orNull(r.gen_ai_provider),
+      requestModel: orNull(r.gen_ai_request_model),
+      responseModel: orNull(r.gen_ai_response_model),
+      inputTokens: Number(r.gen_ai_input_tokens),
+      outputTokens: Number(r.gen_ai_output_tokens),
+      cacheReadTokens: Number(r.gen_ai_cache_read_tokens),
+      cacheWriteTokens: Number(r.gen_ai_cache_write_tokens),
+      reasoningTokens: Number(r.gen_ai_reasoning_tokens),
+      costUsd: r.gen_ai_cost_usd,
+      inputPreview: r.gen_ai_input_preview,
+      outputPreview: r.gen_ai_output_preview,
+      jobId: orNull(r.job_id),
+      jobVersion: orNull(r.job_version),
+      sessionId: orNull(r.session_id),
+      userId: orNull(r.user_id),
+    }),
+  );
+  const last = records.length > page.limit ? records[page.limit - 1] : undefined;
+  if (!last) return { items };
+  return {
+    items,
+    next: {
+      value: page.sort === 'duration' ? last.Duration : last.start_ns,
+      traceId: last.TraceId,
+      spanId: last.SpanId,
+    },
+  };
+}

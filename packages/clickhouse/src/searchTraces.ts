@@ -1,0 +1,158 @@
+import type { ClickHouseStore } from './clickhouseStore.ts';
+import { QueryParams, type SpanFilter, spanFilterSql } from './spanFilter.ts';
+import { isoFromNanos } from './storedSpan.ts';
+
+export type SortKey = 'startTime' | 'duration';
+export type SortOrder = 'asc' | 'desc';
+
+/** Where a page ends: the sort value and id(s) of its last row, to continue strictly after it. */
+export interface PagePosition {
+  value: string;
+  traceId: string;
+  spanId?: string;
+}
+
+export interface PageRequest {
+  sort: SortKey;
+  order: SortOrder;
+  /** Rows per page (the caller bounds it). */
+  limit: number;
+  after?: PagePosition | undefined;
+}
+
+export interface TraceSummary {
+  traceId: string;
+  rootName: string;
+  serviceName: string;
+  startTime: string;
+  startTimeUnixNano: string;
+  durationNs: number;
+  spanCount: number;
+  errorCount: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  reasoningTokens: number;
+  costUsd: number | null;
+  jobId: string | null;
+  jobVersion: string | null;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Present when more rows follow. */
+  next?: PagePosition;
+}
+
+interface TraceRecord {
+  traceId: string;
+  root_name: string;
+  service: string;
+  start_ns: string;
+  dur_ns: string;
+  span_count: string;
+  error_count: string;
+  input_tokens: string;
+  output_tokens: string;
+  cache_read_tokens: string;
+  cache_write_tokens: string;
+  reasoning_tokens: string;
+  cost: number | null;
+  trace_job_id: string;
+  trace_job_version: string;
+}
+
+// Tokens and cost add up model calls only: wrapper spans (the AI SDK's ai.generateText, agent
+// and chain spans) may repeat their children's usage, which would count it twice.
+export const usageSpans = "span_type IN ('llm', 'embedding')";
+
+const orNull = (s: string) => (s === '' ? null : s);
+
+/**
+ * One row per trace having a span that matches `filter` (duration bounds apply to the whole
+ * trace), with its root span's name and service, start, duration, span and error counts,
+ * tokens, cost and job; sorted by start time or duration with keyset pagination, so pages
+ * neither skip nor repeat a trace. Aggregates cover the trace's spans inside the time range.
+ * @example const page = await searchTraces(store, 'default', filter, { sort: 'startTime', order: 'desc', limit: 50 });
+ */
+export async function searchTraces(
+  store: ClickHouseStore,
+  projectId: string,
+  filter: SpanFilter,
+  page: PageRequest,
+): Promise<Page<TraceSummary>> {
+  const db = `\`${store.database}\``;
+  const params = new QueryParams();
+  const inRange = spanFilterSql(projectId, { fromNs: filter.fromNs, toNs: filter.toNs }, params);
+  const matching = spanFilterSql(projectId, filter, params, { withDuration: false });
+  const having: string[] = [];
+  if (filter.minDurationNs !== undefined)
+    having.push(`dur_ns >= ${params.bind('Int64', filter.minDurationNs)}`);
+  if (filter.maxDurationNs !== undefined)
+    having.push(`dur_ns <= ${params.bind('Int64', filter.maxDurationNs)}`);
+  const sortColumn = page.sort === 'duration' ? 'dur_ns' : 'start_ns';
+  const direction = page.order === 'asc' ? 'ASC' : 'DESC';
+  if (page.after) {
+    const op = page.order === 'asc' ? '>' : '<';
+    having.push(
+      `(${sortColumn}, TraceId) ${op} (${params.bind('Int64', page.after.value)}, ${params.bind('String', page.after.traceId)})`,
+    );
+  }
+  const result = await store.client.query({
+    query: `
+      SELECT
+        TraceId AS traceId,
+        if(countIf(ParentSpanId = '') > 0, argMinIf(SpanName, Timestamp, ParentSpanId = ''), argMin(SpanName, Timestamp)) AS root_name,
+        if(countIf(ParentSpanId = '') > 0, argMinIf(ServiceName, Timestamp, ParentSpanId = ''), argMin(ServiceName, Timestamp)) AS service,
+        min(toUnixTimestamp64Nano(Timestamp)) AS start_ns,
+        max(toUnixTimestamp64Nano(Timestamp) + toInt64(Duration)) - start_ns AS dur_ns,
+        count() AS span_count,
+        countIf(StatusCode = 'Error') AS error_count,
+        sumIf(gen_ai_input_tokens, ${usageSpans}) AS input_tokens,
+        sumIf(gen_ai_output_tokens, ${usageSpans}) AS output_tokens,
+        sumIf(gen_ai_cache_read_tokens, ${usageSpans}) AS cache_read_tokens,
+        sumIf(gen_ai_cache_write_tokens, ${usageSpans}) AS cache_write_tokens,
+        sumIf(gen_ai_reasoning_tokens, ${usageSpans}) AS reasoning_tokens,
+        if(countIf(gen_ai_cost_usd IS NOT NULL AND ${usageSpans}) = 0, NULL,
+           sumIf(assumeNotNull(gen_ai_cost_usd), gen_ai_cost_usd IS NOT NULL AND ${usageSpans})) AS cost,
+        anyIf(job_id, job_id != '') AS trace_job_id,
+        anyIf(job_version, job_id != '') AS trace_job_version
+      FROM ${db}.spans
+      WHERE ${inRange.join(' AND ')}
+        AND TraceId IN (SELECT TraceId FROM ${db}.spans WHERE ${matching.join(' AND ')})
+      GROUP BY TraceId
+      ${having.length > 0 ? `HAVING ${having.join(' AND ')}` : ''}
+      ORDER BY ${sortColumn} ${direction}, TraceId ${direction}
+      LIMIT ${params.bind('UInt32', page.limit + 1)}`,
+    query_params: params.values,
+    format: 'JSONEachRow',
+  });
+  const records = await result.json<TraceRecord>();
+  const items = records.slice(0, page.limit).map(
+    (r): TraceSummary => ({
+      traceId: r.traceId,
+      rootName: r.root_name,
+      serviceName: r.service,
+      startTime: isoFromNanos(BigInt(r.start_ns)),
+      startTimeUnixNano: r.start_ns,
+      durationNs: Number(r.dur_ns),
+      spanCount: Number(r.span_count),
+      errorCount: Number(r.error_count),
+      inputTokens: Number(r.input_tokens),
+      outputTokens: Number(r.output_tokens),
+      cacheReadTokens: Number(r.cache_read_tokens),
+      cacheWriteTokens: Number(r.cache_write_tokens),
+      reasoningTokens: Number(r.reasoning_tokens),
+      costUsd: r.cost === null ? null : Number(r.cost),
+      jobId: orNull(r.trace_job_id),
+      jobVersion: orNull(r.trace_job_version),
+    }),
+  );
+  const last = records.length > page.limit ? records[page.limit - 1] : undefined;
+  if (!last) return { items };
+  return {
+    items,
+    next: { value: page.sort === 'duration' ? last.dur_ns : last.start_ns, traceId: last.traceId },
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * What a search or a metric query selects spans by. Every value reaches ClickHouse as a query
+ * parameter; only column names chosen here appear in the SQL text.
+ */
+export interface SpanFilter {
+  /** Spans that start in [fromNs, toNs), Unix nanoseconds. */
+  fromNs: bigint;
+  toNs: bigint;
+  service?: string | undefined;
+  spanName?: string | undefined;
+  jobId?: string | undefined;
+  jobVersion?: string | undefined;
+  /** Matches the request or the response model. */
+  model?: string | undefined;
+  provider?: string | undefined;
+  spanType?: string | undefined;
+  status?: 'ok' | 'error' | 'unset' | undefined;
+  minDurationNs?: bigint | undefined;
+  maxDurationNs?: bigint | undefined;
+  sessionId?: string | undefined;
+  userId?: string | undefined;
+  /** Span attributes that must equal these values (as stored text). */
+  attributes?: ReadonlyArray<readonly [string, string]> | undefined;
+}
+
+/** Query parameters collected while building a statement, named p0, p1, … */
+export class QueryParams {
+  readonly values: Record<string, string | number> = {};
+  #next = 0;
+
+  /** A `{pN:Type}` placeholder bound to `value`. */
+  bind(type: string, value: string | number | bigint): string {
+    const name = `p${this.#next++}`;
+    this.values[name] = typeof value === 'bigint' ? value.toString() : value;
+    return `{${name}:${type}}`;
+  }
+}
+
+const statusNames = { ok: 'Ok', error: 'Error', unset: 'Unset' } as const;
+
+/** The model a span is grouped and filtered by: the request model, else the response model. */
+export const modelColumn = "if(gen_ai_request_model != '', gen_ai_request_model, gen_ai_response_model)";
+
+/**
+ * The WHERE conditions of a filter over `spans`, project-scoped, values bound in `params`.
+ * `withDuration: false` leaves the duration bounds out (trace search applies them per trace).
+ * @example const where = spanFilterSql('default', filter, params).join(' AND ');
+ */
+export function spanFilterSql(
+  projectId: string,
+  filter: SpanFilter,
+  params: QueryParams,
+  { withDuration = true }: { withDuration?: boolean } = {},
+): string[] {
+  const where = [
+    `project_id = ${params.bind('String', projectId)}`,
+    `Timestamp >= fromUnixTimestamp64Nano(${params.bind('Int64', filter.fromNs)}, 'UTC')`,
+    `Timestamp < fromUnixTimestamp64Nano(${params.bind('Int64', filter.toNs)}, 'UTC')`,
+  ];
+  const equal = (column: string, value: string | undefined) => {
+    if (value !== undefined) where.push(`${column} = ${params.bind('String', value)}`);
+  };
+  equal('ServiceName', filter.service);
+  equal('SpanName', filter.spanName);
+  equal('job_id', filter.jobId);
+  equal('job_version', filter.jobVersion);
+  equal('gen_ai_provider', filter.provider);
+  equal('span_type', filter.spanType);
+  equal('session_id', filter.sessionId);
+  equal('user_id', filter.userId);
+  if (filter.model !== undefined) {
+    const model = params.bind('String', filter.model);
+    where.push(`(gen_ai_request_model = ${model} OR gen_ai_response_model = ${model})`);
+  }
+  if (filter.status !== undefined)
+    where.push(`StatusCode = ${params.bind('String', statusNames[filter.status])}`);
+  if (withDuration && filter.minDurationNs !== undefined) {
+    where.push(`Duration >= ${params.bind('UInt64', filter.minDurationNs)}`);
+  }
+  if (withDuration && filter.maxDurationNs !== undefined) {
+    where.push(`Duration <= ${params.bind('UInt64', filter.maxDurationNs)}`);
+  }
+  for (const [key, value] of filter.attributes ?? []) {
+    where.push(`SpanAttributes[${params.bind('String', key)}] = ${params.bind('String', value)}`);
+  }
+  return where;
+}

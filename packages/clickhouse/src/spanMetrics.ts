@@ -1,0 +1,130 @@
+import type { ClickHouseStore } from './clickhouseStore.ts';
+import { usageSpans } from './searchTraces.ts';
+import { modelColumn, QueryParams, type SpanFilter, spanFilterSql } from './spanFilter.ts';
+
+/** What metrics can be grouped by, and the column each one reads. */
+export const metricDimensions = {
+  job: 'job_id',
+  jobVersion: 'job_version',
+  model: modelColumn,
+  provider: 'gen_ai_provider',
+  service: 'ServiceName',
+  spanName: 'SpanName',
+  spanType: 'span_type',
+} as const;
+
+export type MetricDimension = keyof typeof metricDimensions;
+
+export interface MetricsRequest {
+  /** One or two dimensions (none: one row for everything selected). */
+  groupBy: MetricDimension[];
+  /** Bucket width in seconds; absent: no time buckets. */
+  stepSeconds?: number | undefined;
+  /** Rows at most (the caller bounds it). */
+  limit: number;
+}
+
+export interface MetricsRow {
+  group: Partial<Record<MetricDimension, string>>;
+  /** Bucket start, when a step was asked for. */
+  time?: string;
+  count: number;
+  errorCount: number;
+  errorRate: number;
+  durationNs: { p50: number; p90: number; p99: number };
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  reasoningTokens: number;
+  costUsd: number;
+}
+
+interface MetricsRecord {
+  [dimension: `d${number}`]: string;
+  bucket?: string;
+  count: string;
+  errors: string;
+  q: number[];
+  input_tokens: string;
+  output_tokens: string;
+  cache_read_tokens: string;
+  cache_write_tokens: string;
+  reasoning_tokens: string;
+  cost: number;
+}
+
+/**
+ * Aggregates over the spans matching `filter`, per group and optionally per time bucket:
+ * count, errors and error rate, duration p50/p90/p99, tokens by kind and cost (tokens and cost
+ * from llm and embedding spans only, see usageSpans). `truncated` says rows were left out.
+ * @example const { rows } = await spanMetrics(store, 'default', filter, { groupBy: ['model'], stepSeconds: 3600, limit: 1000 });
+ */
+export async function spanMetrics(
+  store: ClickHouseStore,
+  projectId: string,
+  filter: SpanFilter,
+  request: MetricsRequest,
+): Promise<{ rows: MetricsRow[]; truncated: boolean }> {
+  const db = `\`${store.database}\``;
+  const params = new QueryParams();
+  const where = spanFilterSql(projectId, filter, params);
+  // Dimension names come from the fixed map above, never from the request text.
+  const dimensions = request.groupBy.map((d, i) => ({
+    name: d,
+    alias: `d${i}`,
+    column: metricDimensions[d],
+  }));
+  const keys = dimensions.map((d) => `${d.column} AS ${d.alias}`);
+  const groupBy = dimensions.map((d) => d.alias);
+  if (request.stepSeconds !== undefined) {
+    keys.unshift(
+      `toString(toUnixTimestamp64Nano(toDateTime64(toStartOfInterval(Timestamp, toIntervalSecond(${params.bind('UInt32', request.stepSeconds)})), 9, 'UTC'))) AS bucket`,
+    );
+    groupBy.unshift('bucket');
+  }
+  const result = await store.client.query({
+    query: `
+      SELECT
+        ${keys.map((k) => `${k},`).join(' ')}
+        count() AS count,
+        countIf(StatusCode = 'Error') AS errors,
+        quantiles(0.5, 0.9, 0.99)(Duration) AS q,
+        sumIf(gen_ai_input_tokens, ${usageSpans}) AS input_tokens,
+        sumIf(gen_ai_output_tokens, ${usageSpans}) AS output_tokens,
+        sumIf(gen_ai_cache_read_tokens, ${usageSpans}) AS cache_read_tokens,
+        sumIf(gen_ai_cache_write_tokens, ${usageSpans}) AS cache_write_tokens,
+        sumIf(gen_ai_reasoning_tokens, ${usageSpans}) AS reasoning_tokens,
+        sumIf(assumeNotNull(gen_ai_cost_usd), gen_ai_cost_usd IS NOT NULL AND ${usageSpans}) AS cost
+      FROM ${db}.spans
+      WHERE ${where.join(' AND ')}
+      ${groupBy.length > 0 ? `GROUP BY ${groupBy.join(', ')} ORDER BY ${groupBy.join(', ')}` : ''}
+      LIMIT ${params.bind('UInt32', request.limit + 1)}`,
+    query_params: params.values,
+    format: 'JSONEachRow',
+  });
+  const records = await result.json<MetricsRecord>();
+  const rows = records.slice(0, request.limit).map((r): MetricsRow => {
+    const count = Number(r.count);
+    const errors = Number(r.errors);
+    const group: MetricsRow['group'] = {};
+    for (const d of dimensions) group[d.name] = r[d.alias as `d${number}`] ?? '';
+    return {
+      group,
+      ...(r.bucket !== undefined
+        ? { time: new Date(Number(BigInt(r.bucket) / 1_000_000n)).toISOString() }
+        : {}),
+      count,
+      errorCount: errors,
+      errorRate: count === 0 ? 0 : errors / count,
+      durationNs: { p50: Number(r.q[0]), p90: Number(r.q[1]), p99: Number(r.q[2]) },
+      inputTokens: Number(r.input_tokens),
+      outputTokens: Number(r.output_tokens),
+      cacheReadTokens: Number(r.cache_read_tokens),
+      cacheWriteTokens: Number(r.cache_write_tokens),
+      reasoningTokens: Number(r.reasoning_tokens),
+      costUsd: Number(r.cost),
+    };
+  });
+  return { rows, truncated: records.length > request.limit };
+}

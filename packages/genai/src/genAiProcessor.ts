@@ -1,0 +1,62 @@
+import type { Span, TraceBatch } from '@llmp/otlp';
+import type { Component, Consumer, ProcessorFactory } from '@llmp/pipeline';
+import { z } from 'zod';
+import { emptyGenAiFields, type GenAiFields } from './genAiFields.ts';
+import type { NormalisedBatch } from './normalisedBatch.ts';
+import { normaliseSpan } from './normaliseSpan.ts';
+import { modelPrice, repositoryPrices } from './priceTable.ts';
+import { spanCost } from './spanCost.ts';
+
+export const genAiProcessorConfig = z.object({
+  /** Input and output text kept per span, in characters (the original attributes keep all). */
+  maxTextChars: z.number().int().positive().max(1_048_576).default(65_536),
+  /**
+   * Prices that take precedence over the repository's table (src/prices.json) whenever one of
+   * them matches a span's model: negotiated rates, fine-tuned or self-hosted models.
+   */
+  prices: z.array(modelPrice).max(10_000).default([]),
+});
+
+export type GenAiProcessorConfig = z.infer<typeof genAiProcessorConfig>;
+
+/**
+ * The `genai` processor: reads every span's GenAI attributes (OpenTelemetry, OpenInference,
+ * OpenLLMetry, Vercel AI SDK) into canonical fields, prices them (a cost the app sent wins, else
+ * the dated price table), and hands the batch on with them attached (see NormalisedBatch); the
+ * OTLP data itself is not changed. Stateless, so shutdown has nothing to flush.
+ * @example const genai = genAiProcessorFactory.create(settings, genAiProcessorConfig.parse({}), exporter);
+ */
+export const genAiProcessorFactory: ProcessorFactory<GenAiProcessorConfig, TraceBatch> = {
+  type: 'genai',
+  configSchema: genAiProcessorConfig,
+  create(settings, config, next: Consumer<TraceBatch>): Component & Consumer<TraceBatch> {
+    const pricing = { prices: repositoryPrices(), overrides: config.prices };
+    return {
+      async start() {},
+      async consume(batch) {
+        const genAi = new Map<Span, GenAiFields>();
+        let failed = 0;
+        for (const rs of batch.request().resourceSpans) {
+          for (const ss of rs.scopeSpans) {
+            for (const span of ss.spans) {
+              try {
+                const normalised = normaliseSpan(span.attributes, config);
+                const { providedCost: _, ...fields } = normalised;
+                genAi.set(span, { ...fields, ...spanCost(normalised, span.startTimeUnixNano, pricing) });
+              } catch {
+                // Normalisation must never cost a span: store it with empty GenAI fields.
+                failed++;
+                genAi.set(span, emptyGenAiFields());
+              }
+            }
+          }
+        }
+        if (failed > 0) settings.logger.warn({ failed }, 'spans left without GenAI fields');
+        // A spread keeps what other stages put on the batch (the ingester's dedupToken).
+        const normalised: NormalisedBatch = { ...batch, genAi };
+        await next.consume(normalised);
+      },
+      async shutdown() {},
+    };
+  },
+};

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { openApiDocument } from './openApiDocument.ts';
+import { queryApp } from './queryApp.ts';
+import { metricsParams, searchParams } from './searchQuery.ts';
+
+type Operation = { parameters: Array<{ name: string; schema: Record<string, unknown> }> };
+const paths = openApiDocument.paths as unknown as Record<string, { get: Operation }>;
+
+describe('OpenAPI document', () => {
+  it('describes the search and metrics routes with the parameters their schemas validate', () => {
+    for (const path of ['/v1/traces', '/v1/spans']) {
+      expect(paths[path]!.get.parameters.map((p) => p.name)).toEqual(Object.keys(searchParams.shape));
+    }
+    expect(paths['/v1/metrics']!.get.parameters.map((p) => p.name)).toEqual(Object.keys(metricsParams.shape));
+    const limit = paths['/v1/traces']!.get.parameters.find((p) => p.name === 'limit')!;
+    expect(limit.schema).toMatchObject({ type: 'integer', minimum: 1, maximum: 500, default: 50 });
+    const spanType = paths['/v1/spans']!.get.parameters.find((p) => p.name === 'spanType')!;
+    expect(spanType.schema.enum).toContain('retriever');
+  });
+
+  it('is served at /openapi.json', async () => {
+    const app = queryApp({ source: { readTrace: async () => [], ping: async () => {} } });
+    const served = (await (await app.request('/openapi.json')).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(served.paths)).toEqual(
+      expect.arrayContaining(['/v1/traces', '/v1/spans', '/v1/metrics']),
+    );
+  });
+});

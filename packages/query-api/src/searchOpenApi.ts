@@ -1,0 +1,181 @@
+import { z } from 'zod';
+import { metricsParams, searchParams } from './searchQuery.ts';
+
+const descriptions: Record<string, string> = {
+  from: 'Start of the time range (RFC 3339, inclusive); default: 24 hours before `to`',
+  to: 'End of the time range (RFC 3339, exclusive); default: now',
+  model: 'Request or response model',
+  minDurationMs: 'Minimum duration in milliseconds (of the trace for /v1/traces, of the span otherwise)',
+  maxDurationMs: 'Maximum duration in milliseconds',
+  sessionId: 'Session (gen_ai.conversation.id, session.id, …)',
+  userId: 'End user (user.id, …)',
+  sort: 'Sort key',
+  order: 'Sort order',
+  limit: 'Rows per page (metrics: rows at most)',
+  cursor: 'The `nextCursor` of the previous page, with the same filters and sort',
+  groupBy: 'One or two of job, jobVersion, model, provider, service, spanName, spanType, comma separated',
+  step: 'Time bucket width',
+};
+
+/** Query parameters of a route, generated from the zod schema that validates them. */
+function parameters(schema: z.ZodObject): Array<Record<string, unknown>> {
+  return Object.entries(schema.shape).map(([name, field]) => {
+    const { $schema: _, ...json } = z.toJSONSchema(field as z.ZodType, {
+      io: 'input',
+      unrepresentable: 'any',
+    });
+    return {
+      name,
+      in: 'query',
+      required: false,
+      schema: json,
+      ...(descriptions[name] ? { description: descriptions[name] } : {}),
+    };
+  });
+}
+
+const problem = {
+  description: 'Invalid query',
+  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+};
+const attributeNote =
+  ' Span attributes filter as `attr.<key>=<value>` (up to 10; the value is compared with the stored text).' +
+  ' A search answers one page and a `nextCursor` (null on the last page).';
+
+const tokens = {
+  inputTokens: { type: 'integer' },
+  outputTokens: { type: 'integer' },
+  cacheReadTokens: { type: 'integer' },
+  cacheWriteTokens: { type: 'integer' },
+  reasoningTokens: { type: 'integer' },
+} as const;
+
+const traceSummary = {
+  type: 'object',
+  properties: {
+    traceId: { type: 'string' },
+    rootName: { type: 'string' },
+    serviceName: { type: 'string' },
+    startTime: { type: 'string', format: 'date-time' },
+    startTimeUnixNano: { type: 'string' },
+    durationNs: { type: 'integer' },
+    spanCount: { type: 'integer' },
+    errorCount: { type: 'integer' },
+    ...tokens,
+    costUsd: { type: ['number', 'null'] },
+    jobId: { type: ['string', 'null'] },
+    jobVersion: { type: ['string', 'null'] },
+  },
+} as const;
+
+const spanSummary = {
+  type: 'object',
+  properties: {
+    traceId: { type: 'string' },
+    spanId: { type: 'string' },
+    parentSpanId: { type: 'string' },
+    name: { type: 'string' },
+    kind: { type: 'string' },
+    serviceName: { type: 'string' },
+    startTime: { type: 'string', format: 'date-time' },
+    startTimeUnixNano: { type: 'string' },
+    durationNs: { type: 'integer' },
+    status: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },
+    spanType: { type: ['string', 'null'] },
+    provider: { type: ['string', 'null'] },
+    requestModel: { type: ['string', 'null'] },
+    responseModel: { type: ['string', 'null'] },
+    ...tokens,
+    costUsd: { type: ['number', 'null'] },
+    inputPreview: { type: 'string' },
+    outputPreview: { type: 'string' },
+    jobId: { type: ['string', 'null'] },
+    jobVersion: { type: ['string', 'null'] },
+    sessionId: { type: ['string', 'null'] },
+    userId: { type: ['string', 'null'] },
+  },
+} as const;
+
+const metricsRow = {
+  type: 'object',
+  properties: {
+    group: { type: 'object', additionalProperties: { type: 'string' } },
+    time: { type: 'string', format: 'date-time', description: 'bucket start, with a step' },
+    count: { type: 'integer' },
+    errorCount: { type: 'integer' },
+    errorRate: { type: 'number' },
+    durationNs: {
+      type: 'object',
+      properties: { p50: { type: 'number' }, p90: { type: 'number' }, p99: { type: 'number' } },
+    },
+    ...tokens,
+    costUsd: { type: 'number' },
+  },
+} as const;
+
+const page = (key: string, item: object) => ({
+  description: 'One page',
+  content: {
+    'application/json': {
+      schema: {
+        type: 'object',
+        properties: { [key]: { type: 'array', items: item }, nextCursor: { type: ['string', 'null'] } },
+      },
+    },
+  },
+});
+
+/**
+ * OpenAPI paths of the search and metrics routes; parameters come from their zod schemas.
+ * @example const document = { ...base, paths: { ...base.paths, ...searchOpenApiPaths() } };
+ */
+export function searchOpenApiPaths() {
+  return {
+    '/v1/traces': {
+      get: {
+        summary: 'Search traces: one row per trace having a span that matches',
+        description: `Tokens and cost add up llm and embedding spans.${attributeNote}`,
+        parameters: parameters(searchParams),
+        responses: { '200': page('traces', traceSummary), '400': problem },
+      },
+    },
+    '/v1/spans': {
+      get: {
+        summary: 'Search spans',
+        description: attributeNote,
+        parameters: parameters(searchParams),
+        responses: { '200': page('spans', spanSummary), '400': problem },
+      },
+    },
+    '/v1/metrics': {
+      get: {
+        summary: 'Span aggregates per group and time step',
+        description:
+          'Count, errors, duration quantiles, tokens by kind and cost (of llm and embedding spans), grouped by ' +
+          'up to two dimensions, optionally per time step; `truncated` says rows beyond `limit` were left out.',
+        parameters: parameters(metricsParams),
+        responses: {
+          '200': {
+            description: 'The aggregates',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    from: { type: 'string', format: 'date-time' },
+                    to: { type: 'string', format: 'date-time' },
+                    groupBy: { type: 'array', items: { type: 'string' } },
+                    step: { type: ['string', 'null'] },
+                    rows: { type: 'array', items: metricsRow },
+                    truncated: { type: 'boolean' },
+                  },
+                },
+              },
+            },
+          },
+          '400': problem,
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,313 @@
+import {
+  type ClickHouseStore,
+  clickhouseExporterFactory,
+  migrate,
+  openStore,
+  storeTraceSource,
+} from '@llmp/clickhouse';
+import { genAiProcessorConfig, genAiProcessorFactory } from '@llmp/genai';
+import { traceBatch } from '@llmp/otlp';
+import { queryApp } from '@llmp/query-api';
+import type { Hono } from 'hono';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DataSpan, dataSetRequests, dataSetStartMs, searchDataSet } from '../support/searchDataSet.ts';
+import { tempDir } from '../support/tempDir.ts';
+
+const dir = tempDir('search');
+const logger = pino({ level: 'silent' });
+const data = searchDataSet(60);
+const range = {
+  from: new Date(dataSetStartMs).toISOString(),
+  to: new Date(dataSetStartMs + 86_400_000).toISOString(),
+};
+let store: ClickHouseStore;
+let app: Hono;
+
+beforeAll(async () => {
+  store = await openStore({ dataDir: dir.path });
+  await migrate(store);
+  const exporter = clickhouseExporterFactory(store).create(
+    { id: 'clickhouse', logger },
+    { table: 'spans' },
+    undefined,
+  );
+  const genai = genAiProcessorFactory.create(
+    { id: 'genai', logger },
+    genAiProcessorConfig.parse({}),
+    exporter,
+  );
+  for (const request of dataSetRequests(data)) await genai.consume(traceBatch({ projectId: 'p1', request }));
+  // The same trace ids in another project must never show.
+  await genai.consume(traceBatch({ projectId: 'other', request: dataSetRequests(data)[0]! }));
+  app = queryApp({ source: storeTraceSource(store), projectOf: () => 'p1' });
+});
+
+afterAll(async () => {
+  await store?.close();
+  dir.remove();
+});
+
+interface TraceRow {
+  traceId: string;
+  rootName: string;
+  serviceName: string;
+  startTimeUnixNano: string;
+  durationNs: number;
+  spanCount: number;
+  errorCount: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number | null;
+  jobId: string | null;
+  jobVersion: string | null;
+}
+
+interface SpanRow {
+  traceId: string;
+  spanId: string;
+  spanType: string;
+  requestModel: string | null;
+  durationNs: number;
+}
+
+async function get(path: string, params: Record<string, string | number> = {}) {
+  const query = new URLSearchParams(
+    Object.entries({ ...range, ...params }).map(([k, v]): [string, string] => [k, String(v)]),
+  );
+  const response = await app.request(`${path}?${query}`);
+  return {
+    status: response.status,
+    type: response.headers.get('content-type'),
+    body: (await response.json()) as never,
+  };
+}
+
+/** Every page of a search, following nextCursor. */
+async function allPages<T>(kind: 'traces' | 'spans', params: Record<string, string | number>) {
+  const items: T[] = [];
+  let cursor: string | null = null;
+  let pages = 0;
+  do {
+    const { status, body } = await get(`/v1/${kind}`, { ...params, ...(cursor ? { cursor } : {}) });
+    expect(status).toBe(200);
+    const page = body as Record<string, unknown> & { nextCursor: string | null };
+    items.push(...(page[kind] as T[]));
+    cursor = page.nextCursor;
+    pages++;
+    expect(pages).toBeLessThan(100);
+  } while (cursor);
+  return { items, pages };
+}
+
+const traceIdsWhere = (keep: (s: DataSpan) => boolean) => new Set(data.filter(keep).map((s) => s.traceId));
+const roots = data.filter((s) => s.parentSpanId === '');
+const priceOf = (s: DataSpan) =>
+  s.provider === 'openai'
+    ? (s.inputTokens * 2.5 + s.outputTokens * 10) / 1e6
+    : (s.inputTokens * 3 + s.outputTokens * 15) / 1e6;
+
+describe('GET /v1/traces', () => {
+  it('pages through every trace, newest first, with no gap and no repeat', async () => {
+    const { items, pages } = await allPages<TraceRow>('traces', { limit: 7 });
+    expect(pages).toBe(9);
+    const expected = [...roots].sort((a, b) => Number(b.startNs - a.startNs)).map((s) => s.traceId);
+    expect(items.map((t) => t.traceId)).toEqual(expected);
+  });
+
+  it('pages by duration through ties in trace id order', async () => {
+    const { items } = await allPages<TraceRow>('traces', { sort: 'duration', order: 'asc', limit: 4 });
+    const expected = [...roots]
+      .sort((a, b) => Number(a.durationNs - b.durationNs) || (a.traceId < b.traceId ? -1 : 1))
+      .map((s) => s.traceId);
+    expect(items.map((t) => t.traceId)).toEqual(expected);
+    expect(new Set(items.map((t) => t.traceId)).size).toBe(60);
+  });
+
+  it('summarises a trace: root, service, start, duration, counts, tokens, cost, job', async () => {
+    const { body } = await get('/v1/traces', {
+      jobId: 'job-x',
+      jobVersion: '1',
+      service: 'svc-a',
+      limit: 100,
+    });
+    const traces = (body as { traces: TraceRow[] }).traces;
+    // i % 8 === 0 and i % 3 === 0: i in {0, 24, 48}.
+    expect(traces.map((t) => t.traceId)).toEqual(
+      [48, 24, 0].map((i) => (0xa0000 + i).toString(16).padStart(32, '0')),
+    );
+    const zero = traces[2]!;
+    const llm = data.find((s) => s.traceId === zero.traceId && s.spanType === 'llm')!;
+    expect(zero).toMatchObject({
+      rootName: 'handle',
+      serviceName: 'svc-a',
+      startTimeUnixNano: (BigInt(dataSetStartMs) * 1_000_000n).toString(),
+      durationNs: 10_000_000,
+      spanCount: 3,
+      errorCount: 1,
+      inputTokens: llm.inputTokens,
+      outputTokens: llm.outputTokens,
+      jobId: 'job-x',
+      jobVersion: '1',
+    });
+    expect(zero.costUsd).toBeCloseTo(priceOf(llm), 12);
+  });
+
+  it.each<[string, Record<string, string | number>, (s: DataSpan) => boolean]>([
+    ['service', { service: 'svc-b' }, (s) => s.service === 'svc-b'],
+    ['span name', { spanName: 'execute_tool search' }, (s) => s.name === 'execute_tool search'],
+    ['job', { jobId: 'job-x' }, (s) => s.jobId === 'job-x'],
+    ['job version', { jobVersion: '2' }, (s) => s.jobVersion === '2'],
+    ['model', { model: 'gpt-4o' }, (s) => s.model === 'gpt-4o'],
+    ['provider', { provider: 'anthropic' }, (s) => s.provider === 'anthropic'],
+    ['span type', { spanType: 'tool' }, (s) => s.spanType === 'tool'],
+    ['status', { status: 'error' }, (s) => s.error],
+    ['session', { sessionId: 's-3' }, (s) => s.sessionId === 's-3'],
+    ['user', { userId: 'u-2' }, (s) => s.userId === 'u-2'],
+    ['attribute', { 'attr.tenant': 'acme' }, (s) => s.tenant === 'acme'],
+    ['two filters', { model: 'gpt-4o', userId: 'u-0' }, (s) => s.model === 'gpt-4o' && s.userId === 'u-0'],
+    [
+      'time range',
+      {
+        from: new Date(dataSetStartMs + 600_000).toISOString(),
+        to: new Date(dataSetStartMs + 1_200_000).toISOString(),
+      },
+      (s) =>
+        s.startNs >= BigInt(dataSetStartMs + 600_000) * 1_000_000n &&
+        s.startNs < BigInt(dataSetStartMs + 1_200_000) * 1_000_000n,
+    ],
+  ])('filters by %s', async (_label, params, keep) => {
+    const expected = traceIdsWhere(keep);
+    expect(expected.size).toBeGreaterThan(0);
+    expect(expected.size).toBeLessThan(60);
+    const { items } = await allPages<TraceRow>('traces', { ...params, limit: 500 });
+    expect(new Set(items.map((t) => t.traceId))).toEqual(expected);
+    expect(items).toHaveLength(expected.size);
+  });
+
+  it('filters by trace duration bounds', async () => {
+    const { items } = await allPages<TraceRow>('traces', {
+      minDurationMs: 50,
+      maxDurationMs: 100,
+      limit: 500,
+    });
+    const expected = roots.filter((s) => s.durationNs >= 50_000_000n && s.durationNs <= 100_000_000n);
+    expect(items).toHaveLength(expected.length);
+    expect(items.every((t) => t.durationNs >= 50_000_000 && t.durationNs <= 100_000_000)).toBe(true);
+  });
+
+  it('treats SQL-looking values as plain values: they match nothing and do not fail', async () => {
+    const injections: Array<Record<string, string>> = [
+      { service: "x' OR 1=1 --" },
+      { model: "gpt-4o' OR '1'='1" },
+      { 'attr.tenant': "acme' OR 1=1 --" },
+      { "attr.x'] = '' OR 1=1 --": 'y' },
+      { spanName: "handle\\' OR 1=1 --" },
+      { userId: '}; DROP TABLE llmp.spans; --' },
+    ];
+    for (const params of injections) {
+      const { status, body } = await get('/v1/traces', params);
+      expect(status, JSON.stringify(params)).toBe(200);
+      expect((body as { traces: unknown[] }).traces).toEqual([]);
+    }
+    // The table is still there and whole.
+    expect((await allPages<TraceRow>('traces', { limit: 500 })).items).toHaveLength(60);
+  });
+});
+
+describe('GET /v1/spans', () => {
+  it('pages through every span with no gap and no repeat', async () => {
+    const { items } = await allPages<SpanRow>('spans', { limit: 13 });
+    expect(items).toHaveLength(data.length);
+    expect(new Set(items.map((s) => `${s.traceId}/${s.spanId}`)).size).toBe(data.length);
+  });
+
+  it('filters spans and sorts them by duration', async () => {
+    const { items } = await allPages<SpanRow>('spans', { model: 'gpt-4o', sort: 'duration', limit: 8 });
+    const expected = data
+      .filter((s) => s.model === 'gpt-4o')
+      .sort((a, b) => Number(b.durationNs - a.durationNs));
+    expect(items.map((s) => s.spanId)).toEqual(expected.map((s) => s.spanId));
+    expect(items.every((s) => s.spanType === 'llm' && s.requestModel === 'gpt-4o')).toBe(true);
+  });
+});
+
+/** Bounds of an exact quantile: the two order statistics it interpolates between. */
+function quantileBounds(values: number[], q: number): [number, number] {
+  const sorted = [...values].sort((a, b) => a - b);
+  const pos = q * (sorted.length - 1);
+  return [sorted[Math.floor(pos)]!, sorted[Math.ceil(pos)]!];
+}
+
+interface MetricsRow {
+  group: Record<string, string>;
+  time?: string;
+  count: number;
+  errorCount: number;
+  errorRate: number;
+  durationNs: { p50: number; p90: number; p99: number };
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+describe('GET /v1/metrics', () => {
+  it('groups by model: counts, errors, latency quantiles, tokens and cost', async () => {
+    const { status, body } = await get('/v1/metrics', { groupBy: 'model' });
+    expect(status).toBe(200);
+    const rows = (body as { rows: MetricsRow[] }).rows;
+    expect(rows.map((r) => r.group.model)).toEqual(['', 'claude-sonnet-4-20250514', 'gpt-4o']);
+    for (const row of rows) {
+      const spans = data.filter((s) => s.model === row.group.model);
+      expect(row.count).toBe(spans.length);
+      expect(row.errorCount).toBe(spans.filter((s) => s.error).length);
+      expect(row.errorRate).toBeCloseTo(row.errorCount / row.count, 12);
+      const durations = spans.map((s) => Number(s.durationNs));
+      for (const [q, key] of [
+        [0.5, 'p50'],
+        [0.9, 'p90'],
+        [0.99, 'p99'],
+      ] as const) {
+        const [low, high] = quantileBounds(durations, q);
+        expect(row.durationNs[key]).toBeGreaterThanOrEqual(low);
+        expect(row.durationNs[key]).toBeLessThanOrEqual(high);
+      }
+      expect(row.inputTokens).toBe(spans.reduce((n, s) => n + s.inputTokens, 0));
+      expect(row.outputTokens).toBe(spans.reduce((n, s) => n + s.outputTokens, 0));
+      expect(row.costUsd).toBeCloseTo(
+        spans.filter((s) => s.model).reduce((n, s) => n + priceOf(s), 0),
+        10,
+      );
+    }
+  });
+
+  it('groups by two dimensions per time step', async () => {
+    const { body } = await get('/v1/metrics', { groupBy: 'service,spanType', step: '1h' });
+    const rows = (body as { rows: MetricsRow[]; step: string }).rows;
+    const expected = new Map<string, number>();
+    for (const s of data) {
+      const hour = new Date(Math.floor(Number(s.startNs / 1_000_000n) / 3_600_000) * 3_600_000).toISOString();
+      const key = `${hour}|${s.service}|${s.spanType}`;
+      expected.set(key, (expected.get(key) ?? 0) + 1);
+    }
+    expect(new Map(rows.map((r) => [`${r.time}|${r.group.service}|${r.group.spanType}`, r.count]))).toEqual(
+      expected,
+    );
+    expect(rows.reduce((n, r) => n + r.count, 0)).toBe(data.length);
+  });
+
+  it('applies the same filters as search', async () => {
+    const { body } = await get('/v1/metrics', { groupBy: 'jobVersion', jobId: 'job-x', spanType: 'llm' });
+    const rows = (body as { rows: MetricsRow[] }).rows;
+    expect(rows.map((r) => [r.group.jobVersion, r.count])).toEqual([
+      ['1', data.filter((s) => s.jobVersion === '1' && s.spanType === 'llm').length],
+      ['2', data.filter((s) => s.jobVersion === '2' && s.spanType === 'llm').length],
+    ]);
+  });
+
+  it('bounds its answer and says when rows were left out', async () => {
+    const { body } = await get('/v1/metrics', { groupBy: 'service,spanName', limit: 2 });
+    expect((body as { rows: unknown[]; truncated: boolean }).rows).toHaveLength(2);
+    expect((body as { truncated: boolean }).truncated).toBe(true);
+  });
+});
