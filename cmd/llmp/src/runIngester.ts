@@ -1,5 +1,6 @@
 import { writeSync } from 'node:fs';
 import { clickhouseExporterFactory, migrate, openStore, storeTraceSource } from '@llmp/clickhouse';
+import { jobStore } from '@llmp/jobs';
 import { type KafkaClients, kafkaReceiverFactory } from '@llmp/kafka';
 import { type Logger, pipeline } from '@llmp/pipeline';
 import { queryApiServer } from '@llmp/query-api';
@@ -64,6 +65,7 @@ export async function runIngester(config: IngesterConfig, options: IngesterOptio
           endpoint: config.query.endpoint,
           logger: logger.child({ component: 'query' }),
           source: storeTraceSource(store),
+          jobs: jobStore(store),
         })
       : undefined;
     await traces.start();

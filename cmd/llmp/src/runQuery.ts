@@ -1,4 +1,5 @@
 import { migrate, openStore, storeTraceSource } from '@llmp/clickhouse';
+import { jobStore } from '@llmp/jobs';
 import type { Logger } from '@llmp/pipeline';
 import { queryApiServer } from '@llmp/query-api';
 import type { QueryConfig } from './roleConfigs.ts';
@@ -19,6 +20,7 @@ export async function runQuery(
       endpoint: config.query.endpoint,
       logger: logger.child({ component: 'query' }),
       source: storeTraceSource(store),
+      jobs: jobStore(store),
     });
     await api.start();
     return {

@@ -1,4 +1,5 @@
 import { clickhouseExporterFactory, migrate, openStore, storeTraceSource } from '@llmp/clickhouse';
+import { jobStore } from '@llmp/jobs';
 import { type Logger, pipeline } from '@llmp/pipeline';
 import { batchProcessorFactory } from '@llmp/processors';
 import { queryApiServer } from '@llmp/query-api';
@@ -40,6 +41,7 @@ export async function runStart(
       endpoint: config.query.endpoint,
       logger: logger.child({ component: 'query' }),
       source: storeTraceSource(store),
+      jobs: jobStore(store),
     });
 
     await traces.start();

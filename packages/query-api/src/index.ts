@@ -1,3 +1,4 @@
+export { type JobsRoutesOptions, jobsRoutes } from './jobsRoutes.ts';
 export { openApiDocument } from './openApiDocument.ts';
 export { problem } from './problem.ts';
 export { type QueryApiServer, queryApiServer } from './queryApiServer.ts';
