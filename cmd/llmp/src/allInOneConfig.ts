@@ -1,4 +1,5 @@
 import { clickhouseExporterConfig } from '@llmp/clickhouse';
+import { jobLinkerConfig } from '@llmp/jobs';
 import { endpoint } from '@llmp/pipeline';
 import { batchProcessorConfig } from '@llmp/processors';
 import { otlpReceiverConfig } from '@llmp/receiver-otlp';
@@ -26,7 +27,9 @@ export const allInOneConfig = z.object({
   dataDir: z.string().optional(),
   clickhouse: storeConfig,
   receivers: z.object({ otlp: otlpReceiverConfig.prefault({}) }).prefault({}),
-  processors: z.object({ batch: batchProcessorConfig.prefault({}) }).prefault({}),
+  processors: z
+    .object({ batch: batchProcessorConfig.prefault({}), jobs: jobLinkerConfig.prefault({}) })
+    .prefault({}),
   exporters: z.object({ clickhouse: clickhouseExporterConfig.prefault({}) }).prefault({}),
   query: z
     .object({

@@ -1,6 +1,6 @@
 import { writeSync } from 'node:fs';
 import { clickhouseExporterFactory, migrate, openStore, storeTraceSource } from '@llmp/clickhouse';
-import { jobStore } from '@llmp/jobs';
+import { jobLinkerFactory, jobStore, linkedTraceSource } from '@llmp/jobs';
 import { type KafkaClients, kafkaReceiverFactory } from '@llmp/kafka';
 import { type Logger, pipeline } from '@llmp/pipeline';
 import { queryApiServer } from '@llmp/query-api';
@@ -37,6 +37,8 @@ export async function runIngester(config: IngesterConfig, options: IngesterOptio
       config.exporters.clickhouse,
       undefined,
     );
+    const jobs = jobStore(store);
+    const linker = jobLinkerFactory(jobs).create(settings('jobs'), config.processors.jobs, exporter);
     let inserts = 0;
     const receiverConfig = config.receivers.kafka;
     await kafka.ensureTopics([receiverConfig.topic, receiverConfig.deadLetterTopic]);
@@ -58,14 +60,14 @@ export async function runIngester(config: IngesterConfig, options: IngesterOptio
           process.kill(process.pid, 'SIGKILL');
         }
       },
-    }).create(settings('kafka'), receiverConfig, exporter);
-    const traces = pipeline({ receivers: [receiver], processors: [], exporters: [exporter] });
+    }).create(settings('kafka'), receiverConfig, linker);
+    const traces = pipeline({ receivers: [receiver], processors: [linker], exporters: [exporter] });
     const api = options.withApi
       ? queryApiServer({
           endpoint: config.query.endpoint,
           logger: logger.child({ component: 'query' }),
-          source: storeTraceSource(store),
-          jobs: jobStore(store),
+          source: linkedTraceSource(storeTraceSource(store), jobs),
+          jobs,
         })
       : undefined;
     await traces.start();

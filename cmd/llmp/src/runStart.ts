@@ -1,5 +1,5 @@
 import { clickhouseExporterFactory, migrate, openStore, storeTraceSource } from '@llmp/clickhouse';
-import { jobStore } from '@llmp/jobs';
+import { jobLinkerFactory, jobStore, linkedTraceSource } from '@llmp/jobs';
 import { type Logger, pipeline } from '@llmp/pipeline';
 import { batchProcessorFactory } from '@llmp/processors';
 import { queryApiServer } from '@llmp/query-api';
@@ -34,14 +34,16 @@ export async function runStart(
       config.exporters.clickhouse,
       undefined,
     );
-    const batch = batchProcessorFactory.create(settings('batch'), config.processors.batch, exporter);
+    const jobs = jobStore(store);
+    const linker = jobLinkerFactory(jobs).create(settings('jobs'), config.processors.jobs, exporter);
+    const batch = batchProcessorFactory.create(settings('batch'), config.processors.batch, linker);
     const receiver = otlpReceiverFactory.create(settings('otlp'), config.receivers.otlp, batch);
-    const traces = pipeline({ receivers: [receiver], processors: [batch], exporters: [exporter] });
+    const traces = pipeline({ receivers: [receiver], processors: [batch, linker], exporters: [exporter] });
     const api = queryApiServer({
       endpoint: config.query.endpoint,
       logger: logger.child({ component: 'query' }),
-      source: storeTraceSource(store),
-      jobs: jobStore(store),
+      source: linkedTraceSource(storeTraceSource(store), jobs),
+      jobs,
     });
 
     await traces.start();

@@ -1,3 +1,10 @@
+export {
+  inactiveJobAttribute,
+  type JobDirectory,
+  type JobLinkerConfig,
+  jobLinkerConfig,
+  jobLinkerFactory,
+} from './jobLinker.ts';
 export { definitionOf, type JobVersion, jobVersionOf } from './jobRows.ts';
 export {
   chatMessage,
@@ -32,4 +39,5 @@ export {
   type WriteOptions,
 } from './jobStore.ts';
 export { type JobAction, jobActions, jobTransition } from './jobTransition.ts';
+export { linkedTraceSource, type SpanSource } from './linkedTraceSource.ts';
 export { pageCursor } from './pageCursor.ts';
