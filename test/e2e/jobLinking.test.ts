@@ -1,12 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { type Context, ROOT_CONTEXT, type Span, type Tracer, trace } from '@opentelemetry/api';
-import { ExportResultCode } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, type IdGenerator, TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type LlmpProcess, startLlmp } from '../support/llmpProcess.ts';
-import { recordingExporter } from '../support/sdkTrace.ts';
+import { sendSpans } from '../support/sdkSpans.ts';
 import { tempDir } from '../support/tempDir.ts';
 
 const dir = tempDir('job-linking');
@@ -23,30 +19,6 @@ interface ApiSpan {
   attributes: Record<string, unknown>;
   jobId: string | null;
   jobVersion: string | null;
-}
-
-/**
- * Sends spans with the real OpenTelemetry SDK (OTLP/protobuf) to one llmp process and waits
- * until they were accepted. `ids` fixes the ids of the spans it starts, for a root sent later.
- */
-async function sendWithSdk(
-  llmp: LlmpProcess,
-  build: (tracer: Tracer) => void,
-  ids?: IdGenerator,
-): Promise<void> {
-  const exporter = recordingExporter(
-    new OTLPTraceExporter({ url: `http://127.0.0.1:${llmp.httpPort}/v1/traces` }),
-  );
-  const provider = new TracerProvider({
-    resource: resourceFromAttributes({ 'service.name': 'support-bot' }),
-    spanProcessors: [new BatchSpanProcessor({ exporter })],
-    ...(ids ? { idGenerator: ids } : {}),
-  });
-  build(provider.getTracer('job-linking'));
-  await provider.forceFlush();
-  await provider.shutdown();
-  expect(exporter.results.length).toBeGreaterThan(0);
-  expect(exporter.results.every((r) => r.code === ExportResultCode.SUCCESS)).toBe(true);
 }
 
 const child = (tracer: Tracer, name: string, parent: Context, attributes = {}): Span =>
@@ -68,7 +40,7 @@ describe('span ↔ job linking in llmp start', () => {
       traceFlags: 1,
       isRemote: true,
     });
-    await sendWithSdk(first, (tracer) => {
+    await sendSpans(first.httpPort, (tracer) => {
       const retrieve = child(tracer, 'retrieve tickets', remoteRoot);
       const chat = child(tracer, 'chat gpt-4o', trace.setSpan(remoteRoot, retrieve), {
         'gen_ai.operation.name': 'chat',
@@ -89,7 +61,7 @@ describe('span ↔ job linking in llmp start', () => {
     expect((await post('/v1/jobs', { id: 'nightly-eval', name: 'nightly eval' })).status).toBe(201);
     expect((await post('/v1/jobs/nightly-eval/pause')).status).toBe(200);
     let pausedTrace = '';
-    await sendWithSdk(first, (tracer) => {
+    await sendSpans(first.httpPort, (tracer) => {
       const span = tracer.startSpan('eval run', { attributes: { 'app.job_id': 'nightly-eval' } });
       pausedTrace = span.spanContext().traceId;
       span.end();
@@ -104,8 +76,8 @@ describe('span ↔ job linking in llmp start', () => {
     expect(before.spans.map((s) => s.jobId)).toEqual([null, null]);
 
     // The root, with the job, last and in its own request, to the restarted process.
-    await sendWithSdk(
-      second,
+    await sendSpans(
+      second.httpPort,
       (tracer) => {
         const root = tracer.startSpan('POST /support', {
           attributes: { 'llmp.job.id': 'support-answers', 'llmp.job.version': '3' },
