@@ -444,3 +444,78 @@ describe('/openapi.json', () => {
     expect(JSON.stringify(created)).toContain('chatCompletionConfig');
   });
 });
+
+describe('templates', () => {
+  const inputModel = {
+    type: 'object',
+    properties: { ticket: { type: 'string' }, customer: { type: 'string' } },
+    required: ['ticket'],
+  };
+
+  it('stores a template, and a job made from it copies its definition and records template_id', async () => {
+    const created = await api.post('/v1/templates', {
+      id: 'tpl-summarise',
+      name: 'Summarise',
+      prompt: 'Summarise {{ticket}} for {{ customer }}',
+      input_model: inputModel,
+      output_model: { type: 'object', required: ['summary'] },
+      metadata: { owner: 'support' },
+    });
+    expect(created.status).toBe(201);
+    expect(created.headers.get('location')).toBe('/v1/templates/tpl-summarise');
+    expect(created.body).toMatchObject({
+      id: 'tpl-summarise',
+      job_type: 'llm_task',
+      input_model: inputModel,
+    });
+    expect((await api.post('/v1/templates', { id: 'tpl-summarise', name: 'again' })).status).toBe(409);
+    expect((await api.get('/v1/templates/tpl-summarise')).body.prompt).toBe(
+      'Summarise {{ticket}} for {{ customer }}',
+    );
+    expect((await api.get('/v1/templates/tpl-none')).status).toBe(404);
+    const listed = (await api.get('/v1/templates?limit=10')).body;
+    expect(listed.items.map((t: { id: string }) => t.id)).toContain('tpl-summarise');
+
+    const job = await api.post('/v1/jobs', {
+      template_id: 'tpl-summarise',
+      id: 'from-template',
+      name: 'EU tickets',
+    });
+    expect(job.status).toBe(201);
+    expect(job.body).toMatchObject({
+      id: 'from-template',
+      name: 'EU tickets',
+      template_id: 'tpl-summarise',
+      prompt: 'Summarise {{ticket}} for {{ customer }}',
+      input_model: inputModel,
+      output_model: { type: 'object', required: ['summary'] },
+      metadata: { owner: 'support' },
+    });
+    expect((await api.get('/v1/jobs/from-template')).body.template_id).toBe('tpl-summarise');
+  });
+
+  it('checks prompt variables against input_model, on the template and on a job made from it', async () => {
+    const bad = await api.post('/v1/templates', {
+      name: 'bad',
+      prompt: 'Answer {{ticket}} in {{language}}',
+      input_model: inputModel,
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.detail).toContain('{{language}}');
+    expect(bad.body.detail).toContain('declares: ticket, customer');
+
+    await api.post('/v1/templates', {
+      id: 'tpl-checked',
+      name: 'checked',
+      prompt: '{{ticket}}',
+      input_model: inputModel,
+    });
+    const override = await api.post('/v1/jobs', { template_id: 'tpl-checked', prompt: 'Reply in {{tone}}' });
+    expect(override.status).toBe(400);
+    expect(override.body.detail).toContain('{{tone}}');
+    const missing = await api.post('/v1/jobs', { template_id: 'tpl-missing', name: 'x' });
+    expect(missing.status).toBe(400);
+    expect(missing.body.detail).toContain('no template tpl-missing');
+    expect((await api.get('/v1/templates?cursor=zzz')).status).toBe(400);
+  });
+});

@@ -174,4 +174,22 @@ export const migrations: Migration[] = [
         GROUP BY project_id, job_id, TraceId`,
     ],
   },
+  {
+    version: 4,
+    name: 'job templates',
+    statements: [
+      // A template is written once; its id is claimed like a job version (token, read back).
+      `CREATE TABLE IF NOT EXISTS {db}.job_templates (
+        project_id LowCardinality(String),
+        id String,
+        name String,
+        job_type LowCardinality(String),
+        definition String,
+        created_at DateTime64(3, 'UTC'),
+        create_id String
+      ) ENGINE = MergeTree
+      ORDER BY (project_id, id)
+      SETTINGS ${dedupWindow}`,
+    ],
+  },
 ];

@@ -41,3 +41,5 @@ export {
 export { type JobAction, jobActions, jobTransition } from './jobTransition.ts';
 export { linkedTraceSource, type SpanSource } from './linkedTraceSource.ts';
 export { pageCursor } from './pageCursor.ts';
+export { promptMismatch, promptVariables } from './promptVariables.ts';
+export { type JobTemplate, type TemplateStore, templateStore } from './templateStore.ts';

@@ -23,6 +23,9 @@ import {
 } from './jobSchema.ts';
 import { type JobAction, jobTransition } from './jobTransition.ts';
 import { pageCursor } from './pageCursor.ts';
+import { promptMismatch } from './promptVariables.ts';
+import { type TemplateStore, templateStore } from './templateStore.ts';
+import { zodMessage } from './zodMessage.ts';
 
 /** Why a job operation did not happen; the API maps the kind onto 400/404/409. */
 export interface JobFailure {
@@ -68,6 +71,8 @@ export interface SpanJobRef {
 }
 
 export interface JobStore {
+  /** Reusable definitions that jobs are created from (`template_id` in a create body). */
+  templates: TemplateStore;
   create(
     projectId: string,
     body: unknown,
@@ -132,13 +137,6 @@ function changedFields(before: JobDefinition, after: JobDefinition): Record<stri
   return changes;
 }
 
-function zodMessage(error: { issues: Array<{ path: PropertyKey[]; message: string }> }): string {
-  return error.issues
-    .slice(0, 5)
-    .map((i) => `${i.path.length ? `${i.path.map(String).join('.')}: ` : ''}${i.message}`)
-    .join('; ');
-}
-
 /**
  * Jobs over ClickHouse: `jobs` holds one row per version, `job_events` the numbered history.
  * Concurrent writers never both win: version n+1 and event n+1 are each inserted with an
@@ -153,6 +151,7 @@ export function jobStore(
 ): JobStore {
   const { client } = store;
   const db = `\`${store.database}\``;
+  const templates = templateStore(store, { now, newId });
 
   async function rows<T>(query: string, params: Record<string, unknown>): Promise<T[]> {
     try {
@@ -363,13 +362,38 @@ export function jobStore(
     return { items: shown, next_cursor: more ? pageCursor.encode(key(shown[shown.length - 1]!)) : null };
   }
 
+  /** The create body with a template's definition under it, when it names one. */
+  async function fromTemplate(
+    projectId: string,
+    body: unknown,
+  ): Promise<JobResult<{ body: unknown; templateId: string | undefined }>> {
+    if (body === null || typeof body !== 'object' || Array.isArray(body) || !('template_id' in body))
+      return ok({ body, templateId: undefined });
+    const { template_id: templateId, ...overrides } = body as Record<string, unknown>;
+    if (typeof templateId !== 'string' || templateId === '')
+      return fail('invalid', 'template_id: must be the id of a template');
+    const template = await templates.get(projectId, templateId);
+    if (!template) return fail('invalid', `template_id: no template ${templateId} in project ${projectId}`);
+    const { id: _id, created_at: _at, ...definition } = template;
+    return ok({ body: { ...definition, ...overrides }, templateId });
+  }
+
   const api: JobStore = {
+    templates,
     get,
 
     async create(projectId, body, options = {}) {
-      const parsed = createJobBody.safeParse(body);
+      const templated = await fromTemplate(projectId, body);
+      if (!templated.ok) return templated;
+      const parsed = createJobBody.safeParse(templated.value.body);
       if (!parsed.success) return fail('invalid', zodMessage(parsed.error));
       const { id: requested, ...definition } = parsed.data;
+      const templateId = templated.value.templateId ?? options.templateId;
+      if (templateId !== undefined) {
+        // A template's prompt variables are its contract with the inputs: keep them checked.
+        const mismatch = promptMismatch(definition.prompt, definition.input_model);
+        if (mismatch) return fail('invalid', mismatch);
+      }
       const id = requested ?? `job_${newId()}`;
       if (await latestVersion(projectId, id)) return fail('conflict', `job ${id} already exists`);
       const eventId = newId();
@@ -379,7 +403,7 @@ export function jobStore(
         jobRow(projectId, definition, {
           id,
           version: 1,
-          template_id: options.templateId ?? null,
+          template_id: templateId ?? null,
           discovered: options.discovered ?? false,
           creation_event_id: eventId,
           update_event_id: eventId,

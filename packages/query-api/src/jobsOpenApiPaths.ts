@@ -43,7 +43,8 @@ export function jobsOpenApiPaths(): Record<string, unknown> {
   return {
     '/v1/jobs': {
       post: {
-        summary: 'Define a job (version 1, status active)',
+        summary:
+          'Define a job (version 1, status active); with template_id, the template definition under the fields given',
         requestBody: { content: { 'application/json': { schema: schema(createJobBody, 'input') } } },
         responses: { '201': json(record, 'Created'), ...errors },
       },
@@ -106,6 +107,17 @@ export function jobsOpenApiPaths(): Record<string, unknown> {
         parameters: [idParameter, ...pageParameters],
         responses: { '200': page({}), ...errors },
       },
+    },
+    '/v1/templates': {
+      post: {
+        summary: 'A reusable job definition; its prompt variables ({{name}}) must be input_model properties',
+        requestBody: { content: { 'application/json': { schema: schema(createJobBody, 'input') } } },
+        responses: { '201': json({}, 'Created'), '400': problem, '409': problem },
+      },
+      get: { summary: 'Templates by id', parameters: pageParameters, responses: { '200': page({}) } },
+    },
+    '/v1/templates/{id}': {
+      get: { summary: 'A template', parameters: [idParameter], responses: { '200': json({}), ...errors } },
     },
     '/api/2/auto_eval/pseudo_label_job/get_status': {
       post: {

@@ -192,6 +192,31 @@ export function jobsRoutes({
     }),
   );
 
+  app.post('/v1/templates', async (c) => {
+    const body = await jsonBody(c);
+    if (!body.ok) return body.response;
+    return answer(c, await jobs.templates.create(projectOf(c.req.raw), body.body), (template) => {
+      c.header('location', `/v1/templates/${encodeURIComponent(template.id)}`);
+      return c.json(template, 201);
+    });
+  });
+
+  app.get('/v1/templates', async (c) => {
+    const query = pageQuery.safeParse(c.req.query());
+    if (!query.success) return problem(c, 400, 'Invalid query', issues(query.error));
+    return answer(c, await jobs.templates.list(projectOf(c.req.raw), query.data), (page) => c.json(page));
+  });
+
+  app.get(
+    '/v1/templates/:id',
+    withJob(async (c, projectId, id) => {
+      const template = await jobs.templates.get(projectId, id);
+      return template
+        ? c.json(template)
+        : problem(c, 404, 'Template not found', `no template ${id} in project ${projectId}`);
+    }),
+  );
+
   app.post('/api/2/auto_eval/pseudo_label_job/get_status', async (c) => {
     const body = await jsonBody(c);
     if (!body.ok) return body.response;
