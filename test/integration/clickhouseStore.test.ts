@@ -182,6 +182,27 @@ describe('clickhouse exporter and trace reader', () => {
     expect(Number((await lookup.json<{ n: string }>())[0]!.n)).toBe(1);
   });
 
+  it("does not let one insert's deduplication token leak into the next insert without one", async () => {
+    // chdb/connection turns per-call settings into SETs on its session; a leaked token would
+    // make the second token-less batch below look like a repeat of the first and drop it.
+    await store.client.command({
+      query: 'CREATE TABLE IF NOT EXISTS llmp.token_probe (k String) ENGINE = MergeTree ORDER BY k',
+    });
+    await store.client.insert({
+      table: 'llmp.token_probe',
+      values: [{ k: 'x' }],
+      format: 'JSONEachRow',
+      clickhouse_settings: { insert_deduplication_token: 'some-other-write' },
+    });
+    const exporter = clickhouseExporterFactory(store).create(settings, { table: 'spans' }, undefined);
+    const first = 'd'.repeat(32);
+    const second = 'e'.repeat(32);
+    await exporter.consume(traceBatch({ projectId: 'p1', request: request([span({ traceId: first })]) }));
+    await exporter.consume(traceBatch({ projectId: 'p1', request: request([span({ traceId: second })]) }));
+    expect(await count(first)).toBe(1);
+    expect(await count(second)).toBe(1);
+  });
+
   it('refuses data after shutdown with a retryable error', async () => {
     const exporter = clickhouseExporterFactory(store).create(settings, { table: 'spans' }, undefined);
     await exporter.shutdown();

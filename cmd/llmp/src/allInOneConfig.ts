@@ -1,5 +1,6 @@
 import { clickhouseExporterConfig } from '@llmp/clickhouse';
 import { genAiProcessorConfig } from '@llmp/genai';
+import { jobLinkerConfig } from '@llmp/jobs';
 import { endpoint } from '@llmp/pipeline';
 import { batchProcessorConfig } from '@llmp/processors';
 import { otlpReceiverConfig } from '@llmp/receiver-otlp';
@@ -28,7 +29,11 @@ export const allInOneConfig = z.object({
   clickhouse: storeConfig,
   receivers: z.object({ otlp: otlpReceiverConfig.prefault({}) }).prefault({}),
   processors: z
-    .object({ batch: batchProcessorConfig.prefault({}), genai: genAiProcessorConfig.prefault({}) })
+    .object({
+      batch: batchProcessorConfig.prefault({}),
+      genai: genAiProcessorConfig.prefault({}),
+      jobs: jobLinkerConfig.prefault({}),
+    })
     .prefault({}),
   exporters: z.object({ clickhouse: clickhouseExporterConfig.prefault({}) }).prefault({}),
   query: z

@@ -1,5 +1,6 @@
 import { clickhouseExporterConfig } from '@llmp/clickhouse';
 import { genAiProcessorConfig } from '@llmp/genai';
+import { jobLinkerConfig } from '@llmp/jobs';
 import { kafkaExporterConfig, kafkaReceiverConfig } from '@llmp/kafka';
 import { endpoint } from '@llmp/pipeline';
 import { otlpReceiverConfig } from '@llmp/receiver-otlp';
@@ -38,7 +39,9 @@ export const ingesterConfig = z.object({
   kafka: kafkaConnection,
   clickhouse: storeConfig,
   receivers: z.object({ kafka: kafkaReceiverConfig.prefault({}) }).prefault({}),
-  processors: z.object({ genai: genAiProcessorConfig.prefault({}) }).prefault({}),
+  processors: z
+    .object({ genai: genAiProcessorConfig.prefault({}), jobs: jobLinkerConfig.prefault({}) })
+    .prefault({}),
   exporters: z.object({ clickhouse: clickhouseExporterConfig.prefault({}) }).prefault({}),
   query: z.object({ endpoint: endpoint('0.0.0.0:8080') }).prefault({}),
 });

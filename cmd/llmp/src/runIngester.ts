@@ -1,6 +1,7 @@
 import { writeSync } from 'node:fs';
 import { clickhouseExporterFactory, migrate, openStore, storeTraceSource } from '@llmp/clickhouse';
 import { genAiProcessorFactory } from '@llmp/genai';
+import { jobLinkerFactory, jobStore, linkedTraceSource } from '@llmp/jobs';
 import { type KafkaClients, kafkaReceiverFactory } from '@llmp/kafka';
 import { type Logger, pipeline } from '@llmp/pipeline';
 import { queryApiServer } from '@llmp/query-api';
@@ -37,7 +38,9 @@ export async function runIngester(config: IngesterConfig, options: IngesterOptio
       config.exporters.clickhouse,
       undefined,
     );
-    const genai = genAiProcessorFactory.create(settings('genai'), config.processors.genai, exporter);
+    const jobs = jobStore(store);
+    const linker = jobLinkerFactory(jobs).create(settings('jobs'), config.processors.jobs, exporter);
+    const genai = genAiProcessorFactory.create(settings('genai'), config.processors.genai, linker);
     let inserts = 0;
     const receiverConfig = config.receivers.kafka;
     await kafka.ensureTopics([receiverConfig.topic, receiverConfig.deadLetterTopic]);
@@ -60,12 +63,13 @@ export async function runIngester(config: IngesterConfig, options: IngesterOptio
         }
       },
     }).create(settings('kafka'), receiverConfig, genai);
-    const traces = pipeline({ receivers: [receiver], processors: [genai], exporters: [exporter] });
+    const traces = pipeline({ receivers: [receiver], processors: [genai, linker], exporters: [exporter] });
     const api = options.withApi
       ? queryApiServer({
           endpoint: config.query.endpoint,
           logger: logger.child({ component: 'query' }),
-          source: storeTraceSource(store),
+          source: linkedTraceSource(storeTraceSource(store), jobs),
+          jobs,
         })
       : undefined;
     await traces.start();

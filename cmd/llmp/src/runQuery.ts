@@ -1,4 +1,5 @@
 import { migrate, openStore, storeTraceSource } from '@llmp/clickhouse';
+import { jobStore, linkedTraceSource } from '@llmp/jobs';
 import type { Logger } from '@llmp/pipeline';
 import { queryApiServer } from '@llmp/query-api';
 import type { QueryConfig } from './roleConfigs.ts';
@@ -15,10 +16,12 @@ export async function runQuery(
   const store = await openStore({ ...config.clickhouse, dataDir });
   try {
     await migrate(store);
+    const jobs = jobStore(store);
     const api = queryApiServer({
       endpoint: config.query.endpoint,
       logger: logger.child({ component: 'query' }),
-      source: storeTraceSource(store),
+      source: linkedTraceSource(storeTraceSource(store), jobs),
+      jobs,
     });
     await api.start();
     return {

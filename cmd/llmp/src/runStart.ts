@@ -1,5 +1,6 @@
 import { clickhouseExporterFactory, migrate, openStore, storeTraceSource } from '@llmp/clickhouse';
 import { genAiProcessorFactory } from '@llmp/genai';
+import { jobLinkerFactory, jobStore, linkedTraceSource } from '@llmp/jobs';
 import { type Logger, pipeline } from '@llmp/pipeline';
 import { batchProcessorFactory } from '@llmp/processors';
 import { queryApiServer } from '@llmp/query-api';
@@ -34,16 +35,24 @@ export async function runStart(
       config.exporters.clickhouse,
       undefined,
     );
+    const jobs = jobStore(store);
+    const linker = jobLinkerFactory(jobs).create(settings('jobs'), config.processors.jobs, exporter);
     // Normalisation runs after batching: the batch processor merges requests into new batches,
-    // which would drop fields attached before it.
-    const genai = genAiProcessorFactory.create(settings('genai'), config.processors.genai, exporter);
+    // which would drop fields attached before it. The job linker edits the request in place
+    // and hands the same batch on, so the GenAI fields reach the exporter.
+    const genai = genAiProcessorFactory.create(settings('genai'), config.processors.genai, linker);
     const batch = batchProcessorFactory.create(settings('batch'), config.processors.batch, genai);
     const receiver = otlpReceiverFactory.create(settings('otlp'), config.receivers.otlp, batch);
-    const traces = pipeline({ receivers: [receiver], processors: [batch, genai], exporters: [exporter] });
+    const traces = pipeline({
+      receivers: [receiver],
+      processors: [batch, genai, linker],
+      exporters: [exporter],
+    });
     const api = queryApiServer({
       endpoint: config.query.endpoint,
       logger: logger.child({ component: 'query' }),
-      source: storeTraceSource(store),
+      source: linkedTraceSource(storeTraceSource(store), jobs),
+      jobs,
     });
 
     await traces.start();

@@ -114,7 +114,10 @@ export async function openStore({
     // chdb's Connection is typed against client-common's interface; the runtime object matches it.
     client = createClient({
       connection: createChdbConnection({ path }) as never,
-      clickhouse_settings: readSettings,
+      // chdb/connection applies per-call settings as SET statements on its one session, so they
+      // outlive the call: without this, a later insert with no token of its own would reuse the
+      // last one and be dropped as a repeat. Every call now sets it ('' = no token) unless given.
+      clickhouse_settings: { ...readSettings, insert_deduplication_token: '' },
     });
     await client.query({ query: 'SELECT 1', format: 'JSONEachRow' }).then((r) => r.json());
   } catch (error) {

@@ -125,4 +125,88 @@ export const migrations: Migration[] = [
       'ALTER TABLE {db}.spans ADD INDEX IF NOT EXISTS idx_user_id user_id TYPE bloom_filter(0.01) GRANULARITY 1',
     ],
   },
+  {
+    version: 3,
+    name: 'jobs, job events and trace to job links',
+    statements: [
+      // One row per job version. Not partitioned: a deduplication token only collides within a
+      // partition, and writers claim version n+1 by inserting with the token (project, job, n+1).
+      `CREATE TABLE IF NOT EXISTS {db}.jobs (
+        project_id LowCardinality(String),
+        id String,
+        version UInt32,
+        job_type LowCardinality(String),
+        name String,
+        description String,
+        prompt String,
+        input_model String,
+        output_model String,
+        validation_script String,
+        test_input String,
+        metadata String,
+        spec String,
+        template_id String,
+        discovered Bool,
+        creation_event_id String,
+        update_event_id String,
+        created_at DateTime64(3, 'UTC'),
+        updated_at DateTime64(3, 'UTC')
+      ) ENGINE = MergeTree
+      ORDER BY (project_id, id, version)
+      SETTINGS ${dedupWindow}`,
+      // Every create, update and status change, numbered per job; seq n+1 is claimed the same
+      // way as a version, so two status changes can never both follow seq n.
+      `CREATE TABLE IF NOT EXISTS {db}.job_events (
+        project_id LowCardinality(String),
+        job_id String,
+        seq UInt64,
+        event_id String,
+        kind LowCardinality(String),
+        actor String,
+        time DateTime64(3, 'UTC'),
+        version UInt32,
+        status LowCardinality(String),
+        changes String
+      ) ENGINE = MergeTree
+      ORDER BY (project_id, job_id, seq)
+      SETTINGS ${dedupWindow}`,
+      // Trace -> job, from every span that names a job, whenever it arrives; resolved at query
+      // time so the spans stored before the job-carrying one are linked too.
+      `CREATE TABLE IF NOT EXISTS {db}.trace_jobs (
+        project_id LowCardinality(String),
+        job_id String,
+        TraceId String,
+        job_version String,
+        job_type LowCardinality(String),
+        Start DateTime64(9, 'UTC'),
+        INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1
+      ) ENGINE = MergeTree
+      ORDER BY (project_id, job_id, TraceId)
+      SETTINGS ${dedupWindow}`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.trace_jobs_mv TO {db}.trace_jobs AS
+        SELECT project_id, job_id, TraceId, any(job_version) AS job_version, any(job_type) AS job_type,
+          min(Timestamp) AS Start
+        FROM {db}.spans
+        WHERE job_id != '' AND TraceId != ''
+        GROUP BY project_id, job_id, TraceId`,
+    ],
+  },
+  {
+    version: 4,
+    name: 'job templates',
+    statements: [
+      // A template is written once; its id is claimed like a job version (token, read back).
+      `CREATE TABLE IF NOT EXISTS {db}.job_templates (
+        project_id LowCardinality(String),
+        id String,
+        name String,
+        job_type LowCardinality(String),
+        definition String,
+        created_at DateTime64(3, 'UTC'),
+        create_id String
+      ) ENGINE = MergeTree
+      ORDER BY (project_id, id)
+      SETTINGS ${dedupWindow}`,
+    ],
+  },
 ];

@@ -1,3 +1,4 @@
+export { type JobsRoutesOptions, jobsRoutes } from './jobsRoutes.ts';
 export { openApiDocument } from './openApiDocument.ts';
 export { decodeCursor, encodeCursor, type PageCursor, queryHash } from './pageCursor.ts';
 export { problem } from './problem.ts';

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
 import { type Component, type Logger, onceShutdown, parseEndpoint } from '@llmp/pipeline';
-import { queryApp, type TraceSource } from './queryApp.ts';
+import { type QueryAppOptions, queryApp, type TraceSource } from './queryApp.ts';
 
 export interface QueryApiServer extends Component {
   port(): number | undefined;
@@ -15,11 +15,13 @@ export function queryApiServer({
   endpoint,
   source,
   logger,
+  jobs,
   shutdownTimeoutMs = 5000,
 }: {
   endpoint: string;
   source: TraceSource;
   logger: Logger;
+  jobs?: QueryAppOptions['jobs'];
   shutdownTimeoutMs?: number;
 }): QueryApiServer {
   let server: ServerType | undefined;
@@ -27,7 +29,7 @@ export function queryApiServer({
     port: () => (server ? (server.address() as AddressInfo).port : undefined),
     async start() {
       const { host, port } = parseEndpoint(endpoint);
-      const app = queryApp({ source, logger });
+      const app = queryApp({ source, logger, ...(jobs ? { jobs } : {}) });
       server = await new Promise<ServerType>((resolve, reject) => {
         const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));
         s.once('error', reject);

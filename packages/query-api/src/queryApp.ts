@@ -1,6 +1,9 @@
 import type { SpanSearch, StoredSpan } from '@llmp/clickhouse';
+import type { JobStore } from '@llmp/jobs';
 import type { Logger } from '@llmp/pipeline';
 import { Hono } from 'hono';
+import { jobsOpenApiPaths } from './jobsOpenApiPaths.ts';
+import { jobsRoutes } from './jobsRoutes.ts';
 import { openApiDocument } from './openApiDocument.ts';
 import { problem } from './problem.ts';
 import { searchRoutes } from './searchRoutes.ts';
@@ -19,6 +22,8 @@ export interface QueryAppOptions {
   logger?: Logger;
   /** The caller's project; `default` until API keys exist. */
   projectOf?: (request: Request) => string;
+  /** Serves the `/v1/jobs` routes (and the auto_eval status route) when given. */
+  jobs?: JobStore;
 }
 
 const traceIdPattern = /^[0-9a-fA-F]{32}$/;
@@ -27,7 +32,7 @@ const traceIdPattern = /^[0-9a-fA-F]{32}$/;
  * The query API as a Hono app: `/v1/traces/{traceId}`, `/healthz`, `/readyz`, `/openapi.json`.
  * @example const app = queryApp({ source }); const res = await app.request('/v1/traces/…');
  */
-export function queryApp({ source, logger, projectOf = () => 'default' }: QueryAppOptions): Hono {
+export function queryApp({ source, logger, projectOf = () => 'default', jobs }: QueryAppOptions): Hono {
   const app = new Hono();
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
@@ -39,7 +44,11 @@ export function queryApp({ source, logger, projectOf = () => 'default' }: QueryA
       return c.json({ status: 'unavailable', reason: (error as Error).message }, 503);
     }
   });
-  app.get('/openapi.json', (c) => c.json(openApiDocument));
+  const document = jobs
+    ? { ...openApiDocument, paths: { ...openApiDocument.paths, ...jobsOpenApiPaths() } }
+    : openApiDocument;
+  app.get('/openapi.json', (c) => c.json(document));
+  if (jobs) app.route('/', jobsRoutes({ jobs, projectOf }));
 
   app.get('/v1/traces/:traceId', async (c) => {
     const traceId = c.req.param('traceId');

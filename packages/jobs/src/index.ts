@@ -1,0 +1,45 @@
+export {
+  inactiveJobAttribute,
+  type JobDirectory,
+  type JobLinkerConfig,
+  jobLinkerConfig,
+  jobLinkerFactory,
+} from './jobLinker.ts';
+export { definitionOf, type JobVersion, jobVersionOf } from './jobRows.ts';
+export {
+  chatMessage,
+  createJobBody,
+  type JobDefinition,
+  type JobEvent,
+  type JobEventKind,
+  type JobRecord,
+  type JobStatus,
+  type JobType,
+  jobDefinition,
+  jobEvent,
+  jobEventKind,
+  jobId,
+  jobRecord,
+  jobStatus,
+  jobType,
+  type ListJobsQuery,
+  listJobsQuery,
+  type Page,
+  patchJobBody,
+} from './jobSchema.ts';
+export {
+  type JobFailure,
+  type JobResult,
+  type JobStore,
+  type JobTrace,
+  jobStore,
+  type PageRequest,
+  type SpanJobRef,
+  type TraceJobLink,
+  type WriteOptions,
+} from './jobStore.ts';
+export { type JobAction, jobActions, jobTransition } from './jobTransition.ts';
+export { linkedTraceSource, type SpanSource } from './linkedTraceSource.ts';
+export { pageCursor } from './pageCursor.ts';
+export { promptMismatch, promptVariables } from './promptVariables.ts';
+export { type JobTemplate, type TemplateStore, templateStore } from './templateStore.ts';

@@ -1,0 +1,166 @@
+import { type KeyValue, type Span, type TraceBatch, type TraceRequest, traceBatch } from '@llmp/otlp';
+import { createLogger, retryable } from '@llmp/pipeline';
+import { describe, expect, it } from 'vitest';
+import { type JobDirectory, jobLinkerConfig, jobLinkerFactory } from './jobLinker.ts';
+import type { JobStatus } from './jobSchema.ts';
+import type { SpanJobRef } from './jobStore.ts';
+
+const settings = { id: 'jobs', logger: createLogger({ level: 'silent' }) };
+const str = (key: string, value: string): KeyValue => ({ key, value: { type: 'string', value } });
+
+function span(spanId: string, attributes: KeyValue[] = []): Span {
+  return {
+    traceId: 'a'.repeat(32),
+    spanId,
+    traceState: '',
+    parentSpanId: '',
+    flags: 0,
+    name: 's',
+    kind: 1,
+    startTimeUnixNano: 1n,
+    endTimeUnixNano: 2n,
+    attributes,
+    droppedAttributesCount: 0,
+    events: [],
+    droppedEventsCount: 0,
+    links: [],
+    droppedLinksCount: 0,
+    status: { code: 0, message: '' },
+  };
+}
+
+function request(spans: Span[], resource: KeyValue[] = [], scope: KeyValue[] = []): TraceRequest {
+  return {
+    resourceSpans: [
+      {
+        resource: { attributes: resource, droppedAttributesCount: 0 },
+        schemaUrl: '',
+        scopeSpans: [
+          {
+            scope: { name: 'x', version: '', attributes: scope, droppedAttributesCount: 0 },
+            schemaUrl: '',
+            spans,
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** A directory that knows some jobs and records what it was asked. */
+function directory(statuses: Record<string, JobStatus>) {
+  const asked: SpanJobRef[][] = [];
+  const dir: JobDirectory & { asked: SpanJobRef[][] } = {
+    asked,
+    async discover(_projectId, refs) {
+      asked.push(refs);
+      return new Map(refs.map((r) => [r.id, statuses[r.id] ?? 'active']));
+    },
+  };
+  return dir;
+}
+
+function linker(dir: JobDirectory, config: unknown = {}) {
+  const seen: TraceBatch[] = [];
+  const processor = jobLinkerFactory(dir).create(settings, jobLinkerConfig.parse(config), {
+    async consume(batch) {
+      seen.push(batch);
+    },
+  });
+  return { processor, seen };
+}
+
+const attrs = (batch: TraceBatch, i: number) =>
+  Object.fromEntries(
+    batch
+      .request()
+      .resourceSpans[0]!.scopeSpans[0]!.spans[i]!.attributes.map((kv) => [
+        kv.key,
+        (kv.value as { value: unknown }).value,
+      ]),
+  );
+
+describe('jobLinkerFactory', () => {
+  it('passes spans without a job through untouched and asks nothing', async () => {
+    const dir = directory({});
+    const { processor, seen } = linker(dir);
+    const batch = traceBatch({ projectId: 'p', request: request([span('1', [str('a', 'b')])]) });
+    await processor.consume(batch);
+    expect(seen).toEqual([batch]);
+    expect(attrs(seen[0]!, 0)).toEqual({ a: 'b' });
+    expect(dir.asked).toEqual([]);
+  });
+
+  it('reads aliases on span, scope or resource and stores them under llmp.job.*', async () => {
+    const dir = directory({});
+    const { processor, seen } = linker(dir, {
+      aliases: { id: ['app.job'], version: ['app.job_version'], type: ['app.job_type'] },
+    });
+    const batch = traceBatch({
+      projectId: 'p',
+      request: request(
+        [span('1', [str('app.job', 'from-span')]), span('2'), span('3', [str('llmp.job.id', 'canonical')])],
+        [str('app.job', 'from-resource'), str('app.job_version', '7')],
+        [str('app.job_type', 'llm_task')],
+      ),
+    });
+    await processor.consume(batch);
+    expect(attrs(seen[0]!, 0)).toMatchObject({
+      'llmp.job.id': 'from-span',
+      'llmp.job.version': '7',
+      'llmp.job.type': 'llm_task',
+    });
+    expect(attrs(seen[0]!, 1)).toMatchObject({ 'llmp.job.id': 'from-resource', 'llmp.job.version': '7' });
+    // The canonical key on the span wins over an alias further out; nothing is duplicated.
+    const third = seen[0]!.request().resourceSpans[0]!.scopeSpans[0]!.spans[2]!.attributes;
+    expect(third.filter((kv) => kv.key === 'llmp.job.id')).toHaveLength(1);
+    expect(dir.asked).toEqual([
+      [
+        { id: 'from-span', type: 'llm_task' },
+        { id: 'from-resource', type: 'llm_task' },
+        { id: 'canonical', type: 'llm_task' },
+      ],
+    ]);
+  });
+
+  it('flags spans of jobs that are not active, and remembers statuses for the ttl', async () => {
+    const dir = directory({ sleepy: 'paused', done: 'completed' });
+    const { processor, seen } = linker(dir, { statusCacheTtl: '1m' });
+    const make = () =>
+      traceBatch({
+        projectId: 'p',
+        request: request([
+          span('1', [str('llmp.job.id', 'sleepy')]),
+          span('2', [str('llmp.job.id', 'done')]),
+          span('3', [str('llmp.job.id', 'busy')]),
+        ]),
+      });
+    await processor.consume(make());
+    await processor.consume(make());
+    for (const batch of seen) {
+      expect(attrs(batch, 0)['llmp.job.status']).toBe('paused');
+      expect(attrs(batch, 1)['llmp.job.status']).toBe('completed');
+      expect(attrs(batch, 2)).not.toHaveProperty('llmp.job.status');
+    }
+    expect(dir.asked).toHaveLength(1);
+  });
+
+  it('refuses the batch with a retryable error when the directory is down', async () => {
+    const { processor, seen } = linker({
+      discover: () => Promise.reject(retryable('ClickHouse unavailable')),
+    });
+    await expect(
+      processor.consume(
+        traceBatch({ projectId: 'p', request: request([span('1', [str('llmp.job.id', 'x')])]) }),
+      ),
+    ).rejects.toMatchObject({ kind: 'retryable' });
+    expect(seen).toEqual([]);
+  });
+
+  it('keeps passing batches on after shutdown, while receivers drain', async () => {
+    const { processor, seen } = linker(directory({}));
+    await processor.shutdown();
+    await processor.consume(traceBatch({ projectId: 'p', request: request([span('1')]) }));
+    expect(seen).toHaveLength(1);
+  });
+});

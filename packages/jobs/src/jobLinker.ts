@@ -1,0 +1,168 @@
+import type { KeyValue, TraceBatch } from '@llmp/otlp';
+import {
+  type Component,
+  type Consumer,
+  duration,
+  onceShutdown,
+  type ProcessorFactory,
+  toExportError,
+} from '@llmp/pipeline';
+import { z } from 'zod';
+import type { JobStatus } from './jobSchema.ts';
+import type { SpanJobRef } from './jobStore.ts';
+
+const attributeKey = z.string().min(1).max(256);
+
+export const jobLinkerConfig = z.object({
+  /**
+   * More attribute keys naming the job, its version and its type, read after the `llmp.job.*`
+   * ones (span, then scope, then resource); a value found under an alias is stored under the
+   * `llmp.job.*` key on the span.
+   */
+  aliases: z
+    .object({
+      id: z.array(attributeKey).default([]),
+      version: z.array(attributeKey).default([]),
+      type: z.array(attributeKey).default([]),
+    })
+    .prefault({}),
+  /** How long a job's status is trusted before it is read again. */
+  statusCacheTtl: duration(5000),
+  /** Jobs whose status is remembered at most. */
+  maxCachedJobs: z.number().int().positive().default(10_000),
+});
+export type JobLinkerConfig = z.infer<typeof jobLinkerConfig>;
+
+/** Where the linker learns a job's status, registering unknown jobs as discovered. */
+export interface JobDirectory {
+  discover(projectId: string, refs: SpanJobRef[]): Promise<Map<string, JobStatus>>;
+}
+
+/** Set on a span reported into a job that was not active when it arrived: the job's status then. */
+export const inactiveJobAttribute = 'llmp.job.status';
+
+const canonical = { id: 'llmp.job.id', version: 'llmp.job.version', type: 'llmp.job.type' } as const;
+
+function textOf(value: KeyValue['value']): string | undefined {
+  if (value.type === 'string') return value.value === '' ? undefined : value.value;
+  if (value.type === 'int' || value.type === 'double' || value.type === 'bool') return String(value.value);
+  return undefined;
+}
+
+/** The first value under one of `keys`, on the span, then scope, then resource (last duplicate wins). */
+function find(
+  levels: KeyValue[][],
+  keys: string[],
+): { text: string; key: string; onSpan: boolean } | undefined {
+  for (const [level, list] of levels.entries()) {
+    for (const key of keys) {
+      for (let i = list.length - 1; i >= 0; i--) {
+        const kv = list[i]!;
+        const text = kv.key === key ? textOf(kv.value) : undefined;
+        if (text !== undefined) return { text, key, onSpan: level === 0 };
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The `jobs` processor: finds the job each span reports into (`llmp.job.*` or configured
+ * aliases, on span, scope or resource), writes alias values under the `llmp.job.*` keys, has
+ * unknown jobs registered as discovered, and flags spans that arrive for a paused, completed or
+ * terminated job (stored all the same). Trace-wide linking happens in ClickHouse (trace_jobs).
+ * @example const linker = jobLinkerFactory(jobStore(store)).create(settings, jobLinkerConfig.parse({}), exporter);
+ */
+export function jobLinkerFactory(directory: JobDirectory): ProcessorFactory<JobLinkerConfig, TraceBatch> {
+  return {
+    type: 'jobs',
+    configSchema: jobLinkerConfig,
+    create(settings, config, next: Consumer<TraceBatch>): Component & Consumer<TraceBatch> {
+      const keys = {
+        id: [canonical.id, ...config.aliases.id],
+        version: [canonical.version, ...config.aliases.version],
+        type: [canonical.type, ...config.aliases.type],
+      };
+      const cache = new Map<string, { status: JobStatus; until: number }>();
+
+      async function statuses(projectId: string, refs: Map<string, string>): Promise<Map<string, JobStatus>> {
+        const now = Date.now();
+        const known = new Map<string, JobStatus>();
+        const missing: SpanJobRef[] = [];
+        for (const [id, type] of refs) {
+          const hit = cache.get(`${projectId}\n${id}`);
+          if (hit && hit.until > now) known.set(id, hit.status);
+          else missing.push({ id, type });
+        }
+        if (missing.length === 0) return known;
+        const found = await directory.discover(projectId, missing);
+        for (const [id, status] of found) {
+          known.set(id, status);
+          const key = `${projectId}\n${id}`;
+          cache.delete(key);
+          cache.set(key, { status, until: now + config.statusCacheTtl });
+        }
+        // Oldest entries first in a Map: drop them once the bound is passed.
+        for (const key of cache.keys()) {
+          if (cache.size <= config.maxCachedJobs) break;
+          cache.delete(key);
+        }
+        return known;
+      }
+
+      return {
+        async start() {},
+        async consume(batch) {
+          // The decoded request is changed in place: it is what the exporter reads next (the
+          // batch keeps it), and a batch from Kafka keeps its deduplication token this way.
+          const request = batch.request();
+          const linked: Array<{ attributes: KeyValue[]; id: string }> = [];
+          const refs = new Map<string, string>();
+          for (const rs of request.resourceSpans) {
+            for (const ss of rs.scopeSpans) {
+              for (const span of ss.spans) {
+                const levels = [span.attributes, ss.scope.attributes, rs.resource.attributes];
+                const id = find(levels, keys.id);
+                if (!id) continue;
+                for (const [field, found] of [
+                  ['id', id],
+                  ['version', find(levels, keys.version)],
+                  ['type', find(levels, keys.type)],
+                ] as const) {
+                  if (found && found.key !== canonical[field]) {
+                    span.attributes.push({
+                      key: canonical[field],
+                      value: { type: 'string', value: found.text },
+                    });
+                  }
+                }
+                linked.push({ attributes: span.attributes, id: id.text });
+                if (!refs.has(id.text)) refs.set(id.text, find(levels, keys.type)?.text ?? '');
+              }
+            }
+          }
+          if (refs.size > 0) {
+            let known: Map<string, JobStatus>;
+            try {
+              known = await statuses(batch.projectId, refs);
+            } catch (error) {
+              const e = toExportError(error);
+              settings.logger.warn({ err: e, jobs: refs.size }, 'job lookup failed');
+              throw e;
+            }
+            for (const { attributes, id } of linked) {
+              const status = known.get(id);
+              if (status && status !== 'active') {
+                attributes.push({ key: inactiveJobAttribute, value: { type: 'string', value: status } });
+              }
+            }
+          }
+          await next.consume(batch);
+        },
+        // Holds nothing, so it keeps passing batches on while receivers drain at shutdown;
+        // the exporter after it is what refuses data once the pipeline has stopped.
+        shutdown: onceShutdown(async () => {}),
+      };
+    },
+  };
+}

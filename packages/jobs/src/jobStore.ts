@@ -1,0 +1,697 @@
+import { randomUUID } from 'node:crypto';
+import { type ClickHouseStore, classifyClickHouseError } from '@llmp/clickhouse';
+import {
+  definitionOf,
+  type JobVersion,
+  jobColumns,
+  jobRow,
+  jobVersionOf,
+  type StoredJobRow,
+} from './jobRows.ts';
+import {
+  createJobBody,
+  type JobDefinition,
+  type JobEvent,
+  type JobEventKind,
+  type JobRecord,
+  type JobStatus,
+  jobDefinition,
+  jobId,
+  jobStatus,
+  type ListJobsQuery,
+  type Page,
+} from './jobSchema.ts';
+import { type JobAction, jobTransition } from './jobTransition.ts';
+import { pageCursor } from './pageCursor.ts';
+import { promptMismatch } from './promptVariables.ts';
+import { type TemplateStore, templateStore } from './templateStore.ts';
+import { zodMessage } from './zodMessage.ts';
+
+/** Why a job operation did not happen; the API maps the kind onto 400/404/409. */
+export interface JobFailure {
+  kind: 'invalid' | 'not_found' | 'conflict';
+  message: string;
+}
+export type JobResult<T> = { ok: true; value: T } | { ok: false; failure: JobFailure };
+
+const ok = <T>(value: T): JobResult<T> => ({ ok: true, value });
+const fail = (kind: JobFailure['kind'], message: string): JobResult<never> => ({
+  ok: false,
+  failure: { kind, message },
+});
+
+export interface WriteOptions {
+  actor?: string | undefined;
+  /** The version the client read (If-Match); a different current version is a conflict. */
+  ifMatch?: number | undefined;
+}
+
+export interface PageRequest {
+  limit: number;
+  cursor?: string | undefined;
+}
+
+export interface JobTrace {
+  traceId: string;
+  startTime: string;
+  startTimeUnixNano: string;
+  jobVersions: string[];
+}
+
+export interface TraceJobLink {
+  jobId: string;
+  jobVersion: string;
+  jobType: string;
+}
+
+/** A job named by spans, as the linker reports it. */
+export interface SpanJobRef {
+  id: string;
+  type: string;
+}
+
+export interface JobStore {
+  /** Reusable definitions that jobs are created from (`template_id` in a create body). */
+  templates: TemplateStore;
+  create(
+    projectId: string,
+    body: unknown,
+    options?: WriteOptions & { discovered?: boolean; templateId?: string },
+  ): Promise<JobResult<JobRecord>>;
+  get(projectId: string, id: string): Promise<JobRecord | undefined>;
+  list(projectId: string, query: ListJobsQuery): Promise<JobResult<Page<JobRecord>>>;
+  update(
+    projectId: string,
+    id: string,
+    patch: unknown,
+    options?: WriteOptions,
+  ): Promise<JobResult<JobRecord>>;
+  rollback(
+    projectId: string,
+    id: string,
+    toVersion: number,
+    options?: WriteOptions,
+  ): Promise<JobResult<JobRecord>>;
+  changeStatus(
+    projectId: string,
+    id: string,
+    action: JobAction,
+    options?: WriteOptions,
+  ): Promise<JobResult<JobRecord>>;
+  versions(projectId: string, id: string, page: PageRequest): Promise<JobResult<Page<JobVersion>>>;
+  version(projectId: string, id: string, version: number): Promise<JobVersion | undefined>;
+  events(projectId: string, id: string, page: PageRequest): Promise<JobResult<Page<JobEvent>>>;
+  traces(projectId: string, id: string, page: PageRequest): Promise<JobResult<Page<JobTrace>>>;
+  /** The jobs a trace is linked to (through any of its spans), first linked first. */
+  traceLinks(projectId: string, traceId: string): Promise<TraceJobLink[]>;
+  /** Status of each named job; unknown (well-formed) ids are registered as discovered jobs. */
+  discover(projectId: string, refs: SpanJobRef[]): Promise<Map<string, JobStatus>>;
+}
+
+interface LatestEvent {
+  seq: number;
+  event_id: string;
+  status: JobStatus;
+  version: number;
+  time_ms: number;
+}
+
+interface EventDraft {
+  kind: JobEventKind;
+  status: JobStatus;
+  version: number;
+  changes: Record<string, unknown>;
+}
+
+// A status change that keeps losing the race for the next event number gives up with a 409.
+const maxEventAttempts = 8;
+
+function changedFields(before: JobDefinition, after: JobDefinition): Record<string, unknown> {
+  const a = before as unknown as Record<string, unknown>;
+  const b = after as unknown as Record<string, unknown>;
+  const changes: Record<string, unknown> = {};
+  for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    if (JSON.stringify(a[key]) !== JSON.stringify(b[key]))
+      changes[key] = { from: a[key] ?? null, to: b[key] ?? null };
+  }
+  return changes;
+}
+
+/**
+ * Jobs over ClickHouse: `jobs` holds one row per version, `job_events` the numbered history.
+ * Concurrent writers never both win: version n+1 and event n+1 are each inserted with an
+ * insert_deduplication_token naming them, so ClickHouse keeps only the first insert (across
+ * processes, on tables with non_replicated_deduplication_window); each writer reads the row back
+ * and only the one whose event id is there has won — the other gets a conflict.
+ * @example const jobs = jobStore(store); await jobs.create('default', { name: 'summarise' });
+ */
+export function jobStore(
+  store: ClickHouseStore,
+  { now = Date.now, newId = randomUUID }: { now?: () => number; newId?: () => string } = {},
+): JobStore {
+  const { client } = store;
+  const db = `\`${store.database}\``;
+  const templates = templateStore(store, { now, newId });
+
+  async function rows<T>(query: string, params: Record<string, unknown>): Promise<T[]> {
+    try {
+      const result = await client.query({ query, query_params: params, format: 'JSONEachRow' });
+      return await result.json<T>();
+    } catch (error) {
+      throw classifyClickHouseError(error, 'job query');
+    }
+  }
+
+  async function insert(table: string, row: object, token: string): Promise<void> {
+    try {
+      await client.insert({
+        table: `${store.database}.${table}`,
+        values: [row],
+        format: 'JSONEachRow',
+        clickhouse_settings: { insert_deduplication_token: token },
+      });
+    } catch (error) {
+      throw classifyClickHouseError(error, `insert into ${table}`);
+    }
+  }
+
+  async function latestVersion(projectId: string, id: string): Promise<JobVersion | undefined> {
+    const found = await rows<StoredJobRow>(
+      `SELECT ${jobColumns} FROM ${db}.jobs
+       WHERE project_id = {projectId:String} AND id = {id:String}
+       ORDER BY version DESC LIMIT 1`,
+      { projectId, id },
+    );
+    return found[0] ? jobVersionOf(found[0]) : undefined;
+  }
+
+  async function latestEvent(projectId: string, id: string): Promise<LatestEvent | undefined> {
+    const found = await rows<{
+      seq: string;
+      event_id: string;
+      status: string;
+      version: number;
+      time_ms: string;
+    }>(
+      `SELECT seq, event_id, status, version, toUnixTimestamp64Milli(time) AS time_ms FROM ${db}.job_events
+       WHERE project_id = {projectId:String} AND job_id = {id:String}
+       ORDER BY seq DESC, event_id LIMIT 1`,
+      { projectId, id },
+    );
+    const e = found[0];
+    if (!e) return undefined;
+    return {
+      seq: Number(e.seq),
+      event_id: e.event_id,
+      status: jobStatus.safeParse(e.status).data ?? 'active',
+      version: Number(e.version),
+      time_ms: Number(e.time_ms),
+    };
+  }
+
+  function record(version: JobVersion, event: LatestEvent | undefined): JobRecord {
+    const updated = Math.max(Date.parse(version.updated_at), event?.time_ms ?? 0);
+    return {
+      ...version,
+      status: event?.status ?? 'active',
+      update_event_id: event?.event_id ?? version.update_event_id,
+      updated_at: new Date(updated).toISOString(),
+    } as JobRecord;
+  }
+
+  async function get(projectId: string, id: string): Promise<JobRecord | undefined> {
+    const [version, event] = await Promise.all([latestVersion(projectId, id), latestEvent(projectId, id)]);
+    return version ? record(version, event) : undefined;
+  }
+
+  /** Inserts version `row.version` unless another writer already has; true when this one won. */
+  async function claimVersion(projectId: string, row: ReturnType<typeof jobRow>): Promise<boolean> {
+    await insert('jobs', row, JSON.stringify(['jobs', projectId, row.id, row.version]));
+    const back = await rows<{ update_event_id: string }>(
+      `SELECT update_event_id FROM ${db}.jobs
+       WHERE project_id = {projectId:String} AND id = {id:String} AND version = {version:UInt32}
+       ORDER BY update_event_id LIMIT 1`,
+      { projectId, id: row.id, version: row.version },
+    );
+    return back[0]?.update_event_id === row.update_event_id;
+  }
+
+  /**
+   * Appends the next event of a job. `draft` sees the latest event and decides (it may refuse:
+   * a status change re-checks its transition each time it loses the race for a number).
+   */
+  async function appendEvent(
+    projectId: string,
+    id: string,
+    eventId: string,
+    actor: string | undefined,
+    draft: (latest: LatestEvent | undefined) => EventDraft | JobFailure,
+  ): Promise<JobResult<LatestEvent>> {
+    for (let attempt = 0; attempt < maxEventAttempts; attempt++) {
+      const latest = await latestEvent(projectId, id);
+      const next = draft(latest);
+      if ('message' in next) return { ok: false, failure: next };
+      const seq = (latest?.seq ?? 0) + 1;
+      const time = now();
+      await insert(
+        'job_events',
+        {
+          project_id: projectId,
+          job_id: id,
+          seq,
+          event_id: eventId,
+          kind: next.kind,
+          actor: actor ?? '',
+          time: new Date(time).toISOString().replace('T', ' ').replace('Z', ''),
+          version: next.version,
+          status: next.status,
+          changes: JSON.stringify(next.changes),
+        },
+        JSON.stringify(['job_events', projectId, id, seq]),
+      );
+      const back = await rows<{ event_id: string }>(
+        `SELECT event_id FROM ${db}.job_events
+         WHERE project_id = {projectId:String} AND job_id = {id:String} AND seq = {seq:UInt64}
+         ORDER BY event_id LIMIT 1`,
+        { projectId, id, seq },
+      );
+      if (back[0]?.event_id === eventId)
+        return ok({ seq, event_id: eventId, status: next.status, version: next.version, time_ms: time });
+    }
+    return fail('conflict', `job ${id} is being changed by others; read it again and retry`);
+  }
+
+  async function writeVersion(
+    projectId: string,
+    current: JobRecord,
+    definition: JobDefinition,
+    kind: 'updated' | 'rolled_back',
+    extra: Record<string, unknown>,
+    options: WriteOptions,
+  ): Promise<JobResult<JobRecord>> {
+    const eventId = newId();
+    const time = now();
+    const version = current.version + 1;
+    const won = await claimVersion(
+      projectId,
+      jobRow(projectId, definition, {
+        id: current.id,
+        version,
+        template_id: current.template_id,
+        discovered: current.discovered,
+        creation_event_id: current.creation_event_id,
+        update_event_id: eventId,
+        created_ms: Date.parse(current.created_at),
+        updated_ms: time,
+      }),
+    );
+    if (!won) {
+      return fail(
+        'conflict',
+        `job ${current.id} was changed concurrently: version ${version} was written by another update; read it again and retry`,
+      );
+    }
+    const changes = {
+      ...extra,
+      ...changedFields(definitionOf(current), definition),
+    };
+    const appended = await appendEvent(projectId, current.id, eventId, options.actor, (latest) => ({
+      kind,
+      status: latest?.status ?? current.status,
+      version,
+      changes,
+    }));
+    if (!appended.ok) return appended;
+    const job = await get(projectId, current.id);
+    return job ? ok(job) : fail('not_found', `job ${current.id} not found`);
+  }
+
+  /** The current job, or the failure that stops a write to it. */
+  async function writable(
+    projectId: string,
+    id: string,
+    options: WriteOptions,
+  ): Promise<JobResult<JobRecord>> {
+    const current = await get(projectId, id);
+    if (!current) return fail('not_found', `no job ${id} in project ${projectId}`);
+    if (options.ifMatch !== undefined && options.ifMatch !== current.version) {
+      return fail(
+        'conflict',
+        `job ${id} is at version ${current.version}, not ${options.ifMatch} (If-Match); read it again and retry`,
+      );
+    }
+    return ok(current);
+  }
+
+  function finalFailure(job: JobRecord): JobResult<never> | undefined {
+    return job.status === 'completed' || job.status === 'terminated'
+      ? fail(
+          'conflict',
+          `job ${job.id} is ${job.status}, which is final: its definition can no longer change`,
+        )
+      : undefined;
+  }
+
+  async function page<T>(
+    items: T[],
+    limit: number,
+    key: (item: T) => Array<string | number>,
+  ): Promise<Page<T>> {
+    const more = items.length > limit;
+    const shown = more ? items.slice(0, limit) : items;
+    return { items: shown, next_cursor: more ? pageCursor.encode(key(shown[shown.length - 1]!)) : null };
+  }
+
+  /** The create body with a template's definition under it, when it names one. */
+  async function fromTemplate(
+    projectId: string,
+    body: unknown,
+  ): Promise<JobResult<{ body: unknown; templateId: string | undefined }>> {
+    if (body === null || typeof body !== 'object' || Array.isArray(body) || !('template_id' in body))
+      return ok({ body, templateId: undefined });
+    const { template_id: templateId, ...overrides } = body as Record<string, unknown>;
+    if (typeof templateId !== 'string' || templateId === '')
+      return fail('invalid', 'template_id: must be the id of a template');
+    const template = await templates.get(projectId, templateId);
+    if (!template) return fail('invalid', `template_id: no template ${templateId} in project ${projectId}`);
+    const { id: _id, created_at: _at, ...definition } = template;
+    return ok({ body: { ...definition, ...overrides }, templateId });
+  }
+
+  const api: JobStore = {
+    templates,
+    get,
+
+    async create(projectId, body, options = {}) {
+      const templated = await fromTemplate(projectId, body);
+      if (!templated.ok) return templated;
+      const parsed = createJobBody.safeParse(templated.value.body);
+      if (!parsed.success) return fail('invalid', zodMessage(parsed.error));
+      const { id: requested, ...definition } = parsed.data;
+      const templateId = templated.value.templateId ?? options.templateId;
+      if (templateId !== undefined) {
+        // A template's prompt variables are its contract with the inputs: keep them checked.
+        const mismatch = promptMismatch(definition.prompt, definition.input_model);
+        if (mismatch) return fail('invalid', mismatch);
+      }
+      const id = requested ?? `job_${newId()}`;
+      if (await latestVersion(projectId, id)) return fail('conflict', `job ${id} already exists`);
+      const eventId = newId();
+      const time = now();
+      const won = await claimVersion(
+        projectId,
+        jobRow(projectId, definition, {
+          id,
+          version: 1,
+          template_id: templateId ?? null,
+          discovered: options.discovered ?? false,
+          creation_event_id: eventId,
+          update_event_id: eventId,
+          created_ms: time,
+          updated_ms: time,
+        }),
+      );
+      if (!won) return fail('conflict', `job ${id} already exists`);
+      const appended = await appendEvent(projectId, id, eventId, options.actor, (latest) => ({
+        kind: options.discovered ? 'discovered' : 'created',
+        status: latest?.status ?? 'active',
+        version: 1,
+        changes: definition as unknown as Record<string, unknown>,
+      }));
+      if (!appended.ok) return appended;
+      const job = await get(projectId, id);
+      return job ? ok(job) : fail('not_found', `job ${id} not found`);
+    },
+
+    async list(projectId, query) {
+      let cursor: Array<string | number> | undefined;
+      if (query.cursor !== undefined) {
+        cursor = pageCursor.decode(query.cursor, ['number', 'string']);
+        if (!cursor) return fail('invalid', 'cursor is not one this API gave out');
+      }
+      const millis = (iso: string | undefined) => (iso ? Date.parse(iso) : 0);
+      const found = await rows<
+        StoredJobRow & { status: string; last_event_id: string; last_event_ms: string }
+      >(
+        `SELECT j.*, if(e.status = '', 'active', e.status) AS status, e.event_id AS last_event_id,
+           e.time_ms AS last_event_ms
+         FROM (
+           SELECT ${jobColumns} FROM ${db}.jobs WHERE project_id = {projectId:String}
+           ORDER BY id, version DESC LIMIT 1 BY id
+         ) AS j
+         LEFT JOIN (
+           SELECT job_id, argMax(status, seq) AS status, argMax(event_id, seq) AS event_id,
+             toUnixTimestamp64Milli(argMax(time, seq)) AS time_ms
+           FROM ${db}.job_events WHERE project_id = {projectId:String} GROUP BY job_id
+         ) AS e ON e.job_id = j.id
+         WHERE ({status:String} = '' OR status = {status:String})
+           AND ({type:String} = '' OR j.job_type = {type:String})
+           AND ({name:String} = '' OR positionCaseInsensitiveUTF8(j.name, {name:String}) > 0)
+           AND ({after:Int64} = 0 OR j.created_ms >= {after:Int64})
+           AND ({before:Int64} = 0 OR j.created_ms < {before:Int64})
+           AND ({hasCursor:UInt8} = 0 OR j.created_ms < {cursorMs:Int64}
+                OR (j.created_ms = {cursorMs:Int64} AND j.id < {cursorId:String}))
+         ORDER BY j.created_ms DESC, j.id DESC
+         LIMIT {limit:UInt32}`,
+        {
+          projectId,
+          status: query.status ?? '',
+          type: query.type ?? '',
+          name: query.name ?? '',
+          after: millis(query.created_after),
+          before: millis(query.created_before),
+          hasCursor: cursor ? 1 : 0,
+          cursorMs: cursor?.[0] ?? 0,
+          cursorId: cursor?.[1] ?? '',
+          limit: query.limit + 1,
+        },
+      );
+      const jobs = found.map((r) =>
+        record(
+          jobVersionOf(r),
+          r.last_event_id
+            ? {
+                seq: 0,
+                event_id: r.last_event_id,
+                status: jobStatus.safeParse(r.status).data ?? 'active',
+                version: Number(r.version),
+                time_ms: Number(r.last_event_ms),
+              }
+            : undefined,
+        ),
+      );
+      return ok(await page(jobs, query.limit, (j) => [Date.parse(j.created_at), j.id]));
+    },
+
+    async update(projectId, id, patch, options = {}) {
+      if (patch === null || typeof patch !== 'object' || Array.isArray(patch))
+        return fail('invalid', 'the body must be a JSON object of definition fields');
+      const fields = patch as Record<string, unknown>;
+      for (const key of ['id', 'version', 'status', 'template_id', 'discovered']) {
+        if (key in fields) return fail('invalid', `${key} cannot be changed by PATCH`);
+      }
+      const current = await writable(projectId, id, options);
+      if (!current.ok) return current;
+      const final = finalFailure(current.value);
+      if (final) return final;
+      if ('job_type' in fields && fields.job_type !== current.value.job_type)
+        return fail('invalid', `job_type cannot change (this job is ${current.value.job_type})`);
+      const merged = jobDefinition.safeParse({
+        ...definitionOf(current.value),
+        ...fields,
+      });
+      if (!merged.success) return fail('invalid', zodMessage(merged.error));
+      return writeVersion(projectId, current.value, merged.data, 'updated', {}, options);
+    },
+
+    async rollback(projectId, id, toVersion, options = {}) {
+      const current = await writable(projectId, id, options);
+      if (!current.ok) return current;
+      const final = finalFailure(current.value);
+      if (final) return final;
+      const target = await api.version(projectId, id, toVersion);
+      if (!target) return fail('not_found', `job ${id} has no version ${toVersion}`);
+      return writeVersion(
+        projectId,
+        current.value,
+        definitionOf(target),
+        'rolled_back',
+        { rolled_back_to: toVersion },
+        options,
+      );
+    },
+
+    async changeStatus(projectId, id, action, options = {}) {
+      const current = await writable(projectId, id, options);
+      if (!current.ok) return current;
+      const appended = await appendEvent(projectId, id, newId(), options.actor, (latest) => {
+        const from = latest?.status ?? current.value.status;
+        const transition = jobTransition(from, action);
+        if (!transition.ok) return { kind: 'conflict', message: `job ${id}: ${transition.reason}` };
+        return {
+          kind: transition.kind,
+          status: transition.to,
+          version: latest?.version ?? current.value.version,
+          changes: { status: { from, to: transition.to } },
+        };
+      });
+      if (!appended.ok) return appended;
+      const job = await get(projectId, id);
+      return job ? ok(job) : fail('not_found', `job ${id} not found`);
+    },
+
+    async versions(projectId, id, { limit, cursor }) {
+      let before = 0;
+      if (cursor !== undefined) {
+        const key = pageCursor.decode(cursor, ['number']);
+        if (!key) return fail('invalid', 'cursor is not one this API gave out');
+        before = key[0] as number;
+      }
+      const found = await rows<StoredJobRow>(
+        `SELECT ${jobColumns} FROM ${db}.jobs
+         WHERE project_id = {projectId:String} AND id = {id:String}
+           AND ({before:UInt32} = 0 OR version < {before:UInt32})
+         ORDER BY version DESC LIMIT 1 BY version LIMIT {limit:UInt32}`,
+        { projectId, id, before, limit: limit + 1 },
+      );
+      if (found.length === 0 && before === 0 && !(await latestVersion(projectId, id)))
+        return fail('not_found', `no job ${id} in project ${projectId}`);
+      return ok(await page(found.map(jobVersionOf), limit, (v) => [v.version]));
+    },
+
+    async version(projectId, id, version) {
+      const found = await rows<StoredJobRow>(
+        `SELECT ${jobColumns} FROM ${db}.jobs
+         WHERE project_id = {projectId:String} AND id = {id:String} AND version = {version:UInt32}
+         ORDER BY update_event_id LIMIT 1`,
+        { projectId, id, version },
+      );
+      return found[0] ? jobVersionOf(found[0]) : undefined;
+    },
+
+    async events(projectId, id, { limit, cursor }) {
+      let after = 0;
+      if (cursor !== undefined) {
+        const key = pageCursor.decode(cursor, ['number']);
+        if (!key) return fail('invalid', 'cursor is not one this API gave out');
+        after = key[0] as number;
+      }
+      if (!(await latestVersion(projectId, id)))
+        return fail('not_found', `no job ${id} in project ${projectId}`);
+      const found = await rows<{
+        event_id: string;
+        seq: string;
+        kind: string;
+        actor: string;
+        time_ms: string;
+        version: number;
+        status: string;
+        changes: string;
+      }>(
+        `SELECT event_id, seq, kind, actor, toUnixTimestamp64Milli(time) AS time_ms, version, status, changes
+         FROM ${db}.job_events
+         WHERE project_id = {projectId:String} AND job_id = {id:String} AND seq > {after:UInt64}
+         ORDER BY seq LIMIT 1 BY seq LIMIT {limit:UInt32}`,
+        { projectId, id, after, limit: limit + 1 },
+      );
+      const events = found.map(
+        (e): JobEvent => ({
+          id: e.event_id,
+          job_id: id,
+          seq: Number(e.seq),
+          kind: e.kind as JobEventKind,
+          actor: e.actor === '' ? null : e.actor,
+          time: new Date(Number(e.time_ms)).toISOString(),
+          version: Number(e.version),
+          status: e.status as JobStatus,
+          changes: JSON.parse(e.changes),
+        }),
+      );
+      return ok(await page(events, limit, (e) => [e.seq]));
+    },
+
+    async traces(projectId, id, { limit, cursor }) {
+      let key: Array<string | number> | undefined;
+      if (cursor !== undefined) {
+        key = pageCursor.decode(cursor, ['string', 'string']);
+        if (!key || !/^\d+$/.test(String(key[0])))
+          return fail('invalid', 'cursor is not one this API gave out');
+      }
+      if (!(await latestVersion(projectId, id)))
+        return fail('not_found', `no job ${id} in project ${projectId}`);
+      const found = await rows<{ TraceId: string; start_ns: string; versions: string[] }>(
+        `SELECT TraceId, toString(toUnixTimestamp64Nano(min(Start))) AS start_ns,
+           arraySort(groupUniqArray(job_version)) AS versions
+         FROM ${db}.trace_jobs
+         WHERE project_id = {projectId:String} AND job_id = {id:String}
+         GROUP BY TraceId
+         HAVING {hasCursor:UInt8} = 0 OR toUInt64(start_ns) < {cursorNs:UInt64}
+           OR (toUInt64(start_ns) = {cursorNs:UInt64} AND TraceId < {cursorTrace:String})
+         ORDER BY toUInt64(start_ns) DESC, TraceId DESC
+         LIMIT {limit:UInt32}`,
+        {
+          projectId,
+          id,
+          hasCursor: key ? 1 : 0,
+          cursorNs: key?.[0] ?? '0',
+          cursorTrace: key?.[1] ?? '',
+          limit: limit + 1,
+        },
+      );
+      const traces = found.map((t) => ({
+        traceId: t.TraceId,
+        startTime: new Date(Number(BigInt(t.start_ns) / 1_000_000n)).toISOString(),
+        startTimeUnixNano: t.start_ns,
+        jobVersions: t.versions.filter((v) => v !== ''),
+      }));
+      return ok(await page(traces, limit, (t) => [t.startTimeUnixNano, t.traceId]));
+    },
+
+    async traceLinks(projectId, traceId) {
+      const found = await rows<{ job_id: string; job_version: string; job_type: string }>(
+        `SELECT job_id, argMin(job_version, Start) AS job_version, argMin(job_type, Start) AS job_type
+         FROM ${db}.trace_jobs
+         WHERE project_id = {projectId:String} AND TraceId = {traceId:String}
+         GROUP BY job_id ORDER BY min(Start), job_id`,
+        { projectId, traceId },
+      );
+      return found.map((l) => ({ jobId: l.job_id, jobVersion: l.job_version, jobType: l.job_type }));
+    },
+
+    async discover(projectId, refs) {
+      const wanted = new Map<string, string>();
+      for (const ref of refs)
+        if (jobId.safeParse(ref.id).success && !wanted.has(ref.id)) wanted.set(ref.id, ref.type);
+      const statuses = new Map<string, JobStatus>();
+      if (wanted.size === 0) return statuses;
+      const ids = [...wanted.keys()];
+      const known = await rows<{ id: string; status: string }>(
+        `SELECT j.id AS id, if(e.status = '', 'active', e.status) AS status
+         FROM (SELECT DISTINCT id FROM ${db}.jobs WHERE project_id = {projectId:String} AND id IN {ids:Array(String)}) AS j
+         LEFT JOIN (
+           SELECT job_id, argMax(status, seq) AS status FROM ${db}.job_events
+           WHERE project_id = {projectId:String} AND job_id IN {ids:Array(String)} GROUP BY job_id
+         ) AS e ON e.job_id = j.id`,
+        { projectId, ids },
+      );
+      for (const k of known) statuses.set(k.id, jobStatus.safeParse(k.status).data ?? 'active');
+      for (const [id, type] of wanted) {
+        if (statuses.has(id)) continue;
+        const created = await api.create(
+          projectId,
+          // A span cannot carry a training or judge-labeling definition: register an llm_task and
+          // keep the type the span declared.
+          { id, name: id, metadata: type ? { declared_job_type: type } : {} },
+          { discovered: true, actor: 'ingest' },
+        );
+        // Lost to another ingester registering the same id: it exists now either way.
+        statuses.set(
+          id,
+          created.ok ? created.value.status : ((await get(projectId, id))?.status ?? 'active'),
+        );
+      }
+      return statuses;
+    },
+  };
+  return api;
+}
