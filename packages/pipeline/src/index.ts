@@ -1,3 +1,11 @@
+export {
+  type Authenticate,
+  type AuthOutcome,
+  type Caller,
+  credentialOf,
+  openAccess,
+  type Role,
+} from './caller.ts';
 export type {
   Component,
   ComponentSettings,
@@ -20,3 +28,4 @@ export {
 export { ConfigError, type Env, expandEnv, loadConfig } from './loadConfig.ts';
 export { onceShutdown } from './onceShutdown.ts';
 export { fanout, type Pipeline, pipeline } from './pipeline.ts';
+export { Registry, type SelfMetrics, selfMetrics } from './selfMetrics.ts';
