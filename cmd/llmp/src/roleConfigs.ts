@@ -1,3 +1,4 @@
+import { apiKeysConfig } from '@llmp/auth';
 import { clickhouseExporterConfig } from '@llmp/clickhouse';
 import { kafkaExporterConfig, kafkaReceiverConfig } from '@llmp/kafka';
 import { endpoint } from '@llmp/pipeline';
@@ -24,9 +25,14 @@ export const kafkaConnection = z
   })
   .prefault({});
 
+/** The health and self-metrics listener of roles without the query API. */
+export const telemetryConfig = z.object({ endpoint: endpoint('0.0.0.0:13133') }).prefault({});
+
 /** `llmp gateway`: OTLP receivers → Kafka. Stateless; scale it out behind a load balancer. */
 export const gatewayConfig = z.object({
   kafka: kafkaConnection,
+  auth: apiKeysConfig.prefault({}),
+  telemetry: telemetryConfig,
   receivers: z.object({ otlp: otlpReceiverConfig.prefault({}) }).prefault({}),
   exporters: z.object({ kafka: kafkaExporterConfig.prefault({}) }).prefault({}),
 });
@@ -36,6 +42,8 @@ export const ingesterConfig = z.object({
   dataDir: z.string().optional(),
   kafka: kafkaConnection,
   clickhouse: storeConfig,
+  auth: apiKeysConfig.prefault({}),
+  telemetry: telemetryConfig,
   receivers: z.object({ kafka: kafkaReceiverConfig.prefault({}) }).prefault({}),
   exporters: z.object({ clickhouse: clickhouseExporterConfig.prefault({}) }).prefault({}),
   query: z.object({ endpoint: endpoint('0.0.0.0:8080') }).prefault({}),
@@ -45,6 +53,7 @@ export const ingesterConfig = z.object({
 export const queryConfig = z.object({
   dataDir: z.string().optional(),
   clickhouse: storeConfig,
+  auth: apiKeysConfig.prefault({}),
   query: z.object({ endpoint: endpoint('0.0.0.0:8080') }).prefault({}),
 });
 

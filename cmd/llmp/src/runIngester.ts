@@ -1,10 +1,13 @@
 import { writeSync } from 'node:fs';
 import { clickhouseExporterFactory, migrate, openStore, storeTraceSource } from '@llmp/clickhouse';
 import { type KafkaClients, kafkaReceiverFactory } from '@llmp/kafka';
-import { type Logger, pipeline } from '@llmp/pipeline';
+import type { TraceBatch } from '@llmp/otlp';
+import { type Logger, observeExporter, pipeline, Registry } from '@llmp/pipeline';
 import { queryApiServer } from '@llmp/query-api';
+import { authenticateFrom } from './authenticateFrom.ts';
 import type { IngesterConfig } from './roleConfigs.ts';
 import type { Running } from './runStart.ts';
+import { telemetryServer } from './telemetryServer.ts';
 
 export interface IngesterOptions {
   kafka: KafkaClients;
@@ -30,11 +33,11 @@ export async function runIngester(config: IngesterConfig, options: IngesterOptio
       { schemaVersion: report.current, applied: report.applied.map((m) => m.version) },
       'schema up to date',
     );
-    const settings = (id: string) => ({ id, logger: logger.child({ component: id }) });
-    const exporter = clickhouseExporterFactory(store).create(
-      settings('clickhouse'),
-      config.exporters.clickhouse,
-      undefined,
+    const registry = new Registry();
+    const settings = (id: string) => ({ id, logger: logger.child({ component: id }), registry });
+    const exporter = observeExporter(
+      clickhouseExporterFactory(store).create(settings('clickhouse'), config.exporters.clickhouse, undefined),
+      { registry, exporter: 'clickhouse', count: (batch: TraceBatch) => batch.spanCount },
     );
     let inserts = 0;
     const receiverConfig = config.receivers.kafka;
@@ -64,19 +67,33 @@ export async function runIngester(config: IngesterConfig, options: IngesterOptio
           endpoint: config.query.endpoint,
           logger: logger.child({ component: 'query' }),
           source: storeTraceSource(store),
+          authenticate: authenticateFrom(config.auth, process.env).authenticate,
+          registry,
         })
       : undefined;
+    const telemetry = telemetryServer({
+      endpoint: config.telemetry.endpoint,
+      registry,
+      ready: async () => {
+        await storeTraceSource(store).ping();
+        await kafka.ensureTopics([receiverConfig.topic]);
+      },
+      logger: logger.child({ component: 'telemetry' }),
+    });
     await traces.start();
     try {
       await api?.start();
+      await telemetry.start();
     } catch (error) {
       await traces.shutdown();
+      await api?.shutdown();
       throw error;
     }
     return {
       async stop() {
         await traces.shutdown();
         await api?.shutdown();
+        await telemetry.shutdown();
         await store.close();
       },
     };

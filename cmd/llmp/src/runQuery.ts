@@ -1,6 +1,7 @@
 import { migrate, openStore, storeTraceSource } from '@llmp/clickhouse';
-import type { Logger } from '@llmp/pipeline';
+import { type Logger, Registry } from '@llmp/pipeline';
 import { queryApiServer } from '@llmp/query-api';
+import { authenticateFrom } from './authenticateFrom.ts';
 import type { QueryConfig } from './roleConfigs.ts';
 import type { Running } from './runStart.ts';
 
@@ -19,6 +20,8 @@ export async function runQuery(
       endpoint: config.query.endpoint,
       logger: logger.child({ component: 'query' }),
       source: storeTraceSource(store),
+      authenticate: authenticateFrom(config.auth, process.env).authenticate,
+      registry: new Registry(),
     });
     await api.start();
     return {

@@ -1,9 +1,11 @@
 import { clickhouseExporterFactory, migrate, openStore, storeTraceSource } from '@llmp/clickhouse';
-import { type Logger, pipeline } from '@llmp/pipeline';
+import type { TraceBatch } from '@llmp/otlp';
+import { type Logger, observeExporter, pipeline, Registry } from '@llmp/pipeline';
 import { batchProcessorFactory } from '@llmp/processors';
 import { queryApiServer } from '@llmp/query-api';
 import { otlpReceiverFactory } from '@llmp/receiver-otlp';
 import type { AllInOneConfig } from './allInOneConfig.ts';
+import { authenticateFrom } from './authenticateFrom.ts';
 
 export interface Running {
   stop(): Promise<void>;
@@ -27,11 +29,18 @@ export async function runStart(
       'schema up to date',
     );
 
-    const settings = (id: string) => ({ id, logger: logger.child({ component: id }) });
-    const exporter = clickhouseExporterFactory(store).create(
-      settings('clickhouse'),
-      config.exporters.clickhouse,
-      undefined,
+    const registry = new Registry();
+    const { authenticate, keys } = authenticateFrom(config.auth, process.env);
+    logger.info({ apiKeys: keys, auth: keys > 0 ? 'on' : 'off' }, 'auth configured');
+    const settings = (id: string) => ({
+      id,
+      logger: logger.child({ component: id }),
+      registry,
+      authenticate,
+    });
+    const exporter = observeExporter(
+      clickhouseExporterFactory(store).create(settings('clickhouse'), config.exporters.clickhouse, undefined),
+      { registry, exporter: 'clickhouse', count: (batch: TraceBatch) => batch.spanCount },
     );
     const batch = batchProcessorFactory.create(settings('batch'), config.processors.batch, exporter);
     const receiver = otlpReceiverFactory.create(settings('otlp'), config.receivers.otlp, batch);
@@ -40,6 +49,8 @@ export async function runStart(
       endpoint: config.query.endpoint,
       logger: logger.child({ component: 'query' }),
       source: storeTraceSource(store),
+      authenticate,
+      registry,
     });
 
     await traces.start();

@@ -26,6 +26,7 @@ export {
   toExportError,
 } from './exportError.ts';
 export { ConfigError, type Env, expandEnv, loadConfig } from './loadConfig.ts';
+export { observeExporter } from './observeExporter.ts';
 export { onceShutdown } from './onceShutdown.ts';
 export { fanout, type Pipeline, pipeline } from './pipeline.ts';
 export { Registry, type SelfMetrics, selfMetrics } from './selfMetrics.ts';

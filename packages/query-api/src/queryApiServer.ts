@@ -1,6 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
-import { type Component, type Logger, onceShutdown, parseEndpoint } from '@llmp/pipeline';
+import {
+  type Authenticate,
+  type Component,
+  type Logger,
+  onceShutdown,
+  parseEndpoint,
+  type Registry,
+} from '@llmp/pipeline';
 import { queryApp, type TraceSource } from './queryApp.ts';
 
 export interface QueryApiServer extends Component {
@@ -15,11 +22,15 @@ export function queryApiServer({
   endpoint,
   source,
   logger,
+  authenticate,
+  registry,
   shutdownTimeoutMs = 5000,
 }: {
   endpoint: string;
   source: TraceSource;
   logger: Logger;
+  authenticate?: Authenticate | undefined;
+  registry?: Registry | undefined;
   shutdownTimeoutMs?: number;
 }): QueryApiServer {
   let server: ServerType | undefined;
@@ -27,7 +38,12 @@ export function queryApiServer({
     port: () => (server ? (server.address() as AddressInfo).port : undefined),
     async start() {
       const { host, port } = parseEndpoint(endpoint);
-      const app = queryApp({ source, logger });
+      const app = queryApp({
+        source,
+        logger,
+        ...(authenticate ? { authenticate } : {}),
+        ...(registry ? { registry } : {}),
+      });
       server = await new Promise<ServerType>((resolve, reject) => {
         const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));
         s.once('error', reject);

@@ -1,8 +1,10 @@
 import type { StoredSpan } from '@llmp/clickhouse';
-import type { Logger } from '@llmp/pipeline';
+import type { Authenticate, Logger, Registry } from '@llmp/pipeline';
 import { Hono } from 'hono';
 import { openApiDocument } from './openApiDocument.ts';
 import { problem } from './problem.ts';
+import { projectOf as callerProject } from './projectOf.ts';
+import { requireCaller } from './requireCaller.ts';
 
 /** What the query API reads; implemented over ClickHouse in cmd/, in memory in unit tests. */
 export interface TraceSource {
@@ -14,7 +16,11 @@ export interface TraceSource {
 export interface QueryAppOptions {
   source: TraceSource;
   logger?: Logger;
-  /** The caller's project; `default` until API keys exist. */
+  /** Checks API keys on every `/v1/*` and `/api/*` route; open access (project `default`) when absent. */
+  authenticate?: Authenticate;
+  /** Served at `/metrics` in the Prometheus text format when given. */
+  registry?: Registry;
+  /** The caller's project; by default the one `requireCaller` resolved from the API key. */
   projectOf?: (request: Request) => string;
 }
 
@@ -24,8 +30,17 @@ const traceIdPattern = /^[0-9a-fA-F]{32}$/;
  * The query API as a Hono app: `/v1/traces/{traceId}`, `/healthz`, `/readyz`, `/openapi.json`.
  * @example const app = queryApp({ source }); const res = await app.request('/v1/traces/…');
  */
-export function queryApp({ source, logger, projectOf = () => 'default' }: QueryAppOptions): Hono {
+export function queryApp({
+  source,
+  logger,
+  authenticate,
+  registry,
+  projectOf = callerProject,
+}: QueryAppOptions): Hono {
   const app = new Hono();
+  // Tenancy: every data route sits under these prefixes; new routes inherit the check.
+  app.use('/v1/*', requireCaller(authenticate));
+  app.use('/api/*', requireCaller(authenticate));
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
@@ -37,6 +52,11 @@ export function queryApp({ source, logger, projectOf = () => 'default' }: QueryA
     }
   });
   app.get('/openapi.json', (c) => c.json(openApiDocument));
+  if (registry) {
+    app.get('/metrics', async (c) =>
+      c.body(await registry.metrics(), 200, { 'content-type': registry.contentType }),
+    );
+  }
 
   app.get('/v1/traces/:traceId', async (c) => {
     const traceId = c.req.param('traceId');
