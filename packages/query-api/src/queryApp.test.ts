@@ -69,6 +69,14 @@ describe('query API with API keys', () => {
     expect((await post('/v1/jobs', 'acme-admin')).status).toBe(404);
   });
 
+  it('refuses request bodies over 1 MiB with 413, after the key check', async () => {
+    const big = 'x'.repeat(1024 ** 2 + 1);
+    const post = (key: string) =>
+      app.request('/v1/jobs', { method: 'POST', headers: { authorization: `Bearer ${key}` }, body: big });
+    expect((await post('acme-read')).status).toBe(403);
+    expect((await post('acme-admin')).status).toBe(413);
+  });
+
   it('keeps /healthz, /readyz, /openapi.json and /metrics open, and serves the registry', async () => {
     for (const path of ['/healthz', '/readyz', '/openapi.json']) expect((await get(path)).status).toBe(200);
     const metrics = await get('/metrics');

@@ -1,6 +1,7 @@
 import type { StoredSpan } from '@llmp/clickhouse';
 import type { Authenticate, Logger, Registry } from '@llmp/pipeline';
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { openApiDocument } from './openApiDocument.ts';
 import { problem } from './problem.ts';
 import { projectOf as callerProject } from './projectOf.ts';
@@ -41,6 +42,13 @@ export function queryApp({
   // Tenancy: every data route sits under these prefixes; new routes inherit the check.
   app.use('/v1/*', requireCaller(authenticate));
   app.use('/api/*', requireCaller(authenticate));
+  // Bounded like every other resource: API request bodies (job definitions, searches) stay small.
+  const limit = bodyLimit({
+    maxSize: 1024 ** 2,
+    onError: (c) => problem(c, 413, 'Body too large', 'request bodies are limited to 1 MiB'),
+  });
+  app.use('/v1/*', limit);
+  app.use('/api/*', limit);
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
