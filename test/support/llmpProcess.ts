@@ -9,6 +9,8 @@ export interface LlmpProcess {
   grpcPort: number;
   httpPort: number;
   apiPort: number;
+  /** The health/metrics listener of the gateway and ingester roles. */
+  telemetryPort: number | undefined;
   child: ChildProcess;
   /** Log lines (parsed JSON) seen so far. */
   logs: Array<Record<string, unknown>>;
@@ -56,12 +58,15 @@ export async function startLlmp({
   mkdirSync(dataDir, { recursive: true });
   const configFile = join(dataDir, '..', `${dataDir.split('/').pop()}-${command}.yaml`);
   // YAML merges nothing: extraYaml must not repeat a section of the listener part.
+  const telemetry = 'telemetry:\n  endpoint: "127.0.0.1:0"';
   const base =
     command === 'gateway'
-      ? listenersYaml.split('query:')[0]!
+      ? `${listenersYaml.split('query:')[0]!}${telemetry}`
       : command === 'start'
         ? listenersYaml
-        : 'query:\n  endpoint: "127.0.0.1:0"';
+        : command === 'ingester'
+          ? `query:\n  endpoint: "127.0.0.1:0"\n${telemetry}`
+          : 'query:\n  endpoint: "127.0.0.1:0"';
   writeFileSync(configFile, `${base}\n${extraYaml}\n`);
   const child = spawn(
     process.execPath,
@@ -89,43 +94,47 @@ export async function startLlmp({
   });
   // 'close', not 'exit': the last log lines are read only once stdout has ended.
   const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-  const ports = await new Promise<{ grpc: number; http: number; api: number }>((resolve, reject) => {
-    const found: Record<string, number> = {};
-    let pending = '';
-    const timer = setTimeout(
-      () => reject(new Error(`llmp not ready after ${timeoutMs} ms\n${errText}`)),
-      timeoutMs,
-    );
-    child.stdout!.on('data', (chunk: Buffer) => {
-      pending += chunk.toString();
-      const lines = pending.split('\n');
-      pending = lines.pop()!;
-      for (const line of lines) {
-        let entry: Record<string, unknown>;
-        try {
-          entry = JSON.parse(line);
-        } catch {
-          continue;
+  const ports = await new Promise<{ grpc: number; http: number; api: number; telemetry?: number }>(
+    (resolve, reject) => {
+      const found: Record<string, number> = {};
+      let pending = '';
+      const timer = setTimeout(
+        () => reject(new Error(`llmp not ready after ${timeoutMs} ms\n${errText}`)),
+        timeoutMs,
+      );
+      child.stdout!.on('data', (chunk: Buffer) => {
+        pending += chunk.toString();
+        const lines = pending.split('\n');
+        pending = lines.pop()!;
+        for (const line of lines) {
+          let entry: Record<string, unknown>;
+          try {
+            entry = JSON.parse(line);
+          } catch {
+            continue;
+          }
+          logs.push(entry);
+          if (entry.msg === 'OTLP/gRPC receiver listening') found.grpc = entry.port as number;
+          if (entry.msg === 'OTLP/HTTP receiver listening') found.http = entry.port as number;
+          if (entry.msg === 'query API listening') found.api = entry.port as number;
+          if (entry.msg === 'telemetry listening') found.telemetry = entry.port as number;
+          if (entry.msg === 'llmp is ready') {
+            clearTimeout(timer);
+            resolve(found as { grpc: number; http: number; api: number; telemetry?: number });
+          }
         }
-        logs.push(entry);
-        if (entry.msg === 'OTLP/gRPC receiver listening') found.grpc = entry.port as number;
-        if (entry.msg === 'OTLP/HTTP receiver listening') found.http = entry.port as number;
-        if (entry.msg === 'query API listening') found.api = entry.port as number;
-        if (entry.msg === 'llmp is ready') {
-          clearTimeout(timer);
-          resolve(found as { grpc: number; http: number; api: number });
-        }
-      }
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`llmp exited with code ${code} before it was ready\n${errText}`));
-    });
-  });
+      });
+      void exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`llmp exited with code ${code} before it was ready\n${errText}`));
+      });
+    },
+  );
   return {
     grpcPort: ports.grpc,
     httpPort: ports.http,
     apiPort: ports.api,
+    telemetryPort: ports.telemetry,
     child,
     logs,
     stderr: () => errText,

@@ -1,3 +1,4 @@
+import { apiKeysConfig } from '@llmp/auth';
 import { clickhouseExporterConfig } from '@llmp/clickhouse';
 import { genAiProcessorConfig } from '@llmp/genai';
 import { jobLinkerConfig } from '@llmp/jobs';
@@ -27,6 +28,8 @@ export const allInOneConfig = z.object({
   /** Where the embedded store keeps its data; --data-dir and LLMP_DATA_DIR override it. */
   dataDir: z.string().optional(),
   clickhouse: storeConfig,
+  /** API keys (sha256 hashes); LLMP_API_KEYS adds more. None → auth off, project `default`. */
+  auth: apiKeysConfig.prefault({}),
   receivers: z.object({ otlp: otlpReceiverConfig.prefault({}) }).prefault({}),
   processors: z
     .object({

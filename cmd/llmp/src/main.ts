@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
+import { apiKeyLine } from '@llmp/auth';
 import { migrate, openStore, StoreOpenError } from '@llmp/clickhouse';
 import { ConfigError, createLogger, type Logger, loadConfig } from '@llmp/pipeline';
 import { Command, Option } from 'commander';
@@ -164,6 +166,19 @@ withCommon(program.command('migrate'))
     } catch (error) {
       fail(error);
     }
+  });
+
+program
+  .command('api-key')
+  .description('make a new API key: prints the key (give it to the client) and its config line (hashed)')
+  .requiredOption('-p, --project <project>', 'the project the key sends to and reads from')
+  .option('-r, --role <role>', 'ingest, read or admin', 'ingest')
+  .action((options: { project: string; role: string }) => {
+    if (!['ingest', 'read', 'admin'].includes(options.role))
+      fail(new ConfigError('--role is ingest, read or admin'));
+    const key = `llmp_${randomBytes(24).toString('base64url')}`;
+    const line = apiKeyLine(key, options.project, options.role as 'ingest' | 'read' | 'admin');
+    process.stdout.write(`key:  ${key}\nline: ${line}\n`);
   });
 
 await program.parseAsync(process.argv);

@@ -1,3 +1,4 @@
+import { apiKeysConfig } from '@llmp/auth';
 import { clickhouseExporterConfig } from '@llmp/clickhouse';
 import { genAiProcessorConfig } from '@llmp/genai';
 import { jobLinkerConfig } from '@llmp/jobs';
@@ -26,9 +27,14 @@ export const kafkaConnection = z
   })
   .prefault({});
 
+/** The health and self-metrics listener of roles without the query API. */
+export const telemetryConfig = z.object({ endpoint: endpoint('0.0.0.0:13133') }).prefault({});
+
 /** `llmp gateway`: OTLP receivers → Kafka. Stateless; scale it out behind a load balancer. */
 export const gatewayConfig = z.object({
   kafka: kafkaConnection,
+  auth: apiKeysConfig.prefault({}),
+  telemetry: telemetryConfig,
   receivers: z.object({ otlp: otlpReceiverConfig.prefault({}) }).prefault({}),
   exporters: z.object({ kafka: kafkaExporterConfig.prefault({}) }).prefault({}),
 });
@@ -38,6 +44,8 @@ export const ingesterConfig = z.object({
   dataDir: z.string().optional(),
   kafka: kafkaConnection,
   clickhouse: storeConfig,
+  auth: apiKeysConfig.prefault({}),
+  telemetry: telemetryConfig,
   receivers: z.object({ kafka: kafkaReceiverConfig.prefault({}) }).prefault({}),
   processors: z
     .object({ genai: genAiProcessorConfig.prefault({}), jobs: jobLinkerConfig.prefault({}) })
@@ -50,6 +58,7 @@ export const ingesterConfig = z.object({
 export const queryConfig = z.object({
   dataDir: z.string().optional(),
   clickhouse: storeConfig,
+  auth: apiKeysConfig.prefault({}),
   query: z.object({ endpoint: endpoint('0.0.0.0:8080') }).prefault({}),
 });
 

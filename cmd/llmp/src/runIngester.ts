@@ -3,10 +3,13 @@ import { clickhouseExporterFactory, migrate, openStore, storeTraceSource } from 
 import { genAiProcessorFactory } from '@llmp/genai';
 import { jobLinkerFactory, jobStore, linkedTraceSource } from '@llmp/jobs';
 import { type KafkaClients, kafkaReceiverFactory } from '@llmp/kafka';
-import { type Logger, pipeline } from '@llmp/pipeline';
+import type { TraceBatch } from '@llmp/otlp';
+import { type Logger, observeExporter, pipeline, Registry } from '@llmp/pipeline';
 import { queryApiServer } from '@llmp/query-api';
+import { authenticateFrom } from './authenticateFrom.ts';
 import type { IngesterConfig } from './roleConfigs.ts';
 import type { Running } from './runStart.ts';
+import { telemetryServer } from './telemetryServer.ts';
 
 export interface IngesterOptions {
   kafka: KafkaClients;
@@ -32,11 +35,11 @@ export async function runIngester(config: IngesterConfig, options: IngesterOptio
       { schemaVersion: report.current, applied: report.applied.map((m) => m.version) },
       'schema up to date',
     );
-    const settings = (id: string) => ({ id, logger: logger.child({ component: id }) });
-    const exporter = clickhouseExporterFactory(store).create(
-      settings('clickhouse'),
-      config.exporters.clickhouse,
-      undefined,
+    const registry = new Registry();
+    const settings = (id: string) => ({ id, logger: logger.child({ component: id }), registry });
+    const exporter = observeExporter(
+      clickhouseExporterFactory(store).create(settings('clickhouse'), config.exporters.clickhouse, undefined),
+      { registry, exporter: 'clickhouse', count: (batch: TraceBatch) => batch.spanCount },
     );
     const jobs = jobStore(store);
     const linker = jobLinkerFactory(jobs).create(settings('jobs'), config.processors.jobs, exporter);
@@ -70,19 +73,33 @@ export async function runIngester(config: IngesterConfig, options: IngesterOptio
           logger: logger.child({ component: 'query' }),
           source: linkedTraceSource(storeTraceSource(store), jobs),
           jobs,
+          authenticate: authenticateFrom(config.auth, process.env).authenticate,
+          registry,
         })
       : undefined;
+    const telemetry = telemetryServer({
+      endpoint: config.telemetry.endpoint,
+      registry,
+      ready: async () => {
+        await storeTraceSource(store).ping();
+        await kafka.ensureTopics([receiverConfig.topic]);
+      },
+      logger: logger.child({ component: 'telemetry' }),
+    });
     await traces.start();
     try {
       await api?.start();
+      await telemetry.start();
     } catch (error) {
       await traces.shutdown();
+      await api?.shutdown();
       throw error;
     }
     return {
       async stop() {
         await traces.shutdown();
         await api?.shutdown();
+        await telemetry.shutdown();
         await store.close();
       },
     };

@@ -1,7 +1,8 @@
 import { migrate, openStore, storeTraceSource } from '@llmp/clickhouse';
 import { jobStore, linkedTraceSource } from '@llmp/jobs';
-import type { Logger } from '@llmp/pipeline';
+import { type Logger, Registry } from '@llmp/pipeline';
 import { queryApiServer } from '@llmp/query-api';
+import { authenticateFrom } from './authenticateFrom.ts';
 import type { QueryConfig } from './roleConfigs.ts';
 import type { Running } from './runStart.ts';
 
@@ -22,6 +23,8 @@ export async function runQuery(
       logger: logger.child({ component: 'query' }),
       source: linkedTraceSource(storeTraceSource(store), jobs),
       jobs,
+      authenticate: authenticateFrom(config.auth, process.env).authenticate,
+      registry: new Registry(),
     });
     await api.start();
     return {

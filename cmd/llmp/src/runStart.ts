@@ -1,11 +1,13 @@
 import { clickhouseExporterFactory, migrate, openStore, storeTraceSource } from '@llmp/clickhouse';
 import { genAiProcessorFactory } from '@llmp/genai';
 import { jobLinkerFactory, jobStore, linkedTraceSource } from '@llmp/jobs';
-import { type Logger, pipeline } from '@llmp/pipeline';
+import type { TraceBatch } from '@llmp/otlp';
+import { type Logger, observeExporter, pipeline, Registry } from '@llmp/pipeline';
 import { batchProcessorFactory } from '@llmp/processors';
 import { queryApiServer } from '@llmp/query-api';
 import { otlpReceiverFactory } from '@llmp/receiver-otlp';
 import type { AllInOneConfig } from './allInOneConfig.ts';
+import { authenticateFrom } from './authenticateFrom.ts';
 
 export interface Running {
   stop(): Promise<void>;
@@ -29,11 +31,18 @@ export async function runStart(
       'schema up to date',
     );
 
-    const settings = (id: string) => ({ id, logger: logger.child({ component: id }) });
-    const exporter = clickhouseExporterFactory(store).create(
-      settings('clickhouse'),
-      config.exporters.clickhouse,
-      undefined,
+    const registry = new Registry();
+    const { authenticate, keys } = authenticateFrom(config.auth, process.env);
+    logger.info({ apiKeys: keys, auth: keys > 0 ? 'on' : 'off' }, 'auth configured');
+    const settings = (id: string) => ({
+      id,
+      logger: logger.child({ component: id }),
+      registry,
+      authenticate,
+    });
+    const exporter = observeExporter(
+      clickhouseExporterFactory(store).create(settings('clickhouse'), config.exporters.clickhouse, undefined),
+      { registry, exporter: 'clickhouse', count: (batch: TraceBatch) => batch.spanCount },
     );
     const jobs = jobStore(store);
     const linker = jobLinkerFactory(jobs).create(settings('jobs'), config.processors.jobs, exporter);
@@ -53,6 +62,8 @@ export async function runStart(
       logger: logger.child({ component: 'query' }),
       source: linkedTraceSource(storeTraceSource(store), jobs),
       jobs,
+      authenticate,
+      registry,
     });
 
     await traces.start();

@@ -325,6 +325,13 @@ describe('decodeJsonRequest', () => {
     expect(decodeError('{"resourceSpans":[{"scopeSpans":[{"spans":[7]}]}]}').message).toContain(spanPath);
   });
 
+  it('names a misplaced integer past 2^53 in its message instead of failing to describe it (found by fuzzing)', () => {
+    expect(() => decodeJsonRequest('[-9007199254740993]')).toThrow(OtlpDecodeError);
+    expect(() => decodeJsonRequest('{"resourceSpans":{"":-9007199254740993}}')).toThrow(
+      /resourceSpans: expected an array, got \{"":"-9007199254740993"\}/,
+    );
+  });
+
   it('throws OtlpDecodeError for invalid JSON and for a body that is not an object', () => {
     expect(decodeError('{"resourceSpans":[').message).toMatch(/^invalid JSON/);
     expect(decodeError('').message).toMatch(/^invalid JSON/);

@@ -34,7 +34,8 @@ function fail(path: string, message: string): never {
 }
 
 function describe(value: unknown): string {
-  const text = JSON.stringify(value);
+  // Integers past 2^53 arrive as bigint (see exactIntegers), which JSON.stringify refuses.
+  const text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
   return text === undefined ? String(value) : text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
 

@@ -58,9 +58,11 @@ describe('encodeRpcStatus / decodeRpcStatus', () => {
     expect(RpcCode).toEqual({
       OK: 0,
       INVALID_ARGUMENT: 3,
+      PERMISSION_DENIED: 7,
       RESOURCE_EXHAUSTED: 8,
       INTERNAL: 13,
       UNAVAILABLE: 14,
+      UNAUTHENTICATED: 16,
     });
   });
 });

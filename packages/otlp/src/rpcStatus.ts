@@ -4,9 +4,11 @@ import { protoTypes } from './protoTypes.ts';
 export const RpcCode = {
   OK: 0,
   INVALID_ARGUMENT: 3,
+  PERMISSION_DENIED: 7,
   RESOURCE_EXHAUSTED: 8,
   INTERNAL: 13,
   UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
 } as const;
 
 const retryInfoTypeUrl = 'type.googleapis.com/google.rpc.RetryInfo';

@@ -1,11 +1,17 @@
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { z } from 'zod';
+import type { Authenticate } from './caller.ts';
 
 /** Everything a component gets from the runtime besides its config: no module-level singletons. */
 export interface ComponentSettings {
   /** `type/name`, e.g. `otlp` or `batch/traces`. */
   id: string;
   logger: Logger;
+  /** Where the component registers its self-metrics (see selfMetrics); a private one if absent. */
+  registry?: Registry;
+  /** Checks API keys on intake (receivers); open access when absent. */
+  authenticate?: Authenticate;
 }
 
 /** Start returns quickly; shutdown is idempotent, safe without start, stops intake and flushes. */

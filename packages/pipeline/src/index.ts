@@ -1,3 +1,11 @@
+export {
+  type Authenticate,
+  type AuthOutcome,
+  type Caller,
+  credentialOf,
+  openAccess,
+  type Role,
+} from './caller.ts';
 export type {
   Component,
   ComponentSettings,
@@ -18,5 +26,7 @@ export {
   toExportError,
 } from './exportError.ts';
 export { ConfigError, type Env, expandEnv, loadConfig } from './loadConfig.ts';
+export { observeExporter } from './observeExporter.ts';
 export { onceShutdown } from './onceShutdown.ts';
 export { fanout, type Pipeline, pipeline } from './pipeline.ts';
+export { Registry, type SelfMetrics, selfMetrics } from './selfMetrics.ts';

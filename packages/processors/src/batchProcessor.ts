@@ -6,6 +6,7 @@ import {
   onceShutdown,
   type ProcessorFactory,
   retryable,
+  selfMetrics,
   toExportError,
 } from '@llmp/pipeline';
 import PQueue from 'p-queue';
@@ -49,6 +50,10 @@ export const batchProcessorFactory: ProcessorFactory<BatchProcessorConfig, Trace
   configSchema: batchProcessorConfig,
   create(settings, config, next: Consumer<TraceBatch>): Component & Consumer<TraceBatch> {
     const queue = new PQueue({ concurrency: config.exportConcurrency });
+    const metrics = selfMetrics(settings.registry);
+    const labels = { processor: settings.id };
+    metrics.pendingSpansCapacity.set(labels, config.maxPendingSpans);
+    metrics.pendingSpans.set(labels, 0);
     let buffer: Waiting[] = [];
     let bufferedSpans = 0;
     let pendingSpans = 0;
@@ -70,6 +75,7 @@ export const batchProcessorFactory: ProcessorFactory<BatchProcessorConfig, Trace
       }
       for (const [projectId, group] of byProject) {
         const spans = group.reduce((n, w) => n + w.batch.spanCount, 0);
+        metrics.batchSize.observe(labels, spans);
         void queue.add(async () => {
           try {
             await next.consume(merge(projectId, group));
@@ -80,6 +86,7 @@ export const batchProcessorFactory: ProcessorFactory<BatchProcessorConfig, Trace
             for (const w of group) w.reject(error);
           } finally {
             pendingSpans -= spans;
+            metrics.pendingSpans.set(labels, pendingSpans);
           }
         });
       }
@@ -102,6 +109,7 @@ export const batchProcessorFactory: ProcessorFactory<BatchProcessorConfig, Trace
           buffer.push({ batch, resolve, reject });
           bufferedSpans += batch.spanCount;
           pendingSpans += batch.spanCount;
+          metrics.pendingSpans.set(labels, pendingSpans);
           if (bufferedSpans >= config.sendBatchSize) flush();
           else timer ??= setTimeout(flush, config.timeout);
         });

@@ -2,8 +2,10 @@ export { type JobsRoutesOptions, jobsRoutes } from './jobsRoutes.ts';
 export { openApiDocument } from './openApiDocument.ts';
 export { decodeCursor, encodeCursor, type PageCursor, queryHash } from './pageCursor.ts';
 export { problem } from './problem.ts';
+export { projectOf } from './projectOf.ts';
 export { type QueryApiServer, queryApiServer } from './queryApiServer.ts';
 export { type QueryAppOptions, queryApp, type TraceSource } from './queryApp.ts';
+export { requireCaller } from './requireCaller.ts';
 export {
   type MetricsQuery,
   metricsParams,

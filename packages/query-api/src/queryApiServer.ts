@@ -1,6 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
-import { type Component, type Logger, onceShutdown, parseEndpoint } from '@llmp/pipeline';
+import {
+  type Authenticate,
+  type Component,
+  type Logger,
+  onceShutdown,
+  parseEndpoint,
+  type Registry,
+} from '@llmp/pipeline';
 import { type QueryAppOptions, queryApp, type TraceSource } from './queryApp.ts';
 
 export interface QueryApiServer extends Component {
@@ -16,12 +23,16 @@ export function queryApiServer({
   source,
   logger,
   jobs,
+  authenticate,
+  registry,
   shutdownTimeoutMs = 5000,
 }: {
   endpoint: string;
   source: TraceSource;
   logger: Logger;
   jobs?: QueryAppOptions['jobs'];
+  authenticate?: Authenticate | undefined;
+  registry?: Registry | undefined;
   shutdownTimeoutMs?: number;
 }): QueryApiServer {
   let server: ServerType | undefined;
@@ -29,7 +40,13 @@ export function queryApiServer({
     port: () => (server ? (server.address() as AddressInfo).port : undefined),
     async start() {
       const { host, port } = parseEndpoint(endpoint);
-      const app = queryApp({ source, logger, ...(jobs ? { jobs } : {}) });
+      const app = queryApp({
+        source,
+        logger,
+        ...(jobs ? { jobs } : {}),
+        ...(authenticate ? { authenticate } : {}),
+        ...(registry ? { registry } : {}),
+      });
       server = await new Promise<ServerType>((resolve, reject) => {
         const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));
         s.once('error', reject);

@@ -1,11 +1,14 @@
 import type { SpanSearch, StoredSpan } from '@llmp/clickhouse';
 import type { JobStore } from '@llmp/jobs';
-import type { Logger } from '@llmp/pipeline';
+import type { Authenticate, Logger, Registry } from '@llmp/pipeline';
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { jobsOpenApiPaths } from './jobsOpenApiPaths.ts';
 import { jobsRoutes } from './jobsRoutes.ts';
 import { openApiDocument } from './openApiDocument.ts';
 import { problem } from './problem.ts';
+import { projectOf as callerProject, keepCaller } from './projectOf.ts';
+import { requireCaller } from './requireCaller.ts';
 import { searchRoutes } from './searchRoutes.ts';
 
 /** What the query API reads; implemented over ClickHouse in cmd/, in memory in unit tests. */
@@ -20,7 +23,11 @@ export interface TraceSource {
 export interface QueryAppOptions {
   source: TraceSource;
   logger?: Logger;
-  /** The caller's project; `default` until API keys exist. */
+  /** Checks API keys on every `/v1/*` and `/api/*` route; open access (project `default`) when absent. */
+  authenticate?: Authenticate;
+  /** Served at `/metrics` in the Prometheus text format when given. */
+  registry?: Registry;
+  /** The caller's project; by default the one `requireCaller` resolved from the API key. */
   projectOf?: (request: Request) => string;
   /** Serves the `/v1/jobs` routes (and the auto_eval status route) when given. */
   jobs?: JobStore;
@@ -32,8 +39,25 @@ const traceIdPattern = /^[0-9a-fA-F]{32}$/;
  * The query API as a Hono app: `/v1/traces/{traceId}`, `/healthz`, `/readyz`, `/openapi.json`.
  * @example const app = queryApp({ source }); const res = await app.request('/v1/traces/…');
  */
-export function queryApp({ source, logger, projectOf = () => 'default', jobs }: QueryAppOptions): Hono {
+export function queryApp({
+  source,
+  logger,
+  authenticate,
+  registry,
+  projectOf = callerProject,
+  jobs,
+}: QueryAppOptions): Hono {
   const app = new Hono();
+  // Tenancy: every data route sits under these prefixes; new routes inherit the check.
+  app.use('/v1/*', requireCaller(authenticate));
+  app.use('/api/*', requireCaller(authenticate));
+  // Bounded like every other resource: API request bodies (job definitions, searches) stay small.
+  const limit = bodyLimit({
+    maxSize: 1024 ** 2,
+    onError: (c) => problem(c, 413, 'Body too large', 'request bodies are limited to 1 MiB'),
+  });
+  app.use('/v1/*', limit, keepCaller);
+  app.use('/api/*', limit, keepCaller);
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
@@ -49,6 +73,11 @@ export function queryApp({ source, logger, projectOf = () => 'default', jobs }: 
     : openApiDocument;
   app.get('/openapi.json', (c) => c.json(document));
   if (jobs) app.route('/', jobsRoutes({ jobs, projectOf }));
+  if (registry) {
+    app.get('/metrics', async (c) =>
+      c.body(await registry.metrics(), 200, { 'content-type': registry.contentType }),
+    );
+  }
 
   app.get('/v1/traces/:traceId', async (c) => {
     const traceId = c.req.param('traceId');

@@ -1,5 +1,6 @@
 import { rejectInvalidSpans, type TraceBatch, type TraceRequest, traceBatch } from '@llmp/otlp';
-import type { Consumer } from '@llmp/pipeline';
+import { type Consumer, toExportError } from '@llmp/pipeline';
+import type { ReceiverObserver } from './receiverObserver.ts';
 
 export interface ExportInput {
   projectId: string;
@@ -14,6 +15,8 @@ export interface ExportTracesOutcome {
   errorMessage: string;
 }
 
+const silent: ReceiverObserver = { accepted() {}, refusedSpans() {}, refusedRequest() {} };
+
 /**
  * The transport-independent part of TraceService/Export: screen out spans that can never be
  * stored, hand the rest on, and report the partial success. Rejects with the next consumer's
@@ -23,18 +26,30 @@ export interface ExportTracesOutcome {
 export async function exportTraces(
   next: Consumer<TraceBatch>,
   input: ExportInput,
+  observe: ReceiverObserver = silent,
 ): Promise<ExportTracesOutcome> {
   const screening = rejectInvalidSpans(input.request);
+  observe.refusedSpans(screening.rejectedSpans, 'invalid');
   if (screening.acceptedSpans > 0) {
     const clean = screening.rejectedSpans === 0;
-    await next.consume(
-      traceBatch({
-        projectId: input.projectId,
-        request: screening.accepted,
-        spanCount: screening.acceptedSpans,
-        ...(clean && input.bytes ? { bytes: input.bytes } : {}),
-      }),
-    );
+    try {
+      await next.consume(
+        traceBatch({
+          projectId: input.projectId,
+          request: screening.accepted,
+          spanCount: screening.acceptedSpans,
+          ...(clean && input.bytes ? { bytes: input.bytes } : {}),
+        }),
+      );
+    } catch (caught) {
+      const error = toExportError(caught);
+      observe.refusedSpans(
+        screening.acceptedSpans,
+        error.kind === 'permanent' ? 'permanent' : (error.reason ?? 'unavailable'),
+      );
+      throw error;
+    }
+    observe.accepted(screening.acceptedSpans);
   }
   return {
     acceptedSpans: screening.acceptedSpans,

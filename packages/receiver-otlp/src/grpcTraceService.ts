@@ -7,8 +7,10 @@ import {
   type TraceBatch,
   type TraceRequest,
 } from '@llmp/otlp';
-import { type Consumer, toExportError } from '@llmp/pipeline';
+import { type Authenticate, type Consumer, credentialOf, openAccess, toExportError } from '@llmp/pipeline';
 import { exportTraces } from './exportTraces.ts';
+import { type InFlightLimit, inFlightLimit } from './inFlightLimit.ts';
+import type { ReceiverObserver } from './receiverObserver.ts';
 
 const identity = (buffer: Buffer) => buffer;
 
@@ -36,8 +38,18 @@ function statusError(code: grpc.status, message: string, retryAfterMs?: number):
 
 export interface TraceServiceOptions {
   next: Consumer<TraceBatch>;
-  projectOf?: (metadata: grpc.Metadata) => string;
+  /** Resolves the call's API key (metadata `authorization` or `x-llmp-api-key`) to its project. */
+  authenticate?: Authenticate;
+  /** Shared bound on requests and bytes in flight; unbounded when absent. */
+  limit?: InFlightLimit;
+  observe?: ReceiverObserver;
 }
+
+const unbounded = inFlightLimit({
+  maxRequests: Number.POSITIVE_INFINITY,
+  maxBytes: Number.POSITIVE_INFINITY,
+});
+const silent: ReceiverObserver = { accepted() {}, refusedSpans() {}, refusedRequest() {} };
 
 /**
  * The gRPC TraceService implementation.
@@ -45,28 +57,56 @@ export interface TraceServiceOptions {
  */
 export function traceService({
   next,
-  projectOf = () => 'default',
+  authenticate = openAccess,
+  limit = unbounded,
+  observe = silent,
 }: TraceServiceOptions): grpc.UntypedServiceImplementation {
   const exportHandler: grpc.handleUnaryCall<Buffer, Buffer> = (call, callback) => {
+    const header = (name: string) => {
+      const value = call.metadata.get(name)[0];
+      return typeof value === 'string' ? value : undefined;
+    };
+    const auth = authenticate(credentialOf(header), 'ingest');
+    if (!auth.ok) {
+      observe.refusedRequest(auth.reason);
+      const code =
+        auth.reason === 'unauthenticated' ? grpc.status.UNAUTHENTICATED : grpc.status.PERMISSION_DENIED;
+      return callback(statusError(code, auth.message));
+    }
+    // grpc-js has already read (and inflated) the message, within maxRecvMsgSize.
+    const ticket = limit.acquire(call.request.byteLength);
+    if (!ticket) {
+      observe.refusedRequest('overloaded');
+      // OTLP/gRPC "Throttling": RESOURCE_EXHAUSTED is retryable only with RetryInfo, so it carries one.
+      return callback(
+        statusError(grpc.status.RESOURCE_EXHAUSTED, 'receiver is at its in-flight bound; retry later', 1000),
+      );
+    }
     let request: TraceRequest;
     try {
       request = decodeProtobufRequest(call.request);
     } catch (error) {
-      if (error instanceof OtlpDecodeError)
+      ticket.release();
+      if (error instanceof OtlpDecodeError) {
+        observe.refusedRequest('malformed');
         return callback(statusError(grpc.status.INVALID_ARGUMENT, error.message));
+      }
       return callback(statusError(grpc.status.INTERNAL, (error as Error).message));
     }
-    exportTraces(next, { projectId: projectOf(call.metadata), request, bytes: call.request }).then(
-      (outcome) => callback(null, Buffer.from(encodeProtobufResponse(outcome))),
-      (caught: unknown) => {
-        const error = toExportError(caught);
-        if (error.kind === 'permanent')
-          return callback(statusError(grpc.status.INVALID_ARGUMENT, error.message));
-        // OTLP/gRPC: UNAVAILABLE and RESOURCE_EXHAUSTED (with RetryInfo) are the retryable answers.
-        const code = error.reason === 'exhausted' ? grpc.status.RESOURCE_EXHAUSTED : grpc.status.UNAVAILABLE;
-        callback(statusError(code, error.message, error.retryAfterMs ?? 1000));
-      },
-    );
+    exportTraces(next, { projectId: auth.caller.projectId, request, bytes: call.request }, observe)
+      .then(
+        (outcome) => callback(null, Buffer.from(encodeProtobufResponse(outcome))),
+        (caught: unknown) => {
+          const error = toExportError(caught);
+          if (error.kind === 'permanent')
+            return callback(statusError(grpc.status.INVALID_ARGUMENT, error.message));
+          // OTLP/gRPC: UNAVAILABLE and RESOURCE_EXHAUSTED (with RetryInfo) are the retryable answers.
+          const code =
+            error.reason === 'exhausted' ? grpc.status.RESOURCE_EXHAUSTED : grpc.status.UNAVAILABLE;
+          callback(statusError(code, error.message, error.retryAfterMs ?? 1000));
+        },
+      )
+      .finally(() => ticket.release());
   };
   return { Export: exportHandler };
 }

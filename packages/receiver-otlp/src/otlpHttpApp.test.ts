@@ -344,19 +344,31 @@ describe('otlpHttpApp POST /v1/traces', () => {
     expect(await res.json()).toEqual({ code: 3, message: 'cannot parse row' });
   });
 
-  it('files the spans under the project projectOf names', async () => {
+  it("files the spans under the project of the caller's key, whatever header carries it", async () => {
     const sink = memorySink();
     const app = otlpHttpApp({
       next: sink,
       maxBodySize: 1 << 20,
-      projectOf: (request) => request.headers.get('x-project') ?? 'none',
+      authenticate: (key) =>
+        key
+          ? { ok: true, caller: { projectId: `p-${key}`, role: 'ingest' } }
+          : { ok: false, reason: 'unauthenticated', message: 'no key' },
     });
-    const res = await app.request('/v1/traces', {
+    const body = encodeProtobufRequest(requestOf(goodSpan));
+    const bearer = await app.request('/v1/traces', {
       method: 'POST',
-      body: encodeProtobufRequest(requestOf(goodSpan)),
-      headers: { ...protobuf, 'x-project': 'acme' },
+      body,
+      headers: { ...protobuf, authorization: 'Bearer acme' },
     });
-    expect(res.status).toBe(200);
-    expect(sink.batches[0]!.projectId).toBe('acme');
+    const header = await app.request('/v1/traces', {
+      method: 'POST',
+      body,
+      headers: { ...protobuf, 'x-llmp-api-key': 'globex' },
+    });
+    const none = await app.request('/v1/traces', { method: 'POST', body, headers: protobuf });
+    expect([bearer.status, header.status, none.status]).toEqual([200, 200, 401]);
+    expect(none.headers.get('www-authenticate')).toBe('Bearer');
+    expect(decodeRpcStatus(new Uint8Array(await none.arrayBuffer())).code).toBe(16);
+    expect(sink.batches.map((b) => b.projectId)).toEqual(['p-acme', 'p-globex']);
   });
 });

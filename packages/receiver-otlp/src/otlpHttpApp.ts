@@ -9,10 +9,12 @@ import {
   type TraceBatch,
   type TraceRequest,
 } from '@llmp/otlp';
-import { type Consumer, toExportError } from '@llmp/pipeline';
+import { type Authenticate, type Consumer, credentialOf, openAccess, toExportError } from '@llmp/pipeline';
 import { Hono } from 'hono';
 import { exportTraces } from './exportTraces.ts';
+import { type InFlightLimit, type InFlightTicket, inFlightLimit } from './inFlightLimit.ts';
 import { BodyError, inflateBody } from './inflateBody.ts';
+import type { ReceiverObserver } from './receiverObserver.ts';
 
 type Encoding = 'protobuf' | 'json';
 
@@ -28,8 +30,14 @@ function encodingOf(contentType: string | undefined): Encoding | undefined {
   return undefined;
 }
 
-/** Reads at most `limit` bytes of a request body; more is refused before it is buffered. */
-async function readBody(request: Request, limit: number): Promise<Uint8Array> {
+/** The in-flight byte bound was reached while the body was read. */
+class OverloadError extends Error {}
+
+/**
+ * Reads at most `limit` bytes of a request body, reserving each chunk in the in-flight bound;
+ * more than `limit` is refused before it is buffered.
+ */
+async function readBody(request: Request, limit: number, ticket: InFlightTicket): Promise<Uint8Array> {
   const declared = Number(request.headers.get('content-length') ?? Number.NaN);
   if (declared > limit) throw new BodyError(413, `body of ${declared} bytes is larger than ${limit} bytes`);
   if (!request.body) return new Uint8Array(0);
@@ -38,6 +46,7 @@ async function readBody(request: Request, limit: number): Promise<Uint8Array> {
   for await (const chunk of request.body) {
     size += chunk.byteLength;
     if (size > limit) throw new BodyError(413, `body is larger than ${limit} bytes`);
+    if (!ticket.grow(chunk.byteLength)) throw new OverloadError('receiver has too many bytes in flight');
     chunks.push(chunk);
   }
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
@@ -64,19 +73,36 @@ function failure(
 export interface OtlpHttpAppOptions {
   next: Consumer<TraceBatch>;
   maxBodySize: number;
-  /** The project the request's spans belong to (auth resolves it later; `default` without auth). */
-  projectOf?: (request: Request) => string;
+  /** Resolves the request's API key to its project (the spans are filed under it); open without keys. */
+  authenticate?: Authenticate;
+  /** Shared bound on requests and bytes in flight; unbounded when absent. */
+  limit?: InFlightLimit;
+  observe?: ReceiverObserver;
 }
+
+const unbounded = inFlightLimit({
+  maxRequests: Number.POSITIVE_INFINITY,
+  maxBytes: Number.POSITIVE_INFINITY,
+});
+const silent: ReceiverObserver = { accepted() {}, refusedSpans() {}, refusedRequest() {} };
+const bodyReasons = { 400: 'malformed', 413: 'too_large', 415: 'unsupported' } as const;
 
 /**
  * The OTLP/HTTP trace endpoint, `POST /v1/traces`, as a Hono app (testable with `app.request()`).
  * @example serve({ fetch: otlpHttpApp({ next, maxBodySize: 20 << 20 }).fetch, port: 4318 })
  */
-export function otlpHttpApp({ next, maxBodySize, projectOf = () => 'default' }: OtlpHttpAppOptions): Hono {
+export function otlpHttpApp({
+  next,
+  maxBodySize,
+  authenticate = openAccess,
+  limit = unbounded,
+  observe = silent,
+}: OtlpHttpAppOptions): Hono {
   const app = new Hono();
   app.post('/v1/traces', async (c) => {
     const encoding = encodingOf(c.req.header('content-type'));
     if (!encoding) {
+      observe.refusedRequest('unsupported');
       return failure(
         415,
         RpcCode.INVALID_ARGUMENT,
@@ -84,31 +110,72 @@ export function otlpHttpApp({ next, maxBodySize, projectOf = () => 'default' }: 
         'json',
       );
     }
-    let request: TraceRequest;
-    let raw: Uint8Array;
+    const auth = authenticate(
+      credentialOf((name) => c.req.header(name)),
+      'ingest',
+    );
+    if (!auth.ok) {
+      observe.refusedRequest(auth.reason);
+      const response =
+        auth.reason === 'unauthenticated'
+          ? failure(401, RpcCode.UNAUTHENTICATED, auth.message, encoding)
+          : failure(403, RpcCode.PERMISSION_DENIED, auth.message, encoding);
+      if (auth.reason === 'unauthenticated') response.headers.set('www-authenticate', 'Bearer');
+      return response;
+    }
+    const ticket = limit.acquire(0);
+    if (!ticket) return overloaded(encoding);
     try {
-      const body = await readBody(c.req.raw, maxBodySize);
-      raw = inflateBody(body, c.req.header('content-encoding'), maxBodySize);
+      return await handle(c.req.raw, encoding, auth.caller.projectId, ticket);
+    } finally {
+      ticket.release();
+    }
+  });
+
+  function overloaded(encoding: Encoding): Response {
+    observe.refusedRequest('overloaded');
+    // OTLP/HTTP "Throttling": 429 with Retry-After; the sender backs off and retries the same data.
+    return failure(
+      429,
+      RpcCode.RESOURCE_EXHAUSTED,
+      'receiver is at its in-flight bound; retry later',
+      encoding,
+      1000,
+    );
+  }
+
+  async function handle(raw: Request, encoding: Encoding, projectId: string, ticket: InFlightTicket) {
+    let request: TraceRequest;
+    let body: Uint8Array;
+    try {
+      const received = await readBody(raw, maxBodySize, ticket);
+      body = inflateBody(received, raw.headers.get('content-encoding') ?? undefined, maxBodySize);
+      if (body !== received && !ticket.grow(body.byteLength)) return overloaded(encoding);
       request =
         encoding === 'json'
-          ? decodeJsonRequest(Buffer.from(raw).toString('utf8'))
-          : decodeProtobufRequest(raw);
+          ? decodeJsonRequest(Buffer.from(body).toString('utf8'))
+          : decodeProtobufRequest(body);
     } catch (error) {
-      if (error instanceof BodyError)
+      if (error instanceof OverloadError) return overloaded(encoding);
+      if (error instanceof BodyError) {
+        observe.refusedRequest(bodyReasons[error.status]);
         return failure(error.status, RpcCode.INVALID_ARGUMENT, error.message, encoding);
-      if (error instanceof OtlpDecodeError)
+      }
+      if (error instanceof OtlpDecodeError) {
+        observe.refusedRequest('malformed');
         return failure(400, RpcCode.INVALID_ARGUMENT, error.message, encoding);
+      }
       throw error;
     }
     try {
-      const outcome = await exportTraces(next, {
-        projectId: projectOf(c.req.raw),
-        request,
-        ...(encoding === 'protobuf' ? { bytes: raw } : {}),
-      });
-      const body =
+      const outcome = await exportTraces(
+        next,
+        { projectId, request, ...(encoding === 'protobuf' ? { bytes: body } : {}) },
+        observe,
+      );
+      const answer =
         encoding === 'json' ? JSON.stringify(jsonResponse(outcome)) : encodeProtobufResponse(outcome);
-      return new Response(body, { status: 200, headers: { 'content-type': contentTypes[encoding] } });
+      return new Response(answer, { status: 200, headers: { 'content-type': contentTypes[encoding] } });
     } catch (caught) {
       const error = toExportError(caught);
       if (error.kind === 'permanent') return failure(400, RpcCode.INVALID_ARGUMENT, error.message, encoding);
@@ -122,7 +189,7 @@ export function otlpHttpApp({ next, maxBodySize, projectOf = () => 'default' }: 
         error.retryAfterMs ?? 1000,
       );
     }
-  });
+  }
   app.all('/v1/traces', (c) =>
     c.json({ code: RpcCode.INVALID_ARGUMENT, message: `method ${c.req.method} not allowed, use POST` }, 405, {
       allow: 'POST',

@@ -9,10 +9,13 @@ import {
   onceShutdown,
   parseEndpoint,
   type ReceiverFactory,
+  selfMetrics,
 } from '@llmp/pipeline';
 import { traceService, traceServiceDefinition } from './grpcTraceService.ts';
+import { inFlightLimit } from './inFlightLimit.ts';
 import { otlpHttpApp } from './otlpHttpApp.ts';
 import { type OtlpReceiverConfig, otlpReceiverConfig } from './otlpReceiverConfig.ts';
+import { receiverObserver } from './receiverObserver.ts';
 
 export interface OtlpReceiver extends Component {
   /** Bound ports once started (useful with port 0). */
@@ -72,7 +75,17 @@ export const otlpReceiverFactory = {
   type: 'otlp',
   configSchema: otlpReceiverConfig,
   create(settings: ComponentSettings, config: OtlpReceiverConfig, next: Consumer<TraceBatch>): OtlpReceiver {
-    const { logger } = settings;
+    const { logger, authenticate } = settings;
+    const metrics = selfMetrics(settings.registry);
+    const limit = inFlightLimit({
+      maxRequests: config.maxInFlightRequests,
+      maxBytes: config.maxInFlightBytes,
+      onChange(requests, bytes) {
+        metrics.receiverInFlightRequests.set({ receiver: settings.id }, requests);
+        metrics.receiverInFlightBytes.set({ receiver: settings.id }, bytes);
+      },
+    });
+    const shared = { next, limit, ...(authenticate ? { authenticate } : {}) };
     let grpcServer: grpc.Server | undefined;
     let httpServer: ServerType | undefined;
     const bound: { grpc?: number; http?: number } = {};
@@ -86,12 +99,19 @@ export const otlpReceiverFactory = {
             'grpc.max_receive_message_length': config.grpc.maxRecvMsgSize,
             'grpc.max_send_message_length': 4 * 1024 ** 2,
           });
-          grpcServer.addService(traceServiceDefinition, traceService({ next }));
+          grpcServer.addService(
+            traceServiceDefinition,
+            traceService({ ...shared, observe: receiverObserver(metrics, settings.id, 'grpc') }),
+          );
           bound.grpc = await bindGrpc(grpcServer, config.grpc.endpoint);
           logger.info({ endpoint: config.grpc.endpoint, port: bound.grpc }, 'OTLP/gRPC receiver listening');
         }
         if (config.http.enabled) {
-          const app = otlpHttpApp({ next, maxBodySize: config.http.maxBodySize });
+          const app = otlpHttpApp({
+            ...shared,
+            maxBodySize: config.http.maxBodySize,
+            observe: receiverObserver(metrics, settings.id, 'http'),
+          });
           app.onError((error, c) => {
             logger.error({ err: error }, 'OTLP/HTTP request failed');
             return c.json({ code: 13, message: 'internal error' }, 500);

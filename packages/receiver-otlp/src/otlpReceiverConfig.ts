@@ -19,6 +19,12 @@ export const otlpReceiverConfig = z.object({
       maxBodySize: byteSize(20 * 1024 ** 2),
     })
     .prefault({}),
+  /**
+   * Requests worked on at once and the body bytes they hold (compressed plus inflated), over both
+   * transports; past either bound a request is answered 429 / RESOURCE_EXHAUSTED with a retry delay.
+   */
+  maxInFlightRequests: z.number().int().positive().default(256),
+  maxInFlightBytes: byteSize(256 * 1024 ** 2),
   /** How long shutdown waits for in-flight requests before closing connections. */
   shutdownTimeoutMs: z.number().int().positive().default(10_000),
 });

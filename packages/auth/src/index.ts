@@ -1,0 +1,2 @@
+export { apiKeyAuthenticator, apiKeyLine } from './apiKeyAuthenticator.ts';
+export { type ApiKeyEntry, type ApiKeysConfig, apiKeyEntry, apiKeysConfig } from './apiKeysConfig.ts';

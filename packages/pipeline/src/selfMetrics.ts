@@ -1,0 +1,89 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+function build(registry: Registry) {
+  const registers = [registry];
+  return {
+    registry,
+    receiverAcceptedSpans: new Counter({
+      name: 'llmp_receiver_accepted_spans_total',
+      help: 'Spans a receiver handed on to its pipeline',
+      labelNames: ['receiver', 'transport'] as const,
+      registers,
+    }),
+    receiverRefusedSpans: new Counter({
+      name: 'llmp_receiver_refused_spans_total',
+      help: 'Spans a receiver refused (invalid, or the pipeline said no), by reason',
+      labelNames: ['receiver', 'transport', 'reason'] as const,
+      registers,
+    }),
+    receiverRefusedRequests: new Counter({
+      name: 'llmp_receiver_refused_requests_total',
+      help: 'Requests refused before their spans were counted (malformed, too large, overload, auth), by reason',
+      labelNames: ['receiver', 'transport', 'reason'] as const,
+      registers,
+    }),
+    receiverInFlightRequests: new Gauge({
+      name: 'llmp_receiver_in_flight_requests',
+      help: 'Requests a receiver is working on',
+      labelNames: ['receiver'] as const,
+      registers,
+    }),
+    receiverInFlightBytes: new Gauge({
+      name: 'llmp_receiver_in_flight_bytes',
+      help: 'Body bytes (compressed and inflated) held by requests in flight',
+      labelNames: ['receiver'] as const,
+      registers,
+    }),
+    exporterSentSpans: new Counter({
+      name: 'llmp_exporter_sent_spans_total',
+      help: 'Spans an exporter stored or published',
+      labelNames: ['exporter'] as const,
+      registers,
+    }),
+    exporterFailedSpans: new Counter({
+      name: 'llmp_exporter_send_failed_spans_total',
+      help: 'Spans an exporter failed to store or publish, by error kind',
+      labelNames: ['exporter', 'kind'] as const,
+      registers,
+    }),
+    batchSize: new Histogram({
+      name: 'llmp_processor_batch_size_spans',
+      help: 'Spans per batch sent on by the batch processor',
+      labelNames: ['processor'] as const,
+      buckets: [1, 10, 100, 500, 1000, 2000, 4096, 8192, 16384, 65536],
+      registers,
+    }),
+    pendingSpans: new Gauge({
+      name: 'llmp_processor_pending_spans',
+      help: 'Spans held or being exported by the batch processor (queue fill)',
+      labelNames: ['processor'] as const,
+      registers,
+    }),
+    pendingSpansCapacity: new Gauge({
+      name: 'llmp_processor_pending_spans_capacity',
+      help: 'The bound on llmp_processor_pending_spans (maxPendingSpans)',
+      labelNames: ['processor'] as const,
+      registers,
+    }),
+  };
+}
+
+export type SelfMetrics = ReturnType<typeof build>;
+
+const byRegistry = new WeakMap<Registry, SelfMetrics>();
+
+/**
+ * The process's own metrics, registered once on the registry passed in (never prom-client's
+ * global default registry). Without a registry a private one is used, so components work in tests.
+ * @example const metrics = selfMetrics(settings.registry); metrics.exporterSentSpans.inc({ exporter: 'clickhouse' }, n);
+ */
+export function selfMetrics(registry: Registry = new Registry()): SelfMetrics {
+  let metrics = byRegistry.get(registry);
+  if (!metrics) {
+    metrics = build(registry);
+    byRegistry.set(registry, metrics);
+  }
+  return metrics;
+}
+
+export { Registry };

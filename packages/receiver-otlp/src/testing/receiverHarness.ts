@@ -1,0 +1,212 @@
+import { gzipSync } from 'node:zlib';
+import * as grpc from '@grpc/grpc-js';
+import { decodeRpcStatus, type Span, type TraceBatch, type TraceRequest } from '@llmp/otlp';
+import { type Authenticate, type Consumer, createLogger, type ExportError, Registry } from '@llmp/pipeline';
+import { traceServiceDefinition } from '../grpcTraceService.ts';
+import { type OtlpReceiver, otlpReceiverFactory } from '../otlpReceiver.ts';
+import { otlpReceiverConfig } from '../otlpReceiverConfig.ts';
+
+export const traceId = '5b8efff798038103d269b633813fc60c';
+
+/** A span with every field set, as the protobuf decoder returns it. */
+export function span(name: string, spanId: string, id = traceId): Span {
+  return {
+    traceId: id,
+    spanId,
+    traceState: '',
+    parentSpanId: '',
+    flags: 1,
+    name,
+    kind: 3,
+    startTimeUnixNano: 1700000000123456789n,
+    endTimeUnixNano: 1700000000223456789n,
+    attributes: [{ key: 'gen_ai.request.model', value: { type: 'string', value: 'gpt-4o' } }],
+    droppedAttributesCount: 0,
+    events: [],
+    droppedEventsCount: 0,
+    links: [],
+    droppedLinksCount: 0,
+    status: { code: 0, message: '' },
+  };
+}
+
+export function requestOf(...spans: Span[]): TraceRequest {
+  return {
+    resourceSpans: [
+      {
+        resource: {
+          attributes: [{ key: 'service.name', value: { type: 'string', value: 'checkout' } }],
+          droppedAttributesCount: 0,
+        },
+        schemaUrl: '',
+        scopeSpans: [
+          {
+            scope: { name: 's', version: '', attributes: [], droppedAttributesCount: 0 },
+            schemaUrl: '',
+            spans,
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** The exporter's stand-in: keeps each batch, throws `failWith`, or holds calls until released. */
+export function memorySink() {
+  const batches: TraceBatch[] = [];
+  let release: (() => void) | undefined;
+  let held: Promise<void> | undefined;
+  const sink = {
+    batches,
+    failWith: undefined as ExportError | undefined,
+    /** Spans stored so far. */
+    spans: () => batches.reduce((n, b) => n + b.spanCount, 0),
+    hold() {
+      held = new Promise((resolve) => (release = resolve));
+    },
+    release() {
+      release?.();
+      held = undefined;
+    },
+    async consume(batch: TraceBatch) {
+      if (held) await held;
+      if (sink.failWith !== undefined) throw sink.failWith;
+      batches.push(batch);
+    },
+  } satisfies Consumer<TraceBatch> & Record<string, unknown>;
+  return sink;
+}
+
+/** What one export call answered, over either transport. */
+export interface Answer {
+  /** HTTP status, or the gRPC status code. */
+  status: number;
+  message: string;
+  retryAfterMs?: number | undefined;
+  /** The OTLP response (protobuf bytes, or the parsed JSON) of a success. */
+  body?: Uint8Array | Record<string, unknown>;
+  contentType?: string | null;
+}
+
+const TraceServiceClient = grpc.makeGenericClientConstructor(traceServiceDefinition, 'TraceService');
+
+export interface RunningReceiver {
+  receiver: OtlpReceiver;
+  registry: Registry;
+  /** One gRPC Export with raw bytes; `gzip` compresses the message (grpc-encoding). */
+  grpcExport(body: Uint8Array, options?: { gzip?: boolean; key?: string }): Promise<Answer>;
+  /** One POST /v1/traces. */
+  httpExport(
+    body: Uint8Array | string,
+    options?: { gzip?: boolean; key?: string; contentType?: string },
+  ): Promise<Answer>;
+  close(): Promise<void>;
+}
+
+/**
+ * A real `otlp` receiver on 127.0.0.1 port 0 in front of `next`, with clients for both transports.
+ * @example const r = await runReceiver(sink, { http: { maxBodySize: 1024 } });
+ */
+export async function runReceiver(
+  next: Consumer<TraceBatch>,
+  overrides: Record<string, unknown> = {},
+  authenticate?: Authenticate,
+): Promise<RunningReceiver> {
+  const {
+    grpc: grpcOverrides = {},
+    http: httpOverrides = {},
+    ...rest
+  } = overrides as {
+    grpc?: object;
+    http?: object;
+  };
+  const config = otlpReceiverConfig.parse({
+    ...rest,
+    grpc: { endpoint: '127.0.0.1:0', ...grpcOverrides },
+    http: { endpoint: '127.0.0.1:0', ...httpOverrides },
+  });
+  const registry = new Registry();
+  const receiver = otlpReceiverFactory.create(
+    {
+      id: 'otlp',
+      logger: createLogger({ level: 'silent' }),
+      registry,
+      ...(authenticate ? { authenticate } : {}),
+    },
+    config,
+    next,
+  );
+  await receiver.start();
+  const { grpc: grpcPort, http: httpPort } = receiver.ports();
+  const address = `127.0.0.1:${grpcPort}`;
+  const plain = new TraceServiceClient(address, grpc.credentials.createInsecure());
+  const gzip = new TraceServiceClient(address, grpc.credentials.createInsecure(), {
+    'grpc.default_compression_algorithm': 2,
+  });
+  return {
+    receiver,
+    registry,
+    grpcExport(body, { gzip: compress = false, key } = {}) {
+      const metadata = new grpc.Metadata();
+      if (key) metadata.set('authorization', `Bearer ${key}`);
+      return new Promise((resolve) => {
+        ((compress ? gzip : plain) as unknown as Record<string, (...args: unknown[]) => unknown>).Export!(
+          Buffer.from(body),
+          metadata,
+          { deadline: Date.now() + 10_000 },
+          (error: grpc.ServiceError | null, response?: Buffer) => {
+            if (!error)
+              return resolve({ status: grpc.status.OK, message: '', body: new Uint8Array(response!) });
+            const [details] = error.metadata?.get('grpc-status-details-bin') ?? [];
+            resolve({
+              status: error.code,
+              message: error.details,
+              retryAfterMs: details ? decodeRpcStatus(details as Buffer).retryAfterMs : undefined,
+            });
+          },
+        );
+      });
+    },
+    async httpExport(body, { gzip: compress = false, key, contentType = 'application/x-protobuf' } = {}) {
+      const headers: Record<string, string> = { 'content-type': contentType };
+      if (key) headers['x-llmp-api-key'] = key;
+      let payload = typeof body === 'string' ? Buffer.from(body) : body;
+      if (compress) {
+        payload = gzipSync(payload);
+        headers['content-encoding'] = 'gzip';
+      }
+      const res = await fetch(`http://127.0.0.1:${httpPort}/v1/traces`, {
+        method: 'POST',
+        headers,
+        body: payload,
+      });
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      const isJson = (res.headers.get('content-type') ?? '').includes('json');
+      const parsed = isJson
+        ? (JSON.parse(Buffer.from(bytes).toString()) as Record<string, unknown>)
+        : undefined;
+      const retryAfter = res.headers.get('retry-after');
+      if (res.status === 200)
+        return {
+          status: 200,
+          message: '',
+          body: parsed ?? bytes,
+          contentType: res.headers.get('content-type'),
+        };
+      const status = parsed
+        ? { message: String(parsed.message ?? ''), retryAfterMs: undefined }
+        : decodeRpcStatus(bytes);
+      return {
+        status: res.status,
+        message: status.message,
+        retryAfterMs: retryAfter ? Number(retryAfter) * 1000 : undefined,
+        contentType: res.headers.get('content-type'),
+      };
+    },
+    async close() {
+      plain.close();
+      gzip.close();
+      await receiver.shutdown();
+    },
+  };
+}
