@@ -1,5 +1,13 @@
 import type { Logger } from '@llmp/pipeline';
-import { type Admin, type Consumer, Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import {
+  type Admin,
+  type Consumer,
+  type ConsumerRunConfig,
+  Kafka,
+  logLevel,
+  Partitioners,
+  type Producer,
+} from 'kafkajs';
 import type {
   BatchControl,
   KafkaClients,
@@ -92,6 +100,7 @@ function consumerOf(
   groupId: string,
   topic: string,
   sessionTimeoutMs: number,
+  logger: Logger,
 ): KafkaConsumer {
   const consumer: Consumer = kafka.consumer({
     groupId,
@@ -101,11 +110,12 @@ function consumerOf(
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
   });
   let running = true;
+  let restartTimer: NodeJS.Timeout | undefined;
   return {
     async run(handle) {
       await Promise.all([consumer.connect(), admin.connect()]);
       await consumer.subscribe({ topic, fromBeginning: true });
-      await consumer.run({
+      const options: ConsumerRunConfig = {
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 4,
@@ -141,10 +151,32 @@ function consumerOf(
           };
           await handle(partitionBatch, control);
         },
+      };
+      // kafkajs restarts a crashed consumer only when the cause is retriable. Others, such as
+      // "Failed to find group coordinator" while a (re)started broker still loads its offsets
+      // topic, stop it for good and leave a live ingester that consumes nothing: restart it here.
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        if (payload.restart || !running) return;
+        logger.warn({ err: payload.error, groupId }, 'Kafka consumer stopped on an error; restarting it');
+        const restart = () => {
+          restartTimer = setTimeout(() => {
+            if (!running) return;
+            consumer
+              .connect()
+              .then(() => consumer.run(options))
+              .catch((error: unknown) => {
+                logger.warn({ err: error, groupId }, 'Kafka consumer restart failed; trying again');
+                restart();
+              });
+          }, 1000);
+        };
+        restart();
       });
+      await consumer.run(options);
     },
     async close() {
       running = false;
+      clearTimeout(restartTimer);
       await consumer.disconnect();
       await admin.disconnect();
     },
@@ -204,7 +236,7 @@ export function kafkajsClients({
       }
     },
     async consumer({ groupId, topic, sessionTimeoutMs = 30_000 }) {
-      return consumerOf(kafka, kafka.admin(), groupId, topic, sessionTimeoutMs);
+      return consumerOf(kafka, kafka.admin(), groupId, topic, sessionTimeoutMs, logger);
     },
   };
 }
