@@ -145,6 +145,24 @@ describe.skipIf(!brokers)('distributed mode on a real Kafka broker', () => {
     for (const partitions of byTrace.values()) expect(partitions.size).toBe(1);
   });
 
+  it('a trace delivered twice through Kafka (a retry after a lost acknowledgement) is stored once', async () => {
+    const sent = otlpJsonTrace({ spans: 3 });
+    expect((await postJson(gateway.httpPort, sent.body)).status).toBe(200);
+    // The sender did not hear the answer and sends the same spans again: a new record, a new
+    // offset, so no insert deduplication token can recognise it.
+    expect((await postJson(gateway.httpPort, sent.body)).status).toBe(200);
+    const counts = await spanCounts(ingester, [sent.traceId], 3);
+    // Give the second copy time to arrive too, then count again.
+    await new Promise((r) => setTimeout(r, 2000));
+    const again = await spanCounts(ingester, [sent.traceId], 3);
+    expect(counts.get(sent.traceId)).toBe(3);
+    expect(again.get(sent.traceId)).toBe(3);
+    const body = (await (await ingester.api(`/v1/traces/${sent.traceId}`)).json()) as {
+      spans: Array<{ spanId: string }>;
+    };
+    expect(body.spans.map((s) => s.spanId).sort()).toEqual([...sent.spanIds].sort());
+  });
+
   it('a poison record goes to the dead-letter topic with its bytes and reason, and consumption goes on', async () => {
     const producer = kafka().producer();
     await producer.connect();

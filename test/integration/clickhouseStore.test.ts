@@ -203,6 +203,24 @@ describe('clickhouse exporter and trace reader', () => {
     expect(await count(second)).toBe(1);
   });
 
+  it('reads a span stored twice under different tokens (a sender retry) once', async () => {
+    const exporter = clickhouseExporterFactory(store).create(settings, { table: 'spans' }, undefined);
+    const traceId = 'd'.repeat(32);
+    const spans = [span({ traceId }), span({ traceId, spanId: '3'.repeat(16) })];
+    for (const token of ['otlp_spans/0/1-1/p1', 'otlp_spans/0/7-7/p1']) {
+      await exporter.consume(
+        Object.assign(traceBatch({ projectId: 'p1', request: request(spans) }), { dedupToken: token }),
+      );
+    }
+    expect((await readTrace(store, 'p1', traceId)).map((s) => s.spanId).sort()).toEqual([
+      '1'.repeat(16),
+      '3'.repeat(16),
+    ]);
+    // Merges collapse the copies for good (ReplacingMergeTree on ... TraceId, SpanId).
+    await store.client.command({ query: 'OPTIMIZE TABLE llmp.spans FINAL' });
+    expect(await count(traceId)).toBe(2);
+  });
+
   it('refuses data after shutdown with a retryable error', async () => {
     const exporter = clickhouseExporterFactory(store).create(settings, { table: 'spans' }, undefined);
     await exporter.shutdown();

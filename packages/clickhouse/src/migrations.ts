@@ -86,9 +86,12 @@ export const migrations: Migration[] = [
         INDEX idx_span_attr_key mapKeys(SpanAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
         INDEX idx_span_attr_value mapValues(SpanAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
         INDEX idx_duration Duration TYPE minmax GRANULARITY 1
-      ) ENGINE = MergeTree
+      ) ENGINE = ReplacingMergeTree
       PARTITION BY toDate(Timestamp)
-      ORDER BY (project_id, ServiceName, SpanName, toDateTime(Timestamp))
+      -- TraceId and SpanId close the key so that a span stored twice collapses into one row: a
+      -- sender that retries after a lost acknowledgement sends the same span in a new request,
+      -- which no insert deduplication token can recognise. Reads deduplicate until merges do.
+      ORDER BY (project_id, ServiceName, SpanName, toDateTime(Timestamp), TraceId, SpanId)
       SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, ${dedupWindow}`,
       // Trace id -> time range, so a trace is read from the partitions that hold it (the
       // Collector's otel_traces_trace_id_ts).

@@ -160,7 +160,9 @@ export async function readTrace(
       WHERE project_id = {projectId:String} AND TraceId = {traceId:String}
         AND Timestamp >= (SELECT min(Start) ${range})
         AND Timestamp <= (SELECT max(End) ${range})
-      ORDER BY Timestamp, SpanId`,
+      ORDER BY Timestamp, SpanId
+      -- A span delivered twice (a sender's retry) is one span until the merge collapses it.
+      LIMIT 1 BY SpanId`,
     query_params: { projectId, traceId },
     format: 'JSONEachRow',
   });

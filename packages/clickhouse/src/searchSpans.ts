@@ -95,7 +95,7 @@ export async function searchSpans(
         gen_ai_input_tokens, gen_ai_output_tokens, gen_ai_cache_read_tokens, gen_ai_cache_write_tokens,
         gen_ai_reasoning_tokens, gen_ai_cost_usd, gen_ai_input_preview, gen_ai_output_preview,
         job_id, job_version, session_id, user_id
-      FROM ${db}.spans
+      FROM ${db}.spans FINAL
       WHERE ${where.join(' AND ')}
       ORDER BY ${sortColumn} ${direction}, TraceId ${direction}, SpanId ${direction}
       LIMIT ${params.bind('UInt32', page.limit + 1)}`,

@@ -118,7 +118,7 @@ export async function searchTraces(
            sumIf(assumeNotNull(gen_ai_cost_usd), gen_ai_cost_usd IS NOT NULL AND ${usageSpans})) AS cost,
         anyIf(job_id, job_id != '') AS trace_job_id,
         anyIf(job_version, job_id != '') AS trace_job_version
-      FROM ${db}.spans
+      FROM ${db}.spans FINAL
       WHERE ${inRange.join(' AND ')}
         AND TraceId IN (SELECT TraceId FROM ${db}.spans WHERE ${matching.join(' AND ')})
       GROUP BY TraceId

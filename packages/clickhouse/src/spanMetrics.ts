@@ -96,7 +96,7 @@ export async function spanMetrics(
         sumIf(gen_ai_cache_write_tokens, ${usageSpans}) AS cache_write_tokens,
         sumIf(gen_ai_reasoning_tokens, ${usageSpans}) AS reasoning_tokens,
         sumIf(assumeNotNull(gen_ai_cost_usd), gen_ai_cost_usd IS NOT NULL AND ${usageSpans}) AS cost
-      FROM ${db}.spans
+      FROM ${db}.spans FINAL
       WHERE ${where.join(' AND ')}
       ${groupBy.length > 0 ? `GROUP BY ${groupBy.join(', ')} ORDER BY ${groupBy.join(', ')}` : ''}
       LIMIT ${params.bind('UInt32', request.limit + 1)}`,
