@@ -196,6 +196,45 @@ describe('GET /v1/traces', () => {
     expect(items.every((t) => t.durationNs >= 50_000_000 && t.durationNs <= 100_000_000)).toBe(true);
   });
 
+  it('summarises a trace whole when only some of its spans fall in the time range', async () => {
+    const traceId = 'e'.repeat(32);
+    const minute = 60_000_000_000n;
+    const t0 = BigInt(dataSetStartMs) * 1_000_000n;
+    const [request] = dataSetRequests([
+      { ...data[0]!, traceId, spanId: 'e000000000000001', startNs: t0 - minute, durationNs: 2n * minute },
+      {
+        ...data[1]!,
+        traceId,
+        spanId: 'e000000000000002',
+        parentSpanId: 'e000000000000001',
+        startNs: t0 + minute,
+      },
+    ]);
+    const exporter = clickhouseExporterFactory(store).create(
+      { id: 'clickhouse', logger },
+      { table: 'spans' },
+      undefined,
+    );
+    await genAiProcessorFactory
+      .create({ id: 'genai', logger }, genAiProcessorConfig.parse({}), exporter)
+      .consume(traceBatch({ projectId: 'boundary', request: request! }));
+    const boundary = queryApp({ source: storeTraceSource(store), projectOf: () => 'boundary' });
+    const query = new URLSearchParams({ from: new Date(dataSetStartMs).toISOString(), to: range.to });
+    const { traces } = (await (await boundary.request(`/v1/traces?${query}`)).json()) as {
+      traces: TraceRow[];
+    };
+    expect(traces).toHaveLength(1);
+    expect(traces[0]).toMatchObject({
+      traceId,
+      rootName: 'handle',
+      startTimeUnixNano: (t0 - minute).toString(),
+      // The child ends after the root.
+      durationNs: Number(2n * minute + data[1]!.durationNs),
+      spanCount: 2,
+      inputTokens: data[1]!.inputTokens,
+    });
+  });
+
   it('treats SQL-looking values as plain values: they match nothing and do not fail', async () => {
     const injections: Array<Record<string, string>> = [
       { service: "x' OR 1=1 --" },
@@ -303,6 +342,32 @@ describe('GET /v1/metrics', () => {
       ['1', data.filter((s) => s.jobVersion === '1' && s.spanType === 'llm').length],
       ['2', data.filter((s) => s.jobVersion === '2' && s.spanType === 'llm').length],
     ]);
+  });
+
+  it('counts rows written before the genai processor (empty span type) as other', async () => {
+    await store.client.insert({
+      table: 'llmp.spans',
+      values: [
+        {
+          project_id: 'legacy',
+          Timestamp: '2025-06-02 00:00:01.000000000',
+          TraceId: 'f'.repeat(32),
+          SpanId: '1'.repeat(16),
+          span_type: '',
+        },
+      ],
+      format: 'JSONEachRow',
+    });
+    const legacy = queryApp({ source: storeTraceSource(store), projectOf: () => 'legacy' });
+    const query = new URLSearchParams({ ...range, groupBy: 'spanType' });
+    const metrics = (await (await legacy.request(`/v1/metrics?${query}`)).json()) as { rows: MetricsRow[] };
+    expect(metrics.rows.map((r) => [r.group.spanType, r.count])).toEqual([['other', 1]]);
+    const spans = (await (
+      await legacy.request(`/v1/spans?${new URLSearchParams({ ...range, spanType: 'other' })}`)
+    ).json()) as {
+      spans: SpanRow[];
+    };
+    expect(spans.spans.map((s) => s.traceId)).toEqual(['f'.repeat(32)]);
   });
 
   it('bounds its answer and says when rows were left out', async () => {

@@ -1,5 +1,5 @@
 import type { ClickHouseStore } from './clickhouseStore.ts';
-import type { Page, PageRequest } from './searchTraces.ts';
+import { type Page, type PageRequest, searchSettings } from './searchTraces.ts';
 import { QueryParams, type SpanFilter, spanFilterSql } from './spanFilter.ts';
 import { isoFromNanos } from './storedSpan.ts';
 
@@ -101,6 +101,7 @@ export async function searchSpans(
       LIMIT ${params.bind('UInt32', page.limit + 1)}`,
     query_params: params.values,
     format: 'JSONEachRow',
+    clickhouse_settings: searchSettings,
   });
   const records = await result.json<SpanRecord>();
   const items = records.slice(0, page.limit).map(

@@ -63,6 +63,12 @@ interface TraceRecord {
   trace_job_version: string;
 }
 
+/**
+ * Bounds on every search and metrics query: a query over a huge range stops with an error (the
+ * API answers 503) instead of holding the store; rows are bounded by each query's LIMIT.
+ */
+export const searchSettings = { max_execution_time: 30 } as const;
+
 // Tokens and cost add up model calls only: wrapper spans (the AI SDK's ai.generateText, agent
 // and chain spans) may repeat their children's usage, which would count it twice.
 export const usageSpans = "span_type IN ('llm', 'embedding')";
@@ -73,7 +79,8 @@ const orNull = (s: string) => (s === '' ? null : s);
  * One row per trace having a span that matches `filter` (duration bounds apply to the whole
  * trace), with its root span's name and service, start, duration, span and error counts,
  * tokens, cost and job; sorted by start time or duration with keyset pagination, so pages
- * neither skip nor repeat a trace. Aggregates cover the trace's spans inside the time range.
+ * neither skip nor repeat a trace. A trace with a span in the time range is summarised whole,
+ * so its start may precede the range.
  * @example const page = await searchTraces(store, 'default', filter, { sort: 'startTime', order: 'desc', limit: 50 });
  */
 export async function searchTraces(
@@ -84,8 +91,13 @@ export async function searchTraces(
 ): Promise<Page<TraceSummary>> {
   const db = `\`${store.database}\``;
   const params = new QueryParams();
-  const inRange = spanFilterSql(projectId, { fromNs: filter.fromNs, toNs: filter.toNs }, params);
   const matching = spanFilterSql(projectId, filter, params, { withDuration: false });
+  const project = params.bind('String', projectId);
+  const matched = `SELECT TraceId FROM ${db}.spans WHERE ${matching.join(' AND ')}`;
+  // A matching trace is summarised whole, also its spans outside the time range; trace_id_ts
+  // bounds the read to the partitions its spans are in.
+  const extent = (f: 'min(Start)' | 'max(End)') =>
+    `(SELECT ${f} FROM ${db}.trace_id_ts WHERE project_id = ${project} AND TraceId IN (${matched}))`;
   const having: string[] = [];
   if (filter.minDurationNs !== undefined)
     having.push(`dur_ns >= ${params.bind('Int64', filter.minDurationNs)}`);
@@ -119,14 +131,17 @@ export async function searchTraces(
         anyIf(job_id, job_id != '') AS trace_job_id,
         anyIf(job_version, job_id != '') AS trace_job_version
       FROM ${db}.spans FINAL
-      WHERE ${inRange.join(' AND ')}
-        AND TraceId IN (SELECT TraceId FROM ${db}.spans WHERE ${matching.join(' AND ')})
+      WHERE project_id = ${project}
+        AND TraceId IN (${matched})
+        AND Timestamp >= ${extent('min(Start)')}
+        AND Timestamp <= ${extent('max(End)')}
       GROUP BY TraceId
       ${having.length > 0 ? `HAVING ${having.join(' AND ')}` : ''}
       ORDER BY ${sortColumn} ${direction}, TraceId ${direction}
       LIMIT ${params.bind('UInt32', page.limit + 1)}`,
     query_params: params.values,
     format: 'JSONEachRow',
+    clickhouse_settings: searchSettings,
   });
   const records = await result.json<TraceRecord>();
   const items = records.slice(0, page.limit).map(

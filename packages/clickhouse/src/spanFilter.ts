@@ -38,6 +38,12 @@ export class QueryParams {
 
 const statusNames = { ok: 'Ok', error: 'Error', unset: 'Unset' } as const;
 
+/**
+ * The span type a span is grouped and filtered by. Rows written before the genai processor
+ * existed have an empty span_type where it now writes `other`.
+ */
+export const spanTypeColumn = "if(span_type = '', 'other', span_type)";
+
 /** The model a span is grouped and filtered by: the request model, else the response model. */
 export const modelColumn = "if(gen_ai_request_model != '', gen_ai_request_model, gen_ai_response_model)";
 
@@ -65,7 +71,7 @@ export function spanFilterSql(
   equal('job_id', filter.jobId);
   equal('job_version', filter.jobVersion);
   equal('gen_ai_provider', filter.provider);
-  equal('span_type', filter.spanType);
+  equal(spanTypeColumn, filter.spanType);
   equal('session_id', filter.sessionId);
   equal('user_id', filter.userId);
   if (filter.model !== undefined) {

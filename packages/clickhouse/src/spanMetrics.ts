@@ -1,6 +1,6 @@
 import type { ClickHouseStore } from './clickhouseStore.ts';
-import { usageSpans } from './searchTraces.ts';
-import { modelColumn, QueryParams, type SpanFilter, spanFilterSql } from './spanFilter.ts';
+import { searchSettings, usageSpans } from './searchTraces.ts';
+import { modelColumn, QueryParams, type SpanFilter, spanFilterSql, spanTypeColumn } from './spanFilter.ts';
 
 /** What metrics can be grouped by, and the column each one reads. */
 export const metricDimensions = {
@@ -10,7 +10,7 @@ export const metricDimensions = {
   provider: 'gen_ai_provider',
   service: 'ServiceName',
   spanName: 'SpanName',
-  spanType: 'span_type',
+  spanType: spanTypeColumn,
 } as const;
 
 export type MetricDimension = keyof typeof metricDimensions;
@@ -102,6 +102,7 @@ export async function spanMetrics(
       LIMIT ${params.bind('UInt32', request.limit + 1)}`,
     query_params: params.values,
     format: 'JSONEachRow',
+    clickhouse_settings: searchSettings,
   });
   const records = await result.json<MetricsRecord>();
   const rows = records.slice(0, request.limit).map((r): MetricsRow => {

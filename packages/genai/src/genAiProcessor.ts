@@ -40,7 +40,7 @@ export const genAiProcessorFactory: ProcessorFactory<GenAiProcessorConfig, Trace
           for (const ss of rs.scopeSpans) {
             for (const span of ss.spans) {
               try {
-                const normalised = normaliseSpan(span.attributes, config);
+                const normalised = normaliseSpan(span.attributes, { maxTextChars: config.maxTextChars });
                 const { providedCost: _, ...fields } = normalised;
                 genAi.set(span, { ...fields, ...spanCost(normalised, span.startTimeUnixNano, pricing) });
               } catch {

@@ -2,16 +2,22 @@ import { createHash } from 'node:crypto';
 import type { PagePosition, SortKey, SortOrder } from '@llmp/clickhouse';
 import { z } from 'zod';
 
+// Signed 64-bit integers as text: what the cursor hands back to ClickHouse as Int64 parameters.
+const int64 = z
+  .string()
+  .regex(/^-?\d{1,19}$/)
+  .refine((v) => BigInt(v) >= -(2n ** 63n) && BigInt(v) < 2n ** 63n, 'out of the Int64 range');
+
 const cursorSchema = z.strictObject({
   kind: z.enum(['traces', 'spans']),
   sort: z.enum(['startTime', 'duration']),
   order: z.enum(['asc', 'desc']),
   /** The time range the first page resolved (its default "now" must not move between pages). */
-  fromNs: z.string().regex(/^-?\d{1,20}$/),
-  toNs: z.string().regex(/^-?\d{1,20}$/),
+  fromNs: int64,
+  toNs: int64,
   /** Hash of the query the cursor continues. */
   query: z.string().length(16),
-  value: z.string().regex(/^-?\d{1,20}$/),
+  value: int64,
   traceId: z.string().max(64),
   spanId: z.string().max(32).optional(),
 });

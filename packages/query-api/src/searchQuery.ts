@@ -63,6 +63,8 @@ const maxBuckets = 10_000;
 export type Parsed<T> = { ok: true; value: T } | { ok: false; detail: string };
 
 const nanos = (iso: string) => BigInt(Date.parse(iso)) * 1_000_000n;
+// What DateTime64(9) holds from the epoch on: later times cannot be stored, so cannot match.
+const maxTimeNs = 9_223_372_036_854_775_807n;
 
 /** Reads a query string into the plain params of `schema` and the `attr.<key>=<value>` filters. */
 function parseParams<S extends z.ZodType>(
@@ -111,6 +113,9 @@ function toFilter(
 ): Parsed<SpanFilter> {
   const toNs = params.to ? nanos(params.to) : now;
   const fromNs = params.from ? nanos(params.from) : toNs - defaultWindowNs;
+  if (fromNs < 0n || toNs > maxTimeNs) {
+    return { ok: false, detail: 'from and to must lie between 1970-01-01 and 2262-04-11' };
+  }
   if (fromNs >= toNs) return { ok: false, detail: 'from must be before to' };
   const ms = (v: number | undefined) => (v === undefined ? undefined : BigInt(Math.round(v * 1e6)));
   const filter: SpanFilter = {

@@ -52,6 +52,12 @@ describe('search query validation', () => {
     ['/v1/traces?minDurationMs=5&maxDurationMs=1', 'minDurationMs'],
     ['/v1/traces?from=2025-01-02T00:00:00Z&to=2025-01-01T00:00:00Z', 'from must be before to'],
     ['/v1/traces?servce=x', 'unknown parameter(s) servce'],
+    ['/v1/traces?from=2025-01-01T00:00:00Z&to=9999-01-01T00:00:00Z', 'between 1970-01-01 and 2262-04-11'],
+    ['/v1/traces?from=1969-12-31T00:00:00Z&to=2025-01-01T00:00:00Z', 'between 1970-01-01 and 2262-04-11'],
+    [
+      `/v1/traces?cursor=${Buffer.from(JSON.stringify({ kind: 'traces', sort: 'startTime', order: 'desc', fromNs: '0', toNs: '1', query: '0123456789abcdef', value: '99999999999999999999', traceId: 'a' })).toString('base64url')}`,
+      'cursor is not one this API issued',
+    ],
     ['/v1/traces?service=a&service=b', 'service is given 2 times'],
     ['/v1/traces?attr.=x', 'attribute name'],
     ['/v1/traces?attr.k=', 'value'],
