@@ -93,8 +93,33 @@ export async function queryScenario({ rows }: { rows: number }) {
         timings.push(performance.now() - t0);
         if (body.spans?.length === 8) found++;
       }
+      // The read routes users call most, each timed over repeated requests on the same store.
+      const from = new Date(Date.now() - 8 * 86_400_000).toISOString();
+      const routes: Record<string, (i: number) => string> = {
+        searchByService: (i) => `/v1/traces?from=${from}&service=${services[i % services.length]}&limit=50`,
+        searchByJob: (i) => `/v1/traces?from=${from}&jobId=job-${i % 50}&limit=50`,
+        searchSlowErrors: () =>
+          `/v1/traces?from=${from}&status=error&minDurationMs=2000&sort=duration&limit=50`,
+        metricsByModel: () => `/v1/metrics?from=${from}&groupBy=model`,
+        metricsByServiceHourly: () => `/v1/metrics?from=${from}&groupBy=service,spanType&step=1h`,
+        jobMetricsByVersion: (i) => `/v1/metrics?from=${from}&jobId=job-${i % 50}&groupBy=jobVersion`,
+      };
+      const reads: Record<string, unknown> = {};
+      for (const [name, path] of Object.entries(routes)) {
+        const times: number[] = [];
+        let failures = 0;
+        for (let i = 0; i < 20; i++) {
+          const t0 = performance.now();
+          const response = await llmp.api(path(i));
+          await response.arrayBuffer();
+          times.push(performance.now() - t0);
+          if (response.status !== 200) failures++;
+        }
+        reads[name] = { path: path(0), failures, latencyMs: quantiles(times) };
+      }
       return {
         scenario: 'query',
+        reads,
         command: `llmp query on a store of ${rows} spans (generated in-engine)`,
         rows,
         fillSeconds: Math.round(filled.seconds * 10) / 10,
