@@ -4,6 +4,7 @@ import { ConfigError, createLogger, type Logger, loadConfig } from '@llmp/pipeli
 import { Command } from 'commander';
 import type { z } from 'zod';
 import { allInOneConfig } from './allInOneConfig.ts';
+import { jobsCommand } from './jobsCommand.ts';
 import { kafkaClients } from './kafkaClients.ts';
 import { gatewayConfig, ingesterConfig, queryConfig } from './roleConfigs.ts';
 import { runGateway } from './runGateway.ts';
@@ -141,5 +142,7 @@ withCommon(program.command('migrate'))
       fail(error);
     }
   });
+
+jobsCommand(program);
 
 await program.parseAsync(process.argv);

@@ -38,6 +38,7 @@ export {
   type TraceJobLink,
   type WriteOptions,
 } from './jobStore.ts';
+export { jobSummary } from './jobSummary.ts';
 export { type JobAction, jobActions, jobTransition } from './jobTransition.ts';
 export { linkedTraceSource, type SpanSource } from './linkedTraceSource.ts';
 export { pageCursor } from './pageCursor.ts';
