@@ -5,6 +5,8 @@ export {
   jobLinkerConfig,
   jobLinkerFactory,
 } from './jobLinker.ts';
+export { type JobLogEntry, jobLogs } from './jobLogs.ts';
+export { type JobMetrics, type JobRunMetrics, jobMetrics } from './jobMetrics.ts';
 export { definitionOf, type JobVersion, jobVersionOf } from './jobRows.ts';
 export {
   chatMessage,

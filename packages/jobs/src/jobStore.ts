@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type ClickHouseStore, classifyClickHouseError } from '@llmp/clickhouse';
+import { type JobLogEntry, jobLogs } from './jobLogs.ts';
+import { type JobMetrics, jobMetrics } from './jobMetrics.ts';
 import {
   definitionOf,
   type JobVersion,
@@ -102,6 +104,10 @@ export interface JobStore {
   version(projectId: string, id: string, version: number): Promise<JobVersion | undefined>;
   events(projectId: string, id: string, page: PageRequest): Promise<JobResult<Page<JobEvent>>>;
   traces(projectId: string, id: string, page: PageRequest): Promise<JobResult<Page<JobTrace>>>;
+  /** Run metrics over the job's linked traces; undefined for an unknown job. */
+  metrics(projectId: string, id: string, options?: { byVersion?: boolean }): Promise<JobMetrics | undefined>;
+  /** Job events, span events and exceptions of its traces, newest first. */
+  logs(projectId: string, id: string, page: PageRequest): Promise<JobResult<Page<JobLogEntry>>>;
   /** The jobs a trace is linked to (through any of its spans), first linked first. */
   traceLinks(projectId: string, traceId: string): Promise<TraceJobLink[]>;
   /** Status of each named job; unknown (well-formed) ids are registered as discovered jobs. */
@@ -645,6 +651,17 @@ export function jobStore(
         jobVersions: t.versions.filter((v) => v !== ''),
       }));
       return ok(await page(traces, limit, (t) => [t.startTimeUnixNano, t.traceId]));
+    },
+
+    async metrics(projectId, id, options = {}) {
+      if (!(await latestVersion(projectId, id))) return undefined;
+      return jobMetrics(store, projectId, id, options);
+    },
+
+    async logs(projectId, id, page) {
+      if (!(await latestVersion(projectId, id)))
+        return fail('not_found', `no job ${id} in project ${projectId}`);
+      return jobLogs(store, projectId, id, page);
     },
 
     async traceLinks(projectId, traceId) {
