@@ -12,6 +12,8 @@ export interface JobRunMetrics {
   tokens: { input: number; output: number };
   /** Null when no span carried a cost. */
   cost_usd: number | null;
+  /** Outputs checked against the version's output_model by the jobs processor. */
+  validation: { checked: number; passed: number; pass_rate: number | null };
 }
 
 export interface JobMetrics extends JobRunMetrics {
@@ -30,6 +32,8 @@ interface Row {
   input_tokens: string;
   output_tokens: string;
   cost: number | null;
+  checked: string;
+  passed: string;
 }
 
 function metricsOf(r: Row): JobRunMetrics {
@@ -43,6 +47,11 @@ function metricsOf(r: Row): JobRunMetrics {
     latency_ms: { p50: ms(0), p95: ms(1), p99: ms(2) },
     tokens: { input: Number(r.input_tokens), output: Number(r.output_tokens) },
     cost_usd: r.cost === null ? null : Number(r.cost),
+    validation: {
+      checked: Number(r.checked),
+      passed: Number(r.passed),
+      pass_rate: Number(r.checked) === 0 ? null : Number(r.passed) / Number(r.checked),
+    },
   };
 }
 
@@ -68,14 +77,17 @@ export async function jobMetrics(
     SELECT if({byVersion:UInt8} = 1, version, '') AS version,
       count() AS runs, countIf(errors > 0) AS failed_runs, sum(spans) AS spans, sum(errors) AS error_spans,
       quantilesExact(0.5, 0.95, 0.99)(duration_ns) AS q,
-      sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, sumOrNull(cost) AS cost
+      sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, sumOrNull(cost) AS cost,
+      sum(checked) AS checked, sum(passed) AS passed
     FROM (
       SELECT s.TraceId AS trace, any(l.version) AS version, count() AS spans,
         countIf(s.StatusCode = 'Error') AS errors,
         max(toUnixTimestamp64Nano(s.Timestamp) + toInt64(s.Duration)) - min(toUnixTimestamp64Nano(s.Timestamp))
           AS duration_ns,
         sum(s.gen_ai_input_tokens) AS input_tokens, sum(s.gen_ai_output_tokens) AS output_tokens,
-        sumOrNull(s.gen_ai_cost_usd) AS cost
+        sumOrNull(s.gen_ai_cost_usd) AS cost,
+        countIf(s.SpanAttributes['llmp.validation.output'] != '') AS checked,
+        countIf(s.SpanAttributes['llmp.validation.output'] = 'pass') AS passed
       FROM ${db}.spans AS s INNER JOIN linked AS l ON s.TraceId = l.TraceId
       WHERE s.project_id = {projectId:String}
         AND s.Timestamp >= (SELECT min(start) FROM linked) - INTERVAL 1 DAY
@@ -106,6 +118,8 @@ export async function jobMetrics(
     input_tokens: '0',
     output_tokens: '0',
     cost: null,
+    checked: '0',
+    passed: '0',
   };
   if (!byVersion) return { job_id: jobId, ...metricsOf(rows[0] ?? empty) };
   const versions = rows.map((r) => ({ version: r.version, ...metricsOf(r) }));

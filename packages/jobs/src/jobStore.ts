@@ -104,6 +104,12 @@ export interface JobStore {
   version(projectId: string, id: string, version: number): Promise<JobVersion | undefined>;
   events(projectId: string, id: string, page: PageRequest): Promise<JobResult<Page<JobEvent>>>;
   traces(projectId: string, id: string, page: PageRequest): Promise<JobResult<Page<JobTrace>>>;
+  /** The output_model of a version (the latest without one); undefined for an unknown job or version. */
+  outputModel(
+    projectId: string,
+    id: string,
+    version?: number,
+  ): Promise<Record<string, unknown> | null | undefined>;
   /** Run metrics over the job's linked traces; undefined for an unknown job. */
   metrics(projectId: string, id: string, options?: { byVersion?: boolean }): Promise<JobMetrics | undefined>;
   /** Job events, span events and exceptions of its traces, newest first. */
@@ -651,6 +657,14 @@ export function jobStore(
         jobVersions: t.versions.filter((v) => v !== ''),
       }));
       return ok(await page(traces, limit, (t) => [t.startTimeUnixNano, t.traceId]));
+    },
+
+    async outputModel(projectId, id, version) {
+      const found =
+        version === undefined
+          ? await latestVersion(projectId, id)
+          : await api.version(projectId, id, version);
+      return found ? (found.output_model as Record<string, unknown> | null) : undefined;
     },
 
     async metrics(projectId, id, options = {}) {
