@@ -2,6 +2,7 @@ export {
   inactiveJobAttribute,
   type JobDirectory,
   type JobLinkerConfig,
+  type JobModels,
   jobLinkerConfig,
   jobLinkerFactory,
 } from './jobLinker.ts';

@@ -10,7 +10,8 @@ import {
 import { z } from 'zod';
 import type { JobStatus } from './jobSchema.ts';
 import type { SpanJobRef } from './jobStore.ts';
-import { outputValidator } from './outputValidator.ts';
+import { schemaValidator } from './schemaValidator.ts';
+import { spanInputText } from './spanInputText.ts';
 import { spanOutputText } from './spanOutputText.ts';
 
 const attributeKey = z.string().min(1).max(256);
@@ -33,9 +34,9 @@ export const jobLinkerConfig = z.object({
   /** Jobs whose status is remembered at most. */
   maxCachedJobs: z.number().int().positive().default(10_000),
   /**
-   * Check the output of each linked LLM span against its job version's output_model (JSON
-   * Schema); the result goes on the span as llmp.validation.output (pass|fail) and
-   * llmp.validation.output_error.
+   * Check the output of each linked span against its job version's output_model (JSON Schema),
+   * and its `llmp.job.input` (the job's input as JSON) against input_model; the results go on
+   * the span as llmp.validation.output|input (pass|fail) and llmp.validation.output|input_error.
    */
   validateOutputs: z.boolean().default(true),
 });
@@ -44,16 +45,17 @@ export type JobLinkerConfig = z.infer<typeof jobLinkerConfig>;
 /** Where the linker learns a job's status, registering unknown jobs as discovered. */
 export interface JobDirectory {
   discover(projectId: string, refs: SpanJobRef[]): Promise<Map<string, JobStatus>>;
-  /** The output_model of a job version (latest when none); undefined when unknown. */
-  outputModel?(
-    projectId: string,
-    id: string,
-    version?: number,
-  ): Promise<Record<string, unknown> | null | undefined>;
+  /** The input and output models of a job version (latest when none); undefined when unknown. */
+  models?(projectId: string, id: string, version?: number): Promise<JobModels | undefined>;
 }
 
 /** Set on a span reported into a job that was not active when it arrived: the job's status then. */
 export const inactiveJobAttribute = 'llmp.job.status';
+
+export interface JobModels {
+  input_model: Record<string, unknown> | null;
+  output_model: Record<string, unknown> | null;
+}
 
 interface Linked {
   attributes: KeyValue[];
@@ -104,17 +106,17 @@ export function jobLinkerFactory(directory: JobDirectory): ProcessorFactory<JobL
         type: [canonical.type, ...config.aliases.type],
       };
       const cache = new Map<string, { status: JobStatus; until: number }>();
-      const models = new Map<string, { model: Record<string, unknown> | null | undefined; until: number }>();
-      const validator = outputValidator();
+      const models = new Map<string, { model: JobModels | undefined; until: number }>();
+      const validator = schemaValidator();
 
-      async function outputModel(projectId: string, id: string, version: string | undefined) {
-        if (!directory.outputModel) return undefined;
+      async function modelsOf(projectId: string, id: string, version: string | undefined) {
+        if (!directory.models) return undefined;
         const number = version !== undefined && /^\d{1,9}$/.test(version) ? Number(version) : undefined;
         const key = `${projectId}\n${id}\n${number ?? ''}`;
         const now = Date.now();
         const hit = models.get(key);
         if (hit && hit.until > now) return hit.model;
-        const model = await directory.outputModel(projectId, id, number || undefined);
+        const model = await directory.models(projectId, id, number || undefined);
         models.delete(key);
         models.set(key, { model, until: now + config.statusCacheTtl });
         for (const old of models.keys()) {
@@ -122,26 +124,6 @@ export function jobLinkerFactory(directory: JobDirectory): ProcessorFactory<JobL
           models.delete(old);
         }
         return model;
-      }
-
-      /** Puts the output check of each linked span that has an output on the span. */
-      async function validate(projectId: string, linked: Linked[]): Promise<void> {
-        for (const span of linked) {
-          const output = spanOutputText(span.attributes);
-          if (output === undefined) continue;
-          const model = await outputModel(projectId, span.id, span.version);
-          if (!model) continue;
-          const check = validator.check(model, output);
-          span.attributes.push({
-            key: 'llmp.validation.output',
-            value: { type: 'string', value: check.valid ? 'pass' : 'fail' },
-          });
-          if (!check.valid)
-            span.attributes.push({
-              key: 'llmp.validation.output_error',
-              value: { type: 'string', value: check.error },
-            });
-        }
       }
 
       async function statuses(projectId: string, refs: Map<string, string>): Promise<Map<string, JobStatus>> {
@@ -167,6 +149,30 @@ export function jobLinkerFactory(directory: JobDirectory): ProcessorFactory<JobL
           cache.delete(key);
         }
         return known;
+      }
+
+      /** Puts the input and output checks of each linked span that has them on the span. */
+      async function validate(projectId: string, linked: Linked[]): Promise<void> {
+        for (const span of linked) {
+          const texts = { input: spanInputText(span.attributes), output: spanOutputText(span.attributes) };
+          if (texts.input === undefined && texts.output === undefined) continue;
+          const model = await modelsOf(projectId, span.id, span.version);
+          for (const side of ['input', 'output'] as const) {
+            const schema = model?.[`${side}_model`];
+            const text = texts[side];
+            if (!schema || text === undefined) continue;
+            const check = validator.check(schema, text, side);
+            span.attributes.push({
+              key: `llmp.validation.${side}`,
+              value: { type: 'string', value: check.valid ? 'pass' : 'fail' },
+            });
+            if (!check.valid)
+              span.attributes.push({
+                key: `llmp.validation.${side}_error`,
+                value: { type: 'string', value: check.error },
+              });
+          }
+        }
       }
 
       return {

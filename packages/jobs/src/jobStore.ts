@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type ClickHouseStore, classifyClickHouseError } from '@llmp/clickhouse';
+import type { JobModels } from './jobLinker.ts';
 import { type JobLogEntry, jobLogs } from './jobLogs.ts';
 import { type JobMetrics, jobMetrics } from './jobMetrics.ts';
 import {
@@ -104,12 +105,8 @@ export interface JobStore {
   version(projectId: string, id: string, version: number): Promise<JobVersion | undefined>;
   events(projectId: string, id: string, page: PageRequest): Promise<JobResult<Page<JobEvent>>>;
   traces(projectId: string, id: string, page: PageRequest): Promise<JobResult<Page<JobTrace>>>;
-  /** The output_model of a version (the latest without one); undefined for an unknown job or version. */
-  outputModel(
-    projectId: string,
-    id: string,
-    version?: number,
-  ): Promise<Record<string, unknown> | null | undefined>;
+  /** The input and output models of a version (the latest without one); undefined when unknown. */
+  models(projectId: string, id: string, version?: number): Promise<JobModels | undefined>;
   /** Run metrics over the job's linked traces; undefined for an unknown job. */
   metrics(projectId: string, id: string, options?: { byVersion?: boolean }): Promise<JobMetrics | undefined>;
   /** Job events, span events and exceptions of its traces, newest first. */
@@ -659,12 +656,12 @@ export function jobStore(
       return ok(await page(traces, limit, (t) => [t.startTimeUnixNano, t.traceId]));
     },
 
-    async outputModel(projectId, id, version) {
+    async models(projectId, id, version) {
       const found =
         version === undefined
           ? await latestVersion(projectId, id)
           : await api.version(projectId, id, version);
-      return found ? (found.output_model as Record<string, unknown> | null) : undefined;
+      return found ? { input_model: found.input_model, output_model: found.output_model } : undefined;
     },
 
     async metrics(projectId, id, options = {}) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { outputValidator } from './outputValidator.ts';
+import { schemaValidator } from './schemaValidator.ts';
 import { spanOutputText } from './spanOutputText.ts';
 
 const schema = {
@@ -8,8 +8,8 @@ const schema = {
   properties: { summary: { type: 'string' }, priority: { enum: ['low', 'high'] } },
 };
 
-describe('outputValidator', () => {
-  const validator = outputValidator();
+describe('schemaValidator', () => {
+  const validator = schemaValidator();
   it('passes JSON output that matches output_model', () => {
     expect(validator.check(schema, '{"summary":"ok","priority":"low"}')).toEqual({ valid: true });
   });
@@ -26,7 +26,11 @@ describe('outputValidator', () => {
       valid: false,
       error: 'output is not JSON',
     });
-    expect(validator.check({ type: 'nonsense' }, '{}')).toMatchObject({ valid: false });
+    expect(validator.check({ type: 'nonsense' }, '{}', 'input')).toEqual({
+      valid: false,
+      error: expect.stringMatching(/^input_model is not a usable JSON Schema/),
+    });
+    expect(validator.check(schema, 'x', 'input')).toEqual({ valid: false, error: 'input is not JSON' });
   });
 });
 
