@@ -4,6 +4,7 @@ import { jobLinkerFactory, jobStore, linkedTraceSource } from '@llmp/jobs';
 import { type KafkaClients, kafkaReceiverFactory } from '@llmp/kafka';
 import { type Logger, pipeline } from '@llmp/pipeline';
 import { queryApiServer } from '@llmp/query-api';
+import { jobEventPublisher } from './jobEventPublisher.ts';
 import type { IngesterConfig } from './roleConfigs.ts';
 import type { Running } from './runStart.ts';
 
@@ -37,11 +38,18 @@ export async function runIngester(config: IngesterConfig, options: IngesterOptio
       config.exporters.clickhouse,
       undefined,
     );
-    const jobs = jobStore(store);
+    const jobEvents = await kafka.producer();
+    const jobs = jobStore(store, {
+      onEvent: jobEventPublisher(
+        jobEvents,
+        config.jobEvents.topic,
+        logger.child({ component: 'job-events' }),
+      ),
+    });
     const linker = jobLinkerFactory(jobs).create(settings('jobs'), config.processors.jobs, exporter);
     let inserts = 0;
     const receiverConfig = config.receivers.kafka;
-    await kafka.ensureTopics([receiverConfig.topic, receiverConfig.deadLetterTopic]);
+    await kafka.ensureTopics([receiverConfig.topic, receiverConfig.deadLetterTopic, config.jobEvents.topic]);
     const receiver = kafkaReceiverFactory({
       consumer: await kafka.consumer({
         groupId: receiverConfig.groupId,
@@ -81,6 +89,7 @@ export async function runIngester(config: IngesterConfig, options: IngesterOptio
       async stop() {
         await traces.shutdown();
         await api?.shutdown();
+        await jobEvents.close();
         await store.close();
       },
     };

@@ -156,7 +156,19 @@ function changedFields(before: JobDefinition, after: JobDefinition): Record<stri
  */
 export function jobStore(
   store: ClickHouseStore,
-  { now = Date.now, newId = randomUUID }: { now?: () => number; newId?: () => string } = {},
+  {
+    now = Date.now,
+    newId = randomUUID,
+    onEvent,
+  }: {
+    now?: () => number;
+    newId?: () => string;
+    /**
+     * Told of every event once it is stored (e.g. to publish it on Kafka). Not awaited: the
+     * store's job_events table is the record, and a slow listener must not hold up the API.
+     */
+    onEvent?: (projectId: string, event: JobEvent) => void;
+  } = {},
 ): JobStore {
   const { client } = store;
   const db = `\`${store.database}\``;
@@ -284,8 +296,20 @@ export function jobStore(
          ORDER BY event_id LIMIT 1`,
         { projectId, id, seq },
       );
-      if (back[0]?.event_id === eventId)
+      if (back[0]?.event_id === eventId) {
+        onEvent?.(projectId, {
+          id: eventId,
+          job_id: id,
+          seq,
+          kind: next.kind,
+          actor: actor ?? null,
+          time: new Date(time).toISOString(),
+          version: next.version,
+          status: next.status,
+          changes: next.changes as JobEvent['changes'],
+        });
         return ok({ seq, event_id: eventId, status: next.status, version: next.version, time_ms: time });
+      }
     }
     return fail('conflict', `job ${id} is being changed by others; read it again and retry`);
   }
