@@ -534,6 +534,8 @@ export function jobStore(
         ...fields,
       });
       if (!merged.success) return fail('invalid', zodMessage(merged.error));
+      // A PATCH that changes nothing is not a new version (clients may resend what they read).
+      if (Object.keys(changedFields(definitionOf(current.value), merged.data)).length === 0) return current;
       return writeVersion(projectId, current.value, merged.data, 'updated', {}, options);
     },
 

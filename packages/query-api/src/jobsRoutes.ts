@@ -86,11 +86,12 @@ export function jobsRoutes({
   const withJob =
     (
       handler: (c: Context, projectId: string, id: string) => Promise<Response>,
+      noun = 'job',
     ): ((c: Context) => Promise<Response>) =>
     async (c) => {
       const id = c.req.param('id') ?? '';
       if (!jobId.safeParse(id).success)
-        return problem(c, 400, 'Invalid job id', `"${id.slice(0, 200)}" is not a job id`);
+        return problem(c, 400, `Invalid ${noun} id`, `"${id.slice(0, 200)}" is not a ${noun} id`);
       return handler(c, projectOf(c.req.raw), id);
     };
 
@@ -228,7 +229,7 @@ export function jobsRoutes({
       return template
         ? c.json(template)
         : problem(c, 404, 'Template not found', `no template ${id} in project ${projectId}`);
-    }),
+    }, 'template'),
   );
 
   app.post('/api/2/auto_eval/pseudo_label_job/get_status', async (c) => {
