@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type ClickHouseStore, classifyClickHouseError } from '@llmp/clickhouse';
+import { jobEventPage } from './jobEventPage.ts';
 import type { JobModels } from './jobLinker.ts';
 import { type JobLogEntry, jobLogs } from './jobLogs.ts';
 import { type JobMetrics, jobMetrics } from './jobMetrics.ts';
@@ -24,10 +25,13 @@ import {
   type ListJobsQuery,
   type Page,
 } from './jobSchema.ts';
+import { type JobTrace, jobTracePage } from './jobTracePage.ts';
 import { type JobAction, jobTransition } from './jobTransition.ts';
 import { pageCursor } from './pageCursor.ts';
+import { pageOf } from './pageOf.ts';
 import { promptMismatch } from './promptVariables.ts';
 import { type TemplateStore, templateStore } from './templateStore.ts';
+import { type TraceJobLink, traceJobLinks } from './traceJobLinks.ts';
 import { zodMessage } from './zodMessage.ts';
 
 /** Why a job operation did not happen; the API maps the kind onto 400/404/409. */
@@ -52,19 +56,6 @@ export interface WriteOptions {
 export interface PageRequest {
   limit: number;
   cursor?: string | undefined;
-}
-
-export interface JobTrace {
-  traceId: string;
-  startTime: string;
-  startTimeUnixNano: string;
-  jobVersions: string[];
-}
-
-export interface TraceJobLink {
-  jobId: string;
-  jobVersion: string;
-  jobType: string;
 }
 
 /** A job named by spans, as the linker reports it. */
@@ -385,16 +376,6 @@ export function jobStore(
       : undefined;
   }
 
-  async function page<T>(
-    items: T[],
-    limit: number,
-    key: (item: T) => Array<string | number>,
-  ): Promise<Page<T>> {
-    const more = items.length > limit;
-    const shown = more ? items.slice(0, limit) : items;
-    return { items: shown, next_cursor: more ? pageCursor.encode(key(shown[shown.length - 1]!)) : null };
-  }
-
   /** The create body with a template's definition under it, when it names one. */
   async function fromTemplate(
     projectId: string,
@@ -513,7 +494,7 @@ export function jobStore(
             : undefined,
         ),
       );
-      return ok(await page(jobs, query.limit, (j) => [Date.parse(j.created_at), j.id]));
+      return ok(pageOf(jobs, query.limit, (j) => [Date.parse(j.created_at), j.id]));
     },
 
     async update(projectId, id, patch, options = {}) {
@@ -591,7 +572,7 @@ export function jobStore(
       );
       if (found.length === 0 && before === 0 && !(await latestVersion(projectId, id)))
         return fail('not_found', `no job ${id} in project ${projectId}`);
-      return ok(await page(found.map(jobVersionOf), limit, (v) => [v.version]));
+      return ok(pageOf(found.map(jobVersionOf), limit, (v) => [v.version]));
     },
 
     async version(projectId, id, version) {
@@ -605,81 +586,28 @@ export function jobStore(
     },
 
     async events(projectId, id, { limit, cursor }) {
-      let after = 0;
+      let afterSeq = 0;
       if (cursor !== undefined) {
         const key = pageCursor.decode(cursor, ['number']);
         if (!key) return fail('invalid', 'cursor is not one this API gave out');
-        after = key[0] as number;
+        afterSeq = key[0] as number;
       }
       if (!(await latestVersion(projectId, id)))
         return fail('not_found', `no job ${id} in project ${projectId}`);
-      const found = await rows<{
-        event_id: string;
-        seq: string;
-        kind: string;
-        actor: string;
-        time_ms: string;
-        version: number;
-        status: string;
-        changes: string;
-      }>(
-        `SELECT event_id, seq, kind, actor, toUnixTimestamp64Milli(time) AS time_ms, version, status, changes
-         FROM ${db}.job_events
-         WHERE project_id = {projectId:String} AND job_id = {id:String} AND seq > {after:UInt64}
-         ORDER BY seq LIMIT 1 BY seq LIMIT {limit:UInt32}`,
-        { projectId, id, after, limit: limit + 1 },
-      );
-      const events = found.map(
-        (e): JobEvent => ({
-          id: e.event_id,
-          job_id: id,
-          seq: Number(e.seq),
-          kind: e.kind as JobEventKind,
-          actor: e.actor === '' ? null : e.actor,
-          time: new Date(Number(e.time_ms)).toISOString(),
-          version: Number(e.version),
-          status: e.status as JobStatus,
-          changes: JSON.parse(e.changes),
-        }),
-      );
-      return ok(await page(events, limit, (e) => [e.seq]));
+      return ok(await jobEventPage(store, projectId, id, { limit, afterSeq }));
     },
 
     async traces(projectId, id, { limit, cursor }) {
-      let key: Array<string | number> | undefined;
+      let after: [string, string] | undefined;
       if (cursor !== undefined) {
-        key = pageCursor.decode(cursor, ['string', 'string']);
+        const key = pageCursor.decode(cursor, ['string', 'string']);
         if (!key || !/^\d+$/.test(String(key[0])))
           return fail('invalid', 'cursor is not one this API gave out');
+        after = [String(key[0]), String(key[1])];
       }
       if (!(await latestVersion(projectId, id)))
         return fail('not_found', `no job ${id} in project ${projectId}`);
-      const found = await rows<{ TraceId: string; start_ns: string; versions: string[] }>(
-        `SELECT TraceId, toString(toUnixTimestamp64Nano(min(Start))) AS start_ns,
-           arraySort(groupUniqArray(job_version)) AS versions
-         FROM ${db}.trace_jobs
-         WHERE project_id = {projectId:String} AND job_id = {id:String}
-         GROUP BY TraceId
-         HAVING {hasCursor:UInt8} = 0 OR toUInt64(start_ns) < {cursorNs:UInt64}
-           OR (toUInt64(start_ns) = {cursorNs:UInt64} AND TraceId < {cursorTrace:String})
-         ORDER BY toUInt64(start_ns) DESC, TraceId DESC
-         LIMIT {limit:UInt32}`,
-        {
-          projectId,
-          id,
-          hasCursor: key ? 1 : 0,
-          cursorNs: key?.[0] ?? '0',
-          cursorTrace: key?.[1] ?? '',
-          limit: limit + 1,
-        },
-      );
-      const traces = found.map((t) => ({
-        traceId: t.TraceId,
-        startTime: new Date(Number(BigInt(t.start_ns) / 1_000_000n)).toISOString(),
-        startTimeUnixNano: t.start_ns,
-        jobVersions: t.versions.filter((v) => v !== ''),
-      }));
-      return ok(await page(traces, limit, (t) => [t.startTimeUnixNano, t.traceId]));
+      return ok(await jobTracePage(store, projectId, id, { limit, after }));
     },
 
     async models(projectId, id, version) {
@@ -701,16 +629,7 @@ export function jobStore(
       return jobLogs(store, projectId, id, page);
     },
 
-    async traceLinks(projectId, traceId) {
-      const found = await rows<{ job_id: string; job_version: string; job_type: string }>(
-        `SELECT job_id, argMin(job_version, Start) AS job_version, argMin(job_type, Start) AS job_type
-         FROM ${db}.trace_jobs
-         WHERE project_id = {projectId:String} AND TraceId = {traceId:String}
-         GROUP BY job_id ORDER BY min(Start), job_id`,
-        { projectId, traceId },
-      );
-      return found.map((l) => ({ jobId: l.job_id, jobVersion: l.job_version, jobType: l.job_type }));
-    },
+    traceLinks: (projectId, traceId) => traceJobLinks(store, projectId, traceId),
 
     async discover(projectId, refs) {
       const wanted = new Map<string, string>();
