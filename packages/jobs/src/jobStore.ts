@@ -8,6 +8,7 @@ import {
   definitionOf,
   type JobVersion,
   jobColumns,
+  jobRecordOf,
   jobRow,
   jobVersionOf,
   type StoredJobRow,
@@ -27,6 +28,7 @@ import {
 } from './jobSchema.ts';
 import { type JobTrace, jobTracePage } from './jobTracePage.ts';
 import { type JobAction, jobTransition } from './jobTransition.ts';
+import { listJobs } from './listJobs.ts';
 import { pageCursor } from './pageCursor.ts';
 import { pageOf } from './pageOf.ts';
 import { promptMismatch } from './promptVariables.ts';
@@ -221,19 +223,9 @@ export function jobStore(
     };
   }
 
-  function record(version: JobVersion, event: LatestEvent | undefined): JobRecord {
-    const updated = Math.max(Date.parse(version.updated_at), event?.time_ms ?? 0);
-    return {
-      ...version,
-      status: event?.status ?? 'active',
-      update_event_id: event?.event_id ?? version.update_event_id,
-      updated_at: new Date(updated).toISOString(),
-    } as JobRecord;
-  }
-
   async function get(projectId: string, id: string): Promise<JobRecord | undefined> {
     const [version, event] = await Promise.all([latestVersion(projectId, id), latestEvent(projectId, id)]);
-    return version ? record(version, event) : undefined;
+    return version ? jobRecordOf(version, event) : undefined;
   }
 
   /** Inserts version `row.version` unless another writer already has; true when this one won. */
@@ -438,63 +430,13 @@ export function jobStore(
     },
 
     async list(projectId, query) {
-      let cursor: Array<string | number> | undefined;
+      let after: [number, string] | undefined;
       if (query.cursor !== undefined) {
-        cursor = pageCursor.decode(query.cursor, ['number', 'string']);
-        if (!cursor) return fail('invalid', 'cursor is not one this API gave out');
+        const key = pageCursor.decode(query.cursor, ['number', 'string']);
+        if (!key) return fail('invalid', 'cursor is not one this API gave out');
+        after = [key[0] as number, key[1] as string];
       }
-      const millis = (iso: string | undefined) => (iso ? Date.parse(iso) : 0);
-      const found = await rows<
-        StoredJobRow & { status: string; last_event_id: string; last_event_ms: string }
-      >(
-        `SELECT j.*, if(e.status = '', 'active', e.status) AS status, e.event_id AS last_event_id,
-           e.time_ms AS last_event_ms
-         FROM (
-           SELECT ${jobColumns} FROM ${db}.jobs WHERE project_id = {projectId:String}
-           ORDER BY id, version DESC LIMIT 1 BY id
-         ) AS j
-         LEFT JOIN (
-           SELECT job_id, argMax(status, seq) AS status, argMax(event_id, seq) AS event_id,
-             toUnixTimestamp64Milli(argMax(time, seq)) AS time_ms
-           FROM ${db}.job_events WHERE project_id = {projectId:String} GROUP BY job_id
-         ) AS e ON e.job_id = j.id
-         WHERE ({status:String} = '' OR status = {status:String})
-           AND ({type:String} = '' OR j.job_type = {type:String})
-           AND ({name:String} = '' OR positionCaseInsensitiveUTF8(j.name, {name:String}) > 0)
-           AND ({after:Int64} = 0 OR j.created_ms >= {after:Int64})
-           AND ({before:Int64} = 0 OR j.created_ms < {before:Int64})
-           AND ({hasCursor:UInt8} = 0 OR j.created_ms < {cursorMs:Int64}
-                OR (j.created_ms = {cursorMs:Int64} AND j.id < {cursorId:String}))
-         ORDER BY j.created_ms DESC, j.id DESC
-         LIMIT {limit:UInt32}`,
-        {
-          projectId,
-          status: query.status ?? '',
-          type: query.type ?? '',
-          name: query.name ?? '',
-          after: millis(query.created_after),
-          before: millis(query.created_before),
-          hasCursor: cursor ? 1 : 0,
-          cursorMs: cursor?.[0] ?? 0,
-          cursorId: cursor?.[1] ?? '',
-          limit: query.limit + 1,
-        },
-      );
-      const jobs = found.map((r) =>
-        record(
-          jobVersionOf(r),
-          r.last_event_id
-            ? {
-                seq: 0,
-                event_id: r.last_event_id,
-                status: jobStatus.safeParse(r.status).data ?? 'active',
-                version: Number(r.version),
-                time_ms: Number(r.last_event_ms),
-              }
-            : undefined,
-        ),
-      );
-      return ok(pageOf(jobs, query.limit, (j) => [Date.parse(j.created_at), j.id]));
+      return ok(await listJobs(store, projectId, query, after));
     },
 
     async update(projectId, id, patch, options = {}) {
