@@ -257,6 +257,10 @@ describe('versions', () => {
 
     const v3 = await api.patch('/v1/jobs/versioned', { description: 'three', metadata: { team: 'ops' } });
     expect(v3.body.version).toBe(3);
+    // Sending back what is already there changes nothing: no version, no event.
+    const same = await api.patch('/v1/jobs/versioned', { description: 'three' }, { 'if-match': '3' });
+    expect(same.status).toBe(200);
+    expect(same.body.version).toBe(3);
 
     const rolled = await api.post('/v1/jobs/versioned/rollback', { version: 1 }, { 'if-match': '3' });
     expect(rolled.status).toBe(200);

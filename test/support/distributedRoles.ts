@@ -14,6 +14,7 @@ export function isolatedTopics(prefix: string) {
     topic: `${prefix}_spans_${suffix}`,
     deadLetterTopic: `${prefix}_spans_dlq_${suffix}`,
     groupId: `${prefix}-ingester-${suffix}`,
+    jobEvents: `${prefix}_job_events_${suffix}`,
   };
 }
 
@@ -82,6 +83,8 @@ export function startIngester({
       '    retryMax: 2s',
       // The broker's minimum: a killed ingester's partitions move on quickly.
       '    sessionTimeout: 6s',
+      'jobEvents:',
+      `  topic: ${topics.jobEvents}`,
     ].join('\n'),
     ...(env ? { env } : {}),
   });

@@ -6,6 +6,7 @@ import { ConfigError, createLogger, type Logger, loadConfig } from '@llmp/pipeli
 import { Command, Option } from 'commander';
 import type { z } from 'zod';
 import { allInOneConfig } from './allInOneConfig.ts';
+import { jobsCommand } from './jobsCommand.ts';
 import { kafkaClients } from './kafkaClients.ts';
 import { gatewayConfig, ingesterConfig, queryConfig } from './roleConfigs.ts';
 import { runGateway } from './runGateway.ts';
@@ -180,5 +181,6 @@ program
     const line = apiKeyLine(key, options.project, options.role as 'ingest' | 'read' | 'admin');
     process.stdout.write(`key:  ${key}\nline: ${line}\n`);
   });
+jobsCommand(program);
 
 await program.parseAsync(process.argv);

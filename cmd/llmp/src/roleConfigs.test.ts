@@ -38,6 +38,11 @@ describe('distributed presets', () => {
     expect(config.clickhouse.url).toBe('http://ch:8123');
   });
 
+  it('leaves Kafka out of llmp query unless a kafka section is given', () => {
+    expect(queryConfig.parse({}).kafka).toBeUndefined();
+    expect(queryConfig.parse({ kafka: { brokers: 'k1:9092' } }).kafka?.brokers).toEqual(['k1:9092']);
+  });
+
   it('refuses a broker list without ports', () => {
     expect(() =>
       loadConfig({ schema: gatewayConfig, text: 'kafka:\n  brokers: "kafka"\n', env: {} }),

@@ -7,6 +7,7 @@ import type { TraceBatch } from '@llmp/otlp';
 import { type Logger, observeExporter, pipeline, Registry } from '@llmp/pipeline';
 import { queryApiServer } from '@llmp/query-api';
 import { authenticateFrom } from './authenticateFrom.ts';
+import { jobEventPublisher } from './jobEventPublisher.ts';
 import type { IngesterConfig } from './roleConfigs.ts';
 import type { Running } from './runStart.ts';
 import { telemetryServer } from './telemetryServer.ts';
@@ -41,12 +42,19 @@ export async function runIngester(config: IngesterConfig, options: IngesterOptio
       clickhouseExporterFactory(store).create(settings('clickhouse'), config.exporters.clickhouse, undefined),
       { registry, exporter: 'clickhouse', count: (batch: TraceBatch) => batch.spanCount },
     );
-    const jobs = jobStore(store);
+    const jobEvents = await kafka.producer();
+    const jobs = jobStore(store, {
+      onEvent: jobEventPublisher(
+        jobEvents,
+        config.jobEvents.topic,
+        logger.child({ component: 'job-events' }),
+      ),
+    });
     const linker = jobLinkerFactory(jobs).create(settings('jobs'), config.processors.jobs, exporter);
     const genai = genAiProcessorFactory.create(settings('genai'), config.processors.genai, linker);
     let inserts = 0;
     const receiverConfig = config.receivers.kafka;
-    await kafka.ensureTopics([receiverConfig.topic, receiverConfig.deadLetterTopic]);
+    await kafka.ensureTopics([receiverConfig.topic, receiverConfig.deadLetterTopic, config.jobEvents.topic]);
     const receiver = kafkaReceiverFactory({
       consumer: await kafka.consumer({
         groupId: receiverConfig.groupId,
@@ -100,6 +108,7 @@ export async function runIngester(config: IngesterConfig, options: IngesterOptio
         await traces.shutdown();
         await api?.shutdown();
         await telemetry.shutdown();
+        await jobEvents.close();
         await store.close();
       },
     };

@@ -3,6 +3,8 @@ import { jobStore, linkedTraceSource } from '@llmp/jobs';
 import { type Logger, Registry } from '@llmp/pipeline';
 import { queryApiServer } from '@llmp/query-api';
 import { authenticateFrom } from './authenticateFrom.ts';
+import { jobEventPublisher } from './jobEventPublisher.ts';
+import { kafkaClients } from './kafkaClients.ts';
 import type { QueryConfig } from './roleConfigs.ts';
 import type { Running } from './runStart.ts';
 
@@ -17,7 +19,24 @@ export async function runQuery(
   const store = await openStore({ ...config.clickhouse, dataDir });
   try {
     await migrate(store);
-    const jobs = jobStore(store);
+    // With Kafka configured, job events made through this API are published too.
+    const kafka = config.kafka ? kafkaClients(config.kafka, logger) : undefined;
+    await kafka?.ensureTopics([config.jobEvents.topic]).catch((error: unknown) => {
+      logger.warn({ err: error }, 'could not check the job events topic now; publishing will retry');
+    });
+    const producer = await kafka?.producer();
+    const jobs = jobStore(
+      store,
+      producer
+        ? {
+            onEvent: jobEventPublisher(
+              producer,
+              config.jobEvents.topic,
+              logger.child({ component: 'job-events' }),
+            ),
+          }
+        : {},
+    );
     const api = queryApiServer({
       endpoint: config.query.endpoint,
       logger: logger.child({ component: 'query' }),
@@ -30,6 +49,7 @@ export async function runQuery(
     return {
       async stop() {
         await api.shutdown();
+        await producer?.close();
         await store.close();
       },
     };

@@ -2,9 +2,12 @@ export {
   inactiveJobAttribute,
   type JobDirectory,
   type JobLinkerConfig,
+  type JobModels,
   jobLinkerConfig,
   jobLinkerFactory,
 } from './jobLinker.ts';
+export { type JobLogEntry, jobLogs } from './jobLogs.ts';
+export { type JobMetrics, type JobRunMetrics, jobMetrics } from './jobMetrics.ts';
 export { definitionOf, type JobVersion, jobVersionOf } from './jobRows.ts';
 export {
   chatMessage,
@@ -31,15 +34,16 @@ export {
   type JobFailure,
   type JobResult,
   type JobStore,
-  type JobTrace,
   jobStore,
   type PageRequest,
   type SpanJobRef,
-  type TraceJobLink,
   type WriteOptions,
 } from './jobStore.ts';
+export { jobSummary } from './jobSummary.ts';
+export { type JobTrace, jobTracePage } from './jobTracePage.ts';
 export { type JobAction, jobActions, jobTransition } from './jobTransition.ts';
 export { linkedTraceSource, type SpanSource } from './linkedTraceSource.ts';
 export { pageCursor } from './pageCursor.ts';
 export { promptMismatch, promptVariables } from './promptVariables.ts';
 export { type JobTemplate, type TemplateStore, templateStore } from './templateStore.ts';
+export { type TraceJobLink, traceJobLinks } from './traceJobLinks.ts';

@@ -145,6 +145,50 @@ describe('jobLinkerFactory', () => {
     expect(dir.asked).toHaveLength(1);
   });
 
+  it('checks outputs against the output_model of the version the span names, asking once per version', async () => {
+    const asked: Array<number | undefined> = [];
+    const dir: JobDirectory = {
+      discover: async (_p, refs) => new Map(refs.map((r) => [r.id, 'active'])),
+      models: async (_p, _id, version) => {
+        asked.push(version);
+        return version === 1
+          ? {
+              input_model: { type: 'object', required: ['ticket'] },
+              output_model: { type: 'object', required: ['a'] },
+            }
+          : { input_model: null, output_model: null };
+      },
+    };
+    const { processor, seen } = linker(dir);
+    const job = (version: string, output: string) => [
+      str('llmp.job.id', 'j'),
+      str('llmp.job.version', version),
+      str('output.value', output),
+    ];
+    await processor.consume(
+      traceBatch({
+        projectId: 'p',
+        request: request([
+          span('1', job('1', '{"a":1}')),
+          span('2', [...job('1', '{"b":1}'), str('llmp.job.input', '{"ticket":"t-1"}')]),
+          span('3', job('2', '{"b":1}')),
+          span('4', [str('llmp.job.id', 'j')]),
+        ]),
+      }),
+    );
+    expect(attrs(seen[0]!, 0)['llmp.validation.output']).toBe('pass');
+    expect(attrs(seen[0]!, 1)).toMatchObject({
+      'llmp.validation.output': 'fail',
+      'llmp.validation.output_error': "/ must have required property 'a'",
+      'llmp.validation.input': 'pass',
+    });
+    expect(attrs(seen[0]!, 0)).not.toHaveProperty('llmp.validation.input');
+    // Version 2 has no output_model, span 4 no output: nothing to check.
+    expect(attrs(seen[0]!, 2)).not.toHaveProperty('llmp.validation.output');
+    expect(attrs(seen[0]!, 3)).not.toHaveProperty('llmp.validation.output');
+    expect(asked).toEqual([1, 2]);
+  });
+
   it('refuses the batch with a retryable error when the directory is down', async () => {
     const { processor, seen } = linker({
       discover: () => Promise.reject(retryable('ClickHouse unavailable')),

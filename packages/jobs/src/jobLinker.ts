@@ -10,6 +10,9 @@ import {
 import { z } from 'zod';
 import type { JobStatus } from './jobSchema.ts';
 import type { SpanJobRef } from './jobStore.ts';
+import { schemaValidator } from './schemaValidator.ts';
+import { spanInputText } from './spanInputText.ts';
+import { spanOutputText } from './spanOutputText.ts';
 
 const attributeKey = z.string().min(1).max(256);
 
@@ -30,16 +33,35 @@ export const jobLinkerConfig = z.object({
   statusCacheTtl: duration(5000),
   /** Jobs whose status is remembered at most. */
   maxCachedJobs: z.number().int().positive().default(10_000),
+  /**
+   * Check the output of each linked span against its job version's output_model (JSON Schema),
+   * and its `llmp.job.input` (the job's input as JSON) against input_model; the results go on
+   * the span as llmp.validation.output|input (pass|fail) and llmp.validation.output|input_error.
+   */
+  validateOutputs: z.boolean().default(true),
 });
 export type JobLinkerConfig = z.infer<typeof jobLinkerConfig>;
 
 /** Where the linker learns a job's status, registering unknown jobs as discovered. */
 export interface JobDirectory {
   discover(projectId: string, refs: SpanJobRef[]): Promise<Map<string, JobStatus>>;
+  /** The input and output models of a job version (latest when none); undefined when unknown. */
+  models?(projectId: string, id: string, version?: number): Promise<JobModels | undefined>;
 }
 
 /** Set on a span reported into a job that was not active when it arrived: the job's status then. */
 export const inactiveJobAttribute = 'llmp.job.status';
+
+export interface JobModels {
+  input_model: Record<string, unknown> | null;
+  output_model: Record<string, unknown> | null;
+}
+
+interface Linked {
+  attributes: KeyValue[];
+  id: string;
+  version: string | undefined;
+}
 
 const canonical = { id: 'llmp.job.id', version: 'llmp.job.version', type: 'llmp.job.type' } as const;
 
@@ -84,6 +106,25 @@ export function jobLinkerFactory(directory: JobDirectory): ProcessorFactory<JobL
         type: [canonical.type, ...config.aliases.type],
       };
       const cache = new Map<string, { status: JobStatus; until: number }>();
+      const models = new Map<string, { model: JobModels | undefined; until: number }>();
+      const validator = schemaValidator();
+
+      async function modelsOf(projectId: string, id: string, version: string | undefined) {
+        if (!directory.models) return undefined;
+        const number = version !== undefined && /^\d{1,9}$/.test(version) ? Number(version) : undefined;
+        const key = `${projectId}\n${id}\n${number ?? ''}`;
+        const now = Date.now();
+        const hit = models.get(key);
+        if (hit && hit.until > now) return hit.model;
+        const model = await directory.models(projectId, id, number || undefined);
+        models.delete(key);
+        models.set(key, { model, until: now + config.statusCacheTtl });
+        for (const old of models.keys()) {
+          if (models.size <= config.maxCachedJobs) break;
+          models.delete(old);
+        }
+        return model;
+      }
 
       async function statuses(projectId: string, refs: Map<string, string>): Promise<Map<string, JobStatus>> {
         const now = Date.now();
@@ -110,13 +151,37 @@ export function jobLinkerFactory(directory: JobDirectory): ProcessorFactory<JobL
         return known;
       }
 
+      /** Puts the input and output checks of each linked span that has them on the span. */
+      async function validate(projectId: string, linked: Linked[]): Promise<void> {
+        for (const span of linked) {
+          const texts = { input: spanInputText(span.attributes), output: spanOutputText(span.attributes) };
+          if (texts.input === undefined && texts.output === undefined) continue;
+          const model = await modelsOf(projectId, span.id, span.version);
+          for (const side of ['input', 'output'] as const) {
+            const schema = model?.[`${side}_model`];
+            const text = texts[side];
+            if (!schema || text === undefined) continue;
+            const check = validator.check(schema, text, side);
+            span.attributes.push({
+              key: `llmp.validation.${side}`,
+              value: { type: 'string', value: check.valid ? 'pass' : 'fail' },
+            });
+            if (!check.valid)
+              span.attributes.push({
+                key: `llmp.validation.${side}_error`,
+                value: { type: 'string', value: check.error },
+              });
+          }
+        }
+      }
+
       return {
         async start() {},
         async consume(batch) {
           // The decoded request is changed in place: it is what the exporter reads next (the
           // batch keeps it), and a batch from Kafka keeps its deduplication token this way.
           const request = batch.request();
-          const linked: Array<{ attributes: KeyValue[]; id: string }> = [];
+          const linked: Linked[] = [];
           const refs = new Map<string, string>();
           for (const rs of request.resourceSpans) {
             for (const ss of rs.scopeSpans) {
@@ -124,9 +189,10 @@ export function jobLinkerFactory(directory: JobDirectory): ProcessorFactory<JobL
                 const levels = [span.attributes, ss.scope.attributes, rs.resource.attributes];
                 const id = find(levels, keys.id);
                 if (!id) continue;
+                const version = find(levels, keys.version);
                 for (const [field, found] of [
                   ['id', id],
-                  ['version', find(levels, keys.version)],
+                  ['version', version],
                   ['type', find(levels, keys.type)],
                 ] as const) {
                   if (found && found.key !== canonical[field]) {
@@ -136,7 +202,7 @@ export function jobLinkerFactory(directory: JobDirectory): ProcessorFactory<JobL
                     });
                   }
                 }
-                linked.push({ attributes: span.attributes, id: id.text });
+                linked.push({ attributes: span.attributes, id: id.text, version: version?.text });
                 if (!refs.has(id.text)) refs.set(id.text, find(levels, keys.type)?.text ?? '');
               }
             }
@@ -145,6 +211,7 @@ export function jobLinkerFactory(directory: JobDirectory): ProcessorFactory<JobL
             let known: Map<string, JobStatus>;
             try {
               known = await statuses(batch.projectId, refs);
+              if (config.validateOutputs) await validate(batch.projectId, linked);
             } catch (error) {
               const e = toExportError(error);
               settings.logger.warn({ err: e, jobs: refs.size }, 'job lookup failed');

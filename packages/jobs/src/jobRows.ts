@@ -1,4 +1,11 @@
-import { type JobDefinition, type JobType, jobType, specFieldNames } from './jobSchema.ts';
+import {
+  type JobDefinition,
+  type JobRecord,
+  type JobStatus,
+  type JobType,
+  jobType,
+  specFieldNames,
+} from './jobSchema.ts';
 
 /** A `jobs` row as written (JSONEachRow) and read back (with times as epoch milliseconds). */
 export interface JobRow {
@@ -162,4 +169,26 @@ export function definitionOf(version: JobVersion | (JobVersion & { status: strin
     ...definition
   } = version as JobVersion & { status?: string };
   return definition as JobDefinition;
+}
+
+/** What the latest event of a job says about it. */
+export interface JobState {
+  status: JobStatus;
+  event_id: string;
+  time_ms: number;
+}
+
+/**
+ * A job as the API shows it: its latest version, with the status and last event of its latest
+ * event (a job without events yet is active).
+ * @example jobRecordOf(latestVersion, latestEvent).status
+ */
+export function jobRecordOf(version: JobVersion, state: JobState | undefined): JobRecord {
+  const updated = Math.max(Date.parse(version.updated_at), state?.time_ms ?? 0);
+  return {
+    ...version,
+    status: state?.status ?? 'active',
+    update_event_id: state?.event_id ?? version.update_event_id,
+    updated_at: new Date(updated).toISOString(),
+  } as JobRecord;
 }

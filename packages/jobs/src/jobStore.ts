@@ -1,9 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { type ClickHouseStore, classifyClickHouseError } from '@llmp/clickhouse';
+import { jobEventPage } from './jobEventPage.ts';
+import type { JobModels } from './jobLinker.ts';
+import { type JobLogEntry, jobLogs } from './jobLogs.ts';
+import { type JobMetrics, jobMetrics } from './jobMetrics.ts';
 import {
   definitionOf,
   type JobVersion,
   jobColumns,
+  jobRecordOf,
   jobRow,
   jobVersionOf,
   type StoredJobRow,
@@ -21,10 +26,14 @@ import {
   type ListJobsQuery,
   type Page,
 } from './jobSchema.ts';
+import { type JobTrace, jobTracePage } from './jobTracePage.ts';
 import { type JobAction, jobTransition } from './jobTransition.ts';
+import { listJobs } from './listJobs.ts';
 import { pageCursor } from './pageCursor.ts';
+import { pageOf } from './pageOf.ts';
 import { promptMismatch } from './promptVariables.ts';
 import { type TemplateStore, templateStore } from './templateStore.ts';
+import { type TraceJobLink, traceJobLinks } from './traceJobLinks.ts';
 import { zodMessage } from './zodMessage.ts';
 
 /** Why a job operation did not happen; the API maps the kind onto 400/404/409. */
@@ -49,19 +58,6 @@ export interface WriteOptions {
 export interface PageRequest {
   limit: number;
   cursor?: string | undefined;
-}
-
-export interface JobTrace {
-  traceId: string;
-  startTime: string;
-  startTimeUnixNano: string;
-  jobVersions: string[];
-}
-
-export interface TraceJobLink {
-  jobId: string;
-  jobVersion: string;
-  jobType: string;
 }
 
 /** A job named by spans, as the linker reports it. */
@@ -102,6 +98,12 @@ export interface JobStore {
   version(projectId: string, id: string, version: number): Promise<JobVersion | undefined>;
   events(projectId: string, id: string, page: PageRequest): Promise<JobResult<Page<JobEvent>>>;
   traces(projectId: string, id: string, page: PageRequest): Promise<JobResult<Page<JobTrace>>>;
+  /** The input and output models of a version (the latest without one); undefined when unknown. */
+  models(projectId: string, id: string, version?: number): Promise<JobModels | undefined>;
+  /** Run metrics over the job's linked traces; undefined for an unknown job. */
+  metrics(projectId: string, id: string, options?: { byVersion?: boolean }): Promise<JobMetrics | undefined>;
+  /** Job events, span events and exceptions of its traces, newest first. */
+  logs(projectId: string, id: string, page: PageRequest): Promise<JobResult<Page<JobLogEntry>>>;
   /** The jobs a trace is linked to (through any of its spans), first linked first. */
   traceLinks(projectId: string, traceId: string): Promise<TraceJobLink[]>;
   /** Status of each named job; unknown (well-formed) ids are registered as discovered jobs. */
@@ -147,7 +149,19 @@ function changedFields(before: JobDefinition, after: JobDefinition): Record<stri
  */
 export function jobStore(
   store: ClickHouseStore,
-  { now = Date.now, newId = randomUUID }: { now?: () => number; newId?: () => string } = {},
+  {
+    now = Date.now,
+    newId = randomUUID,
+    onEvent,
+  }: {
+    now?: () => number;
+    newId?: () => string;
+    /**
+     * Told of every event once it is stored (e.g. to publish it on Kafka). Not awaited: the
+     * store's job_events table is the record, and a slow listener must not hold up the API.
+     */
+    onEvent?: (projectId: string, event: JobEvent) => void;
+  } = {},
 ): JobStore {
   const { client } = store;
   const db = `\`${store.database}\``;
@@ -209,19 +223,9 @@ export function jobStore(
     };
   }
 
-  function record(version: JobVersion, event: LatestEvent | undefined): JobRecord {
-    const updated = Math.max(Date.parse(version.updated_at), event?.time_ms ?? 0);
-    return {
-      ...version,
-      status: event?.status ?? 'active',
-      update_event_id: event?.event_id ?? version.update_event_id,
-      updated_at: new Date(updated).toISOString(),
-    } as JobRecord;
-  }
-
   async function get(projectId: string, id: string): Promise<JobRecord | undefined> {
     const [version, event] = await Promise.all([latestVersion(projectId, id), latestEvent(projectId, id)]);
-    return version ? record(version, event) : undefined;
+    return version ? jobRecordOf(version, event) : undefined;
   }
 
   /** Inserts version `row.version` unless another writer already has; true when this one won. */
@@ -275,8 +279,20 @@ export function jobStore(
          ORDER BY event_id LIMIT 1`,
         { projectId, id, seq },
       );
-      if (back[0]?.event_id === eventId)
+      if (back[0]?.event_id === eventId) {
+        onEvent?.(projectId, {
+          id: eventId,
+          job_id: id,
+          seq,
+          kind: next.kind,
+          actor: actor ?? null,
+          time: new Date(time).toISOString(),
+          version: next.version,
+          status: next.status,
+          changes: next.changes as JobEvent['changes'],
+        });
         return ok({ seq, event_id: eventId, status: next.status, version: next.version, time_ms: time });
+      }
     }
     return fail('conflict', `job ${id} is being changed by others; read it again and retry`);
   }
@@ -352,16 +368,6 @@ export function jobStore(
       : undefined;
   }
 
-  async function page<T>(
-    items: T[],
-    limit: number,
-    key: (item: T) => Array<string | number>,
-  ): Promise<Page<T>> {
-    const more = items.length > limit;
-    const shown = more ? items.slice(0, limit) : items;
-    return { items: shown, next_cursor: more ? pageCursor.encode(key(shown[shown.length - 1]!)) : null };
-  }
-
   /** The create body with a template's definition under it, when it names one. */
   async function fromTemplate(
     projectId: string,
@@ -424,63 +430,13 @@ export function jobStore(
     },
 
     async list(projectId, query) {
-      let cursor: Array<string | number> | undefined;
+      let after: [number, string] | undefined;
       if (query.cursor !== undefined) {
-        cursor = pageCursor.decode(query.cursor, ['number', 'string']);
-        if (!cursor) return fail('invalid', 'cursor is not one this API gave out');
+        const key = pageCursor.decode(query.cursor, ['number', 'string']);
+        if (!key) return fail('invalid', 'cursor is not one this API gave out');
+        after = [key[0] as number, key[1] as string];
       }
-      const millis = (iso: string | undefined) => (iso ? Date.parse(iso) : 0);
-      const found = await rows<
-        StoredJobRow & { status: string; last_event_id: string; last_event_ms: string }
-      >(
-        `SELECT j.*, if(e.status = '', 'active', e.status) AS status, e.event_id AS last_event_id,
-           e.time_ms AS last_event_ms
-         FROM (
-           SELECT ${jobColumns} FROM ${db}.jobs WHERE project_id = {projectId:String}
-           ORDER BY id, version DESC LIMIT 1 BY id
-         ) AS j
-         LEFT JOIN (
-           SELECT job_id, argMax(status, seq) AS status, argMax(event_id, seq) AS event_id,
-             toUnixTimestamp64Milli(argMax(time, seq)) AS time_ms
-           FROM ${db}.job_events WHERE project_id = {projectId:String} GROUP BY job_id
-         ) AS e ON e.job_id = j.id
-         WHERE ({status:String} = '' OR status = {status:String})
-           AND ({type:String} = '' OR j.job_type = {type:String})
-           AND ({name:String} = '' OR positionCaseInsensitiveUTF8(j.name, {name:String}) > 0)
-           AND ({after:Int64} = 0 OR j.created_ms >= {after:Int64})
-           AND ({before:Int64} = 0 OR j.created_ms < {before:Int64})
-           AND ({hasCursor:UInt8} = 0 OR j.created_ms < {cursorMs:Int64}
-                OR (j.created_ms = {cursorMs:Int64} AND j.id < {cursorId:String}))
-         ORDER BY j.created_ms DESC, j.id DESC
-         LIMIT {limit:UInt32}`,
-        {
-          projectId,
-          status: query.status ?? '',
-          type: query.type ?? '',
-          name: query.name ?? '',
-          after: millis(query.created_after),
-          before: millis(query.created_before),
-          hasCursor: cursor ? 1 : 0,
-          cursorMs: cursor?.[0] ?? 0,
-          cursorId: cursor?.[1] ?? '',
-          limit: query.limit + 1,
-        },
-      );
-      const jobs = found.map((r) =>
-        record(
-          jobVersionOf(r),
-          r.last_event_id
-            ? {
-                seq: 0,
-                event_id: r.last_event_id,
-                status: jobStatus.safeParse(r.status).data ?? 'active',
-                version: Number(r.version),
-                time_ms: Number(r.last_event_ms),
-              }
-            : undefined,
-        ),
-      );
-      return ok(await page(jobs, query.limit, (j) => [Date.parse(j.created_at), j.id]));
+      return ok(await listJobs(store, projectId, query, after));
     },
 
     async update(projectId, id, patch, options = {}) {
@@ -501,6 +457,8 @@ export function jobStore(
         ...fields,
       });
       if (!merged.success) return fail('invalid', zodMessage(merged.error));
+      // A PATCH that changes nothing is not a new version (clients may resend what they read).
+      if (Object.keys(changedFields(definitionOf(current.value), merged.data)).length === 0) return current;
       return writeVersion(projectId, current.value, merged.data, 'updated', {}, options);
     },
 
@@ -556,7 +514,7 @@ export function jobStore(
       );
       if (found.length === 0 && before === 0 && !(await latestVersion(projectId, id)))
         return fail('not_found', `no job ${id} in project ${projectId}`);
-      return ok(await page(found.map(jobVersionOf), limit, (v) => [v.version]));
+      return ok(pageOf(found.map(jobVersionOf), limit, (v) => [v.version]));
     },
 
     async version(projectId, id, version) {
@@ -570,93 +528,50 @@ export function jobStore(
     },
 
     async events(projectId, id, { limit, cursor }) {
-      let after = 0;
+      let afterSeq = 0;
       if (cursor !== undefined) {
         const key = pageCursor.decode(cursor, ['number']);
         if (!key) return fail('invalid', 'cursor is not one this API gave out');
-        after = key[0] as number;
+        afterSeq = key[0] as number;
       }
       if (!(await latestVersion(projectId, id)))
         return fail('not_found', `no job ${id} in project ${projectId}`);
-      const found = await rows<{
-        event_id: string;
-        seq: string;
-        kind: string;
-        actor: string;
-        time_ms: string;
-        version: number;
-        status: string;
-        changes: string;
-      }>(
-        `SELECT event_id, seq, kind, actor, toUnixTimestamp64Milli(time) AS time_ms, version, status, changes
-         FROM ${db}.job_events
-         WHERE project_id = {projectId:String} AND job_id = {id:String} AND seq > {after:UInt64}
-         ORDER BY seq LIMIT 1 BY seq LIMIT {limit:UInt32}`,
-        { projectId, id, after, limit: limit + 1 },
-      );
-      const events = found.map(
-        (e): JobEvent => ({
-          id: e.event_id,
-          job_id: id,
-          seq: Number(e.seq),
-          kind: e.kind as JobEventKind,
-          actor: e.actor === '' ? null : e.actor,
-          time: new Date(Number(e.time_ms)).toISOString(),
-          version: Number(e.version),
-          status: e.status as JobStatus,
-          changes: JSON.parse(e.changes),
-        }),
-      );
-      return ok(await page(events, limit, (e) => [e.seq]));
+      return ok(await jobEventPage(store, projectId, id, { limit, afterSeq }));
     },
 
     async traces(projectId, id, { limit, cursor }) {
-      let key: Array<string | number> | undefined;
+      let after: [string, string] | undefined;
       if (cursor !== undefined) {
-        key = pageCursor.decode(cursor, ['string', 'string']);
+        const key = pageCursor.decode(cursor, ['string', 'string']);
         if (!key || !/^\d+$/.test(String(key[0])))
           return fail('invalid', 'cursor is not one this API gave out');
+        after = [String(key[0]), String(key[1])];
       }
       if (!(await latestVersion(projectId, id)))
         return fail('not_found', `no job ${id} in project ${projectId}`);
-      const found = await rows<{ TraceId: string; start_ns: string; versions: string[] }>(
-        `SELECT TraceId, toString(toUnixTimestamp64Nano(min(Start))) AS start_ns,
-           arraySort(groupUniqArray(job_version)) AS versions
-         FROM ${db}.trace_jobs
-         WHERE project_id = {projectId:String} AND job_id = {id:String}
-         GROUP BY TraceId
-         HAVING {hasCursor:UInt8} = 0 OR toUInt64(start_ns) < {cursorNs:UInt64}
-           OR (toUInt64(start_ns) = {cursorNs:UInt64} AND TraceId < {cursorTrace:String})
-         ORDER BY toUInt64(start_ns) DESC, TraceId DESC
-         LIMIT {limit:UInt32}`,
-        {
-          projectId,
-          id,
-          hasCursor: key ? 1 : 0,
-          cursorNs: key?.[0] ?? '0',
-          cursorTrace: key?.[1] ?? '',
-          limit: limit + 1,
-        },
-      );
-      const traces = found.map((t) => ({
-        traceId: t.TraceId,
-        startTime: new Date(Number(BigInt(t.start_ns) / 1_000_000n)).toISOString(),
-        startTimeUnixNano: t.start_ns,
-        jobVersions: t.versions.filter((v) => v !== ''),
-      }));
-      return ok(await page(traces, limit, (t) => [t.startTimeUnixNano, t.traceId]));
+      return ok(await jobTracePage(store, projectId, id, { limit, after }));
     },
 
-    async traceLinks(projectId, traceId) {
-      const found = await rows<{ job_id: string; job_version: string; job_type: string }>(
-        `SELECT job_id, argMin(job_version, Start) AS job_version, argMin(job_type, Start) AS job_type
-         FROM ${db}.trace_jobs
-         WHERE project_id = {projectId:String} AND TraceId = {traceId:String}
-         GROUP BY job_id ORDER BY min(Start), job_id`,
-        { projectId, traceId },
-      );
-      return found.map((l) => ({ jobId: l.job_id, jobVersion: l.job_version, jobType: l.job_type }));
+    async models(projectId, id, version) {
+      const found =
+        version === undefined
+          ? await latestVersion(projectId, id)
+          : await api.version(projectId, id, version);
+      return found ? { input_model: found.input_model, output_model: found.output_model } : undefined;
     },
+
+    async metrics(projectId, id, options = {}) {
+      if (!(await latestVersion(projectId, id))) return undefined;
+      return jobMetrics(store, projectId, id, options);
+    },
+
+    async logs(projectId, id, page) {
+      if (!(await latestVersion(projectId, id)))
+        return fail('not_found', `no job ${id} in project ${projectId}`);
+      return jobLogs(store, projectId, id, page);
+    },
+
+    traceLinks: (projectId, traceId) => traceJobLinks(store, projectId, traceId),
 
     async discover(projectId, refs) {
       const wanted = new Map<string, string>();

@@ -108,6 +108,20 @@ export function jobsOpenApiPaths(): Record<string, unknown> {
         responses: { '200': page({}), ...errors },
       },
     },
+    '/v1/jobs/{id}/metrics': {
+      get: {
+        summary: 'Runs, spans, errors, run latency p50/p95/p99, tokens and cost of the linked traces',
+        parameters: [idParameter, { name: 'by', in: 'query', schema: { type: 'string', enum: ['version'] } }],
+        responses: { '200': json({ type: 'object' }), ...errors },
+      },
+    },
+    '/v1/jobs/{id}/logs': {
+      get: {
+        summary: 'Job events, span events and exceptions of the linked traces, newest first',
+        parameters: [idParameter, ...pageParameters],
+        responses: { '200': page({}), ...errors },
+      },
+    },
     '/v1/templates': {
       post: {
         summary: 'A reusable job definition; its prompt variables ({{name}}) must be input_model properties',

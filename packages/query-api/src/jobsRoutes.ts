@@ -86,11 +86,12 @@ export function jobsRoutes({
   const withJob =
     (
       handler: (c: Context, projectId: string, id: string) => Promise<Response>,
+      noun = 'job',
     ): ((c: Context) => Promise<Response>) =>
     async (c) => {
       const id = c.req.param('id') ?? '';
       if (!jobId.safeParse(id).success)
-        return problem(c, 400, 'Invalid job id', `"${id.slice(0, 200)}" is not a job id`);
+        return problem(c, 400, `Invalid ${noun} id`, `"${id.slice(0, 200)}" is not a ${noun} id`);
       return handler(c, projectOf(c.req.raw), id);
     };
 
@@ -167,7 +168,7 @@ export function jobsRoutes({
   );
 
   const paged =
-    (list: 'versions' | 'events' | 'traces') =>
+    (list: 'versions' | 'events' | 'traces' | 'logs') =>
     async (c: Context, projectId: string, id: string): Promise<Response> => {
       const query = pageQuery.safeParse(c.req.query());
       if (!query.success) return problem(c, 400, 'Invalid query', issues(query.error));
@@ -177,6 +178,20 @@ export function jobsRoutes({
   app.get('/v1/jobs/:id/versions', withJob(paged('versions')));
   app.get('/v1/jobs/:id/events', withJob(paged('events')));
   app.get('/v1/jobs/:id/traces', withJob(paged('traces')));
+  app.get('/v1/jobs/:id/logs', withJob(paged('logs')));
+
+  app.get(
+    '/v1/jobs/:id/metrics',
+    withJob(async (c, projectId, id) => {
+      const by = c.req.query('by');
+      if (by !== undefined && by !== 'version')
+        return problem(c, 400, 'Invalid query', 'by: the only split is "version"');
+      const metrics = await jobs.metrics(projectId, id, { byVersion: by === 'version' });
+      return metrics
+        ? c.json(metrics)
+        : problem(c, 404, 'Job not found', `no job ${id} in project ${projectId}`);
+    }),
+  );
 
   app.get(
     '/v1/jobs/:id/versions/:version',
@@ -214,7 +229,7 @@ export function jobsRoutes({
       return template
         ? c.json(template)
         : problem(c, 404, 'Template not found', `no template ${id} in project ${projectId}`);
-    }),
+    }, 'template'),
   );
 
   app.post('/api/2/auto_eval/pseudo_label_job/get_status', async (c) => {

@@ -1,0 +1,129 @@
+import { type ClickHouseStore, classifyClickHouseError } from '@llmp/clickhouse';
+
+export interface JobRunMetrics {
+  /** A run is a trace linked to the job. */
+  runs: number;
+  /** Runs with at least one span in error. */
+  failed_runs: number;
+  spans: number;
+  error_spans: number;
+  /** Run latency (first span start to last span end), milliseconds. */
+  latency_ms: { p50: number | null; p95: number | null; p99: number | null };
+  tokens: { input: number; output: number };
+  /** Null when no span carried a cost. */
+  cost_usd: number | null;
+  /** Outputs checked against the version's output_model by the jobs processor. */
+  validation: { checked: number; passed: number; pass_rate: number | null };
+}
+
+export interface JobMetrics extends JobRunMetrics {
+  job_id: string;
+  /** Per job version (of each run's link), when asked for. */
+  versions?: Array<JobRunMetrics & { version: string }>;
+}
+
+interface Row {
+  version: string;
+  runs: string;
+  failed_runs: string;
+  spans: string;
+  error_spans: string;
+  q: Array<number | string>;
+  input_tokens: string;
+  output_tokens: string;
+  cost: number | null;
+  checked: string;
+  passed: string;
+}
+
+function metricsOf(r: Row): JobRunMetrics {
+  const runs = Number(r.runs);
+  const ms = (i: number) => (runs === 0 || r.q[i] === undefined ? null : Number(r.q[i]) / 1e6);
+  return {
+    runs,
+    failed_runs: Number(r.failed_runs),
+    spans: Number(r.spans),
+    error_spans: Number(r.error_spans),
+    latency_ms: { p50: ms(0), p95: ms(1), p99: ms(2) },
+    tokens: { input: Number(r.input_tokens), output: Number(r.output_tokens) },
+    cost_usd: r.cost === null ? null : Number(r.cost),
+    validation: {
+      checked: Number(r.checked),
+      passed: Number(r.passed),
+      pass_rate: Number(r.checked) === 0 ? null : Number(r.passed) / Number(r.checked),
+    },
+  };
+}
+
+/**
+ * Run metrics of a job over every span of its linked traces (trace_jobs), whichever span named
+ * the job; per version on request.
+ * @example const metrics = await jobMetrics(store, 'default', 'summarise', { byVersion: true });
+ */
+export async function jobMetrics(
+  store: ClickHouseStore,
+  projectId: string,
+  jobId: string,
+  { byVersion = false }: { byVersion?: boolean } = {},
+): Promise<JobMetrics> {
+  const db = `\`${store.database}\``;
+  const query = `
+    WITH linked AS (
+      SELECT TraceId, argMin(job_version, Start) AS version, min(Start) AS start
+      FROM ${db}.trace_jobs
+      WHERE project_id = {projectId:String} AND job_id = {jobId:String}
+      GROUP BY TraceId
+    )
+    SELECT if({byVersion:UInt8} = 1, version, '') AS version,
+      count() AS runs, countIf(errors > 0) AS failed_runs, sum(spans) AS spans, sum(errors) AS error_spans,
+      quantilesExact(0.5, 0.95, 0.99)(duration_ns) AS q,
+      sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, sumOrNull(cost) AS cost,
+      sum(checked) AS checked, sum(passed) AS passed
+    FROM (
+      SELECT s.TraceId AS trace, any(l.version) AS version, count() AS spans,
+        countIf(s.StatusCode = 'Error') AS errors,
+        max(toUnixTimestamp64Nano(s.Timestamp) + toInt64(s.Duration)) - min(toUnixTimestamp64Nano(s.Timestamp))
+          AS duration_ns,
+        sum(s.gen_ai_input_tokens) AS input_tokens, sum(s.gen_ai_output_tokens) AS output_tokens,
+        sumOrNull(s.gen_ai_cost_usd) AS cost,
+        countIf(s.SpanAttributes['llmp.validation.output'] != '') AS checked,
+        countIf(s.SpanAttributes['llmp.validation.output'] = 'pass') AS passed
+      FROM ${db}.spans AS s FINAL INNER JOIN linked AS l ON s.TraceId = l.TraceId
+      WHERE s.project_id = {projectId:String}
+        AND s.Timestamp >= (SELECT min(start) FROM linked) - INTERVAL 1 DAY
+      GROUP BY s.TraceId
+    )
+    GROUP BY version
+    ORDER BY version`;
+  // Spans are read from a day before the first linked span: enough for the spans of a run that
+  // started before the span naming the job, while partitions long before it are skipped.
+  let rows: Row[];
+  try {
+    const result = await store.client.query({
+      query,
+      query_params: { projectId, jobId, byVersion: byVersion ? 1 : 0 },
+      format: 'JSONEachRow',
+    });
+    rows = await result.json<Row>();
+  } catch (error) {
+    throw classifyClickHouseError(error, 'job metrics query');
+  }
+  const empty: Row = {
+    version: '',
+    runs: '0',
+    failed_runs: '0',
+    spans: '0',
+    error_spans: '0',
+    q: [],
+    input_tokens: '0',
+    output_tokens: '0',
+    cost: null,
+    checked: '0',
+    passed: '0',
+  };
+  if (!byVersion) return { job_id: jobId, ...metricsOf(rows[0] ?? empty) };
+  const versions = rows.map((r) => ({ version: r.version, ...metricsOf(r) }));
+  // Totals are not the sum of per-version quantiles: ask again without the split.
+  const total = await jobMetrics(store, projectId, jobId);
+  return { ...total, versions };
+}

@@ -1,0 +1,229 @@
+import {
+  type ClickHouseStore,
+  clickhouseExporterFactory,
+  migrate,
+  openStore,
+  storeTraceSource,
+} from '@llmp/clickhouse';
+import { genAiProcessorConfig, genAiProcessorFactory } from '@llmp/genai';
+import { jobStore } from '@llmp/jobs';
+import { type KeyValue, type Span, traceBatch } from '@llmp/otlp';
+import { queryApp } from '@llmp/query-api';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type JobsApi, jobsApi } from '../support/jobsApi.ts';
+import { tempDir } from '../support/tempDir.ts';
+
+// Metrics and logs of a job over spans written by the real exporter into the embedded store.
+const dir = tempDir('job-insights');
+let store: ClickHouseStore;
+let api: JobsApi;
+const second = 1_000_000_000n;
+const t0 = 1_700_000_000n * second;
+const str = (key: string, value: string): KeyValue => ({ key, value: { type: 'string', value } });
+const int = (key: string, value: number): KeyValue => ({ key, value: { type: 'int', value: BigInt(value) } });
+
+function span(traceId: string, spanId: string, from: bigint, to: bigint, more: Partial<Span> = {}): Span {
+  return {
+    traceId,
+    spanId,
+    traceState: '',
+    parentSpanId: '',
+    flags: 0,
+    name: spanId,
+    kind: 1,
+    startTimeUnixNano: t0 + from,
+    endTimeUnixNano: t0 + to,
+    attributes: [],
+    droppedAttributesCount: 0,
+    events: [],
+    droppedEventsCount: 0,
+    links: [],
+    droppedLinksCount: 0,
+    status: { code: 0, message: '' },
+    ...more,
+  };
+}
+
+const t1 = '1'.repeat(32);
+const t2 = '2'.repeat(32);
+const t3 = '3'.repeat(32);
+
+beforeAll(async () => {
+  store = await openStore({ dataDir: dir.path });
+  await migrate(store);
+  api = jobsApi(queryApp({ source: storeTraceSource(store), jobs: jobStore(store) }));
+  await api.post('/v1/jobs', { id: 'insight', name: 'insight' });
+  await api.patch('/v1/jobs/insight', { prompt: 'v2' });
+  const spans = [
+    // Run 1 (version 1): the root names the job; its LLM child fails and records an exception.
+    span(t1, 'a000000000000001', 0n, second, {
+      attributes: [str('llmp.job.id', 'insight'), str('llmp.job.version', '1')],
+    }),
+    span(t1, 'a000000000000002', second / 10n, (second * 6n) / 10n, {
+      parentSpanId: 'a000000000000001',
+      attributes: [
+        str('gen_ai.operation.name', 'chat'),
+        int('gen_ai.usage.input_tokens', 100),
+        int('gen_ai.usage.output_tokens', 20),
+      ],
+      status: { code: 2, message: 'rate limited' },
+      events: [
+        {
+          timeUnixNano: t0 + second / 2n,
+          name: 'exception',
+          attributes: [str('exception.message', 'rate limited')],
+          droppedAttributesCount: 0,
+        },
+      ],
+    }),
+    // Run 2 (version 2): only a child names the job; the run lasts 3 s.
+    span(t2, 'b000000000000001', 0n, 3n * second),
+    span(t2, 'b000000000000002', second, 2n * second, {
+      parentSpanId: 'b000000000000001',
+      attributes: [
+        str('llmp.job.id', 'insight'),
+        str('llmp.job.version', '2'),
+        int('gen_ai.usage.input_tokens', 50),
+        int('gen_ai.usage.output_tokens', 10),
+      ],
+      events: [
+        {
+          timeUnixNano: t0 + (3n * second) / 2n,
+          name: 'retry',
+          attributes: [int('attempt', 2)],
+          droppedAttributesCount: 0,
+        },
+      ],
+    }),
+    // Not linked to the job.
+    span(t3, 'c000000000000001', 0n, 5n * second, { status: { code: 2, message: 'x' } }),
+  ];
+  const exporter = clickhouseExporterFactory(store).create(
+    { id: 'clickhouse', logger: pino({ level: 'silent' }) },
+    { table: 'spans' },
+    undefined,
+  );
+  // Token and cost columns come from the GenAI processor, as in both real pipelines.
+  const genai = genAiProcessorFactory.create(
+    { id: 'genai', logger: pino({ level: 'silent' }) },
+    genAiProcessorConfig.parse({}),
+    exporter,
+  );
+  await genai.consume(
+    traceBatch({
+      projectId: 'default',
+      request: {
+        resourceSpans: [
+          {
+            resource: { attributes: [str('service.name', 'insights')], droppedAttributesCount: 0 },
+            schemaUrl: '',
+            scopeSpans: [
+              {
+                scope: { name: 's', version: '', attributes: [], droppedAttributesCount: 0 },
+                schemaUrl: '',
+                spans,
+              },
+            ],
+          },
+        ],
+      },
+    }),
+  );
+});
+afterAll(async () => {
+  await store?.close();
+  dir.remove();
+});
+
+describe('GET /v1/jobs/{id}/metrics', () => {
+  it('counts runs, spans, errors, latency and tokens over every span of the linked traces', async () => {
+    const response = await api.get('/v1/jobs/insight/metrics');
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({
+      job_id: 'insight',
+      runs: 2,
+      failed_runs: 1,
+      spans: 4,
+      error_spans: 1,
+      tokens: { input: 150, output: 30 },
+      cost_usd: null,
+    });
+    expect(response.body.latency_ms.p99).toBe(3000);
+    expect([1000, 3000]).toContain(response.body.latency_ms.p50);
+    expect(response.body).not.toHaveProperty('versions');
+  });
+
+  it('splits by job version on request', async () => {
+    const { body } = await api.get('/v1/jobs/insight/metrics?by=version');
+    expect(body.runs).toBe(2);
+    expect(body.versions).toEqual([
+      expect.objectContaining({
+        version: '1',
+        runs: 1,
+        failed_runs: 1,
+        spans: 2,
+        latency_ms: { p50: 1000, p95: 1000, p99: 1000 },
+      }),
+      expect.objectContaining({
+        version: '2',
+        runs: 1,
+        failed_runs: 0,
+        spans: 2,
+        tokens: { input: 50, output: 10 },
+      }),
+    ]);
+  });
+
+  it('answers zeros for a job without runs, 404 for an unknown job, 400 for another split', async () => {
+    await api.post('/v1/jobs', { id: 'idle', name: 'idle' });
+    expect((await api.get('/v1/jobs/idle/metrics')).body).toMatchObject({
+      runs: 0,
+      spans: 0,
+      latency_ms: { p50: null, p95: null, p99: null },
+    });
+    expect((await api.get('/v1/jobs/nope/metrics')).status).toBe(404);
+    expect((await api.get('/v1/jobs/insight/metrics?by=model')).status).toBe(400);
+  });
+});
+
+describe('GET /v1/jobs/{id}/logs', () => {
+  it('lists job events, span events and exceptions of its traces, newest first, page by page', async () => {
+    const all = (await api.get('/v1/jobs/insight/logs')).body.items;
+    expect(all.map((e: { source: string; name: string }) => `${e.source}:${e.name}`)).toEqual([
+      'job_event:updated',
+      'job_event:created',
+      'span_event:retry',
+      'exception:exception',
+    ]);
+    expect(all[2]).toMatchObject({ traceId: t2, spanId: 'b000000000000002', attributes: { attempt: '2' } });
+    expect(all[3]).toMatchObject({ traceId: t1, attributes: { 'exception.message': 'rate limited' } });
+    expect(all[3].timeUnixNano).toBe((t0 + second / 2n).toString());
+    expect(all[0].attributes).toEqual({ prompt: { from: '', to: 'v2' } });
+
+    const paged: unknown[] = [];
+    let cursor: string | null = null;
+    do {
+      const { body } = await api.get(`/v1/jobs/insight/logs?limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(body.items, JSON.stringify(body)).toHaveLength(1);
+      paged.push(...body.items);
+      cursor = body.next_cursor;
+    } while (cursor);
+    expect(paged).toEqual(all);
+    expect((await api.get('/v1/jobs/nope/logs')).status).toBe(404);
+    expect((await api.get('/v1/jobs/insight/logs?cursor=x')).status).toBe(400);
+  });
+});
+
+describe('GET /v1/jobs/{id}/traces', () => {
+  it('pages the linked traces, newest link first', async () => {
+    const first = (await api.get('/v1/jobs/insight/traces?limit=1')).body;
+    expect(first.items).toEqual([expect.objectContaining({ traceId: t2, jobVersions: ['2'] })]);
+    const rest = (await api.get(`/v1/jobs/insight/traces?limit=1&cursor=${first.next_cursor}`)).body;
+    expect(rest).toEqual({
+      items: [expect.objectContaining({ traceId: t1, jobVersions: ['1'] })],
+      next_cursor: null,
+    });
+    expect((await api.get('/v1/jobs/insight/traces?limit=500')).status).toBe(400);
+  });
+});
