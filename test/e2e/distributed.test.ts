@@ -94,6 +94,18 @@ describe.skipIf(!brokers)('distributed mode on a real Kafka broker', () => {
     const llm = body.spans.find((s) => s.name === 'chat gpt-4o')!;
     expect(llm.jobId).toBe('job-e2e');
     expect(llm.attributes['attr.ints']).toEqual([1, 2, 3]);
+
+    // Self-telemetry of both roles: ready (Kafka and the store answer), counts, ingester lag.
+    const telemetry = (p: LlmpProcess, path: string) => fetch(`http://127.0.0.1:${p.telemetryPort}${path}`);
+    expect((await telemetry(gateway, '/readyz')).status).toBe(200);
+    expect((await telemetry(ingester, '/readyz')).status).toBe(200);
+    const gatewayMetrics = await (await telemetry(gateway, '/metrics')).text();
+    expect(gatewayMetrics).toMatch(/llmp_exporter_sent_spans_total\{exporter="kafka"\} (1[2-9]|[2-9]\d)/);
+    const ingesterMetrics = await (await telemetry(ingester, '/metrics')).text();
+    expect(ingesterMetrics).toMatch(
+      /llmp_exporter_sent_spans_total\{exporter="clickhouse"\} (1[2-9]|[2-9]\d)/,
+    );
+    expect(ingesterMetrics).toMatch(/llmp_ingester_lag_records\{topic="[^"]+",partition="\d+"\} 0/);
   });
 
   it('a plain Kafka consumer reads otlp_spans as OTLP protobuf, one trace per record, a trace on one partition', async () => {
