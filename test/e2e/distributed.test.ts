@@ -103,6 +103,18 @@ describe.skipIf(!brokers)('distributed mode on a real Kafka broker', () => {
     expect(llm.spanType).toBe('llm');
     expect(llm.genAi).toMatchObject({ provider: 'openai', requestModel: 'gpt-4o', inputTokens: 120 });
     expect(llm.attributes['attr.ints']).toEqual([1, 2, 3]);
+
+    // Self-telemetry of both roles: ready (Kafka and the store answer), counts, ingester lag.
+    const telemetry = (p: LlmpProcess, path: string) => fetch(`http://127.0.0.1:${p.telemetryPort}${path}`);
+    expect((await telemetry(gateway, '/readyz')).status).toBe(200);
+    expect((await telemetry(ingester, '/readyz')).status).toBe(200);
+    const gatewayMetrics = await (await telemetry(gateway, '/metrics')).text();
+    expect(gatewayMetrics).toMatch(/llmp_exporter_sent_spans_total\{exporter="kafka"\} (1[2-9]|[2-9]\d)/);
+    const ingesterMetrics = await (await telemetry(ingester, '/metrics')).text();
+    expect(ingesterMetrics).toMatch(
+      /llmp_exporter_sent_spans_total\{exporter="clickhouse"\} (1[2-9]|[2-9]\d)/,
+    );
+    expect(ingesterMetrics).toMatch(/llmp_ingester_lag_records\{topic="[^"]+",partition="\d+"\} 0/);
   });
 
   it('a plain Kafka consumer reads otlp_spans as OTLP protobuf, one trace per record, a trace on one partition', async () => {

@@ -28,6 +28,8 @@ export interface PartitionBatch {
   topic: string;
   partition: number;
   records: IncomingRecord[];
+  /** The partition's log end offset when fetched, if the client reports it (for the lag metric). */
+  highWatermark?: string;
 }
 
 export interface CommittedOffset {

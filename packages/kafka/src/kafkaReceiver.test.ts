@@ -1,5 +1,5 @@
 import { encodeProtobufRequest, type Span, type TraceBatch, type TraceRequest } from '@llmp/otlp';
-import { type Consumer, createLogger, permanent, retryable } from '@llmp/pipeline';
+import { type Consumer, createLogger, permanent, Registry, retryable } from '@llmp/pipeline';
 import { describe, expect, it } from 'vitest';
 import { dedupToken, pendingMetadata } from './dedupToken.ts';
 import { projectHeader } from './kafkaExporter.ts';
@@ -108,6 +108,37 @@ describe('kafka receiver', () => {
       dedupToken('otlp_spans', 0, '0', '2', 'p2'),
     ]);
     expect(kafka.commits.get('llmp-ingester/otlp_spans/0')).toEqual({ offset: '3', metadata: '' });
+  });
+
+  it('reports the lag of each partition it consumed, down to 0 once everything is stored', async () => {
+    const kafka = new MemoryKafka();
+    publish(kafka, [
+      ['a', 1],
+      ['b', 1],
+      ['c', 1],
+      ['d', 1],
+      ['e', 1],
+    ]);
+    const registry = new Registry();
+    const consumer = kafka.consumer('llmp-ingester', 'otlp_spans', { fetchSize: 2 });
+    const lags: number[] = [];
+    const receiver = kafkaReceiverFactory({
+      consumer,
+      producer: kafka.producer(),
+      afterInsert: () => {
+        void registry
+          .getSingleMetric('llmp_ingester_lag_records')
+          ?.get()
+          .then((m) => lags.push(m.values[0]?.value ?? -1));
+      },
+    }).create({ ...settings, registry }, config, sink().consumer);
+    await receiver.start();
+    await consumer.drain();
+    const metric = await registry.getSingleMetric('llmp_ingester_lag_records')!.get();
+    expect(metric.values).toEqual([{ labels: { topic: 'otlp_spans', partition: '0' }, value: 0 }]);
+    // Read after each insert, before its commit: unset (-1) at first, then 3 and 1 records behind
+    // as the fetches of two records advanced.
+    expect(lags).toEqual([-1, 3, 1]);
   });
 
   it('rebuilds the pending range after a crash between insert and commit, so the repeat is deduplicated', async () => {

@@ -11,6 +11,7 @@ import {
   duration,
   onceShutdown,
   type ReceiverFactory,
+  selfMetrics,
   toExportError,
 } from '@llmp/pipeline';
 import { z } from 'zod';
@@ -84,6 +85,7 @@ export function kafkaReceiverFactory(
     configSchema: kafkaReceiverConfig,
     create(settings, config, nextConsumer: Consumer<TraceBatch>): Component {
       const { logger } = settings;
+      const metrics = selfMetrics(settings.registry);
 
       async function deadLetter(record: IncomingRecord, reason: string): Promise<void> {
         await deps.producer.send(config.deadLetterTopic, [
@@ -245,6 +247,13 @@ export function kafkaReceiverFactory(
             deps.afterInsert?.({ partition: batch.partition, first, last });
           }
           await control.commit(next(last), '');
+          if (batch.highWatermark !== undefined) {
+            const lag = Number(BigInt(batch.highWatermark) - BigInt(next(last)));
+            metrics.ingesterLag.set(
+              { topic: batch.topic, partition: String(batch.partition) },
+              Math.max(0, lag),
+            );
+          }
         }
       }
 

@@ -123,6 +123,7 @@ function consumerOf(
           const partitionBatch: PartitionBatch = {
             topic: batch.topic,
             partition: batch.partition,
+            highWatermark: batch.highWatermark,
             records: batch.messages.map((m) => ({
               topic: batch.topic,
               partition: batch.partition,

@@ -92,7 +92,12 @@ export class MemoryKafka {
             if (from >= list.length) continue;
             const before = this.commits.get(key(p))?.offset;
             await handler!(
-              { topic, partition: p, records: list.slice(from, from + fetchSize) },
+              {
+                topic,
+                partition: p,
+                records: list.slice(from, from + fetchSize),
+                highWatermark: String(list.length),
+              },
               {
                 commit: async (offset, metadata = '') => {
                   this.commits.set(key(p), { offset, metadata });

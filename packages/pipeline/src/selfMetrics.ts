@@ -59,6 +59,12 @@ function build(registry: Registry) {
       labelNames: ['processor'] as const,
       registers,
     }),
+    ingesterLag: new Gauge({
+      name: 'llmp_ingester_lag_records',
+      help: 'Records of a partition not yet stored and committed, as of the last fetch (high watermark - committed offset)',
+      labelNames: ['topic', 'partition'] as const,
+      registers,
+    }),
     pendingSpansCapacity: new Gauge({
       name: 'llmp_processor_pending_spans_capacity',
       help: 'The bound on llmp_processor_pending_spans (maxPendingSpans)',
