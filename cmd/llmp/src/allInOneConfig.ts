@@ -1,4 +1,5 @@
 import { clickhouseExporterConfig } from '@llmp/clickhouse';
+import { mlflowExporterConfig } from '@llmp/exporter-mlflow';
 import { endpoint } from '@llmp/pipeline';
 import { batchProcessorConfig } from '@llmp/processors';
 import { otlpReceiverConfig } from '@llmp/receiver-otlp';
@@ -27,7 +28,13 @@ export const allInOneConfig = z.object({
   clickhouse: storeConfig,
   receivers: z.object({ otlp: otlpReceiverConfig.prefault({}) }).prefault({}),
   processors: z.object({ batch: batchProcessorConfig.prefault({}) }).prefault({}),
-  exporters: z.object({ clickhouse: clickhouseExporterConfig.prefault({}) }).prefault({}),
+  exporters: z
+    .object({
+      clickhouse: clickhouseExporterConfig.prefault({}),
+      /** Off unless configured: uploads every stored trace to an MLflow tracking server. */
+      mlflow: mlflowExporterConfig.optional(),
+    })
+    .prefault({}),
   query: z
     .object({
       endpoint: endpoint('0.0.0.0:8080'),

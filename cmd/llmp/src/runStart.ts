@@ -1,9 +1,11 @@
 import { clickhouseExporterFactory, migrate, openStore, storeTraceSource } from '@llmp/clickhouse';
+import { mlflowExporterFactory } from '@llmp/exporter-mlflow';
 import { type Logger, pipeline } from '@llmp/pipeline';
 import { batchProcessorFactory } from '@llmp/processors';
 import { queryApiServer } from '@llmp/query-api';
 import { otlpReceiverFactory } from '@llmp/receiver-otlp';
 import type { AllInOneConfig } from './allInOneConfig.ts';
+import { storedThen, traceDeletion } from './traceDeletion.ts';
 
 export interface Running {
   stop(): Promise<void>;
@@ -33,13 +35,23 @@ export async function runStart(
       config.exporters.clickhouse,
       undefined,
     );
-    const batch = batchProcessorFactory.create(settings('batch'), config.processors.batch, exporter);
+    const mlflow = config.exporters.mlflow
+      ? mlflowExporterFactory().create(settings('mlflow'), config.exporters.mlflow, undefined)
+      : undefined;
+    // MLflow gets what ClickHouse stored, through its own bounded queue: its consume never waits.
+    const stored = mlflow ? storedThen(exporter, mlflow) : exporter;
+    const batch = batchProcessorFactory.create(settings('batch'), config.processors.batch, stored);
     const receiver = otlpReceiverFactory.create(settings('otlp'), config.receivers.otlp, batch);
-    const traces = pipeline({ receivers: [receiver], processors: [batch], exporters: [exporter] });
+    const traces = pipeline({
+      receivers: [receiver],
+      processors: [batch],
+      exporters: mlflow ? [exporter, mlflow] : [exporter],
+    });
     const api = queryApiServer({
       endpoint: config.query.endpoint,
       logger: logger.child({ component: 'query' }),
       source: storeTraceSource(store),
+      deletion: traceDeletion(store, mlflow?.sync),
     });
 
     await traces.start();

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
 import { type Component, type Logger, onceShutdown, parseEndpoint } from '@llmp/pipeline';
-import { queryApp, type TraceSource } from './queryApp.ts';
+import { queryApp, type TraceDeletion, type TraceSource } from './queryApp.ts';
 
 export interface QueryApiServer extends Component {
   port(): number | undefined;
@@ -14,11 +14,13 @@ export interface QueryApiServer extends Component {
 export function queryApiServer({
   endpoint,
   source,
+  deletion,
   logger,
   shutdownTimeoutMs = 5000,
 }: {
   endpoint: string;
   source: TraceSource;
+  deletion?: TraceDeletion | undefined;
   logger: Logger;
   shutdownTimeoutMs?: number;
 }): QueryApiServer {
@@ -27,7 +29,7 @@ export function queryApiServer({
     port: () => (server ? (server.address() as AddressInfo).port : undefined),
     async start() {
       const { host, port } = parseEndpoint(endpoint);
-      const app = queryApp({ source, logger });
+      const app = queryApp({ source, deletion, logger });
       server = await new Promise<ServerType>((resolve, reject) => {
         const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));
         s.once('error', reject);

@@ -11,8 +11,17 @@ export interface TraceSource {
   ping(): Promise<void>;
 }
 
+/** Trace deletion and its downstream sync (MLflow); the routes exist only when it is given. */
+export interface TraceDeletion {
+  /** Removes the trace from the store and queues its removal downstream; false when nothing knew it. */
+  deleteTrace(projectId: string, traceId: string): Promise<boolean>;
+  /** Where the trace stands downstream (e.g. `{ state: 'uploaded' }`); undefined when unknown. */
+  syncState(projectId: string, traceId: string): Record<string, unknown> | undefined;
+}
+
 export interface QueryAppOptions {
   source: TraceSource;
+  deletion?: TraceDeletion | undefined;
   logger?: Logger;
   /** The caller's project; `default` until API keys exist. */
   projectOf?: (request: Request) => string;
@@ -24,7 +33,7 @@ const traceIdPattern = /^[0-9a-fA-F]{32}$/;
  * The query API as a Hono app: `/v1/traces/{traceId}`, `/healthz`, `/readyz`, `/openapi.json`.
  * @example const app = queryApp({ source }); const res = await app.request('/v1/traces/…');
  */
-export function queryApp({ source, logger, projectOf = () => 'default' }: QueryAppOptions): Hono {
+export function queryApp({ source, deletion, logger, projectOf = () => 'default' }: QueryAppOptions): Hono {
   const app = new Hono();
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
@@ -49,6 +58,32 @@ export function queryApp({ source, logger, projectOf = () => 'default' }: QueryA
       return problem(c, 404, 'Trace not found', `no trace ${traceId} in project ${projectId}`);
     return c.json({ traceId: traceId.toLowerCase(), spans });
   });
+
+  if (deletion) {
+    app.delete('/v1/traces/:traceId', async (c) => {
+      const traceId = c.req.param('traceId');
+      if (!traceIdPattern.test(traceId)) {
+        return problem(c, 400, 'Invalid trace id', `"${traceId}" is not 32 hexadecimal characters`);
+      }
+      const projectId = projectOf(c.req.raw);
+      const id = traceId.toLowerCase();
+      if (!(await deletion.deleteTrace(projectId, id)))
+        return problem(c, 404, 'Trace not found', `no trace ${traceId} in project ${projectId}`);
+      // Accepted: the store no longer has it; downstream removal follows (see /sync).
+      return c.json({ traceId: id, deleted: true, sync: deletion.syncState(projectId, id) ?? null }, 202);
+    });
+    app.get('/v1/traces/:traceId/sync', (c) => {
+      const traceId = c.req.param('traceId');
+      if (!traceIdPattern.test(traceId)) {
+        return problem(c, 400, 'Invalid trace id', `"${traceId}" is not 32 hexadecimal characters`);
+      }
+      const projectId = projectOf(c.req.raw);
+      const id = traceId.toLowerCase();
+      const state = deletion.syncState(projectId, id);
+      if (!state) return problem(c, 404, 'No sync state', `no MLflow sync state for trace ${traceId}`);
+      return c.json({ traceId: id, ...state });
+    });
+  }
 
   app.notFound((c) => problem(c, 404, 'Not found', `${c.req.method} ${new URL(c.req.url).pathname}`));
   app.onError((error, c) => {
