@@ -1,104 +1,24 @@
-import { ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
-import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LlmpProcess, startLlmp } from '../support/llmpProcess.ts';
 import { type MlflowServer, mlflowWanted, startMlflowServer } from '../support/mlflowServer.ts';
-import { recordingExporter, sendTrace } from '../support/sdkTrace.ts';
+import {
+  eventually,
+  searchTraces as searchMlflow,
+  sendJobTrace as sendToLlmp,
+  mlflowSpans as spansInMlflow,
+} from '../support/mlflowTraces.ts';
+import { sendTrace } from '../support/sdkTrace.ts';
 import { tempDir } from '../support/tempDir.ts';
-
-interface MlflowTraceInfo {
-  trace_id: string;
-  tags: Record<string, string>;
-  trace_location: { mlflow_experiment: { experiment_id: string } };
-}
 
 const dir = tempDir('mlflow');
 let mlflow: MlflowServer;
 let llmp: LlmpProcess;
-const experimentIds: Record<string, string> = {};
 
-/** Polls until `check` returns a value (not undefined) or the time is up. */
-async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`condition not met within ${timeoutMs} ms: ${String(last ?? '')}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
-
-async function experimentId(name: string): Promise<string | undefined> {
-  if (experimentIds[name]) return experimentIds[name];
-  const found = await mlflow.rest<{ experiment: { experiment_id: string } }>(
-    `/api/2.0/mlflow/experiments/get-by-name?experiment_name=${encodeURIComponent(name)}`,
-  );
-  if (found.status !== 200) return undefined;
-  experimentIds[name] = found.body.experiment.experiment_id;
-  return experimentIds[name];
-}
-
-/** MLflow's trace search (`POST /api/3.0/mlflow/traces/search`) in one experiment. */
-async function searchTraces(experiment: string, filter: string): Promise<MlflowTraceInfo[]> {
-  const id = await experimentId(experiment);
-  if (!id) return [];
-  const answer = await mlflow.rest<{ traces?: MlflowTraceInfo[] }>('/api/3.0/mlflow/traces/search', {
-    locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: id } }],
-    filter,
-    max_results: 500,
-  });
-  expect(answer.status).toBe(200);
-  return answer.body.traces ?? [];
-}
-
-async function mlflowSpans(traceId: string): Promise<Array<{ name: string }> | undefined> {
-  const answer = await mlflow.rest<{ trace: { spans: Array<{ name: string }> } }>(
-    `/api/3.0/mlflow/traces/get?trace_id=tr-${traceId}`,
-  );
-  return answer.status === 200 ? answer.body.trace.spans : undefined;
-}
-
-/** A root span without job attributes and an LLM child linked to a job, sent with the OTel SDK. */
-async function sendJobTrace(job: { id: string; name?: string; version: string }): Promise<string> {
-  const recording = recordingExporter(
-    new ProtoExporter({ url: `http://127.0.0.1:${llmp.httpPort}/v1/traces` }),
-  );
-  const provider = new TracerProvider({
-    resource: resourceFromAttributes({ 'service.name': 'mlflow-e2e' }),
-    spanProcessors: [new BatchSpanProcessor({ exporter: recording })],
-  });
-  const tracer = provider.getTracer('mlflow-e2e');
-  const root = tracer.startSpan('handle request', { kind: SpanKind.SERVER });
-  const llm = tracer.startSpan(
-    'chat gpt-4o',
-    {
-      kind: SpanKind.CLIENT,
-      attributes: {
-        'gen_ai.operation.name': 'chat',
-        'gen_ai.request.model': 'gpt-4o',
-        'llmp.job.id': job.id,
-        'llmp.job.version': job.version,
-        ...(job.name ? { 'llmp.job.name': job.name } : {}),
-      },
-    },
-    trace.setSpan(ROOT_CONTEXT, root),
-  );
-  llm.end();
-  root.end();
-  await provider.forceFlush();
-  await provider.shutdown();
-  expect(recording.results.map((r) => r.code)).toEqual(recording.results.map(() => ExportResultCode.SUCCESS));
-  return root.spanContext().traceId;
-}
+const otlpUrl = () => `http://127.0.0.1:${llmp.httpPort}/v1/traces`;
+const searchTraces = (experiment: string, filter: string) => searchMlflow(mlflow, experiment, filter);
+const mlflowSpans = (traceId: string) => spansInMlflow(mlflow, traceId);
+const sendJobTrace = (job: { id: string; name?: string; version: string }) => sendToLlmp(otlpUrl(), job);
 
 describe.skipIf(!mlflowWanted())('MLflow exporter (real MLflow tracking server)', () => {
   beforeAll(async () => {

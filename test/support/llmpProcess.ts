@@ -21,7 +21,7 @@ export interface LlmpProcess {
 export interface StartOptions {
   dataDir: string;
   /** The CLI verb: start (default), gateway, ingester, query. */
-  command?: 'start' | 'gateway' | 'ingester' | 'query';
+  command?: 'start' | 'gateway' | 'ingester' | 'query' | 'mlflow-exporter';
   /** More CLI arguments, e.g. --with-api. */
   args?: string[];
   /** YAML appended to the generated config (listeners are always on 127.0.0.1, port 0). */
@@ -61,7 +61,9 @@ export async function startLlmp({
       ? listenersYaml.split('query:')[0]!
       : command === 'start'
         ? listenersYaml
-        : 'query:\n  endpoint: "127.0.0.1:0"';
+        : command === 'mlflow-exporter'
+          ? ''
+          : 'query:\n  endpoint: "127.0.0.1:0"';
   writeFileSync(configFile, `${base}\n${extraYaml}\n`);
   const child = spawn(
     process.execPath,

@@ -1,4 +1,5 @@
 import { clickhouseExporterConfig } from '@llmp/clickhouse';
+import { mlflowExporterConfig } from '@llmp/exporter-mlflow';
 import { kafkaExporterConfig, kafkaReceiverConfig } from '@llmp/kafka';
 import { endpoint } from '@llmp/pipeline';
 import { otlpReceiverConfig } from '@llmp/receiver-otlp';
@@ -41,6 +42,32 @@ export const ingesterConfig = z.object({
   query: z.object({ endpoint: endpoint('0.0.0.0:8080') }).prefault({}),
 });
 
+/**
+ * `llmp mlflow-exporter`: its own consumer group on `otlp_spans`, so MLflow lagging or failing
+ * never touches the ClickHouse ingester; offsets are committed once MLflow accepted.
+ */
+export const mlflowExporterRoleConfig = z.object({
+  kafka: kafkaConnection,
+  receivers: z
+    .object({
+      kafka: kafkaReceiverConfig
+        .extend({
+          groupId: z.string().min(1).default('llmp-mlflow'),
+          deadLetterTopic: z.string().min(1).default('otlp_spans_mlflow_dlq'),
+          // MLflow stores one request in one transaction: keep requests moderate.
+          maxBatchSpans: z.number().int().positive().default(500),
+          maxBatchBytes: z
+            .number()
+            .int()
+            .positive()
+            .default(4 * 1024 ** 2),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  exporters: z.object({ mlflow: mlflowExporterConfig }),
+});
+
 /** `llmp query`: the query API over ClickHouse. */
 export const queryConfig = z.object({
   dataDir: z.string().optional(),
@@ -51,3 +78,4 @@ export const queryConfig = z.object({
 export type GatewayConfig = z.infer<typeof gatewayConfig>;
 export type IngesterConfig = z.infer<typeof ingesterConfig>;
 export type QueryConfig = z.infer<typeof queryConfig>;
+export type MlflowExporterRoleConfig = z.infer<typeof mlflowExporterRoleConfig>;
