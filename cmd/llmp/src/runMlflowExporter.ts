@@ -15,12 +15,14 @@ export async function runMlflowExporter(
   { kafka, logger }: { kafka: KafkaClients; logger: Logger },
 ): Promise<Running> {
   const settings = (id: string) => ({ id, logger: logger.child({ component: id }) });
-  const exporter = mlflowDirectExporterFactory().create(
-    settings('mlflow'),
-    config.exporters.mlflow,
-    undefined,
-  );
   const receiverConfig = config.receivers.kafka;
+  // A request to MLflow blocks the partition's heartbeats: one that outlives the session would
+  // get the member dropped from the group while MLflow hangs, so it is cut at half the session.
+  const mlflowConfig = {
+    ...config.exporters.mlflow,
+    requestTimeout: Math.min(config.exporters.mlflow.requestTimeout, receiverConfig.sessionTimeout / 2),
+  };
+  const exporter = mlflowDirectExporterFactory().create(settings('mlflow'), mlflowConfig, undefined);
   await kafka.ensureTopics([receiverConfig.topic, receiverConfig.deadLetterTopic]);
   const receiver = kafkaReceiverFactory({
     consumer: await kafka.consumer({
