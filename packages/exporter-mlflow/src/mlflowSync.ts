@@ -120,26 +120,26 @@ export function mlflowSync({
     action: () => Promise<void>,
     onAttempt: (attempts: number, error?: string) => void,
     maxElapsedMs: number,
-  ): Promise<{ ok: true } | { ok: false; reason: string }> {
+  ): Promise<{ ok: true; attempts: number } | { ok: false; attempts: number; reason: string }> {
     const started = Date.now();
     let delay = config.retryInitial;
     for (let attempts = 1; ; attempts++) {
       try {
         await action();
-        return { ok: true };
+        return { ok: true, attempts };
       } catch (caught) {
         const error = toExportError(caught);
-        if (error.kind === 'permanent') return { ok: false, reason: error.message };
+        if (error.kind === 'permanent') return { ok: false, attempts, reason: error.message };
         onAttempt(attempts, error.message);
         if (Date.now() - started + delay > maxElapsedMs) {
-          return { ok: false, reason: `gave up after ${attempts} attempts: ${error.message}` };
+          return { ok: false, attempts, reason: `gave up after ${attempts} attempts: ${error.message}` };
         }
         if (attempts === 1 || attempts % 10 === 0) {
           logger.warn({ err: error, attempts, retryInMs: delay }, 'MLflow unavailable; retrying');
         }
         await sleep(Math.max(delay, error.retryAfterMs ?? 0), stopped.signal);
         if (stopped.signal.aborted)
-          return { ok: false, reason: `llmp stopped before MLflow answered: ${error.message}` };
+          return { ok: false, attempts, reason: `llmp stopped before MLflow answered: ${error.message}` };
         delay = Math.min(delay * 2, config.retryMax);
       }
     }
@@ -171,12 +171,17 @@ export function mlflowSync({
         states.set(item.key, {
           state: 'uploaded',
           operation: 'upload',
-          attempts: 1,
+          attempts: outcome.attempts,
           ...(experimentId ? { experimentId } : {}),
         });
       } else {
         counts.failed++;
-        states.set(item.key, { state: 'failed', operation: 'upload', attempts: 1, reason: outcome.reason });
+        states.set(item.key, {
+          state: 'failed',
+          operation: 'upload',
+          attempts: outcome.attempts,
+          reason: outcome.reason,
+        });
       }
     } finally {
       uploading.delete(item.key);
@@ -207,12 +212,17 @@ export function mlflowSync({
       states.set(item.key, {
         state: 'deleted',
         operation: 'delete',
-        attempts: 1,
+        attempts: outcome.attempts,
         ...(experimentId ? { experimentId } : {}),
       });
     } else {
       counts.failed++;
-      states.set(item.key, { state: 'failed', operation: 'delete', attempts: 1, reason: outcome.reason });
+      states.set(item.key, {
+        state: 'failed',
+        operation: 'delete',
+        attempts: outcome.attempts,
+        reason: outcome.reason,
+      });
     }
   }
 
@@ -245,8 +255,9 @@ export function mlflowSync({
         waitingUploads.set(key, item);
         queue.push(item);
         states.set(key, { state: 'pending', operation: 'upload', attempts: 0 });
+        // Free workers take items at once, so the bound counts only what really waits.
+        pump();
       }
-      pump();
     },
     enqueueDeletion(projectId, traceId) {
       const key = keyOf(projectId, traceId);
