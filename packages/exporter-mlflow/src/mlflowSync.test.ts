@@ -132,6 +132,21 @@ describe('mlflowSync', () => {
     await sync.shutdown();
   });
 
+  it('stops retrying an upload when its trace is deleted meanwhile', async () => {
+    let down = true;
+    const mlflow = fakeMlflow((call) => (call === 'export' && down ? retryable('down') : undefined));
+    const sync = mlflowSync({ api: mlflow.api, config, logger });
+    sync.enqueueUploads([upload('a')]);
+    await until(() => (sync.state('default', 'a')?.attempts ?? 0) >= 2);
+    sync.enqueueDeletion('default', 'a');
+    await until(() => sync.state('default', 'a')?.state === 'deleted');
+    down = false;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(mlflow.exports).toEqual([]);
+    expect(sync.state('default', 'a')).toMatchObject({ state: 'deleted', operation: 'delete' });
+    await sync.shutdown();
+  });
+
   it('retries a deletion while MLflow is down', async () => {
     let failures = 2;
     const mlflow = fakeMlflow((call) =>

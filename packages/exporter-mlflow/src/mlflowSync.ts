@@ -87,7 +87,7 @@ export function mlflowSync({
   const states = traceSyncStates(config.maxTrackedTraces);
   const queue: Item[] = [];
   const waitingUploads = new Map<string, UploadItem>();
-  const uploading = new Set<string>();
+  const uploading = new Map<string, UploadItem>();
   const stopped = new AbortController();
   const counts = { uploaded: 0, deleted: 0, failed: 0, dropped: 0 };
   let running = 0;
@@ -120,6 +120,7 @@ export function mlflowSync({
     action: () => Promise<void>,
     onAttempt: (attempts: number, error?: string) => void,
     maxElapsedMs: number,
+    cancelled: () => boolean = () => false,
   ): Promise<{ ok: true; attempts: number } | { ok: false; attempts: number; reason: string }> {
     const started = Date.now();
     let delay = config.retryInitial;
@@ -140,6 +141,7 @@ export function mlflowSync({
         await sleep(Math.max(delay, error.retryAfterMs ?? 0), stopped.signal);
         if (stopped.signal.aborted)
           return { ok: false, attempts, reason: `llmp stopped before MLflow answered: ${error.message}` };
+        if (cancelled()) return { ok: false, attempts, reason: 'cancelled' };
         delay = Math.min(delay * 2, config.retryMax);
       }
     }
@@ -147,7 +149,7 @@ export function mlflowSync({
 
   async function upload(item: UploadItem): Promise<void> {
     waitingUploads.delete(item.key);
-    uploading.add(item.key);
+    uploading.set(item.key, item);
     let experimentId: string | undefined;
     try {
       const outcome = await withRetry(
@@ -155,17 +157,21 @@ export function mlflowSync({
           const ids = await sendUploads(api, [item.upload]);
           experimentId = ids.get(item.upload.experiment);
         },
-        (attempts, reason) =>
-          states.set(item.key, {
-            state: 'pending',
-            operation: 'upload',
-            attempts,
-            ...(reason ? { reason } : {}),
-          }),
+        (attempts, reason) => {
+          if (!item.cancelled) {
+            states.set(item.key, {
+              state: 'pending',
+              operation: 'upload',
+              attempts,
+              ...(reason ? { reason } : {}),
+            });
+          }
+        },
         config.retryMaxElapsed,
+        () => item.cancelled,
       );
       // A deletion asked for meanwhile owns the state now.
-      if (states.get(item.key)?.operation === 'delete') return;
+      if (item.cancelled) return;
       if (outcome.ok) {
         counts.uploaded++;
         states.set(item.key, {
@@ -266,6 +272,9 @@ export function mlflowSync({
         waiting.cancelled = true;
         waitingUploads.delete(key);
       }
+      // An upload retrying against a down MLflow stops at its next attempt instead of holding the deletion up.
+      const running = uploading.get(key);
+      if (running) running.cancelled = true;
       states.set(key, { state: 'pending', operation: 'delete', attempts: 0 });
       queue.push({ kind: 'delete', key, projectId, traceId: traceId.toLowerCase(), cancelled: false });
       pump();
