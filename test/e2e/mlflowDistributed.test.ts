@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isolatedTopics, providedBrokers, startGateway } from '../support/distributedRoles.ts';
+import { isolatedTopics, providedBrokers, spanCounts, startGateway } from '../support/distributedRoles.ts';
 import { type LlmpProcess, startLlmp } from '../support/llmpProcess.ts';
 import { type MlflowServer, mlflowWanted, startMlflowServer } from '../support/mlflowServer.ts';
 import { eventually, mlflowSpans, searchTraces, sendJobTrace } from '../support/mlflowTraces.ts';
@@ -11,6 +11,7 @@ const topics = isolatedTopics('mlflow');
 let mlflow: MlflowServer;
 let gateway: LlmpProcess;
 let exporter: LlmpProcess;
+let ingester: LlmpProcess;
 
 const otlpUrl = () => `http://127.0.0.1:${gateway.httpPort}/v1/traces`;
 
@@ -43,10 +44,35 @@ describe.skipIf(!brokers || !mlflowWanted())(
           '    experiments: { default: llmp-distributed }',
         ].join('\n'),
       });
+      // The ClickHouse ingester with the API: its DELETE also deletes from MLflow.
+      ingester = await startLlmp({
+        dataDir: `${dir.path}/ingester`,
+        command: 'ingester',
+        args: ['--with-api'],
+        extraYaml: [
+          'kafka:',
+          `  brokers: "${brokers}"`,
+          '  clientId: llmp-ingester-test',
+          'receivers:',
+          '  kafka:',
+          `    topic: ${topics.topic}`,
+          `    groupId: ${topics.groupId}`,
+          `    deadLetterTopic: ${topics.deadLetterTopic}`,
+          '    retryInitial: 100ms',
+          '    retryMax: 2s',
+          '    sessionTimeout: 6s',
+          'exporters:',
+          '  mlflow:',
+          `    trackingUri: "${mlflow.url}"`,
+          '    retryInitial: 200ms',
+          '    retryMax: 1s',
+        ].join('\n'),
+      });
     }, 240_000);
 
     afterAll(async () => {
       expect(await exporter?.stop()).toBe(0);
+      expect(await ingester?.stop()).toBe(0);
       expect(await gateway?.stop()).toBe(0);
       await mlflow?.stop();
       dir.remove();
@@ -69,7 +95,9 @@ describe.skipIf(!brokers || !mlflowWanted())(
       // The gateway keeps accepting: the MLflow consumer is apart from ingestion.
       for (let i = 0; i < 4; i++)
         traceIds.push(await sendJobTrace(otlpUrl(), { id: 'job-kafka-outage', version: String(i) }));
-      await new Promise((r) => setTimeout(r, 3000));
+      // ...and the ClickHouse ingester, its own consumer group, stores them meanwhile.
+      const stored = await spanCounts(ingester, traceIds, 2);
+      expect([...stored.values()]).toEqual([2, 2, 2, 2]);
       await mlflow.start();
       const found = await eventually(async () => {
         const traces = await searchTraces(
@@ -84,6 +112,22 @@ describe.skipIf(!brokers || !mlflowWanted())(
       });
       expect(found.map((t) => t.trace_id).sort()).toEqual(traceIds.map((id) => `tr-${id}`).sort());
       for (const traceId of traceIds) expect((await mlflowSpans(mlflow, traceId))?.length).toBe(2);
+    });
+
+    it('deletes through the ingester API from ClickHouse and from MLflow', async () => {
+      const traceId = await sendJobTrace(otlpUrl(), { id: 'job-kafka-delete', version: '1' });
+      await eventually(async () => ((await mlflowSpans(mlflow, traceId)) ? true : undefined));
+      await spanCounts(ingester, [traceId], 2);
+      const deleted = await fetch(`http://127.0.0.1:${ingester.apiPort}/v1/traces/${traceId}`, {
+        method: 'DELETE',
+      });
+      expect(deleted.status).toBe(202);
+      expect((await ingester.api(`/v1/traces/${traceId}`)).status).toBe(404);
+      await eventually(async () => {
+        const sync = (await (await ingester.api(`/v1/traces/${traceId}/sync`)).json()) as { state: string };
+        return sync.state === 'deleted' ? true : undefined;
+      });
+      expect(await mlflowSpans(mlflow, traceId)).toBeUndefined();
     });
   },
 );

@@ -38,7 +38,13 @@ export const ingesterConfig = z.object({
   kafka: kafkaConnection,
   clickhouse: storeConfig,
   receivers: z.object({ kafka: kafkaReceiverConfig.prefault({}) }).prefault({}),
-  exporters: z.object({ clickhouse: clickhouseExporterConfig.prefault({}) }).prefault({}),
+  exporters: z
+    .object({
+      clickhouse: clickhouseExporterConfig.prefault({}),
+      /** With --with-api: where DELETE /v1/traces/{id} also deletes (uploads are llmp mlflow-exporter's). */
+      mlflow: mlflowExporterConfig.optional(),
+    })
+    .prefault({}),
   query: z.object({ endpoint: endpoint('0.0.0.0:8080') }).prefault({}),
 });
 
@@ -72,6 +78,8 @@ export const mlflowExporterRoleConfig = z.object({
 export const queryConfig = z.object({
   dataDir: z.string().optional(),
   clickhouse: storeConfig,
+  /** Where DELETE /v1/traces/{id} also deletes the trace (uploads are llmp mlflow-exporter's). */
+  exporters: z.object({ mlflow: mlflowExporterConfig.optional() }).prefault({}),
   query: z.object({ endpoint: endpoint('0.0.0.0:8080') }).prefault({}),
 });
 

@@ -5,6 +5,7 @@ import { type Logger, pipeline } from '@llmp/pipeline';
 import { queryApiServer } from '@llmp/query-api';
 import type { IngesterConfig } from './roleConfigs.ts';
 import type { Running } from './runStart.ts';
+import { mlflowDeletions, traceDeletion } from './traceDeletion.ts';
 
 export interface IngesterOptions {
   kafka: KafkaClients;
@@ -59,11 +60,13 @@ export async function runIngester(config: IngesterConfig, options: IngesterOptio
       },
     }).create(settings('kafka'), receiverConfig, exporter);
     const traces = pipeline({ receivers: [receiver], processors: [], exporters: [exporter] });
+    const mlflow = options.withApi ? mlflowDeletions(config.exporters.mlflow, logger) : undefined;
     const api = options.withApi
       ? queryApiServer({
           endpoint: config.query.endpoint,
           logger: logger.child({ component: 'query' }),
           source: storeTraceSource(store),
+          deletion: traceDeletion(store, mlflow),
         })
       : undefined;
     await traces.start();
@@ -77,6 +80,7 @@ export async function runIngester(config: IngesterConfig, options: IngesterOptio
       async stop() {
         await traces.shutdown();
         await api?.shutdown();
+        await mlflow?.shutdown();
         await store.close();
       },
     };

@@ -1,7 +1,7 @@
 import { type ClickHouseStore, deleteTrace } from '@llmp/clickhouse';
-import type { MlflowSync } from '@llmp/exporter-mlflow';
+import { type MlflowExporterConfig, type MlflowSync, mlflowClient, mlflowSync } from '@llmp/exporter-mlflow';
 import type { TraceBatch } from '@llmp/otlp';
-import type { Consumer } from '@llmp/pipeline';
+import type { Consumer, Logger } from '@llmp/pipeline';
 import type { TraceDeletion } from '@llmp/query-api';
 
 /**
@@ -19,6 +19,24 @@ export function traceDeletion(store: ClickHouseStore, sync: MlflowSync | undefin
     },
     syncState: (projectId, traceId) => sync?.state(projectId, traceId) as Record<string, unknown> | undefined,
   };
+}
+
+/**
+ * For roles that serve the API but do not upload (`llmp query`, `llmp ingester --with-api`): a
+ * queue that only carries deletions to MLflow, when `exporters.mlflow` is configured.
+ * @example const sync = mlflowDeletions(config.exporters.mlflow, logger);
+ */
+export function mlflowDeletions(
+  config: MlflowExporterConfig | undefined,
+  logger: Logger,
+): MlflowSync | undefined {
+  if (!config) return undefined;
+  const api = mlflowClient({
+    trackingUri: config.trackingUri,
+    headers: config.headers,
+    timeoutMs: config.requestTimeout,
+  });
+  return mlflowSync({ api, config, logger: logger.child({ component: 'mlflow' }) });
 }
 
 /**
