@@ -24,6 +24,8 @@ export const mlflowExporterConfig = z.object({
   concurrency: z.number().int().positive().max(64).default(4),
   /** Traces waiting for upload (all-in-one); past it new traces are not uploaded, and counted. */
   queueSize: z.number().int().positive().default(10_000),
+  /** Waiting traces of one experiment sent together in one OTLP request (MLflow stores it all or nothing). */
+  maxTracesPerRequest: z.number().int().positive().max(1000).default(100),
   /** Per-request timeout. */
   requestTimeout: duration(30_000),
   /** Backoff between retries of a retryable failure (5xx, 429, network), doubling up to retryMax... */

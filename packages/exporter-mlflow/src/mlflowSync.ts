@@ -35,6 +35,7 @@ type Config = Pick<
   | 'retryMaxElapsed'
   | 'drainTimeout'
   | 'maxTrackedTraces'
+  | 'maxTracesPerRequest'
 >;
 
 interface UploadItem {
@@ -100,7 +101,7 @@ export function mlflowSync({
       const item = queue.shift()!;
       if (item.cancelled) continue;
       running++;
-      const work = item.kind === 'upload' ? upload(item) : remove(item);
+      const work = item.kind === 'upload' ? upload(withCompanions(item)) : remove(item);
       void work
         .catch((error: unknown) => logger.error({ err: error }, 'MLflow sync item failed unexpectedly'))
         .finally(() => {
@@ -113,6 +114,23 @@ export function mlflowSync({
           if (running === 0 && queue.length === 0) idle?.();
         });
     }
+  }
+
+  /**
+   * More waiting uploads for the same experiment, sent in one request with `first`. The search
+   * stops at the first deletion, so an upload never overtakes a deletion queued before it.
+   */
+  function withCompanions(first: UploadItem): UploadItem[] {
+    const group = [first];
+    for (let i = 0; i < queue.length && group.length < config.maxTracesPerRequest; ) {
+      const item = queue[i]!;
+      if (item.kind === 'delete') break;
+      if (!item.cancelled && item.upload.experiment === first.upload.experiment) {
+        group.push(item);
+        queue.splice(i, 1);
+      } else i++;
+    }
+    return group;
   }
 
   /** Runs `action` until it succeeds, fails permanently, runs out of time, or llmp stops. */
@@ -147,18 +165,27 @@ export function mlflowSync({
     }
   }
 
-  async function upload(item: UploadItem): Promise<void> {
-    waitingUploads.delete(item.key);
-    uploading.set(item.key, item);
+  async function upload(items: UploadItem[]): Promise<void> {
+    for (const item of items) {
+      waitingUploads.delete(item.key);
+      uploading.set(item.key, item);
+    }
+    const live = () => items.filter((i) => !i.cancelled);
     let experimentId: string | undefined;
     try {
       const outcome = await withRetry(
         async () => {
-          const ids = await sendUploads(api, [item.upload]);
-          experimentId = ids.get(item.upload.experiment);
+          // Rebuilt at each attempt: a trace deleted meanwhile is left out.
+          const group = live();
+          if (group.length === 0) return;
+          const ids = await sendUploads(
+            api,
+            group.map((i) => i.upload),
+          );
+          experimentId = ids.get(group[0]!.upload.experiment);
         },
         (attempts, reason) => {
-          if (!item.cancelled) {
+          for (const item of live()) {
             states.set(item.key, {
               state: 'pending',
               operation: 'upload',
@@ -168,29 +195,30 @@ export function mlflowSync({
           }
         },
         config.retryMaxElapsed,
-        () => item.cancelled,
+        () => live().length === 0,
       );
-      // A deletion asked for meanwhile owns the state now.
-      if (item.cancelled) return;
-      if (outcome.ok) {
-        counts.uploaded++;
-        states.set(item.key, {
-          state: 'uploaded',
-          operation: 'upload',
-          attempts: outcome.attempts,
-          ...(experimentId ? { experimentId } : {}),
-        });
-      } else {
-        counts.failed++;
-        states.set(item.key, {
-          state: 'failed',
-          operation: 'upload',
-          attempts: outcome.attempts,
-          reason: outcome.reason,
-        });
+      // A deletion asked for meanwhile owns the state of its trace now.
+      for (const item of live()) {
+        if (outcome.ok) {
+          counts.uploaded++;
+          states.set(item.key, {
+            state: 'uploaded',
+            operation: 'upload',
+            attempts: outcome.attempts,
+            ...(experimentId ? { experimentId } : {}),
+          });
+        } else {
+          counts.failed++;
+          states.set(item.key, {
+            state: 'failed',
+            operation: 'upload',
+            attempts: outcome.attempts,
+            reason: outcome.reason,
+          });
+        }
       }
     } finally {
-      uploading.delete(item.key);
+      for (const item of items) uploading.delete(item.key);
     }
   }
 
