@@ -148,6 +148,24 @@ describe('mlflowSync', () => {
     await sync.shutdown();
   });
 
+  it('deletes a trace at once while the upload it shared with others keeps backing off', async () => {
+    let exports = 0;
+    // The first two requests pass, every later one fails.
+    const mlflow = fakeMlflow((call) => (call === 'export' && ++exports > 2 ? retryable('down') : undefined));
+    const release = mlflow.hold();
+    const sync = mlflowSync({ api: mlflow.api, config: { ...config, retryInitial: 60_000 }, logger });
+    // a and b take both workers; c and d wait, then go together and back off for a minute.
+    sync.enqueueUploads([upload('a'), upload('b'), upload('c'), upload('d')]);
+    release();
+    await until(() => sync.state('default', 'd')?.attempts === 1);
+    mlflow.traces.set('tr-d', '7');
+    sync.enqueueDeletion('default', 'd');
+    await until(() => sync.state('default', 'd')?.state === 'deleted');
+    expect(sync.state('default', 'c')).toMatchObject({ state: 'pending', operation: 'upload', attempts: 1 });
+    expect(mlflow.deletes).toEqual(['7:tr-d']);
+    await sync.shutdown();
+  });
+
   it('retries a deletion while MLflow is down', async () => {
     let failures = 2;
     const mlflow = fakeMlflow((call) =>

@@ -89,6 +89,8 @@ export function mlflowSync({
   const queue: Item[] = [];
   const waitingUploads = new Map<string, UploadItem>();
   const uploading = new Map<string, UploadItem>();
+  /** Traces whose request is on the wire right now (not backing off). */
+  const sending = new Set<string>();
   const stopped = new AbortController();
   const counts = { uploaded: 0, deleted: 0, failed: 0, dropped: 0 };
   let running = 0;
@@ -178,11 +180,16 @@ export function mlflowSync({
           // Rebuilt at each attempt: a trace deleted meanwhile is left out.
           const group = live();
           if (group.length === 0) return;
-          const ids = await sendUploads(
-            api,
-            group.map((i) => i.upload),
-          );
-          experimentId = ids.get(group[0]!.upload.experiment);
+          for (const item of group) sending.add(item.key);
+          try {
+            const ids = await sendUploads(
+              api,
+              group.map((i) => i.upload),
+            );
+            experimentId = ids.get(group[0]!.upload.experiment);
+          } finally {
+            for (const item of group) sending.delete(item.key);
+          }
         },
         (attempts, reason) => {
           for (const item of live()) {
@@ -224,7 +231,8 @@ export function mlflowSync({
 
   async function remove(item: DeleteItem): Promise<void> {
     // An upload of the same trace in flight must land first, or it would bring the trace back.
-    while (uploading.has(item.key) && !stopped.signal.aborted) await sleep(50, stopped.signal);
+    // (An upload backing off leaves the trace out of its next attempt: no need to wait for it.)
+    while (sending.has(item.key) && !stopped.signal.aborted) await sleep(50, stopped.signal);
     const id = mlflowTraceId(item.traceId);
     let experimentId: string | undefined;
     const outcome = await withRetry(
