@@ -23,7 +23,7 @@ export interface LlmpProcess {
 export interface StartOptions {
   dataDir: string;
   /** The CLI verb: start (default), gateway, ingester, query. */
-  command?: 'start' | 'gateway' | 'ingester' | 'query';
+  command?: 'start' | 'gateway' | 'ingester' | 'query' | 'mlflow-exporter';
   /** More CLI arguments, e.g. --with-api. */
   args?: string[];
   /** YAML appended to the generated config (listeners are always on 127.0.0.1, port 0). */
@@ -66,7 +66,9 @@ export async function startLlmp({
         ? listenersYaml
         : command === 'ingester'
           ? `query:\n  endpoint: "127.0.0.1:0"\n${telemetry}`
-          : 'query:\n  endpoint: "127.0.0.1:0"';
+          : command === 'mlflow-exporter'
+            ? ''
+            : 'query:\n  endpoint: "127.0.0.1:0"';
   writeFileSync(configFile, `${base}\n${extraYaml}\n`);
   const child = spawn(
     process.execPath,

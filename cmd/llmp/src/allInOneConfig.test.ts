@@ -21,6 +21,26 @@ describe('all-in-one config', () => {
     expect(config.dataDir).toBe('/var/lib/llmp');
   });
 
+  it('leaves MLflow off unless exporters.mlflow is configured, then fills its defaults', () => {
+    expect(allInOneConfig.parse({}).exporters.mlflow).toBeUndefined();
+    const config = loadConfig({
+      schema: allInOneConfig,
+      text: 'exporters:\n  mlflow:\n    trackingUri: http://mlflow:5000/\n    experiments: { jobs: { j1: jobs } }\n',
+      env: {},
+    });
+    expect(config.exporters.mlflow).toMatchObject({
+      trackingUri: 'http://mlflow:5000',
+      experiments: { default: 'llmp', projects: {}, jobs: { j1: 'jobs' } },
+      concurrency: 4,
+      queueSize: 10_000,
+      retryInitial: 500,
+      retryMax: 30_000,
+    });
+    expect(() =>
+      loadConfig({ schema: allInOneConfig, text: 'exporters:\n  mlflow: { trackingUri: nope }\n', env: {} }),
+    ).toThrow(ConfigError);
+  });
+
   it('names every wrong key in one readable error', () => {
     const text =
       'receivers:\n  otlp:\n    grpc: { endpoint: "nowhere" }\nprocessors:\n  batch: { timeout: soon }\n';

@@ -1,5 +1,6 @@
 import { apiKeysConfig } from '@llmp/auth';
 import { clickhouseExporterConfig } from '@llmp/clickhouse';
+import { mlflowExporterConfig } from '@llmp/exporter-mlflow';
 import { genAiProcessorConfig } from '@llmp/genai';
 import { jobLinkerConfig } from '@llmp/jobs';
 import { endpoint } from '@llmp/pipeline';
@@ -38,7 +39,13 @@ export const allInOneConfig = z.object({
       jobs: jobLinkerConfig.prefault({}),
     })
     .prefault({}),
-  exporters: z.object({ clickhouse: clickhouseExporterConfig.prefault({}) }).prefault({}),
+  exporters: z
+    .object({
+      clickhouse: clickhouseExporterConfig.prefault({}),
+      /** Off unless configured: uploads every stored trace to an MLflow tracking server. */
+      mlflow: mlflowExporterConfig.optional(),
+    })
+    .prefault({}),
   query: z
     .object({
       endpoint: endpoint('0.0.0.0:8080'),

@@ -8,10 +8,11 @@ import type { z } from 'zod';
 import { allInOneConfig } from './allInOneConfig.ts';
 import { jobsCommand } from './jobsCommand.ts';
 import { kafkaClients } from './kafkaClients.ts';
-import { gatewayConfig, ingesterConfig, queryConfig } from './roleConfigs.ts';
+import { gatewayConfig, ingesterConfig, mlflowExporterRoleConfig, queryConfig } from './roleConfigs.ts';
 import { runGateway } from './runGateway.ts';
 import { runIngester } from './runIngester.ts';
 import { runLoadgen } from './runLoadgen.ts';
+import { runMlflowExporter } from './runMlflowExporter.ts';
 import { runQuery } from './runQuery.ts';
 import { type Running, runStart } from './runStart.ts';
 
@@ -116,6 +117,15 @@ withCommon(program.command('ingester'))
         withApi: options.withApi === true,
         exitAfterInserts: Number.isInteger(exitAfter) && exitAfter > 0 ? exitAfter : undefined,
       });
+    }),
+  );
+
+withCommon(program.command('mlflow-exporter'))
+  .description('consumes otlp_spans (group llmp-mlflow) into an MLflow tracking server (exporters.mlflow)')
+  .action((options: CommonOptions) =>
+    serveUntilSignal('mlflow-exporter', (logger) => {
+      const { config } = load(mlflowExporterRoleConfig, options);
+      return runMlflowExporter(config, { logger, kafka: kafkaClients(config.kafka, logger) });
     }),
   );
 

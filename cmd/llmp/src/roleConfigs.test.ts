@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '@llmp/pipeline';
 import { describe, expect, it } from 'vitest';
-import { gatewayConfig, ingesterConfig, queryConfig } from './roleConfigs.ts';
+import { gatewayConfig, ingesterConfig, mlflowExporterRoleConfig, queryConfig } from './roleConfigs.ts';
 
 const preset = (name: string) =>
   fileURLToPath(new URL(`../../../deploy/config/${name}.yaml`, import.meta.url));
@@ -41,6 +41,28 @@ describe('distributed presets', () => {
   it('leaves Kafka out of llmp query unless a kafka section is given', () => {
     expect(queryConfig.parse({}).kafka).toBeUndefined();
     expect(queryConfig.parse({ kafka: { brokers: 'k1:9092' } }).kafka?.brokers).toEqual(['k1:9092']);
+  });
+
+  it('mlflow-exporter.yaml spells out the defaults and reads MLFLOW_TRACKING_URI', () => {
+    const fromPreset = loadConfig({
+      schema: mlflowExporterRoleConfig,
+      file: preset('mlflow-exporter'),
+      env: { MLFLOW_TRACKING_URI: 'http://mlflow:5000/' },
+    });
+    const defaults = mlflowExporterRoleConfig.parse({
+      exporters: { mlflow: { trackingUri: 'http://mlflow:5000' } },
+    });
+    expect(fromPreset).toEqual({
+      ...defaults,
+      kafka: { ...defaults.kafka, clientId: 'llmp-mlflow-exporter' },
+    });
+    expect(fromPreset.receivers.kafka.groupId).toBe('llmp-mlflow');
+  });
+
+  it('refuses an mlflow-exporter config without a tracking URI', () => {
+    expect(() => loadConfig({ schema: mlflowExporterRoleConfig, text: 'kafka: {}\n', env: {} })).toThrow(
+      ConfigError,
+    );
   });
 
   it('refuses a broker list without ports', () => {

@@ -1,5 +1,6 @@
 import { apiKeysConfig } from '@llmp/auth';
 import { clickhouseExporterConfig } from '@llmp/clickhouse';
+import { mlflowExporterConfig } from '@llmp/exporter-mlflow';
 import { genAiProcessorConfig } from '@llmp/genai';
 import { jobLinkerConfig } from '@llmp/jobs';
 import { kafkaExporterConfig, kafkaReceiverConfig } from '@llmp/kafka';
@@ -51,9 +52,41 @@ export const ingesterConfig = z.object({
   processors: z
     .object({ genai: genAiProcessorConfig.prefault({}), jobs: jobLinkerConfig.prefault({}) })
     .prefault({}),
-  exporters: z.object({ clickhouse: clickhouseExporterConfig.prefault({}) }).prefault({}),
+  exporters: z
+    .object({
+      clickhouse: clickhouseExporterConfig.prefault({}),
+      /** With --with-api: where DELETE /v1/traces/{id} also deletes (uploads are llmp mlflow-exporter's). */
+      mlflow: mlflowExporterConfig.optional(),
+    })
+    .prefault({}),
   query: z.object({ endpoint: endpoint('0.0.0.0:8080') }).prefault({}),
   jobEvents: jobEventsConfig,
+});
+
+/**
+ * `llmp mlflow-exporter`: its own consumer group on `otlp_spans`, so MLflow lagging or failing
+ * never touches the ClickHouse ingester; offsets are committed once MLflow accepted.
+ */
+export const mlflowExporterRoleConfig = z.object({
+  kafka: kafkaConnection,
+  receivers: z
+    .object({
+      kafka: kafkaReceiverConfig
+        .extend({
+          groupId: z.string().min(1).default('llmp-mlflow'),
+          deadLetterTopic: z.string().min(1).default('otlp_spans_mlflow_dlq'),
+          // MLflow stores one request in one transaction: keep requests moderate.
+          maxBatchSpans: z.number().int().positive().default(500),
+          maxBatchBytes: z
+            .number()
+            .int()
+            .positive()
+            .default(4 * 1024 ** 2),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  exporters: z.object({ mlflow: mlflowExporterConfig }),
 });
 
 /** `llmp query`: the query API over ClickHouse; with a `kafka` section it publishes job events. */
@@ -61,6 +94,8 @@ export const queryConfig = z.object({
   dataDir: z.string().optional(),
   clickhouse: storeConfig,
   auth: apiKeysConfig.prefault({}),
+  /** Where DELETE /v1/traces/{id} also deletes the trace (uploads are llmp mlflow-exporter's). */
+  exporters: z.object({ mlflow: mlflowExporterConfig.optional() }).prefault({}),
   query: z.object({ endpoint: endpoint('0.0.0.0:8080') }).prefault({}),
   // No defaults here: without a kafka section, `llmp query` does not talk to Kafka at all.
   kafka: kafkaCluster.optional(),
@@ -70,3 +105,4 @@ export const queryConfig = z.object({
 export type GatewayConfig = z.infer<typeof gatewayConfig>;
 export type IngesterConfig = z.infer<typeof ingesterConfig>;
 export type QueryConfig = z.infer<typeof queryConfig>;
+export type MlflowExporterRoleConfig = z.infer<typeof mlflowExporterRoleConfig>;

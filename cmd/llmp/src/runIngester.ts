@@ -11,6 +11,7 @@ import { jobEventPublisher } from './jobEventPublisher.ts';
 import type { IngesterConfig } from './roleConfigs.ts';
 import type { Running } from './runStart.ts';
 import { telemetryServer } from './telemetryServer.ts';
+import { mlflowDeletions, traceDeletion } from './traceDeletion.ts';
 
 export interface IngesterOptions {
   kafka: KafkaClients;
@@ -75,6 +76,7 @@ export async function runIngester(config: IngesterConfig, options: IngesterOptio
       },
     }).create(settings('kafka'), receiverConfig, genai);
     const traces = pipeline({ receivers: [receiver], processors: [genai, linker], exporters: [exporter] });
+    const mlflow = options.withApi ? mlflowDeletions(config.exporters.mlflow, logger) : undefined;
     const api = options.withApi
       ? queryApiServer({
           endpoint: config.query.endpoint,
@@ -83,6 +85,7 @@ export async function runIngester(config: IngesterConfig, options: IngesterOptio
           jobs,
           authenticate: authenticateFrom(config.auth, process.env).authenticate,
           registry,
+          deletion: traceDeletion(store, mlflow),
         })
       : undefined;
     const telemetry = telemetryServer({
@@ -109,6 +112,7 @@ export async function runIngester(config: IngesterConfig, options: IngesterOptio
         await api?.shutdown();
         await telemetry.shutdown();
         await jobEvents.close();
+        await mlflow?.shutdown();
         await store.close();
       },
     };

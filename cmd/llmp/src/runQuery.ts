@@ -7,6 +7,7 @@ import { jobEventPublisher } from './jobEventPublisher.ts';
 import { kafkaClients } from './kafkaClients.ts';
 import type { QueryConfig } from './roleConfigs.ts';
 import type { Running } from './runStart.ts';
+import { mlflowDeletions, traceDeletion } from './traceDeletion.ts';
 
 /**
  * `llmp query`: the query API over ClickHouse; stateless with a server, so it scales out.
@@ -19,6 +20,7 @@ export async function runQuery(
   const store = await openStore({ ...config.clickhouse, dataDir });
   try {
     await migrate(store);
+    const mlflow = mlflowDeletions(config.exporters.mlflow, logger);
     // With Kafka configured, job events made through this API are published too.
     const kafka = config.kafka ? kafkaClients(config.kafka, logger) : undefined;
     await kafka?.ensureTopics([config.jobEvents.topic]).catch((error: unknown) => {
@@ -44,12 +46,14 @@ export async function runQuery(
       jobs,
       authenticate: authenticateFrom(config.auth, process.env).authenticate,
       registry: new Registry(),
+      deletion: traceDeletion(store, mlflow),
     });
     await api.start();
     return {
       async stop() {
         await api.shutdown();
         await producer?.close();
+        await mlflow?.shutdown();
         await store.close();
       },
     };

@@ -1,4 +1,5 @@
 import { clickhouseExporterFactory, migrate, openStore, storeTraceSource } from '@llmp/clickhouse';
+import { mlflowExporterFactory } from '@llmp/exporter-mlflow';
 import { genAiProcessorFactory } from '@llmp/genai';
 import { jobLinkerFactory, jobStore, linkedTraceSource } from '@llmp/jobs';
 import type { TraceBatch } from '@llmp/otlp';
@@ -8,6 +9,7 @@ import { queryApiServer } from '@llmp/query-api';
 import { otlpReceiverFactory } from '@llmp/receiver-otlp';
 import type { AllInOneConfig } from './allInOneConfig.ts';
 import { authenticateFrom } from './authenticateFrom.ts';
+import { storedThen, traceDeletion } from './traceDeletion.ts';
 
 export interface Running {
   stop(): Promise<void>;
@@ -44,8 +46,13 @@ export async function runStart(
       clickhouseExporterFactory(store).create(settings('clickhouse'), config.exporters.clickhouse, undefined),
       { registry, exporter: 'clickhouse', count: (batch: TraceBatch) => batch.spanCount },
     );
+    const mlflow = config.exporters.mlflow
+      ? mlflowExporterFactory().create(settings('mlflow'), config.exporters.mlflow, undefined)
+      : undefined;
+    // MLflow gets what ClickHouse stored, through its own bounded queue: its consume never waits.
+    const stored = mlflow ? storedThen(exporter, mlflow) : exporter;
     const jobs = jobStore(store);
-    const linker = jobLinkerFactory(jobs).create(settings('jobs'), config.processors.jobs, exporter);
+    const linker = jobLinkerFactory(jobs).create(settings('jobs'), config.processors.jobs, stored);
     // Normalisation runs after batching: the batch processor merges requests into new batches,
     // which would drop fields attached before it. The job linker edits the request in place
     // and hands the same batch on, so the GenAI fields reach the exporter.
@@ -55,7 +62,7 @@ export async function runStart(
     const traces = pipeline({
       receivers: [receiver],
       processors: [batch, genai, linker],
-      exporters: [exporter],
+      exporters: mlflow ? [exporter, mlflow] : [exporter],
     });
     const api = queryApiServer({
       endpoint: config.query.endpoint,
@@ -64,6 +71,7 @@ export async function runStart(
       jobs,
       authenticate,
       registry,
+      deletion: traceDeletion(store, mlflow?.sync),
     });
 
     await traces.start();

@@ -7,6 +7,7 @@ export {
   type DedupTokenSource,
 } from './clickhouseExporter.ts';
 export { type ClickHouseStore, type OpenStoreOptions, openStore, StoreOpenError } from './clickhouseStore.ts';
+export { deleteTrace } from './deleteTrace.ts';
 export { genAiRowColumns, preview } from './genAiRowColumns.ts';
 export { type MigrationReport, migrate } from './migrate.ts';
 export { type Migration, migrations } from './migrations.ts';

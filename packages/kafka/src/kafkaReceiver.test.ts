@@ -209,6 +209,9 @@ describe('kafka receiver', () => {
     const store = sink({ fail: () => permanent('type mismatch') });
     await ingest(kafka, store);
     expect(kafka.records('otlp_spans_dlq')).toHaveLength(1);
+    expect(kafka.records('otlp_spans_dlq')[0]!.headers[deadLetterHeaders.reason]).toBe(
+      'store refused the spans permanently: type mismatch',
+    );
     expect(kafka.commits.get('llmp-ingester/otlp_spans/0')!.offset).toBe('1');
   });
 

@@ -108,7 +108,7 @@ export function kafkaReceiverFactory(
         control: BatchControl,
         what: string,
         action: () => Promise<void>,
-      ): Promise<'done' | 'permanent' | 'lost'> {
+      ): Promise<'done' | { permanent: string } | 'lost'> {
         let delay = config.retryInitial;
         for (;;) {
           try {
@@ -116,7 +116,7 @@ export function kafkaReceiverFactory(
             return 'done';
           } catch (caught) {
             const error = toExportError(caught);
-            if (error.kind === 'permanent') return 'permanent';
+            if (error.kind === 'permanent') return { permanent: error.message };
             logger.warn({ err: error, retryInMs: delay }, `${what} failed; retrying`);
             const until = Date.now() + delay;
             while (Date.now() < until) {
@@ -187,11 +187,11 @@ export function kafkaReceiverFactory(
           });
           const outcome = await withRetry(control, 'insert', () => nextConsumer.consume(withToken));
           if (outcome === 'lost') return 'lost';
-          if (outcome === 'permanent') {
+          if (typeof outcome === 'object') {
             // The store refuses these spans for good: park their records, keep the partition moving.
             for (const d of group) {
               const sent = await withRetry(control, 'dead-letter send', () =>
-                deadLetter(d.record, 'store refused the spans permanently'),
+                deadLetter(d.record, `store refused the spans permanently: ${outcome.permanent}`),
               );
               if (sent === 'lost') return 'lost';
             }

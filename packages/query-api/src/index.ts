@@ -4,7 +4,7 @@ export { decodeCursor, encodeCursor, type PageCursor, queryHash } from './pageCu
 export { problem } from './problem.ts';
 export { projectOf } from './projectOf.ts';
 export { type QueryApiServer, queryApiServer } from './queryApiServer.ts';
-export { type QueryAppOptions, queryApp, type TraceSource } from './queryApp.ts';
+export { type QueryAppOptions, queryApp, type TraceDeletion, type TraceSource } from './queryApp.ts';
 export { requireCaller } from './requireCaller.ts';
 export {
   type MetricsQuery,

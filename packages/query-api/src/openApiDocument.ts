@@ -94,6 +94,66 @@ export const openApiDocument = {
           },
         },
       },
+      delete: {
+        summary: 'Delete a trace from the store, and from MLflow when configured',
+        parameters: [
+          {
+            name: 'traceId',
+            in: 'path',
+            required: true,
+            schema: { type: 'string', pattern: '^[0-9a-fA-F]{32}$' },
+          },
+        ],
+        responses: {
+          '202': { description: 'Deleted from the store; MLflow deletion queued (see /sync)' },
+          '400': {
+            description: 'Invalid trace id',
+            content: { 'application/problem+json': { schema: problemSchema } },
+          },
+          '404': {
+            description: 'Unknown trace',
+            content: { 'application/problem+json': { schema: problemSchema } },
+          },
+        },
+      },
+    },
+    '/v1/traces/{traceId}/sync': {
+      get: {
+        summary: "The trace's MLflow sync state",
+        parameters: [
+          {
+            name: 'traceId',
+            in: 'path',
+            required: true,
+            schema: { type: 'string', pattern: '^[0-9a-fA-F]{32}$' },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'pending, uploaded, deleted or failed (with the reason)',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    traceId: { type: 'string' },
+                    state: { type: 'string', enum: ['pending', 'uploaded', 'deleted', 'failed'] },
+                    operation: { type: 'string', enum: ['upload', 'delete'] },
+                    reason: { type: 'string' },
+                    experimentId: { type: 'string' },
+                    attempts: { type: 'integer' },
+                    updatedAt: { type: 'string', format: 'date-time' },
+                  },
+                },
+              },
+            },
+          },
+          '404': {
+            description: 'No sync state (MLflow not configured, or the trace unknown to it)',
+            content: { 'application/problem+json': { schema: problemSchema } },
+          },
+        },
+      },
     },
     ...searchOpenApiPaths(),
     '/healthz': { get: { summary: 'Process is alive', responses: { '200': { description: 'ok' } } } },

@@ -8,7 +8,7 @@ import {
   parseEndpoint,
   type Registry,
 } from '@llmp/pipeline';
-import { type QueryAppOptions, queryApp, type TraceSource } from './queryApp.ts';
+import { type QueryAppOptions, queryApp, type TraceDeletion, type TraceSource } from './queryApp.ts';
 
 export interface QueryApiServer extends Component {
   port(): number | undefined;
@@ -21,6 +21,7 @@ export interface QueryApiServer extends Component {
 export function queryApiServer({
   endpoint,
   source,
+  deletion,
   logger,
   jobs,
   authenticate,
@@ -29,6 +30,7 @@ export function queryApiServer({
 }: {
   endpoint: string;
   source: TraceSource;
+  deletion?: TraceDeletion | undefined;
   logger: Logger;
   jobs?: QueryAppOptions['jobs'];
   authenticate?: Authenticate | undefined;
@@ -43,6 +45,7 @@ export function queryApiServer({
       const app = queryApp({
         source,
         logger,
+        ...(deletion ? { deletion } : {}),
         ...(jobs ? { jobs } : {}),
         ...(authenticate ? { authenticate } : {}),
         ...(registry ? { registry } : {}),

@@ -20,8 +20,17 @@ export interface TraceSource {
   search?: SpanSearch;
 }
 
+/** Trace deletion and its downstream sync (MLflow); the routes exist only when it is given. */
+export interface TraceDeletion {
+  /** Removes the trace from the store and queues its removal downstream; false when nothing knew it. */
+  deleteTrace(projectId: string, traceId: string): Promise<boolean>;
+  /** Where the trace stands downstream (e.g. `{ state: 'uploaded' }`); undefined when unknown. */
+  syncState(projectId: string, traceId: string): Record<string, unknown> | undefined;
+}
+
 export interface QueryAppOptions {
   source: TraceSource;
+  deletion?: TraceDeletion | undefined;
   logger?: Logger;
   /** Checks API keys on every `/v1/*` and `/api/*` route; open access (project `default`) when absent. */
   authenticate?: Authenticate;
@@ -46,6 +55,7 @@ export function queryApp({
   registry,
   projectOf = callerProject,
   jobs,
+  deletion,
 }: QueryAppOptions): Hono {
   const app = new Hono();
   // Tenancy: every data route sits under these prefixes; new routes inherit the check.
@@ -92,6 +102,31 @@ export function queryApp({
   });
 
   if (source.search) app.route('/v1', searchRoutes({ search: source.search, projectOf }));
+  if (deletion) {
+    app.delete('/v1/traces/:traceId', async (c) => {
+      const traceId = c.req.param('traceId');
+      if (!traceIdPattern.test(traceId)) {
+        return problem(c, 400, 'Invalid trace id', `"${traceId}" is not 32 hexadecimal characters`);
+      }
+      const projectId = projectOf(c.req.raw);
+      const id = traceId.toLowerCase();
+      if (!(await deletion.deleteTrace(projectId, id)))
+        return problem(c, 404, 'Trace not found', `no trace ${traceId} in project ${projectId}`);
+      // Accepted: the store no longer has it; downstream removal follows (see /sync).
+      return c.json({ traceId: id, deleted: true, sync: deletion.syncState(projectId, id) ?? null }, 202);
+    });
+    app.get('/v1/traces/:traceId/sync', (c) => {
+      const traceId = c.req.param('traceId');
+      if (!traceIdPattern.test(traceId)) {
+        return problem(c, 400, 'Invalid trace id', `"${traceId}" is not 32 hexadecimal characters`);
+      }
+      const projectId = projectOf(c.req.raw);
+      const id = traceId.toLowerCase();
+      const state = deletion.syncState(projectId, id);
+      if (!state) return problem(c, 404, 'No sync state', `no MLflow sync state for trace ${traceId}`);
+      return c.json({ traceId: id, ...state });
+    });
+  }
 
   app.notFound((c) => problem(c, 404, 'Not found', `${c.req.method} ${new URL(c.req.url).pathname}`));
   app.onError((error, c) => {

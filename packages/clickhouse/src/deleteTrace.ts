@@ -1,0 +1,32 @@
+import type { ClickHouseStore } from './clickhouseStore.ts';
+
+/**
+ * Removes a trace from the store: a lightweight DELETE on `spans`, the trace lookup and the
+ * trace's job links,
+ * values passed as query parameters only. Resolves with the number of spans it had (0: none).
+ * @example if ((await deleteTrace(store, 'default', traceId)) === 0) return notFound();
+ */
+export async function deleteTrace(
+  store: ClickHouseStore,
+  projectId: string,
+  traceId: string,
+): Promise<number> {
+  const { client, database } = store;
+  const query_params = { projectId, traceId: traceId.toLowerCase() };
+  const where = 'project_id = {projectId:String} AND TraceId = {traceId:String}';
+  const found = await client.query({
+    query: `SELECT count() AS n FROM \`${database}\`.spans WHERE ${where}`,
+    query_params,
+    format: 'JSONEachRow',
+  });
+  const spans = Number((await found.json<{ n: string }>())[0]?.n ?? 0);
+  for (const table of ['spans', 'trace_id_ts', 'trace_jobs']) {
+    await client.command({
+      query: `DELETE FROM \`${database}\`.${table} WHERE ${where}`,
+      query_params,
+      // Answer only once the rows are gone from every replica, so a read that follows agrees.
+      clickhouse_settings: { lightweight_deletes_sync: '2' },
+    });
+  }
+  return spans;
+}

@@ -1,0 +1,14 @@
+export {
+  answerError,
+  type MlflowApi,
+  type MlflowClientOptions,
+  mlflowClient,
+  mlflowTraceId,
+} from './mlflowClient.ts';
+export { mlflowDirectExporterFactory } from './mlflowDirectExporter.ts';
+export { type MlflowExporter, type MlflowExporterDeps, mlflowExporterFactory } from './mlflowExporter.ts';
+export { type MlflowExporterConfig, mlflowExporterConfig } from './mlflowExporterConfig.ts';
+export { type MlflowSync, type MlflowSyncStats, mlflowSync } from './mlflowSync.ts';
+export { sendUploads } from './sendUploads.ts';
+export { type SyncStateName, type TraceSyncState, traceSyncStates } from './traceSyncStates.ts';
+export { type TraceUpload, tagKeys, traceTagPrefix, traceUploads } from './traceUploads.ts';

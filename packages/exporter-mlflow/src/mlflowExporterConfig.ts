@@ -1,0 +1,42 @@
+import { duration } from '@llmp/pipeline';
+import { z } from 'zod';
+
+const experimentName = z.string().min(1).max(500);
+
+/**
+ * `exporters.mlflow`: where traces go in MLflow and how hard to try. Disabled unless the block
+ * is present (it has no default tracking URI).
+ */
+export const mlflowExporterConfig = z.object({
+  /** The MLflow tracking server, e.g. `http://mlflow:5000` (traces go to `{trackingUri}/v1/traces`). */
+  trackingUri: z.url().transform((u) => u.replace(/\/+$/, '')),
+  /** Experiment names; created in MLflow when missing. A job mapping wins over a project mapping. */
+  experiments: z
+    .object({
+      default: experimentName.default('llmp'),
+      projects: z.record(z.string(), experimentName).default({}),
+      jobs: z.record(z.string(), experimentName).default({}),
+    })
+    .prefault({}),
+  /** Extra headers on every MLflow request, e.g. `authorization: "Bearer ${env:MLFLOW_TOKEN}"`. */
+  headers: z.record(z.string(), z.string()).default({}),
+  /** MLflow requests in flight. */
+  concurrency: z.number().int().positive().max(64).default(4),
+  /** Traces waiting for upload (all-in-one); past it new traces are not uploaded, and counted. */
+  queueSize: z.number().int().positive().default(10_000),
+  /** Waiting traces of one experiment sent together in one OTLP request (MLflow stores it all or nothing). */
+  maxTracesPerRequest: z.number().int().positive().max(1000).default(100),
+  /** Per-request timeout. */
+  requestTimeout: duration(30_000),
+  /** Backoff between retries of a retryable failure (5xx, 429, network), doubling up to retryMax... */
+  retryInitial: duration(500),
+  retryMax: duration(30_000),
+  /** ...for at most this long per upload; then the trace is marked failed. Deletions retry until done. */
+  retryMaxElapsed: duration(24 * 3_600_000),
+  /** How long shutdown waits for queued uploads before giving up on them. */
+  drainTimeout: duration(10_000),
+  /** Per-trace sync states kept for `GET /v1/traces/{id}/sync` (oldest forgotten first). */
+  maxTrackedTraces: z.number().int().positive().default(100_000),
+});
+
+export type MlflowExporterConfig = z.infer<typeof mlflowExporterConfig>;

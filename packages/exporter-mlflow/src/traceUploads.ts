@@ -1,0 +1,168 @@
+import type {
+  AnyValue,
+  KeyValue,
+  ResourceSpans,
+  ScopeSpans,
+  Span,
+  TraceBatch,
+  TraceRequest,
+} from '@llmp/otlp';
+import type { MlflowExporterConfig } from './mlflowExporterConfig.ts';
+
+/** The spans of one trace from one batch, ready for MLflow. */
+export interface TraceUpload {
+  projectId: string;
+  /** Lowercase hex OTLP trace id. */
+  traceId: string;
+  /** Experiment name (resolved to an id when sent). */
+  experiment: string;
+  request: TraceRequest;
+  spanCount: number;
+  /** Trace tags the batch holds no root span for: set through the REST API after the upload. */
+  lateTags: Record<string, string>;
+}
+
+/** MLflow turns root-span attributes with this prefix into trace tags (OTLP ingestion path). */
+export const traceTagPrefix = 'mlflow.traceTag.';
+
+/** The trace tags llmp sets, so MLflow users can filter by job (`tag.\`llmp.job.id\` = '…'`). */
+export const tagKeys = {
+  project: 'llmp.project',
+  jobId: 'llmp.job.id',
+  jobName: 'llmp.job.name',
+  jobVersion: 'llmp.job.version',
+} as const;
+
+const jobAttributes = { jobId: 'llmp.job.id', jobName: 'llmp.job.name', jobVersion: 'llmp.job.version' };
+
+function text(value: AnyValue): string | undefined {
+  switch (value.type) {
+    case 'string':
+      return value.value || undefined;
+    case 'int':
+    case 'double':
+    case 'bool':
+      return String(value.value);
+    default:
+      return undefined;
+  }
+}
+
+function find(key: string, ...lists: KeyValue[][]): string | undefined {
+  for (const list of lists) {
+    for (const kv of list) if (kv.key === key) return text(kv.value);
+  }
+  return undefined;
+}
+
+interface Placed {
+  rs: ResourceSpans;
+  ss: ScopeSpans;
+  span: Span;
+}
+
+/**
+ * Splits a batch by trace, names each trace's experiment (job mapping, then project mapping,
+ * then the default) and puts the job link on the trace as MLflow trace tags: as
+ * `mlflow.traceTag.*` attributes of the root span when the batch holds it, else as late tags.
+ * @example const uploads = traceUploads(batch, config.experiments);
+ */
+export function traceUploads(
+  batch: TraceBatch,
+  experiments: MlflowExporterConfig['experiments'],
+): TraceUpload[] {
+  const byTrace = new Map<string, Placed[]>();
+  for (const rs of batch.request().resourceSpans) {
+    for (const ss of rs.scopeSpans) {
+      for (const span of ss.spans) {
+        const list = byTrace.get(span.traceId);
+        if (list) list.push({ rs, ss, span });
+        else byTrace.set(span.traceId, [{ rs, ss, span }]);
+      }
+    }
+  }
+  const uploads: TraceUpload[] = [];
+  for (const [traceId, placed] of byTrace) {
+    const tags: Record<string, string> = { [tagKeys.project]: batch.projectId };
+    for (const [name, key] of Object.entries(jobAttributes) as Array<[keyof typeof jobAttributes, string]>) {
+      for (const { rs, ss, span } of placed) {
+        const value = find(key, span.attributes, ss.scope.attributes, rs.resource.attributes);
+        if (value !== undefined) {
+          tags[tagKeys[name]] = value;
+          break;
+        }
+      }
+    }
+    const jobId = tags[tagKeys.jobId];
+    const experiment =
+      (jobId !== undefined ? experiments.jobs[jobId] : undefined) ??
+      experiments.projects[batch.projectId] ??
+      experiments.default;
+    const root = placed.find((p) => p.span.parentSpanId === '');
+    if (root) {
+      const tagged: Span = {
+        ...root.span,
+        attributes: [
+          ...root.span.attributes.filter((kv) => !kv.key.startsWith(traceTagPrefix)),
+          ...Object.entries(tags).map(([key, value]) => ({
+            key: `${traceTagPrefix}${key}`,
+            value: { type: 'string' as const, value },
+          })),
+        ],
+      };
+      root.span = tagged;
+    }
+    uploads.push({
+      projectId: batch.projectId,
+      traceId,
+      experiment,
+      request: nest(placed),
+      spanCount: placed.length,
+      // Without a root span MLflow sets no tags from attributes; the project tag alone is not
+      // worth a request.
+      lateTags: root || jobId === undefined ? {} : tags,
+    });
+  }
+  return uploads;
+}
+
+/** Rebuilds the resource / scope nesting for spans of one trace, in first-seen order. */
+function nest(spans: Placed[]): TraceRequest {
+  const resources = new Map<ResourceSpans, Map<ScopeSpans, Span[]>>();
+  for (const { rs, ss, span } of spans) {
+    let scopes = resources.get(rs);
+    if (!scopes) {
+      scopes = new Map();
+      resources.set(rs, scopes);
+    }
+    const list = scopes.get(ss);
+    if (list) list.push(span);
+    else scopes.set(ss, [span]);
+  }
+  return {
+    resourceSpans: [...resources].map(([rs, scopes]) => ({
+      resource: rs.resource,
+      schemaUrl: rs.schemaUrl,
+      scopeSpans: [...scopes].map(([ss, list]) => ({
+        scope: ss.scope,
+        schemaUrl: ss.schemaUrl,
+        spans: list,
+      })),
+    })),
+  };
+}
+
+/**
+ * Merges uploads of the same experiment into one OTLP request each (MLflow stores a request
+ * all or nothing).
+ * @example for (const { experiment, request } of byExperiment(uploads)) …
+ */
+export function byExperiment(uploads: TraceUpload[]): Array<{ experiment: string; request: TraceRequest }> {
+  const groups = new Map<string, TraceRequest>();
+  for (const upload of uploads) {
+    const request = groups.get(upload.experiment);
+    if (request) request.resourceSpans.push(...upload.request.resourceSpans);
+    else groups.set(upload.experiment, { resourceSpans: [...upload.request.resourceSpans] });
+  }
+  return [...groups].map(([experiment, request]) => ({ experiment, request }));
+}

@@ -1,0 +1,117 @@
+import { ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
+import { ExportResultCode } from '@opentelemetry/core';
+import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import type { MlflowServer } from './mlflowServer.ts';
+import { recordingExporter } from './sdkTrace.ts';
+
+export interface MlflowTraceInfo {
+  trace_id: string;
+  tags: Record<string, string>;
+  trace_location: { mlflow_experiment: { experiment_id: string } };
+}
+
+/**
+ * Polls until `check` returns a value other than undefined, or fails after `timeoutMs`.
+ * @example const traces = await eventually(async () => (await search()).length ? … : undefined);
+ */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`condition not met within ${timeoutMs} ms: ${String(last ?? '')}`);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+/**
+ * MLflow's trace search (`POST /api/3.0/mlflow/traces/search`) in the experiment of that name;
+ * [] while the experiment does not exist.
+ * @example await searchTraces(mlflow, 'llmp', "tag.`llmp.job.id` = 'job-1'")
+ */
+export async function searchTraces(
+  mlflow: MlflowServer,
+  experiment: string,
+  filter: string,
+): Promise<MlflowTraceInfo[]> {
+  const found = await mlflow.rest<{ experiment: { experiment_id: string } }>(
+    `/api/2.0/mlflow/experiments/get-by-name?experiment_name=${encodeURIComponent(experiment)}`,
+  );
+  if (found.status !== 200) return [];
+  const answer = await mlflow.rest<{ traces?: MlflowTraceInfo[] }>('/api/3.0/mlflow/traces/search', {
+    locations: [
+      {
+        type: 'MLFLOW_EXPERIMENT',
+        mlflow_experiment: { experiment_id: found.body.experiment.experiment_id },
+      },
+    ],
+    filter,
+    max_results: 500,
+  });
+  if (answer.status !== 200) throw new Error(`trace search answered ${answer.status}`);
+  return answer.body.traces ?? [];
+}
+
+/**
+ * The spans MLflow holds for an OTLP trace id (`GET /api/3.0/mlflow/traces/get`), undefined when it has none.
+ * @example expect((await mlflowSpans(mlflow, traceId))?.length).toBe(2);
+ */
+export async function mlflowSpans(
+  mlflow: MlflowServer,
+  traceId: string,
+): Promise<Array<{ name: string }> | undefined> {
+  const answer = await mlflow.rest<{ trace: { spans: Array<{ name: string }> } }>(
+    `/api/3.0/mlflow/traces/get?trace_id=tr-${traceId}`,
+  );
+  return answer.status === 200 ? answer.body.trace.spans : undefined;
+}
+
+/**
+ * Sends, with the OTel SDK over OTLP/HTTP protobuf, a root span without job attributes and an
+ * LLM child linked to a job; resolves with the trace id once the exporter reported success.
+ * @example const traceId = await sendJobTrace(`http://127.0.0.1:${port}/v1/traces`, { id: 'job-1', version: '1' });
+ */
+export async function sendJobTrace(
+  url: string,
+  job: { id: string; name?: string; version: string },
+): Promise<string> {
+  const recording = recordingExporter(new ProtoExporter({ url }));
+  const provider = new TracerProvider({
+    resource: resourceFromAttributes({ 'service.name': 'mlflow-e2e' }),
+    spanProcessors: [new BatchSpanProcessor({ exporter: recording })],
+  });
+  const tracer = provider.getTracer('mlflow-e2e');
+  const root = tracer.startSpan('handle request', { kind: SpanKind.SERVER });
+  const llm = tracer.startSpan(
+    'chat gpt-4o',
+    {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.request.model': 'gpt-4o',
+        'llmp.job.id': job.id,
+        'llmp.job.version': job.version,
+        ...(job.name ? { 'llmp.job.name': job.name } : {}),
+      },
+    },
+    trace.setSpan(ROOT_CONTEXT, root),
+  );
+  llm.end();
+  root.end();
+  await provider.forceFlush();
+  await provider.shutdown();
+  const codes = recording.results.map((r) => r.code);
+  if (codes.length === 0 || codes.some((c) => c !== ExportResultCode.SUCCESS)) {
+    throw new Error(`export to ${url} did not succeed: ${JSON.stringify(recording.results)}`);
+  }
+  return root.spanContext().traceId;
+}
