@@ -3,6 +3,7 @@ import type { JobStore } from '@llmp/jobs';
 import type { Authenticate, Logger, Registry } from '@llmp/pipeline';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { apiDocsRoutes } from './apiDocsRoutes.ts';
 import { jobsOpenApiPaths } from './jobsOpenApiPaths.ts';
 import { jobsRoutes } from './jobsRoutes.ts';
 import { openApiDocument } from './openApiDocument.ts';
@@ -82,6 +83,7 @@ export function queryApp({
     ? { ...openApiDocument, paths: { ...openApiDocument.paths, ...jobsOpenApiPaths() } }
     : openApiDocument;
   app.get('/openapi.json', (c) => c.json(document));
+  app.route('/', apiDocsRoutes());
   if (jobs) app.route('/', jobsRoutes({ jobs, projectOf }));
   if (registry) {
     app.get('/metrics', async (c) =>
