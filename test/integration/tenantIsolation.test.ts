@@ -114,7 +114,7 @@ describe("another project's keys", () => {
     expect((await call('GET', '/v1/jobs/acme-job', 'acme-read')).status).toBe(200);
     expect((await call('GET', '/v1/jobs/acme-job', 'globex-read')).status).toBe(404);
     const list = (await (await call('GET', '/v1/jobs', 'globex-read')).json()) as {
-      jobs: Array<{ id: string }>;
+      items: Array<{ id: string }>;
     };
     expect(list.items.map((j) => j.id)).not.toContain('acme-job');
     const ownList = (await (await call('GET', '/v1/jobs', 'acme-read')).json()) as {
