@@ -8,7 +8,13 @@ import type { z } from 'zod';
 import { allInOneConfig } from './allInOneConfig.ts';
 import { jobsCommand } from './jobsCommand.ts';
 import { kafkaClients } from './kafkaClients.ts';
-import { gatewayConfig, ingesterConfig, mlflowExporterRoleConfig, queryConfig } from './roleConfigs.ts';
+import {
+  gatewayConfig,
+  ingesterConfig,
+  migrateConfig,
+  mlflowExporterRoleConfig,
+  queryConfig,
+} from './roleConfigs.ts';
 import { runGateway } from './runGateway.ts';
 import { runIngester } from './runIngester.ts';
 import { runLoadgen } from './runLoadgen.ts';
@@ -166,7 +172,8 @@ withCommon(program.command('migrate'))
   .action(async (options: CommonOptions) => {
     const logger = createLogger();
     try {
-      const { config, dataDir } = load(queryConfig, options);
+      // Any role's config file will do: migrate reads only the store and data dir sections.
+      const { config, dataDir } = load(migrateConfig, options);
       const store = await openStore({ ...config.clickhouse, dataDir });
       try {
         const report = await migrate(store);

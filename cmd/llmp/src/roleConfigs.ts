@@ -106,3 +106,6 @@ export type GatewayConfig = z.infer<typeof gatewayConfig>;
 export type IngesterConfig = z.infer<typeof ingesterConfig>;
 export type QueryConfig = z.infer<typeof queryConfig>;
 export type MlflowExporterRoleConfig = z.infer<typeof mlflowExporterRoleConfig>;
+
+/** `llmp migrate`: the store sections of whichever role's file it is given; other keys pass. */
+export const migrateConfig = z.looseObject({ dataDir: z.string().optional(), clickhouse: storeConfig });

@@ -25,7 +25,7 @@ export {
   retryable,
   toExportError,
 } from './exportError.ts';
-export { ConfigError, type Env, expandEnv, loadConfig } from './loadConfig.ts';
+export { ConfigError, type Env, expandEnv, loadConfig, strippedKeys } from './loadConfig.ts';
 export { observeExporter } from './observeExporter.ts';
 export { onceShutdown } from './onceShutdown.ts';
 export { fanout, type Pipeline, pipeline } from './pipeline.ts';

@@ -172,3 +172,29 @@ describe('expandEnv', () => {
     expect(() => expandEnv({ list: ['ok', '${nope}'] }, {})).toThrow(/list\[1\]/);
   });
 });
+
+describe('unknown keys', () => {
+  const schema = z.object({
+    receivers: z
+      .object({ otlp: z.object({ endpoint: z.string().default('0.0.0.0:4317') }).prefault({}) })
+      .prefault({}),
+    labels: z.record(z.string(), z.string()).default({}),
+  });
+
+  it('refuses a misspelt key at any depth, naming its path', () => {
+    expect(() => loadConfig({ schema, text: 'recievers: {}\n', env: {} })).toThrow(/recievers: unknown key/);
+    expect(() => loadConfig({ schema, text: 'receivers:\n  otlp:\n    endpiont: x\n', env: {} })).toThrow(
+      /receivers\.otlp\.endpiont: unknown key/,
+    );
+  });
+
+  it('accepts every key the schema names, and free-form maps', () => {
+    const config = loadConfig({
+      schema,
+      text: 'receivers:\n  otlp:\n    endpoint: a:1\nlabels:\n  anything: x\n',
+      env: {},
+    });
+    expect(config.receivers.otlp.endpoint).toBe('a:1');
+    expect(config.labels).toEqual({ anything: 'x' });
+  });
+});

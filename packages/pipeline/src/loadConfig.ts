@@ -106,5 +106,32 @@ export function loadConfig<T>({ schema, file, text, env = process.env }: LoadCon
   const expanded = expandEnv(tree, env);
   const result = schema.safeParse(expanded);
   if (!result.success) throw new ConfigError(`${source} is invalid:\n${describeIssues(result.error)}`);
+  const unknown = strippedKeys(expanded, result.data);
+  if (unknown.length > 0) {
+    // As the Collector does: a misspelt key must not silently fall back to a default.
+    throw new ConfigError(
+      `${source} is invalid:\n${unknown.map((key) => `  - ${key}: unknown key`).join('\n')}`,
+    );
+  }
   return result.data;
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * Keys of the input that validation dropped: zod objects strip what their schema does not name,
+ * so a key present in the input and absent from the output is one no component reads.
+ * @example strippedKeys({ a: 1, b: 2 }, { a: 1 }) // ['b']
+ */
+export function strippedKeys(input: unknown, output: unknown, path = ''): string[] {
+  if (!isPlainObject(input) || !isPlainObject(output)) return [];
+  const found: string[] = [];
+  for (const [key, value] of Object.entries(input)) {
+    const at = path ? `${path}.${key}` : key;
+    if (value === undefined) continue;
+    if (!(key in output)) found.push(at);
+    else found.push(...strippedKeys(value, output[key], at));
+  }
+  return found;
 }
