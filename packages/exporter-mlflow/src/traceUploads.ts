@@ -1,11 +1,11 @@
-import type {
-  AnyValue,
-  KeyValue,
-  ResourceSpans,
-  ScopeSpans,
-  Span,
-  TraceBatch,
-  TraceRequest,
+import {
+  type AnyValue,
+  type KeyValue,
+  nestSpans,
+  type Span,
+  spansByTrace,
+  type TraceBatch,
+  type TraceRequest,
 } from '@llmp/otlp';
 import type { MlflowExporterConfig } from './mlflowExporterConfig.ts';
 
@@ -55,12 +55,6 @@ function find(key: string, ...lists: KeyValue[][]): string | undefined {
   return undefined;
 }
 
-interface Placed {
-  rs: ResourceSpans;
-  ss: ScopeSpans;
-  span: Span;
-}
-
 /**
  * Splits a batch by trace, names each trace's experiment (job mapping, then project mapping,
  * then the default) and puts the job link on the trace as MLflow trace tags: as
@@ -71,18 +65,8 @@ export function traceUploads(
   batch: TraceBatch,
   experiments: MlflowExporterConfig['experiments'],
 ): TraceUpload[] {
-  const byTrace = new Map<string, Placed[]>();
-  for (const rs of batch.request().resourceSpans) {
-    for (const ss of rs.scopeSpans) {
-      for (const span of ss.spans) {
-        const list = byTrace.get(span.traceId);
-        if (list) list.push({ rs, ss, span });
-        else byTrace.set(span.traceId, [{ rs, ss, span }]);
-      }
-    }
-  }
   const uploads: TraceUpload[] = [];
-  for (const [traceId, placed] of byTrace) {
+  for (const [traceId, placed] of spansByTrace(batch.request())) {
     const tags: Record<string, string> = { [tagKeys.project]: batch.projectId };
     for (const [name, key] of Object.entries(jobAttributes) as Array<[keyof typeof jobAttributes, string]>) {
       for (const { rs, ss, span } of placed) {
@@ -116,7 +100,7 @@ export function traceUploads(
       projectId: batch.projectId,
       traceId,
       experiment,
-      request: nest(placed),
+      request: nestSpans(placed),
       spanCount: placed.length,
       // Without a root span MLflow sets no tags from attributes; the project tag alone is not
       // worth a request.
@@ -124,32 +108,6 @@ export function traceUploads(
     });
   }
   return uploads;
-}
-
-/** Rebuilds the resource / scope nesting for spans of one trace, in first-seen order. */
-function nest(spans: Placed[]): TraceRequest {
-  const resources = new Map<ResourceSpans, Map<ScopeSpans, Span[]>>();
-  for (const { rs, ss, span } of spans) {
-    let scopes = resources.get(rs);
-    if (!scopes) {
-      scopes = new Map();
-      resources.set(rs, scopes);
-    }
-    const list = scopes.get(ss);
-    if (list) list.push(span);
-    else scopes.set(ss, [span]);
-  }
-  return {
-    resourceSpans: [...resources].map(([rs, scopes]) => ({
-      resource: rs.resource,
-      schemaUrl: rs.schemaUrl,
-      scopeSpans: [...scopes].map(([ss, list]) => ({
-        scope: ss.scope,
-        schemaUrl: ss.schemaUrl,
-        spans: list,
-      })),
-    })),
-  };
 }
 
 /**

@@ -1,8 +1,8 @@
 import {
   encodeProtobufRequest,
-  type ResourceSpans,
-  type ScopeSpans,
-  type Span,
+  nestSpans,
+  type PlacedSpan,
+  spansByTrace,
   type TraceRequest,
 } from '@llmp/otlp';
 
@@ -13,39 +13,6 @@ export interface TraceRecord {
   /** OTLP/protobuf ExportTraceServiceRequest holding spans of this trace only (`otlp_proto`). */
   value: Uint8Array;
   spanCount: number;
-}
-
-/** A span with the resource and scope it was sent under, so a split keeps both. */
-interface PlacedSpan {
-  rs: ResourceSpans;
-  ss: ScopeSpans;
-  span: Span;
-}
-
-/** Rebuilds the resource / scope nesting for a list of spans, preserving first-seen order. */
-function nest(spans: PlacedSpan[]): TraceRequest {
-  const resources = new Map<ResourceSpans, Map<ScopeSpans, Span[]>>();
-  for (const { rs, ss, span } of spans) {
-    let scopes = resources.get(rs);
-    if (!scopes) {
-      scopes = new Map();
-      resources.set(rs, scopes);
-    }
-    const list = scopes.get(ss);
-    if (list) list.push(span);
-    else scopes.set(ss, [span]);
-  }
-  return {
-    resourceSpans: [...resources].map(([rs, scopes]) => ({
-      resource: rs.resource,
-      schemaUrl: rs.schemaUrl,
-      scopeSpans: [...scopes].map(([ss, list]) => ({
-        scope: ss.scope,
-        schemaUrl: ss.schemaUrl,
-        spans: list,
-      })),
-    })),
-  };
 }
 
 /** A single span whose record alone exceeds the size bound. */
@@ -63,7 +30,7 @@ export class OversizedSpanError extends Error {
 }
 
 function encodeBounded(traceId: string, spans: PlacedSpan[], maxBytes: number, out: TraceRecord[]): void {
-  const value = encodeProtobufRequest(nest(spans));
+  const value = encodeProtobufRequest(nestSpans(spans));
   if (value.byteLength <= maxBytes) {
     out.push({ key: traceId, value, spanCount: spans.length });
     return;
@@ -83,17 +50,8 @@ function encodeBounded(traceId: string, spans: PlacedSpan[], maxBytes: number, o
  * @example for (const r of traceRecords(request, 1_000_000)) producer.send(r.key, r.value)
  */
 export function traceRecords(request: TraceRequest, maxRecordBytes: number): TraceRecord[] {
-  const byTrace = new Map<string, PlacedSpan[]>();
-  for (const rs of request.resourceSpans) {
-    for (const ss of rs.scopeSpans) {
-      for (const span of ss.spans) {
-        const list = byTrace.get(span.traceId);
-        if (list) list.push({ rs, ss, span });
-        else byTrace.set(span.traceId, [{ rs, ss, span }]);
-      }
-    }
-  }
   const records: TraceRecord[] = [];
-  for (const [traceId, spans] of byTrace) encodeBounded(traceId, spans, maxRecordBytes, records);
+  for (const [traceId, spans] of spansByTrace(request))
+    encodeBounded(traceId, spans, maxRecordBytes, records);
   return records;
 }

@@ -11,5 +11,6 @@ export { OtlpDecodeError } from './otlpDecodeError.ts';
 export { protoDir, protoTypes } from './protoTypes.ts';
 export { rejectInvalidSpans, type SpanScreening, spanProblem } from './rejectInvalidSpans.ts';
 export { decodeRpcStatus, encodeRpcStatus, RpcCode } from './rpcStatus.ts';
+export { nestSpans, type PlacedSpan, spansByTrace } from './spansByTrace.ts';
 export { type TraceBatch, traceBatch } from './traceBatch.ts';
 export * from './traceModel.ts';
