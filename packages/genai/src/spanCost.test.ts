@@ -29,6 +29,27 @@ describe('priceFor', () => {
   it('prefers the most specific model pattern', () => {
     expect(find('gpt-4o-mini-2024-07-18', 'openai', '2025-01-01')).toBe('openai/gpt-4o-mini@2024-07-18');
     expect(find('gpt-4o-2024-08-06', 'openai', '2025-01-01')).toBe('openai/gpt-4o@2024-10-01');
+    // A snapshot that kept its launch price after the family's price drop.
+    expect(find('gpt-4o-2024-05-13', 'openai', '2025-01-01')).toBe('openai/gpt-4o-2024-05-13@2024-05-13');
+    expect(find('gpt-5-mini-2025-08-07', 'openai', '2025-09-01')).toBe('openai/gpt-5-mini@2025-08-07');
+    expect(find('o3-mini', 'openai', '2025-09-01')).toBe('openai/o3-mini@2025-01-31');
+    expect(find('o3-2025-04-16', 'openai', '2025-09-01')).toBe('openai/o3@2025-06-10');
+  });
+
+  it("never prices a later model generation at an older one's rate", () => {
+    expect(find('claude-opus-4-20250514', 'anthropic', '2025-09-01')).toBe(
+      'anthropic/claude-opus-4@2025-05-22',
+    );
+    expect(find('claude-opus-4-1-20250805', 'anthropic', '2025-09-01')).toBe(
+      'anthropic/claude-opus-4-1@2025-08-05',
+    );
+    expect(find('claude-opus-4-5-20251101', 'anthropic', '2025-12-01')).toBe(
+      'anthropic/claude-opus-4-5@2025-11-24',
+    );
+    expect(find('gemini-2.5-flash-lite', 'gcp.gemini', '2025-09-01')).toBe(
+      'gcp.gemini/gemini-2.5-flash-lite@2025-07-22',
+    );
+    expect(find('gpt-4.1-nano', 'openai', '2025-09-01')).toBe('openai/gpt-4.1-nano@2025-04-14');
   });
 
   it('does not price a model of another provider, but accepts an unknown provider', () => {
