@@ -5,30 +5,11 @@ import { encodeProtobufRequest } from './encodeProtobuf.ts';
 import { OtlpDecodeError } from './otlpDecodeError.ts';
 import { rejectInvalidSpans } from './rejectInvalidSpans.ts';
 import { screenProtobufRequest } from './screenProtobufRequest.ts';
-import { arbitraryTraceRequest } from './testing/arbitraryTraceRequest.ts';
+import { arbitraryTraceRequest, mutatedBytes } from './testing/arbitraryTraceRequest.ts';
 import { countSpans } from './traceModel.ts';
 import { encodeWireSpans, wireRequestBytes } from './wireSpans.ts';
 
 const seed = 20261123;
-
-/** Edits a few bytes: set, insert, delete or truncate. */
-const mutated = (bytes: Uint8Array) =>
-  fc
-    .array(fc.tuple(fc.constantFrom('set', 'insert', 'delete', 'truncate'), fc.nat(), fc.nat(255)), {
-      minLength: 1,
-      maxLength: 4,
-    })
-    .map((edits) => {
-      let out = Array.from(bytes);
-      for (const [op, at, byte] of edits) {
-        const i = out.length === 0 ? 0 : at % out.length;
-        if (op === 'set') out[i] = byte;
-        else if (op === 'insert') out.splice(i, 0, byte);
-        else if (op === 'delete') out.splice(i, 1);
-        else out = out.slice(0, i);
-      }
-      return Uint8Array.from(out);
-    });
 
 describe('screenProtobufRequest', () => {
   it('accepts and rejects the spans rejectInvalidSpans does, with the same partial_success message', () => {
@@ -64,7 +45,7 @@ describe('screenProtobufRequest', () => {
   it('never accepts bytes the decoder refuses, and counts the spans the decoder finds', () => {
     const sample = fc.sample(arbitraryTraceRequest(), { numRuns: 20, seed });
     const bodies = fc.oneof(
-      ...sample.map((request) => mutated(encodeProtobufRequest(request))),
+      ...sample.map((request) => mutatedBytes(encodeProtobufRequest(request))),
       fc.uint8Array({ maxLength: 300 }),
     );
     fc.assert(

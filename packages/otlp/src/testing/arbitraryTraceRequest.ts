@@ -101,3 +101,26 @@ export function arbitraryTraceRequest({ invalid = false } = {}): fc.Arbitrary<Tr
     return fc.array(resourceSpans, { maxLength: 3 }).map((list) => ({ resourceSpans: list }));
   });
 }
+
+/**
+ * Valid bytes with a few edits: bytes set, inserted or deleted, or the tail cut off.
+ * @example fc.assert(fc.property(mutatedBytes(encodeProtobufRequest(request)), (bytes) => …))
+ */
+export function mutatedBytes(bytes: Uint8Array, maxEdits = 8): fc.Arbitrary<Uint8Array> {
+  return fc
+    .array(fc.tuple(fc.constantFrom('set', 'insert', 'delete', 'truncate'), fc.nat(), fc.nat(255)), {
+      minLength: 1,
+      maxLength: maxEdits,
+    })
+    .map((edits) => {
+      let out = Array.from(bytes);
+      for (const [op, at, byte] of edits) {
+        const i = out.length === 0 ? 0 : at % out.length;
+        if (op === 'set') out[i] = byte;
+        else if (op === 'insert') out.splice(i, 0, byte);
+        else if (op === 'delete') out.splice(i, 1);
+        else out = out.slice(0, i);
+      }
+      return Uint8Array.from(out);
+    });
+}
