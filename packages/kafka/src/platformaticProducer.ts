@@ -27,8 +27,11 @@ export function platformaticProducer({
     partitioner: compatibilityPartitioner,
     connectTimeout: connectionTimeoutMs,
     requestTimeout: 10_000,
+    // Back off as the kafkajs producer did (100 ms doubling, at most 2 s): a send rides out a
+    // short broker blip instead of failing within milliseconds, so a sender's own retry budget
+    // (OTLP/HTTP SDKs give up after 5 attempts) is not spent while the broker restarts.
     retries: 5,
-    retryDelay: 100,
+    retryDelay: (_client, _operation, attempt) => Math.min(2000, 100 * 2 ** attempt),
     serializers: { key: stringSerializer, headerKey: stringSerializer, headerValue: stringSerializer },
   });
   return {
