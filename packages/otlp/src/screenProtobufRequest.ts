@@ -112,7 +112,7 @@ class WireScanner {
       const start = this.pos;
       this.skip(length, limit);
       if (known?.child) this.message(known.child, start, start + length, depth + 1);
-      else if (known?.utf8 && !isUtf8(this.buf.subarray(start, start + length)))
+      else if (known?.utf8 && !utf8(this.buf, start, start + length))
         malformed(start, `field ${number} is not UTF-8`);
       this.pos = start + length;
       this.start = start;
@@ -132,6 +132,16 @@ class WireScanner {
     this.pos = start;
     while (this.pos < end) this.field(schema, end, depth);
   }
+}
+
+/** Short ASCII strings (keys, names) are checked in place; others by Node's UTF-8 validator. */
+function utf8(buf: Uint8Array, start: number, end: number): boolean {
+  if (end - start <= 64) {
+    let i = start;
+    while (i < end && buf[i]! < 0x80) i++;
+    if (i === end) return true;
+  }
+  return isUtf8(buf.subarray(start, end));
 }
 
 function nonZero(buf: Uint8Array, start: number, end: number): boolean {
