@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { platformaticProducer } from '@llmp/kafka';
 import {
   Admin,
   Consumer,
@@ -189,3 +190,89 @@ describe.skipIf(brokers.length === 0)('@platformatic/kafka against a Kafka 4 bro
     }
   });
 });
+
+describe.skipIf(brokers.length === 0)("llmp's @platformatic/kafka producer", () => {
+  it('writes idempotently with the key, value and headers, each key on the partition kafkajs would choose', async () => {
+    const kafka = new Kafka({ clientId: 'llmp-kafka-client-test', brokers, logLevel: logLevel.NOTHING });
+    const ours = `llmp-platformatic-producer-${randomUUID()}`;
+    const reference = `${ours}-kafkajs`;
+    const admin = kafka.admin();
+    await admin.connect();
+    const keys = Array.from({ length: 40 }, (_, i) => `${i.toString(16).padStart(2, '0')}${'ab'.repeat(15)}`);
+    try {
+      await admin.createTopics({
+        topics: [ours, reference].map((topic) => ({ topic, numPartitions: 6 })),
+        waitForLeaders: true,
+      });
+      const producer = platformaticProducer({ brokers, clientId: 'llmp-kafka-client-test' });
+      await producer.send(
+        ours,
+        keys.map((key, i) => ({
+          key,
+          value: Uint8Array.of(i, 0, 255),
+          headers: { 'llmp-project': `p${i}` },
+        })),
+      );
+      await producer.close();
+      const kafkajsProducer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+      await kafkajsProducer.connect();
+      await kafkajsProducer.send({ topic: reference, messages: keys.map((key) => ({ key, value: key })) });
+      await kafkajsProducer.disconnect();
+
+      const [written, expected] = await Promise.all([
+        readAll(kafka, ours, keys.length),
+        readAll(kafka, reference, keys.length),
+      ]);
+      const partitionOf = (records: typeof written) =>
+        Object.fromEntries(records.map((r) => [r.key, r.partition]));
+      expect(partitionOf(written)).toEqual(partitionOf(expected));
+      expect(new Set(written.map((r) => r.partition)).size).toBeGreaterThan(1);
+      for (const record of written) {
+        const i = keys.indexOf(record.key);
+        expect([...record.value]).toEqual([i, 0, 255]);
+        expect(record.headers).toEqual({ 'llmp-project': `p${i}` });
+        expect(record.producerId).not.toBe('-1');
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  });
+});
+
+/** Every record of a topic, read from the beginning by a plain kafkajs consumer. */
+async function readAll(kafka: KafkaClient, topic: string, count: number) {
+  const consumer = kafka.consumer({ groupId: `${topic}-reader` });
+  await consumer.connect();
+  const records: Array<{
+    key: string;
+    partition: number;
+    value: Buffer;
+    headers: Record<string, string>;
+    producerId?: string;
+  }> = [];
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      consumer
+        .run({
+          eachMessage: async ({ partition, message }) => {
+            const { batchContext } = message as { batchContext?: { producerId: string } };
+            records.push({
+              key: message.key!.toString(),
+              partition,
+              value: message.value!,
+              headers: Object.fromEntries(
+                Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]),
+              ),
+              producerId: batchContext?.producerId,
+            });
+            if (records.length === count) resolve();
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return records;
+}

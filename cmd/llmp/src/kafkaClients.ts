@@ -1,14 +1,22 @@
-import { type KafkaClients, kafkajsClients } from '@llmp/kafka';
+import { type KafkaClients, kafkajsClients, platformaticProducer } from '@llmp/kafka';
 import type { Logger } from '@llmp/pipeline';
 
 /**
  * The Kafka clients of a distributed role, from its `kafka` config section.
  * @example const kafka = kafkaClients(config.kafka, logger);
  */
-export function kafkaClients(config: { brokers: string[]; clientId: string }, logger: Logger): KafkaClients {
-  return kafkajsClients({
+export function kafkaClients(
+  config: { brokers: string[]; clientId: string; producerClient?: 'kafkajs' | 'platformatic' },
+  logger: Logger,
+): KafkaClients {
+  const clients = kafkajsClients({
     brokers: config.brokers,
     clientId: config.clientId,
     logger: logger.child({ component: 'kafka' }),
   });
+  if (config.producerClient !== 'platformatic') return clients;
+  return {
+    ...clients,
+    producer: async () => platformaticProducer({ brokers: config.brokers, clientId: config.clientId }),
+  };
 }

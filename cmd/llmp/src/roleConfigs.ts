@@ -18,6 +18,8 @@ const kafkaCluster = z.object({
     .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((b) => b.trim()).filter(Boolean))
     .pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port')).min(1, 'name at least one broker')),
   clientId: z.string().default('llmp'),
+  /** The client library the producer uses (docs/benchmarks.md has the measurement). */
+  producerClient: z.enum(['kafkajs', 'platformatic']).default('platformatic'),
   /** Topics llmp creates when missing: partitions (the unit of ingester parallelism)... */
   topicPartitions: z.number().int().positive().default(6),
   /** ...and replication factor (-1: the broker's default.replication.factor). */

@@ -23,4 +23,5 @@ export {
   kafkaReceiverConfig,
   kafkaReceiverFactory,
 } from './kafkaReceiver.ts';
+export { type PlatformaticProducerOptions, platformaticProducer } from './platformaticProducer.ts';
 export { OversizedSpanError, type TraceRecord, traceRecords } from './traceRecords.ts';

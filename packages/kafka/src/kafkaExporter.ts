@@ -52,7 +52,7 @@ export function kafkaExporterFactory(
           if (stopping) throw retryable('Kafka exporter is shut down');
           let records: ReturnType<typeof traceRecords>;
           try {
-            records = traceRecords(batch.request(), config.maxRecordBytes);
+            records = traceRecords(batch.wire(), config.maxRecordBytes);
           } catch (error) {
             if (error instanceof OversizedSpanError) throw permanent(error.message, { cause: error });
             throw error;

@@ -1,5 +1,17 @@
-import { decodeProtobufRequest, type Span, type TraceRequest, traceBatch } from '@llmp/otlp';
+import {
+  decodeProtobufRequest,
+  encodeProtobufRequest,
+  nestSpans,
+  type PlacedSpan,
+  type Span,
+  screenProtobufRequest,
+  spansByTrace,
+  type TraceRequest,
+  traceBatch,
+} from '@llmp/otlp';
+import { arbitraryTraceRequest } from '@llmp/otlp/testing';
 import { createLogger, ExportError } from '@llmp/pipeline';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { kafkaExporterConfig, kafkaExporterFactory, projectHeader } from './kafkaExporter.ts';
 import { MemoryKafka } from './memoryKafka.ts';
@@ -55,11 +67,14 @@ const mixed: TraceRequest = {
   ],
 };
 
+/** The spans of a request located on the wire, as the gateway receives them. */
+const wireOf = (request: TraceRequest) => screenProtobufRequest(encodeProtobufRequest(request)).accepted;
+
 const spansOf = (r: TraceRequest) => r.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans));
 
 describe('traceRecords', () => {
   it('makes one record per trace, keyed by trace id, keeping each span under its resource and scope', () => {
-    const records = traceRecords(mixed, 1_000_000);
+    const records = traceRecords(wireOf(mixed), 1_000_000);
     expect(records.map((r) => [r.key, r.spanCount])).toEqual([
       ['1'.repeat(32), 3],
       ['2'.repeat(32), 1],
@@ -93,7 +108,7 @@ describe('traceRecords', () => {
         },
       ],
     };
-    const records = traceRecords(big, 8_000);
+    const records = traceRecords(wireOf(big), 8_000);
     expect(records.length).toBeGreaterThan(4);
     for (const r of records) {
       expect(r.key).toBe(traceId);
@@ -115,7 +130,51 @@ describe('traceRecords', () => {
         },
       ],
     };
-    expect(() => traceRecords(request, 1000)).toThrow(OversizedSpanError);
+    expect(() => traceRecords(wireOf(request), 1000)).toThrow(OversizedSpanError);
+  });
+});
+
+/** The records the gateway made before the wire fast path: decode, group, re-encode, halve. */
+function decodedRecords(request: TraceRequest, maxBytes: number) {
+  const out: Array<{ key: string; value: Uint8Array; spanCount: number }> = [];
+  const bounded = (traceId: string, spans: PlacedSpan[]): void => {
+    const value = encodeProtobufRequest(nestSpans(spans));
+    if (value.byteLength <= maxBytes) out.push({ key: traceId, value, spanCount: spans.length });
+    else if (spans.length === 1)
+      throw new OversizedSpanError(traceId, spans[0]!.span.spanId, value.byteLength);
+    else {
+      const middle = Math.ceil(spans.length / 2);
+      bounded(traceId, spans.slice(0, middle));
+      bounded(traceId, spans.slice(middle));
+    }
+  };
+  for (const [traceId, spans] of spansByTrace(request)) bounded(traceId, spans);
+  return out;
+}
+
+const outcome = (make: () => Array<{ key: string; value: Uint8Array; spanCount: number }>) => {
+  try {
+    return make().map((r) => ({
+      key: r.key,
+      spanCount: r.spanCount,
+      request: decodeProtobufRequest(r.value),
+    }));
+  } catch (error) {
+    if (!(error instanceof OversizedSpanError)) throw error;
+    return { traceId: error.traceId, spanId: error.spanId, size: error.size };
+  }
+};
+
+describe('traceRecords from the wire', () => {
+  it('decode to the records decoding and re-encoding made, splits and oversized spans included', () => {
+    fc.assert(
+      fc.property(arbitraryTraceRequest(), fc.integer({ min: 150, max: 6000 }), (request, maxBytes) => {
+        const bytes = encodeProtobufRequest(request);
+        const fast = outcome(() => traceRecords(screenProtobufRequest(bytes).accepted, maxBytes));
+        expect(fast).toEqual(outcome(() => decodedRecords(decodeProtobufRequest(bytes), maxBytes)));
+      }),
+      { numRuns: 400, seed: 20261123 },
+    );
   });
 });
 

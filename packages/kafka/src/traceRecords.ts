@@ -1,9 +1,9 @@
 import {
-  encodeProtobufRequest,
-  nestSpans,
-  type PlacedSpan,
-  spansByTrace,
-  type TraceRequest,
+  decodeProtobufSpan,
+  encodeWireSpans,
+  type WireRequest,
+  type WireSpan,
+  wireSpansSize,
 } from '@llmp/otlp';
 
 /** One Kafka record of the `otlp_spans` topic. */
@@ -29,13 +29,15 @@ export class OversizedSpanError extends Error {
   }
 }
 
-function encodeBounded(traceId: string, spans: PlacedSpan[], maxBytes: number, out: TraceRecord[]): void {
-  const value = encodeProtobufRequest(nestSpans(spans));
-  if (value.byteLength <= maxBytes) {
-    out.push({ key: traceId, value, spanCount: spans.length });
+function encodeBounded(traceId: string, spans: WireSpan[], maxBytes: number, out: TraceRecord[]): void {
+  const size = wireSpansSize(spans);
+  if (size <= maxBytes) {
+    out.push({ key: traceId, value: encodeWireSpans(spans), spanCount: spans.length });
     return;
   }
-  if (spans.length === 1) throw new OversizedSpanError(traceId, spans[0]!.span.spanId, value.byteLength);
+  if (spans.length === 1) {
+    throw new OversizedSpanError(traceId, decodeProtobufSpan(spans[0]!.bytes).spanId, size);
+  }
   // Halve until each part fits: a huge trace becomes several records, none is dropped.
   const middle = Math.ceil(spans.length / 2);
   encodeBounded(traceId, spans.slice(0, middle), maxBytes, out);
@@ -45,13 +47,19 @@ function encodeBounded(traceId: string, spans: PlacedSpan[], maxBytes: number, o
 /**
  * Splits a request into one record per trace (several when a trace's record would exceed
  * `maxRecordBytes`), each value a self-contained OTLP/protobuf request readable by any
- * OpenTelemetry Collector kafkareceiver with the `otlp_proto` encoding.
+ * OpenTelemetry Collector kafkareceiver with the `otlp_proto` encoding. Spans, resources and
+ * scopes are copied as they were received, never decoded.
  * @throws OversizedSpanError when one span alone cannot fit a record.
- * @example for (const r of traceRecords(request, 1_000_000)) producer.send(r.key, r.value)
+ * @example for (const r of traceRecords(batch.wire(), 1_000_000)) producer.send(r.key, r.value)
  */
-export function traceRecords(request: TraceRequest, maxRecordBytes: number): TraceRecord[] {
+export function traceRecords(wire: WireRequest, maxRecordBytes: number): TraceRecord[] {
+  const byTrace = new Map<string, WireSpan[]>();
+  for (const span of wire.spans) {
+    const list = byTrace.get(span.traceId);
+    if (list) list.push(span);
+    else byTrace.set(span.traceId, [span]);
+  }
   const records: TraceRecord[] = [];
-  for (const [traceId, spans] of spansByTrace(request))
-    encodeBounded(traceId, spans, maxRecordBytes, records);
+  for (const [traceId, spans] of byTrace) encodeBounded(traceId, spans, maxRecordBytes, records);
   return records;
 }

@@ -118,6 +118,19 @@ function span(m: Message): Span {
 }
 
 /**
+ * Decodes one OTLP/protobuf Span message.
+ * @throws OtlpDecodeError when the bytes are not a valid message.
+ * @example const { name } = decodeProtobufSpan(spanBytes);
+ */
+export function decodeProtobufSpan(bytes: Uint8Array): Span {
+  try {
+    return span(protoTypes().span.decode(bytes) as unknown as Message);
+  } catch (error) {
+    throw new OtlpDecodeError(`invalid OTLP protobuf span: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/**
  * Decodes an OTLP/protobuf ExportTraceServiceRequest.
  * @throws OtlpDecodeError when the bytes are not a valid message.
  * @example const request = decodeProtobufRequest(body);

@@ -1,5 +1,5 @@
 export { decodeJsonRequest } from './decodeJson.ts';
-export { decodeProtobufRequest, hexOf } from './decodeProtobuf.ts';
+export { decodeProtobufRequest, decodeProtobufSpan, hexOf } from './decodeProtobuf.ts';
 export { encodeProtobufRequest } from './encodeProtobuf.ts';
 export {
   decodeProtobufResponse,
@@ -11,6 +11,16 @@ export { OtlpDecodeError } from './otlpDecodeError.ts';
 export { protoDir, protoTypes } from './protoTypes.ts';
 export { rejectInvalidSpans, type SpanScreening, spanProblem } from './rejectInvalidSpans.ts';
 export { decodeRpcStatus, encodeRpcStatus, RpcCode } from './rpcStatus.ts';
+export { screenProtobufRequest, type WireScreening } from './screenProtobufRequest.ts';
 export { nestSpans, type PlacedSpan, spansByTrace } from './spansByTrace.ts';
 export { type TraceBatch, traceBatch } from './traceBatch.ts';
 export * from './traceModel.ts';
+export {
+  encodeWireSpans,
+  type WireRequest,
+  type WireResource,
+  type WireScope,
+  type WireSpan,
+  wireRequestBytes,
+  wireSpansSize,
+} from './wireSpans.ts';

@@ -3,6 +3,7 @@ import protobuf from 'protobufjs';
 
 export interface ProtoTypes {
   request: protobuf.Type;
+  span: protobuf.Type;
   response: protobuf.Type;
   status: protobuf.Type;
   retryInfo: protobuf.Type;
@@ -27,6 +28,7 @@ export function protoTypes(): ProtoTypes {
   root.resolveAll();
   cached = {
     request: root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest'),
+    span: root.lookupType('opentelemetry.proto.trace.v1.Span'),
     response: root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse'),
     status: root.lookupType('google.rpc.Status'),
     retryInfo: root.lookupType('google.rpc.RetryInfo'),

@@ -1,12 +1,14 @@
-import { rejectInvalidSpans, type TraceBatch, type TraceRequest, traceBatch } from '@llmp/otlp';
+import { type SpanScreening, type TraceBatch, traceBatch, type WireScreening } from '@llmp/otlp';
 import { type Consumer, toExportError } from '@llmp/pipeline';
 import type { ReceiverObserver } from './receiverObserver.ts';
 
 export interface ExportInput {
   projectId: string;
-  request: TraceRequest;
-  /** The received OTLP/protobuf bytes, reused downstream when no span was rejected. */
-  bytes?: Uint8Array;
+  /**
+   * The request with the spans that can never be stored screened out: located in the received
+   * protobuf bytes (`screenProtobufRequest`), or decoded from OTLP/JSON (`rejectInvalidSpans`).
+   */
+  screening: WireScreening | SpanScreening;
 }
 
 export interface ExportTracesOutcome {
@@ -18,27 +20,26 @@ export interface ExportTracesOutcome {
 const silent: ReceiverObserver = { accepted() {}, refusedSpans() {}, refusedRequest() {} };
 
 /**
- * The transport-independent part of TraceService/Export: screen out spans that can never be
- * stored, hand the rest on, and report the partial success. Rejects with the next consumer's
+ * The transport-independent part of TraceService/Export: hand the screened spans on and report
+ * the partial success. Rejects with the next consumer's
  * ExportError, which each transport maps onto its status codes.
- * @example const outcome = await exportTraces(next, { projectId: 'default', request });
+ * @example const outcome = await exportTraces(next, { projectId: 'default', screening: screenProtobufRequest(body) });
  */
 export async function exportTraces(
   next: Consumer<TraceBatch>,
   input: ExportInput,
   observe: ReceiverObserver = silent,
 ): Promise<ExportTracesOutcome> {
-  const screening = rejectInvalidSpans(input.request);
+  const { screening } = input;
   observe.refusedSpans(screening.rejectedSpans, 'invalid');
   if (screening.acceptedSpans > 0) {
-    const clean = screening.rejectedSpans === 0;
+    const { accepted } = screening;
     try {
       await next.consume(
         traceBatch({
           projectId: input.projectId,
-          request: screening.accepted,
           spanCount: screening.acceptedSpans,
-          ...(clean && input.bytes ? { bytes: input.bytes } : {}),
+          ...('source' in accepted ? { wire: accepted } : { request: accepted }),
         }),
       );
     } catch (caught) {

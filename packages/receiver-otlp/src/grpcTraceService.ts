@@ -1,11 +1,11 @@
 import * as grpc from '@grpc/grpc-js';
 import {
-  decodeProtobufRequest,
   encodeProtobufResponse,
   encodeRpcStatus,
   OtlpDecodeError,
+  screenProtobufRequest,
   type TraceBatch,
-  type TraceRequest,
+  type WireScreening,
 } from '@llmp/otlp';
 import { type Authenticate, type Consumer, credentialOf, openAccess, toExportError } from '@llmp/pipeline';
 import { exportTraces } from './exportTraces.ts';
@@ -82,9 +82,9 @@ export function traceService({
         statusError(grpc.status.RESOURCE_EXHAUSTED, 'receiver is at its in-flight bound; retry later', 1000),
       );
     }
-    let request: TraceRequest;
+    let screening: WireScreening;
     try {
-      request = decodeProtobufRequest(call.request);
+      screening = screenProtobufRequest(call.request);
     } catch (error) {
       ticket.release();
       if (error instanceof OtlpDecodeError) {
@@ -93,7 +93,7 @@ export function traceService({
       }
       return callback(statusError(grpc.status.INTERNAL, (error as Error).message));
     }
-    exportTraces(next, { projectId: auth.caller.projectId, request, bytes: call.request }, observe)
+    exportTraces(next, { projectId: auth.caller.projectId, screening }, observe)
       .then(
         (outcome) => callback(null, Buffer.from(encodeProtobufResponse(outcome))),
         (caught: unknown) => {

@@ -6,6 +6,7 @@ import {
   encodeProtobufRequest,
   type TraceRequest,
 } from '@llmp/otlp';
+import { mutatedBytes as mutatedProtobuf } from '@llmp/otlp/testing';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { otlpHttpApp } from './otlpHttpApp.ts';
@@ -31,27 +32,7 @@ base.resourceSpans[0]!.scopeSpans[0]!.spans[1]!.events.push({
 const baseBytes = encodeProtobufRequest(base);
 
 /** Flips, overwrites, inserts and deletes bytes, or truncates. */
-const mutatedBytes = fc
-  .array(
-    fc.oneof(
-      fc.record({ op: fc.constant('set' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
-      fc.record({ op: fc.constant('insert' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
-      fc.record({ op: fc.constant('delete' as const), at: fc.nat(), byte: fc.constant(0) }),
-      fc.record({ op: fc.constant('truncate' as const), at: fc.nat(), byte: fc.constant(0) }),
-    ),
-    { minLength: 1, maxLength: 8 },
-  )
-  .map((edits) => {
-    let bytes = Array.from(baseBytes);
-    for (const { op, at, byte } of edits) {
-      const i = bytes.length === 0 ? 0 : at % bytes.length;
-      if (op === 'set') bytes[i] = byte;
-      else if (op === 'insert') bytes.splice(i, 0, byte);
-      else if (op === 'delete') bytes.splice(i, 1);
-      else bytes = bytes.slice(0, i);
-    }
-    return Uint8Array.from(bytes);
-  });
+const mutatedBytes = mutatedProtobuf(baseBytes);
 
 function jsonOf(request: TraceRequest): unknown {
   return JSON.parse(

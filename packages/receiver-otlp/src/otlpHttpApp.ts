@@ -1,13 +1,15 @@
 import {
   decodeJsonRequest,
-  decodeProtobufRequest,
   encodeProtobufResponse,
   encodeRpcStatus,
   jsonResponse,
   OtlpDecodeError,
   RpcCode,
+  rejectInvalidSpans,
+  type SpanScreening,
+  screenProtobufRequest,
   type TraceBatch,
-  type TraceRequest,
+  type WireScreening,
 } from '@llmp/otlp';
 import { type Authenticate, type Consumer, credentialOf, openAccess, toExportError } from '@llmp/pipeline';
 import { Hono } from 'hono';
@@ -145,16 +147,16 @@ export function otlpHttpApp({
   }
 
   async function handle(raw: Request, encoding: Encoding, projectId: string, ticket: InFlightTicket) {
-    let request: TraceRequest;
-    let body: Uint8Array;
+    let screening: WireScreening | SpanScreening;
     try {
       const received = await readBody(raw, maxBodySize, ticket);
-      body = inflateBody(received, raw.headers.get('content-encoding') ?? undefined, maxBodySize);
+      const body = inflateBody(received, raw.headers.get('content-encoding') ?? undefined, maxBodySize);
       if (body !== received && !ticket.grow(body.byteLength)) return overloaded(encoding);
-      request =
+      // OTLP/JSON is decoded and screened once; the Kafka exporter encodes the result once.
+      screening =
         encoding === 'json'
-          ? decodeJsonRequest(Buffer.from(body).toString('utf8'))
-          : decodeProtobufRequest(body);
+          ? rejectInvalidSpans(decodeJsonRequest(Buffer.from(body).toString('utf8')))
+          : screenProtobufRequest(body);
     } catch (error) {
       if (error instanceof OverloadError) return overloaded(encoding);
       if (error instanceof BodyError) {
@@ -168,11 +170,7 @@ export function otlpHttpApp({
       throw error;
     }
     try {
-      const outcome = await exportTraces(
-        next,
-        { projectId, request, ...(encoding === 'protobuf' ? { bytes: body } : {}) },
-        observe,
-      );
+      const outcome = await exportTraces(next, { projectId, screening }, observe);
       const answer =
         encoding === 'json' ? JSON.stringify(jsonResponse(outcome)) : encodeProtobufResponse(outcome);
       return new Response(answer, { status: 200, headers: { 'content-type': contentTypes[encoding] } });

@@ -1,0 +1,50 @@
+import { compatibilityPartitioner, ProduceAcks, Producer, stringSerializer } from '@platformatic/kafka';
+import type { KafkaProducer } from './kafkaClient.ts';
+
+export interface PlatformaticProducerOptions {
+  brokers: string[];
+  clientId: string;
+  /** How long a connection attempt may take; a down broker fails a send quickly. */
+  connectionTimeoutMs?: number;
+}
+
+/**
+ * An idempotent acks=all producer over @platformatic/kafka. Keys are partitioned with the Java
+ * client's murmur2 (as kafkajs' DefaultPartitioner does), so a trace keeps its partition
+ * whichever client wrote it.
+ * @example const producer = platformaticProducer({ brokers: ['localhost:9092'], clientId: 'llmp' });
+ */
+export function platformaticProducer({
+  brokers,
+  clientId,
+  connectionTimeoutMs = 3000,
+}: PlatformaticProducerOptions): KafkaProducer {
+  const producer = new Producer<string, Buffer, string, string>({
+    clientId,
+    bootstrapBrokers: brokers,
+    idempotent: true,
+    acks: ProduceAcks.ALL,
+    partitioner: compatibilityPartitioner,
+    connectTimeout: connectionTimeoutMs,
+    requestTimeout: 10_000,
+    // Back off as the kafkajs producer did (100 ms doubling, at most 2 s): a send rides out a
+    // short broker blip instead of failing within milliseconds, so a sender's own retry budget
+    // (OTLP/HTTP SDKs give up after 5 attempts) is not spent while the broker restarts.
+    retries: 5,
+    retryDelay: (_client, _operation, attempt) => Math.min(2000, 100 * 2 ** attempt),
+    serializers: { key: stringSerializer, headerKey: stringSerializer, headerValue: stringSerializer },
+  });
+  return {
+    async send(topic, records) {
+      await producer.send({
+        messages: records.map((r) => ({
+          topic,
+          key: r.key,
+          value: Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength),
+          headers: r.headers,
+        })),
+      });
+    },
+    close: () => producer.close(),
+  };
+}

@@ -1,0 +1,255 @@
+import { isUtf8 } from 'node:buffer';
+import { decodeProtobufSpan } from './decodeProtobuf.ts';
+import { OtlpDecodeError } from './otlpDecodeError.ts';
+import { spanProblem } from './rejectInvalidSpans.ts';
+import type { WireRequest, WireResource, WireScope, WireSpan } from './wireSpans.ts';
+
+// Protobuf wire types (protobuf encoding guide, "Message Structure").
+const VARINT = 0;
+const I64 = 1;
+const LEN = 2;
+const I32 = 5;
+
+/** Expected wire type of each known field, and the message schema of message-typed fields. */
+interface Schema {
+  [field: number]: { wire: number; child?: Schema; utf8?: true } | undefined;
+}
+
+const scalar = (wire: number) => ({ wire });
+const message = (child: Schema) => ({ wire: LEN, child });
+// proto3 `string` fields must hold UTF-8; protobufjs refuses a request where one does not.
+const string = { wire: LEN, utf8: true as const };
+
+// The OTLP trace messages from proto/ (trace.proto, common.proto, resource.proto).
+const anyValue: Schema = {};
+const keyValue: Schema = { 1: string, 2: message(anyValue) };
+Object.assign(anyValue, {
+  1: string,
+  2: scalar(VARINT),
+  3: scalar(VARINT),
+  4: scalar(I64),
+  5: message({ 1: message(anyValue) }),
+  6: message({ 1: message(keyValue) }),
+  7: scalar(LEN),
+});
+const resource: Schema = { 1: message(keyValue), 2: scalar(VARINT) };
+const scope: Schema = { 1: string, 2: string, 3: message(keyValue), 4: scalar(VARINT) };
+const span: Schema = {
+  1: scalar(LEN),
+  2: scalar(LEN),
+  3: string,
+  4: scalar(LEN),
+  5: string,
+  6: scalar(VARINT),
+  7: scalar(I64),
+  8: scalar(I64),
+  9: message(keyValue),
+  10: scalar(VARINT),
+  11: message({ 1: scalar(I64), 2: string, 3: message(keyValue), 4: scalar(VARINT) }),
+  12: scalar(VARINT),
+  13: message({
+    1: scalar(LEN),
+    2: scalar(LEN),
+    3: string,
+    4: message(keyValue),
+    5: scalar(VARINT),
+    6: scalar(I32),
+  }),
+  14: scalar(VARINT),
+  15: message({ 2: string, 3: scalar(VARINT) }),
+  16: scalar(I32),
+};
+// Nested ScopeSpans and Span are walked by the scan itself, so they are plain LEN here.
+const request: Schema = { 1: scalar(LEN) };
+const resourceSpans: Schema = { 1: message(resource), 2: scalar(LEN), 3: string };
+const scopeSpans: Schema = { 1: message(scope), 2: scalar(LEN), 3: string };
+
+/** Deeper nesting (AnyValue arrays in arrays …) is refused rather than risking the stack. */
+const maxDepth = 100;
+
+function malformed(at: number, what: string): never {
+  throw new OtlpDecodeError(`invalid OTLP protobuf payload: ${what} at offset ${at}`);
+}
+
+/** Walks protobuf fields, checking framing and the wire types of known fields at every depth. */
+class WireScanner {
+  pos = 0;
+  /** Value range of the last length-delimited field read. */
+  start = 0;
+  end = 0;
+  readonly buf: Uint8Array;
+  constructor(buf: Uint8Array) {
+    this.buf = buf;
+  }
+
+  varint(limit: number): number {
+    let value = 0;
+    let scale = 1;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= limit) malformed(this.pos, 'truncated varint');
+      const byte = this.buf[this.pos++]!;
+      value += (byte & 0x7f) * scale;
+      if (byte < 0x80) return value;
+      scale *= 0x80;
+    }
+    return malformed(this.pos, 'varint longer than 10 bytes');
+  }
+
+  /** Reads one field of a message ending at `limit` and returns its number. */
+  field(schema: Schema, limit: number, depth: number): number {
+    const at = this.pos;
+    const tag = this.varint(limit);
+    if (tag > 0xffffffff) malformed(at, 'tag out of range');
+    const number = Math.floor(tag / 8);
+    const wire = tag & 7;
+    const known = schema[number];
+    if (known && known.wire !== wire) malformed(at, `field ${number} has wire type ${wire}`);
+    if (wire === VARINT) this.varint(limit);
+    else if (wire === I64) this.skip(8, limit);
+    else if (wire === I32) this.skip(4, limit);
+    else if (wire === LEN) {
+      const length = this.varint(limit);
+      const start = this.pos;
+      this.skip(length, limit);
+      if (known?.child) this.message(known.child, start, start + length, depth + 1);
+      else if (known?.utf8 && !utf8(this.buf, start, start + length))
+        malformed(start, `field ${number} is not UTF-8`);
+      this.pos = start + length;
+      this.start = start;
+      this.end = start + length;
+    } else malformed(at, `invalid wire type ${wire}`); // groups (3, 4) included: OTLP has none
+    if (number === 0) malformed(at, 'field number 0');
+    return number;
+  }
+
+  skip(length: number, limit: number): void {
+    if (length > limit - this.pos) malformed(this.pos, 'truncated field');
+    this.pos += length;
+  }
+
+  message(schema: Schema, start: number, end: number, depth: number): void {
+    if (depth > maxDepth) malformed(start, 'nesting too deep');
+    this.pos = start;
+    while (this.pos < end) this.field(schema, end, depth);
+  }
+}
+
+/** Short ASCII strings (keys, names) are checked in place; others by Node's UTF-8 validator. */
+function utf8(buf: Uint8Array, start: number, end: number): boolean {
+  if (end - start <= 64) {
+    let i = start;
+    while (i < end && buf[i]! < 0x80) i++;
+    if (i === end) return true;
+  }
+  return isUtf8(buf.subarray(start, end));
+}
+
+function nonZero(buf: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buf[i] !== 0) return true;
+  return false;
+}
+
+export interface WireScreening {
+  /** The spans that can be stored, located in the received bytes. */
+  accepted: WireRequest;
+  acceptedSpans: number;
+  rejectedSpans: number;
+  /** First problems found, for the partial_success message. */
+  errorMessage: string;
+}
+
+/**
+ * Checks OTLP/protobuf ExportTraceServiceRequest bytes at every depth and locates each span and
+ * its trace id without building span objects; spans that can never be stored are left out and
+ * reported (OTLP "Partial Success"), with the messages `rejectInvalidSpans` gives.
+ * @throws OtlpDecodeError when the bytes are not a valid message.
+ * @example const { accepted, rejectedSpans, errorMessage } = screenProtobufRequest(body);
+ */
+export function screenProtobufRequest(bytes: Uint8Array): WireScreening {
+  const hex = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const r = new WireScanner(bytes);
+  const spans: WireSpan[] = [];
+  const problems: string[] = [];
+  let rejectedSpans = 0;
+  const view = () => bytes.subarray(r.start, r.end);
+
+  const scanSpan = (start: number, end: number, placed: WireScope) => {
+    let traceStart = 0;
+    let traceEnd = 0;
+    let spanIdStart = 0;
+    let spanIdEnd = 0;
+    let parentLength = 0;
+    r.pos = start;
+    while (r.pos < end) {
+      const number = r.field(span, end, 3);
+      // A field sent twice: the last one wins, as in every protobuf decoder.
+      if (number === 1) [traceStart, traceEnd] = [r.start, r.end];
+      else if (number === 2) [spanIdStart, spanIdEnd] = [r.start, r.end];
+      else if (number === 4) parentLength = r.end - r.start;
+    }
+    // OTLP trace.proto: trace_id is 16 bytes and span_id 8 bytes; all-zero ids are invalid.
+    const valid =
+      traceEnd - traceStart === 16 &&
+      nonZero(bytes, traceStart, traceEnd) &&
+      spanIdEnd - spanIdStart === 8 &&
+      nonZero(bytes, spanIdStart, spanIdEnd) &&
+      (parentLength === 0 || parentLength === 8);
+    if (valid) {
+      spans.push({
+        traceId: hex.toString('hex', traceStart, traceEnd),
+        bytes: bytes.subarray(start, end),
+        scope: placed,
+      });
+      return;
+    }
+    rejectedSpans++;
+    if (problems.length < 3) {
+      const decoded = decodeProtobufSpan(bytes.subarray(start, end));
+      problems.push(`span "${decoded.name}": ${spanProblem(decoded)}`);
+    }
+  };
+
+  const scanScopeSpans = (end: number, placed: WireResource) => {
+    const scoped: WireScope = { resource: placed };
+    while (r.pos < end) {
+      const number = r.field(scopeSpans, end, 2);
+      if (number === 1) scoped.scope = view();
+      else if (number === 3) scoped.schemaUrl = view();
+      else if (number === 2) {
+        const next = r.end;
+        scanSpan(r.start, r.end, scoped);
+        r.pos = next;
+      }
+    }
+  };
+
+  while (r.pos < bytes.byteLength) {
+    const number = r.field(request, bytes.byteLength, 0);
+    if (number !== 1) continue;
+    const end = r.end;
+    const placed: WireResource = {};
+    r.pos = r.start;
+    while (r.pos < end) {
+      const field = r.field(resourceSpans, end, 1);
+      if (field === 1) placed.resource = view();
+      else if (field === 3) placed.schemaUrl = view();
+      else if (field === 2) {
+        const next = r.end;
+        r.pos = r.start;
+        scanScopeSpans(next, placed);
+      }
+    }
+  }
+
+  let errorMessage = '';
+  if (rejectedSpans > 0) {
+    const more = rejectedSpans > problems.length ? ` (and ${rejectedSpans - problems.length} more)` : '';
+    errorMessage = `${rejectedSpans} span(s) rejected: ${problems.join('; ')}${more}`;
+  }
+  return {
+    accepted: { source: bytes, spans, whole: rejectedSpans === 0 },
+    acceptedSpans: spans.length,
+    rejectedSpans,
+    errorMessage,
+  };
+}
