@@ -6,13 +6,21 @@ import type { Logger } from '@llmp/pipeline';
  * @example const kafka = kafkaClients(config.kafka, logger);
  */
 export function kafkaClients(
-  config: { brokers: string[]; clientId: string; producerClient?: 'kafkajs' | 'platformatic' },
+  config: {
+    brokers: string[];
+    clientId: string;
+    producerClient?: 'kafkajs' | 'platformatic';
+    topicPartitions?: number;
+    topicReplicationFactor?: number;
+  },
   logger: Logger,
 ): KafkaClients {
   const clients = kafkajsClients({
     brokers: config.brokers,
     clientId: config.clientId,
     logger: logger.child({ component: 'kafka' }),
+    topicPartitions: config.topicPartitions,
+    topicReplicationFactor: config.topicReplicationFactor,
   });
   if (config.producerClient !== 'platformatic') return clients;
   return {
