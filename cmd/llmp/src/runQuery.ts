@@ -20,7 +20,7 @@ export async function runQuery(
   const store = await openStore({ ...config.clickhouse, dataDir });
   try {
     await migrate(store);
-    const mlflow = mlflowDeletions(config.exporters.mlflow, logger);
+    const mlflow = mlflowDeletions(config.exporters.mlflow, store, logger);
     // With Kafka configured, job events made through this API are published too.
     const kafka = config.kafka ? kafkaClients(config.kafka, logger) : undefined;
     await kafka?.ensureTopics([config.jobEvents.topic]).catch((error: unknown) => {
@@ -49,6 +49,7 @@ export async function runQuery(
       deletion: traceDeletion(store, mlflow),
     });
     await api.start();
+    mlflow?.start();
     return {
       async stop() {
         await api.shutdown();
