@@ -7,7 +7,7 @@ import {
   syncStateLog,
 } from '@llmp/exporter-mlflow';
 import type { TraceBatch } from '@llmp/otlp';
-import type { Consumer, Logger } from '@llmp/pipeline';
+import type { Consumer, Logger, Registry } from '@llmp/pipeline';
 import type { TraceDeletion } from '@llmp/query-api';
 
 /**
@@ -33,12 +33,13 @@ export function traceDeletion(store: ClickHouseStore, sync: MlflowSync | undefin
  * queue that only carries deletions to MLflow, when `exporters.mlflow` is configured. States go
  * to the store's `mlflow_sync`, where `/sync` also sees what `llmp mlflow-exporter` uploaded, and
  * deletions a previous run left pending are taken up again (call `start`).
- * @example const sync = mlflowDeletions(config.exporters.mlflow, store, logger); sync?.start();
+ * @example const sync = mlflowDeletions(config.exporters.mlflow, store, logger, registry); sync?.start();
  */
 export function mlflowDeletions(
   config: MlflowExporterConfig | undefined,
   store: ClickHouseStore,
   logger: Logger,
+  registry?: Registry,
 ): MlflowSync | undefined {
   if (!config) return undefined;
   const api = mlflowClient({
@@ -51,6 +52,7 @@ export function mlflowDeletions(
     table: mlflowSyncTable(store),
     maxTracked: config.maxTrackedTraces,
     logger: child,
+    registry,
   });
   return mlflowSync({ api, config, logger: child, states, resume: { uploads: false, deletions: true } });
 }

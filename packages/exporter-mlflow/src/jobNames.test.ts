@@ -1,52 +1,16 @@
-import { decodeProtobufRequest, type KeyValue, type Span, traceBatch } from '@llmp/otlp';
+import { decodeProtobufRequest, type KeyValue, type Span } from '@llmp/otlp';
 import { describe, expect, it } from 'vitest';
 import { cachedJobNames } from './jobNames.ts';
 import type { MlflowApi } from './mlflowClient.ts';
 import { mlflowExporterConfig } from './mlflowExporterConfig.ts';
 import { sendUploads } from './sendUploads.ts';
+import { batch, span, str } from './testBatches.ts';
 import { traceUploads } from './traceUploads.ts';
 
-const str = (key: string, value: string): KeyValue => ({ key, value: { type: 'string', value } });
 const experiments = mlflowExporterConfig.parse({ trackingUri: 'http://mlflow:5000' }).experiments;
-
-const span = (spanId: string, parentSpanId: string, attributes: KeyValue[]): Span => ({
-  traceId: 'a'.repeat(32),
-  spanId,
-  parentSpanId,
-  traceState: '',
-  flags: 0,
-  name: spanId,
-  kind: 1,
-  startTimeUnixNano: 1n,
-  endTimeUnixNano: 2n,
-  attributes,
-  droppedAttributesCount: 0,
-  events: [],
-  droppedEventsCount: 0,
-  links: [],
-  droppedLinksCount: 0,
-  status: { code: 0, message: '' },
-});
-
-const batchOf = (spans: Span[]) =>
-  traceBatch({
-    projectId: 'p1',
-    request: {
-      resourceSpans: [
-        {
-          resource: { attributes: [], droppedAttributesCount: 0 },
-          schemaUrl: '',
-          scopeSpans: [
-            {
-              scope: { name: 's', version: '', attributes: [], droppedAttributesCount: 0 },
-              schemaUrl: '',
-              spans,
-            },
-          ],
-        },
-      ],
-    },
-  });
+const a = 'a'.repeat(32);
+const batchOf = (spans: Span[]) => batch(spans, [], 'p1');
+const root = (attributes: KeyValue[]) => span(a, '1'.repeat(16), '', attributes);
 
 /** An MLflow that records the root span tags it was sent and the late tags it was set. */
 function recordingMlflow() {
@@ -86,10 +50,7 @@ describe('job names on MLflow trace tags', () => {
       asked.push(`${projectId}/${jobId}`);
       return 'Summarise tickets';
     };
-    const uploads = traceUploads(
-      batchOf([span('1'.repeat(16), '', [str('llmp.job.id', 'job-1')])]),
-      experiments,
-    );
+    const uploads = traceUploads(batchOf([root([str('llmp.job.id', 'job-1')])]), experiments);
     await sendUploads(mlflow.api, uploads, names);
     expect(asked).toEqual(['p1/job-1']);
     expect(mlflow.rootTags).toEqual([
@@ -102,12 +63,12 @@ describe('job names on MLflow trace tags', () => {
     const withName = [str('llmp.job.id', 'job-1'), str('llmp.job.name', 'from span')];
     await sendUploads(
       mlflow.api,
-      traceUploads(batchOf([span('1'.repeat(16), '', withName)]), experiments),
+      traceUploads(batchOf([root(withName)]), experiments),
       async () => 'from table',
     );
     await sendUploads(
       mlflow.api,
-      traceUploads(batchOf([span('1'.repeat(16), '', withName)]), experiments),
+      traceUploads(batchOf([root(withName)]), experiments),
       async () => undefined,
     );
     expect(mlflow.rootTags.map((t) => t['llmp.job.name'])).toEqual(['from table', 'from span']);
@@ -115,7 +76,7 @@ describe('job names on MLflow trace tags', () => {
 
   it('sets the name as a late tag when the batch holds no root span', async () => {
     const mlflow = recordingMlflow();
-    const child = span('2'.repeat(16), '1'.repeat(16), [str('llmp.job.id', 'job-1')]);
+    const child = span(a, '2'.repeat(16), '1'.repeat(16), [str('llmp.job.id', 'job-1')]);
     await sendUploads(mlflow.api, traceUploads(batchOf([child]), experiments), async () => 'Named');
     expect(mlflow.lateTags).toContain(`tr-${'a'.repeat(32)} llmp.job.name=Named`);
   });

@@ -40,6 +40,7 @@ export function mlflowDirectExporterFactory(
             table: deps.stateTable,
             maxTracked: config.maxTrackedTraces,
             logger: settings.logger,
+            registry: settings.registry,
           })
         : undefined;
       let stopping = false;

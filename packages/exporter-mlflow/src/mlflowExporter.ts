@@ -46,6 +46,7 @@ export function mlflowExporterFactory(
         table: deps.stateTable,
         maxTracked: config.maxTrackedTraces,
         logger: settings.logger,
+        registry: settings.registry,
       });
       const sync = mlflowSync({
         api,

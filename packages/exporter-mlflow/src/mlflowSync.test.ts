@@ -6,6 +6,7 @@ import type { MlflowApi } from './mlflowClient.ts';
 import { mlflowExporterConfig } from './mlflowExporterConfig.ts';
 import { mlflowSync } from './mlflowSync.ts';
 import { syncStateLog } from './syncStateLog.ts';
+import { batch, span, str } from './testBatches.ts';
 import type { TraceUpload } from './traceUploads.ts';
 
 const logger = createLogger({ level: 'silent' });
@@ -201,40 +202,8 @@ describe('mlflowSync', () => {
 });
 
 /** A stored trace of one root span, as the store would give it back. */
-const storedRequest = (traceId: string): TraceRequest => ({
-  resourceSpans: [
-    {
-      resource: { attributes: [], droppedAttributesCount: 0 },
-      schemaUrl: '',
-      scopeSpans: [
-        {
-          scope: { name: 's', version: '', attributes: [], droppedAttributesCount: 0 },
-          schemaUrl: '',
-          spans: [
-            {
-              traceId,
-              spanId: '1'.repeat(16),
-              parentSpanId: '',
-              traceState: '',
-              flags: 0,
-              name: 'root',
-              kind: 1,
-              startTimeUnixNano: 1n,
-              endTimeUnixNano: 2n,
-              attributes: [{ key: 'llmp.job.id', value: { type: 'string', value: 'job-1' } }],
-              droppedAttributesCount: 0,
-              events: [],
-              droppedEventsCount: 0,
-              links: [],
-              droppedLinksCount: 0,
-              status: { code: 0, message: '' },
-            },
-          ],
-        },
-      ],
-    },
-  ],
-});
+const storedRequest = (traceId: string): TraceRequest =>
+  batch([span(traceId, '1'.repeat(16), '', [str('llmp.job.id', 'job-1')])]).request();
 
 describe('mlflowSync over a durable state log', () => {
   const durable = (table: ReturnType<typeof memorySyncStateTable>) =>

@@ -1,4 +1,4 @@
-import { createLogger } from '@llmp/pipeline';
+import { createLogger, Registry } from '@llmp/pipeline';
 import { describe, expect, it } from 'vitest';
 import { memorySyncStateTable } from './memorySyncStateTable.ts';
 import { syncStateLog } from './syncStateLog.ts';
@@ -36,7 +36,8 @@ describe('syncStateLog', () => {
 
   it('keeps rows a failed insert could not write and writes them later, newer changes first to win', async () => {
     const table = memorySyncStateTable();
-    const log = syncStateLog({ table, maxTracked: 100, flushIntervalMs: 60_000, logger });
+    const registry = new Registry();
+    const log = syncStateLog({ table, maxTracked: 100, flushIntervalMs: 60_000, logger, registry });
     table.failWith = new Error('ClickHouse unavailable');
     log.set('p', 'a', pending);
     log.set('p', 'b', pending);
@@ -49,6 +50,11 @@ describe('syncStateLog', () => {
       ['a', 'pending'],
       ['b', 'uploaded'],
     ]);
+    const counted = (await registry.getSingleMetric('llmp_mlflow_sync_state_rows_total')!.get()).values;
+    expect(Object.fromEntries(counted.map((v) => [v.labels.result, v.value]))).toEqual({
+      failed: 2,
+      written: 2,
+    });
     await log.close();
   });
 

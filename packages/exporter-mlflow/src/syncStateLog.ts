@@ -1,4 +1,4 @@
-import type { Logger } from '@llmp/pipeline';
+import { type Logger, type Registry, selfMetrics } from '@llmp/pipeline';
 import { type SyncStateName, type TraceSyncState, traceSyncStates } from './traceSyncStates.ts';
 
 /** One change of a trace's sync state, as a shared table keeps it. */
@@ -64,6 +64,8 @@ export interface SyncStateLogOptions {
   /** How often buffered changes are written (also when half the buffer is full, and at close). */
   flushIntervalMs?: number;
   logger: Logger;
+  /** Where `llmp_mlflow_sync_state_rows_total` is counted. */
+  registry?: Registry | undefined;
   now?: () => number;
 }
 
@@ -92,8 +94,10 @@ export function syncStateLog({
   maxBuffered = 10_000,
   flushIntervalMs = 1000,
   logger,
+  registry,
   now = Date.now,
 }: SyncStateLogOptions): SyncStateLog {
+  const rowsCounter = registry ? selfMetrics(registry).mlflowSyncStateRows : undefined;
   const memory = traceSyncStates(maxTracked);
   /** Latest unwritten change per trace: a trace changing often costs one row per flush. */
   let buffer = new Map<string, SyncStateRow>();
@@ -118,6 +122,7 @@ export function syncStateLog({
     if (buffer.size > maxBuffered) {
       buffer.delete(buffer.keys().next().value!);
       counts.droppedWrites++;
+      rowsCounter?.inc({ result: 'dropped' });
       if (!dropping) {
         dropping = true;
         logger.warn(
@@ -135,9 +140,11 @@ export function syncStateLog({
     try {
       await table.insert([...batch.values()]);
       counts.written += batch.size;
+      rowsCounter?.inc({ result: 'written' }, batch.size);
       dropping = false;
     } catch (error) {
       counts.failedWrites++;
+      rowsCounter?.inc({ result: 'failed' }, batch.size);
       if (counts.failedWrites === 1 || counts.failedWrites % 10 === 0) {
         logger.warn(
           { err: error, rows: batch.size, failedWrites: counts.failedWrites },
