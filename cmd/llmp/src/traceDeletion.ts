@@ -20,7 +20,12 @@ export function traceDeletion(store: ClickHouseStore, sync: MlflowSync | undefin
     async deleteTrace(projectId, traceId) {
       const spans = await deleteTrace(store, projectId, traceId);
       const known = spans > 0 || (sync !== undefined && (await sync.state(projectId, traceId)) !== undefined);
-      if (known) sync?.enqueueDeletion(projectId, traceId);
+      if (known && sync) {
+        sync.enqueueDeletion(projectId, traceId);
+        // 202 promises the MLflow deletion: its pending state is stored before the answer, so a
+        // restart right after still carries it out.
+        await sync.flushStates();
+      }
       return known;
     },
     syncState: async (projectId, traceId) =>

@@ -280,6 +280,24 @@ describe('mlflowSync over a durable state log', () => {
     await sync.shutdown();
   });
 
+  it('writes a queued deletion to the table when asked, before MLflow answered', async () => {
+    const table = memorySyncStateTable();
+    const sync = mlflowSync({
+      api: fakeMlflow(() => retryable('down')).api,
+      config,
+      logger,
+      states: durable(table),
+    });
+    sync.enqueueDeletion('default', 'X');
+    await sync.flushStates();
+    expect(table.rows.map((r) => [r.traceId, r.operation, r.state])).toContainEqual([
+      'x',
+      'delete',
+      'pending',
+    ]);
+    await sync.shutdown();
+  });
+
   it('marks a pending upload failed when its trace is gone from the store', async () => {
     const table = memorySyncStateTable();
     const earlier = syncStateLog({ table, maxTracked: 10, logger, now: () => 1_000 });

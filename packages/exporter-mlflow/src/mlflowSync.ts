@@ -26,6 +26,8 @@ export interface MlflowSync {
   enqueueUploads(uploads: TraceUpload[]): void;
   /** Queues the deletion of a trace from MLflow, retried until MLflow confirms it. */
   enqueueDeletion(projectId: string, traceId: string): void;
+  /** Resolves once the state changes made so far are written (when the log is durable). */
+  flushStates(): Promise<void>;
   /** The trace's latest state: this process's, or the state table's when newer. */
   state(projectId: string, traceId: string): Promise<TraceSyncState | undefined>;
   /** What this process knows of the trace, without reading the state table. */
@@ -372,6 +374,7 @@ export function mlflowSync({
     enqueueDeletion(projectId, traceId) {
       enqueueDeletion(projectId, traceId.toLowerCase());
     },
+    flushStates: () => states.flush(),
     state: (projectId, traceId) => states.get(projectId, traceId.toLowerCase()),
     recent: (projectId, traceId) => states.recent(projectId, traceId.toLowerCase()),
     stats: () => ({
