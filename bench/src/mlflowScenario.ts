@@ -1,21 +1,10 @@
-import { createServer } from 'node:net';
 import { otlpSender, runLoad } from '@llmp/loadgen';
 import { startLlmp } from '../../test/support/llmpProcess.ts';
+import { freePort } from '../../test/support/mlflowServer.ts';
 import { tempDir } from '../../test/support/tempDir.ts';
 import { quantiles } from './quantiles.ts';
 
-/** A port nothing listens on (taken from the OS, then released): MLflow down, refused at once. */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
+// A free port nothing listens on: MLflow down, every request refused at once.
 const mlflowDownYaml = (port: number) =>
   [
     'exporters:',
@@ -30,7 +19,7 @@ async function round(withMlflow: boolean, seconds: number) {
   const dir = tempDir('bench-mlflow');
   const llmp = await startLlmp({
     dataDir: `${dir.path}/data`,
-    extraYaml: withMlflow ? mlflowDownYaml(await closedPort()) : '',
+    extraYaml: withMlflow ? mlflowDownYaml(await freePort()) : '',
   });
   try {
     const load = await runLoad({
