@@ -3,9 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { allInOneScenario } from './allInOneScenario.ts';
 import { distributedScenario } from './distributedScenario.ts';
 import { machine } from './machine.ts';
+import { mlflowScenario } from './mlflowScenario.ts';
 import { queryScenario } from './queryScenario.ts';
 
-// `pnpm bench [all-in-one|distributed|query ...]`; BENCH_SECONDS and BENCH_ROWS scale the runs.
+// `pnpm bench [all-in-one|distributed|query|mlflow-down ...]`; BENCH_SECONDS and BENCH_ROWS scale the runs.
 const wanted = new Set(process.argv.slice(2));
 const run = (name: string) => wanted.size === 0 || wanted.has(name);
 const seconds = Number(process.env.BENCH_SECONDS ?? 20);
@@ -30,6 +31,10 @@ function report(result: Record<string, unknown>): void {
 if (run('all-in-one')) report(await allInOneScenario({ seconds }));
 if (run('distributed')) for (const r of await distributedScenario({ seconds })) report(r);
 if (run('query')) report(await queryScenario({ rows }));
+// Only when named: it starts llmp six times.
+if (wanted.has('mlflow-down')) {
+  report(await mlflowScenario({ seconds, rounds: Number(process.env.BENCH_ROUNDS ?? 3) }));
+}
 
 const dir = fileURLToPath(new URL('../results/', import.meta.url));
 mkdirSync(dir, { recursive: true });

@@ -31,7 +31,11 @@ export function mlflowWanted(): boolean {
   return process.env.LLMP_REQUIRE_MLFLOW === '1' || mlflowBin() !== undefined;
 }
 
-function freePort(): Promise<number> {
+/**
+ * A port free right now on 127.0.0.1 (taken from the OS, then released).
+ * @example const port = await freePort();
+ */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -71,6 +71,12 @@ export const ingesterConfig = z.object({
  */
 export const mlflowExporterRoleConfig = z.object({
   kafka: kafkaConnection,
+  /**
+   * A ClickHouse server (url) shared with the other roles: sync states go to its `mlflow_sync`
+   * (read by `/sync` of llmp query) and job names come from its jobs table. Without a url this
+   * role keeps no states: an embedded store belongs to another process.
+   */
+  clickhouse: storeConfig,
   receivers: z
     .object({
       kafka: kafkaReceiverConfig

@@ -76,7 +76,9 @@ export async function runIngester(config: IngesterConfig, options: IngesterOptio
       },
     }).create(settings('kafka'), receiverConfig, genai);
     const traces = pipeline({ receivers: [receiver], processors: [genai, linker], exporters: [exporter] });
-    const mlflow = options.withApi ? mlflowDeletions(config.exporters.mlflow, logger) : undefined;
+    const mlflow = options.withApi
+      ? mlflowDeletions(config.exporters.mlflow, store, logger, registry)
+      : undefined;
     const api = options.withApi
       ? queryApiServer({
           endpoint: config.query.endpoint,
@@ -100,6 +102,7 @@ export async function runIngester(config: IngesterConfig, options: IngesterOptio
     await traces.start();
     try {
       await api?.start();
+      mlflow?.start();
       await telemetry.start();
     } catch (error) {
       await traces.shutdown();

@@ -20,7 +20,8 @@ export async function runQuery(
   const store = await openStore({ ...config.clickhouse, dataDir });
   try {
     await migrate(store);
-    const mlflow = mlflowDeletions(config.exporters.mlflow, logger);
+    const registry = new Registry();
+    const mlflow = mlflowDeletions(config.exporters.mlflow, store, logger, registry);
     // With Kafka configured, job events made through this API are published too.
     const kafka = config.kafka ? kafkaClients(config.kafka, logger) : undefined;
     await kafka?.ensureTopics([config.jobEvents.topic]).catch((error: unknown) => {
@@ -45,10 +46,11 @@ export async function runQuery(
       source: linkedTraceSource(storeTraceSource(store), jobs),
       jobs,
       authenticate: authenticateFrom(config.auth, process.env).authenticate,
-      registry: new Registry(),
+      registry,
       deletion: traceDeletion(store, mlflow),
     });
     await api.start();
+    mlflow?.start();
     return {
       async stop() {
         await api.shutdown();

@@ -9,6 +9,7 @@ import { queryApiServer } from '@llmp/query-api';
 import { otlpReceiverFactory } from '@llmp/receiver-otlp';
 import type { AllInOneConfig } from './allInOneConfig.ts';
 import { authenticateFrom } from './authenticateFrom.ts';
+import { mlflowStoreDeps } from './mlflowStoreDeps.ts';
 import { storedThen, traceDeletion } from './traceDeletion.ts';
 
 export interface Running {
@@ -46,12 +47,17 @@ export async function runStart(
       clickhouseExporterFactory(store).create(settings('clickhouse'), config.exporters.clickhouse, undefined),
       { registry, exporter: 'clickhouse', count: (batch: TraceBatch) => batch.spanCount },
     );
+    const jobs = jobStore(store);
+    // Sync states and pending work are kept in the store, so a restart resumes them.
     const mlflow = config.exporters.mlflow
-      ? mlflowExporterFactory().create(settings('mlflow'), config.exporters.mlflow, undefined)
+      ? mlflowExporterFactory(mlflowStoreDeps(store, jobs)).create(
+          settings('mlflow'),
+          config.exporters.mlflow,
+          undefined,
+        )
       : undefined;
     // MLflow gets what ClickHouse stored, through its own bounded queue: its consume never waits.
     const stored = mlflow ? storedThen(exporter, mlflow) : exporter;
-    const jobs = jobStore(store);
     const linker = jobLinkerFactory(jobs).create(settings('jobs'), config.processors.jobs, stored);
     // Normalisation runs after batching: the batch processor merges requests into new batches,
     // which would drop fields attached before it. The job linker edits the request in place

@@ -1,7 +1,13 @@
-import { type ClickHouseStore, deleteTrace } from '@llmp/clickhouse';
-import { type MlflowExporterConfig, type MlflowSync, mlflowClient, mlflowSync } from '@llmp/exporter-mlflow';
+import { type ClickHouseStore, deleteTrace, mlflowSyncTable } from '@llmp/clickhouse';
+import {
+  type MlflowExporterConfig,
+  type MlflowSync,
+  mlflowClient,
+  mlflowSync,
+  syncStateLog,
+} from '@llmp/exporter-mlflow';
 import type { TraceBatch } from '@llmp/otlp';
-import type { Consumer, Logger } from '@llmp/pipeline';
+import type { Consumer, Logger, Registry } from '@llmp/pipeline';
 import type { TraceDeletion } from '@llmp/query-api';
 
 /**
@@ -13,22 +19,32 @@ export function traceDeletion(store: ClickHouseStore, sync: MlflowSync | undefin
   return {
     async deleteTrace(projectId, traceId) {
       const spans = await deleteTrace(store, projectId, traceId);
-      const known = spans > 0 || sync?.state(projectId, traceId) !== undefined;
-      if (known) sync?.enqueueDeletion(projectId, traceId);
+      const known = spans > 0 || (sync !== undefined && (await sync.state(projectId, traceId)) !== undefined);
+      if (known && sync) {
+        sync.enqueueDeletion(projectId, traceId);
+        // 202 promises the MLflow deletion: its pending state is stored before the answer, so a
+        // restart right after still carries it out.
+        await sync.flushStates();
+      }
       return known;
     },
-    syncState: (projectId, traceId) => sync?.state(projectId, traceId) as Record<string, unknown> | undefined,
+    syncState: async (projectId, traceId) =>
+      (await sync?.state(projectId, traceId)) as Record<string, unknown> | undefined,
   };
 }
 
 /**
  * For roles that serve the API but do not upload (`llmp query`, `llmp ingester --with-api`): a
- * queue that only carries deletions to MLflow, when `exporters.mlflow` is configured.
- * @example const sync = mlflowDeletions(config.exporters.mlflow, logger);
+ * queue that only carries deletions to MLflow, when `exporters.mlflow` is configured. States go
+ * to the store's `mlflow_sync`, where `/sync` also sees what `llmp mlflow-exporter` uploaded, and
+ * deletions a previous run left pending are taken up again (call `start`).
+ * @example const sync = mlflowDeletions(config.exporters.mlflow, store, logger, registry); sync?.start();
  */
 export function mlflowDeletions(
   config: MlflowExporterConfig | undefined,
+  store: ClickHouseStore,
   logger: Logger,
+  registry?: Registry,
 ): MlflowSync | undefined {
   if (!config) return undefined;
   const api = mlflowClient({
@@ -36,7 +52,14 @@ export function mlflowDeletions(
     headers: config.headers,
     timeoutMs: config.requestTimeout,
   });
-  return mlflowSync({ api, config, logger: logger.child({ component: 'mlflow' }) });
+  const child = logger.child({ component: 'mlflow' });
+  const states = syncStateLog({
+    table: mlflowSyncTable(store),
+    maxTracked: config.maxTrackedTraces,
+    logger: child,
+    registry,
+  });
+  return mlflowSync({ api, config, logger: child, states, resume: { uploads: false, deletions: true } });
 }
 
 /**

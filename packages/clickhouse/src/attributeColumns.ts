@@ -106,3 +106,54 @@ export function typedAttributes(
   }
   return out;
 }
+
+/** An OTLP value for parsed JSON (array and kvlist texts): whole numbers as int, other numbers as double. */
+function jsonAnyValue(value: unknown): AnyValue {
+  if (value === null || value === undefined) return { type: 'empty' };
+  if (typeof value === 'string') return { type: 'string', value };
+  if (typeof value === 'boolean') return { type: 'bool', value };
+  if (typeof value === 'number') {
+    return Number.isSafeInteger(value) ? { type: 'int', value: BigInt(value) } : { type: 'double', value };
+  }
+  if (Array.isArray(value)) return { type: 'array', value: value.map(jsonAnyValue) };
+  return {
+    type: 'kvlist',
+    value: Object.entries(value as object).map(([key, v]) => ({ key, value: jsonAnyValue(v) })),
+  };
+}
+
+function anyValueOf(text: string, type: string | undefined): AnyValue {
+  switch (type) {
+    case 'bool':
+      return { type: 'bool', value: text === 'true' };
+    case 'int':
+      return /^-?\d+$/.test(text) ? { type: 'int', value: BigInt(text) } : { type: 'string', value: text };
+    case 'double':
+      return { type: 'double', value: Number(text) };
+    case 'bytes':
+      return { type: 'bytes', value: new Uint8Array(Buffer.from(text, 'base64')) };
+    case 'array':
+    case 'kvlist':
+      try {
+        return jsonAnyValue(JSON.parse(text));
+      } catch {
+        return { type: 'string', value: text };
+      }
+    case 'empty':
+      return { type: 'empty' };
+    default:
+      return { type: 'string', value: text };
+  }
+}
+
+/**
+ * OTLP attributes again from the two stored maps (the inverse of attributeColumns; values
+ * nested in arrays and kvlists keep JSON's types).
+ * @example otlpAttributes({ 'http.status_code': '200' }, { 'http.status_code': 'int' }) // [{ key, value: { type: 'int', value: 200n } }]
+ */
+export function otlpAttributes(values: Record<string, string>, types: Record<string, string>): KeyValue[] {
+  return Object.entries(values).map(([key, text]) => ({
+    key,
+    value: anyValueOf(text, Object.hasOwn(types, key) ? types[key] : undefined),
+  }));
+}

@@ -1,4 +1,10 @@
-export { anyValueJson, anyValueText, attributeColumns, typedAttributes } from './attributeColumns.ts';
+export {
+  anyValueJson,
+  anyValueText,
+  attributeColumns,
+  otlpAttributes,
+  typedAttributes,
+} from './attributeColumns.ts';
 export { classifyClickHouseError } from './classifyClickHouseError.ts';
 export {
   type ClickHouseExporterConfig,
@@ -11,7 +17,14 @@ export { deleteTrace } from './deleteTrace.ts';
 export { genAiRowColumns, preview } from './genAiRowColumns.ts';
 export { type MigrationReport, migrate } from './migrate.ts';
 export { type Migration, migrations } from './migrations.ts';
+export {
+  type MlflowSyncRow,
+  type MlflowSyncTable,
+  mlflowSyncTable,
+  type PendingQuery,
+} from './mlflowSyncTable.ts';
 export { readTrace } from './readTrace.ts';
+export { readTraceRequest } from './readTraceRequest.ts';
 export { type SpanSummary, searchSpans } from './searchSpans.ts';
 export {
   type Page,

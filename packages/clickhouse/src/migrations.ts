@@ -212,4 +212,24 @@ export const migrations: Migration[] = [
       SETTINGS ${dedupWindow}`,
     ],
   },
+  {
+    version: 5,
+    name: 'MLflow sync states',
+    statements: [
+      // Where each trace stands with MLflow, written by whichever process uploads or deletes it
+      // and read by every API process. One row per change; the latest updated_at wins (read with
+      // FINAL until merges collapse them), so a restart finds the uploads and deletions still pending.
+      `CREATE TABLE IF NOT EXISTS {db}.mlflow_sync (
+        project_id LowCardinality(String),
+        TraceId String,
+        operation LowCardinality(String),
+        state LowCardinality(String),
+        reason String,
+        experiment_id String,
+        attempts UInt32,
+        updated_at DateTime64(6, 'UTC')
+      ) ENGINE = ReplacingMergeTree(updated_at)
+      ORDER BY (project_id, TraceId)`,
+    ],
+  },
 ];

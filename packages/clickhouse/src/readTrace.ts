@@ -4,7 +4,8 @@ import { isoFromNanos, type StoredSpan } from './storedSpan.ts';
 
 type TextMap = Record<string, string>;
 
-interface SpanRecord {
+/** A `spans` row as readTrace selects it. */
+export interface SpanRecord {
   TraceId: string;
   SpanId: string;
   ParentSpanId: string;
@@ -17,6 +18,7 @@ interface SpanRecord {
   Duration: string;
   ResourceAttributes: TextMap;
   ResourceAttributeTypes: TextMap;
+  ResourceSchemaUrl: string;
   ScopeName: string;
   ScopeVersion: string;
   ScopeAttributes: TextMap;
@@ -129,15 +131,15 @@ function toStoredSpan(r: SpanRecord): StoredSpan {
 }
 
 /**
- * The spans of one trace in a project, oldest first; an empty list when the trace is unknown.
- * The trace's time range comes from `trace_id_ts`, so only the partitions holding it are read.
- * @example const spans = await readTrace(store, 'default', '5b8efff798038103d269b633813fc60c');
+ * The `spans` rows of one trace in a project, oldest first, each span once; none when the trace
+ * is unknown. The trace's time range comes from `trace_id_ts`, so only the partitions holding it are read.
+ * @example const records = await readSpanRecords(store, 'default', traceId);
  */
-export async function readTrace(
+export async function readSpanRecords(
   store: ClickHouseStore,
   projectId: string,
   traceId: string,
-): Promise<StoredSpan[]> {
+): Promise<SpanRecord[]> {
   const db = `\`${store.database}\``;
   const range = `FROM ${db}.trace_id_ts WHERE project_id = {projectId:String} AND TraceId = {traceId:String}`;
   const result = await store.client.query({
@@ -145,7 +147,7 @@ export async function readTrace(
       SELECT
         TraceId, SpanId, ParentSpanId, TraceState, TraceFlags, SpanName, SpanKind, ServiceName,
         toString(toUnixTimestamp64Nano(Timestamp)) AS start_ns, Duration,
-        ResourceAttributes, ResourceAttributeTypes, ScopeName, ScopeVersion, ScopeAttributes, ScopeAttributeTypes,
+        ResourceAttributes, ResourceAttributeTypes, ResourceSchemaUrl, ScopeName, ScopeVersion, ScopeAttributes, ScopeAttributeTypes,
         SpanAttributes, SpanAttributeTypes, StatusCode, StatusMessage,
         arrayMap(t -> toString(toUnixTimestamp64Nano(t)), Events.Timestamp) AS event_ns,
         Events.Name AS event_names, Events.Attributes AS event_attributes, Events.AttributeTypes AS event_types,
@@ -166,5 +168,17 @@ export async function readTrace(
     query_params: { projectId, traceId },
     format: 'JSONEachRow',
   });
-  return (await result.json<SpanRecord>()).map(toStoredSpan);
+  return result.json<SpanRecord>();
+}
+
+/**
+ * The spans of one trace in a project, oldest first; an empty list when the trace is unknown.
+ * @example const spans = await readTrace(store, 'default', '5b8efff798038103d269b633813fc60c');
+ */
+export async function readTrace(
+  store: ClickHouseStore,
+  projectId: string,
+  traceId: string,
+): Promise<StoredSpan[]> {
+  return (await readSpanRecords(store, projectId, traceId)).map(toStoredSpan);
 }

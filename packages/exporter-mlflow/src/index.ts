@@ -1,3 +1,5 @@
+export { cachedJobNames, type JobNameCacheOptions, type JobNames } from './jobNames.ts';
+export { type MemorySyncStateTable, memorySyncStateTable } from './memorySyncStateTable.ts';
 export {
   answerError,
   type MlflowApi,
@@ -8,7 +10,15 @@ export {
 export { mlflowDirectExporterFactory } from './mlflowDirectExporter.ts';
 export { type MlflowExporter, type MlflowExporterDeps, mlflowExporterFactory } from './mlflowExporter.ts';
 export { type MlflowExporterConfig, mlflowExporterConfig } from './mlflowExporterConfig.ts';
-export { type MlflowSync, type MlflowSyncStats, mlflowSync } from './mlflowSync.ts';
+export { type MlflowSync, type MlflowSyncDeps, type MlflowSyncStats, mlflowSync } from './mlflowSync.ts';
 export { sendUploads } from './sendUploads.ts';
+export {
+  type SyncStateLog,
+  type SyncStateLogOptions,
+  type SyncStateLogStats,
+  type SyncStateRow,
+  type SyncStateTable,
+  syncStateLog,
+} from './syncStateLog.ts';
 export { type SyncStateName, type TraceSyncState, traceSyncStates } from './traceSyncStates.ts';
-export { type TraceUpload, tagKeys, traceTagPrefix, traceUploads } from './traceUploads.ts';
+export { setUploadTag, type TraceUpload, tagKeys, traceTagPrefix, traceUploads } from './traceUploads.ts';

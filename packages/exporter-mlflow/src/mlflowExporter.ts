@@ -1,8 +1,10 @@
-import type { TraceBatch } from '@llmp/otlp';
+import type { TraceBatch, TraceRequest } from '@llmp/otlp';
 import { type Component, type Consumer, type Factory, onceShutdown } from '@llmp/pipeline';
+import type { JobNames } from './jobNames.ts';
 import { type MlflowApi, mlflowClient } from './mlflowClient.ts';
 import { type MlflowExporterConfig, mlflowExporterConfig } from './mlflowExporterConfig.ts';
 import { type MlflowSync, mlflowSync } from './mlflowSync.ts';
+import { type SyncStateTable, syncStateLog } from './syncStateLog.ts';
 import { traceUploads } from './traceUploads.ts';
 
 export interface MlflowExporter extends Component, Consumer<TraceBatch> {
@@ -10,9 +12,15 @@ export interface MlflowExporter extends Component, Consumer<TraceBatch> {
   sync: MlflowSync;
 }
 
-/** The MLflow API to use instead of HTTP (tests). */
 export interface MlflowExporterDeps {
+  /** The MLflow API to use instead of HTTP (tests). */
   api?: MlflowApi;
+  /** Where sync states are kept across restarts and shared with other roles; memory only without it. */
+  stateTable?: SyncStateTable | undefined;
+  /** The stored spans of a trace as OTLP, to rebuild uploads a previous run left pending. */
+  storedTrace?: ((projectId: string, traceId: string) => Promise<TraceRequest | undefined>) | undefined;
+  /** Job names from the jobs table, for the `llmp.job.name` trace tag. */
+  jobNames?: JobNames | undefined;
 }
 
 /**
@@ -34,11 +42,28 @@ export function mlflowExporterFactory(
           headers: config.headers,
           timeoutMs: config.requestTimeout,
         });
-      const sync = mlflowSync({ api, config, logger: settings.logger });
+      const states = syncStateLog({
+        table: deps.stateTable,
+        maxTracked: config.maxTrackedTraces,
+        logger: settings.logger,
+        registry: settings.registry,
+      });
+      const sync = mlflowSync({
+        api,
+        config,
+        logger: settings.logger,
+        states,
+        storedTrace: deps.storedTrace,
+        jobNames: deps.jobNames,
+      });
       return {
         sync,
         async start() {
-          settings.logger.info({ trackingUri: config.trackingUri }, 'MLflow exporter queueing uploads');
+          sync.start();
+          settings.logger.info(
+            { trackingUri: config.trackingUri, durableStates: states.durable },
+            'MLflow exporter queueing uploads',
+          );
         },
         async consume(batch) {
           sync.enqueueUploads(traceUploads(batch, config.experiments));

@@ -13,7 +13,8 @@ export interface TraceSyncState {
 
 export interface TraceSyncStates {
   get(key: string): TraceSyncState | undefined;
-  set(key: string, state: Omit<TraceSyncState, 'updatedAt'>): void;
+  /** Records the state (stamped now unless `updatedAt` is given) and returns it. */
+  set(key: string, state: Omit<TraceSyncState, 'updatedAt'>, updatedAt?: string): TraceSyncState;
   readonly size: number;
 }
 
@@ -25,10 +26,12 @@ export function traceSyncStates(max: number): TraceSyncStates {
   const states = new Map<string, TraceSyncState>();
   return {
     get: (key) => states.get(key),
-    set(key, state) {
+    set(key, state, updatedAt = new Date().toISOString()) {
+      const full = { ...state, updatedAt };
       states.delete(key);
-      states.set(key, { ...state, updatedAt: new Date().toISOString() });
+      states.set(key, full);
       if (states.size > max) states.delete(states.keys().next().value!);
+      return full;
     },
     get size() {
       return states.size;

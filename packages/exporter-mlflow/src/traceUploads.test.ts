@@ -1,51 +1,7 @@
-import { type KeyValue, type Span, traceBatch } from '@llmp/otlp';
 import { describe, expect, it } from 'vitest';
 import { mlflowExporterConfig } from './mlflowExporterConfig.ts';
+import { batch, span, str } from './testBatches.ts';
 import { traceUploads } from './traceUploads.ts';
-
-const str = (key: string, value: string): KeyValue => ({ key, value: { type: 'string', value } });
-
-function span(traceId: string, spanId: string, parentSpanId: string, attributes: KeyValue[] = []): Span {
-  return {
-    traceId,
-    spanId,
-    parentSpanId,
-    traceState: '',
-    flags: 0,
-    name: `span ${spanId}`,
-    kind: 1,
-    startTimeUnixNano: 1n,
-    endTimeUnixNano: 2n,
-    attributes,
-    droppedAttributesCount: 0,
-    events: [],
-    droppedEventsCount: 0,
-    links: [],
-    droppedLinksCount: 0,
-    status: { code: 0, message: '' },
-  };
-}
-
-function batch(spans: Span[], resource: KeyValue[] = [], projectId = 'default') {
-  return traceBatch({
-    projectId,
-    request: {
-      resourceSpans: [
-        {
-          resource: { attributes: resource, droppedAttributesCount: 0 },
-          schemaUrl: '',
-          scopeSpans: [
-            {
-              scope: { name: 's', version: '', attributes: [], droppedAttributesCount: 0 },
-              schemaUrl: '',
-              spans,
-            },
-          ],
-        },
-      ],
-    },
-  });
-}
 
 const a = 'a'.repeat(32);
 const b = 'b'.repeat(32);

@@ -16,6 +16,8 @@ export interface TraceUpload {
   traceId: string;
   /** Experiment name (resolved to an id when sent). */
   experiment: string;
+  /** The job the trace is linked to, when a span names one. */
+  jobId?: string | undefined;
   request: TraceRequest;
   spanCount: number;
   /** Trace tags the batch holds no root span for: set through the REST API after the upload. */
@@ -100,6 +102,7 @@ export function traceUploads(
       projectId: batch.projectId,
       traceId,
       experiment,
+      jobId,
       request: nestSpans(placed),
       spanCount: placed.length,
       // Without a root span MLflow sets no tags from attributes; the project tag alone is not
@@ -108,6 +111,28 @@ export function traceUploads(
     });
   }
   return uploads;
+}
+
+/**
+ * Sets (or replaces) a trace tag of an upload: on its root span when it holds it, else as a
+ * late tag when the upload has late tags (a job-linked trace without its root in this batch).
+ * @example setUploadTag(upload, tagKeys.jobName, 'Summarise tickets');
+ */
+export function setUploadTag(upload: TraceUpload, key: string, value: string): void {
+  for (const rs of upload.request.resourceSpans) {
+    for (const ss of rs.scopeSpans) {
+      for (const span of ss.spans) {
+        if (span.parentSpanId !== '') continue;
+        const attribute = `${traceTagPrefix}${key}`;
+        span.attributes = [
+          ...span.attributes.filter((kv) => kv.key !== attribute),
+          { key: attribute, value: { type: 'string', value } },
+        ];
+        return;
+      }
+    }
+  }
+  if (Object.keys(upload.lateTags).length > 0) upload.lateTags[key] = value;
 }
 
 /**

@@ -65,6 +65,12 @@ function build(registry: Registry) {
       labelNames: ['topic', 'partition'] as const,
       registers,
     }),
+    mlflowSyncStateRows: new Counter({
+      name: 'llmp_mlflow_sync_state_rows_total',
+      help: 'MLflow sync state changes by the fate of their write to mlflow_sync: written, failed (kept and tried again), dropped (buffer full)',
+      labelNames: ['result'] as const,
+      registers,
+    }),
     pendingSpansCapacity: new Gauge({
       name: 'llmp_processor_pending_spans_capacity',
       help: 'The bound on llmp_processor_pending_spans (maxPendingSpans)',

@@ -26,7 +26,10 @@ export interface TraceDeletion {
   /** Removes the trace from the store and queues its removal downstream; false when nothing knew it. */
   deleteTrace(projectId: string, traceId: string): Promise<boolean>;
   /** Where the trace stands downstream (e.g. `{ state: 'uploaded' }`); undefined when unknown. */
-  syncState(projectId: string, traceId: string): Record<string, unknown> | undefined;
+  syncState(
+    projectId: string,
+    traceId: string,
+  ): Promise<Record<string, unknown> | undefined> | Record<string, unknown> | undefined;
 }
 
 export interface QueryAppOptions {
@@ -115,16 +118,19 @@ export function queryApp({
       if (!(await deletion.deleteTrace(projectId, id)))
         return problem(c, 404, 'Trace not found', `no trace ${traceId} in project ${projectId}`);
       // Accepted: the store no longer has it; downstream removal follows (see /sync).
-      return c.json({ traceId: id, deleted: true, sync: deletion.syncState(projectId, id) ?? null }, 202);
+      return c.json(
+        { traceId: id, deleted: true, sync: (await deletion.syncState(projectId, id)) ?? null },
+        202,
+      );
     });
-    app.get('/v1/traces/:traceId/sync', (c) => {
+    app.get('/v1/traces/:traceId/sync', async (c) => {
       const traceId = c.req.param('traceId');
       if (!traceIdPattern.test(traceId)) {
         return problem(c, 400, 'Invalid trace id', `"${traceId}" is not 32 hexadecimal characters`);
       }
       const projectId = projectOf(c.req.raw);
       const id = traceId.toLowerCase();
-      const state = deletion.syncState(projectId, id);
+      const state = await deletion.syncState(projectId, id);
       if (!state) return problem(c, 404, 'No sync state', `no MLflow sync state for trace ${traceId}`);
       return c.json({ traceId: id, ...state });
     });

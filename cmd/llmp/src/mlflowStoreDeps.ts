@@ -1,0 +1,23 @@
+import { type ClickHouseStore, mlflowSyncTable, readTraceRequest } from '@llmp/clickhouse';
+import { cachedJobNames, type MlflowExporterDeps } from '@llmp/exporter-mlflow';
+import type { JobStore } from '@llmp/jobs';
+
+/**
+ * What the MLflow exporter reads and writes in the store: sync states (`mlflow_sync`), stored
+ * traces to rebuild pending uploads, and job names (cached) for the `llmp.job.name` tag. A
+ * discovered job's name is only its id: then the span's own attribute, if any, is kept.
+ * @example mlflowExporterFactory(mlflowStoreDeps(store, jobStore(store)))
+ */
+export function mlflowStoreDeps(
+  store: ClickHouseStore,
+  jobs: JobStore,
+): Required<Omit<MlflowExporterDeps, 'api'>> {
+  return {
+    stateTable: mlflowSyncTable(store),
+    storedTrace: (projectId, traceId) => readTraceRequest(store, projectId, traceId),
+    jobNames: cachedJobNames(async (projectId, jobId) => {
+      const job = await jobs.get(projectId, jobId);
+      return job && !(job.discovered && job.name === job.id) ? job.name : undefined;
+    }),
+  };
+}
