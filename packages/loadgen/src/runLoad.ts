@@ -10,7 +10,10 @@ export interface LoadOptions {
   concurrency: number;
   durationMs: number;
   tracesPerRequest: number;
-  /** Distinct requests encoded up front and cycled, so the generator is not the bottleneck. */
+  /**
+   * Distinct requests encoded up front and cycled with fresh trace ids, so the generator is not
+   * the bottleneck and every send is new traces.
+   */
   poolSize?: number;
   seed?: number;
   jobId?: string;
@@ -34,6 +37,52 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
+/** One pre-encoded export request, and where its trace ids sit in the body. */
+export interface EncodedRequest {
+  body: Uint8Array;
+  spans: number;
+  /** Byte offsets of the low half of every trace id: 8 raw bytes (protobuf) or 16 hex digits (JSON). */
+  traceIdSites: number[];
+}
+
+/** Offsets of every occurrence of the given (hex) trace ids' low halves in an encoded body. */
+function traceIdSites(body: Uint8Array, traceIds: Set<string>, protocol: OtlpSender['protocol']): number[] {
+  const haystack = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  const sites: number[] = [];
+  for (const id of traceIds) {
+    const needle = protocol === 'http/json' ? Buffer.from(id, 'latin1') : Buffer.from(id, 'hex');
+    const low = protocol === 'http/json' ? 16 : 8;
+    let found = 0;
+    for (let at = haystack.indexOf(needle); at !== -1; at = haystack.indexOf(needle, at + needle.length)) {
+      sites.push(at + low);
+      found++;
+    }
+    if (found === 0) throw new Error(`trace id ${id} not found in its encoded request`);
+  }
+  return sites;
+}
+
+/**
+ * A copy of a pooled request whose trace ids are all new for send number `sendNo`: the low
+ * half of each id is XORed with the send number, so the traces of one request stay distinct and
+ * each send of a pooled request stores new traces, as a real application's would.
+ */
+export function withFreshTraceIds(
+  request: EncodedRequest,
+  sendNo: number,
+  protocol: OtlpSender['protocol'],
+): Uint8Array {
+  const body = Buffer.from(request.body);
+  const mask = BigInt(sendNo);
+  for (const at of request.traceIdSites) {
+    if (protocol === 'http/json') {
+      const low = BigInt(`0x${body.toString('latin1', at, at + 16)}`) ^ mask;
+      body.write(low.toString(16).padStart(16, '0'), at, 'latin1');
+    } else body.writeBigUInt64BE(body.readBigUInt64BE(at) ^ mask, at);
+  }
+  return body;
+}
+
 /** Encodes `count` requests of realistic traces, each with `tracesPerRequest` traces. */
 export function encodeRequests(
   protocol: OtlpSender['protocol'],
@@ -43,10 +92,10 @@ export function encodeRequests(
     seed = 1,
     jobId,
   }: { count: number; tracesPerRequest: number; seed?: number; jobId?: string },
-): Array<{ body: Uint8Array; spans: number }> {
+): EncodedRequest[] {
   const random = seededRandom(seed);
   const now = BigInt(Date.now()) * 1_000_000n;
-  const out: Array<{ body: Uint8Array; spans: number }> = [];
+  const out: EncodedRequest[] = [];
   for (let i = 0; i < count; i++) {
     const spans: ReadableSpan[] = [];
     for (let t = 0; t < tracesPerRequest; t++) {
@@ -63,7 +112,8 @@ export function encodeRequests(
         ? JsonTraceSerializer.serializeRequest(spans)
         : ProtobufTraceSerializer.serializeRequest(spans);
     if (!body) throw new Error('the OTLP serializer produced nothing');
-    out.push({ body, spans: spans.length });
+    const traceIds = new Set(spans.map((s) => s.spanContext().traceId));
+    out.push({ body, spans: spans.length, traceIdSites: traceIdSites(body, traceIds, protocol) });
   }
   return out;
 }
@@ -93,7 +143,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
 
   async function worker(): Promise<void> {
     while (performance.now() < deadline) {
-      const item = pool[next++ % pool.length]!;
+      const sendNo = next++;
+      const item = pool[sendNo % pool.length]!;
       if (rate > 0) {
         // Pace all workers together: request k may leave at started + k * spans / rate.
         const due = started + ((sentSpans + item.spans) / rate) * 1000;
@@ -104,7 +155,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       sentSpans += item.spans;
       requests++;
       const t0 = performance.now();
-      const outcome = await sender.send(item.body);
+      // The first round sends the pool as encoded; later rounds carry new trace ids.
+      const body = sendNo < pool.length ? item.body : withFreshTraceIds(item, sendNo, sender.protocol);
+      const outcome = await sender.send(body);
       latencies.push(performance.now() - t0);
       if (outcome.ok) acknowledgedSpans += item.spans;
       else {
