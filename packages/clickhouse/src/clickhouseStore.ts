@@ -10,8 +10,24 @@ export interface ClickHouseStore {
   embedded: boolean;
   /** Where the data lives: the server URL or the embedded data dir. */
   location: string;
+  /**
+   * The embedded engine's zero-copy insert (chdb `rawInsert`): the payload bytes go to the engine's
+   * parser as they are, without the client's string round trip. Absent on a server.
+   */
+  rawInsert?: RawInsert;
+  /** Where an embedded store stages binary insert payloads (see insertRowBinary). Absent on a server. */
+  scratchDir?: string;
   close(): Promise<void>;
 }
+
+/** An INSERT of a payload already encoded in a text format chdb's raw insert takes. */
+export type RawInsert = (params: {
+  table: string;
+  values: Buffer;
+  format: 'JSONEachRow' | 'JSONCompactEachRow' | 'TabSeparated';
+  columns?: readonly string[];
+  settings?: Record<string, string | number>;
+}) => Promise<unknown>;
 
 /** The store cannot be opened; the message says what to do. */
 export class StoreOpenError extends Error {
@@ -106,14 +122,21 @@ export async function openStore({
   }
   const home = resolve(dataDir);
   const path = resolve(home, 'clickhouse');
+  const scratchDir = resolve(home, 'inserts');
   mkdirSync(path, { recursive: true });
   const releaseLock = claimDataDir(home);
+  // Payloads left by a process that died mid-insert: this process owns the dir now.
+  rmSync(scratchDir, { recursive: true, force: true });
+  mkdirSync(scratchDir);
   let client: ClickHouseClient;
+  let rawInsert: RawInsert;
   try {
     const { createChdbConnection } = await import('chdb/connection');
+    const connection = createChdbConnection({ path });
+    rawInsert = (params) => connection.chdb.rawInsert(params);
     // chdb's Connection is typed against client-common's interface; the runtime object matches it.
     client = createClient({
-      connection: createChdbConnection({ path }) as never,
+      connection: connection as never,
       // chdb/connection applies per-call settings as SET statements on its one session, so they
       // outlive the call: without this, a later insert with no token of its own would reuse the
       // last one and be dropped as a repeat. Every call now sets it ('' = no token) unless given.
@@ -137,6 +160,8 @@ export async function openStore({
     database,
     embedded: true,
     location: home,
+    rawInsert,
+    scratchDir,
     close: async () => {
       await client.close();
       releaseLock();
