@@ -22,7 +22,7 @@ import { median } from './quantiles.ts';
 // batch sizes and settings, runs interleaved so that a busy neighbour slows every variant alike.
 
 /** Loadgen's LLM traces of about `count` spans, normalised by the genai processor. */
-async function realisticBatches(count: number): Promise<TraceBatch[]> {
+export async function realisticBatches(count: number): Promise<TraceBatch[]> {
   const requests = encodeRequests('http/protobuf', { count: Math.ceil(count / 100), tracesPerRequest: 20 });
   const normalised: TraceBatch[] = [];
   const genai = genAiProcessorFactory.create(

@@ -2,12 +2,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { allInOneScenario } from './allInOneScenario.ts';
 import { distributedScenario } from './distributedScenario.ts';
+import { insertCostsScenario } from './insertCosts.ts';
 import { insertFormatsScenario } from './insertFormats.ts';
 import { machine } from './machine.ts';
 import { queryScenario } from './queryScenario.ts';
 
 // `pnpm bench [all-in-one|distributed|query ...]`; BENCH_SECONDS and BENCH_ROWS scale the runs.
-// `pnpm bench insert-formats` (only when named) compares insert formats on the embedded store.
+// `pnpm bench insert-formats` and `insert-costs` (only when named) compare insert formats on the
+// embedded store and break an INSERT's engine CPU down.
 const wanted = new Set(process.argv.slice(2));
 const run = (name: string) => wanted.size === 0 || wanted.has(name);
 const seconds = Number(process.env.BENCH_SECONDS ?? 20);
@@ -32,6 +34,9 @@ function report(result: Record<string, unknown>): void {
 if (run('all-in-one')) report(await allInOneScenario({ seconds }));
 if (run('distributed')) for (const r of await distributedScenario({ seconds })) report(r);
 if (run('query')) report(await queryScenario({ rows }));
+if (wanted.has('insert-costs')) {
+  for (const row of await insertCostsScenario()) report({ scenario: 'insert-costs', ...row });
+}
 if (wanted.has('insert-formats')) {
   for (const row of await insertFormatsScenario()) report({ scenario: 'insert-formats', ...row });
 }
