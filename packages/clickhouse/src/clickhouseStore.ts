@@ -48,6 +48,7 @@ export interface OpenStoreOptions {
 }
 
 const identifier = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const globCharacters = /[*?{}]/;
 
 // 64-bit integers as JSON strings so nanosecond timestamps and counters keep every digit.
 const readSettings = { output_format_json_quote_64bit_integers: 1 } as const;
@@ -122,12 +123,15 @@ export async function openStore({
   }
   const home = resolve(dataDir);
   const path = resolve(home, 'clickhouse');
-  const scratchDir = resolve(home, 'inserts');
+  // file() reads glob patterns: a data dir whose path has one keeps the JSONEachRow inserts.
+  const scratchDir = globCharacters.test(home) ? undefined : resolve(home, 'inserts');
   mkdirSync(path, { recursive: true });
   const releaseLock = claimDataDir(home);
-  // Payloads left by a process that died mid-insert: this process owns the dir now.
-  rmSync(scratchDir, { recursive: true, force: true });
-  mkdirSync(scratchDir);
+  if (scratchDir) {
+    // Payloads left by a process that died mid-insert: this process owns the dir now.
+    rmSync(scratchDir, { recursive: true, force: true });
+    mkdirSync(scratchDir);
+  }
   let client: ClickHouseClient;
   let rawInsert: RawInsert;
   try {
@@ -161,7 +165,7 @@ export async function openStore({
     embedded: true,
     location: home,
     rawInsert,
-    scratchDir,
+    ...(scratchDir ? { scratchDir } : {}),
     close: async () => {
       await client.close();
       releaseLock();
