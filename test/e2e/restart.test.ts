@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { migrations } from '@llmp/clickhouse';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type LlmpProcess, startLlmp } from '../support/llmpProcess.ts';
@@ -28,7 +28,11 @@ describe('embedded store across restarts', () => {
     );
 
     expect(await first.stop('SIGTERM')).toBe(0);
+    // An insert payload left behind by a process killed mid-insert is cleared at the next start.
+    const leftover = `${dataDir}/inserts/left-by-a-crash.rowbinary`;
+    writeFileSync(leftover, 'x');
     const second = await startLlmp({ dataDir });
+    expect(existsSync(leftover)).toBe(false);
     running.push(second);
     const response = await second.api(`/v1/traces/${sent.traceId}`);
     expect(response.status).toBe(200);

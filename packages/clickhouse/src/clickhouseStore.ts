@@ -127,11 +127,6 @@ export async function openStore({
   const scratchDir = globCharacters.test(home) ? undefined : resolve(home, 'inserts');
   mkdirSync(path, { recursive: true });
   const releaseLock = claimDataDir(home);
-  if (scratchDir) {
-    // Payloads left by a process that died mid-insert: this process owns the dir now.
-    rmSync(scratchDir, { recursive: true, force: true });
-    mkdirSync(scratchDir);
-  }
   let client: ClickHouseClient;
   let rawInsert: RawInsert;
   try {
@@ -147,6 +142,11 @@ export async function openStore({
       clickhouse_settings: { ...readSettings, insert_deduplication_token: '' },
     });
     await client.query({ query: 'SELECT 1', format: 'JSONEachRow' }).then((r) => r.json());
+    if (scratchDir) {
+      // Payloads left by a process that died mid-insert; the engine's lock makes the dir ours now.
+      rmSync(scratchDir, { recursive: true, force: true });
+      mkdirSync(scratchDir);
+    }
   } catch (error) {
     releaseLock();
     if ((error as { code?: string }).code === 'CHDB_CONNECTION') {
