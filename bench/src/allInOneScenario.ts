@@ -2,7 +2,7 @@ import { otlpSender, runLoad } from '@llmp/loadgen';
 import { startLlmp } from '../../test/support/llmpProcess.ts';
 import { tempDir } from '../../test/support/tempDir.ts';
 import { probeLatency } from './probeLatency.ts';
-import { cpuSeconds, samplePeakRss } from './processStats.ts';
+import { cpuSeconds, profiledEnv, samplePeakRss } from './processStats.ts';
 
 /**
  * all-in-one: OTLP/gRPC → batch → embedded store, as fast as acknowledged; then the
@@ -10,7 +10,7 @@ import { cpuSeconds, samplePeakRss } from './processStats.ts';
  */
 export async function allInOneScenario({ seconds }: { seconds: number }) {
   const dir = tempDir('bench-aio');
-  const llmp = await startLlmp({ dataDir: `${dir.path}/data` });
+  const llmp = await startLlmp({ dataDir: `${dir.path}/data`, env: profiledEnv('all-in-one') });
   const pid = llmp.child.pid!;
   try {
     const grpc = `http://127.0.0.1:${llmp.grpcPort}`;

@@ -4,7 +4,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { kafkaBroker } from '../../test/support/kafkaBroker.ts';
 import { startLlmp } from '../../test/support/llmpProcess.ts';
 import { tempDir } from '../../test/support/tempDir.ts';
-import { cpuSeconds, samplePeakRss } from './processStats.ts';
+import { cpuSeconds, profiledEnv, samplePeakRss } from './processStats.ts';
 
 /** Records not yet committed by a group, over all partitions of a topic. */
 async function lag(kafka: Kafka, topic: string, groupId: string): Promise<number> {
@@ -93,6 +93,7 @@ export async function distributedScenario({ seconds }: { seconds: number }) {
       dataDir: `${dir.path}/ingester`,
       command: 'ingester',
       extraYaml: `${kafkaYaml}receivers:\n  kafka:\n    topic: ${topic}\n    groupId: ${groupId}\n`,
+      env: profiledEnv('ingester'),
     });
     const ipid = ingester.child.pid!;
     // From ready, not from spawn: the embedded engine's load is a start-up cost, not throughput.

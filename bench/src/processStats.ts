@@ -45,3 +45,13 @@ export async function samplePeakRss<T>(
     clearInterval(timer);
   }
 }
+
+/**
+ * The environment of a role process: with BENCH_CPU_PROF set, Node writes a `--cpu-prof`
+ * profile of the role into BENCH_CPU_PROF/<role> when it stops.
+ * @example startLlmp({ dataDir, env: profiledEnv('all-in-one') })
+ */
+export function profiledEnv(role: string): Record<string, string> {
+  const dir = process.env.BENCH_CPU_PROF;
+  return dir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir}/${role}` } : {};
+}

@@ -2,11 +2,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { allInOneScenario } from './allInOneScenario.ts';
 import { distributedScenario } from './distributedScenario.ts';
+import { insertCostsScenario } from './insertCosts.ts';
+import { insertFormatsScenario } from './insertFormats.ts';
 import { machine } from './machine.ts';
 import { mlflowScenario } from './mlflowScenario.ts';
 import { queryScenario } from './queryScenario.ts';
 
-// `pnpm bench [all-in-one|distributed|query|mlflow-down ...]`; BENCH_SECONDS and BENCH_ROWS scale the runs.
+// `pnpm bench [all-in-one|distributed|query ...]`; BENCH_SECONDS and BENCH_ROWS scale the runs.
+// Only when named: `mlflow-down` (llmp start with MLflow down vs without MLflow), and
+// `insert-formats` / `insert-costs` (insert formats on the embedded store, an INSERT's engine CPU).
 const wanted = new Set(process.argv.slice(2));
 const run = (name: string) => wanted.size === 0 || wanted.has(name);
 const seconds = Number(process.env.BENCH_SECONDS ?? 20);
@@ -31,9 +35,15 @@ function report(result: Record<string, unknown>): void {
 if (run('all-in-one')) report(await allInOneScenario({ seconds }));
 if (run('distributed')) for (const r of await distributedScenario({ seconds })) report(r);
 if (run('query')) report(await queryScenario({ rows }));
-// Only when named: it starts llmp six times.
+// It starts llmp six times.
 if (wanted.has('mlflow-down')) {
   report(await mlflowScenario({ seconds, rounds: Number(process.env.BENCH_ROUNDS ?? 3) }));
+}
+if (wanted.has('insert-costs')) {
+  for (const row of await insertCostsScenario()) report({ scenario: 'insert-costs', ...row });
+}
+if (wanted.has('insert-formats')) {
+  for (const row of await insertFormatsScenario()) report({ scenario: 'insert-formats', ...row });
 }
 
 const dir = fileURLToPath(new URL('../results/', import.meta.url));

@@ -1,3 +1,4 @@
+import { existsSync, writeFileSync } from 'node:fs';
 import { migrations } from '@llmp/clickhouse';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type LlmpProcess, startLlmp } from '../support/llmpProcess.ts';
@@ -27,7 +28,11 @@ describe('embedded store across restarts', () => {
     );
 
     expect(await first.stop('SIGTERM')).toBe(0);
+    // An insert payload left behind by a process killed mid-insert is cleared at the next start.
+    const leftover = `${dataDir}/inserts/left-by-a-crash.rowbinary`;
+    writeFileSync(leftover, 'x');
     const second = await startLlmp({ dataDir });
+    expect(existsSync(leftover)).toBe(false);
     running.push(second);
     const response = await second.api(`/v1/traces/${sent.traceId}`);
     expect(response.status).toBe(200);
@@ -44,5 +49,20 @@ describe('embedded store across restarts', () => {
       applied: [],
     });
     expect(await second.stop('SIGTERM')).toBe(0);
+  });
+
+  it('stores spans in a data dir whose path has glob characters, without staging binary inserts there', async () => {
+    // The RowBinary staging file is read through file(), which expands globs in its path.
+    const dataDir = `${dir.path}/data{1}`;
+    const llmp = await startLlmp({ dataDir });
+    running.push(llmp);
+    const sent = otlpJsonTrace({ spans: 3, service: 'glob-dir' });
+    expect((await postJson(llmp.httpPort, sent.body)).status).toBe(200);
+    const response = await llmp.api(`/v1/traces/${sent.traceId}`);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { spans: Array<{ spanId: string }> };
+    expect(body.spans.map((s) => s.spanId).sort()).toEqual([...sent.spanIds].sort());
+    expect(existsSync(`${dataDir}/inserts`)).toBe(false);
+    expect(await llmp.stop('SIGTERM')).toBe(0);
   });
 });

@@ -5,7 +5,9 @@ import {
   migrations,
   openStore,
   readTrace,
+  spanRows,
 } from '@llmp/clickhouse';
+import { emptyGenAiFields, type GenAiFields, genAiOf, type NormalisedBatch } from '@llmp/genai';
 import { type Span, type TraceRequest, traceBatch } from '@llmp/otlp';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -157,6 +159,102 @@ describe('clickhouse exporter and trace reader', () => {
     });
     // Project scoping: the same trace id in another project is not visible.
     expect(await readTrace(store, 'other', traceId)).toEqual([]);
+  });
+
+  it('stores through the embedded RowBinary path exactly what a JSONEachRow insert stores', async () => {
+    for (const t of ['spans_json', 'spans_binary'])
+      await store.client.command({ query: `CREATE TABLE llmp.${t} AS llmp.spans` });
+    const traceId = 'f'.repeat(32);
+    const str = (value: string) => ({ type: 'string' as const, value });
+    const spans = [
+      span({
+        traceId,
+        spanId: '0000000000000001',
+        name: 'llm ☃ 😀',
+        kind: 3,
+        flags: 257,
+        traceState: 'k=v',
+        startTimeUnixNano: 2n ** 64n - 1n,
+        endTimeUnixNano: 2n ** 64n - 1n,
+        status: { code: 2, message: 'tab\there' },
+        droppedAttributesCount: 3,
+        attributes: [
+          { key: 'gen_ai.request.model', value: str('gpt-4o') },
+          { key: 'dup', value: { type: 'int', value: 1n } },
+          { key: 'dup', value: str('last wins') },
+          { key: 'f', value: { type: 'double', value: 0.1 } },
+          { key: 'llmp.job.id', value: str('job-1') },
+          { key: 'long', value: str('x'.repeat(70_000)) },
+        ],
+        events: [
+          {
+            timeUnixNano: 5n,
+            name: 'a',
+            attributes: [{ key: 'n', value: { type: 'bool', value: false } }],
+            droppedAttributesCount: 0,
+          },
+          { timeUnixNano: 6n, name: 'b', attributes: [], droppedAttributesCount: 0 },
+        ],
+        links: [
+          {
+            traceId: 'a'.repeat(32),
+            spanId: 'b'.repeat(16),
+            traceState: 's',
+            flags: 1,
+            attributes: [{ key: 'l', value: str('v') }],
+            droppedAttributesCount: 0,
+          },
+        ],
+      }),
+      span({ traceId, spanId: '0000000000000002', parentSpanId: '0000000000000001' }),
+    ];
+    const fields: GenAiFields = {
+      ...emptyGenAiFields(),
+      spanType: 'llm',
+      provider: 'openai',
+      requestModel: 'gpt-4o',
+      inputTokens: 2 ** 40,
+      outputTokens: 7,
+      costUsd: 0.000123,
+      costSource: 'price',
+      priceId: 'openai/gpt-4o@2024',
+      inputText: `user: ${'hello '.repeat(100)}`,
+      outputText: 'assistant: 😀',
+      sessionId: 's1',
+    };
+    const batch: NormalisedBatch = {
+      ...traceBatch({ projectId: 'p2', request: request(spans) }),
+      genAi: new Map([[spans[0]!, fields]]),
+    };
+    await store.client.insert({
+      table: 'llmp.spans_json',
+      values: spanRows('p2', batch.request(), (s) => genAiOf(batch, s)),
+      format: 'JSONEachRow',
+    });
+    await clickhouseExporterFactory(store)
+      .create(settings, { table: 'spans_binary' }, undefined)
+      .consume(batch);
+    const dump = async (table: string) =>
+      (
+        await store.client.query({
+          query: `SELECT * FROM llmp.${table} ORDER BY SpanId`,
+          format: 'JSONEachRow',
+        })
+      ).text();
+    const binary = await dump('spans_binary');
+    expect(binary).toContain('last wins');
+    expect(binary.split('\n').filter(Boolean)).toHaveLength(2);
+    expect(binary).toBe(await dump('spans_json'));
+
+    // A lone surrogate (OTLP/JSON can carry one) fails a JSONEachRow parse; RowBinary stores U+FFFD.
+    const lone = traceBatch({
+      projectId: 'p2',
+      request: request([span({ traceId: '9'.repeat(32), name: 'x\ud800' })]),
+    });
+    await clickhouseExporterFactory(store)
+      .create(settings, { table: 'spans_binary' }, undefined)
+      .consume(lone);
+    expect(await dump('spans_binary')).toContain('"SpanName":"x\ufffd"');
   });
 
   it('does not duplicate rows when a batch is retried with the same deduplication token', async () => {

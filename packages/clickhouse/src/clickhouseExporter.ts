@@ -1,9 +1,12 @@
+import type { ClickHouseSettings } from '@clickhouse/client';
 import { genAiOf } from '@llmp/genai';
-import type { TraceBatch } from '@llmp/otlp';
+import type { Span, TraceBatch } from '@llmp/otlp';
 import { type Component, type Consumer, type ExporterFactory, onceShutdown, retryable } from '@llmp/pipeline';
 import { z } from 'zod';
 import { classifyClickHouseError } from './classifyClickHouseError.ts';
 import type { ClickHouseStore } from './clickhouseStore.ts';
+import { insertRowBinary } from './insertRowBinary.ts';
+import { spanRowBinary, spanRowBinaryColumns } from './spanRowBinary.ts';
 import { spanRows } from './spanRows.ts';
 
 export const clickhouseExporterConfig = z.object({
@@ -42,22 +45,40 @@ export function clickhouseExporterFactory(
         async start() {},
         async consume(batch) {
           if (stopping) throw retryable('ClickHouse exporter is shut down');
-          const rows = spanRows(batch.projectId, batch.request(), (span) => genAiOf(batch, span));
-          if (rows.length === 0) return;
+          const genAi = (span: Span) => genAiOf(batch, span);
           const token = (batch as TraceBatch & DedupTokenSource).dedupToken;
+          // Always set: on the embedded store settings outlive the call (see openStore).
+          const settings: ClickHouseSettings = {
+            deduplicate_blocks_in_dependent_materialized_views: 1,
+            insert_deduplication_token: token ?? '',
+          };
           inFlight++;
+          let rows = batch.spanCount;
           try {
-            await store.client.insert({
-              table,
-              values: rows,
-              format: 'JSONEachRow',
-              clickhouse_settings: {
-                deduplicate_blocks_in_dependent_materialized_views: 1,
-                ...(token ? { insert_deduplication_token: token } : {}),
-              },
-            });
+            if (store.scratchDir) {
+              // The embedded engine: RowBinary, written straight from the request (bench/src/insertFormats.ts).
+              const payload = spanRowBinary(batch.projectId, batch.request(), genAi, batch.spanCount * 2048);
+              rows = payload.rows;
+              if (rows === 0) return;
+              await insertRowBinary(store, {
+                table,
+                columns: spanRowBinaryColumns,
+                bytes: payload.bytes,
+                settings,
+              });
+            } else {
+              const values = spanRows(batch.projectId, batch.request(), genAi);
+              rows = values.length;
+              if (rows === 0) return;
+              await store.client.insert({
+                table,
+                values,
+                format: 'JSONEachRow',
+                clickhouse_settings: settings,
+              });
+            }
           } catch (error) {
-            throw classifyClickHouseError(error, `insert of ${rows.length} spans into ${table}`);
+            throw classifyClickHouseError(error, `insert of ${rows} spans into ${table}`);
           } finally {
             inFlight--;
             if (inFlight === 0) drained?.();

@@ -10,8 +10,24 @@ export interface ClickHouseStore {
   embedded: boolean;
   /** Where the data lives: the server URL or the embedded data dir. */
   location: string;
+  /**
+   * The embedded engine's zero-copy insert (chdb `rawInsert`): the payload bytes go to the engine's
+   * parser as they are, without the client's string round trip. Absent on a server.
+   */
+  rawInsert?: RawInsert;
+  /** Where an embedded store stages binary insert payloads (see insertRowBinary). Absent on a server. */
+  scratchDir?: string;
   close(): Promise<void>;
 }
+
+/** An INSERT of a payload already encoded in a text format chdb's raw insert takes. */
+export type RawInsert = (params: {
+  table: string;
+  values: Buffer;
+  format: 'JSONEachRow' | 'JSONCompactEachRow' | 'TabSeparated';
+  columns?: readonly string[];
+  settings?: Record<string, string | number>;
+}) => Promise<unknown>;
 
 /** The store cannot be opened; the message says what to do. */
 export class StoreOpenError extends Error {
@@ -32,6 +48,7 @@ export interface OpenStoreOptions {
 }
 
 const identifier = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const globCharacters = /[*?{}]/;
 
 // 64-bit integers as JSON strings so nanosecond timestamps and counters keep every digit.
 const readSettings = { output_format_json_quote_64bit_integers: 1 } as const;
@@ -106,20 +123,30 @@ export async function openStore({
   }
   const home = resolve(dataDir);
   const path = resolve(home, 'clickhouse');
+  // file() reads glob patterns: a data dir whose path has one keeps the JSONEachRow inserts.
+  const scratchDir = globCharacters.test(home) ? undefined : resolve(home, 'inserts');
   mkdirSync(path, { recursive: true });
   const releaseLock = claimDataDir(home);
   let client: ClickHouseClient;
+  let rawInsert: RawInsert;
   try {
     const { createChdbConnection } = await import('chdb/connection');
+    const connection = createChdbConnection({ path });
+    rawInsert = (params) => connection.chdb.rawInsert(params);
     // chdb's Connection is typed against client-common's interface; the runtime object matches it.
     client = createClient({
-      connection: createChdbConnection({ path }) as never,
+      connection: connection as never,
       // chdb/connection applies per-call settings as SET statements on its one session, so they
       // outlive the call: without this, a later insert with no token of its own would reuse the
       // last one and be dropped as a repeat. Every call now sets it ('' = no token) unless given.
       clickhouse_settings: { ...readSettings, insert_deduplication_token: '' },
     });
     await client.query({ query: 'SELECT 1', format: 'JSONEachRow' }).then((r) => r.json());
+    if (scratchDir) {
+      // Payloads left by a process that died mid-insert; the engine's lock makes the dir ours now.
+      rmSync(scratchDir, { recursive: true, force: true });
+      mkdirSync(scratchDir);
+    }
   } catch (error) {
     releaseLock();
     if ((error as { code?: string }).code === 'CHDB_CONNECTION') {
@@ -137,6 +164,8 @@ export async function openStore({
     database,
     embedded: true,
     location: home,
+    rawInsert,
+    ...(scratchDir ? { scratchDir } : {}),
     close: async () => {
       await client.close();
       releaseLock();

@@ -8,15 +8,18 @@ const previewChars = 200;
  * @example preview('user: hello\n\nworld') // 'user: hello world'
  */
 export function preview(text: string): string {
-  return Array.from(
-    text
-      .slice(0, previewChars * 4)
-      .replace(/\s+/g, ' ')
-      .trim(),
-  )
-    .slice(0, previewChars)
-    .join('');
+  const collapsed = text
+    .slice(0, previewChars * 4)
+    .replace(/\s+/g, ' ')
+    .trim();
+  if (collapsed.length <= previewChars) return collapsed;
+  const head = collapsed.slice(0, previewChars);
+  // Without surrogates, characters are UTF-16 units: cut without splitting into code points
+  // (the split dominated row encoding in a profile).
+  return surrogate.test(head) ? Array.from(collapsed).slice(0, previewChars).join('') : head;
 }
+
+const surrogate = /[\uD800-\uDFFF]/;
 
 /**
  * The `spans` columns of a span's canonical GenAI fields (all empty for a span the genai

@@ -12,9 +12,16 @@ export {
   clickhouseExporterFactory,
   type DedupTokenSource,
 } from './clickhouseExporter.ts';
-export { type ClickHouseStore, type OpenStoreOptions, openStore, StoreOpenError } from './clickhouseStore.ts';
+export {
+  type ClickHouseStore,
+  type OpenStoreOptions,
+  openStore,
+  type RawInsert,
+  StoreOpenError,
+} from './clickhouseStore.ts';
 export { deleteTrace } from './deleteTrace.ts';
 export { genAiRowColumns, preview } from './genAiRowColumns.ts';
+export { insertRowBinary } from './insertRowBinary.ts';
 export { type MigrationReport, migrate } from './migrate.ts';
 export { type Migration, migrations } from './migrations.ts';
 export {
@@ -44,6 +51,7 @@ export {
   metricDimensions,
   spanMetrics,
 } from './spanMetrics.ts';
+export { spanRowBinary, spanRowBinaryColumns } from './spanRowBinary.ts';
 export { type SpanRow, spanRows } from './spanRows.ts';
 export { clickhouseTime, isoFromNanos, type StoredSpan } from './storedSpan.ts';
 export { type SpanSearch, storeSpanSearch } from './storeSpanSearch.ts';

@@ -1,7 +1,34 @@
 import type { KeyValue } from '@llmp/otlp';
 
-// The job link of a span. GenAI fields come from the genai processor (@llmp/genai), see
-// genAiRowColumns.
+// Columns derived from a span, shared by both row encoders (spanRows, spanRowBinary). GenAI
+// fields come from the genai processor (@llmp/genai), see genAiRowColumns.
+
+// The Collector's ClickHouse exporter spells kinds and status codes this way; keeping them lets
+// dashboards written for otel_traces work on the spans table.
+const kindNames = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer'];
+const statusNames = ['Unset', 'Ok', 'Error'];
+
+/** @example spanKindName(2) // 'Server' */
+export function spanKindName(kind: number): string {
+  return kindNames[kind] ?? String(kind);
+}
+
+/** @example statusCodeName(2) // 'Error' */
+export function statusCodeName(code: number): string {
+  return statusNames[code] ?? String(code);
+}
+
+/**
+ * The resource's `service.name` (the last one when repeated), '' when absent.
+ * @example serviceName(rs.resource.attributes)
+ */
+export function serviceName(resource: KeyValue[]): string {
+  for (let i = resource.length - 1; i >= 0; i--) {
+    const kv = resource[i]!;
+    if (kv.key === 'service.name' && kv.value.type === 'string') return kv.value.value;
+  }
+  return '';
+}
 
 type Lookup = (key: string) => KeyValue['value'] | undefined;
 

@@ -269,6 +269,8 @@ describe('preview', () => {
     expect(preview('  a\n\n b\t c  ')).toBe('a b c');
     expect(preview('☃'.repeat(250))).toBe('☃'.repeat(200));
     expect(preview('😀'.repeat(250))).toBe('😀'.repeat(200));
+    expect(preview('word '.repeat(100))).toBe('word '.repeat(40));
+    expect(preview(`${'a'.repeat(199)}${'😀'.repeat(5)}`)).toBe(`${'a'.repeat(199)}😀`);
   });
 });
 

@@ -1,22 +1,9 @@
 import type { GenAiFields } from '@llmp/genai';
-import type { KeyValue, Span, TraceRequest } from '@llmp/otlp';
+import type { Span, TraceRequest } from '@llmp/otlp';
 import { attributeColumns } from './attributeColumns.ts';
 import { genAiRowColumns } from './genAiRowColumns.ts';
-import { jobLink } from './spanColumns.ts';
+import { jobLink, serviceName, spanKindName, statusCodeName } from './spanColumns.ts';
 import { clickhouseTime } from './storedSpan.ts';
-
-// The Collector's ClickHouse exporter spells kinds and status codes this way; keeping them lets
-// dashboards written for otel_traces work on the spans table.
-const kindNames = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer'];
-const statusNames = ['Unset', 'Ok', 'Error'];
-
-function serviceName(resource: KeyValue[]): string {
-  for (let i = resource.length - 1; i >= 0; i--) {
-    const kv = resource[i]!;
-    if (kv.key === 'service.name' && kv.value.type === 'string') return kv.value.value;
-  }
-  return '';
-}
 
 export type SpanRow = Record<string, unknown>;
 
@@ -52,7 +39,7 @@ export function spanRows(
           TraceState: span.traceState,
           TraceFlags: span.flags,
           SpanName: span.name,
-          SpanKind: kindNames[span.kind] ?? String(span.kind),
+          SpanKind: spanKindName(span.kind),
           ServiceName: service,
           ResourceAttributes: resource.values,
           ResourceAttributeTypes: resource.types,
@@ -64,7 +51,7 @@ export function spanRows(
           SpanAttributes: attributes.values,
           SpanAttributeTypes: attributes.types,
           Duration: duration.toString(),
-          StatusCode: statusNames[span.status.code] ?? String(span.status.code),
+          StatusCode: statusCodeName(span.status.code),
           StatusMessage: span.status.message,
           'Events.Timestamp': events.map(({ e }) => clickhouseTime(e.timeUnixNano)),
           'Events.Name': events.map(({ e }) => e.name),

@@ -69,12 +69,20 @@ export function isoFromNanos(nanos: bigint): string {
 const maxNanos = 2n ** 63n - 1n;
 
 /**
+ * A Unix nanosecond time clamped to what the stored DateTime64(9) columns hold (from 1970 on).
+ * @example storableNanos(2n ** 64n - 1n) // 2n ** 63n - 1n
+ */
+export function storableNanos(nanos: bigint): bigint {
+  return nanos > maxNanos ? maxNanos : nanos < 0n ? 0n : nanos;
+}
+
+/**
  * A Unix nanosecond time as ClickHouse DateTime64(9, 'UTC') text. ClickHouse's parser guesses
  * at bare digit strings (a small number is not read as seconds), so the full form is sent.
  * @example clickhouseTime(1700000000123456789n) // '2023-11-14 22:13:20.123456789'
  */
 export function clickhouseTime(nanos: bigint): string {
-  const n = nanos > maxNanos ? maxNanos : nanos < 0n ? 0n : nanos;
+  const n = storableNanos(nanos);
   const seconds = new Date(Number(n / 1_000_000_000n) * 1000).toISOString().slice(0, 19).replace('T', ' ');
   return `${seconds}.${(n % 1_000_000_000n).toString().padStart(9, '0')}`;
 }

@@ -1,0 +1,233 @@
+import { emptyGenAiFields, type GenAiFields } from '@llmp/genai';
+import type { KeyValue, Span, TraceRequest } from '@llmp/otlp';
+import { anyValueText, attributeColumns } from './attributeColumns.ts';
+import { preview } from './genAiRowColumns.ts';
+import { type RowBinaryWriter, rowBinaryWriter } from './rowBinaryWriter.ts';
+import { jobLink, serviceName, spanKindName, statusCodeName } from './spanColumns.ts';
+import { storableNanos } from './storedSpan.ts';
+
+const attributeMap = 'Map(LowCardinality(String), String)';
+const attributeTypes = 'Map(LowCardinality(String), LowCardinality(String))';
+const time = "DateTime64(9, 'UTC')";
+
+/**
+ * The `spans` columns spanRowBinary writes, in its order, with the types of migrations 1-2
+ * (LowCardinality(String) is a plain String in RowBinary).
+ */
+export const spanRowBinaryColumns: ReadonlyArray<readonly [name: string, type: string]> = [
+  ['project_id', 'LowCardinality(String)'],
+  ['Timestamp', time],
+  ['TraceId', 'String'],
+  ['SpanId', 'String'],
+  ['ParentSpanId', 'String'],
+  ['TraceState', 'String'],
+  ['TraceFlags', 'UInt32'],
+  ['SpanName', 'LowCardinality(String)'],
+  ['SpanKind', 'LowCardinality(String)'],
+  ['ServiceName', 'LowCardinality(String)'],
+  ['ResourceAttributes', attributeMap],
+  ['ResourceAttributeTypes', attributeTypes],
+  ['ResourceSchemaUrl', 'LowCardinality(String)'],
+  ['ScopeName', 'String'],
+  ['ScopeVersion', 'String'],
+  ['ScopeAttributes', attributeMap],
+  ['ScopeAttributeTypes', attributeTypes],
+  ['SpanAttributes', attributeMap],
+  ['SpanAttributeTypes', attributeTypes],
+  ['Duration', 'UInt64'],
+  ['StatusCode', 'LowCardinality(String)'],
+  ['StatusMessage', 'String'],
+  ['Events.Timestamp', `Array(${time})`],
+  ['Events.Name', 'Array(LowCardinality(String))'],
+  ['Events.Attributes', `Array(${attributeMap})`],
+  ['Events.AttributeTypes', `Array(${attributeTypes})`],
+  ['Links.TraceId', 'Array(String)'],
+  ['Links.SpanId', 'Array(String)'],
+  ['Links.TraceState', 'Array(String)'],
+  ['Links.Flags', 'Array(UInt32)'],
+  ['Links.Attributes', `Array(${attributeMap})`],
+  ['Links.AttributeTypes', `Array(${attributeTypes})`],
+  ['DroppedAttributesCount', 'UInt32'],
+  ['DroppedEventsCount', 'UInt32'],
+  ['DroppedLinksCount', 'UInt32'],
+  ['job_id', 'String'],
+  ['job_version', 'String'],
+  ['job_type', 'LowCardinality(String)'],
+  ['span_type', 'LowCardinality(String)'],
+  ['gen_ai_operation', 'LowCardinality(String)'],
+  ['gen_ai_provider', 'LowCardinality(String)'],
+  ['gen_ai_request_model', 'LowCardinality(String)'],
+  ['gen_ai_response_model', 'LowCardinality(String)'],
+  ['gen_ai_input_tokens', 'UInt64'],
+  ['gen_ai_output_tokens', 'UInt64'],
+  ['gen_ai_cache_read_tokens', 'UInt64'],
+  ['gen_ai_cache_write_tokens', 'UInt64'],
+  ['gen_ai_reasoning_tokens', 'UInt64'],
+  ['gen_ai_cost_usd', 'Nullable(Float64)'],
+  ['gen_ai_cost_source', 'LowCardinality(String)'],
+  ['gen_ai_price_id', 'LowCardinality(String)'],
+  ['gen_ai_input_text', 'String'],
+  ['gen_ai_output_text', 'String'],
+  ['gen_ai_input_preview', 'String'],
+  ['gen_ai_output_preview', 'String'],
+  ['session_id', 'String'],
+  ['user_id', 'String'],
+];
+
+/** True when a key repeats (then the last value wins, as in attributeColumns). */
+function repeatsKey(list: KeyValue[]): boolean {
+  if (list.length <= 12) {
+    for (let i = 1; i < list.length; i++)
+      for (let j = 0; j < i; j++) if (list[i]!.key === list[j]!.key) return true;
+    return false;
+  }
+  return new Set(list.map((kv) => kv.key)).size !== list.length;
+}
+
+function writeMap(w: RowBinaryWriter, map: Record<string, string>): void {
+  const keys = Object.keys(map);
+  w.varUInt(keys.length);
+  for (const key of keys) {
+    w.string(key);
+    w.string(map[key]!);
+  }
+}
+
+/** The attribute text map, written straight from the OTLP list when no key repeats. */
+function writeValues(w: RowBinaryWriter, list: KeyValue[]): void {
+  if (repeatsKey(list)) {
+    writeMap(w, attributeColumns(list).values);
+    return;
+  }
+  w.varUInt(list.length);
+  for (const { key, value } of list) {
+    w.string(key);
+    w.string(anyValueText(value));
+  }
+}
+
+/** The attribute type map (non-string values only). */
+function writeTypes(w: RowBinaryWriter, list: KeyValue[]): void {
+  if (repeatsKey(list)) {
+    writeMap(w, attributeColumns(list).types);
+    return;
+  }
+  let typed = 0;
+  for (const kv of list) if (kv.value.type !== 'string') typed++;
+  w.varUInt(typed);
+  for (const { key, value } of list) {
+    if (value.type === 'string') continue;
+    w.string(key);
+    w.string(value.type);
+  }
+}
+
+function writeArray<T>(w: RowBinaryWriter, items: T[], write: (item: T) => void): void {
+  w.varUInt(items.length);
+  for (const item of items) write(item);
+}
+
+function writeSpan(
+  w: RowBinaryWriter,
+  projectId: string,
+  service: string,
+  rs: TraceRequest['resourceSpans'][number],
+  ss: TraceRequest['resourceSpans'][number]['scopeSpans'][number],
+  span: Span,
+  fields: GenAiFields,
+): void {
+  const resource = rs.resource.attributes;
+  const scope = ss.scope.attributes;
+  w.string(projectId);
+  w.int64(storableNanos(span.startTimeUnixNano));
+  w.string(span.traceId);
+  w.string(span.spanId);
+  w.string(span.parentSpanId);
+  w.string(span.traceState);
+  w.uint32(span.flags);
+  w.string(span.name);
+  w.string(spanKindName(span.kind));
+  w.string(service);
+  writeValues(w, resource);
+  writeTypes(w, resource);
+  w.string(rs.schemaUrl);
+  w.string(ss.scope.name);
+  w.string(ss.scope.version);
+  writeValues(w, scope);
+  writeTypes(w, scope);
+  writeValues(w, span.attributes);
+  writeTypes(w, span.attributes);
+  w.uint64(
+    span.endTimeUnixNano > span.startTimeUnixNano ? span.endTimeUnixNano - span.startTimeUnixNano : 0n,
+  );
+  w.string(statusCodeName(span.status.code));
+  w.string(span.status.message);
+  writeArray(w, span.events, (e) => w.int64(storableNanos(e.timeUnixNano)));
+  writeArray(w, span.events, (e) => w.string(e.name));
+  writeArray(w, span.events, (e) => writeValues(w, e.attributes));
+  writeArray(w, span.events, (e) => writeTypes(w, e.attributes));
+  writeArray(w, span.links, (l) => w.string(l.traceId));
+  writeArray(w, span.links, (l) => w.string(l.spanId));
+  writeArray(w, span.links, (l) => w.string(l.traceState));
+  writeArray(w, span.links, (l) => w.uint32(l.flags));
+  writeArray(w, span.links, (l) => writeValues(w, l.attributes));
+  writeArray(w, span.links, (l) => writeTypes(w, l.attributes));
+  w.uint32(span.droppedAttributesCount);
+  w.uint32(span.droppedEventsCount);
+  w.uint32(span.droppedLinksCount);
+  const job = jobLink(span.attributes, scope, resource);
+  w.string(job.job_id);
+  w.string(job.job_version);
+  w.string(job.job_type);
+  w.string(fields.spanType);
+  w.string(fields.operation);
+  w.string(fields.provider);
+  w.string(fields.requestModel);
+  w.string(fields.responseModel);
+  w.uint64Count(fields.inputTokens);
+  w.uint64Count(fields.outputTokens);
+  w.uint64Count(fields.cacheReadTokens);
+  w.uint64Count(fields.cacheWriteTokens);
+  w.uint64Count(fields.reasoningTokens);
+  if (fields.costUsd === null) w.uint8(1);
+  else {
+    w.uint8(0);
+    w.float64(fields.costUsd);
+  }
+  w.string(fields.costSource);
+  w.string(fields.priceId);
+  w.string(fields.inputText);
+  w.string(fields.outputText);
+  w.string(preview(fields.inputText));
+  w.string(preview(fields.outputText));
+  w.string(fields.sessionId);
+  w.string(fields.userId);
+}
+
+/**
+ * The `spans` rows of a request as one RowBinary payload (columns: spanRowBinaryColumns), written
+ * straight from the decoded request without building row objects. The stored values are those
+ * of spanRows. `genAi` gives a span's canonical GenAI fields; without them those columns are empty.
+ * @example const { bytes, rows } = spanRowBinary('default', batch.request(), (span) => genAiOf(batch, span));
+ */
+export function spanRowBinary(
+  projectId: string,
+  request: TraceRequest,
+  genAi: (span: Span) => GenAiFields | undefined = () => undefined,
+  /** Expected payload bytes (e.g. the request's protobuf size), to spare regrowing the buffer. */
+  sizeHint?: number,
+): { bytes: Buffer; rows: number } {
+  const w = rowBinaryWriter(sizeHint);
+  const empty = emptyGenAiFields();
+  let rows = 0;
+  for (const rs of request.resourceSpans) {
+    const service = serviceName(rs.resource.attributes);
+    for (const ss of rs.scopeSpans) {
+      for (const span of ss.spans) {
+        writeSpan(w, projectId, service, rs, ss, span, genAi(span) ?? empty);
+        rows++;
+      }
+    }
+  }
+  return { bytes: w.bytes(), rows };
+}
