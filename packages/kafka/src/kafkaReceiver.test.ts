@@ -110,6 +110,30 @@ describe('kafka receiver', () => {
     expect(kafka.commits.get('llmp-ingester/otlp_spans/0')).toEqual({ offset: '3', metadata: '' });
   });
 
+  it('cuts inserts by the spans the records hold, not by the number of records', async () => {
+    const kafka = new MemoryKafka();
+    publish(kafka, [
+      ['a', 5],
+      ['b', 5],
+      ['c', 5],
+      ['d', 5],
+    ]);
+    const store = sink();
+    const consumer = kafka.consumer('llmp-ingester', 'otlp_spans', { fetchSize: 1000 });
+    const receiver = kafkaReceiverFactory({ consumer, producer: kafka.producer() }).create(
+      settings,
+      { ...config, maxBatchSpans: 10 },
+      store.consumer,
+    );
+    await receiver.start();
+    await consumer.drain();
+    expect([...store.byToken.keys()]).toEqual([
+      dedupToken('otlp_spans', 0, '0', '1', 'default'),
+      dedupToken('otlp_spans', 0, '2', '3', 'default'),
+    ]);
+    expect(store.spans()).toBe(20);
+  });
+
   it('reports the lag of each partition it consumed, down to 0 once everything is stored', async () => {
     const kafka = new MemoryKafka();
     publish(kafka, [

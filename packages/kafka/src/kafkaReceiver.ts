@@ -214,7 +214,13 @@ export function kafkaReceiverFactory(
         while (i < records.length && control.active()) {
           const first = records[i]!.offset;
           const mustEndAt = pending && pending.first === first ? pending.last : undefined;
+          if (mustEndAt !== undefined && BigInt(records.at(-1)!.offset) < BigInt(mustEndAt)) {
+            // The fetch stopped short of the pending range: wait for the rest rather than re-cut it.
+            return;
+          }
+          // Records are decoded as the chunk is cut, so that it is bounded by the spans it holds.
           const chunk: IncomingRecord[] = [];
+          const items: Decoded[] = [];
           let spans = 0;
           let bytes = 0;
           for (; i < records.length; i++) {
@@ -226,21 +232,20 @@ export function kafkaReceiverFactory(
               (spans >= config.maxBatchSpans || bytes >= config.maxBatchBytes)
             )
               break;
+            const decoded = await decode(record, control);
+            if (decoded === 'lost') return;
             chunk.push(record);
             bytes += record.value?.byteLength ?? 0;
-            spans += 1;
+            if (decoded) {
+              items.push(decoded);
+              spans += decoded.batch.spanCount;
+            }
           }
           if (mustEndAt !== undefined && chunk.at(-1)!.offset !== mustEndAt) {
             // The fetch stopped short of the pending range: wait for the rest rather than re-cut it.
             return;
           }
           const last = chunk.at(-1)!.offset;
-          const items: Decoded[] = [];
-          for (const record of chunk) {
-            const decoded = await decode(record, control);
-            if (decoded === 'lost') return;
-            if (decoded) items.push(decoded);
-          }
           if (items.length > 0) {
             await control.commit(first, pendingMetadata(first, last));
             if ((await insert(batch, first, last, items, control)) === 'lost') return;
