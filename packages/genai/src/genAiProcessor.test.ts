@@ -1,4 +1,5 @@
 import { type Span, type TraceBatch, traceBatch } from '@llmp/otlp';
+import { testRequest, testSpan } from '@llmp/otlp/testing';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { genAiProcessorConfig, genAiProcessorFactory } from './genAiProcessor.ts';
@@ -6,47 +7,18 @@ import { genAiOf } from './normalisedBatch.ts';
 
 const settings = { id: 'genai', logger: pino({ level: 'silent' }) };
 
-function span(spanId: string, attributes: Span['attributes']): Span {
-  return {
+const span = (spanId: string, attributes: Span['attributes']): Span =>
+  testSpan({
     traceId: 'a'.repeat(32),
     spanId,
-    traceState: '',
-    parentSpanId: '',
-    flags: 0,
     name: 'chat',
     kind: 3,
     startTimeUnixNano: 1_730_000_000_000_000_000n,
     endTimeUnixNano: 1_730_000_001_000_000_000n,
     attributes,
-    droppedAttributesCount: 0,
-    events: [],
-    droppedEventsCount: 0,
-    links: [],
-    droppedLinksCount: 0,
-    status: { code: 0, message: '' },
-  };
-}
-
-function batchOf(spans: Span[]): TraceBatch {
-  return traceBatch({
-    projectId: 'p1',
-    request: {
-      resourceSpans: [
-        {
-          resource: { attributes: [], droppedAttributesCount: 0 },
-          schemaUrl: '',
-          scopeSpans: [
-            {
-              scope: { name: 's', version: '', attributes: [], droppedAttributesCount: 0 },
-              schemaUrl: '',
-              spans,
-            },
-          ],
-        },
-      ],
-    },
   });
-}
+
+const batchOf = (spans: Span[]): TraceBatch => traceBatch({ projectId: 'p1', request: testRequest(spans) });
 
 function sink() {
   const received: TraceBatch[] = [];

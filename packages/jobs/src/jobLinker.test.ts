@@ -1,4 +1,5 @@
 import { type KeyValue, type Span, type TraceBatch, type TraceRequest, traceBatch } from '@llmp/otlp';
+import { stringAttr, testRequest, testSpan } from '@llmp/otlp/testing';
 import { createLogger, retryable } from '@llmp/pipeline';
 import { describe, expect, it } from 'vitest';
 import { type JobDirectory, jobLinkerConfig, jobLinkerFactory } from './jobLinker.ts';
@@ -6,46 +7,13 @@ import type { JobStatus } from './jobSchema.ts';
 import type { SpanJobRef } from './jobStore.ts';
 
 const settings = { id: 'jobs', logger: createLogger({ level: 'silent' }) };
-const str = (key: string, value: string): KeyValue => ({ key, value: { type: 'string', value } });
+const str = stringAttr;
 
-function span(spanId: string, attributes: KeyValue[] = []): Span {
-  return {
-    traceId: 'a'.repeat(32),
-    spanId,
-    traceState: '',
-    parentSpanId: '',
-    flags: 0,
-    name: 's',
-    kind: 1,
-    startTimeUnixNano: 1n,
-    endTimeUnixNano: 2n,
-    attributes,
-    droppedAttributesCount: 0,
-    events: [],
-    droppedEventsCount: 0,
-    links: [],
-    droppedLinksCount: 0,
-    status: { code: 0, message: '' },
-  };
-}
+const span = (spanId: string, attributes: KeyValue[] = []): Span =>
+  testSpan({ traceId: 'a'.repeat(32), spanId, name: 's', attributes });
 
-function request(spans: Span[], resource: KeyValue[] = [], scope: KeyValue[] = []): TraceRequest {
-  return {
-    resourceSpans: [
-      {
-        resource: { attributes: resource, droppedAttributesCount: 0 },
-        schemaUrl: '',
-        scopeSpans: [
-          {
-            scope: { name: 'x', version: '', attributes: scope, droppedAttributesCount: 0 },
-            schemaUrl: '',
-            spans,
-          },
-        ],
-      },
-    ],
-  };
-}
+const request = (spans: Span[], resource: KeyValue[] = [], scope: KeyValue[] = []): TraceRequest =>
+  testRequest(spans, { resource, scope });
 
 /** A directory that knows some jobs and records what it was asked. */
 function directory(statuses: Record<string, JobStatus>) {

@@ -1,4 +1,5 @@
-import { encodeProtobufRequest, type Span, type TraceBatch, type TraceRequest } from '@llmp/otlp';
+import { encodeProtobufRequest, type TraceBatch, type TraceRequest } from '@llmp/otlp';
+import { testRequest, testSpan } from '@llmp/otlp/testing';
 import { type Consumer, createLogger, permanent, Registry, retryable } from '@llmp/pipeline';
 import { describe, expect, it } from 'vitest';
 import { dedupToken, pendingMetadata } from './dedupToken.ts';
@@ -9,41 +10,16 @@ import { MemoryKafka } from './memoryKafka.ts';
 const settings = { id: 'kafka', logger: createLogger({ level: 'silent' }) };
 const config = kafkaReceiverConfig.parse({ retryInitial: 1, retryMax: 5 });
 
-function request(traceByte: string, spans: number): TraceRequest {
-  const list: Span[] = Array.from({ length: spans }, (_, i) => ({
-    traceId: traceByte.repeat(32),
-    spanId: (i + 1).toString(16).padStart(16, '0'),
-    traceState: '',
-    parentSpanId: '',
-    flags: 0,
-    name: `s${i}`,
-    kind: 1,
-    startTimeUnixNano: 1n,
-    endTimeUnixNano: 2n,
-    attributes: [],
-    droppedAttributesCount: 0,
-    events: [],
-    droppedEventsCount: 0,
-    links: [],
-    droppedLinksCount: 0,
-    status: { code: 0, message: '' },
-  }));
-  return {
-    resourceSpans: [
-      {
-        resource: { attributes: [], droppedAttributesCount: 0 },
-        schemaUrl: '',
-        scopeSpans: [
-          {
-            scope: { name: '', version: '', attributes: [], droppedAttributesCount: 0 },
-            schemaUrl: '',
-            spans: list,
-          },
-        ],
-      },
-    ],
-  };
-}
+const request = (traceByte: string, spans: number): TraceRequest =>
+  testRequest(
+    Array.from({ length: spans }, (_, i) =>
+      testSpan({
+        traceId: traceByte.repeat(32),
+        spanId: (i + 1).toString(16).padStart(16, '0'),
+        name: `s${i}`,
+      }),
+    ),
+  );
 
 /** A store stand-in that keeps rows by deduplication token, as ClickHouse does. */
 function sink(behaviour: { fail?: (n: number) => Error | undefined } = {}) {

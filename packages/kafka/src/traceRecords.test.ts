@@ -9,7 +9,7 @@ import {
   type TraceRequest,
   traceBatch,
 } from '@llmp/otlp';
-import { arbitraryTraceRequest } from '@llmp/otlp/testing';
+import { arbitraryTraceRequest, stringAttr, testSpan } from '@llmp/otlp/testing';
 import { createLogger, ExportError } from '@llmp/pipeline';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -17,30 +17,17 @@ import { kafkaExporterConfig, kafkaExporterFactory, projectHeader } from './kafk
 import { MemoryKafka } from './memoryKafka.ts';
 import { OversizedSpanError, traceRecords } from './traceRecords.ts';
 
-function span(traceId: string, n: number, payload = ''): Span {
-  return {
+const span = (traceId: string, n: number, payload = ''): Span =>
+  testSpan({
     traceId,
     spanId: (n + 1).toString(16).padStart(16, '0'),
-    traceState: '',
-    parentSpanId: '',
-    flags: 0,
     name: `span ${n}`,
-    kind: 1,
-    startTimeUnixNano: 1n,
-    endTimeUnixNano: 2n,
-    attributes: payload ? [{ key: 'payload', value: { type: 'string', value: payload } }] : [],
-    droppedAttributesCount: 0,
-    events: [],
-    droppedEventsCount: 0,
-    links: [],
-    droppedLinksCount: 0,
-    status: { code: 0, message: '' },
-  };
-}
+    attributes: payload ? [stringAttr('payload', payload)] : [],
+  });
 
 const scope = (name: string) => ({ name, version: '1', attributes: [], droppedAttributesCount: 0 });
 const resource = (service: string) => ({
-  attributes: [{ key: 'service.name', value: { type: 'string' as const, value: service } }],
+  attributes: [stringAttr('service.name', service)],
   droppedAttributesCount: 0,
 });
 

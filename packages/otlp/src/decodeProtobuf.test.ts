@@ -5,49 +5,17 @@ import { decodeProtobufRequest } from './decodeProtobuf.ts';
 import { encodeProtobufRequest } from './encodeProtobuf.ts';
 import { OtlpDecodeError } from './otlpDecodeError.ts';
 import { protoTypes } from './protoTypes.ts';
+import { testRequest, testSpan, testTraceId } from './testing/traceFixtures.ts';
 import type { AnyValue, KeyValue, Span, TraceRequest } from './traceModel.ts';
 
-const traceId = '5b8efff798038103d269b633813fc60c';
+const traceId = testTraceId;
 
-function span(overrides: Partial<Span> = {}): Span {
-  return {
-    traceId,
-    spanId: 'eee19b7ec3c1b174',
-    traceState: '',
-    parentSpanId: '',
-    flags: 0,
-    name: 'span',
-    kind: 0,
-    startTimeUnixNano: 0n,
-    endTimeUnixNano: 0n,
-    attributes: [],
-    droppedAttributesCount: 0,
-    events: [],
-    droppedEventsCount: 0,
-    links: [],
-    droppedLinksCount: 0,
-    status: { code: 0, message: '' },
-    ...overrides,
-  };
-}
+// Zero kind and times: the proto3 defaults, which encode to nothing.
+const span = (overrides: Partial<Span> = {}): Span =>
+  testSpan({ kind: 0, startTimeUnixNano: 0n, endTimeUnixNano: 0n, ...overrides });
 
-function requestOf(spans: Span[], resourceAttributes: KeyValue[] = []): TraceRequest {
-  return {
-    resourceSpans: [
-      {
-        resource: { attributes: resourceAttributes, droppedAttributesCount: 0 },
-        schemaUrl: '',
-        scopeSpans: [
-          {
-            scope: { name: '', version: '', attributes: [], droppedAttributesCount: 0 },
-            schemaUrl: '',
-            spans,
-          },
-        ],
-      },
-    ],
-  };
-}
+const requestOf = (spans: Span[], resource: KeyValue[] = []): TraceRequest =>
+  testRequest(spans, { resource });
 
 const roundTrip = (request: TraceRequest) => decodeProtobufRequest(encodeProtobufRequest(request));
 

@@ -1,31 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { rejectInvalidSpans, spanProblem } from './rejectInvalidSpans.ts';
+import { testSpan, testTraceId } from './testing/traceFixtures.ts';
 import type { ResourceSpans, Span, TraceRequest } from './traceModel.ts';
 import { countSpans } from './traceModel.ts';
 
-const traceId = '5b8efff798038103d269b633813fc60c';
+const traceId = testTraceId;
 
-function span(name: string, overrides: Partial<Span> = {}): Span {
-  return {
-    traceId,
-    spanId: 'eee19b7ec3c1b174',
-    traceState: '',
-    parentSpanId: '',
-    flags: 0,
-    name,
-    kind: 1,
-    startTimeUnixNano: 1n,
-    endTimeUnixNano: 2n,
-    attributes: [],
-    droppedAttributesCount: 0,
-    events: [],
-    droppedEventsCount: 0,
-    links: [],
-    droppedLinksCount: 0,
-    status: { code: 0, message: '' },
-    ...overrides,
-  };
-}
+const span = (name: string, overrides: Partial<Span> = {}): Span => testSpan({ name, ...overrides });
 
 function resourceSpans(service: string, ...scopes: Span[][]): ResourceSpans {
   return {

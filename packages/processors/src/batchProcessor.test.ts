@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Span, type TraceBatch, type TraceRequest, traceBatch } from '@llmp/otlp';
+import { type Span, type TraceBatch, traceBatch } from '@llmp/otlp';
+import { testRequest, testSpan } from '@llmp/otlp/testing';
 import { type Consumer, createLogger, ExportError, permanent, retryable } from '@llmp/pipeline';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { z } from 'zod';
@@ -9,47 +10,12 @@ const settings = { id: 'batch', logger: createLogger({ level: 'silent' }) };
 
 let spanCounter = 0;
 
-function span(name: string): Span {
-  spanCounter++;
-  return {
-    traceId: '5b8efff798038103d269b633813fc60c',
-    spanId: spanCounter.toString(16).padStart(16, '0'),
-    traceState: '',
-    parentSpanId: '',
-    flags: 0,
-    name,
-    kind: 1,
-    startTimeUnixNano: 1n,
-    endTimeUnixNano: 2n,
-    attributes: [],
-    droppedAttributesCount: 0,
-    events: [],
-    droppedEventsCount: 0,
-    links: [],
-    droppedLinksCount: 0,
-    status: { code: 0, message: '' },
-  };
-}
+const span = (name: string): Span =>
+  testSpan({ name, spanId: (++spanCounter).toString(16).padStart(16, '0') });
 
 /** A batch of spans with the given names, for one project. */
-function batchOf(projectId: string, ...names: string[]): TraceBatch {
-  const request: TraceRequest = {
-    resourceSpans: [
-      {
-        resource: { attributes: [], droppedAttributesCount: 0 },
-        schemaUrl: '',
-        scopeSpans: [
-          {
-            scope: { name: '', version: '', attributes: [], droppedAttributesCount: 0 },
-            schemaUrl: '',
-            spans: names.map(span),
-          },
-        ],
-      },
-    ],
-  };
-  return traceBatch({ projectId, request });
-}
+const batchOf = (projectId: string, ...names: string[]): TraceBatch =>
+  traceBatch({ projectId, request: testRequest(names.map(span)) });
 
 const spanNames = (batch: TraceBatch) =>
   batch.request().resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((s) => s.name)));

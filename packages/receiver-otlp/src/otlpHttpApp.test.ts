@@ -8,53 +8,30 @@ import {
   type TraceBatch,
   type TraceRequest,
 } from '@llmp/otlp';
+import { stringAttr, testRequest, testSpan, testTraceId } from '@llmp/otlp/testing';
 import { type Consumer, permanent, retryable } from '@llmp/pipeline';
 import { describe, expect, it } from 'vitest';
 import { otlpHttpApp } from './otlpHttpApp.ts';
 
-const traceId = '5b8efff798038103d269b633813fc60c';
+const traceId = testTraceId;
 
-function span(name: string, spanId: string): Span {
-  return {
-    traceId,
+const span = (name: string, spanId: string): Span =>
+  testSpan({
     spanId,
-    traceState: '',
-    parentSpanId: '',
     flags: 1,
     name,
     kind: 2,
     startTimeUnixNano: 1700000000123456789n,
     endTimeUnixNano: 1700000000223456789n,
-    attributes: [{ key: 'gen_ai.request.model', value: { type: 'string', value: 'gpt-4o' } }],
-    droppedAttributesCount: 0,
-    events: [],
-    droppedEventsCount: 0,
-    links: [],
-    droppedLinksCount: 0,
-    status: { code: 0, message: '' },
-  };
-}
+    attributes: [stringAttr('gen_ai.request.model', 'gpt-4o')],
+  });
 
-function requestOf(...spans: Span[]): TraceRequest {
-  return {
-    resourceSpans: [
-      {
-        resource: {
-          attributes: [{ key: 'service.name', value: { type: 'string', value: 'checkout' } }],
-          droppedAttributesCount: 0,
-        },
-        schemaUrl: '',
-        scopeSpans: [
-          {
-            scope: { name: 'sdk', version: '1', attributes: [], droppedAttributesCount: 0 },
-            schemaUrl: '',
-            spans,
-          },
-        ],
-      },
-    ],
-  };
-}
+const requestOf = (...spans: Span[]): TraceRequest =>
+  testRequest(spans, {
+    resource: [stringAttr('service.name', 'checkout')],
+    scopeName: 'sdk',
+    scopeVersion: '1',
+  });
 
 const goodSpan = span('good', 'eee19b7ec3c1b174');
 const badSpan = span('bad', '0000000000000000');

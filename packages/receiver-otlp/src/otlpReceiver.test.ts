@@ -8,6 +8,7 @@ import {
   type TraceBatch,
   type TraceRequest,
 } from '@llmp/otlp';
+import { testRequest, testSpan } from '@llmp/otlp/testing';
 import { type Consumer, createLogger, permanent, retryable } from '@llmp/pipeline';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { traceServiceDefinition } from './grpcTraceService.ts';
@@ -17,44 +18,17 @@ import { otlpReceiverConfig } from './otlpReceiverConfig.ts';
 // pino is a dependency of @llmp/pipeline, not of this package; createLogger returns a pino logger.
 const settings = { id: 'otlp', logger: createLogger({ level: 'silent' }) };
 
-function span(name: string, spanId: string): Span {
-  return {
-    traceId: '5b8efff798038103d269b633813fc60c',
+const span = (name: string, spanId: string): Span =>
+  testSpan({
     spanId,
-    traceState: '',
-    parentSpanId: '',
     flags: 1,
     name,
     kind: 3,
     startTimeUnixNano: 1700000000123456789n,
     endTimeUnixNano: 1700000000223456789n,
-    attributes: [],
-    droppedAttributesCount: 0,
-    events: [],
-    droppedEventsCount: 0,
-    links: [],
-    droppedLinksCount: 0,
-    status: { code: 0, message: '' },
-  };
-}
+  });
 
-function requestOf(...spans: Span[]): TraceRequest {
-  return {
-    resourceSpans: [
-      {
-        resource: { attributes: [], droppedAttributesCount: 0 },
-        schemaUrl: '',
-        scopeSpans: [
-          {
-            scope: { name: 's', version: '', attributes: [], droppedAttributesCount: 0 },
-            schemaUrl: '',
-            spans,
-          },
-        ],
-      },
-    ],
-  };
-}
+const requestOf = (...spans: Span[]): TraceRequest => testRequest(spans, { scopeName: 's' });
 
 /** The exporter's stand-in: stores each batch, or throws `failWith`. */
 function memorySink() {

@@ -1,0 +1,2 @@
+export * from './arbitraryTraceRequest.ts';
+export * from './traceFixtures.ts';
