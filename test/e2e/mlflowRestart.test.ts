@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LlmpProcess, startLlmp } from '../support/llmpProcess.ts';
 import { type MlflowServer, mlflowWanted, startMlflowServer } from '../support/mlflowServer.ts';
-import { eventually, mlflowSpans, searchTraces, sendJobTrace } from '../support/mlflowTraces.ts';
+import {
+  eventually,
+  expectUploadedOnce,
+  mlflowSpans,
+  searchTraces,
+  sendJobTrace,
+  syncState,
+} from '../support/mlflowTraces.ts';
 import { tempDir } from '../support/tempDir.ts';
 
 const dir = tempDir('mlflow-restart');
@@ -32,8 +39,7 @@ async function restartWithMlflowBack(): Promise<void> {
 
 const send = (job: { id: string; name?: string; version: string }) =>
   sendJobTrace(`http://127.0.0.1:${llmp.httpPort}/v1/traces`, job);
-const syncOf = async (traceId: string) =>
-  (await (await llmp.api(`/v1/traces/${traceId}/sync`)).json()) as { state: string; operation: string };
+const syncOf = (traceId: string) => syncState(llmp, traceId);
 
 describe.skipIf(!mlflowWanted())('MLflow sync across restarts (all-in-one, real MLflow)', () => {
   beforeAll(async () => {
@@ -76,17 +82,7 @@ describe.skipIf(!mlflowWanted())('MLflow sync across restarts (all-in-one, real 
     expect(await syncOf(traceIds[0]!)).toMatchObject({ state: 'pending', operation: 'upload' });
 
     await restartWithMlflowBack();
-    const found = await eventually(async () => {
-      const traces = await searchTraces(mlflow, experiment, "tag.`llmp.job.id` = 'job-restart'");
-      return traces.length >= traceIds.length ? traces : undefined;
-    }, 90_000);
-    expect(found.map((t) => t.trace_id).sort()).toEqual(traceIds.map((id) => `tr-${id}`).sort());
-    for (const traceId of traceIds) {
-      expect((await mlflowSpans(mlflow, traceId))?.length).toBe(2);
-      expect(
-        await eventually(async () => ((await syncOf(traceId)).state === 'uploaded' ? true : undefined)),
-      ).toBe(true);
-    }
+    await expectUploadedOnce(mlflow, llmp, experiment, 'job-restart', traceIds);
     // The resumed uploads came from the store; the log says how many.
     expect(
       llmp.logs.some((l) => l.msg === 'resumed MLflow work left pending by the last run' && l.resumed === 4),

@@ -3,6 +3,8 @@ import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { expect } from 'vitest';
+import type { LlmpProcess } from './llmpProcess.ts';
 import type { MlflowServer } from './mlflowServer.ts';
 import { recordingExporter } from './sdkTrace.ts';
 
@@ -73,6 +75,48 @@ export async function mlflowSpans(
     `/api/3.0/mlflow/traces/get?trace_id=tr-${traceId}`,
   );
   return answer.status === 200 ? answer.body.trace.spans : undefined;
+}
+
+/**
+ * A trace's MLflow sync state as llmp's query API answers it (`GET /v1/traces/{id}/sync`).
+ * @example expect(await syncState(llmp, traceId)).toMatchObject({ state: 'pending' });
+ */
+export async function syncState(
+  llmp: Pick<LlmpProcess, 'api'>,
+  traceId: string,
+): Promise<{ state: string; operation: string; reason?: string }> {
+  return (await (await llmp.api(`/v1/traces/${traceId}/sync`)).json()) as {
+    state: string;
+    operation: string;
+    reason?: string;
+  };
+}
+
+/**
+ * Waits until MLflow holds exactly these traces of the job (sent by `sendJobTrace`), each with
+ * both its spans, and llmp reports each uploaded.
+ * @example await expectUploadedOnce(mlflow, llmp, 'llmp', 'job-1', traceIds);
+ */
+export async function expectUploadedOnce(
+  mlflow: MlflowServer,
+  llmp: Pick<LlmpProcess, 'api'>,
+  experiment: string,
+  jobId: string,
+  traceIds: string[],
+): Promise<void> {
+  const found = await eventually(async () => {
+    const traces = await searchTraces(mlflow, experiment, `tag.\`llmp.job.id\` = '${jobId}'`);
+    return traces.length >= traceIds.length ? traces : undefined;
+  }, 90_000);
+  expect(found.map((t) => t.trace_id).sort()).toEqual(traceIds.map((id) => `tr-${id}`).sort());
+  for (const traceId of traceIds) {
+    expect((await mlflowSpans(mlflow, traceId))?.length).toBe(2);
+    expect(
+      await eventually(async () =>
+        (await syncState(llmp, traceId)).state === 'uploaded' ? true : undefined,
+      ),
+    ).toBe(true);
+  }
 }
 
 /**

@@ -55,6 +55,7 @@ export function mlflowExporterFactory(
         states,
         storedTrace: deps.storedTrace,
         jobNames: deps.jobNames,
+        registry: settings.registry,
       });
       return {
         sync,

@@ -22,8 +22,17 @@ export const mlflowExporterConfig = z.object({
   headers: z.record(z.string(), z.string()).default({}),
   /** MLflow requests in flight. */
   concurrency: z.number().int().positive().max(64).default(4),
-  /** Traces waiting for upload (all-in-one); past it new traces are not uploaded, and counted. */
+  /**
+   * Traces waiting for upload (all-in-one). Past it a trace waits in the store (sync state
+   * pending) and is uploaded from there once the queue has room; without a store it is not
+   * uploaded (failed, counted as dropped).
+   */
   queueSize: z.number().int().positive().default(10_000),
+  /**
+   * Spans a waiting upload gathers from later batches of its trace; past it the trace is left
+   * to the store like a trace finding the queue full (the bound on the queue's memory).
+   */
+  maxSpansPerUpload: z.number().int().positive().default(1000),
   /** Waiting traces of one experiment sent together in one OTLP request (MLflow stores it all or nothing). */
   maxTracesPerRequest: z.number().int().positive().max(1000).default(100),
   /** Per-request timeout. */

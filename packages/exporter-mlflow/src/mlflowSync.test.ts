@@ -1,5 +1,5 @@
-import type { TraceRequest } from '@llmp/otlp';
-import { createLogger, permanent, retryable } from '@llmp/pipeline';
+import { decodeProtobufRequest, type Span, type TraceRequest } from '@llmp/otlp';
+import { createLogger, permanent, Registry, retryable } from '@llmp/pipeline';
 import { describe, expect, it } from 'vitest';
 import { memorySyncStateTable } from './memorySyncStateTable.ts';
 import type { MlflowApi } from './mlflowClient.ts';
@@ -7,7 +7,7 @@ import { mlflowExporterConfig } from './mlflowExporterConfig.ts';
 import { mlflowSync } from './mlflowSync.ts';
 import { syncStateLog } from './syncStateLog.ts';
 import { batch, span, str } from './testBatches.ts';
-import type { TraceUpload } from './traceUploads.ts';
+import { type TraceUpload, traceUploads } from './traceUploads.ts';
 
 const logger = createLogger({ level: 'silent' });
 const config = mlflowExporterConfig.parse({
@@ -31,6 +31,8 @@ const upload = (traceId: string): TraceUpload => ({
 /** An in-memory MLflow whose answers a test scripts. */
 function fakeMlflow(answer: (call: string) => Error | undefined = () => undefined) {
   const exports: string[] = [];
+  /** Span ids of each trace id, per request MLflow took. */
+  const requests: Array<Map<string, string[]>> = [];
   const deletes: string[] = [];
   const traces = new Map<string, string>();
   let gate: Promise<void> | undefined;
@@ -38,11 +40,18 @@ function fakeMlflow(answer: (call: string) => Error | undefined = () => undefine
     async experimentId() {
       return '7';
     },
-    async exportTraces(experimentId) {
+    async exportTraces(experimentId, body) {
       await gate;
       const error = answer('export');
       if (error) throw error;
       exports.push(experimentId);
+      const spans = new Map<string, string[]>();
+      for (const rs of decodeProtobufRequest(body).resourceSpans) {
+        for (const ss of rs.scopeSpans) {
+          for (const s of ss.spans) spans.set(s.traceId, [...(spans.get(s.traceId) ?? []), s.spanId]);
+        }
+      }
+      requests.push(spans);
     },
     async setTraceTag() {},
     async traceExperiment(id) {
@@ -60,6 +69,13 @@ function fakeMlflow(answer: (call: string) => Error | undefined = () => undefine
   return {
     api,
     exports,
+    requests,
+    /** How many requests MLflow took with spans of each trace. */
+    sendsPerTrace() {
+      const counts = new Map<string, number>();
+      for (const r of requests) for (const id of r.keys()) counts.set(id, (counts.get(id) ?? 0) + 1);
+      return counts;
+    },
     deletes,
     traces,
     hold() {
@@ -119,6 +135,34 @@ describe('mlflowSync', () => {
     await until(() => sync.stats().uploaded === 5);
     // a and b went alone; c, d and e waited and went up together in one request.
     expect(mlflow.exports).toHaveLength(3);
+    await sync.shutdown();
+  });
+
+  it('without a store to upload from, bounds a waiting upload: later spans past maxSpansPerUpload are dropped and the trace ends failed', async () => {
+    const mlflow = fakeMlflow();
+    const release = mlflow.hold();
+    const registry = new Registry();
+    const store = fakeStore();
+    const sync = mlflowSync({
+      api: mlflow.api,
+      config: { ...config, concurrency: 1, maxSpansPerUpload: 2 },
+      logger,
+      registry,
+    });
+    sync.enqueueUploads([...store.add(hex(1), 1), ...store.add(hex(2), 2)]);
+    // Trace 2 waits with 2 spans: one more would pass the bound.
+    sync.enqueueUploads(store.add(hex(2), 1));
+    expect(sync.stats()).toMatchObject({ dropped: 1, deferred: 0, queued: 1 });
+    release();
+    await until(() => sync.stats().uploaded === 1 && sync.stats().failed === 1);
+    expect(sync.recent('default', hex(2))).toMatchObject({
+      state: 'failed',
+      reason: 'uploaded without spans that came while the MLflow upload queue was full',
+    });
+    expect(mlflow.requests.at(-1)!.get(hex(2))).toHaveLength(2);
+    const counted = (await registry.getSingleMetric('llmp_mlflow_upload_overflow_traces_total')!.get())
+      .values;
+    expect(counted).toEqual([{ labels: { fate: 'dropped' }, value: 1 }]);
     await sync.shutdown();
   });
 
@@ -200,6 +244,34 @@ describe('mlflowSync', () => {
     expect(sync.recent('default', 'c')).toMatchObject({ state: 'failed', reason: 'llmp is stopping' });
   });
 });
+
+const hex = (n: number, width = 32) => n.toString(16).padStart(width, '0');
+
+/** The spans the store holds, per trace id: what the exporter is handed after they were stored. */
+function fakeStore() {
+  const traces = new Map<string, Span[]>();
+  const reads: string[] = [];
+  return {
+    reads,
+    /** Stores `count` more spans of the trace (the first is its root) and returns their uploads. */
+    add(traceId: string, count: number): TraceUpload[] {
+      const spans = traces.get(traceId) ?? [];
+      const added: Span[] = [];
+      for (let i = 0; i < count; i++) {
+        const n = spans.length + 1;
+        added.push(span(traceId, hex(n, 16), n === 1 ? '' : hex(1, 16)));
+        spans.push(added.at(-1)!);
+      }
+      traces.set(traceId, spans);
+      return traceUploads(batch(added), config.experiments);
+    },
+    async storedTrace(_projectId: string, traceId: string): Promise<TraceRequest | undefined> {
+      reads.push(traceId);
+      const spans = traces.get(traceId);
+      return spans ? batch([...spans]).request() : undefined;
+    },
+  };
+}
 
 /** A stored trace of one root span, as the store would give it back. */
 const storedRequest = (traceId: string): TraceRequest =>
@@ -313,6 +385,136 @@ describe('mlflowSync over a durable state log', () => {
     sync.start();
     await until(() => sync.recent('default', 'gone')?.state === 'failed');
     expect(sync.recent('default', 'gone')?.reason).toBe('the trace is no longer in the store');
+    await sync.shutdown();
+  });
+
+  it('defers traces that find the queue full and uploads each from the store once MLflow is back: none failed, none twice', async () => {
+    const table = memorySyncStateTable();
+    let down = true;
+    const mlflow = fakeMlflow((call) => (call === 'export' && down ? retryable('down') : undefined));
+    const store = fakeStore();
+    const registry = new Registry();
+    const sync = mlflowSync({
+      api: mlflow.api,
+      config: { ...config, queueSize: 2, concurrency: 1 },
+      logger,
+      states: durable(table),
+      storedTrace: store.storedTrace,
+      registry,
+    });
+    sync.start();
+    const ids = Array.from({ length: 10 }, (_, i) => hex(i + 1));
+    for (const id of ids) sync.enqueueUploads(store.add(id, 1));
+    // One on its way, two waiting, seven left to the store.
+    expect(sync.stats()).toMatchObject({ running: 1, queued: 2, deferred: 7, dropped: 0 });
+    expect(sync.recent('default', ids[9]!)).toMatchObject({
+      state: 'pending',
+      reason: 'waiting for room in the MLflow upload queue (uploaded from the store)',
+    });
+    // More spans of a deferred trace wait in the store with the others.
+    sync.enqueueUploads(store.add(ids[9]!, 2));
+    expect(sync.stats()).toMatchObject({ queued: 2, deferred: 7 });
+    await until(() => (sync.recent('default', ids[0]!)?.attempts ?? 0) >= 3);
+    down = false;
+    await until(() => sync.stats().uploaded === 10);
+    expect(sync.stats()).toMatchObject({ failed: 0, dropped: 0, deferred: 7 });
+    expect([...mlflow.sendsPerTrace()].sort()).toEqual(ids.map((id) => [id, 1]));
+    // The deferred trace went whole, its three spans in one request.
+    expect(mlflow.requests.find((r) => r.has(ids[9]!))!.get(ids[9]!)).toHaveLength(3);
+    // Only the deferred traces were read back.
+    expect(store.reads.sort()).toEqual(ids.slice(3));
+    const counted = (await registry.getSingleMetric('llmp_mlflow_upload_overflow_traces_total')!.get())
+      .values;
+    expect(counted).toEqual([{ labels: { fate: 'deferred' }, value: 7 }]);
+    await sync.flushStates();
+    expect(await table.pending({ operations: ['upload'], before: '9999', limit: 100 })).toEqual([]);
+    await sync.shutdown();
+  });
+
+  it('defers a waiting upload that would pass maxSpansPerUpload, and sends the trace whole from the store', async () => {
+    const mlflow = fakeMlflow();
+    const release = mlflow.hold();
+    const store = fakeStore();
+    const sync = mlflowSync({
+      api: mlflow.api,
+      config: { ...config, concurrency: 1, maxSpansPerUpload: 3 },
+      logger,
+      states: durable(memorySyncStateTable()),
+      storedTrace: store.storedTrace,
+    });
+    sync.enqueueUploads(store.add(hex(1), 1));
+    sync.enqueueUploads(store.add(hex(2), 2));
+    sync.enqueueUploads(store.add(hex(2), 1));
+    expect(sync.stats()).toMatchObject({ queued: 1, deferred: 0 });
+    // A fourth span would pass the bound: the waiting upload gives its place up to the store.
+    sync.enqueueUploads(store.add(hex(2), 1));
+    expect(sync.stats()).toMatchObject({ queued: 0, deferred: 1 });
+    sync.enqueueUploads(store.add(hex(2), 1));
+    release();
+    await until(() => sync.stats().uploaded === 2);
+    expect([...mlflow.sendsPerTrace()].sort()).toEqual([
+      [hex(1), 1],
+      [hex(2), 1],
+    ]);
+    expect(mlflow.requests.find((r) => r.has(hex(2)))!.get(hex(2))).toHaveLength(5);
+    await sync.shutdown();
+  });
+
+  it('sends a trace again whole when spans of it found no room while its upload was on the way', async () => {
+    const mlflow = fakeMlflow();
+    const release = mlflow.hold();
+    const store = fakeStore();
+    const sync = mlflowSync({
+      api: mlflow.api,
+      config: { ...config, concurrency: 1, queueSize: 1 },
+      logger,
+      states: durable(memorySyncStateTable()),
+      storedTrace: store.storedTrace,
+    });
+    sync.enqueueUploads(store.add(hex(1), 1));
+    sync.enqueueUploads(store.add(hex(2), 1));
+    // Trace 1 is on its way, trace 2 fills the queue: trace 1's new span waits in the store.
+    sync.enqueueUploads(store.add(hex(1), 1));
+    expect(sync.stats()).toMatchObject({ deferred: 1, queued: 1 });
+    release();
+    await until(() => sync.stats().uploaded === 2);
+    await until(() => mlflow.requests.length === 3);
+    // The first upload of trace 1 lacked its second span: it ended pending, not uploaded...
+    expect(mlflow.requests[0]!.get(hex(1))).toEqual([hex(1, 16)]);
+    // ...and the trace went again whole.
+    expect(mlflow.requests[2]!.get(hex(1))).toEqual([hex(1, 16), hex(2, 16)]);
+    expect(sync.recent('default', hex(1))).toMatchObject({ state: 'uploaded' });
+    await sync.shutdown();
+  });
+
+  it('reads a deferred trace again when spans of it came while it was read from the store', async () => {
+    const mlflow = fakeMlflow();
+    const release = mlflow.hold();
+    const store = fakeStore();
+    let releaseRead!: () => void;
+    const firstRead = new Promise<void>((r) => (releaseRead = r));
+    const sync = mlflowSync({
+      api: mlflow.api,
+      config: { ...config, concurrency: 1, queueSize: 1 },
+      logger,
+      states: durable(memorySyncStateTable()),
+      storedTrace: async (projectId, traceId) => {
+        // The first read answers what the store held before the late span came.
+        const request = await store.storedTrace(projectId, traceId);
+        if (store.reads.length === 1) await firstRead;
+        return request;
+      },
+    });
+    sync.enqueueUploads([...store.add(hex(1), 1), ...store.add(hex(2), 1), ...store.add(hex(3), 1)]);
+    expect(sync.stats()).toMatchObject({ deferred: 1 });
+    release();
+    await until(() => store.reads.length === 1);
+    sync.enqueueUploads(store.add(hex(3), 1));
+    releaseRead();
+    await until(() => sync.stats().uploaded === 3);
+    expect(store.reads).toEqual([hex(3), hex(3)]);
+    expect(mlflow.sendsPerTrace().get(hex(3))).toBe(1);
+    expect(mlflow.requests.find((r) => r.has(hex(3)))!.get(hex(3))).toHaveLength(2);
     await sync.shutdown();
   });
 });

@@ -1,10 +1,15 @@
 import { type TraceRequest, traceBatch } from '@llmp/otlp';
-import { type Logger, toExportError } from '@llmp/pipeline';
+import { type Logger, type Registry, selfMetrics, toExportError } from '@llmp/pipeline';
 import type { JobNames } from './jobNames.ts';
 import { type MlflowApi, mlflowTraceId } from './mlflowClient.ts';
 import type { MlflowExporterConfig } from './mlflowExporterConfig.ts';
 import { sendUploads } from './sendUploads.ts';
-import { type SyncStateLog, type SyncStateLogStats, syncStateLog } from './syncStateLog.ts';
+import {
+  type SyncStateLog,
+  type SyncStateLogStats,
+  type SyncStateRow,
+  syncStateLog,
+} from './syncStateLog.ts';
 import type { TraceSyncState } from './traceSyncStates.ts';
 import { type TraceUpload, traceUploads } from './traceUploads.ts';
 
@@ -14,15 +19,24 @@ export interface MlflowSyncStats {
   uploaded: number;
   deleted: number;
   failed: number;
-  /** Traces not uploaded because the queue was full. */
+  /** Traces not uploaded because the queue was full and no store could give them back later (failed). */
   dropped: number;
+  /**
+   * Traces that found the queue full, or their waiting upload at maxSpansPerUpload, and were
+   * left pending in the store: the catch-up uploads them from there once the queue has room.
+   */
+  deferred: number;
   /** Pending work found in the state table at start and queued again. */
   resumed: number;
   states: SyncStateLogStats;
 }
 
 export interface MlflowSync {
-  /** Queues uploads; never waits for MLflow. A full queue drops the trace from the upload and counts it. */
+  /**
+   * Queues uploads; never waits for MLflow. A trace finding the queue full is deferred (left
+   * pending in the store, uploaded from there later) when the log is durable and stored traces
+   * can be read, else dropped from the upload; either is counted.
+   */
   enqueueUploads(uploads: TraceUpload[]): void;
   /** Queues the deletion of a trace from MLflow, retried until MLflow confirms it. */
   enqueueDeletion(projectId: string, traceId: string): void;
@@ -57,12 +71,15 @@ export interface MlflowSyncDeps {
   resume?: { uploads: boolean; deletions: boolean };
   /** Job names from the jobs table, for the `llmp.job.name` trace tag. */
   jobNames?: JobNames | undefined;
+  /** Where `llmp_mlflow_upload_overflow_traces_total` is counted. */
+  registry?: Registry | undefined;
 }
 
 type Config = Pick<
   MlflowExporterConfig,
   | 'concurrency'
   | 'queueSize'
+  | 'maxSpansPerUpload'
   | 'retryInitial'
   | 'retryMax'
   | 'retryMaxElapsed'
@@ -83,6 +100,8 @@ interface ItemBase {
 interface UploadItem extends ItemBase {
   kind: 'upload';
   upload: TraceUpload;
+  /** Spans of the trace came that this upload lacks (the queue had no room for them). */
+  incomplete?: true;
 }
 
 interface DeleteItem extends ItemBase {
@@ -91,13 +110,16 @@ interface DeleteItem extends ItemBase {
 
 type Item = UploadItem | DeleteItem;
 
+type PendingRow = Pick<SyncStateRow, 'projectId' | 'traceId' | 'operation' | 'updatedAt'>;
+
 type Outcome =
   | { ok: true; attempts: number }
   | { ok: false; attempts: number; reason: string; stopped?: true };
 
 const keyOf = (projectId: string, traceId: string) => `${projectId}/${traceId.toLowerCase()}`;
-/** Pending rows read from the state table per query when resuming. */
+/** Pending rows read from the state table per query when resuming or catching up. */
 const resumePage = 500;
+const deferredReason = 'waiting for room in the MLflow upload queue (uploaded from the store)';
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -115,7 +137,14 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 /**
  * Keeps MLflow in step with the store, apart from ingestion: a bounded queue of trace uploads
  * and deletions worked off by `concurrency` workers, each retried with doubling backoff on
- * retryable answers. Spans of a trace that wait in the queue are merged into one upload.
+ * retryable answers. Spans of a trace that wait in the queue are merged into one upload (up to
+ * maxSpansPerUpload).
+ *
+ * With a durable state log and `storedTrace`, a trace that finds no room is deferred: its state
+ * stays pending in the table, and a catch-up pass (started by the first deferral) pages through
+ * the pending uploads, rebuilds each from the store and queues it as room frees, until none is
+ * left. A deferred trace is only ever uploaded whole from the store: later spans of it wait
+ * there too, and an upload that missed some spans ends pending again instead of uploaded.
  * @example const sync = mlflowSync({ api, config, logger }); sync.enqueueUploads(traceUploads(batch, config.experiments));
  */
 export function mlflowSync({
@@ -126,6 +155,7 @@ export function mlflowSync({
   storedTrace,
   resume = { uploads: true, deletions: true },
   jobNames,
+  registry,
 }: MlflowSyncDeps): MlflowSync {
   /** States of this run are stamped at or after this; older pending rows are a previous run's. */
   const startedAt = states.stamp();
@@ -135,11 +165,19 @@ export function mlflowSync({
   /** Traces whose request is on the wire right now (not backing off). */
   const sending = new Set<string>();
   const stopped = new AbortController();
-  const counts = { uploaded: 0, deleted: 0, failed: 0, dropped: 0, resumed: 0 };
+  const counts = { uploaded: 0, deleted: 0, failed: 0, dropped: 0, deferred: 0, resumed: 0 };
+  const overflowCounter = registry ? selfMetrics(registry).mlflowUploadOverflow : undefined;
+  /** Whether a trace without room can wait in the store instead of being dropped. */
+  const canDefer = states.durable && storedTrace !== undefined;
+  /** Traces being read back from the store; true once spans of the trace came meanwhile. */
+  const rebuilding = new Map<string, boolean>();
   let resuming: Promise<void> | undefined;
+  let catchingUp: Promise<void> | undefined;
+  /** A trace was deferred since the catch-up pass running began: it needs another pass. */
+  let deferredSincePass = false;
   let running = 0;
   let accepting = true;
-  let droppedSinceFull = -1;
+  let overflowSinceFull = -1;
   let idle: (() => void) | undefined;
 
   function pump(): void {
@@ -152,9 +190,12 @@ export function mlflowSync({
         .catch((error: unknown) => logger.error({ err: error }, 'MLflow sync item failed unexpectedly'))
         .finally(() => {
           running--;
-          if (droppedSinceFull >= 0 && waitingUploads.size < config.queueSize) {
-            logger.warn({ dropped: droppedSinceFull }, 'MLflow upload queue has room again');
-            droppedSinceFull = -1;
+          if (overflowSinceFull >= 0 && waitingUploads.size < config.queueSize) {
+            logger.warn(
+              { [canDefer ? 'deferred' : 'dropped']: overflowSinceFull },
+              'MLflow upload queue has room again',
+            );
+            overflowSinceFull = -1;
           }
           pump();
           if (running === 0 && queue.length === 0) idle?.();
@@ -291,7 +332,21 @@ export function mlflowSync({
   /** The final state of an item: done, failed, or (stopped, with a durable log) pending for the next start. */
   function settle(item: Item, outcome: Outcome, experimentId: string | undefined): void {
     const operation = item.kind;
-    if (outcome.ok) {
+    if (outcome.ok && item.kind === 'upload' && item.incomplete) {
+      // Spans of the trace came while this was on its way and found no room: not done yet.
+      if (canDefer) {
+        setState(item, { state: 'pending', operation, attempts: outcome.attempts, reason: deferredReason });
+        startCatchUp();
+      } else {
+        counts.failed++;
+        setState(item, {
+          state: 'failed',
+          operation,
+          attempts: outcome.attempts,
+          reason: 'uploaded without spans that came while the MLflow upload queue was full',
+        });
+      }
+    } else if (outcome.ok) {
       counts[operation === 'upload' ? 'uploaded' : 'deleted']++;
       setState(item, {
         state: operation === 'upload' ? 'uploaded' : 'deleted',
@@ -312,15 +367,28 @@ export function mlflowSync({
     }
   }
 
-  function enqueue(uploads: TraceUpload[]): void {
+  /** `whole`: the uploads are whole traces read back from the store (resumed or caught up). */
+  function enqueue(uploads: TraceUpload[], whole = false): void {
     for (const upload of uploads) {
       const key = keyOf(upload.projectId, upload.traceId);
       const waiting = waitingUploads.get(key);
       if (waiting && waiting.upload.experiment === upload.experiment) {
-        waiting.upload.request.resourceSpans.push(...upload.request.resourceSpans);
-        waiting.upload.spanCount += upload.spanCount;
-        waiting.upload.jobId ??= upload.jobId;
-        Object.assign(waiting.upload.lateTags, upload.lateTags);
+        if (waiting.upload.spanCount + upload.spanCount <= config.maxSpansPerUpload) {
+          waiting.upload.request.resourceSpans.push(...upload.request.resourceSpans);
+          waiting.upload.spanCount += upload.spanCount;
+          waiting.upload.jobId ??= upload.jobId;
+          Object.assign(waiting.upload.lateTags, upload.lateTags);
+          continue;
+        }
+        if (accepting && canDefer) {
+          // The store holds every span of the trace: the catch-up sends it whole.
+          waiting.cancelled = true;
+          waitingUploads.delete(key);
+          defer(upload, whole);
+        } else {
+          waiting.incomplete = true;
+          overflow(upload, 'MLflow upload queue full');
+        }
         continue;
       }
       if (!accepting && states.durable) {
@@ -334,23 +402,17 @@ export function mlflowSync({
         });
         continue;
       }
+      const sent = uploading.get(key);
+      if (canDefer && !whole && !sent && isDeferred(key, upload)) {
+        // A partial upload would end the trace `uploaded` without its deferred spans.
+        if (rebuilding.has(key)) rebuilding.set(key, true);
+        continue;
+      }
       if (!accepting || waitingUploads.size >= config.queueSize) {
-        counts.dropped++;
-        const reason = accepting ? 'MLflow upload queue full' : 'llmp is stopping';
-        states.set(upload.projectId, upload.traceId, {
-          state: 'failed',
-          operation: 'upload',
-          attempts: 0,
-          reason,
-        });
-        if (droppedSinceFull < 0) {
-          droppedSinceFull = 0;
-          logger.warn(
-            { queueSize: config.queueSize },
-            'MLflow upload queue full: traces are stored but not uploaded to MLflow until it has room (counted as dropped)',
-          );
-        }
-        droppedSinceFull++;
+        // An upload of the trace on its way lacks these spans: it must not end `uploaded`.
+        if (sent) sent.incomplete = true;
+        if (accepting && canDefer) defer(upload, whole);
+        else overflow(upload, accepting ? 'MLflow upload queue full' : 'llmp is stopping');
         continue;
       }
       const item: UploadItem = {
@@ -367,6 +429,55 @@ export function mlflowSync({
       // Free workers take items at once, so the bound counts only what really waits.
       pump();
     }
+  }
+
+  /** Whether the trace is left to the store: deferred, or being read back from it. */
+  function isDeferred(key: string, upload: TraceUpload): boolean {
+    if (rebuilding.has(key)) return true;
+    const mine = states.recent(upload.projectId, upload.traceId);
+    return mine?.state === 'pending' && mine.operation === 'upload' && !waitingUploads.has(key);
+  }
+
+  function noteOverflow(): void {
+    if (overflowSinceFull < 0) {
+      overflowSinceFull = 0;
+      logger.warn(
+        { queueSize: config.queueSize },
+        canDefer
+          ? 'MLflow upload queue full: traces wait in the store and are uploaded from there as the queue has room (counted as deferred)'
+          : 'MLflow upload queue full: traces are stored but not uploaded to MLflow while it is full (counted as dropped)',
+      );
+    }
+    overflowSinceFull++;
+  }
+
+  /** No room for the trace: it stays pending, and the catch-up uploads it from the store. */
+  function defer(upload: TraceUpload, again: boolean): void {
+    states.set(upload.projectId, upload.traceId, {
+      state: 'pending',
+      operation: 'upload',
+      attempts: 0,
+      reason: deferredReason,
+    });
+    if (!again) {
+      counts.deferred++;
+      overflowCounter?.inc({ fate: 'deferred' });
+      noteOverflow();
+    }
+    startCatchUp();
+  }
+
+  /** No room for the trace and no store to upload it from later: it is not uploaded. */
+  function overflow(upload: TraceUpload, reason: string): void {
+    counts.dropped++;
+    overflowCounter?.inc({ fate: 'dropped' });
+    states.set(upload.projectId, upload.traceId, {
+      state: 'failed',
+      operation: 'upload',
+      attempts: 0,
+      reason,
+    });
+    if (accepting) noteOverflow();
   }
 
   return {
@@ -400,6 +511,7 @@ export function mlflowSync({
       }
       stopped.abort();
       await resuming;
+      await catchingUp;
       const left = queue.splice(0).filter((i) => !i.cancelled);
       for (const item of left) {
         if (states.durable) {
@@ -429,6 +541,8 @@ export function mlflowSync({
 
   function enqueueDeletion(projectId: string, traceId: string): void {
     const key = keyOf(projectId, traceId);
+    // A trace being read back from the store for upload must not be queued after its deletion.
+    if (rebuilding.has(key)) rebuilding.set(key, true);
     const waiting = waitingUploads.get(key);
     if (waiting) {
       waiting.cancelled = true;
@@ -444,6 +558,47 @@ export function mlflowSync({
   }
 
   /**
+   * Calls `onRow` for each trace whose latest state in the table is pending with one of
+   * `operations`, last changed before `before`, page by page in key order; a failing read is
+   * retried with backoff. Stops when llmp stops.
+   */
+  async function eachPending(
+    operations: Array<'upload' | 'delete'>,
+    before: string,
+    onRow: (row: PendingRow) => Promise<void>,
+  ): Promise<void> {
+    let after: { projectId: string; traceId: string } | undefined;
+    let delay = config.retryInitial;
+    while (!stopping()) {
+      let rows: PendingRow[];
+      try {
+        rows = await states.pending({ operations, before, after, limit: resumePage });
+        delay = config.retryInitial;
+      } catch (error) {
+        logger.warn({ err: error, retryInMs: delay }, 'could not read pending MLflow work; retrying');
+        await sleep(delay, stopped.signal);
+        delay = Math.min(delay * 2, config.retryMax);
+        continue;
+      }
+      for (const row of rows) {
+        if (stopping()) return;
+        await onRow(row);
+      }
+      if (rows.length < resumePage) return;
+      after = rows[rows.length - 1];
+    }
+  }
+
+  function stopping(): boolean {
+    return !accepting || stopped.signal.aborted;
+  }
+
+  /** Resolves once the upload queue has room (or llmp stops). */
+  async function room(): Promise<void> {
+    while (waitingUploads.size >= config.queueSize && !stopping()) await sleep(50, stopped.signal);
+  }
+
+  /**
    * Takes over what a previous run left pending in the state table, page by page: deletions at
    * once, uploads rebuilt from the stored spans as the upload queue has room. A trace this run
    * already touched is left to this run.
@@ -454,37 +609,18 @@ export function mlflowSync({
       ...(resume.deletions ? (['delete'] as const) : []),
     ];
     if (operations.length === 0) return;
-    let after: { projectId: string; traceId: string } | undefined;
-    let delay = config.retryInitial;
     const resumedBefore = counts.resumed;
-    const stopping = () => !accepting || stopped.signal.aborted;
-    while (!stopping()) {
-      let rows: Awaited<ReturnType<SyncStateLog['pending']>>;
-      try {
-        rows = await states.pending({ operations, before: startedAt, after, limit: resumePage });
-        delay = config.retryInitial;
-      } catch (error) {
-        logger.warn({ err: error, retryInMs: delay }, 'could not read pending MLflow work; retrying');
-        await sleep(delay, stopped.signal);
-        delay = Math.min(delay * 2, config.retryMax);
-        continue;
+    await eachPending(operations, startedAt, async (row) => {
+      const mine = states.recent(row.projectId, row.traceId);
+      if (mine && mine.updatedAt >= startedAt) return;
+      if (row.operation === 'delete') {
+        counts.resumed++;
+        enqueueDeletion(row.projectId, row.traceId);
+        return;
       }
-      for (const row of rows) {
-        if (stopping()) return;
-        const mine = states.recent(row.projectId, row.traceId);
-        if (mine && mine.updatedAt >= startedAt) continue;
-        if (row.operation === 'delete') {
-          counts.resumed++;
-          enqueueDeletion(row.projectId, row.traceId);
-          continue;
-        }
-        while (waitingUploads.size >= config.queueSize && !stopping()) await sleep(100, stopped.signal);
-        if (stopping()) return;
-        await resumeUpload(row.projectId, row.traceId);
-      }
-      if (rows.length < resumePage) break;
-      after = rows[rows.length - 1];
-    }
+      await room();
+      if (!stopping() && (await rebuildUpload(row))) counts.resumed++;
+    });
     if (counts.resumed > resumedBefore) {
       logger.info(
         { resumed: counts.resumed - resumedBefore },
@@ -493,35 +629,96 @@ export function mlflowSync({
     }
   }
 
-  async function resumeUpload(projectId: string, traceId: string): Promise<void> {
-    let request: TraceRequest | undefined;
-    for (
-      let delay = config.retryInitial;
-      !stopped.signal.aborted;
-      delay = Math.min(delay * 2, config.retryMax)
-    ) {
-      try {
-        request = await storedTrace!(projectId, traceId);
-        break;
-      } catch (error) {
-        logger.warn(
-          { err: error, retryInMs: delay },
-          'could not read a stored trace to resume its upload; retrying',
-        );
-        await sleep(delay, stopped.signal);
-      }
-    }
-    if (!accepting || stopped.signal.aborted) return;
-    if (!request) {
-      states.set(projectId, traceId, {
-        state: 'failed',
-        operation: 'upload',
-        attempts: 0,
-        reason: 'the trace is no longer in the store',
+  /** Starts the catch-up of deferred uploads unless it runs already (then it makes one more pass). */
+  function startCatchUp(): void {
+    deferredSincePass = true;
+    if (!canDefer || catchingUp || stopping()) return;
+    catchingUp = catchUp()
+      .catch((error: unknown) =>
+        logger.error({ err: error }, 'catching up deferred MLflow uploads failed unexpectedly'),
+      )
+      .finally(() => {
+        catchingUp = undefined;
       });
-      return;
+  }
+
+  /**
+   * Queues the pending uploads of the state table, rebuilt from the store, as the queue has
+   * room: passes over the whole table until one pass went by without a new deferral. Traces
+   * waiting or on their way in this process are theirs.
+   */
+  async function catchUp(): Promise<void> {
+    let caughtUp = 0;
+    while (deferredSincePass && !stopping()) {
+      deferredSincePass = false;
+      // The deferrals must be in the table to be found there.
+      await states.flush();
+      await eachPending(['upload'], states.stamp(), async (row) => {
+        if (busy(keyOf(row.projectId, row.traceId), row)) return;
+        await room();
+        if (!stopping() && (await rebuildUpload(row))) caughtUp++;
+      });
     }
-    counts.resumed++;
-    enqueue(traceUploads(traceBatch({ projectId, request }), config.experiments));
+    if (caughtUp > 0) logger.info({ caughtUp }, 'queued deferred MLflow uploads from the store');
+  }
+
+  /**
+   * Whether the trace of a pending row is this process's already: waiting, on its way, being
+   * read back, or settled (uploaded, failed, being deleted) since the row was written.
+   */
+  function busy(key: string, row: PendingRow): boolean {
+    if (waitingUploads.has(key) || uploading.has(key) || rebuilding.has(key)) return true;
+    const mine = states.recent(row.projectId, row.traceId);
+    return (
+      mine !== undefined &&
+      mine.updatedAt > row.updatedAt &&
+      !(mine.state === 'pending' && mine.operation === 'upload')
+    );
+  }
+
+  /** Reads the trace of a pending row back from the store and queues it whole; false when not queued. */
+  async function rebuildUpload(row: PendingRow): Promise<boolean> {
+    const { projectId, traceId } = row;
+    const key = keyOf(projectId, traceId);
+    if (busy(key, row)) return false;
+    rebuilding.set(key, false);
+    try {
+      let request: TraceRequest | undefined;
+      for (
+        let delay = config.retryInitial;
+        !stopped.signal.aborted;
+        delay = Math.min(delay * 2, config.retryMax)
+      ) {
+        try {
+          request = await storedTrace!(projectId, traceId);
+          break;
+        } catch (error) {
+          logger.warn(
+            { err: error, retryInMs: delay },
+            'could not read a stored trace to upload it; retrying',
+          );
+          await sleep(delay, stopped.signal);
+        }
+      }
+      if (stopping()) return false;
+      if (rebuilding.get(key)) {
+        // Spans came, or a deletion, while it was read: read it again (or find it deleted).
+        startCatchUp();
+        return false;
+      }
+      if (!request) {
+        states.set(projectId, traceId, {
+          state: 'failed',
+          operation: 'upload',
+          attempts: 0,
+          reason: 'the trace is no longer in the store',
+        });
+        return false;
+      }
+      enqueue(traceUploads(traceBatch({ projectId, request }), config.experiments), true);
+      return true;
+    } finally {
+      rebuilding.delete(key);
+    }
   }
 }

@@ -71,6 +71,12 @@ function build(registry: Registry) {
       labelNames: ['result'] as const,
       registers,
     }),
+    mlflowUploadOverflow: new Counter({
+      name: 'llmp_mlflow_upload_overflow_traces_total',
+      help: 'Traces that found the MLflow upload queue full (or their waiting upload at maxSpansPerUpload): deferred (pending, uploaded from the store once the queue has room) or dropped (failed: no store to upload from)',
+      labelNames: ['fate'] as const,
+      registers,
+    }),
     pendingSpansCapacity: new Gauge({
       name: 'llmp_processor_pending_spans_capacity',
       help: 'The bound on llmp_processor_pending_spans (maxPendingSpans)',
