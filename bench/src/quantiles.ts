@@ -5,3 +5,6 @@ export function quantiles(values: number[]): { p50: number; p90: number; p99: nu
     Math.round((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0) * 10) / 10;
   return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: Math.round((sorted.at(-1) ?? 0) * 10) / 10 };
 }
+
+/** The median of a list of milliseconds (as quantiles reports p50). */
+export const median = (values: number[]): number => quantiles(values).p50;

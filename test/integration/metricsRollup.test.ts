@@ -334,10 +334,12 @@ describe('the rollup migration', () => {
         migrations.filter((m) => m.version < 6),
       );
       await fill(store, 'p1');
-      // A sender's retry: the same span again in a new insert; spans FINAL holds it once.
+      // A sender's retry: the same span again in a new insert; spans FINAL holds it once, and so
+      // does the back-fill. (01:15, in a whole hour of both ranges: the partial hours are read
+      // as stored, see the next test.)
       await store.client.insert({
         table: 'llmp.spans',
-        values: extraRows('p1').slice(0, 1),
+        values: extraRows('p1').slice(1, 2),
         format: 'JSONEachRow',
       });
       const report = await migrate(store);

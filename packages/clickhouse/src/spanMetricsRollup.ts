@@ -22,10 +22,10 @@ const maxStaleHours = 48;
  * before it deletes (deleteTrace); those hours are read from spans from then on.
  *
  * Differences from the raw read (also in the README, Metrics rollup):
- * - a span stored twice collapses in spans (FINAL), but is counted once per copy here. An
- *   ingester batch delivered again is not stored twice (the insert's deduplication token also
- *   applies to the view, deduplicate_blocks_in_dependent_materialized_views); a sender that
- *   sends a span again in a new request after a lost acknowledgement is;
+ * - a span stored twice collapses in spans (read with FINAL), but is counted once per copy
+ *   here. An ingester batch delivered again is not stored twice (the insert's deduplication
+ *   token also applies to the view, deduplicate_blocks_in_dependent_materialized_views); a
+ *   span a sender sends again in a new request after a lost acknowledgement is;
  * - quantiles are t-digest estimates (quantilesTDigest) instead of a reservoir sample.
  */
 export interface RollupPlan {
@@ -76,8 +76,10 @@ export async function rollupPlan(
 
 /**
  * A source with the rows of span_metrics_hourly for the spans of `filter`: the rollup's
- * whole hours (without the stale ones) and, from spans FINAL, the partial hours at both ends
- * and the stale hours.
+ * whole hours (without the stale ones) and, from spans, the partial hours at both ends and the
+ * stale hours. Those are read without FINAL, as the rollup counts (stored rows): FINAL costs
+ * about as much for one hour as for the whole range (measured at 2 M spans: 170-300 ms for a
+ * one-hour edge, 220-400 ms for 3 days; without FINAL 8 ms).
  */
 export function rollupSource(
   database: string,
@@ -111,6 +113,6 @@ export function rollupSource(
   return `(
     SELECT ${rollupColumns} FROM ${db}.span_metrics_hourly WHERE ${rollupWhere.join(' AND ')}
     UNION ALL
-    ${rollupSelect(`${db}.spans FINAL`, rawWhere)}
+    ${rollupSelect(`${db}.spans`, rawWhere)}
   )`;
 }
