@@ -1,6 +1,5 @@
 import {
   type ClickHouseStore,
-  clickhouseExporterFactory,
   deleteTrace,
   type MetricDimension,
   type MetricsRequest,
@@ -14,15 +13,13 @@ import {
   spanMetrics,
   storeTraceSource,
 } from '@llmp/clickhouse';
-import { genAiProcessorConfig, genAiProcessorFactory } from '@llmp/genai';
 import { traceBatch } from '@llmp/otlp';
 import { queryApp } from '@llmp/query-api';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { genAiIngest } from '../support/genAiIngest.ts';
 import { dataSetRequests, dataSetStartMs, searchDataSet } from '../support/searchDataSet.ts';
 import { tempDir } from '../support/tempDir.ts';
 
-const logger = pino({ level: 'silent' });
 const ms = 1_000_000n;
 const hour = 3_600_000n * ms;
 const start = BigInt(dataSetStartMs) * ms;
@@ -84,16 +81,7 @@ function extraRows(projectId: string) {
 }
 
 async function fill(store: ClickHouseStore, projectId: string) {
-  const exporter = clickhouseExporterFactory(store).create(
-    { id: 'clickhouse', logger },
-    { table: 'spans' },
-    undefined,
-  );
-  const genai = genAiProcessorFactory.create(
-    { id: 'genai', logger },
-    genAiProcessorConfig.parse({}),
-    exporter,
-  );
+  const genai = genAiIngest(store);
   for (const request of dataSetRequests(data)) await genai.consume(traceBatch({ projectId, request }));
   await store.client.insert({ table: 'llmp.spans', values: extraRows(projectId), format: 'JSONEachRow' });
 }
