@@ -22,10 +22,11 @@ const maxStaleHours = 48;
  * before it deletes (deleteTrace); those hours are read from spans from then on.
  *
  * Differences from the raw read (also in the README, Metrics rollup):
- * - a span stored twice collapses in spans (read with FINAL), but is counted once per copy
- *   here. An ingester batch delivered again is not stored twice (the insert's deduplication
- *   token also applies to the view, deduplicate_blocks_in_dependent_materialized_views); a
- *   span a sender sends again in a new request after a lost acknowledgement is;
+ * - a span stored twice collapses in spans read with FINAL, but is counted once per copy by
+ *   the rollup and by the partial and stale hours (read as stored, see rollupSource). An
+ *   ingester batch delivered again is not stored twice (the insert's deduplication token also
+ *   applies to the view, deduplicate_blocks_in_dependent_materialized_views); a span a sender
+ *   sends again in a new request after a lost acknowledgement is;
  * - quantiles are t-digest estimates (quantilesTDigest) instead of a reservoir sample.
  */
 export interface RollupPlan {
