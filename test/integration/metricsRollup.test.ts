@@ -13,6 +13,7 @@ import {
   spanMetrics,
   storeTraceSource,
 } from '@llmp/clickhouse';
+import { type JobMetrics, jobMetrics } from '@llmp/jobs';
 import { traceBatch } from '@llmp/otlp';
 import { queryApp } from '@llmp/query-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -179,6 +180,19 @@ function expectSameMetrics(rollup: MetricsRow[], raw: MetricsRow[], durations: M
   });
 }
 
+/** GET /v1/jobs/{id}/metrics of job-x, whole and per version: trace_summary as spans FINAL. */
+async function expectJobMetricsAgree(store: ClickHouseStore, projectId: string) {
+  for (const byVersion of [false, true]) {
+    const summary = await jobMetrics(store, projectId, 'job-x', { byVersion });
+    const spans = await jobMetrics(store, projectId, 'job-x', { byVersion, fromSpans: true });
+    expect(summary.runs).toBeGreaterThan(0);
+    const withoutCost = (m: JobMetrics) =>
+      JSON.parse(JSON.stringify(m, (k, v) => (k === 'cost_usd' ? 0 : v)));
+    expect(withoutCost(summary)).toEqual(withoutCost(spans));
+    expect(summary.cost_usd).toBeCloseTo(spans.cost_usd!, 9);
+  }
+}
+
 describe('GET /v1/metrics from the hourly rollup', () => {
   const dir = tempDir('rollup');
   let store: ClickHouseStore;
@@ -310,6 +324,17 @@ describe('GET /v1/metrics from the hourly rollup', () => {
     const other = await spanMetrics(store, 'other', whole, { groupBy: [], limit: 10 });
     expect([other.source, other.rows[0]!.count]).toEqual(['rollup', data.length + 12]);
   });
+
+  it('job metrics from trace_summary equal those from spans FINAL, also after a deletion', async () => {
+    const runs = async () => (await jobMetrics(store, 'p1', 'job-x')).runs;
+    const before = await runs();
+    expect(before).toBe(new Set(data.filter((s) => s.jobId === 'job-x').map((s) => s.traceId)).size + 3);
+    await expectJobMetricsAgree(store, 'p1');
+    const victim = data.find((s) => s.jobId === 'job-x' && s.traceId !== data[40]!.traceId)!;
+    await deleteTrace(store, 'p1', victim.traceId);
+    expect(await runs()).toBe(before - 1);
+    await expectJobMetricsAgree(store, 'p1');
+  });
 });
 
 describe('the rollup migration', () => {
@@ -338,6 +363,7 @@ describe('the rollup migration', () => {
           stepSeconds: 3600,
         });
       }
+      await expectJobMetricsAgree(store, 'p1');
     } finally {
       await store.close();
       dir.remove();

@@ -2,8 +2,8 @@ import type { ClickHouseStore } from './clickhouseStore.ts';
 import { rollupEndNs, rollupStartNs } from './migrations.ts';
 
 /**
- * Removes a trace from the store: a lightweight DELETE on `spans`, the trace lookup and the
- * trace's job links, after marking its hours stale in the metrics rollup; values passed as query
+ * Removes a trace from the store: a lightweight DELETE on `spans`, the trace lookup, the
+ * trace's job links and its summary, after marking its hours stale in the metrics rollup; values passed as query
  * parameters only. Resolves with the number of spans it had (0: none).
  * @example if ((await deleteTrace(store, 'default', traceId)) === 0) return notFound();
  */
@@ -30,7 +30,7 @@ export async function deleteTrace(
         AND Timestamp < fromUnixTimestamp64Nano(${rollupEndNs}, 'UTC')`,
     query_params,
   });
-  for (const table of ['spans', 'trace_id_ts', 'trace_jobs']) {
+  for (const table of ['spans', 'trace_id_ts', 'trace_jobs', 'trace_summary']) {
     await client.command({
       query: `DELETE FROM \`${database}\`.${table} WHERE ${where}`,
       query_params,

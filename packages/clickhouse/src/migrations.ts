@@ -60,6 +60,20 @@ export function rollupSelect(source: string, where: string[] = []): string {
       gen_ai_request_model, gen_ai_response_model, StatusCode`;
 }
 
+/** Rows of trace_summary from a spans source (the view, or the back-fill). Part of migration 6. */
+function traceSummarySelect(source: string): string {
+  return `SELECT project_id, TraceId, min(Timestamp) AS start,
+      max(toUnixTimestamp64Nano(Timestamp) + toInt64(Duration)) AS end_ns,
+      count() AS spans, countIf(StatusCode = 'Error') AS errors,
+      sum(gen_ai_input_tokens) AS input_tokens, sum(gen_ai_output_tokens) AS output_tokens,
+      sum(ifNull(gen_ai_cost_usd, 0)) AS cost_usd, countIf(gen_ai_cost_usd IS NOT NULL) AS costed,
+      countIf(SpanAttributes['llmp.validation.output'] != '') AS checked,
+      countIf(SpanAttributes['llmp.validation.output'] = 'pass') AS passed
+    FROM ${source}
+    WHERE TraceId != ''
+    GROUP BY project_id, TraceId`;
+}
+
 export const migrations: Migration[] = [
   {
     version: 1,
@@ -255,7 +269,7 @@ export const migrations: Migration[] = [
   },
   {
     version: 6,
-    name: 'hourly span metrics rollup',
+    name: 'hourly span metrics rollup and trace summary',
     statements: [
       // Per project x hour x every dimension GET /v1/metrics groups or filters by: span counts,
       // a mergeable duration quantile state, token sums and cost. Model and span type keep the
@@ -302,6 +316,28 @@ export const migrations: Migration[] = [
       // inserted while this runs (after the view exists) can be counted twice; llmp runs
       // migrations before it takes data in.
       `INSERT INTO {db}.span_metrics_hourly ${rollupSelect('{db}.spans FINAL')}`,
+      // Per trace: extent, span and error counts, tokens, cost and validation results, what
+      // job metrics (GET /v1/jobs/{id}/metrics) add up per run. deleteTrace deletes a trace's
+      // rows here too; a span a sender re-sends counts once per copy, as in the hourly rollup.
+      `CREATE TABLE IF NOT EXISTS {db}.trace_summary (
+        project_id LowCardinality(String),
+        TraceId String,
+        start SimpleAggregateFunction(min, DateTime64(9, 'UTC')),
+        end_ns SimpleAggregateFunction(max, Int64),
+        spans SimpleAggregateFunction(sum, UInt64),
+        errors SimpleAggregateFunction(sum, UInt64),
+        input_tokens SimpleAggregateFunction(sum, UInt64),
+        output_tokens SimpleAggregateFunction(sum, UInt64),
+        cost_usd SimpleAggregateFunction(sum, Float64),
+        costed SimpleAggregateFunction(sum, UInt64),
+        checked SimpleAggregateFunction(sum, UInt64),
+        passed SimpleAggregateFunction(sum, UInt64)
+      ) ENGINE = AggregatingMergeTree
+      ORDER BY (project_id, TraceId)
+      SETTINGS ${dedupWindow}`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.trace_summary_mv TO {db}.trace_summary AS
+        ${traceSummarySelect('{db}.spans')}`,
+      `INSERT INTO {db}.trace_summary ${traceSummarySelect('{db}.spans FINAL')}`,
     ],
   },
 ];
