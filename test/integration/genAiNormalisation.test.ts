@@ -1,36 +1,19 @@
-import {
-  type ClickHouseStore,
-  clickhouseExporterFactory,
-  migrate,
-  openStore,
-  readTrace,
-} from '@llmp/clickhouse';
-import { genAiProcessorConfig, genAiProcessorFactory } from '@llmp/genai';
+import { type ClickHouseStore, migrate, openStore, readTrace } from '@llmp/clickhouse';
 import { decodeJsonRequest, traceBatch } from '@llmp/otlp';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conventionTraces } from '../fixtures/conventionTraces.ts';
 import { conventionTraceJson } from '../support/conventionTrace.ts';
+import { genAiIngest } from '../support/genAiIngest.ts';
 import { tempDir } from '../support/tempDir.ts';
 
 const dir = tempDir('genai');
 let store: ClickHouseStore;
-const logger = pino({ level: 'silent' });
 
 beforeAll(async () => {
   store = await openStore({ dataDir: dir.path });
   await migrate(store);
   // The ingester's wiring: genai processor → ClickHouse exporter over the embedded engine.
-  const exporter = clickhouseExporterFactory(store).create(
-    { id: 'clickhouse', logger },
-    { table: 'spans' },
-    undefined,
-  );
-  const genai = genAiProcessorFactory.create(
-    { id: 'genai', logger },
-    genAiProcessorConfig.parse({}),
-    exporter,
-  );
+  const genai = genAiIngest(store);
   for (const trace of conventionTraces) {
     await genai.consume(
       traceBatch({ projectId: 'p1', request: decodeJsonRequest(conventionTraceJson(trace)) }),

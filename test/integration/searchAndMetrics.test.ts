@@ -1,21 +1,13 @@
-import {
-  type ClickHouseStore,
-  clickhouseExporterFactory,
-  migrate,
-  openStore,
-  storeTraceSource,
-} from '@llmp/clickhouse';
-import { genAiProcessorConfig, genAiProcessorFactory } from '@llmp/genai';
+import { type ClickHouseStore, migrate, openStore, storeTraceSource } from '@llmp/clickhouse';
 import { traceBatch } from '@llmp/otlp';
 import { queryApp } from '@llmp/query-api';
 import type { Hono } from 'hono';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { genAiIngest } from '../support/genAiIngest.ts';
 import { type DataSpan, dataSetRequests, dataSetStartMs, searchDataSet } from '../support/searchDataSet.ts';
 import { tempDir } from '../support/tempDir.ts';
 
 const dir = tempDir('search');
-const logger = pino({ level: 'silent' });
 const data = searchDataSet(60);
 const range = {
   from: new Date(dataSetStartMs).toISOString(),
@@ -27,16 +19,7 @@ let app: Hono;
 beforeAll(async () => {
   store = await openStore({ dataDir: dir.path });
   await migrate(store);
-  const exporter = clickhouseExporterFactory(store).create(
-    { id: 'clickhouse', logger },
-    { table: 'spans' },
-    undefined,
-  );
-  const genai = genAiProcessorFactory.create(
-    { id: 'genai', logger },
-    genAiProcessorConfig.parse({}),
-    exporter,
-  );
+  const genai = genAiIngest(store);
   for (const request of dataSetRequests(data)) await genai.consume(traceBatch({ projectId: 'p1', request }));
   // The same trace ids in another project must never show.
   await genai.consume(traceBatch({ projectId: 'other', request: dataSetRequests(data)[0]! }));
@@ -210,14 +193,7 @@ describe('GET /v1/traces', () => {
         startNs: t0 + minute,
       },
     ]);
-    const exporter = clickhouseExporterFactory(store).create(
-      { id: 'clickhouse', logger },
-      { table: 'spans' },
-      undefined,
-    );
-    await genAiProcessorFactory
-      .create({ id: 'genai', logger }, genAiProcessorConfig.parse({}), exporter)
-      .consume(traceBatch({ projectId: 'boundary', request: request! }));
+    await genAiIngest(store).consume(traceBatch({ projectId: 'boundary', request: request! }));
     const boundary = queryApp({ source: storeTraceSource(store), projectOf: () => 'boundary' });
     const query = new URLSearchParams({ from: new Date(dataSetStartMs).toISOString(), to: range.to });
     const { traces } = (await (await boundary.request(`/v1/traces?${query}`)).json()) as {

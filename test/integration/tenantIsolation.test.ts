@@ -1,18 +1,10 @@
 import { apiKeyAuthenticator, apiKeyLine, apiKeysConfig } from '@llmp/auth';
-import {
-  type ClickHouseStore,
-  clickhouseExporterFactory,
-  deleteTrace,
-  migrate,
-  openStore,
-  storeTraceSource,
-} from '@llmp/clickhouse';
-import { genAiProcessorConfig, genAiProcessorFactory } from '@llmp/genai';
+import { type ClickHouseStore, deleteTrace, migrate, openStore, storeTraceSource } from '@llmp/clickhouse';
 import { jobStore } from '@llmp/jobs';
 import { decodeJsonRequest, traceBatch } from '@llmp/otlp';
 import { queryApp } from '@llmp/query-api';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { genAiIngest } from '../support/genAiIngest.ts';
 import { otlpJsonTrace } from '../support/otlpJson.ts';
 import { tempDir } from '../support/tempDir.ts';
 
@@ -46,17 +38,7 @@ function call(method: string, path: string, key: string, body?: unknown) {
 beforeAll(async () => {
   store = await openStore({ dataDir: dir.path });
   await migrate(store);
-  const logger = pino({ level: 'silent' });
-  const exporter = clickhouseExporterFactory(store).create(
-    { id: 'clickhouse', logger },
-    { table: 'spans' },
-    undefined,
-  );
-  const genai = genAiProcessorFactory.create(
-    { id: 'genai', logger },
-    genAiProcessorConfig.parse({}),
-    exporter,
-  );
+  const genai = genAiIngest(store);
   const request = decodeJsonRequest(acme.body);
   for (const span of request.resourceSpans[0]!.scopeSpans[0]!.spans) {
     span.attributes.push({ key: 'llmp.job.id', value: { type: 'string', value: 'acme-job' } });

@@ -1,9 +1,10 @@
 import type { ClickHouseStore } from './clickhouseStore.ts';
+import { rollupEndNs, rollupStartNs } from './migrations.ts';
 
 /**
- * Removes a trace from the store: a lightweight DELETE on `spans`, the trace lookup and the
- * trace's job links,
- * values passed as query parameters only. Resolves with the number of spans it had (0: none).
+ * Removes a trace from the store: a lightweight DELETE on `spans`, the trace lookup, the
+ * trace's job links and its summary, after marking its hours stale in the metrics rollup; values passed as query
+ * parameters only. Resolves with the number of spans it had (0: none).
  * @example if ((await deleteTrace(store, 'default', traceId)) === 0) return notFound();
  */
 export async function deleteTrace(
@@ -20,7 +21,16 @@ export async function deleteTrace(
     format: 'JSONEachRow',
   });
   const spans = Number((await found.json<{ n: string }>())[0]?.n ?? 0);
-  for (const table of ['spans', 'trace_id_ts', 'trace_jobs']) {
+  // The hourly metrics rollup cannot take a trace's spans back out (a quantile state does not
+  // subtract): its hours are marked first, and metrics read them from spans from then on.
+  await client.command({
+    query: `INSERT INTO \`${database}\`.span_metrics_stale_hours (project_id, bucket)
+      SELECT DISTINCT project_id, toStartOfHour(Timestamp) FROM \`${database}\`.spans
+      WHERE ${where} AND Timestamp >= fromUnixTimestamp64Nano(${rollupStartNs}, 'UTC')
+        AND Timestamp < fromUnixTimestamp64Nano(${rollupEndNs}, 'UTC')`,
+    query_params,
+  });
+  for (const table of ['spans', 'trace_id_ts', 'trace_jobs', 'trace_summary']) {
     await client.command({
       query: `DELETE FROM \`${database}\`.${table} WHERE ${where}`,
       query_params,

@@ -48,6 +48,7 @@ export {
   type MetricDimension,
   type MetricsRequest,
   type MetricsRow,
+  type MetricsSource,
   metricDimensions,
   spanMetrics,
 } from './spanMetrics.ts';

@@ -19,6 +19,61 @@ const attributeMap = 'Map(LowCardinality(String), String)';
 // returns attributes with the type they were sent with.
 const attributeTypes = 'Map(LowCardinality(String), LowCardinality(String))';
 
+/**
+ * The duration quantiles of the rollup: the state is stored by migration 6, so this never
+ * changes; spanMetrics merges it with `${rollupQuantiles.merge}`.
+ */
+export const rollupQuantiles = {
+  state: 'quantilesTDigestState(0.5, 0.9, 0.99)',
+  merge: 'quantilesTDigestMerge(0.5, 0.9, 0.99)',
+} as const;
+const rollupDurationState = 'AggregateFunction(quantilesTDigest(0.5, 0.9, 0.99), UInt64)';
+
+/** Where span_metrics_hourly begins and ends, Unix nanoseconds: its hour is a DateTime. */
+export const rollupStartNs = 0n;
+export const rollupEndNs = BigInt(Date.parse('2106-01-01T00:00:00Z')) * 1_000_000n;
+
+/** The columns of span_metrics_hourly, in the order rollupSelect gives them. */
+export const rollupColumns = `project_id, bucket, ServiceName, SpanName, job_id, job_version, span_type, gen_ai_provider,
+  gen_ai_request_model, gen_ai_response_model, StatusCode, spans, duration, input_tokens, output_tokens,
+  cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_usd`;
+
+/**
+ * Rows of span_metrics_hourly from `source` (spans, spans FINAL) under extra `where`
+ * conditions: the materialized view, the back-fill and the query of the hours the rollup does
+ * not hold all use it. Part of migration 6: a change needs a new migration.
+ */
+export function rollupSelect(source: string, where: string[] = []): string {
+  return `SELECT project_id, toStartOfHour(Timestamp) AS bucket, ServiceName, SpanName, job_id, job_version,
+      if(span_type = '', 'other', span_type) AS span_type, gen_ai_provider, gen_ai_request_model,
+      gen_ai_response_model, StatusCode,
+      count() AS spans,
+      ${rollupQuantiles.state}(Duration) AS duration,
+      sum(gen_ai_input_tokens) AS input_tokens, sum(gen_ai_output_tokens) AS output_tokens,
+      sum(gen_ai_cache_read_tokens) AS cache_read_tokens, sum(gen_ai_cache_write_tokens) AS cache_write_tokens,
+      sum(gen_ai_reasoning_tokens) AS reasoning_tokens, sum(ifNull(gen_ai_cost_usd, 0)) AS cost_usd
+    FROM ${source}
+    WHERE Timestamp >= fromUnixTimestamp64Nano(${rollupStartNs}, 'UTC')
+      AND Timestamp < fromUnixTimestamp64Nano(${rollupEndNs}, 'UTC')
+      ${where.map((w) => `AND ${w}`).join(' ')}
+    GROUP BY project_id, bucket, ServiceName, SpanName, job_id, job_version, span_type, gen_ai_provider,
+      gen_ai_request_model, gen_ai_response_model, StatusCode`;
+}
+
+/** Rows of trace_summary from a spans source (the view, or the back-fill). Part of migration 6. */
+function traceSummarySelect(source: string): string {
+  return `SELECT project_id, TraceId, min(Timestamp) AS start,
+      max(toUnixTimestamp64Nano(Timestamp) + toInt64(Duration)) AS end_ns,
+      count() AS spans, countIf(StatusCode = 'Error') AS errors,
+      sum(gen_ai_input_tokens) AS input_tokens, sum(gen_ai_output_tokens) AS output_tokens,
+      sum(ifNull(gen_ai_cost_usd, 0)) AS cost_usd, countIf(gen_ai_cost_usd IS NOT NULL) AS costed,
+      countIf(SpanAttributes['llmp.validation.output'] != '') AS checked,
+      countIf(SpanAttributes['llmp.validation.output'] = 'pass') AS passed
+    FROM ${source}
+    WHERE TraceId != ''
+    GROUP BY project_id, TraceId`;
+}
+
 export const migrations: Migration[] = [
   {
     version: 1,
@@ -230,6 +285,79 @@ export const migrations: Migration[] = [
         updated_at DateTime64(6, 'UTC')
       ) ENGINE = ReplacingMergeTree(updated_at)
       ORDER BY (project_id, TraceId)`,
+    ],
+  },
+  {
+    version: 6,
+    name: 'hourly span metrics rollup and trace summary',
+    statements: [
+      // Per project x hour x every dimension GET /v1/metrics groups or filters by: span counts,
+      // a mergeable duration quantile state, token sums and cost. Model and span type keep the
+      // columns the filters read (request and response model; span type with '' read as other),
+      // so the same filter SQL applies to spans and to this table. See spanMetricsRollup.ts for
+      // when the rollup answers exactly and how it differs from the raw read.
+      `CREATE TABLE IF NOT EXISTS {db}.span_metrics_hourly (
+        project_id LowCardinality(String),
+        bucket DateTime('UTC'),
+        ServiceName LowCardinality(String),
+        SpanName LowCardinality(String),
+        job_id String,
+        job_version String,
+        span_type LowCardinality(String),
+        gen_ai_provider LowCardinality(String),
+        gen_ai_request_model LowCardinality(String),
+        gen_ai_response_model LowCardinality(String),
+        StatusCode LowCardinality(String),
+        spans SimpleAggregateFunction(sum, UInt64),
+        duration ${rollupDurationState},
+        input_tokens SimpleAggregateFunction(sum, UInt64),
+        output_tokens SimpleAggregateFunction(sum, UInt64),
+        cache_read_tokens SimpleAggregateFunction(sum, UInt64),
+        cache_write_tokens SimpleAggregateFunction(sum, UInt64),
+        reasoning_tokens SimpleAggregateFunction(sum, UInt64),
+        cost_usd SimpleAggregateFunction(sum, Float64)
+      ) ENGINE = AggregatingMergeTree
+      PARTITION BY toYYYYMM(bucket)
+      ORDER BY (project_id, bucket, ServiceName, SpanName, job_id, job_version, span_type, gen_ai_provider,
+        gen_ai_request_model, gen_ai_response_model, StatusCode)
+      SETTINGS ${dedupWindow}`,
+      // Hours whose spans were deleted (DELETE /v1/traces/{id}): a quantile state cannot be
+      // subtracted, so these hours are read from spans instead of from the rollup.
+      `CREATE TABLE IF NOT EXISTS {db}.span_metrics_stale_hours (
+        project_id LowCardinality(String),
+        bucket DateTime('UTC')
+      ) ENGINE = ReplacingMergeTree
+      ORDER BY (project_id, bucket)`,
+      // DateTime ends in 2106: spans outside [1970, 2106) stay out of the rollup, and ranges
+      // reaching there are read from spans (spanMetricsRollup.ts).
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.span_metrics_hourly_mv TO {db}.span_metrics_hourly AS
+        ${rollupSelect('{db}.spans')}`,
+      // Back-fill what was stored before: FINAL, so a span stored twice counts once. A span
+      // inserted while this runs (after the view exists) can be counted twice; llmp runs
+      // migrations before it takes data in.
+      `INSERT INTO {db}.span_metrics_hourly ${rollupSelect('{db}.spans FINAL')}`,
+      // Per trace: extent, span and error counts, tokens, cost and validation results, what
+      // job metrics (GET /v1/jobs/{id}/metrics) add up per run. deleteTrace deletes a trace's
+      // rows here too; a span a sender re-sends counts once per copy, as in the hourly rollup.
+      `CREATE TABLE IF NOT EXISTS {db}.trace_summary (
+        project_id LowCardinality(String),
+        TraceId String,
+        start SimpleAggregateFunction(min, DateTime64(9, 'UTC')),
+        end_ns SimpleAggregateFunction(max, Int64),
+        spans SimpleAggregateFunction(sum, UInt64),
+        errors SimpleAggregateFunction(sum, UInt64),
+        input_tokens SimpleAggregateFunction(sum, UInt64),
+        output_tokens SimpleAggregateFunction(sum, UInt64),
+        cost_usd SimpleAggregateFunction(sum, Float64),
+        costed SimpleAggregateFunction(sum, UInt64),
+        checked SimpleAggregateFunction(sum, UInt64),
+        passed SimpleAggregateFunction(sum, UInt64)
+      ) ENGINE = AggregatingMergeTree
+      ORDER BY (project_id, TraceId)
+      SETTINGS ${dedupWindow}`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.trace_summary_mv TO {db}.trace_summary AS
+        ${traceSummarySelect('{db}.spans')}`,
+      `INSERT INTO {db}.trace_summary ${traceSummarySelect('{db}.spans FINAL')}`,
     ],
   },
 ];

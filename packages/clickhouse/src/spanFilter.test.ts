@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { QueryParams, spanFilterSql } from './spanFilter.ts';
+import { isDimensionFilter, QueryParams, spanFilterSql } from './spanFilter.ts';
 
 const hostile = "x' OR 1=1 -- }{p0:String} \\' ]";
 
@@ -42,10 +42,10 @@ describe('spanFilterSql', () => {
         'job_version = ?',
         'gen_ai_provider = ?',
         "if(span_type = '', 'other', span_type) = ?",
-        'session_id = ?',
-        'user_id = ?',
         '(gen_ai_request_model = ? OR gen_ai_response_model = ?)',
         'StatusCode = ?',
+        'session_id = ?',
+        'user_id = ?',
         'Duration >= ?',
         'Duration <= ?',
         'SpanAttributes[?] = ?',
@@ -61,5 +61,22 @@ describe('spanFilterSql', () => {
       withDuration: false,
     });
     expect(where.join(' ')).not.toContain('Duration');
+  });
+
+  it('knows which filters the metrics rollup keeps as columns', () => {
+    const range = { fromNs: 0n, toNs: 1n };
+    const kept = { service: 's', spanName: 'n', jobId: 'j', jobVersion: '1', model: 'm', provider: 'p' };
+    expect(isDimensionFilter({ ...range, ...kept, spanType: 'llm', status: 'error', attributes: [] })).toBe(
+      true,
+    );
+    for (const other of [
+      { minDurationNs: 0n },
+      { maxDurationNs: 9n },
+      { sessionId: 's' },
+      { userId: 'u' },
+      { attributes: [['k', 'v']] as Array<[string, string]> },
+    ]) {
+      expect(isDimensionFilter({ ...range, ...kept, ...other })).toBe(false);
+    }
   });
 });

@@ -47,6 +47,46 @@ export const spanTypeColumn = "if(span_type = '', 'other', span_type)";
 /** The model a span is grouped and filtered by: the request model, else the response model. */
 export const modelColumn = "if(gen_ai_request_model != '', gen_ai_request_model, gen_ai_response_model)";
 
+/** Adds `column = value` to `where` for a value that is set. */
+const equalTo =
+  (where: string[], params: QueryParams) =>
+  (column: string, value: string | undefined): void => {
+    if (value !== undefined) where.push(`${column} = ${params.bind('String', value)}`);
+  };
+
+/** Whether `filter` names only what span_metrics_hourly keeps per row (see dimensionFilterSql). */
+export function isDimensionFilter(filter: SpanFilter): boolean {
+  return (
+    filter.minDurationNs === undefined &&
+    filter.maxDurationNs === undefined &&
+    filter.sessionId === undefined &&
+    filter.userId === undefined &&
+    (filter.attributes ?? []).length === 0
+  );
+}
+
+/**
+ * The conditions of a filter on the columns `spans` and the rollup span_metrics_hourly share
+ * by name: service, span name, job, job version, provider, span type, model, status.
+ */
+export function dimensionFilterSql(filter: SpanFilter, params: QueryParams): string[] {
+  const where: string[] = [];
+  const equal = equalTo(where, params);
+  equal('ServiceName', filter.service);
+  equal('SpanName', filter.spanName);
+  equal('job_id', filter.jobId);
+  equal('job_version', filter.jobVersion);
+  equal('gen_ai_provider', filter.provider);
+  equal(spanTypeColumn, filter.spanType);
+  if (filter.model !== undefined) {
+    const model = params.bind('String', filter.model);
+    where.push(`(gen_ai_request_model = ${model} OR gen_ai_response_model = ${model})`);
+  }
+  if (filter.status !== undefined)
+    where.push(`StatusCode = ${params.bind('String', statusNames[filter.status])}`);
+  return where;
+}
+
 /**
  * The WHERE conditions of a filter over `spans`, project-scoped, values bound in `params`.
  * `withDuration: false` leaves the duration bounds out (trace search applies them per trace).
@@ -62,24 +102,11 @@ export function spanFilterSql(
     `project_id = ${params.bind('String', projectId)}`,
     `Timestamp >= fromUnixTimestamp64Nano(${params.bind('Int64', filter.fromNs)}, 'UTC')`,
     `Timestamp < fromUnixTimestamp64Nano(${params.bind('Int64', filter.toNs)}, 'UTC')`,
+    ...dimensionFilterSql(filter, params),
   ];
-  const equal = (column: string, value: string | undefined) => {
-    if (value !== undefined) where.push(`${column} = ${params.bind('String', value)}`);
-  };
-  equal('ServiceName', filter.service);
-  equal('SpanName', filter.spanName);
-  equal('job_id', filter.jobId);
-  equal('job_version', filter.jobVersion);
-  equal('gen_ai_provider', filter.provider);
-  equal(spanTypeColumn, filter.spanType);
+  const equal = equalTo(where, params);
   equal('session_id', filter.sessionId);
   equal('user_id', filter.userId);
-  if (filter.model !== undefined) {
-    const model = params.bind('String', filter.model);
-    where.push(`(gen_ai_request_model = ${model} OR gen_ai_response_model = ${model})`);
-  }
-  if (filter.status !== undefined)
-    where.push(`StatusCode = ${params.bind('String', statusNames[filter.status])}`);
   if (withDuration && filter.minDurationNs !== undefined) {
     where.push(`Duration >= ${params.bind('UInt64', filter.minDurationNs)}`);
   }

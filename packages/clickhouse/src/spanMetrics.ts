@@ -1,6 +1,8 @@
 import type { ClickHouseStore } from './clickhouseStore.ts';
+import { rollupQuantiles } from './migrations.ts';
 import { searchSettings, usageSpans } from './searchTraces.ts';
 import { modelColumn, QueryParams, type SpanFilter, spanFilterSql, spanTypeColumn } from './spanFilter.ts';
+import { rollupPlan, rollupSource } from './spanMetricsRollup.ts';
 
 /** What metrics can be grouped by, and the column each one reads. */
 export const metricDimensions = {
@@ -22,7 +24,12 @@ export interface MetricsRequest {
   stepSeconds?: number | undefined;
   /** Rows at most (the caller bounds it). */
   limit: number;
+  /** False: read spans only, never the rollup (to compare, or to count a re-sent span once). */
+  rollup?: boolean | undefined;
 }
+
+/** What answered: the hourly rollup (with spans for the hours it lacks), or spans alone. */
+export type MetricsSource = 'rollup' | 'spans';
 
 export interface MetricsRow {
   group: Partial<Record<MetricDimension, string>>;
@@ -42,7 +49,7 @@ export interface MetricsRow {
 
 interface MetricsRecord {
   [dimension: `d${number}`]: string;
-  bucket?: string;
+  bucket_ns?: string;
   count: string;
   errors: string;
   q: number[];
@@ -54,10 +61,32 @@ interface MetricsRecord {
   cost: number;
 }
 
+// The aggregates of each source: spans itself, or rows shaped like span_metrics_hourly.
+const rawAggregates = `count() AS count,
+        countIf(StatusCode = 'Error') AS errors,
+        quantiles(0.5, 0.9, 0.99)(Duration) AS q,
+        sumIf(gen_ai_input_tokens, ${usageSpans}) AS input_tokens,
+        sumIf(gen_ai_output_tokens, ${usageSpans}) AS output_tokens,
+        sumIf(gen_ai_cache_read_tokens, ${usageSpans}) AS cache_read_tokens,
+        sumIf(gen_ai_cache_write_tokens, ${usageSpans}) AS cache_write_tokens,
+        sumIf(gen_ai_reasoning_tokens, ${usageSpans}) AS reasoning_tokens,
+        sumIf(assumeNotNull(gen_ai_cost_usd), gen_ai_cost_usd IS NOT NULL AND ${usageSpans}) AS cost`;
+const rollupAggregates = `sum(spans) AS count,
+        sumIf(spans, StatusCode = 'Error') AS errors,
+        ${rollupQuantiles.merge}(duration) AS q,
+        sumIf(input_tokens, ${usageSpans}) AS input_tokens,
+        sumIf(output_tokens, ${usageSpans}) AS output_tokens,
+        sumIf(cache_read_tokens, ${usageSpans}) AS cache_read_tokens,
+        sumIf(cache_write_tokens, ${usageSpans}) AS cache_write_tokens,
+        sumIf(reasoning_tokens, ${usageSpans}) AS reasoning_tokens,
+        sumIf(cost_usd, ${usageSpans}) AS cost`;
+
 /**
  * Aggregates over the spans matching `filter`, per group and optionally per time bucket:
  * count, errors and error rate, duration p50/p90/p99, tokens by kind and cost (tokens and cost
  * from llm and embedding spans only, see usageSpans). `truncated` says rows were left out.
+ * Read from the hourly rollup when it answers the request (spanMetricsRollup.ts), else from
+ * spans; `rollup: false` reads spans only.
  * @example const { rows } = await spanMetrics(store, 'default', filter, { groupBy: ['model'], stepSeconds: 3600, limit: 1000 });
  */
 export async function spanMetrics(
@@ -65,10 +94,10 @@ export async function spanMetrics(
   projectId: string,
   filter: SpanFilter,
   request: MetricsRequest,
-): Promise<{ rows: MetricsRow[]; truncated: boolean }> {
-  const db = `\`${store.database}\``;
+): Promise<{ rows: MetricsRow[]; truncated: boolean; source: MetricsSource }> {
   const params = new QueryParams();
-  const where = spanFilterSql(projectId, filter, params);
+  const plan =
+    request.rollup === false ? undefined : await rollupPlan(store, projectId, filter, request.stepSeconds);
   // Dimension names come from the fixed map above, never from the request text.
   const dimensions = request.groupBy.map((d, i) => ({
     name: d,
@@ -78,26 +107,22 @@ export async function spanMetrics(
   const keys = dimensions.map((d) => `${d.column} AS ${d.alias}`);
   const groupBy = dimensions.map((d) => d.alias);
   if (request.stepSeconds !== undefined) {
+    // The rollup's hour start, or the span's start: the same bucket for a step of whole hours.
+    const time = plan ? 'bucket' : 'Timestamp';
     keys.unshift(
-      `toString(toUnixTimestamp64Nano(toDateTime64(toStartOfInterval(Timestamp, toIntervalSecond(${params.bind('UInt32', request.stepSeconds)})), 9, 'UTC'))) AS bucket`,
+      `toString(toUnixTimestamp64Nano(toDateTime64(toStartOfInterval(${time}, toIntervalSecond(${params.bind('UInt32', request.stepSeconds)})), 9, 'UTC'))) AS bucket_ns`,
     );
-    groupBy.unshift('bucket');
+    groupBy.unshift('bucket_ns');
   }
+  const from = plan
+    ? `FROM ${rollupSource(store.database, projectId, filter, plan, params)}`
+    : `FROM \`${store.database}\`.spans FINAL WHERE ${spanFilterSql(projectId, filter, params).join(' AND ')}`;
   const result = await store.client.query({
     query: `
       SELECT
         ${keys.map((k) => `${k},`).join(' ')}
-        count() AS count,
-        countIf(StatusCode = 'Error') AS errors,
-        quantiles(0.5, 0.9, 0.99)(Duration) AS q,
-        sumIf(gen_ai_input_tokens, ${usageSpans}) AS input_tokens,
-        sumIf(gen_ai_output_tokens, ${usageSpans}) AS output_tokens,
-        sumIf(gen_ai_cache_read_tokens, ${usageSpans}) AS cache_read_tokens,
-        sumIf(gen_ai_cache_write_tokens, ${usageSpans}) AS cache_write_tokens,
-        sumIf(gen_ai_reasoning_tokens, ${usageSpans}) AS reasoning_tokens,
-        sumIf(assumeNotNull(gen_ai_cost_usd), gen_ai_cost_usd IS NOT NULL AND ${usageSpans}) AS cost
-      FROM ${db}.spans FINAL
-      WHERE ${where.join(' AND ')}
+        ${plan ? rollupAggregates : rawAggregates}
+      ${from}
       ${groupBy.length > 0 ? `GROUP BY ${groupBy.join(', ')} ORDER BY ${groupBy.join(', ')}` : ''}
       LIMIT ${params.bind('UInt32', request.limit + 1)}`,
     query_params: params.values,
@@ -112,8 +137,8 @@ export async function spanMetrics(
     for (const d of dimensions) group[d.name] = r[d.alias as `d${number}`] ?? '';
     return {
       group,
-      ...(r.bucket !== undefined
-        ? { time: new Date(Number(BigInt(r.bucket) / 1_000_000n)).toISOString() }
+      ...(r.bucket_ns !== undefined
+        ? { time: new Date(Number(BigInt(r.bucket_ns) / 1_000_000n)).toISOString() }
         : {}),
       count,
       errorCount: errors,
@@ -127,5 +152,5 @@ export async function spanMetrics(
       costUsd: Number(r.cost),
     };
   });
-  return { rows, truncated: records.length > request.limit };
+  return { rows, truncated: records.length > request.limit, source: plan ? 'rollup' : 'spans' };
 }

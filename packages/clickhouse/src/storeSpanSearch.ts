@@ -2,7 +2,7 @@ import type { ClickHouseStore } from './clickhouseStore.ts';
 import { type SpanSummary, searchSpans } from './searchSpans.ts';
 import { type Page, type PageRequest, searchTraces, type TraceSummary } from './searchTraces.ts';
 import type { SpanFilter } from './spanFilter.ts';
-import { type MetricsRequest, type MetricsRow, spanMetrics } from './spanMetrics.ts';
+import { type MetricsRequest, type MetricsRow, type MetricsSource, spanMetrics } from './spanMetrics.ts';
 
 /** Trace and span search and span metrics, as the query API calls them. */
 export interface SpanSearch {
@@ -12,7 +12,7 @@ export interface SpanSearch {
     projectId: string,
     filter: SpanFilter,
     request: MetricsRequest,
-  ): Promise<{ rows: MetricsRow[]; truncated: boolean }>;
+  ): Promise<{ rows: MetricsRow[]; truncated: boolean; source: MetricsSource }>;
 }
 
 /**

@@ -55,16 +55,46 @@ function metricsOf(r: Row): JobRunMetrics {
   };
 }
 
+// One row per linked trace (run), from the per-trace summary: what its spans add up to.
+const runsFromSummary = (db: string) => `
+      SELECT t.TraceId AS trace, any(l.version) AS version, sum(t.spans) AS spans, sum(t.errors) AS errors,
+        max(t.end_ns) - toUnixTimestamp64Nano(min(t.start)) AS duration_ns,
+        sum(t.input_tokens) AS input_tokens, sum(t.output_tokens) AS output_tokens,
+        if(sum(t.costed) = 0, NULL, sum(t.cost_usd)) AS cost,
+        sum(t.checked) AS checked, sum(t.passed) AS passed
+      FROM ${db}.trace_summary AS t INNER JOIN linked AS l ON t.TraceId = l.TraceId
+      WHERE t.project_id = {projectId:String} AND t.TraceId IN (SELECT TraceId FROM linked)
+      GROUP BY t.TraceId`;
+
+// The same from spans FINAL, from a day before the first linked span: enough for the spans of
+// a run that started before the span naming the job, while partitions long before are skipped.
+const runsFromSpans = (db: string) => `
+      SELECT s.TraceId AS trace, any(l.version) AS version, count() AS spans,
+        countIf(s.StatusCode = 'Error') AS errors,
+        max(toUnixTimestamp64Nano(s.Timestamp) + toInt64(s.Duration)) - min(toUnixTimestamp64Nano(s.Timestamp))
+          AS duration_ns,
+        sum(s.gen_ai_input_tokens) AS input_tokens, sum(s.gen_ai_output_tokens) AS output_tokens,
+        sumOrNull(s.gen_ai_cost_usd) AS cost,
+        countIf(s.SpanAttributes['llmp.validation.output'] != '') AS checked,
+        countIf(s.SpanAttributes['llmp.validation.output'] = 'pass') AS passed
+      FROM ${db}.spans AS s FINAL INNER JOIN linked AS l ON s.TraceId = l.TraceId
+      WHERE s.project_id = {projectId:String}
+        AND s.Timestamp >= (SELECT min(start) FROM linked) - INTERVAL 1 DAY
+      GROUP BY s.TraceId`;
+
 /**
  * Run metrics of a job over every span of its linked traces (trace_jobs), whichever span named
- * the job; per version on request.
+ * the job; per version on request. Read from trace_summary (filled on insert, see migration 6):
+ * a run's spans, errors, extent, tokens, cost and validations without reading spans. Unlike
+ * `fromSpans: true` (spans FINAL), a span a sender re-sent counts once per copy, and spans of a
+ * run more than a day before the span naming the job count too.
  * @example const metrics = await jobMetrics(store, 'default', 'summarise', { byVersion: true });
  */
 export async function jobMetrics(
   store: ClickHouseStore,
   projectId: string,
   jobId: string,
-  { byVersion = false }: { byVersion?: boolean } = {},
+  { byVersion = false, fromSpans = false }: { byVersion?: boolean; fromSpans?: boolean } = {},
 ): Promise<JobMetrics> {
   const db = `\`${store.database}\``;
   const query = `
@@ -79,24 +109,9 @@ export async function jobMetrics(
       quantilesExact(0.5, 0.95, 0.99)(duration_ns) AS q,
       sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, sumOrNull(cost) AS cost,
       sum(checked) AS checked, sum(passed) AS passed
-    FROM (
-      SELECT s.TraceId AS trace, any(l.version) AS version, count() AS spans,
-        countIf(s.StatusCode = 'Error') AS errors,
-        max(toUnixTimestamp64Nano(s.Timestamp) + toInt64(s.Duration)) - min(toUnixTimestamp64Nano(s.Timestamp))
-          AS duration_ns,
-        sum(s.gen_ai_input_tokens) AS input_tokens, sum(s.gen_ai_output_tokens) AS output_tokens,
-        sumOrNull(s.gen_ai_cost_usd) AS cost,
-        countIf(s.SpanAttributes['llmp.validation.output'] != '') AS checked,
-        countIf(s.SpanAttributes['llmp.validation.output'] = 'pass') AS passed
-      FROM ${db}.spans AS s FINAL INNER JOIN linked AS l ON s.TraceId = l.TraceId
-      WHERE s.project_id = {projectId:String}
-        AND s.Timestamp >= (SELECT min(start) FROM linked) - INTERVAL 1 DAY
-      GROUP BY s.TraceId
-    )
+    FROM (${fromSpans ? runsFromSpans(db) : runsFromSummary(db)})
     GROUP BY version
     ORDER BY version`;
-  // Spans are read from a day before the first linked span: enough for the spans of a run that
-  // started before the span naming the job, while partitions long before it are skipped.
   let rows: Row[];
   try {
     const result = await store.client.query({
@@ -124,6 +139,6 @@ export async function jobMetrics(
   if (!byVersion) return { job_id: jobId, ...metricsOf(rows[0] ?? empty) };
   const versions = rows.map((r) => ({ version: r.version, ...metricsOf(r) }));
   // Totals are not the sum of per-version quantiles: ask again without the split.
-  const total = await jobMetrics(store, projectId, jobId);
+  const total = await jobMetrics(store, projectId, jobId, { fromSpans });
   return { ...total, versions };
 }

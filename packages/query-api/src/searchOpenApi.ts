@@ -152,7 +152,9 @@ export function searchOpenApiPaths() {
         summary: 'Span aggregates per group and time step',
         description:
           'Count, errors, duration quantiles, tokens by kind and cost (of llm and embedding spans), grouped by ' +
-          'up to two dimensions, optionally per time step; `truncated` says rows beyond `limit` were left out.',
+          'up to two dimensions, optionally per time step; `truncated` says rows beyond `limit` were left out; ' +
+          '`source` says what answered: `rollup` (the hourly rollup, with spans for the hours it does not ' +
+          'hold whole) or `spans`.',
         parameters: parameters(metricsParams),
         responses: {
           '200': {
@@ -168,6 +170,7 @@ export function searchOpenApiPaths() {
                     step: { type: ['string', 'null'] },
                     rows: { type: 'array', items: metricsRow },
                     truncated: { type: 'boolean' },
+                    source: { type: 'string', enum: ['rollup', 'spans'] },
                   },
                 },
               },

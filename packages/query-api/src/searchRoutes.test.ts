@@ -21,7 +21,7 @@ function recordingSearch() {
         groupBy: request.groupBy,
         stepSeconds: request.stepSeconds as number,
       });
-      return { rows: [], truncated: false };
+      return { rows: [], truncated: false, source: 'spans' };
     },
   };
   return { calls, search };

@@ -95,7 +95,7 @@ export function searchRoutes({
     const parsed = parseMetricsQuery(new URL(c.req.url), now());
     if (!parsed.ok) return problem(c, 400, 'Invalid metrics query', parsed.detail);
     const { filter, groupBy, step, stepSeconds, limit } = parsed.value;
-    const { rows, truncated } = await search.metrics(projectOf(c.req.raw), filter, {
+    const { rows, truncated, source } = await search.metrics(projectOf(c.req.raw), filter, {
       groupBy,
       stepSeconds,
       limit,
@@ -107,6 +107,7 @@ export function searchRoutes({
       step: step ?? null,
       rows,
       truncated,
+      source,
     });
   });
 
