@@ -370,6 +370,29 @@ describe('the rollup migration', () => {
     }
   });
 
+  it('counts a batch the ingester inserts twice with one token once, through the exporter as it writes', async () => {
+    const dir = tempDir('rollup-exporter-dedup');
+    const store = await openStore({ dataDir: dir.path });
+    try {
+      await migrate(store);
+      const ingest = genAiIngest(store);
+      const redelivered = () =>
+        Object.assign(traceBatch({ projectId: 'default', request: dataSetRequests(data)[0]! }), {
+          dedupToken: 'otlp_spans:0:100-101:default',
+        });
+      await ingest.consume(redelivered());
+      await ingest.consume(redelivered());
+      const count = async (rollup: boolean) =>
+        (await spanMetrics(store, 'default', whole, { groupBy: [], limit: 1, rollup })).rows[0]!.count;
+      const stored = await count(false);
+      expect(stored).toBeGreaterThan(0);
+      expect(await count(true)).toBe(stored);
+    } finally {
+      await store.close();
+      dir.remove();
+    }
+  });
+
   it('counts a redelivered batch once, a span a sender sends again twice (documented)', async () => {
     const dir = tempDir('rollup-dedup');
     const store = await openStore({ dataDir: dir.path });
