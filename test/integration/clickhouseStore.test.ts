@@ -9,6 +9,7 @@ import {
 } from '@llmp/clickhouse';
 import { emptyGenAiFields, type GenAiFields, genAiOf, type NormalisedBatch } from '@llmp/genai';
 import { type Span, type TraceRequest, traceBatch } from '@llmp/otlp';
+import { stringAttr, testRequest, testSpan } from '@llmp/otlp/testing';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/tempDir.ts';
@@ -25,48 +26,17 @@ afterAll(async () => {
   dir.remove();
 });
 
-function span(overrides: Partial<Span>): Span {
-  return {
+const span = (overrides: Partial<Span>): Span =>
+  testSpan({
     traceId: 'a'.repeat(32),
     spanId: '1'.repeat(16),
-    traceState: '',
-    parentSpanId: '',
-    flags: 0,
-    name: 'span',
-    kind: 1,
     startTimeUnixNano: 1_700_000_000_000_000_000n,
     endTimeUnixNano: 1_700_000_000_500_000_000n,
-    attributes: [],
-    droppedAttributesCount: 0,
-    events: [],
-    droppedEventsCount: 0,
-    links: [],
-    droppedLinksCount: 0,
-    status: { code: 0, message: '' },
     ...overrides,
-  };
-}
+  });
 
-function request(spans: Span[]): TraceRequest {
-  return {
-    resourceSpans: [
-      {
-        resource: {
-          attributes: [{ key: 'service.name', value: { type: 'string', value: 'store-test' } }],
-          droppedAttributesCount: 0,
-        },
-        schemaUrl: '',
-        scopeSpans: [
-          {
-            scope: { name: 'x', version: '', attributes: [], droppedAttributesCount: 0 },
-            schemaUrl: '',
-            spans,
-          },
-        ],
-      },
-    ],
-  };
-}
+const request = (spans: Span[]): TraceRequest =>
+  testRequest(spans, { resource: [stringAttr('service.name', 'store-test')], scopeName: 'x' });
 
 async function count(traceId: string): Promise<number> {
   const result = await store.client.query({

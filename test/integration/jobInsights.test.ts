@@ -8,6 +8,7 @@ import {
 import { genAiProcessorConfig, genAiProcessorFactory } from '@llmp/genai';
 import { jobStore } from '@llmp/jobs';
 import { type KeyValue, type Span, traceBatch } from '@llmp/otlp';
+import { stringAttr, testSpan } from '@llmp/otlp/testing';
 import { queryApp } from '@llmp/query-api';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,30 +21,18 @@ let store: ClickHouseStore;
 let api: JobsApi;
 const second = 1_000_000_000n;
 const t0 = 1_700_000_000n * second;
-const str = (key: string, value: string): KeyValue => ({ key, value: { type: 'string', value } });
+const str = stringAttr;
 const int = (key: string, value: number): KeyValue => ({ key, value: { type: 'int', value: BigInt(value) } });
 
-function span(traceId: string, spanId: string, from: bigint, to: bigint, more: Partial<Span> = {}): Span {
-  return {
+const span = (traceId: string, spanId: string, from: bigint, to: bigint, more: Partial<Span> = {}): Span =>
+  testSpan({
     traceId,
     spanId,
-    traceState: '',
-    parentSpanId: '',
-    flags: 0,
     name: spanId,
-    kind: 1,
     startTimeUnixNano: t0 + from,
     endTimeUnixNano: t0 + to,
-    attributes: [],
-    droppedAttributesCount: 0,
-    events: [],
-    droppedEventsCount: 0,
-    links: [],
-    droppedLinksCount: 0,
-    status: { code: 0, message: '' },
     ...more,
-  };
-}
+  });
 
 const t1 = '1'.repeat(32);
 const t2 = '2'.repeat(32);

@@ -6,7 +6,8 @@ import {
   openStore,
   readTraceRequest,
 } from '@llmp/clickhouse';
-import { type KeyValue, type Span, type TraceRequest, traceBatch } from '@llmp/otlp';
+import { type Span, type TraceRequest, traceBatch } from '@llmp/otlp';
+import { stringAttr, testSpan } from '@llmp/otlp/testing';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/tempDir.ts';
@@ -23,29 +24,20 @@ afterAll(async () => {
   dir.remove();
 });
 
-const str = (key: string, value: string): KeyValue => ({ key, value: { type: 'string', value } });
+const str = stringAttr;
 
-function span(overrides: Partial<Span>): Span {
-  return {
+const span = (overrides: Partial<Span>): Span =>
+  testSpan({
     traceId: 'c'.repeat(32),
     spanId: '1'.repeat(16),
     traceState: 'k=v',
-    parentSpanId: '',
     flags: 1,
     name: 'root',
     kind: 2,
     startTimeUnixNano: 1_700_000_000_000_000_001n,
     endTimeUnixNano: 1_700_000_000_500_000_000n,
-    attributes: [],
-    droppedAttributesCount: 0,
-    events: [],
-    droppedEventsCount: 0,
-    links: [],
-    droppedLinksCount: 0,
-    status: { code: 0, message: '' },
     ...overrides,
-  };
-}
+  });
 
 describe('readTraceRequest', () => {
   it('gives back the OTLP request a trace was stored from: resources, scopes, typed values, events, links', async () => {
