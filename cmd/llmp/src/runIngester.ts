@@ -102,7 +102,7 @@ export async function runIngester(config: IngesterConfig, options: IngesterOptio
     await traces.start();
     try {
       await api?.start();
-      mlflow?.start();
+      await mlflow?.start();
       await telemetry.start();
     } catch (error) {
       await traces.shutdown();

@@ -50,7 +50,7 @@ export async function runQuery(
       deletion: traceDeletion(store, mlflow),
     });
     await api.start();
-    mlflow?.start();
+    await mlflow?.start();
     return {
       async stop() {
         await api.shutdown();

@@ -60,7 +60,7 @@ export function mlflowExporterFactory(
       return {
         sync,
         async start() {
-          sync.start();
+          await sync.start();
           settings.logger.info(
             { trackingUri: config.trackingUri, durableStates: states.durable },
             'MLflow exporter queueing uploads',

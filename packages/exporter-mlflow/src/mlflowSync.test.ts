@@ -286,7 +286,7 @@ describe('mlflowSync over a durable state log', () => {
     let down = true;
     const first = fakeMlflow(() => (down ? retryable('down') : undefined));
     const before = mlflowSync({ api: first.api, config, logger, states: durable(table) });
-    before.start();
+    await before.start();
     before.enqueueUploads([upload('a'), upload('b')]);
     before.enqueueDeletion('default', 'c');
     await until(() => (before.recent('default', 'a')?.attempts ?? 0) >= 1);
@@ -313,7 +313,7 @@ describe('mlflowSync over a durable state log', () => {
         return storedRequest(traceId);
       },
     });
-    after.start();
+    await after.start();
     await until(() => after.stats().uploaded === 2 && after.stats().deleted === 1);
     expect(read.sort()).toEqual(['default/a', 'default/b']);
     expect(second.deletes).toEqual(['7:tr-c']);
@@ -321,6 +321,33 @@ describe('mlflowSync over a durable state log', () => {
     expect(await after.state('default', 'a')).toMatchObject({ state: 'uploaded', experimentId: '7' });
     await after.shutdown();
     expect(await table.pending({ operations: ['upload', 'delete'], before: '9999', limit: 10 })).toEqual([]);
+  });
+
+  it('sends a trace the last run left pending whole, even when new spans of it come before the take-over reaches it', async () => {
+    const table = memorySyncStateTable();
+    const traceId = 'ab'.repeat(16);
+    const earlier = syncStateLog({ table, maxTracked: 10, logger, now: () => 1_000 });
+    earlier.set('default', traceId, { state: 'pending', operation: 'upload', attempts: 1 });
+    await earlier.close();
+    const mlflow = fakeMlflow();
+    const stored = batch([span(traceId, '1'.repeat(16), ''), span(traceId, '2'.repeat(16), '1'.repeat(16))]);
+    const sync = mlflowSync({
+      api: mlflow.api,
+      config,
+      logger,
+      states: durable(table),
+      storedTrace: async () => stored.request(),
+    });
+    await sync.start();
+    // The second span arrives in this run; the first was stored by the last one.
+    sync.enqueueUploads(
+      traceUploads(batch([span(traceId, '2'.repeat(16), '1'.repeat(16))]), config.experiments),
+    );
+    await until(() => sync.recent('default', traceId)?.state === 'uploaded');
+    const sent = new Set(mlflow.requests.flatMap((r) => r.get(traceId) ?? []));
+    expect([...sent].sort()).toEqual(['1'.repeat(16), '2'.repeat(16)]);
+    expect(sync.stats()).toMatchObject({ failed: 0, deferred: 0 });
+    await sync.shutdown();
   });
 
   it('takes over only deletions when asked to, and leaves a trace this run already touched alone', async () => {
@@ -342,7 +369,7 @@ describe('mlflowSync over a durable state log', () => {
     });
     // This run deletes 'e' itself before resuming.
     sync.enqueueDeletion('default', 'e');
-    sync.start();
+    await sync.start();
     release();
     await until(() => sync.stats().deleted === 2);
     await new Promise((r) => setTimeout(r, 30));
@@ -382,7 +409,7 @@ describe('mlflowSync over a durable state log', () => {
       states: durable(table),
       storedTrace: async () => undefined,
     });
-    sync.start();
+    await sync.start();
     await until(() => sync.recent('default', 'gone')?.state === 'failed');
     expect(sync.recent('default', 'gone')?.reason).toBe('the trace is no longer in the store');
     await sync.shutdown();
@@ -402,7 +429,7 @@ describe('mlflowSync over a durable state log', () => {
       storedTrace: store.storedTrace,
       registry,
     });
-    sync.start();
+    await sync.start();
     const ids = Array.from({ length: 10 }, (_, i) => hex(i + 1));
     for (const id of ids) sync.enqueueUploads(store.add(id, 1));
     // One on its way, two waiting, seven left to the store.

@@ -49,9 +49,11 @@ export interface MlflowSync {
   stats(): MlflowSyncStats;
   /**
    * With a durable state log: queues again, in the background, the work a previous run left
-   * pending (uploads rebuilt from the store, deletions), as `resume` allows.
+   * pending (uploads rebuilt from the store, deletions), as `resume` allows. Resolves once the
+   * traces whose uploads were left pending are known (one read of the state table), so that new
+   * spans of them wait for the whole trace instead of going up alone.
    */
-  start(): void;
+  start(): Promise<void>;
   /**
    * Stops intake, waits up to drainTimeout for queued work, then gives up on the rest: marked
    * failed, or left pending for the next start when the state log is durable.
@@ -119,6 +121,8 @@ type Outcome =
 const keyOf = (projectId: string, traceId: string) => `${projectId}/${traceId.toLowerCase()}`;
 /** Pending rows read from the state table per query when resuming or catching up. */
 const resumePage = 500;
+/** Traces left pending by the last run that start() remembers one by one. */
+const maxLeftPending = 100_000;
 const deferredReason = 'waiting for room in the MLflow upload queue (uploaded from the store)';
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -172,6 +176,14 @@ export function mlflowSync({
   /** Traces being read back from the store; true once spans of the trace came meanwhile. */
   const rebuilding = new Map<string, boolean>();
   let resuming: Promise<void> | undefined;
+  /**
+   * Traces whose upload the last run left pending, read at start: until the take-over sends one
+   * whole from the store, new spans of it wait there too (an upload of the new spans alone would
+   * end the trace `uploaded` without its earlier ones). More of them than the bound, or a failed
+   * read, make every trace first seen during the take-over wait the same way.
+   */
+  const leftPending = new Set<string>();
+  let leftPendingUnknown = false;
   let catchingUp: Promise<void> | undefined;
   /** A trace was deferred since the catch-up pass running began: it needs another pass. */
   let deferredSincePass = false;
@@ -403,6 +415,10 @@ export function mlflowSync({
         continue;
       }
       const sent = uploading.get(key);
+      if (!whole && !sent && leftByLastRun(key, upload)) {
+        leaveToStore(upload);
+        continue;
+      }
       if (canDefer && !whole && !sent && isDeferred(key, upload)) {
         // A partial upload would end the trace `uploaded` without its deferred spans.
         if (rebuilding.has(key)) rebuilding.set(key, true);
@@ -428,6 +444,51 @@ export function mlflowSync({
       setState(item, { state: 'pending', operation: 'upload', attempts: 0 });
       // Free workers take items at once, so the bound counts only what really waits.
       pump();
+    }
+  }
+
+  /** Whether the last run left the trace's upload pending and this run has not sent it whole yet. */
+  function leftByLastRun(key: string, upload: TraceUpload): boolean {
+    if (leftPending.has(key)) return true;
+    return leftPendingUnknown && states.recent(upload.projectId, upload.traceId) === undefined;
+  }
+
+  /** Leaves a trace to the store, where the catch-up reads it whole (not an overflow). */
+  function leaveToStore(upload: TraceUpload): void {
+    states.set(upload.projectId, upload.traceId, {
+      state: 'pending',
+      operation: 'upload',
+      attempts: 0,
+      reason: 'left pending by the last run: sent whole from the store',
+    });
+    startCatchUp();
+  }
+
+  /** Reads which uploads the last run left pending (bounded); on failure, assumes any may be. */
+  async function readLeftPending(): Promise<void> {
+    let after: { projectId: string; traceId: string } | undefined;
+    try {
+      for (;;) {
+        const rows = await states.pending({
+          operations: ['upload'],
+          before: startedAt,
+          after,
+          limit: resumePage,
+        });
+        for (const row of rows) leftPending.add(keyOf(row.projectId, row.traceId));
+        if (rows.length < resumePage) return;
+        if (leftPending.size >= maxLeftPending) {
+          leftPendingUnknown = true;
+          return;
+        }
+        after = rows[rows.length - 1];
+      }
+    } catch (error) {
+      logger.warn(
+        { err: error },
+        'could not read the uploads the last run left pending; new traces wait in the store until the take-over is done',
+      );
+      leftPendingUnknown = true;
     }
   }
 
@@ -494,11 +555,18 @@ export function mlflowSync({
       ...counts,
       states: states.stats(),
     }),
-    start() {
+    async start() {
       if (!states.durable || resuming) return;
-      resuming = resumePending().catch((error: unknown) =>
-        logger.error({ err: error }, 'resuming pending MLflow work failed unexpectedly'),
-      );
+      if (canDefer && resume.uploads) await readLeftPending();
+      resuming = resumePending()
+        .catch((error: unknown) =>
+          logger.error({ err: error }, 'resuming pending MLflow work failed unexpectedly'),
+        )
+        .finally(() => {
+          // What was left and touched by this run is pending again in the table: the catch-up's.
+          leftPending.clear();
+          leftPendingUnknown = false;
+        });
     },
     async shutdown() {
       if (!accepting) return;
@@ -715,6 +783,7 @@ export function mlflowSync({
         });
         return false;
       }
+      leftPending.delete(key);
       enqueue(traceUploads(traceBatch({ projectId, request }), config.experiments), true);
       return true;
     } finally {
