@@ -1,7 +1,12 @@
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LlmpProcess, startLlmp } from '../support/llmpProcess.ts';
-import { type MlflowServer, mlflowWanted, startMlflowServer } from '../support/mlflowServer.ts';
+import {
+  type MlflowServer,
+  mlflowExporterYaml,
+  mlflowWanted,
+  requireMlflowServer,
+} from '../support/mlflowServer.ts';
 import {
   eventually,
   searchTraces as searchMlflow,
@@ -22,21 +27,14 @@ const sendJobTrace = (job: { id: string; name?: string; version: string }) => se
 
 describe.skipIf(!mlflowWanted())('MLflow exporter (real MLflow tracking server)', () => {
   beforeAll(async () => {
-    const server = await startMlflowServer(`${dir.path}/mlflow`);
-    if (!server) throw new Error('MLflow is not installed');
-    mlflow = server;
+    mlflow = await requireMlflowServer(`${dir.path}/mlflow`);
     llmp = await startLlmp({
       dataDir: `${dir.path}/data`,
-      extraYaml: [
-        'exporters:',
-        '  mlflow:',
-        `    trackingUri: "${mlflow.url}"`,
+      extraYaml: mlflowExporterYaml(mlflow.url, [
         '    experiments:',
         '      default: llmp-e2e',
         '      jobs: { job-mapped: llmp-e2e-jobs }',
-        '    retryInitial: 200ms',
-        '    retryMax: 1s',
-      ].join('\n'),
+      ]),
     });
   }, 240_000);
 

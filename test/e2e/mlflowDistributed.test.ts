@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedTopics, providedBrokers, spanCounts, startGateway } from '../support/distributedRoles.ts';
 import { type LlmpProcess, startLlmp } from '../support/llmpProcess.ts';
-import { type MlflowServer, mlflowWanted, startMlflowServer } from '../support/mlflowServer.ts';
+import { type MlflowServer, mlflowWanted, requireMlflowServer } from '../support/mlflowServer.ts';
 import { eventually, mlflowSpans, searchTraces, sendJobTrace } from '../support/mlflowTraces.ts';
 import { tempDir } from '../support/tempDir.ts';
 
@@ -19,9 +19,7 @@ describe.skipIf(!brokers || !mlflowWanted())(
   'llmp mlflow-exporter: otlp_spans → MLflow in group llmp-mlflow',
   () => {
     beforeAll(async () => {
-      const server = await startMlflowServer(`${dir.path}/mlflow`);
-      if (!server) throw new Error('MLflow is not installed');
-      mlflow = server;
+      mlflow = await requireMlflowServer(`${dir.path}/mlflow`);
       gateway = await startGateway({ dataDir: `${dir.path}/gateway`, brokers, topics });
       exporter = await startLlmp({
         dataDir: `${dir.path}/exporter`,

@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LlmpProcess, startLlmp } from '../support/llmpProcess.ts';
-import { type MlflowServer, mlflowWanted, startMlflowServer } from '../support/mlflowServer.ts';
+import {
+  type MlflowServer,
+  mlflowExporterYaml,
+  mlflowWanted,
+  requireMlflowServer,
+} from '../support/mlflowServer.ts';
 import { eventually, expectUploadedOnce, sendJobTrace, syncState } from '../support/mlflowTraces.ts';
 import { tempDir } from '../support/tempDir.ts';
 
@@ -13,21 +18,14 @@ const syncOf = (traceId: string) => syncState(llmp, traceId);
 
 describe.skipIf(!mlflowWanted())('MLflow upload queue overflow (all-in-one, real MLflow)', () => {
   beforeAll(async () => {
-    const server = await startMlflowServer(`${dir.path}/mlflow`);
-    if (!server) throw new Error('MLflow is not installed');
-    mlflow = server;
+    mlflow = await requireMlflowServer(`${dir.path}/mlflow`);
     llmp = await startLlmp({
       dataDir: `${dir.path}/data`,
-      extraYaml: [
-        'exporters:',
-        '  mlflow:',
-        `    trackingUri: "${mlflow.url}"`,
+      extraYaml: mlflowExporterYaml(mlflow.url, [
         `    experiments: { default: ${experiment} }`,
         '    concurrency: 1',
         '    queueSize: 2',
-        '    retryInitial: 200ms',
-        '    retryMax: 1s',
-      ].join('\n'),
+      ]),
     });
   }, 240_000);
 

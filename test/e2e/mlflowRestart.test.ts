@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LlmpProcess, startLlmp } from '../support/llmpProcess.ts';
-import { type MlflowServer, mlflowWanted, startMlflowServer } from '../support/mlflowServer.ts';
+import {
+  type MlflowServer,
+  mlflowExporterYaml,
+  mlflowWanted,
+  requireMlflowServer,
+} from '../support/mlflowServer.ts';
 import {
   eventually,
   expectUploadedOnce,
@@ -19,15 +24,10 @@ let llmp: LlmpProcess;
 const start = async () =>
   startLlmp({
     dataDir: `${dir.path}/data`,
-    extraYaml: [
-      'exporters:',
-      '  mlflow:',
-      `    trackingUri: "${mlflow.url}"`,
+    extraYaml: mlflowExporterYaml(mlflow.url, [
       `    experiments: { default: ${experiment} }`,
-      '    retryInitial: 200ms',
-      '    retryMax: 1s',
       '    drainTimeout: 1s',
-    ].join('\n'),
+    ]),
   });
 
 /** Stops llmp with SIGTERM and starts it again on the same data dir, MLflow running again meanwhile. */
@@ -43,9 +43,7 @@ const syncOf = (traceId: string) => syncState(llmp, traceId);
 
 describe.skipIf(!mlflowWanted())('MLflow sync across restarts (all-in-one, real MLflow)', () => {
   beforeAll(async () => {
-    const server = await startMlflowServer(`${dir.path}/mlflow`);
-    if (!server) throw new Error('MLflow is not installed');
-    mlflow = server;
+    mlflow = await requireMlflowServer(`${dir.path}/mlflow`);
     llmp = await start();
   }, 240_000);
 

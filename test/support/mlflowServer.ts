@@ -167,3 +167,29 @@ export async function startMlflowServer(
     },
   };
 }
+
+/**
+ * Starts the MLflow tracking server a suite cannot run without, or throws.
+ * @example mlflow = await requireMlflowServer(`${dir.path}/mlflow`);
+ */
+export async function requireMlflowServer(dir: string): Promise<MlflowServer> {
+  const server = await startMlflowServer(dir);
+  if (!server) throw new Error('MLflow is not installed');
+  return server;
+}
+
+/**
+ * The `exporters` section of a test llmp exporting to MLflow: quick retries, then `settings`
+ * (YAML lines of the `mlflow` block, already indented by four spaces).
+ * @example extraYaml: mlflowExporterYaml(mlflow.url, ['    queueSize: 2'])
+ */
+export function mlflowExporterYaml(trackingUri: string, settings: string[]): string {
+  return [
+    'exporters:',
+    '  mlflow:',
+    `    trackingUri: "${trackingUri}"`,
+    '    retryInitial: 200ms',
+    '    retryMax: 1s',
+    ...settings,
+  ].join('\n');
+}
