@@ -1,5 +1,5 @@
 import { apiKeysConfig } from '@llmp/auth';
-import { clickhouseExporterConfig } from '@llmp/clickhouse';
+import { clickhouseExporterConfig, embeddedEngineConfig } from '@llmp/clickhouse';
 import { mlflowExporterConfig } from '@llmp/exporter-mlflow';
 import { genAiProcessorConfig } from '@llmp/genai';
 import { jobLinkerConfig } from '@llmp/jobs';
@@ -18,6 +18,8 @@ export const storeConfig = z
       .default('llmp'),
     username: z.string().optional(),
     password: z.string().optional(),
+    /** How the embedded engine starts: memory bound, allocator, server settings (no url only). */
+    embedded: embeddedEngineConfig,
   })
   .prefault({});
 

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import { allocatorConf, type EmbeddedEngineOptions, engineArgs } from './embeddedEngine.ts';
 
 /** A ClickHouse connection and the database llmp owns in it. */
 export interface ClickHouseStore {
@@ -45,6 +46,8 @@ export interface OpenStoreOptions {
   username?: string | undefined;
   password?: string | undefined;
   requestTimeoutMs?: number;
+  /** How the embedded engine starts (memory bound, allocator, server settings); ignored with `url`. */
+  embedded?: EmbeddedEngineOptions;
 }
 
 const identifier = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -108,6 +111,7 @@ export async function openStore({
   username,
   password,
   requestTimeoutMs = 30_000,
+  embedded = {},
 }: OpenStoreOptions = {}): Promise<ClickHouseStore> {
   if (!identifier.test(database))
     throw new StoreOpenError(`database name "${database}" must match ${identifier}`);
@@ -129,8 +133,19 @@ export async function openStore({
   const releaseLock = claimDataDir(home);
   let client: ClickHouseClient;
   let rawInsert: RawInsert;
+  let engineSession: { close(): unknown } | undefined;
+  const conf = allocatorConf(embedded, process.env.JE_MALLOC_CONF);
   try {
+    const args = engineArgs(embedded);
+    // Before the first import of chdb: its allocator reads this once, when the library loads.
+    // Taken out again below, so that processes this one starts do not take it for an operator's.
+    if (conf !== undefined) process.env.JE_MALLOC_CONF = conf;
+    const { Session } = await import('chdb');
     const { createChdbConnection } = await import('chdb/connection');
+    // The first connection to a data dir starts the engine with its arguments; chdb/connection
+    // takes none, so a session opened first carries them and the connection below joins the
+    // engine it started. It stays open as long as the store.
+    if (args.length > 0) engineSession = new Session(path, { connectionArgs: args });
     const connection = createChdbConnection({ path });
     rawInsert = (params) => connection.chdb.rawInsert(params);
     // chdb's Connection is typed against client-common's interface; the runtime object matches it.
@@ -142,12 +157,15 @@ export async function openStore({
       clickhouse_settings: { ...readSettings, insert_deduplication_token: '' },
     });
     await client.query({ query: 'SELECT 1', format: 'JSONEachRow' }).then((r) => r.json());
+    if (conf !== undefined) delete process.env.JE_MALLOC_CONF;
     if (scratchDir) {
       // Payloads left by a process that died mid-insert; the engine's lock makes the dir ours now.
       rmSync(scratchDir, { recursive: true, force: true });
       mkdirSync(scratchDir);
     }
   } catch (error) {
+    if (conf !== undefined) delete process.env.JE_MALLOC_CONF;
+    engineSession?.close();
     releaseLock();
     if ((error as { code?: string }).code === 'CHDB_CONNECTION') {
       throw new StoreOpenError(lockedMessage(home), { cause: error });
@@ -168,6 +186,7 @@ export async function openStore({
     ...(scratchDir ? { scratchDir } : {}),
     close: async () => {
       await client.close();
+      engineSession?.close();
       releaseLock();
     },
   };

@@ -20,6 +20,12 @@ export {
   StoreOpenError,
 } from './clickhouseStore.ts';
 export { deleteTrace } from './deleteTrace.ts';
+export {
+  allocatorConf,
+  type EmbeddedEngineOptions,
+  embeddedEngineConfig,
+  engineArgs,
+} from './embeddedEngine.ts';
 export { genAiRowColumns, preview } from './genAiRowColumns.ts';
 export { insertRowBinary } from './insertRowBinary.ts';
 export { type MigrationReport, migrate } from './migrate.ts';

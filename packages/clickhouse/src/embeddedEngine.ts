@@ -1,0 +1,67 @@
+import { byteSize, duration } from '@llmp/pipeline';
+import { z } from 'zod';
+
+const settingName = /^[a-z][a-z0-9_.]*$/;
+
+/**
+ * The `clickhouse.embedded` config section: how the embedded engine starts (see
+ * EmbeddedEngineOptions). Ignored when the store is a ClickHouse server.
+ */
+export const embeddedEngineConfig = z
+  .object({
+    maxMemory: byteSize(0),
+    freedMemoryDecay: duration(0),
+    serverSettings: z
+      .record(
+        z.string().regex(settingName, 'must be a ClickHouse server setting name'),
+        z.union([z.string(), z.number()]),
+      )
+      .default({}),
+  })
+  .prefault({});
+
+/** How the embedded engine (chdb) of an embedded store is started; see engineArgs and allocatorConf. */
+export interface EmbeddedEngineOptions {
+  /**
+   * The engine's bound on the memory its queries, inserts and merges hold
+   * (`max_server_memory_usage`, bytes); past it the statement fails, which the exporter reports
+   * as retryable. 0 keeps the engine's own bound, 90 % of the machine's memory.
+   */
+  maxMemory?: number;
+  /**
+   * How long the engine's allocator (its own jemalloc, not Node's) keeps freed pages before it
+   * returns them to the system (`dirty_decay_ms`). An INSERT of a few thousand LLM spans
+   * allocates and frees hundreds of MiB; kept pages count in the process's RSS.
+   */
+  freedMemoryDecay?: number;
+  /** More server settings for the engine, e.g. `{ mark_cache_size: 268435456 }`. */
+  serverSettings?: Readonly<Record<string, string | number>>;
+}
+
+/**
+ * The command-line arguments that start the engine with these options. Server settings cannot be
+ * SET on a session: they take effect when the engine starts, so they travel as arguments.
+ * @example engineArgs({ maxMemory: 2 ** 30 }) // ['--max_server_memory_usage=1073741824']
+ */
+export function engineArgs({ maxMemory = 0, serverSettings = {} }: EmbeddedEngineOptions): string[] {
+  const settings: Record<string, string | number> = { ...serverSettings };
+  if (maxMemory > 0) settings.max_server_memory_usage = maxMemory;
+  return Object.entries(settings).map(([name, value]) => {
+    if (!settingName.test(name)) throw new TypeError(`"${name}" is not a ClickHouse server setting name`);
+    if (/[\0\n]/.test(String(value))) throw new TypeError(`the value of ${name} holds a control character`);
+    return `--${name}=${value}`;
+  });
+}
+
+/**
+ * The engine's jemalloc reads its options from `JE_MALLOC_CONF` once, when the library loads; an
+ * operator's own value wins. Returns the value to set, or undefined to leave the environment as is.
+ * @example allocatorConf({ freedMemoryDecay: 0 }, process.env.JE_MALLOC_CONF) // 'dirty_decay_ms:0'
+ */
+export function allocatorConf(
+  { freedMemoryDecay }: EmbeddedEngineOptions,
+  current: string | undefined,
+): string | undefined {
+  if (current !== undefined || freedMemoryDecay === undefined) return undefined;
+  return `dirty_decay_ms:${Math.round(freedMemoryDecay)}`;
+}
