@@ -7,7 +7,7 @@ import { tempDir } from '../../test/support/tempDir.ts';
 import { cpuSeconds, profiledEnv, samplePeakRss } from './processStats.ts';
 
 /** Records not yet committed by a group, over all partitions of a topic. */
-async function lag(kafka: Kafka, topic: string, groupId: string): Promise<number> {
+export async function lag(kafka: Kafka, topic: string, groupId: string): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
   try {

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { allInOneScenario } from './allInOneScenario.ts';
 import { distributedScenario } from './distributedScenario.ts';
+import { embeddedMemoryScenario } from './embeddedMemoryScenario.ts';
 import { insertCostsScenario } from './insertCosts.ts';
 import { insertFormatsScenario } from './insertFormats.ts';
 import { machine } from './machine.ts';
@@ -10,7 +11,8 @@ import { queryScenario } from './queryScenario.ts';
 
 // `pnpm bench [all-in-one|distributed|query ...]`; BENCH_SECONDS and BENCH_ROWS scale the runs.
 // Only when named: `mlflow-down` (llmp start with MLflow down vs without MLflow), and
-// `insert-formats` / `insert-costs` (insert formats on the embedded store, an INSERT's engine CPU).
+// `insert-formats` / `insert-costs` (insert formats on the embedded store, an INSERT's engine CPU),
+// `embedded-memory` (RSS of llmp start and llmp ingester, engine allocator A/B).
 const wanted = new Set(process.argv.slice(2));
 const run = (name: string) => wanted.size === 0 || wanted.has(name);
 const seconds = Number(process.env.BENCH_SECONDS ?? 20);
@@ -38,6 +40,10 @@ if (run('query')) report(await queryScenario({ rows }));
 // It starts llmp six times.
 if (wanted.has('mlflow-down')) {
   report(await mlflowScenario({ seconds, rounds: Number(process.env.BENCH_ROUNDS ?? 3) }));
+}
+if (wanted.has('embedded-memory')) {
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+  for (const r of await embeddedMemoryScenario({ seconds, rounds })) report(r);
 }
 if (wanted.has('insert-costs')) {
   for (const row of await insertCostsScenario()) report({ scenario: 'insert-costs', ...row });

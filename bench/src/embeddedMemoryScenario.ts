@@ -1,0 +1,173 @@
+import { otlpSender, runLoad } from '@llmp/loadgen';
+import { Kafka, logLevel } from 'kafkajs';
+import { kafkaBroker } from '../../test/support/kafkaBroker.ts';
+import { startLlmp } from '../../test/support/llmpProcess.ts';
+import { tempDir } from '../../test/support/tempDir.ts';
+import { lag } from './distributedScenario.ts';
+import { cpuSeconds, samplePeakRss } from './processStats.ts';
+import { median } from './quantiles.ts';
+
+/**
+ * The variants compared, from BENCH_DECAYS (default `5s,0ms`): each a `clickhouse.embedded.freedMemoryDecay`.
+ * 5 s is jemalloc's setting in chdb, the behaviour before llmp set it.
+ */
+function variants(): Array<{ name: string; yaml: string }> {
+  return (process.env.BENCH_DECAYS ?? '5s,0ms').split(',').map((decay) => ({
+    name: `freedMemoryDecay ${decay}`,
+    yaml: `clickhouse:\n  embedded:\n    freedMemoryDecay: ${decay}\n`,
+  }));
+}
+
+type Figures = Record<string, number>;
+
+async function allInOneRound(yaml: string, seconds: number): Promise<Figures> {
+  const dir = tempDir('bench-mem-aio');
+  const llmp = await startLlmp({ dataDir: `${dir.path}/data`, extraYaml: yaml });
+  const pid = llmp.child.pid!;
+  try {
+    const load = (rate: number, concurrency: number) =>
+      samplePeakRss(pid, () =>
+        runLoad({
+          sender: otlpSender('grpc', `http://127.0.0.1:${llmp.grpcPort}`),
+          rate,
+          concurrency,
+          durationMs: seconds * 1000,
+          tracesPerRequest: 20,
+        }),
+      );
+    const cpu0 = cpuSeconds(pid);
+    const sustained = await load(0, 32);
+    const cpu = cpuSeconds(pid) - cpu0;
+    const doubled = await load(sustained.result.spansPerSecond * 2, 64);
+    return {
+      spansPerSecond: sustained.result.spansPerSecond,
+      cpuSecondsPerMillionSpans: Math.round((cpu / (sustained.result.acknowledgedSpans / 1e6)) * 10) / 10,
+      peakRssMiB: sustained.peakMiB,
+      twiceRateSpansPerSecond: doubled.result.spansPerSecond,
+      twiceRateRefusedSpans: doubled.result.refusedSpans,
+      twiceRatePeakRssMiB: doubled.peakMiB,
+    };
+  } finally {
+    await llmp.stop('SIGTERM');
+    dir.remove();
+  }
+}
+
+/** Medians of each figure over the rounds of one variant. */
+function medians(rounds: Figures[]): Figures {
+  const keys = Object.keys(rounds[0] ?? {});
+  return Object.fromEntries(keys.map((k) => [k, median(rounds.map((r) => r[k]!))]));
+}
+
+function ratios(a: Figures, b: Figures): Figures {
+  return Object.fromEntries(
+    Object.keys(a).map((k) => [k, a[k] ? Math.round((b[k]! / a[k]!) * 1000) / 1000 : Number.NaN]),
+  );
+}
+
+/** Each variant's rounds and medians, and the ratio of each variant's medians to the first's. */
+function summary(scenario: string, command: string, names: string[], runs: Figures[][]) {
+  const [a, ...others] = runs.map(medians) as [Figures, ...Figures[]];
+  return {
+    scenario,
+    command,
+    ...Object.fromEntries(names.map((name, v) => [name, runs[v]])),
+    medians: Object.fromEntries(names.map((name, v) => [name, v === 0 ? a : others[v - 1]])),
+    ...Object.fromEntries(others.map((b, v) => [`medianRatio ${names[v + 1]} / ${names[0]}`, ratios(a, b)])),
+  };
+}
+
+/**
+ * Memory of the roles holding the embedded engine, per variant in interleaved rounds (A, B, A, B …):
+ * `llmp start` at its sustained rate and at twice it, and `llmp ingester` draining the same
+ * topic (filled once through the gateway) with a consumer group of its own per round.
+ */
+export async function embeddedMemoryScenario({ seconds, rounds }: { seconds: number; rounds: number }) {
+  if (process.env.JE_MALLOC_CONF !== undefined)
+    throw new Error('unset JE_MALLOC_CONF: it overrides every variant');
+  const list = variants();
+  const names = list.map((v) => v.name);
+  const roles = (process.env.BENCH_ROLES ?? 'all-in-one,ingester').split(',');
+  const results: Array<Record<string, unknown>> = [];
+  if (roles.includes('all-in-one')) {
+    const aio: Figures[][] = list.map(() => []);
+    for (let i = 0; i < rounds; i++) {
+      for (const [v, variant] of list.entries()) aio[v]!.push(await allInOneRound(variant.yaml, seconds));
+    }
+    results.push(
+      summary(
+        'embedded-memory all-in-one',
+        `llmp start; llmp loadgen -p grpc -c 32 -t 20 -d ${seconds}, then twice that rate (-c 64); ${rounds} interleaved rounds`,
+        names,
+        aio,
+      ),
+    );
+  }
+  if (!roles.includes('ingester')) return results;
+
+  const broker = await kafkaBroker();
+  if (!broker) return [...results, { scenario: 'embedded-memory ingester', skipped: 'no Kafka broker' }];
+  const dir = tempDir('bench-mem-ing');
+  const topic = `bench_mem_${Date.now()}`;
+  const kafkaYaml = `kafka:\n  brokers: "${broker.brokers.join(',')}"\n  topicPartitions: 4\n`;
+  const kafka = new Kafka({ clientId: 'llmp-bench', brokers: broker.brokers, logLevel: logLevel.NOTHING });
+  try {
+    const gateway = await startLlmp({
+      dataDir: `${dir.path}/gateway`,
+      command: 'gateway',
+      extraYaml: `${kafkaYaml}exporters:\n  kafka:\n    topic: ${topic}\n`,
+    });
+    let spans = 0;
+    try {
+      const fill = await runLoad({
+        sender: otlpSender('grpc', `http://127.0.0.1:${gateway.grpcPort}`),
+        rate: 0,
+        concurrency: 32,
+        durationMs: seconds * 1000,
+        tracesPerRequest: 20,
+      });
+      spans = fill.acknowledgedSpans;
+    } finally {
+      await gateway.stop('SIGTERM');
+    }
+    const ingest: Figures[][] = list.map(() => []);
+    for (let i = 0; i < rounds; i++) {
+      for (const [v, variant] of list.entries()) {
+        const groupId = `bench-mem-${Date.now()}-${v}`;
+        const ingester = await startLlmp({
+          dataDir: `${dir.path}/ingester-${i}-${v}`,
+          command: 'ingester',
+          extraYaml: `${kafkaYaml}${variant.yaml}receivers:\n  kafka:\n    topic: ${topic}\n    groupId: ${groupId}\n`,
+        });
+        const pid = ingester.child.pid!;
+        try {
+          const t0 = performance.now();
+          const cpu0 = cpuSeconds(pid);
+          const drained = await samplePeakRss(pid, async () => {
+            while ((await lag(kafka, topic, groupId)) > 0) await new Promise((r) => setTimeout(r, 250));
+          });
+          const elapsed = (performance.now() - t0) / 1000;
+          ingest[v]!.push({
+            spansPerSecond: Math.round(spans / elapsed),
+            cpuSecondsPerMillionSpans: Math.round(((cpuSeconds(pid) - cpu0) / (spans / 1e6)) * 10) / 10,
+            peakRssMiB: drained.peakMiB,
+          });
+        } finally {
+          await ingester.stop('SIGTERM');
+        }
+      }
+    }
+    results.push(
+      summary(
+        'embedded-memory ingester',
+        `llmp ingester draining ${spans} spans written by llmp gateway in ${seconds} s; ${rounds} interleaved rounds`,
+        names,
+        ingest,
+      ),
+    );
+    return results;
+  } finally {
+    await broker.stop();
+    dir.remove();
+  }
+}
