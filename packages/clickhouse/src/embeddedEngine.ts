@@ -31,7 +31,9 @@ export interface EmbeddedEngineOptions {
   /**
    * How long the engine's allocator (its own jemalloc, not Node's) keeps freed pages before it
    * returns them to the system (`dirty_decay_ms`). An INSERT of a few thousand LLM spans
-   * allocates and frees hundreds of MiB; kept pages count in the process's RSS.
+   * allocates and frees hundreds of MiB; kept pages count in the process's RSS. Unset leaves
+   * the allocator's own 5 s; the config section's default is 0 (docs/benchmarks.md, _Memory of
+   * the embedded roles_).
    */
   freedMemoryDecay?: number;
   /** More server settings for the engine, e.g. `{ mark_cache_size: 268435456 }`. */
