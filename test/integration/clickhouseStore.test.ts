@@ -289,6 +289,16 @@ describe('clickhouse exporter and trace reader', () => {
     expect(await count(traceId)).toBe(2);
   });
 
+  it('reads a span twice in one batch once (inserts do not collapse copies, reads do)', async () => {
+    const exporter = clickhouseExporterFactory(store).create(settings, { table: 'spans' }, undefined);
+    const traceId = '6'.repeat(32);
+    await exporter.consume(
+      traceBatch({ projectId: 'p1', request: request([span({ traceId }), span({ traceId })]) }),
+    );
+    expect(await count(traceId)).toBe(2);
+    expect((await readTrace(store, 'p1', traceId)).map((s) => s.spanId)).toEqual(['1'.repeat(16)]);
+  });
+
   it('refuses data after shutdown with a retryable error', async () => {
     const exporter = clickhouseExporterFactory(store).create(settings, { table: 'spans' }, undefined);
     await exporter.shutdown();
