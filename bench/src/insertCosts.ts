@@ -5,7 +5,9 @@ import { realisticBatches } from './insertFormats.ts';
 import { median } from './quantiles.ts';
 
 // `pnpm bench insert-costs`: where the embedded engine's CPU goes in a spans INSERT. The same
-// RowBinary payload goes into copies of the spans table, each without one part of the work.
+// RowBinary payload goes into copies of the spans table, each without one part of the work, and
+// into spans itself at several batch sizes. Merges are stopped: they are background work, not
+// the INSERT's (their share is in docs/benchmarks.md, "Insert CPU").
 const indexes = [
   'idx_trace_id',
   'idx_job_id',
@@ -16,10 +18,17 @@ const indexes = [
   'idx_user_id',
 ];
 
-/** Copies of llmp.spans, each named after what it leaves out, and how to make them. */
-const tables: Array<[name: string, ddl: string[]]> = [
-  ['spans', []],
+/** Copies of llmp.spans (without its materialized views), each named after what it changes. */
+const copies: Array<[name: string, ddl: string[]]> = [
   ['no_views', ['CREATE TABLE llmp.no_views AS llmp.spans']],
+  // As spans was before migration 7: an insert above 10 MiB became a wide part.
+  [
+    'wide_parts',
+    [
+      'CREATE TABLE llmp.wide_parts AS llmp.spans',
+      'ALTER TABLE llmp.wide_parts MODIFY SETTING min_bytes_for_wide_part = 10485760',
+    ],
+  ],
   [
     'no_skip_indexes',
     [
@@ -40,38 +49,71 @@ const tables: Array<[name: string, ddl: string[]]> = [
   ['parse_only', ['CREATE TABLE llmp.parse_only AS llmp.spans ENGINE = Null']],
 ];
 
-/** CPU microseconds per row (all threads of this process) of one INSERT into each table copy. */
-export async function insertCostsScenario({ rows = 10_000, rounds = 5 } = {}) {
+interface Variant {
+  name: string;
+  table: string;
+  rows: number;
+  /** As the exporter inserts (0), or as it did before (1). */
+  optimizeOnInsert: 0 | 1;
+}
+
+/** CPU microseconds per row (all threads of this process) of one INSERT of each variant. */
+export async function insertCostsScenario({ rows = 10_000, rounds = 5, sizes = [2_000, 20_000] } = {}) {
   const dir = tempDir('bench-costs');
   const store = await openStore({ dataDir: `${dir.path}/data` });
   try {
     await migrate(store);
-    for (const [, ddl] of tables) for (const query of ddl) await store.client.command({ query });
-    const batches = await realisticBatches(rows);
-    const bytes = Buffer.concat(
-      batches.map((b) => spanRowBinary(b.projectId, b.request(), (s) => genAiOf(b, s)).bytes),
-    );
-    const count = batches.reduce((n, b) => n + b.spanCount, 0);
-    const samples = new Map<string, number[]>(tables.map(([name]) => [name, []]));
+    for (const [, ddl] of copies) for (const query of ddl) await store.client.command({ query });
+    await store.client.command({ query: 'SYSTEM STOP MERGES' });
+    const variants: Variant[] = [
+      { name: 'spans', table: 'spans', rows, optimizeOnInsert: 0 },
+      { name: 'spans, optimize_on_insert = 1', table: 'spans', rows, optimizeOnInsert: 1 },
+      ...copies.map(([name]): Variant => ({ name, table: name, rows, optimizeOnInsert: 0 })),
+      ...sizes.map(
+        (n): Variant => ({ name: `spans, ${n} rows`, table: 'spans', rows: n, optimizeOnInsert: 0 }),
+      ),
+    ];
+    const batches = await realisticBatches(Math.max(rows, ...sizes));
+    const payloads = new Map<number, { bytes: Buffer; count: number }>();
+    for (const n of new Set(variants.map((v) => v.rows))) {
+      const taken = [];
+      let count = 0;
+      for (const batch of batches) {
+        if (count >= n) break;
+        taken.push(batch);
+        count += batch.spanCount;
+      }
+      const bytes = Buffer.concat(
+        taken.map((b) => spanRowBinary(b.projectId, b.request(), (s) => genAiOf(b, s)).bytes),
+      );
+      payloads.set(n, { bytes, count });
+    }
+    const samples = new Map<string, number[]>(variants.map((v) => [v.name, []]));
     let token = 0;
     for (let round = 0; round < rounds; round++) {
-      for (const [name] of tables) {
-        if (name !== 'parse_only') await store.client.command({ query: `TRUNCATE TABLE llmp.${name}` });
+      for (const variant of variants) {
+        const { bytes, count } = payloads.get(variant.rows)!;
+        if (variant.table !== 'parse_only')
+          await store.client.command({ query: `TRUNCATE TABLE llmp.${variant.table}` });
         const before = process.cpuUsage();
         await insertRowBinary(store, {
-          table: `llmp.${name}`,
+          table: `llmp.${variant.table}`,
           columns: spanRowBinaryColumns,
           bytes,
-          settings: { insert_deduplication_token: `costs-${token++}` },
+          // Every setting every time: on the embedded store a setting outlives its call.
+          settings: {
+            insert_deduplication_token: `costs-${token++}`,
+            optimize_on_insert: variant.optimizeOnInsert,
+          },
         });
         const { user, system } = process.cpuUsage(before);
-        samples.get(name)!.push((user + system) / count);
+        samples.get(variant.name)!.push((user + system) / count);
       }
     }
-    return tables.map(([name]) => ({
-      table: name,
-      rows: count,
-      cpuMicrosecondsPerRow: Math.round(median(samples.get(name)!) * 10) / 10,
+    return variants.map((variant) => ({
+      variant: variant.name,
+      rows: payloads.get(variant.rows)!.count,
+      cpuMicrosecondsPerRow: Math.round(median(samples.get(variant.name)!) * 10) / 10,
     }));
   } finally {
     await store.close();

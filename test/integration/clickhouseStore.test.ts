@@ -65,6 +65,67 @@ describe('migrations', () => {
   });
 });
 
+describe('the compact parts migration', () => {
+  it('keeps what a store before it holds byte for byte and writes new span inserts as compact parts', async () => {
+    const compact = migrations.find((m) => m.name === 'spans inserted as compact parts')!;
+    // A database of its own in the same engine (one process holds one embedded data dir).
+    const older: ClickHouseStore = { ...store, database: 'llmp_older' };
+    const exporter = clickhouseExporterFactory(older).create(settings, { table: 'spans' }, undefined);
+    // Past the 10 MiB above which an insert used to make a wide part.
+    const big = (traceId: string) =>
+      traceBatch({
+        projectId: 'p1',
+        request: request([
+          span({
+            traceId,
+            attributes: [{ key: 'prompt', value: { type: 'string', value: 'y'.repeat(12e6) } }],
+          }),
+          span({ traceId, spanId: '2'.repeat(16), name: 'child ☃' }),
+        ]),
+      });
+    const partTypes = async () =>
+      (
+        await (
+          await store.client.query({
+            query: `SELECT part_type FROM system.parts
+              WHERE database = 'llmp_older' AND table = 'spans' AND active ORDER BY min_block_number`,
+            format: 'JSONEachRow',
+          })
+        ).json<{ part_type: string }>()
+      ).map((p) => p.part_type);
+    const dump = async () =>
+      (
+        await store.client.query({
+          query: 'SELECT * FROM llmp_older.spans ORDER BY TraceId, SpanId',
+          format: 'JSONEachRow',
+        })
+      ).text();
+    await migrate(
+      older,
+      migrations.filter((m) => m.version < compact.version),
+    );
+    // The part types are read before any merge.
+    await store.client.command({ query: 'SYSTEM STOP MERGES llmp_older.spans' });
+    await exporter.consume(big('7'.repeat(32)));
+    expect(await partTypes()).toEqual(['Wide']);
+    const stored = await dump();
+
+    expect((await migrate(older)).applied.map((m) => m.version)).toEqual(
+      migrations.filter((m) => m.version >= compact.version).map((m) => m.version),
+    );
+    expect(await dump()).toBe(stored);
+    await exporter.consume(big('8'.repeat(32)));
+    expect(await partTypes()).toEqual(['Wide', 'Compact']);
+    const both = await dump();
+    expect(both.startsWith(stored)).toBe(true);
+    await store.client.command({ query: 'SYSTEM START MERGES llmp_older.spans' });
+    await store.client.command({ query: 'OPTIMIZE TABLE llmp_older.spans FINAL' });
+    expect(await partTypes()).toHaveLength(1);
+    expect(await dump()).toBe(both);
+    await store.client.command({ query: 'DROP DATABASE llmp_older SYNC' });
+  });
+});
+
 describe('clickhouse exporter and trace reader', () => {
   it('stores edge-case times and values exactly', async () => {
     const exporter = clickhouseExporterFactory(store).create(settings, { table: 'spans' }, undefined);
@@ -287,6 +348,16 @@ describe('clickhouse exporter and trace reader', () => {
     // Merges collapse the copies for good (ReplacingMergeTree on ... TraceId, SpanId).
     await store.client.command({ query: 'OPTIMIZE TABLE llmp.spans FINAL' });
     expect(await count(traceId)).toBe(2);
+  });
+
+  it('reads a span twice in one batch once (inserts do not collapse copies, reads do)', async () => {
+    const exporter = clickhouseExporterFactory(store).create(settings, { table: 'spans' }, undefined);
+    const traceId = '6'.repeat(32);
+    await exporter.consume(
+      traceBatch({ projectId: 'p1', request: request([span({ traceId }), span({ traceId })]) }),
+    );
+    expect(await count(traceId)).toBe(2);
+    expect((await readTrace(store, 'p1', traceId)).map((s) => s.spanId)).toEqual(['1'.repeat(16)]);
   });
 
   it('refuses data after shutdown with a retryable error', async () => {

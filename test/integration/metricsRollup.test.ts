@@ -356,7 +356,9 @@ describe('the rollup migration', () => {
         format: 'JSONEachRow',
       });
       const report = await migrate(store);
-      expect(report.applied.map((m) => m.version)).toEqual([6]);
+      expect(report.applied.map((m) => m.version)).toEqual(
+        migrations.filter((m) => m.version >= 6).map((m) => m.version),
+      );
       for (const range of [whole, ragged]) {
         await expectRollupAgrees(store, 'p1', range, {
           groupBy: ['model', 'spanType'],

@@ -38,6 +38,8 @@ export async function runMlflowExporter(
         groupId: receiverConfig.groupId,
         topic: receiverConfig.topic,
         sessionTimeoutMs: receiverConfig.sessionTimeout,
+        // A fetch can bring a whole insert of each partition (docs/benchmarks.md, "Insert CPU").
+        fetchBytesPerPartition: receiverConfig.maxBatchBytes,
       }),
       producer: await kafka.producer(),
     }).create(settings('kafka'), receiverConfig, exporter);

@@ -51,6 +51,12 @@ export function clickhouseExporterFactory(
           const settings: ClickHouseSettings = {
             deduplicate_blocks_in_dependent_materialized_views: 1,
             insert_deduplication_token: token ?? '',
+            // ReplacingMergeTree would otherwise merge each inserted block on its sorting key,
+            // copying every column once more: a quarter to a third of an INSERT's engine CPU
+            // (docs/benchmarks.md, "Insert CPU"). Copies of a span within one insert are as rare
+            // as across inserts, and every read already collapses those (FINAL, LIMIT 1 BY
+            // SpanId) until merges do.
+            optimize_on_insert: 0,
           };
           inFlight++;
           let rows = batch.spanCount;

@@ -360,4 +360,16 @@ export const migrations: Migration[] = [
       `INSERT INTO {db}.trace_summary ${traceSummarySelect('{db}.spans FINAL')}`,
     ],
   },
+  {
+    version: 7,
+    name: 'spans inserted as compact parts',
+    statements: [
+      // A span INSERT of more than 10 MiB (~2 500 LLM spans) made a wide part: ~310 files, one
+      // or more per column and Map substream, which cost more engine and kernel CPU than the data
+      // (docs/benchmarks.md, "Insert CPU"). A compact part is ~25 files. Merged parts past
+      // 256 MiB uncompressed (~60 000 LLM spans) are wide again, which reads of few columns in
+      // large parts prefer. Applies to parts written from now on; existing parts stay as they are.
+      'ALTER TABLE {db}.spans MODIFY SETTING min_bytes_for_wide_part = 268435456',
+    ],
+  },
 ];

@@ -65,6 +65,14 @@ export interface KafkaClients {
   producer(): Promise<KafkaProducer>;
   /** Creates the topics that do not exist yet (partitions and replication from the config). */
   ensureTopics(topics: string[]): Promise<void>;
-  /** A consumer of `topic` in `groupId` that never commits by itself (call `run` to start it). */
-  consumer(options: { groupId: string; topic: string; sessionTimeoutMs?: number }): Promise<KafkaConsumer>;
+  /**
+   * A consumer of `topic` in `groupId` that never commits by itself (call `run` to start it).
+   * `fetchBytesPerPartition` bounds what one fetch brings of each partition.
+   */
+  consumer(options: {
+    groupId: string;
+    topic: string;
+    sessionTimeoutMs?: number;
+    fetchBytesPerPartition?: number;
+  }): Promise<KafkaConsumer>;
 }

@@ -31,7 +31,7 @@ export const kafkaReceiverConfig = z.object({
   deadLetterTopic: z.string().min(1).default('otlp_spans_dlq'),
   /** An insert gathers records of one partition up to this many spans... */
   maxBatchSpans: z.number().int().positive().default(20_000),
-  /** ...or this many record bytes. */
+  /** ...or this many record bytes; also what one fetch brings of each partition. */
   maxBatchBytes: z
     .number()
     .int()

@@ -100,13 +100,17 @@ function consumerOf(
   groupId: string,
   topic: string,
   sessionTimeoutMs: number,
+  fetchBytesPerPartition: number,
   logger: Logger,
 ): KafkaConsumer {
   const consumer: Consumer = kafka.consumer({
     groupId,
     sessionTimeout: sessionTimeoutMs,
     heartbeatInterval: Math.max(500, Math.floor(sessionTimeoutMs / 10)),
-    maxBytesPerPartition: 8 * 1024 ** 2,
+    maxBytesPerPartition: fetchBytesPerPartition,
+    // kafkajs bounds the whole fetch at 10 MiB by default, which several partitions behind at
+    // once share: a few MiB each, so small inserts. Two partitions' worth per fetch instead.
+    maxBytes: 2 * fetchBytesPerPartition,
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
   });
   let running = true;
@@ -236,8 +240,16 @@ export function kafkajsClients({
         await admin.disconnect();
       }
     },
-    async consumer({ groupId, topic, sessionTimeoutMs = 30_000 }) {
-      return consumerOf(kafka, kafka.admin(), groupId, topic, sessionTimeoutMs, logger);
+    async consumer({ groupId, topic, sessionTimeoutMs = 30_000, fetchBytesPerPartition = 16 * 1024 ** 2 }) {
+      return consumerOf(
+        kafka,
+        kafka.admin(),
+        groupId,
+        topic,
+        sessionTimeoutMs,
+        fetchBytesPerPartition,
+        logger,
+      );
     },
   };
 }
