@@ -1,0 +1,108 @@
+import {
+  type ClickHouseStore,
+  clickhouseExporterFactory,
+  migrate,
+  migrations,
+  openStore,
+  readTrace,
+} from '@llmp/clickhouse';
+import { type Span, traceBatch } from '@llmp/otlp';
+import { stringAttr, testRequest, testSpan } from '@llmp/otlp/testing';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../support/tempDir.ts';
+
+// Migration 7 copies spans into a table with smaller granules and swaps the names: a store
+// written before it must read the same afterwards, and its views must go on filling.
+const dir = tempDir('rebuild');
+let store: ClickHouseStore;
+const settings = { id: 'clickhouse', logger: pino({ level: 'silent' }) };
+const day = 86_400_000_000_000n;
+const t0 = 1_700_000_000_000_000_000n;
+
+beforeAll(async () => {
+  store = await openStore({ dataDir: dir.path });
+});
+afterAll(async () => {
+  await store?.close();
+  dir.remove();
+});
+
+const traceOf = (traceId: string, spans: number, start: bigint): Span[] =>
+  Array.from({ length: spans }, (_, i) =>
+    testSpan({
+      traceId,
+      spanId: (i + 1).toString(16).padStart(16, '0'),
+      parentSpanId: i === 0 ? '' : '0000000000000001',
+      name: `step ${i}`,
+      // Past midnight: a trace over two daily partitions.
+      startTimeUnixNano: start + BigInt(i) * 3_600_000_000_000n,
+      endTimeUnixNano: start + BigInt(i) * 3_600_000_000_000n + 1_000_000n,
+      attributes: [stringAttr('gen_ai.prompt', `prompt ${i} `.repeat(50))],
+    }),
+  );
+
+async function storeTrace(spans: Span[]): Promise<void> {
+  const exporter = clickhouseExporterFactory(store).create(settings, { table: 'spans' }, undefined);
+  await exporter.consume(
+    traceBatch({
+      projectId: 'p1',
+      request: testRequest(spans, { resource: [stringAttr('service.name', 'rebuild')], scopeName: 'x' }),
+    }),
+  );
+}
+
+async function one<T>(query: string): Promise<T> {
+  const result = await store.client.query({ query, format: 'JSONEachRow' });
+  return (await result.json<T>())[0]!;
+}
+
+describe('migration 7 (spans in smaller granules) on a store written before it', () => {
+  it('keeps every trace readable as it was and the views filling from spans', async () => {
+    await migrate(
+      store,
+      migrations.filter((m) => m.version < 7),
+    );
+    const before = 'a1'.repeat(16);
+    await storeTrace(traceOf(before, 30, t0 + day - 10n * 3_600_000_000_000n));
+    for (let i = 0; i < 20; i++) {
+      const id = i.toString(16).padStart(32, 'f');
+      await storeTrace(traceOf(id, 3, t0 + BigInt(i) * 60_000_000_000n));
+    }
+    const read = await readTrace(store, 'p1', before);
+    expect(read).toHaveLength(30);
+
+    const report = await migrate(store);
+    expect(report.applied.map((m) => m.version)).toEqual([7]);
+
+    expect(await readTrace(store, 'p1', before)).toEqual(read);
+    expect(
+      await one<{ engine_full: string }>(
+        "SELECT engine_full FROM system.tables WHERE database = 'llmp' AND name = 'spans'",
+      ),
+    ).toMatchObject({ engine_full: expect.stringContaining('index_granularity = 1024') });
+    expect(
+      await one<{ n: string }>(
+        "SELECT count() AS n FROM system.tables WHERE database = 'llmp' AND name = 'spans_rebuild'",
+      ),
+    ).toEqual({ n: '0' });
+    // The copy went past the views: the rollup and the trace summary count each span once.
+    expect(await one<{ n: string }>('SELECT sum(spans) AS n FROM llmp.span_metrics_hourly')).toEqual({
+      n: '90',
+    });
+
+    const after = 'b2'.repeat(16);
+    await storeTrace(traceOf(after, 4, t0));
+    expect((await readTrace(store, 'p1', after)).map((s) => s.name)).toEqual([
+      'step 0',
+      'step 1',
+      'step 2',
+      'step 3',
+    ]);
+    expect(await one<{ n: string }>('SELECT sum(spans) AS n FROM llmp.trace_summary')).toEqual({ n: '94' });
+    expect(await one<{ n: string }>('SELECT sum(spans) AS n FROM llmp.span_metrics_hourly')).toEqual({
+      n: '94',
+    });
+    expect(await migrate(store)).toMatchObject({ applied: [] });
+  });
+});
