@@ -12,6 +12,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/tempDir.ts';
 
+// Its own file: one process holds one embedded data dir, and this store starts at migration 6.
 // Migration 7 copies spans into a table with smaller granules and swaps the names: a store
 // written before it must read the same afterwards, and its views must go on filling.
 const dir = tempDir('rebuild');
@@ -35,7 +36,7 @@ const traceOf = (traceId: string, spans: number, start: bigint): Span[] =>
       spanId: (i + 1).toString(16).padStart(16, '0'),
       parentSpanId: i === 0 ? '' : '0000000000000001',
       name: `step ${i}`,
-      // Past midnight: a trace over two daily partitions.
+      // Hourly: the 30-span trace below runs over more than one daily partition.
       startTimeUnixNano: start + BigInt(i) * 3_600_000_000_000n,
       endTimeUnixNano: start + BigInt(i) * 3_600_000_000_000n + 1_000_000n,
       attributes: [stringAttr('gen_ai.prompt', `prompt ${i} `.repeat(50))],
