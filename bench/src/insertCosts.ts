@@ -29,6 +29,15 @@ const copies: Array<[name: string, ddl: string[]]> = [
       'ALTER TABLE llmp.wide_parts MODIFY SETTING min_bytes_for_wide_part = 10485760',
     ],
   ],
+  // no_views with the granules spans had before migration 8 (8 192 rows instead of 1 024).
+  [
+    'granules_8192',
+    [
+      `CREATE TABLE llmp.granules_8192 AS llmp.spans ENGINE = ReplacingMergeTree PARTITION BY toDate(Timestamp)
+      ORDER BY (project_id, ServiceName, SpanName, toDateTime(Timestamp), TraceId, SpanId)
+      SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, min_bytes_for_wide_part = 268435456, non_replicated_deduplication_window = 10000`,
+    ],
+  ],
   [
     'no_skip_indexes',
     [

@@ -355,10 +355,11 @@ describe('the rollup migration', () => {
         values: extraRows('p1').slice(1, 2),
         format: 'JSONEachRow',
       });
-      const report = await migrate(store);
-      expect(report.applied.map((m) => m.version)).toEqual(
-        migrations.filter((m) => m.version >= 6).map((m) => m.version),
+      const report = await migrate(
+        store,
+        migrations.filter((m) => m.version <= 6),
       );
+      expect(report.applied.map((m) => m.version)).toEqual([6]);
       for (const range of [whole, ragged]) {
         await expectRollupAgrees(store, 'p1', range, {
           groupBy: ['model', 'spanType'],

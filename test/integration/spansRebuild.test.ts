@@ -1,0 +1,131 @@
+import {
+  type ClickHouseStore,
+  clickhouseExporterFactory,
+  migrate,
+  migrations,
+  openStore,
+  readTrace,
+} from '@llmp/clickhouse';
+import { type Span, traceBatch } from '@llmp/otlp';
+import { stringAttr, testRequest, testSpan } from '@llmp/otlp/testing';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../support/tempDir.ts';
+
+// Its own file: one process holds one embedded data dir, and this store starts at migration 7.
+// Migration 8 gives spans smaller granules by attaching its parts to a new table that then takes
+// the name: a store written before it must read the same afterwards, and its views must go on
+// filling.
+const dir = tempDir('rebuild');
+let store: ClickHouseStore;
+const settings = { id: 'clickhouse', logger: pino({ level: 'silent' }) };
+const day = 86_400_000_000_000n;
+const t0 = 1_700_000_000_000_000_000n;
+
+beforeAll(async () => {
+  store = await openStore({ dataDir: dir.path });
+});
+afterAll(async () => {
+  await store?.close();
+  dir.remove();
+});
+
+const traceOf = (traceId: string, spans: number, start: bigint): Span[] =>
+  Array.from({ length: spans }, (_, i) =>
+    testSpan({
+      traceId,
+      spanId: (i + 1).toString(16).padStart(16, '0'),
+      parentSpanId: i === 0 ? '' : '0000000000000001',
+      name: `step ${i}`,
+      // Hourly: the 30-span trace below runs over more than one daily partition.
+      startTimeUnixNano: start + BigInt(i) * 3_600_000_000_000n,
+      endTimeUnixNano: start + BigInt(i) * 3_600_000_000_000n + 1_000_000n,
+      attributes: [stringAttr('gen_ai.prompt', `prompt ${i} `.repeat(50))],
+    }),
+  );
+
+async function storeTrace(spans: Span[]): Promise<void> {
+  const exporter = clickhouseExporterFactory(store).create(settings, { table: 'spans' }, undefined);
+  await exporter.consume(
+    traceBatch({
+      projectId: 'p1',
+      request: testRequest(spans, { resource: [stringAttr('service.name', 'rebuild')], scopeName: 'x' }),
+    }),
+  );
+}
+
+async function one<T>(query: string): Promise<T> {
+  const result = await store.client.query({ query, format: 'JSONEachRow' });
+  return (await result.json<T>())[0]!;
+}
+
+describe('migration 8 (spans in smaller granules) on a store written before it', () => {
+  it('keeps every trace readable as it was and the views filling from spans', async () => {
+    await migrate(
+      store,
+      migrations.filter((m) => m.version < 8),
+    );
+    const before = 'a1'.repeat(16);
+    await storeTrace(traceOf(before, 30, t0 + day - 10n * 3_600_000_000_000n));
+    for (let i = 0; i < 20; i++) {
+      const id = i.toString(16).padStart(32, 'f');
+      await storeTrace(traceOf(id, 3, t0 + BigInt(i) * 60_000_000_000n));
+    }
+    const read = await readTrace(store, 'p1', before);
+    expect(read).toHaveLength(30);
+
+    const report = await migrate(store);
+    expect(report.applied.map((m) => m.version)).toEqual([8]);
+
+    expect(await readTrace(store, 'p1', before)).toEqual(read);
+    expect(
+      await one<{ engine_full: string }>(
+        "SELECT engine_full FROM system.tables WHERE database = 'llmp' AND name = 'spans'",
+      ),
+    ).toMatchObject({
+      engine_full: expect.stringMatching(/index_granularity = 1024.*min_bytes_for_wide_part = 268435456/),
+    });
+    const indexes = await store.client.query({
+      query:
+        "SELECT name FROM system.data_skipping_indices WHERE database = 'llmp' AND table = 'spans' ORDER BY name",
+      format: 'JSONEachRow',
+    });
+    expect((await indexes.json<{ name: string }>()).map((i) => i.name)).toEqual([
+      'idx_duration',
+      'idx_job_id',
+      'idx_session_id',
+      'idx_span_attr_key',
+      'idx_span_attr_value',
+      'idx_trace_id',
+      'idx_user_id',
+    ]);
+    // The parts were attached, not copied: each span is there once.
+    expect(await one<{ n: string }>('SELECT count() AS n FROM llmp.spans')).toEqual({ n: '90' });
+    expect(
+      await one<{ n: string }>(
+        "SELECT count() AS n FROM system.tables WHERE database = 'llmp' AND name = 'spans_rebuild'",
+      ),
+    ).toEqual({ n: '0' });
+    // Attaching went past the views: the rollup and the trace summary count each span once.
+    expect(await one<{ n: string }>('SELECT sum(spans) AS n FROM llmp.span_metrics_hourly')).toEqual({
+      n: '90',
+    });
+
+    const after = 'b2'.repeat(16);
+    await storeTrace(traceOf(after, 4, t0));
+    expect((await readTrace(store, 'p1', after)).map((s) => s.name)).toEqual([
+      'step 0',
+      'step 1',
+      'step 2',
+      'step 3',
+    ]);
+    expect(await one<{ n: string }>('SELECT sum(spans) AS n FROM llmp.trace_summary')).toEqual({ n: '94' });
+    expect(await one<{ n: string }>('SELECT sum(spans) AS n FROM llmp.span_metrics_hourly')).toEqual({
+      n: '94',
+    });
+    // A merge rewrites the attached parts in the new granules, and the spans read the same.
+    await store.client.command({ query: 'OPTIMIZE TABLE llmp.spans FINAL' });
+    expect(await readTrace(store, 'p1', before)).toEqual(read);
+    expect(await migrate(store)).toMatchObject({ applied: [] });
+  });
+});
