@@ -5,20 +5,29 @@ const settingName = /^[a-z][a-z0-9_.]*$/;
 
 /**
  * The `clickhouse.embedded` config section: how the embedded engine starts (see
- * EmbeddedEngineOptions). Ignored when the store is a ClickHouse server.
+ * EmbeddedEngineOptions). Ignored when the store is a ClickHouse server. The default of
+ * `freedMemoryDecay` is the role's: returning freed pages at once keeps `llmp start` under 1 GiB
+ * at twice its rate at no loss of rate (it waits for its inserts to answer senders), but costs
+ * the ingester, whose rate is its CPU, a third of its rate (docs/benchmarks.md, _Memory of the
+ * embedded roles_).
+ * @example embeddedEngineSchema({ freedMemoryDecay: 1000 }).parse({}).freedMemoryDecay // 1000
  */
-export const embeddedEngineConfig = z
-  .object({
-    maxMemory: byteSize(0),
-    freedMemoryDecay: duration(0),
-    serverSettings: z
-      .record(
-        z.string().regex(settingName, 'must be a ClickHouse server setting name'),
-        z.union([z.string(), z.number()]),
-      )
-      .default({}),
-  })
-  .prefault({});
+export const embeddedEngineSchema = (defaults: { freedMemoryDecay: number }) =>
+  z
+    .object({
+      maxMemory: byteSize(0),
+      freedMemoryDecay: duration(defaults.freedMemoryDecay),
+      serverSettings: z
+        .record(
+          z.string().regex(settingName, 'must be a ClickHouse server setting name'),
+          z.union([z.string(), z.number()]),
+        )
+        .default({}),
+    })
+    .prefault({});
+
+/** The section with the all-in-one's default: freed pages are returned at once. */
+export const embeddedEngineConfig = embeddedEngineSchema({ freedMemoryDecay: 0 });
 
 /** How the embedded engine (chdb) of an embedded store is started; see engineArgs and allocatorConf. */
 export interface EmbeddedEngineOptions {

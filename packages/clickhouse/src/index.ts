@@ -24,6 +24,7 @@ export {
   allocatorConf,
   type EmbeddedEngineOptions,
   embeddedEngineConfig,
+  embeddedEngineSchema,
   engineArgs,
 } from './embeddedEngine.ts';
 export { genAiRowColumns, preview } from './genAiRowColumns.ts';

@@ -31,12 +31,16 @@ export const kafkaReceiverConfig = z.object({
   deadLetterTopic: z.string().min(1).default('otlp_spans_dlq'),
   /** An insert gathers records of one partition up to this many spans... */
   maxBatchSpans: z.number().int().positive().default(20_000),
-  /** ...or this many record bytes; also what one fetch brings of each partition. */
+  /**
+   * ...or this many record bytes; also what one fetch brings of each partition. 8 MiB (~5 000
+   * LLM spans): 16 MiB inserts made no measurable difference to the ingester's CPU per span but
+   * raised its peak RSS (docs/benchmarks.md, _Memory of the embedded roles_).
+   */
   maxBatchBytes: z
     .number()
     .int()
     .positive()
-    .default(16 * 1024 ** 2),
+    .default(8 * 1024 ** 2),
   /** Backoff between retries of a retryable failure, doubling up to the maximum. */
   retryInitial: duration(200),
   retryMax: duration(30_000),

@@ -122,7 +122,9 @@ function consumerOf(
       const options: ConsumerRunConfig = {
         autoCommit: false,
         eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 4,
+        // Two partitions' batches decoded and inserted at a time: four raised the ingester's peak RSS
+        // (1 059 against 972–977 MiB with 8 MiB batches) at the same rate on two cores.
+        partitionsConsumedConcurrently: 2,
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
           const partitionBatch: PartitionBatch = {
             topic: batch.topic,
@@ -240,7 +242,7 @@ export function kafkajsClients({
         await admin.disconnect();
       }
     },
-    async consumer({ groupId, topic, sessionTimeoutMs = 30_000, fetchBytesPerPartition = 16 * 1024 ** 2 }) {
+    async consumer({ groupId, topic, sessionTimeoutMs = 30_000, fetchBytesPerPartition = 8 * 1024 ** 2 }) {
       return consumerOf(
         kafka,
         kafka.admin(),
