@@ -1,5 +1,5 @@
 import { apiKeysConfig } from '@llmp/auth';
-import { clickhouseExporterConfig, embeddedEngineSchema } from '@llmp/clickhouse';
+import { clickhouseExporterConfig, embeddedEngineConfig } from '@llmp/clickhouse';
 import { mlflowExporterConfig } from '@llmp/exporter-mlflow';
 import { genAiProcessorConfig } from '@llmp/genai';
 import { jobLinkerConfig } from '@llmp/jobs';
@@ -8,27 +8,20 @@ import { batchProcessorConfig } from '@llmp/processors';
 import { otlpReceiverConfig } from '@llmp/receiver-otlp';
 import { z } from 'zod';
 
-/**
- * The store section: a ClickHouse server, or (no url) the embedded engine in the data dir, with
- * the role's default for how long that engine keeps freed pages (see embeddedEngineSchema).
- */
-export const storeConfigWith = (engineDefaults: { freedMemoryDecay: number }) =>
-  z
-    .object({
-      url: z.url().optional(),
-      database: z
-        .string()
-        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier')
-        .default('llmp'),
-      username: z.string().optional(),
-      password: z.string().optional(),
-      /** How the embedded engine starts: memory bound, allocator, server settings (no url only). */
-      embedded: embeddedEngineSchema(engineDefaults),
-    })
-    .prefault({});
-
-/** The all-in-one's store section (and the query role's): freed engine pages returned at once. */
-export const storeConfig = storeConfigWith({ freedMemoryDecay: 0 });
+/** The store section: a ClickHouse server, or (no url) the embedded engine in the data dir. */
+export const storeConfig = z
+  .object({
+    url: z.url().optional(),
+    database: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier')
+      .default('llmp'),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    /** How the embedded engine starts: memory bound, allocator, server settings (no url only). */
+    embedded: embeddedEngineConfig,
+  })
+  .prefault({});
 
 /**
  * `llmp start`: every component in one process. `configSchema.parse({})` of each component gives

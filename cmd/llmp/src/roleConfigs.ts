@@ -7,7 +7,7 @@ import { kafkaExporterConfig, kafkaReceiverConfig } from '@llmp/kafka';
 import { endpoint } from '@llmp/pipeline';
 import { otlpReceiverConfig } from '@llmp/receiver-otlp';
 import { z } from 'zod';
-import { storeConfig, storeConfigWith } from './allInOneConfig.ts';
+import { storeConfig } from './allInOneConfig.ts';
 
 /** The Kafka cluster every distributed role talks to. */
 const kafkaCluster = z.object({
@@ -43,16 +43,11 @@ export const gatewayConfig = z.object({
   exporters: z.object({ kafka: kafkaExporterConfig.prefault({}) }).prefault({}),
 });
 
-// The ingester's rate is its CPU: returning the embedded engine's freed pages at once cost it a
-// third of its rate; after 1 s its peak RSS stays under 1 GiB with 8 MiB batches of two partitions
-// at a time (docs/benchmarks.md, _Memory of the embedded roles_).
-const ingesterStoreConfig = storeConfigWith({ freedMemoryDecay: 1000 });
-
 /** `llmp ingester`: Kafka → ClickHouse; with `--with-api` it also serves the query API. */
 export const ingesterConfig = z.object({
   dataDir: z.string().optional(),
   kafka: kafkaConnection,
-  clickhouse: ingesterStoreConfig,
+  clickhouse: storeConfig,
   auth: apiKeysConfig.prefault({}),
   telemetry: telemetryConfig,
   receivers: z.object({ kafka: kafkaReceiverConfig.prefault({}) }).prefault({}),

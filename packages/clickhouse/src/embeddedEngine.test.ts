@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { allocatorConf, embeddedEngineConfig, engineArgs } from './embeddedEngine.ts';
 
 describe('embeddedEngineConfig', () => {
-  it('defaults to the engine’s memory bound and freed pages returned at once', () => {
+  it('defaults to the engine’s memory bound and freed pages kept 1 s', () => {
     expect(embeddedEngineConfig.parse(undefined)).toEqual({
       maxMemory: 0,
-      freedMemoryDecay: 0,
+      freedMemoryDecay: 1000,
       serverSettings: {},
     });
   });

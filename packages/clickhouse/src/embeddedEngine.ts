@@ -5,29 +5,23 @@ const settingName = /^[a-z][a-z0-9_.]*$/;
 
 /**
  * The `clickhouse.embedded` config section: how the embedded engine starts (see
- * EmbeddedEngineOptions). Ignored when the store is a ClickHouse server. The default of
- * `freedMemoryDecay` is the role's: returning freed pages at once keeps `llmp start` under 1 GiB
- * at twice its rate at no loss of rate (it waits for its inserts to answer senders), but costs
- * the ingester, whose rate is its CPU, a third of its rate (docs/benchmarks.md, _Memory of the
- * embedded roles_).
- * @example embeddedEngineSchema({ freedMemoryDecay: 1000 }).parse({}).freedMemoryDecay // 1000
+ * EmbeddedEngineOptions). Ignored when the store is a ClickHouse server. Freed pages are kept
+ * 1 s: returning them at once kept `llmp start` under 1 GiB at twice its rate but made every
+ * query 3–5× slower and cost the ingester a third of its rate; the engine's own 5 s let the
+ * ingester peak higher for no more speed (docs/benchmarks.md, _Memory of the embedded roles_).
  */
-export const embeddedEngineSchema = (defaults: { freedMemoryDecay: number }) =>
-  z
-    .object({
-      maxMemory: byteSize(0),
-      freedMemoryDecay: duration(defaults.freedMemoryDecay),
-      serverSettings: z
-        .record(
-          z.string().regex(settingName, 'must be a ClickHouse server setting name'),
-          z.union([z.string(), z.number()]),
-        )
-        .default({}),
-    })
-    .prefault({});
-
-/** The section with the all-in-one's default: freed pages are returned at once. */
-export const embeddedEngineConfig = embeddedEngineSchema({ freedMemoryDecay: 0 });
+export const embeddedEngineConfig = z
+  .object({
+    maxMemory: byteSize(0),
+    freedMemoryDecay: duration(1000),
+    serverSettings: z
+      .record(
+        z.string().regex(settingName, 'must be a ClickHouse server setting name'),
+        z.union([z.string(), z.number()]),
+      )
+      .default({}),
+  })
+  .prefault({});
 
 /** How the embedded engine (chdb) of an embedded store is started; see engineArgs and allocatorConf. */
 export interface EmbeddedEngineOptions {
@@ -41,8 +35,8 @@ export interface EmbeddedEngineOptions {
    * How long the engine's allocator (its own jemalloc, not Node's) keeps freed pages before it
    * returns them to the system (`dirty_decay_ms`). An INSERT of a few thousand LLM spans
    * allocates and frees hundreds of MiB; kept pages count in the process's RSS. Unset leaves
-   * the allocator's own 5 s; the config section's default is 0 (docs/benchmarks.md, _Memory of
-   * the embedded roles_).
+   * the allocator's own 5 s; the config section's default is 1 s (docs/benchmarks.md, _Memory
+   * of the embedded roles_).
    */
   freedMemoryDecay?: number;
   /** More server settings for the engine, e.g. `{ mark_cache_size: 268435456 }`. */

@@ -24,7 +24,6 @@ export {
   allocatorConf,
   type EmbeddedEngineOptions,
   embeddedEngineConfig,
-  embeddedEngineSchema,
   engineArgs,
 } from './embeddedEngine.ts';
 export { genAiRowColumns, preview } from './genAiRowColumns.ts';
