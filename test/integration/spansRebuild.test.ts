@@ -74,7 +74,10 @@ describe('migration 8 (spans in smaller granules) on a store written before it',
     const read = await readTrace(store, 'p1', before);
     expect(read).toHaveLength(30);
 
-    const report = await migrate(store);
+    const report = await migrate(
+      store,
+      migrations.filter((m) => m.version <= 8),
+    );
     expect(report.applied.map((m) => m.version)).toEqual([8]);
 
     expect(await readTrace(store, 'p1', before)).toEqual(read);
@@ -126,6 +129,27 @@ describe('migration 8 (spans in smaller granules) on a store written before it',
     // A merge rewrites the attached parts in the new granules, and the spans read the same.
     await store.client.command({ query: 'OPTIMIZE TABLE llmp.spans FINAL' });
     expect(await readTrace(store, 'p1', before)).toEqual(read);
+    expect(
+      await migrate(
+        store,
+        migrations.filter((m) => m.version <= 8),
+      ),
+    ).toMatchObject({ applied: [] });
+  });
+});
+
+describe('migration 9 (marks loaded with their parts)', () => {
+  it('sets prewarm_mark_cache on spans and trace_id_ts', async () => {
+    expect((await migrate(store)).applied.map((m) => m.version)).toEqual([9]);
+    for (const table of ['spans', 'trace_id_ts']) {
+      const result = await store.client.query({
+        query: "SELECT engine_full FROM system.tables WHERE database = 'llmp' AND name = {table:String}",
+        query_params: { table },
+        format: 'JSONEachRow',
+      });
+      const [row] = await result.json<{ engine_full: string }>();
+      expect(row?.engine_full).toContain('prewarm_mark_cache = 1');
+    }
     expect(await migrate(store)).toMatchObject({ applied: [] });
   });
 });
