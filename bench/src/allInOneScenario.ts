@@ -1,6 +1,6 @@
-import { otlpSender, runLoad } from '@llmp/loadgen';
 import { startLlmp } from '../../test/support/llmpProcess.ts';
 import { tempDir } from '../../test/support/tempDir.ts';
+import { benchLoad } from './benchLoad.ts';
 import { probeLatency } from './probeLatency.ts';
 import { cpuSeconds, profiledEnv, samplePeakRss } from './processStats.ts';
 
@@ -16,23 +16,15 @@ export async function allInOneScenario({ seconds }: { seconds: number }) {
     const grpc = `http://127.0.0.1:${llmp.grpcPort}`;
     const cpu0 = cpuSeconds(pid);
     const sustained = await samplePeakRss(pid, () =>
-      runLoad({
-        sender: otlpSender('grpc', grpc),
-        rate: 0,
-        concurrency: 32,
-        durationMs: seconds * 1000,
-        tracesPerRequest: 20,
-      }),
+      benchLoad(grpc, { rate: 0, concurrency: 32, durationMs: seconds * 1000 }),
     );
     const cpu = cpuSeconds(pid) - cpu0;
     const rate = sustained.result.spansPerSecond;
 
-    const background = runLoad({
-      sender: otlpSender('grpc', grpc),
+    const background = benchLoad(grpc, {
       rate: Math.round(rate / 2),
       concurrency: 16,
       durationMs: 12_000,
-      tracesPerRequest: 20,
       seed: 2,
     });
     const latency = await probeLatency({
@@ -43,14 +35,7 @@ export async function allInOneScenario({ seconds }: { seconds: number }) {
     await background;
 
     const doubled = await samplePeakRss(pid, () =>
-      runLoad({
-        sender: otlpSender('grpc', grpc),
-        rate: rate * 2,
-        concurrency: 64,
-        durationMs: seconds * 1000,
-        tracesPerRequest: 20,
-        seed: 3,
-      }),
+      benchLoad(grpc, { rate: rate * 2, concurrency: 64, durationMs: seconds * 1000, seed: 3 }),
     );
     return {
       scenario: 'all-in-one',

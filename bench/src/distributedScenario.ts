@@ -1,9 +1,9 @@
 import { withRetries } from '@llmp/kafka';
-import { otlpSender, runLoad } from '@llmp/loadgen';
 import { Kafka, logLevel } from 'kafkajs';
 import { kafkaBroker } from '../../test/support/kafkaBroker.ts';
 import { startLlmp } from '../../test/support/llmpProcess.ts';
 import { tempDir } from '../../test/support/tempDir.ts';
+import { benchLoad } from './benchLoad.ts';
 import { cpuSeconds, profiledEnv, samplePeakRss } from './processStats.ts';
 
 /** Records not yet committed by a group, over all partitions of a topic. */
@@ -48,25 +48,12 @@ export async function distributedScenario({ seconds }: { seconds: number }) {
     const grpc = `http://127.0.0.1:${gateway.grpcPort}`;
     const cpu0 = cpuSeconds(pid);
     const sustained = await samplePeakRss(pid, () =>
-      runLoad({
-        sender: otlpSender('grpc', grpc),
-        rate: 0,
-        concurrency: 32,
-        durationMs: seconds * 1000,
-        tracesPerRequest: 20,
-      }),
+      benchLoad(grpc, { rate: 0, concurrency: 32, durationMs: seconds * 1000 }),
     );
     const cpu = cpuSeconds(pid) - cpu0;
     const rate = sustained.result.spansPerSecond;
     const doubled = await samplePeakRss(pid, () =>
-      runLoad({
-        sender: otlpSender('grpc', grpc),
-        rate: rate * 2,
-        concurrency: 64,
-        durationMs: seconds * 1000,
-        tracesPerRequest: 20,
-        seed: 3,
-      }),
+      benchLoad(grpc, { rate: rate * 2, concurrency: 64, durationMs: seconds * 1000, seed: 3 }),
     );
     const written = sustained.result.acknowledgedSpans + doubled.result.acknowledgedSpans;
     results.push({

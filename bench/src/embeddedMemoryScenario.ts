@@ -1,8 +1,8 @@
-import { otlpSender, runLoad } from '@llmp/loadgen';
 import { Kafka, logLevel } from 'kafkajs';
 import { kafkaBroker } from '../../test/support/kafkaBroker.ts';
 import { startLlmp } from '../../test/support/llmpProcess.ts';
 import { tempDir } from '../../test/support/tempDir.ts';
+import { benchLoad } from './benchLoad.ts';
 import { lag } from './distributedScenario.ts';
 import { cpuSeconds, samplePeakRss } from './processStats.ts';
 import { median } from './quantiles.ts';
@@ -27,13 +27,7 @@ async function allInOneRound(yaml: string, seconds: number): Promise<Figures> {
   try {
     const load = (rate: number, concurrency: number) =>
       samplePeakRss(pid, () =>
-        runLoad({
-          sender: otlpSender('grpc', `http://127.0.0.1:${llmp.grpcPort}`),
-          rate,
-          concurrency,
-          durationMs: seconds * 1000,
-          tracesPerRequest: 20,
-        }),
+        benchLoad(`http://127.0.0.1:${llmp.grpcPort}`, { rate, concurrency, durationMs: seconds * 1000 }),
       );
     const cpu0 = cpuSeconds(pid);
     const sustained = await load(0, 32);
@@ -119,12 +113,10 @@ export async function embeddedMemoryScenario({ seconds, rounds }: { seconds: num
     });
     let spans = 0;
     try {
-      const fill = await runLoad({
-        sender: otlpSender('grpc', `http://127.0.0.1:${gateway.grpcPort}`),
+      const fill = await benchLoad(`http://127.0.0.1:${gateway.grpcPort}`, {
         rate: 0,
         concurrency: 32,
         durationMs: seconds * 1000,
-        tracesPerRequest: 20,
       });
       spans = fill.acknowledgedSpans;
     } finally {

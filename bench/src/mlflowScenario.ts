@@ -1,7 +1,7 @@
-import { otlpSender, runLoad } from '@llmp/loadgen';
 import { startLlmp } from '../../test/support/llmpProcess.ts';
 import { freePort } from '../../test/support/mlflowServer.ts';
 import { tempDir } from '../../test/support/tempDir.ts';
+import { benchLoad } from './benchLoad.ts';
 import { quantiles } from './quantiles.ts';
 
 // A free port nothing listens on: MLflow down, every request refused at once.
@@ -22,12 +22,10 @@ async function round(withMlflow: boolean, seconds: number) {
     extraYaml: withMlflow ? mlflowDownYaml(await freePort()) : '',
   });
   try {
-    const load = await runLoad({
-      sender: otlpSender('grpc', `http://127.0.0.1:${llmp.grpcPort}`),
+    const load = await benchLoad(`http://127.0.0.1:${llmp.grpcPort}`, {
       rate: 0,
       concurrency: 32,
       durationMs: seconds * 1000,
-      tracesPerRequest: 20,
     });
     const metrics = await (await llmp.api('/metrics')).text();
     // loadgen reuses trace ids, so this is about the distinct traces sent: one row each.
