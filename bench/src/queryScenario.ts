@@ -219,7 +219,13 @@ export async function queryScenario({ rows, keptStore }: { rows: number; keptSto
         optimizeSeconds: Math.round(filled.optimizeSeconds * 10) / 10,
         ...(filled.migrateSeconds ? { migrateSeconds: Math.round(filled.migrateSeconds * 10) / 10 } : {}),
         rollupRows: filled.rollupRows,
-        traceById: { requests: timings.length, complete: found, latencyMs: quantiles(timings) },
+        traceById: {
+          requests: timings.length,
+          complete: found,
+          latencyMs: quantiles(timings),
+          // The first reads after the process is ready: what a cold store costs.
+          firstTenMs: timings.slice(0, 10).map((t) => Math.round(t * 10) / 10),
+        },
       };
     } finally {
       await llmp.stop('SIGTERM');

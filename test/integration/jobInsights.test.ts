@@ -12,6 +12,7 @@ import { stringAttr, testSpan } from '@llmp/otlp/testing';
 import { queryApp } from '@llmp/query-api';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compiledFunctions } from '../support/compiledFunctions.ts';
 import { type JobsApi, jobsApi } from '../support/jobsApi.ts';
 import { tempDir } from '../support/tempDir.ts';
 
@@ -214,5 +215,19 @@ describe('GET /v1/jobs/{id}/traces', () => {
       next_cursor: null,
     });
     expect((await api.get('/v1/jobs/insight/traces?limit=500')).status).toBe(400);
+  });
+});
+
+describe('trace links', () => {
+  it('are read without having the engine compile code for them', async () => {
+    // The engine compiles an aggregate the fourth time it sees it, inside that query: a
+    // one-off ~40 ms on a point read of a few rows, which opts out.
+    const jobs = jobStore(store);
+    const before = await compiledFunctions(store);
+    for (let i = 0; i < 6; i++)
+      expect(await jobs.traceLinks('default', t1)).toEqual([
+        { jobId: 'insight', jobVersion: '1', jobType: expect.any(String) },
+      ]);
+    expect(await compiledFunctions(store)).toBe(before);
   });
 });
