@@ -1,7 +1,7 @@
 import { withRetries } from '@llmp/kafka';
 import { Kafka, logLevel } from 'kafkajs';
 import { kafkaBroker } from '../../test/support/kafkaBroker.ts';
-import { startLlmp } from '../../test/support/llmpProcess.ts';
+import { type LlmpProcess, startLlmp } from '../../test/support/llmpProcess.ts';
 import { tempDir } from '../../test/support/tempDir.ts';
 import { benchLoad } from './benchLoad.ts';
 import { cpuSeconds, profiledEnv, samplePeakRss } from './processStats.ts';
@@ -21,6 +21,21 @@ export async function lag(kafka: Kafka, topic: string, groupId: string): Promise
     return total;
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** Waits until a group has committed every record of a topic; fails if the ingester exits first. */
+export async function drain(
+  kafka: Kafka,
+  topic: string,
+  groupId: string,
+  ingester: LlmpProcess,
+): Promise<void> {
+  while ((await lag(kafka, topic, groupId)) > 0) {
+    const { exitCode, signalCode } = ingester.child;
+    if (exitCode !== null || signalCode !== null)
+      throw new Error(`the ingester exited (${exitCode ?? signalCode}) before draining ${topic}`);
+    await new Promise((r) => setTimeout(r, 250));
   }
 }
 
@@ -86,9 +101,7 @@ export async function distributedScenario({ seconds }: { seconds: number }) {
     // From ready, not from spawn: the embedded engine's load is a start-up cost, not throughput.
     const t0 = performance.now();
     const icpu0 = cpuSeconds(ipid);
-    const drained = await samplePeakRss(ipid, async () => {
-      while ((await lag(kafka, topic, groupId)) > 0) await new Promise((r) => setTimeout(r, 250));
-    });
+    const drained = await samplePeakRss(ipid, () => drain(kafka, topic, groupId, ingester));
     const elapsed = (performance.now() - t0) / 1000;
     results.push({
       scenario: 'ingester',

@@ -3,7 +3,7 @@ import { kafkaBroker } from '../../test/support/kafkaBroker.ts';
 import { startLlmp } from '../../test/support/llmpProcess.ts';
 import { tempDir } from '../../test/support/tempDir.ts';
 import { benchLoad } from './benchLoad.ts';
-import { lag } from './distributedScenario.ts';
+import { drain } from './distributedScenario.ts';
 import { cpuSeconds, samplePeakRss } from './processStats.ts';
 import { median } from './quantiles.ts';
 
@@ -135,9 +135,7 @@ export async function embeddedMemoryScenario({ seconds, rounds }: { seconds: num
         try {
           const t0 = performance.now();
           const cpu0 = cpuSeconds(pid);
-          const drained = await samplePeakRss(pid, async () => {
-            while ((await lag(kafka, topic, groupId)) > 0) await new Promise((r) => setTimeout(r, 250));
-          });
+          const drained = await samplePeakRss(pid, () => drain(kafka, topic, groupId, ingester));
           const elapsed = (performance.now() - t0) / 1000;
           ingest[v]!.push({
             spansPerSecond: Math.round(spans / elapsed),
