@@ -125,5 +125,7 @@ describe('API keys and projects', () => {
     );
     expect(text).toMatch(/llmp_exporter_sent_spans_total\{exporter="clickhouse"\} [1-9]/);
     expect(text).toContain('llmp_processor_pending_spans_capacity{processor="batch"} 200000');
+    expect(text).toMatch(/^process_resident_memory_bytes [1-9]\d{6,}$/m);
+    expect(text).toMatch(/^llmp_store_engine_memory_bytes [1-9]/m);
   });
 });

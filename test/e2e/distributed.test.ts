@@ -115,6 +115,14 @@ describe.skipIf(!brokers)('distributed mode on a real Kafka broker', () => {
       /llmp_exporter_sent_spans_total\{exporter="clickhouse"\} (1[2-9]|[2-9]\d)/,
     );
     expect(ingesterMetrics).toMatch(/llmp_ingester_lag_records\{topic="[^"]+",partition="\d+"\} 0/);
+    // The process's own figures in both; the embedded engine's memory only where it runs.
+    for (const text of [gatewayMetrics, ingesterMetrics]) {
+      expect(text).toMatch(/^process_resident_memory_bytes [1-9]\d{6,}$/m);
+      expect(text).toMatch(/^nodejs_heap_size_used_bytes [1-9]/m);
+    }
+    expect(ingesterMetrics).toMatch(/^llmp_store_engine_memory_bytes [1-9]/m);
+    expect(ingesterMetrics).toMatch(/^llmp_store_merges_memory_bytes \d/m);
+    expect(gatewayMetrics).not.toContain('llmp_store_engine_memory_bytes');
   });
 
   it('a plain Kafka consumer reads otlp_spans as OTLP protobuf, one trace per record, a trace on one partition', async () => {

@@ -1,6 +1,6 @@
 import { type KafkaClients, kafkaExporterFactory } from '@llmp/kafka';
 import type { TraceBatch } from '@llmp/otlp';
-import { type Logger, observeExporter, pipeline, Registry } from '@llmp/pipeline';
+import { type Logger, observeExporter, pipeline, processRegistry } from '@llmp/pipeline';
 import { otlpReceiverFactory } from '@llmp/receiver-otlp';
 import { authenticateFrom } from './authenticateFrom.ts';
 import type { GatewayConfig } from './roleConfigs.ts';
@@ -16,7 +16,7 @@ export async function runGateway(
   config: GatewayConfig,
   { kafka, logger }: { kafka: KafkaClients; logger: Logger },
 ): Promise<Running> {
-  const registry = new Registry();
+  const registry = processRegistry();
   const { authenticate } = authenticateFrom(config.auth, process.env);
   const settings = (id: string) => ({ id, logger: logger.child({ component: id }), registry, authenticate });
   // Kafka may be down while the gateway starts: it then answers senders with retryable codes.

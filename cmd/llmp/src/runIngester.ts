@@ -1,10 +1,16 @@
 import { writeSync } from 'node:fs';
-import { clickhouseExporterFactory, migrate, openStore, storeTraceSource } from '@llmp/clickhouse';
+import {
+  clickhouseExporterFactory,
+  engineMetrics,
+  migrate,
+  openStore,
+  storeTraceSource,
+} from '@llmp/clickhouse';
 import { genAiProcessorFactory } from '@llmp/genai';
 import { jobLinkerFactory, jobStore, linkedTraceSource } from '@llmp/jobs';
 import { type KafkaClients, kafkaReceiverFactory } from '@llmp/kafka';
 import type { TraceBatch } from '@llmp/otlp';
-import { type Logger, observeExporter, pipeline, Registry } from '@llmp/pipeline';
+import { type Logger, observeExporter, pipeline, processRegistry } from '@llmp/pipeline';
 import { queryApiServer } from '@llmp/query-api';
 import { authenticateFrom } from './authenticateFrom.ts';
 import { jobEventPublisher } from './jobEventPublisher.ts';
@@ -37,7 +43,8 @@ export async function runIngester(config: IngesterConfig, options: IngesterOptio
       { schemaVersion: report.current, applied: report.applied.map((m) => m.version) },
       'schema up to date',
     );
-    const registry = new Registry();
+    const registry = processRegistry();
+    engineMetrics(store, registry);
     const settings = (id: string) => ({ id, logger: logger.child({ component: id }), registry });
     const exporter = observeExporter(
       clickhouseExporterFactory(store).create(settings('clickhouse'), config.exporters.clickhouse, undefined),

@@ -1,6 +1,6 @@
-import { migrate, openStore, storeTraceSource } from '@llmp/clickhouse';
+import { engineMetrics, migrate, openStore, storeTraceSource } from '@llmp/clickhouse';
 import { jobStore, linkedTraceSource } from '@llmp/jobs';
-import { type Logger, Registry } from '@llmp/pipeline';
+import { type Logger, processRegistry } from '@llmp/pipeline';
 import { queryApiServer } from '@llmp/query-api';
 import { authenticateFrom } from './authenticateFrom.ts';
 import { jobEventPublisher } from './jobEventPublisher.ts';
@@ -20,7 +20,8 @@ export async function runQuery(
   const store = await openStore({ ...config.clickhouse, dataDir });
   try {
     await migrate(store);
-    const registry = new Registry();
+    const registry = processRegistry();
+    engineMetrics(store, registry);
     const mlflow = mlflowDeletions(config.exporters.mlflow, store, logger, registry);
     // With Kafka configured, job events made through this API are published too.
     const kafka = config.kafka ? kafkaClients(config.kafka, logger) : undefined;

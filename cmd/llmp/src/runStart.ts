@@ -1,9 +1,15 @@
-import { clickhouseExporterFactory, migrate, openStore, storeTraceSource } from '@llmp/clickhouse';
+import {
+  clickhouseExporterFactory,
+  engineMetrics,
+  migrate,
+  openStore,
+  storeTraceSource,
+} from '@llmp/clickhouse';
 import { mlflowExporterFactory } from '@llmp/exporter-mlflow';
 import { genAiProcessorFactory } from '@llmp/genai';
 import { jobLinkerFactory, jobStore, linkedTraceSource } from '@llmp/jobs';
 import type { TraceBatch } from '@llmp/otlp';
-import { type Logger, observeExporter, pipeline, Registry } from '@llmp/pipeline';
+import { type Logger, observeExporter, pipeline, processRegistry } from '@llmp/pipeline';
 import { batchProcessorFactory } from '@llmp/processors';
 import { queryApiServer } from '@llmp/query-api';
 import { otlpReceiverFactory } from '@llmp/receiver-otlp';
@@ -34,7 +40,8 @@ export async function runStart(
       'schema up to date',
     );
 
-    const registry = new Registry();
+    const registry = processRegistry();
+    engineMetrics(store, registry);
     const { authenticate, keys } = authenticateFrom(config.auth, process.env);
     logger.info({ apiKeys: keys, auth: keys > 0 ? 'on' : 'off' }, 'auth configured');
     const settings = (id: string) => ({

@@ -26,6 +26,7 @@ export {
   embeddedEngineConfig,
   engineArgs,
 } from './embeddedEngine.ts';
+export { engineMetrics } from './engineMetrics.ts';
 export { genAiRowColumns, preview } from './genAiRowColumns.ts';
 export { insertRowBinary } from './insertRowBinary.ts';
 export { type MigrationReport, migrate } from './migrate.ts';

@@ -29,4 +29,4 @@ export { ConfigError, type Env, expandEnv, loadConfig, strippedKeys } from './lo
 export { observeExporter } from './observeExporter.ts';
 export { onceShutdown } from './onceShutdown.ts';
 export { fanout, type Pipeline, pipeline } from './pipeline.ts';
-export { Registry, type SelfMetrics, selfMetrics } from './selfMetrics.ts';
+export { Gauge, processRegistry, Registry, type SelfMetrics, selfMetrics } from './selfMetrics.ts';

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 function build(registry: Registry) {
   const registers = [registry];
@@ -104,4 +104,16 @@ export function selfMetrics(registry: Registry = new Registry()): SelfMetrics {
   return metrics;
 }
 
-export { Registry };
+/**
+ * The registry a role process serves on `/metrics`: its own metrics (selfMetrics) and the
+ * process's (`process_cpu_seconds_total`, `process_resident_memory_bytes`, `nodejs_heap_*`,
+ * `nodejs_gc_duration_seconds`, `nodejs_eventloop_lag_*`), as a collector's own telemetry has.
+ * @example const registry = processRegistry();
+ */
+export function processRegistry(): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+export { Gauge, Registry };
