@@ -140,7 +140,8 @@ describe('migration 8 (spans in smaller granules) on a store written before it',
 
 describe('migration 9 (marks loaded with their parts)', () => {
   it('sets prewarm_mark_cache on spans and trace_id_ts', async () => {
-    expect((await migrate(store)).applied.map((m) => m.version)).toEqual([9]);
+    const upTo9 = migrations.filter((m) => m.version <= 9);
+    expect((await migrate(store, upTo9)).applied.map((m) => m.version)).toEqual([9]);
     for (const table of ['spans', 'trace_id_ts']) {
       const result = await store.client.query({
         query: "SELECT engine_full FROM system.tables WHERE database = 'llmp' AND name = {table:String}",
@@ -150,6 +151,26 @@ describe('migration 9 (marks loaded with their parts)', () => {
       const [row] = await result.json<{ engine_full: string }>();
       expect(row?.engine_full).toContain('prewarm_mark_cache = 1');
     }
+    expect(await migrate(store, upTo9)).toMatchObject({ applied: [] });
+  });
+});
+
+describe('migration 10 (span merges in small blocks)', () => {
+  it('bounds the blocks a spans merge reads at 1 MiB', async () => {
+    expect((await migrate(store)).applied.map((m) => m.version)).toEqual([10]);
+    const result = await store.client.query({
+      query: "SELECT value FROM system.merge_tree_settings WHERE name = 'merge_max_block_size_bytes'",
+      format: 'JSONEachRow',
+    });
+    // The engine's default stays as it was; the table carries its own.
+    expect((await result.json<{ value: string }>())[0]?.value).toBe('10485760');
+    const table = await store.client.query({
+      query: "SELECT engine_full FROM system.tables WHERE database = 'llmp' AND name = 'spans'",
+      format: 'JSONEachRow',
+    });
+    expect((await table.json<{ engine_full: string }>())[0]?.engine_full).toContain(
+      'merge_max_block_size_bytes = 1048576',
+    );
     expect(await migrate(store)).toMatchObject({ applied: [] });
   });
 });

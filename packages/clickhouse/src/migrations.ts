@@ -416,4 +416,15 @@ export const migrations: Migration[] = [
       'ALTER TABLE {db}.trace_id_ts MODIFY SETTING prewarm_mark_cache = 1',
     ],
   },
+  {
+    version: 10,
+    name: 'span merges in blocks of at most 1 MiB',
+    statements: [
+      // A merge reads each of its parts in blocks of up to 8 192 rows or 10 MiB (the engine's
+      // default); a few thousand LLM spans fill 10 MiB, so a merge of 7–8 small parts tracked
+      // ~380 MiB, the largest share of the ingester's peak RSS (docs/benchmarks.md, "Memory of
+      // the embedded roles"). 1 MiB is also the most a spans granule holds (migration 8).
+      'ALTER TABLE {db}.spans MODIFY SETTING merge_max_block_size_bytes = 1048576',
+    ],
+  },
 ];
