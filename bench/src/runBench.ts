@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { allInOneScenario } from './allInOneScenario.ts';
 import { distributedScenario } from './distributedScenario.ts';
 import { embeddedMemoryScenario } from './embeddedMemoryScenario.ts';
+import { ingesterNodeScenario } from './ingesterNodeScenario.ts';
 import { insertCostsScenario } from './insertCosts.ts';
 import { insertFormatsScenario } from './insertFormats.ts';
 import { machine } from './machine.ts';
@@ -13,7 +14,8 @@ import { queryScenario } from './queryScenario.ts';
 // BENCH_QUERY_STORE names a directory where the query store is kept and reused between runs.
 // Only when named: `mlflow-down` (llmp start with MLflow down vs without MLflow), and
 // `insert-formats` / `insert-costs` (insert formats on the embedded store, an INSERT's engine CPU),
-// `embedded-memory` (RSS of llmp start and llmp ingester, engine allocator A/B).
+// `embedded-memory` (RSS of llmp start and llmp ingester, engine allocator A/B), `ingester-node`
+// (CPU per span of the ingester's own code, no Kafka or engine).
 const wanted = new Set(process.argv.slice(2));
 const run = (name: string) => wanted.size === 0 || wanted.has(name);
 const seconds = Number(process.env.BENCH_SECONDS ?? 20);
@@ -45,6 +47,9 @@ if (wanted.has('mlflow-down')) {
 if (wanted.has('embedded-memory')) {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   for (const r of await embeddedMemoryScenario({ seconds, rounds })) report(r);
+}
+if (wanted.has('ingester-node')) {
+  report(await ingesterNodeScenario({ rounds: Number(process.env.BENCH_ROUNDS ?? 7) }));
 }
 if (wanted.has('insert-costs')) {
   for (const row of await insertCostsScenario()) report({ scenario: 'insert-costs', ...row });

@@ -1,5 +1,9 @@
 const maxUInt64 = 2n ** 64n - 1n;
 
+/** Bytes of `n` in LEB128 (7 bits a byte). */
+const varUIntSize = (n: number) =>
+  n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x20_0000 ? 3 : n < 0x1000_0000 ? 4 : n < 2 ** 35 ? 5 : 6;
+
 /**
  * Appends values in ClickHouse's RowBinary encoding (little-endian numbers, LEB128 lengths) to
  * one growing buffer, so a batch of rows becomes one payload without per-row strings.
@@ -20,6 +24,11 @@ export function rowBinaryWriter(initialBytes = 64 * 1024) {
 
   function varUInt(n: number): void {
     reserve(10);
+    putVarUInt(n);
+  }
+
+  /** LEB128 into room already reserved. */
+  function putVarUInt(n: number): void {
     while (n >= 0x80) {
       buf[at++] = (n & 0x7f) | 0x80;
       n = Math.floor(n / 128);
@@ -32,18 +41,17 @@ export function rowBinaryWriter(initialBytes = 64 * 1024) {
     varUInt,
     /** String: UTF-8 bytes after their length. */
     string(s: string): void {
-      // At most 3 bytes per UTF-16 unit: short strings skip measuring and patch a 1-byte length.
-      if (s.length * 3 < 0x80) {
-        reserve(1 + s.length * 3);
-        const start = at++;
-        at += buf.write(s, at);
-        buf[start] = at - start - 1;
-        return;
-      }
-      const n = Buffer.byteLength(s);
-      varUInt(n);
-      reserve(n);
-      at += buf.write(s, at, n);
+      // At most 3 bytes per UTF-16 unit: the bytes go after room for the longest length prefix
+      // they can need, and move back when a shorter one does (a 1-byte-prefixed string of 43 to
+      // 127 units); measuring them first would read every long prompt twice.
+      const most = s.length * 3;
+      const room = varUIntSize(most);
+      reserve(room + most);
+      const n = buf.write(s, at + room);
+      const prefix = varUIntSize(n);
+      if (prefix < room) buf.copyWithin(at + prefix, at + room, at + room + n);
+      putVarUInt(n);
+      at += n;
     },
     uint8(n: number): void {
       reserve(1);
@@ -60,10 +68,13 @@ export function rowBinaryWriter(initialBytes = 64 * 1024) {
       buf.writeBigUInt64LE(n < 0n ? 0n : n > maxUInt64 ? maxUInt64 : n, at);
       at += 8;
     },
-    /** UInt64 from a count held as a number (negative or not a number: 0). */
+    /** UInt64 from a count held as a number (negative or not a number: 0), without a bigint. */
     uint64Count(n: number): void {
       reserve(8);
-      buf.writeBigUInt64LE(n >= 1 ? BigInt(Math.min(Math.trunc(n), Number.MAX_SAFE_INTEGER)) : 0n, at);
+      const count = n >= 1 ? Math.min(Math.trunc(n), Number.MAX_SAFE_INTEGER) : 0;
+      const low = count % 0x1_0000_0000;
+      buf.writeUInt32LE(low, at);
+      buf.writeUInt32LE((count - low) / 0x1_0000_0000, at + 4);
       at += 8;
     },
     int64(n: bigint): void {
@@ -75,6 +86,16 @@ export function rowBinaryWriter(initialBytes = 64 * 1024) {
       reserve(8);
       buf.writeDoubleLE(n, at);
       at += 8;
+    },
+    /** Where the next value goes: with `repeat`, bytes written once can be written again. */
+    offset(): number {
+      return at;
+    },
+    /** Appends again the bytes written from `start` to `end` (offsets from `offset()`). */
+    repeat(start: number, end: number): void {
+      reserve(end - start);
+      buf.copyWithin(at, start, end);
+      at += end - start;
     },
     /** The encoded bytes so far (a view, not a copy). */
     bytes(): Buffer {

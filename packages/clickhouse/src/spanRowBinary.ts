@@ -94,27 +94,28 @@ function writeMap(w: RowBinaryWriter, map: Record<string, string>): void {
 }
 
 /** The attribute text map, written straight from the OTLP list when no key repeats. */
-function writeValues(w: RowBinaryWriter, list: KeyValue[]): void {
-  if (repeatsKey(list)) {
+function writeValues(w: RowBinaryWriter, list: KeyValue[], repeats = repeatsKey(list)): void {
+  if (repeats) {
     writeMap(w, attributeColumns(list).values);
     return;
   }
   w.varUInt(list.length);
   for (const { key, value } of list) {
     w.string(key);
-    w.string(anyValueText(value));
+    w.string(value.type === 'string' ? value.value : anyValueText(value));
   }
 }
 
 /** The attribute type map (non-string values only). */
-function writeTypes(w: RowBinaryWriter, list: KeyValue[]): void {
-  if (repeatsKey(list)) {
+function writeTypes(w: RowBinaryWriter, list: KeyValue[], repeats = repeatsKey(list)): void {
+  if (repeats) {
     writeMap(w, attributeColumns(list).types);
     return;
   }
   let typed = 0;
   for (const kv of list) if (kv.value.type !== 'string') typed++;
   w.varUInt(typed);
+  if (typed === 0) return;
   for (const { key, value } of list) {
     if (value.type === 'string') continue;
     w.string(key);
@@ -122,22 +123,69 @@ function writeTypes(w: RowBinaryWriter, list: KeyValue[]): void {
   }
 }
 
+/** The text map, then the type map, of one attribute list. */
+function writeAttributes(w: RowBinaryWriter, list: KeyValue[]): void {
+  const repeats = repeatsKey(list);
+  writeValues(w, list, repeats);
+  writeTypes(w, list, repeats);
+}
+
 function writeArray<T>(w: RowBinaryWriter, items: T[], write: (item: T) => void): void {
   w.varUInt(items.length);
   for (const item of items) write(item);
+}
+
+function writeEvents(w: RowBinaryWriter, events: Span['events']): void {
+  writeArray(w, events, (e) => w.int64(storableNanos(e.timeUnixNano)));
+  writeArray(w, events, (e) => w.string(e.name));
+  writeArray(w, events, (e) => writeValues(w, e.attributes));
+  writeArray(w, events, (e) => writeTypes(w, e.attributes));
+}
+
+function writeLinks(w: RowBinaryWriter, links: Span['links']): void {
+  writeArray(w, links, (l) => w.string(l.traceId));
+  writeArray(w, links, (l) => w.string(l.spanId));
+  writeArray(w, links, (l) => w.string(l.traceState));
+  writeArray(w, links, (l) => w.uint32(l.flags));
+  writeArray(w, links, (l) => writeValues(w, l.attributes));
+  writeArray(w, links, (l) => writeTypes(w, l.attributes));
+}
+
+type ResourceSpans = TraceRequest['resourceSpans'][number];
+type ScopeSpans = ResourceSpans['scopeSpans'][number];
+
+/**
+ * Writes the columns every span of a scope shares, from ResourceAttributes to
+ * ScopeAttributeTypes: encoded for its first span, copied for the others.
+ */
+function scopeColumns(w: RowBinaryWriter, rs: ResourceSpans, ss: ScopeSpans): () => void {
+  let start = -1;
+  let end = -1;
+  return () => {
+    if (start >= 0) {
+      w.repeat(start, end);
+      return;
+    }
+    start = w.offset();
+    writeAttributes(w, rs.resource.attributes);
+    w.string(rs.schemaUrl);
+    w.string(ss.scope.name);
+    w.string(ss.scope.version);
+    writeAttributes(w, ss.scope.attributes);
+    end = w.offset();
+  };
 }
 
 function writeSpan(
   w: RowBinaryWriter,
   projectId: string,
   service: string,
-  rs: TraceRequest['resourceSpans'][number],
-  ss: TraceRequest['resourceSpans'][number]['scopeSpans'][number],
+  rs: ResourceSpans,
+  ss: ScopeSpans,
+  shared: () => void,
   span: Span,
   fields: GenAiFields,
 ): void {
-  const resource = rs.resource.attributes;
-  const scope = ss.scope.attributes;
   w.string(projectId);
   w.int64(storableNanos(span.startTimeUnixNano));
   w.string(span.traceId);
@@ -148,34 +196,21 @@ function writeSpan(
   w.string(span.name);
   w.string(spanKindName(span.kind));
   w.string(service);
-  writeValues(w, resource);
-  writeTypes(w, resource);
-  w.string(rs.schemaUrl);
-  w.string(ss.scope.name);
-  w.string(ss.scope.version);
-  writeValues(w, scope);
-  writeTypes(w, scope);
-  writeValues(w, span.attributes);
-  writeTypes(w, span.attributes);
+  shared();
+  writeAttributes(w, span.attributes);
   w.uint64(
     span.endTimeUnixNano > span.startTimeUnixNano ? span.endTimeUnixNano - span.startTimeUnixNano : 0n,
   );
   w.string(statusCodeName(span.status.code));
   w.string(span.status.message);
-  writeArray(w, span.events, (e) => w.int64(storableNanos(e.timeUnixNano)));
-  writeArray(w, span.events, (e) => w.string(e.name));
-  writeArray(w, span.events, (e) => writeValues(w, e.attributes));
-  writeArray(w, span.events, (e) => writeTypes(w, e.attributes));
-  writeArray(w, span.links, (l) => w.string(l.traceId));
-  writeArray(w, span.links, (l) => w.string(l.spanId));
-  writeArray(w, span.links, (l) => w.string(l.traceState));
-  writeArray(w, span.links, (l) => w.uint32(l.flags));
-  writeArray(w, span.links, (l) => writeValues(w, l.attributes));
-  writeArray(w, span.links, (l) => writeTypes(w, l.attributes));
+  if (span.events.length > 0) writeEvents(w, span.events);
+  else for (let i = 0; i < 4; i++) w.varUInt(0);
+  if (span.links.length > 0) writeLinks(w, span.links);
+  else for (let i = 0; i < 6; i++) w.varUInt(0);
   w.uint32(span.droppedAttributesCount);
   w.uint32(span.droppedEventsCount);
   w.uint32(span.droppedLinksCount);
-  const job = jobLink(span.attributes, scope, resource);
+  const job = jobLink(span.attributes, ss.scope.attributes, rs.resource.attributes);
   w.string(job.job_id);
   w.string(job.job_version);
   w.string(job.job_type);
@@ -223,8 +258,9 @@ export function spanRowBinary(
   for (const rs of request.resourceSpans) {
     const service = serviceName(rs.resource.attributes);
     for (const ss of rs.scopeSpans) {
+      const shared = scopeColumns(w, rs, ss);
       for (const span of ss.spans) {
-        writeSpan(w, projectId, service, rs, ss, span, genAi(span) ?? empty);
+        writeSpan(w, projectId, service, rs, ss, shared, span, genAi(span) ?? empty);
         rows++;
       }
     }

@@ -1,5 +1,6 @@
 import { emptyGenAiFields, type GenAiFields } from '@llmp/genai';
 import type { AnyValue, KeyValue, Span, TraceRequest } from '@llmp/otlp';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { preview } from './genAiRowColumns.ts';
 import { jobLink } from './spanColumns.ts';
@@ -271,6 +272,34 @@ describe('preview', () => {
     expect(preview('😀'.repeat(250))).toBe('😀'.repeat(200));
     expect(preview('word '.repeat(100))).toBe('word '.repeat(40));
     expect(preview(`${'a'.repeat(199)}${'😀'.repeat(5)}`)).toBe(`${'a'.repeat(199)}😀`);
+  });
+
+  // What preview means, written plainly; preview itself skips the copy when it can.
+  const reference = (text: string) => {
+    const collapsed = text.slice(0, 800).replace(/\s+/g, ' ').trim();
+    return collapsed.length <= 200 ? collapsed : Array.from(collapsed).slice(0, 200).join('');
+  };
+
+  it('treats every UTF-16 unit as the regular expression \\s does', () => {
+    for (let c = 0; c <= 0xffff; c++) {
+      const unit = String.fromCharCode(c);
+      for (const text of [`a${unit}b`, `${'a '.repeat(100)}${unit}${'b'.repeat(300)}`]) {
+        expect(preview(text)).toBe(reference(text));
+      }
+    }
+  });
+
+  it('is the collapsed, trimmed text cut at 200 characters, for any text', () => {
+    const unit = fc.constantFrom(' ', ' ', '\n', '\t', '\u00a0', '\u2028', 'word', 'a', 'é', '😀', '\ud800');
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.string({ unit, maxLength: 1200 }), fc.string({ unit: 'binary', maxLength: 900 })),
+        (text) => {
+          expect(preview(text)).toBe(reference(text));
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });
 

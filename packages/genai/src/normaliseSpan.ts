@@ -40,6 +40,7 @@ function usd(v: AnyValue | undefined): number | undefined {
 
 /** `prefix N suffix` attributes gathered into ordered messages. */
 function indexedMessages(attributes: KeyValue[], prefix: string, role: string, content: string): string {
+  if (!attributes.some(({ key }) => key.startsWith(prefix))) return '';
   const messages = new Map<number, { role: string; content: string }>();
   for (const { key, value } of attributes) {
     if (!key.startsWith(prefix)) continue;
@@ -63,28 +64,27 @@ function indexedMessages(attributes: KeyValue[], prefix: string, role: string, c
 
 function readRule(
   rule: NormalisationRule,
-  lookup: Map<string, AnyValue>,
+  value: AnyValue | undefined,
   attributes: KeyValue[],
 ): Value | undefined {
   switch (rule.read) {
     case 'text': {
-      let text = scalarText(lookup.get(rule.key));
+      let text = scalarText(value);
       if (rule.field === 'provider') text = text.toLowerCase();
       if (rule.firstSegment) text = text.split('.')[0] ?? '';
       return text === '' ? undefined : text;
     }
     case 'count':
-      return count(lookup.get(rule.key));
+      return count(value);
     case 'usd': {
-      const amount = usd(lookup.get(rule.key));
+      const amount = usd(value);
       return amount === undefined ? undefined : { usd: amount, key: rule.key };
     }
     case 'kind':
-      return rule.values[scalarText(lookup.get(rule.key)).toLowerCase()];
+      return rule.values[scalarText(value).toLowerCase()];
     case 'messages': {
-      const v = lookup.get(rule.key);
-      if (v === undefined || v.type === 'empty') return undefined;
-      const text = renderMessages(plainValue(v));
+      if (value === undefined || value.type === 'empty') return undefined;
+      const text = renderMessages(plainValue(value));
       return text === '' ? undefined : text;
     }
     case 'indexedMessages': {
@@ -92,6 +92,33 @@ function readRule(
       return text === '' ? undefined : text;
     }
   }
+}
+
+/** Rules arranged for one pass over a span's attributes. */
+interface RulePlan {
+  /** For each attribute key some rule reads, the positions of those rules. */
+  byKey: Map<string, number[]>;
+  /** Positions of the indexedMessages rules (they read every attribute). */
+  indexed: number[];
+  /** Each field with the positions of its rules, in rule order. */
+  fields: Array<[RuleField, number[]]>;
+}
+
+const plans = new WeakMap<readonly NormalisationRule[], RulePlan>();
+
+function planOf(rules: readonly NormalisationRule[]): RulePlan {
+  let plan = plans.get(rules);
+  if (plan) return plan;
+  plan = { byKey: new Map(), indexed: [], fields: [] };
+  const byField = new Map<RuleField, number[]>();
+  rules.forEach((rule, i) => {
+    if (rule.read === 'indexedMessages') plan!.indexed.push(i);
+    else plan!.byKey.set(rule.key, [...(plan!.byKey.get(rule.key) ?? []), i]);
+    byField.set(rule.field, [...(byField.get(rule.field) ?? []), i]);
+  });
+  plan.fields = [...byField];
+  plans.set(rules, plan);
+  return plan;
 }
 
 /**
@@ -107,27 +134,46 @@ export function normaliseSpan(
     maxTextChars = 65_536,
   }: { rules?: readonly NormalisationRule[]; maxTextChars?: number } = {},
 ): NormalisedSpan {
-  // Last value wins for a repeated key, as in attributeColumns.
-  const lookup = new Map<string, AnyValue>();
-  for (const { key, value } of attributes) lookup.set(key, value);
-
-  const found = new Map<RuleField, { value: Value; rule: NormalisationRule }>();
-  for (const rule of rules) {
-    if (found.has(rule.field)) continue;
-    const value = readRule(rule, lookup, attributes);
-    if (value !== undefined) found.set(rule.field, { value, rule });
+  // One pass over the attributes puts each rule's value at its position (the last value wins
+  // for a repeated key, as in attributeColumns); a rule whose key is absent finds nothing, so
+  // only the rules of present keys are read, each field taking its first rule that finds a value.
+  const plan = planOf(rules);
+  const values: Array<AnyValue | undefined> = new Array(rules.length);
+  let present = false;
+  // Indexed loops: iterators and destructuring showed in the profile of this hot path.
+  for (let a = 0; a < attributes.length; a++) {
+    const { key, value } = attributes[a]!;
+    const positions = plan.byKey.get(key);
+    if (positions === undefined) continue;
+    for (let p = 0; p < positions.length; p++) values[positions[p]!] = value;
+    present = true;
+  }
+  const found: Partial<Record<RuleField, { value: Value; rule: NormalisationRule }>> = {};
+  if (present || plan.indexed.length > 0) {
+    for (let f = 0; f < plan.fields.length; f++) {
+      const [field, positions] = plan.fields[f]!;
+      for (let p = 0; p < positions.length; p++) {
+        const i = positions[p]!;
+        const rule = rules[i]!;
+        if (rule.read !== 'indexedMessages' && values[i] === undefined) continue;
+        const value = readRule(rule, values[i], attributes);
+        if (value === undefined) continue;
+        found[field] = { value, rule };
+        break;
+      }
+    }
   }
   const text = (field: RuleField) => {
-    const v = found.get(field)?.value;
+    const v = found[field]?.value;
     return typeof v === 'string' ? v.slice(0, maxTextChars) : '';
   };
   const tokens = (field: RuleField) => {
-    const v = found.get(field)?.value;
+    const v = found[field]?.value;
     return typeof v === 'number' ? v : 0;
   };
   const empty = emptyGenAiFields();
   const fields: NormalisedSpan = {
-    spanType: (found.get('spanType')?.value as GenAiFields['spanType'] | undefined) ?? empty.spanType,
+    spanType: (found.spanType?.value as GenAiFields['spanType'] | undefined) ?? empty.spanType,
     operation: text('operation'),
     provider: text('provider'),
     requestModel: text('requestModel'),
@@ -141,11 +187,11 @@ export function normaliseSpan(
     outputText: text('outputText'),
     sessionId: text('sessionId'),
     userId: text('userId'),
-    providedCost: (found.get('cost')?.value as NormalisedSpan['providedCost'] | undefined) ?? null,
+    providedCost: (found.cost?.value as NormalisedSpan['providedCost'] | undefined) ?? null,
   };
   // A span naming a model but no kind is a model call (e.g. a hand-instrumented client).
-  if (!found.has('spanType') && (fields.requestModel || fields.responseModel)) fields.spanType = 'llm';
-  const apart = found.get('inputTokens')?.rule.cacheApartFor;
+  if (!found.spanType && (fields.requestModel || fields.responseModel)) fields.spanType = 'llm';
+  const apart = found.inputTokens?.rule.cacheApartFor;
   if (apart?.test(fields.provider)) fields.inputTokens += fields.cacheReadTokens + fields.cacheWriteTokens;
   return fields;
 }

@@ -76,8 +76,11 @@ function find(
   levels: KeyValue[][],
   keys: string[],
 ): { text: string; key: string; onSpan: boolean } | undefined {
-  for (const [level, list] of levels.entries()) {
-    for (const key of keys) {
+  // Indexed loops: this runs for every span.
+  for (let level = 0; level < levels.length; level++) {
+    const list = levels[level]!;
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k]!;
       for (let i = list.length - 1; i >= 0; i--) {
         const kv = list[i]!;
         const text = kv.key === key ? textOf(kv.value) : undefined;

@@ -1,3 +1,4 @@
+import { flatStringReader } from './flatStringReader.ts';
 import { OtlpDecodeError } from './otlpDecodeError.ts';
 import { protoTypes } from './protoTypes.ts';
 import type {
@@ -124,7 +125,7 @@ function span(m: Message): Span {
  */
 export function decodeProtobufSpan(bytes: Uint8Array): Span {
   try {
-    return span(protoTypes().span.decode(bytes) as unknown as Message);
+    return span(protoTypes().span.decode(flatStringReader(bytes)) as unknown as Message);
   } catch (error) {
     throw new OtlpDecodeError(`invalid OTLP protobuf span: ${(error as Error).message}`, { cause: error });
   }
@@ -138,7 +139,7 @@ export function decodeProtobufSpan(bytes: Uint8Array): Span {
 export function decodeProtobufRequest(bytes: Uint8Array): TraceRequest {
   let message: Message;
   try {
-    message = protoTypes().request.decode(bytes) as unknown as Message;
+    message = protoTypes().request.decode(flatStringReader(bytes)) as unknown as Message;
   } catch (error) {
     throw new OtlpDecodeError(`invalid OTLP protobuf payload: ${(error as Error).message}`, { cause: error });
   }
