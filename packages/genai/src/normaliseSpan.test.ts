@@ -27,6 +27,15 @@ describe('normaliseSpan', () => {
     });
   });
 
+  it('reads a kind named like an object property (constructor, __proto__, toString) as unknown', () => {
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf']) {
+      for (const key of ['gen_ai.operation.name', 'openinference.span.kind', 'traceloop.span.kind']) {
+        const fields = normaliseSpan([kv(key, str(name))]);
+        expect(fields.spanType).toBe('other');
+      }
+    }
+  });
+
   it('prefers the current OpenTelemetry names over deprecated and other conventions', () => {
     const fields = normaliseSpan([
       kv('llm.token_count.prompt', int(1n)),

@@ -80,8 +80,11 @@ function readRule(
       const amount = usd(value);
       return amount === undefined ? undefined : { usd: amount, key: rule.key };
     }
-    case 'kind':
-      return rule.values[scalarText(value).toLowerCase()];
+    case 'kind': {
+      // Own keys only: a kind such as "constructor" is not a span type.
+      const kind = scalarText(value).toLowerCase();
+      return Object.hasOwn(rule.values, kind) ? rule.values[kind] : undefined;
+    }
     case 'messages': {
       if (value === undefined || value.type === 'empty') return undefined;
       const text = renderMessages(plainValue(value));
