@@ -127,11 +127,14 @@ async function rollupCount(store: ClickHouseStore): Promise<number> {
   return Number((await result.json<{ n: string }>())[0]?.n ?? 0);
 }
 
-/** 300 trace ids spread over the store, the same ones on every run over the same store. */
+/**
+ * 330 trace ids spread over the store, the same ones on every run over the same store: 300 timed,
+ * 30 read first to warm the process up.
+ */
 async function sampleTraceIds(store: ClickHouseStore): Promise<string[]> {
   const sample = await store.client.query({
     query:
-      'SELECT DISTINCT TraceId FROM llmp.spans WHERE project_id = {p:String} ORDER BY cityHash64(TraceId) LIMIT 300',
+      'SELECT DISTINCT TraceId FROM llmp.spans WHERE project_id = {p:String} ORDER BY cityHash64(TraceId) LIMIT 330',
     query_params: { p: 'default' },
     format: 'JSONEachRow',
   });
@@ -147,9 +150,17 @@ export async function queryScenario({ rows, keptStore }: { rows: number; keptSto
     const filled = await fill(dataDir, rows);
     const llmp = await startLlmp({ dataDir, command: 'query' });
     try {
+      // The first reads after a start pay one-off costs (Node compiling the request path, the
+      // engine loading what the first queries touch): timed apart, as a warm-up, on other traces.
+      const warmUp: number[] = [];
+      for (const traceId of filled.traceIds.slice(300)) {
+        const t0 = performance.now();
+        await (await llmp.api(`/v1/traces/${traceId}`)).json();
+        warmUp.push(performance.now() - t0);
+      }
       const timings: number[] = [];
       let found = 0;
-      for (const traceId of filled.traceIds) {
+      for (const traceId of filled.traceIds.slice(0, 300)) {
         const t0 = performance.now();
         const response = await llmp.api(`/v1/traces/${traceId}`);
         const body = (await response.json()) as { spans?: unknown[] };
@@ -223,8 +234,8 @@ export async function queryScenario({ rows, keptStore }: { rows: number; keptSto
           requests: timings.length,
           complete: found,
           latencyMs: quantiles(timings),
-          // The first reads after the process is ready: what a cold store costs.
-          firstTenMs: timings.slice(0, 10).map((t) => Math.round(t * 10) / 10),
+          // The first reads after the process is ready, before the timed ones.
+          warmUpMs: warmUp.map((t) => Math.round(t * 10) / 10),
         },
       };
     } finally {
