@@ -1,4 +1,5 @@
 import { Kafka, logLevel } from 'kafkajs';
+import { stringify } from 'yaml';
 import { kafkaBroker } from '../../test/support/kafkaBroker.ts';
 import { startLlmp } from '../../test/support/llmpProcess.ts';
 import { tempDir } from '../../test/support/tempDir.ts';
@@ -8,21 +9,40 @@ import { cpuSeconds, samplePeakRss } from './processStats.ts';
 import { median } from './quantiles.ts';
 
 /**
- * The variants compared, from BENCH_DECAYS (default `5s,0ms`): each a `clickhouse.embedded.freedMemoryDecay`.
- * 5 s is jemalloc's setting in chdb, the behaviour before llmp set it.
+ * The variants compared: from BENCH_VARIANTS, a JSON object of name → configuration merged into
+ * each role's (e.g. `{"two":{},"one":{"receivers":{"kafka":{"partitionsAtOnce":1}}}}`), else
+ * from BENCH_DECAYS (default `5s,0ms`), each a `clickhouse.embedded.freedMemoryDecay`. 5 s is
+ * jemalloc's setting in chdb, the behaviour before llmp set it.
  */
-function variants(): Array<{ name: string; yaml: string }> {
+function variants(): Array<{ name: string; config: Record<string, unknown> }> {
+  if (process.env.BENCH_VARIANTS)
+    return Object.entries(
+      JSON.parse(process.env.BENCH_VARIANTS) as Record<string, Record<string, unknown>>,
+    ).map(([name, config]) => ({ name, config }));
   return (process.env.BENCH_DECAYS ?? '5s,0ms').split(',').map((decay) => ({
     name: `freedMemoryDecay ${decay}`,
-    yaml: `clickhouse:\n  embedded:\n    freedMemoryDecay: ${decay}\n`,
+    config: { clickhouse: { embedded: { freedMemoryDecay: decay } } },
   }));
+}
+
+/** Deep merge of plain objects (the variant's configuration over the bench's own). */
+function merged(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key];
+    out[key] =
+      value && typeof value === 'object' && !Array.isArray(value) && current && typeof current === 'object'
+        ? merged(current as Record<string, unknown>, value as Record<string, unknown>)
+        : value;
+  }
+  return out;
 }
 
 type Figures = Record<string, number>;
 
-async function allInOneRound(yaml: string, seconds: number): Promise<Figures> {
+async function allInOneRound(config: Record<string, unknown>, seconds: number): Promise<Figures> {
   const dir = tempDir('bench-mem-aio');
-  const llmp = await startLlmp({ dataDir: `${dir.path}/data`, extraYaml: yaml });
+  const llmp = await startLlmp({ dataDir: `${dir.path}/data`, extraYaml: stringify(config) });
   const pid = llmp.child.pid!;
   try {
     const load = (rate: number, concurrency: number) =>
@@ -86,7 +106,7 @@ export async function embeddedMemoryScenario({ seconds, rounds }: { seconds: num
   if (roles.includes('all-in-one')) {
     const aio: Figures[][] = list.map(() => []);
     for (let i = 0; i < rounds; i++) {
-      for (const [v, variant] of list.entries()) aio[v]!.push(await allInOneRound(variant.yaml, seconds));
+      for (const [v, variant] of list.entries()) aio[v]!.push(await allInOneRound(variant.config, seconds));
     }
     results.push(
       summary(
@@ -103,13 +123,13 @@ export async function embeddedMemoryScenario({ seconds, rounds }: { seconds: num
   if (!broker) return [...results, { scenario: 'embedded-memory ingester', skipped: 'no Kafka broker' }];
   const dir = tempDir('bench-mem-ing');
   const topic = `bench_mem_${Date.now()}`;
-  const kafkaYaml = `kafka:\n  brokers: "${broker.brokers.join(',')}"\n  topicPartitions: 4\n`;
+  const kafkaConfig = { brokers: broker.brokers.join(','), topicPartitions: 4 };
   const kafka = new Kafka({ clientId: 'llmp-bench', brokers: broker.brokers, logLevel: logLevel.NOTHING });
   try {
     const gateway = await startLlmp({
       dataDir: `${dir.path}/gateway`,
       command: 'gateway',
-      extraYaml: `${kafkaYaml}exporters:\n  kafka:\n    topic: ${topic}\n`,
+      extraYaml: stringify({ kafka: kafkaConfig, exporters: { kafka: { topic } } }),
     });
     let spans = 0;
     try {
@@ -129,7 +149,9 @@ export async function embeddedMemoryScenario({ seconds, rounds }: { seconds: num
         const ingester = await startLlmp({
           dataDir: `${dir.path}/ingester-${i}-${v}`,
           command: 'ingester',
-          extraYaml: `${kafkaYaml}${variant.yaml}receivers:\n  kafka:\n    topic: ${topic}\n    groupId: ${groupId}\n`,
+          extraYaml: stringify(
+            merged({ kafka: kafkaConfig, receivers: { kafka: { topic, groupId } } }, variant.config),
+          ),
         });
         const pid = ingester.child.pid!;
         try {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { platformaticProducer } from '@llmp/kafka';
+import { kafkajsClients, platformaticProducer } from '@llmp/kafka';
 import {
   Admin,
   Consumer,
@@ -11,6 +11,7 @@ import {
   stringSerializers,
 } from '@platformatic/kafka';
 import { Kafka, type Kafka as KafkaClient, logLevel, Partitioners } from 'kafkajs';
+import { pino } from 'pino';
 import { afterAll, describe, expect, inject, it, onTestFailed } from 'vitest';
 import { kafkaBroker } from '../support/kafkaBroker.ts';
 
@@ -236,6 +237,52 @@ describe.skipIf(brokers.length === 0)("llmp's @platformatic/kafka producer", () 
     } finally {
       await admin.disconnect();
     }
+  });
+});
+
+describe.skipIf(brokers.length === 0)("the ingester's consumer", () => {
+  // Each partition's batch holds a batch and an insert in memory: the bound must hold.
+  it.each([1, 2])('handles at most %i partitions at once (partitionsAtOnce)', async (partitionsAtOnce) => {
+    const topic = `llmp-partitions-at-once-${partitionsAtOnce}-${randomUUID()}`;
+    const clients = kafkajsClients({
+      brokers,
+      clientId: 'llmp-kafka-client-test',
+      logger: pino({ level: 'silent' }),
+      topicPartitions: 4,
+      topicReplicationFactor: 1,
+    });
+    await clients.ensureTopics([topic]);
+    const producer = await clients.producer();
+    await producer.send(
+      topic,
+      Array.from({ length: 40 }, (_, i) => ({ key: `key-${i}`, value: Uint8Array.of(i), headers: {} })),
+    );
+    await producer.close();
+    const consumer = await clients.consumer({ groupId: `${topic}-group`, topic, partitionsAtOnce });
+    let running = 0;
+    let most = 0;
+    const seen = new Set<number>();
+    let records = 0;
+    const all = new Promise<void>((resolve) => {
+      void consumer.run(async (batch, control) => {
+        running++;
+        most = Math.max(most, running);
+        seen.add(batch.partition);
+        await new Promise((r) => setTimeout(r, 300));
+        records += batch.records.length;
+        const last = batch.records.at(-1);
+        if (last) await control.commit((BigInt(last.offset) + 1n).toString());
+        running--;
+        if (records >= 40) resolve();
+      });
+    });
+    try {
+      await all;
+    } finally {
+      await consumer.close();
+    }
+    expect(seen.size).toBeGreaterThan(1);
+    expect(most).toBe(partitionsAtOnce);
   });
 });
 

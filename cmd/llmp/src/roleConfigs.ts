@@ -90,6 +90,8 @@ export const mlflowExporterRoleConfig = z.object({
             .int()
             .positive()
             .default(4 * 1024 ** 2),
+          // Uploads wait on MLflow, not on this process's cores: two partitions at a time.
+          partitionsAtOnce: z.number().int().min(1).max(64).default(2),
         })
         .prefault({}),
     })

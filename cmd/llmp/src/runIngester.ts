@@ -70,6 +70,7 @@ export async function runIngester(config: IngesterConfig, options: IngesterOptio
         sessionTimeoutMs: receiverConfig.sessionTimeout,
         // A fetch can bring a whole insert of each partition (docs/benchmarks.md, "Insert CPU").
         fetchBytesPerPartition: receiverConfig.maxBatchBytes,
+        partitionsAtOnce: receiverConfig.partitionsAtOnce,
       }),
       producer: await kafka.producer(),
       afterInsert: (range) => {

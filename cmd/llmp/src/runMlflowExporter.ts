@@ -40,6 +40,7 @@ export async function runMlflowExporter(
         sessionTimeoutMs: receiverConfig.sessionTimeout,
         // A fetch can bring a whole insert of each partition (docs/benchmarks.md, "Insert CPU").
         fetchBytesPerPartition: receiverConfig.maxBatchBytes,
+        partitionsAtOnce: receiverConfig.partitionsAtOnce,
       }),
       producer: await kafka.producer(),
     }).create(settings('kafka'), receiverConfig, exporter);

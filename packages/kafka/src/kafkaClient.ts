@@ -67,12 +67,14 @@ export interface KafkaClients {
   ensureTopics(topics: string[]): Promise<void>;
   /**
    * A consumer of `topic` in `groupId` that never commits by itself (call `run` to start it).
-   * `fetchBytesPerPartition` bounds what one fetch brings of each partition.
+   * `fetchBytesPerPartition` bounds what one fetch brings of each partition, `partitionsAtOnce`
+   * how many partitions' batches are handled at the same time.
    */
   consumer(options: {
     groupId: string;
     topic: string;
     sessionTimeoutMs?: number;
     fetchBytesPerPartition?: number;
+    partitionsAtOnce?: number;
   }): Promise<KafkaConsumer>;
 }
