@@ -104,6 +104,7 @@ function consumerOf(
   partitionsAtOnce: number,
   logger: Logger,
 ): KafkaConsumer {
+  const partitions = Math.max(1, partitionsAtOnce);
   const consumer: Consumer = kafka.consumer({
     groupId,
     sessionTimeout: sessionTimeoutMs,
@@ -111,7 +112,7 @@ function consumerOf(
     maxBytesPerPartition: fetchBytesPerPartition,
     // kafkajs bounds the whole fetch at 10 MiB by default, which several partitions behind at
     // once share: a few MiB each, so small inserts. As many partitions' worth as are handled at once.
-    maxBytes: Math.max(1, partitionsAtOnce) * fetchBytesPerPartition,
+    maxBytes: partitions * fetchBytesPerPartition,
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
   });
   let running = true;
@@ -123,7 +124,7 @@ function consumerOf(
       const options: ConsumerRunConfig = {
         autoCommit: false,
         eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: partitionsAtOnce,
+        partitionsConsumedConcurrently: partitions,
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
           const partitionBatch: PartitionBatch = {
             topic: batch.topic,
