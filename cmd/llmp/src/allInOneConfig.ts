@@ -8,20 +8,28 @@ import { batchProcessorConfig } from '@llmp/processors';
 import { otlpReceiverConfig } from '@llmp/receiver-otlp';
 import { z } from 'zod';
 
-/** The store section: a ClickHouse server, or (no url) the embedded engine in the data dir. */
-export const storeConfig = z
-  .object({
-    url: z.url().optional(),
-    database: z
-      .string()
-      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier')
-      .default('llmp'),
-    username: z.string().optional(),
-    password: z.string().optional(),
-    /** How the embedded engine starts: memory bound, allocator, server settings (no url only). */
-    embedded: embeddedEngineConfig,
-  })
-  .prefault({});
+/**
+ * The store section: a ClickHouse server, or (no url) the embedded engine in the data dir, started
+ * with the role's `embedded` section.
+ */
+export function storeSection(embedded: typeof embeddedEngineConfig) {
+  return z
+    .object({
+      url: z.url().optional(),
+      database: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier')
+        .default('llmp'),
+      username: z.string().optional(),
+      password: z.string().optional(),
+      /** How the embedded engine starts: memory bound, allocator, server settings (no url only). */
+      embedded,
+    })
+    .prefault({});
+}
+
+/** The store section of the roles that answer queries. */
+export const storeConfig = storeSection(embeddedEngineConfig);
 
 /**
  * `llmp start`: every component in one process. `configSchema.parse({})` of each component gives

@@ -38,6 +38,15 @@ describe('distributed presets', () => {
     expect(config.clickhouse.url).toBe('http://ch:8123');
   });
 
+  it("keeps the embedded engine's freed pages 250 ms in the ingester, 1 s where queries are the work", () => {
+    expect(ingesterConfig.parse({}).clickhouse.embedded.freedMemoryDecay).toBe(250);
+    expect(queryConfig.parse({}).clickhouse.embedded.freedMemoryDecay).toBe(1000);
+    expect(
+      ingesterConfig.parse({ clickhouse: { embedded: { freedMemoryDecay: '1s' } } }).clickhouse.embedded
+        .freedMemoryDecay,
+    ).toBe(1000);
+  });
+
   it('leaves Kafka out of llmp query unless a kafka section is given', () => {
     expect(queryConfig.parse({}).kafka).toBeUndefined();
     expect(queryConfig.parse({ kafka: { brokers: 'k1:9092' } }).kafka?.brokers).toEqual(['k1:9092']);

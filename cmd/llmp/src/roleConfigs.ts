@@ -1,5 +1,5 @@
 import { apiKeysConfig } from '@llmp/auth';
-import { clickhouseExporterConfig } from '@llmp/clickhouse';
+import { clickhouseExporterConfig, ingesterEmbeddedEngineConfig } from '@llmp/clickhouse';
 import { mlflowExporterConfig } from '@llmp/exporter-mlflow';
 import { genAiProcessorConfig } from '@llmp/genai';
 import { jobLinkerConfig } from '@llmp/jobs';
@@ -7,7 +7,7 @@ import { kafkaExporterConfig, kafkaReceiverConfig } from '@llmp/kafka';
 import { endpoint } from '@llmp/pipeline';
 import { otlpReceiverConfig } from '@llmp/receiver-otlp';
 import { z } from 'zod';
-import { storeConfig } from './allInOneConfig.ts';
+import { storeConfig, storeSection } from './allInOneConfig.ts';
 
 /** The Kafka cluster every distributed role talks to. */
 const kafkaCluster = z.object({
@@ -47,7 +47,7 @@ export const gatewayConfig = z.object({
 export const ingesterConfig = z.object({
   dataDir: z.string().optional(),
   kafka: kafkaConnection,
-  clickhouse: storeConfig,
+  clickhouse: storeSection(ingesterEmbeddedEngineConfig),
   auth: apiKeysConfig.prefault({}),
   telemetry: telemetryConfig,
   receivers: z.object({ kafka: kafkaReceiverConfig.prefault({}) }).prefault({}),

@@ -4,24 +4,39 @@ import { z } from 'zod';
 const settingName = /^[a-z][a-z0-9_.]*$/;
 
 /**
- * The `clickhouse.embedded` config section: how the embedded engine starts (see
- * EmbeddedEngineOptions). Ignored when the store is a ClickHouse server. Freed pages are kept
- * 1 s: returning them at once kept `llmp start` under 1 GiB at twice its rate but made every
- * query 3–5× slower and cost the ingester a third of its rate; the engine's own 5 s let the
- * ingester peak higher for no more speed (docs/benchmarks.md, _Memory of the embedded roles_).
+ * The `clickhouse.embedded` config section (see EmbeddedEngineOptions), with a role's default for
+ * how long freed pages are kept. Ignored when the store is a ClickHouse server.
  */
-export const embeddedEngineConfig = z
-  .object({
-    maxMemory: byteSize(0),
-    freedMemoryDecay: duration(1000),
-    serverSettings: z
-      .record(
-        z.string().regex(settingName, 'must be a ClickHouse server setting name'),
-        z.union([z.string(), z.number()]),
-      )
-      .default({}),
-  })
-  .prefault({});
+export function embeddedEngineSection({ freedMemoryDecay }: { freedMemoryDecay: number }) {
+  return z
+    .object({
+      maxMemory: byteSize(0),
+      freedMemoryDecay: duration(freedMemoryDecay),
+      serverSettings: z
+        .record(
+          z.string().regex(settingName, 'must be a ClickHouse server setting name'),
+          z.union([z.string(), z.number()]),
+        )
+        .default({}),
+    })
+    .prefault({});
+}
+
+/**
+ * The section for roles that answer queries (`llmp start`, `llmp query`): freed pages kept 1 s.
+ * Returning them at once kept `llmp start` under 1 GiB at twice its rate but made every query
+ * 3–5× slower and cost the ingester a third of its rate; the engine's own 5 s let the ingester
+ * peak higher for no more speed (docs/benchmarks.md, _Memory of the embedded roles_).
+ */
+export const embeddedEngineConfig = embeddedEngineSection({ freedMemoryDecay: 1000 });
+
+/**
+ * The section for `llmp ingester`: freed pages kept 250 ms. Its inserts and merges run back to
+ * back, so the pages one leaves were still resident when the next allocated: 250 ms took its peak
+ * from 971–1 030 to 914–957 MiB for at most 3 % of its rate; `--with-api` queries ran 3–8 % slower
+ * (docs/benchmarks.md, _One partition at a time_).
+ */
+export const ingesterEmbeddedEngineConfig = embeddedEngineSection({ freedMemoryDecay: 250 });
 
 /** How the embedded engine (chdb) of an embedded store is started; see engineArgs and allocatorConf. */
 export interface EmbeddedEngineOptions {
@@ -35,8 +50,8 @@ export interface EmbeddedEngineOptions {
    * How long the engine's allocator (its own jemalloc, not Node's) keeps freed pages before it
    * returns them to the system (`dirty_decay_ms`). An INSERT of a few thousand LLM spans
    * allocates and frees hundreds of MiB; kept pages count in the process's RSS. Unset leaves
-   * the allocator's own 5 s; the config section's default is 1 s (docs/benchmarks.md, _Memory
-   * of the embedded roles_).
+   * the allocator's own 5 s; the config section's default is 1 s, the ingester's 250 ms
+   * (docs/benchmarks.md, _Memory of the embedded roles_).
    */
   freedMemoryDecay?: number;
   /** More server settings for the engine, e.g. `{ mark_cache_size: 268435456 }`. */

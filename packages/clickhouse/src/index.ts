@@ -25,6 +25,7 @@ export {
   type EmbeddedEngineOptions,
   embeddedEngineConfig,
   engineArgs,
+  ingesterEmbeddedEngineConfig,
 } from './embeddedEngine.ts';
 export { engineMetrics } from './engineMetrics.ts';
 export { genAiRowColumns, preview } from './genAiRowColumns.ts';
