@@ -95,9 +95,8 @@ export async function searchTraces(
   const project = params.bind('String', projectId);
   const matched = `SELECT TraceId FROM ${db}.spans WHERE ${matching.join(' AND ')}`;
   // A matching trace is summarised whole, also its spans outside the time range; trace_id_ts
-  // bounds the read to the partitions its spans are in.
-  const extent = (f: 'min(Start)' | 'max(End)') =>
-    `(SELECT ${f} FROM ${db}.trace_id_ts WHERE project_id = ${project} AND TraceId IN (${matched}))`;
+  // bounds the read to the partitions its spans are in, in one look-up.
+  const extent = `(SELECT (min(Start), max(End)) FROM ${db}.trace_id_ts WHERE project_id = ${project} AND TraceId IN (${matched}))`;
   const having: string[] = [];
   if (filter.minDurationNs !== undefined)
     having.push(`dur_ns >= ${params.bind('Int64', filter.minDurationNs)}`);
@@ -113,6 +112,7 @@ export async function searchTraces(
   }
   const result = await store.client.query({
     query: `
+      WITH ${extent} AS matched_range
       SELECT
         TraceId AS traceId,
         if(countIf(ParentSpanId = '') > 0, argMinIf(SpanName, Timestamp, ParentSpanId = ''), argMin(SpanName, Timestamp)) AS root_name,
@@ -133,8 +133,7 @@ export async function searchTraces(
       FROM ${db}.spans FINAL
       WHERE project_id = ${project}
         AND TraceId IN (${matched})
-        AND Timestamp >= ${extent('min(Start)')}
-        AND Timestamp <= ${extent('max(End)')}
+        AND Timestamp >= matched_range.1 AND Timestamp <= matched_range.2
       GROUP BY TraceId
       ${having.length > 0 ? `HAVING ${having.join(' AND ')}` : ''}
       ORDER BY ${sortColumn} ${direction}, TraceId ${direction}
