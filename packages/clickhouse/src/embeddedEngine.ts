@@ -7,7 +7,7 @@ const settingName = /^[a-z][a-z0-9_.]*$/;
  * The `clickhouse.embedded` config section (see EmbeddedEngineOptions), with a role's default for
  * how long freed pages are kept. Ignored when the store is a ClickHouse server.
  */
-export function embeddedEngineSection({ freedMemoryDecay }: { freedMemoryDecay: number }) {
+function embeddedEngineSection({ freedMemoryDecay }: { freedMemoryDecay: number }) {
   return z
     .object({
       maxMemory: byteSize(0),
@@ -34,7 +34,7 @@ export const embeddedEngineConfig = embeddedEngineSection({ freedMemoryDecay: 10
  * The section for `llmp ingester`: freed pages kept 250 ms. Its inserts and merges run back to
  * back, so the pages one leaves were still resident when the next allocated: 250 ms took its peak
  * from 971–1 030 to 914–957 MiB for at most 3 % of its rate; `--with-api` queries ran 3–8 % slower
- * (docs/benchmarks.md, _One partition at a time_).
+ * (docs/benchmarks.md, _Memory of the embedded roles_).
  */
 export const ingesterEmbeddedEngineConfig = embeddedEngineSection({ freedMemoryDecay: 250 });
 
