@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { type ClickHouseStore, migrate, openStore } from '@llmp/clickhouse';
 import { startLlmp } from '../../test/support/llmpProcess.ts';
 import { tempDir } from '../../test/support/tempDir.ts';
+import { peakRssMiB } from './processStats.ts';
 import { median, quantiles } from './quantiles.ts';
 
 const services = [
@@ -223,6 +224,8 @@ export async function queryScenario({ rows, keptStore }: { rows: number; keptSto
       return {
         scenario: 'query',
         reads,
+        // The query role's highest resident memory over every read above (VmHWM since its start).
+        peakRssMiB: peakRssMiB(llmp.child.pid!),
         rollupSpeedup,
         command: `llmp query on a store of ${rows} spans (generated in-engine)`,
         rows,
