@@ -168,6 +168,23 @@ describe('GET /v1/traces', () => {
     expect(items).toHaveLength(expected.size);
   });
 
+  it.each(['desc', 'asc'] as const)(
+    'pages a filtered search by start (%s) in order, each trace summarised whole',
+    async (order) => {
+      const { items, pages } = await allPages<TraceRow>('traces', { model: 'gpt-4o', order, limit: 4 });
+      const matching = traceIdsWhere((s) => s.model === 'gpt-4o');
+      const expected = roots
+        .filter((s) => matching.has(s.traceId))
+        .sort((a, b) => Number(order === 'desc' ? b.startNs - a.startNs : a.startNs - b.startNs))
+        .map((s) => s.traceId);
+      expect(pages).toBe(Math.ceil(expected.length / 4));
+      expect(items.map((t) => t.traceId)).toEqual(expected);
+      for (const t of items) {
+        expect(t.spanCount).toBe(data.filter((s) => s.traceId === t.traceId).length);
+      }
+    },
+  );
+
   it('filters by trace duration bounds', async () => {
     const { items } = await allPages<TraceRow>('traces', {
       minDurationMs: 50,

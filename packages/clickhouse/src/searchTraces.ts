@@ -104,11 +104,27 @@ export async function searchTraces(
     having.push(`dur_ns <= ${params.bind('Int64', filter.maxDurationNs)}`);
   const sortColumn = page.sort === 'duration' ? 'dur_ns' : 'start_ns';
   const direction = page.order === 'asc' ? 'ASC' : 'DESC';
-  if (page.after) {
-    const op = page.order === 'asc' ? '>' : '<';
-    having.push(
-      `(${sortColumn}, TraceId) ${op} (${params.bind('Int64', page.after.value)}, ${params.bind('String', page.after.traceId)})`,
-    );
+  const afterPage = (sortValue: string) =>
+    page.after
+      ? `(${sortValue}, TraceId) ${page.order === 'asc' ? '>' : '<'} (${params.bind('Int64', page.after.value)}, ${params.bind('String', page.after.traceId)})`
+      : undefined;
+  const afterSummary = afterPage(sortColumn);
+  if (afterSummary) having.push(afterSummary);
+  // Sorted by start with no bound on the trace's duration, a page's traces are known from two
+  // columns of their spans (a trace's start is its earliest span's): only those are summarised,
+  // not every matching trace (docs/benchmarks.md, "Trace by id at 10 M spans", search).
+  let summarised = matched;
+  if (page.sort === 'startTime' && having.length === (afterSummary ? 1 : 0)) {
+    const start = 'min(toUnixTimestamp64Nano(Timestamp))';
+    const afterStart = afterPage(start);
+    summarised = `
+      SELECT TraceId FROM ${db}.spans
+      WHERE project_id = ${project} AND TraceId IN (${matched})
+        AND Timestamp >= matched_range.1 AND Timestamp <= matched_range.2
+      GROUP BY TraceId
+      ${afterStart ? `HAVING ${afterStart}` : ''}
+      ORDER BY ${start} ${direction}, TraceId ${direction}
+      LIMIT ${params.bind('UInt32', page.limit + 1)}`;
   }
   const result = await store.client.query({
     query: `
@@ -132,7 +148,7 @@ export async function searchTraces(
         anyIf(job_version, job_id != '') AS trace_job_version
       FROM ${db}.spans FINAL
       WHERE project_id = ${project}
-        AND TraceId IN (${matched})
+        AND TraceId IN (${summarised})
         AND Timestamp >= matched_range.1 AND Timestamp <= matched_range.2
       GROUP BY TraceId
       ${having.length > 0 ? `HAVING ${having.join(' AND ')}` : ''}
