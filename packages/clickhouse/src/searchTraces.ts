@@ -112,7 +112,7 @@ export async function searchTraces(
   if (afterSummary) having.push(afterSummary);
   // Sorted by start with no bound on the trace's duration, a page's traces are known from two
   // columns of their spans (a trace's start is its earliest span's): only those are summarised,
-  // not every matching trace (docs/benchmarks.md, "Trace by id at 10 M spans", search).
+  // not every matching trace (docs/benchmarks.md, _Search: summarise the page_).
   let summarised = matched;
   if (page.sort === 'startTime' && having.length === (afterSummary ? 1 : 0)) {
     const start = 'min(toUnixTimestamp64Nano(Timestamp))';
