@@ -185,6 +185,36 @@ describe('GET /v1/traces', () => {
     },
   );
 
+  it('pages traces that start at the same instant in trace id order', async () => {
+    const t0 = BigInt(dataSetStartMs) * 1_000_000n;
+    const ids = ['f1', 'f5', 'f3', 'f2', 'f4'].map((p) => p.repeat(16));
+    const spans = ids.map((traceId, i) => ({
+      ...data[0]!,
+      traceId,
+      spanId: `f${i}`.padEnd(16, '0'),
+      startNs: t0,
+    }));
+    for (const request of dataSetRequests(spans)) {
+      await genAiIngest(store).consume(traceBatch({ projectId: 'ties', request }));
+    }
+    const ties = queryApp({ source: storeTraceSource(store), projectOf: () => 'ties' });
+    for (const order of ['desc', 'asc'] as const) {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const query = new URLSearchParams({ ...range, order, limit: '2', ...(cursor ? { cursor } : {}) });
+        const page = (await (await ties.request(`/v1/traces?${query}`)).json()) as {
+          traces: TraceRow[];
+          nextCursor: string | null;
+        };
+        seen.push(...page.traces.map((t) => t.traceId));
+        cursor = page.nextCursor;
+      } while (cursor && seen.length < 10);
+      const sorted = [...ids].sort();
+      expect(seen).toEqual(order === 'asc' ? sorted : sorted.reverse());
+    }
+  });
+
   it('filters by trace duration bounds', async () => {
     const { items } = await allPages<TraceRow>('traces', {
       minDurationMs: 50,
