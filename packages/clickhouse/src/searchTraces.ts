@@ -116,17 +116,17 @@ export async function searchTraces(
   // not every matching trace (docs/benchmarks.md, _Search: summarise the page_). Read without
   // FINAL: a span stored twice has the same start, unless a sender changed it within the same
   // second (the sort key's precision), which could move that one trace across a page edge.
+  const traceStart = 'min(toUnixTimestamp64Nano(Timestamp))';
   let summarised = matched;
   if (page.sort === 'startTime' && !durationBound) {
-    const start = 'min(toUnixTimestamp64Nano(Timestamp))';
-    const afterStart = afterPage(start);
+    const afterStart = afterPage(traceStart);
     summarised = `
       SELECT TraceId FROM ${db}.spans
       WHERE project_id = ${project} AND TraceId IN (${matched})
         AND Timestamp >= matched_range.1 AND Timestamp <= matched_range.2
       GROUP BY TraceId
       ${afterStart ? `HAVING ${afterStart}` : ''}
-      ORDER BY ${start} ${direction}, TraceId ${direction}
+      ORDER BY ${traceStart} ${direction}, TraceId ${direction}
       LIMIT ${params.bind('UInt32', page.limit + 1)}`;
   }
   const result = await store.client.query({
@@ -136,7 +136,7 @@ export async function searchTraces(
         TraceId AS traceId,
         if(countIf(ParentSpanId = '') > 0, argMinIf(SpanName, Timestamp, ParentSpanId = ''), argMin(SpanName, Timestamp)) AS root_name,
         if(countIf(ParentSpanId = '') > 0, argMinIf(ServiceName, Timestamp, ParentSpanId = ''), argMin(ServiceName, Timestamp)) AS service,
-        min(toUnixTimestamp64Nano(Timestamp)) AS start_ns,
+        ${traceStart} AS start_ns,
         max(toUnixTimestamp64Nano(Timestamp) + toInt64(Duration)) - start_ns AS dur_ns,
         count() AS span_count,
         countIf(StatusCode = 'Error') AS error_count,
