@@ -8,6 +8,7 @@ export type {
   KafkaProducer,
   OutgoingRecord,
   PartitionBatch,
+  SendOptions,
 } from './kafkaClient.ts';
 export {
   type KafkaExporterConfig,
@@ -16,6 +17,7 @@ export {
   projectHeader,
 } from './kafkaExporter.ts';
 export { type KafkajsOptions, kafkajsClients, withRetries } from './kafkajsClients.ts';
+export { kafkajsCompression, registerKafkajsCodecs } from './kafkajsCodecs.ts';
 export {
   deadLetterHeaders,
   type KafkaReceiverConfig,
@@ -24,4 +26,12 @@ export {
   kafkaReceiverFactory,
 } from './kafkaReceiver.ts';
 export { type PlatformaticProducerOptions, platformaticProducer } from './platformaticProducer.ts';
+export {
+  type CompressionCodec,
+  compressionCodecs,
+  compressRecords,
+  decompressRecords,
+  UnreadableBatchError,
+} from './recordCodecs.ts';
 export { OversizedSpanError, type TraceRecord, traceRecords } from './traceRecords.ts';
+export { unreadableHeader, unreadableRecords } from './unreadableRecords.ts';

@@ -1,3 +1,5 @@
+import type { CompressionCodec } from './recordCodecs.ts';
+
 /**
  * The narrow surface llmp needs from a Kafka client; one adapter implements it over the chosen
  * library, and tests can implement it in memory. Offsets are decimal strings (int64).
@@ -8,9 +10,14 @@ export interface OutgoingRecord {
   headers: Record<string, string>;
 }
 
+export interface SendOptions {
+  /** The codec the records' batches are compressed with; 'none' when absent. */
+  compression?: CompressionCodec;
+}
+
 export interface KafkaProducer {
   /** Resolves only once every record is acknowledged by all in-sync replicas (acks=all). */
-  send(topic: string, records: OutgoingRecord[]): Promise<void>;
+  send(topic: string, records: OutgoingRecord[], options?: SendOptions): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -21,6 +28,11 @@ export interface IncomingRecord {
   key: string | null;
   value: Uint8Array | null;
   headers: Record<string, string>;
+  /**
+   * Set when the client could not read the record's batch (it could not be decompressed): the
+   * reason. The batch's first record then holds the batch's original bytes, the others none.
+   */
+  unreadable?: string;
 }
 
 /** Records of one partition, in offset order. */

@@ -10,11 +10,14 @@ import {
 } from 'kafkajs';
 import type {
   BatchControl,
+  IncomingRecord,
   KafkaClients,
   KafkaConsumer,
   KafkaProducer,
   PartitionBatch,
 } from './kafkaClient.ts';
+import { kafkajsCompression, registerKafkajsCodecs } from './kafkajsCodecs.ts';
+import { unreadableHeader } from './unreadableRecords.ts';
 
 export interface KafkajsOptions {
   brokers: string[];
@@ -25,6 +28,8 @@ export interface KafkajsOptions {
   /** For topics llmp creates: partitions, and replication factor (-1: the broker's default). */
   topicPartitions?: number;
   topicReplicationFactor?: number;
+  /** A fetched batch that would inflate past this is unreadable (dead-lettered), not read. */
+  maxDecompressedBatchBytes?: number;
 }
 
 const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -57,6 +62,29 @@ export async function withRetries<T>(call: () => Promise<T>, attempts = 8): Prom
   }
 }
 
+/** A fetched message as llmp's record; placeholders of an unreadable batch carry the reason. */
+function incomingRecord(
+  topic: string,
+  partition: number,
+  m: { offset: string; key: Buffer | null; value: Buffer | null; headers?: Record<string, unknown> },
+): IncomingRecord {
+  const headers = toHeaders(m.headers as Parameters<typeof toHeaders>[0]);
+  const record: IncomingRecord = {
+    topic,
+    partition,
+    offset: m.offset,
+    key: m.key ? m.key.toString() : null,
+    value: m.value ? new Uint8Array(m.value.buffer, m.value.byteOffset, m.value.byteLength) : null,
+    headers,
+  };
+  const unreadable = headers[unreadableHeader];
+  if (unreadable !== undefined) {
+    delete headers[unreadableHeader];
+    record.unreadable = unreadable;
+  }
+  return record;
+}
+
 function producerOf(kafka: Kafka): KafkaProducer & { connect(): Promise<void> } {
   // Idempotence with acks=all: the broker drops a retried batch it already has, and a send
   // resolves only once every in-sync replica has the records.
@@ -78,11 +106,12 @@ function producerOf(kafka: Kafka): KafkaProducer & { connect(): Promise<void> } 
   };
   return {
     connect,
-    async send(topic, records) {
+    async send(topic, records, { compression = 'none' } = {}) {
       await connect();
       await producer.send({
         topic,
         acks: -1,
+        compression: kafkajsCompression(compression),
         messages: records.map((r) => ({
           key: r.key,
           value: Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength),
@@ -130,14 +159,7 @@ function consumerOf(
             topic: batch.topic,
             partition: batch.partition,
             highWatermark: batch.highWatermark,
-            records: batch.messages.map((m) => ({
-              topic: batch.topic,
-              partition: batch.partition,
-              offset: m.offset,
-              key: m.key ? m.key.toString() : null,
-              value: m.value ? new Uint8Array(m.value.buffer, m.value.byteOffset, m.value.byteLength) : null,
-              headers: toHeaders(m.headers),
-            })),
+            records: batch.messages.map((m) => incomingRecord(batch.topic, batch.partition, m)),
           };
           const control: BatchControl = {
             async commit(offset, metadata = '') {
@@ -202,7 +224,9 @@ export function kafkajsClients({
   connectionTimeoutMs = 3000,
   topicPartitions = 6,
   topicReplicationFactor = -1,
+  maxDecompressedBatchBytes,
 }: KafkajsOptions): KafkaClients {
+  registerKafkajsCodecs({ maxBatchBytes: maxDecompressedBatchBytes });
   const kafka = new Kafka({
     clientId,
     brokers,

@@ -35,8 +35,10 @@ export function platformaticProducer({
     serializers: { key: stringSerializer, headerKey: stringSerializer, headerValue: stringSerializer },
   });
   return {
-    async send(topic, records) {
+    async send(topic, records, { compression = 'none' } = {}) {
       await producer.send({
+        // @platformatic/kafka writes all five codecs (snappy and LZ4 through its WASM codecs).
+        compression,
         messages: records.map((r) => ({
           topic,
           key: r.key,

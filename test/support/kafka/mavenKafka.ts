@@ -116,6 +116,22 @@ export async function mavenKafka({
   }
 }
 
+/**
+ * The directory of the Kafka jars (broker, kafka-clients with the snappy, LZ4 and zstd codec
+ * jars), copied from Maven Central on first use and cached like the broker's.
+ * @example const libs = await kafkaJars(); spawn('java', ['-cp', join(libs, '*'), …]);
+ */
+export async function kafkaJars({
+  cacheRoot = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'llmp'),
+}: {
+  cacheRoot?: string;
+} = {}): Promise<string> {
+  const pom = readFileSync(pomFile, 'utf8');
+  const version = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(pom)?.[1];
+  if (!version) throw new Error(`no <kafka.version> in ${pomFile}`);
+  return kafkaLibs({ pom, version, cacheRoot });
+}
+
 /** The broker's jars, copied from Maven Central on first use; keyed by the pom's content. */
 async function kafkaLibs({ pom, version, cacheRoot }: { pom: string; version: string; cacheRoot: string }) {
   const pomHash = createHash('sha256').update(pom).digest('hex').slice(0, 8);

@@ -1,0 +1,129 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  compressionCodecs,
+  type IncomingRecord,
+  kafkajsClients,
+  platformaticProducer,
+  registerKafkajsCodecs,
+  UnreadableBatchError,
+} from '@llmp/kafka';
+import { pino } from 'pino';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { javaProducer } from '../support/kafka/javaProducer.ts';
+import { kafkaBroker } from '../support/kafkaBroker.ts';
+
+// Issue 16, item 9: any Kafka producer's records are readable. The Apache Kafka Java client
+// (not ours) writes batches with each codec; the ingester's consumer must read every one.
+const provided = inject('kafkaBrokers');
+const broker = provided ? undefined : await kafkaBroker();
+const brokers = provided ? provided.split(',') : (broker?.brokers ?? []);
+afterAll(() => broker?.stop());
+
+const logger = pino({ level: 'silent' });
+
+function clients() {
+  return kafkajsClients({
+    brokers,
+    clientId: 'llmp-codec-test',
+    logger,
+    topicPartitions: 1,
+    topicReplicationFactor: 1,
+  });
+}
+
+/** Reads `count` records of a one-partition topic with the ingester's consumer, committing as it goes. */
+async function consume(topic: string, count: number, beforeRun?: () => void): Promise<IncomingRecord[]> {
+  const consumer = await clients().consumer({ groupId: `${topic}-group`, topic });
+  // Making clients registers llmp's codecs (process-wide in kafkajs): a test's stand-in goes after.
+  beforeRun?.();
+  const records: IncomingRecord[] = [];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`read ${records.length} of ${count} records of ${topic}`)),
+        60_000,
+      );
+      consumer
+        .run(async (batch, control) => {
+          records.push(...batch.records);
+          const last = batch.records.at(-1);
+          if (last) await control.commit((BigInt(last.offset) + 1n).toString());
+          if (records.length >= count) {
+            clearTimeout(timer);
+            resolve();
+          }
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.close();
+  }
+  return records;
+}
+
+const sample = (i: number) => ({
+  key: `trace-${i}`,
+  // Compressible and not: a repeated text and random bytes.
+  value: Buffer.concat([Buffer.from(`span ${i} `.repeat(40)), randomBytes(64)]),
+  headers: { 'llmp-project': `p${i % 3}` },
+});
+
+describe.skipIf(brokers.length === 0)('reading every Kafka compression codec', () => {
+  it.each(compressionCodecs)(
+    'reads records the Java client wrote with compression.type=%s',
+    async (codec) => {
+      const topic = `llmp-codec-java-${codec}-${randomUUID()}`;
+      await clients().ensureTopics([topic]);
+      const sent = Array.from({ length: 30 }, (_, i) => sample(i));
+      const acks = await javaProducer({ brokers, topic, compression: codec, records: sent });
+      expect(acks.map((a) => a.offset)).toEqual(sent.map((_, i) => String(i)));
+      const read = await consume(topic, sent.length);
+      expect(read.map((r) => r.unreadable)).toEqual(sent.map(() => undefined));
+      expect(
+        read.map((r) => ({ offset: r.offset, key: r.key, value: Buffer.from(r.value!), headers: r.headers })),
+      ).toEqual(sent.map((s, i) => ({ offset: String(i), ...s })));
+    },
+  );
+
+  it.each(compressionCodecs)("reads records llmp's producer wrote with compression %s", async (codec) => {
+    const topic = `llmp-codec-ours-${codec}-${randomUUID()}`;
+    await clients().ensureTopics([topic]);
+    const sent = Array.from({ length: 30 }, (_, i) => sample(i));
+    const producer = platformaticProducer({ brokers, clientId: 'llmp-codec-test' });
+    await producer.send(topic, sent, { compression: codec });
+    await producer.close();
+    const read = await consume(topic, sent.length);
+    expect(read.map((r) => ({ key: r.key, value: Buffer.from(r.value!), headers: r.headers }))).toEqual(sent);
+  });
+
+  it('hands a batch it cannot decompress on as records marked unreadable, and reads on past it', async () => {
+    const topic = `llmp-codec-unreadable-${randomUUID()}`;
+    const kafka = clients();
+    await kafka.ensureTopics([topic]);
+    const lz4 = Array.from({ length: 5 }, (_, i) => sample(i));
+    const plain = Array.from({ length: 3 }, (_, i) => sample(10 + i));
+    await javaProducer({ brokers, topic, compression: 'lz4', records: lz4 });
+    await javaProducer({ brokers, topic, compression: 'none', records: plain });
+    try {
+      // A client without an LZ4 codec, as kafkajs alone is.
+      const read = await consume(topic, lz4.length + plain.length, () =>
+        registerKafkajsCodecs({
+          decompress: async (codec) => {
+            throw new UnreadableBatchError(codec, 'no codec in this test');
+          },
+        }),
+      );
+      const reason = 'record batch of offsets 0-4 could not be decompressed (lz4: no codec in this test)';
+      expect(read.map((r) => [r.offset, r.unreadable])).toEqual([
+        ...lz4.map((_, i) => [String(i), reason]),
+        ...plain.map((_, i) => [String(lz4.length + i), undefined]),
+      ]);
+      // The first placeholder holds the batch's compressed bytes: an LZ4 frame.
+      expect(Buffer.from(read[0]!.value!).readUInt32LE(0)).toBe(0x184d2204);
+      expect(read.slice(1, lz4.length).map((r) => r.value)).toEqual(lz4.slice(1).map(() => null));
+      expect(read.slice(lz4.length).map((r) => Buffer.from(r.value!))).toEqual(plain.map((p) => p.value));
+    } finally {
+      registerKafkajsCodecs();
+    }
+  });
+});
