@@ -71,6 +71,7 @@ export async function runIngester(config: IngesterConfig, options: IngesterOptio
         // A fetch can bring a whole insert of each partition (docs/benchmarks.md, "Insert CPU").
         fetchBytesPerPartition: receiverConfig.maxBatchBytes,
         partitionsAtOnce: receiverConfig.partitionsAtOnce,
+        maxInflatedBatchBytes: receiverConfig.maxInflatedBatchBytes,
       }),
       producer: await kafka.producer(),
       afterInsert: (range) => {
@@ -106,6 +107,8 @@ export async function runIngester(config: IngesterConfig, options: IngesterOptio
       ready: async () => {
         await storeTraceSource(store).ping();
         await kafka.ensureTopics([receiverConfig.topic]);
+        // 503 while a partition cannot make progress (inserts or dead-letter sends keep failing).
+        await receiver.checkProgress();
       },
       logger: logger.child({ component: 'telemetry' }),
     });

@@ -41,6 +41,7 @@ export async function runMlflowExporter(
         // A fetch can bring a whole insert of each partition (docs/benchmarks.md, "Insert CPU").
         fetchBytesPerPartition: receiverConfig.maxBatchBytes,
         partitionsAtOnce: receiverConfig.partitionsAtOnce,
+        maxInflatedBatchBytes: receiverConfig.maxInflatedBatchBytes,
       }),
       producer: await kafka.producer(),
     }).create(settings('kafka'), receiverConfig, exporter);

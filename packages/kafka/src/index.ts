@@ -20,6 +20,7 @@ export { type KafkajsOptions, kafkajsClients, withRetries } from './kafkajsClien
 export { kafkajsCompression, registerKafkajsCodecs } from './kafkajsCodecs.ts';
 export {
   deadLetterHeaders,
+  type KafkaReceiver,
   type KafkaReceiverConfig,
   type KafkaReceiverDeps,
   kafkaReceiverConfig,

@@ -59,6 +59,8 @@ export interface KafkaConsumer {
    */
   run(handle: (batch: PartitionBatch, control: BatchControl) => Promise<void>): Promise<void>;
   close(): Promise<void>;
+  /** Why the client cannot consume at the moment (it crashed and is restarting), if it cannot. */
+  problem?(): string | undefined;
 }
 
 export interface BatchControl {
@@ -88,5 +90,7 @@ export interface KafkaClients {
     sessionTimeoutMs?: number;
     fetchBytesPerPartition?: number;
     partitionsAtOnce?: number;
+    /** A fetched batch that would inflate past this is handed on as unreadable. */
+    maxInflatedBatchBytes?: number;
   }): Promise<KafkaConsumer>;
 }

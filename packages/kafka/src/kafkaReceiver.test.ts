@@ -236,3 +236,166 @@ describe('kafka receiver', () => {
     });
   });
 });
+
+describe('kafka receiver, records any producer may write', () => {
+  it('dead-letters a batch the client could not decompress once, with its bytes, and goes on', async () => {
+    const kafka = new MemoryKafka();
+    publish(kafka, [['a', 1]]);
+    const compressed = new Uint8Array([4, 34, 77, 24, 1, 2, 3]);
+    const reason = 'record batch of offsets 1-3 could not be decompressed (lz4: bad frame)';
+    kafka.append('otlp_spans', { key: null, value: compressed, unreadable: reason });
+    kafka.append('otlp_spans', { key: null, value: null, unreadable: reason });
+    kafka.append('otlp_spans', { key: null, value: null, unreadable: reason });
+    publish(kafka, [['b', 2]]);
+    const registry = new Registry();
+    const store = sink();
+    const consumer = kafka.consumer('llmp-ingester', 'otlp_spans');
+    await kafkaReceiverFactory({ consumer, producer: kafka.producer() })
+      .create({ ...settings, registry }, config, store.consumer)
+      .start();
+    await consumer.drain();
+    expect(store.spans()).toBe(3);
+    const dlq = kafka.records('otlp_spans_dlq');
+    expect(
+      dlq.map((r) => [r.value, r.headers[deadLetterHeaders.offset], r.headers[deadLetterHeaders.reason]]),
+    ).toEqual([[compressed, '1', reason]]);
+    expect(kafka.commits.get('llmp-ingester/otlp_spans/0')!.offset).toBe('5');
+    const counted = async (name: string) => (await registry.getSingleMetric(name)!.get()).values;
+    expect(await counted('llmp_ingester_unreadable_records_total')).toEqual([
+      { labels: { topic: 'otlp_spans' }, value: 3 },
+    ]);
+    expect(await counted('llmp_ingester_dead_lettered_records_total')).toEqual([
+      { labels: { topic: 'otlp_spans', reason: 'unreadable_batch' }, value: 1 },
+    ]);
+  });
+
+  it("reads the Collector's otlp_json encoding beside otlp_proto", async () => {
+    const kafka = new MemoryKafka();
+    publish(kafka, [['a', 1]]);
+    const json = {
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'collector-json' } }] },
+          scopeSpans: [
+            {
+              scope: { name: 'test' },
+              spans: [
+                {
+                  traceId: 'b'.repeat(32),
+                  spanId: '0000000000000001',
+                  name: 'from-json',
+                  kind: 2,
+                  startTimeUnixNano: '1700000000000000000',
+                  endTimeUnixNano: '1700000001000000000',
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    kafka.append('otlp_spans', {
+      key: 'b'.repeat(32),
+      value: new TextEncoder().encode(`\n ${JSON.stringify(json)}`),
+      headers: { [projectHeader]: 'p-json' },
+    });
+    const store = sink();
+    await ingest(kafka, store);
+    expect(kafka.records('otlp_spans_dlq')).toEqual([]);
+    expect(store.spans()).toBe(2);
+    const fromJson = [...store.byToken.values()].find((b) => b.projectId === 'p-json')!;
+    const span = fromJson.request().resourceSpans[0]!.scopeSpans[0]!.spans[0]!;
+    expect(span).toMatchObject({ name: 'from-json', traceId: 'b'.repeat(32), spanId: '0000000000000001' });
+  });
+
+  it('dead-letters JSON that is not an OTLP request as undecodable', async () => {
+    const kafka = new MemoryKafka();
+    kafka.append('otlp_spans', { key: null, value: new TextEncoder().encode('{"resourceSpans": 5}') });
+    const registry = new Registry();
+    const consumer = kafka.consumer('llmp-ingester', 'otlp_spans');
+    await kafkaReceiverFactory({ consumer, producer: kafka.producer() })
+      .create({ ...settings, registry }, config, sink().consumer)
+      .start();
+    await consumer.drain();
+    expect(kafka.records('otlp_spans_dlq')[0]!.headers[deadLetterHeaders.reason]).toMatch(/resourceSpans/);
+    expect(
+      (await registry.getSingleMetric('llmp_ingester_dead_lettered_records_total')!.get()).values,
+    ).toEqual([{ labels: { topic: 'otlp_spans', reason: 'undecodable' }, value: 1 }]);
+  });
+});
+
+describe('kafka receiver progress (for /readyz)', () => {
+  it('reports a partition whose insert keeps failing, with the reason, until it moves again', async () => {
+    const kafka = new MemoryKafka();
+    publish(kafka, [['a', 1]]);
+    let down = true;
+    const checks: Array<string | undefined> = [];
+    const consumer = kafka.consumer('llmp-ingester', 'otlp_spans');
+    const receiver = kafkaReceiverFactory({ consumer, producer: kafka.producer() }).create(
+      settings,
+      { ...config, stallTimeout: 0 },
+      {
+        async consume() {
+          checks.push(
+            await receiver.checkProgress().then(
+              () => undefined,
+              (error: Error) => error.message,
+            ),
+          );
+          if (checks.length === 3) down = false;
+          if (down) throw retryable('ClickHouse unavailable');
+        },
+      },
+    );
+    await receiver.start();
+    await consumer.drain();
+    expect(checks[0]).toBeUndefined();
+    expect(checks[1]).toMatch(
+      /^partition otlp_spans\/0 has made no progress for \d+ s: insert failed: ClickHouse unavailable$/,
+    );
+    expect(checks[2]).toBe(checks[1]?.replace(/\d+ s/, `${/(\d+) s/.exec(checks[2] ?? '')?.[1]} s`));
+    await expect(receiver.checkProgress()).resolves.toBeUndefined();
+    expect(kafka.commits.get('llmp-ingester/otlp_spans/0')!.offset).toBe('1');
+  });
+
+  it('does not report a failure younger than stallTimeout', async () => {
+    const kafka = new MemoryKafka();
+    publish(kafka, [['a', 1]]);
+    let calls = 0;
+    let during: string | undefined = 'unchecked';
+    const consumer = kafka.consumer('llmp-ingester', 'otlp_spans');
+    const receiver = kafkaReceiverFactory({ consumer, producer: kafka.producer() }).create(
+      settings,
+      { ...config, stallTimeout: 60_000 },
+      {
+        async consume() {
+          calls++;
+          if (calls === 2)
+            during = await receiver.checkProgress().then(
+              () => undefined,
+              (error: Error) => error.message,
+            );
+          if (calls < 3) throw retryable('ClickHouse unavailable');
+        },
+      },
+    );
+    await receiver.start();
+    await consumer.drain();
+    expect(during).toBeUndefined();
+  });
+
+  it("reports the client's own failure to consume", async () => {
+    const kafka = new MemoryKafka();
+    const consumer = Object.assign(kafka.consumer('llmp-ingester', 'otlp_spans'), {
+      problem: () => 'Failed to find group coordinator',
+    });
+    const receiver = kafkaReceiverFactory({ consumer, producer: kafka.producer() }).create(
+      settings,
+      config,
+      sink().consumer,
+    );
+    await expect(receiver.checkProgress()).rejects.toThrow(
+      'the Kafka consumer cannot consume: Failed to find group coordinator',
+    );
+  });
+});

@@ -1,4 +1,5 @@
 import {
+  decodeJsonRequest,
   decodeProtobufRequest,
   OtlpDecodeError,
   rejectInvalidSpans,
@@ -6,7 +7,9 @@ import {
   traceBatch,
 } from '@llmp/otlp';
 import {
+  byteSize,
   type Component,
+  type ComponentSettings,
   type Consumer,
   duration,
   onceShutdown,
@@ -53,6 +56,16 @@ export const kafkaReceiverConfig = z.object({
   retryMax: duration(30_000),
   /** A member silent this long is dropped from the group and its partitions move on. */
   sessionTimeout: duration(30_000),
+  /**
+   * The most one fetched record batch may inflate to; a compressed batch that would inflate
+   * past it is unreadable and goes to the dead-letter topic (a decompression bomb stays small).
+   */
+  maxInflatedBatchBytes: byteSize(64 * 1024 ** 2),
+  /**
+   * A partition whose insert or dead-letter send has kept failing this long makes `/readyz`
+   * answer 503 with the reason, until it moves again.
+   */
+  stallTimeout: duration(30_000),
 });
 
 export type KafkaReceiverConfig = z.infer<typeof kafkaReceiverConfig>;
@@ -72,6 +85,39 @@ interface Decoded {
   batch: TraceBatch;
 }
 
+/** Why a record went to the dead-letter topic (the `reason` label of the counter). */
+type DeadLetterKind = 'unreadable_batch' | 'undecodable' | 'invalid_spans' | 'store_refused';
+
+/** The OTLP request in a record value: `otlp_proto`, or the Collector's `otlp_json`. */
+function decodeValue(value: Uint8Array) {
+  // An ExportTraceServiceRequest in protobuf starts with a field tag (0x0a for resource_spans);
+  // '{' (0x7b) would be field 15 as a start-group, which it never holds. So a value whose first
+  // non-blank byte is '{' is OTLP/JSON, as the Collector's kafkaexporter writes with otlp_json.
+  let i = 0;
+  while (
+    i < value.length &&
+    (value[i] === 0x20 || value[i] === 0x0a || value[i] === 0x0d || value[i] === 0x09)
+  )
+    i++;
+  if (value[i] === 0x7b)
+    return decodeJsonRequest(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8'));
+  return decodeProtobufRequest(value);
+}
+
+/** The `kafka` receiver as the ingester uses it: a component that can say whether it moves. */
+export interface KafkaReceiver extends Component {
+  /**
+   * Rejects, naming the partition and the failure, while a partition has been unable to make
+   * progress for `stallTimeout` or the client cannot consume; resolves otherwise (for `/readyz`).
+   */
+  checkProgress(): Promise<void>;
+}
+
+/** A receiver factory whose receivers also report their progress. */
+export type KafkaReceiverFactory = Omit<ReceiverFactory<KafkaReceiverConfig, TraceBatch>, 'create'> & {
+  create(settings: ComponentSettings, config: KafkaReceiverConfig, next: Consumer<TraceBatch>): KafkaReceiver;
+};
+
 export interface KafkaReceiverDeps {
   consumer: KafkaConsumer;
   /** For the dead-letter topic. */
@@ -88,17 +134,18 @@ export interface KafkaReceiverDeps {
  * the repeat. A record that can never be decoded goes to the dead-letter topic.
  * @example kafkaReceiverFactory({ consumer, producer }).create(settings, kafkaReceiverConfig.parse({}), exporter)
  */
-export function kafkaReceiverFactory(
-  deps: KafkaReceiverDeps,
-): ReceiverFactory<KafkaReceiverConfig, TraceBatch> {
+export function kafkaReceiverFactory(deps: KafkaReceiverDeps): KafkaReceiverFactory {
   return {
     type: 'kafka',
     configSchema: kafkaReceiverConfig,
-    create(settings, config, nextConsumer: Consumer<TraceBatch>): Component {
+    create(settings, config, nextConsumer: Consumer<TraceBatch>): KafkaReceiver {
       const { logger } = settings;
       const metrics = selfMetrics(settings.registry);
+      /** Partitions whose current step keeps failing: since when, and the last failure. */
+      const stalls = new Map<string, { since: number; reason: string }>();
+      const partitionOf = (batch: PartitionBatch) => `${batch.topic}/${batch.partition}`;
 
-      async function deadLetter(record: IncomingRecord, reason: string): Promise<void> {
+      async function deadLetter(record: IncomingRecord, kind: DeadLetterKind, reason: string): Promise<void> {
         await deps.producer.send(config.deadLetterTopic, [
           {
             key: record.key ?? '',
@@ -112,10 +159,25 @@ export function kafkaReceiverFactory(
             },
           },
         ]);
+        metrics.ingesterDeadLettered.inc({ topic: record.topic, reason: kind });
       }
 
       /** Runs `action` until it succeeds, backing off on retryable failures; false when the partition was lost. */
       async function withRetry(
+        batch: PartitionBatch,
+        control: BatchControl,
+        what: string,
+        action: () => Promise<void>,
+      ): Promise<'done' | { permanent: string } | 'lost'> {
+        const partition = partitionOf(batch);
+        const outcome = await retrying(partition, control, what, action);
+        // Any outcome but another failure means the partition is no longer stuck on this step.
+        stalls.delete(partition);
+        return outcome;
+      }
+
+      async function retrying(
+        partition: string,
         control: BatchControl,
         what: string,
         action: () => Promise<void>,
@@ -128,7 +190,11 @@ export function kafkaReceiverFactory(
           } catch (caught) {
             const error = toExportError(caught);
             if (error.kind === 'permanent') return { permanent: error.message };
-            logger.warn({ err: error, retryInMs: delay }, `${what} failed; retrying`);
+            const stall = stalls.get(partition);
+            const reason = `${what} failed: ${error.message}`;
+            if (stall) stall.reason = reason;
+            else stalls.set(partition, { since: Date.now(), reason });
+            logger.warn({ err: error, retryInMs: delay, partition }, `${what} failed; retrying`);
             const until = Date.now() + delay;
             while (Date.now() < until) {
               if (!control.active()) return 'lost';
@@ -143,17 +209,28 @@ export function kafkaReceiverFactory(
 
       /** Decodes a record, sending it to the dead-letter topic when that is impossible. */
       async function decode(
+        batch: PartitionBatch,
         record: IncomingRecord,
         control: BatchControl,
       ): Promise<Decoded | undefined | 'lost'> {
         let reason: string | undefined;
+        let kind: DeadLetterKind = 'undecodable';
         let decoded: Decoded | undefined;
-        if (!record.value || record.value.byteLength === 0) reason = 'empty record value';
+        if (record.unreadable !== undefined) {
+          // The client could not read this record's batch. Its first record carries the batch's
+          // bytes and goes to the dead-letter topic once; the others hold nothing to park.
+          metrics.ingesterUnreadableRecords.inc({ topic: record.topic });
+          if (!record.value) return undefined;
+          reason = record.unreadable;
+          kind = 'unreadable_batch';
+        } else if (!record.value || record.value.byteLength === 0) reason = 'empty record value';
         else {
           try {
-            const screening = rejectInvalidSpans(decodeProtobufRequest(record.value));
-            if (screening.rejectedSpans > 0 && screening.acceptedSpans === 0) reason = screening.errorMessage;
-            else {
+            const screening = rejectInvalidSpans(decodeValue(record.value));
+            if (screening.rejectedSpans > 0 && screening.acceptedSpans === 0) {
+              reason = screening.errorMessage;
+              kind = 'invalid_spans';
+            } else {
               const projectId = record.headers[projectHeader] || 'default';
               decoded = {
                 record,
@@ -170,7 +247,9 @@ export function kafkaReceiverFactory(
           }
         }
         if (decoded) return decoded;
-        const sent = await withRetry(control, 'dead-letter send', () => deadLetter(record, reason!));
+        const sent = await withRetry(batch, control, 'dead-letter send', () =>
+          deadLetter(record, kind, reason!),
+        );
         return sent === 'lost' ? 'lost' : undefined;
       }
 
@@ -196,19 +275,29 @@ export function kafkaReceiverFactory(
           const withToken = Object.assign(merged, {
             dedupToken: dedupToken(batch.topic, batch.partition, first, last, projectId),
           });
-          const outcome = await withRetry(control, 'insert', () => nextConsumer.consume(withToken));
+          const outcome = await withRetry(batch, control, 'insert', () => nextConsumer.consume(withToken));
           if (outcome === 'lost') return 'lost';
           if (typeof outcome === 'object') {
             // The store refuses these spans for good: park their records, keep the partition moving.
             for (const d of group) {
-              const sent = await withRetry(control, 'dead-letter send', () =>
-                deadLetter(d.record, `store refused the spans permanently: ${outcome.permanent}`),
+              const sent = await withRetry(batch, control, 'dead-letter send', () =>
+                deadLetter(
+                  d.record,
+                  'store_refused',
+                  `store refused the spans permanently: ${outcome.permanent}`,
+                ),
               );
               if (sent === 'lost') return 'lost';
             }
           }
         }
         return 'done';
+      }
+
+      /** The partition went to another member: its lag is that member's to report now. */
+      function lost(batch: PartitionBatch): void {
+        stalls.delete(partitionOf(batch));
+        metrics.ingesterLag.remove({ topic: batch.topic, partition: String(batch.partition) });
       }
 
       async function handle(batch: PartitionBatch, control: BatchControl): Promise<void> {
@@ -243,8 +332,8 @@ export function kafkaReceiverFactory(
               (spans >= config.maxBatchSpans || bytes >= config.maxBatchBytes)
             )
               break;
-            const decoded = await decode(record, control);
-            if (decoded === 'lost') return;
+            const decoded = await decode(batch, record, control);
+            if (decoded === 'lost') return lost(batch);
             chunk.push(record);
             bytes += record.value?.byteLength ?? 0;
             if (decoded) {
@@ -259,7 +348,7 @@ export function kafkaReceiverFactory(
           const last = chunk.at(-1)!.offset;
           if (items.length > 0) {
             await control.commit(first, pendingMetadata(first, last));
-            if ((await insert(batch, first, last, items, control)) === 'lost') return;
+            if ((await insert(batch, first, last, items, control)) === 'lost') return lost(batch);
             deps.afterInsert?.({ partition: batch.partition, first, last });
           }
           await control.commit(next(last), '');
@@ -278,9 +367,23 @@ export function kafkaReceiverFactory(
           await deps.consumer.run(handle);
           logger.info({ topic: config.topic, groupId: config.groupId }, 'Kafka receiver consuming');
         },
+        async checkProgress() {
+          const problem = deps.consumer.problem?.();
+          if (problem !== undefined) throw new Error(`the Kafka consumer cannot consume: ${problem}`);
+          const now = Date.now();
+          for (const [partition, stall] of stalls) {
+            const seconds = Math.round((now - stall.since) / 1000);
+            if (now - stall.since >= config.stallTimeout) {
+              throw new Error(
+                `partition ${partition} has made no progress for ${seconds} s: ${stall.reason}`,
+              );
+            }
+          }
+        },
         shutdown: onceShutdown(async () => {
           await deps.consumer.close();
           await deps.producer.close();
+          stalls.clear();
         }),
       };
     },

@@ -28,8 +28,6 @@ export interface KafkajsOptions {
   /** For topics llmp creates: partitions, and replication factor (-1: the broker's default). */
   topicPartitions?: number;
   topicReplicationFactor?: number;
-  /** A fetched batch that would inflate past this is unreadable (dead-lettered), not read. */
-  maxDecompressedBatchBytes?: number;
 }
 
 const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -146,6 +144,8 @@ function consumerOf(
   });
   let running = true;
   let restartTimer: NodeJS.Timeout | undefined;
+  /** Set while the consumer is down on an error and being restarted; cleared by the next batch. */
+  let problem: string | undefined;
   return {
     async run(handle) {
       await Promise.all([consumer.connect(), admin.connect()]);
@@ -155,6 +155,7 @@ function consumerOf(
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: partitions,
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+          problem = undefined;
           const partitionBatch: PartitionBatch = {
             topic: batch.topic,
             partition: batch.partition,
@@ -185,7 +186,9 @@ function consumerOf(
       // "Failed to find group coordinator" while a (re)started broker still loads its offsets
       // topic, stop it for good and leave a live ingester that consumes nothing: restart it here.
       consumer.on(consumer.events.CRASH, ({ payload }) => {
-        if (payload.restart || !running) return;
+        if (!running) return;
+        problem = (payload.error as Error)?.message ?? String(payload.error);
+        if (payload.restart) return;
         logger.warn({ err: payload.error, groupId }, 'Kafka consumer stopped on an error; restarting it');
         const restart = () => {
           restartTimer = setTimeout(() => {
@@ -203,6 +206,7 @@ function consumerOf(
       });
       await consumer.run(options);
     },
+    problem: () => problem,
     async close() {
       running = false;
       clearTimeout(restartTimer);
@@ -224,9 +228,8 @@ export function kafkajsClients({
   connectionTimeoutMs = 3000,
   topicPartitions = 6,
   topicReplicationFactor = -1,
-  maxDecompressedBatchBytes,
 }: KafkajsOptions): KafkaClients {
-  registerKafkajsCodecs({ maxBatchBytes: maxDecompressedBatchBytes });
+  registerKafkajsCodecs();
   const kafka = new Kafka({
     clientId,
     brokers,
@@ -272,7 +275,11 @@ export function kafkajsClients({
       sessionTimeoutMs = 30_000,
       fetchBytesPerPartition = 8 * 1024 ** 2,
       partitionsAtOnce = 1,
+      maxInflatedBatchBytes,
     }) {
+      // kafkajs keeps one codec table per process: the last consumer made sets the bound.
+      if (maxInflatedBatchBytes !== undefined)
+        registerKafkajsCodecs({ maxBatchBytes: maxInflatedBatchBytes });
       return consumerOf(
         kafka,
         kafka.admin(),

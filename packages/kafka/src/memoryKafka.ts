@@ -29,7 +29,12 @@ export class MemoryKafka {
     topic: string,
     record:
       | OutgoingRecord
-      | { key: string | null; value: Uint8Array | null; headers?: Record<string, string> },
+      | {
+          key: string | null;
+          value: Uint8Array | null;
+          headers?: Record<string, string>;
+          unreadable?: string;
+        },
     partition?: number,
   ): void {
     let parts = this.topics.get(topic);
@@ -50,6 +55,7 @@ export class MemoryKafka {
       key: record.key,
       value: record.value,
       headers: { ...(record.headers ?? {}) },
+      ...('unreadable' in record && record.unreadable !== undefined ? { unreadable: record.unreadable } : {}),
     });
   }
 

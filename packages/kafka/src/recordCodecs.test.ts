@@ -39,7 +39,7 @@ describe('decompressRecords', () => {
   it('reads the Java client snappy framing (xerial chunks)', async () => {
     const chunks = [records.subarray(0, 1000), records.subarray(1000)];
     const header = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0, 0, 0, 0, 1, 0, 0, 0, 1]);
-    const framed = [header];
+    const framed: Buffer[] = [header];
     for (const chunk of chunks) {
       const block = await compressRecords('snappy', Buffer.from(chunk));
       const size = Buffer.alloc(4);

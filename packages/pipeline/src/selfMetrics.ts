@@ -65,6 +65,18 @@ function build(registry: Registry) {
       labelNames: ['topic', 'partition'] as const,
       registers,
     }),
+    ingesterDeadLettered: new Counter({
+      name: 'llmp_ingester_dead_lettered_records_total',
+      help: 'Records the ingester sent to the dead-letter topic, by reason: unreadable_batch (the client could not decompress it), undecodable (not OTLP), invalid_spans, store_refused',
+      labelNames: ['topic', 'reason'] as const,
+      registers,
+    }),
+    ingesterUnreadableRecords: new Counter({
+      name: 'llmp_ingester_unreadable_records_total',
+      help: 'Records in batches the Kafka client could not decompress (each batch goes to the dead-letter topic once, with its compressed bytes)',
+      labelNames: ['topic'] as const,
+      registers,
+    }),
     mlflowSyncStateRows: new Counter({
       name: 'llmp_mlflow_sync_state_rows_total',
       help: 'MLflow sync state changes by the fate of their write to mlflow_sync: written, failed (kept and tried again), dropped (buffer full)',
