@@ -1,9 +1,13 @@
 import { crc32c } from '@platformatic/wasm-utils';
-import { CompressionCodecs, CompressionTypes } from 'kafkajs';
+// Node's ESM loader does not see these two among kafkajs' CommonJS named exports: take them
+// from the module object.
+import kafkajs from 'kafkajs';
 import { type CompressionCodec, compressRecords, decompressRecords } from './recordCodecs.ts';
 import { unreadableRecords } from './unreadableRecords.ts';
 
-const typeOf: Record<Exclude<CompressionCodec, 'none'>, CompressionTypes> = {
+const { CompressionCodecs, CompressionTypes } = kafkajs;
+
+const typeOf: Record<Exclude<CompressionCodec, 'none'>, kafkajs.CompressionTypes> = {
   gzip: CompressionTypes.GZIP,
   snappy: CompressionTypes.Snappy,
   lz4: CompressionTypes.LZ4,
@@ -11,7 +15,7 @@ const typeOf: Record<Exclude<CompressionCodec, 'none'>, CompressionTypes> = {
 };
 
 /** kafkajs' codec type for a codec name. */
-export function kafkajsCompression(codec: CompressionCodec): CompressionTypes {
+export function kafkajsCompression(codec: CompressionCodec): kafkajs.CompressionTypes {
   return codec === 'none' ? CompressionTypes.None : typeOf[codec];
 }
 
@@ -33,7 +37,7 @@ interface BatchHeader {
  * header sits just before it. Read it back, and trust it only if it is the header of these very
  * bytes (magic 2, this codec, the batch length, and the batch's CRC-32C over both).
  */
-function headerBefore(records: Buffer, type: CompressionTypes): BatchHeader | undefined {
+function headerBefore(records: Buffer, type: kafkajs.CompressionTypes): BatchHeader | undefined {
   if (records.byteOffset < headerBytes) return undefined;
   const header = Buffer.from(records.buffer, records.byteOffset - headerBytes, headerBytes);
   if (header.readInt8(16) !== 2) return undefined;
