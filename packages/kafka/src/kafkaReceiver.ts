@@ -176,6 +176,21 @@ export function kafkaReceiverFactory(deps: KafkaReceiverDeps): KafkaReceiverFact
         return outcome;
       }
 
+      /**
+       * Runs `action` while telling the group this member is alive: an insert that outlasts the
+       * session timeout would otherwise get the member evicted mid-insert, its commit refused and
+       * its partitions reassigned (the client's heartbeat is throttled to its own interval).
+       */
+      async function heartbeating(control: BatchControl, action: () => Promise<void>): Promise<void> {
+        const every = Math.max(100, Math.min(1000, Math.floor(config.sessionTimeout / 6)));
+        const timer = setInterval(() => void control.heartbeat().catch(() => undefined), every);
+        try {
+          await action();
+        } finally {
+          clearInterval(timer);
+        }
+      }
+
       async function retrying(
         partition: string,
         control: BatchControl,
@@ -185,7 +200,7 @@ export function kafkaReceiverFactory(deps: KafkaReceiverDeps): KafkaReceiverFact
         let delay = config.retryInitial;
         for (;;) {
           try {
-            await action();
+            await heartbeating(control, action);
             return 'done';
           } catch (caught) {
             const error = toExportError(caught);

@@ -83,6 +83,14 @@ function incomingRecord(
   return record;
 }
 
+/** Kafka error codes by which a heartbeat says this member must rejoin the group. */
+const groupChanged = new Set([
+  'REBALANCE_IN_PROGRESS',
+  'UNKNOWN_MEMBER_ID',
+  'ILLEGAL_GENERATION',
+  'FENCED_INSTANCE_ID',
+]);
+
 function producerOf(kafka: Kafka): KafkaProducer & { connect(): Promise<void> } {
   // Idempotence with acks=all: the broker drops a retried batch it already has, and a send
   // resolves only once every in-sync replica has the records.
@@ -146,6 +154,14 @@ function consumerOf(
   let restartTimer: NodeJS.Timeout | undefined;
   /** Set while the consumer is down on an error and being restarted; cleared by the next batch. */
   let problem: string | undefined;
+  // Set once a heartbeat learns that the group is rebalancing (or dropped this member), for
+  // every batch of the fetch: the handler stops after the insert under way, commits it, and
+  // lets kafkajs rejoin, instead of cutting more inserts the other members wait for. Cleared
+  // when the member has joined again.
+  let rebalancing = false;
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    rebalancing = false;
+  });
   return {
     async run(handle) {
       await Promise.all([consumer.connect(), admin.connect()]);
@@ -176,8 +192,15 @@ function consumerOf(
               if (!partition || partition.offset === '-1') return undefined;
               return { offset: partition.offset, metadata: partition.metadata ?? '' };
             },
-            active: () => running && isRunning() && !isStale(),
-            heartbeat: () => heartbeat(),
+            active: () => running && isRunning() && !isStale() && !rebalancing,
+            async heartbeat() {
+              try {
+                await heartbeat();
+              } catch (error) {
+                if (groupChanged.has((error as { type?: string }).type ?? '')) rebalancing = true;
+                throw error;
+              }
+            },
           };
           await handle(partitionBatch, control);
         },
