@@ -2,14 +2,18 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import {
   compressionCodecs,
   type IncomingRecord,
+  kafkaExporterConfig,
+  kafkaExporterFactory,
   kafkajsClients,
   platformaticProducer,
   registerKafkajsCodecs,
   UnreadableBatchError,
 } from '@llmp/kafka';
+import { decodeProtobufRequest, traceBatch } from '@llmp/otlp';
+import { testRequest, testSpan } from '@llmp/otlp/testing';
 import { pino } from 'pino';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { javaProducer } from '../support/kafka/javaProducer.ts';
+import { javaConsumer, javaProducer } from '../support/kafka/javaProducer.ts';
 import { kafkaBroker } from '../support/kafkaBroker.ts';
 
 // Issue 16, item 9: any Kafka producer's records are readable. The Apache Kafka Java client
@@ -95,6 +99,32 @@ describe.skipIf(brokers.length === 0)('reading every Kafka compression codec', (
     const read = await consume(topic, sent.length);
     expect(read.map((r) => ({ key: r.key, value: Buffer.from(r.value!), headers: r.headers }))).toEqual(sent);
   });
+
+  it.each(compressionCodecs)(
+    "the Java client reads what llmp's Kafka exporter wrote with exporters.kafka.compression=%s",
+    async (codec) => {
+      const topic = `llmp-codec-exporter-${codec}-${randomUUID()}`;
+      await clients().ensureTopics([topic]);
+      const producer = platformaticProducer({ brokers, clientId: 'llmp-codec-test' });
+      const exporter = kafkaExporterFactory(producer).create(
+        { id: 'kafka', logger },
+        kafkaExporterConfig.parse({ topic, compression: codec }),
+        undefined,
+      );
+      const traceIds = Array.from({ length: 20 }, () => randomBytes(16).toString('hex'));
+      const spans = traceIds.map((traceId) => testSpan({ traceId, spanId: randomBytes(8).toString('hex') }));
+      await exporter.consume(traceBatch({ projectId: 'p1', request: testRequest(spans) }));
+      await exporter.shutdown();
+      const read = await javaConsumer({ brokers, topic, count: traceIds.length });
+      expect(read.map((r) => r.key).sort()).toEqual([...traceIds].sort());
+      for (const record of read) {
+        expect(record.headers).toEqual({ 'llmp-project': 'p1' });
+        expect(decodeProtobufRequest(record.value).resourceSpans[0]!.scopeSpans[0]!.spans[0]!.traceId).toBe(
+          record.key,
+        );
+      }
+    },
+  );
 
   it('hands a batch it cannot decompress on as records marked unreadable, and reads on past it', async () => {
     const topic = `llmp-codec-unreadable-${randomUUID()}`;

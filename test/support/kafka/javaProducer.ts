@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { kafkaJars } from './mavenKafka.ts';
 
 const source = fileURLToPath(new URL('./RecordProducer.java', import.meta.url));
+const readerSource = fileURLToPath(new URL('./RecordConsumer.java', import.meta.url));
 
 export interface JavaRecord {
   key: string | null;
@@ -60,5 +61,47 @@ export async function javaProducer({
     .map((line) => {
       const [partition, offset] = line.split(' ');
       return { partition: Number(partition), offset: offset! };
+    });
+}
+
+/**
+ * Reads `count` records of a topic from the beginning with the Apache Kafka Java client, which
+ * decompresses every codec: a reader of llmp's records that is not llmp's.
+ * @example const records = await javaConsumer({ brokers, topic, count: 30 });
+ */
+export async function javaConsumer({
+  brokers,
+  topic,
+  count,
+}: {
+  brokers: string[];
+  topic: string;
+  count: number;
+}): Promise<Array<{ key: string | null; value: Buffer; headers: Record<string, string> }>> {
+  const libs = await kafkaJars();
+  const java = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
+  const child = spawn(java, ['-cp', join(libs, '*'), readerSource, brokers.join(','), topic, String(count)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-20_000)));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', resolve);
+  });
+  if (code !== 0) throw new Error(`the Java consumer exited with ${code}:\n${stderr}`);
+  const text = (b64: string) => Buffer.from(b64, 'base64').toString('utf8');
+  return stdout
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const [key, value, ...headers] = line.split(' ');
+      return {
+        key: key === '-' ? null : text(key!),
+        value: Buffer.from(value!, 'base64'),
+        headers: Object.fromEntries(headers.map((h) => h.split('=').map(text) as [string, string])),
+      };
     });
 }
