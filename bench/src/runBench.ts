@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { allInOneScenario } from './allInOneScenario.ts';
+import { consumerClientsScenario } from './consumerClients.ts';
 import { distributedScenario } from './distributedScenario.ts';
 import { embeddedMemoryScenario } from './embeddedMemoryScenario.ts';
 import { ingesterNodeScenario } from './ingesterNodeScenario.ts';
@@ -15,7 +16,8 @@ import { queryScenario } from './queryScenario.ts';
 // Only when named: `mlflow-down` (llmp start with MLflow down vs without MLflow), and
 // `insert-formats` / `insert-costs` (insert formats on the embedded store, an INSERT's engine CPU),
 // `embedded-memory` (RSS of llmp start and llmp ingester, engine allocator A/B), `ingester-node`
-// (CPU per span of the ingester's own code, no Kafka or engine).
+// (CPU per span of the ingester's own code, no Kafka or engine), `kafka-consumers` (the Kafka
+// consumer clients alone, kafkajs against @platformatic/kafka, A B A B).
 const wanted = new Set(process.argv.slice(2));
 const run = (name: string) => wanted.size === 0 || wanted.has(name);
 const seconds = Number(process.env.BENCH_SECONDS ?? 20);
@@ -50,6 +52,12 @@ if (wanted.has('embedded-memory')) {
 }
 if (wanted.has('ingester-node')) {
   report(await ingesterNodeScenario({ rounds: Number(process.env.BENCH_ROUNDS ?? 7) }));
+}
+if (wanted.has('kafka-consumers')) {
+  const records = Number(process.env.BENCH_RECORDS ?? 100_000);
+  for (const r of await consumerClientsScenario({ records, rounds: Number(process.env.BENCH_ROUNDS ?? 2) })) {
+    report(r);
+  }
 }
 if (wanted.has('insert-costs')) {
   for (const row of await insertCostsScenario()) report({ scenario: 'insert-costs', ...row });
