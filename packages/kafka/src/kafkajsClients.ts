@@ -152,7 +152,7 @@ function consumerOf(
   });
   let running = true;
   let restartTimer: NodeJS.Timeout | undefined;
-  /** Set while the consumer is down on an error and being restarted; cleared by the next batch. */
+  /** Set while the consumer is down on an error and being restarted; cleared once it joins or gets a batch. */
   let problem: string | undefined;
   // Set once a heartbeat learns that the group is rebalancing (or dropped this member), for
   // every batch of the fetch: the handler stops after the insert under way, commits it, and
@@ -161,6 +161,8 @@ function consumerOf(
   let rebalancing = false;
   consumer.on(consumer.events.GROUP_JOIN, () => {
     rebalancing = false;
+    // Joined again after a crash: it consumes, even if an idle topic brings no batch to say so.
+    problem = undefined;
   });
   return {
     async run(handle) {
