@@ -15,6 +15,33 @@ export type {
   ProcessorFactory,
   ReceiverFactory,
 } from './component.ts';
+export { addressInUse } from './addressInUse.ts';
+export { type BuildServiceOptions, buildService, type Service } from './buildService.ts';
+export {
+  type BuildableFactory,
+  type ComponentFactories,
+  type ComponentKind,
+  type Signal,
+  signals,
+} from './componentFactories.ts';
+export { type ComponentId, parseComponentId } from './componentId.ts';
+export {
+  createHost,
+  type Host,
+  type ResourceKey,
+  type ResourceProvider,
+  resourceKey,
+  type ServiceHost,
+} from './host.ts';
+export {
+  checkService,
+  componentsSection,
+  type PipelineConfig,
+  pipelineSignal,
+  pipelinesSection,
+  type ServiceConfig,
+  type ServiceIssue,
+} from './serviceConfig.ts';
 export { byteSize, duration, endpoint, parseEndpoint } from './configSchema.ts';
 export { createLogger, type Logger } from './createLogger.ts';
 export {
@@ -26,6 +53,7 @@ export {
   toExportError,
 } from './exportError.ts';
 export { ConfigError, type Env, expandEnv, loadConfig, strippedKeys } from './loadConfig.ts';
+export { applySet, parseSet, type SetOverride } from './setOverrides.ts';
 export { observeExporter } from './observeExporter.ts';
 export { onceShutdown } from './onceShutdown.ts';
 export { fanout, type Pipeline, pipeline } from './pipeline.ts';
