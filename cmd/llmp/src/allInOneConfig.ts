@@ -64,7 +64,11 @@ export const allInOneConfig = z
   })
   .transform(
     withPipelines((config) =>
-      traces(['otlp'], ['batch', 'genai', 'jobs'], ['clickhouse', ...(config.exporters.mlflow ? ['mlflow'] : [])]),
+      traces(
+        ['otlp'],
+        ['batch', 'genai', 'jobs'],
+        ['clickhouse', ...(config.exporters.mlflow ? ['mlflow'] : [])],
+      ),
     ),
   );
 

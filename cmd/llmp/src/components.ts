@@ -57,7 +57,11 @@ function hosted<Config>(
     ...extra,
     create(settings, config, next) {
       if (!settings.host) throw new Error(`${type}: built without a host`);
-      return create(settings as ComponentSettings & { host: Host }, config as Config, next as Consumer<TraceBatch>);
+      return create(
+        settings as ComponentSettings & { host: Host },
+        config as Config,
+        next as Consumer<TraceBatch>,
+      );
     },
   };
 }
@@ -71,24 +75,30 @@ const observed = (settings: ComponentSettings, exporter: Component & Consumer<Tr
   });
 
 /** `kafka` receiver: a topic in a consumer group; offsets committed once the pipeline accepted. */
-const kafkaReceiver = hosted('kafka', kafkaReceiverConfig, async (settings, config: KafkaReceiverConfig, next) => {
-  const kafka = await settings.host.get(kafkaResource);
-  await kafka.ensureTopics([config.topic, config.deadLetterTopic]);
-  settings.host.addReadinessCheck(`${settings.id} (topic ${config.topic})`, () => kafka.ensureTopics([config.topic]));
-  const afterInsert = await settings.host.find(afterInsertResource);
-  return kafkaReceiverFactory({
-    consumer: await kafka.consumer({
-      groupId: config.groupId,
-      topic: config.topic,
-      sessionTimeoutMs: config.sessionTimeout,
-      // A fetch can bring a whole insert of each partition (docs/benchmarks.md, "Insert CPU").
-      fetchBytesPerPartition: config.maxBatchBytes,
-      partitionsAtOnce: config.partitionsAtOnce,
-    }),
-    producer: await kafka.producer(),
-    ...(afterInsert ? { afterInsert } : {}),
-  }).create(settings, config, next);
-});
+const kafkaReceiver = hosted(
+  'kafka',
+  kafkaReceiverConfig,
+  async (settings, config: KafkaReceiverConfig, next) => {
+    const kafka = await settings.host.get(kafkaResource);
+    await kafka.ensureTopics([config.topic, config.deadLetterTopic]);
+    settings.host.addReadinessCheck(`${settings.id} (topic ${config.topic})`, () =>
+      kafka.ensureTopics([config.topic]),
+    );
+    const afterInsert = await settings.host.find(afterInsertResource);
+    return kafkaReceiverFactory({
+      consumer: await kafka.consumer({
+        groupId: config.groupId,
+        topic: config.topic,
+        sessionTimeoutMs: config.sessionTimeout,
+        // A fetch can bring a whole insert of each partition (docs/benchmarks.md, "Insert CPU").
+        fetchBytesPerPartition: config.maxBatchBytes,
+        partitionsAtOnce: config.partitionsAtOnce,
+      }),
+      producer: await kafka.producer(),
+      ...(afterInsert ? { afterInsert } : {}),
+    }).create(settings, config, next);
+  },
+);
 
 /** `jobs` processor: links spans to jobs in the host's job store. */
 const jobsProcessor = hosted('jobs', jobLinkerConfig, async (settings, config, next) =>
@@ -97,7 +107,10 @@ const jobsProcessor = hosted('jobs', jobLinkerConfig, async (settings, config, n
 
 /** `clickhouse` exporter: one INSERT per batch into the host's store. */
 const clickhouseExporter = hosted('clickhouse', clickhouseExporterConfig, async (settings, config) =>
-  observed(settings, clickhouseExporterFactory(await settings.host.get(storeResource)).create(settings, config, undefined)),
+  observed(
+    settings,
+    clickhouseExporterFactory(await settings.host.get(storeResource)).create(settings, config, undefined),
+  ),
 );
 
 /** `kafka` exporter: one record per trace; answers once Kafka acknowledged. */
@@ -108,7 +121,9 @@ const kafkaExporter = hosted('kafka', kafkaExporterConfig, async (settings, conf
     settings.logger.warn({ err: error }, 'could not check the Kafka topic now; sending will retry');
   });
   // Ready when the brokers answer a metadata request for the topic.
-  settings.host.addReadinessCheck(`${settings.id} (topic ${config.topic})`, () => kafka.ensureTopics([config.topic]));
+  settings.host.addReadinessCheck(`${settings.id} (topic ${config.topic})`, () =>
+    kafka.ensureTopics([config.topic]),
+  );
   return observed(settings, kafkaExporterFactory(await kafka.producer()).create(settings, config, undefined));
 });
 
@@ -147,6 +162,10 @@ const mlflowExporter = hosted(
  */
 export const components: ComponentFactories = {
   receivers: [otlpReceiverFactory as BuildableFactory, kafkaReceiver],
-  processors: [batchProcessorFactory as BuildableFactory, genAiProcessorFactory as BuildableFactory, jobsProcessor],
+  processors: [
+    batchProcessorFactory as BuildableFactory,
+    genAiProcessorFactory as BuildableFactory,
+    jobsProcessor,
+  ],
   exporters: [clickhouseExporter, kafkaExporter, mlflowExporter],
 };

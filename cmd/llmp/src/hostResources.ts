@@ -22,9 +22,8 @@ export const jobsResource = resourceKey<JobStore>('job store');
 /** The MLflow upload/deletion queue an `mlflow` exporter following the store made, for the API. */
 export const mlflowSyncResource = resourceKey<MlflowSync>('MLflow sync queue');
 /** Fault injection for recovery tests: called between a Kafka receiver's insert and its commit. */
-export const afterInsertResource = resourceKey<(range: { partition: number; first: string; last: string }) => void>(
-  'insert hook',
-);
+export const afterInsertResource =
+  resourceKey<(range: { partition: number; first: string; last: string }) => void>('insert hook');
 
 /**
  * The store, opened on first use: migrated, its engine's memory on `/metrics`, and a readiness
@@ -39,7 +38,10 @@ export function storeProvider(
     key: storeResource,
     async open(host) {
       const store = await openStore(options);
-      logger.info({ store: store.embedded ? 'embedded' : 'server', location: store.location }, 'store opened');
+      logger.info(
+        { store: store.embedded ? 'embedded' : 'server', location: store.location },
+        'store opened',
+      );
       try {
         const report = await migrate(store);
         logger.info(

@@ -1,6 +1,6 @@
 import {
-  checkService,
   type ComponentKind,
+  checkService,
   componentsSection,
   type PipelineConfig,
   pipelinesSection,
@@ -41,9 +41,14 @@ export type Piped<C> = Omit<C, 'service'> & { service: { pipelines: Record<strin
  * before pipelines existed still starts), then checks the pipelines against the components.
  * @example z.object({ … }).transform(withPipelines(() => ({ traces: { receivers: ['otlp'], … } })))
  */
-export function withPipelines<C extends WithService>(defaults: (config: C) => Record<string, PipelineConfig>) {
+export function withPipelines<C extends WithService>(
+  defaults: (config: C) => Record<string, PipelineConfig>,
+) {
   return (config: C, ctx: z.RefinementCtx): Piped<C> => {
-    const full = { ...config, service: { ...config.service, pipelines: config.service.pipelines ?? defaults(config) } };
+    const full = {
+      ...config,
+      service: { ...config.service, pipelines: config.service.pipelines ?? defaults(config) },
+    };
     for (const issue of checkService(full, components).issues) {
       ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
     }

@@ -18,7 +18,10 @@ function cappedRequestTimeouts(config: MlflowExporterRoleConfig): MlflowExporter
       .map((r) => (config.receivers[r] as { sessionTimeout?: number } | undefined)?.sessionTimeout)
       .filter((s): s is number => typeof s === 'number');
     const timeout = (exporter as { requestTimeout: number }).requestTimeout;
-    exporters[id] = { ...(exporter as object), requestTimeout: Math.min(timeout, ...sessions.map((s) => s / 2)) };
+    exporters[id] = {
+      ...(exporter as object),
+      requestTimeout: Math.min(timeout, ...sessions.map((s) => s / 2)),
+    };
   }
   return { ...config, exporters: exporters as MlflowExporterRoleConfig['exporters'] };
 }
@@ -47,7 +50,10 @@ export async function runMlflowExporter(
     telemetry: config.telemetry,
   });
   logger.info(
-    { trackingUri: config.exporters.mlflow.trackingUri, syncStates: config.clickhouse.url ? 'store' : 'not kept' },
+    {
+      trackingUri: config.exporters.mlflow.trackingUri,
+      syncStates: config.clickhouse.url ? 'store' : 'not kept',
+    },
     'uploading otlp_spans to MLflow',
   );
   return running;

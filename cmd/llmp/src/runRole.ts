@@ -1,4 +1,6 @@
+import type { ApiKeysConfig } from '@llmp/auth';
 import { storeTraceSource } from '@llmp/clickhouse';
+import type { MlflowExporterConfig } from '@llmp/exporter-mlflow';
 import { linkedTraceSource } from '@llmp/jobs';
 import {
   addressInUse,
@@ -12,13 +14,11 @@ import {
   type ServiceConfig,
 } from '@llmp/pipeline';
 import { queryApiServer } from '@llmp/query-api';
-import type { ApiKeysConfig } from '@llmp/auth';
-import type { MlflowExporterConfig } from '@llmp/exporter-mlflow';
 import { authenticateFrom } from './authenticateFrom.ts';
 import { components } from './components.ts';
 import { jobsResource, mlflowSyncResource, storeResource } from './hostResources.ts';
-import { mlflowDeletions, traceDeletion } from './traceDeletion.ts';
 import { telemetryServer } from './telemetryServer.ts';
+import { mlflowDeletions, traceDeletion } from './traceDeletion.ts';
 
 export interface Running {
   stop(): Promise<void>;

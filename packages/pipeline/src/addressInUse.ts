@@ -34,7 +34,9 @@ export function addressInUse(error: unknown, path: string, config: unknown): Con
     candidates.find(([, value]) => port !== undefined && value.endsWith(`:${port}`)) ??
     (candidates.length === 1 ? candidates[0] : undefined);
   if (!match) {
-    return new ConfigError(`${path}: an address it listens on is in use; change it in the config or with --set`);
+    return new ConfigError(
+      `${path}: an address it listens on is in use; change it in the config or with --set`,
+    );
   }
   const [key, value] = match;
   return new ConfigError(

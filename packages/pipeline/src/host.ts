@@ -49,7 +49,11 @@ export interface ServiceHost extends Host {
  * The host of a role: resources made lazily from their providers, closed in reverse order.
  * @example const host = createHost({ providers: [storeProvider(config), kafkaProvider(config)] });
  */
-export function createHost({ providers = [] }: { providers?: Array<ResourceProvider<unknown>> } = {}): ServiceHost {
+export function createHost({
+  providers = [],
+}: {
+  providers?: Array<ResourceProvider<unknown>>;
+} = {}): ServiceHost {
   const byName = new Map(providers.map((p) => [p.key.name, p]));
   const opened = new Map<string, Promise<unknown>>();
   const closers: Array<() => Promise<void>> = [];

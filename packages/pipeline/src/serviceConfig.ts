@@ -50,7 +50,11 @@ export function componentsSection(
         const value = input?.[id];
         const parsed = parseComponentId(id);
         if (!parsed) {
-          ctx.addIssue({ code: 'custom', path: [id], message: `"${id}" is not a component id (type or type/name)` });
+          ctx.addIssue({
+            code: 'custom',
+            path: [id],
+            message: `"${id}" is not a component id (type or type/name)`,
+          });
           continue;
         }
         const factory = byType.get(parsed.type);
@@ -143,7 +147,10 @@ export function checkService(
         const type = parseComponentId(id)?.type;
         const factory = factories[kind].find((f) => f.type === type);
         if (factory && !(factory.signals ?? ['traces']).includes(signal)) {
-          issues.push({ path: [...at, kind], message: `${kindNoun[kind]} "${id}" does not handle ${signal}` });
+          issues.push({
+            path: [...at, kind],
+            message: `${kindNoun[kind]} "${id}" does not handle ${signal}`,
+          });
         }
       }
     }

@@ -16,7 +16,9 @@ export function parseSet(item: string): SetOverride {
   const key = at < 0 ? '' : item.slice(0, at).trim();
   const path = key.split('.');
   if (at < 0 || key === '' || path.some((part) => part === '')) {
-    throw new ConfigError(`--set "${item}": write it as key.path=value, e.g. receivers.otlp.http.endpoint=127.0.0.1:5318`);
+    throw new ConfigError(
+      `--set "${item}": write it as key.path=value, e.g. receivers.otlp.http.endpoint=127.0.0.1:5318`,
+    );
   }
   const text = item.slice(at + 1);
   let value: unknown;
