@@ -53,6 +53,21 @@ export async function buildService({
       `config is invalid:\n${issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`).join('\n')}`,
     );
   }
+  // The role's data path, as its config wires it, in one line per pipeline.
+  logger.info(
+    {
+      pipelines: Object.fromEntries(
+        Object.entries(config.service.pipelines).map(([id, p]) => [
+          id,
+          [p.receivers, p.processors, p.exporters]
+            .filter((ids) => ids.length > 0)
+            .map((ids) => ids.join(', '))
+            .join(' → '),
+        ]),
+      ),
+    },
+    'pipelines',
+  );
   const quiet = unused.filter((key) => !expectedUnused.includes(key));
   if (quiet.length > 0) logger.warn({ unused: quiet }, 'components configured but in no pipeline');
 
@@ -105,13 +120,14 @@ export async function buildService({
       const first = p.exporters.filter((id) => leaders.get(id) === undefined);
       const followers = p.exporters.filter((id) => leaders.get(id) !== undefined);
       const lead = fanout(first.map((id) => exporters.get(id) as Consumer<unknown>));
+      const then = fanout(followers.map((id) => exporters.get(id) as Consumer<unknown>));
       let next: Consumer<unknown> =
         followers.length === 0
           ? lead
           : {
               async consume(data) {
                 await lead.consume(data);
-                await fanout(followers.map((id) => exporters.get(id) as Consumer<unknown>)).consume(data);
+                await then.consume(data);
               },
             };
       const chain: Instance[] = [];
