@@ -302,6 +302,31 @@ describe('buildService', () => {
     );
   });
 
+  it('names the component that needs a resource its role does not have', async () => {
+    const { factories } = recorder();
+    factories.exporters = [
+      {
+        type: 'out',
+        configSchema: z.object({}),
+        async create(settings) {
+          await settings.host!.get(resourceKey('ClickHouse store'));
+          return { start: async () => {}, shutdown: async () => {}, consume: async () => {} };
+        },
+      },
+    ];
+    await expect(
+      buildService({
+        config: service(
+          { traces: { receivers: ['in'], exporters: ['out'] } },
+          { receivers: { in: {} }, exporters: { out: {} } },
+        ),
+        factories,
+        host: createHost(),
+        logger,
+      }),
+    ).rejects.toThrow('exporters.out: needs the ClickHouse store, which this role does not have');
+  });
+
   it('gives components the host: shared resources opened once, readiness checks they add', async () => {
     const { factories } = recorder();
     const clientKey = resourceKey<{ n: number }>('client');

@@ -85,12 +85,17 @@ export async function buildService({
   const components = new Map<string, Component>();
   const ordered = { receivers: [] as Instance[], processors: [] as Instance[], exporters: [] as Instance[] };
   const made: Instance[] = [];
+  /** Makes one component; a ConfigError it raises (e.g. a resource the role lacks) names it. */
+  const make = async (kind: ComponentKind, id: string, next: unknown, leader?: string) => {
+    try {
+      return (await factoryOf(kind, id).create(settings(id, leader), config[kind][id], next)) as Instance;
+    } catch (error) {
+      if (error instanceof ConfigError) throw new ConfigError(`${kind}.${id}: ${error.message}`);
+      throw error;
+    }
+  };
   const create = async (kind: ComponentKind, id: string, next: unknown, leader?: string) => {
-    const instance = (await factoryOf(kind, id).create(
-      settings(id, leader),
-      config[kind][id],
-      next,
-    )) as Instance;
+    const instance = await make(kind, id, next, leader);
     made.push(instance);
     components.set(`${kind}.${id}`, instance);
     ordered[kind].push(instance);
@@ -132,11 +137,7 @@ export async function buildService({
             };
       const chain: Instance[] = [];
       for (const id of [...p.processors].reverse()) {
-        const processor = (await factoryOf('processors', id).create(
-          settings(id),
-          config.processors[id],
-          next,
-        )) as Instance;
+        const processor = await make('processors', id, next);
         made.push(processor);
         chain.unshift(processor);
         // Processors are made per pipeline (as in the Collector); the key names the pipeline.

@@ -74,7 +74,7 @@ export function createHost({
     },
     async get<T>(key: ResourceKey<T>): Promise<T> {
       if (!byName.has(key.name) && !opened.has(key.name)) {
-        throw new ConfigError(`this role has no ${key.name}: a component that needs it cannot run here`);
+        throw new ConfigError(`needs the ${key.name}, which this role does not have`);
       }
       return (await host.find(key)) as T;
     },
