@@ -4,26 +4,16 @@ import {
   migrate,
   type OpenStoreOptions,
   openStore,
+  storeResource,
   storeTraceSource,
 } from '@llmp/clickhouse';
-import type { MlflowSync } from '@llmp/exporter-mlflow';
-import { type JobStore, jobStore } from '@llmp/jobs';
-import type { KafkaClients, KafkaProducer } from '@llmp/kafka';
-import { type Logger, type Registry, type ResourceProvider, resourceKey } from '@llmp/pipeline';
+import { mlflowStoreResource } from '@llmp/exporter-mlflow';
+import { type JobStore, jobStore, jobsResource } from '@llmp/jobs';
+import { type KafkaClients, type KafkaProducer, kafkaResource } from '@llmp/kafka';
+import type { Logger, Registry, ResourceProvider } from '@llmp/pipeline';
 import { jobEventPublisher } from './jobEventPublisher.ts';
 import { type KafkaClusterConfig, kafkaClients } from './kafkaClients.ts';
-
-/** The ClickHouse store of the process, opened and migrated (a server, or the embedded engine). */
-export const storeResource = resourceKey<ClickHouseStore>('ClickHouse store (clickhouse section)');
-/** Clients of the role's Kafka cluster (the `kafka` section). */
-export const kafkaResource = resourceKey<KafkaClients>('Kafka cluster (kafka section)');
-/** The jobs of the store; publishes job events on Kafka where the role has Kafka. */
-export const jobsResource = resourceKey<JobStore>('job store');
-/** The MLflow upload/deletion queue an `mlflow` exporter following the store made, for the API. */
-export const mlflowSyncResource = resourceKey<MlflowSync>('MLflow sync queue');
-/** Fault injection for recovery tests: called between a Kafka receiver's insert and its commit. */
-export const afterInsertResource =
-  resourceKey<(range: { partition: number; first: string; last: string }) => void>('insert hook');
+import { mlflowStoreDeps } from './mlflowStoreDeps.ts';
 
 /**
  * The store, opened on first use: migrated, its engine's memory on `/metrics`, and a readiness
@@ -99,5 +89,17 @@ export function jobsProvider({
     close: async () => {
       await producer?.close();
     },
+  };
+}
+
+/**
+ * What an `mlflow` exporter keeps in the store (sync states, stored traces, job names), for the
+ * roles that have a store.
+ * @example createHost({ providers: [storeProvider(…), jobsProvider(…), mlflowStoreProvider()] })
+ */
+export function mlflowStoreProvider(): ResourceProvider<ReturnType<typeof mlflowStoreDeps>> {
+  return {
+    key: mlflowStoreResource,
+    open: async (host) => mlflowStoreDeps(await host.get(storeResource), await host.get(jobsResource)),
   };
 }

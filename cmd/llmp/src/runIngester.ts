@@ -1,6 +1,7 @@
 import { writeSync } from 'node:fs';
+import { afterInsertResource } from '@llmp/kafka';
 import type { Logger } from '@llmp/pipeline';
-import { afterInsertResource, jobsProvider, kafkaProvider, storeProvider } from './hostResources.ts';
+import { jobsProvider, kafkaProvider, mlflowStoreProvider, storeProvider } from './hostResources.ts';
 import type { IngesterConfig } from './roleConfigs.ts';
 import { type Running, runRole } from './runRole.ts';
 
@@ -39,6 +40,7 @@ export function runIngester(config: IngesterConfig, options: IngesterOptions): P
       storeProvider({ ...config.clickhouse, dataDir: options.dataDir }, context),
       kafkaProvider(config.kafka, logger),
       jobsProvider({ events: config.jobEvents, logger }),
+      mlflowStoreProvider(),
       ...(options.exitAfterInserts === undefined
         ? []
         : [{ key: afterInsertResource, open: async () => exitAfter(options.exitAfterInserts!) }]),

@@ -1,5 +1,5 @@
 import type { Logger } from '@llmp/pipeline';
-import { jobsProvider, kafkaProvider, storeProvider } from './hostResources.ts';
+import { jobsProvider, kafkaProvider, mlflowStoreProvider, storeProvider } from './hostResources.ts';
 import type { MlflowExporterRoleConfig } from './roleConfigs.ts';
 import { type Running, runRole } from './runRole.ts';
 
@@ -44,7 +44,7 @@ export async function runMlflowExporter(
     providers: (context) => [
       kafkaProvider(config.kafka, logger),
       ...(config.clickhouse.url
-        ? [storeProvider({ ...config.clickhouse }, context), jobsProvider({ logger })]
+        ? [storeProvider({ ...config.clickhouse }, context), jobsProvider({ logger }), mlflowStoreProvider()]
         : []),
     ],
     telemetry: config.telemetry,

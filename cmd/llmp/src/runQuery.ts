@@ -1,5 +1,5 @@
 import type { Logger } from '@llmp/pipeline';
-import { jobsProvider, kafkaProvider, storeProvider } from './hostResources.ts';
+import { jobsProvider, kafkaProvider, mlflowStoreProvider, storeProvider } from './hostResources.ts';
 import type { QueryConfig } from './roleConfigs.ts';
 import { type Running, runRole } from './runRole.ts';
 
@@ -19,6 +19,7 @@ export function runQuery(
       storeProvider({ ...config.clickhouse, dataDir }, context),
       ...(config.kafka ? [kafkaProvider(config.kafka, logger)] : []),
       jobsProvider({ events: config.kafka ? config.jobEvents : undefined, logger }),
+      mlflowStoreProvider(),
     ],
     api: { endpoint: config.query.endpoint, mlflow: config.exporters.mlflow },
     expectedUnused: ['exporters.mlflow'],

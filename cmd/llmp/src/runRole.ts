@@ -1,7 +1,7 @@
 import type { ApiKeysConfig } from '@llmp/auth';
-import { storeTraceSource } from '@llmp/clickhouse';
-import type { MlflowExporterConfig } from '@llmp/exporter-mlflow';
-import { linkedTraceSource } from '@llmp/jobs';
+import { storeResource, storeTraceSource } from '@llmp/clickhouse';
+import { type MlflowExporterConfig, mlflowSyncResource } from '@llmp/exporter-mlflow';
+import { jobsResource, linkedTraceSource } from '@llmp/jobs';
 import {
   addressInUse,
   buildService,
@@ -16,7 +16,6 @@ import {
 import { queryApiServer } from '@llmp/query-api';
 import { authenticateFrom } from './authenticateFrom.ts';
 import { components } from './components.ts';
-import { jobsResource, mlflowSyncResource, storeResource } from './hostResources.ts';
 import { telemetryServer } from './telemetryServer.ts';
 import { mlflowDeletions, traceDeletion } from './traceDeletion.ts';
 

@@ -1,6 +1,6 @@
 import type { Logger } from '@llmp/pipeline';
 import type { AllInOneConfig } from './allInOneConfig.ts';
-import { jobsProvider, storeProvider } from './hostResources.ts';
+import { jobsProvider, mlflowStoreProvider, storeProvider } from './hostResources.ts';
 import { type Running, runRole } from './runRole.ts';
 
 export type { Running } from './runRole.ts';
@@ -21,6 +21,7 @@ export function runStart(
     providers: (context) => [
       storeProvider({ ...config.clickhouse, dataDir }, context),
       jobsProvider({ logger }),
+      mlflowStoreProvider(),
     ],
     api: { endpoint: config.query.endpoint, mlflow: config.exporters.mlflow },
   });

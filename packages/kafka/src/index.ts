@@ -1,4 +1,6 @@
 export { dedupToken, parsePending, pendingMetadata } from './dedupToken.ts';
+export { hostedKafkaExporter } from './hostedKafkaExporter.ts';
+export { afterInsertResource, hostedKafkaReceiver } from './hostedKafkaReceiver.ts';
 export type {
   BatchControl,
   CommittedOffset,
@@ -23,5 +25,6 @@ export {
   kafkaReceiverConfig,
   kafkaReceiverFactory,
 } from './kafkaReceiver.ts';
+export { kafkaResource } from './kafkaResource.ts';
 export { type PlatformaticProducerOptions, platformaticProducer } from './platformaticProducer.ts';
 export { OversizedSpanError, type TraceRecord, traceRecords } from './traceRecords.ts';

@@ -43,6 +43,7 @@ export {
   resourceKey,
   type ServiceHost,
 } from './host.ts';
+export { hostedFactory } from './hostedFactory.ts';
 export { ConfigError, type Env, expandEnv, loadConfig, strippedKeys } from './loadConfig.ts';
 export { observeExporter } from './observeExporter.ts';
 export { onceShutdown } from './onceShutdown.ts';
