@@ -11,6 +11,7 @@ import { isolatedTopics, spanCounts, startGateway, startIngester } from '../supp
 import { dedicatedKafkaBroker } from '../support/kafkaBroker.ts';
 import type { LlmpProcess } from '../support/llmpProcess.ts';
 import { otlpJsonTrace, postJson } from '../support/otlpJson.ts';
+import { metricValue, waitForMetric } from '../support/selfMetric.ts';
 import { tempDir } from '../support/tempDir.ts';
 
 // The broker is taken down mid-test, so this suite has one of its own, never the run's shared one.
@@ -174,7 +175,10 @@ describe.skipIf(!kafka)('broker down while a sender is exporting', () => {
     try {
       // Spans flow end to end before the outage: the first export was acknowledged.
       await until(() => outcomes.some((o) => o.code === ExportResultCode.SUCCESS), 30_000, 'a first export');
-      await sleep(1000);
+      // Traffic is flowing: the gateway has put ten traces on Kafka, as its /metrics says.
+      const gatewayMetrics = `http://127.0.0.1:${gateway.telemetryPort}/metrics`;
+      const onKafka = { exporter: 'kafka' };
+      await waitForMetric(gatewayMetrics, 'llmp_exporter_sent_spans_total', onKafka, (v) => v >= 10 * 3);
       phases.before = traceIds.length;
 
       // A crash, not a clean shutdown: the broker gets no chance to finish what it was doing.
@@ -192,8 +196,20 @@ describe.skipIf(!kafka)('broker down while a sender is exporting', () => {
       await kafka!.resume();
       const outageMs = Date.now() - downAt;
 
-      // Keep exporting a little after the recovery, then flush what the SDK still holds.
-      await sleep(1500);
+      // Keep exporting after the recovery until the gateway puts new spans on Kafka again, then
+      // flush what the SDK still holds.
+      const sentAtResume = metricValue(
+        await (await fetch(gatewayMetrics)).text(),
+        'llmp_exporter_sent_spans_total',
+        onKafka,
+      );
+      await waitForMetric(
+        gatewayMetrics,
+        'llmp_exporter_sent_spans_total',
+        onKafka,
+        (v) => v > sentAtResume,
+        60_000,
+      );
       sending = false;
       await sender;
       // Shutdown, not forceFlush: it also waits for an export that was already under way.

@@ -14,6 +14,7 @@ import {
 import type { LlmpProcess } from '../support/llmpProcess.ts';
 import { otlpJsonTrace, postJson } from '../support/otlpJson.ts';
 import { sendTrace } from '../support/sdkTrace.ts';
+import { metricValue, waitForMetric } from '../support/selfMetric.ts';
 import { tempDir } from '../support/tempDir.ts';
 
 const brokers = providedBrokers();
@@ -167,13 +168,20 @@ describe.skipIf(!brokers)('distributed mode on a real Kafka broker', () => {
 
   it('a trace delivered twice through Kafka (a retry after a lost acknowledgement) is stored once', async () => {
     const sent = otlpJsonTrace({ spans: 3 });
+    const ingesterMetrics = `http://127.0.0.1:${ingester.telemetryPort}/metrics`;
+    const stored = { exporter: 'clickhouse' };
+    const before = metricValue(
+      await (await fetch(ingesterMetrics)).text(),
+      'llmp_exporter_sent_spans_total',
+      stored,
+    );
     expect((await postJson(gateway.httpPort, sent.body)).status).toBe(200);
     // The sender did not hear the answer and sends the same spans again: a new record, a new
     // offset, so no insert deduplication token can recognise it.
     expect((await postJson(gateway.httpPort, sent.body)).status).toBe(200);
     const counts = await spanCounts(ingester, [sent.traceId], 3);
-    // Give the second copy time to arrive too, then count again.
-    await new Promise((r) => setTimeout(r, 2000));
+    // Once the ingester has inserted the second copy too, count again.
+    await waitForMetric(ingesterMetrics, 'llmp_exporter_sent_spans_total', stored, (v) => v >= before + 6);
     const again = await spanCounts(ingester, [sent.traceId], 3);
     expect(counts.get(sent.traceId)).toBe(3);
     expect(again.get(sent.traceId)).toBe(3);

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { type LlmpProcess, startLlmp } from '../support/llmpProcess.ts';
 import { otlpJsonTrace, postJson } from '../support/otlpJson.ts';
+import { waitForMetric } from '../support/selfMetric.ts';
 import { tempDir } from '../support/tempDir.ts';
 
 const dir = tempDir('flush');
@@ -21,8 +22,13 @@ describe('SIGTERM', () => {
     running.push(llmp);
     const traces = Array.from({ length: 5 }, (_, i) => otlpJsonTrace({ spans: 3, service: `flush-${i}` }));
     const answers = traces.map((t) => postJson(llmp.httpPort, t.body));
-    // Let the requests reach the batch buffer, then stop.
-    await new Promise((r) => setTimeout(r, 500));
+    // Stop once every request reached the batch buffer (15 spans held), not after a guessed delay.
+    await waitForMetric(
+      `http://127.0.0.1:${llmp.apiPort}/metrics`,
+      'llmp_processor_pending_spans',
+      { processor: 'batch' },
+      (v) => v >= 15,
+    );
     const stopped = llmp.stop('SIGTERM');
     const responses = await Promise.all(answers);
     expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
@@ -47,7 +53,12 @@ describe('SIGTERM', () => {
     });
     running.push(llmp);
     const pending = postJson(llmp.httpPort, otlpJsonTrace({ spans: 1 }).body);
-    await new Promise((r) => setTimeout(r, 300));
+    await waitForMetric(
+      `http://127.0.0.1:${llmp.apiPort}/metrics`,
+      'llmp_processor_pending_spans',
+      { processor: 'batch' },
+      (v) => v >= 1,
+    );
     const stopped = llmp.stop('SIGTERM');
     expect((await pending).status).toBe(200);
     await stopped;

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { type LlmpProcess, startLlmp } from '../support/llmpProcess.ts';
 import { loadSenders } from '../support/loadSenders.ts';
+import { waitForMetric } from '../support/selfMetric.ts';
 import { tempDir } from '../support/tempDir.ts';
 
 const dir = tempDir('sigterm-load');
@@ -25,7 +26,16 @@ describe('SIGTERM under load', () => {
     const exited = signalled.then(() => llmp.stop('SIGTERM'));
     // Senders keep sending through the shutdown, until the process is gone.
     const load = loadSenders({ httpPort: llmp.httpPort, senders: 32, spansPerRequest: 20, stop: exited });
-    await new Promise((r) => setTimeout(r, 3200));
+    // Signal mid-way: once more than 30 traces (20 spans each) are stored and while the batch
+    // buffer holds more, as /metrics says (not after a guessed delay).
+    const metrics = `http://127.0.0.1:${llmp.apiPort}/metrics`;
+    await waitForMetric(
+      metrics,
+      'llmp_exporter_sent_spans_total',
+      { exporter: 'clickhouse' },
+      (v) => v >= 40 * 20,
+    );
+    await waitForMetric(metrics, 'llmp_processor_pending_spans', { processor: 'batch' }, (v) => v > 0);
     signal();
     const result = await load;
     expect(await exited).toBe(0);

@@ -9,7 +9,7 @@ export interface LlmpProcess {
   grpcPort: number;
   httpPort: number;
   apiPort: number;
-  /** The health/metrics listener of the gateway and ingester roles. */
+  /** The health/metrics listener of the gateway, ingester and mlflow-exporter roles. */
   telemetryPort: number | undefined;
   child: ChildProcess;
   /** Log lines (parsed JSON) seen so far. */
@@ -67,7 +67,7 @@ export async function startLlmp({
         : command === 'ingester'
           ? `query:\n  endpoint: "127.0.0.1:0"\n${telemetry}`
           : command === 'mlflow-exporter'
-            ? ''
+            ? telemetry
             : 'query:\n  endpoint: "127.0.0.1:0"';
   writeFileSync(configFile, `${base}\n${extraYaml}\n`);
   const child = spawn(

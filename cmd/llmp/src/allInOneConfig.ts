@@ -1,12 +1,14 @@
 import { apiKeysConfig } from '@llmp/auth';
-import { clickhouseExporterConfig, embeddedEngineConfig } from '@llmp/clickhouse';
-import { mlflowExporterConfig } from '@llmp/exporter-mlflow';
-import { genAiProcessorConfig } from '@llmp/genai';
-import { jobLinkerConfig } from '@llmp/jobs';
+import type { ClickHouseExporterConfig } from '@llmp/clickhouse';
+import { embeddedEngineConfig } from '@llmp/clickhouse';
+import type { MlflowExporterConfig } from '@llmp/exporter-mlflow';
+import type { GenAiProcessorConfig } from '@llmp/genai';
+import type { JobLinkerConfig } from '@llmp/jobs';
 import { endpoint } from '@llmp/pipeline';
-import { batchProcessorConfig } from '@llmp/processors';
-import { otlpReceiverConfig } from '@llmp/receiver-otlp';
+import type { BatchProcessorConfig } from '@llmp/processors';
+import type { OtlpReceiverConfig } from '@llmp/receiver-otlp';
 import { z } from 'zod';
+import { section, serviceSection, traces, withPipelines } from './roleSections.ts';
 
 /**
  * The store section: a ClickHouse server, or (no url) the embedded engine in the data dir, started
@@ -33,34 +35,41 @@ export const storeConfig = storeSection(embeddedEngineConfig);
 
 /**
  * `llmp start`: every component in one process. `configSchema.parse({})` of each component gives
- * its defaults, so an empty file (or none) is a working configuration.
+ * its defaults, so an empty file (or none) is a working configuration. Without
+ * `service.pipelines` the pipeline is otlp → batch → genai → jobs → clickhouse (and mlflow,
+ * following clickhouse, when `exporters.mlflow` is configured).
  */
-export const allInOneConfig = z.object({
-  /** Where the embedded store keeps its data; --data-dir and LLMP_DATA_DIR override it. */
-  dataDir: z.string().optional(),
-  clickhouse: storeConfig,
-  /** API keys (sha256 hashes); LLMP_API_KEYS adds more. None → auth off, project `default`. */
-  auth: apiKeysConfig.prefault({}),
-  receivers: z.object({ otlp: otlpReceiverConfig.prefault({}) }).prefault({}),
-  processors: z
-    .object({
-      batch: batchProcessorConfig.prefault({}),
-      genai: genAiProcessorConfig.prefault({}),
-      jobs: jobLinkerConfig.prefault({}),
-    })
-    .prefault({}),
-  exporters: z
-    .object({
-      clickhouse: clickhouseExporterConfig.prefault({}),
-      /** Off unless configured: uploads every stored trace to an MLflow tracking server. */
-      mlflow: mlflowExporterConfig.optional(),
-    })
-    .prefault({}),
-  query: z
-    .object({
-      endpoint: endpoint('0.0.0.0:8080'),
-    })
-    .prefault({}),
-});
+export const allInOneConfig = z
+  .object({
+    /** Where the embedded store keeps its data; --data-dir and LLMP_DATA_DIR override it. */
+    dataDir: z.string().optional(),
+    clickhouse: storeConfig,
+    /** API keys (sha256 hashes); LLMP_API_KEYS adds more. None → auth off, project `default`. */
+    auth: apiKeysConfig.prefault({}),
+    receivers: section<{ otlp: OtlpReceiverConfig }>('receivers', { otlp: {} }),
+    processors: section<{ batch: BatchProcessorConfig; genai: GenAiProcessorConfig; jobs: JobLinkerConfig }>(
+      'processors',
+      { batch: {}, genai: {}, jobs: {} },
+    ),
+    /** `mlflow` is off unless configured: it uploads every stored trace to an MLflow tracking server. */
+    exporters: section<{ clickhouse: ClickHouseExporterConfig; mlflow?: MlflowExporterConfig }>('exporters', {
+      clickhouse: {},
+    }),
+    query: z
+      .object({
+        endpoint: endpoint('0.0.0.0:8080'),
+      })
+      .prefault({}),
+    service: serviceSection,
+  })
+  .transform(
+    withPipelines((config) =>
+      traces(
+        ['otlp'],
+        ['batch', 'genai', 'jobs'],
+        ['clickhouse', ...(config.exporters.mlflow ? ['mlflow'] : [])],
+      ),
+    ),
+  );
 
 export type AllInOneConfig = z.infer<typeof allInOneConfig>;

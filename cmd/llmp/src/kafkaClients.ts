@@ -1,20 +1,20 @@
 import { type KafkaClients, kafkajsClients, platformaticProducer } from '@llmp/kafka';
 import type { Logger } from '@llmp/pipeline';
 
+/** The `kafka` section of a distributed role. */
+export interface KafkaClusterConfig {
+  brokers: string[];
+  clientId: string;
+  producerClient?: 'kafkajs' | 'platformatic';
+  topicPartitions?: number;
+  topicReplicationFactor?: number;
+}
+
 /**
  * The Kafka clients of a distributed role, from its `kafka` config section.
  * @example const kafka = kafkaClients(config.kafka, logger);
  */
-export function kafkaClients(
-  config: {
-    brokers: string[];
-    clientId: string;
-    producerClient?: 'kafkajs' | 'platformatic';
-    topicPartitions?: number;
-    topicReplicationFactor?: number;
-  },
-  logger: Logger,
-): KafkaClients {
+export function kafkaClients(config: KafkaClusterConfig, logger: Logger): KafkaClients {
   const clients = kafkajsClients({
     brokers: config.brokers,
     clientId: config.clientId,

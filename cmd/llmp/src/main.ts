@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { apiKeyLine } from '@llmp/auth';
 import { migrate, openStore, StoreOpenError } from '@llmp/clickhouse';
@@ -7,7 +8,6 @@ import { Command, Option } from 'commander';
 import type { z } from 'zod';
 import { allInOneConfig } from './allInOneConfig.ts';
 import { jobsCommand } from './jobsCommand.ts';
-import { kafkaClients } from './kafkaClients.ts';
 import {
   gatewayConfig,
   ingesterConfig,
@@ -25,11 +25,12 @@ import { type Running, runStart } from './runStart.ts';
 interface CommonOptions {
   config?: string;
   dataDir?: string;
+  set?: string[];
 }
 
 function load<T extends object>(schema: z.ZodType<T>, options: CommonOptions) {
   const file = options.config ?? process.env.LLMP_CONFIG;
-  const config = loadConfig({ schema, file: file || undefined, env: process.env });
+  const config = loadConfig({ schema, file: file || undefined, env: process.env, set: options.set ?? [] });
   const fromConfig = 'dataDir' in config ? (config.dataDir as string | undefined) : undefined;
   const dataDir = resolve(options.dataDir ?? process.env.LLMP_DATA_DIR ?? fromConfig ?? './.llmp');
   return { config, dataDir };
@@ -85,10 +86,20 @@ async function serveUntilSignal(role: string, start: (logger: Logger) => Promise
   logger.info({ role }, 'llmp is ready');
 }
 
-const program = new Command('llmp').description('OTLP trace ingestion pipeline for LLM applications');
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+const program = new Command('llmp')
+  .description('OTLP trace ingestion pipeline for LLM applications')
+  .version(version, '-v, --version');
 const withCommon = (command: Command) =>
   command
     .option('-c, --config <file>', 'YAML config file (env LLMP_CONFIG)')
+    .option(
+      '--set <key=value>',
+      'override one setting, e.g. --set receivers.otlp.http.endpoint=127.0.0.1:5318 (repeatable; the value is YAML)',
+      (item: string, previous: string[] = []) => [...previous, item],
+    )
     .option('-d, --data-dir <dir>', 'data dir of the embedded store (env LLMP_DATA_DIR, default ./.llmp)');
 
 withCommon(program.command('start'))
@@ -105,7 +116,7 @@ withCommon(program.command('gateway'))
   .action((options: CommonOptions) =>
     serveUntilSignal('gateway', (logger) => {
       const { config } = load(gatewayConfig, options);
-      return runGateway(config, { logger, kafka: kafkaClients(config.kafka, logger) });
+      return runGateway(config, { logger });
     }),
   );
 
@@ -119,7 +130,6 @@ withCommon(program.command('ingester'))
       return runIngester(config, {
         logger,
         dataDir,
-        kafka: kafkaClients(config.kafka, logger),
         withApi: options.withApi === true,
         exitAfterInserts: Number.isInteger(exitAfter) && exitAfter > 0 ? exitAfter : undefined,
       });
@@ -131,7 +141,7 @@ withCommon(program.command('mlflow-exporter'))
   .action((options: CommonOptions) =>
     serveUntilSignal('mlflow-exporter', (logger) => {
       const { config } = load(mlflowExporterRoleConfig, options);
-      return runMlflowExporter(config, { logger, kafka: kafkaClients(config.kafka, logger) });
+      return runMlflowExporter(config, { logger });
     }),
   );
 

@@ -1,13 +1,14 @@
 import { apiKeysConfig } from '@llmp/auth';
-import { clickhouseExporterConfig, ingesterEmbeddedEngineConfig } from '@llmp/clickhouse';
-import { mlflowExporterConfig } from '@llmp/exporter-mlflow';
-import { genAiProcessorConfig } from '@llmp/genai';
-import { jobLinkerConfig } from '@llmp/jobs';
-import { kafkaExporterConfig, kafkaReceiverConfig } from '@llmp/kafka';
+import { type ClickHouseExporterConfig, ingesterEmbeddedEngineConfig } from '@llmp/clickhouse';
+import type { MlflowExporterConfig } from '@llmp/exporter-mlflow';
+import type { GenAiProcessorConfig } from '@llmp/genai';
+import type { JobLinkerConfig } from '@llmp/jobs';
+import type { KafkaExporterConfig, KafkaReceiverConfig } from '@llmp/kafka';
 import { endpoint } from '@llmp/pipeline';
-import { otlpReceiverConfig } from '@llmp/receiver-otlp';
+import type { OtlpReceiverConfig } from '@llmp/receiver-otlp';
 import { z } from 'zod';
 import { storeConfig, storeSection } from './allInOneConfig.ts';
+import { section, serviceSection, traces, withPipelines } from './roleSections.ts';
 
 /** The Kafka cluster every distributed role talks to. */
 const kafkaCluster = z.object({
@@ -31,86 +32,106 @@ export const kafkaConnection = kafkaCluster.prefault({});
 /** Where job events are published (distributed roles with Kafka). */
 export const jobEventsConfig = z.object({ topic: z.string().min(1).default('llmp_job_events') }).prefault({});
 
-/** The health and self-metrics listener of roles without the query API. */
-export const telemetryConfig = z.object({ endpoint: endpoint('0.0.0.0:13133') }).prefault({});
+/**
+ * The health, readiness and self-metrics listener of roles without the query API. Each role has
+ * its own default port, so the distributed presets run side by side on one host.
+ */
+export const telemetrySection = (defaultEndpoint: string) =>
+  z.object({ endpoint: endpoint(defaultEndpoint) }).prefault({});
+
+/** Default telemetry listeners: gateway 13133 (the Collector's health port), ingester 13134, mlflow-exporter 13135. */
+export const telemetryEndpoints = {
+  gateway: '0.0.0.0:13133',
+  ingester: '0.0.0.0:13134',
+  mlflowExporter: '0.0.0.0:13135',
+} as const;
 
 /** `llmp gateway`: OTLP receivers → Kafka. Stateless; scale it out behind a load balancer. */
-export const gatewayConfig = z.object({
-  kafka: kafkaConnection,
-  auth: apiKeysConfig.prefault({}),
-  telemetry: telemetryConfig,
-  receivers: z.object({ otlp: otlpReceiverConfig.prefault({}) }).prefault({}),
-  exporters: z.object({ kafka: kafkaExporterConfig.prefault({}) }).prefault({}),
-});
+export const gatewayConfig = z
+  .object({
+    kafka: kafkaConnection,
+    auth: apiKeysConfig.prefault({}),
+    telemetry: telemetrySection(telemetryEndpoints.gateway),
+    receivers: section<{ otlp: OtlpReceiverConfig }>('receivers', { otlp: {} }),
+    processors: section<object>('processors'),
+    exporters: section<{ kafka: KafkaExporterConfig }>('exporters', { kafka: {} }),
+    service: serviceSection,
+  })
+  .transform(withPipelines(() => traces(['otlp'], [], ['kafka'])));
 
 /** `llmp ingester`: Kafka → ClickHouse; with `--with-api` it also serves the query API. */
-export const ingesterConfig = z.object({
-  dataDir: z.string().optional(),
-  kafka: kafkaConnection,
-  clickhouse: storeSection(ingesterEmbeddedEngineConfig),
-  auth: apiKeysConfig.prefault({}),
-  telemetry: telemetryConfig,
-  receivers: z.object({ kafka: kafkaReceiverConfig.prefault({}) }).prefault({}),
-  processors: z
-    .object({ genai: genAiProcessorConfig.prefault({}), jobs: jobLinkerConfig.prefault({}) })
-    .prefault({}),
-  exporters: z
-    .object({
-      clickhouse: clickhouseExporterConfig.prefault({}),
-      /** With --with-api: where DELETE /v1/traces/{id} also deletes (uploads are llmp mlflow-exporter's). */
-      mlflow: mlflowExporterConfig.optional(),
-    })
-    .prefault({}),
-  query: z.object({ endpoint: endpoint('0.0.0.0:8080') }).prefault({}),
-  jobEvents: jobEventsConfig,
-});
+export const ingesterConfig = z
+  .object({
+    dataDir: z.string().optional(),
+    kafka: kafkaConnection,
+    clickhouse: storeSection(ingesterEmbeddedEngineConfig),
+    auth: apiKeysConfig.prefault({}),
+    telemetry: telemetrySection(telemetryEndpoints.ingester),
+    receivers: section<{ kafka: KafkaReceiverConfig }>('receivers', { kafka: {} }),
+    processors: section<{ genai: GenAiProcessorConfig; jobs: JobLinkerConfig }>('processors', {
+      genai: {},
+      jobs: {},
+    }),
+    /** `mlflow`, with --with-api: where DELETE /v1/traces/{id} also deletes (uploads are llmp mlflow-exporter's). */
+    exporters: section<{ clickhouse: ClickHouseExporterConfig; mlflow?: MlflowExporterConfig }>('exporters', {
+      clickhouse: {},
+    }),
+    query: z.object({ endpoint: endpoint('0.0.0.0:8080') }).prefault({}),
+    jobEvents: jobEventsConfig,
+    service: serviceSection,
+  })
+  .transform(withPipelines(() => traces(['kafka'], ['genai', 'jobs'], ['clickhouse'])));
+
+/** The mlflow-exporter role's `kafka` receiver: its own group and dead-letter topic, moderate requests. */
+const mlflowKafkaReceiverPreset = {
+  groupId: 'llmp-mlflow',
+  deadLetterTopic: 'otlp_spans_mlflow_dlq',
+  // MLflow stores one request in one transaction: keep requests moderate.
+  maxBatchSpans: 500,
+  maxBatchBytes: 4 * 1024 ** 2,
+  // Uploads wait on MLflow, not on this process's cores: two partitions at a time.
+  partitionsAtOnce: 2,
+};
 
 /**
  * `llmp mlflow-exporter`: its own consumer group on `otlp_spans`, so MLflow lagging or failing
  * never touches the ClickHouse ingester; offsets are committed once MLflow accepted.
  */
-export const mlflowExporterRoleConfig = z.object({
-  kafka: kafkaConnection,
-  /**
-   * A ClickHouse server (url) shared with the other roles: sync states go to its `mlflow_sync`
-   * (read by `/sync` of llmp query) and job names come from its jobs table. Without a url this
-   * role keeps no states: an embedded store belongs to another process.
-   */
-  clickhouse: storeConfig,
-  receivers: z
-    .object({
-      kafka: kafkaReceiverConfig
-        .extend({
-          groupId: z.string().min(1).default('llmp-mlflow'),
-          deadLetterTopic: z.string().min(1).default('otlp_spans_mlflow_dlq'),
-          // MLflow stores one request in one transaction: keep requests moderate.
-          maxBatchSpans: z.number().int().positive().default(500),
-          maxBatchBytes: z
-            .number()
-            .int()
-            .positive()
-            .default(4 * 1024 ** 2),
-          // Uploads wait on MLflow, not on this process's cores: two partitions at a time.
-          partitionsAtOnce: z.number().int().min(1).max(64).default(2),
-        })
-        .prefault({}),
-    })
-    .prefault({}),
-  exporters: z.object({ mlflow: mlflowExporterConfig }),
-});
+export const mlflowExporterRoleConfig = z
+  .object({
+    kafka: kafkaConnection,
+    /**
+     * A ClickHouse server (url) shared with the other roles: sync states go to its `mlflow_sync`
+     * (read by `/sync` of llmp query) and job names come from its jobs table. Without a url this
+     * role keeps no states: an embedded store belongs to another process.
+     */
+    clickhouse: storeConfig,
+    telemetry: telemetrySection(telemetryEndpoints.mlflowExporter),
+    receivers: section<{ kafka: KafkaReceiverConfig }>('receivers', { kafka: mlflowKafkaReceiverPreset }),
+    processors: section<object>('processors'),
+    exporters: section<{ mlflow: MlflowExporterConfig }>('exporters'),
+    service: serviceSection,
+  })
+  .transform(withPipelines(() => traces(['kafka'], [], ['mlflow'])));
 
 /** `llmp query`: the query API over ClickHouse; with a `kafka` section it publishes job events. */
-export const queryConfig = z.object({
-  dataDir: z.string().optional(),
-  clickhouse: storeConfig,
-  auth: apiKeysConfig.prefault({}),
-  /** Where DELETE /v1/traces/{id} also deletes the trace (uploads are llmp mlflow-exporter's). */
-  exporters: z.object({ mlflow: mlflowExporterConfig.optional() }).prefault({}),
-  query: z.object({ endpoint: endpoint('0.0.0.0:8080') }).prefault({}),
-  // No defaults here: without a kafka section, `llmp query` does not talk to Kafka at all.
-  kafka: kafkaCluster.optional(),
-  jobEvents: jobEventsConfig,
-});
+export const queryConfig = z
+  .object({
+    dataDir: z.string().optional(),
+    clickhouse: storeConfig,
+    auth: apiKeysConfig.prefault({}),
+    receivers: section<object>('receivers'),
+    processors: section<object>('processors'),
+    /** `mlflow`: where DELETE /v1/traces/{id} also deletes the trace (uploads are llmp mlflow-exporter's). */
+    exporters: section<{ mlflow?: MlflowExporterConfig }>('exporters'),
+    query: z.object({ endpoint: endpoint('0.0.0.0:8080') }).prefault({}),
+    // No defaults here: without a kafka section, `llmp query` does not talk to Kafka at all.
+    kafka: kafkaCluster.optional(),
+    jobEvents: jobEventsConfig,
+    service: serviceSection,
+  })
+  // The query API is a host service, not a pipeline: no pipelines unless the file names some.
+  .transform(withPipelines(() => ({})));
 
 export type GatewayConfig = z.infer<typeof gatewayConfig>;
 export type IngesterConfig = z.infer<typeof ingesterConfig>;

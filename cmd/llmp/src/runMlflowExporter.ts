@@ -1,64 +1,60 @@
-import { migrate, openStore } from '@llmp/clickhouse';
-import { mlflowDirectExporterFactory } from '@llmp/exporter-mlflow';
-import { jobStore } from '@llmp/jobs';
-import { type KafkaClients, kafkaReceiverFactory } from '@llmp/kafka';
-import { type Logger, pipeline } from '@llmp/pipeline';
-import { mlflowStoreDeps } from './mlflowStoreDeps.ts';
+import type { Logger } from '@llmp/pipeline';
+import { jobsProvider, kafkaProvider, mlflowStoreProvider, storeProvider } from './hostResources.ts';
 import type { MlflowExporterRoleConfig } from './roleConfigs.ts';
-import type { Running } from './runStart.ts';
+import { type Running, runRole } from './runRole.ts';
 
 /**
- * `llmp mlflow-exporter`: `otlp_spans` → MLflow in its own consumer group. The Kafka receiver
- * commits offsets only after MLflow accepted a batch, backs off on retryable answers and puts
- * records MLflow refuses for good on the dead-letter topic with the reason. With a ClickHouse
- * server configured, sync states go to its `mlflow_sync` and job names come from its jobs table.
- * @example const running = await runMlflowExporter(config, { kafka, logger });
+ * A request to MLflow blocks the partition's heartbeats: one that outlives the session would get
+ * the member dropped from the group while MLflow hangs, so each `mlflow` exporter's requests are
+ * cut at half the shortest session of the Kafka receivers feeding it.
+ */
+function cappedRequestTimeouts(config: MlflowExporterRoleConfig): MlflowExporterRoleConfig {
+  const exporters: Record<string, unknown> = { ...config.exporters };
+  for (const [id, exporter] of Object.entries(config.exporters)) {
+    if (id.split('/')[0] !== 'mlflow') continue;
+    const sessions = Object.values(config.service.pipelines)
+      .filter((p) => p.exporters.includes(id))
+      .flatMap((p) => p.receivers)
+      .map((r) => (config.receivers[r] as { sessionTimeout?: number } | undefined)?.sessionTimeout)
+      .filter((s): s is number => typeof s === 'number');
+    const timeout = (exporter as { requestTimeout: number }).requestTimeout;
+    exporters[id] = {
+      ...(exporter as object),
+      requestTimeout: Math.min(timeout, ...sessions.map((s) => s / 2)),
+    };
+  }
+  return { ...config, exporters: exporters as MlflowExporterRoleConfig['exporters'] };
+}
+
+/**
+ * `llmp mlflow-exporter`: the pipelines of `deploy/config/mlflow-exporter.yaml` (by default
+ * `otlp_spans` in group llmp-mlflow → MLflow). The Kafka receiver commits offsets only after
+ * MLflow accepted a batch and puts records MLflow refuses for good on the dead-letter topic.
+ * With a ClickHouse server configured, sync states go to its `mlflow_sync` and job names come
+ * from its jobs table (an embedded store belongs to the process that opened it).
+ * @example const running = await runMlflowExporter(config, { logger });
  */
 export async function runMlflowExporter(
   config: MlflowExporterRoleConfig,
-  { kafka, logger }: { kafka: KafkaClients; logger: Logger },
+  { logger }: { logger: Logger },
 ): Promise<Running> {
-  const settings = (id: string) => ({ id, logger: logger.child({ component: id }) });
-  const receiverConfig = config.receivers.kafka;
-  // A request to MLflow blocks the partition's heartbeats: one that outlives the session would
-  // get the member dropped from the group while MLflow hangs, so it is cut at half the session.
-  const mlflowConfig = {
-    ...config.exporters.mlflow,
-    requestTimeout: Math.min(config.exporters.mlflow.requestTimeout, receiverConfig.sessionTimeout / 2),
-  };
-  // Only a server is shared: an embedded store belongs to the process that opened it.
-  const store = config.clickhouse.url ? await openStore({ ...config.clickhouse }) : undefined;
-  try {
-    if (store) await migrate(store);
-    const deps = store ? mlflowStoreDeps(store, jobStore(store)) : {};
-    const exporter = mlflowDirectExporterFactory(deps).create(settings('mlflow'), mlflowConfig, undefined);
-    await kafka.ensureTopics([receiverConfig.topic, receiverConfig.deadLetterTopic]);
-    const receiver = kafkaReceiverFactory({
-      consumer: await kafka.consumer({
-        groupId: receiverConfig.groupId,
-        topic: receiverConfig.topic,
-        sessionTimeoutMs: receiverConfig.sessionTimeout,
-        // A fetch can bring a whole insert of each partition (docs/benchmarks.md, "Insert CPU").
-        fetchBytesPerPartition: receiverConfig.maxBatchBytes,
-        partitionsAtOnce: receiverConfig.partitionsAtOnce,
-        maxInflatedBatchBytes: receiverConfig.maxInflatedBatchBytes,
-      }),
-      producer: await kafka.producer(),
-    }).create(settings('kafka'), receiverConfig, exporter);
-    const traces = pipeline({ receivers: [receiver], processors: [], exporters: [exporter] });
-    await traces.start();
-    logger.info(
-      { trackingUri: config.exporters.mlflow.trackingUri, syncStates: store?.location ?? 'not kept' },
-      'uploading otlp_spans to MLflow',
-    );
-    return {
-      async stop() {
-        await traces.shutdown();
-        await store?.close();
-      },
-    };
-  } catch (error) {
-    await store?.close();
-    throw error;
-  }
+  const running = await runRole({
+    config: cappedRequestTimeouts(config),
+    logger,
+    providers: (context) => [
+      kafkaProvider(config.kafka, logger),
+      ...(config.clickhouse.url
+        ? [storeProvider({ ...config.clickhouse }, context), jobsProvider({ logger }), mlflowStoreProvider()]
+        : []),
+    ],
+    telemetry: config.telemetry,
+  });
+  logger.info(
+    {
+      trackingUri: config.exporters.mlflow.trackingUri,
+      syncStates: config.clickhouse.url ? 'store' : 'not kept',
+    },
+    'uploading otlp_spans to MLflow',
+  );
+  return running;
 }

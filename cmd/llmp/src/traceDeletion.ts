@@ -6,8 +6,7 @@ import {
   mlflowSync,
   syncStateLog,
 } from '@llmp/exporter-mlflow';
-import type { TraceBatch } from '@llmp/otlp';
-import type { Consumer, Logger, Registry } from '@llmp/pipeline';
+import type { Logger, Registry } from '@llmp/pipeline';
 import type { TraceDeletion } from '@llmp/query-api';
 
 /**
@@ -60,18 +59,4 @@ export function mlflowDeletions(
     registry,
   });
   return mlflowSync({ api, config, logger: child, states, resume: { uploads: false, deletions: true } });
-}
-
-/**
- * A consumer that hands a batch to `then` only once `first` stored it, so nothing reaches
- * MLflow that the store refused (the sender retries those).
- * @example batchProcessorFactory.create(settings, config, storedThen(clickhouse, mlflow))
- */
-export function storedThen(first: Consumer<TraceBatch>, then: Consumer<TraceBatch>): Consumer<TraceBatch> {
-  return {
-    async consume(batch) {
-      await first.consume(batch);
-      await then.consume(batch);
-    },
-  };
 }

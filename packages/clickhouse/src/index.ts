@@ -29,6 +29,7 @@ export {
 } from './embeddedEngine.ts';
 export { engineMetrics } from './engineMetrics.ts';
 export { genAiRowColumns, preview } from './genAiRowColumns.ts';
+export { hostedClickhouseExporter, storeResource } from './hostedClickhouseExporter.ts';
 export { insertRowBinary } from './insertRowBinary.ts';
 export { type MigrationReport, migrate } from './migrate.ts';
 export { type Migration, migrations } from './migrations.ts';

@@ -1,3 +1,4 @@
+export { hostedJobLinker, jobsResource } from './hostedJobLinker.ts';
 export {
   inactiveJobAttribute,
   type JobDirectory,

@@ -1,4 +1,6 @@
 export { dedupToken, parsePending, pendingMetadata } from './dedupToken.ts';
+export { hostedKafkaExporter } from './hostedKafkaExporter.ts';
+export { afterInsertResource, hostedKafkaReceiver } from './hostedKafkaReceiver.ts';
 export type {
   BatchControl,
   CommittedOffset,
@@ -26,6 +28,7 @@ export {
   kafkaReceiverConfig,
   kafkaReceiverFactory,
 } from './kafkaReceiver.ts';
+export { kafkaResource } from './kafkaResource.ts';
 export { type PlatformaticProducerOptions, platformaticProducer } from './platformaticProducer.ts';
 export {
   type CompressionCodec,

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { z } from 'zod';
 import type { Authenticate } from './caller.ts';
+import type { Host } from './host.ts';
 
 /** Everything a component gets from the runtime besides its config: no module-level singletons. */
 export interface ComponentSettings {
@@ -12,6 +13,10 @@ export interface ComponentSettings {
   registry?: Registry;
   /** Checks API keys on intake (receivers); open access when absent. */
   authenticate?: Authenticate;
+  /** Shared resources (store, Kafka clients) and readiness checks; absent in unit tests. */
+  host?: Host;
+  /** Exporters that follow another (BuildableFactory.follows): the id of the one they follow. */
+  leader?: string;
 }
 
 /** Start returns quickly; shutdown is idempotent, safe without start, stops intake and flushes. */

@@ -1,3 +1,5 @@
+export { addressInUse } from './addressInUse.ts';
+export { type BuildServiceOptions, buildService, type Service } from './buildService.ts';
 export {
   type Authenticate,
   type AuthOutcome,
@@ -15,6 +17,14 @@ export type {
   ProcessorFactory,
   ReceiverFactory,
 } from './component.ts';
+export {
+  type BuildableFactory,
+  type ComponentFactories,
+  type ComponentKind,
+  type Signal,
+  signals,
+} from './componentFactories.ts';
+export { type ComponentId, parseComponentId } from './componentId.ts';
 export { byteSize, duration, endpoint, parseEndpoint } from './configSchema.ts';
 export { createLogger, type Logger } from './createLogger.ts';
 export {
@@ -25,8 +35,27 @@ export {
   retryable,
   toExportError,
 } from './exportError.ts';
+export {
+  createHost,
+  type Host,
+  type ResourceKey,
+  type ResourceProvider,
+  resourceKey,
+  type ServiceHost,
+} from './host.ts';
+export { hostedFactory } from './hostedFactory.ts';
 export { ConfigError, type Env, expandEnv, loadConfig, strippedKeys } from './loadConfig.ts';
 export { observeExporter } from './observeExporter.ts';
 export { onceShutdown } from './onceShutdown.ts';
 export { fanout, type Pipeline, pipeline } from './pipeline.ts';
 export { Gauge, processRegistry, Registry, type SelfMetrics, selfMetrics } from './selfMetrics.ts';
+export {
+  checkService,
+  componentsSection,
+  type PipelineConfig,
+  pipelineSignal,
+  pipelinesSection,
+  type ServiceConfig,
+  type ServiceIssue,
+} from './serviceConfig.ts';
+export { applySet, parseSet, type SetOverride } from './setOverrides.ts';

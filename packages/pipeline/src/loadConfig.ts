@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument, parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { applySet } from './setOverrides.ts';
 
 /** A configuration that cannot be used; the message is meant for the person who wrote it. */
 export class ConfigError extends Error {
@@ -76,6 +77,8 @@ export interface LoadConfigOptions<T> {
   /** YAML text, instead of a file (tests). */
   text?: string;
   env?: Env;
+  /** `--set key.path=value` overrides, applied over the file in order. */
+  set?: readonly string[];
 }
 
 /**
@@ -83,7 +86,7 @@ export interface LoadConfigOptions<T> {
  * message that names every wrong key.
  * @example const config = loadConfig({ schema: startConfig, file: '/etc/llmp.yaml', env: process.env });
  */
-export function loadConfig<T>({ schema, file, text, env = process.env }: LoadConfigOptions<T>): T {
+export function loadConfig<T>({ schema, file, text, env = process.env, set = [] }: LoadConfigOptions<T>): T {
   const source = file ?? 'config';
   let raw = text ?? '';
   if (file !== undefined) {
@@ -103,7 +106,7 @@ export function loadConfig<T>({ schema, file, text, env = process.env }: LoadCon
   if (typeof tree !== 'object' || Array.isArray(tree)) {
     throw new ConfigError(`${source}: the top level must be a mapping of sections`);
   }
-  const expanded = expandEnv(tree, env);
+  const expanded = expandEnv(applySet(tree, set), env);
   const result = schema.safeParse(expanded);
   if (!result.success) throw new ConfigError(`${source} is invalid:\n${describeIssues(result.error)}`);
   const unknown = strippedKeys(expanded, result.data);

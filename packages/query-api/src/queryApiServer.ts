@@ -26,6 +26,7 @@ export function queryApiServer({
   jobs,
   authenticate,
   registry,
+  ready,
   shutdownTimeoutMs = 5000,
 }: {
   endpoint: string;
@@ -35,6 +36,8 @@ export function queryApiServer({
   jobs?: QueryAppOptions['jobs'];
   authenticate?: Authenticate | undefined;
   registry?: Registry | undefined;
+  /** Readiness behind `/readyz` (the host's checks); the store's ping when absent. */
+  ready?: (() => Promise<void>) | undefined;
   shutdownTimeoutMs?: number;
 }): QueryApiServer {
   let server: ServerType | undefined;
@@ -49,6 +52,7 @@ export function queryApiServer({
         ...(jobs ? { jobs } : {}),
         ...(authenticate ? { authenticate } : {}),
         ...(registry ? { registry } : {}),
+        ...(ready ? { ready } : {}),
       });
       server = await new Promise<ServerType>((resolve, reject) => {
         const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));

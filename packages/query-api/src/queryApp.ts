@@ -42,6 +42,8 @@ export interface QueryAppOptions {
   registry?: Registry;
   /** The caller's project; by default the one `requireCaller` resolved from the API key. */
   projectOf?: (request: Request) => string;
+  /** Readiness behind `/readyz`: the process's checks (store, Kafka …); the store's ping when absent. */
+  ready?: () => Promise<void>;
   /** Serves the `/v1/jobs` routes (and the auto_eval status route) when given. */
   jobs?: JobStore;
 }
@@ -60,6 +62,7 @@ export function queryApp({
   projectOf = callerProject,
   jobs,
   deletion,
+  ready = () => source.ping(),
 }: QueryAppOptions): Hono {
   const app = new Hono();
   // Tenancy: every data route sits under these prefixes; new routes inherit the check.
@@ -76,7 +79,7 @@ export function queryApp({
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
     try {
-      await source.ping();
+      await ready();
       return c.json({ status: 'ready' });
     } catch (error) {
       return c.json({ status: 'unavailable', reason: (error as Error).message }, 503);

@@ -1,0 +1,105 @@
+import {
+  type ClickHouseStore,
+  engineMetrics,
+  migrate,
+  type OpenStoreOptions,
+  openStore,
+  storeResource,
+  storeTraceSource,
+} from '@llmp/clickhouse';
+import { mlflowStoreResource } from '@llmp/exporter-mlflow';
+import { type JobStore, jobStore, jobsResource } from '@llmp/jobs';
+import { type KafkaClients, type KafkaProducer, kafkaResource } from '@llmp/kafka';
+import type { Logger, Registry, ResourceProvider } from '@llmp/pipeline';
+import { jobEventPublisher } from './jobEventPublisher.ts';
+import { type KafkaClusterConfig, kafkaClients } from './kafkaClients.ts';
+import { mlflowStoreDeps } from './mlflowStoreDeps.ts';
+
+/**
+ * The store, opened on first use: migrated, its engine's memory on `/metrics`, and a readiness
+ * check that pings it.
+ * @example createHost({ providers: [storeProvider({ ...config.clickhouse, dataDir }, { logger, registry })] })
+ */
+export function storeProvider(
+  options: OpenStoreOptions,
+  { logger, registry }: { logger: Logger; registry: Registry },
+): ResourceProvider<ClickHouseStore> {
+  return {
+    key: storeResource,
+    async open(host) {
+      const store = await openStore(options);
+      logger.info(
+        { store: store.embedded ? 'embedded' : 'server', location: store.location },
+        'store opened',
+      );
+      try {
+        const report = await migrate(store);
+        logger.info(
+          { schemaVersion: report.current, applied: report.applied.map((m) => m.version) },
+          'schema up to date',
+        );
+      } catch (error) {
+        await store.close();
+        throw error;
+      }
+      engineMetrics(store, registry);
+      const source = storeTraceSource(store);
+      host.addReadinessCheck('clickhouse', () => source.ping());
+      return store;
+    },
+    close: (store) => store.close(),
+  };
+}
+
+/**
+ * The Kafka clients of a distributed role, from its `kafka` section.
+ * @example kafkaProvider(config.kafka, logger)
+ */
+export function kafkaProvider(config: KafkaClusterConfig, logger: Logger): ResourceProvider<KafkaClients> {
+  return { key: kafkaResource, open: async () => kafkaClients(config, logger) };
+}
+
+/**
+ * The job store; with Kafka in the role (and `events` given) job events are published on the
+ * events topic by one producer, closed at the end.
+ * @example jobsProvider({ events: { topic: 'llmp_job_events' }, logger })
+ */
+export function jobsProvider({
+  events,
+  logger,
+}: {
+  events?: { topic: string } | undefined;
+  logger: Logger;
+}): ResourceProvider<JobStore> {
+  let producer: KafkaProducer | undefined;
+  return {
+    key: jobsResource,
+    async open(host) {
+      const store = await host.get(storeResource);
+      const kafka = events ? await host.find(kafkaResource) : undefined;
+      if (!kafka || !events) return jobStore(store);
+      await kafka.ensureTopics([events.topic]).catch((error: unknown) => {
+        logger.warn({ err: error }, 'could not check the job events topic now; publishing will retry');
+      });
+      producer = await kafka.producer();
+      return jobStore(store, {
+        onEvent: jobEventPublisher(producer, events.topic, logger.child({ component: 'job-events' })),
+      });
+    },
+    close: async () => {
+      await producer?.close();
+    },
+  };
+}
+
+/**
+ * What an `mlflow` exporter keeps in the store (sync states, stored traces, job names), for the
+ * roles that have a store.
+ * @example createHost({ providers: [storeProvider(…), jobsProvider(…), mlflowStoreProvider()] })
+ */
+export function mlflowStoreProvider(): ResourceProvider<ReturnType<typeof mlflowStoreDeps>> {
+  return {
+    key: mlflowStoreResource,
+    open: async (host) => mlflowStoreDeps(await host.get(storeResource), await host.get(jobsResource)),
+  };
+}

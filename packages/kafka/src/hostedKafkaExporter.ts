@@ -1,0 +1,25 @@
+import type { TraceBatch } from '@llmp/otlp';
+import { hostedFactory, observeExporter } from '@llmp/pipeline';
+import { kafkaExporterConfig, kafkaExporterFactory } from './kafkaExporter.ts';
+import { kafkaResource } from './kafkaResource.ts';
+
+/**
+ * The `kafka` exporter as a plain factory: a producer from the host's Kafka clients, counted
+ * under its id, and a readiness check on its topic. Kafka may be down at start: the exporter
+ * then answers senders with retryable codes.
+ * @example buildService({ config, factories: { …, exporters: [hostedKafkaExporter] }, host, logger })
+ */
+export const hostedKafkaExporter = hostedFactory('kafka', kafkaExporterConfig, async (settings, config) => {
+  const { host } = settings;
+  const kafka = await host.get(kafkaResource);
+  await kafka.ensureTopics([config.topic]).catch((error: unknown) => {
+    settings.logger.warn({ err: error }, 'could not check the Kafka topic now; sending will retry');
+  });
+  // Ready when the brokers answer a metadata request for the topic.
+  host.addReadinessCheck(`${settings.id} (topic ${config.topic})`, () => kafka.ensureTopics([config.topic]));
+  return observeExporter(kafkaExporterFactory(await kafka.producer()).create(settings, config, undefined), {
+    registry: settings.registry,
+    exporter: settings.id,
+    count: (batch: TraceBatch) => batch.spanCount,
+  });
+});

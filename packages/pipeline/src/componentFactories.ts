@@ -1,0 +1,39 @@
+import type { z } from 'zod';
+import type { Component, ComponentSettings } from './component.ts';
+
+/** The signals a pipeline carries, as in the Collector's `service.pipelines`. */
+export const signals = ['traces', 'logs', 'metrics'] as const;
+export type Signal = (typeof signals)[number];
+
+/**
+ * A factory as the service builder sees it: a plain value looked up by its type. `create` may
+ * be async (a Kafka receiver asks the host for a connected consumer first).
+ */
+export interface BuildableFactory {
+  type: string;
+  configSchema: z.ZodType<unknown>;
+  create(settings: ComponentSettings, config: unknown, next: unknown): Component | Promise<Component>;
+  /** Signals it handles; `['traces']` when absent. */
+  signals?: readonly Signal[];
+  /**
+   * Exporters only: types of exporters this one follows. In a pipeline that also has one of
+   * them, it gets a batch only once they all accepted it (MLflow uploads what ClickHouse stored).
+   */
+  follows?: readonly string[];
+}
+
+/** Every factory a binary knows, listed once (in `cmd/`). */
+export interface ComponentFactories {
+  receivers: readonly BuildableFactory[];
+  processors: readonly BuildableFactory[];
+  exporters: readonly BuildableFactory[];
+}
+
+export type ComponentKind = keyof ComponentFactories;
+
+/** The singular noun of a kind, for messages. */
+export const kindNoun: Record<ComponentKind, string> = {
+  receivers: 'receiver',
+  processors: 'processor',
+  exporters: 'exporter',
+};

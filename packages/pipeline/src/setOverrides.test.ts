@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { ConfigError, loadConfig } from './loadConfig.ts';
+import { applySet, parseSet } from './setOverrides.ts';
+
+describe('--set', () => {
+  it('reads the value as YAML: numbers, booleans, lists, quoted strings', () => {
+    expect(parseSet('a.b=5318')).toEqual({ path: ['a', 'b'], value: 5318 });
+    expect(parseSet('a.enabled=false')).toEqual({ path: ['a', 'enabled'], value: false });
+    expect(parseSet('service.pipelines.traces.exporters=[clickhouse, kafka/spans]').value).toEqual([
+      'clickhouse',
+      'kafka/spans',
+    ]);
+    expect(parseSet("a.b='5318'").value).toBe('5318');
+    expect(parseSet('receivers.otlp.http.endpoint=127.0.0.1:5318').value).toBe('127.0.0.1:5318');
+    // Only the first `=` splits key from value.
+    expect(parseSet('a.header=x=y').value).toBe('x=y');
+  });
+
+  it('refuses an item without key or value separator', () => {
+    expect(() => parseSet('receivers.otlp')).toThrow(ConfigError);
+    expect(() => parseSet('=1')).toThrow(ConfigError);
+    expect(() => parseSet('a..b=1')).toThrow(ConfigError);
+  });
+
+  it('makes nested mappings, keeps siblings, and lets a later item win', () => {
+    const tree = { receivers: { otlp: { grpc: { endpoint: '0.0.0.0:4317' } } } };
+    expect(
+      applySet(tree, [
+        'receivers.otlp.http.endpoint=127.0.0.1:5318',
+        'query.endpoint=127.0.0.1:1',
+        'query.endpoint=127.0.0.1:2',
+      ]),
+    ).toEqual({
+      receivers: { otlp: { grpc: { endpoint: '0.0.0.0:4317' }, http: { endpoint: '127.0.0.1:5318' } } },
+      query: { endpoint: '127.0.0.1:2' },
+    });
+    // The tree read from the file is not changed.
+    expect(tree).toEqual({ receivers: { otlp: { grpc: { endpoint: '0.0.0.0:4317' } } } });
+  });
+
+  it('refuses a key below a value that is not a mapping', () => {
+    expect(() => applySet({ query: 'x' }, ['query.endpoint=1'])).toThrow(/query is not a mapping/);
+  });
+
+  it('is applied by loadConfig over the file, then validated like the file', () => {
+    const schema = z.object({ port: z.number().default(1), name: z.string().default('a') });
+    expect(loadConfig({ schema, text: 'port: 2\n', env: {}, set: ['port=3'] })).toEqual({
+      port: 3,
+      name: 'a',
+    });
+    expect(() => loadConfig({ schema, text: '', env: {}, set: ['port=three'] })).toThrow(/port/);
+    expect(() => loadConfig({ schema, text: '', env: {}, set: ['prot=3'] })).toThrow(/prot: unknown key/);
+  });
+});
