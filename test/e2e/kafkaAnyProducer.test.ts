@@ -215,7 +215,9 @@ describe.skipIf(brokers === '')('the ingester reads any Kafka producer', () => {
       );
       expect(stuck.status).toBe(503);
       expect(((await stuck.json()) as { reason: string }).reason).toMatch(
-        new RegExp(`^partition ${topics.topic}/0 has made no progress for \\d+ s: dead-letter send failed: `),
+        new RegExp(
+          `^kafka \\(partitions making progress\\): partition ${topics.topic}/0 has made no progress for \\d+ s: dead-letter send failed: `,
+        ),
       );
       expect((await spanCounts(ingester, [good.traceId], 3, 1000)).get(good.traceId)).toBe(0);
       await client.alterConfigs({
