@@ -3,11 +3,15 @@ import { rollupQuantiles } from './migrations.ts';
 import { searchSettings, usageSpans } from './searchTraces.ts';
 import { modelColumn, QueryParams, type SpanFilter, spanFilterSql, spanTypeColumn } from './spanFilter.ts';
 import { rollupPlan, rollupSource } from './spanMetricsRollup.ts';
+import { attributedJobColumn, attributedVersionColumn, traceLinksSource } from './traceJobAttribution.ts';
 
-/** What metrics can be grouped by, and the column each one reads. */
+/**
+ * What metrics can be grouped by, and the column each one reads. Job and version are the
+ * span's own, else its trace's link (read from spans joined with traceLinksSource).
+ */
 export const metricDimensions = {
-  job: 'job_id',
-  jobVersion: 'job_version',
+  job: attributedJobColumn,
+  jobVersion: attributedVersionColumn,
   model: modelColumn,
   provider: 'gen_ai_provider',
   service: 'ServiceName',
@@ -96,8 +100,13 @@ export async function spanMetrics(
   request: MetricsRequest,
 ): Promise<{ rows: MetricsRow[]; truncated: boolean; source: MetricsSource }> {
   const params = new QueryParams();
+  // The rollup keeps the job each span names; a job linked through the trace is known to spans
+  // joined with trace_jobs only.
+  const byJob = request.groupBy.some((d) => d === 'job' || d === 'jobVersion');
   const plan =
-    request.rollup === false ? undefined : await rollupPlan(store, projectId, filter, request.stepSeconds);
+    request.rollup === false || byJob
+      ? undefined
+      : await rollupPlan(store, projectId, filter, request.stepSeconds);
   // Dimension names come from the fixed map above, never from the request text.
   const dimensions = request.groupBy.map((d, i) => ({
     name: d,
@@ -114,9 +123,14 @@ export async function spanMetrics(
     );
     groupBy.unshift('bucket_ns');
   }
+  const db = `\`${store.database}\``;
+  const links = byJob
+    ? `LEFT ANY JOIN ${traceLinksSource(db, params.bind('String', projectId))} AS l USING (TraceId)`
+    : '';
   const from = plan
     ? `FROM ${rollupSource(store.database, projectId, filter, plan, params)}`
-    : `FROM \`${store.database}\`.spans FINAL WHERE ${spanFilterSql(projectId, filter, params).join(' AND ')}`;
+    : `FROM ${db}.spans FINAL ${links}
+       WHERE ${spanFilterSql(projectId, filter, params, { database: store.database }).join(' AND ')}`;
   const result = await store.client.query({
     query: `
       SELECT
