@@ -156,7 +156,14 @@ describe('one job attribution through every read (root-only job ids, OpenTelemet
       cost: traces.traces.reduce((a, t) => a + (t.costUsd ?? 0), 0),
     };
 
-    const byJob = await get<{ rows: Row[] }>('/v1/metrics?groupBy=job');
+    // Whole hours of the default day come from the hourly rollup (the spans naming no job from
+    // spans, with their trace's link); minDurationMs=0, which the rollup cannot answer, reads spans.
+    const byJob = await get<{ rows: Row[]; source: string }>('/v1/metrics?groupBy=job');
+    expect(byJob.source).toBe('rollup');
+    const byJobRaw = await get<{ rows: Row[]; source: string }>('/v1/metrics?groupBy=job&minDurationMs=0');
+    expect(byJobRaw.source).toBe('spans');
+    expect(byJobRaw.rows.map((r) => r.group.job).sort()).toEqual(['', job]);
+    const fromJobGroupRaw = sum(byJobRaw.rows.filter((r) => r.group.job === job));
     expect(byJob.rows.map((r) => r.group.job).sort()).toEqual(['', job]);
     expect(byJob.rows.find((r) => r.group.job === '')).toMatchObject({
       count: 1,
@@ -165,11 +172,17 @@ describe('one job attribution through every read (root-only job ids, OpenTelemet
     });
     const fromJobGroup = sum(byJob.rows.filter((r) => r.group.job === job));
 
-    const byModel = await get<{ rows: Row[] }>(`/v1/metrics?groupBy=model&jobId=${job}`);
+    const byModel = await get<{ rows: Row[]; source: string }>(`/v1/metrics?groupBy=model&jobId=${job}`);
+    expect(byModel.source).toBe('rollup');
     expect(byModel.rows.map((r) => r.group.model)).toEqual(['', 'gpt-4o', 'gpt-4o-mini']);
     const fromModels = sum(byModel.rows);
 
     const byVersion = await get<{ rows: Row[] }>(`/v1/metrics?groupBy=jobVersion&jobId=${job}`);
+    const byVersionRaw = await get<{ rows: Row[]; source: string }>(
+      `/v1/metrics?groupBy=jobVersion&jobId=${job}&minDurationMs=0`,
+    );
+    expect(byVersionRaw.source).toBe('spans');
+    expect(byVersionRaw.rows.map((r) => r.group.jobVersion)).toEqual(['2']);
     expect(byVersion.rows.map((r) => r.group.jobVersion)).toEqual(['2']);
     const fromVersions = sum(byVersion.rows);
 
@@ -195,6 +208,8 @@ describe('one job attribution through every read (root-only job ids, OpenTelemet
     for (const [route, totals] of Object.entries({
       traces: fromTraces,
       'metrics groupBy=job': fromJobGroup,
+      'metrics groupBy=job from spans': fromJobGroupRaw,
+      'metrics groupBy=jobVersion&jobId from spans': sum(byVersionRaw.rows),
       'metrics groupBy=model&jobId': fromModels,
       'metrics groupBy=jobVersion&jobId': fromVersions,
       'job metrics': fromJobRoute,

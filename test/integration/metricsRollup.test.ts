@@ -225,6 +225,8 @@ describe('GET /v1/metrics from the hourly rollup', () => {
   const answerable: Array<[string, Partial<SpanFilter>]> = [
     ['service', { service: 'svc-b' }],
     ['span name', { spanName: 'chat' }],
+    ['job', { jobId: 'job-x' }],
+    ['job version', { jobId: 'job-x', jobVersion: '3' }],
     ['request model', { model: 'gpt-4o' }],
     ['response model', { model: 'gpt-4o-2024-08-06' }],
     ['provider', { provider: 'anthropic' }],
@@ -247,8 +249,6 @@ describe('GET /v1/metrics from the hourly rollup', () => {
     ['a maximum duration', { maxDurationNs: 10n ** 12n }, undefined],
     ['a session', { sessionId: 's-1' }, undefined],
     ['a user', { userId: 'u-1' }, undefined],
-    ['a job', { jobId: 'job-x' }, undefined],
-    ['a job version', { jobId: 'job-x', jobVersion: '3' }, undefined],
     ['an attribute', { attributes: [['tenant', 'acme']] }, undefined],
     ['a step under an hour', {}, 900],
     [

@@ -70,7 +70,7 @@ describe('spanFilterSql', () => {
 
   it('knows which filters the metrics rollup keeps as columns', () => {
     const range = { fromNs: 0n, toNs: 1n };
-    const kept = { service: 's', spanName: 'n', model: 'm', provider: 'p' };
+    const kept = { service: 's', spanName: 'n', jobId: 'j', jobVersion: '1', model: 'm', provider: 'p' };
     expect(isDimensionFilter({ ...range, ...kept, spanType: 'llm', status: 'error', attributes: [] })).toBe(
       true,
     );
@@ -80,9 +80,6 @@ describe('spanFilterSql', () => {
       { sessionId: 's' },
       { userId: 'u' },
       { attributes: [['k', 'v']] as Array<[string, string]> },
-      // The rollup keeps the job a span names, not the one its trace is linked to.
-      { jobId: 'j' },
-      { jobVersion: '1' },
     ]) {
       expect(isDimensionFilter({ ...range, ...kept, ...other })).toBe(false);
     }

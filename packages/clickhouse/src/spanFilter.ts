@@ -58,13 +58,11 @@ const equalTo =
   };
 
 /**
- * Whether `filter` names only what span_metrics_hourly keeps per row (see dimensionFilterSql).
- * Not a job: the rollup keeps the job a span names, not the one its trace is linked to later.
+ * Whether `filter` names only what span_metrics_hourly keeps per row (see dimensionFilterSql),
+ * or a job, which the rollup answers with spans for the spans naming none (rollupSource).
  */
 export function isDimensionFilter(filter: SpanFilter): boolean {
   return (
-    filter.jobId === undefined &&
-    filter.jobVersion === undefined &&
     filter.minDurationNs === undefined &&
     filter.maxDurationNs === undefined &&
     filter.sessionId === undefined &&

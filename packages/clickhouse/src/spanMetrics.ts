@@ -100,18 +100,15 @@ export async function spanMetrics(
   request: MetricsRequest,
 ): Promise<{ rows: MetricsRow[]; truncated: boolean; source: MetricsSource }> {
   const params = new QueryParams();
-  // The rollup keeps the job each span names; a job linked through the trace is known to spans
-  // joined with trace_jobs only.
   const byJob = request.groupBy.some((d) => d === 'job' || d === 'jobVersion');
   const plan =
-    request.rollup === false || byJob
-      ? undefined
-      : await rollupPlan(store, projectId, filter, request.stepSeconds);
+    request.rollup === false ? undefined : await rollupPlan(store, projectId, filter, request.stepSeconds);
   // Dimension names come from the fixed map above, never from the request text.
   const dimensions = request.groupBy.map((d, i) => ({
     name: d,
     alias: `d${i}`,
-    column: metricDimensions[d],
+    // Rows of the rollup's shape carry the attributed job in job_id (rollupSource).
+    column: plan && d === 'job' ? 'job_id' : plan && d === 'jobVersion' ? 'job_version' : metricDimensions[d],
   }));
   const keys = dimensions.map((d) => `${d.column} AS ${d.alias}`);
   const groupBy = dimensions.map((d) => d.alias);
@@ -124,11 +121,12 @@ export async function spanMetrics(
     groupBy.unshift('bucket_ns');
   }
   const db = `\`${store.database}\``;
-  const links = byJob
-    ? `LEFT ANY JOIN ${traceLinksSource(db, params.bind('String', projectId))} AS l USING (TraceId)`
-    : '';
+  const links =
+    byJob && !plan
+      ? `LEFT ANY JOIN ${traceLinksSource(db, params.bind('String', projectId))} AS l USING (TraceId)`
+      : '';
   const from = plan
-    ? `FROM ${rollupSource(store.database, projectId, filter, plan, params)}`
+    ? `FROM ${rollupSource(store.database, projectId, filter, plan, params, { byJob })}`
     : `FROM ${db}.spans FINAL ${links}
        WHERE ${spanFilterSql(projectId, filter, params, { database: store.database }).join(' AND ')}`;
   const result = await store.client.query({

@@ -14,14 +14,20 @@ import type { QueryParams } from './spanFilter.ts';
 export const attributedJobColumn = "if(job_id != '', job_id, link_job_id)";
 export const attributedVersionColumn = "if(job_id != '', job_version, link_job_version)";
 
+/** The traces of a project ever linked to `job` (a bound parameter): a read of trace_jobs' sort key. */
+export function tracesLinkedTo(db: string, project: string, job: string): string {
+  return `SELECT TraceId FROM ${db}.trace_jobs WHERE project_id = ${project} AND job_id = ${job}`;
+}
+
 /**
- * One row per linked trace of a project: TraceId, link_job_id, link_job_version (the first
- * link), to LEFT JOIN spans on USING (TraceId).
+ * One row per linked trace of a project (of those ever linked to `job`, when given): TraceId,
+ * link_job_id, link_job_version (the first link), to LEFT JOIN spans on USING (TraceId).
  * @example `FROM spans FINAL LEFT ANY JOIN ${traceLinksSource(db, project)} AS l USING (TraceId)`
  */
-export function traceLinksSource(db: string, project: string): string {
+export function traceLinksSource(db: string, project: string, job?: string): string {
   return `(SELECT TraceId, argMin(job_id, Start) AS link_job_id, argMin(job_version, Start) AS link_job_version
-    FROM ${db}.trace_jobs WHERE project_id = ${project} GROUP BY TraceId)`;
+    FROM ${db}.trace_jobs WHERE project_id = ${project} ${job ? `AND TraceId IN (${tracesLinkedTo(db, project, job)})` : ''}
+    GROUP BY TraceId)`;
 }
 
 /**
@@ -48,9 +54,7 @@ export function attributedJobSql(
     own.push(`job_version = ${version}`);
     link.push(`argMin(job_version, Start) = ${version}`);
   }
-  const candidates = job
-    ? `AND TraceId IN (SELECT TraceId FROM ${db}.trace_jobs WHERE project_id = ${project} AND job_id = ${job})`
-    : '';
+  const candidates = job ? `AND TraceId IN (${tracesLinkedTo(db, project, job)})` : '';
   const linked = `SELECT TraceId FROM ${db}.trace_jobs WHERE project_id = ${project} ${candidates}
     GROUP BY TraceId HAVING ${link.join(' AND ')}`;
   return `((${own.join(' AND ')}) OR (job_id = '' AND TraceId IN (${linked})))`;
