@@ -121,9 +121,12 @@ export async function spanMetrics(
     groupBy.unshift('bucket_ns');
   }
   const db = `\`${store.database}\``;
+  // The links of the traces with spans naming no job among those read (none when all do).
+  const unnamed = () =>
+    `SELECT TraceId FROM ${db}.spans WHERE ${[...spanFilterSql(projectId, { ...filter, jobId: undefined, jobVersion: undefined }, params, { database: store.database }), "job_id = ''"].join(' AND ')}`;
   const links =
     byJob && !plan
-      ? `LEFT ANY JOIN ${traceLinksSource(db, params.bind('String', projectId))} AS l USING (TraceId)`
+      ? `LEFT ANY JOIN ${traceLinksSource(db, params.bind('String', projectId), unnamed())} AS l USING (TraceId)`
       : '';
   const from = plan
     ? `FROM ${rollupSource(store.database, projectId, filter, plan, params, { byJob })}`

@@ -1,7 +1,7 @@
 import type { ClickHouseStore } from './clickhouseStore.ts';
 import { rollupColumns, rollupEndNs, rollupSelect, rollupStartNs } from './migrations.ts';
 import { dimensionFilterSql, isDimensionFilter, type QueryParams, type SpanFilter } from './spanFilter.ts';
-import { traceLinksSource } from './traceJobAttribution.ts';
+import { traceLinksSource, tracesLinkedTo } from './traceJobAttribution.ts';
 
 const hourNs = 3_600_000_000_000n;
 // Past this many hours with deletions in a range, reading them from spans costs about what
@@ -123,35 +123,44 @@ export function rollupSource(
     ${rollupSelect(`${db}.spans`, rawWhere)}
   )`;
   }
-  // The spans naming a job as above; those naming none, over the whole range, with their
-  // trace's first link as their job (and, for one job, only in traces ever linked to it).
-  const named = "job_id != ''";
+  // The spans naming a job as above, by their own job; those naming none, over the whole range,
+  // with their trace's first link as their job: for one job, only in traces ever linked to it.
   const job = filter.jobId === undefined ? undefined : params.bind('String', filter.jobId);
+  const version = filter.jobVersion === undefined ? undefined : params.bind('String', filter.jobVersion);
+  const named = ["job_id != ''"];
+  const linkWhere: string[] = [];
+  if (job) {
+    named.push(`job_id = ${job}`);
+    linkWhere.push(`link_job_id = ${job}`);
+  }
+  if (version) {
+    named.push(`job_version = ${version}`);
+    linkWhere.push(`link_job_version = ${version}`);
+  }
   const unnamedWhere = [
     `project_id = ${project}`,
     "job_id = ''",
     range(filter.fromNs, filter.toNs),
     ...dimensionFilterSql(filter, params),
   ];
+  const traces = job
+    ? tracesLinkedTo(db, project, job)
+    : `SELECT TraceId FROM ${db}.spans WHERE ${unnamedWhere.join(' AND ')}`;
+  if (job) unnamedWhere.push(`TraceId IN (${traces})`);
   const spanColumns = `project_id, Timestamp, ServiceName, SpanName, span_type, gen_ai_provider,
     gen_ai_request_model, gen_ai_response_model, StatusCode, Duration, gen_ai_input_tokens, gen_ai_output_tokens,
     gen_ai_cache_read_tokens, gen_ai_cache_write_tokens, gen_ai_reasoning_tokens, gen_ai_cost_usd`;
   // Two levels: the inner WHERE reads the stored job_id, the outer names the link job_id.
   const unnamed = `(SELECT ${spanColumns}, link_job_id AS job_id, link_job_version AS job_version FROM (
       SELECT ${spanColumns}, link_job_id, link_job_version
-      FROM ${db}.spans LEFT ANY JOIN ${traceLinksSource(db, project, job)} AS l USING (TraceId)
-      WHERE ${unnamedWhere.join(' AND ')}))`;
-  const jobWhere: string[] = [];
-  if (job) jobWhere.push(`job_id = ${job}`);
-  if (filter.jobVersion !== undefined)
-    jobWhere.push(`job_version = ${params.bind('String', filter.jobVersion)}`);
+      FROM ${db}.spans LEFT ANY JOIN ${traceLinksSource(db, project, traces)} AS l USING (TraceId)
+      WHERE ${unnamedWhere.join(' AND ')})
+    ${linkWhere.length > 0 ? `WHERE ${linkWhere.join(' AND ')}` : ''})`;
   return `(
-    SELECT * FROM (
-      SELECT ${rollupColumns} FROM ${db}.span_metrics_hourly WHERE ${[...rollupWhere, named].join(' AND ')}
-      UNION ALL
-      ${rollupSelect(`${db}.spans`, [...rawWhere, named])}
-      UNION ALL
-      ${rollupSelect(unnamed)}
-    ) ${jobWhere.length > 0 ? `WHERE ${jobWhere.join(' AND ')}` : ''}
+    SELECT ${rollupColumns} FROM ${db}.span_metrics_hourly WHERE ${[...rollupWhere, ...named].join(' AND ')}
+    UNION ALL
+    ${rollupSelect(`${db}.spans`, [...rawWhere, ...named])}
+    UNION ALL
+    ${rollupSelect(unnamed)}
   )`;
 }

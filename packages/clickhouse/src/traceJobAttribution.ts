@@ -20,13 +20,15 @@ export function tracesLinkedTo(db: string, project: string, job: string): string
 }
 
 /**
- * One row per linked trace of a project (of those ever linked to `job`, when given): TraceId,
- * link_job_id, link_job_version (the first link), to LEFT JOIN spans on USING (TraceId).
- * @example `FROM spans FINAL LEFT ANY JOIN ${traceLinksSource(db, project)} AS l USING (TraceId)`
+ * One row per linked trace among `traces` (a subquery of trace ids): TraceId, link_job_id,
+ * link_job_version (the first link), to LEFT JOIN spans on USING (TraceId). `traces` keeps the
+ * join's table to the traces that need it: those with spans naming no job in the range read
+ * (none when every span names its job), or those ever linked to the one job asked for.
+ * @example `FROM spans FINAL LEFT ANY JOIN ${traceLinksSource(db, project, unnamed)} AS l USING (TraceId)`
  */
-export function traceLinksSource(db: string, project: string, job?: string): string {
+export function traceLinksSource(db: string, project: string, traces: string): string {
   return `(SELECT TraceId, argMin(job_id, Start) AS link_job_id, argMin(job_version, Start) AS link_job_version
-    FROM ${db}.trace_jobs WHERE project_id = ${project} ${job ? `AND TraceId IN (${tracesLinkedTo(db, project, job)})` : ''}
+    FROM ${db}.trace_jobs WHERE project_id = ${project} AND TraceId IN (${traces})
     GROUP BY TraceId)`;
 }
 
