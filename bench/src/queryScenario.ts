@@ -36,6 +36,7 @@ const models = ['gpt-4o', 'gpt-4o-mini', 'claude-sonnet-4', 'gemini-2.5-flash', 
 async function fill(
   dataDir: string,
   rows: number,
+  jobSpans: JobSpans,
 ): Promise<{
   seconds: number;
   optimizeSeconds: number;
@@ -46,7 +47,8 @@ async function fill(
   // A kept store (BENCH_QUERY_STORE) that already holds `rows` spans is reused as it is, after
   // the migrations the code has gained since it was filled.
   const filledMark = join(dataDir, 'bench-rows');
-  const reused = existsSync(filledMark) && readFileSync(filledMark, 'utf8').trim() === String(rows);
+  const mark = jobSpans === 'all' ? String(rows) : `${rows} ${jobSpans}`;
+  const reused = existsSync(filledMark) && readFileSync(filledMark, 'utf8').trim() === mark;
   const store = await openStore({ dataDir });
   try {
     const tm = performance.now();
@@ -79,15 +81,15 @@ async function fill(
           map('gen_ai.request.model', {models:Array(String)}[number % 5 + 1], 'step', toString(number % 8)),
           (cityHash64(number) % 3000000000) + 1000000,
           if(cityHash64(number, 1) % 50 = 0, 'Error', 'Unset'),
-          concat('job-', toString(intDiv(number, 8) % 50)),
-          toString(intDiv(number, 8) % 3 + 1),
+          if({rootOnly:UInt8} = 1 AND number % 8 != 0, '', concat('job-', toString(intDiv(number, 8) % 50))),
+          if({rootOnly:UInt8} = 1 AND number % 8 != 0, '', toString(intDiv(number, 8) % 3 + 1)),
           if(number % 8 IN (1, 2), 'llm', 'other'),
           if(number % 8 IN (1, 2), 'openai', ''),
           {models:Array(String)}[number % 5 + 1],
           if(number % 8 IN (1, 2), cityHash64(number, 2) % 4000, 0),
           if(number % 8 IN (1, 2), cityHash64(number, 3) % 800, 0)
         FROM numbers({rows:UInt64})`,
-      query_params: { rows, services, spanNames, models },
+      query_params: { rows, services, spanNames, models, rootOnly: jobSpans === 'root' ? 1 : 0 },
       clickhouse_settings: { max_insert_threads: '2' },
     });
     const seconds = (performance.now() - t0) / 1000;
@@ -107,7 +109,7 @@ async function fill(
           now64(3), now64(3)
         FROM numbers(50)`,
     });
-    writeFileSync(filledMark, `${rows}\n`);
+    writeFileSync(filledMark, `${mark}\n`);
     return {
       seconds,
       optimizeSeconds,
@@ -142,13 +144,27 @@ async function sampleTraceIds(store: ClickHouseStore): Promise<string[]> {
   return (await sample.json<{ TraceId: string }>()).map((r) => r.TraceId);
 }
 
+/**
+ * Which spans name their job: all of them, or (`root`, as most instrumented apps do) only the
+ * root, the rest belonging to it through trace_jobs.
+ */
+export type JobSpans = 'all' | 'root';
+
 /** query: trace by id (and the other read routes when present) on a store of `rows` spans. */
-export async function queryScenario({ rows, keptStore }: { rows: number; keptStore?: string | undefined }) {
+export async function queryScenario({
+  rows,
+  keptStore,
+  jobSpans = 'all',
+}: {
+  rows: number;
+  keptStore?: string | undefined;
+  jobSpans?: JobSpans;
+}) {
   const dir = keptStore ? { path: keptStore, remove: () => {} } : tempDir('bench-query');
   mkdirSync(dir.path, { recursive: true });
   const dataDir = `${dir.path}/data`;
   try {
-    const filled = await fill(dataDir, rows);
+    const filled = await fill(dataDir, rows, jobSpans);
     const llmp = await startLlmp({ dataDir, command: 'query' });
     try {
       // The first reads after a start pay one-off costs (Node compiling the request path, the
@@ -177,10 +193,12 @@ export async function queryScenario({ rows, keptStore }: { rows: number; keptSto
         metricsByModel: () => `/v1/metrics?from=${from}&groupBy=model`,
         metricsByServiceHourly: () => `/v1/metrics?from=${from}&groupBy=service,spanType&step=1h`,
         jobMetricsByVersion: (i) => `/v1/metrics?from=${from}&jobId=job-${i % 50}&groupBy=jobVersion`,
+        metricsByJob: () => `/v1/metrics?from=${from}&groupBy=job`,
       };
       const routes: Record<string, (i: number) => string> = {
         searchByService: (i) => `/v1/traces?from=${from}&service=${services[i % services.length]}&limit=50`,
         searchByJob: (i) => `/v1/traces?from=${from}&jobId=job-${i % 50}&limit=50`,
+        spansOfJob: (i) => `/v1/spans?from=${from}&jobId=job-${i % 50}&limit=50`,
         searchSlowErrors: () =>
           `/v1/traces?from=${from}&status=error&minDurationMs=2000&sort=duration&limit=50`,
         ...metrics,
@@ -227,7 +245,7 @@ export async function queryScenario({ rows, keptStore }: { rows: number; keptSto
         // The query role's highest resident memory over every read above (VmHWM since its start).
         peakRssMiB: peakRssMiB(llmp.child.pid!),
         rollupSpeedup,
-        command: `llmp query on a store of ${rows} spans (generated in-engine)`,
+        command: `llmp query on a store of ${rows} spans (generated in-engine, job on ${jobSpans === 'root' ? 'root spans' : 'every span'})`,
         rows,
         fillSeconds: Math.round(filled.seconds * 10) / 10,
         optimizeSeconds: Math.round(filled.optimizeSeconds * 10) / 10,

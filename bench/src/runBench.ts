@@ -12,7 +12,8 @@ import { mlflowScenario } from './mlflowScenario.ts';
 import { queryScenario } from './queryScenario.ts';
 
 // `pnpm bench [all-in-one|distributed|query ...]`; BENCH_SECONDS and BENCH_ROWS scale the runs;
-// BENCH_QUERY_STORE names a directory where the query store is kept and reused between runs.
+// BENCH_QUERY_STORE names a directory where the query store is kept and reused between runs;
+// BENCH_JOB_SPANS=root has only each trace's root span name its job in the query store.
 // Only when named: `mlflow-down` (llmp start with MLflow down vs without MLflow), and
 // `insert-formats` / `insert-costs` (insert formats on the embedded store, an INSERT's engine CPU),
 // `embedded-memory` (RSS of llmp start and llmp ingester, engine allocator A/B), `ingester-node`
@@ -41,7 +42,14 @@ function report(result: Record<string, unknown>): void {
 
 if (run('all-in-one')) report(await allInOneScenario({ seconds }));
 if (run('distributed')) for (const r of await distributedScenario({ seconds })) report(r);
-if (run('query')) report(await queryScenario({ rows, keptStore: process.env.BENCH_QUERY_STORE }));
+if (run('query'))
+  report(
+    await queryScenario({
+      rows,
+      keptStore: process.env.BENCH_QUERY_STORE,
+      jobSpans: process.env.BENCH_JOB_SPANS === 'root' ? 'root' : 'all',
+    }),
+  );
 // It starts llmp six times.
 if (wanted.has('mlflow-down')) {
   report(await mlflowScenario({ seconds, rounds: Number(process.env.BENCH_ROUNDS ?? 3) }));

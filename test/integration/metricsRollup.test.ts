@@ -52,33 +52,49 @@ function extraRows(projectId: string) {
     StatusCode: i % 3 === 0 ? 'Error' : 'Ok',
     ...columns,
   });
-  return Array.from({ length: 12 }, (_, i) =>
-    row(
-      i,
-      [
-        {
-          span_type: 'llm',
-          gen_ai_response_model: 'gpt-4o-2024-08-06',
-          gen_ai_input_tokens: 7,
-          gen_ai_cost_usd: 0.125,
-        },
-        {
-          span_type: 'embedding',
-          gen_ai_request_model: 'text-embedding-3-small',
-          gen_ai_input_tokens: 50,
-          gen_ai_cost_usd: 0.5,
-        },
-        {
-          span_type: 'llm',
-          gen_ai_request_model: 'o3',
-          gen_ai_cache_read_tokens: 40,
-          gen_ai_cache_write_tokens: 9,
-          gen_ai_reasoning_tokens: 300,
-        },
-        { span_type: '', job_id: 'job-x', job_version: '3' },
-      ][i % 4]!,
+  // A trace whose job only its root names, stored last: its children (in other hours) are the
+  // job's through trace_jobs, which the rollup does not know.
+  const linked = (i: number, columns: Record<string, unknown>) => ({
+    ...row(i, columns),
+    TraceId: 'f'.repeat(32),
+    SpanName: 'linked',
+  });
+  const rootOnly = [
+    linked(13, { span_type: 'llm', gen_ai_request_model: 'o3', gen_ai_input_tokens: 11 }),
+    linked(17, { span_type: 'llm', gen_ai_request_model: 'o3', gen_ai_input_tokens: 13 }),
+    linked(21, { span_type: 'tool' }),
+    linked(12, { span_type: 'agent', job_id: 'job-x', job_version: '4' }),
+  ];
+  return [
+    ...Array.from({ length: 12 }, (_, i) =>
+      row(
+        i,
+        [
+          {
+            span_type: 'llm',
+            gen_ai_response_model: 'gpt-4o-2024-08-06',
+            gen_ai_input_tokens: 7,
+            gen_ai_cost_usd: 0.125,
+          },
+          {
+            span_type: 'embedding',
+            gen_ai_request_model: 'text-embedding-3-small',
+            gen_ai_input_tokens: 50,
+            gen_ai_cost_usd: 0.5,
+          },
+          {
+            span_type: 'llm',
+            gen_ai_request_model: 'o3',
+            gen_ai_cache_read_tokens: 40,
+            gen_ai_cache_write_tokens: 9,
+            gen_ai_reasoning_tokens: 300,
+          },
+          { span_type: '', job_id: 'job-x', job_version: '3' },
+        ][i % 4]!,
+      ),
     ),
-  );
+    ...rootOnly,
+  ];
 }
 
 async function fill(store: ClickHouseStore, projectId: string) {
@@ -126,13 +142,18 @@ async function durationsByGroup(
   { groupBy, stepSeconds }: Omit<MetricsRequest, 'limit'>,
 ): Promise<Map<string, number[]>> {
   const params = new QueryParams();
-  const where = spanFilterSql(projectId, filter, params).join(' AND ');
+  const where = spanFilterSql(projectId, filter, params, { database: 'llmp' }).join(' AND ');
   const result = await store.client.query({
-    query: `SELECT toString(toUnixTimestamp64Nano(Timestamp)) AS ns, Duration, job_id AS job, job_version AS jobVersion,
+    // A span's job: its own, else its trace's first link.
+    query: `SELECT toString(toUnixTimestamp64Nano(Timestamp)) AS ns, Duration,
+        if(job_id != '', job_id, link_job) AS job, if(job_id != '', job_version, link_version) AS jobVersion,
         if(gen_ai_request_model != '', gen_ai_request_model, gen_ai_response_model) AS model,
         gen_ai_provider AS provider, ServiceName AS service, SpanName AS spanName,
         if(span_type = '', 'other', span_type) AS spanType
-      FROM llmp.spans FINAL
+      FROM llmp.spans FINAL LEFT ANY JOIN (
+        SELECT TraceId, argMin(job_id, Start) AS link_job, argMin(job_version, Start) AS link_version
+        FROM llmp.trace_jobs WHERE project_id = ${params.bind('String', projectId)} GROUP BY TraceId
+      ) AS l USING (TraceId)
       WHERE ${where}`,
     query_params: params.values,
     format: 'JSONEachRow',
@@ -222,9 +243,9 @@ describe('GET /v1/metrics from the hourly rollup', () => {
 
   it('counts every span of the data set once, with exact tokens', async () => {
     const { rows } = await spanMetrics(store, 'p1', whole, { groupBy: [], limit: 10 });
-    expect(rows[0]!.count).toBe(data.length + 12);
+    expect(rows[0]!.count).toBe(data.length + 16);
     const llm = data.filter((s) => s.spanType === 'llm');
-    expect(rows[0]!.inputTokens).toBe(llm.reduce((n, s) => n + s.inputTokens, 0) + 3 * 7 + 3 * 50);
+    expect(rows[0]!.inputTokens).toBe(llm.reduce((n, s) => n + s.inputTokens, 0) + 3 * 7 + 3 * 50 + 11 + 13);
     expect(rows[0]!.reasoningTokens).toBe(3 * 300);
     expect(rows[0]!.cacheReadTokens).toBe(3 * 40);
   });
@@ -322,13 +343,13 @@ describe('GET /v1/metrics from the hourly rollup', () => {
     expect(total(before.rows) - total(after.rows)).toBe(spansOfVictim.length);
     // The other project keeps its copy of the trace, read from its rollup.
     const other = await spanMetrics(store, 'other', whole, { groupBy: [], limit: 10 });
-    expect([other.source, other.rows[0]!.count]).toEqual(['rollup', data.length + 12]);
+    expect([other.source, other.rows[0]!.count]).toEqual(['rollup', data.length + 16]);
   });
 
   it('job metrics from trace_summary equal those from spans FINAL, also after a deletion', async () => {
     const runs = async () => (await jobMetrics(store, 'p1', 'job-x')).runs;
     const before = await runs();
-    expect(before).toBe(new Set(data.filter((s) => s.jobId === 'job-x').map((s) => s.traceId)).size + 3);
+    expect(before).toBe(new Set(data.filter((s) => s.jobId === 'job-x').map((s) => s.traceId)).size + 4);
     await expectJobMetricsAgree(store, 'p1');
     const victim = data.find((s) => s.jobId === 'job-x' && s.traceId !== data[40]!.traceId)!;
     await deleteTrace(store, 'p1', victim.traceId);

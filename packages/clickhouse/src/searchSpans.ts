@@ -2,6 +2,7 @@ import type { ClickHouseStore } from './clickhouseStore.ts';
 import { type Page, type PageRequest, searchSettings } from './searchTraces.ts';
 import { QueryParams, type SpanFilter, spanFilterSql } from './spanFilter.ts';
 import { isoFromNanos } from './storedSpan.ts';
+import { firstTraceLinks } from './traceJobAttribution.ts';
 
 /** A span as a search lists it: identity, timing, status and the canonical GenAI fields. */
 export interface SpanSummary {
@@ -77,7 +78,7 @@ export async function searchSpans(
 ): Promise<Page<SpanSummary>> {
   const db = `\`${store.database}\``;
   const params = new QueryParams();
-  const where = spanFilterSql(projectId, filter, params);
+  const where = spanFilterSql(projectId, filter, params, { database: store.database });
   const sortColumn = page.sort === 'duration' ? 'toInt64(Duration)' : 'toUnixTimestamp64Nano(Timestamp)';
   const direction = page.order === 'asc' ? 'ASC' : 'DESC';
   if (page.after) {
@@ -104,7 +105,12 @@ export async function searchSpans(
     clickhouse_settings: searchSettings,
   });
   const records = await result.json<SpanRecord>();
-  const items = records.slice(0, page.limit).map(
+  const shown = records.slice(0, page.limit);
+  // A span naming no job belongs to its trace's (see traceJobAttribution.ts).
+  const links = await firstTraceLinks(store, projectId, [
+    ...new Set(shown.filter((r) => r.job_id === '').map((r) => r.TraceId)),
+  ]);
+  const items = shown.map(
     (r): SpanSummary => ({
       traceId: r.TraceId,
       spanId: r.SpanId,
@@ -128,8 +134,8 @@ export async function searchSpans(
       costUsd: r.gen_ai_cost_usd,
       inputPreview: r.gen_ai_input_preview,
       outputPreview: r.gen_ai_output_preview,
-      jobId: orNull(r.job_id),
-      jobVersion: orNull(r.job_version),
+      jobId: orNull(r.job_id || (links.get(r.TraceId)?.jobId ?? '')),
+      jobVersion: orNull(r.job_id ? r.job_version : (links.get(r.TraceId)?.jobVersion ?? '')),
       sessionId: orNull(r.session_id),
       userId: orNull(r.user_id),
     }),

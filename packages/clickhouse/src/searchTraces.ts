@@ -1,6 +1,7 @@
 import type { ClickHouseStore } from './clickhouseStore.ts';
 import { QueryParams, type SpanFilter, spanFilterSql } from './spanFilter.ts';
 import { isoFromNanos } from './storedSpan.ts';
+import { firstTraceLinks } from './traceJobAttribution.ts';
 
 export type SortKey = 'startTime' | 'duration';
 export type SortOrder = 'asc' | 'desc';
@@ -91,7 +92,10 @@ export async function searchTraces(
 ): Promise<Page<TraceSummary>> {
   const db = `\`${store.database}\``;
   const params = new QueryParams();
-  const matching = spanFilterSql(projectId, filter, params, { withDuration: false });
+  const matching = spanFilterSql(projectId, filter, params, {
+    database: store.database,
+    withDuration: false,
+  });
   const project = params.bind('String', projectId);
   const matched = `SELECT TraceId FROM ${db}.spans WHERE ${matching.join(' AND ')}`;
   // A matching trace is summarised whole, also its spans outside the time range; trace_id_ts
@@ -163,7 +167,14 @@ export async function searchTraces(
     clickhouse_settings: { ...searchSettings, enable_global_with_statement: 1 },
   });
   const records = await result.json<TraceRecord>();
-  const items = records.slice(0, page.limit).map(
+  const shown = records.slice(0, page.limit);
+  // A trace's job is its first link (traceJobAttribution.ts), as every other read has it.
+  const links = await firstTraceLinks(
+    store,
+    projectId,
+    shown.map((r) => r.traceId),
+  );
+  const items = shown.map(
     (r): TraceSummary => ({
       traceId: r.traceId,
       rootName: r.root_name,
@@ -179,8 +190,8 @@ export async function searchTraces(
       cacheWriteTokens: Number(r.cache_write_tokens),
       reasoningTokens: Number(r.reasoning_tokens),
       costUsd: r.cost === null ? null : Number(r.cost),
-      jobId: orNull(r.trace_job_id),
-      jobVersion: orNull(r.trace_job_version),
+      jobId: orNull(links.get(r.traceId)?.jobId ?? r.trace_job_id),
+      jobVersion: orNull(links.get(r.traceId)?.jobVersion ?? r.trace_job_version),
     }),
   );
   const last = records.length > page.limit ? records[page.limit - 1] : undefined;

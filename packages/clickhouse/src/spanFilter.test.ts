@@ -26,8 +26,9 @@ describe('spanFilterSql', () => {
         attributes: [[hostile, hostile]],
       },
       params,
+      { database: 'llmp' },
     );
-    const sql = where.join(' AND ');
+    const sql = where.join(' AND ').replace(/\s+/g, ' ');
     expect(sql).not.toContain("x'");
     expect(sql).not.toContain('1=1');
     // Only placeholders of the form {pN:Type} and fixed column names appear.
@@ -38,12 +39,15 @@ describe('spanFilterSql', () => {
         "Timestamp < fromUnixTimestamp64Nano(?, 'UTC')",
         'ServiceName = ?',
         'SpanName = ?',
-        'job_id = ?',
-        'job_version = ?',
         'gen_ai_provider = ?',
         "if(span_type = '', 'other', span_type) = ?",
         '(gen_ai_request_model = ? OR gen_ai_response_model = ?)',
         'StatusCode = ?',
+        // The job: named by the span, else by its trace's first link.
+        "((job_id != '' AND job_id = ? AND job_version = ?) OR (job_id = '' AND TraceId IN (" +
+          'SELECT TraceId FROM `llmp`.trace_jobs WHERE project_id = ? AND TraceId IN ' +
+          '(SELECT TraceId FROM `llmp`.trace_jobs WHERE project_id = ? AND job_id = ?) ' +
+          'GROUP BY TraceId HAVING argMin(job_id, Start) = ? AND argMin(job_version, Start) = ?)))',
         'session_id = ?',
         'user_id = ?',
         'Duration >= ?',
@@ -58,6 +62,7 @@ describe('spanFilterSql', () => {
 
   it('leaves duration bounds out when asked (trace search applies them per trace)', () => {
     const where = spanFilterSql('p', { fromNs: 0n, toNs: 1n, minDurationNs: 5n }, new QueryParams(), {
+      database: 'llmp',
       withDuration: false,
     });
     expect(where.join(' ')).not.toContain('Duration');

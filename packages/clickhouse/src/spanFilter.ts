@@ -1,3 +1,5 @@
+import { attributedJobSql } from './traceJobAttribution.ts';
+
 /**
  * What a search or a metric query selects spans by. Every value reaches ClickHouse as a query
  * parameter; only column names chosen here appear in the SQL text.
@@ -8,6 +10,7 @@ export interface SpanFilter {
   toNs: bigint;
   service?: string | undefined;
   spanName?: string | undefined;
+  /** The job a span is attributed to: its own, else its trace's link (traceJobAttribution.ts). */
   jobId?: string | undefined;
   jobVersion?: string | undefined;
   /** Matches the request or the response model. */
@@ -54,7 +57,10 @@ const equalTo =
     if (value !== undefined) where.push(`${column} = ${params.bind('String', value)}`);
   };
 
-/** Whether `filter` names only what span_metrics_hourly keeps per row (see dimensionFilterSql). */
+/**
+ * Whether `filter` names only what span_metrics_hourly keeps per row (see dimensionFilterSql),
+ * or a job, which the rollup answers with spans for the spans naming none (rollupSource).
+ */
 export function isDimensionFilter(filter: SpanFilter): boolean {
   return (
     filter.minDurationNs === undefined &&
@@ -67,15 +73,14 @@ export function isDimensionFilter(filter: SpanFilter): boolean {
 
 /**
  * The conditions of a filter on the columns `spans` and the rollup span_metrics_hourly share
- * by name: service, span name, job, job version, provider, span type, model, status.
+ * by name: service, span name, provider, span type, model, status (a job is attributed per
+ * trace, see spanFilterSql).
  */
 export function dimensionFilterSql(filter: SpanFilter, params: QueryParams): string[] {
   const where: string[] = [];
   const equal = equalTo(where, params);
   equal('ServiceName', filter.service);
   equal('SpanName', filter.spanName);
-  equal('job_id', filter.jobId);
-  equal('job_version', filter.jobVersion);
   equal('gen_ai_provider', filter.provider);
   equal(spanTypeColumn, filter.spanType);
   if (filter.model !== undefined) {
@@ -88,22 +93,28 @@ export function dimensionFilterSql(filter: SpanFilter, params: QueryParams): str
 }
 
 /**
- * The WHERE conditions of a filter over `spans`, project-scoped, values bound in `params`.
- * `withDuration: false` leaves the duration bounds out (trace search applies them per trace).
- * @example const where = spanFilterSql('default', filter, params).join(' AND ');
+ * The WHERE conditions of a filter over `spans` in `database`, project-scoped, values bound in
+ * `params`. A job or job version selects the spans attributed to it (their own, else their
+ * trace's link in trace_jobs). `withDuration: false` leaves the duration bounds out (trace
+ * search applies them per trace).
+ * @example const where = spanFilterSql('default', filter, params, { database: 'llmp' }).join(' AND ');
  */
 export function spanFilterSql(
   projectId: string,
   filter: SpanFilter,
   params: QueryParams,
-  { withDuration = true }: { withDuration?: boolean } = {},
+  { database, withDuration = true }: { database: string; withDuration?: boolean },
 ): string[] {
+  const project = params.bind('String', projectId);
   const where = [
-    `project_id = ${params.bind('String', projectId)}`,
+    `project_id = ${project}`,
     `Timestamp >= fromUnixTimestamp64Nano(${params.bind('Int64', filter.fromNs)}, 'UTC')`,
     `Timestamp < fromUnixTimestamp64Nano(${params.bind('Int64', filter.toNs)}, 'UTC')`,
     ...dimensionFilterSql(filter, params),
   ];
+  if (filter.jobId !== undefined || filter.jobVersion !== undefined) {
+    where.push(attributedJobSql(`\`${database}\``, project, filter, params));
+  }
   const equal = equalTo(where, params);
   equal('session_id', filter.sessionId);
   equal('user_id', filter.userId);

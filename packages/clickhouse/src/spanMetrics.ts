@@ -3,11 +3,15 @@ import { rollupQuantiles } from './migrations.ts';
 import { searchSettings, usageSpans } from './searchTraces.ts';
 import { modelColumn, QueryParams, type SpanFilter, spanFilterSql, spanTypeColumn } from './spanFilter.ts';
 import { rollupPlan, rollupSource } from './spanMetricsRollup.ts';
+import { attributedJobColumn, attributedVersionColumn, traceLinksSource } from './traceJobAttribution.ts';
 
-/** What metrics can be grouped by, and the column each one reads. */
+/**
+ * What metrics can be grouped by, and the column each one reads. Job and version are the
+ * span's own, else its trace's link (read from spans joined with traceLinksSource).
+ */
 export const metricDimensions = {
-  job: 'job_id',
-  jobVersion: 'job_version',
+  job: attributedJobColumn,
+  jobVersion: attributedVersionColumn,
   model: modelColumn,
   provider: 'gen_ai_provider',
   service: 'ServiceName',
@@ -96,13 +100,15 @@ export async function spanMetrics(
   request: MetricsRequest,
 ): Promise<{ rows: MetricsRow[]; truncated: boolean; source: MetricsSource }> {
   const params = new QueryParams();
+  const byJob = request.groupBy.some((d) => d === 'job' || d === 'jobVersion');
   const plan =
     request.rollup === false ? undefined : await rollupPlan(store, projectId, filter, request.stepSeconds);
   // Dimension names come from the fixed map above, never from the request text.
   const dimensions = request.groupBy.map((d, i) => ({
     name: d,
     alias: `d${i}`,
-    column: metricDimensions[d],
+    // Rows of the rollup's shape carry the attributed job in job_id (rollupSource).
+    column: plan && d === 'job' ? 'job_id' : plan && d === 'jobVersion' ? 'job_version' : metricDimensions[d],
   }));
   const keys = dimensions.map((d) => `${d.column} AS ${d.alias}`);
   const groupBy = dimensions.map((d) => d.alias);
@@ -114,9 +120,18 @@ export async function spanMetrics(
     );
     groupBy.unshift('bucket_ns');
   }
+  const db = `\`${store.database}\``;
+  // The links of the traces with spans naming no job among those read (none when all do).
+  const unnamed = () =>
+    `SELECT TraceId FROM ${db}.spans WHERE ${[...spanFilterSql(projectId, { ...filter, jobId: undefined, jobVersion: undefined }, params, { database: store.database }), "job_id = ''"].join(' AND ')}`;
+  const links =
+    byJob && !plan
+      ? `LEFT ANY JOIN ${traceLinksSource(db, params.bind('String', projectId), unnamed())} AS l USING (TraceId)`
+      : '';
   const from = plan
-    ? `FROM ${rollupSource(store.database, projectId, filter, plan, params)}`
-    : `FROM \`${store.database}\`.spans FINAL WHERE ${spanFilterSql(projectId, filter, params).join(' AND ')}`;
+    ? `FROM ${rollupSource(store.database, projectId, filter, plan, params, { byJob })}`
+    : `FROM ${db}.spans FINAL ${links}
+       WHERE ${spanFilterSql(projectId, filter, params, { database: store.database }).join(' AND ')}`;
   const result = await store.client.query({
     query: `
       SELECT

@@ -1,6 +1,7 @@
 import type { ClickHouseStore } from './clickhouseStore.ts';
 import { rollupColumns, rollupEndNs, rollupSelect, rollupStartNs } from './migrations.ts';
 import { dimensionFilterSql, isDimensionFilter, type QueryParams, type SpanFilter } from './spanFilter.ts';
+import { traceLinksSource, tracesLinkedTo } from './traceJobAttribution.ts';
 
 const hourNs = 3_600_000_000_000n;
 // Past this many hours with deletions in a range, reading them from spans costs about what
@@ -11,9 +12,11 @@ const maxStaleHours = 48;
  * Why span_metrics_hourly answers a metrics request exactly, and where it does not.
  *
  * Exact: the rollup keeps every column the metrics group or filter by (service, span name,
- * job and job version as the span carries them — the same columns the raw query groups by, so
- * a job linked later through trace_jobs changes neither), counts, token sums and cost per hour,
- * filled on every insert into spans. A filter on anything else (duration, session, user,
+ * job and job version as the span carries them), counts, token sums and cost per hour, filled
+ * on every insert into spans. A span naming no job belongs to its trace's link, which may be
+ * stored hours later: grouped or filtered by job, the rollup answers for the spans naming a
+ * job and the spans naming none are read from spans, joined with their trace's link
+ * (traceJobAttribution.ts). A filter on anything else (duration, session, user,
  * attributes) or a step below an hour is read from spans. The hours the range only partly
  * covers at each end are read from spans and merged in as states of the same quantile
  * function, so any range can use the rollup.
@@ -88,6 +91,7 @@ export function rollupSource(
   filter: SpanFilter,
   plan: RollupPlan,
   params: QueryParams,
+  { byJob = false }: { byJob?: boolean } = {},
 ): string {
   const db = `\`${database}\``;
   const project = params.bind('String', projectId);
@@ -111,9 +115,52 @@ export function rollupSource(
     `(${rawRanges.join(' OR ')})`,
     ...dimensionFilterSql(filter, params),
   ];
-  return `(
+  const attributed = byJob || filter.jobId !== undefined || filter.jobVersion !== undefined;
+  if (!attributed) {
+    return `(
     SELECT ${rollupColumns} FROM ${db}.span_metrics_hourly WHERE ${rollupWhere.join(' AND ')}
     UNION ALL
     ${rollupSelect(`${db}.spans`, rawWhere)}
+  )`;
+  }
+  // The spans naming a job as above, by their own job; those naming none, over the whole range,
+  // with their trace's first link as their job: for one job, only in traces ever linked to it.
+  const job = filter.jobId === undefined ? undefined : params.bind('String', filter.jobId);
+  const version = filter.jobVersion === undefined ? undefined : params.bind('String', filter.jobVersion);
+  const named = ["job_id != ''"];
+  const linkWhere: string[] = [];
+  if (job) {
+    named.push(`job_id = ${job}`);
+    linkWhere.push(`link_job_id = ${job}`);
+  }
+  if (version) {
+    named.push(`job_version = ${version}`);
+    linkWhere.push(`link_job_version = ${version}`);
+  }
+  const unnamedWhere = [
+    `project_id = ${project}`,
+    "job_id = ''",
+    range(filter.fromNs, filter.toNs),
+    ...dimensionFilterSql(filter, params),
+  ];
+  const traces = job
+    ? tracesLinkedTo(db, project, job)
+    : `SELECT TraceId FROM ${db}.spans WHERE ${unnamedWhere.join(' AND ')}`;
+  if (job) unnamedWhere.push(`TraceId IN (${traces})`);
+  const spanColumns = `project_id, Timestamp, ServiceName, SpanName, span_type, gen_ai_provider,
+    gen_ai_request_model, gen_ai_response_model, StatusCode, Duration, gen_ai_input_tokens, gen_ai_output_tokens,
+    gen_ai_cache_read_tokens, gen_ai_cache_write_tokens, gen_ai_reasoning_tokens, gen_ai_cost_usd`;
+  // Two levels: the inner WHERE reads the stored job_id, the outer names the link job_id.
+  const unnamed = `(SELECT ${spanColumns}, link_job_id AS job_id, link_job_version AS job_version FROM (
+      SELECT ${spanColumns}, link_job_id, link_job_version
+      FROM ${db}.spans LEFT ANY JOIN ${traceLinksSource(db, project, traces)} AS l USING (TraceId)
+      WHERE ${unnamedWhere.join(' AND ')})
+    ${linkWhere.length > 0 ? `WHERE ${linkWhere.join(' AND ')}` : ''})`;
+  return `(
+    SELECT ${rollupColumns} FROM ${db}.span_metrics_hourly WHERE ${[...rollupWhere, ...named].join(' AND ')}
+    UNION ALL
+    ${rollupSelect(`${db}.spans`, [...rawWhere, ...named])}
+    UNION ALL
+    ${rollupSelect(unnamed)}
   )`;
 }

@@ -4,6 +4,8 @@ import { metricsParams, searchParams } from './searchQuery.ts';
 const descriptions: Record<string, string> = {
   from: 'Start of the time range (RFC 3339, inclusive); default: 24 hours before `to`',
   to: 'End of the time range (RFC 3339, exclusive); default: now',
+  jobId: "Job of the span: the one it names (llmp.job.id), else its trace's first link",
+  jobVersion: "Job version of the span: the one it names, else its trace's first link's",
   model: 'Request or response model',
   minDurationMs: 'Minimum duration in milliseconds (of the trace for /v1/traces, of the span otherwise)',
   maxDurationMs: 'Maximum duration in milliseconds',
