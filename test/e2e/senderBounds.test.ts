@@ -99,4 +99,52 @@ describe('bounds on what real senders do', () => {
     // grpc-js words the status as "<code> <NAME>: <details>".
     expect(result!.error?.message).toMatch(/^3 INVALID_ARGUMENT: .*maxPendingSpans/);
   }, 20_000);
+
+  it('stores span times as sent or refuses the span with a message (partial success), and reads durationNs back exact', async () => {
+    const traceId = 'd7'.repeat(16);
+    const now = BigInt(Date.now()) * 1_000_000n;
+    const span = (spanId: string, name: string, start: bigint, end: bigint) => ({
+      traceId,
+      spanId,
+      name,
+      kind: 1,
+      startTimeUnixNano: start.toString(),
+      endTimeUnixNano: end.toString(),
+    });
+    const body = JSON.stringify({
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'times' } }] },
+          scopeSpans: [
+            {
+              spans: [
+                // A duration past 2^53 ns: a JSON number would round it.
+                span('0000000000000001', 'long', 1n, now + 123n),
+                span('0000000000000002', 'after 2262', 2n ** 63n, 2n ** 63n + 1n),
+                span('0000000000000003', 'ends before it starts', now, now - 1n),
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const res = await postJson(llmp.httpPort, body);
+    expect(res.status).toBe(200);
+    const answer = (await res.json()) as {
+      partialSuccess?: { rejectedSpans?: string | number; errorMessage?: string };
+    };
+    expect(Number(answer.partialSuccess?.rejectedSpans)).toBe(2);
+    expect(answer.partialSuccess?.errorMessage).toContain('after 2262');
+    expect(answer.partialSuccess?.errorMessage).toContain('ends before it starts');
+    await expect
+      .poll(async () => (await llmp.api(`/v1/traces/${traceId}`)).status, { timeout: 10_000 })
+      .toBe(200);
+    const trace = (await (await llmp.api(`/v1/traces/${traceId}`)).json()) as {
+      spans: Array<{ name: string; startTimeUnixNano: string; endTimeUnixNano: string; durationNs: unknown }>;
+    };
+    expect(trace.spans.map((s) => s.name)).toEqual(['long']);
+    expect(trace.spans[0]!.startTimeUnixNano).toBe('1');
+    expect(trace.spans[0]!.endTimeUnixNano).toBe((now + 123n).toString());
+    expect(trace.spans[0]!.durationNs).toBe((now + 122n).toString());
+  });
 });

@@ -184,8 +184,8 @@ describe('clickhouse exporter and trace reader', () => {
     const stored = await readTrace(store, 'p1', traceId);
     expect(stored.map((s) => s.name)).toEqual(['epoch', 'ends before it starts', 'unicode ☃ and "quotes"']);
     expect(stored[0]!.startTimeUnixNano).toBe('0');
-    expect(stored[0]!.durationNs).toBe(5);
-    expect(stored[1]!.durationNs).toBe(0);
+    expect(stored[0]!.durationNs).toBe('5');
+    expect(stored[1]!.durationNs).toBe('0');
     expect(stored[2]!.startTimeUnixNano).toBe('1700000000123456789');
     expect(stored[2]!.startTime).toBe('2023-11-14T22:13:20.123456789Z');
     expect(stored[2]!.events[0]!.timeUnixNano).toBe('1700000000123456800');
