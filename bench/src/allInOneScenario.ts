@@ -10,7 +10,13 @@ import { cpuSeconds, profiledEnv, samplePeakRss } from './processStats.ts';
  */
 export async function allInOneScenario({ seconds }: { seconds: number }) {
   const dir = tempDir('bench-aio');
-  const llmp = await startLlmp({ dataDir: `${dir.path}/data`, env: profiledEnv('all-in-one') });
+  // BENCH_FSYNC=1 measures exporters.clickhouse.fsync (README, Durability).
+  const fsync = process.env.BENCH_FSYNC === '1';
+  const llmp = await startLlmp({
+    dataDir: `${dir.path}/data`,
+    env: profiledEnv('all-in-one'),
+    extraYaml: fsync ? 'exporters:\n  clickhouse: { fsync: true }' : '',
+  });
   const pid = llmp.child.pid!;
   try {
     const grpc = `http://127.0.0.1:${llmp.grpcPort}`;
@@ -38,7 +44,7 @@ export async function allInOneScenario({ seconds }: { seconds: number }) {
       benchLoad(grpc, { rate: rate * 2, concurrency: 64, durationMs: seconds * 1000, seed: 3 }),
     );
     return {
-      scenario: 'all-in-one',
+      scenario: fsync ? 'all-in-one (exporters.clickhouse.fsync)' : 'all-in-one',
       command: `llmp start; llmp loadgen -p grpc -c 32 -t 20 -d ${seconds}`,
       spansPerSecond: rate,
       acknowledgedSpans: sustained.result.acknowledgedSpans,

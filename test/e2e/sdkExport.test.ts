@@ -18,7 +18,7 @@ interface ApiSpan {
   serviceName: string;
   startTimeUnixNano: string;
   endTimeUnixNano: string;
-  durationNs: number;
+  durationNs: string;
   status: { code: string; message: string };
   attributes: Record<string, unknown>;
   resourceAttributes: Record<string, unknown>;

@@ -71,7 +71,11 @@ describe('the compact parts migration', () => {
     const compact = migrations.find((m) => m.name === 'spans inserted as compact parts')!;
     // A database of its own in the same engine (one process holds one embedded data dir).
     const older: ClickHouseStore = { ...store, database: 'llmp_older' };
-    const exporter = clickhouseExporterFactory(older).create(settings, { table: 'spans' }, undefined);
+    const exporter = clickhouseExporterFactory(older).create(
+      settings,
+      { table: 'spans', fsync: false },
+      undefined,
+    );
     // Past the 10 MiB above which an insert used to make a wide part.
     const big = (traceId: string) =>
       traceBatch({
@@ -129,7 +133,11 @@ describe('the compact parts migration', () => {
 
 describe('clickhouse exporter and trace reader', () => {
   it('stores edge-case times and values exactly', async () => {
-    const exporter = clickhouseExporterFactory(store).create(settings, { table: 'spans' }, undefined);
+    const exporter = clickhouseExporterFactory(store).create(
+      settings,
+      { table: 'spans', fsync: false },
+      undefined,
+    );
     const traceId = 'b'.repeat(32);
     const spans = [
       span({
@@ -176,8 +184,8 @@ describe('clickhouse exporter and trace reader', () => {
     const stored = await readTrace(store, 'p1', traceId);
     expect(stored.map((s) => s.name)).toEqual(['epoch', 'ends before it starts', 'unicode ☃ and "quotes"']);
     expect(stored[0]!.startTimeUnixNano).toBe('0');
-    expect(stored[0]!.durationNs).toBe(5);
-    expect(stored[1]!.durationNs).toBe(0);
+    expect(stored[0]!.durationNs).toBe('5');
+    expect(stored[1]!.durationNs).toBe('0');
     expect(stored[2]!.startTimeUnixNano).toBe('1700000000123456789');
     expect(stored[2]!.startTime).toBe('2023-11-14T22:13:20.123456789Z');
     expect(stored[2]!.events[0]!.timeUnixNano).toBe('1700000000123456800');
@@ -264,7 +272,7 @@ describe('clickhouse exporter and trace reader', () => {
       format: 'JSONEachRow',
     });
     await clickhouseExporterFactory(store)
-      .create(settings, { table: 'spans_binary' }, undefined)
+      .create(settings, { table: 'spans_binary', fsync: false }, undefined)
       .consume(batch);
     const dump = async (table: string) =>
       (
@@ -284,13 +292,17 @@ describe('clickhouse exporter and trace reader', () => {
       request: request([span({ traceId: '9'.repeat(32), name: 'x\ud800' })]),
     });
     await clickhouseExporterFactory(store)
-      .create(settings, { table: 'spans_binary' }, undefined)
+      .create(settings, { table: 'spans_binary', fsync: false }, undefined)
       .consume(lone);
     expect(await dump('spans_binary')).toContain('"SpanName":"x\ufffd"');
   });
 
   it('does not duplicate rows when a batch is retried with the same deduplication token', async () => {
-    const exporter = clickhouseExporterFactory(store).create(settings, { table: 'spans' }, undefined);
+    const exporter = clickhouseExporterFactory(store).create(
+      settings,
+      { table: 'spans', fsync: false },
+      undefined,
+    );
     const traceId = 'c'.repeat(32);
     const batch = Object.assign(
       traceBatch({
@@ -324,7 +336,11 @@ describe('clickhouse exporter and trace reader', () => {
       format: 'JSONEachRow',
       clickhouse_settings: { insert_deduplication_token: 'some-other-write' },
     });
-    const exporter = clickhouseExporterFactory(store).create(settings, { table: 'spans' }, undefined);
+    const exporter = clickhouseExporterFactory(store).create(
+      settings,
+      { table: 'spans', fsync: false },
+      undefined,
+    );
     const first = 'd'.repeat(32);
     const second = 'e'.repeat(32);
     await exporter.consume(traceBatch({ projectId: 'p1', request: request([span({ traceId: first })]) }));
@@ -334,7 +350,11 @@ describe('clickhouse exporter and trace reader', () => {
   });
 
   it('reads a span stored twice under different tokens (a sender retry) once', async () => {
-    const exporter = clickhouseExporterFactory(store).create(settings, { table: 'spans' }, undefined);
+    const exporter = clickhouseExporterFactory(store).create(
+      settings,
+      { table: 'spans', fsync: false },
+      undefined,
+    );
     const traceId = 'd'.repeat(32);
     const spans = [span({ traceId }), span({ traceId, spanId: '3'.repeat(16) })];
     for (const token of ['otlp_spans/0/1-1/p1', 'otlp_spans/0/7-7/p1']) {
@@ -354,7 +374,11 @@ describe('clickhouse exporter and trace reader', () => {
   it('reads a trace without having the engine compile code for it', async () => {
     // The engine compiles an aggregate the fourth time it sees it, inside that query (~40 ms
     // once at 10 M spans, the slowest trace read after a start): point reads opt out.
-    const exporter = clickhouseExporterFactory(store).create(settings, { table: 'spans' }, undefined);
+    const exporter = clickhouseExporterFactory(store).create(
+      settings,
+      { table: 'spans', fsync: false },
+      undefined,
+    );
     const traceId = '9'.repeat(32);
     await exporter.consume(traceBatch({ projectId: 'p1', request: request([span({ traceId })]) }));
     const before = await compiledFunctions(store);
@@ -363,7 +387,11 @@ describe('clickhouse exporter and trace reader', () => {
   });
 
   it('reads a span twice in one batch once (inserts do not collapse copies, reads do)', async () => {
-    const exporter = clickhouseExporterFactory(store).create(settings, { table: 'spans' }, undefined);
+    const exporter = clickhouseExporterFactory(store).create(
+      settings,
+      { table: 'spans', fsync: false },
+      undefined,
+    );
     const traceId = '6'.repeat(32);
     await exporter.consume(
       traceBatch({ projectId: 'p1', request: request([span({ traceId }), span({ traceId })]) }),
@@ -372,8 +400,56 @@ describe('clickhouse exporter and trace reader', () => {
     expect((await readTrace(store, 'p1', traceId)).map((s) => s.spanId)).toEqual(['1'.repeat(16)]);
   });
 
+  it('with fsync on, sets fsync_after_insert on every MergeTree table and syncs the parts an insert writes; off clears it', async () => {
+    const fileSyncs = async () => {
+      const result = await store.client.query({
+        query: "SELECT sum(value) AS n FROM system.events WHERE event = 'FileSync'",
+        format: 'JSONEachRow',
+      });
+      return Number((await result.json<{ n: string }>())[0]!.n);
+    };
+    const fsyncSettings = async () => {
+      const result = await store.client.query({
+        query: `SELECT name, create_table_query AS ddl FROM system.tables WHERE database = {db:String} AND engine LIKE '%MergeTree'`,
+        query_params: { db: 'llmp' },
+        format: 'JSONEachRow',
+      });
+      const rows = await result.json<{ name: string; ddl: string }>();
+      return new Set(rows.map((r) => /fsync_after_insert = (\d)/.exec(r.ddl)?.[1] ?? 'unset'));
+    };
+    const synced = clickhouseExporterFactory(store).create(
+      settings,
+      { table: 'spans', fsync: true },
+      undefined,
+    );
+    await synced.start();
+    expect(await fsyncSettings()).toEqual(new Set(['1']));
+    const before = await fileSyncs();
+    await synced.consume(
+      traceBatch({
+        projectId: 'p1',
+        request: request([span({ traceId: 'f'.repeat(32), spanId: 'f'.repeat(16) })]),
+      }),
+    );
+    expect(await fileSyncs()).toBeGreaterThan(before);
+    await synced.shutdown();
+
+    const unsynced = clickhouseExporterFactory(store).create(
+      settings,
+      { table: 'spans', fsync: false },
+      undefined,
+    );
+    await unsynced.start();
+    expect(await fsyncSettings()).toEqual(new Set(['0']));
+    await unsynced.shutdown();
+  });
+
   it('refuses data after shutdown with a retryable error', async () => {
-    const exporter = clickhouseExporterFactory(store).create(settings, { table: 'spans' }, undefined);
+    const exporter = clickhouseExporterFactory(store).create(
+      settings,
+      { table: 'spans', fsync: false },
+      undefined,
+    );
     await exporter.shutdown();
     await exporter.shutdown();
     await expect(

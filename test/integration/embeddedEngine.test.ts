@@ -62,7 +62,7 @@ describe('embedded engine options', () => {
   it('refuse an insert past the memory bound as retryable, and keep storing smaller ones', async () => {
     const exporter = clickhouseExporterFactory(store).create(
       { id: 'clickhouse', logger: pino({ level: 'silent' }) },
-      { table: 'spans' },
+      { table: 'spans', fsync: false },
       undefined,
     );
     const prompt = 'x'.repeat(4000);

@@ -91,7 +91,7 @@ beforeAll(async () => {
   ];
   const exporter = clickhouseExporterFactory(store).create(
     { id: 'clickhouse', logger: pino({ level: 'silent' }) },
-    { table: 'spans' },
+    { table: 'spans', fsync: false },
     undefined,
   );
   // Token and cost columns come from the GenAI processor, as in both real pipelines.

@@ -125,7 +125,7 @@ describe('readTraceRequest', () => {
     };
     const exporter = clickhouseExporterFactory(store).create(
       { id: 'clickhouse', logger: pino({ level: 'silent' }) },
-      { table: 'spans' },
+      { table: 'spans', fsync: false },
       undefined,
     );
     await exporter.consume(traceBatch({ projectId: 'p1', request: sent }));

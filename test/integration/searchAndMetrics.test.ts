@@ -36,7 +36,7 @@ interface TraceRow {
   rootName: string;
   serviceName: string;
   startTimeUnixNano: string;
-  durationNs: number;
+  durationNs: string;
   spanCount: number;
   errorCount: number;
   inputTokens: number;
@@ -51,7 +51,7 @@ interface SpanRow {
   spanId: string;
   spanType: string;
   requestModel: string | null;
-  durationNs: number;
+  durationNs: string;
 }
 
 async function get(path: string, params: Record<string, string | number> = {}) {
@@ -125,7 +125,7 @@ describe('GET /v1/traces', () => {
       rootName: 'handle',
       serviceName: 'svc-a',
       startTimeUnixNano: (BigInt(dataSetStartMs) * 1_000_000n).toString(),
-      durationNs: 10_000_000,
+      durationNs: '10000000',
       spanCount: 3,
       errorCount: 1,
       inputTokens: llm.inputTokens,
@@ -223,7 +223,9 @@ describe('GET /v1/traces', () => {
     });
     const expected = roots.filter((s) => s.durationNs >= 50_000_000n && s.durationNs <= 100_000_000n);
     expect(items).toHaveLength(expected.length);
-    expect(items.every((t) => t.durationNs >= 50_000_000 && t.durationNs <= 100_000_000)).toBe(true);
+    expect(
+      items.every((t) => BigInt(t.durationNs) >= 50_000_000n && BigInt(t.durationNs) <= 100_000_000n),
+    ).toBe(true);
   });
 
   it('summarises a trace whole when only some of its spans fall in the time range', async () => {
@@ -252,7 +254,7 @@ describe('GET /v1/traces', () => {
       rootName: 'handle',
       startTimeUnixNano: (t0 - minute).toString(),
       // The child ends after the root.
-      durationNs: Number(2n * minute + data[1]!.durationNs),
+      durationNs: String(2n * minute + data[1]!.durationNs),
       spanCount: 2,
       inputTokens: data[1]!.inputTokens,
     });

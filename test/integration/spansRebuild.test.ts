@@ -45,7 +45,11 @@ const traceOf = (traceId: string, spans: number, start: bigint): Span[] =>
   );
 
 async function storeTrace(spans: Span[]): Promise<void> {
-  const exporter = clickhouseExporterFactory(store).create(settings, { table: 'spans' }, undefined);
+  const exporter = clickhouseExporterFactory(store).create(
+    settings,
+    { table: 'spans', fsync: false },
+    undefined,
+  );
   await exporter.consume(
     traceBatch({
       projectId: 'p1',

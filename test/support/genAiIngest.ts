@@ -12,7 +12,7 @@ export function genAiIngest(store: ClickHouseStore): Consumer<TraceBatch> {
   const logger = pino({ level: 'silent' });
   const exporter = clickhouseExporterFactory(store).create(
     { id: 'clickhouse', logger },
-    { table: 'spans' },
+    { table: 'spans', fsync: false },
     undefined,
   );
   return genAiProcessorFactory.create({ id: 'genai', logger }, genAiProcessorConfig.parse({}), exporter);

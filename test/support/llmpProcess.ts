@@ -28,19 +28,24 @@ export interface StartOptions {
   args?: string[];
   /** YAML appended to the generated config (listeners are always on 127.0.0.1, port 0). */
   extraYaml?: string;
+  /** Settings of the otlp receiver besides its endpoints, e.g. `{ maxInFlightRequests: 8 }`, and of its `http` part. */
+  otlp?: { http?: Record<string, string | number>; [key: string]: unknown };
   env?: Record<string, string>;
   timeoutMs?: number;
 }
 
 /** The listener part of a test config: every role on 127.0.0.1 and free ports. */
-const listenersYaml = [
-  'receivers:',
-  '  otlp:',
-  '    grpc: { endpoint: "127.0.0.1:0" }',
-  '    http: { endpoint: "127.0.0.1:0" }',
-  'query:',
-  '  endpoint: "127.0.0.1:0"',
-].join('\n');
+function listenersYaml({ http = {}, ...otlp }: NonNullable<StartOptions['otlp']> = {}): string {
+  return [
+    'receivers:',
+    '  otlp:',
+    '    grpc: { endpoint: "127.0.0.1:0" }',
+    `    http: ${JSON.stringify({ ...http, endpoint: '127.0.0.1:0' })}`,
+    ...Object.entries(otlp).map(([key, value]) => `    ${key}: ${JSON.stringify(value)}`),
+    'query:',
+    '  endpoint: "127.0.0.1:0"',
+  ].join('\n');
+}
 
 /**
  * Starts an llmp role (`llmp start` by default) as a real child process, the way a user runs it, on free ports, and
@@ -52,6 +57,7 @@ export async function startLlmp({
   command = 'start',
   args = [],
   extraYaml = '',
+  otlp,
   env = {},
   timeoutMs = 60_000,
 }: StartOptions): Promise<LlmpProcess> {
@@ -61,9 +67,9 @@ export async function startLlmp({
   const telemetry = 'telemetry:\n  endpoint: "127.0.0.1:0"';
   const base =
     command === 'gateway'
-      ? `${listenersYaml.split('query:')[0]!}${telemetry}`
+      ? `${listenersYaml(otlp).split('query:')[0]!}${telemetry}`
       : command === 'start'
-        ? listenersYaml
+        ? listenersYaml(otlp)
         : command === 'ingester'
           ? `query:\n  endpoint: "127.0.0.1:0"\n${telemetry}`
           : command === 'mlflow-exporter'

@@ -15,6 +15,12 @@ export const clickhouseExporterConfig = z.object({
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
     .default('spans'),
+  /**
+   * Sync every part an insert writes to disk (ClickHouse's MergeTree `fsync_after_insert` and
+   * `fsync_part_directory`) before the insert, and so the sender's 200, returns. Off: a 200 means
+   * written to the engine's files, which the OS flushes later (README, Durability).
+   */
+  fsync: z.boolean().default(false),
 });
 
 export type ClickHouseExporterConfig = z.infer<typeof clickhouseExporterConfig>;
@@ -22,6 +28,26 @@ export type ClickHouseExporterConfig = z.infer<typeof clickhouseExporterConfig>;
 /** A batch may name its own deduplication token (the Kafka ingester builds it from offsets). */
 export interface DedupTokenSource {
   dedupToken?: string;
+}
+
+/**
+ * Sets (or clears) the fsync settings on every MergeTree table of the store's database: an insert
+ * into `spans` also writes the tables its materialized views feed. MergeTree settings are table
+ * settings (not per insert), and ALTER … MODIFY SETTING is idempotent, so it runs at each start.
+ */
+async function applyFsync(store: ClickHouseStore, fsync: boolean): Promise<void> {
+  const result = await store.client.query({
+    query: `SELECT name FROM system.tables WHERE database = {db:String} AND engine LIKE '%MergeTree'`,
+    query_params: { db: store.database },
+    format: 'JSONEachRow',
+  });
+  const value = fsync ? 1 : 0;
+  for (const { name } of await result.json<{ name: string }>()) {
+    await store.client.command({
+      query: `ALTER TABLE {db:Identifier}.{table:Identifier} MODIFY SETTING fsync_after_insert = ${value}, fsync_part_directory = ${value}`,
+      query_params: { db: store.database, table: name },
+    });
+  }
 }
 
 /**
@@ -42,7 +68,9 @@ export function clickhouseExporterFactory(
       let stopping = false;
       let drained: (() => void) | undefined;
       return {
-        async start() {},
+        async start() {
+          await applyFsync(store, config.fsync);
+        },
         async consume(batch) {
           if (stopping) throw retryable('ClickHouse exporter is shut down');
           const genAi = (span: Span) => genAiOf(batch, span);
@@ -83,7 +111,9 @@ export function clickhouseExporterFactory(
                 clickhouse_settings: settings,
               });
             }
+            store.writeHealth.succeeded();
           } catch (error) {
+            store.writeHealth.failed(error);
             throw classifyClickHouseError(error, `insert of ${rows} spans into ${table}`);
           } finally {
             inFlight--;

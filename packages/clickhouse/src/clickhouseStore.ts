@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import { allocatorConf, type EmbeddedEngineOptions, engineArgs } from './embeddedEngine.ts';
+import { type StoreWriteHealth, storeWriteHealth } from './storeWriteHealth.ts';
 
 /** A ClickHouse connection and the database llmp owns in it. */
 export interface ClickHouseStore {
@@ -18,6 +19,8 @@ export interface ClickHouseStore {
   rawInsert?: RawInsert;
   /** Where an embedded store stages binary insert payloads (see insertRowBinary). Absent on a server. */
   scratchDir?: string;
+  /** Whether the last write found the store writable (disk full, read-only); `/readyz` reads it. */
+  writeHealth: StoreWriteHealth;
   close(): Promise<void>;
 }
 
@@ -123,7 +126,14 @@ export async function openStore({
       request_timeout: requestTimeoutMs,
       clickhouse_settings: readSettings,
     });
-    return { client, database, embedded: false, location: url, close: () => client.close() };
+    return {
+      client,
+      database,
+      embedded: false,
+      location: url,
+      writeHealth: storeWriteHealth(),
+      close: () => client.close(),
+    };
   }
   const home = resolve(dataDir);
   const path = resolve(home, 'clickhouse');
@@ -181,6 +191,7 @@ export async function openStore({
     client,
     database,
     embedded: true,
+    writeHealth: storeWriteHealth(),
     location: home,
     rawInsert,
     ...(scratchDir ? { scratchDir } : {}),

@@ -66,3 +66,4 @@ export { type SpanRow, spanRows } from './spanRows.ts';
 export { clickhouseTime, isoFromNanos, type StoredSpan } from './storedSpan.ts';
 export { type SpanSearch, storeSpanSearch } from './storeSpanSearch.ts';
 export { storeTraceSource } from './storeTraceSource.ts';
+export { type StoreWriteHealth, storeWriteHealth } from './storeWriteHealth.ts';

@@ -80,7 +80,7 @@ function toStoredSpan(r: SpanRecord): StoredSpan {
     endTime: isoFromNanos(end),
     startTimeUnixNano: start.toString(),
     endTimeUnixNano: end.toString(),
-    durationNs: Number(r.Duration),
+    durationNs: r.Duration,
     status: { code: r.StatusCode.toUpperCase(), message: r.StatusMessage },
     attributes: typedAttributes(r.SpanAttributes, r.SpanAttributeTypes),
     resourceAttributes: typedAttributes(r.ResourceAttributes, r.ResourceAttributeTypes),

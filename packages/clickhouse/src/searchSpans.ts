@@ -14,7 +14,8 @@ export interface SpanSummary {
   serviceName: string;
   startTime: string;
   startTimeUnixNano: string;
-  durationNs: number;
+  /** Nanoseconds as a decimal string, exact past 2^53. */
+  durationNs: string;
   status: { code: string; message: string };
   spanType: string | null;
   provider: string | null;
@@ -120,7 +121,7 @@ export async function searchSpans(
       serviceName: r.ServiceName,
       startTime: isoFromNanos(BigInt(r.start_ns)),
       startTimeUnixNano: r.start_ns,
-      durationNs: Number(r.Duration),
+      durationNs: String(r.Duration),
       status: { code: r.StatusCode.toUpperCase(), message: r.StatusMessage },
       spanType: orNull(r.span_type),
       provider: orNull(r.gen_ai_provider),

@@ -27,7 +27,8 @@ export interface TraceSummary {
   serviceName: string;
   startTime: string;
   startTimeUnixNano: string;
-  durationNs: number;
+  /** Nanoseconds as a decimal string, exact past 2^53. */
+  durationNs: string;
   spanCount: number;
   errorCount: number;
   inputTokens: number;
@@ -181,7 +182,7 @@ export async function searchTraces(
       serviceName: r.service,
       startTime: isoFromNanos(BigInt(r.start_ns)),
       startTimeUnixNano: r.start_ns,
-      durationNs: Number(r.dur_ns),
+      durationNs: String(r.dur_ns),
       spanCount: Number(r.span_count),
       errorCount: Number(r.error_count),
       inputTokens: Number(r.input_tokens),

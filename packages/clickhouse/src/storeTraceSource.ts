@@ -16,6 +16,9 @@ export function storeTraceSource(store: ClickHouseStore): {
     readTrace: (projectId, traceId) => readTrace(store, projectId, traceId),
     search: storeSpanSearch(store),
     ping: async () => {
+      // A store that answers reads but refuses writes (disk full, read-only) is not ready.
+      const problem = store.writeHealth.problem();
+      if (problem) throw new Error(problem);
       await store.client.query({ query: 'SELECT 1', format: 'JSONEachRow' }).then((r) => r.json());
     },
   };

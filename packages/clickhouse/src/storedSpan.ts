@@ -12,7 +12,8 @@ export interface StoredSpan {
   endTime: string;
   startTimeUnixNano: string;
   endTimeUnixNano: string;
-  durationNs: number;
+  /** End minus start in nanoseconds, as a decimal string: exact past 2^53 (OTLP/JSON writes int64 so too). */
+  durationNs: string;
   status: { code: string; message: string };
   attributes: Record<string, unknown>;
   resourceAttributes: Record<string, unknown>;

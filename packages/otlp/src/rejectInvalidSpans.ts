@@ -5,6 +5,22 @@ const spanIdPattern = /^[0-9a-f]{16}$/;
 const zeroTraceId = '0'.repeat(32);
 const zeroSpanId = '0'.repeat(16);
 
+/** The latest time the store's DateTime64(9) columns hold: 2262-04-11T23:47:16.854775807Z. */
+export const maxStorableNanos = 2n ** 63n - 1n;
+
+/**
+ * Why a span's times cannot be stored as sent, or undefined when they can. Refused rather than
+ * changed: a time past 2262 cannot be held, and an end before the start has no duration to store.
+ * @example timeProblem(2n, 1n) // 'end time 1 is before start time 2'
+ */
+export function timeProblem(start: bigint, end: bigint): string | undefined {
+  if (start > maxStorableNanos || end > maxStorableNanos) {
+    return `time past 2262-04-11T23:47:16.854775807Z, the last the store holds (start ${start}, end ${end} ns)`;
+  }
+  if (end < start) return `end time ${end} is before start time ${start} (ns since the Unix epoch)`;
+  return undefined;
+}
+
 /** Why a span cannot be stored, or undefined when it can. */
 export function spanProblem(span: Span): string | undefined {
   // OTLP trace.proto: trace_id is 16 bytes and span_id 8 bytes; all-zero ids are invalid.
@@ -17,7 +33,7 @@ export function spanProblem(span: Span): string | undefined {
   if (span.parentSpanId !== '' && !spanIdPattern.test(span.parentSpanId)) {
     return `invalid parent span id "${span.parentSpanId}" (need 8 bytes or empty)`;
   }
-  return undefined;
+  return timeProblem(span.startTimeUnixNano, span.endTimeUnixNano);
 }
 
 export interface SpanScreening {

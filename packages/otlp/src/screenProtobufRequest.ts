@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { decodeProtobufSpan } from './decodeProtobuf.ts';
 import { OtlpDecodeError } from './otlpDecodeError.ts';
-import { spanProblem } from './rejectInvalidSpans.ts';
+import { spanProblem, timeProblem } from './rejectInvalidSpans.ts';
 import type { WireRequest, WireResource, WireScope, WireSpan } from './wireSpans.ts';
 
 // Protobuf wire types (protobuf encoding guide, "Message Structure").
@@ -179,6 +179,8 @@ export function screenProtobufRequest(bytes: Uint8Array): WireScreening {
     let spanIdStart = 0;
     let spanIdEnd = 0;
     let parentLength = 0;
+    let startTime = 0n;
+    let endTime = 0n;
     r.pos = start;
     while (r.pos < end) {
       const number = r.field(span, end, 3);
@@ -186,6 +188,9 @@ export function screenProtobufRequest(bytes: Uint8Array): WireScreening {
       if (number === 1) [traceStart, traceEnd] = [r.start, r.end];
       else if (number === 2) [spanIdStart, spanIdEnd] = [r.start, r.end];
       else if (number === 4) parentLength = r.end - r.start;
+      // start_time_unix_nano (7) and end_time_unix_nano (8) are fixed64: the 8 bytes just read.
+      else if (number === 7) startTime = hex.readBigUInt64LE(r.pos - 8);
+      else if (number === 8) endTime = hex.readBigUInt64LE(r.pos - 8);
     }
     // OTLP trace.proto: trace_id is 16 bytes and span_id 8 bytes; all-zero ids are invalid.
     const valid =
@@ -193,7 +198,8 @@ export function screenProtobufRequest(bytes: Uint8Array): WireScreening {
       nonZero(bytes, traceStart, traceEnd) &&
       spanIdEnd - spanIdStart === 8 &&
       nonZero(bytes, spanIdStart, spanIdEnd) &&
-      (parentLength === 0 || parentLength === 8);
+      (parentLength === 0 || parentLength === 8) &&
+      timeProblem(startTime, endTime) === undefined;
     if (valid) {
       spans.push({
         traceId: hex.toString('hex', traceStart, traceEnd),

@@ -13,17 +13,20 @@ export class ExportError extends Error {
   readonly reason: RetryReason | undefined;
   /** Hint for the sender, in milliseconds (OTLP Retry-After / RetryInfo). */
   readonly retryAfterMs: number | undefined;
+  /** A permanent error because the request passes a bound it could never fit (HTTP 413). */
+  readonly tooLarge: boolean;
 
   constructor(
     kind: ErrorKind,
     message: string,
-    options: { cause?: unknown; reason?: RetryReason; retryAfterMs?: number } = {},
+    options: { cause?: unknown; reason?: RetryReason; retryAfterMs?: number; tooLarge?: boolean } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = 'ExportError';
     this.kind = kind;
     this.reason = kind === 'retryable' ? (options.reason ?? 'unavailable') : undefined;
     this.retryAfterMs = options.retryAfterMs;
+    this.tooLarge = kind === 'permanent' && options.tooLarge === true;
   }
 }
 
@@ -39,10 +42,14 @@ export function retryable(
 }
 
 /**
- * A permanent error: the data is bad and must not be retried.
+ * A permanent error: the data is bad and must not be retried. `tooLarge`: the request is bigger
+ * than a bound of the pipeline, so it can never fit (HTTP 413 rather than 400).
  * @example throw permanent('span 3 has an empty trace id')
  */
-export function permanent(message: string, options: { cause?: unknown } = {}): ExportError {
+export function permanent(
+  message: string,
+  options: { cause?: unknown; tooLarge?: boolean } = {},
+): ExportError {
   return new ExportError('permanent', message, options);
 }
 

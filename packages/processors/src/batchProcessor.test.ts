@@ -183,6 +183,16 @@ describe('batchProcessorFactory', () => {
     expect(sink.stored.flatMap((s) => s.names).sort()).toEqual(['a', 'b', 'c', 'd', 'e']);
   });
 
+  it('refuses a batch larger than maxPendingSpans for good (tooLarge), even when nothing is pending', async () => {
+    const sink = memorySink();
+    const batch = create(sink, { maxPendingSpans: 2 });
+    const refused = await rejection(batch.consume(batchOf('default', 'a', 'b', 'c')));
+    expect(refused).toMatchObject({ kind: 'permanent', tooLarge: true });
+    expect(refused.message).toContain('maxPendingSpans');
+    await batch.shutdown();
+    expect(sink.exports).toBe(0);
+  });
+
   it('accepts again once pending spans were exported', async () => {
     const sink = memorySink();
     const batch = create(sink, { sendBatchSize: 2, maxPendingSpans: 2 });

@@ -5,6 +5,7 @@ import {
   duration,
   onceShutdown,
   type ProcessorFactory,
+  permanent,
   retryable,
   selfMetrics,
   toExportError,
@@ -97,6 +98,16 @@ export const batchProcessorFactory: ProcessorFactory<BatchProcessorConfig, Trace
       consume(batch) {
         if (!accepting) return Promise.reject(retryable('shutting down', { reason: 'unavailable' }));
         if (batch.spanCount === 0) return Promise.resolve();
+        // A request larger than the whole bound would be refused as "full" for ever: a sender
+        // retrying it never gets through, so it is refused for good, with the bound in the message.
+        if (batch.spanCount > config.maxPendingSpans) {
+          return Promise.reject(
+            permanent(
+              `request of ${batch.spanCount} spans is larger than the pipeline's bound of ${config.maxPendingSpans} pending spans (processors.batch.maxPendingSpans); split it`,
+              { tooLarge: true },
+            ),
+          );
+        }
         if (pendingSpans + batch.spanCount > config.maxPendingSpans) {
           return Promise.reject(
             retryable(`batch queue full (${pendingSpans} spans pending)`, {

@@ -26,7 +26,11 @@ const spanSchema = {
     endTime: { type: 'string', format: 'date-time' },
     startTimeUnixNano: { type: 'string', pattern: '^\\d+$' },
     endTimeUnixNano: { type: 'string', pattern: '^\\d+$' },
-    durationNs: { type: 'integer' },
+    durationNs: {
+      type: 'string',
+      pattern: '^\\d+$',
+      description: 'nanoseconds, a decimal string so it stays exact',
+    },
     status: {
       type: 'object',
       properties: { code: { type: 'string', enum: ['UNSET', 'OK', 'ERROR'] }, message: { type: 'string' } },

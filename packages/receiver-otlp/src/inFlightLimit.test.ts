@@ -25,4 +25,19 @@ describe('inFlightLimit', () => {
     expect([limit.requests(), limit.bytes()]).toEqual([0, 0]);
     expect(seen.at(-1)).toEqual([0, 0]);
   });
+
+  it('lets tickets without a slot hold bytes past the count bound, and takes the slot only when one is free', () => {
+    const limit = inFlightLimit({ maxRequests: 1, maxBytes: 100 });
+    const reading = [limit.acquire(0, { slot: false })!, limit.acquire(0, { slot: false })!];
+    expect(reading[0]!.grow(30)).toBe(true);
+    expect(reading[1]!.grow(30)).toBe(true);
+    expect([limit.requests(), limit.bytes()]).toEqual([0, 60]);
+    expect(reading[0]!.takeSlot()).toBe(true);
+    expect(reading[0]!.takeSlot()).toBe(true);
+    expect(reading[1]!.takeSlot()).toBe(false);
+    reading[0]!.release();
+    expect(reading[1]!.takeSlot()).toBe(true);
+    reading[1]!.release();
+    expect([limit.requests(), limit.bytes()]).toEqual([0, 0]);
+  });
 });

@@ -2,12 +2,17 @@
 export interface InFlightTicket {
   /** Reserves `bytes` more; false (nothing reserved) when that would pass the byte bound. */
   grow(bytes: number): boolean;
+  /** Takes the request slot of a ticket acquired with `slot: false`; false when the count bound is reached. */
+  takeSlot(): boolean;
   release(): void;
 }
 
 export interface InFlightLimit {
-  /** A ticket for one more request holding `bytes`, or undefined when a bound is reached. */
-  acquire(bytes: number): InFlightTicket | undefined;
+  /**
+   * A ticket for one more request holding `bytes`, or undefined when a bound is reached. With
+   * `slot: false` the ticket holds bytes only (a body still being read) until `takeSlot()`.
+   */
+  acquire(bytes: number, options?: { slot?: boolean }): InFlightTicket | undefined;
   requests(): number;
   bytes(): number;
 }
@@ -32,14 +37,23 @@ export function inFlightLimit({
   return {
     requests: () => requests,
     bytes: () => bytes,
-    acquire(initial) {
-      if (requests + 1 > maxRequests || bytes + initial > maxBytes) return undefined;
-      requests++;
+    acquire(initial, { slot = true } = {}) {
+      if ((slot && requests + 1 > maxRequests) || bytes + initial > maxBytes) return undefined;
+      if (slot) requests++;
       bytes += initial;
       let held = initial;
       let released = false;
+      let slotted = slot;
       onChange(requests, bytes);
       return {
+        takeSlot() {
+          if (slotted) return true;
+          if (released || requests + 1 > maxRequests) return false;
+          requests++;
+          slotted = true;
+          onChange(requests, bytes);
+          return true;
+        },
         grow(more) {
           if (released || bytes + more > maxBytes) return false;
           bytes += more;
@@ -50,7 +64,7 @@ export function inFlightLimit({
         release() {
           if (released) return;
           released = true;
-          requests--;
+          if (slotted) requests--;
           bytes -= held;
           onChange(requests, bytes);
         },

@@ -35,6 +35,9 @@ function encodingOf(contentType: string | undefined): Encoding | undefined {
 /** The in-flight byte bound was reached while the body was read. */
 class OverloadError extends Error {}
 
+/** The body stream broke off: the sender went away or the server's read deadline cut it. */
+class BodyAbortedError extends Error {}
+
 /**
  * Reads at most `limit` bytes of a request body, reserving each chunk in the in-flight bound;
  * more than `limit` is refused before it is buffered.
@@ -45,7 +48,16 @@ async function readBody(request: Request, limit: number, ticket: InFlightTicket)
   if (!request.body) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of request.body) {
+  const reader = request.body.getReader();
+  for (;;) {
+    let next: Awaited<ReturnType<typeof reader.read>>;
+    try {
+      next = await reader.read();
+    } catch (error) {
+      throw new BodyAbortedError('request body aborted', { cause: error });
+    }
+    if (next.done) break;
+    const chunk = next.value;
     size += chunk.byteLength;
     if (size > limit) throw new BodyError(413, `body is larger than ${limit} bytes`);
     if (!ticket.grow(chunk.byteLength)) throw new OverloadError('receiver has too many bytes in flight');
@@ -125,7 +137,9 @@ export function otlpHttpApp({
       if (auth.reason === 'unauthenticated') response.headers.set('www-authenticate', 'Bearer');
       return response;
     }
-    const ticket = limit.acquire(0);
+    // The body is read holding bytes only: the request slot is taken once it is in, so senders
+    // trickling bodies cannot hold every slot (they are bounded by the server's read deadline).
+    const ticket = limit.acquire(0, { slot: false });
     if (!ticket) return overloaded(encoding);
     try {
       return await handle(c.req.raw, encoding, auth.caller.projectId, ticket);
@@ -150,6 +164,7 @@ export function otlpHttpApp({
     let screening: WireScreening | SpanScreening;
     try {
       const received = await readBody(raw, maxBodySize, ticket);
+      if (!ticket.takeSlot()) return overloaded(encoding);
       const body = inflateBody(received, raw.headers.get('content-encoding') ?? undefined, maxBodySize);
       if (body !== received && !ticket.grow(body.byteLength)) return overloaded(encoding);
       // OTLP/JSON is decoded and screened once; the Kafka exporter encodes the result once.
@@ -159,6 +174,11 @@ export function otlpHttpApp({
           : screenProtobufRequest(body);
     } catch (error) {
       if (error instanceof OverloadError) return overloaded(encoding);
+      if (error instanceof BodyAbortedError) {
+        // Nobody is left to read an answer; the request is only counted.
+        observe.refusedRequest('aborted');
+        return failure(408, RpcCode.UNAVAILABLE, error.message, encoding);
+      }
       if (error instanceof BodyError) {
         observe.refusedRequest(bodyReasons[error.status]);
         return failure(error.status, RpcCode.INVALID_ARGUMENT, error.message, encoding);
@@ -176,7 +196,8 @@ export function otlpHttpApp({
       return new Response(answer, { status: 200, headers: { 'content-type': contentTypes[encoding] } });
     } catch (caught) {
       const error = toExportError(caught);
-      if (error.kind === 'permanent') return failure(400, RpcCode.INVALID_ARGUMENT, error.message, encoding);
+      if (error.kind === 'permanent')
+        return failure(error.tooLarge ? 413 : 400, RpcCode.INVALID_ARGUMENT, error.message, encoding);
       // OTLP/HTTP "Retryable response codes": 429 when throttled, 503 when unavailable, both with Retry-After.
       const exhausted = error.reason === 'exhausted';
       return failure(

@@ -32,10 +32,23 @@ function bindGrpc(server: grpc.Server, endpoint: string): Promise<number> {
   );
 }
 
-function listenHttp(fetch: (request: Request) => Response | Promise<Response>, endpoint: string) {
+function listenHttp(
+  fetch: (request: Request) => Response | Promise<Response>,
+  { endpoint, readHeaderTimeout, readTimeout }: OtlpReceiverConfig['http'],
+) {
   const { host, port } = parseEndpoint(endpoint);
+  // Node checks both deadlines every connectionsCheckingInterval (30 s by default): check often
+  // enough that a deadline holds to within a quarter of itself.
+  const serverOptions = {
+    headersTimeout: Math.min(readHeaderTimeout, readTimeout),
+    requestTimeout: readTimeout,
+    connectionsCheckingInterval: Math.max(
+      100,
+      Math.min(30_000, Math.min(readHeaderTimeout, readTimeout) / 4),
+    ),
+  };
   return new Promise<ServerType>((resolve, reject) => {
-    const server = serve({ fetch, hostname: host, port }, () => resolve(server));
+    const server = serve({ fetch, hostname: host, port, serverOptions }, () => resolve(server));
     server.once('error', reject);
   });
 }
@@ -116,7 +129,7 @@ export const otlpReceiverFactory = {
             logger.error({ err: error }, 'OTLP/HTTP request failed');
             return c.json({ code: 13, message: 'internal error' }, 500);
           });
-          httpServer = await listenHttp(app.fetch, config.http.endpoint);
+          httpServer = await listenHttp(app.fetch, config.http);
           bound.http = (httpServer.address() as AddressInfo).port;
           logger.info({ endpoint: config.http.endpoint, port: bound.http }, 'OTLP/HTTP receiver listening');
         }

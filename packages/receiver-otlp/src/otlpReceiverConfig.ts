@@ -1,4 +1,4 @@
-import { byteSize, endpoint } from '@llmp/pipeline';
+import { byteSize, duration, endpoint } from '@llmp/pipeline';
 import { z } from 'zod';
 
 /** Config of the `otlp` receiver; every field has the default of the OTLP specification or the Collector. */
@@ -17,6 +17,13 @@ export const otlpReceiverConfig = z.object({
       endpoint: endpoint('0.0.0.0:4318'),
       /** Largest body after decompression (the Collector's default is 20 MiB). */
       maxBodySize: byteSize(20 * 1024 ** 2),
+      /** Time a connection has to send a request's headers (the Collector's ReadHeaderTimeout, 1 min). */
+      readHeaderTimeout: duration(60_000),
+      /**
+       * Time a connection has to send a whole request, headers and body; past it the server answers
+       * 408 and closes the connection. The body is read before the request takes an in-flight slot.
+       */
+      readTimeout: duration(120_000),
     })
     .prefault({}),
   /**

@@ -11,7 +11,8 @@ export type RefusalReason =
   | 'unavailable'
   | 'permanent'
   | 'unauthenticated'
-  | 'forbidden';
+  | 'forbidden'
+  | 'aborted';
 
 export interface ReceiverObserver {
   accepted(spans: number): void;
