@@ -8,6 +8,8 @@ import type { WireRequest, WireResource, WireScope, WireSpan } from './wireSpans
 const VARINT = 0;
 const I64 = 1;
 const LEN = 2;
+const START_GROUP = 3;
+const END_GROUP = 4;
 const I32 = 5;
 
 /** Expected wire type of each known field, and the message schema of message-typed fields. */
@@ -59,6 +61,8 @@ const span: Schema = {
   15: message({ 2: string, 3: scalar(VARINT) }),
   16: scalar(I32),
 };
+/** A message whose fields are all unknown (a group's). */
+const none: Schema = {};
 // Nested ScopeSpans and Span are walked by the scan itself, so they are plain LEN here.
 const request: Schema = { 1: scalar(LEN) };
 const resourceSpans: Schema = { 1: message(resource), 2: scalar(LEN), 3: string };
@@ -82,6 +86,7 @@ class WireScanner {
     this.buf = buf;
   }
 
+  /** A varint of at most 10 bytes, as every decoder reads a value (protobuf encoding, "Base 128 Varints"). */
   varint(limit: number): number {
     let value = 0;
     let scale = 1;
@@ -95,20 +100,41 @@ class WireScanner {
     return malformed(this.pos, 'varint longer than 10 bytes');
   }
 
-  /** Reads one field of a message ending at `limit` and returns its number. */
+  /**
+   * A tag or a length prefix: at most 5 bytes and below `max`, as Google's parser and protobufjs
+   * both read them; a longer prefix would pass here and fail in the decoder (issue 16, item 1).
+   */
+  varint32(limit: number, max: number, what: string): number {
+    const at = this.pos;
+    let value = 0;
+    let scale = 1;
+    for (let i = 0; i < 5; i++) {
+      if (this.pos >= limit) malformed(this.pos, 'truncated varint');
+      const byte = this.buf[this.pos++]!;
+      value += (byte & 0x7f) * scale;
+      if (byte < 0x80) return value <= max ? value : malformed(at, `${what} out of range`);
+      scale *= 0x80;
+    }
+    return malformed(at, `${what} longer than 5 bytes`);
+  }
+
+  /**
+   * Reads one field of a message ending at `limit` and returns its number, or 0 when the field
+   * was skipped: a known field with another wire type is an unknown field, and so is a group,
+   * as Google's parser and protobufjs read them (protobuf encoding, "Unknown fields").
+   */
   field(schema: Schema, limit: number, depth: number): number {
     const at = this.pos;
-    const tag = this.varint(limit);
-    if (tag > 0xffffffff) malformed(at, 'tag out of range');
+    const tag = this.varint32(limit, 0xffffffff, 'tag');
     const number = Math.floor(tag / 8);
     const wire = tag & 7;
-    const known = schema[number];
-    if (known && known.wire !== wire) malformed(at, `field ${number} has wire type ${wire}`);
+    if (number === 0) malformed(at, 'field number 0');
+    const known = schema[number]?.wire === wire ? schema[number] : undefined;
     if (wire === VARINT) this.varint(limit);
     else if (wire === I64) this.skip(8, limit);
     else if (wire === I32) this.skip(4, limit);
     else if (wire === LEN) {
-      const length = this.varint(limit);
+      const length = this.varint32(limit, 0x7fffffff, 'length');
       const start = this.pos;
       this.skip(length, limit);
       if (known?.child) this.message(known.child, start, start + length, depth + 1);
@@ -117,9 +143,25 @@ class WireScanner {
       this.pos = start + length;
       this.start = start;
       this.end = start + length;
-    } else malformed(at, `invalid wire type ${wire}`); // groups (3, 4) included: OTLP has none
-    if (number === 0) malformed(at, 'field number 0');
-    return number;
+    } else if (wire === START_GROUP) this.group(number, limit, depth + 1);
+    else malformed(at, `invalid wire type ${wire}`);
+    return known ? number : 0;
+  }
+
+  /** Skips a group's fields up to the END_GROUP tag with its number. */
+  group(number: number, limit: number, depth: number): void {
+    if (depth > maxDepth) malformed(this.pos, 'nesting too deep');
+    for (;;) {
+      const at = this.pos;
+      if (at >= limit) malformed(at, 'unterminated group');
+      const tag = this.varint32(limit, 0xffffffff, 'tag');
+      if ((tag & 7) === END_GROUP) {
+        if (Math.floor(tag / 8) !== number) malformed(at, 'mismatched end of group');
+        return;
+      }
+      this.pos = at;
+      this.field(none, limit, depth);
+    }
   }
 
   skip(length: number, limit: number): void {
