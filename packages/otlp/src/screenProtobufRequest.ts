@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { decodeProtobufSpan } from './decodeProtobuf.ts';
 import { OtlpDecodeError } from './otlpDecodeError.ts';
 import { spanProblem } from './rejectInvalidSpans.ts';
+import { unboundedValues, type ValueLimits } from './valueLimits.ts';
 import type { WireRequest, WireResource, WireScope, WireSpan } from './wireSpans.ts';
 
 // Protobuf wire types (protobuf encoding guide, "Message Structure").
@@ -14,7 +15,16 @@ const I32 = 5;
 
 /** Expected wire type of each known field, and the message schema of message-typed fields. */
 interface Schema {
-  [field: number]: { wire: number; child?: Schema; utf8?: true } | undefined;
+  [field: number]: Rule | undefined;
+}
+interface Rule {
+  wire: number;
+  child?: Schema;
+  utf8?: true;
+  /** A repeated field whose occurrences one of the `ValueLimits` bounds. */
+  counted?: 'attributes' | 'elements';
+  /** An AnyValue array or kvlist: one level of value nesting. */
+  nests?: true;
 }
 
 const scalar = (wire: number) => ({ wire });
@@ -25,17 +35,18 @@ const string = { wire: LEN, utf8: true as const };
 // The OTLP trace messages from proto/ (trace.proto, common.proto, resource.proto).
 const anyValue: Schema = {};
 const keyValue: Schema = { 1: string, 2: message(anyValue) };
+const attributes: Rule = { ...message(keyValue), counted: 'attributes' };
 Object.assign(anyValue, {
   1: string,
   2: scalar(VARINT),
   3: scalar(VARINT),
   4: scalar(I64),
-  5: message({ 1: message(anyValue) }),
-  6: message({ 1: message(keyValue) }),
+  5: { ...message({ 1: { ...message(anyValue), counted: 'elements' } }), nests: true },
+  6: { ...message({ 1: { ...message(keyValue), counted: 'elements' } }), nests: true },
   7: scalar(LEN),
 });
-const resource: Schema = { 1: message(keyValue), 2: scalar(VARINT) };
-const scope: Schema = { 1: string, 2: string, 3: message(keyValue), 4: scalar(VARINT) };
+const resource: Schema = { 1: attributes, 2: scalar(VARINT) };
+const scope: Schema = { 1: string, 2: string, 3: attributes, 4: scalar(VARINT) };
 const span: Schema = {
   1: scalar(LEN),
   2: scalar(LEN),
@@ -45,15 +56,15 @@ const span: Schema = {
   6: scalar(VARINT),
   7: scalar(I64),
   8: scalar(I64),
-  9: message(keyValue),
+  9: attributes,
   10: scalar(VARINT),
-  11: message({ 1: scalar(I64), 2: string, 3: message(keyValue), 4: scalar(VARINT) }),
+  11: message({ 1: scalar(I64), 2: string, 3: attributes, 4: scalar(VARINT) }),
   12: scalar(VARINT),
   13: message({
     1: scalar(LEN),
     2: scalar(LEN),
     3: string,
-    4: message(keyValue),
+    4: attributes,
     5: scalar(VARINT),
     6: scalar(I32),
   }),
@@ -75,15 +86,34 @@ function malformed(at: number, what: string): never {
   throw new OtlpDecodeError(`invalid OTLP protobuf payload: ${what} at offset ${at}`);
 }
 
+function overLimit(at: number, what: string): never {
+  throw new OtlpDecodeError(`OTLP request refused: ${what} at offset ${at}`, { kind: 'limit' });
+}
+
 /** Walks protobuf fields, checking framing and the wire types of known fields at every depth. */
 class WireScanner {
   pos = 0;
   /** Value range of the last length-delimited field read. */
   start = 0;
   end = 0;
+  /** Arrays and kvlists open around the current field. */
+  nesting = 0;
   readonly buf: Uint8Array;
-  constructor(buf: Uint8Array) {
+  readonly limits: ValueLimits;
+  constructor(buf: Uint8Array, limits: ValueLimits) {
     this.buf = buf;
+    this.limits = limits;
+  }
+
+  /** Checks the `count`th occurrence of a counted field in one message against its bound. */
+  tally(rule: Rule | undefined, count: number, at: number): void {
+    if (rule?.counted === 'attributes' && count > this.limits.maxAttributes)
+      overLimit(at, `more than ${this.limits.maxAttributes} attributes (maxAttributes)`);
+    if (rule?.counted === 'elements' && count > this.limits.maxValueElements)
+      overLimit(
+        at,
+        `an array or kvlist of more than ${this.limits.maxValueElements} elements (maxValueElements)`,
+      );
   }
 
   /** A varint of at most 10 bytes, as every decoder reads a value (protobuf encoding, "Base 128 Varints"). */
@@ -137,8 +167,12 @@ class WireScanner {
       const length = this.varint32(limit, 0x7fffffff, 'length');
       const start = this.pos;
       this.skip(length, limit);
-      if (known?.child) this.message(known.child, start, start + length, depth + 1);
-      else if (known?.utf8 && !utf8(this.buf, start, start + length))
+      if (known?.child) {
+        if (known.nests && ++this.nesting > this.limits.maxValueDepth)
+          overLimit(start, `values nested more than ${this.limits.maxValueDepth} deep (maxValueDepth)`);
+        this.message(known.child, start, start + length, depth + 1);
+        if (known.nests) this.nesting--;
+      } else if (known?.utf8 && !utf8(this.buf, start, start + length))
         malformed(start, `field ${number} is not UTF-8`);
       this.pos = start + length;
       this.start = start;
@@ -172,7 +206,13 @@ class WireScanner {
   message(schema: Schema, start: number, end: number, depth: number): void {
     if (depth > maxDepth) malformed(start, 'nesting too deep');
     this.pos = start;
-    while (this.pos < end) this.field(schema, end, depth);
+    let attributes = 0;
+    let elements = 0;
+    while (this.pos < end) {
+      const at = this.pos;
+      const rule = schema[this.field(schema, end, depth)];
+      if (rule?.counted) this.tally(rule, rule.counted === 'attributes' ? ++attributes : ++elements, at);
+    }
   }
 }
 
@@ -204,12 +244,16 @@ export interface WireScreening {
  * Checks OTLP/protobuf ExportTraceServiceRequest bytes at every depth and locates each span and
  * its trace id without building span objects; spans that can never be stored are left out and
  * reported (OTLP "Partial Success"), with the messages `rejectInvalidSpans` gives.
- * @throws OtlpDecodeError when the bytes are not a valid message.
- * @example const { accepted, rejectedSpans, errorMessage } = screenProtobufRequest(body);
+ * @throws OtlpDecodeError when the bytes are not a valid message (kind `malformed`) or pass one
+ * of `limits` (kind `limit`).
+ * @example const { accepted, rejectedSpans, errorMessage } = screenProtobufRequest(body, defaultValueLimits);
  */
-export function screenProtobufRequest(bytes: Uint8Array): WireScreening {
+export function screenProtobufRequest(
+  bytes: Uint8Array,
+  limits: ValueLimits = unboundedValues,
+): WireScreening {
   const hex = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const r = new WireScanner(bytes);
+  const r = new WireScanner(bytes, limits);
   const spans: WireSpan[] = [];
   const problems: string[] = [];
   let rejectedSpans = 0;
@@ -221,9 +265,12 @@ export function screenProtobufRequest(bytes: Uint8Array): WireScreening {
     let spanIdStart = 0;
     let spanIdEnd = 0;
     let parentLength = 0;
+    let attributeCount = 0;
     r.pos = start;
     while (r.pos < end) {
+      const at = r.pos;
       const number = r.field(span, end, 3);
+      if (number === 9) r.tally(attributes, ++attributeCount, at);
       // A field sent twice: the last one wins, as in every protobuf decoder.
       if (number === 1) [traceStart, traceEnd] = [r.start, r.end];
       else if (number === 2) [spanIdStart, spanIdEnd] = [r.start, r.end];

@@ -5,6 +5,8 @@ import {
   OtlpDecodeError,
   screenProtobufRequest,
   type TraceBatch,
+  unboundedValues,
+  type ValueLimits,
   type WireScreening,
 } from '@llmp/otlp';
 import { type Authenticate, type Consumer, credentialOf, openAccess, toExportError } from '@llmp/pipeline';
@@ -43,6 +45,8 @@ export interface TraceServiceOptions {
   /** Shared bound on requests and bytes in flight; unbounded when absent. */
   limit?: InFlightLimit;
   observe?: ReceiverObserver;
+  /** Bounds on what a request holds once decoded; unbounded when absent. */
+  values?: ValueLimits;
 }
 
 const unbounded = inFlightLimit({
@@ -60,6 +64,7 @@ export function traceService({
   authenticate = openAccess,
   limit = unbounded,
   observe = silent,
+  values = unboundedValues,
 }: TraceServiceOptions): grpc.UntypedServiceImplementation {
   const exportHandler: grpc.handleUnaryCall<Buffer, Buffer> = (call, callback) => {
     const header = (name: string) => {
@@ -84,11 +89,11 @@ export function traceService({
     }
     let screening: WireScreening;
     try {
-      screening = screenProtobufRequest(call.request);
+      screening = screenProtobufRequest(call.request, values);
     } catch (error) {
       ticket.release();
       if (error instanceof OtlpDecodeError) {
-        observe.refusedRequest('malformed');
+        observe.refusedRequest(error.kind);
         return callback(statusError(grpc.status.INVALID_ARGUMENT, error.message));
       }
       return callback(statusError(grpc.status.INTERNAL, (error as Error).message));

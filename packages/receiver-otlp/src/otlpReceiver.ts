@@ -85,7 +85,7 @@ export const otlpReceiverFactory = {
         metrics.receiverInFlightBytes.set({ receiver: settings.id }, bytes);
       },
     });
-    const shared = { next, limit, ...(authenticate ? { authenticate } : {}) };
+    const shared = { next, limit, values: config.limits, ...(authenticate ? { authenticate } : {}) };
     let grpcServer: grpc.Server | undefined;
     let httpServer: ServerType | undefined;
     const bound: { grpc?: number; http?: number } = {};
