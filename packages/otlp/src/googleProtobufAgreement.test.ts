@@ -4,7 +4,7 @@ import { decodeProtobufRequest } from './decodeProtobuf.ts';
 import { encodeProtobufRequest } from './encodeProtobuf.ts';
 import { OtlpDecodeError } from './otlpDecodeError.ts';
 import { screenProtobufRequest } from './screenProtobufRequest.ts';
-import { arbitraryTraceRequest, mutatedBytes } from './testing/arbitraryTraceRequest.ts';
+import { arbitraryTraceRequest, framingEdits, mutatedBytes } from './testing/arbitraryTraceRequest.ts';
 import {
   type GoogleVerdict,
   googleProtobufPython,
@@ -39,26 +39,6 @@ function llmpVerdict(bytes: Uint8Array): GoogleVerdict {
     ),
   );
   return { ok: true, spans };
-}
-
-/** A byte edit aimed at protobuf framing: a wire type flipped, a varint padded to 6–10 bytes. */
-function framingEdits(bytes: Uint8Array): fc.Arbitrary<Uint8Array> {
-  return fc
-    .tuple(fc.nat(), fc.integer({ min: 0, max: 7 }), fc.integer({ min: 1, max: 5 }))
-    .map(([at, wire, pad]) => {
-      const out = Array.from(bytes);
-      if (out.length === 0) return Uint8Array.from(out);
-      const i = at % out.length;
-      if (at % 2 === 0) out[i] = (out[i]! & ~7) | wire;
-      else {
-        // Redundant continuation bytes keep the value but lengthen its varint.
-        let end = i;
-        while (end < out.length - 1 && out[end]! >= 0x80) end++;
-        out[end] = out[end]! | 0x80;
-        out.splice(end + 1, 0, ...Array(pad - 1).fill(0x80), 0x00);
-      }
-      return Uint8Array.from(out);
-    });
 }
 
 // Google's parser is the peer: where it accepts, llmp accepts and reads the same spans; where it
