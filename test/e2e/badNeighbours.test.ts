@@ -159,3 +159,40 @@ describe('bad requests beside good ones (llmp start)', () => {
     expect((await llmp.api('/healthz')).status).toBe(200);
   });
 });
+
+describe('doubles that JSON has no number for (llmp start)', () => {
+  it('keeps NaN and ±Infinity, sent over OTLP/JSON or OTLP/protobuf, as the proto3 JSON strings', async () => {
+    const viaJson = randomBytes(16).toString('hex');
+    const viaProtobuf = randomBytes(16).toString('hex');
+    const json = `{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"${viaJson}","spanId":"eee19b7ec3c1b174","name":"x","attributes":[
+      {"key":"nan","value":{"doubleValue":"NaN"}},{"key":"inf","value":{"doubleValue":"Infinity"}},
+      {"key":"ninf","value":{"doubleValue":"-Infinity"}},
+      {"key":"arr","value":{"arrayValue":{"values":[{"doubleValue":"NaN"},{"doubleValue":1.5}]}}}]}]}]}]}`;
+    expect((await httpExport(json, 'application/json')).status).toBe(200);
+    const double = (value: number) => ({ type: 'double' as const, value });
+    const span = testSpan({
+      traceId: viaProtobuf,
+      spanId: 'eee19b7ec3c1b174',
+      name: 'x',
+      attributes: [
+        { key: 'nan', value: double(Number.NaN) },
+        { key: 'inf', value: double(Number.POSITIVE_INFINITY) },
+        { key: 'ninf', value: double(Number.NEGATIVE_INFINITY) },
+        { key: 'arr', value: { type: 'array', value: [double(Number.NaN), double(1.5)] } },
+      ],
+    });
+    expect(await grpcExport(encodeProtobufRequest(testRequest([span])))).toBe(grpc.status.OK);
+    for (const traceId of [viaJson, viaProtobuf]) {
+      await expect.poll(() => storedSpans(traceId), { timeout: 10_000 }).toBe(1);
+      const { spans } = (await (await llmp.api(`/v1/traces/${traceId}`)).json()) as {
+        spans: Array<{ attributes: Record<string, unknown> }>;
+      };
+      expect(spans[0]!.attributes).toMatchObject({
+        nan: 'NaN',
+        inf: 'Infinity',
+        ninf: '-Infinity',
+        arr: ['NaN', 1.5],
+      });
+    }
+  });
+});
