@@ -15,7 +15,12 @@ export { screenProtobufRequest, type WireScreening } from './screenProtobufReque
 export { nestSpans, type PlacedSpan, spansByTrace } from './spansByTrace.ts';
 export { type TraceBatch, traceBatch } from './traceBatch.ts';
 export * from './traceModel.ts';
-export { defaultValueLimits, unboundedValues, type ValueLimits } from './valueLimits.ts';
+export {
+  decodedBytesEstimate,
+  defaultValueLimits,
+  unboundedValues,
+  type ValueLimits,
+} from './valueLimits.ts';
 export {
   encodeWireSpans,
   type WireRequest,

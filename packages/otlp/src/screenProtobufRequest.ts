@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { decodeProtobufSpan } from './decodeProtobuf.ts';
 import { OtlpDecodeError } from './otlpDecodeError.ts';
 import { spanProblem } from './rejectInvalidSpans.ts';
-import { unboundedValues, type ValueLimits } from './valueLimits.ts';
+import { decodedBytesEstimate, unboundedValues, type ValueLimits } from './valueLimits.ts';
 import type { WireRequest, WireResource, WireScope, WireSpan } from './wireSpans.ts';
 
 // Protobuf wire types (protobuf encoding guide, "Message Structure").
@@ -98,6 +98,8 @@ class WireScanner {
   end = 0;
   /** Arrays and kvlists open around the current field. */
   nesting = 0;
+  /** Messages walked so far, for the decoded-size estimate. */
+  messages = 0;
   readonly buf: Uint8Array;
   readonly limits: ValueLimits;
   constructor(buf: Uint8Array, limits: ValueLimits) {
@@ -206,6 +208,7 @@ class WireScanner {
   message(schema: Schema, start: number, end: number, depth: number): void {
     if (depth > maxDepth) malformed(start, 'nesting too deep');
     this.pos = start;
+    this.messages++;
     let attributes = 0;
     let elements = 0;
     while (this.pos < end) {
@@ -238,6 +241,8 @@ export interface WireScreening {
   rejectedSpans: number;
   /** First problems found, for the partial_success message. */
   errorMessage: string;
+  /** Estimated memory of the request once decoded (wire bytes included). */
+  decodedBytes: number;
 }
 
 /**
@@ -266,6 +271,7 @@ export function screenProtobufRequest(
     let spanIdEnd = 0;
     let parentLength = 0;
     let attributeCount = 0;
+    r.messages++;
     r.pos = start;
     while (r.pos < end) {
       const at = r.pos;
@@ -330,6 +336,12 @@ export function screenProtobufRequest(
     }
   }
 
+  const decodedBytes = decodedBytesEstimate(bytes.byteLength, r.messages);
+  if (decodedBytes > limits.maxDecodedBytes)
+    overLimit(
+      0,
+      `decodes to about ${Math.ceil(decodedBytes / 1024 ** 2)} MiB, more than ${Math.floor(limits.maxDecodedBytes / 1024 ** 2)} MiB (maxDecodedBytes)`,
+    );
   let errorMessage = '';
   if (rejectedSpans > 0) {
     const more = rejectedSpans > problems.length ? ` (and ${rejectedSpans - problems.length} more)` : '';
@@ -340,5 +352,6 @@ export function screenProtobufRequest(
     acceptedSpans: spans.length,
     rejectedSpans,
     errorMessage,
+    decodedBytes,
   };
 }

@@ -10,6 +10,7 @@ import {
   type WireScreening,
 } from '@llmp/otlp';
 import { type Authenticate, type Consumer, credentialOf, openAccess, toExportError } from '@llmp/pipeline';
+import { decodedCost } from './decodedCost.ts';
 import { exportTraces } from './exportTraces.ts';
 import { type InFlightLimit, inFlightLimit } from './inFlightLimit.ts';
 import type { ReceiverObserver } from './receiverObserver.ts';
@@ -80,13 +81,14 @@ export function traceService({
     }
     // grpc-js has already read (and inflated) the message, within maxRecvMsgSize.
     const ticket = limit.acquire(call.request.byteLength);
-    if (!ticket) {
+    const overloaded = () => {
       observe.refusedRequest('overloaded');
       // OTLP/gRPC "Throttling": RESOURCE_EXHAUSTED is retryable only with RetryInfo, so it carries one.
       return callback(
         statusError(grpc.status.RESOURCE_EXHAUSTED, 'receiver is at its in-flight bound; retry later', 1000),
       );
-    }
+    };
+    if (!ticket) return overloaded();
     let screening: WireScreening;
     try {
       screening = screenProtobufRequest(call.request, values);
@@ -97,6 +99,10 @@ export function traceService({
         return callback(statusError(grpc.status.INVALID_ARGUMENT, error.message));
       }
       return callback(statusError(grpc.status.INTERNAL, (error as Error).message));
+    }
+    if (!ticket.grow(decodedCost(screening))) {
+      ticket.release();
+      return overloaded();
     }
     exportTraces(next, { projectId: auth.caller.projectId, screening }, observe)
       .then(

@@ -15,6 +15,7 @@ import {
 } from '@llmp/otlp';
 import { type Authenticate, type Consumer, credentialOf, openAccess, toExportError } from '@llmp/pipeline';
 import { Hono } from 'hono';
+import { decodedCost } from './decodedCost.ts';
 import { exportTraces } from './exportTraces.ts';
 import { type InFlightLimit, type InFlightTicket, inFlightLimit } from './inFlightLimit.ts';
 import { BodyError, inflateBody } from './inflateBody.ts';
@@ -174,6 +175,7 @@ export function otlpHttpApp({
       }
       throw error;
     }
+    if (!ticket.grow(decodedCost(screening))) return overloaded(encoding);
     try {
       const outcome = await exportTraces(next, { projectId, screening }, observe);
       const answer =

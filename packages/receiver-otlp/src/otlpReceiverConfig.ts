@@ -36,6 +36,12 @@ export const otlpReceiverConfig = z.object({
       maxValueDepth: z.number().int().min(1).max(30).default(defaultValueLimits.maxValueDepth),
       maxAttributes: z.number().int().positive().default(defaultValueLimits.maxAttributes),
       maxValueElements: z.number().int().positive().default(defaultValueLimits.maxValueElements),
+      /**
+       * Estimated memory of one request once decoded (80 B per protobuf message plus its bytes);
+       * also reserved in maxInFlightBytes while the request is worked on, so the receiver applies
+       * the smaller of the two (a request that could never fit is refused, not retried forever).
+       */
+      maxDecodedBytes: byteSize(defaultValueLimits.maxDecodedBytes),
     })
     .prefault({}),
   /** How long shutdown waits for in-flight requests before closing connections. */

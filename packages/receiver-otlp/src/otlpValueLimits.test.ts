@@ -137,3 +137,52 @@ describe('otlp receiver value limits', () => {
     expect(sink.spans()).toBe(stored);
   });
 });
+
+describe('otlp receiver decoded-size bound', () => {
+  const many = (n: number): KeyValue[] =>
+    Array.from({ length: n }, (_, i) => ({ key: `k${i}`, value: { type: 'int', value: BigInt(i) } }));
+  const body = encodeProtobufRequest(withAttributes(many(1000)));
+
+  it('reserves a protobuf request’s decoded size in the in-flight bytes until it is exported', async () => {
+    const held = memorySink();
+    const running = await runReceiver(held);
+    try {
+      held.hold();
+      const answer = running.httpExport(body);
+      const inFlight = async () =>
+        (await running.registry.getSingleMetric('llmp_receiver_in_flight_bytes')!.get()).values[0]?.value ??
+        0;
+      // 1000 attributes: over 2000 messages at 80 B each, besides the body.
+      await expect.poll(inFlight).toBeGreaterThan(body.byteLength + 2000 * 80);
+      held.release();
+      expect((await answer).status).toBe(200);
+      await expect.poll(inFlight).toBe(0);
+    } finally {
+      await running.close();
+    }
+  });
+
+  it('refuses a request estimated past maxDecodedBytes with 400 naming it, on both transports', async () => {
+    const running = await runReceiver(memorySink(), { limits: { maxDecodedBytes: 64 * 1024 } });
+    try {
+      const answers = [await running.grpcExport(body), await running.httpExport(body)];
+      expect(answers.map((a) => a.status)).toEqual([grpc.status.INVALID_ARGUMENT, 400]);
+      for (const answer of answers) expect(answer.message).toMatch(/maxDecodedBytes/);
+    } finally {
+      await running.close();
+    }
+  });
+
+  it('refuses for good, not "retry later", a request whose decoded size the in-flight bytes can never hold', async () => {
+    const running = await runReceiver(memorySink(), { maxInFlightBytes: 100 * 1024 });
+    try {
+      const answer = await running.grpcExport(body);
+      expect([answer.status, answer.message]).toEqual([
+        grpc.status.INVALID_ARGUMENT,
+        expect.stringMatching(/maxDecodedBytes/),
+      ]);
+    } finally {
+      await running.close();
+    }
+  });
+});
