@@ -138,17 +138,19 @@ describe('attributeColumns', () => {
     expect(typed.constructor).toBe('c');
   });
 
-  it('keeps special doubles', () => {
+  it('keeps special doubles as the proto3 JSON strings, alone and in arrays (JSON has no NaN)', () => {
     const list: KeyValue[] = [
       { key: 'nan', value: { type: 'double', value: Number.NaN } },
       { key: 'inf', value: { type: 'double', value: Number.POSITIVE_INFINITY } },
       { key: 'ninf', value: { type: 'double', value: Number.NEGATIVE_INFINITY } },
+      { key: 'arr', value: { type: 'array', value: [{ type: 'double', value: Number.NaN }] } },
     ];
     const { values, types } = attributeColumns(list);
-    expect(typedAttributes(values, types)).toEqual({
-      nan: Number.NaN,
-      inf: Number.POSITIVE_INFINITY,
-      ninf: Number.NEGATIVE_INFINITY,
+    expect(JSON.parse(JSON.stringify(typedAttributes(values, types)))).toEqual({
+      nan: 'NaN',
+      inf: 'Infinity',
+      ninf: '-Infinity',
+      arr: ['NaN'],
     });
   });
 });

@@ -11,8 +11,10 @@ export function anyValueJson(value: AnyValue): unknown {
   switch (value.type) {
     case 'string':
     case 'bool':
-    case 'double':
       return value.value;
+    case 'double':
+      // JSON has no NaN or Infinity: the proto3 JSON mapping writes them as these strings.
+      return Number.isFinite(value.value) ? value.value : String(value.value);
     case 'int':
       return value.value >= BigInt(Number.MIN_SAFE_INTEGER) && value.value <= BigInt(Number.MAX_SAFE_INTEGER)
         ? Number(value.value)
@@ -86,9 +88,12 @@ export function typedAttributes(
         out[key] = Number.isSafeInteger(n) ? n : text;
         break;
       }
-      case 'double':
-        out[key] = Number(text);
+      case 'double': {
+        // NaN and ±Infinity stay the proto3 JSON strings ("NaN", "Infinity", "-Infinity").
+        const n = Number(text);
+        out[key] = Number.isFinite(n) ? n : text;
         break;
+      }
       case 'array':
       case 'kvlist':
         try {

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { OtlpDecodeError } from './otlpDecodeError.ts';
 import type {
   AnyValue,
@@ -11,6 +12,7 @@ import type {
   SpanLink,
   TraceRequest,
 } from './traceModel.ts';
+import { unboundedValues, type ValueLimits } from './valueLimits.ts';
 
 // OTLP/JSON (OTLP specification, "JSON Protobuf Encoding"): the proto3 JSON mapping with
 // lowerCamelCase keys, except that trace and span ids are hex strings (not base64) and enums
@@ -32,6 +34,14 @@ const statusCodes: Record<string, number> = { STATUS_CODE_UNSET: 0, STATUS_CODE_
 function fail(path: string, message: string): never {
   throw new OtlpDecodeError(`${path}: ${message}`);
 }
+
+function overLimit(path: string, message: string): never {
+  throw new OtlpDecodeError(`OTLP request refused: ${path}: ${message}`, { kind: 'limit' });
+}
+
+// The bounds of the decodeJsonRequest call under way (decoding is synchronous), so the many
+// small readers below need not pass them along.
+let limits: ValueLimits = unboundedValues;
 
 function describe(value: unknown): string {
   // Integers past 2^53 arrive as bigint (see exactIntegers), which JSON.stringify refuses.
@@ -71,6 +81,9 @@ function list(value: unknown, path: string): unknown[] {
 function string(value: unknown, path: string): string {
   if (value === undefined) return '';
   if (typeof value !== 'string') fail(path, `expected a string, got ${describe(value)}`);
+  // A lone surrogate (`"\ud800"`) has no UTF-8 form: refused as protobuf refuses invalid UTF-8.
+  if (!(value as string & { isWellFormed(): boolean }).isWellFormed())
+    fail(path, 'string is not valid Unicode (lone surrogate)');
   return value;
 }
 
@@ -133,7 +146,8 @@ function bytes(value: unknown, path: string): Uint8Array {
   return new Uint8Array(Buffer.from(value, 'base64'));
 }
 
-function anyValue(value: unknown, path: string): AnyValue {
+/** One AnyValue, `depth` arrays and kvlists deep (bounded, so recursion stays shallow). */
+function anyValue(value: unknown, path: string, depth: number): AnyValue {
   const obj = object(value, path);
   if (!obj) return { type: 'empty' };
   const stringValue = field(obj, 'stringValue');
@@ -153,25 +167,43 @@ function anyValue(value: unknown, path: string): AnyValue {
   const arrayValue = field(obj, 'arrayValue');
   if (arrayValue !== undefined) {
     const array = object(arrayValue, `${path}.arrayValue`) ?? {};
-    const values = list(field(array, 'values'), `${path}.arrayValue.values`);
+    const values = elements(field(array, 'values'), `${path}.arrayValue.values`, depth);
     return {
       type: 'array',
-      value: values.map((item, i) => anyValue(item, `${path}.arrayValue.values[${i}]`)),
+      value: values.map((item, i) => anyValue(item, `${path}.arrayValue.values[${i}]`, depth + 1)),
     };
   }
   const kvlistValue = field(obj, 'kvlistValue');
   if (kvlistValue !== undefined) {
     const kvlist = object(kvlistValue, `${path}.kvlistValue`) ?? {};
-    return { type: 'kvlist', value: keyValues(field(kvlist, 'values'), `${path}.kvlistValue.values`) };
+    const values = elements(field(kvlist, 'values'), `${path}.kvlistValue.values`, depth);
+    return { type: 'kvlist', value: keyValues(values, `${path}.kvlistValue.values`, depth + 1) };
   }
   return { type: 'empty' };
 }
 
-function keyValues(value: unknown, path: string): KeyValue[] {
-  return list(value, path).map((item, i) => {
+/** The elements of an array or kvlist `depth` values deep, within the limits. */
+function elements(value: unknown, path: string, depth: number): unknown[] {
+  if (depth + 1 > limits.maxValueDepth)
+    overLimit(path, `values nested more than ${limits.maxValueDepth} deep (maxValueDepth)`);
+  const items = list(value, path);
+  if (items.length > limits.maxValueElements)
+    overLimit(path, `an array or kvlist of more than ${limits.maxValueElements} elements (maxValueElements)`);
+  return items;
+}
+
+/** Attributes (depth 0) or kvlist elements, whose values are `depth` deep. */
+function keyValues(value: unknown, path: string, depth = 0): KeyValue[] {
+  const items = list(value, path);
+  if (depth === 0 && items.length > limits.maxAttributes)
+    overLimit(path, `more than ${limits.maxAttributes} attributes (maxAttributes)`);
+  return items.map((item, i) => {
     const p = `${path}[${i}]`;
     const kv = object(item, p) ?? {};
-    return { key: string(field(kv, 'key'), `${p}.key`), value: anyValue(field(kv, 'value'), `${p}.value`) };
+    return {
+      key: string(field(kv, 'key'), `${p}.key`),
+      value: anyValue(field(kv, 'value'), `${p}.value`, depth),
+    };
   });
 }
 
@@ -256,11 +288,30 @@ function exactIntegers(_key: string, value: unknown, context?: { source?: string
 }
 
 /**
- * Decodes an OTLP/JSON ExportTraceServiceRequest.
- * @throws OtlpDecodeError naming the first wrong field, e.g. `resourceSpans[0].scopeSpans[0].spans[1].kind: …`.
- * @example const request = decodeJsonRequest('{"resourceSpans":[]}');
+ * Decodes an OTLP/JSON ExportTraceServiceRequest, from text or from UTF-8 bytes (invalid UTF-8
+ * is refused, as in OTLP/protobuf, rather than replaced).
+ * @throws OtlpDecodeError naming the first wrong field, e.g. `resourceSpans[0].scopeSpans[0].spans[1].kind: …`
+ * (kind `malformed`), or the first of `bounds` passed (kind `limit`).
+ * @example const request = decodeJsonRequest('{"resourceSpans":[]}', defaultValueLimits);
  */
-export function decodeJsonRequest(text: string): TraceRequest {
+export function decodeJsonRequest(
+  body: string | Uint8Array,
+  bounds: ValueLimits = unboundedValues,
+): TraceRequest {
+  if (typeof body !== 'string' && !isUtf8(body)) fail('(body)', 'not valid UTF-8');
+  const text =
+    typeof body === 'string'
+      ? body
+      : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  limits = bounds;
+  try {
+    return decodeRoot(text);
+  } finally {
+    limits = unboundedValues;
+  }
+}
+
+function decodeRoot(text: string): TraceRequest {
   let parsed: unknown;
   try {
     // Integers past 2^53 (nanosecond times sent as JSON numbers) would lose digits as doubles;

@@ -16,6 +16,12 @@ export { nestSpans, type PlacedSpan, spansByTrace } from './spansByTrace.ts';
 export { type TraceBatch, traceBatch } from './traceBatch.ts';
 export * from './traceModel.ts';
 export {
+  decodedBytesEstimate,
+  defaultValueLimits,
+  unboundedValues,
+  type ValueLimits,
+} from './valueLimits.ts';
+export {
   encodeWireSpans,
   type WireRequest,
   type WireResource,

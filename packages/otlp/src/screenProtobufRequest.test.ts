@@ -64,9 +64,16 @@ describe('screenProtobufRequest', () => {
     );
   });
 
-  it('refuses a known field sent with another wire type, a truncated field and runaway nesting', () => {
-    // resource_spans (field 1) sent as a varint.
-    expect(() => screenProtobufRequest(Uint8Array.of(0x08, 0x01))).toThrow(OtlpDecodeError);
+  it('skips a known field sent with another wire type and a group, refuses a padded length prefix, a truncated field and runaway nesting', () => {
+    // resource_spans (field 1) sent as a varint, then a group (field 2): unknown fields, skipped.
+    expect(screenProtobufRequest(Uint8Array.of(0x08, 0x01, 0x13, 0x08, 0x01, 0x14)).acceptedSpans).toBe(0);
+    expect(decodeProtobufRequest(Uint8Array.of(0x08, 0x01, 0x13, 0x08, 0x01, 0x14))).toEqual({
+      resourceSpans: [],
+    });
+    // An empty resource_spans whose length 0 is written in 6 bytes: every decoder refuses it.
+    expect(() => screenProtobufRequest(Uint8Array.of(0x0a, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00))).toThrow(
+      /length longer than 5 bytes/,
+    );
     // resource_spans of 5 bytes with 2 present.
     expect(() => screenProtobufRequest(Uint8Array.of(0x0a, 0x05, 0x12, 0x00))).toThrow(/truncated/);
     // A resource attribute whose AnyValue holds arrays `depth` deep.

@@ -2,17 +2,29 @@ import { isUtf8 } from 'node:buffer';
 import { decodeProtobufSpan } from './decodeProtobuf.ts';
 import { OtlpDecodeError } from './otlpDecodeError.ts';
 import { spanProblem, timeProblem } from './rejectInvalidSpans.ts';
+import { decodedBytesEstimate, unboundedValues, type ValueLimits } from './valueLimits.ts';
 import type { WireRequest, WireResource, WireScope, WireSpan } from './wireSpans.ts';
 
 // Protobuf wire types (protobuf encoding guide, "Message Structure").
 const VARINT = 0;
 const I64 = 1;
 const LEN = 2;
+const START_GROUP = 3;
+const END_GROUP = 4;
 const I32 = 5;
 
 /** Expected wire type of each known field, and the message schema of message-typed fields. */
 interface Schema {
-  [field: number]: { wire: number; child?: Schema; utf8?: true } | undefined;
+  [field: number]: Rule | undefined;
+}
+interface Rule {
+  wire: number;
+  child?: Schema;
+  utf8?: true;
+  /** A repeated field whose occurrences one of the `ValueLimits` bounds. */
+  counted?: 'attributes' | 'elements';
+  /** An AnyValue array or kvlist: one level of value nesting. */
+  nests?: true;
 }
 
 const scalar = (wire: number) => ({ wire });
@@ -23,17 +35,18 @@ const string = { wire: LEN, utf8: true as const };
 // The OTLP trace messages from proto/ (trace.proto, common.proto, resource.proto).
 const anyValue: Schema = {};
 const keyValue: Schema = { 1: string, 2: message(anyValue) };
+const attributes: Rule = { ...message(keyValue), counted: 'attributes' };
 Object.assign(anyValue, {
   1: string,
   2: scalar(VARINT),
   3: scalar(VARINT),
   4: scalar(I64),
-  5: message({ 1: message(anyValue) }),
-  6: message({ 1: message(keyValue) }),
+  5: { ...message({ 1: { ...message(anyValue), counted: 'elements' } }), nests: true },
+  6: { ...message({ 1: { ...message(keyValue), counted: 'elements' } }), nests: true },
   7: scalar(LEN),
 });
-const resource: Schema = { 1: message(keyValue), 2: scalar(VARINT) };
-const scope: Schema = { 1: string, 2: string, 3: message(keyValue), 4: scalar(VARINT) };
+const resource: Schema = { 1: attributes, 2: scalar(VARINT) };
+const scope: Schema = { 1: string, 2: string, 3: attributes, 4: scalar(VARINT) };
 const span: Schema = {
   1: scalar(LEN),
   2: scalar(LEN),
@@ -43,15 +56,15 @@ const span: Schema = {
   6: scalar(VARINT),
   7: scalar(I64),
   8: scalar(I64),
-  9: message(keyValue),
+  9: attributes,
   10: scalar(VARINT),
-  11: message({ 1: scalar(I64), 2: string, 3: message(keyValue), 4: scalar(VARINT) }),
+  11: message({ 1: scalar(I64), 2: string, 3: attributes, 4: scalar(VARINT) }),
   12: scalar(VARINT),
   13: message({
     1: scalar(LEN),
     2: scalar(LEN),
     3: string,
-    4: message(keyValue),
+    4: attributes,
     5: scalar(VARINT),
     6: scalar(I32),
   }),
@@ -59,6 +72,8 @@ const span: Schema = {
   15: message({ 2: string, 3: scalar(VARINT) }),
   16: scalar(I32),
 };
+/** A message whose fields are all unknown (a group's). */
+const none: Schema = {};
 // Nested ScopeSpans and Span are walked by the scan itself, so they are plain LEN here.
 const request: Schema = { 1: scalar(LEN) };
 const resourceSpans: Schema = { 1: message(resource), 2: scalar(LEN), 3: string };
@@ -71,17 +86,39 @@ function malformed(at: number, what: string): never {
   throw new OtlpDecodeError(`invalid OTLP protobuf payload: ${what} at offset ${at}`);
 }
 
+function overLimit(at: number, what: string): never {
+  throw new OtlpDecodeError(`OTLP request refused: ${what} at offset ${at}`, { kind: 'limit' });
+}
+
 /** Walks protobuf fields, checking framing and the wire types of known fields at every depth. */
 class WireScanner {
   pos = 0;
   /** Value range of the last length-delimited field read. */
   start = 0;
   end = 0;
+  /** Arrays and kvlists open around the current field. */
+  nesting = 0;
+  /** Messages walked so far, for the decoded-size estimate. */
+  messages = 0;
   readonly buf: Uint8Array;
-  constructor(buf: Uint8Array) {
+  readonly limits: ValueLimits;
+  constructor(buf: Uint8Array, limits: ValueLimits) {
     this.buf = buf;
+    this.limits = limits;
   }
 
+  /** Checks the `count`th occurrence of a counted field in one message against its bound. */
+  tally(rule: Rule | undefined, count: number, at: number): void {
+    if (rule?.counted === 'attributes' && count > this.limits.maxAttributes)
+      overLimit(at, `more than ${this.limits.maxAttributes} attributes (maxAttributes)`);
+    if (rule?.counted === 'elements' && count > this.limits.maxValueElements)
+      overLimit(
+        at,
+        `an array or kvlist of more than ${this.limits.maxValueElements} elements (maxValueElements)`,
+      );
+  }
+
+  /** A varint of at most 10 bytes, as every decoder reads a value (protobuf encoding, "Base 128 Varints"). */
   varint(limit: number): number {
     let value = 0;
     let scale = 1;
@@ -95,31 +132,72 @@ class WireScanner {
     return malformed(this.pos, 'varint longer than 10 bytes');
   }
 
-  /** Reads one field of a message ending at `limit` and returns its number. */
+  /**
+   * A tag or a length prefix: at most 5 bytes and below `max`, as Google's parser and protobufjs
+   * both read them; a longer prefix would pass here and fail in the decoder (issue 16, item 1).
+   */
+  varint32(limit: number, max: number, what: string): number {
+    const at = this.pos;
+    let value = 0;
+    let scale = 1;
+    for (let i = 0; i < 5; i++) {
+      if (this.pos >= limit) malformed(this.pos, 'truncated varint');
+      const byte = this.buf[this.pos++]!;
+      value += (byte & 0x7f) * scale;
+      if (byte < 0x80) return value <= max ? value : malformed(at, `${what} out of range`);
+      scale *= 0x80;
+    }
+    return malformed(at, `${what} longer than 5 bytes`);
+  }
+
+  /**
+   * Reads one field of a message ending at `limit` and returns its number, or 0 when the field
+   * was skipped: a known field with another wire type is an unknown field, and so is a group,
+   * as Google's parser and protobufjs read them (protobuf encoding, "Unknown fields").
+   */
   field(schema: Schema, limit: number, depth: number): number {
     const at = this.pos;
-    const tag = this.varint(limit);
-    if (tag > 0xffffffff) malformed(at, 'tag out of range');
+    const tag = this.varint32(limit, 0xffffffff, 'tag');
     const number = Math.floor(tag / 8);
     const wire = tag & 7;
-    const known = schema[number];
-    if (known && known.wire !== wire) malformed(at, `field ${number} has wire type ${wire}`);
+    if (number === 0) malformed(at, 'field number 0');
+    const known = schema[number]?.wire === wire ? schema[number] : undefined;
     if (wire === VARINT) this.varint(limit);
     else if (wire === I64) this.skip(8, limit);
     else if (wire === I32) this.skip(4, limit);
     else if (wire === LEN) {
-      const length = this.varint(limit);
+      const length = this.varint32(limit, 0x7fffffff, 'length');
       const start = this.pos;
       this.skip(length, limit);
-      if (known?.child) this.message(known.child, start, start + length, depth + 1);
-      else if (known?.utf8 && !utf8(this.buf, start, start + length))
+      if (known?.child) {
+        if (known.nests && ++this.nesting > this.limits.maxValueDepth)
+          overLimit(start, `values nested more than ${this.limits.maxValueDepth} deep (maxValueDepth)`);
+        this.message(known.child, start, start + length, depth + 1);
+        if (known.nests) this.nesting--;
+      } else if (known?.utf8 && !utf8(this.buf, start, start + length))
         malformed(start, `field ${number} is not UTF-8`);
       this.pos = start + length;
       this.start = start;
       this.end = start + length;
-    } else malformed(at, `invalid wire type ${wire}`); // groups (3, 4) included: OTLP has none
-    if (number === 0) malformed(at, 'field number 0');
-    return number;
+    } else if (wire === START_GROUP) this.group(number, limit, depth + 1);
+    else malformed(at, `invalid wire type ${wire}`);
+    return known ? number : 0;
+  }
+
+  /** Skips a group's fields up to the END_GROUP tag with its number. */
+  group(number: number, limit: number, depth: number): void {
+    if (depth > maxDepth) malformed(this.pos, 'nesting too deep');
+    for (;;) {
+      const at = this.pos;
+      if (at >= limit) malformed(at, 'unterminated group');
+      const tag = this.varint32(limit, 0xffffffff, 'tag');
+      if ((tag & 7) === END_GROUP) {
+        if (Math.floor(tag / 8) !== number) malformed(at, 'mismatched end of group');
+        return;
+      }
+      this.pos = at;
+      this.field(none, limit, depth);
+    }
   }
 
   skip(length: number, limit: number): void {
@@ -130,7 +208,14 @@ class WireScanner {
   message(schema: Schema, start: number, end: number, depth: number): void {
     if (depth > maxDepth) malformed(start, 'nesting too deep');
     this.pos = start;
-    while (this.pos < end) this.field(schema, end, depth);
+    this.messages++;
+    let attributes = 0;
+    let elements = 0;
+    while (this.pos < end) {
+      const at = this.pos;
+      const rule = schema[this.field(schema, end, depth)];
+      if (rule?.counted) this.tally(rule, rule.counted === 'attributes' ? ++attributes : ++elements, at);
+    }
   }
 }
 
@@ -156,18 +241,24 @@ export interface WireScreening {
   rejectedSpans: number;
   /** First problems found, for the partial_success message. */
   errorMessage: string;
+  /** Estimated memory of the request once decoded (wire bytes included). */
+  decodedBytes: number;
 }
 
 /**
  * Checks OTLP/protobuf ExportTraceServiceRequest bytes at every depth and locates each span and
  * its trace id without building span objects; spans that can never be stored are left out and
  * reported (OTLP "Partial Success"), with the messages `rejectInvalidSpans` gives.
- * @throws OtlpDecodeError when the bytes are not a valid message.
- * @example const { accepted, rejectedSpans, errorMessage } = screenProtobufRequest(body);
+ * @throws OtlpDecodeError when the bytes are not a valid message (kind `malformed`) or pass one
+ * of `limits` (kind `limit`).
+ * @example const { accepted, rejectedSpans, errorMessage } = screenProtobufRequest(body, defaultValueLimits);
  */
-export function screenProtobufRequest(bytes: Uint8Array): WireScreening {
+export function screenProtobufRequest(
+  bytes: Uint8Array,
+  limits: ValueLimits = unboundedValues,
+): WireScreening {
   const hex = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const r = new WireScanner(bytes);
+  const r = new WireScanner(bytes, limits);
   const spans: WireSpan[] = [];
   const problems: string[] = [];
   let rejectedSpans = 0;
@@ -181,9 +272,13 @@ export function screenProtobufRequest(bytes: Uint8Array): WireScreening {
     let parentLength = 0;
     let startTime = 0n;
     let endTime = 0n;
+    let attributeCount = 0;
+    r.messages++;
     r.pos = start;
     while (r.pos < end) {
+      const at = r.pos;
       const number = r.field(span, end, 3);
+      if (number === 9) r.tally(attributes, ++attributeCount, at);
       // A field sent twice: the last one wins, as in every protobuf decoder.
       if (number === 1) [traceStart, traceEnd] = [r.start, r.end];
       else if (number === 2) [spanIdStart, spanIdEnd] = [r.start, r.end];
@@ -247,6 +342,12 @@ export function screenProtobufRequest(bytes: Uint8Array): WireScreening {
     }
   }
 
+  const decodedBytes = decodedBytesEstimate(bytes.byteLength, r.messages);
+  if (decodedBytes > limits.maxDecodedBytes)
+    overLimit(
+      0,
+      `decodes to about ${Math.ceil(decodedBytes / 1024 ** 2)} MiB, more than ${Math.floor(limits.maxDecodedBytes / 1024 ** 2)} MiB (maxDecodedBytes)`,
+    );
   let errorMessage = '';
   if (rejectedSpans > 0) {
     const more = rejectedSpans > problems.length ? ` (and ${rejectedSpans - problems.length} more)` : '';
@@ -257,5 +358,6 @@ export function screenProtobufRequest(bytes: Uint8Array): WireScreening {
     acceptedSpans: spans.length,
     rejectedSpans,
     errorMessage,
+    decodedBytes,
   };
 }

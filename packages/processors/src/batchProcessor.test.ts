@@ -282,3 +282,25 @@ describe('batchProcessorFactory', () => {
     await batch.shutdown();
   });
 });
+
+describe('batch processor with a batch that does not decode', () => {
+  it('refuses that batch alone and exports the batches merged with it', async () => {
+    const sink = memorySink();
+    const processor = create(sink, { sendBatchSize: 3, timeout: 10_000 });
+    // A span count from a screening that was wrong: the bytes do not decode (length prefix of 6 bytes).
+    const bad = traceBatch({
+      projectId: 'p',
+      bytes: Uint8Array.of(0x0a, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00),
+      spanCount: 1,
+    });
+    const results = await Promise.allSettled([
+      processor.consume(batchOf('p', 'a')),
+      processor.consume(bad),
+      processor.consume(batchOf('p', 'b')),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ kind: 'permanent' });
+    expect(sink.stored).toEqual([{ projectId: 'p', spanCount: 2, names: ['a', 'b'] }]);
+    await processor.shutdown();
+  });
+});

@@ -32,12 +32,26 @@ interface Waiting {
   reject: (error: unknown) => void;
 }
 
-/** Joins the batches of one project into one request. */
-function merge(projectId: string, items: Waiting[]): TraceBatch {
-  if (items.length === 1) return items[0]!.batch;
-  const request: TraceRequest = { resourceSpans: items.flatMap((w) => w.batch.request().resourceSpans) };
-  const spanCount = items.reduce((n, w) => n + w.batch.spanCount, 0);
-  return traceBatch({ projectId, request, spanCount });
+/**
+ * Joins the batches of one project into one request. Each is decoded alone first: one that does
+ * not decode is refused alone with a permanent error and left out, so one sender's bad request
+ * never fails the requests merged with it (issue 16, item 1).
+ */
+function merge(projectId: string, items: Waiting[]): { batch?: TraceBatch; merged: Waiting[] } {
+  if (items.length === 1) return { batch: items[0]!.batch, merged: items };
+  const merged: Waiting[] = [];
+  const resourceSpans: TraceRequest['resourceSpans'] = [];
+  for (const item of items) {
+    try {
+      resourceSpans.push(...item.batch.request().resourceSpans);
+      merged.push(item);
+    } catch (error) {
+      item.reject(permanent(`request cannot be decoded: ${(error as Error).message}`, { cause: error }));
+    }
+  }
+  if (merged.length === 0) return { merged };
+  const spanCount = merged.reduce((n, w) => n + w.batch.spanCount, 0);
+  return { batch: traceBatch({ projectId, request: { resourceSpans }, spanCount }), merged };
 }
 
 /**
@@ -78,13 +92,16 @@ export const batchProcessorFactory: ProcessorFactory<BatchProcessorConfig, Trace
         const spans = group.reduce((n, w) => n + w.batch.spanCount, 0);
         metrics.batchSize.observe(labels, spans);
         void queue.add(async () => {
+          let merged = group;
           try {
-            await next.consume(merge(projectId, group));
-            for (const w of group) w.resolve();
+            const joined = merge(projectId, group);
+            merged = joined.merged;
+            if (joined.batch) await next.consume(joined.batch);
+            for (const w of merged) w.resolve();
           } catch (caught) {
             const error = toExportError(caught);
             settings.logger.warn({ err: error, kind: error.kind, spans }, 'batch export failed');
-            for (const w of group) w.reject(error);
+            for (const w of merged) w.reject(error);
           } finally {
             pendingSpans -= spans;
             metrics.pendingSpans.set(labels, pendingSpans);

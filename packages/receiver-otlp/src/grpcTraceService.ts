@@ -5,9 +5,12 @@ import {
   OtlpDecodeError,
   screenProtobufRequest,
   type TraceBatch,
+  unboundedValues,
+  type ValueLimits,
   type WireScreening,
 } from '@llmp/otlp';
 import { type Authenticate, type Consumer, credentialOf, openAccess, toExportError } from '@llmp/pipeline';
+import { decodedCost } from './decodedCost.ts';
 import { exportTraces } from './exportTraces.ts';
 import { type InFlightLimit, inFlightLimit } from './inFlightLimit.ts';
 import type { ReceiverObserver } from './receiverObserver.ts';
@@ -43,6 +46,8 @@ export interface TraceServiceOptions {
   /** Shared bound on requests and bytes in flight; unbounded when absent. */
   limit?: InFlightLimit;
   observe?: ReceiverObserver;
+  /** Bounds on what a request holds once decoded; unbounded when absent. */
+  values?: ValueLimits;
 }
 
 const unbounded = inFlightLimit({
@@ -60,6 +65,7 @@ export function traceService({
   authenticate = openAccess,
   limit = unbounded,
   observe = silent,
+  values = unboundedValues,
 }: TraceServiceOptions): grpc.UntypedServiceImplementation {
   const exportHandler: grpc.handleUnaryCall<Buffer, Buffer> = (call, callback) => {
     const header = (name: string) => {
@@ -75,23 +81,28 @@ export function traceService({
     }
     // grpc-js has already read (and inflated) the message, within maxRecvMsgSize.
     const ticket = limit.acquire(call.request.byteLength);
-    if (!ticket) {
+    const overloaded = () => {
       observe.refusedRequest('overloaded');
       // OTLP/gRPC "Throttling": RESOURCE_EXHAUSTED is retryable only with RetryInfo, so it carries one.
       return callback(
         statusError(grpc.status.RESOURCE_EXHAUSTED, 'receiver is at its in-flight bound; retry later', 1000),
       );
-    }
+    };
+    if (!ticket) return overloaded();
     let screening: WireScreening;
     try {
-      screening = screenProtobufRequest(call.request);
+      screening = screenProtobufRequest(call.request, values);
     } catch (error) {
       ticket.release();
       if (error instanceof OtlpDecodeError) {
-        observe.refusedRequest('malformed');
+        observe.refusedRequest(error.kind);
         return callback(statusError(grpc.status.INVALID_ARGUMENT, error.message));
       }
       return callback(statusError(grpc.status.INTERNAL, (error as Error).message));
+    }
+    if (!ticket.grow(decodedCost(screening))) {
+      ticket.release();
+      return overloaded();
     }
     exportTraces(next, { projectId: auth.caller.projectId, screening }, observe)
       .then(

@@ -9,10 +9,13 @@ import {
   type SpanScreening,
   screenProtobufRequest,
   type TraceBatch,
+  unboundedValues,
+  type ValueLimits,
   type WireScreening,
 } from '@llmp/otlp';
 import { type Authenticate, type Consumer, credentialOf, openAccess, toExportError } from '@llmp/pipeline';
 import { Hono } from 'hono';
+import { decodedCost } from './decodedCost.ts';
 import { exportTraces } from './exportTraces.ts';
 import { type InFlightLimit, type InFlightTicket, inFlightLimit } from './inFlightLimit.ts';
 import { BodyError, inflateBody } from './inflateBody.ts';
@@ -92,6 +95,8 @@ export interface OtlpHttpAppOptions {
   /** Shared bound on requests and bytes in flight; unbounded when absent. */
   limit?: InFlightLimit;
   observe?: ReceiverObserver;
+  /** Bounds on what a request holds once decoded; unbounded when absent. */
+  values?: ValueLimits;
 }
 
 const unbounded = inFlightLimit({
@@ -111,6 +116,7 @@ export function otlpHttpApp({
   authenticate = openAccess,
   limit = unbounded,
   observe = silent,
+  values = unboundedValues,
 }: OtlpHttpAppOptions): Hono {
   const app = new Hono();
   app.post('/v1/traces', async (c) => {
@@ -170,8 +176,8 @@ export function otlpHttpApp({
       // OTLP/JSON is decoded and screened once; the Kafka exporter encodes the result once.
       screening =
         encoding === 'json'
-          ? rejectInvalidSpans(decodeJsonRequest(Buffer.from(body).toString('utf8')))
-          : screenProtobufRequest(body);
+          ? rejectInvalidSpans(decodeJsonRequest(body, values))
+          : screenProtobufRequest(body, values);
     } catch (error) {
       if (error instanceof OverloadError) return overloaded(encoding);
       if (error instanceof BodyAbortedError) {
@@ -184,11 +190,12 @@ export function otlpHttpApp({
         return failure(error.status, RpcCode.INVALID_ARGUMENT, error.message, encoding);
       }
       if (error instanceof OtlpDecodeError) {
-        observe.refusedRequest('malformed');
+        observe.refusedRequest(error.kind);
         return failure(400, RpcCode.INVALID_ARGUMENT, error.message, encoding);
       }
       throw error;
     }
+    if (!ticket.grow(decodedCost(screening))) return overloaded(encoding);
     try {
       const outcome = await exportTraces(next, { projectId, screening }, observe);
       const answer =

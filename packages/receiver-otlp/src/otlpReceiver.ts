@@ -98,7 +98,13 @@ export const otlpReceiverFactory = {
         metrics.receiverInFlightBytes.set({ receiver: settings.id }, bytes);
       },
     });
-    const shared = { next, limit, ...(authenticate ? { authenticate } : {}) };
+    // A request's decoded size is reserved in maxInFlightBytes: one that could never fit there
+    // is refused for good rather than answered "retry later" forever.
+    const values = {
+      ...config.limits,
+      maxDecodedBytes: Math.min(config.limits.maxDecodedBytes, config.maxInFlightBytes),
+    };
+    const shared = { next, limit, values, ...(authenticate ? { authenticate } : {}) };
     let grpcServer: grpc.Server | undefined;
     let httpServer: ServerType | undefined;
     const bound: { grpc?: number; http?: number } = {};

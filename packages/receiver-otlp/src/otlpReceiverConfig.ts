@@ -1,3 +1,4 @@
+import { defaultValueLimits } from '@llmp/otlp';
 import { byteSize, duration, endpoint } from '@llmp/pipeline';
 import { z } from 'zod';
 
@@ -32,6 +33,24 @@ export const otlpReceiverConfig = z.object({
    */
   maxInFlightRequests: z.number().int().positive().default(256),
   maxInFlightBytes: byteSize(256 * 1024 ** 2),
+  /**
+   * What one request may hold once decoded, in either encoding; past a bound the request is
+   * refused whole with 400 / INVALID_ARGUMENT naming the bound (issue 16: memory, deep values).
+   * maxValueDepth stays within what protobuf decoders nest (100 messages, 3 per kvlist level).
+   */
+  limits: z
+    .object({
+      maxValueDepth: z.number().int().min(1).max(30).default(defaultValueLimits.maxValueDepth),
+      maxAttributes: z.number().int().positive().default(defaultValueLimits.maxAttributes),
+      maxValueElements: z.number().int().positive().default(defaultValueLimits.maxValueElements),
+      /**
+       * Estimated memory of one request once decoded (80 B per protobuf message plus its bytes);
+       * also reserved in maxInFlightBytes while the request is worked on, so the receiver applies
+       * the smaller of the two (a request that could never fit is refused, not retried forever).
+       */
+      maxDecodedBytes: byteSize(defaultValueLimits.maxDecodedBytes),
+    })
+    .prefault({}),
   /** How long shutdown waits for in-flight requests before closing connections. */
   shutdownTimeoutMs: z.number().int().positive().default(10_000),
 });

@@ -4,6 +4,7 @@ import type { SelfMetrics } from '@llmp/pipeline';
 export type RefusalReason =
   | 'invalid'
   | 'malformed'
+  | 'limit'
   | 'too_large'
   | 'unsupported'
   | 'overloaded'

@@ -133,3 +133,26 @@ export function mutatedBytes(bytes: Uint8Array, maxEdits = 8): fc.Arbitrary<Uint
       return Uint8Array.from(out);
     });
 }
+
+/**
+ * One byte edit aimed at protobuf framing: a wire type flipped, or a varint padded to 6–10 bytes.
+ * @example fc.sample(framingEdits(encodeProtobufRequest(request)), 100)
+ */
+export function framingEdits(bytes: Uint8Array): fc.Arbitrary<Uint8Array> {
+  return fc
+    .tuple(fc.nat(), fc.integer({ min: 0, max: 7 }), fc.integer({ min: 1, max: 5 }))
+    .map(([at, wire, pad]) => {
+      const out = Array.from(bytes);
+      if (out.length === 0) return Uint8Array.from(out);
+      const i = at % out.length;
+      if (at % 2 === 0) out[i] = (out[i]! & ~7) | wire;
+      else {
+        // Redundant continuation bytes keep the value but lengthen its varint.
+        let end = i;
+        while (end < out.length - 1 && out[end]! >= 0x80) end++;
+        out[end] = out[end]! | 0x80;
+        out.splice(end + 1, 0, ...Array(pad - 1).fill(0x80), 0x00);
+      }
+      return Uint8Array.from(out);
+    });
+}
