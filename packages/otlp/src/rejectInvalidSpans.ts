@@ -33,7 +33,15 @@ export function spanProblem(span: Span): string | undefined {
   if (span.parentSpanId !== '' && !spanIdPattern.test(span.parentSpanId)) {
     return `invalid parent span id "${span.parentSpanId}" (need 8 bytes or empty)`;
   }
+  for (const { name, timeUnixNano } of span.events) {
+    if (timeUnixNano > maxStorableNanos) return eventTimeProblem(name, timeUnixNano);
+  }
   return timeProblem(span.startTimeUnixNano, span.endTimeUnixNano);
+}
+
+/** Why a span event's time cannot be stored: the store's DateTime64(9) ends in 2262. */
+function eventTimeProblem(name: string, time: bigint): string {
+  return `event "${name}" time past 2262-04-11T23:47:16.854775807Z, the last the store holds (${time} ns)`;
 }
 
 export interface SpanScreening {

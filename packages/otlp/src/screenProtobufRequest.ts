@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { decodeProtobufSpan } from './decodeProtobuf.ts';
 import { OtlpDecodeError } from './otlpDecodeError.ts';
-import { spanProblem, timeProblem } from './rejectInvalidSpans.ts';
+import { maxStorableNanos, spanProblem, timeProblem } from './rejectInvalidSpans.ts';
 import { decodedBytesEstimate, unboundedValues, type ValueLimits } from './valueLimits.ts';
 import type { WireRequest, WireResource, WireScope, WireSpan } from './wireSpans.ts';
 
@@ -229,6 +229,42 @@ function utf8(buf: Uint8Array, start: number, end: number): boolean {
   return isUtf8(buf.subarray(start, end));
 }
 
+/**
+ * time_unix_nano (field 1, fixed64) of a Span.Event whose bytes the scanner has already checked;
+ * the last one wins, fields inside skipped groups are not the event's own.
+ */
+function eventTime(buf: Uint8Array, start: number, end: number): bigint {
+  const view = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  let time = 0n;
+  let groups = 0;
+  let pos = start;
+  const varint = () => {
+    let value = 0;
+    let scale = 1;
+    for (;;) {
+      const byte = buf[pos++]!;
+      value += (byte & 0x7f) * scale;
+      if (byte < 0x80) return value;
+      scale *= 0x80;
+    }
+  };
+  while (pos < end) {
+    const tag = varint();
+    const wire = tag & 7;
+    if (wire === VARINT) varint();
+    else if (wire === I64) {
+      if (groups === 0 && Math.floor(tag / 8) === 1) time = view.readBigUInt64LE(pos);
+      pos += 8;
+    } else if (wire === I32) pos += 4;
+    else if (wire === LEN) {
+      const length = varint(); // read before pos is: the length's own bytes come first
+      pos += length;
+    } else if (wire === START_GROUP) groups++;
+    else if (wire === END_GROUP) groups--;
+  }
+  return time;
+}
+
 function nonZero(buf: Uint8Array, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (buf[i] !== 0) return true;
   return false;
@@ -272,6 +308,7 @@ export function screenProtobufRequest(
     let parentLength = 0;
     let startTime = 0n;
     let endTime = 0n;
+    let eventsStorable = true;
     let attributeCount = 0;
     r.messages++;
     r.pos = start;
@@ -286,6 +323,7 @@ export function screenProtobufRequest(
       // start_time_unix_nano (7) and end_time_unix_nano (8) are fixed64: the 8 bytes just read.
       else if (number === 7) startTime = hex.readBigUInt64LE(r.pos - 8);
       else if (number === 8) endTime = hex.readBigUInt64LE(r.pos - 8);
+      else if (number === 11) eventsStorable &&= eventTime(bytes, r.start, r.end) <= maxStorableNanos;
     }
     // OTLP trace.proto: trace_id is 16 bytes and span_id 8 bytes; all-zero ids are invalid.
     const valid =
@@ -294,7 +332,8 @@ export function screenProtobufRequest(
       spanIdEnd - spanIdStart === 8 &&
       nonZero(bytes, spanIdStart, spanIdEnd) &&
       (parentLength === 0 || parentLength === 8) &&
-      timeProblem(startTime, endTime) === undefined;
+      timeProblem(startTime, endTime) === undefined &&
+      eventsStorable;
     if (valid) {
       spans.push({
         traceId: hex.toString('hex', traceStart, traceEnd),

@@ -52,3 +52,41 @@ describe('span times the store cannot hold as sent', () => {
     expect(screening.errorMessage).toContain('span "after 2262": time past 2262-04-11T23:47:16.854775807Z');
   });
 });
+
+const event = (name: string, timeUnixNano: bigint) => ({
+  name,
+  timeUnixNano,
+  attributes: [],
+  droppedAttributesCount: 0,
+});
+const eventSpans = [
+  testSpan({
+    name: 'event at the last instant',
+    spanId: '7'.repeat(16),
+    startTimeUnixNano: t0,
+    endTimeUnixNano: t0 + 5n,
+    events: [event('ok', t0 + 1n), event('edge', maxStorableNanos)],
+  }),
+  testSpan({
+    name: 'event past 2262',
+    spanId: '8'.repeat(16),
+    startTimeUnixNano: t0,
+    endTimeUnixNano: t0 + 5n,
+    events: [event('ok', t0 + 1n), event('far', maxStorableNanos + 1n)],
+  }),
+];
+
+describe('span event times the store cannot hold as sent', () => {
+  it('refuse their span with a message in OTLP/JSON, never clamped', () => {
+    const screening = rejectInvalidSpans(testRequest(eventSpans));
+    expect(screening.acceptedSpans).toBe(1);
+    expect(screening.errorMessage).toContain('span "event past 2262": event "far" time past 2262-04-11');
+  });
+
+  it('refuse their span with the same message in OTLP/protobuf', () => {
+    const screening = screenProtobufRequest(encodeProtobufRequest(testRequest(eventSpans)));
+    expect(screening.acceptedSpans).toBe(1);
+    expect(screening.rejectedSpans).toBe(1);
+    expect(screening.errorMessage).toContain('span "event past 2262": event "far" time past 2262-04-11');
+  });
+});

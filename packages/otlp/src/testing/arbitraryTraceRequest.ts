@@ -53,7 +53,7 @@ function spanOf(traceIds: string[], invalid: boolean): fc.Arbitrary<Span> {
       droppedAttributesCount: fc.nat(3),
       events: fc.array(
         fc.record({
-          timeUnixNano: nanos,
+          timeUnixNano: invalid ? nanos : storableNanos,
           name: fc.string({ maxLength: 10 }),
           attributes,
           droppedAttributesCount: fc.nat(2),
