@@ -1,4 +1,13 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { resolve } from 'node:path';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import { allocatorConf, type EmbeddedEngineOptions, engineArgs } from './embeddedEngine.ts';
@@ -66,6 +75,70 @@ function lockedMessage(dataDir: string, pid?: number): string {
     'process at a time: stop the other process, give this one its own --data-dir, or run a ClickHouse ' +
     'server and set CLICKHOUSE_URL.'
   );
+}
+
+const permissionCodes = new Set(['EACCES', 'EPERM', 'EROFS']);
+
+function notWritableMessage(home: string, path: string, code: string): string {
+  let owner = '';
+  try {
+    owner = `, owned by uid ${statSync(path).uid}`;
+  } catch {
+    // the path itself cannot be read; its parent's owner is what the user has to change
+  }
+  const uid = process.getuid?.();
+  return (
+    `the data dir ${home} is not writable by this process${uid === undefined ? '' : ` (uid ${uid})`}: ` +
+    `${path}${owner} (${code}). Give --data-dir (LLMP_DATA_DIR) a directory this user can write, ` +
+    'or change the owner of the data dir (for example chown -R).'
+  );
+}
+
+/**
+ * The first path of an embedded data dir this process cannot write (the dir, its engine dir and
+ * the engine's entries two levels down), creating the dirs when missing; undefined when all can be.
+ * Checked before the engine starts, because the engine reports an unwritable file as a failure to
+ * lock its status file — the same failure as a second process — and a user would be told the
+ * wrong thing.
+ */
+function unwritable(home: string, engineDir: string): StoreOpenError | undefined {
+  const fail = (path: string, error: unknown): StoreOpenError => {
+    const code = (error as NodeJS.ErrnoException).code ?? 'EACCES';
+    return new StoreOpenError(notWritableMessage(home, path, code), { cause: error });
+  };
+  try {
+    mkdirSync(engineDir, { recursive: true });
+  } catch (error) {
+    if (permissionCodes.has((error as NodeJS.ErrnoException).code ?? '')) return fail(home, error);
+    throw error;
+  }
+  const paths = [home, engineDir];
+  for (let level = 0, dirs = [engineDir]; level < 2; level++) {
+    const next: string[] = [];
+    for (const dir of dirs) {
+      let entries: import('node:fs').Dirent[];
+      try {
+        entries = readdirSync(dir, { withFileTypes: true }).slice(0, 1000);
+      } catch (error) {
+        if (permissionCodes.has((error as NodeJS.ErrnoException).code ?? '')) return fail(dir, error);
+        throw error;
+      }
+      for (const entry of entries) {
+        const path = resolve(dir, entry.name);
+        paths.push(path);
+        if (entry.isDirectory()) next.push(path);
+      }
+    }
+    dirs = next;
+  }
+  for (const path of paths) {
+    try {
+      accessSync(path, constants.W_OK);
+    } catch (error) {
+      if (permissionCodes.has((error as NodeJS.ErrnoException).code ?? '')) return fail(path, error);
+    }
+  }
+  return undefined;
 }
 
 function alive(pid: number): boolean {
@@ -139,7 +212,8 @@ export async function openStore({
   const path = resolve(home, 'clickhouse');
   // file() reads glob patterns: a data dir whose path has one keeps the JSONEachRow inserts.
   const scratchDir = globCharacters.test(home) ? undefined : resolve(home, 'inserts');
-  mkdirSync(path, { recursive: true });
+  const refused = unwritable(home, path);
+  if (refused) throw refused;
   const releaseLock = claimDataDir(home);
   let client: ClickHouseClient;
   let rawInsert: RawInsert;
