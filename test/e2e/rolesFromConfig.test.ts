@@ -10,6 +10,9 @@ import { otlpJsonTrace, postJson } from '../support/otlpJson.ts';
 import { tempDir } from '../support/tempDir.ts';
 
 const brokers = providedBrokers();
+const cliVersion = (
+  JSON.parse(readFileSync(join(repoRoot, 'cmd/llmp/package.json'), 'utf8')) as { version: string }
+).version;
 const dir = tempDir('roles-from-config');
 const running: LlmpProcess[] = [];
 let blocker: Server | undefined;
@@ -62,12 +65,9 @@ async function recordKeys(topic: string, expected: number): Promise<string[]> {
 
 describe('the CLI around the roles', () => {
   it('llmp --version prints the version of its package.json', () => {
-    const { version } = JSON.parse(readFileSync(join(repoRoot, 'cmd/llmp/package.json'), 'utf8')) as {
-      version: string;
-    };
     const result = llmp(['--version']);
     expect(result.status).toBe(0);
-    expect(result.stdout.trim()).toBe(version);
+    expect(result.stdout.trim()).toBe(cliVersion);
   });
 
   it('a port in use stops the start with the config key to change, not a stack', async () => {
@@ -118,7 +118,7 @@ describe.skipIf(brokers === '')('roles wired by service.pipelines', () => {
     expect(metrics).toContain('llmp_exporter_sent_spans_total{exporter="kafka/copy"} 2');
   });
 
-  it('llmp mlflow-exporter serves /healthz, /readyz and /metrics', async () => {
+  it('llmp mlflow-exporter serves /healthz (with its version), /readyz and /metrics (with its build)', async () => {
     const topics = isolatedTopics('pipelines-mlflow');
     const exporter = await startLlmp({
       dataDir: `${dir.path}/mlflow`,
@@ -138,8 +138,14 @@ describe.skipIf(brokers === '')('roles wired by service.pipelines', () => {
     });
     running.push(exporter);
     const telemetry = (path: string) => fetch(`http://127.0.0.1:${exporter.telemetryPort}${path}`);
-    expect((await telemetry('/healthz')).status).toBe(200);
+    const health = await telemetry('/healthz');
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok', version: cliVersion });
     expect((await telemetry('/readyz')).status).toBe(200);
-    expect(await (await telemetry('/metrics')).text()).toContain('process_resident_memory_bytes');
+    const metrics = await (await telemetry('/metrics')).text();
+    expect(metrics).toContain('process_resident_memory_bytes');
+    expect(metrics).toContain(
+      `llmp_build_info{version="${cliVersion}",node_version="${process.versions.node}"} 1`,
+    );
   });
 });

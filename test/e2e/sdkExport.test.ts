@@ -177,7 +177,12 @@ describe('query API', () => {
   });
 
   it('reports health and readiness', async () => {
-    expect((await llmp.api('/healthz')).status).toBe(200);
+    const health = await llmp.api('/healthz');
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({
+      status: 'ok',
+      version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+    });
     const ready = await llmp.api('/readyz');
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ready' });

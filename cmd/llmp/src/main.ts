@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { apiKeyLine } from '@llmp/auth';
 import { migrate, openStore, StoreOpenError } from '@llmp/clickhouse';
@@ -7,6 +6,7 @@ import { ConfigError, createLogger, type Logger, loadConfig } from '@llmp/pipeli
 import { Command, Option } from 'commander';
 import type { z } from 'zod';
 import { allInOneConfig } from './allInOneConfig.ts';
+import { buildInfo } from './buildInfo.ts';
 import { jobsCommand } from './jobsCommand.ts';
 import {
   gatewayConfig,
@@ -86,12 +86,9 @@ async function serveUntilSignal(role: string, start: (logger: Logger) => Promise
   logger.info({ role }, 'llmp is ready');
 }
 
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-  version: string;
-};
 const program = new Command('llmp')
   .description('OTLP trace ingestion pipeline for LLM applications')
-  .version(version, '-v, --version');
+  .version(buildInfo().version, '-v, --version');
 const withCommon = (command: Command) =>
   command
     .option('-c, --config <file>', 'YAML config file (env LLMP_CONFIG)')

@@ -15,6 +15,7 @@ import {
 } from '@llmp/pipeline';
 import { queryApiServer } from '@llmp/query-api';
 import { authenticateFrom } from './authenticateFrom.ts';
+import { buildInfo, registerBuildInfo } from './buildInfo.ts';
 import { components } from './components.ts';
 import { telemetryServer } from './telemetryServer.ts';
 import { mlflowDeletions, traceDeletion } from './traceDeletion.ts';
@@ -61,6 +62,7 @@ export async function runRole({
   expectedUnused = [],
 }: RoleSpec): Promise<Running> {
   const registry = processRegistry();
+  registerBuildInfo(registry);
   const { authenticate, keys } = authenticateFrom(config.auth ?? { apiKeys: [] }, process.env);
   if (config.auth) logger.info({ apiKeys: keys, auth: keys > 0 ? 'on' : 'off' }, 'auth configured');
   const host = createHost({ providers: providers({ logger, registry }) });
@@ -91,6 +93,7 @@ export async function runRole({
         registry,
         deletion: traceDeletion(store, uploading ?? deletions),
         ready: () => host.ready(),
+        version: buildInfo().version,
       });
       // The API stops before the deletion queue it feeds.
       if (deletions) hostServices.push({ service: deletions, key: 'exporters.mlflow', endpoint: '' });
@@ -101,6 +104,7 @@ export async function runRole({
         endpoint: telemetry.endpoint,
         registry,
         ready: () => host.ready(),
+        version: buildInfo().version,
         logger: logger.child({ component: 'telemetry' }),
       });
       hostServices.push({ service: server, key: 'telemetry', endpoint: telemetry.endpoint });

@@ -15,11 +15,14 @@ export function telemetryServer({
   endpoint,
   registry,
   ready,
+  version,
   logger,
 }: {
   endpoint: string;
   registry: Registry;
   ready: () => Promise<void>;
+  /** The build's version, shown by `/healthz`. */
+  version?: string;
   logger: Logger;
 }): TelemetryServer {
   let server: Server | undefined;
@@ -32,7 +35,9 @@ export function telemetryServer({
     async start() {
       server = createServer((req, res) => {
         const path = (req.url ?? '/').split('?')[0];
-        if (path === '/healthz') return answer(res, 200, 'application/json', '{"status":"ok"}');
+        if (path === '/healthz') {
+          return answer(res, 200, 'application/json', JSON.stringify({ status: 'ok', version }));
+        }
         if (path === '/metrics') {
           registry.metrics().then(
             (text) => answer(res, 200, registry.contentType, text),

@@ -27,6 +27,7 @@ export function queryApiServer({
   authenticate,
   registry,
   ready,
+  version,
   shutdownTimeoutMs = 5000,
 }: {
   endpoint: string;
@@ -38,6 +39,8 @@ export function queryApiServer({
   registry?: Registry | undefined;
   /** Readiness behind `/readyz` (the host's checks); the store's ping when absent. */
   ready?: (() => Promise<void>) | undefined;
+  /** The build's version, shown by `/healthz`. */
+  version?: string | undefined;
   shutdownTimeoutMs?: number;
 }): QueryApiServer {
   let server: ServerType | undefined;
@@ -53,6 +56,7 @@ export function queryApiServer({
         ...(authenticate ? { authenticate } : {}),
         ...(registry ? { registry } : {}),
         ...(ready ? { ready } : {}),
+        ...(version ? { version } : {}),
       });
       server = await new Promise<ServerType>((resolve, reject) => {
         const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));

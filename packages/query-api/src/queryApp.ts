@@ -46,6 +46,8 @@ export interface QueryAppOptions {
   ready?: () => Promise<void>;
   /** Serves the `/v1/jobs` routes (and the auto_eval status route) when given. */
   jobs?: JobStore;
+  /** The build's version, shown by `/healthz`. */
+  version?: string;
 }
 
 const traceIdPattern = /^[0-9a-fA-F]{32}$/;
@@ -63,6 +65,7 @@ export function queryApp({
   jobs,
   deletion,
   ready = () => source.ping(),
+  version,
 }: QueryAppOptions): Hono {
   const app = new Hono();
   // Tenancy: every data route sits under these prefixes; new routes inherit the check.
@@ -76,7 +79,7 @@ export function queryApp({
   app.use('/v1/*', limit, keepCaller);
   app.use('/api/*', limit, keepCaller);
 
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/healthz', (c) => c.json({ status: 'ok', ...(version ? { version } : {}) }));
   app.get('/readyz', async (c) => {
     try {
       await ready();
