@@ -79,6 +79,13 @@ describe('unusable checks are refused at create and update', () => {
     expect(input.body.detail).toMatch(/^input_model is not a valid JSON Schema: /);
   });
 
+  it('refuses the same for a template', async () => {
+    const template = await api.post('/v1/templates', { ...triage, id: 'tpl-bad', validation_script: '}' });
+    expect(template.status).toBe(400);
+    expect(template.body.detail).toMatch(/^validation_script does not load: SyntaxError/);
+    expect((await api.post('/v1/templates', { ...triage, id: 'tpl-good' })).status).toBe(201);
+  });
+
   it('refuses the same on PATCH and keeps the version', async () => {
     expect((await api.post('/v1/jobs', { ...triage, id: 'patched' })).status).toBe(201);
     const script = await api.patch('/v1/jobs/patched', { validation_script: 'validate = (' });

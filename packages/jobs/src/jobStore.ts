@@ -170,7 +170,7 @@ export function jobStore(
 ): JobStore {
   const { client } = store;
   const db = `\`${store.database}\``;
-  const templates = templateStore(store, { now, newId });
+  const templates = templateStore(store, { now, newId, scripts });
 
   async function rows<T>(query: string, params: Record<string, unknown>): Promise<T[]> {
     try {

@@ -84,6 +84,9 @@ describe('validationScripts', () => {
       message: 'validation_script ran past 20 ms',
     });
     expect(await own.run(loop, '{"loop":false}')).toEqual({ outcome: 'pass', message: undefined });
+    // The interruption cannot be caught by the script.
+    const stubborn = '(o) => { for (;;) { try { for (;;) {} } catch (e) {} finally { continue; } } }';
+    expect(await own.run(stubborn, '{}')).toMatchObject({ outcome: 'error', reason: 'timeout' });
     expect(await own.compile('for (;;) {}')).toEqual({
       ok: false,
       message: 'validation_script does not load: its top level ran past 30 ms',
