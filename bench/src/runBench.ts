@@ -10,6 +10,7 @@ import { insertFormatsScenario } from './insertFormats.ts';
 import { machine } from './machine.ts';
 import { mlflowScenario } from './mlflowScenario.ts';
 import { queryScenario } from './queryScenario.ts';
+import { validationScriptScenario } from './validationScriptScenario.ts';
 
 // `pnpm bench [all-in-one|distributed|query ...]`; BENCH_SECONDS and BENCH_ROWS scale the runs;
 // BENCH_QUERY_STORE names a directory where the query store is kept and reused between runs;
@@ -18,7 +19,8 @@ import { queryScenario } from './queryScenario.ts';
 // `insert-formats` / `insert-costs` (insert formats on the embedded store, an INSERT's engine CPU),
 // `embedded-memory` (RSS of llmp start and llmp ingester, engine allocator A/B), `ingester-node`
 // (CPU per span of the ingester's own code, no Kafka or engine), `kafka-consumers` (the Kafka
-// consumer clients alone, kafkajs against @platformatic/kafka, A B A B).
+// consumer clients alone, kafkajs against @platformatic/kafka, A B A B), `validation-script`
+// (per-span cost of a job's validation_script in its sandbox).
 const wanted = new Set(process.argv.slice(2));
 const run = (name: string) => wanted.size === 0 || wanted.has(name);
 const seconds = Number(process.env.BENCH_SECONDS ?? 20);
@@ -66,6 +68,9 @@ if (wanted.has('kafka-consumers')) {
   for (const r of await consumerClientsScenario({ records, rounds: Number(process.env.BENCH_ROUNDS ?? 2) })) {
     report(r);
   }
+}
+if (wanted.has('validation-script')) {
+  report(await validationScriptScenario({ rounds: Number(process.env.BENCH_ROUNDS ?? 7) }));
 }
 if (wanted.has('insert-costs')) {
   for (const row of await insertCostsScenario()) report({ scenario: 'insert-costs', ...row });

@@ -81,9 +81,14 @@ const cases: Record<string, [KeyValue[], Partial<NormalisedSpan>]> = {
   ],
   'openinference.provider': [attrs({ 'llm.provider': str('anthropic') }), { provider: 'anthropic' }],
   'openinference.system': [attrs({ 'llm.system': str('openai') }), { provider: 'openai' }],
+  'openinference.invocation_model': [
+    attrs({ 'llm.invocation_parameters': str('{"model": "gpt-4o-mini", "temperature": 0}') }),
+    { requestModel: 'gpt-4o-mini', spanType: 'llm' },
+  ],
+  // The OpenAI instrumentation's llm.model_name is the model that answered.
   'openinference.model_name': [
-    attrs({ 'llm.model_name': str('claude-sonnet-4-20250514') }),
-    { requestModel: 'claude-sonnet-4-20250514', spanType: 'llm' },
+    attrs({ 'llm.model_name': str('gpt-4o-mini-2024-07-18') }),
+    { requestModel: '', responseModel: 'gpt-4o-mini-2024-07-18', spanType: 'llm' },
   ],
   'openinference.embedding_model_name': [
     attrs({ 'embedding.model_name': str('text-embedding-3-small') }),
@@ -117,6 +122,19 @@ const cases: Record<string, [KeyValue[], Partial<NormalisedSpan>]> = {
       'llm.output_messages.0.message.content': str('Hi'),
     }),
     { outputText: 'assistant: Hi' },
+  ],
+  'otel.tool_call_arguments': [
+    attrs({ 'gen_ai.tool.call.arguments': str('{"city":"Paris"}') }),
+    { inputText: '{"city":"Paris"}' },
+  ],
+  'otel.tool_call_result': [
+    attrs({
+      'gen_ai.tool.call.result': {
+        type: 'kvlist',
+        value: [{ key: 'temperature', value: int(24) }],
+      },
+    }),
+    { outputText: '{"temperature":24}' },
   ],
   'openinference.input_value': [attrs({ 'input.value': str('What is 2+2?') }), { inputText: 'What is 2+2?' }],
   'openinference.output_value': [attrs({ 'output.value': str('4') }), { outputText: '4' }],

@@ -33,8 +33,21 @@ export type RuleReader =
   | { read: 'kind'; key: string; values: Record<string, SpanType> }
   /** Messages as one JSON attribute (or plain text), rendered as `role: text` lines. */
   | { read: 'messages'; key: string }
-  /** Messages flattened with indices: `${prefix}N${role}` and `${prefix}N${content}`. */
-  | { read: 'indexedMessages'; prefix: string; role: string; content: string };
+  /** A value as it was sent: a string as is, a structured value as JSON (tool arguments, results). */
+  | { read: 'value'; key: string }
+  /** A top-level string field of a JSON object sent as a string (or kvlist), e.g. a request's `model`. */
+  | { read: 'jsonField'; key: string; path: string }
+  /**
+   * Messages flattened with indices: `${prefix}N${role}` and `${prefix}N${content}`, and the
+   * tool calls of message N as `${prefix}N${toolCalls.prefix}M${toolCalls.name|arguments}`.
+   */
+  | {
+      read: 'indexedMessages';
+      prefix: string;
+      role: string;
+      content: string;
+      toolCalls?: { prefix: string; name: string; arguments: string };
+    };
 
 export type NormalisationRule = RuleReader & {
   /** Stable name, used by the per-rule tests. */
@@ -55,7 +68,11 @@ export type NormalisationRule = RuleReader & {
 //   counts "SHOULD be included in gen_ai.usage.input_tokens / output_tokens".
 // - OpenInference semantic conventions (spec/attributes/semantic-conventions.md): span kinds,
 //   llm.token_count.*, llm.token_count.prompt_details.cache_read|cache_write (a breakdown of the
-//   prompt count, so included in it), llm.cost.total, flattened llm.input_messages.N.message.*.
+//   prompt count, so included in it), llm.cost.total, flattened llm.input_messages.N.message.*
+//   with message.tool_calls.M.tool_call.function.name|arguments. Its OpenAI instrumentation puts
+//   the model the API answered with (e.g. gpt-4o-mini-2024-07-18) in llm.model_name and the
+//   request's parameters, with the model asked for, in llm.invocation_parameters (JSON).
+// - OpenTelemetry GenAI execute_tool spans: gen_ai.tool.call.arguments and .result.
 // - OpenLLMetry / Traceloop (traceloop-sdk semconv_ai): traceloop.span.kind, traceloop.entity.*,
 //   llm.request.type, llm.usage.*, gen_ai.usage.cache_read_input_tokens, association properties.
 // - Vercel AI SDK telemetry (ai-sdk.dev/docs/ai-sdk-core/telemetry#collected-data): ai.operationId,
@@ -116,6 +133,14 @@ const vercelOperations: Record<string, SpanType> = {
   'ai.embed.doembed': 'embedding',
   'ai.embedmany.doembed': 'embedding',
   'ai.toolcall': 'tool',
+};
+
+// Where the flattened messages keep their tool calls (OpenLLMetry: gen_ai.completion.N.tool_calls.M.name).
+const openLlmetryToolCalls = { prefix: '.tool_calls.', name: '.name', arguments: '.arguments' };
+const openInferenceToolCalls = {
+  prefix: '.message.tool_calls.',
+  name: '.tool_call.function.name',
+  arguments: '.tool_call.function.arguments',
 };
 
 // AI SDK up to v5 passes the Anthropic provider's `usage.input_tokens` through as prompt/input
@@ -209,6 +234,20 @@ export const normalisationRules: readonly NormalisationRule[] = [
     key: 'gen_ai.output.messages',
   },
   {
+    id: 'otel.tool_call_arguments',
+    convention: 'otel',
+    field: 'inputText',
+    read: 'value',
+    key: 'gen_ai.tool.call.arguments',
+  },
+  {
+    id: 'otel.tool_call_result',
+    convention: 'otel',
+    field: 'outputText',
+    read: 'value',
+    key: 'gen_ai.tool.call.result',
+  },
+  {
     id: 'otel.conversation_id',
     convention: 'otel',
     field: 'sessionId',
@@ -248,6 +287,7 @@ export const normalisationRules: readonly NormalisationRule[] = [
     prefix: 'gen_ai.prompt.',
     role: '.role',
     content: '.content',
+    toolCalls: openLlmetryToolCalls,
   },
   {
     id: 'otel-deprecated.completion',
@@ -257,6 +297,7 @@ export const normalisationRules: readonly NormalisationRule[] = [
     prefix: 'gen_ai.completion.',
     role: '.role',
     content: '.content',
+    toolCalls: openLlmetryToolCalls,
   },
   {
     id: 'otel-deprecated.enduser_id',
@@ -289,9 +330,17 @@ export const normalisationRules: readonly NormalisationRule[] = [
     key: 'llm.system',
   },
   {
-    id: 'openinference.model_name',
+    id: 'openinference.invocation_model',
     convention: 'openinference',
     field: 'requestModel',
+    read: 'jsonField',
+    key: 'llm.invocation_parameters',
+    path: 'model',
+  },
+  {
+    id: 'openinference.model_name',
+    convention: 'openinference',
+    field: 'responseModel',
     read: 'text',
     key: 'llm.model_name',
   },
@@ -345,6 +394,7 @@ export const normalisationRules: readonly NormalisationRule[] = [
     prefix: 'llm.input_messages.',
     role: '.message.role',
     content: '.message.content',
+    toolCalls: openInferenceToolCalls,
   },
   {
     id: 'openinference.output_messages',
@@ -354,6 +404,7 @@ export const normalisationRules: readonly NormalisationRule[] = [
     prefix: 'llm.output_messages.',
     role: '.message.role',
     content: '.message.content',
+    toolCalls: openInferenceToolCalls,
   },
   {
     id: 'openinference.input_value',

@@ -55,7 +55,8 @@ describe('normaliseSpan', () => {
       kv('gen_ai.usage.prompt_tokens', int(-1n)),
       kv('llm.token_count.prompt', int(9n)),
       kv('gen_ai.request.model', str('   ')),
-      kv('llm.model_name', str('m')),
+      kv('llm.invocation_parameters', str('{"model": 42}')),
+      kv('embedding.model_name', str('m')),
       kv('gen_ai.operation.name', str('something_new')),
       kv('gen_ai.usage.cost', str('free')),
       kv('llm.cost.total', { type: 'double', value: -1 }),
@@ -137,5 +138,124 @@ describe('normaliseSpan', () => {
     expect(normaliseSpan([kv('gen_ai.usage.input_tokens', { type: 'bool', value: true })]).inputTokens).toBe(
       0,
     );
+  });
+});
+
+const strings = (o: Record<string, string>): KeyValue[] => Object.entries(o).map(([k, v]) => kv(k, str(v)));
+
+// Attributes as openinference-instrumentation-openai 0.1.66 (Python) sets them on a
+// chat.completions call answered with a tool call, then on the call that sends the tool's result.
+const openInferenceToolCall = strings({
+  'llm.system': 'openai',
+  'input.value':
+    '{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Weather in Paris?"}], "temperature": 0}',
+  'input.mime_type': 'application/json',
+  'output.value':
+    '{"id":"chatcmpl-1","choices":[{"finish_reason":"tool_calls","index":0,"message":{"content":null,"role":"assistant","tool_calls":[{"id":"call_1","function":{"arguments":"{\\"city\\": \\"Paris\\"}","name":"get_weather"},"type":"function"}]}}],"model":"gpt-4o-mini-2024-07-18"}',
+  'output.mime_type': 'application/json',
+  'llm.invocation_parameters': '{"model": "gpt-4o-mini", "temperature": 0}',
+  'llm.input_messages.0.message.role': 'user',
+  'llm.input_messages.0.message.content': 'Weather in Paris?',
+  'llm.model_name': 'gpt-4o-mini-2024-07-18',
+  'llm.output_messages.0.message.role': 'assistant',
+  'llm.output_messages.0.message.tool_calls.0.tool_call.id': 'call_1',
+  'llm.output_messages.0.message.tool_calls.0.tool_call.function.name': 'get_weather',
+  'llm.output_messages.0.message.tool_calls.0.tool_call.function.arguments': '{"city": "Paris"}',
+  'llm.finish_reason': 'tool_calls',
+  'openinference.span.kind': 'LLM',
+});
+const openInferenceToolResult = strings({
+  'llm.invocation_parameters': '{"model": "gpt-4o-mini", "temperature": 0}',
+  'llm.input_messages.0.message.role': 'user',
+  'llm.input_messages.0.message.content': 'Weather in Paris?',
+  'llm.input_messages.1.message.role': 'assistant',
+  'llm.input_messages.1.message.tool_calls.0.tool_call.id': 'call_1',
+  'llm.input_messages.1.message.tool_calls.0.tool_call.function.name': 'get_weather',
+  'llm.input_messages.1.message.tool_calls.0.tool_call.function.arguments': '{"city": "Paris"}',
+  'llm.input_messages.2.message.role': 'tool',
+  'llm.input_messages.2.message.tool_call_id': 'call_1',
+  'llm.input_messages.2.message.content': 'sunny, 24C',
+  'llm.model_name': 'gpt-4o-mini-2024-07-18',
+  'llm.output_messages.0.message.role': 'assistant',
+  'llm.output_messages.0.message.content': 'It is sunny in Paris.',
+  'openinference.span.kind': 'LLM',
+});
+
+describe('tool calls and models as instrumentations send them', () => {
+  it('reads OpenInference request and response models apart, and shows tool calls in and out', () => {
+    expect(normaliseSpan(openInferenceToolCall)).toMatchObject({
+      spanType: 'llm',
+      provider: 'openai',
+      requestModel: 'gpt-4o-mini',
+      responseModel: 'gpt-4o-mini-2024-07-18',
+      inputText: 'user: Weather in Paris?',
+      outputText: 'assistant: [tool_call get_weather {"city": "Paris"}]',
+    });
+    expect(normaliseSpan(openInferenceToolResult)).toMatchObject({
+      inputText:
+        'user: Weather in Paris?\nassistant: [tool_call get_weather {"city": "Paris"}]\ntool: sunny, 24C',
+      outputText: 'assistant: It is sunny in Paris.',
+    });
+  });
+
+  it('shows OpenLLMetry tool calls, several per message and with text, in index order', () => {
+    const fields = normaliseSpan(
+      strings({
+        'gen_ai.prompt.0.role': 'user',
+        'gen_ai.prompt.0.content': 'Weather in Paris and Rome?',
+        'gen_ai.completion.0.role': 'assistant',
+        'gen_ai.completion.0.content': 'Checking.',
+        'gen_ai.completion.0.tool_calls.1.name': 'get_weather',
+        'gen_ai.completion.0.tool_calls.1.arguments': '{"city":"Rome"}',
+        'gen_ai.completion.0.tool_calls.0.id': 'c0',
+        'gen_ai.completion.0.tool_calls.0.name': 'get_weather',
+        'gen_ai.completion.0.tool_calls.0.arguments': '{"city":"Paris"}',
+      }),
+    );
+    expect(fields.outputText).toBe(
+      'assistant: Checking.\n[tool_call get_weather {"city":"Paris"}]\n[tool_call get_weather {"city":"Rome"}]',
+    );
+  });
+
+  it('shows the tool calls of OpenAI-shaped JSON messages and of OpenTelemetry parts with their arguments', () => {
+    const openAiShaped = normaliseSpan(
+      strings({
+        'gen_ai.input.messages': JSON.stringify([
+          { role: 'user', content: 'Weather?' },
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [
+              { id: 'c1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } },
+            ],
+          },
+          { role: 'tool', tool_call_id: 'c1', content: 'snow' },
+        ]),
+        'gen_ai.output.messages': JSON.stringify([
+          {
+            role: 'assistant',
+            parts: [{ type: 'tool_call', id: 'c2', name: 'get_time', arguments: { zone: 'CET' } }],
+            finish_reason: 'tool_call',
+          },
+        ]),
+      }),
+    );
+    expect(openAiShaped.inputText).toBe(
+      'user: Weather?\nassistant: [tool_call get_weather {"city":"Oslo"}]\ntool: snow',
+    );
+    expect(openAiShaped.outputText).toBe('assistant: [tool_call get_time {"zone":"CET"}]');
+  });
+
+  it("fills a tool span's input and output from gen_ai.tool.call.arguments and .result", () => {
+    expect(
+      normaliseSpan(
+        strings({
+          'gen_ai.operation.name': 'execute_tool',
+          'gen_ai.tool.name': 'get_weather',
+          'gen_ai.tool.call.arguments': '{"city":"Paris"}',
+          'gen_ai.tool.call.result': 'sunny, 24C',
+        }),
+      ),
+    ).toMatchObject({ spanType: 'tool', inputText: '{"city":"Paris"}', outputText: 'sunny, 24C' });
   });
 });

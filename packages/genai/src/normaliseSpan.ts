@@ -1,7 +1,7 @@
 import type { AnyValue, KeyValue } from '@llmp/otlp';
 import { emptyGenAiFields, type GenAiFields } from './genAiFields.ts';
 import { type NormalisationRule, normalisationRules, type RuleField } from './normalisationRules.ts';
-import { plainValue, renderMessages } from './renderMessages.ts';
+import { plainValue, renderMessages, toolCallText } from './renderMessages.ts';
 
 /** Fields read from a span before cost: everything but the cost columns, plus a sent cost. */
 export type NormalisedSpan = Omit<GenAiFields, 'costUsd' | 'costSource' | 'priceId'> & {
@@ -38,10 +38,20 @@ function usd(v: AnyValue | undefined): number | undefined {
   return Number.isFinite(n) && n >= 0 ? n : undefined;
 }
 
-/** `prefix N suffix` attributes gathered into ordered messages. */
-function indexedMessages(attributes: KeyValue[], prefix: string, role: string, content: string): string {
+type IndexedRule = Extract<NormalisationRule, { read: 'indexedMessages' }>;
+
+interface IndexedMessage {
+  role: string;
+  content: string;
+  /** Tool calls by index: name and arguments. */
+  calls: Map<number, { name: string; arguments: string }> | undefined;
+}
+
+/** `prefix N suffix` attributes gathered into ordered messages, with their tool calls. */
+function indexedMessages(attributes: KeyValue[], rule: IndexedRule): string {
+  const { prefix, role, content, toolCalls } = rule;
   if (!attributes.some(({ key }) => key.startsWith(prefix))) return '';
-  const messages = new Map<number, { role: string; content: string }>();
+  const messages = new Map<number, IndexedMessage>();
   for (const { key, value } of attributes) {
     if (!key.startsWith(prefix)) continue;
     const rest = key.slice(prefix.length);
@@ -49,16 +59,35 @@ function indexedMessages(attributes: KeyValue[], prefix: string, role: string, c
     const index = Number(rest.slice(0, dot));
     if (dot <= 0 || !Number.isSafeInteger(index)) continue;
     const suffix = rest.slice(dot);
-    const message = messages.get(index) ?? { role: '', content: '' };
+    const message = messages.get(index) ?? { role: '', content: '', calls: undefined };
     if (suffix === role) message.role = scalarText(value);
     else if (suffix === content)
       message.content = value.type === 'string' ? value.value : renderMessages(plainValue(value));
-    else continue;
+    else if (toolCalls && suffix.startsWith(toolCalls.prefix)) {
+      const callRest = suffix.slice(toolCalls.prefix.length);
+      const callDot = callRest.indexOf('.');
+      const callIndex = Number(callRest.slice(0, callDot));
+      if (callDot <= 0 || !Number.isSafeInteger(callIndex)) continue;
+      const part = callRest.slice(callDot);
+      if (part !== toolCalls.name && part !== toolCalls.arguments) continue;
+      message.calls ??= new Map();
+      const call = message.calls.get(callIndex) ?? { name: '', arguments: '' };
+      if (part === toolCalls.name) call.name = scalarText(value);
+      else call.arguments = value.type === 'string' ? value.value : JSON.stringify(plainValue(value));
+      message.calls.set(callIndex, call);
+    } else continue;
     messages.set(index, message);
   }
   return [...messages.entries()]
     .sort(([a], [b]) => a - b)
-    .map(([, m]) => (m.role ? `${m.role}: ${m.content}` : m.content))
+    .map(([, m]) => {
+      // A tool-call-only answer has no content: its calls are what it said.
+      const calls = [...(m.calls?.entries() ?? [])]
+        .sort(([a], [b]) => a - b)
+        .map(([, c]) => toolCallText(c.name, c.arguments));
+      const text = [m.content, ...calls].filter((t) => t !== '').join('\n');
+      return m.role ? `${m.role}: ${text}` : text;
+    })
     .join('\n');
 }
 
@@ -91,8 +120,29 @@ function readRule(
       return text === '' ? undefined : text;
     }
     case 'indexedMessages': {
-      const text = indexedMessages(attributes, rule.prefix, rule.role, rule.content);
+      const text = indexedMessages(attributes, rule);
       return text === '' ? undefined : text;
+    }
+    case 'value': {
+      if (value === undefined || value.type === 'empty') return undefined;
+      const text = value.type === 'string' ? value.value : JSON.stringify(plainValue(value));
+      return text.trim() === '' ? undefined : text;
+    }
+    case 'jsonField': {
+      let object: unknown;
+      if (value?.type === 'kvlist') object = plainValue(value);
+      else if (value?.type === 'string' && value.value.trimStart().startsWith('{')) {
+        try {
+          object = JSON.parse(value.value);
+        } catch {
+          return undefined;
+        }
+      }
+      const field =
+        object !== null && typeof object === 'object' && Object.hasOwn(object, rule.path)
+          ? (object as Record<string, unknown>)[rule.path]
+          : undefined;
+      return typeof field === 'string' && field.trim() !== '' ? field.trim() : undefined;
     }
   }
 }

@@ -22,6 +22,23 @@ export function plainValue(value: AnyValue): unknown {
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
+/**
+ * How a tool call reads in a span's input or output text: `[tool_call name arguments]`.
+ * @example toolCallText('get_weather', '{"city":"Paris"}') // '[tool_call get_weather {"city":"Paris"}]'
+ */
+export function toolCallText(name: string, args: unknown): string {
+  const text =
+    typeof args === 'string' ? args.trim() : args === undefined || args === null ? '' : JSON.stringify(args);
+  return `[tool_call${name ? ` ${name}` : ''}${text && text !== '{}' ? ` ${text}` : ''}]`;
+}
+
+/** A tool call as OpenAI (`{function: {name, arguments}}`) or flat (`{name, arguments}`) shapes send it. */
+function callText(call: unknown): string {
+  if (!isRecord(call)) return '';
+  const fn = isRecord(call.function) ? call.function : call;
+  return toolCallText(typeof fn.name === 'string' ? fn.name : '', fn.arguments);
+}
+
 /** Text of a message's content: a string, or parts (OTel `parts`, AI SDK / OpenAI content arrays). */
 function contentText(content: unknown): string {
   if (typeof content === 'string') return content;
@@ -33,7 +50,13 @@ function contentText(content: unknown): string {
       if (!isRecord(part)) return '';
       if (typeof part.text === 'string') return part.text;
       if (typeof part.content === 'string') return part.content;
-      // Tool calls, images, files: name the part rather than dump its payload.
+      // A tool call is what the model said: name and arguments. Images, files: name the part
+      // rather than dump its payload.
+      if (part.type === 'tool_call' || part.type === 'tool-call' || part.type === 'function_call')
+        return toolCallText(
+          typeof part.name === 'string' ? part.name : String(part.toolName ?? ''),
+          part.arguments ?? part.args ?? part.input,
+        );
       const name = typeof part.name === 'string' ? ` ${part.name}` : '';
       return `[${typeof part.type === 'string' ? part.type : 'part'}${name}]`;
     })
@@ -43,7 +66,12 @@ function contentText(content: unknown): string {
 
 function messageText(message: unknown): string {
   if (!isRecord(message)) return typeof message === 'string' ? message : '';
-  const text = contentText(message.parts ?? message.content);
+  let text = contentText(message.parts ?? message.content);
+  // OpenAI's chat shape keeps an answer's tool calls beside its (then null) content.
+  if (Array.isArray(message.tool_calls)) {
+    const calls = message.tool_calls.map(callText).filter((t) => t !== '');
+    text = [text, ...calls].filter((t) => t !== '').join('\n');
+  }
   return typeof message.role === 'string' && message.role !== '' ? `${message.role}: ${text}` : text;
 }
 

@@ -157,6 +157,57 @@ describe('jobLinkerFactory', () => {
     expect(asked).toEqual([1, 2]);
   });
 
+  it("runs the version's validation_script on each output, with the schema, into one verdict", async () => {
+    const script = `function validate(output, input) {
+      if (typeof output !== 'object') return { valid: false, message: 'not JSON: ' + output.slice(0, 10) };
+      return { valid: output.a > 0, message: output.a > 0 ? 'ok for ' + (input && input.ticket) : 'a must be positive' };
+    }`;
+    const dir: JobDirectory = {
+      discover: async (_p, refs) => new Map(refs.map((r) => [r.id, 'active'])),
+      models: async (_p, _id, version) => ({
+        input_model: null,
+        output_model: version === 2 ? { type: 'object', required: ['b'] } : null,
+        validation_script: version === 3 ? '() => { for (;;) {} }' : script,
+      }),
+    };
+    const { processor, seen } = linker(dir, { validationScript: { timeout: '20ms' } });
+    const job = (version: string, output: string) => [
+      str('llmp.job.id', 'j'),
+      str('llmp.job.version', version),
+      str('output.value', output),
+    ];
+    await processor.consume(
+      traceBatch({
+        projectId: 'p',
+        request: request([
+          span('1', [...job('1', '{"a":1}'), str('llmp.job.input', '{"ticket":"t-1"}')]),
+          span('2', job('1', '{"a":0}')),
+          span('3', job('1', 'Sure thing')),
+          span('4', job('2', '{"a":1}')),
+          span('5', job('3', '{"a":1}')),
+        ]),
+      }),
+    );
+    const verdicts = [0, 1, 2, 3, 4].map((i) => {
+      const a = attrs(seen[0]!, i);
+      return [
+        a['llmp.validation.output'],
+        a['llmp.validation.output_error'],
+        a['llmp.validation.script'],
+        a['llmp.validation.script_message'],
+      ];
+    });
+    expect(verdicts).toEqual([
+      ['pass', undefined, 'pass', 'ok for t-1'],
+      ['fail', 'a must be positive', 'fail', 'a must be positive'],
+      ['fail', 'not JSON: Sure thing', 'fail', 'not JSON: Sure thing'],
+      // The schema's error comes first; the script still runs and says its part.
+      ['fail', "/ must have required property 'b'", 'pass', 'ok for null'],
+      ['fail', 'validation_script ran past 20 ms', 'error', 'validation_script ran past 20 ms'],
+    ]);
+    await processor.shutdown();
+  });
+
   it('refuses the batch with a retryable error when the directory is down', async () => {
     const { processor, seen } = linker({
       discover: () => Promise.reject(retryable('ClickHouse unavailable')),

@@ -1,18 +1,20 @@
 import type { KeyValue, TraceBatch } from '@llmp/otlp';
 import {
+  byteSize,
   type Component,
   type Consumer,
   duration,
   onceShutdown,
   type ProcessorFactory,
+  selfMetrics,
   toExportError,
 } from '@llmp/pipeline';
 import { z } from 'zod';
 import type { JobStatus } from './jobSchema.ts';
 import type { SpanJobRef } from './jobStore.ts';
 import { schemaValidator } from './schemaValidator.ts';
-import { spanInputText } from './spanInputText.ts';
-import { spanOutputText } from './spanOutputText.ts';
+import { spanValidation } from './spanValidation.ts';
+import { validationScripts } from './validationScript.ts';
 
 const attributeKey = z.string().min(1).max(256);
 
@@ -39,6 +41,20 @@ export const jobLinkerConfig = z.object({
    * the span as llmp.validation.output|input (pass|fail) and llmp.validation.output|input_error.
    */
   validateOutputs: z.boolean().default(true),
+  /**
+   * Bounds of the sandbox (QuickJS in WebAssembly) that runs a job's validation_script on each
+   * linked output: time per run, heap per script, scripts kept loaded (one runtime each, so
+   * `maxScripts` x `memoryLimit` bounds the sandbox's memory), script time per batch (the
+   * outputs past it are left unchecked, so one job's slow script cannot stall the pipeline).
+   */
+  validationScript: z
+    .object({
+      timeout: duration(50),
+      memoryLimit: byteSize(16 * 1024 * 1024),
+      maxScripts: z.number().int().positive().max(1000).default(16),
+      batchBudget: duration(2000),
+    })
+    .prefault({}),
 });
 export type JobLinkerConfig = z.infer<typeof jobLinkerConfig>;
 
@@ -55,6 +71,8 @@ export const inactiveJobAttribute = 'llmp.job.status';
 export interface JobModels {
   input_model: Record<string, unknown> | null;
   output_model: Record<string, unknown> | null;
+  /** JavaScript run on each output (see validationScript.ts); '' or absent for none. */
+  validation_script?: string;
 }
 
 interface Linked {
@@ -110,7 +128,18 @@ export function jobLinkerFactory(directory: JobDirectory): ProcessorFactory<JobL
       };
       const cache = new Map<string, { status: JobStatus; until: number }>();
       const models = new Map<string, { model: JobModels | undefined; until: number }>();
-      const validator = schemaValidator();
+      const scripts = validationScripts({
+        timeoutMs: config.validationScript.timeout,
+        memoryLimitBytes: config.validationScript.memoryLimit,
+        maxScripts: config.validationScript.maxScripts,
+      });
+      const scriptRuns = selfMetrics(settings.registry).validationScriptRuns;
+      const checks = spanValidation({
+        schemas: schemaValidator(),
+        scripts,
+        batchBudgetMs: config.validationScript.batchBudget,
+        onScriptRun: (outcome) => scriptRuns.inc({ outcome }),
+      });
 
       async function modelsOf(projectId: string, id: string, version: string | undefined) {
         if (!directory.models) return undefined;
@@ -156,25 +185,11 @@ export function jobLinkerFactory(directory: JobDirectory): ProcessorFactory<JobL
 
       /** Puts the input and output checks of each linked span that has them on the span. */
       async function validate(projectId: string, linked: Linked[]): Promise<void> {
+        const batch = checks.batch();
         for (const span of linked) {
-          const texts = { input: spanInputText(span.attributes), output: spanOutputText(span.attributes) };
-          if (texts.input === undefined && texts.output === undefined) continue;
-          const model = await modelsOf(projectId, span.id, span.version);
-          for (const side of ['input', 'output'] as const) {
-            const schema = model?.[`${side}_model`];
-            const text = texts[side];
-            if (!schema || text === undefined) continue;
-            const check = validator.check(schema, text, side);
-            span.attributes.push({
-              key: `llmp.validation.${side}`,
-              value: { type: 'string', value: check.valid ? 'pass' : 'fail' },
-            });
-            if (!check.valid)
-              span.attributes.push({
-                key: `llmp.validation.${side}_error`,
-                value: { type: 'string', value: check.error },
-              });
-          }
+          const texts = checks.texts(span.attributes);
+          const model = texts && (await modelsOf(projectId, span.id, span.version));
+          if (texts && model) await batch.check(span.attributes, texts, model);
         }
       }
 
@@ -231,7 +246,7 @@ export function jobLinkerFactory(directory: JobDirectory): ProcessorFactory<JobL
         },
         // Holds nothing, so it keeps passing batches on while receivers drain at shutdown;
         // the exporter after it is what refuses data once the pipeline has stopped.
-        shutdown: onceShutdown(async () => {}),
+        shutdown: onceShutdown(async () => scripts.dispose()),
       };
     },
   };

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type ClickHouseStore, classifyClickHouseError } from '@llmp/clickhouse';
+import { definitionProblem } from './definitionProblem.ts';
 import { jobEventPage } from './jobEventPage.ts';
 import type { JobModels } from './jobLinker.ts';
 import { type JobLogEntry, jobLogs } from './jobLogs.ts';
@@ -34,6 +35,7 @@ import { pageOf } from './pageOf.ts';
 import { promptMismatch } from './promptVariables.ts';
 import { type TemplateStore, templateStore } from './templateStore.ts';
 import { type TraceJobLink, traceJobLinks } from './traceJobLinks.ts';
+import { type ValidationScripts, validationScripts } from './validationScript.ts';
 import { zodMessage } from './zodMessage.ts';
 
 /** Why a job operation did not happen; the API maps the kind onto 400/404/409. */
@@ -153,6 +155,7 @@ export function jobStore(
     now = Date.now,
     newId = randomUUID,
     onEvent,
+    scripts = validationScripts(),
   }: {
     now?: () => number;
     newId?: () => string;
@@ -161,11 +164,13 @@ export function jobStore(
      * store's job_events table is the record, and a slow listener must not hold up the API.
      */
     onEvent?: (projectId: string, event: JobEvent) => void;
+    /** Loads validation scripts at create and update (a script that does not load is a 400). */
+    scripts?: ValidationScripts;
   } = {},
 ): JobStore {
   const { client } = store;
   const db = `\`${store.database}\``;
-  const templates = templateStore(store, { now, newId });
+  const templates = templateStore(store, { now, newId, scripts });
 
   async function rows<T>(query: string, params: Record<string, unknown>): Promise<T[]> {
     try {
@@ -400,6 +405,8 @@ export function jobStore(
         const mismatch = promptMismatch(definition.prompt, definition.input_model);
         if (mismatch) return fail('invalid', mismatch);
       }
+      const problem = await definitionProblem(definition, scripts);
+      if (problem) return fail('invalid', problem);
       const id = requested ?? `job_${newId()}`;
       if (await latestVersion(projectId, id)) return fail('conflict', `job ${id} already exists`);
       const eventId = newId();
@@ -459,6 +466,8 @@ export function jobStore(
       if (!merged.success) return fail('invalid', zodMessage(merged.error));
       // A PATCH that changes nothing is not a new version (clients may resend what they read).
       if (Object.keys(changedFields(definitionOf(current.value), merged.data)).length === 0) return current;
+      const problem = await definitionProblem(merged.data, scripts);
+      if (problem) return fail('invalid', problem);
       return writeVersion(projectId, current.value, merged.data, 'updated', {}, options);
     },
 
@@ -557,7 +566,13 @@ export function jobStore(
         version === undefined
           ? await latestVersion(projectId, id)
           : await api.version(projectId, id, version);
-      return found ? { input_model: found.input_model, output_model: found.output_model } : undefined;
+      return found
+        ? {
+            input_model: found.input_model,
+            output_model: found.output_model,
+            validation_script: found.validation_script,
+          }
+        : undefined;
     },
 
     async metrics(projectId, id, options = {}) {

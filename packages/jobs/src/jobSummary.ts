@@ -24,6 +24,13 @@ export function jobSummary(job: JobRecord): string {
   if (job.description) rows.push(['description', clip(job.description)]);
   if (job.prompt) rows.push(['prompt', clip(job.prompt)]);
   rows.push(['input model', model(job.input_model)], ['output model', model(job.output_model)]);
+  if (job.validation_script.trim() !== '') {
+    const lines = job.validation_script.trim().split('\n');
+    rows.push(['validation', `${clip(lines[0]!, 80)}${lines.length > 1 ? ` (${lines.length} lines)` : ''}`]);
+  }
+  if (job.test_input !== null) rows.push(['test input', clip(JSON.stringify(job.test_input), 100)]);
+  const metadata = Object.keys(job.metadata);
+  if (metadata.length) rows.push(['metadata', clip(metadata.join(', '), 100)]);
   if (job.job_type === 'training') {
     rows.push(
       ['model', job.model],

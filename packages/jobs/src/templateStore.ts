@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { type ClickHouseStore, classifyClickHouseError } from '@llmp/clickhouse';
+import { definitionProblem } from './definitionProblem.ts';
 import { clickhouseMillis } from './jobRows.ts';
 import { createJobBody, type JobDefinition, type Page } from './jobSchema.ts';
 import type { JobResult, PageRequest } from './jobStore.ts';
 import { pageCursor } from './pageCursor.ts';
 import { promptMismatch } from './promptVariables.ts';
+import { type ValidationScripts, validationScripts } from './validationScript.ts';
 import { zodMessage } from './zodMessage.ts';
 
 /** A reusable job definition; jobs made from it copy it and record its id. */
@@ -40,7 +42,11 @@ function templateOf(row: TemplateRow): JobTemplate {
  */
 export function templateStore(
   store: ClickHouseStore,
-  { now = Date.now, newId = randomUUID }: { now?: () => number; newId?: () => string } = {},
+  {
+    now = Date.now,
+    newId = randomUUID,
+    scripts = validationScripts(),
+  }: { now?: () => number; newId?: () => string; scripts?: ValidationScripts } = {},
 ): TemplateStore {
   const { client } = store;
   const db = `\`${store.database}\``;
@@ -75,6 +81,8 @@ export function templateStore(
       const { id: requested, ...definition } = parsed.data;
       const mismatch = promptMismatch(definition.prompt, definition.input_model);
       if (mismatch) return { ok: false, failure: { kind: 'invalid', message: mismatch } };
+      const problem = await definitionProblem(definition, scripts);
+      if (problem) return { ok: false, failure: { kind: 'invalid', message: problem } };
       const id = requested ?? `tpl_${newId()}`;
       const conflict = {
         ok: false as const,

@@ -89,6 +89,12 @@ function build(registry: Registry) {
       labelNames: ['fate'] as const,
       registers,
     }),
+    validationScriptRuns: new Counter({
+      name: 'llmp_jobs_validation_script_runs_total',
+      help: "Runs of jobs' validation_script on linked outputs, by outcome: pass, fail, or why there was no verdict (compile, thrown, timeout, memory, result, disabled, sandbox)",
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
     pendingSpansCapacity: new Gauge({
       name: 'llmp_processor_pending_spans_capacity',
       help: 'The bound on llmp_processor_pending_spans (maxPendingSpans)',

@@ -1,4 +1,4 @@
-import { createJobBody, jobEvent, jobRecord, listJobsQuery, patchJobBody } from '@llmp/jobs';
+import { createJobBody, jobEvent, jobRecord, listJobsQuery, patchJobBody, validateJobBody } from '@llmp/jobs';
 import { z } from 'zod';
 
 // Generated from the same zod schemas that validate requests, so the document cannot drift.
@@ -28,6 +28,12 @@ const pageParameters = [
   { name: 'cursor', in: 'query', schema: { type: 'string' } },
 ];
 
+const check = {
+  type: 'object',
+  nullable: true,
+  properties: { valid: { type: 'boolean' }, error: { type: 'string', nullable: true } },
+};
+
 /** OpenAPI paths of the job routes, merged into `/openapi.json` when jobs are served. */
 export function jobsOpenApiPaths(): Record<string, unknown> {
   const record = schema(jobRecord);
@@ -51,12 +57,57 @@ export function jobsOpenApiPaths(): Record<string, unknown> {
       get: { summary: 'Jobs, newest first', parameters: listParameters, responses: { '200': page(record) } },
     },
     '/v1/jobs/{id}': {
-      get: { summary: 'A job', parameters: [idParameter], responses: { '200': json(record), ...errors } },
+      get: {
+        summary: 'A job; with format=text, a readable summary (text/plain)',
+        parameters: [
+          idParameter,
+          {
+            name: 'format',
+            in: 'query',
+            schema: { type: 'string', enum: ['json', 'text'], default: 'json' },
+          },
+        ],
+        responses: {
+          '200': { ...json(record), content: { ...json(record).content, 'text/plain': {} } },
+          ...errors,
+        },
+      },
       patch: {
         summary: 'Change the definition: makes version n+1',
         parameters: [idParameter, ifMatch],
         requestBody: { content: { 'application/json': { schema: schema(patchJobBody, 'input') } } },
         responses: { '200': json(record), ...errors },
+      },
+    },
+    '/v1/jobs/{id}/validate': {
+      post: {
+        summary:
+          "Run the job's input_model, output_model and validation_script on an output (and an input, else test_input)",
+        parameters: [idParameter],
+        requestBody: { content: { 'application/json': { schema: schema(validateJobBody, 'input') } } },
+        responses: {
+          '200': json({
+            type: 'object',
+            properties: {
+              version: { type: 'integer' },
+              input_source: { type: 'string', enum: ['body', 'test_input', 'none'] },
+              input_model: check,
+              output_model: check,
+              validation_script: {
+                type: 'object',
+                nullable: true,
+                properties: {
+                  valid: { type: 'boolean' },
+                  outcome: { type: 'string', enum: ['pass', 'fail', 'error'] },
+                  reason: { type: 'string', nullable: true },
+                  message: { type: 'string', nullable: true },
+                },
+              },
+              valid: { type: 'boolean', nullable: true },
+            },
+          }),
+          ...errors,
+        },
       },
     },
     '/v1/jobs/{id}/pause': action('active → paused'),

@@ -5,7 +5,13 @@ import {
   type JobResult,
   type JobStore,
   jobId,
+  jobSummary,
+  jobValidationRun,
   listJobsQuery,
+  schemaValidator,
+  type ValidationScripts,
+  validateJobBody,
+  validationScripts,
 } from '@llmp/jobs';
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
@@ -16,6 +22,8 @@ export interface JobsRoutesOptions {
   projectOf: (request: Request) => string;
   /** Who is asking, when known; recorded on job events. */
   actorOf?: (request: Request) => string | undefined;
+  /** Runs validation scripts for `POST /v1/jobs/{id}/validate` (loaded on first use). */
+  scripts?: ValidationScripts;
 }
 
 const pageQuery = z.strictObject({
@@ -79,8 +87,10 @@ export function jobsRoutes({
   jobs,
   projectOf,
   actorOf = (request) => request.headers.get('x-llmp-actor') ?? undefined,
+  scripts = validationScripts(),
 }: JobsRoutesOptions): Hono {
   const app = new Hono();
+  const schemas = schemaValidator();
 
   /** Validates the id in the path, then answers with the store's result. */
   const withJob =
@@ -124,10 +134,37 @@ export function jobsRoutes({
   app.get(
     '/v1/jobs/:id',
     withJob(async (c, projectId, id) => {
+      const format = c.req.query('format');
+      if (format !== undefined && format !== 'json' && format !== 'text')
+        return problem(c, 400, 'Invalid query', 'format: "json" (the default) or "text"');
       const job = await jobs.get(projectId, id);
-      return job
-        ? withEtag(c, job)
-        : problem(c, 404, 'Job not found', `no job ${id} in project ${projectId}`);
+      if (!job) return problem(c, 404, 'Job not found', `no job ${id} in project ${projectId}`);
+      if (format !== 'text') return withEtag(c, job);
+      c.header('etag', `"${job.version}"`);
+      return c.text(`${jobSummary(job)}\n`);
+    }),
+  );
+
+  app.post(
+    '/v1/jobs/:id/validate',
+    withJob(async (c, projectId, id) => {
+      const body = await jsonBody(c);
+      if (!body.ok) return body.response;
+      const parsed = validateJobBody.safeParse(body.body);
+      if (!parsed.success) return problem(c, 400, 'Invalid request', issues(parsed.error));
+      const { version } = parsed.data;
+      const job =
+        version === undefined ? await jobs.get(projectId, id) : await jobs.version(projectId, id, version);
+      if (!job)
+        return version !== undefined && (await jobs.get(projectId, id))
+          ? problem(
+              c,
+              404,
+              'Version not found',
+              `job ${id} has no version ${version} in project ${projectId}`,
+            )
+          : problem(c, 404, 'Job not found', `no job ${id} in project ${projectId}`);
+      return c.json(await jobValidationRun(job, parsed.data, { schemas, scripts }));
     }),
   );
 
