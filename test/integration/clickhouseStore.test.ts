@@ -1,5 +1,6 @@
 import {
   type ClickHouseStore,
+  clickhouseExporterConfig,
   clickhouseExporterFactory,
   migrate,
   migrations,
@@ -73,7 +74,7 @@ describe('the compact parts migration', () => {
     const older: ClickHouseStore = { ...store, database: 'llmp_older' };
     const exporter = clickhouseExporterFactory(older).create(
       settings,
-      { table: 'spans', fsync: false },
+      clickhouseExporterConfig.parse({ fsync: false }),
       undefined,
     );
     // Past the 10 MiB above which an insert used to make a wide part.
@@ -135,7 +136,7 @@ describe('clickhouse exporter and trace reader', () => {
   it('stores edge-case times and values exactly', async () => {
     const exporter = clickhouseExporterFactory(store).create(
       settings,
-      { table: 'spans', fsync: false },
+      clickhouseExporterConfig.parse({ fsync: false }),
       undefined,
     );
     const traceId = 'b'.repeat(32);
@@ -272,7 +273,7 @@ describe('clickhouse exporter and trace reader', () => {
       format: 'JSONEachRow',
     });
     await clickhouseExporterFactory(store)
-      .create(settings, { table: 'spans_binary', fsync: false }, undefined)
+      .create(settings, clickhouseExporterConfig.parse({ table: 'spans_binary' }), undefined)
       .consume(batch);
     const dump = async (table: string) =>
       (
@@ -292,7 +293,7 @@ describe('clickhouse exporter and trace reader', () => {
       request: request([span({ traceId: '9'.repeat(32), name: 'x\ud800' })]),
     });
     await clickhouseExporterFactory(store)
-      .create(settings, { table: 'spans_binary', fsync: false }, undefined)
+      .create(settings, clickhouseExporterConfig.parse({ table: 'spans_binary' }), undefined)
       .consume(lone);
     expect(await dump('spans_binary')).toContain('"SpanName":"x\ufffd"');
   });
@@ -300,7 +301,7 @@ describe('clickhouse exporter and trace reader', () => {
   it('does not duplicate rows when a batch is retried with the same deduplication token', async () => {
     const exporter = clickhouseExporterFactory(store).create(
       settings,
-      { table: 'spans', fsync: false },
+      clickhouseExporterConfig.parse({ fsync: false }),
       undefined,
     );
     const traceId = 'c'.repeat(32);
@@ -338,7 +339,7 @@ describe('clickhouse exporter and trace reader', () => {
     });
     const exporter = clickhouseExporterFactory(store).create(
       settings,
-      { table: 'spans', fsync: false },
+      clickhouseExporterConfig.parse({ fsync: false }),
       undefined,
     );
     const first = 'd'.repeat(32);
@@ -352,7 +353,7 @@ describe('clickhouse exporter and trace reader', () => {
   it('reads a span stored twice under different tokens (a sender retry) once', async () => {
     const exporter = clickhouseExporterFactory(store).create(
       settings,
-      { table: 'spans', fsync: false },
+      clickhouseExporterConfig.parse({ fsync: false }),
       undefined,
     );
     const traceId = 'd'.repeat(32);
@@ -376,7 +377,7 @@ describe('clickhouse exporter and trace reader', () => {
     // once at 10 M spans, the slowest trace read after a start): point reads opt out.
     const exporter = clickhouseExporterFactory(store).create(
       settings,
-      { table: 'spans', fsync: false },
+      clickhouseExporterConfig.parse({ fsync: false }),
       undefined,
     );
     const traceId = '9'.repeat(32);
@@ -389,7 +390,7 @@ describe('clickhouse exporter and trace reader', () => {
   it('reads a span twice in one batch once (inserts do not collapse copies, reads do)', async () => {
     const exporter = clickhouseExporterFactory(store).create(
       settings,
-      { table: 'spans', fsync: false },
+      clickhouseExporterConfig.parse({ fsync: false }),
       undefined,
     );
     const traceId = '6'.repeat(32);
@@ -419,7 +420,7 @@ describe('clickhouse exporter and trace reader', () => {
     };
     const synced = clickhouseExporterFactory(store).create(
       settings,
-      { table: 'spans', fsync: true },
+      clickhouseExporterConfig.parse({ fsync: true }),
       undefined,
     );
     await synced.start();
@@ -436,7 +437,7 @@ describe('clickhouse exporter and trace reader', () => {
 
     const unsynced = clickhouseExporterFactory(store).create(
       settings,
-      { table: 'spans', fsync: false },
+      clickhouseExporterConfig.parse({ fsync: false }),
       undefined,
     );
     await unsynced.start();
@@ -447,7 +448,7 @@ describe('clickhouse exporter and trace reader', () => {
   it('refuses data after shutdown with a retryable error', async () => {
     const exporter = clickhouseExporterFactory(store).create(
       settings,
-      { table: 'spans', fsync: false },
+      clickhouseExporterConfig.parse({ fsync: false }),
       undefined,
     );
     await exporter.shutdown();

@@ -1,4 +1,10 @@
-import { type ClickHouseStore, clickhouseExporterFactory, migrate, openStore } from '@llmp/clickhouse';
+import {
+  type ClickHouseStore,
+  clickhouseExporterConfig,
+  clickhouseExporterFactory,
+  migrate,
+  openStore,
+} from '@llmp/clickhouse';
 import { traceBatch } from '@llmp/otlp';
 import { stringAttr, testRequest, testSpan } from '@llmp/otlp/testing';
 import { ExportError } from '@llmp/pipeline';
@@ -62,7 +68,7 @@ describe('embedded engine options', () => {
   it('refuse an insert past the memory bound as retryable, and keep storing smaller ones', async () => {
     const exporter = clickhouseExporterFactory(store).create(
       { id: 'clickhouse', logger: pino({ level: 'silent' }) },
-      { table: 'spans', fsync: false },
+      clickhouseExporterConfig.parse({ fsync: false }),
       undefined,
     );
     const prompt = 'x'.repeat(4000);

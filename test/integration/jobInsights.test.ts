@@ -1,5 +1,6 @@
 import {
   type ClickHouseStore,
+  clickhouseExporterConfig,
   clickhouseExporterFactory,
   migrate,
   openStore,
@@ -91,7 +92,7 @@ beforeAll(async () => {
   ];
   const exporter = clickhouseExporterFactory(store).create(
     { id: 'clickhouse', logger: pino({ level: 'silent' }) },
-    { table: 'spans', fsync: false },
+    clickhouseExporterConfig.parse({ fsync: false }),
     undefined,
   );
   // Token and cost columns come from the GenAI processor, as in both real pipelines.

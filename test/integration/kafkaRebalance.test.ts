@@ -105,8 +105,7 @@ describe.skipIf(brokers.length === 0)('a consumer group rebalancing mid-insert',
       groupId,
       deadLetterTopic: `${topic}-dlq`,
       maxBatchSpans: 40,
-      retryInitial: 50,
-      retryMax: 500,
+      retryOnFailure: { initialInterval: 50, maxInterval: 500 },
       sessionTimeout: 6000,
     });
     const tokens: Record<string, string[]> = { a: [], b: [] };

@@ -1,5 +1,6 @@
 import {
   type ClickHouseStore,
+  clickhouseExporterConfig,
   clickhouseExporterFactory,
   migrate,
   mlflowSyncTable,
@@ -125,7 +126,7 @@ describe('readTraceRequest', () => {
     };
     const exporter = clickhouseExporterFactory(store).create(
       { id: 'clickhouse', logger: pino({ level: 'silent' }) },
-      { table: 'spans', fsync: false },
+      clickhouseExporterConfig.parse({ fsync: false }),
       undefined,
     );
     await exporter.consume(traceBatch({ projectId: 'p1', request: sent }));

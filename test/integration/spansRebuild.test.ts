@@ -1,5 +1,6 @@
 import {
   type ClickHouseStore,
+  clickhouseExporterConfig,
   clickhouseExporterFactory,
   migrate,
   migrations,
@@ -47,7 +48,7 @@ const traceOf = (traceId: string, spans: number, start: bigint): Span[] =>
 async function storeTrace(spans: Span[]): Promise<void> {
   const exporter = clickhouseExporterFactory(store).create(
     settings,
-    { table: 'spans', fsync: false },
+    clickhouseExporterConfig.parse({ fsync: false }),
     undefined,
   );
   await exporter.consume(

@@ -1,4 +1,4 @@
-import { type ClickHouseStore, clickhouseExporterFactory } from '@llmp/clickhouse';
+import { type ClickHouseStore, clickhouseExporterConfig, clickhouseExporterFactory } from '@llmp/clickhouse';
 import { genAiProcessorConfig, genAiProcessorFactory } from '@llmp/genai';
 import type { TraceBatch } from '@llmp/otlp';
 import type { Consumer } from '@llmp/pipeline';
@@ -12,7 +12,7 @@ export function genAiIngest(store: ClickHouseStore): Consumer<TraceBatch> {
   const logger = pino({ level: 'silent' });
   const exporter = clickhouseExporterFactory(store).create(
     { id: 'clickhouse', logger },
-    { table: 'spans', fsync: false },
+    clickhouseExporterConfig.parse({ fsync: false }),
     undefined,
   );
   return genAiProcessorFactory.create({ id: 'genai', logger }, genAiProcessorConfig.parse({}), exporter);

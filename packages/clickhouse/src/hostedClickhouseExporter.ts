@@ -1,5 +1,4 @@
-import type { TraceBatch } from '@llmp/otlp';
-import { hostedFactory, observeExporter, resourceKey } from '@llmp/pipeline';
+import { hostedFactory, resourceKey } from '@llmp/pipeline';
 import { clickhouseExporterConfig, clickhouseExporterFactory } from './clickhouseExporter.ts';
 import type { ClickHouseStore } from './clickhouseStore.ts';
 
@@ -15,8 +14,5 @@ export const hostedClickhouseExporter = hostedFactory(
   'clickhouse',
   clickhouseExporterConfig,
   async (settings, config) =>
-    observeExporter(
-      clickhouseExporterFactory(await settings.host.get(storeResource)).create(settings, config, undefined),
-      { registry: settings.registry, exporter: settings.id, count: (batch: TraceBatch) => batch.spanCount },
-    ),
+    clickhouseExporterFactory(await settings.host.get(storeResource)).create(settings, config, undefined),
 );

@@ -1,5 +1,12 @@
 import { type TraceRequest, traceBatch } from '@llmp/otlp';
-import { type Logger, type Registry, selfMetrics, toExportError } from '@llmp/pipeline';
+import {
+  type Logger,
+  type Registry,
+  type RetryOnFailure,
+  retryWithBackoff,
+  selfMetrics,
+  sleep,
+} from '@llmp/pipeline';
 import type { JobNames } from './jobNames.ts';
 import { type MlflowApi, mlflowTraceId } from './mlflowClient.ts';
 import type { MlflowExporterConfig } from './mlflowExporterConfig.ts';
@@ -79,12 +86,9 @@ export interface MlflowSyncDeps {
 
 type Config = Pick<
   MlflowExporterConfig,
-  | 'concurrency'
-  | 'queueSize'
+  | 'sendingQueue'
   | 'maxSpansPerUpload'
-  | 'retryInitial'
-  | 'retryMax'
-  | 'retryMaxElapsed'
+  | 'retryOnFailure'
   | 'drainTimeout'
   | 'maxTrackedTraces'
   | 'maxTracesPerRequest'
@@ -125,19 +129,6 @@ const resumePage = 500;
 const maxLeftPending = 100_000;
 const deferredReason = 'waiting for room in the MLflow upload queue (uploaded from the store)';
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
 /**
  * Keeps MLflow in step with the store, apart from ingestion: a bounded queue of trace uploads
  * and deletions worked off by `concurrency` workers, each retried with doubling backoff on
@@ -163,6 +154,8 @@ export function mlflowSync({
 }: MlflowSyncDeps): MlflowSync {
   /** States of this run are stamped at or after this; older pending rows are a previous run's. */
   const startedAt = states.stamp();
+  /** Deletions and reads of the store retry until done (or llmp stops). */
+  const untilDone: RetryOnFailure = { ...config.retryOnFailure, enabled: true, maxElapsedTime: 0 };
   const queue: Item[] = [];
   const waitingUploads = new Map<string, UploadItem>();
   const uploading = new Map<string, UploadItem>();
@@ -193,7 +186,7 @@ export function mlflowSync({
   let idle: (() => void) | undefined;
 
   function pump(): void {
-    while (running < config.concurrency && queue.length > 0 && !stopped.signal.aborted) {
+    while (running < config.sendingQueue.numConsumers && queue.length > 0 && !stopped.signal.aborted) {
       const item = queue.shift()!;
       if (item.cancelled) continue;
       running++;
@@ -202,7 +195,7 @@ export function mlflowSync({
         .catch((error: unknown) => logger.error({ err: error }, 'MLflow sync item failed unexpectedly'))
         .finally(() => {
           running--;
-          if (overflowSinceFull >= 0 && waitingUploads.size < config.queueSize) {
+          if (overflowSinceFull >= 0 && waitingUploads.size < config.sendingQueue.queueSize) {
             logger.warn(
               { [canDefer ? 'deferred' : 'dropped']: overflowSinceFull },
               'MLflow upload queue has room again',
@@ -236,36 +229,36 @@ export function mlflowSync({
   async function withRetry(
     action: () => Promise<void>,
     onAttempt: (attempts: number, error?: string) => void,
-    maxElapsedMs: number,
+    policy: RetryOnFailure,
     cancelled: () => boolean = () => false,
   ): Promise<Outcome> {
-    const started = Date.now();
-    let delay = config.retryInitial;
-    for (let attempts = 1; ; attempts++) {
-      try {
-        await action();
-        return { ok: true, attempts };
-      } catch (caught) {
-        const error = toExportError(caught);
-        if (error.kind === 'permanent') return { ok: false, attempts, reason: error.message };
+    const outcome = await retryWithBackoff(action, {
+      policy,
+      signal: stopped.signal,
+      proceed: () => !cancelled(),
+      onRetry: ({ attempts, error, delayMs }) => {
         onAttempt(attempts, error.message);
-        if (Date.now() - started + delay > maxElapsedMs) {
-          return { ok: false, attempts, reason: `gave up after ${attempts} attempts: ${error.message}` };
-        }
         if (attempts === 1 || attempts % 10 === 0) {
-          logger.warn({ err: error, attempts, retryInMs: delay }, 'MLflow unavailable; retrying');
+          logger.warn({ err: error, attempts, retryInMs: delayMs }, 'MLflow unavailable; retrying');
         }
-        await sleep(Math.max(delay, error.retryAfterMs ?? 0), stopped.signal);
-        if (stopped.signal.aborted)
-          return {
-            ok: false,
-            attempts,
-            reason: `llmp stopped before MLflow answered: ${error.message}`,
-            stopped: true,
-          };
-        if (cancelled()) return { ok: false, attempts, reason: 'cancelled' };
-        delay = Math.min(delay * 2, config.retryMax);
-      }
+      },
+    });
+    if (outcome.ok) return { ok: true, attempts: outcome.attempts };
+    const { attempts, error } = outcome;
+    switch (outcome.gaveUp) {
+      case 'permanent':
+        return { ok: false, attempts, reason: error.message };
+      case 'stopped':
+        return {
+          ok: false,
+          attempts,
+          reason: `llmp stopped before MLflow answered: ${error.message}`,
+          stopped: true,
+        };
+      case 'cancelled':
+        return { ok: false, attempts, reason: 'cancelled' };
+      default:
+        return { ok: false, attempts, reason: `gave up after ${attempts} attempts: ${error.message}` };
     }
   }
 
@@ -304,7 +297,7 @@ export function mlflowSync({
             });
           }
         },
-        config.retryMaxElapsed,
+        config.retryOnFailure,
         () => live().length === 0,
       );
       // A deletion asked for meanwhile owns the state of its trace now.
@@ -332,7 +325,7 @@ export function mlflowSync({
           attempts,
           ...(reason ? { reason } : {}),
         }),
-      Number.POSITIVE_INFINITY,
+      untilDone,
     );
     settle(item, outcome, experimentId);
   }
@@ -424,7 +417,7 @@ export function mlflowSync({
         if (rebuilding.has(key)) rebuilding.set(key, true);
         continue;
       }
-      if (!accepting || waitingUploads.size >= config.queueSize) {
+      if (!accepting || waitingUploads.size >= config.sendingQueue.queueSize) {
         // An upload of the trace on its way lacks these spans: it must not end `uploaded`.
         if (sent) sent.incomplete = true;
         if (accepting && canDefer) defer(upload, whole);
@@ -503,7 +496,7 @@ export function mlflowSync({
     if (overflowSinceFull < 0) {
       overflowSinceFull = 0;
       logger.warn(
-        { queueSize: config.queueSize },
+        { queueSize: config.sendingQueue.queueSize },
         canDefer
           ? 'MLflow upload queue full: traces wait in the store and are uploaded from there as the queue has room (counted as deferred)'
           : 'MLflow upload queue full: traces are stored but not uploaded to MLflow while it is full (counted as dropped)',
@@ -636,18 +629,19 @@ export function mlflowSync({
     onRow: (row: PendingRow) => Promise<void>,
   ): Promise<void> {
     let after: { projectId: string; traceId: string } | undefined;
-    let delay = config.retryInitial;
     while (!stopping()) {
-      let rows: PendingRow[];
-      try {
-        rows = await states.pending({ operations, before, after, limit: resumePage });
-        delay = config.retryInitial;
-      } catch (error) {
-        logger.warn({ err: error, retryInMs: delay }, 'could not read pending MLflow work; retrying');
-        await sleep(delay, stopped.signal);
-        delay = Math.min(delay * 2, config.retryMax);
-        continue;
-      }
+      const read = await retryWithBackoff(
+        () => states.pending({ operations, before, after, limit: resumePage }),
+        {
+          policy: untilDone,
+          signal: stopped.signal,
+          proceed: () => !stopping(),
+          onRetry: ({ error, delayMs }) =>
+            logger.warn({ err: error, retryInMs: delayMs }, 'could not read pending MLflow work; retrying'),
+        },
+      );
+      if (!read.ok) return;
+      const rows = read.value;
       for (const row of rows) {
         if (stopping()) return;
         await onRow(row);
@@ -663,7 +657,8 @@ export function mlflowSync({
 
   /** Resolves once the upload queue has room (or llmp stops). */
   async function room(): Promise<void> {
-    while (waitingUploads.size >= config.queueSize && !stopping()) await sleep(50, stopped.signal);
+    while (waitingUploads.size >= config.sendingQueue.queueSize && !stopping())
+      await sleep(50, stopped.signal);
   }
 
   /**
@@ -751,23 +746,17 @@ export function mlflowSync({
     if (busy(key, row)) return false;
     rebuilding.set(key, false);
     try {
-      let request: TraceRequest | undefined;
-      for (
-        let delay = config.retryInitial;
-        !stopped.signal.aborted;
-        delay = Math.min(delay * 2, config.retryMax)
-      ) {
-        try {
-          request = await storedTrace!(projectId, traceId);
-          break;
-        } catch (error) {
+      const read = await retryWithBackoff(() => storedTrace!(projectId, traceId), {
+        policy: untilDone,
+        signal: stopped.signal,
+        onRetry: ({ error, delayMs }) =>
           logger.warn(
-            { err: error, retryInMs: delay },
+            { err: error, retryInMs: delayMs },
             'could not read a stored trace to upload it; retrying',
-          );
-          await sleep(delay, stopped.signal);
-        }
-      }
+          ),
+      });
+      if (!read.ok) return false;
+      const request = read.value;
       if (stopping()) return false;
       if (rebuilding.get(key)) {
         // Spans came, or a deletion, while it was read: read it again (or find it deleted).

@@ -6,14 +6,16 @@ import {
   duration,
   ExportError,
   type ExporterFactory,
-  onceShutdown,
+  exporterHelper,
   permanent,
   retryable,
+  retryOnFailureConfig,
+  sendingQueueConfig,
 } from '@llmp/pipeline';
 import { z } from 'zod';
 import type { KafkaProducer } from './kafkaClient.ts';
 import { compressionCodecs } from './recordCodecs.ts';
-import { OversizedSpanError, traceRecords } from './traceRecords.ts';
+import { OversizedSpanError, type TraceRecord, traceRecords } from './traceRecords.ts';
 
 export const kafkaExporterConfig = z.object({
   topic: z.string().min(1).default('otlp_spans'),
@@ -28,6 +30,21 @@ export const kafkaExporterConfig = z.object({
    * Collector kafkareceiver, the Java client) reads all five; none spends no CPU on it.
    */
   compression: z.enum(compressionCodecs).default('none'),
+  /**
+   * Retries of a send Kafka failed or did not acknowledge in time. Off: the failure is the
+   * answer (503 / UNAVAILABLE), and the OTLP sender retries.
+   */
+  retryOnFailure: retryOnFailureConfig({ enabled: false, initialInterval: 1000, maxElapsedTime: 60_000 }),
+  /**
+   * Batches waiting to be sent. Off: a sender is answered once Kafka acknowledged its spans;
+   * on, once they are queued (so a crash loses what waits).
+   */
+  sendingQueue: sendingQueueConfig({ enabled: false, queueSize: 100_000, numConsumers: 4 }, [
+    'spans',
+    'batches',
+  ]),
+  /** How long shutdown waits for sends in flight (and queued batches) before closing the producer. */
+  drainTimeout: duration(30_000),
 });
 
 export type KafkaExporterConfig = z.infer<typeof kafkaExporterConfig>;
@@ -48,74 +65,76 @@ export function kafkaExporterFactory(
     type: 'kafka',
     configSchema: kafkaExporterConfig,
     create(settings, config): Component & Consumer<TraceBatch> {
-      let inFlightBytes = 0;
-      let inFlight = 0;
-      let stopping = false;
-      let drained: (() => void) | undefined;
-      return {
-        async start() {},
-        async consume(batch) {
-          if (stopping) throw retryable('Kafka exporter is shut down');
-          let records: ReturnType<typeof traceRecords>;
-          try {
-            records = traceRecords(batch.wire(), config.maxRecordBytes);
-          } catch (error) {
-            if (error instanceof OversizedSpanError) throw permanent(error.message, { cause: error });
-            throw error;
-          }
-          const size = records.reduce((n, r) => n + r.value.byteLength, 0);
-          if (inFlightBytes > 0 && inFlightBytes + size > config.maxInFlightBytes) {
-            throw retryable(`Kafka send queue full (${inFlightBytes} bytes awaiting acknowledgement)`, {
-              reason: 'exhausted',
-              retryAfterMs: 1000,
-            });
-          }
-          inFlightBytes += size;
-          inFlight++;
-          let timer: NodeJS.Timeout | undefined;
-          try {
-            const headers = { [projectHeader]: batch.projectId };
-            const sent = producer.send(
-              config.topic,
-              records.map((r) => ({ key: r.key, value: r.value, headers })),
-              { compression: config.compression },
+      /** The batch's records, one per trace; an oversized span is a permanent error. */
+      function recordsOf(batch: TraceBatch): TraceRecord[] {
+        try {
+          return traceRecords(batch.wire(), config.maxRecordBytes);
+        } catch (error) {
+          if (error instanceof OversizedSpanError) throw permanent(error.message, { cause: error });
+          throw error;
+        }
+      }
+      const sizes = new WeakMap<TraceBatch, TraceRecord[]>();
+
+      /** One send of the batch's records, answered once Kafka acknowledged every one. */
+      async function send(batch: TraceBatch): Promise<void> {
+        const records = sizes.get(batch) ?? recordsOf(batch);
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          const headers = { [projectHeader]: batch.projectId };
+          const sent = producer.send(
+            config.topic,
+            records.map((r) => ({ key: r.key, value: r.value, headers })),
+            { compression: config.compression },
+          );
+          const timedOut = new Promise<never>((_, reject) => {
+            timer = setTimeout(
+              () =>
+                reject(
+                  retryable(`Kafka did not acknowledge within ${config.sendTimeout} ms`, {
+                    retryAfterMs: 2000,
+                  }),
+                ),
+              config.sendTimeout,
             );
-            const timedOut = new Promise<never>((_, reject) => {
-              timer = setTimeout(
-                () =>
-                  reject(
-                    retryable(`Kafka did not acknowledge within ${config.sendTimeout} ms`, {
-                      retryAfterMs: 2000,
-                    }),
-                  ),
-                config.sendTimeout,
-              );
-            });
-            await Promise.race([sent, timedOut]).catch((error: unknown) => {
-              // Swallow the late outcome of a timed-out send; the sender already got its answer.
-              sent.catch(() => undefined);
-              throw error;
-            });
-          } catch (error) {
-            settings.logger.debug({ err: error, records: records.length }, 'Kafka send failed');
-            if (error instanceof ExportError) throw error;
-            throw retryable(`Kafka send failed: ${(error as Error).message}`, {
-              cause: error,
-              retryAfterMs: 2000,
-            });
-          } finally {
-            clearTimeout(timer);
-            inFlightBytes -= size;
-            inFlight--;
-            if (inFlight === 0) drained?.();
-          }
+          });
+          await Promise.race([sent, timedOut]).catch((error: unknown) => {
+            // Swallow the late outcome of a timed-out send; the sender already got its answer.
+            sent.catch(() => undefined);
+            throw error;
+          });
+        } catch (error) {
+          settings.logger.debug({ err: error, records: records.length }, 'Kafka send failed');
+          if (error instanceof ExportError) throw error;
+          throw retryable(`Kafka send failed: ${(error as Error).message}`, {
+            cause: error,
+            retryAfterMs: 2000,
+          });
+        } finally {
+          clearTimeout(timer);
+        }
+      }
+
+      return exporterHelper({
+        settings,
+        name: 'Kafka exporter',
+        send,
+        spanCount: (batch: TraceBatch) => batch.spanCount,
+        retryOnFailure: config.retryOnFailure,
+        sendingQueue: config.sendingQueue,
+        drainTimeout: config.drainTimeout,
+        // Bytes sent and not yet acknowledged; the records are cut once, here, and sent as cut.
+        inFlight: {
+          weigh: (batch: TraceBatch) => {
+            const records = recordsOf(batch);
+            sizes.set(batch, records);
+            return records.reduce((n, r) => n + r.value.byteLength, 0);
+          },
+          max: config.maxInFlightBytes,
+          unit: 'bytes awaiting acknowledgement',
         },
-        shutdown: onceShutdown(async () => {
-          stopping = true;
-          if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
-          await producer.close();
-        }),
-      };
+        stop: () => producer.close(),
+      });
     },
   };
 }

@@ -8,7 +8,7 @@ import { deadLetterHeaders, kafkaReceiverConfig, kafkaReceiverFactory } from './
 import { MemoryKafka } from './memoryKafka.ts';
 
 const settings = { id: 'kafka', logger: createLogger({ level: 'silent' }) };
-const config = kafkaReceiverConfig.parse({ retryInitial: 1, retryMax: 5 });
+const config = kafkaReceiverConfig.parse({ retryOnFailure: { initialInterval: 1, maxInterval: 5 } });
 
 const request = (traceByte: string, spans: number): TraceRequest =>
   testRequest(

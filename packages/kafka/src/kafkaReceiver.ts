@@ -7,6 +7,7 @@ import {
   traceBatch,
 } from '@llmp/otlp';
 import {
+  backoffConfig,
   byteSize,
   type Component,
   type ComponentSettings,
@@ -14,8 +15,8 @@ import {
   duration,
   onceShutdown,
   type ReceiverFactory,
+  retryWithBackoff,
   selfMetrics,
-  toExportError,
 } from '@llmp/pipeline';
 import { z } from 'zod';
 import { dedupToken, parsePending, pendingMetadata } from './dedupToken.ts';
@@ -51,9 +52,12 @@ export const kafkaReceiverConfig = z.object({
    * (docs/benchmarks.md, "Memory of the embedded roles"); with more cores, more may pay.
    */
   partitionsAtOnce: z.number().int().min(1).max(64).default(1),
-  /** Backoff between retries of a retryable failure, doubling up to the maximum. */
-  retryInitial: duration(200),
-  retryMax: duration(30_000),
+  /**
+   * Backoff between retries of an insert or dead-letter send that failed with a retryable error
+   * (exponential, jittered). They never give up: the partition cannot move past its records;
+   * `stallTimeout` makes readiness say so.
+   */
+  retryOnFailure: backoffConfig({ initialInterval: 200, maxInterval: 30_000 }),
   /** A member silent this long is dropped from the group and its partitions move on. */
   sessionTimeout: duration(30_000),
   /**
@@ -197,29 +201,28 @@ export function kafkaReceiverFactory(deps: KafkaReceiverDeps): KafkaReceiverFact
         what: string,
         action: () => Promise<void>,
       ): Promise<'done' | { permanent: string } | 'lost'> {
-        let delay = config.retryInitial;
-        for (;;) {
-          try {
-            await heartbeating(control, action);
-            return 'done';
-          } catch (caught) {
-            const error = toExportError(caught);
-            if (error.kind === 'permanent') return { permanent: error.message };
+        const outcome = await retryWithBackoff(() => heartbeating(control, action), {
+          policy: { ...config.retryOnFailure, enabled: true, maxElapsedTime: 0 },
+          onRetry: ({ error, delayMs }) => {
             const stall = stalls.get(partition);
             const reason = `${what} failed: ${error.message}`;
             if (stall) stall.reason = reason;
             else stalls.set(partition, { since: Date.now(), reason });
-            logger.warn({ err: error, retryInMs: delay, partition }, `${what} failed; retrying`);
-            const until = Date.now() + delay;
-            while (Date.now() < until) {
-              if (!control.active()) return 'lost';
-              await new Promise((r) => setTimeout(r, Math.min(500, until - Date.now())));
+            logger.warn({ err: error, retryInMs: delayMs, partition }, `${what} failed; retrying`);
+          },
+          // Heartbeats while waiting, and stops waiting once the partition went to another member.
+          wait: async (ms) => {
+            const until = Date.now() + ms;
+            while (Date.now() < until && control.active()) {
+              await new Promise((r) => setTimeout(r, Math.max(1, Math.min(500, until - Date.now()))));
               await control.heartbeat().catch(() => undefined);
             }
-            if (!control.active()) return 'lost';
-            delay = Math.min(delay * 2, config.retryMax);
-          }
-        }
+          },
+          proceed: () => control.active(),
+        });
+        if (outcome.ok) return 'done';
+        if (outcome.gaveUp === 'permanent') return { permanent: outcome.error.message };
+        return 'lost';
       }
 
       /** Decodes a record, sending it to the dead-letter topic when that is impossible. */
