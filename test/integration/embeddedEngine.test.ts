@@ -1,7 +1,7 @@
 import {
   type ClickHouseStore,
+  clickhouseExporter,
   clickhouseExporterConfig,
-  clickhouseExporterFactory,
   migrate,
   openStore,
 } from '@llmp/clickhouse';
@@ -66,10 +66,10 @@ describe('embedded engine options', () => {
   });
 
   it('refuse an insert past the memory bound as retryable, and keep storing smaller ones', async () => {
-    const exporter = clickhouseExporterFactory(store).create(
+    const exporter = clickhouseExporter(
+      store,
       { id: 'clickhouse', logger: pino({ level: 'silent' }) },
       clickhouseExporterConfig.parse({ fsync: false }),
-      undefined,
     );
     const prompt = 'x'.repeat(4000);
     const spans = (count: number, traceByte: string) =>

@@ -1,7 +1,7 @@
 import {
   type ClickHouseStore,
+  clickhouseExporter,
   clickhouseExporterConfig,
-  clickhouseExporterFactory,
   migrate,
   openStore,
   storeTraceSource,
@@ -90,10 +90,10 @@ beforeAll(async () => {
     // Not linked to the job.
     span(t3, 'c000000000000001', 0n, 5n * second, { status: { code: 2, message: 'x' } }),
   ];
-  const exporter = clickhouseExporterFactory(store).create(
+  const exporter = clickhouseExporter(
+    store,
     { id: 'clickhouse', logger: pino({ level: 'silent' }) },
     clickhouseExporterConfig.parse({ fsync: false }),
-    undefined,
   );
   // Token and cost columns come from the GenAI processor, as in both real pipelines.
   const genai = genAiProcessorFactory.create(

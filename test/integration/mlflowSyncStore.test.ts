@@ -1,7 +1,7 @@
 import {
   type ClickHouseStore,
+  clickhouseExporter,
   clickhouseExporterConfig,
-  clickhouseExporterFactory,
   migrate,
   mlflowSyncTable,
   openStore,
@@ -124,10 +124,10 @@ describe('readTraceRequest', () => {
         },
       ],
     };
-    const exporter = clickhouseExporterFactory(store).create(
+    const exporter = clickhouseExporter(
+      store,
       { id: 'clickhouse', logger: pino({ level: 'silent' }) },
       clickhouseExporterConfig.parse({ fsync: false }),
-      undefined,
     );
     await exporter.consume(traceBatch({ projectId: 'p1', request: sent }));
     expect(await readTraceRequest(store, 'p1', traceId)).toEqual(sent);

@@ -1,7 +1,7 @@
 import {
   type ClickHouseStore,
+  clickhouseExporter,
   clickhouseExporterConfig,
-  clickhouseExporterFactory,
   migrate,
   migrations,
   openStore,
@@ -46,11 +46,7 @@ const traceOf = (traceId: string, spans: number, start: bigint): Span[] =>
   );
 
 async function storeTrace(spans: Span[]): Promise<void> {
-  const exporter = clickhouseExporterFactory(store).create(
-    settings,
-    clickhouseExporterConfig.parse({ fsync: false }),
-    undefined,
-  );
+  const exporter = clickhouseExporter(store, settings, clickhouseExporterConfig.parse({ fsync: false }));
   await exporter.consume(
     traceBatch({
       projectId: 'p1',

@@ -1,5 +1,5 @@
 import { hostedFactory, resourceKey } from '@llmp/pipeline';
-import { clickhouseExporterConfig, clickhouseExporterFactory } from './clickhouseExporter.ts';
+import { clickhouseExporter, clickhouseExporterConfig } from './clickhouseExporter.ts';
 import type { ClickHouseStore } from './clickhouseStore.ts';
 
 /** The host's ClickHouse store, opened and migrated (a server, or the embedded engine). */
@@ -13,6 +13,5 @@ export const storeResource = resourceKey<ClickHouseStore>('ClickHouse store (cli
 export const hostedClickhouseExporter = hostedFactory(
   'clickhouse',
   clickhouseExporterConfig,
-  async (settings, config) =>
-    clickhouseExporterFactory(await settings.host.get(storeResource)).create(settings, config, undefined),
+  async (settings, config) => clickhouseExporter(await settings.host.get(storeResource), settings, config),
 );

@@ -316,6 +316,9 @@ describe('mlflowSync over a durable state log', () => {
     ]);
 
     down = false;
+    // A restart takes more than a millisecond: the next run's stamps come after the last run's
+    // (the shutdown now ends as soon as its workers do, so within the same millisecond here).
+    await new Promise((r) => setTimeout(r, 5));
     const second = fakeMlflow();
     second.traces.set('tr-c', '7');
     const read: string[] = [];

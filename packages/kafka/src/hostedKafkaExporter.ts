@@ -1,5 +1,5 @@
 import { hostedFactory } from '@llmp/pipeline';
-import { kafkaExporterConfig, kafkaExporterFactory } from './kafkaExporter.ts';
+import { kafkaExporter, kafkaExporterConfig } from './kafkaExporter.ts';
 import { kafkaResource } from './kafkaResource.ts';
 
 /**
@@ -16,5 +16,5 @@ export const hostedKafkaExporter = hostedFactory('kafka', kafkaExporterConfig, a
   });
   // Ready when the brokers answer a metadata request for the topic.
   host.addReadinessCheck(`${settings.id} (topic ${config.topic})`, () => kafka.ensureTopics([config.topic]));
-  return kafkaExporterFactory(await kafka.producer()).create(settings, config, undefined);
+  return kafkaExporter(await kafka.producer(), settings, config);
 });

@@ -2,10 +2,10 @@ import type { TraceBatch } from '@llmp/otlp';
 import {
   byteSize,
   type Component,
+  type ComponentSettings,
   type Consumer,
   duration,
   ExportError,
-  type ExporterFactory,
   exporterHelper,
   permanent,
   retryable,
@@ -56,85 +56,81 @@ export const projectHeader = 'llmp-project';
  * The `kafka` exporter (gateway side): one record per trace on `otlp_spans`, keyed by trace id,
  * resolving only once Kafka acknowledged every record, so the OTLP sender is answered for data
  * that is durable.
- * @example kafkaExporterFactory(producer).create(settings, kafkaExporterConfig.parse({}), undefined)
+ * @example kafkaExporter(producer, settings, kafkaExporterConfig.parse({}))
  */
-export function kafkaExporterFactory(
+export function kafkaExporter(
   producer: KafkaProducer,
-): ExporterFactory<KafkaExporterConfig, TraceBatch> {
-  return {
-    type: 'kafka',
-    configSchema: kafkaExporterConfig,
-    create(settings, config): Component & Consumer<TraceBatch> {
-      /** The batch's records, one per trace; an oversized span is a permanent error. */
-      function recordsOf(batch: TraceBatch): TraceRecord[] {
-        try {
-          return traceRecords(batch.wire(), config.maxRecordBytes);
-        } catch (error) {
-          if (error instanceof OversizedSpanError) throw permanent(error.message, { cause: error });
-          throw error;
-        }
-      }
-      const sizes = new WeakMap<TraceBatch, TraceRecord[]>();
+  settings: ComponentSettings,
+  config: KafkaExporterConfig,
+): Component & Consumer<TraceBatch> {
+  /** The batch's records, one per trace; an oversized span is a permanent error. */
+  function recordsOf(batch: TraceBatch): TraceRecord[] {
+    try {
+      return traceRecords(batch.wire(), config.maxRecordBytes);
+    } catch (error) {
+      if (error instanceof OversizedSpanError) throw permanent(error.message, { cause: error });
+      throw error;
+    }
+  }
+  const sizes = new WeakMap<TraceBatch, TraceRecord[]>();
 
-      /** One send of the batch's records, answered once Kafka acknowledged every one. */
-      async function send(batch: TraceBatch): Promise<void> {
-        const records = sizes.get(batch) ?? recordsOf(batch);
-        let timer: NodeJS.Timeout | undefined;
-        try {
-          const headers = { [projectHeader]: batch.projectId };
-          const sent = producer.send(
-            config.topic,
-            records.map((r) => ({ key: r.key, value: r.value, headers })),
-            { compression: config.compression },
-          );
-          const timedOut = new Promise<never>((_, reject) => {
-            timer = setTimeout(
-              () =>
-                reject(
-                  retryable(`Kafka did not acknowledge within ${config.sendTimeout} ms`, {
-                    retryAfterMs: 2000,
-                  }),
-                ),
-              config.sendTimeout,
-            );
-          });
-          await Promise.race([sent, timedOut]).catch((error: unknown) => {
-            // Swallow the late outcome of a timed-out send; the sender already got its answer.
-            sent.catch(() => undefined);
-            throw error;
-          });
-        } catch (error) {
-          settings.logger.debug({ err: error, records: records.length }, 'Kafka send failed');
-          if (error instanceof ExportError) throw error;
-          throw retryable(`Kafka send failed: ${(error as Error).message}`, {
-            cause: error,
-            retryAfterMs: 2000,
-          });
-        } finally {
-          clearTimeout(timer);
-        }
-      }
-
-      return exporterHelper({
-        settings,
-        name: 'Kafka exporter',
-        send,
-        spanCount: (batch: TraceBatch) => batch.spanCount,
-        retryOnFailure: config.retryOnFailure,
-        sendingQueue: config.sendingQueue,
-        drainTimeout: config.drainTimeout,
-        // Bytes sent and not yet acknowledged; the records are cut once, here, and sent as cut.
-        inFlight: {
-          weigh: (batch: TraceBatch) => {
-            const records = recordsOf(batch);
-            sizes.set(batch, records);
-            return records.reduce((n, r) => n + r.value.byteLength, 0);
-          },
-          max: config.maxInFlightBytes,
-          unit: 'bytes awaiting acknowledgement',
-        },
-        stop: () => producer.close(),
+  /** One send of the batch's records, answered once Kafka acknowledged every one. */
+  async function send(batch: TraceBatch): Promise<void> {
+    const records = sizes.get(batch) ?? recordsOf(batch);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const headers = { [projectHeader]: batch.projectId };
+      const sent = producer.send(
+        config.topic,
+        records.map((r) => ({ key: r.key, value: r.value, headers })),
+        { compression: config.compression },
+      );
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              retryable(`Kafka did not acknowledge within ${config.sendTimeout} ms`, {
+                retryAfterMs: 2000,
+              }),
+            ),
+          config.sendTimeout,
+        );
       });
+      await Promise.race([sent, timedOut]).catch((error: unknown) => {
+        // Swallow the late outcome of a timed-out send; the sender already got its answer.
+        sent.catch(() => undefined);
+        throw error;
+      });
+    } catch (error) {
+      settings.logger.debug({ err: error, records: records.length }, 'Kafka send failed');
+      if (error instanceof ExportError) throw error;
+      throw retryable(`Kafka send failed: ${(error as Error).message}`, {
+        cause: error,
+        retryAfterMs: 2000,
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  return exporterHelper({
+    settings,
+    name: 'Kafka exporter',
+    send,
+    spanCount: (batch: TraceBatch) => batch.spanCount,
+    retryOnFailure: config.retryOnFailure,
+    sendingQueue: config.sendingQueue,
+    drainTimeout: config.drainTimeout,
+    // Bytes sent and not yet acknowledged; the records are cut once, here, and sent as cut.
+    inFlight: {
+      weigh: (batch: TraceBatch) => {
+        const records = recordsOf(batch);
+        sizes.set(batch, records);
+        return records.reduce((n, r) => n + r.value.byteLength, 0);
+      },
+      max: config.maxInFlightBytes,
+      unit: 'bytes awaiting acknowledgement',
     },
-  };
+    stop: () => producer.close(),
+  });
 }
