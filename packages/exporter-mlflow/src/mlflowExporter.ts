@@ -113,17 +113,26 @@ function directExporter(
       })
     : undefined;
 
+  // Where a trace is already, from the shared states: its later spans join it, and a job that
+  // comes later moves it whole from the store (placeUploads).
+  const places = states
+    ? {
+        experimentOf: async (projectId: string, traceId: string) =>
+          (await states.get(projectId, traceId))?.experimentId,
+        storedTrace: deps.storedTrace,
+      }
+    : undefined;
+
   async function send(batch: TraceBatch): Promise<void> {
     const uploads = traceUploads(batch, config.experiments);
     try {
-      const experimentIds = await sendUploads(api, uploads, deps.jobNames);
+      await sendUploads(api, uploads, { jobNames: deps.jobNames, places });
       for (const u of uploads) {
-        const experimentId = experimentIds.get(u.experiment);
         states?.set(u.projectId, u.traceId, {
           state: 'uploaded',
           operation: 'upload',
           attempts: 1,
-          ...(experimentId ? { experimentId } : {}),
+          ...(u.experimentId ? { experimentId: u.experimentId } : {}),
         });
       }
     } catch (caught) {

@@ -128,6 +128,10 @@ export function mlflowSync({
     logger,
     states,
     jobNames,
+    places: {
+      experimentOf: async (projectId, traceId) => (await states.get(projectId, traceId))?.experimentId,
+      storedTrace,
+    },
     settle,
     onFreed() {
       if (overflowSinceFull >= 0 && queue.hasRoom()) {
@@ -207,10 +211,14 @@ export function mlflowSync({
     for (const upload of uploads) {
       const key = keyOf(upload.projectId, upload.traceId);
       const waiting = queue.waiting.get(key);
-      if (waiting && waiting.upload.experiment === upload.experiment) {
+      if (waiting) {
         if (waiting.upload.spanCount + upload.spanCount <= config.maxSpansPerUpload) {
           waiting.upload.request.resourceSpans.push(...upload.request.resourceSpans);
           waiting.upload.spanCount += upload.spanCount;
+          // The trace's job decides its experiment, in whichever batch the job came.
+          if (waiting.upload.jobId === undefined && upload.jobId !== undefined) {
+            waiting.upload.experiment = upload.experiment;
+          }
           waiting.upload.jobId ??= upload.jobId;
           Object.assign(waiting.upload.lateTags, upload.lateTags);
           continue;

@@ -10,6 +10,7 @@ import {
 import type { JobNames } from './jobNames.ts';
 import { type MlflowApi, mlflowTraceId } from './mlflowClient.ts';
 import type { MlflowExporterConfig } from './mlflowExporterConfig.ts';
+import type { TracePlaces } from './placeUploads.ts';
 import { sendUploads } from './sendUploads.ts';
 import type { SyncStateLog } from './syncStateLog.ts';
 import type { TraceSyncState } from './traceSyncStates.ts';
@@ -72,6 +73,8 @@ export interface UploadQueueDeps {
   logger: Logger;
   states: SyncStateLog;
   jobNames?: JobNames | undefined;
+  /** Where each trace is in MLflow already, and its stored spans: a trace goes where its job says. */
+  places?: TracePlaces | undefined;
   /** The item's final state: done, failed, or pending again (see mlflowSync). */
   settle(item: Item, outcome: Outcome, experimentId: string | undefined): void;
   /** Called as a worker finishes an item (the queue may have room again). */
@@ -95,6 +98,7 @@ export function uploadQueue({
   logger,
   states,
   jobNames,
+  places,
   settle,
   onFreed,
   exporter = 'mlflow',
@@ -192,21 +196,25 @@ export function uploadQueue({
   async function upload(group: UploadItem[]): Promise<void> {
     for (const item of group) uploading.set(item.key, item);
     const live = () => group.filter((i) => !i.cancelled);
-    let experimentId: string | undefined;
     try {
       const outcome = await withRetry(
         async () => {
           // Rebuilt at each attempt: a trace deleted meanwhile is left out.
-          const sent = live();
+          let sent = live();
+          // Another upload of one of these traces on the wire lands first: where it goes decides
+          // where these spans go (placeUploads).
+          while (sent.some((i) => sending.has(i.key)) && !stopped.signal.aborted) {
+            await sleep(50, stopped.signal);
+            sent = live();
+          }
           if (sent.length === 0) return;
           for (const item of sent) sending.add(item.key);
           try {
-            const ids = await sendUploads(
+            await sendUploads(
               api,
               sent.map((i) => i.upload),
-              jobNames,
+              { jobNames, places },
             );
-            experimentId = ids.get(sent[0]!.upload.experiment);
           } finally {
             for (const item of sent) sending.delete(item.key);
           }
@@ -219,7 +227,7 @@ export function uploadQueue({
         () => live().length === 0,
       );
       // A deletion asked for meanwhile owns the state of its trace now.
-      for (const item of live()) settle(item, outcome, experimentId);
+      for (const item of live()) settle(item, outcome, item.upload.experimentId);
     } finally {
       for (const item of group) uploading.delete(item.key);
     }
