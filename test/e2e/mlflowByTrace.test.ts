@@ -11,7 +11,7 @@ import {
   mlflowWanted,
   requireMlflowServer,
 } from '../support/mlflowServer.ts';
-import { eventually, syncState } from '../support/mlflowTraces.ts';
+import { eventually, type MlflowSpan, spanAttribute, syncState } from '../support/mlflowTraces.ts';
 import { recordingExporter } from '../support/sdkTrace.ts';
 import { tempDir } from '../support/tempDir.ts';
 
@@ -25,13 +25,6 @@ interface MlflowTrace {
     tags?: Record<string, string>;
   };
   spans: MlflowSpan[];
-}
-
-interface MlflowSpan {
-  name: string;
-  attributes?:
-    | Record<string, unknown>
-    | Array<{ key: string; value?: { string_value?: string; stringValue?: string } }>;
 }
 
 /** The trace as MLflow holds it (`GET /api/3.0/mlflow/traces/get`), undefined while it has none. */
@@ -64,27 +57,6 @@ function sdk(service: string) {
   };
   return { tracer: provider.getTracer(service), provider, recording, flushed };
 }
-
-/** A span attribute as MLflow answers it: a map, or OTLP JSON key/value pairs. */
-function attribute(span: MlflowSpan, key: string): unknown {
-  const { attributes } = span;
-  if (Array.isArray(attributes)) {
-    const value = attributes.find((kv) => kv.key === key)?.value;
-    return value?.string_value ?? value?.stringValue;
-  }
-  return attributes?.[key];
-}
-
-/** MLflow keeps span attributes JSON-encoded: `"LLM"` for LLM. */
-const spanType = (span: MlflowSpan) => {
-  const raw = attribute(span, 'mlflow.spanType');
-  if (typeof raw !== 'string') return raw;
-  try {
-    return JSON.parse(raw) as unknown;
-  } catch {
-    return raw;
-  }
-};
 
 describe.skipIf(!mlflowWanted())('MLflow by trace (real MLflow, real OTel JS SDK)', () => {
   beforeAll(async () => {
@@ -183,7 +155,7 @@ describe.skipIf(!mlflowWanted())('MLflow by trace (real MLflow, real OTel JS SDK
       const found = await mlflowTrace(traceId);
       return found && found.spans.length === 6 ? found : undefined;
     });
-    const types = Object.fromEntries(stored.spans.map((s) => [s.name, spanType(s)]));
+    const types = Object.fromEntries(stored.spans.map((s) => [s.name, spanAttribute(s, 'mlflow.spanType')]));
     expect(types).toMatchObject({
       workflow: 'CHAIN',
       'openai call': 'LLM',

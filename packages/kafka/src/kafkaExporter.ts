@@ -23,7 +23,10 @@ export const kafkaExporterConfig = z.object({
   maxRecordBytes: byteSize(1_000_000),
   /** A send not acknowledged within this time is answered as retryable (broker down or slow). */
   sendTimeout: duration(10_000),
-  /** Bytes sent and not yet acknowledged, at most; more is refused with a retryable error. */
+  /**
+   * Bytes sent and not yet acknowledged, at most; more is refused with a retryable error. With
+   * the sending queue on, its queueSize bounds instead.
+   */
   maxInFlightBytes: byteSize(64 * 1024 ** 2),
   /**
    * The codec record batches are compressed with. Every reader llmp documents (the ingester, a
@@ -72,11 +75,12 @@ export function kafkaExporter(
       throw error;
     }
   }
-  const sizes = new WeakMap<TraceBatch, TraceRecord[]>();
+  /** Records already cut for a batch (to weigh it), sent as cut. */
+  const cut = new WeakMap<TraceBatch, TraceRecord[]>();
 
   /** One send of the batch's records, answered once Kafka acknowledged every one. */
   async function send(batch: TraceBatch): Promise<void> {
-    const records = sizes.get(batch) ?? recordsOf(batch);
+    const records = cut.get(batch) ?? recordsOf(batch);
     let timer: NodeJS.Timeout | undefined;
     try {
       const headers = { [projectHeader]: batch.projectId };
@@ -125,7 +129,7 @@ export function kafkaExporter(
     inFlight: {
       weigh: (batch: TraceBatch) => {
         const records = recordsOf(batch);
-        sizes.set(batch, records);
+        cut.set(batch, records);
         return records.reduce((n, r) => n + r.value.byteLength, 0);
       },
       max: config.maxInFlightBytes,

@@ -18,7 +18,10 @@ export interface ExporterHelperOptions<T> {
   sendingQueue: SendingQueue;
   /** How long shutdown waits for queued and in-flight sends before giving up on them. */
   drainTimeout: number;
-  /** A bound on what sends in flight weigh together (e.g. bytes awaiting Kafka's acknowledgement). */
+  /**
+   * A bound on what sends in flight weigh together (e.g. bytes awaiting Kafka's acknowledgement),
+   * past which a sender is refused with a retryable `exhausted` error; without a queue only.
+   */
   inFlight?: { weigh: (batch: T) => number; max: number; unit: string };
   /** Runs at start (e.g. applying table settings). */
   start?: () => Promise<void>;
@@ -51,9 +54,12 @@ export function exporterHelper<T>({
   const { logger } = settings;
   const exporter = settings.id;
   const metrics = selfMetrics(settings.registry);
+  // With a queue its workers bound the sends (numConsumers) and the queue bounds the data: a
+  // weight bound there would make a worker give a queued batch up instead of answering a sender.
+  const weigh = sendingQueue.enabled ? undefined : bound?.weigh;
   const inFlight = inFlightDrain({
     name,
-    ...(bound ? { maxWeight: bound.max, unit: bound.unit } : {}),
+    ...(bound && weigh ? { maxWeight: bound.max, unit: bound.unit } : {}),
   });
   const stopped = new AbortController();
   const queue = sendingQueue.enabled
@@ -73,7 +79,7 @@ export function exporterHelper<T>({
   async function sendRetried(batch: T): Promise<void> {
     let outcome: RetryOutcome<void>;
     try {
-      const weight = bound?.weigh(batch) ?? 0;
+      const weight = weigh?.(batch) ?? 0;
       outcome = await inFlight.run(
         () =>
           retryWithBackoff(() => send(batch), {
