@@ -5,10 +5,8 @@ import {
   type Component,
   type ComponentSettings,
   type Consumer,
-  duration,
   exporterHelper,
-  retryOnFailureConfig,
-  sendingQueueConfig,
+  exporterHelperConfig,
 } from '@llmp/pipeline';
 import { z } from 'zod';
 import { classifyClickHouseError } from './classifyClickHouseError.ts';
@@ -29,21 +27,8 @@ export const clickhouseExporterConfig = z.object({
    * written to the engine's files, which the OS flushes later (README, Durability).
    */
   fsync: z.boolean().default(false),
-  /**
-   * Retries of an insert that failed with a retryable error (store unavailable, memory limit).
-   * Off: the failure is the answer, and the sender (an OTLP SDK, the Kafka receiver) retries.
-   */
-  retryOnFailure: retryOnFailureConfig({ enabled: false, initialInterval: 1000, maxElapsedTime: 60_000 }),
-  /**
-   * Batches waiting to be inserted. Off: a sender is answered once its spans are stored; on,
-   * once they are queued (stored later, or counted as failed after the retries or at shutdown).
-   */
-  sendingQueue: sendingQueueConfig({ enabled: false, queueSize: 100_000, numConsumers: 2 }, [
-    'spans',
-    'batches',
-  ]),
-  /** How long shutdown waits for inserts in flight (and queued batches) before giving up on them. */
-  drainTimeout: duration(30_000),
+  /** retryOnFailure, sendingQueue (with 2 consumers) and drainTimeout: see exporterHelperConfig. */
+  ...exporterHelperConfig({ numConsumers: 2 }),
 });
 
 export type ClickHouseExporterConfig = z.infer<typeof clickhouseExporterConfig>;

@@ -7,10 +7,9 @@ import {
   duration,
   ExportError,
   exporterHelper,
+  exporterHelperConfig,
   permanent,
   retryable,
-  retryOnFailureConfig,
-  sendingQueueConfig,
 } from '@llmp/pipeline';
 import { z } from 'zod';
 import type { KafkaProducer } from './kafkaClient.ts';
@@ -33,21 +32,8 @@ export const kafkaExporterConfig = z.object({
    * Collector kafkareceiver, the Java client) reads all five; none spends no CPU on it.
    */
   compression: z.enum(compressionCodecs).default('none'),
-  /**
-   * Retries of a send Kafka failed or did not acknowledge in time. Off: the failure is the
-   * answer (503 / UNAVAILABLE), and the OTLP sender retries.
-   */
-  retryOnFailure: retryOnFailureConfig({ enabled: false, initialInterval: 1000, maxElapsedTime: 60_000 }),
-  /**
-   * Batches waiting to be sent. Off: a sender is answered once Kafka acknowledged its spans;
-   * on, once they are queued (so a crash loses what waits).
-   */
-  sendingQueue: sendingQueueConfig({ enabled: false, queueSize: 100_000, numConsumers: 4 }, [
-    'spans',
-    'batches',
-  ]),
-  /** How long shutdown waits for sends in flight (and queued batches) before closing the producer. */
-  drainTimeout: duration(30_000),
+  /** retryOnFailure, sendingQueue (with 4 consumers) and drainTimeout: see exporterHelperConfig. */
+  ...exporterHelperConfig({ numConsumers: 4 }),
 });
 
 export type KafkaExporterConfig = z.infer<typeof kafkaExporterConfig>;

@@ -1,10 +1,35 @@
 import type { Component, ComponentSettings, Consumer } from './component.ts';
+import { duration } from './configSchema.ts';
 import { type ExportError, retryable, toExportError } from './exportError.ts';
 import { inFlightDrain } from './inFlightDrain.ts';
 import { onceShutdown } from './onceShutdown.ts';
-import { type RetryOnFailure, type RetryOutcome, retryWithBackoff } from './retryOnFailure.ts';
+import {
+  type RetryOnFailure,
+  type RetryOutcome,
+  retryOnFailureConfig,
+  retryWithBackoff,
+} from './retryOnFailure.ts';
 import { selfMetrics } from './selfMetrics.ts';
-import { boundedQueue, type SendingQueue } from './sendingQueue.ts';
+import { boundedQueue, type SendingQueue, sendingQueueConfig } from './sendingQueue.ts';
+
+/**
+ * The config keys an exporter made with exporterHelper takes, to spread into its zod schema,
+ * with the defaults of an exporter that answers its sender with the outcome: `retryOnFailure`
+ * off (the sender, an OTLP SDK or the Kafka receiver, retries the same data), `sendingQueue` off
+ * (on, the sender is answered once its spans are queued, stored later or counted as failed),
+ * `drainTimeout` 30 s (how long shutdown waits for sends in flight and queued batches).
+ * @example export const clickhouseExporterConfig = z.object({ table: …, ...exporterHelperConfig({ numConsumers: 2 }) });
+ */
+export function exporterHelperConfig({ numConsumers = 4 }: { numConsumers?: number } = {}) {
+  return {
+    retryOnFailure: retryOnFailureConfig({ enabled: false, initialInterval: 1000, maxElapsedTime: 60_000 }),
+    sendingQueue: sendingQueueConfig({ enabled: false, queueSize: 100_000, numConsumers }, [
+      'spans',
+      'batches',
+    ]),
+    drainTimeout: duration(30_000),
+  };
+}
 
 export interface ExporterHelperOptions<T> {
   settings: Pick<ComponentSettings, 'id' | 'logger' | 'registry'>;

@@ -35,7 +35,7 @@ export {
   retryable,
   toExportError,
 } from './exportError.ts';
-export { type ExporterHelperOptions, exporterHelper } from './exporterHelper.ts';
+export { type ExporterHelperOptions, exporterHelper, exporterHelperConfig } from './exporterHelper.ts';
 export {
   createHost,
   type Host,
