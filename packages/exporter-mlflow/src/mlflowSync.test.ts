@@ -154,6 +154,21 @@ describe('mlflowSync', () => {
     await sync.shutdown();
   });
 
+  it('sends a waiting trace to its job’s experiment when the spans naming the job join it later', async () => {
+    const mlflow = fakeMlflow();
+    const byName = { ...mlflow.api, experimentId: async (name: string) => (name === 'jobs' ? '9' : '7') };
+    const release = mlflow.hold();
+    const sync = mlflowSync({ api: byName, config: tuned({ concurrency: 1 }), logger });
+    // 'a' takes the only worker; the children of 'b' wait, then its root with the job joins them.
+    sync.enqueueUploads([upload('a'), upload('b')]);
+    sync.enqueueUploads([{ ...upload('b'), experiment: 'jobs', jobId: 'job-1' }]);
+    release();
+    await until(() => sync.stats().uploaded === 2);
+    expect(mlflow.exports).toEqual(['7', '9']);
+    expect(sync.recent('default', 'b')).toMatchObject({ state: 'uploaded', experimentId: '9' });
+    await sync.shutdown();
+  });
+
   it('without a store to upload from, bounds a waiting upload: later spans past maxSpansPerUpload are dropped and the trace ends failed', async () => {
     const mlflow = fakeMlflow();
     const release = mlflow.hold();
