@@ -10,8 +10,7 @@ const mlflowDownYaml = (port: number) =>
     'exporters:',
     '  mlflow:',
     `    trackingUri: "http://127.0.0.1:${port}"`,
-    '    retryInitial: 200ms',
-    '    retryMax: 1s',
+    '    retryOnFailure: { initialInterval: 200ms, maxInterval: 1s }',
     '    drainTimeout: 1s',
   ].join('\n');
 

@@ -2,7 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedTopics, providedBrokers, spanCounts, startGateway } from '../support/distributedRoles.ts';
 import { type LlmpProcess, startLlmp } from '../support/llmpProcess.ts';
 import { type MlflowServer, mlflowWanted, requireMlflowServer } from '../support/mlflowServer.ts';
-import { eventually, mlflowSpans, searchTraces, sendJobTrace } from '../support/mlflowTraces.ts';
+import {
+  eventually,
+  mlflowSpans,
+  mlflowSpanTypes,
+  searchTraces,
+  sendJobTrace,
+} from '../support/mlflowTraces.ts';
 import { tempDir } from '../support/tempDir.ts';
 
 const dir = tempDir('mlflow-dist');
@@ -33,8 +39,7 @@ describe.skipIf(!brokers || !mlflowWanted())(
           `    topic: ${topics.topic}`,
           `    groupId: llmp-mlflow-${topics.groupId}`,
           `    deadLetterTopic: ${topics.deadLetterTopic}`,
-          '    retryInitial: 200ms',
-          '    retryMax: 1s',
+          '    retryOnFailure: { initialInterval: 200ms, maxInterval: 1s }',
           '    sessionTimeout: 6s',
           'exporters:',
           '  mlflow:',
@@ -56,14 +61,12 @@ describe.skipIf(!brokers || !mlflowWanted())(
           `    topic: ${topics.topic}`,
           `    groupId: ${topics.groupId}`,
           `    deadLetterTopic: ${topics.deadLetterTopic}`,
-          '    retryInitial: 100ms',
-          '    retryMax: 2s',
+          '    retryOnFailure: { initialInterval: 100ms, maxInterval: 2s }',
           '    sessionTimeout: 6s',
           'exporters:',
           '  mlflow:',
           `    trackingUri: "${mlflow.url}"`,
-          '    retryInitial: 200ms',
-          '    retryMax: 1s',
+          '    retryOnFailure: { initialInterval: 200ms, maxInterval: 1s }',
         ].join('\n'),
       });
     }, 240_000);
@@ -85,6 +88,14 @@ describe.skipIf(!brokers || !mlflowWanted())(
       expect(info!.trace_id).toBe(`tr-${traceId}`);
       expect(info!.tags).toMatchObject({ 'llmp.job.name': 'Kafka job', 'llmp.job.version': '3' });
       expect((await mlflowSpans(mlflow, traceId))?.length).toBe(2);
+    });
+
+    it('sets mlflow.spanType from the genai processor of its pipeline', async () => {
+      const traceId = await sendJobTrace(otlpUrl(), { id: 'job-types', version: '1' });
+      // The LLM child (GenAI chat) is an LLM call to llmp; MLflow alone would say CHAT_MODEL.
+      expect(await eventually(() => mlflowSpanTypes(mlflow, traceId, 2))).toMatchObject({
+        'chat gpt-4o': 'LLM',
+      });
     });
 
     it('lags while MLflow is down and catches up without loss or doubles', { timeout: 200_000 }, async () => {

@@ -23,8 +23,7 @@ describe.skipIf(!mlflowWanted())('MLflow upload queue overflow (all-in-one, real
       dataDir: `${dir.path}/data`,
       extraYaml: mlflowExporterYaml(mlflow.url, [
         `    experiments: { default: ${experiment} }`,
-        '    concurrency: 1',
-        '    queueSize: 2',
+        '    sendingQueue: { numConsumers: 1, queueSize: 2 }',
       ]),
     });
   }, 240_000);

@@ -1,6 +1,7 @@
 import {
   type ClickHouseStore,
-  clickhouseExporterFactory,
+  clickhouseExporter,
+  clickhouseExporterConfig,
   migrate,
   migrations,
   openStore,
@@ -71,11 +72,7 @@ describe('the compact parts migration', () => {
     const compact = migrations.find((m) => m.name === 'spans inserted as compact parts')!;
     // A database of its own in the same engine (one process holds one embedded data dir).
     const older: ClickHouseStore = { ...store, database: 'llmp_older' };
-    const exporter = clickhouseExporterFactory(older).create(
-      settings,
-      { table: 'spans', fsync: false },
-      undefined,
-    );
+    const exporter = clickhouseExporter(older, settings, clickhouseExporterConfig.parse({ fsync: false }));
     // Past the 10 MiB above which an insert used to make a wide part.
     const big = (traceId: string) =>
       traceBatch({
@@ -133,11 +130,7 @@ describe('the compact parts migration', () => {
 
 describe('clickhouse exporter and trace reader', () => {
   it('stores edge-case times and values exactly', async () => {
-    const exporter = clickhouseExporterFactory(store).create(
-      settings,
-      { table: 'spans', fsync: false },
-      undefined,
-    );
+    const exporter = clickhouseExporter(store, settings, clickhouseExporterConfig.parse({ fsync: false }));
     const traceId = 'b'.repeat(32);
     const spans = [
       span({
@@ -271,9 +264,11 @@ describe('clickhouse exporter and trace reader', () => {
       values: spanRows('p2', batch.request(), (s) => genAiOf(batch, s)),
       format: 'JSONEachRow',
     });
-    await clickhouseExporterFactory(store)
-      .create(settings, { table: 'spans_binary', fsync: false }, undefined)
-      .consume(batch);
+    await clickhouseExporter(
+      store,
+      settings,
+      clickhouseExporterConfig.parse({ table: 'spans_binary' }),
+    ).consume(batch);
     const dump = async (table: string) =>
       (
         await store.client.query({
@@ -291,18 +286,16 @@ describe('clickhouse exporter and trace reader', () => {
       projectId: 'p2',
       request: request([span({ traceId: '9'.repeat(32), name: 'x\ud800' })]),
     });
-    await clickhouseExporterFactory(store)
-      .create(settings, { table: 'spans_binary', fsync: false }, undefined)
-      .consume(lone);
+    await clickhouseExporter(
+      store,
+      settings,
+      clickhouseExporterConfig.parse({ table: 'spans_binary' }),
+    ).consume(lone);
     expect(await dump('spans_binary')).toContain('"SpanName":"x\ufffd"');
   });
 
   it('does not duplicate rows when a batch is retried with the same deduplication token', async () => {
-    const exporter = clickhouseExporterFactory(store).create(
-      settings,
-      { table: 'spans', fsync: false },
-      undefined,
-    );
+    const exporter = clickhouseExporter(store, settings, clickhouseExporterConfig.parse({ fsync: false }));
     const traceId = 'c'.repeat(32);
     const batch = Object.assign(
       traceBatch({
@@ -336,11 +329,7 @@ describe('clickhouse exporter and trace reader', () => {
       format: 'JSONEachRow',
       clickhouse_settings: { insert_deduplication_token: 'some-other-write' },
     });
-    const exporter = clickhouseExporterFactory(store).create(
-      settings,
-      { table: 'spans', fsync: false },
-      undefined,
-    );
+    const exporter = clickhouseExporter(store, settings, clickhouseExporterConfig.parse({ fsync: false }));
     const first = 'd'.repeat(32);
     const second = 'e'.repeat(32);
     await exporter.consume(traceBatch({ projectId: 'p1', request: request([span({ traceId: first })]) }));
@@ -350,11 +339,7 @@ describe('clickhouse exporter and trace reader', () => {
   });
 
   it('reads a span stored twice under different tokens (a sender retry) once', async () => {
-    const exporter = clickhouseExporterFactory(store).create(
-      settings,
-      { table: 'spans', fsync: false },
-      undefined,
-    );
+    const exporter = clickhouseExporter(store, settings, clickhouseExporterConfig.parse({ fsync: false }));
     const traceId = 'd'.repeat(32);
     const spans = [span({ traceId }), span({ traceId, spanId: '3'.repeat(16) })];
     for (const token of ['otlp_spans/0/1-1/p1', 'otlp_spans/0/7-7/p1']) {
@@ -374,11 +359,7 @@ describe('clickhouse exporter and trace reader', () => {
   it('reads a trace without having the engine compile code for it', async () => {
     // The engine compiles an aggregate the fourth time it sees it, inside that query (~40 ms
     // once at 10 M spans, the slowest trace read after a start): point reads opt out.
-    const exporter = clickhouseExporterFactory(store).create(
-      settings,
-      { table: 'spans', fsync: false },
-      undefined,
-    );
+    const exporter = clickhouseExporter(store, settings, clickhouseExporterConfig.parse({ fsync: false }));
     const traceId = '9'.repeat(32);
     await exporter.consume(traceBatch({ projectId: 'p1', request: request([span({ traceId })]) }));
     const before = await compiledFunctions(store);
@@ -387,11 +368,7 @@ describe('clickhouse exporter and trace reader', () => {
   });
 
   it('reads a span twice in one batch once (inserts do not collapse copies, reads do)', async () => {
-    const exporter = clickhouseExporterFactory(store).create(
-      settings,
-      { table: 'spans', fsync: false },
-      undefined,
-    );
+    const exporter = clickhouseExporter(store, settings, clickhouseExporterConfig.parse({ fsync: false }));
     const traceId = '6'.repeat(32);
     await exporter.consume(
       traceBatch({ projectId: 'p1', request: request([span({ traceId }), span({ traceId })]) }),
@@ -417,11 +394,7 @@ describe('clickhouse exporter and trace reader', () => {
       const rows = await result.json<{ name: string; ddl: string }>();
       return new Set(rows.map((r) => /fsync_after_insert = (\d)/.exec(r.ddl)?.[1] ?? 'unset'));
     };
-    const synced = clickhouseExporterFactory(store).create(
-      settings,
-      { table: 'spans', fsync: true },
-      undefined,
-    );
+    const synced = clickhouseExporter(store, settings, clickhouseExporterConfig.parse({ fsync: true }));
     await synced.start();
     expect(await fsyncSettings()).toEqual(new Set(['1']));
     const before = await fileSyncs();
@@ -434,22 +407,14 @@ describe('clickhouse exporter and trace reader', () => {
     expect(await fileSyncs()).toBeGreaterThan(before);
     await synced.shutdown();
 
-    const unsynced = clickhouseExporterFactory(store).create(
-      settings,
-      { table: 'spans', fsync: false },
-      undefined,
-    );
+    const unsynced = clickhouseExporter(store, settings, clickhouseExporterConfig.parse({ fsync: false }));
     await unsynced.start();
     expect(await fsyncSettings()).toEqual(new Set(['0']));
     await unsynced.shutdown();
   });
 
   it('refuses data after shutdown with a retryable error', async () => {
-    const exporter = clickhouseExporterFactory(store).create(
-      settings,
-      { table: 'spans', fsync: false },
-      undefined,
-    );
+    const exporter = clickhouseExporter(store, settings, clickhouseExporterConfig.parse({ fsync: false }));
     await exporter.shutdown();
     await exporter.shutdown();
     await expect(

@@ -1,4 +1,10 @@
-import { type ClickHouseStore, clickhouseExporterFactory, migrate, openStore } from '@llmp/clickhouse';
+import {
+  type ClickHouseStore,
+  clickhouseExporter,
+  clickhouseExporterConfig,
+  migrate,
+  openStore,
+} from '@llmp/clickhouse';
 import { traceBatch } from '@llmp/otlp';
 import { stringAttr, testRequest, testSpan } from '@llmp/otlp/testing';
 import { ExportError } from '@llmp/pipeline';
@@ -60,10 +66,10 @@ describe('embedded engine options', () => {
   });
 
   it('refuse an insert past the memory bound as retryable, and keep storing smaller ones', async () => {
-    const exporter = clickhouseExporterFactory(store).create(
+    const exporter = clickhouseExporter(
+      store,
       { id: 'clickhouse', logger: pino({ level: 'silent' }) },
-      { table: 'spans', fsync: false },
-      undefined,
+      clickhouseExporterConfig.parse({ fsync: false }),
     );
     const prompt = 'x'.repeat(4000);
     const spans = (count: number, traceByte: string) =>

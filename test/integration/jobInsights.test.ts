@@ -1,6 +1,7 @@
 import {
   type ClickHouseStore,
-  clickhouseExporterFactory,
+  clickhouseExporter,
+  clickhouseExporterConfig,
   migrate,
   openStore,
   storeTraceSource,
@@ -89,10 +90,10 @@ beforeAll(async () => {
     // Not linked to the job.
     span(t3, 'c000000000000001', 0n, 5n * second, { status: { code: 2, message: 'x' } }),
   ];
-  const exporter = clickhouseExporterFactory(store).create(
+  const exporter = clickhouseExporter(
+    store,
     { id: 'clickhouse', logger: pino({ level: 'silent' }) },
-    { table: 'spans', fsync: false },
-    undefined,
+    clickhouseExporterConfig.parse({ fsync: false }),
   );
   // Token and cost columns come from the GenAI processor, as in both real pipelines.
   const genai = genAiProcessorFactory.create(

@@ -2,8 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import {
   compressionCodecs,
   type IncomingRecord,
+  kafkaExporter,
   kafkaExporterConfig,
-  kafkaExporterFactory,
   kafkajsClients,
   platformaticProducer,
   registerKafkajsCodecs,
@@ -106,10 +106,10 @@ describe.skipIf(brokers.length === 0)('reading every Kafka compression codec', (
       const topic = `llmp-codec-exporter-${codec}-${randomUUID()}`;
       await clients().ensureTopics([topic]);
       const producer = platformaticProducer({ brokers, clientId: 'llmp-codec-test' });
-      const exporter = kafkaExporterFactory(producer).create(
+      const exporter = kafkaExporter(
+        producer,
         { id: 'kafka', logger },
         kafkaExporterConfig.parse({ topic, compression: codec }),
-        undefined,
       );
       const traceIds = Array.from({ length: 20 }, () => randomBytes(16).toString('hex'));
       const spans = traceIds.map((traceId) => testSpan({ traceId, spanId: randomBytes(8).toString('hex') }));

@@ -1,16 +1,16 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
   type ClickHouseStore,
+  clickhouseExporter,
   clickhouseExporterConfig,
-  clickhouseExporterFactory,
   migrate,
   openStore,
 } from '@llmp/clickhouse';
 import {
   type KafkaReceiver,
   kafkajsClients,
+  kafkaReceiver,
   kafkaReceiverConfig,
-  kafkaReceiverFactory,
   platformaticProducer,
 } from '@llmp/kafka';
 import { encodeProtobufRequest, type TraceBatch } from '@llmp/otlp';
@@ -94,10 +94,10 @@ describe.skipIf(brokers.length === 0)('a consumer group rebalancing mid-insert',
     );
     await producer.close();
 
-    const exporter = clickhouseExporterFactory(store).create(
+    const exporter = clickhouseExporter(
+      store,
       { id: 'clickhouse', logger },
       clickhouseExporterConfig.parse({}),
-      undefined,
     );
     // Small inserts, so that both members insert many times; a short session for a quick handover.
     const config = kafkaReceiverConfig.parse({
@@ -105,8 +105,7 @@ describe.skipIf(brokers.length === 0)('a consumer group rebalancing mid-insert',
       groupId,
       deadLetterTopic: `${topic}-dlq`,
       maxBatchSpans: 40,
-      retryInitial: 50,
-      retryMax: 500,
+      retryOnFailure: { initialInterval: 50, maxInterval: 500 },
       sessionTimeout: 6000,
     });
     const tokens: Record<string, string[]> = { a: [], b: [] };
@@ -122,10 +121,15 @@ describe.skipIf(brokers.length === 0)('a consumer group rebalancing mid-insert',
           await exporter.consume(batch);
         },
       };
-      const receiver = kafkaReceiverFactory({
-        consumer: await clients.consumer({ groupId, topic, sessionTimeoutMs: config.sessionTimeout }),
-        producer: await clients.producer(),
-      }).create({ id: `kafka-${name}`, logger }, config, next);
+      const receiver = kafkaReceiver(
+        {
+          consumer: await clients.consumer({ groupId, topic, sessionTimeoutMs: config.sessionTimeout }),
+          producer: await clients.producer(),
+        },
+        { id: `kafka-${name}`, logger },
+        config,
+        next,
+      );
       await receiver.start();
       return receiver;
     };

@@ -1,6 +1,7 @@
 import {
   type ClickHouseStore,
-  clickhouseExporterFactory,
+  clickhouseExporter,
+  clickhouseExporterConfig,
   migrate,
   mlflowSyncTable,
   openStore,
@@ -123,10 +124,10 @@ describe('readTraceRequest', () => {
         },
       ],
     };
-    const exporter = clickhouseExporterFactory(store).create(
+    const exporter = clickhouseExporter(
+      store,
       { id: 'clickhouse', logger: pino({ level: 'silent' }) },
-      { table: 'spans', fsync: false },
-      undefined,
+      clickhouseExporterConfig.parse({ fsync: false }),
     );
     await exporter.consume(traceBatch({ projectId: 'p1', request: sent }));
     expect(await readTraceRequest(store, 'p1', traceId)).toEqual(sent);

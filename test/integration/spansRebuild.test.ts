@@ -1,6 +1,7 @@
 import {
   type ClickHouseStore,
-  clickhouseExporterFactory,
+  clickhouseExporter,
+  clickhouseExporterConfig,
   migrate,
   migrations,
   openStore,
@@ -45,11 +46,7 @@ const traceOf = (traceId: string, spans: number, start: bigint): Span[] =>
   );
 
 async function storeTrace(spans: Span[]): Promise<void> {
-  const exporter = clickhouseExporterFactory(store).create(
-    settings,
-    { table: 'spans', fsync: false },
-    undefined,
-  );
+  const exporter = clickhouseExporter(store, settings, clickhouseExporterConfig.parse({ fsync: false }));
   await exporter.consume(
     traceBatch({
       projectId: 'p1',

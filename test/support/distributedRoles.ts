@@ -79,8 +79,7 @@ export function startIngester({
       `    topic: ${topics.topic}`,
       `    groupId: ${topics.groupId}`,
       `    deadLetterTopic: ${topics.deadLetterTopic}`,
-      '    retryInitial: 100ms',
-      '    retryMax: 2s',
+      '    retryOnFailure: { initialInterval: 100ms, maxInterval: 2s }',
       // The broker's minimum: a killed ingester's partitions move on quickly.
       '    sessionTimeout: 6s',
       'jobEvents:',

@@ -1,4 +1,4 @@
-import { type ClickHouseStore, clickhouseExporterFactory } from '@llmp/clickhouse';
+import { type ClickHouseStore, clickhouseExporter, clickhouseExporterConfig } from '@llmp/clickhouse';
 import { genAiProcessorConfig, genAiProcessorFactory } from '@llmp/genai';
 import type { TraceBatch } from '@llmp/otlp';
 import type { Consumer } from '@llmp/pipeline';
@@ -10,10 +10,10 @@ import { pino } from 'pino';
  */
 export function genAiIngest(store: ClickHouseStore): Consumer<TraceBatch> {
   const logger = pino({ level: 'silent' });
-  const exporter = clickhouseExporterFactory(store).create(
+  const exporter = clickhouseExporter(
+    store,
     { id: 'clickhouse', logger },
-    { table: 'spans', fsync: false },
-    undefined,
+    clickhouseExporterConfig.parse({ fsync: false }),
   );
   return genAiProcessorFactory.create({ id: 'genai', logger }, genAiProcessorConfig.parse({}), exporter);
 }

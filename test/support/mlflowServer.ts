@@ -181,15 +181,14 @@ export async function requireMlflowServer(dir: string): Promise<MlflowServer> {
 /**
  * The `exporters` section of a test llmp exporting to MLflow: quick retries, then `settings`
  * (YAML lines of the `mlflow` block, already indented by four spaces).
- * @example extraYaml: mlflowExporterYaml(mlflow.url, ['    queueSize: 2'])
+ * @example extraYaml: mlflowExporterYaml(mlflow.url, ['    sendingQueue: { queueSize: 2 }'])
  */
 export function mlflowExporterYaml(trackingUri: string, settings: string[]): string {
   return [
     'exporters:',
     '  mlflow:',
     `    trackingUri: "${trackingUri}"`,
-    '    retryInitial: 200ms',
-    '    retryMax: 1s',
+    '    retryOnFailure: { initialInterval: 200ms, maxInterval: 1s }',
     ...settings,
   ].join('\n');
 }

@@ -159,3 +159,45 @@ export async function sendJobTrace(
   }
   return root.spanContext().traceId;
 }
+
+/** A span as MLflow's trace API answers it; attributes a map or OTLP JSON key/value pairs. */
+export interface MlflowSpan {
+  name: string;
+  attributes?:
+    | Record<string, unknown>
+    | Array<{ key: string; value?: { string_value?: string; stringValue?: string } }>;
+}
+
+/** A span attribute as MLflow holds it, JSON-decoded (MLflow keeps `"LLM"` for LLM). */
+export function spanAttribute(span: MlflowSpan, key: string): unknown {
+  const { attributes } = span;
+  const raw = Array.isArray(attributes)
+    ? (attributes.find((kv) => kv.key === key)?.value?.string_value ??
+      attributes.find((kv) => kv.key === key)?.value?.stringValue)
+    : attributes?.[key];
+  if (typeof raw !== 'string') return raw;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return raw;
+  }
+}
+
+/**
+ * The `mlflow.spanType` of each span of a trace in MLflow, by span name; undefined until MLflow
+ * holds `count` spans of it.
+ * @example expect(await eventually(() => mlflowSpanTypes(mlflow, traceId, 2))).toMatchObject({ 'chat gpt-4o': 'LLM' });
+ */
+export async function mlflowSpanTypes(
+  mlflow: MlflowServer,
+  traceId: string,
+  count: number,
+): Promise<Record<string, unknown> | undefined> {
+  const answer = await mlflow.rest<{ trace: { spans: MlflowSpan[] } }>(
+    `/api/3.0/mlflow/traces/get?trace_id=tr-${traceId}`,
+  );
+  if (answer.status !== 200 || answer.body.trace.spans.length < count) return undefined;
+  return Object.fromEntries(
+    answer.body.trace.spans.map((s) => [s.name, spanAttribute(s, 'mlflow.spanType')]),
+  );
+}

@@ -31,10 +31,13 @@ describe('all-in-one config', () => {
     expect(config.exporters.mlflow).toMatchObject({
       trackingUri: 'http://mlflow:5000',
       experiments: { default: 'llmp', projects: {}, jobs: { j1: 'jobs' } },
-      concurrency: 4,
-      queueSize: 10_000,
-      retryInitial: 500,
-      retryMax: 30_000,
+      sendingQueue: { queueSize: 10_000, numConsumers: 4 },
+      retryOnFailure: {
+        enabled: true,
+        initialInterval: 500,
+        maxInterval: 30_000,
+        maxElapsedTime: 86_400_000,
+      },
     });
     expect(() =>
       loadConfig({ schema: allInOneConfig, text: 'exporters:\n  mlflow: { trackingUri: nope }\n', env: {} }),

@@ -6,7 +6,7 @@ import type { JobStore } from '@llmp/jobs';
  * What the MLflow exporter reads and writes in the store: sync states (`mlflow_sync`), stored
  * traces to rebuild pending uploads, and job names (cached) for the `llmp.job.name` tag. A
  * discovered job's name is only its id: then the span's own attribute, if any, is kept.
- * @example mlflowExporterFactory(mlflowStoreDeps(store, jobStore(store)))
+ * @example mlflowExporter(mlflowStoreDeps(store, jobStore(store)), settings, config)
  */
 export function mlflowStoreDeps(
   store: ClickHouseStore,

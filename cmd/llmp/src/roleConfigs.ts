@@ -108,11 +108,12 @@ export const mlflowExporterRoleConfig = z
     clickhouse: storeConfig,
     telemetry: telemetrySection(telemetryEndpoints.mlflowExporter),
     receivers: section<{ kafka: KafkaReceiverConfig }>('receivers', { kafka: mlflowKafkaReceiverPreset }),
-    processors: section<object>('processors'),
+    /** `genai`: the span types (mlflow.spanType) the exporter sets come from its normalisation. */
+    processors: section<{ genai: GenAiProcessorConfig }>('processors', { genai: {} }),
     exporters: section<{ mlflow: MlflowExporterConfig }>('exporters'),
     service: serviceSection,
   })
-  .transform(withPipelines(() => traces(['kafka'], [], ['mlflow'])));
+  .transform(withPipelines(() => traces(['kafka'], ['genai'], ['mlflow'])));
 
 /** `llmp query`: the query API over ClickHouse; with a `kafka` section it publishes job events. */
 export const queryConfig = z

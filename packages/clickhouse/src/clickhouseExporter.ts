@@ -1,7 +1,13 @@
 import type { ClickHouseSettings } from '@clickhouse/client';
 import { genAiOf } from '@llmp/genai';
 import type { Span, TraceBatch } from '@llmp/otlp';
-import { type Component, type Consumer, type ExporterFactory, onceShutdown, retryable } from '@llmp/pipeline';
+import {
+  type Component,
+  type ComponentSettings,
+  type Consumer,
+  exporterHelper,
+  exporterHelperConfig,
+} from '@llmp/pipeline';
 import { z } from 'zod';
 import { classifyClickHouseError } from './classifyClickHouseError.ts';
 import type { ClickHouseStore } from './clickhouseStore.ts';
@@ -21,6 +27,8 @@ export const clickhouseExporterConfig = z.object({
    * written to the engine's files, which the OS flushes later (README, Durability).
    */
   fsync: z.boolean().default(false),
+  /** retryOnFailure, sendingQueue (with 2 consumers) and drainTimeout: see exporterHelperConfig. */
+  ...exporterHelperConfig({ numConsumers: 2 }),
 });
 
 export type ClickHouseExporterConfig = z.infer<typeof clickhouseExporterConfig>;
@@ -51,80 +59,73 @@ async function applyFsync(store: ClickHouseStore, fsync: boolean): Promise<void>
 }
 
 /**
- * The `clickhouse` exporter factory, bound to an open store (one store serves the exporter and
- * the query API in the all-in-one process). Each batch is one INSERT: it is stored whole or
- * not at all, and a retry with the same deduplication token never duplicates rows.
- * @example const exporter = clickhouseExporterFactory(store).create(settings, clickhouseExporterConfig.parse({}), undefined);
+ * The `clickhouse` exporter on an open store (the hosted factory takes the host's; one store
+ * serves the exporter and the query API in the all-in-one process). Each batch is one INSERT:
+ * it is stored whole or not at all, and a retry with the same deduplication token never
+ * duplicates rows.
+ * @example const exporter = clickhouseExporter(store, settings, clickhouseExporterConfig.parse({}));
  */
-export function clickhouseExporterFactory(
+export function clickhouseExporter(
   store: ClickHouseStore,
-): ExporterFactory<ClickHouseExporterConfig, TraceBatch> {
-  return {
-    type: 'clickhouse',
-    configSchema: clickhouseExporterConfig,
-    create(_settings, config): Component & Consumer<TraceBatch> {
-      const table = `${store.database}.${config.table}`;
-      let inFlight = 0;
-      let stopping = false;
-      let drained: (() => void) | undefined;
-      return {
-        async start() {
-          await applyFsync(store, config.fsync);
-        },
-        async consume(batch) {
-          if (stopping) throw retryable('ClickHouse exporter is shut down');
-          const genAi = (span: Span) => genAiOf(batch, span);
-          const token = (batch as TraceBatch & DedupTokenSource).dedupToken;
-          // Always set: on the embedded store settings outlive the call (see openStore).
-          const settings: ClickHouseSettings = {
-            deduplicate_blocks_in_dependent_materialized_views: 1,
-            insert_deduplication_token: token ?? '',
-            // ReplacingMergeTree would otherwise merge each inserted block on its sorting key,
-            // copying every column once more: a quarter to a third of an INSERT's engine CPU
-            // (docs/benchmarks.md, "Insert CPU"). Copies of a span within one insert are as rare
-            // as across inserts, and every read already collapses those (FINAL, LIMIT 1 BY
-            // SpanId) until merges do.
-            optimize_on_insert: 0,
-          };
-          inFlight++;
-          let rows = batch.spanCount;
-          try {
-            if (store.scratchDir) {
-              // The embedded engine: RowBinary, written straight from the request (bench/src/insertFormats.ts).
-              const payload = spanRowBinary(batch.projectId, batch.request(), genAi, batch.spanCount * 2048);
-              rows = payload.rows;
-              if (rows === 0) return;
-              await insertRowBinary(store, {
-                table,
-                columns: spanRowBinaryColumns,
-                bytes: payload.bytes,
-                settings,
-              });
-            } else {
-              const values = spanRows(batch.projectId, batch.request(), genAi);
-              rows = values.length;
-              if (rows === 0) return;
-              await store.client.insert({
-                table,
-                values,
-                format: 'JSONEachRow',
-                clickhouse_settings: settings,
-              });
-            }
-            store.writeHealth.succeeded();
-          } catch (error) {
-            store.writeHealth.failed(error);
-            throw classifyClickHouseError(error, `insert of ${rows} spans into ${table}`);
-          } finally {
-            inFlight--;
-            if (inFlight === 0) drained?.();
-          }
-        },
-        shutdown: onceShutdown(async () => {
-          stopping = true;
-          if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
-        }),
-      };
-    },
-  };
+  settings: ComponentSettings,
+  config: ClickHouseExporterConfig,
+): Component & Consumer<TraceBatch> {
+  const table = `${store.database}.${config.table}`;
+
+  /** One INSERT of the batch: stored whole or not at all. */
+  async function insert(batch: TraceBatch): Promise<void> {
+    const genAi = (span: Span) => genAiOf(batch, span);
+    const token = (batch as TraceBatch & DedupTokenSource).dedupToken;
+    // Always set: on the embedded store settings outlive the call (see openStore).
+    const clickhouseSettings: ClickHouseSettings = {
+      deduplicate_blocks_in_dependent_materialized_views: 1,
+      insert_deduplication_token: token ?? '',
+      // ReplacingMergeTree would otherwise merge each inserted block on its sorting key,
+      // copying every column once more: a quarter to a third of an INSERT's engine CPU
+      // (docs/benchmarks.md, "Insert CPU"). Copies of a span within one insert are as rare
+      // as across inserts, and every read already collapses those (FINAL, LIMIT 1 BY
+      // SpanId) until merges do.
+      optimize_on_insert: 0,
+    };
+    let rows = batch.spanCount;
+    try {
+      if (store.scratchDir) {
+        // The embedded engine: RowBinary, written straight from the request (bench/src/insertFormats.ts).
+        const payload = spanRowBinary(batch.projectId, batch.request(), genAi, batch.spanCount * 2048);
+        rows = payload.rows;
+        if (rows === 0) return;
+        await insertRowBinary(store, {
+          table,
+          columns: spanRowBinaryColumns,
+          bytes: payload.bytes,
+          settings: clickhouseSettings,
+        });
+      } else {
+        const values = spanRows(batch.projectId, batch.request(), genAi);
+        rows = values.length;
+        if (rows === 0) return;
+        await store.client.insert({
+          table,
+          values,
+          format: 'JSONEachRow',
+          clickhouse_settings: clickhouseSettings,
+        });
+      }
+      store.writeHealth.succeeded();
+    } catch (error) {
+      store.writeHealth.failed(error);
+      throw classifyClickHouseError(error, `insert of ${rows} spans into ${table}`);
+    }
+  }
+
+  return exporterHelper({
+    settings,
+    name: 'ClickHouse exporter',
+    send: insert,
+    spanCount: (batch: TraceBatch) => batch.spanCount,
+    retryOnFailure: config.retryOnFailure,
+    sendingQueue: config.sendingQueue,
+    drainTimeout: config.drainTimeout,
+    start: () => applyFsync(store, config.fsync),
+  });
 }

@@ -1,6 +1,5 @@
-import type { TraceBatch } from '@llmp/otlp';
-import { hostedFactory, observeExporter, resourceKey } from '@llmp/pipeline';
-import { clickhouseExporterConfig, clickhouseExporterFactory } from './clickhouseExporter.ts';
+import { hostedFactory, resourceKey } from '@llmp/pipeline';
+import { clickhouseExporter, clickhouseExporterConfig } from './clickhouseExporter.ts';
 import type { ClickHouseStore } from './clickhouseStore.ts';
 
 /** The host's ClickHouse store, opened and migrated (a server, or the embedded engine). */
@@ -14,9 +13,5 @@ export const storeResource = resourceKey<ClickHouseStore>('ClickHouse store (cli
 export const hostedClickhouseExporter = hostedFactory(
   'clickhouse',
   clickhouseExporterConfig,
-  async (settings, config) =>
-    observeExporter(
-      clickhouseExporterFactory(await settings.host.get(storeResource)).create(settings, config, undefined),
-      { registry: settings.registry, exporter: settings.id, count: (batch: TraceBatch) => batch.spanCount },
-    ),
+  async (settings, config) => clickhouseExporter(await settings.host.get(storeResource), settings, config),
 );

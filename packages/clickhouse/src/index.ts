@@ -8,8 +8,8 @@ export {
 export { classifyClickHouseError } from './classifyClickHouseError.ts';
 export {
   type ClickHouseExporterConfig,
+  clickhouseExporter,
   clickhouseExporterConfig,
-  clickhouseExporterFactory,
   type DedupTokenSource,
 } from './clickhouseExporter.ts';
 export {

@@ -1,6 +1,5 @@
 import { hostedFactory, resourceKey } from '@llmp/pipeline';
-import { mlflowDirectExporterFactory } from './mlflowDirectExporter.ts';
-import { type MlflowExporterDeps, mlflowExporterFactory } from './mlflowExporter.ts';
+import { type MlflowExporterDeps, mlflowExporter } from './mlflowExporter.ts';
 import { mlflowExporterConfig } from './mlflowExporterConfig.ts';
 import type { MlflowSync } from './mlflowSync.ts';
 
@@ -15,10 +14,11 @@ export const mlflowSyncResource = resourceKey<MlflowSync>('MLflow sync queue');
 
 /**
  * The `mlflow` exporter as a plain factory. Beside a `clickhouse` exporter in a pipeline it
- * follows it: it gets a batch only once ClickHouse stored it and uploads from its own bounded
- * queue (its consume never waits; pending uploads are rebuilt from the store after a restart),
- * and offers that queue to the query API. Alone (fed by a Kafka receiver) it answers once
- * MLflow accepted, so offsets are committed only then.
+ * follows it: it gets a batch only once ClickHouse stored it and, its sending queue on unless
+ * configured off, uploads from its own bounded queue (pending uploads are rebuilt from the store
+ * after a restart) and offers that queue to the query API. Alone (fed by a Kafka receiver) its
+ * queue is off unless configured on: it answers once MLflow accepted, so offsets are committed
+ * only then.
  * @example buildService({ config, factories: { …, exporters: [hostedClickhouseExporter, hostedMlflowExporter] }, host, logger })
  */
 export const hostedMlflowExporter = hostedFactory(
@@ -26,17 +26,13 @@ export const hostedMlflowExporter = hostedFactory(
   mlflowExporterConfig,
   async (settings, config) => {
     const { host } = settings;
-    if (settings.leader) {
-      const exporter = mlflowExporterFactory(await host.get(mlflowStoreResource)).create(
-        settings,
-        config,
-        undefined,
-      );
-      host.provide(mlflowSyncResource, exporter.sync);
-      return exporter;
-    }
-    const deps = (await host.find(mlflowStoreResource)) ?? {};
-    return mlflowDirectExporterFactory(deps).create(settings, config, undefined);
+    const queued = config.sendingQueue.enabled ?? settings.leader !== undefined;
+    const deps = settings.leader
+      ? await host.get(mlflowStoreResource)
+      : ((await host.find(mlflowStoreResource)) ?? {});
+    const exporter = mlflowExporter(deps, settings, config, { queued });
+    if (exporter.sync) host.provide(mlflowSyncResource, exporter.sync);
+    return exporter;
   },
   { follows: ['clickhouse'] },
 );

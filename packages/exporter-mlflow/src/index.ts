@@ -8,8 +8,7 @@ export {
   mlflowClient,
   mlflowTraceId,
 } from './mlflowClient.ts';
-export { mlflowDirectExporterFactory } from './mlflowDirectExporter.ts';
-export { type MlflowExporter, type MlflowExporterDeps, mlflowExporterFactory } from './mlflowExporter.ts';
+export { type MlflowExporter, type MlflowExporterDeps, mlflowExporter } from './mlflowExporter.ts';
 export { type MlflowExporterConfig, mlflowExporterConfig } from './mlflowExporterConfig.ts';
 export { type MlflowSync, type MlflowSyncDeps, type MlflowSyncStats, mlflowSync } from './mlflowSync.ts';
 export { sendUploads } from './sendUploads.ts';

@@ -51,7 +51,7 @@ describe('job names on MLflow trace tags', () => {
       return 'Summarise tickets';
     };
     const uploads = traceUploads(batchOf([root([str('llmp.job.id', 'job-1')])]), experiments);
-    await sendUploads(mlflow.api, uploads, names);
+    await sendUploads(mlflow.api, uploads, { jobNames: names });
     expect(asked).toEqual(['p1/job-1']);
     expect(mlflow.rootTags).toEqual([
       { 'llmp.project': 'p1', 'llmp.job.id': 'job-1', 'llmp.job.name': 'Summarise tickets' },
@@ -61,23 +61,21 @@ describe('job names on MLflow trace tags', () => {
   it('prefers the jobs table over the span attribute, and falls back to the attribute without a name', async () => {
     const mlflow = recordingMlflow();
     const withName = [str('llmp.job.id', 'job-1'), str('llmp.job.name', 'from span')];
-    await sendUploads(
-      mlflow.api,
-      traceUploads(batchOf([root(withName)]), experiments),
-      async () => 'from table',
-    );
-    await sendUploads(
-      mlflow.api,
-      traceUploads(batchOf([root(withName)]), experiments),
-      async () => undefined,
-    );
+    await sendUploads(mlflow.api, traceUploads(batchOf([root(withName)]), experiments), {
+      jobNames: async () => 'from table',
+    });
+    await sendUploads(mlflow.api, traceUploads(batchOf([root(withName)]), experiments), {
+      jobNames: async () => undefined,
+    });
     expect(mlflow.rootTags.map((t) => t['llmp.job.name'])).toEqual(['from table', 'from span']);
   });
 
   it('sets the name as a late tag when the batch holds no root span', async () => {
     const mlflow = recordingMlflow();
     const child = span(a, '2'.repeat(16), '1'.repeat(16), [str('llmp.job.id', 'job-1')]);
-    await sendUploads(mlflow.api, traceUploads(batchOf([child]), experiments), async () => 'Named');
+    await sendUploads(mlflow.api, traceUploads(batchOf([child]), experiments), {
+      jobNames: async () => 'Named',
+    });
     expect(mlflow.lateTags).toContain(`tr-${'a'.repeat(32)} llmp.job.name=Named`);
   });
 });

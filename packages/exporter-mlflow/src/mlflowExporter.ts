@@ -1,15 +1,23 @@
 import type { TraceBatch, TraceRequest } from '@llmp/otlp';
-import { type Component, type Consumer, type Factory, onceShutdown } from '@llmp/pipeline';
+import {
+  type Component,
+  type ComponentSettings,
+  type Consumer,
+  exporterHelper,
+  onceShutdown,
+  toExportError,
+} from '@llmp/pipeline';
 import type { JobNames } from './jobNames.ts';
 import { type MlflowApi, mlflowClient } from './mlflowClient.ts';
-import { type MlflowExporterConfig, mlflowExporterConfig } from './mlflowExporterConfig.ts';
+import type { MlflowExporterConfig } from './mlflowExporterConfig.ts';
 import { type MlflowSync, mlflowSync } from './mlflowSync.ts';
+import { sendUploads } from './sendUploads.ts';
 import { type SyncStateTable, syncStateLog } from './syncStateLog.ts';
 import { traceUploads } from './traceUploads.ts';
 
 export interface MlflowExporter extends Component, Consumer<TraceBatch> {
-  /** The upload / deletion queue, for the query API's DELETE and sync state. */
-  sync: MlflowSync;
+  /** The upload / deletion queue when the sending queue is on, for the query API's DELETE. */
+  sync: MlflowSync | undefined;
 }
 
 export interface MlflowExporterDeps {
@@ -24,56 +32,136 @@ export interface MlflowExporterDeps {
 }
 
 /**
- * The `mlflow` exporter for the all-in-one process: `consume` only queues the batch's traces
- * (bounded) and returns, so MLflow being slow or down never holds ingestion up.
- * @example const mlflow = mlflowExporterFactory().create(settings, config.exporters.mlflow, undefined);
+ * The `mlflow` exporter. With its sending queue on (the default when it follows `clickhouse`),
+ * `consume` only queues the batch's traces (bounded) and returns, so MLflow being slow or down
+ * never holds ingestion up; uploads are retried from the queue (retryOnFailure) and what finds
+ * it full waits in the store. With it off (alone behind a Kafka receiver), `consume` resolves
+ * only once MLflow stored the batch and rejects with the failure's kind, so the receiver commits
+ * offsets after MLflow accepted, retries retryable failures and dead-letters permanent ones.
+ * @example const mlflow = mlflowExporter(deps, settings, mlflowExporterConfig.parse({ trackingUri }), { queued: true });
  */
-export function mlflowExporterFactory(
-  deps: MlflowExporterDeps = {},
-): Factory<MlflowExporterConfig, undefined, MlflowExporter> {
+export function mlflowExporter(
+  deps: MlflowExporterDeps,
+  settings: ComponentSettings,
+  config: MlflowExporterConfig,
+  { queued = config.sendingQueue.enabled ?? false }: { queued?: boolean } = {},
+): MlflowExporter {
+  const api =
+    deps.api ??
+    mlflowClient({
+      trackingUri: config.trackingUri,
+      headers: config.headers,
+      timeoutMs: config.requestTimeout,
+    });
+  return queued ? queuedExporter(api, deps, settings, config) : directExporter(api, deps, settings, config);
+}
+
+function queuedExporter(
+  api: MlflowApi,
+  deps: MlflowExporterDeps,
+  settings: ComponentSettings,
+  config: MlflowExporterConfig,
+): MlflowExporter {
+  const states = syncStateLog({
+    table: deps.stateTable,
+    maxTracked: config.maxTrackedTraces,
+    logger: settings.logger,
+    registry: settings.registry,
+  });
+  const sync = mlflowSync({
+    api,
+    config,
+    logger: settings.logger,
+    states,
+    storedTrace: deps.storedTrace,
+    jobNames: deps.jobNames,
+    registry: settings.registry,
+    exporter: settings.id,
+  });
   return {
-    type: 'mlflow',
-    configSchema: mlflowExporterConfig,
-    create(settings, config): MlflowExporter {
-      const api =
-        deps.api ??
-        mlflowClient({
-          trackingUri: config.trackingUri,
-          headers: config.headers,
-          timeoutMs: config.requestTimeout,
-        });
-      const states = syncStateLog({
+    sync,
+    async start() {
+      await sync.start();
+      settings.logger.info(
+        { trackingUri: config.trackingUri, durableStates: states.durable },
+        'MLflow exporter queueing uploads',
+      );
+    },
+    async consume(batch) {
+      sync.enqueueUploads(traceUploads(batch, config.experiments));
+    },
+    shutdown: onceShutdown(async () => {
+      await sync.shutdown();
+      settings.logger.info(sync.stats(), 'MLflow exporter stopped');
+    }),
+  };
+}
+
+function directExporter(
+  api: MlflowApi,
+  deps: MlflowExporterDeps,
+  settings: ComponentSettings,
+  config: MlflowExporterConfig,
+): MlflowExporter {
+  // Only with a shared table: states kept in this process alone would be read by nobody.
+  const states = deps.stateTable
+    ? syncStateLog({
         table: deps.stateTable,
         maxTracked: config.maxTrackedTraces,
         logger: settings.logger,
         registry: settings.registry,
-      });
-      const sync = mlflowSync({
-        api,
-        config,
-        logger: settings.logger,
-        states,
+      })
+    : undefined;
+
+  // Where a trace is already, from the shared states: its later spans join it, and a job that
+  // comes later moves it whole from the store (placeUploads).
+  const places = states
+    ? {
+        experimentOf: async (projectId: string, traceId: string) =>
+          (await states.get(projectId, traceId))?.experimentId,
         storedTrace: deps.storedTrace,
-        jobNames: deps.jobNames,
-        registry: settings.registry,
-      });
-      return {
-        sync,
-        async start() {
-          await sync.start();
-          settings.logger.info(
-            { trackingUri: config.trackingUri, durableStates: states.durable },
-            'MLflow exporter queueing uploads',
-          );
-        },
-        async consume(batch) {
-          sync.enqueueUploads(traceUploads(batch, config.experiments));
-        },
-        shutdown: onceShutdown(async () => {
-          await sync.shutdown();
-          settings.logger.info(sync.stats(), 'MLflow exporter stopped');
-        }),
-      };
+      }
+    : undefined;
+
+  async function send(batch: TraceBatch): Promise<void> {
+    const uploads = traceUploads(batch, config.experiments);
+    try {
+      await sendUploads(api, uploads, { jobNames: deps.jobNames, places });
+      for (const u of uploads) {
+        states?.set(u.projectId, u.traceId, {
+          state: 'uploaded',
+          operation: 'upload',
+          attempts: 1,
+          ...(u.experimentId ? { experimentId: u.experimentId } : {}),
+        });
+      }
+    } catch (caught) {
+      // The receiver retries a retryable failure and dead-letters a permanent one.
+      const error = toExportError(caught);
+      for (const u of uploads) {
+        states?.set(u.projectId, u.traceId, {
+          state: error.kind === 'permanent' ? 'failed' : 'pending',
+          operation: 'upload',
+          attempts: 1,
+          reason: error.message,
+        });
+      }
+      throw error;
+    }
+  }
+
+  const exporter = exporterHelper({
+    settings,
+    name: 'MLflow exporter',
+    send,
+    spanCount: (batch: TraceBatch) => batch.spanCount,
+    // The Kafka receiver feeding it retries, and reports a partition that cannot move.
+    retryOnFailure: { ...config.retryOnFailure, enabled: false },
+    sendingQueue: { enabled: false, queueSize: 1, numConsumers: 1, sizer: 'batches' },
+    drainTimeout: config.drainTimeout,
+    stop: async () => {
+      await states?.close();
     },
-  };
+  });
+  return { ...exporter, sync: undefined };
 }

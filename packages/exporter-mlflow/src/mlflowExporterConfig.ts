@@ -1,4 +1,4 @@
-import { duration } from '@llmp/pipeline';
+import { duration, retryOnFailureConfig } from '@llmp/pipeline';
 import { z } from 'zod';
 
 const experimentName = z.string().min(1).max(500);
@@ -20,14 +20,22 @@ export const mlflowExporterConfig = z.object({
     .prefault({}),
   /** Extra headers on every MLflow request, e.g. `authorization: "Bearer ${env:MLFLOW_TOKEN}"`. */
   headers: z.record(z.string(), z.string()).default({}),
-  /** MLflow requests in flight. */
-  concurrency: z.number().int().positive().max(64).default(4),
   /**
-   * Traces waiting for upload (all-in-one). Past it a trace waits in the store (sync state
-   * pending) and is uploaded from there once the queue has room; without a store it is not
-   * uploaded (failed, counted as dropped).
+   * The upload queue (the Collector's sending_queue), counted in traces. On, `consume` only
+   * queues the batch's traces and returns, so MLflow being slow or down never holds ingestion
+   * up; a trace finding it full waits in the store (sync state pending) and is uploaded from
+   * there once it has room, or, without a store, is not uploaded (failed, counted as dropped).
+   * Off, `consume` answers once MLflow accepted (a Kafka receiver commits only then). Unset:
+   * on when the exporter follows `clickhouse` in its pipeline, off alone.
    */
-  queueSize: z.number().int().positive().default(10_000),
+  sendingQueue: z
+    .object({
+      enabled: z.boolean().optional(),
+      queueSize: z.number().int().positive().default(10_000),
+      /** MLflow requests in flight. */
+      numConsumers: z.number().int().positive().max(64).default(4),
+    })
+    .prefault({}),
   /**
    * Spans a waiting upload gathers from later batches of its trace; past it the trace is left
    * to the store like a trace finding the queue full (the bound on the queue's memory).
@@ -37,11 +45,18 @@ export const mlflowExporterConfig = z.object({
   maxTracesPerRequest: z.number().int().positive().max(1000).default(100),
   /** Per-request timeout. */
   requestTimeout: duration(30_000),
-  /** Backoff between retries of a retryable failure (5xx, 429, network), doubling up to retryMax... */
-  retryInitial: duration(500),
-  retryMax: duration(30_000),
-  /** ...for at most this long per upload; then the trace is marked failed. Deletions retry until done. */
-  retryMaxElapsed: duration(24 * 3_600_000),
+  /**
+   * Retries of a retryable failure (5xx, 429, network): exponential backoff with jitter, for at
+   * most maxElapsedTime per upload, then the trace is marked failed. Deletions retry until done.
+   * Without the queue an upload is not retried here: the failure is the answer, and the Kafka
+   * receiver feeding the exporter retries (and reports a partition that stalls).
+   */
+  retryOnFailure: retryOnFailureConfig({
+    enabled: true,
+    initialInterval: 500,
+    maxInterval: 30_000,
+    maxElapsedTime: 24 * 3_600_000,
+  }),
   /** How long shutdown waits for queued uploads before giving up on them. */
   drainTimeout: duration(10_000),
   /** Per-trace sync states kept for `GET /v1/traces/{id}/sync` (oldest forgotten first). */

@@ -12,11 +12,27 @@ import { type TraceUpload, traceUploads } from './traceUploads.ts';
 const logger = createLogger({ level: 'silent' });
 const config = mlflowExporterConfig.parse({
   trackingUri: 'http://mlflow:5000',
-  retryInitial: 5,
-  retryMax: 20,
+  retryOnFailure: { initialInterval: 5, maxInterval: 20, randomizationFactor: 0 },
   drainTimeout: 200,
-  queueSize: 3,
-  concurrency: 2,
+  sendingQueue: { queueSize: 3, numConsumers: 2 },
+});
+
+/** The test config with other queue or retry settings. */
+const tuned = ({
+  concurrency = config.sendingQueue.numConsumers,
+  queueSize = config.sendingQueue.queueSize,
+  retryInitial = config.retryOnFailure.initialInterval,
+  ...rest
+}: {
+  concurrency?: number;
+  queueSize?: number;
+  retryInitial?: number;
+  maxSpansPerUpload?: number;
+}) => ({
+  ...config,
+  ...rest,
+  sendingQueue: { ...config.sendingQueue, numConsumers: concurrency, queueSize },
+  retryOnFailure: { ...config.retryOnFailure, initialInterval: retryInitial },
 });
 
 const upload = (traceId: string): TraceUpload => ({
@@ -138,6 +154,21 @@ describe('mlflowSync', () => {
     await sync.shutdown();
   });
 
+  it('sends a waiting trace to its job’s experiment when the spans naming the job join it later', async () => {
+    const mlflow = fakeMlflow();
+    const byName = { ...mlflow.api, experimentId: async (name: string) => (name === 'jobs' ? '9' : '7') };
+    const release = mlflow.hold();
+    const sync = mlflowSync({ api: byName, config: tuned({ concurrency: 1 }), logger });
+    // 'a' takes the only worker; the children of 'b' wait, then its root with the job joins them.
+    sync.enqueueUploads([upload('a'), upload('b')]);
+    sync.enqueueUploads([{ ...upload('b'), experiment: 'jobs', jobId: 'job-1' }]);
+    release();
+    await until(() => sync.stats().uploaded === 2);
+    expect(mlflow.exports).toEqual(['7', '9']);
+    expect(sync.recent('default', 'b')).toMatchObject({ state: 'uploaded', experimentId: '9' });
+    await sync.shutdown();
+  });
+
   it('without a store to upload from, bounds a waiting upload: later spans past maxSpansPerUpload are dropped and the trace ends failed', async () => {
     const mlflow = fakeMlflow();
     const release = mlflow.hold();
@@ -145,7 +176,7 @@ describe('mlflowSync', () => {
     const store = fakeStore();
     const sync = mlflowSync({
       api: mlflow.api,
-      config: { ...config, concurrency: 1, maxSpansPerUpload: 2 },
+      config: tuned({ concurrency: 1, maxSpansPerUpload: 2 }),
       logger,
       registry,
     });
@@ -169,7 +200,7 @@ describe('mlflowSync', () => {
   it('deletes a trace after its upload in flight landed, and drops a waiting upload', async () => {
     const mlflow = fakeMlflow();
     const release = mlflow.hold();
-    const sync = mlflowSync({ api: mlflow.api, config: { ...config, concurrency: 1 }, logger });
+    const sync = mlflowSync({ api: mlflow.api, config: tuned({ concurrency: 1 }), logger });
     sync.enqueueUploads([upload('a'), upload('b')]);
     sync.enqueueDeletion('default', 'a');
     sync.enqueueDeletion('default', 'b');
@@ -204,7 +235,7 @@ describe('mlflowSync', () => {
     // The first two requests pass, every later one fails.
     const mlflow = fakeMlflow((call) => (call === 'export' && ++exports > 2 ? retryable('down') : undefined));
     const release = mlflow.hold();
-    const sync = mlflowSync({ api: mlflow.api, config: { ...config, retryInitial: 60_000 }, logger });
+    const sync = mlflowSync({ api: mlflow.api, config: tuned({ retryInitial: 60_000 }), logger });
     // a and b take both workers; c and d wait, then go together and back off for a minute.
     sync.enqueueUploads([upload('a'), upload('b'), upload('c'), upload('d')]);
     release();
@@ -232,7 +263,7 @@ describe('mlflowSync', () => {
 
   it('gives up on queued work at shutdown after the drain timeout and says so', async () => {
     const mlflow = fakeMlflow(() => retryable('down'));
-    const sync = mlflowSync({ api: mlflow.api, config: { ...config, concurrency: 1 }, logger });
+    const sync = mlflowSync({ api: mlflow.api, config: tuned({ concurrency: 1 }), logger });
     sync.enqueueUploads([upload('a'), upload('b')]);
     await sync.shutdown();
     expect(sync.recent('default', 'a')).toMatchObject({ state: 'failed' });
@@ -300,6 +331,9 @@ describe('mlflowSync over a durable state log', () => {
     ]);
 
     down = false;
+    // A restart takes more than a millisecond: the next run's stamps come after the last run's
+    // (the shutdown now ends as soon as its workers do, so within the same millisecond here).
+    await new Promise((r) => setTimeout(r, 5));
     const second = fakeMlflow();
     second.traces.set('tr-c', '7');
     const read: string[] = [];
@@ -423,7 +457,7 @@ describe('mlflowSync over a durable state log', () => {
     const registry = new Registry();
     const sync = mlflowSync({
       api: mlflow.api,
-      config: { ...config, queueSize: 2, concurrency: 1 },
+      config: tuned({ queueSize: 2, concurrency: 1 }),
       logger,
       states: durable(table),
       storedTrace: store.storedTrace,
@@ -464,7 +498,7 @@ describe('mlflowSync over a durable state log', () => {
     const store = fakeStore();
     const sync = mlflowSync({
       api: mlflow.api,
-      config: { ...config, concurrency: 1, maxSpansPerUpload: 3 },
+      config: tuned({ concurrency: 1, maxSpansPerUpload: 3 }),
       logger,
       states: durable(memorySyncStateTable()),
       storedTrace: store.storedTrace,
@@ -493,7 +527,7 @@ describe('mlflowSync over a durable state log', () => {
     const store = fakeStore();
     const sync = mlflowSync({
       api: mlflow.api,
-      config: { ...config, concurrency: 1, queueSize: 1 },
+      config: tuned({ concurrency: 1, queueSize: 1 }),
       logger,
       states: durable(memorySyncStateTable()),
       storedTrace: store.storedTrace,
@@ -522,7 +556,7 @@ describe('mlflowSync over a durable state log', () => {
     const firstRead = new Promise<void>((r) => (releaseRead = r));
     const sync = mlflowSync({
       api: mlflow.api,
-      config: { ...config, concurrency: 1, queueSize: 1 },
+      config: tuned({ concurrency: 1, queueSize: 1 }),
       logger,
       states: durable(memorySyncStateTable()),
       storedTrace: async (projectId, traceId) => {

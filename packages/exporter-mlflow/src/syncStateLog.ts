@@ -168,8 +168,18 @@ export function syncStateLog({
 
   return {
     durable: table !== undefined,
-    set(projectId, traceId, state) {
+    set(projectId, traceId, given) {
       const updatedAt = stamp();
+      // A trace MLflow holds stays where it is while more of it is uploaded (or fails to be):
+      // its experiment is kept until an upload settles elsewhere or it is deleted.
+      const before = memory.get(keyOf(projectId, traceId));
+      const state =
+        given.operation === 'upload' &&
+        given.experimentId === undefined &&
+        before?.operation === 'upload' &&
+        before.experimentId
+          ? { ...given, experimentId: before.experimentId }
+          : given;
       const full = memory.set(keyOf(projectId, traceId), state, updatedAt);
       if (table) {
         buffered(keyOf(projectId, traceId), {

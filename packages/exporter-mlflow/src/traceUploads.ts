@@ -1,3 +1,4 @@
+import { genAiOf } from '@llmp/genai';
 import {
   type AnyValue,
   type KeyValue,
@@ -16,6 +17,11 @@ export interface TraceUpload {
   traceId: string;
   /** Experiment name (resolved to an id when sent). */
   experiment: string;
+  /**
+   * The experiment id it goes to, once decided (placeUploads): the trace's job decides, and
+   * spans naming no job follow their trace to where it is already.
+   */
+  experimentId?: string | undefined;
   /** The job the trace is linked to, when a span names one. */
   jobId?: string | undefined;
   request: TraceRequest;
@@ -34,6 +40,20 @@ export const tagKeys = {
   jobName: 'llmp.job.name',
   jobVersion: 'llmp.job.version',
 } as const;
+
+/** MLflow's span type attribute (its values are JSON, as MLflow's own SDKs write them). */
+export const spanTypeAttribute = 'mlflow.spanType';
+
+/** llmp's span types (genai normalisation, any convention) as MLflow's; `other` is left unset. */
+const mlflowSpanTypes: Record<string, string> = {
+  llm: 'LLM',
+  embedding: 'EMBEDDING',
+  tool: 'TOOL',
+  retriever: 'RETRIEVER',
+  agent: 'AGENT',
+  chain: 'CHAIN',
+  evaluator: 'EVALUATOR',
+};
 
 const jobAttributes = { jobId: 'llmp.job.id', jobName: 'llmp.job.name', jobVersion: 'llmp.job.version' };
 
@@ -84,6 +104,19 @@ export function traceUploads(
       (jobId !== undefined ? experiments.jobs[jobId] : undefined) ??
       experiments.projects[batch.projectId] ??
       experiments.default;
+    for (const p of placed) {
+      // The span type the genai processor found, whatever convention the app follows; a type
+      // the span sends itself wins.
+      const type = mlflowSpanTypes[genAiOf(batch, p.span)?.spanType ?? 'other'];
+      if (type === undefined || p.span.attributes.some((kv) => kv.key === spanTypeAttribute)) continue;
+      p.span = {
+        ...p.span,
+        attributes: [
+          ...p.span.attributes,
+          { key: spanTypeAttribute, value: { type: 'string', value: JSON.stringify(type) } },
+        ],
+      };
+    }
     const root = placed.find((p) => p.span.parentSpanId === '');
     if (root) {
       const tagged: Span = {
@@ -136,16 +169,17 @@ export function setUploadTag(upload: TraceUpload, key: string, value: string): v
 }
 
 /**
- * Merges uploads of the same experiment into one OTLP request each (MLflow stores a request
- * all or nothing).
- * @example for (const { experiment, request } of byExperiment(uploads)) …
+ * Merges uploads bound for the same experiment (their `experimentId`, decided before) into one
+ * OTLP request each (MLflow stores a request all or nothing).
+ * @example for (const { experimentId, request } of byExperiment(uploads)) …
  */
-export function byExperiment(uploads: TraceUpload[]): Array<{ experiment: string; request: TraceRequest }> {
+export function byExperiment(uploads: TraceUpload[]): Array<{ experimentId: string; request: TraceRequest }> {
   const groups = new Map<string, TraceRequest>();
   for (const upload of uploads) {
-    const request = groups.get(upload.experiment);
+    const id = upload.experimentId!;
+    const request = groups.get(id);
     if (request) request.resourceSpans.push(...upload.request.resourceSpans);
-    else groups.set(upload.experiment, { resourceSpans: [...upload.request.resourceSpans] });
+    else groups.set(id, { resourceSpans: [...upload.request.resourceSpans] });
   }
-  return [...groups].map(([experiment, request]) => ({ experiment, request }));
+  return [...groups].map(([experimentId, request]) => ({ experimentId, request }));
 }

@@ -1,6 +1,5 @@
-import type { TraceBatch } from '@llmp/otlp';
-import { hostedFactory, observeExporter } from '@llmp/pipeline';
-import { kafkaExporterConfig, kafkaExporterFactory } from './kafkaExporter.ts';
+import { hostedFactory } from '@llmp/pipeline';
+import { kafkaExporter, kafkaExporterConfig } from './kafkaExporter.ts';
 import { kafkaResource } from './kafkaResource.ts';
 
 /**
@@ -17,9 +16,5 @@ export const hostedKafkaExporter = hostedFactory('kafka', kafkaExporterConfig, a
   });
   // Ready when the brokers answer a metadata request for the topic.
   host.addReadinessCheck(`${settings.id} (topic ${config.topic})`, () => kafka.ensureTopics([config.topic]));
-  return observeExporter(kafkaExporterFactory(await kafka.producer()).create(settings, config, undefined), {
-    registry: settings.registry,
-    exporter: settings.id,
-    count: (batch: TraceBatch) => batch.spanCount,
-  });
+  return kafkaExporter(await kafka.producer(), settings, config);
 });

@@ -1,6 +1,6 @@
 import type { TraceBatch } from '@llmp/otlp';
 import { type Consumer, hostedFactory, resourceKey } from '@llmp/pipeline';
-import { type KafkaReceiverDeps, kafkaReceiverConfig, kafkaReceiverFactory } from './kafkaReceiver.ts';
+import { type KafkaReceiverDeps, kafkaReceiver, kafkaReceiverConfig } from './kafkaReceiver.ts';
 import { kafkaResource } from './kafkaResource.ts';
 
 /** Fault injection for recovery tests: called between a Kafka receiver's insert and its commit. */
@@ -22,19 +22,24 @@ export const hostedKafkaReceiver = hostedFactory(
       kafka.ensureTopics([config.topic]),
     );
     const afterInsert = await host.find(afterInsertResource);
-    const receiver = kafkaReceiverFactory({
-      consumer: await kafka.consumer({
-        groupId: config.groupId,
-        topic: config.topic,
-        sessionTimeoutMs: config.sessionTimeout,
-        // A fetch can bring a whole insert of each partition (docs/benchmarks.md, "Insert CPU").
-        fetchBytesPerPartition: config.maxBatchBytes,
-        partitionsAtOnce: config.partitionsAtOnce,
-        maxInflatedBatchBytes: config.maxInflatedBatchBytes,
-      }),
-      producer: await kafka.producer(),
-      ...(afterInsert ? { afterInsert } : {}),
-    }).create(settings, config, next);
+    const receiver = kafkaReceiver(
+      {
+        consumer: await kafka.consumer({
+          groupId: config.groupId,
+          topic: config.topic,
+          sessionTimeoutMs: config.sessionTimeout,
+          // A fetch can bring a whole insert of each partition (docs/benchmarks.md, "Insert CPU").
+          fetchBytesPerPartition: config.maxBatchBytes,
+          partitionsAtOnce: config.partitionsAtOnce,
+          maxInflatedBatchBytes: config.maxInflatedBatchBytes,
+        }),
+        producer: await kafka.producer(),
+        ...(afterInsert ? { afterInsert } : {}),
+      },
+      settings,
+      config,
+      next,
+    );
     // 503 while a partition cannot make progress (inserts or dead-letter sends keep failing).
     host.addReadinessCheck(`${settings.id} (partitions making progress)`, () => receiver.checkProgress());
     return receiver;

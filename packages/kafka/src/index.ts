@@ -14,8 +14,8 @@ export type {
 } from './kafkaClient.ts';
 export {
   type KafkaExporterConfig,
+  kafkaExporter,
   kafkaExporterConfig,
-  kafkaExporterFactory,
   projectHeader,
 } from './kafkaExporter.ts';
 export { type KafkajsOptions, kafkajsClients, withRetries } from './kafkajsClients.ts';
@@ -25,8 +25,8 @@ export {
   type KafkaReceiver,
   type KafkaReceiverConfig,
   type KafkaReceiverDeps,
+  kafkaReceiver,
   kafkaReceiverConfig,
-  kafkaReceiverFactory,
 } from './kafkaReceiver.ts';
 export { kafkaResource } from './kafkaResource.ts';
 export { type PlatformaticProducerOptions, platformaticProducer } from './platformaticProducer.ts';

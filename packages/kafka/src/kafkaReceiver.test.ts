@@ -4,11 +4,11 @@ import { type Consumer, createLogger, permanent, Registry, retryable } from '@ll
 import { describe, expect, it } from 'vitest';
 import { dedupToken, pendingMetadata } from './dedupToken.ts';
 import { projectHeader } from './kafkaExporter.ts';
-import { deadLetterHeaders, kafkaReceiverConfig, kafkaReceiverFactory } from './kafkaReceiver.ts';
+import { deadLetterHeaders, kafkaReceiver, kafkaReceiverConfig } from './kafkaReceiver.ts';
 import { MemoryKafka } from './memoryKafka.ts';
 
 const settings = { id: 'kafka', logger: createLogger({ level: 'silent' }) };
-const config = kafkaReceiverConfig.parse({ retryInitial: 1, retryMax: 5 });
+const config = kafkaReceiverConfig.parse({ retryOnFailure: { initialInterval: 1, maxInterval: 5 } });
 
 const request = (traceByte: string, spans: number): TraceRequest =>
   testRequest(
@@ -58,11 +58,16 @@ async function ingest(
   options: { fetchSize?: number; afterInsert?: () => void } = {},
 ) {
   const consumer = kafka.consumer('llmp-ingester', 'otlp_spans', { fetchSize: options.fetchSize ?? 1000 });
-  const receiver = kafkaReceiverFactory({
-    consumer,
-    producer: kafka.producer(),
-    afterInsert: options.afterInsert,
-  }).create(settings, config, store.consumer);
+  const receiver = kafkaReceiver(
+    {
+      consumer,
+      producer: kafka.producer(),
+      afterInsert: options.afterInsert,
+    },
+    settings,
+    config,
+    store.consumer,
+  );
   await receiver.start();
   await consumer.drain();
   return { receiver, consumer };
@@ -96,7 +101,8 @@ describe('kafka receiver', () => {
     ]);
     const store = sink();
     const consumer = kafka.consumer('llmp-ingester', 'otlp_spans', { fetchSize: 1000 });
-    const receiver = kafkaReceiverFactory({ consumer, producer: kafka.producer() }).create(
+    const receiver = kafkaReceiver(
+      { consumer, producer: kafka.producer() },
       settings,
       { ...config, maxBatchSpans: 10 },
       store.consumer,
@@ -122,16 +128,21 @@ describe('kafka receiver', () => {
     const registry = new Registry();
     const consumer = kafka.consumer('llmp-ingester', 'otlp_spans', { fetchSize: 2 });
     const lags: number[] = [];
-    const receiver = kafkaReceiverFactory({
-      consumer,
-      producer: kafka.producer(),
-      afterInsert: () => {
-        void registry
-          .getSingleMetric('llmp_ingester_lag_records')
-          ?.get()
-          .then((m) => lags.push(m.values[0]?.value ?? -1));
+    const receiver = kafkaReceiver(
+      {
+        consumer,
+        producer: kafka.producer(),
+        afterInsert: () => {
+          void registry
+            .getSingleMetric('llmp_ingester_lag_records')
+            ?.get()
+            .then((m) => lags.push(m.values[0]?.value ?? -1));
+        },
       },
-    }).create({ ...settings, registry }, config, sink().consumer);
+      { ...settings, registry },
+      config,
+      sink().consumer,
+    );
     await receiver.start();
     await consumer.drain();
     const metric = await registry.getSingleMetric('llmp_ingester_lag_records')!.get();
@@ -151,11 +162,16 @@ describe('kafka receiver', () => {
     const store = sink();
     // First run: fetches two records, inserts them, then "crashes" before committing past them.
     const first = kafka.consumer('llmp-ingester', 'otlp_spans', { fetchSize: 2 });
-    const receiver = kafkaReceiverFactory({
-      consumer: first,
-      producer: kafka.producer(),
-      afterInsert: () => first.stop(),
-    }).create(settings, config, store.consumer);
+    const receiver = kafkaReceiver(
+      {
+        consumer: first,
+        producer: kafka.producer(),
+        afterInsert: () => first.stop(),
+      },
+      settings,
+      config,
+      store.consumer,
+    );
     await receiver.start();
     await first.drain().catch(() => undefined);
     // Simulate the commit never happening: what is committed is the intent for 0-1.
@@ -220,7 +236,7 @@ describe('kafka receiver', () => {
     publish(kafka, [['a', 1]]);
     const consumer = kafka.consumer('llmp-ingester', 'otlp_spans');
     let calls = 0;
-    const receiver = kafkaReceiverFactory({ consumer, producer: kafka.producer() }).create(settings, config, {
+    const receiver = kafkaReceiver({ consumer, producer: kafka.producer() }, settings, config, {
       async consume() {
         calls++;
         if (calls === 2) consumer.stop();
@@ -250,9 +266,12 @@ describe('kafka receiver, records any producer may write', () => {
     const registry = new Registry();
     const store = sink();
     const consumer = kafka.consumer('llmp-ingester', 'otlp_spans');
-    await kafkaReceiverFactory({ consumer, producer: kafka.producer() })
-      .create({ ...settings, registry }, config, store.consumer)
-      .start();
+    await kafkaReceiver(
+      { consumer, producer: kafka.producer() },
+      { ...settings, registry },
+      config,
+      store.consumer,
+    ).start();
     await consumer.drain();
     expect(store.spans()).toBe(3);
     const dlq = kafka.records('otlp_spans_dlq');
@@ -313,9 +332,12 @@ describe('kafka receiver, records any producer may write', () => {
     kafka.append('otlp_spans', { key: null, value: new TextEncoder().encode('{"resourceSpans": 5}') });
     const registry = new Registry();
     const consumer = kafka.consumer('llmp-ingester', 'otlp_spans');
-    await kafkaReceiverFactory({ consumer, producer: kafka.producer() })
-      .create({ ...settings, registry }, config, sink().consumer)
-      .start();
+    await kafkaReceiver(
+      { consumer, producer: kafka.producer() },
+      { ...settings, registry },
+      config,
+      sink().consumer,
+    ).start();
     await consumer.drain();
     expect(kafka.records('otlp_spans_dlq')[0]!.headers[deadLetterHeaders.reason]).toMatch(/resourceSpans/);
     expect(
@@ -331,7 +353,8 @@ describe('kafka receiver progress (for /readyz)', () => {
     let down = true;
     const checks: Array<string | undefined> = [];
     const consumer = kafka.consumer('llmp-ingester', 'otlp_spans');
-    const receiver = kafkaReceiverFactory({ consumer, producer: kafka.producer() }).create(
+    const receiver = kafkaReceiver(
+      { consumer, producer: kafka.producer() },
       settings,
       { ...config, stallTimeout: 0 },
       {
@@ -364,7 +387,8 @@ describe('kafka receiver progress (for /readyz)', () => {
     let calls = 0;
     let during: string | undefined = 'unchecked';
     const consumer = kafka.consumer('llmp-ingester', 'otlp_spans');
-    const receiver = kafkaReceiverFactory({ consumer, producer: kafka.producer() }).create(
+    const receiver = kafkaReceiver(
+      { consumer, producer: kafka.producer() },
       settings,
       { ...config, stallTimeout: 60_000 },
       {
@@ -389,7 +413,8 @@ describe('kafka receiver progress (for /readyz)', () => {
     const consumer = Object.assign(kafka.consumer('llmp-ingester', 'otlp_spans'), {
       problem: () => 'Failed to find group coordinator',
     });
-    const receiver = kafkaReceiverFactory({ consumer, producer: kafka.producer() }).create(
+    const receiver = kafkaReceiver(
+      { consumer, producer: kafka.producer() },
       settings,
       config,
       sink().consumer,

@@ -7,15 +7,15 @@ import {
   traceBatch,
 } from '@llmp/otlp';
 import {
+  backoffConfig,
   byteSize,
   type Component,
   type ComponentSettings,
   type Consumer,
   duration,
   onceShutdown,
-  type ReceiverFactory,
+  retryWithBackoff,
   selfMetrics,
-  toExportError,
 } from '@llmp/pipeline';
 import { z } from 'zod';
 import { dedupToken, parsePending, pendingMetadata } from './dedupToken.ts';
@@ -51,9 +51,12 @@ export const kafkaReceiverConfig = z.object({
    * (docs/benchmarks.md, "Memory of the embedded roles"); with more cores, more may pay.
    */
   partitionsAtOnce: z.number().int().min(1).max(64).default(1),
-  /** Backoff between retries of a retryable failure, doubling up to the maximum. */
-  retryInitial: duration(200),
-  retryMax: duration(30_000),
+  /**
+   * Backoff between retries of an insert or dead-letter send that failed with a retryable error
+   * (exponential, jittered). They never give up: the partition cannot move past its records;
+   * `stallTimeout` makes readiness say so.
+   */
+  retryOnFailure: backoffConfig({ initialInterval: 200, maxInterval: 30_000 }),
   /** A member silent this long is dropped from the group and its partitions move on. */
   sessionTimeout: duration(30_000),
   /**
@@ -113,11 +116,6 @@ export interface KafkaReceiver extends Component {
   checkProgress(): Promise<void>;
 }
 
-/** A receiver factory whose receivers also report their progress. */
-export type KafkaReceiverFactory = Omit<ReceiverFactory<KafkaReceiverConfig, TraceBatch>, 'create'> & {
-  create(settings: ComponentSettings, config: KafkaReceiverConfig, next: Consumer<TraceBatch>): KafkaReceiver;
-};
-
 export interface KafkaReceiverDeps {
   consumer: KafkaConsumer;
   /** For the dead-letter topic. */
@@ -132,275 +130,263 @@ export interface KafkaReceiverDeps {
  * succeeded. Before inserting it commits the batch's offset range as metadata, so after a crash
  * the same range is rebuilt and carries the same deduplication token; ClickHouse then drops
  * the repeat. A record that can never be decoded goes to the dead-letter topic.
- * @example kafkaReceiverFactory({ consumer, producer }).create(settings, kafkaReceiverConfig.parse({}), exporter)
+ * @example kafkaReceiver({ consumer, producer }, settings, kafkaReceiverConfig.parse({}), exporter)
  */
-export function kafkaReceiverFactory(deps: KafkaReceiverDeps): KafkaReceiverFactory {
-  return {
-    type: 'kafka',
-    configSchema: kafkaReceiverConfig,
-    create(settings, config, nextConsumer: Consumer<TraceBatch>): KafkaReceiver {
-      const { logger } = settings;
-      const metrics = selfMetrics(settings.registry);
-      /** Partitions whose current step keeps failing: since when, and the last failure. */
-      const stalls = new Map<string, { since: number; reason: string }>();
-      const partitionOf = (batch: PartitionBatch) => `${batch.topic}/${batch.partition}`;
+export function kafkaReceiver(
+  deps: KafkaReceiverDeps,
+  settings: ComponentSettings,
+  config: KafkaReceiverConfig,
+  nextConsumer: Consumer<TraceBatch>,
+): KafkaReceiver {
+  const { logger } = settings;
+  const metrics = selfMetrics(settings.registry);
+  /** Partitions whose current step keeps failing: since when, and the last failure. */
+  const stalls = new Map<string, { since: number; reason: string }>();
+  const partitionOf = (batch: PartitionBatch) => `${batch.topic}/${batch.partition}`;
 
-      async function deadLetter(record: IncomingRecord, kind: DeadLetterKind, reason: string): Promise<void> {
-        await deps.producer.send(config.deadLetterTopic, [
-          {
-            key: record.key ?? '',
-            value: record.value ?? new Uint8Array(0),
-            headers: {
-              ...record.headers,
-              [deadLetterHeaders.reason]: reason.slice(0, 1000),
-              [deadLetterHeaders.topic]: record.topic,
-              [deadLetterHeaders.partition]: String(record.partition),
-              [deadLetterHeaders.offset]: record.offset,
-            },
-          },
-        ]);
-        metrics.ingesterDeadLettered.inc({ topic: record.topic, reason: kind });
-      }
+  async function deadLetter(record: IncomingRecord, kind: DeadLetterKind, reason: string): Promise<void> {
+    await deps.producer.send(config.deadLetterTopic, [
+      {
+        key: record.key ?? '',
+        value: record.value ?? new Uint8Array(0),
+        headers: {
+          ...record.headers,
+          [deadLetterHeaders.reason]: reason.slice(0, 1000),
+          [deadLetterHeaders.topic]: record.topic,
+          [deadLetterHeaders.partition]: String(record.partition),
+          [deadLetterHeaders.offset]: record.offset,
+        },
+      },
+    ]);
+    metrics.ingesterDeadLettered.inc({ topic: record.topic, reason: kind });
+  }
 
-      /** Runs `action` until it succeeds, backing off on retryable failures; false when the partition was lost. */
-      async function withRetry(
-        batch: PartitionBatch,
-        control: BatchControl,
-        what: string,
-        action: () => Promise<void>,
-      ): Promise<'done' | { permanent: string } | 'lost'> {
-        const partition = partitionOf(batch);
-        const outcome = await retrying(partition, control, what, action);
-        // Any outcome but another failure means the partition is no longer stuck on this step.
-        stalls.delete(partition);
-        return outcome;
-      }
+  /** Runs `action` until it succeeds, backing off on retryable failures; false when the partition was lost. */
+  async function withRetry(
+    batch: PartitionBatch,
+    control: BatchControl,
+    what: string,
+    action: () => Promise<void>,
+  ): Promise<'done' | { permanent: string } | 'lost'> {
+    const partition = partitionOf(batch);
+    const outcome = await retrying(partition, control, what, action);
+    // Any outcome but another failure means the partition is no longer stuck on this step.
+    stalls.delete(partition);
+    return outcome;
+  }
 
-      /**
-       * Runs `action` while telling the group this member is alive: an insert that outlasts the
-       * session timeout would otherwise get the member evicted mid-insert, its commit refused and
-       * its partitions reassigned (the client's heartbeat is throttled to its own interval).
-       */
-      async function heartbeating(control: BatchControl, action: () => Promise<void>): Promise<void> {
-        const every = Math.max(100, Math.min(1000, Math.floor(config.sessionTimeout / 6)));
-        const timer = setInterval(() => void control.heartbeat().catch(() => undefined), every);
-        try {
-          await action();
-        } finally {
-          clearInterval(timer);
+  /**
+   * Runs `action` while telling the group this member is alive: an insert that outlasts the
+   * session timeout would otherwise get the member evicted mid-insert, its commit refused and
+   * its partitions reassigned (the client's heartbeat is throttled to its own interval).
+   */
+  async function heartbeating(control: BatchControl, action: () => Promise<void>): Promise<void> {
+    const every = Math.max(100, Math.min(1000, Math.floor(config.sessionTimeout / 6)));
+    const timer = setInterval(() => void control.heartbeat().catch(() => undefined), every);
+    try {
+      await action();
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
+  async function retrying(
+    partition: string,
+    control: BatchControl,
+    what: string,
+    action: () => Promise<void>,
+  ): Promise<'done' | { permanent: string } | 'lost'> {
+    const outcome = await retryWithBackoff(() => heartbeating(control, action), {
+      policy: { ...config.retryOnFailure, enabled: true, maxElapsedTime: 0 },
+      onRetry: ({ error, delayMs }) => {
+        const stall = stalls.get(partition);
+        const reason = `${what} failed: ${error.message}`;
+        if (stall) stall.reason = reason;
+        else stalls.set(partition, { since: Date.now(), reason });
+        logger.warn({ err: error, retryInMs: delayMs, partition }, `${what} failed; retrying`);
+      },
+      // Heartbeats while waiting, and stops waiting once the partition went to another member.
+      wait: async (ms) => {
+        const until = Date.now() + ms;
+        while (Date.now() < until && control.active()) {
+          await new Promise((r) => setTimeout(r, Math.max(1, Math.min(500, until - Date.now()))));
+          await control.heartbeat().catch(() => undefined);
         }
-      }
+      },
+      proceed: () => control.active(),
+    });
+    if (outcome.ok) return 'done';
+    if (outcome.gaveUp === 'permanent') return { permanent: outcome.error.message };
+    return 'lost';
+  }
 
-      async function retrying(
-        partition: string,
-        control: BatchControl,
-        what: string,
-        action: () => Promise<void>,
-      ): Promise<'done' | { permanent: string } | 'lost'> {
-        let delay = config.retryInitial;
-        for (;;) {
-          try {
-            await heartbeating(control, action);
-            return 'done';
-          } catch (caught) {
-            const error = toExportError(caught);
-            if (error.kind === 'permanent') return { permanent: error.message };
-            const stall = stalls.get(partition);
-            const reason = `${what} failed: ${error.message}`;
-            if (stall) stall.reason = reason;
-            else stalls.set(partition, { since: Date.now(), reason });
-            logger.warn({ err: error, retryInMs: delay, partition }, `${what} failed; retrying`);
-            const until = Date.now() + delay;
-            while (Date.now() < until) {
-              if (!control.active()) return 'lost';
-              await new Promise((r) => setTimeout(r, Math.min(500, until - Date.now())));
-              await control.heartbeat().catch(() => undefined);
-            }
-            if (!control.active()) return 'lost';
-            delay = Math.min(delay * 2, config.retryMax);
-          }
+  /** Decodes a record, sending it to the dead-letter topic when that is impossible. */
+  async function decode(
+    batch: PartitionBatch,
+    record: IncomingRecord,
+    control: BatchControl,
+  ): Promise<Decoded | undefined | 'lost'> {
+    let reason: string | undefined;
+    let kind: DeadLetterKind = 'undecodable';
+    let decoded: Decoded | undefined;
+    if (record.unreadable !== undefined) {
+      // The client could not read this record's batch. Its first record carries the batch's
+      // bytes and goes to the dead-letter topic once; the others hold nothing to park.
+      metrics.ingesterUnreadableRecords.inc({ topic: record.topic });
+      if (!record.value) return undefined;
+      reason = record.unreadable;
+      kind = 'unreadable_batch';
+    } else if (!record.value || record.value.byteLength === 0) reason = 'empty record value';
+    else {
+      try {
+        const screening = rejectInvalidSpans(decodeValue(record.value));
+        if (screening.rejectedSpans > 0 && screening.acceptedSpans === 0) {
+          reason = screening.errorMessage;
+          kind = 'invalid_spans';
+        } else {
+          const projectId = record.headers[projectHeader] || 'default';
+          decoded = {
+            record,
+            batch: traceBatch({
+              projectId,
+              request: screening.accepted,
+              spanCount: screening.acceptedSpans,
+            }),
+          };
         }
+      } catch (error) {
+        if (!(error instanceof OtlpDecodeError)) throw error;
+        reason = error.message;
       }
+    }
+    if (decoded) return decoded;
+    const sent = await withRetry(batch, control, 'dead-letter send', () => deadLetter(record, kind, reason!));
+    return sent === 'lost' ? 'lost' : undefined;
+  }
 
-      /** Decodes a record, sending it to the dead-letter topic when that is impossible. */
-      async function decode(
-        batch: PartitionBatch,
-        record: IncomingRecord,
-        control: BatchControl,
-      ): Promise<Decoded | undefined | 'lost'> {
-        let reason: string | undefined;
-        let kind: DeadLetterKind = 'undecodable';
-        let decoded: Decoded | undefined;
-        if (record.unreadable !== undefined) {
-          // The client could not read this record's batch. Its first record carries the batch's
-          // bytes and goes to the dead-letter topic once; the others hold nothing to park.
-          metrics.ingesterUnreadableRecords.inc({ topic: record.topic });
-          if (!record.value) return undefined;
-          reason = record.unreadable;
-          kind = 'unreadable_batch';
-        } else if (!record.value || record.value.byteLength === 0) reason = 'empty record value';
-        else {
-          try {
-            const screening = rejectInvalidSpans(decodeValue(record.value));
-            if (screening.rejectedSpans > 0 && screening.acceptedSpans === 0) {
-              reason = screening.errorMessage;
-              kind = 'invalid_spans';
-            } else {
-              const projectId = record.headers[projectHeader] || 'default';
-              decoded = {
-                record,
-                batch: traceBatch({
-                  projectId,
-                  request: screening.accepted,
-                  spanCount: screening.acceptedSpans,
-                }),
-              };
-            }
-          } catch (error) {
-            if (!(error instanceof OtlpDecodeError)) throw error;
-            reason = error.message;
-          }
-        }
-        if (decoded) return decoded;
-        const sent = await withRetry(batch, control, 'dead-letter send', () =>
-          deadLetter(record, kind, reason!),
-        );
-        return sent === 'lost' ? 'lost' : undefined;
-      }
-
-      async function insert(
-        batch: PartitionBatch,
-        first: string,
-        last: string,
-        items: Decoded[],
-        control: BatchControl,
-      ): Promise<'done' | 'lost'> {
-        const byProject = new Map<string, Decoded[]>();
-        for (const item of items) {
-          const list = byProject.get(item.batch.projectId);
-          if (list) list.push(item);
-          else byProject.set(item.batch.projectId, [item]);
-        }
-        for (const [projectId, group] of byProject) {
-          const merged = traceBatch({
-            projectId,
-            request: { resourceSpans: group.flatMap((d) => d.batch.request().resourceSpans) },
-            spanCount: group.reduce((n, d) => n + d.batch.spanCount, 0),
-          });
-          const withToken = Object.assign(merged, {
-            dedupToken: dedupToken(batch.topic, batch.partition, first, last, projectId),
-          });
-          const outcome = await withRetry(batch, control, 'insert', () => nextConsumer.consume(withToken));
-          if (outcome === 'lost') return 'lost';
-          if (typeof outcome === 'object') {
-            // The store refuses these spans for good: park their records, keep the partition moving.
-            for (const d of group) {
-              const sent = await withRetry(batch, control, 'dead-letter send', () =>
-                deadLetter(
-                  d.record,
-                  'store_refused',
-                  `store refused the spans permanently: ${outcome.permanent}`,
-                ),
-              );
-              if (sent === 'lost') return 'lost';
-            }
-          }
-        }
-        return 'done';
-      }
-
-      /** The partition went to another member: its lag is that member's to report now. */
-      function lost(batch: PartitionBatch): void {
-        stalls.delete(partitionOf(batch));
-        metrics.ingesterLag.remove({ topic: batch.topic, partition: String(batch.partition) });
-      }
-
-      async function handle(batch: PartitionBatch, control: BatchControl): Promise<void> {
-        const records = batch.records;
-        let i = 0;
-        // After a crash between an insert and its commit, rebuild exactly the pending range.
-        const pending = parsePending((await control.committed())?.metadata);
-        if (pending && pending.first === records[0]?.offset) {
-          logger.info(
-            { partition: batch.partition, ...pending },
-            're-inserting a range whose commit was lost',
+  async function insert(
+    batch: PartitionBatch,
+    first: string,
+    last: string,
+    items: Decoded[],
+    control: BatchControl,
+  ): Promise<'done' | 'lost'> {
+    const byProject = new Map<string, Decoded[]>();
+    for (const item of items) {
+      const list = byProject.get(item.batch.projectId);
+      if (list) list.push(item);
+      else byProject.set(item.batch.projectId, [item]);
+    }
+    for (const [projectId, group] of byProject) {
+      const merged = traceBatch({
+        projectId,
+        request: { resourceSpans: group.flatMap((d) => d.batch.request().resourceSpans) },
+        spanCount: group.reduce((n, d) => n + d.batch.spanCount, 0),
+      });
+      const withToken = Object.assign(merged, {
+        dedupToken: dedupToken(batch.topic, batch.partition, first, last, projectId),
+      });
+      const outcome = await withRetry(batch, control, 'insert', () => nextConsumer.consume(withToken));
+      if (outcome === 'lost') return 'lost';
+      if (typeof outcome === 'object') {
+        // The store refuses these spans for good: park their records, keep the partition moving.
+        for (const d of group) {
+          const sent = await withRetry(batch, control, 'dead-letter send', () =>
+            deadLetter(
+              d.record,
+              'store_refused',
+              `store refused the spans permanently: ${outcome.permanent}`,
+            ),
           );
-        }
-        while (i < records.length && control.active()) {
-          const first = records[i]!.offset;
-          const mustEndAt = pending && pending.first === first ? pending.last : undefined;
-          if (mustEndAt !== undefined && BigInt(records.at(-1)!.offset) < BigInt(mustEndAt)) {
-            // The fetch stopped short of the pending range: wait for the rest rather than re-cut it.
-            return;
-          }
-          // Records are decoded as the chunk is cut, so that it is bounded by the spans it holds.
-          const chunk: IncomingRecord[] = [];
-          const items: Decoded[] = [];
-          let spans = 0;
-          let bytes = 0;
-          for (; i < records.length; i++) {
-            const record = records[i]!;
-            if (mustEndAt !== undefined && BigInt(record.offset) > BigInt(mustEndAt)) break;
-            if (
-              mustEndAt === undefined &&
-              chunk.length > 0 &&
-              (spans >= config.maxBatchSpans || bytes >= config.maxBatchBytes)
-            )
-              break;
-            const decoded = await decode(batch, record, control);
-            if (decoded === 'lost') return lost(batch);
-            chunk.push(record);
-            bytes += record.value?.byteLength ?? 0;
-            if (decoded) {
-              items.push(decoded);
-              spans += decoded.batch.spanCount;
-            }
-          }
-          if (mustEndAt !== undefined && chunk.at(-1)!.offset !== mustEndAt) {
-            // The fetch stopped short of the pending range: wait for the rest rather than re-cut it.
-            return;
-          }
-          const last = chunk.at(-1)!.offset;
-          if (items.length > 0) {
-            await control.commit(first, pendingMetadata(first, last));
-            if ((await insert(batch, first, last, items, control)) === 'lost') return lost(batch);
-            deps.afterInsert?.({ partition: batch.partition, first, last });
-          }
-          await control.commit(next(last), '');
-          if (batch.highWatermark !== undefined) {
-            const lag = Number(BigInt(batch.highWatermark) - BigInt(next(last)));
-            metrics.ingesterLag.set(
-              { topic: batch.topic, partition: String(batch.partition) },
-              Math.max(0, lag),
-            );
-          }
+          if (sent === 'lost') return 'lost';
         }
       }
+    }
+    return 'done';
+  }
 
-      return {
-        async start() {
-          await deps.consumer.run(handle);
-          logger.info({ topic: config.topic, groupId: config.groupId }, 'Kafka receiver consuming');
-        },
-        async checkProgress() {
-          const problem = deps.consumer.problem?.();
-          if (problem !== undefined) throw new Error(`the Kafka consumer cannot consume: ${problem}`);
-          const now = Date.now();
-          for (const [partition, stall] of stalls) {
-            const seconds = Math.round((now - stall.since) / 1000);
-            if (now - stall.since >= config.stallTimeout) {
-              throw new Error(
-                `partition ${partition} has made no progress for ${seconds} s: ${stall.reason}`,
-              );
-            }
-          }
-        },
-        shutdown: onceShutdown(async () => {
-          await deps.consumer.close();
-          await deps.producer.close();
-          stalls.clear();
-        }),
-      };
+  /** The partition went to another member: its lag is that member's to report now. */
+  function lost(batch: PartitionBatch): void {
+    stalls.delete(partitionOf(batch));
+    metrics.ingesterLag.remove({ topic: batch.topic, partition: String(batch.partition) });
+  }
+
+  async function handle(batch: PartitionBatch, control: BatchControl): Promise<void> {
+    const records = batch.records;
+    let i = 0;
+    // After a crash between an insert and its commit, rebuild exactly the pending range.
+    const pending = parsePending((await control.committed())?.metadata);
+    if (pending && pending.first === records[0]?.offset) {
+      logger.info({ partition: batch.partition, ...pending }, 're-inserting a range whose commit was lost');
+    }
+    while (i < records.length && control.active()) {
+      const first = records[i]!.offset;
+      const mustEndAt = pending && pending.first === first ? pending.last : undefined;
+      if (mustEndAt !== undefined && BigInt(records.at(-1)!.offset) < BigInt(mustEndAt)) {
+        // The fetch stopped short of the pending range: wait for the rest rather than re-cut it.
+        return;
+      }
+      // Records are decoded as the chunk is cut, so that it is bounded by the spans it holds.
+      const chunk: IncomingRecord[] = [];
+      const items: Decoded[] = [];
+      let spans = 0;
+      let bytes = 0;
+      for (; i < records.length; i++) {
+        const record = records[i]!;
+        if (mustEndAt !== undefined && BigInt(record.offset) > BigInt(mustEndAt)) break;
+        if (
+          mustEndAt === undefined &&
+          chunk.length > 0 &&
+          (spans >= config.maxBatchSpans || bytes >= config.maxBatchBytes)
+        )
+          break;
+        const decoded = await decode(batch, record, control);
+        if (decoded === 'lost') return lost(batch);
+        chunk.push(record);
+        bytes += record.value?.byteLength ?? 0;
+        if (decoded) {
+          items.push(decoded);
+          spans += decoded.batch.spanCount;
+        }
+      }
+      if (mustEndAt !== undefined && chunk.at(-1)!.offset !== mustEndAt) {
+        // The fetch stopped short of the pending range: wait for the rest rather than re-cut it.
+        return;
+      }
+      const last = chunk.at(-1)!.offset;
+      if (items.length > 0) {
+        await control.commit(first, pendingMetadata(first, last));
+        if ((await insert(batch, first, last, items, control)) === 'lost') return lost(batch);
+        deps.afterInsert?.({ partition: batch.partition, first, last });
+      }
+      await control.commit(next(last), '');
+      if (batch.highWatermark !== undefined) {
+        const lag = Number(BigInt(batch.highWatermark) - BigInt(next(last)));
+        metrics.ingesterLag.set({ topic: batch.topic, partition: String(batch.partition) }, Math.max(0, lag));
+      }
+    }
+  }
+
+  return {
+    async start() {
+      await deps.consumer.run(handle);
+      logger.info({ topic: config.topic, groupId: config.groupId }, 'Kafka receiver consuming');
     },
+    async checkProgress() {
+      const problem = deps.consumer.problem?.();
+      if (problem !== undefined) throw new Error(`the Kafka consumer cannot consume: ${problem}`);
+      const now = Date.now();
+      for (const [partition, stall] of stalls) {
+        const seconds = Math.round((now - stall.since) / 1000);
+        if (now - stall.since >= config.stallTimeout) {
+          throw new Error(`partition ${partition} has made no progress for ${seconds} s: ${stall.reason}`);
+        }
+      }
+    },
+    shutdown: onceShutdown(async () => {
+      await deps.consumer.close();
+      await deps.producer.close();
+      stalls.clear();
+    }),
   };
 }

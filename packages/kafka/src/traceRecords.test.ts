@@ -13,7 +13,7 @@ import { arbitraryTraceRequest, stringAttr, testSpan } from '@llmp/otlp/testing'
 import { createLogger, ExportError } from '@llmp/pipeline';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { kafkaExporterConfig, kafkaExporterFactory, projectHeader } from './kafkaExporter.ts';
+import { kafkaExporter, kafkaExporterConfig, projectHeader } from './kafkaExporter.ts';
 import { MemoryKafka } from './memoryKafka.ts';
 import { OversizedSpanError, traceRecords } from './traceRecords.ts';
 
@@ -170,11 +170,7 @@ describe('kafka exporter', () => {
 
   it('writes one record per trace with the project header', async () => {
     const kafka = new MemoryKafka(3);
-    const exporter = kafkaExporterFactory(kafka.producer()).create(
-      settings,
-      kafkaExporterConfig.parse({}),
-      undefined,
-    );
+    const exporter = kafkaExporter(kafka.producer(), settings, kafkaExporterConfig.parse({}));
     await exporter.consume(traceBatch({ projectId: 'team-a', request: mixed }));
     const records = kafka.records('otlp_spans');
     expect(records.map((r) => r.key).sort()).toEqual(['1'.repeat(32), '2'.repeat(32), '3'.repeat(32)]);
@@ -182,18 +178,24 @@ describe('kafka exporter', () => {
   });
 
   it('answers retryable when Kafka fails or does not acknowledge in time, permanent for an oversized span', async () => {
-    const failing = kafkaExporterFactory(
+    const failing = kafkaExporter(
       new MemoryKafka().producer({ failWith: () => new Error('connection refused') }),
-    ).create(settings, kafkaExporterConfig.parse({}), undefined);
+      settings,
+      kafkaExporterConfig.parse({}),
+    );
     await expect(failing.consume(traceBatch({ projectId: 'p', request: mixed }))).rejects.toMatchObject({
       kind: 'retryable',
       reason: 'unavailable',
     });
 
-    const hanging = kafkaExporterFactory({
-      send: () => new Promise(() => undefined),
-      close: async () => undefined,
-    }).create(settings, kafkaExporterConfig.parse({ sendTimeout: 50 }), undefined);
+    const hanging = kafkaExporter(
+      {
+        send: () => new Promise(() => undefined),
+        close: async () => undefined,
+      },
+      settings,
+      kafkaExporterConfig.parse({ sendTimeout: 50 }),
+    );
     const started = Date.now();
     const error = await hanging
       .consume(traceBatch({ projectId: 'p', request: mixed }))
@@ -202,10 +204,10 @@ describe('kafka exporter', () => {
     expect((error as ExportError).kind).toBe('retryable');
     expect(Date.now() - started).toBeLessThan(2000);
 
-    const small = kafkaExporterFactory(new MemoryKafka().producer()).create(
+    const small = kafkaExporter(
+      new MemoryKafka().producer(),
       settings,
       kafkaExporterConfig.parse({ maxRecordBytes: 100 }),
-      undefined,
     );
     const request: TraceRequest = {
       resourceSpans: [
@@ -225,10 +227,14 @@ describe('kafka exporter', () => {
 
   it('refuses new data with a retryable error while too many bytes await acknowledgement', async () => {
     const pending: Array<() => void> = [];
-    const exporter = kafkaExporterFactory({
-      send: () => new Promise<void>((resolve) => pending.push(resolve)),
-      close: async () => undefined,
-    }).create(settings, kafkaExporterConfig.parse({ maxInFlightBytes: 10 }), undefined);
+    const exporter = kafkaExporter(
+      {
+        send: () => new Promise<void>((resolve) => pending.push(resolve)),
+        close: async () => undefined,
+      },
+      settings,
+      kafkaExporterConfig.parse({ maxInFlightBytes: 10 }),
+    );
     const first = exporter.consume(traceBatch({ projectId: 'p', request: mixed }));
     await expect(exporter.consume(traceBatch({ projectId: 'p', request: mixed }))).rejects.toMatchObject({
       kind: 'retryable',

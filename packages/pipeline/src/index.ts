@@ -35,6 +35,7 @@ export {
   retryable,
   toExportError,
 } from './exportError.ts';
+export { type ExporterHelperOptions, exporterHelper, exporterHelperConfig } from './exporterHelper.ts';
 export {
   createHost,
   type Host,
@@ -44,11 +45,31 @@ export {
   type ServiceHost,
 } from './host.ts';
 export { hostedFactory } from './hostedFactory.ts';
+export { type InFlight, inFlightDrain } from './inFlightDrain.ts';
 export { ConfigError, type Env, expandEnv, loadConfig, strippedKeys } from './loadConfig.ts';
-export { observeExporter } from './observeExporter.ts';
 export { onceShutdown } from './onceShutdown.ts';
 export { fanout, type Pipeline, pipeline } from './pipeline.ts';
+export {
+  type Backoff,
+  backoffConfig,
+  backoffDelay,
+  type GaveUp,
+  type RetryOnFailure,
+  type RetryOptions,
+  type RetryOutcome,
+  retryOnFailureConfig,
+  retryWithBackoff,
+  sleep,
+} from './retryOnFailure.ts';
 export { Gauge, processRegistry, Registry, type SelfMetrics, selfMetrics } from './selfMetrics.ts';
+export {
+  type BoundedQueue,
+  boundedQueue,
+  type QueueSizer,
+  queueMetrics,
+  type SendingQueue,
+  sendingQueueConfig,
+} from './sendingQueue.ts';
 export {
   checkService,
   componentsSection,
