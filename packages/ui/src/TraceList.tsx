@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError } from './apiClient.ts';
 import { useApi } from './apiContext.ts';
 import type { TracePage as TracePageBody, TraceSummary } from './apiTypes.ts';
@@ -123,7 +123,7 @@ function Row({ trace }: { trace: TraceSummary }) {
  */
 export function TraceList({ search }: { search: string }) {
   const { client, askForKey, keyVersion } = useApi();
-  const filters = filtersFromSearch(search);
+  const filters = useMemo(() => filtersFromSearch(search), [search]);
   const [traces, setTraces] = useState<TraceSummary[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
