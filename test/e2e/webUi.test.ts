@@ -133,6 +133,31 @@ describe('web UI in Chromium against llmp start', () => {
     await page.close();
   });
 
+  it("lists jobs with status and type, and opens a job's traces", async () => {
+    // The chat trace names job support-bot, which registers it (discovered).
+    const service = `ui-jobs-${randomUUID().slice(0, 8)}`;
+    const traceId = await sendChatTrace(`http://127.0.0.1:${open.httpPort}/v1/traces`, service);
+    await waitForTrace(open, traceId, 3);
+    const page = await newPage();
+    await page.goto(`http://127.0.0.1:${open.apiPort}/jobs?status=active`);
+    await page.waitForSelector('.job-row');
+    const rows = await page.$$eval('.job-row', (els) => els.map((e) => e.textContent ?? ''));
+    const row = rows.findIndex((t) => t.includes('support-bot'));
+    expect(rows[row]).toContain('llm_task');
+    expect(rows[row]).toContain('active');
+    await (await page.$$('.job-row a'))[row]!.click();
+    await page.waitForFunction(() => location.search.includes('jobId=support-bot'));
+    await page.waitForFunction(
+      (id) =>
+        [...document.querySelectorAll('.trace-row a')].some((a) => a.textContent === 'POST /support') &&
+        document.querySelector(`.trace-row a[href="/traces/${id}"]`) !== null,
+      { timeout: 10_000 },
+      traceId,
+    );
+    expect(problemsOf(page)).toEqual([]);
+    await page.close();
+  });
+
   it(`opens a trace of ${wideSpans} spans, keeping only the rows in view in the DOM`, async () => {
     const traceId = await sendWideTrace(`http://127.0.0.1:${open.httpPort}/v1/traces`, 'ui-wide', wideSpans);
     await waitForTrace(open, traceId, wideSpans);

@@ -1,6 +1,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import { apiClient, sessionKeyStore } from './apiClient.ts';
 import { ApiContext } from './apiContext.ts';
+import { JobList } from './JobList.tsx';
 import { KeyPrompt } from './KeyPrompt.tsx';
 import { Link, useLocation } from './router.tsx';
 import { TraceList } from './TraceList.tsx';
@@ -29,6 +30,7 @@ export function App() {
         </Link>
         <nav>
           <Link href="/">Traces</Link>
+          <Link href="/jobs">Jobs</Link>
           <a href="/docs">API</a>
         </nav>
         {hadKey && (
@@ -55,6 +57,8 @@ export function App() {
         />
       ) : trace ? (
         <TracePage traceId={trace[1]!.toLowerCase()} search={search} />
+      ) : path === '/jobs' || path === '/jobs/' ? (
+        <JobList search={search} />
       ) : path === '/' || path === '/traces' ? (
         <TraceList search={search} />
       ) : (
