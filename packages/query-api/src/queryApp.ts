@@ -7,10 +7,12 @@ import { apiDocsRoutes } from './apiDocsRoutes.ts';
 import { jobsOpenApiPaths } from './jobsOpenApiPaths.ts';
 import { jobsRoutes } from './jobsRoutes.ts';
 import { openApiDocument } from './openApiDocument.ts';
+import { taggedDocument } from './openApiTags.ts';
 import { problem } from './problem.ts';
 import { projectOf as callerProject, keepCaller } from './projectOf.ts';
 import { requireCaller } from './requireCaller.ts';
 import { searchRoutes } from './searchRoutes.ts';
+import { uiRoutes } from './uiRoutes.ts';
 
 /** What the query API reads; implemented over ClickHouse in cmd/, in memory in unit tests. */
 export interface TraceSource {
@@ -46,6 +48,8 @@ export interface QueryAppOptions {
   ready?: () => Promise<void>;
   /** Serves the `/v1/jobs` routes (and the auto_eval status route) when given. */
   jobs?: JobStore;
+  /** The built web UI served at `/` (packages/ui/dist/site by default). */
+  uiDir?: string;
   /** The build's version, shown by `/healthz`. */
   version?: string;
 }
@@ -66,6 +70,7 @@ export function queryApp({
   deletion,
   ready = () => source.ping(),
   version,
+  uiDir,
 }: QueryAppOptions): Hono {
   const app = new Hono();
   // Tenancy: every data route sits under these prefixes; new routes inherit the check.
@@ -88,9 +93,11 @@ export function queryApp({
       return c.json({ status: 'unavailable', reason: (error as Error).message }, 503);
     }
   });
-  const document = jobs
-    ? { ...openApiDocument, paths: { ...openApiDocument.paths, ...jobsOpenApiPaths() } }
-    : openApiDocument;
+  const document = taggedDocument(
+    jobs
+      ? { ...openApiDocument, paths: { ...openApiDocument.paths, ...jobsOpenApiPaths() } }
+      : openApiDocument,
+  );
   app.get('/openapi.json', (c) => c.json(document));
   app.route('/', apiDocsRoutes());
   if (jobs) app.route('/', jobsRoutes({ jobs, projectOf }));
@@ -142,6 +149,8 @@ export function queryApp({
     });
   }
 
+  // Last: every other GET is the UI (its client routes), except under /v1 and /api.
+  app.route('/', uiRoutes(uiDir ? { dir: uiDir } : {}));
   app.notFound((c) => problem(c, 404, 'Not found', `${c.req.method} ${new URL(c.req.url).pathname}`));
   app.onError((error, c) => {
     logger?.error({ err: error, path: c.req.path }, 'query failed');

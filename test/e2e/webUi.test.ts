@@ -1,0 +1,216 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { appendFileSync, existsSync } from 'node:fs';
+import { type Browser, launch, type Page } from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LlmpProcess, startLlmp } from '../support/llmpProcess.ts';
+import { tempDir } from '../support/tempDir.ts';
+import { chatTurn, sendChatTrace, sendWideTrace } from '../support/uiTraces.ts';
+
+// Page functions run in the browser; the test project's types have no DOM, so declare the little they use.
+type PageNode = { textContent: string | null };
+declare const document: {
+  querySelector(selector: string): PageNode | null;
+  querySelectorAll(selector: string): ArrayLike<PageNode> & Iterable<PageNode>;
+};
+declare const location: { search: string };
+
+// Debian's chromium (.ci/run installs it); puppeteer-core downloads no browser.
+const chromium = process.env.LLMP_CHROMIUM ?? '/usr/bin/chromium';
+const wideSpans = 30_000;
+
+const dir = tempDir('web-ui');
+let open: LlmpProcess;
+let keyed: LlmpProcess;
+let browser: Browser;
+
+const line = (key: string, project: string, role: string) =>
+  `sha256:${createHash('sha256').update(key).digest('hex')}=${project}:${role}`;
+
+beforeAll(async () => {
+  if (!existsSync(chromium)) throw new Error(`no Chromium at ${chromium}: apt-get install -y chromium`);
+  [open, keyed, browser] = await Promise.all([
+    startLlmp({ dataDir: `${dir.path}/open` }),
+    startLlmp({
+      dataDir: `${dir.path}/keyed`,
+      env: {
+        LLMP_API_KEYS: [
+          line('ui-a-ingest', 'team-a', 'ingest'),
+          line('ui-a-read', 'team-a', 'read'),
+          line('ui-b-ingest', 'team-b', 'ingest'),
+        ].join(','),
+      },
+    }),
+    launch({ executablePath: chromium, headless: true, args: ['--no-sandbox', '--disable-gpu'] }),
+  ]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  expect(await open?.stop()).toBe(0);
+  expect(await keyed?.stop()).toBe(0);
+  dir.remove();
+});
+
+async function waitForTrace(llmp: LlmpProcess, traceId: string, spans: number, key?: string) {
+  const headers: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {};
+  for (let i = 0; i < 600; i++) {
+    const res = await fetch(`http://127.0.0.1:${llmp.apiPort}/v1/traces/${traceId}`, { headers });
+    if (res.ok && ((await res.json()) as { spans: unknown[] }).spans.length === spans) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`trace ${traceId} never had ${spans} spans`);
+}
+
+async function newPage(): Promise<Page> {
+  const page = await browser.newPage();
+  await page.setViewport({ width: 1400, height: 900 });
+  // A Content-Security-Policy violation or a script error is a failure, not a console line.
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(String(error)));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/status of 401/.test(m.text())) problems.push(m.text());
+  });
+  (page as Page & { problems: string[] }).problems = problems;
+  return page;
+}
+const problemsOf = (page: Page) => (page as Page & { problems: string[] }).problems;
+
+/** Filters the list by service and opens the trace; then selects its LLM span. */
+async function findAndOpen(page: Page, base: string, service: string, traceId: string) {
+  await page.goto(`${base}/`);
+  await page.waitForSelector('form.filters input[name=service]');
+  await page.type('form.filters input[name=service]', service);
+  await page.click('form.filters button[type=submit]');
+  await page
+    .waitForFunction(
+      (s) => location.search.includes(s) && document.querySelectorAll('.trace-row').length === 1,
+      { timeout: 10_000 },
+      service,
+    )
+    .catch(async (error) => {
+      throw new Error(`${error}\n${await page.$eval('main', (m) => m.textContent)}`);
+    });
+  expect(await page.$eval('.trace-row a', (a) => a.getAttribute('href'))).toBe(`/traces/${traceId}`);
+  await page.click('.trace-row a');
+  await page.waitForSelector('.span-row');
+  const rows = await page.$$eval('.span-row', (els) => els.map((e) => e.textContent ?? ''));
+  expect(rows).toHaveLength(3);
+  const llm = await page.$$('.span-row');
+  await llm[rows.findIndex((t) => t.includes('chat gpt-4o'))]!.click();
+  await page.waitForFunction(() => document.querySelector('#span-panel h3')?.textContent === 'chat gpt-4o');
+  return {
+    model: await page.$eval('#genai-model', (e) => e.textContent),
+    tokens: await page.$eval('#genai-tokens', (e) => e.textContent),
+    cost: await page.$eval('#genai-cost', (e) => e.textContent),
+    input: await page.$$eval('.chat.input .message', (els) => els.map((e) => e.textContent)),
+    output: await page.$$eval('.chat.output .message', (els) => els.map((e) => e.textContent)),
+    job: await page.$eval('#span-job', (e) => e.textContent),
+  };
+}
+
+describe('web UI in Chromium against llmp start', () => {
+  it('finds a trace by filter, opens it and reads the LLM call: messages, tokens, cost', async () => {
+    const service = `ui-shop-${randomUUID().slice(0, 8)}`;
+    const traceId = await sendChatTrace(`http://127.0.0.1:${open.httpPort}/v1/traces`, service);
+    await waitForTrace(open, traceId, 3);
+    const page = await newPage();
+    const seen = await findAndOpen(page, `http://127.0.0.1:${open.apiPort}`, service, traceId);
+    expect(seen.model).toContain('gpt-4o');
+    expect(seen.tokens).toContain(`${chatTurn.inputTokens} in / ${chatTurn.outputTokens} out`);
+    expect(seen.cost).toContain('$0.00420');
+    expect(seen.input).toEqual([
+      expect.stringContaining('system'),
+      expect.stringContaining(chatTurn.question),
+    ]);
+    expect(seen.output).toHaveLength(1);
+    expect(seen.output[0]).toContain(chatTurn.answer);
+    expect(seen.output[0]).toContain('lookup_order');
+    expect(seen.job).toContain('support-bot');
+    // A reload of the trace URL (client route) brings the same page back.
+    await page.reload();
+    await page.waitForSelector('#span-panel');
+    expect(problemsOf(page)).toEqual([]);
+    await page.close();
+  });
+
+  it("lists jobs with status and type, and opens a job's traces", async () => {
+    // The chat trace names job support-bot, which registers it (discovered).
+    const service = `ui-jobs-${randomUUID().slice(0, 8)}`;
+    const traceId = await sendChatTrace(`http://127.0.0.1:${open.httpPort}/v1/traces`, service);
+    await waitForTrace(open, traceId, 3);
+    const page = await newPage();
+    await page.goto(`http://127.0.0.1:${open.apiPort}/jobs?status=active`);
+    await page.waitForSelector('.job-row');
+    const rows = await page.$$eval('.job-row', (els) => els.map((e) => e.textContent ?? ''));
+    const row = rows.findIndex((t) => t.includes('support-bot'));
+    expect(rows[row]).toContain('llm_task');
+    expect(rows[row]).toContain('active');
+    await (await page.$$('.job-row a'))[row]!.click();
+    await page.waitForFunction(() => location.search.includes('jobId=support-bot'));
+    await page.waitForFunction(
+      (id) =>
+        [...document.querySelectorAll('.trace-row a')].some((a) => a.textContent === 'POST /support') &&
+        document.querySelector(`.trace-row a[href="/traces/${id}"]`) !== null,
+      { timeout: 10_000 },
+      traceId,
+    );
+    expect(problemsOf(page)).toEqual([]);
+    await page.close();
+  });
+
+  it(`opens a trace of ${wideSpans} spans, keeping only the rows in view in the DOM`, async () => {
+    const traceId = await sendWideTrace(`http://127.0.0.1:${open.httpPort}/v1/traces`, 'ui-wide', wideSpans);
+    await waitForTrace(open, traceId, wideSpans);
+    const page = await newPage();
+    await page.goto(`http://127.0.0.1:${open.apiPort}/`);
+    const started = performance.now();
+    await page.goto(`http://127.0.0.1:${open.apiPort}/traces/${traceId}`);
+    await page.waitForFunction(
+      (n) =>
+        document.querySelector('#span-count')?.textContent === String(n) &&
+        document.querySelector('.span-row'),
+      { timeout: 20_000 },
+      wideSpans,
+    );
+    const ms = performance.now() - started;
+    if (process.env.LLMP_UI_TIMING_FILE)
+      appendFileSync(process.env.LLMP_UI_TIMING_FILE, `${Math.round(ms)}\n`);
+    const inDom = await page.$$eval('.span-row', (els) => els.length);
+    expect(inDom).toBeGreaterThan(10);
+    expect(inDom).toBeLessThan(200);
+    // Scrolled to the end, the last spans are there too.
+    await page.$eval('.tree .scroll', (el) => el.scrollTo(0, el.scrollHeight));
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('.span-row')].some((e) => e.textContent?.includes('call 8')),
+    );
+    expect(problemsOf(page)).toEqual([]);
+    await page.close();
+    // The issue asks for under 3 s (measured ~2.1 s here, docs/benchmarks.md); the bound is
+    // generous so a loaded CI machine does not fail it, yet a page that renders every row does.
+    expect(ms).toBeLessThan(6000);
+  });
+
+  it("with API keys on, asks for a key, keeps it in the tab's session and shows only its project", async () => {
+    const url = `http://127.0.0.1:${keyed.httpPort}/v1/traces`;
+    const service = `ui-keyed-${randomUUID().slice(0, 8)}`;
+    const mine = await sendChatTrace(url, service, { 'x-llmp-api-key': 'ui-a-ingest' });
+    const theirs = await sendChatTrace(url, service, { 'x-llmp-api-key': 'ui-b-ingest' });
+    await waitForTrace(keyed, mine, 3, 'ui-a-read');
+    const page = await newPage();
+    const base = `http://127.0.0.1:${keyed.apiPort}`;
+    await page.goto(`${base}/`);
+    await page.waitForSelector('#api-key');
+    await page.type('#api-key', 'ui-a-read');
+    await page.click('.key-prompt button[type=submit]');
+    expect(await page.evaluate(() => sessionStorage.getItem('llmp.apiKey'))).toBe('ui-a-read');
+    // Only team-a's trace of the two with this service name.
+    const seen = await findAndOpen(page, base, service, mine);
+    expect(seen.tokens).toContain(`${chatTurn.inputTokens} in / ${chatTurn.outputTokens} out`);
+    expect(seen.cost).toContain('$0.00420');
+    // The other project's trace is not found, even by its id.
+    await page.goto(`${base}/traces/${theirs}`);
+    await page.waitForSelector('main .error');
+    expect(await page.$eval('main .error', (e) => e.textContent)).toContain('Trace not found');
+    await page.close();
+  });
+});

@@ -1,0 +1,32 @@
+// Takes docs/ui-trace.png, the README's picture of the trace page: a real llmp start fed by the
+// OTel JS SDK, shot in Debian's Chromium. Run from test/:
+//   node --experimental-strip-types uiScreenshot.ts
+import { launch } from 'puppeteer-core';
+import { startLlmp } from './support/llmpProcess.ts';
+import { tempDir } from './support/tempDir.ts';
+import { sendChatTrace } from './support/uiTraces.ts';
+
+const dir = tempDir('shot');
+const llmp = await startLlmp({ dataDir: `${dir.path}/d` });
+const id = await sendChatTrace(`http://127.0.0.1:${llmp.httpPort}/v1/traces`, 'support-bot');
+for (let i = 0; i < 50; i++) {
+  await sendChatTrace(`http://127.0.0.1:${llmp.httpPort}/v1/traces`, i % 3 ? 'support-bot' : 'checkout');
+}
+await new Promise((r) => setTimeout(r, 2500));
+const browser = await launch({
+  executablePath: process.env.LLMP_CHROMIUM ?? '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox'],
+});
+const page = await browser.newPage();
+// Wide enough for the span panel beside the tree.
+await page.setViewport({ width: 1400, height: 800 });
+await page.goto(`http://127.0.0.1:${llmp.apiPort}/traces/${id}`);
+await page.waitForSelector('.span-row');
+const rows = await page.$$('.span-row');
+await rows[1]!.click();
+await page.waitForSelector('.chat');
+await page.screenshot({ path: '../docs/ui-trace.png' });
+await browser.close();
+await llmp.stop();
+dir.remove();
