@@ -4,7 +4,6 @@ import {
   clickhouseExporterConfig,
   migrate,
   migrations,
-  openStore,
   readTrace,
   spanRows,
 } from '@llmp/clickhouse';
@@ -15,13 +14,14 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compiledFunctions } from '../support/compiledFunctions.ts';
 import { tempDir } from '../support/tempDir.ts';
+import { openTestStore } from '../support/testStore.ts';
 
 const dir = tempDir('store');
 let store: ClickHouseStore;
 const settings = { id: 'clickhouse', logger: pino({ level: 'silent' }) };
 
 beforeAll(async () => {
-  store = await openStore({ dataDir: dir.path });
+  store = await openTestStore(dir.path);
 });
 afterAll(async () => {
   await store?.close();
@@ -42,7 +42,7 @@ const request = (spans: Span[]): TraceRequest =>
 
 async function count(traceId: string): Promise<number> {
   const result = await store.client.query({
-    query: 'SELECT count() AS n FROM llmp.spans WHERE TraceId = {traceId:String}',
+    query: `SELECT count() AS n FROM ${store.database}.spans WHERE TraceId = {traceId:String}`,
     query_params: { traceId },
     format: 'JSONEachRow',
   });
@@ -196,7 +196,7 @@ describe('clickhouse exporter and trace reader', () => {
 
   it('stores through the embedded RowBinary path exactly what a JSONEachRow insert stores', async () => {
     for (const t of ['spans_json', 'spans_binary'])
-      await store.client.command({ query: `CREATE TABLE llmp.${t} AS llmp.spans` });
+      await store.client.command({ query: `CREATE TABLE ${store.database}.${t} AS ${store.database}.spans` });
     const traceId = 'f'.repeat(32);
     const str = (value: string) => ({ type: 'string' as const, value });
     const spans = [
@@ -260,7 +260,7 @@ describe('clickhouse exporter and trace reader', () => {
       genAi: new Map([[spans[0]!, fields]]),
     };
     await store.client.insert({
-      table: 'llmp.spans_json',
+      table: `${store.database}.spans_json`,
       values: spanRows('p2', batch.request(), (s) => genAiOf(batch, s)),
       format: 'JSONEachRow',
     });
@@ -272,7 +272,7 @@ describe('clickhouse exporter and trace reader', () => {
     const dump = async (table: string) =>
       (
         await store.client.query({
-          query: `SELECT * FROM llmp.${table} ORDER BY SpanId`,
+          query: `SELECT * FROM ${store.database}.${table} ORDER BY SpanId`,
           format: 'JSONEachRow',
         })
       ).text();
@@ -310,7 +310,7 @@ describe('clickhouse exporter and trace reader', () => {
     await exporter.consume(batch);
     expect(await count(traceId)).toBe(2);
     const lookup = await store.client.query({
-      query: 'SELECT count() AS n FROM llmp.trace_id_ts WHERE TraceId = {traceId:String}',
+      query: `SELECT count() AS n FROM ${store.database}.trace_id_ts WHERE TraceId = {traceId:String}`,
       query_params: { traceId },
       format: 'JSONEachRow',
     });
@@ -321,10 +321,10 @@ describe('clickhouse exporter and trace reader', () => {
     // chdb/connection turns per-call settings into SETs on its session; a leaked token would
     // make the second token-less batch below look like a repeat of the first and drop it.
     await store.client.command({
-      query: 'CREATE TABLE IF NOT EXISTS llmp.token_probe (k String) ENGINE = MergeTree ORDER BY k',
+      query: `CREATE TABLE IF NOT EXISTS ${store.database}.token_probe (k String) ENGINE = MergeTree ORDER BY k`,
     });
     await store.client.insert({
-      table: 'llmp.token_probe',
+      table: `${store.database}.token_probe`,
       values: [{ k: 'x' }],
       format: 'JSONEachRow',
       clickhouse_settings: { insert_deduplication_token: 'some-other-write' },
@@ -352,7 +352,7 @@ describe('clickhouse exporter and trace reader', () => {
       '3'.repeat(16),
     ]);
     // Merges collapse the copies for good (ReplacingMergeTree on ... TraceId, SpanId).
-    await store.client.command({ query: 'OPTIMIZE TABLE llmp.spans FINAL' });
+    await store.client.command({ query: `OPTIMIZE TABLE ${store.database}.spans FINAL` });
     expect(await count(traceId)).toBe(2);
   });
 

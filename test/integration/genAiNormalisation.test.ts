@@ -1,16 +1,17 @@
-import { type ClickHouseStore, migrate, openStore, readTrace } from '@llmp/clickhouse';
+import { type ClickHouseStore, migrate, readTrace } from '@llmp/clickhouse';
 import { decodeJsonRequest, traceBatch } from '@llmp/otlp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conventionTraces } from '../fixtures/conventionTraces.ts';
 import { conventionTraceJson } from '../support/conventionTrace.ts';
 import { genAiIngest } from '../support/genAiIngest.ts';
 import { tempDir } from '../support/tempDir.ts';
+import { openTestStore } from '../support/testStore.ts';
 
 const dir = tempDir('genai');
 let store: ClickHouseStore;
 
 beforeAll(async () => {
-  store = await openStore({ dataDir: dir.path });
+  store = await openTestStore(dir.path);
   await migrate(store);
   // The ingester's wiring: genai processor → ClickHouse exporter over the embedded engine.
   const genai = genAiIngest(store);

@@ -3,7 +3,6 @@ import {
   clickhouseExporter,
   clickhouseExporterConfig,
   migrate,
-  openStore,
   storeTraceSource,
 } from '@llmp/clickhouse';
 import { genAiProcessorConfig, genAiProcessorFactory } from '@llmp/genai';
@@ -16,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compiledFunctions } from '../support/compiledFunctions.ts';
 import { type JobsApi, jobsApi } from '../support/jobsApi.ts';
 import { tempDir } from '../support/tempDir.ts';
+import { openTestStore } from '../support/testStore.ts';
 
 // Metrics and logs of a job over spans written by the real exporter into the embedded store.
 const dir = tempDir('job-insights');
@@ -41,7 +41,7 @@ const t2 = '2'.repeat(32);
 const t3 = '3'.repeat(32);
 
 beforeAll(async () => {
-  store = await openStore({ dataDir: dir.path });
+  store = await openTestStore(dir.path);
   await migrate(store);
   api = jobsApi(queryApp({ source: storeTraceSource(store), jobs: jobStore(store) }));
   await api.post('/v1/jobs', { id: 'insight', name: 'insight' });

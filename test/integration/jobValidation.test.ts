@@ -1,9 +1,10 @@
-import { type ClickHouseStore, migrate, openStore, storeTraceSource } from '@llmp/clickhouse';
+import { type ClickHouseStore, migrate, storeTraceSource } from '@llmp/clickhouse';
 import { jobStore } from '@llmp/jobs';
 import { queryApp } from '@llmp/query-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobsApi } from '../support/jobsApi.ts';
 import { tempDir } from '../support/tempDir.ts';
+import { openTestStore } from '../support/testStore.ts';
 
 // A job's checks through the API in-process, over the embedded ClickHouse engine: refused at
 // create and update when unusable, run on demand by POST /v1/jobs/{id}/validate.
@@ -13,7 +14,7 @@ let app: ReturnType<typeof queryApp>;
 let api: ReturnType<typeof jobsApi>;
 
 beforeAll(async () => {
-  store = await openStore({ dataDir: dir.path });
+  store = await openTestStore(dir.path);
   await migrate(store);
   app = queryApp({ source: storeTraceSource(store), jobs: jobStore(store) });
   api = jobsApi(app);

@@ -1,9 +1,10 @@
-import { type ClickHouseStore, migrate, openStore, storeTraceSource } from '@llmp/clickhouse';
+import { type ClickHouseStore, migrate, storeTraceSource } from '@llmp/clickhouse';
 import { jobStore } from '@llmp/jobs';
 import { queryApp } from '@llmp/query-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobsApi } from '../support/jobsApi.ts';
 import { tempDir } from '../support/tempDir.ts';
+import { openTestStore } from '../support/testStore.ts';
 
 // The job routes in-process (app.request) over the embedded ClickHouse engine: every SQL path is real.
 const dir = tempDir('jobs-api');
@@ -11,7 +12,7 @@ let store: ClickHouseStore;
 let api: ReturnType<typeof jobsApi>;
 
 beforeAll(async () => {
-  store = await openStore({ dataDir: dir.path });
+  store = await openTestStore(dir.path);
   await migrate(store);
   api = jobsApi(queryApp({ source: storeTraceSource(store), jobs: jobStore(store) }));
 });

@@ -1,9 +1,10 @@
-import { type ClickHouseStore, migrate, openStore, storeTraceSource } from '@llmp/clickhouse';
+import { type ClickHouseStore, migrate, storeTraceSource } from '@llmp/clickhouse';
 import { jobStore } from '@llmp/jobs';
 import { queryApp } from '@llmp/query-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type JobsApi, jobsApi } from '../support/jobsApi.ts';
 import { tempDir } from '../support/tempDir.ts';
+import { openTestStore } from '../support/testStore.ts';
 
 // Two query API instances, each over its own @clickhouse/client connection to the same embedded
 // store, as two `llmp query` processes share one ClickHouse server. (The embedded engine lets
@@ -42,7 +43,7 @@ function heldAtBarrier(store: ClickHouseStore): ClickHouseStore {
 
 beforeAll(async () => {
   for (let i = 0; i < 2; i++) {
-    const store = await openStore({ dataDir: dir.path });
+    const store = await openTestStore(dir.path);
     stores.push(store);
     await migrate(store);
   }
@@ -61,7 +62,7 @@ afterAll(async () => {
 
 async function rowCount(table: string, id: string, column: string, value: number): Promise<number> {
   const result = await stores[0]!.client.query({
-    query: `SELECT count() AS n FROM llmp.${table} WHERE project_id = 'default' AND ${
+    query: `SELECT count() AS n FROM ${stores[0]!.database}.${table} WHERE project_id = 'default' AND ${
       table === 'jobs' ? 'id' : 'job_id'
     } = {id:String} AND ${column} = {value:UInt64}`,
     query_params: { id, value },

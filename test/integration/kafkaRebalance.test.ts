@@ -4,7 +4,6 @@ import {
   clickhouseExporter,
   clickhouseExporterConfig,
   migrate,
-  openStore,
 } from '@llmp/clickhouse';
 import {
   type KafkaReceiver,
@@ -20,6 +19,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { kafkaBroker } from '../support/kafkaBroker.ts';
 import { tempDir } from '../support/tempDir.ts';
+import { openTestStore } from '../support/testStore.ts';
 
 // Issue 16, item 9: a rebalance in the middle of a batch loses and doubles nothing. Two
 // ingester receivers share a consumer group over a real broker and store into the real
@@ -32,10 +32,10 @@ const dir = tempDir('kafka-rebalance');
 let store: ClickHouseStore;
 
 beforeAll(async () => {
-  store = await openStore({ dataDir: dir.path });
+  store = await openTestStore(dir.path);
   await migrate(store);
   // Merges would collapse duplicate rows (ReplacingMergeTree) and hide them from the count.
-  await store.client.command({ query: 'SYSTEM STOP MERGES llmp.spans' });
+  await store.client.command({ query: `SYSTEM STOP MERGES ${store.database}.spans` });
 });
 afterAll(async () => {
   await store?.close();
@@ -59,8 +59,7 @@ const until = async (what: string, done: () => boolean | Promise<boolean>, timeo
 
 async function rows(): Promise<{ rows: number; spans: number }> {
   const result = await store.client.query({
-    query:
-      'SELECT count() AS rows, uniqExact(TraceId, SpanId) AS spans FROM llmp.spans WHERE ServiceName = {service:String}',
+    query: `SELECT count() AS rows, uniqExact(TraceId, SpanId) AS spans FROM ${store.database}.spans WHERE ServiceName = {service:String}`,
     query_params: { service: 'rebalance' },
     format: 'JSONEachRow',
   });

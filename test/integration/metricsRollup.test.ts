@@ -6,7 +6,6 @@ import {
   type MetricsRow,
   migrate,
   migrations,
-  openStore,
   QueryParams,
   type SpanFilter,
   spanFilterSql,
@@ -20,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { genAiIngest } from '../support/genAiIngest.ts';
 import { dataSetRequests, dataSetStartMs, searchDataSet } from '../support/searchDataSet.ts';
 import { tempDir } from '../support/tempDir.ts';
+import { openTestStore } from '../support/testStore.ts';
 
 const ms = 1_000_000n;
 const hour = 3_600_000n * ms;
@@ -100,7 +100,11 @@ function extraRows(projectId: string) {
 async function fill(store: ClickHouseStore, projectId: string) {
   const genai = genAiIngest(store);
   for (const request of dataSetRequests(data)) await genai.consume(traceBatch({ projectId, request }));
-  await store.client.insert({ table: 'llmp.spans', values: extraRows(projectId), format: 'JSONEachRow' });
+  await store.client.insert({
+    table: `${store.database}.spans`,
+    values: extraRows(projectId),
+    format: 'JSONEachRow',
+  });
 }
 
 const whole = { fromNs: start, toNs: start + 24n * hour };
@@ -142,7 +146,7 @@ async function durationsByGroup(
   { groupBy, stepSeconds }: Omit<MetricsRequest, 'limit'>,
 ): Promise<Map<string, number[]>> {
   const params = new QueryParams();
-  const where = spanFilterSql(projectId, filter, params, { database: 'llmp' }).join(' AND ');
+  const where = spanFilterSql(projectId, filter, params, { database: store.database }).join(' AND ');
   const result = await store.client.query({
     // A span's job: its own, else its trace's first link.
     query: `SELECT toString(toUnixTimestamp64Nano(Timestamp)) AS ns, Duration,
@@ -150,9 +154,9 @@ async function durationsByGroup(
         if(gen_ai_request_model != '', gen_ai_request_model, gen_ai_response_model) AS model,
         gen_ai_provider AS provider, ServiceName AS service, SpanName AS spanName,
         if(span_type = '', 'other', span_type) AS spanType
-      FROM llmp.spans FINAL LEFT ANY JOIN (
+      FROM ${store.database}.spans FINAL LEFT ANY JOIN (
         SELECT TraceId, argMin(job_id, Start) AS link_job, argMin(job_version, Start) AS link_version
-        FROM llmp.trace_jobs WHERE project_id = ${params.bind('String', projectId)} GROUP BY TraceId
+        FROM ${store.database}.trace_jobs WHERE project_id = ${params.bind('String', projectId)} GROUP BY TraceId
       ) AS l USING (TraceId)
       WHERE ${where}`,
     query_params: params.values,
@@ -219,7 +223,7 @@ describe('GET /v1/metrics from the hourly rollup', () => {
   let store: ClickHouseStore;
 
   beforeAll(async () => {
-    store = await openStore({ dataDir: dir.path });
+    store = await openTestStore(dir.path);
     await migrate(store);
     await fill(store, 'p1');
     await fill(store, 'other');
@@ -361,7 +365,7 @@ describe('GET /v1/metrics from the hourly rollup', () => {
 describe('the rollup migration', () => {
   it('back-fills a store that already had spans, a span stored twice counted once', async () => {
     const dir = tempDir('rollup-backfill');
-    const store = await openStore({ dataDir: dir.path });
+    const store = await openTestStore(dir.path);
     try {
       await migrate(
         store,
@@ -372,7 +376,7 @@ describe('the rollup migration', () => {
       // does the back-fill. (01:15, in a whole hour of both ranges: the partial hours are read
       // as stored, see the next test.)
       await store.client.insert({
-        table: 'llmp.spans',
+        table: `${store.database}.spans`,
         values: extraRows('p1').slice(1, 2),
         format: 'JSONEachRow',
       });
@@ -396,7 +400,7 @@ describe('the rollup migration', () => {
 
   it('counts a batch the ingester inserts twice with one token once, through the exporter as it writes', async () => {
     const dir = tempDir('rollup-exporter-dedup');
-    const store = await openStore({ dataDir: dir.path });
+    const store = await openTestStore(dir.path);
     try {
       await migrate(store);
       const ingest = genAiIngest(store);
@@ -419,13 +423,13 @@ describe('the rollup migration', () => {
 
   it('counts a redelivered batch once, a span a sender sends again twice (documented)', async () => {
     const dir = tempDir('rollup-dedup');
-    const store = await openStore({ dataDir: dir.path });
+    const store = await openTestStore(dir.path);
     try {
       await migrate(store);
       const rows = extraRows('p1').slice(0, 4);
       const insert = (token: string) =>
         store.client.insert({
-          table: 'llmp.spans',
+          table: `${store.database}.spans`,
           values: rows,
           format: 'JSONEachRow',
           clickhouse_settings: {

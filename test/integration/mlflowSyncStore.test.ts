@@ -4,7 +4,6 @@ import {
   clickhouseExporterConfig,
   migrate,
   mlflowSyncTable,
-  openStore,
   readTraceRequest,
 } from '@llmp/clickhouse';
 import { type Span, type TraceRequest, traceBatch } from '@llmp/otlp';
@@ -12,12 +11,13 @@ import { stringAttr, testSpan } from '@llmp/otlp/testing';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/tempDir.ts';
+import { openTestStore } from '../support/testStore.ts';
 
 const dir = tempDir('mlflow-sync-store');
 let store: ClickHouseStore;
 
 beforeAll(async () => {
-  store = await openStore({ dataDir: dir.path });
+  store = await openTestStore(dir.path);
   await migrate(store);
 });
 afterAll(async () => {

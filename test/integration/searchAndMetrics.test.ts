@@ -1,4 +1,4 @@
-import { type ClickHouseStore, migrate, openStore, storeTraceSource } from '@llmp/clickhouse';
+import { type ClickHouseStore, migrate, storeTraceSource } from '@llmp/clickhouse';
 import { traceBatch } from '@llmp/otlp';
 import { queryApp } from '@llmp/query-api';
 import type { Hono } from 'hono';
@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { genAiIngest } from '../support/genAiIngest.ts';
 import { type DataSpan, dataSetRequests, dataSetStartMs, searchDataSet } from '../support/searchDataSet.ts';
 import { tempDir } from '../support/tempDir.ts';
+import { openTestStore } from '../support/testStore.ts';
 
 const dir = tempDir('search');
 const data = searchDataSet(60);
@@ -17,7 +18,7 @@ let store: ClickHouseStore;
 let app: Hono;
 
 beforeAll(async () => {
-  store = await openStore({ dataDir: dir.path });
+  store = await openTestStore(dir.path);
   await migrate(store);
   const genai = genAiIngest(store);
   for (const request of dataSetRequests(data)) await genai.consume(traceBatch({ projectId: 'p1', request }));
@@ -371,7 +372,7 @@ describe('GET /v1/metrics', () => {
 
   it('counts rows written before the genai processor (empty span type) as other', async () => {
     await store.client.insert({
-      table: 'llmp.spans',
+      table: `${store.database}.spans`,
       values: [
         {
           project_id: 'legacy',

@@ -1,5 +1,5 @@
 import { apiKeyAuthenticator, apiKeyLine, apiKeysConfig } from '@llmp/auth';
-import { type ClickHouseStore, deleteTrace, migrate, openStore, storeTraceSource } from '@llmp/clickhouse';
+import { type ClickHouseStore, deleteTrace, migrate, storeTraceSource } from '@llmp/clickhouse';
 import { jobStore } from '@llmp/jobs';
 import { decodeJsonRequest, traceBatch } from '@llmp/otlp';
 import { queryApp } from '@llmp/query-api';
@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { genAiIngest } from '../support/genAiIngest.ts';
 import { otlpJsonTrace } from '../support/otlpJson.ts';
 import { tempDir } from '../support/tempDir.ts';
+import { openTestStore } from '../support/testStore.ts';
 
 // Every route the query API serves, with project A's data in the store and project B's keys:
 // nothing of A may be read, searched, aggregated or changed (issue 6, "Isolation").
@@ -36,7 +37,7 @@ function call(method: string, path: string, key: string, body?: unknown) {
 }
 
 beforeAll(async () => {
-  store = await openStore({ dataDir: dir.path });
+  store = await openTestStore(dir.path);
   await migrate(store);
   const genai = genAiIngest(store);
   const request = decodeJsonRequest(acme.body);

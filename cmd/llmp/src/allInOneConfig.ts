@@ -1,6 +1,6 @@
 import { apiKeysConfig } from '@llmp/auth';
 import type { ClickHouseExporterConfig } from '@llmp/clickhouse';
-import { embeddedEngineConfig } from '@llmp/clickhouse';
+import { clusterName, embeddedEngineConfig } from '@llmp/clickhouse';
 import type { MlflowExporterConfig } from '@llmp/exporter-mlflow';
 import type { GenAiProcessorConfig } from '@llmp/genai';
 import type { JobLinkerConfig } from '@llmp/jobs';
@@ -24,6 +24,16 @@ export function storeSection(embedded: typeof embeddedEngineConfig) {
         .default('llmp'),
       username: z.string().optional(),
       password: z.string().optional(),
+      /**
+       * A cluster of the server (its `remote_servers` name): the schema is made ON CLUSTER with
+       * replicated `<table>_local` tables behind Distributed `<table>` ones (README, ClickHouse cluster).
+       */
+      cluster: z.string().regex(clusterName, 'must be a ClickHouse cluster name').optional(),
+      /**
+       * Whether this role brings the schema up to date when it starts; false (`--no-migrate`):
+       * it checks the schema's version and refuses to start when it is older than it needs.
+       */
+      migrate: z.boolean().default(true),
       /** How the embedded engine starts: memory bound, allocator, server settings (no url only). */
       embedded,
     })

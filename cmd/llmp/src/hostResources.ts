@@ -4,6 +4,7 @@ import {
   migrate,
   type OpenStoreOptions,
   openStore,
+  requireSchema,
   storeResource,
   storeTraceSource,
 } from '@llmp/clickhouse';
@@ -16,12 +17,12 @@ import { type KafkaClusterConfig, kafkaClients } from './kafkaClients.ts';
 import { mlflowStoreDeps } from './mlflowStoreDeps.ts';
 
 /**
- * The store, opened on first use: migrated, its engine's memory on `/metrics`, and a readiness
+ * The store, opened on first use: migrated (or, with `migrate: false`, its version checked), its engine's memory on `/metrics`, and a readiness
  * check that pings it.
  * @example createHost({ providers: [storeProvider({ ...config.clickhouse, dataDir }, { logger, registry })] })
  */
 export function storeProvider(
-  options: OpenStoreOptions,
+  { migrate: migrates = true, ...options }: OpenStoreOptions & { migrate?: boolean },
   { logger, registry }: { logger: Logger; registry: Registry },
 ): ResourceProvider<ClickHouseStore> {
   return {
@@ -29,15 +30,20 @@ export function storeProvider(
     async open(host) {
       const store = await openStore(options);
       logger.info(
-        { store: store.embedded ? 'embedded' : 'server', location: store.location },
+        { store: store.embedded ? 'embedded' : 'server', location: store.location, cluster: store.cluster },
         'store opened',
       );
       try {
-        const report = await migrate(store);
-        logger.info(
-          { schemaVersion: report.current, applied: report.applied.map((m) => m.version) },
-          'schema up to date',
-        );
+        if (migrates) {
+          const report = await migrate(store);
+          logger.info(
+            { schemaVersion: report.current, applied: report.applied.map((m) => m.version) },
+            'schema up to date',
+          );
+        } else {
+          // --no-migrate: `llmp migrate` is the upgrade step; an older schema stops the role here.
+          logger.info({ schemaVersion: await requireSchema(store) }, 'schema checked (not migrating)');
+        }
       } catch (error) {
         await store.close();
         throw error;

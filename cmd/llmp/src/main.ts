@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { apiKeyLine } from '@llmp/auth';
-import { migrate, openStore, StoreOpenError } from '@llmp/clickhouse';
+import { MigrationLockError, migrate, openStore, StoreOpenError } from '@llmp/clickhouse';
 import { ConfigError, createLogger, type Logger, loadConfig } from '@llmp/pipeline';
 import { Command, Option } from 'commander';
 import type { z } from 'zod';
@@ -26,11 +26,15 @@ interface CommonOptions {
   config?: string;
   dataDir?: string;
   set?: string[];
+  /** false with --no-migrate (roles with a store). */
+  migrate?: boolean;
 }
 
 function load<T extends object>(schema: z.ZodType<T>, options: CommonOptions) {
   const file = options.config ?? process.env.LLMP_CONFIG;
-  const config = loadConfig({ schema, file: file || undefined, env: process.env, set: options.set ?? [] });
+  // --no-migrate is clickhouse.migrate=false, given last so that it wins over the file.
+  const set = [...(options.set ?? []), ...(options.migrate === false ? ['clickhouse.migrate=false'] : [])];
+  const config = loadConfig({ schema, file: file || undefined, env: process.env, set });
   const fromConfig = 'dataDir' in config ? (config.dataDir as string | undefined) : undefined;
   const dataDir = resolve(options.dataDir ?? process.env.LLMP_DATA_DIR ?? fromConfig ?? './.llmp');
   return { config, dataDir };
@@ -39,7 +43,11 @@ function load<T extends object>(schema: z.ZodType<T>, options: CommonOptions) {
 /** Start-up failures the user can fix get one readable line, not a stack trace. */
 function fail(error: unknown): never {
   const e = error as NodeJS.ErrnoException & { address?: string; port?: number };
-  if (error instanceof ConfigError || error instanceof StoreOpenError) {
+  if (
+    error instanceof ConfigError ||
+    error instanceof StoreOpenError ||
+    error instanceof MigrationLockError
+  ) {
     process.stderr.write(`llmp: ${error.message}\n`);
     process.exit(2);
   }
@@ -99,7 +107,14 @@ const withCommon = (command: Command) =>
     )
     .option('-d, --data-dir <dir>', 'data dir of the embedded store (env LLMP_DATA_DIR, default ./.llmp)');
 
-withCommon(program.command('start'))
+/** Roles with a store migrate it at start unless told not to (then `llmp migrate` does). */
+const withMigrate = (command: Command) =>
+  command.option(
+    '--no-migrate',
+    'do not migrate the ClickHouse schema at start; refuse to start if it is older than needed (run llmp migrate)',
+  );
+
+withMigrate(withCommon(program.command('start')))
   .description('everything in one process: OTLP receiver (4317/4318), embedded store, query API (8080)')
   .action((options: CommonOptions) =>
     serveUntilSignal('all-in-one', (logger) => {
@@ -117,7 +132,7 @@ withCommon(program.command('gateway'))
     }),
   );
 
-withCommon(program.command('ingester'))
+withMigrate(withCommon(program.command('ingester')))
   .description('consumes otlp_spans into ClickHouse (a server with CLICKHOUSE_URL, else embedded)')
   .option('--with-api', 'also serve the query API (needed with the embedded store, which one process owns)')
   .action((options: CommonOptions & { withApi?: boolean }) =>
@@ -133,7 +148,7 @@ withCommon(program.command('ingester'))
     }),
   );
 
-withCommon(program.command('mlflow-exporter'))
+withMigrate(withCommon(program.command('mlflow-exporter')))
   .description('consumes otlp_spans (group llmp-mlflow) into an MLflow tracking server (exporters.mlflow)')
   .action((options: CommonOptions) =>
     serveUntilSignal('mlflow-exporter', (logger) => {
@@ -142,7 +157,7 @@ withCommon(program.command('mlflow-exporter'))
     }),
   );
 
-withCommon(program.command('query'))
+withMigrate(withCommon(program.command('query')))
   .description('the query API (8080) over ClickHouse')
   .action((options: CommonOptions) =>
     serveUntilSignal('query', (logger) => {

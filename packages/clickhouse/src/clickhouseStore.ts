@@ -11,6 +11,7 @@ import {
 import { resolve } from 'node:path';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import { allocatorConf, type EmbeddedEngineOptions, engineArgs } from './embeddedEngine.ts';
+import { clusterName } from './renderSchemaStep.ts';
 import { type StoreWriteHealth, storeWriteHealth } from './storeWriteHealth.ts';
 
 /** A ClickHouse connection and the database llmp owns in it. */
@@ -19,6 +20,11 @@ export interface ClickHouseStore {
   database: string;
   /** True when the engine runs inside this process (chdb) rather than on a server. */
   embedded: boolean;
+  /**
+   * The ClickHouse cluster the schema spans (`remote_servers` name), when it is one: tables are
+   * `<name>_local` replicated tables read and written through Distributed `<name>` tables.
+   */
+  cluster?: string | undefined;
   /** Where the data lives: the server URL or the embedded data dir. */
   location: string;
   /**
@@ -60,6 +66,8 @@ export interface OpenStoreOptions {
   requestTimeoutMs?: number;
   /** How the embedded engine starts (memory bound, allocator, server settings); ignored with `url`. */
   embedded?: EmbeddedEngineOptions;
+  /** A cluster of the server (`remote_servers`) the schema spans; needs `url`. */
+  cluster?: string | undefined;
 }
 
 const identifier = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -188,21 +196,37 @@ export async function openStore({
   password,
   requestTimeoutMs = 30_000,
   embedded = {},
+  cluster,
 }: OpenStoreOptions = {}): Promise<ClickHouseStore> {
   if (!identifier.test(database))
     throw new StoreOpenError(`database name "${database}" must match ${identifier}`);
+  if (cluster !== undefined && !clusterName.test(cluster))
+    throw new StoreOpenError(`cluster name "${cluster}" must match ${clusterName}`);
+  if (cluster && !url)
+    throw new StoreOpenError(
+      `clickhouse.cluster "${cluster}" needs a ClickHouse server: set clickhouse.url (CLICKHOUSE_URL)`,
+    );
   if (url) {
     const client = createClient({
       url,
       ...(username ? { username } : {}),
       ...(password ? { password } : {}),
       request_timeout: requestTimeoutMs,
-      clickhouse_settings: readSettings,
+      clickhouse_settings: {
+        ...readSettings,
+        // Inserts through a Distributed table are sent to their shards before the INSERT
+        // returns, each shard's block carrying the insert's settings, its deduplication token
+        // among them: a retried batch is recognised on every shard, and an answer (a Kafka
+        // offset commit) means stored on the shard. In the background mode the node would
+        // answer once the rows sit in its own send queue, and batch them anew for the shards.
+        ...(cluster ? { insert_distributed_sync: 1 } : {}),
+      },
     });
     return {
       client,
       database,
       embedded: false,
+      cluster: cluster || undefined,
       location: url,
       writeHealth: storeWriteHealth(),
       close: () => client.close(),

@@ -31,7 +31,24 @@ export { engineMetrics } from './engineMetrics.ts';
 export { genAiRowColumns, preview } from './genAiRowColumns.ts';
 export { hostedClickhouseExporter, storeResource } from './hostedClickhouseExporter.ts';
 export { insertRowBinary } from './insertRowBinary.ts';
-export { type MigrationReport, migrate } from './migrate.ts';
+export {
+  latestSchemaVersion,
+  type MigrateOptions,
+  type MigrationReport,
+  migrate,
+  renderMigrations,
+  requireSchema,
+  SchemaBehindError,
+  schemaVersion,
+  storeTarget,
+} from './migrate.ts';
+export {
+  type MigrationLock,
+  MigrationLockError,
+  type MigrationLockOptions,
+  migrationLockTable,
+  takeMigrationLock,
+} from './migrationLock.ts';
 export { type Migration, migrations } from './migrations.ts';
 export {
   type MlflowSyncRow,
@@ -41,6 +58,14 @@ export {
 } from './mlflowSyncTable.ts';
 export { readTrace } from './readTrace.ts';
 export { readTraceRequest } from './readTraceRequest.ts';
+export {
+  clusterName,
+  localName,
+  renderSchemaStep,
+  type SchemaTarget,
+  targetParts,
+} from './renderSchemaStep.ts';
+export type { SchemaStep, TableEngine } from './schemaStep.ts';
 export { type SpanSummary, searchSpans } from './searchSpans.ts';
 export {
   type Page,

@@ -1,18 +1,24 @@
+import type { SchemaStep } from './schemaStep.ts';
+
 /**
- * The schema, as an append-only list of versioned migrations. Never edit a released one: add
- * the next version. `{db}` is replaced by the (validated) database identifier; values never
- * appear in these statements.
+ * The schema, as an append-only list of versioned migrations. Never change what a released one
+ * does: add the next version. Each is a list of schema steps (schemaStep.ts) that
+ * renderSchemaStep turns into the statements of one server or of a cluster; values never
+ * appear in them.
  */
 export interface Migration {
   version: number;
   name: string;
-  statements: string[];
+  steps: SchemaStep[];
 }
 
-// Deduplication of repeated inserts (same insert_deduplication_token) on non-replicated
-// MergeTree tables needs a non-zero window; materialized views inherit it through
+// Deduplication of repeated inserts (same insert_deduplication_token) needs a non-zero window
+// (`deduplicated: true` renders it for either engine); materialized views inherit it through
 // deduplicate_blocks_in_dependent_materialized_views on the insert.
-const dedupWindow = 'non_replicated_deduplication_window = 10000';
+
+// Rows that share a trace stay on one shard of a cluster: a trace is read, summarised and
+// collapsed (FINAL) there.
+const byTrace = 'cityHash64(TraceId)';
 
 // Part of migration 1 and of the rebuild in migration 7.
 const spansSortKey = '(project_id, ServiceName, SpanName, toDateTime(Timestamp), TraceId, SpanId)';
@@ -63,6 +69,23 @@ export function rollupSelect(source: string, where: string[] = []): string {
       gen_ai_request_model, gen_ai_response_model, StatusCode`;
 }
 
+/** Rows of trace_id_ts from a spans source. Part of migration 1. */
+function traceIdTsSelect(source: string): string {
+  return `SELECT project_id, TraceId, min(Timestamp) AS Start, max(Timestamp) AS End
+        FROM ${source}
+        WHERE TraceId != ''
+        GROUP BY project_id, TraceId`;
+}
+
+/** Rows of trace_jobs from a spans source. Part of migration 3. */
+function traceJobsSelect(source: string): string {
+  return `SELECT project_id, job_id, TraceId, any(job_version) AS job_version, any(job_type) AS job_type,
+          min(Timestamp) AS Start
+        FROM ${source}
+        WHERE job_id != '' AND TraceId != ''
+        GROUP BY project_id, job_id, TraceId`;
+}
+
 /** Rows of trace_summary from a spans source (the view, or the back-fill). Part of migration 6. */
 function traceSummarySelect(source: string): string {
   return `SELECT project_id, TraceId, min(Timestamp) AS start,
@@ -81,9 +104,12 @@ export const migrations: Migration[] = [
   {
     version: 1,
     name: 'spans and trace lookup',
-    statements: [
+    steps: [
       // The OpenTelemetry Collector's otel_traces shape, plus project, job link and GenAI columns.
-      `CREATE TABLE IF NOT EXISTS {db}.spans (
+      {
+        kind: 'createTable',
+        table: 'spans',
+        columns: `
         project_id LowCardinality(String) CODEC(ZSTD(1)),
         Timestamp DateTime64(9, 'UTC') CODEC(Delta(8), ZSTD(1)),
         TraceId String CODEC(ZSTD(1)),
@@ -144,55 +170,84 @@ export const migrations: Migration[] = [
         INDEX idx_span_attr_key mapKeys(SpanAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
         INDEX idx_span_attr_value mapValues(SpanAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
         INDEX idx_duration Duration TYPE minmax GRANULARITY 1
-      ) ENGINE = ReplacingMergeTree
-      PARTITION BY toDate(Timestamp)
-      -- TraceId and SpanId close the key so that a span stored twice collapses into one row: a
-      -- sender that retries after a lost acknowledgement sends the same span in a new request,
-      -- which no insert deduplication token can recognise. Reads deduplicate until merges do.
-      ORDER BY ${spansSortKey}
-      SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, ${dedupWindow}`,
+      `,
+        engine: { name: 'ReplacingMergeTree' },
+        partitionBy: 'toDate(Timestamp)',
+        // TraceId and SpanId close the key so that a span stored twice collapses into one row: a
+        // sender that retries after a lost acknowledgement sends the same span in a new request,
+        // which no insert deduplication token can recognise. Reads deduplicate until merges do.
+        orderBy: spansSortKey,
+        settings: ['index_granularity = 8192', 'ttl_only_drop_parts = 1'],
+        deduplicated: true,
+        shardBy: byTrace,
+      },
       // Trace id -> time range, so a trace is read from the partitions that hold it (the
       // Collector's otel_traces_trace_id_ts).
-      `CREATE TABLE IF NOT EXISTS {db}.trace_id_ts (
+      {
+        kind: 'createTable',
+        table: 'trace_id_ts',
+        columns: `
         project_id LowCardinality(String) CODEC(ZSTD(1)),
         TraceId String CODEC(ZSTD(1)),
         Start DateTime64(9, 'UTC') CODEC(Delta(8), ZSTD(1)),
         End DateTime64(9, 'UTC') CODEC(Delta(8), ZSTD(1))
-      ) ENGINE = MergeTree
-      PARTITION BY toDate(Start)
-      ORDER BY (project_id, TraceId, Start)
-      SETTINGS index_granularity = 8192, ${dedupWindow}`,
-      `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.trace_id_ts_mv TO {db}.trace_id_ts AS
-        SELECT project_id, TraceId, min(Timestamp) AS Start, max(Timestamp) AS End
-        FROM {db}.spans
-        WHERE TraceId != ''
-        GROUP BY project_id, TraceId`,
+      `,
+        engine: { name: 'MergeTree' },
+        partitionBy: 'toDate(Start)',
+        orderBy: '(project_id, TraceId, Start)',
+        settings: ['index_granularity = 8192'],
+        deduplicated: true,
+        shardBy: byTrace,
+      },
+      {
+        kind: 'createView',
+        view: 'trace_id_ts_mv',
+        to: 'trace_id_ts',
+        from: 'spans',
+        select: traceIdTsSelect,
+      },
     ],
   },
   {
     version: 2,
     name: 'normalised GenAI text, cost source, session and user indexes',
-    statements: [
+    steps: [
       // Texts are the readable input / output of the genai processor: large and repetitive, so a
       // stronger ZSTD level pays; previews are short, for lists, and read without the full text.
-      `ALTER TABLE {db}.spans
-        ADD COLUMN IF NOT EXISTS gen_ai_input_text String CODEC(ZSTD(3)),
-        ADD COLUMN IF NOT EXISTS gen_ai_output_text String CODEC(ZSTD(3)),
-        ADD COLUMN IF NOT EXISTS gen_ai_input_preview String CODEC(ZSTD(1)),
-        ADD COLUMN IF NOT EXISTS gen_ai_output_preview String CODEC(ZSTD(1)),
-        ADD COLUMN IF NOT EXISTS gen_ai_cost_source LowCardinality(String) CODEC(ZSTD(1)),
-        ADD COLUMN IF NOT EXISTS gen_ai_price_id LowCardinality(String) CODEC(ZSTD(1))`,
-      'ALTER TABLE {db}.spans ADD INDEX IF NOT EXISTS idx_session_id session_id TYPE bloom_filter(0.01) GRANULARITY 1',
-      'ALTER TABLE {db}.spans ADD INDEX IF NOT EXISTS idx_user_id user_id TYPE bloom_filter(0.01) GRANULARITY 1',
+      {
+        kind: 'addColumns',
+        table: 'spans',
+        columns: [
+          { name: 'gen_ai_input_text', type: 'String', codec: 'ZSTD(3)' },
+          { name: 'gen_ai_output_text', type: 'String', codec: 'ZSTD(3)' },
+          { name: 'gen_ai_input_preview', type: 'String', codec: 'ZSTD(1)' },
+          { name: 'gen_ai_output_preview', type: 'String', codec: 'ZSTD(1)' },
+          { name: 'gen_ai_cost_source', type: 'LowCardinality(String)', codec: 'ZSTD(1)' },
+          { name: 'gen_ai_price_id', type: 'LowCardinality(String)', codec: 'ZSTD(1)' },
+        ],
+      },
+      {
+        kind: 'alterLocal',
+        table: 'spans',
+        action: 'ADD INDEX IF NOT EXISTS idx_session_id session_id TYPE bloom_filter(0.01) GRANULARITY 1',
+      },
+      {
+        kind: 'alterLocal',
+        table: 'spans',
+        action: 'ADD INDEX IF NOT EXISTS idx_user_id user_id TYPE bloom_filter(0.01) GRANULARITY 1',
+      },
     ],
   },
   {
     version: 3,
     name: 'jobs, job events and trace to job links',
-    statements: [
+    steps: [
       // One row per job version. Not partitioned: a deduplication token only collides within a
       // partition, and writers claim version n+1 by inserting with the token (project, job, n+1).
-      `CREATE TABLE IF NOT EXISTS {db}.jobs (
+      {
+        kind: 'createTable',
+        table: 'jobs',
+        columns: `
         project_id LowCardinality(String),
         id String,
         version UInt32,
@@ -212,12 +267,18 @@ export const migrations: Migration[] = [
         update_event_id String,
         created_at DateTime64(3, 'UTC'),
         updated_at DateTime64(3, 'UTC')
-      ) ENGINE = MergeTree
-      ORDER BY (project_id, id, version)
-      SETTINGS ${dedupWindow}`,
+      `,
+        engine: { name: 'MergeTree' },
+        orderBy: '(project_id, id, version)',
+        deduplicated: true,
+        shardBy: 'cityHash64(project_id, id)',
+      },
       // Every create, update and status change, numbered per job; seq n+1 is claimed the same
       // way as a version, so two status changes can never both follow seq n.
-      `CREATE TABLE IF NOT EXISTS {db}.job_events (
+      {
+        kind: 'createTable',
+        table: 'job_events',
+        columns: `
         project_id LowCardinality(String),
         job_id String,
         seq UInt64,
@@ -228,12 +289,18 @@ export const migrations: Migration[] = [
         version UInt32,
         status LowCardinality(String),
         changes String
-      ) ENGINE = MergeTree
-      ORDER BY (project_id, job_id, seq)
-      SETTINGS ${dedupWindow}`,
+      `,
+        engine: { name: 'MergeTree' },
+        orderBy: '(project_id, job_id, seq)',
+        deduplicated: true,
+        shardBy: 'cityHash64(project_id, job_id)',
+      },
       // Trace -> job, from every span that names a job, whenever it arrives; resolved at query
       // time so the spans stored before the job-carrying one are linked too.
-      `CREATE TABLE IF NOT EXISTS {db}.trace_jobs (
+      {
+        kind: 'createTable',
+        table: 'trace_jobs',
+        columns: `
         project_id LowCardinality(String),
         job_id String,
         TraceId String,
@@ -241,23 +308,24 @@ export const migrations: Migration[] = [
         job_type LowCardinality(String),
         Start DateTime64(9, 'UTC'),
         INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1
-      ) ENGINE = MergeTree
-      ORDER BY (project_id, job_id, TraceId)
-      SETTINGS ${dedupWindow}`,
-      `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.trace_jobs_mv TO {db}.trace_jobs AS
-        SELECT project_id, job_id, TraceId, any(job_version) AS job_version, any(job_type) AS job_type,
-          min(Timestamp) AS Start
-        FROM {db}.spans
-        WHERE job_id != '' AND TraceId != ''
-        GROUP BY project_id, job_id, TraceId`,
+      `,
+        engine: { name: 'MergeTree' },
+        orderBy: '(project_id, job_id, TraceId)',
+        deduplicated: true,
+        shardBy: byTrace,
+      },
+      { kind: 'createView', view: 'trace_jobs_mv', to: 'trace_jobs', from: 'spans', select: traceJobsSelect },
     ],
   },
   {
     version: 4,
     name: 'job templates',
-    statements: [
+    steps: [
       // A template is written once; its id is claimed like a job version (token, read back).
-      `CREATE TABLE IF NOT EXISTS {db}.job_templates (
+      {
+        kind: 'createTable',
+        table: 'job_templates',
+        columns: `
         project_id LowCardinality(String),
         id String,
         name String,
@@ -265,19 +333,25 @@ export const migrations: Migration[] = [
         definition String,
         created_at DateTime64(3, 'UTC'),
         create_id String
-      ) ENGINE = MergeTree
-      ORDER BY (project_id, id)
-      SETTINGS ${dedupWindow}`,
+      `,
+        engine: { name: 'MergeTree' },
+        orderBy: '(project_id, id)',
+        deduplicated: true,
+        shardBy: 'cityHash64(project_id, id)',
+      },
     ],
   },
   {
     version: 5,
     name: 'MLflow sync states',
-    statements: [
+    steps: [
       // Where each trace stands with MLflow, written by whichever process uploads or deletes it
       // and read by every API process. One row per change; the latest updated_at wins (read with
       // FINAL until merges collapse them), so a restart finds the uploads and deletions still pending.
-      `CREATE TABLE IF NOT EXISTS {db}.mlflow_sync (
+      {
+        kind: 'createTable',
+        table: 'mlflow_sync',
+        columns: `
         project_id LowCardinality(String),
         TraceId String,
         operation LowCardinality(String),
@@ -286,20 +360,26 @@ export const migrations: Migration[] = [
         experiment_id String,
         attempts UInt32,
         updated_at DateTime64(6, 'UTC')
-      ) ENGINE = ReplacingMergeTree(updated_at)
-      ORDER BY (project_id, TraceId)`,
+      `,
+        engine: { name: 'ReplacingMergeTree', args: 'updated_at' },
+        orderBy: '(project_id, TraceId)',
+        shardBy: byTrace,
+      },
     ],
   },
   {
     version: 6,
     name: 'hourly span metrics rollup and trace summary',
-    statements: [
+    steps: [
       // Per project x hour x every dimension GET /v1/metrics groups or filters by: span counts,
       // a mergeable duration quantile state, token sums and cost. Model and span type keep the
       // columns the filters read (request and response model; span type with '' read as other),
       // so the same filter SQL applies to spans and to this table. See spanMetricsRollup.ts for
       // when the rollup answers exactly and how it differs from the raw read.
-      `CREATE TABLE IF NOT EXISTS {db}.span_metrics_hourly (
+      {
+        kind: 'createTable',
+        table: 'span_metrics_hourly',
+        columns: `
         project_id LowCardinality(String),
         bucket DateTime('UTC'),
         ServiceName LowCardinality(String),
@@ -319,30 +399,53 @@ export const migrations: Migration[] = [
         cache_write_tokens SimpleAggregateFunction(sum, UInt64),
         reasoning_tokens SimpleAggregateFunction(sum, UInt64),
         cost_usd SimpleAggregateFunction(sum, Float64)
-      ) ENGINE = AggregatingMergeTree
-      PARTITION BY toYYYYMM(bucket)
-      ORDER BY (project_id, bucket, ServiceName, SpanName, job_id, job_version, span_type, gen_ai_provider,
-        gen_ai_request_model, gen_ai_response_model, StatusCode)
-      SETTINGS ${dedupWindow}`,
+      `,
+        engine: { name: 'AggregatingMergeTree' },
+        partitionBy: 'toYYYYMM(bucket)',
+        orderBy: `(project_id, bucket, ServiceName, SpanName, job_id, job_version, span_type, gen_ai_provider,
+        gen_ai_request_model, gen_ai_response_model, StatusCode)`,
+        deduplicated: true,
+        shardBy: 'cityHash64(project_id, bucket)',
+      },
       // Hours whose spans were deleted (DELETE /v1/traces/{id}): a quantile state cannot be
       // subtracted, so these hours are read from spans instead of from the rollup.
-      `CREATE TABLE IF NOT EXISTS {db}.span_metrics_stale_hours (
+      {
+        kind: 'createTable',
+        table: 'span_metrics_stale_hours',
+        columns: `
         project_id LowCardinality(String),
         bucket DateTime('UTC')
-      ) ENGINE = ReplacingMergeTree
-      ORDER BY (project_id, bucket)`,
+      `,
+        engine: { name: 'ReplacingMergeTree' },
+        orderBy: '(project_id, bucket)',
+        shardBy: 'cityHash64(project_id, bucket)',
+      },
       // DateTime ends in 2106: spans outside [1970, 2106) stay out of the rollup, and ranges
       // reaching there are read from spans (spanMetricsRollup.ts).
-      `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.span_metrics_hourly_mv TO {db}.span_metrics_hourly AS
-        ${rollupSelect('{db}.spans')}`,
+      {
+        kind: 'createView',
+        view: 'span_metrics_hourly_mv',
+        to: 'span_metrics_hourly',
+        from: 'spans',
+        select: (source) => rollupSelect(source),
+      },
       // Back-fill what was stored before: FINAL, so a span stored twice counts once. A span
       // inserted while this runs (after the view exists) can be counted twice; llmp runs
       // migrations before it takes data in.
-      `INSERT INTO {db}.span_metrics_hourly ${rollupSelect('{db}.spans FINAL')}`,
+      {
+        kind: 'insertSelect',
+        table: 'span_metrics_hourly',
+        from: 'spans',
+        final: true,
+        select: (source) => rollupSelect(source),
+      },
       // Per trace: extent, span and error counts, tokens, cost and validation results, what
       // job metrics (GET /v1/jobs/{id}/metrics) add up per run. deleteTrace deletes a trace's
       // rows here too; a span a sender re-sends counts once per copy, as in the hourly rollup.
-      `CREATE TABLE IF NOT EXISTS {db}.trace_summary (
+      {
+        kind: 'createTable',
+        table: 'trace_summary',
+        columns: `
         project_id LowCardinality(String),
         TraceId String,
         start SimpleAggregateFunction(min, DateTime64(9, 'UTC')),
@@ -355,30 +458,44 @@ export const migrations: Migration[] = [
         costed SimpleAggregateFunction(sum, UInt64),
         checked SimpleAggregateFunction(sum, UInt64),
         passed SimpleAggregateFunction(sum, UInt64)
-      ) ENGINE = AggregatingMergeTree
-      ORDER BY (project_id, TraceId)
-      SETTINGS ${dedupWindow}`,
-      `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.trace_summary_mv TO {db}.trace_summary AS
-        ${traceSummarySelect('{db}.spans')}`,
-      `INSERT INTO {db}.trace_summary ${traceSummarySelect('{db}.spans FINAL')}`,
+      `,
+        engine: { name: 'AggregatingMergeTree' },
+        orderBy: '(project_id, TraceId)',
+        deduplicated: true,
+        shardBy: byTrace,
+      },
+      {
+        kind: 'createView',
+        view: 'trace_summary_mv',
+        to: 'trace_summary',
+        from: 'spans',
+        select: traceSummarySelect,
+      },
+      {
+        kind: 'insertSelect',
+        table: 'trace_summary',
+        from: 'spans',
+        final: true,
+        select: traceSummarySelect,
+      },
     ],
   },
   {
     version: 7,
     name: 'spans inserted as compact parts',
-    statements: [
+    steps: [
       // A span INSERT of more than 10 MiB (~2 500 LLM spans) made a wide part: ~310 files, one
       // or more per column and Map substream, which cost more engine and kernel CPU than the data
       // (docs/benchmarks.md, "Insert CPU"). A compact part is ~25 files. Merged parts past
       // 256 MiB uncompressed (~60 000 LLM spans) are wide again, which reads of few columns in
       // large parts prefer. Applies to parts written from now on; existing parts stay as they are.
-      'ALTER TABLE {db}.spans MODIFY SETTING min_bytes_for_wide_part = 268435456',
+      { kind: 'alterLocal', table: 'spans', action: 'MODIFY SETTING min_bytes_for_wide_part = 268435456' },
     ],
   },
   {
     version: 8,
     name: 'spans in granules of 1024 rows, compressed block by block',
-    statements: [
+    steps: [
       // A trace's spans lie apart in the sort order (service and span name come first), so a
       // trace read decompresses, for each span and each of ~100 column streams, the whole
       // compressed block holding its granule: 8 192 rows (or 64 KiB) for one row. Granules of
@@ -393,38 +510,44 @@ export const migrations: Migration[] = [
       // again after an interruption, it starts over from whichever table is spans by then.
       // Spans inserted by another process between the attach and the exchange would be lost
       // with the old table: stop other writers of this database while migrating.
-      'DROP TABLE IF EXISTS {db}.spans_rebuild SYNC',
-      `CREATE TABLE {db}.spans_rebuild AS {db}.spans ENGINE = ReplacingMergeTree
-      PARTITION BY toDate(Timestamp)
-      ORDER BY ${spansSortKey}
-      SETTINGS index_granularity = 1024, index_granularity_bytes = 1048576, min_compress_block_size = 4096,
-        min_bytes_for_wide_part = 268435456, ttl_only_drop_parts = 1, ${dedupWindow}`,
-      'ALTER TABLE {db}.spans_rebuild ATTACH PARTITION ALL FROM {db}.spans',
-      'EXCHANGE TABLES {db}.spans AND {db}.spans_rebuild',
-      'DROP TABLE {db}.spans_rebuild SYNC',
+      {
+        kind: 'rebuildTable',
+        table: 'spans',
+        engine: { name: 'ReplacingMergeTree' },
+        partitionBy: 'toDate(Timestamp)',
+        orderBy: spansSortKey,
+        settings: [
+          'index_granularity = 1024',
+          'index_granularity_bytes = 1048576',
+          'min_compress_block_size = 4096',
+          'min_bytes_for_wide_part = 268435456',
+          'ttl_only_drop_parts = 1',
+        ],
+        deduplicated: true,
+      },
     ],
   },
   {
     version: 9,
     name: 'marks of span parts loaded when a part is',
-    statements: [
+    steps: [
       // A trace read right after the store opened read its marks from disk: the first reads
       // took 40–120 ms against ~30 once the mark cache held them (trace by id p99 72.9 against
       // 34.9 ms over 300 traces at 10 M spans; docs/benchmarks.md, "Against the targets"). With
       // this, opening, inserting and merging load a part's marks (~1 MB at 10 M spans).
-      'ALTER TABLE {db}.spans MODIFY SETTING prewarm_mark_cache = 1',
-      'ALTER TABLE {db}.trace_id_ts MODIFY SETTING prewarm_mark_cache = 1',
+      { kind: 'alterLocal', table: 'spans', action: 'MODIFY SETTING prewarm_mark_cache = 1' },
+      { kind: 'alterLocal', table: 'trace_id_ts', action: 'MODIFY SETTING prewarm_mark_cache = 1' },
     ],
   },
   {
     version: 10,
     name: 'span merges in blocks of at most 1 MiB',
-    statements: [
+    steps: [
       // A merge reads each of its parts in blocks of up to 8 192 rows or 10 MiB (the engine's
       // default); a few thousand LLM spans fill 10 MiB, so a merge of 7–8 small parts tracked
       // ~380 MiB, the largest share of the ingester's peak RSS (docs/benchmarks.md, "Memory of
       // the embedded roles"). 1 MiB is also the most a spans granule holds (migration 8).
-      'ALTER TABLE {db}.spans MODIFY SETTING merge_max_block_size_bytes = 1048576',
+      { kind: 'alterLocal', table: 'spans', action: 'MODIFY SETTING merge_max_block_size_bytes = 1048576' },
     ],
   },
 ];

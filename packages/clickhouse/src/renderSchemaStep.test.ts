@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import { renderMigrations } from './migrate.ts';
+import { migrationLockDdl } from './migrationLock.ts';
+import { migrations } from './migrations.ts';
+import { renderBookkeepingTable, renderSchemaStep } from './renderSchemaStep.ts';
+import type { CreateTableStep } from './schemaStep.ts';
+
+const cluster = { database: 'llmp', cluster: 'prod-eu' };
+const single = { database: 'llmp' };
+const flat = (s: string) => s.replace(/\s+/g, ' ');
+const allCluster = renderMigrations(migrations, cluster).flatMap((m) =>
+  m.statements.map((sql) => ({ version: m.version, sql: flat(sql) })),
+);
+const allSingle = renderMigrations(migrations, single).flatMap((m) => m.statements.map(flat));
+const tables = migrations.flatMap((m) =>
+  m.steps.filter((s): s is CreateTableStep => s.kind === 'createTable'),
+);
+
+describe('cluster DDL from the migration definitions', () => {
+  it('renders every migration for the cluster, each DDL statement ON CLUSTER', () => {
+    expect(new Set(allCluster.map((s) => s.version))).toEqual(new Set(migrations.map((m) => m.version)));
+    for (const { sql } of allCluster) {
+      if (sql.startsWith('INSERT')) continue; // a back-fill goes through the Distributed table, once
+      expect(sql, sql.slice(0, 120)).toContain(" ON CLUSTER 'prod-eu'");
+    }
+  });
+
+  it('stores every table in a replicated <name>_local with the {uuid}/{shard} path and {replica}', () => {
+    expect(tables.length).toBeGreaterThanOrEqual(10);
+    for (const table of tables) {
+      const create = allCluster.find((s) =>
+        s.sql.startsWith(`CREATE TABLE IF NOT EXISTS \`llmp\`.${table.table}_local `),
+      );
+      expect(create, table.table).toBeDefined();
+      const args = table.engine.args ? `, ${table.engine.args}` : '';
+      expect(create?.sql).toContain(
+        `ENGINE = Replicated${table.engine.name}('/clickhouse/tables/{uuid}/{shard}', '{replica}'${args})`,
+      );
+      // The single-node form of the same definition: the plain engine, no cluster.
+      const plain = allSingle.find((s) =>
+        s.startsWith(`CREATE TABLE IF NOT EXISTS \`llmp\`.${table.table} (`),
+      );
+      expect(plain).toContain(
+        `ENGINE = ${table.engine.name}${table.engine.args ? `(${table.engine.args})` : ''} `,
+      );
+      if (table.deduplicated) {
+        expect(create?.sql).toContain('replicated_deduplication_window = 10000');
+        expect(create?.sql).not.toContain('non_replicated_deduplication_window');
+        expect(plain).toContain('non_replicated_deduplication_window = 10000');
+      }
+    }
+  });
+
+  it('reads and writes every table through a Distributed <name> over <name>_local with a deterministic key', () => {
+    for (const table of tables) {
+      const distributed = allCluster.find((s) =>
+        s.sql.startsWith(`CREATE TABLE IF NOT EXISTS \`llmp\`.${table.table} ON CLUSTER`),
+      );
+      expect(distributed?.sql, table.table).toContain(
+        `AS \`llmp\`.${table.table}_local ENGINE = Distributed('prod-eu', 'llmp', '${table.table}_local', ${table.shardBy})`,
+      );
+      // A retried insert must split the same way for each shard's token to recognise it.
+      expect(table.shardBy).not.toMatch(/rand/i);
+    }
+    // The rows of one trace stay on one shard, where FINAL collapses them and views summarise them.
+    for (const name of ['spans', 'trace_id_ts', 'trace_jobs', 'trace_summary', 'mlflow_sync'])
+      expect(tables.find((t) => t.table === name)?.shardBy).toBe('cityHash64(TraceId)');
+  });
+
+  it('makes every materialized view read and write the local replicated tables', () => {
+    const views = allCluster.filter((s) => s.sql.startsWith('CREATE MATERIALIZED VIEW'));
+    expect(views.length).toBe(4);
+    const replicatedLocal = new Set(
+      allCluster
+        .filter((s) => /CREATE TABLE IF NOT EXISTS `llmp`\.\w+_local .*ENGINE = Replicated/.test(s.sql))
+        .map((s) => /`llmp`\.(\w+_local)/.exec(s.sql)?.[1]),
+    );
+    for (const { sql } of views) {
+      const to = / TO `llmp`\.(\w+) AS /.exec(sql)?.[1];
+      expect(replicatedLocal.has(to), sql.slice(0, 120)).toBe(true);
+      expect(sql).toContain('FROM `llmp`.spans_local');
+    }
+  });
+
+  it('adds columns to the local table and to the Distributed one, alters indexes and settings on the local one', () => {
+    const v2 = allCluster.filter((s) => s.version === 2).map((s) => s.sql);
+    expect(v2[0]).toMatch(
+      /^ALTER TABLE `llmp`\.spans_local ON CLUSTER 'prod-eu' ADD COLUMN .*CODEC\(ZSTD\(3\)\)/,
+    );
+    expect(v2[1]).toMatch(
+      /^ALTER TABLE `llmp`\.spans ON CLUSTER 'prod-eu' ADD COLUMN IF NOT EXISTS gen_ai_input_text String,/,
+    );
+    expect(v2[1]).not.toContain('CODEC');
+    for (const sql of allCluster.filter((s) => [7, 9, 10].includes(s.version)).map((s) => s.sql))
+      expect(sql).toMatch(/^ALTER TABLE `llmp`\.\w+_local ON CLUSTER 'prod-eu' MODIFY SETTING /);
+  });
+
+  it('rebuilds spans as a replicated table under a path of its own', () => {
+    const v8 = allCluster.filter((s) => s.version === 8).map((s) => s.sql);
+    expect(v8[1]).toMatch(
+      /^CREATE TABLE `llmp`\.spans_rebuild_local ON CLUSTER 'prod-eu' AS `llmp`\.spans_local ENGINE = ReplicatedReplacingMergeTree\('\/clickhouse\/tables\/\{uuid\}\/\{shard\}', '\{replica\}'\)/,
+    );
+    expect(v8[3]).toBe(
+      "EXCHANGE TABLES `llmp`.spans_local AND `llmp`.spans_rebuild_local ON CLUSTER 'prod-eu'",
+    );
+  });
+
+  it('keeps the single-node statements free of cluster terms', () => {
+    for (const sql of allSingle) expect(sql).not.toMatch(/Replicated|Distributed|ON CLUSTER|_local/);
+  });
+
+  it('keeps schema_migrations and the lock whole on every node of a cluster', () => {
+    const ddl = flat(migrationLockDdl(cluster));
+    expect(ddl).toContain(" ON CLUSTER 'prod-eu'");
+    expect(ddl).toContain(
+      "ReplicatedReplacingMergeTree('/clickhouse/tables/{uuid}/all', '{shard}-{replica}')",
+    );
+    expect(ddl).toContain('replicated_deduplication_window = 10000');
+    expect(flat(renderBookkeepingTable('schema_migrations', 'version UInt32', 'version', single))).toBe(
+      'CREATE TABLE IF NOT EXISTS `llmp`.schema_migrations (version UInt32) ENGINE = ReplacingMergeTree ORDER BY version',
+    );
+  });
+
+  it('refuses a cluster or table name that is not a plain name', () => {
+    const step = tables[0] as CreateTableStep;
+    expect(() => renderSchemaStep(step, { database: 'llmp', cluster: "x' OR 1" })).toThrow(TypeError);
+    expect(() => renderSchemaStep(step, { database: 'll-mp' })).toThrow(TypeError);
+    expect(() => renderSchemaStep({ ...step, table: 'spans; DROP' }, single)).toThrow(TypeError);
+  });
+});
