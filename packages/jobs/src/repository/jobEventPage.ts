@@ -1,5 +1,5 @@
 import type { ClickHouseStore } from '@llmp/clickhouse';
-import type { JobEvent, JobEventKind, JobStatus, Page } from './jobSchema.ts';
+import type { JobEvent, JobEventKind, JobStatus, Page } from '../service/jobSchema.ts';
 import { pageOf } from './pageOf.ts';
 import { storeRows } from './storeRows.ts';
 

@@ -1,19 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type ClickHouseStore, classifyClickHouseError } from '@llmp/clickhouse';
-import { definitionProblem } from './definitionProblem.ts';
-import { jobEventPage } from './jobEventPage.ts';
-import type { JobModels } from './jobLinker.ts';
-import { type JobLogEntry, jobLogs } from './jobLogs.ts';
-import { type JobMetrics, jobMetrics } from './jobMetrics.ts';
-import {
-  definitionOf,
-  type JobVersion,
-  jobColumns,
-  jobRecordOf,
-  jobRow,
-  jobVersionOf,
-  type StoredJobRow,
-} from './jobRows.ts';
+import { definitionProblem } from '../service/definitionProblem.ts';
+import type { JobModels } from '../service/jobModels.ts';
 import {
   createJobBody,
   type JobDefinition,
@@ -26,47 +14,38 @@ import {
   jobStatus,
   type ListJobsQuery,
   type Page,
-} from './jobSchema.ts';
+} from '../service/jobSchema.ts';
+import { type JobAction, jobTransition } from '../service/jobTransition.ts';
+import { promptMismatch } from '../service/promptVariables.ts';
+import { type ValidationScripts, validationScripts } from '../service/validationScript.ts';
+import { zodMessage } from '../service/zodMessage.ts';
+import { jobEventPage } from './jobEventPage.ts';
+import { type JobLogEntry, jobLogs } from './jobLogs.ts';
+import { type JobMetrics, jobMetrics } from './jobMetrics.ts';
+import {
+  definitionOf,
+  type JobVersion,
+  jobColumns,
+  jobRecordOf,
+  jobRow,
+  jobVersionOf,
+  type StoredJobRow,
+} from './jobRows.ts';
 import { type JobTrace, jobTracePage } from './jobTracePage.ts';
-import { type JobAction, jobTransition } from './jobTransition.ts';
 import { listJobs } from './listJobs.ts';
 import { pageCursor } from './pageCursor.ts';
 import { pageOf } from './pageOf.ts';
-import { promptMismatch } from './promptVariables.ts';
+import type { JobFailure, JobResult, PageRequest, SpanJobRef, WriteOptions } from './storeResult.ts';
 import { type TemplateStore, templateStore } from './templateStore.ts';
 import { type TraceJobLink, traceJobLinks } from './traceJobLinks.ts';
-import { type ValidationScripts, validationScripts } from './validationScript.ts';
-import { zodMessage } from './zodMessage.ts';
 
-/** Why a job operation did not happen; the API maps the kind onto 400/404/409. */
-export interface JobFailure {
-  kind: 'invalid' | 'not_found' | 'conflict';
-  message: string;
-}
-export type JobResult<T> = { ok: true; value: T } | { ok: false; failure: JobFailure };
+export type { JobFailure, JobResult, PageRequest, SpanJobRef, WriteOptions } from './storeResult.ts';
 
 const ok = <T>(value: T): JobResult<T> => ({ ok: true, value });
 const fail = (kind: JobFailure['kind'], message: string): JobResult<never> => ({
   ok: false,
   failure: { kind, message },
 });
-
-export interface WriteOptions {
-  actor?: string | undefined;
-  /** The version the client read (If-Match); a different current version is a conflict. */
-  ifMatch?: number | undefined;
-}
-
-export interface PageRequest {
-  limit: number;
-  cursor?: string | undefined;
-}
-
-/** A job named by spans, as the linker reports it. */
-export interface SpanJobRef {
-  id: string;
-  type: string;
-}
 
 export interface JobStore {
   /** Reusable definitions that jobs are created from (`template_id` in a create body). */

@@ -5,7 +5,7 @@ import {
   type JobType,
   jobType,
   specFieldNames,
-} from './jobSchema.ts';
+} from '../service/jobSchema.ts';
 
 /** A `jobs` row as written (JSONEachRow) and read back (with times as epoch milliseconds). */
 export interface JobRow {

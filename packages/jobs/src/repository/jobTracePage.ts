@@ -1,5 +1,5 @@
 import type { ClickHouseStore } from '@llmp/clickhouse';
-import type { Page } from './jobSchema.ts';
+import type { Page } from '../service/jobSchema.ts';
 import { pageOf } from './pageOf.ts';
 import { storeRows } from './storeRows.ts';
 
