@@ -369,6 +369,10 @@ describe('GET /v1/jobs', () => {
     ['status=sleeping'],
     ['type=batch'],
     ['cursor=not-a-cursor'],
+    // A cursor whose key was edited (a string where the created time goes), in the current format.
+    [`cursor=${Buffer.from(JSON.stringify({ v: 1, c: ['x', 'job-1'] })).toString('base64url')}`],
+    // The key alone, without the codec's version.
+    [`cursor=${Buffer.from(JSON.stringify([1700000000000, 'job-1'])).toString('base64url')}`],
     ['created_after=yesterday'],
     ['colour=red'],
   ])('answers 400 for %s', async (query) => {

@@ -66,7 +66,7 @@ async function get(path: string, params: Record<string, string | number> = {}) {
   };
 }
 
-/** Every page of a search, following nextCursor. */
+/** Every page of a search, following next_cursor. */
 async function allPages<T>(kind: 'traces' | 'spans', params: Record<string, string | number>) {
   const items: T[] = [];
   let cursor: string | null = null;
@@ -74,9 +74,9 @@ async function allPages<T>(kind: 'traces' | 'spans', params: Record<string, stri
   do {
     const { status, body } = await get(`/v1/${kind}`, { ...params, ...(cursor ? { cursor } : {}) });
     expect(status).toBe(200);
-    const page = body as Record<string, unknown> & { nextCursor: string | null };
+    const page = body as Record<string, unknown> & { next_cursor: string | null };
     items.push(...(page[kind] as T[]));
-    cursor = page.nextCursor;
+    cursor = page.next_cursor;
     pages++;
     expect(pages).toBeLessThan(100);
   } while (cursor);
@@ -205,10 +205,10 @@ describe('GET /v1/traces', () => {
         const query = new URLSearchParams({ ...range, order, limit: '2', ...(cursor ? { cursor } : {}) });
         const page = (await (await ties.request(`/v1/traces?${query}`)).json()) as {
           traces: TraceRow[];
-          nextCursor: string | null;
+          next_cursor: string | null;
         };
         seen.push(...page.traces.map((t) => t.traceId));
-        cursor = page.nextCursor;
+        cursor = page.next_cursor;
       } while (cursor && seen.length < 10);
       const sorted = [...ids].sort();
       expect(seen).toEqual(order === 'asc' ? sorted : sorted.reverse());

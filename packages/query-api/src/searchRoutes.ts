@@ -87,7 +87,8 @@ export function searchRoutes({
             position: page.next,
           })
         : null;
-      return c.json({ [kind]: page.items, nextCursor });
+      // `next_cursor` as on every paged route; `nextCursor` stays for one release (deprecated).
+      return c.json({ [kind]: page.items, next_cursor: nextCursor, nextCursor });
     });
   }
 
