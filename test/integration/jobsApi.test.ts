@@ -85,6 +85,11 @@ describe('POST /v1/jobs', () => {
       status: 'active',
     });
     expect(events.body.items[0].changes).toMatchObject({ name: 'Summarise tickets' });
+    // One timestamp precision on every route: RFC 3339 UTC with nine fraction digits, as spans.
+    const nanosIso = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/;
+    expect(created.body.created_at).toMatch(nanosIso);
+    expect(created.body.updated_at).toMatch(nanosIso);
+    expect(events.body.items[0].time).toMatch(nanosIso);
 
     const again = await api.post('/v1/jobs', { id: 'summarise-tickets', name: 'other' });
     expect(again.status).toBe(409);

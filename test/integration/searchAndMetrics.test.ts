@@ -350,7 +350,10 @@ describe('GET /v1/metrics', () => {
     const rows = (body as { rows: MetricsRow[]; step: string }).rows;
     const expected = new Map<string, number>();
     for (const s of data) {
-      const hour = new Date(Math.floor(Number(s.startNs / 1_000_000n) / 3_600_000) * 3_600_000).toISOString();
+      // Bucket times have the API's one precision: nine fraction digits.
+      const hour = new Date(Math.floor(Number(s.startNs / 1_000_000n) / 3_600_000) * 3_600_000)
+        .toISOString()
+        .replace(/\.000Z$/, '.000000000Z');
       const key = `${hour}|${s.service}|${s.spanType}`;
       expected.set(key, (expected.get(key) ?? 0) + 1);
     }

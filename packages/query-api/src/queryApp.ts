@@ -11,6 +11,7 @@ import { problem } from './problem.ts';
 import { projectOf as callerProject, keepCaller } from './projectOf.ts';
 import { requireCaller } from './requireCaller.ts';
 import { searchRoutes } from './searchRoutes.ts';
+import { withBearerSecurity } from './withBearerSecurity.ts';
 
 /** What the query API reads; implemented over ClickHouse in cmd/, in memory in unit tests. */
 export interface TraceSource {
@@ -88,9 +89,11 @@ export function queryApp({
       return c.json({ status: 'unavailable', reason: (error as Error).message }, 503);
     }
   });
-  const document = jobs
-    ? { ...openApiDocument, paths: { ...openApiDocument.paths, ...jobsOpenApiPaths() } }
-    : openApiDocument;
+  const document = withBearerSecurity(
+    jobs
+      ? { ...openApiDocument, paths: { ...openApiDocument.paths, ...jobsOpenApiPaths() } }
+      : openApiDocument,
+  );
   app.get('/openapi.json', (c) => c.json(document));
   app.route('/', apiDocsRoutes());
   if (jobs) app.route('/', jobsRoutes({ jobs, projectOf }));

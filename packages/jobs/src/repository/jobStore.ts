@@ -24,6 +24,7 @@ import { type JobLogEntry, jobLogs } from './jobLogs.ts';
 import { type JobMetrics, jobMetrics } from './jobMetrics.ts';
 import {
   definitionOf,
+  isoFromMillis,
   type JobVersion,
   jobColumns,
   jobRecordOf,
@@ -270,7 +271,7 @@ export function jobStore(
           seq,
           kind: next.kind,
           actor: actor ?? null,
-          time: new Date(time).toISOString(),
+          time: isoFromMillis(time),
           version: next.version,
           status: next.status,
           changes: next.changes as JobEvent['changes'],

@@ -5,7 +5,7 @@ import { createJobBody, type JobDefinition, type Page } from '../service/jobSche
 import { promptMismatch } from '../service/promptVariables.ts';
 import { type ValidationScripts, validationScripts } from '../service/validationScript.ts';
 import { zodMessage } from '../service/zodMessage.ts';
-import { clickhouseMillis } from './jobRows.ts';
+import { clickhouseMillis, isoFromMillis } from './jobRows.ts';
 import { pageCursor } from './pageCursor.ts';
 import type { JobResult, PageRequest } from './storeResult.ts';
 
@@ -31,7 +31,7 @@ function templateOf(row: TemplateRow): JobTemplate {
   return {
     ...JSON.parse(row.definition),
     id: row.id,
-    created_at: new Date(Number(row.created_ms)).toISOString(),
+    created_at: isoFromMillis(Number(row.created_ms)),
   };
 }
 
