@@ -55,6 +55,7 @@ export {
   type ValidateJobBody,
   validateJobBody,
 } from './service/jobValidationRun.ts';
+export { unwrapDatasetIds, wrapDatasetId } from './service/judgeLabelingIds.ts';
 export { promptMismatch, promptVariables } from './service/promptVariables.ts';
 export { type SchemaCheck, schemaValidator } from './service/schemaValidator.ts';
 export {

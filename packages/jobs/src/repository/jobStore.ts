@@ -16,6 +16,7 @@ import {
   type Page,
 } from '../service/jobSchema.ts';
 import { type JobAction, jobTransition } from '../service/jobTransition.ts';
+import { unwrapDatasetIds } from '../service/judgeLabelingIds.ts';
 import { promptMismatch } from '../service/promptVariables.ts';
 import { type ValidationScripts, validationScripts } from '../service/validationScript.ts';
 import { zodMessage } from '../service/zodMessage.ts';
@@ -289,6 +290,8 @@ export function jobStore(
     kind: 'updated' | 'rolled_back',
     extra: Record<string, unknown>,
     options: WriteOptions,
+    /** Record fields that change with this version (adopting a discovered job). */
+    meta: { discovered?: boolean; template_id?: string | null } = {},
   ): Promise<JobResult<JobRecord>> {
     const eventId = newId();
     const time = now();
@@ -298,8 +301,8 @@ export function jobStore(
       jobRow(projectId, definition, {
         id: current.id,
         version,
-        template_id: current.template_id,
-        discovered: current.discovered,
+        template_id: meta.template_id !== undefined ? meta.template_id : current.template_id,
+        discovered: meta.discovered ?? current.discovered,
         creation_event_id: current.creation_event_id,
         update_event_id: eventId,
         created_ms: Date.parse(current.created_at),
@@ -374,7 +377,7 @@ export function jobStore(
     get,
 
     async create(projectId, body, options = {}) {
-      const templated = await fromTemplate(projectId, body);
+      const templated = await fromTemplate(projectId, unwrapDatasetIds(body));
       if (!templated.ok) return templated;
       const parsed = createJobBody.safeParse(templated.value.body);
       if (!parsed.success) return fail('invalid', zodMessage(parsed.error));
@@ -388,7 +391,19 @@ export function jobStore(
       const problem = await definitionProblem(definition, scripts);
       if (problem) return fail('invalid', problem);
       const id = requested ?? `job_${newId()}`;
-      if (await latestVersion(projectId, id)) return fail('conflict', `job ${id} already exists`);
+      const existing = await latestVersion(projectId, id);
+      if (existing) {
+        // A job first named by spans has no definition yet: the first create fills it (one new
+        // version, no longer discovered) instead of refusing the user's own job id.
+        const current =
+          !options.discovered && existing.discovered && existing.version === 1 && (await get(projectId, id));
+        if (!current || current.status === 'completed' || current.status === 'terminated')
+          return fail('conflict', `job ${id} already exists`);
+        return writeVersion(projectId, current, definition, 'updated', { adopted: true }, options, {
+          discovered: false,
+          template_id: templateId ?? null,
+        });
+      }
       const eventId = newId();
       const time = now();
       const won = await claimVersion(
@@ -441,7 +456,7 @@ export function jobStore(
         return fail('invalid', `job_type cannot change (this job is ${current.value.job_type})`);
       const merged = jobDefinition.safeParse({
         ...definitionOf(current.value),
-        ...fields,
+        ...(unwrapDatasetIds(fields) as Record<string, unknown>),
       });
       if (!merged.success) return fail('invalid', zodMessage(merged.error));
       // A PATCH that changes nothing is not a new version (clients may resend what they read).
