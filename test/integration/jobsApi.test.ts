@@ -2,6 +2,7 @@ import { type ClickHouseStore, migrate, storeTraceSource } from '@llmp/clickhous
 import { jobStore } from '@llmp/jobs';
 import { queryApp } from '@llmp/query-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jsonShape, seed002PseudoLabelStatus } from '../fixtures/seed002PseudoLabelStatus.ts';
 import { jobsApi } from '../support/jobsApi.ts';
 import { tempDir } from '../support/tempDir.ts';
 import { openTestStore } from '../support/testStore.ts';
@@ -86,11 +87,52 @@ describe('POST /v1/jobs', () => {
       status: 'active',
     });
     expect(events.body.items[0].changes).toMatchObject({ name: 'Summarise tickets' });
+    // One timestamp precision on every route: RFC 3339 UTC with nine fraction digits, as spans.
+    const nanosIso = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/;
+    expect(created.body.created_at).toMatch(nanosIso);
+    expect(created.body.updated_at).toMatch(nanosIso);
+    expect(events.body.items[0].time).toMatch(nanosIso);
 
     const again = await api.post('/v1/jobs', { id: 'summarise-tickets', name: 'other' });
     expect(again.status).toBe(409);
     expect(again.headers.get('content-type')).toBe('application/problem+json');
     expect(again.body.detail).toBe('job summarise-tickets already exists');
+  });
+
+  it('adopts a job that spans discovered: the create fills its definition, a second create is 409', async () => {
+    // What the linker does when spans name an unknown job.
+    await jobStore(store).discover('default', [{ id: 'found-by-spans', type: 'llm_task' }]);
+    const found = await api.get('/v1/jobs/found-by-spans');
+    expect(found.body).toMatchObject({ discovered: true, version: 1 });
+
+    const adopted = await api.post('/v1/jobs', {
+      id: 'found-by-spans',
+      name: 'Found by spans',
+      prompt: 'Answer {{question}}',
+    });
+    expect(adopted.status).toBe(201);
+    expect(adopted.body).toMatchObject({
+      id: 'found-by-spans',
+      discovered: false,
+      name: 'Found by spans',
+      prompt: 'Answer {{question}}',
+      version: 2,
+      status: 'active',
+    });
+    expect(adopted.body.creation_event_id).toBe(found.body.creation_event_id);
+    const events = (await api.get('/v1/jobs/found-by-spans/events')).body.items as Array<{
+      kind: string;
+      changes: Record<string, unknown>;
+    }>;
+    expect(events.map((e) => e.kind)).toEqual(['discovered', 'updated']);
+    expect(events[1]!.changes).toMatchObject({
+      adopted: true,
+      name: { from: 'found-by-spans', to: 'Found by spans' },
+    });
+
+    const again = await api.post('/v1/jobs', { id: 'found-by-spans', name: 'twice' });
+    expect(again.status).toBe(409);
+    expect(again.body.detail).toBe('job found-by-spans already exists');
   });
 
   it('generates an id when none is given', async () => {
@@ -370,6 +412,10 @@ describe('GET /v1/jobs', () => {
     ['status=sleeping'],
     ['type=batch'],
     ['cursor=not-a-cursor'],
+    // A cursor whose key was edited (a string where the created time goes), in the current format.
+    [`cursor=${Buffer.from(JSON.stringify({ v: 1, c: ['x', 'job-1'] })).toString('base64url')}`],
+    // The key alone, without the codec's version.
+    [`cursor=${Buffer.from(JSON.stringify([1700000000000, 'job-1'])).toString('base64url')}`],
     ['created_after=yesterday'],
     ['colour=red'],
   ])('answers 400 for %s', async (query) => {
@@ -393,12 +439,10 @@ describe('POST /api/2/auto_eval/pseudo_label_job/get_status', () => {
       expect(result.id).toBe('pseudo-1');
       expect(result.name).toBe('label support answers');
       expect(result.description).toBe('pseudo-label the support set with a judge');
-      expect(result.jobType).toBe('judge_labeling');
       expect(result.status).toBe('paused');
-      expect(result.version).toBe(1);
-      expect(result.datasetId).toBe('ds-support-42');
-      expect(result.fewShotDatasetId).toBe('ds-fewshot-7');
-      expect(result.activeLabeledDatasetId).toBe('ds-active-3');
+      expect(result.datasetId).toEqual({ value: 'ds-support-42' });
+      expect(result.fewShotDatasetId).toEqual({ value: 'ds-fewshot-7' });
+      expect(result.activeLabeledDatasetId).toEqual({ value: 'ds-active-3' });
       expect(result.selectedColumns).toEqual(['input', 'output', 'ground_truth']);
       expect(result.chatCompletionConfig).toEqual({
         vendor: 'openai',
@@ -414,13 +458,37 @@ describe('POST /api/2/auto_eval/pseudo_label_job/get_status', () => {
       expect(result.promptTemplate).toEqual({ id: 'tpl-grader-1', template: 'Grade: {{output}}' });
       expect(result.baseEvaluationMetric).toBe('correctness');
       expect(result.skipActiveLabeling).toBe(true);
-      expect(result.templateId).toBeNull();
       expect(result.creationEventId).toBe(created.body.creation_event_id);
       expect(result.updateEventId).toBe(job.update_event_id);
       expect(result.updateEventId).not.toBe(result.creationEventId);
       expect(result.createdAt).toBe(job.created_at);
       expect(result.updatedAt).toBe(job.updated_at);
     }
+  });
+
+  it('answers the seed 002 shape: the same keys and value types, no internal fields', async () => {
+    // The create body sends the dataset ids as {"value": …}, as auto_eval clients do.
+    const created = await api.post('/v1/jobs', {
+      id: 'pseudo-seed',
+      ...judgeLabelingJob,
+      datasetId: { value: 'ds-support-42' },
+      fewShotDatasetId: { value: 'ds-fewshot-7' },
+      activeLabeledDatasetId: { value: 'ds-active-3' },
+      skipActiveLabeling: false,
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.datasetId).toBe('ds-support-42');
+    await api.patch(
+      '/v1/jobs/pseudo-seed',
+      { fewShotDatasetId: { value: 'ds-fewshot-8' } },
+      { 'if-match': '"1"' },
+    );
+    const response = await api.post('/api/2/auto_eval/pseudo_label_job/get_status', {
+      jobId: { value: 'pseudo-seed' },
+    });
+    expect(response.status).toBe(200);
+    expect(jsonShape(response.body)).toEqual(jsonShape(seed002PseudoLabelStatus));
+    expect(response.body.pseudoLabelJobResult.fewShotDatasetId).toEqual({ value: 'ds-fewshot-8' });
   });
 
   it('answers 404 for an unknown job, 400 for another type and for a malformed body', async () => {

@@ -166,7 +166,9 @@ async function durationsByGroup(
   for (const row of await result.json<StoredDuration>()) {
     const step = BigInt(stepSeconds ?? 0) * 1_000_000_000n;
     const time = stepSeconds
-      ? new Date(Number(((BigInt(row.ns) / step) * step) / ms)).toISOString()
+      ? new Date(Number(((BigInt(row.ns) / step) * step) / ms))
+          .toISOString()
+          .replace(/\.000Z$/, '.000000000Z')
       : undefined;
     const key = JSON.stringify([time, Object.fromEntries(groupBy.map((d) => [d, row[d]]))]);
     groups.set(key, [...(groups.get(key) ?? []), Number(row.Duration)]);

@@ -67,7 +67,7 @@ async function get(path: string, params: Record<string, string | number> = {}) {
   };
 }
 
-/** Every page of a search, following nextCursor. */
+/** Every page of a search, following next_cursor. */
 async function allPages<T>(kind: 'traces' | 'spans', params: Record<string, string | number>) {
   const items: T[] = [];
   let cursor: string | null = null;
@@ -75,9 +75,9 @@ async function allPages<T>(kind: 'traces' | 'spans', params: Record<string, stri
   do {
     const { status, body } = await get(`/v1/${kind}`, { ...params, ...(cursor ? { cursor } : {}) });
     expect(status).toBe(200);
-    const page = body as Record<string, unknown> & { nextCursor: string | null };
+    const page = body as Record<string, unknown> & { next_cursor: string | null };
     items.push(...(page[kind] as T[]));
-    cursor = page.nextCursor;
+    cursor = page.next_cursor;
     pages++;
     expect(pages).toBeLessThan(100);
   } while (cursor);
@@ -206,10 +206,10 @@ describe('GET /v1/traces', () => {
         const query = new URLSearchParams({ ...range, order, limit: '2', ...(cursor ? { cursor } : {}) });
         const page = (await (await ties.request(`/v1/traces?${query}`)).json()) as {
           traces: TraceRow[];
-          nextCursor: string | null;
+          next_cursor: string | null;
         };
         seen.push(...page.traces.map((t) => t.traceId));
-        cursor = page.nextCursor;
+        cursor = page.next_cursor;
       } while (cursor && seen.length < 10);
       const sorted = [...ids].sort();
       expect(seen).toEqual(order === 'asc' ? sorted : sorted.reverse());
@@ -351,7 +351,10 @@ describe('GET /v1/metrics', () => {
     const rows = (body as { rows: MetricsRow[]; step: string }).rows;
     const expected = new Map<string, number>();
     for (const s of data) {
-      const hour = new Date(Math.floor(Number(s.startNs / 1_000_000n) / 3_600_000) * 3_600_000).toISOString();
+      // Bucket times have the API's one precision: nine fraction digits.
+      const hour = new Date(Math.floor(Number(s.startNs / 1_000_000n) / 3_600_000) * 3_600_000)
+        .toISOString()
+        .replace(/\.000Z$/, '.000000000Z');
       const key = `${hour}|${s.service}|${s.spanType}`;
       expected.set(key, (expected.get(key) ?? 0) + 1);
     }

@@ -4,6 +4,8 @@ import type { Command } from 'commander';
 
 interface ApiOptions {
   api: string;
+  /** Sent as `Authorization: Bearer <key>`; from --api-key or LLMP_API_KEY. */
+  apiKey?: string;
   json?: boolean;
 }
 
@@ -22,7 +24,11 @@ async function call(options: ApiOptions, method: string, path: string, body?: un
   try {
     response = await fetch(url, {
       method,
-      headers: { 'content-type': 'application/json', ...headers },
+      headers: {
+        'content-type': 'application/json',
+        ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
+        ...headers,
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
   } catch (error) {
@@ -81,6 +87,11 @@ export function jobsCommand(program: Command): void {
         '--api <url>',
         'query API base URL (env LLMP_API_URL)',
         process.env.LLMP_API_URL ?? 'http://127.0.0.1:8080',
+      )
+      .option(
+        '--api-key <key>',
+        'API key, sent as Authorization: Bearer (env LLMP_API_KEY)',
+        process.env.LLMP_API_KEY,
       )
       .option('--json', 'print the API answer as JSON');
   const show = (options: ApiOptions, job: JobRecord, text: string) =>

@@ -180,6 +180,7 @@ program
   .option('-d, --duration <seconds>', 'how long to send', '10')
   .option('-t, --traces-per-request <n>', 'traces in each export request', '5')
   .option('--job <id>', 'tag every span with llmp.job.id')
+  .option('--api-key <key>', 'API key, sent as Authorization: Bearer (env LLMP_API_KEY)')
   .option('--json', 'print the report as JSON')
   .action(async (options: Record<string, string | boolean | undefined>) => {
     try {

@@ -16,7 +16,8 @@ export async function runLoadgen(options: Record<string, string | boolean | unde
   const endpoint =
     (options.endpoint as string | undefined) ??
     (protocol === 'grpc' ? 'http://127.0.0.1:4317' : 'http://127.0.0.1:4318');
-  const sender = otlpSender(protocol, endpoint);
+  const apiKey = (options.apiKey as string | undefined) ?? process.env.LLMP_API_KEY;
+  const sender = otlpSender(protocol, endpoint, { apiKey: apiKey || undefined });
   try {
     const report = await runLoad({
       sender,

@@ -3,6 +3,7 @@ import { rollupQuantiles } from './migrations.ts';
 import { searchSettings, usageSpans } from './searchTraces.ts';
 import { modelColumn, QueryParams, type SpanFilter, spanFilterSql, spanTypeColumn } from './spanFilter.ts';
 import { rollupPlan, rollupSource } from './spanMetricsRollup.ts';
+import { isoFromNanos } from './storedSpan.ts';
 import { attributedJobColumn, attributedVersionColumn, traceLinksSource } from './traceJobAttribution.ts';
 
 /**
@@ -152,9 +153,7 @@ export async function spanMetrics(
     for (const d of dimensions) group[d.name] = r[d.alias as `d${number}`] ?? '';
     return {
       group,
-      ...(r.bucket_ns !== undefined
-        ? { time: new Date(Number(BigInt(r.bucket_ns) / 1_000_000n)).toISOString() }
-        : {}),
+      ...(r.bucket_ns !== undefined ? { time: isoFromNanos(BigInt(r.bucket_ns)) } : {}),
       count,
       errorCount: errors,
       errorRate: count === 0 ? 0 : errors / count,

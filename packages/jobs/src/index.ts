@@ -1,5 +1,4 @@
-export { definitionProblem } from './definitionProblem.ts';
-export { hostedJobLinker, jobsResource } from './hostedJobLinker.ts';
+export { hostedJobLinker, jobsResource } from './linker/hostedJobLinker.ts';
 export {
   inactiveJobAttribute,
   type JobDirectory,
@@ -7,11 +6,26 @@ export {
   type JobModels,
   jobLinkerConfig,
   jobLinkerFactory,
-} from './jobLinker.ts';
-export { type JobLogEntry, jobLogs } from './jobLogs.ts';
-export { type JobMetrics, type JobRunMetrics, jobMetrics } from './jobMetrics.ts';
-export { type JobCheckResults, type JobChecks, jobOutputChecks } from './jobOutputChecks.ts';
-export { definitionOf, type JobVersion, jobVersionOf } from './jobRows.ts';
+} from './linker/jobLinker.ts';
+export { type JobLogEntry, jobLogs } from './repository/jobLogs.ts';
+export { type JobMetrics, type JobRunMetrics, jobMetrics } from './repository/jobMetrics.ts';
+export { definitionOf, type JobVersion, jobVersionOf } from './repository/jobRows.ts';
+export {
+  type JobFailure,
+  type JobResult,
+  type JobStore,
+  jobStore,
+  type PageRequest,
+  type SpanJobRef,
+  type WriteOptions,
+} from './repository/jobStore.ts';
+export { type JobTrace, jobTracePage } from './repository/jobTracePage.ts';
+export { linkedTraceSource, type SpanSource } from './repository/linkedTraceSource.ts';
+export { pageCursor } from './repository/pageCursor.ts';
+export { type JobTemplate, type TemplateStore, templateStore } from './repository/templateStore.ts';
+export { type TraceJobLink, traceJobLinks } from './repository/traceJobLinks.ts';
+export { definitionProblem } from './service/definitionProblem.ts';
+export { type JobCheckResults, type JobChecks, jobOutputChecks } from './service/jobOutputChecks.ts';
 export {
   chatMessage,
   createJobBody,
@@ -32,35 +46,22 @@ export {
   listJobsQuery,
   type Page,
   patchJobBody,
-} from './jobSchema.ts';
-export {
-  type JobFailure,
-  type JobResult,
-  type JobStore,
-  jobStore,
-  type PageRequest,
-  type SpanJobRef,
-  type WriteOptions,
-} from './jobStore.ts';
-export { jobSummary } from './jobSummary.ts';
-export { type JobTrace, jobTracePage } from './jobTracePage.ts';
-export { type JobAction, jobActions, jobTransition } from './jobTransition.ts';
+} from './service/jobSchema.ts';
+export { jobSummary } from './service/jobSummary.ts';
+export { type JobAction, jobActions, jobTransition } from './service/jobTransition.ts';
 export {
   type JobValidationRun,
   jobValidationRun,
   type ValidateJobBody,
   validateJobBody,
-} from './jobValidationRun.ts';
-export { linkedTraceSource, type SpanSource } from './linkedTraceSource.ts';
-export { pageCursor } from './pageCursor.ts';
-export { promptMismatch, promptVariables } from './promptVariables.ts';
-export { type SchemaCheck, schemaValidator } from './schemaValidator.ts';
-export { type JobTemplate, type TemplateStore, templateStore } from './templateStore.ts';
-export { type TraceJobLink, traceJobLinks } from './traceJobLinks.ts';
+} from './service/jobValidationRun.ts';
+export { unwrapDatasetIds, wrapDatasetId } from './service/judgeLabelingIds.ts';
+export { promptMismatch, promptVariables } from './service/promptVariables.ts';
+export { type SchemaCheck, schemaValidator } from './service/schemaValidator.ts';
 export {
   type ScriptCompileResult,
   type ScriptVerdict,
   type ValidationScriptOptions,
   type ValidationScripts,
   validationScripts,
-} from './validationScript.ts';
+} from './service/validationScript.ts';

@@ -24,16 +24,29 @@ const retryableGrpc = new Set([
   grpc.status.DEADLINE_EXCEEDED,
 ]);
 
+export interface OtlpSenderOptions {
+  timeoutMs?: number;
+  /** Sent as `authorization: Bearer <key>` (HTTP header or gRPC metadata); none when undefined. */
+  apiKey?: string | undefined;
+}
+
 /**
  * Sends already-encoded OTLP export requests to a receiver, over gRPC or HTTP.
- * @example const sender = otlpSender('http/protobuf', 'http://127.0.0.1:4318');
+ * @example const sender = otlpSender('http/protobuf', 'http://127.0.0.1:4318', { apiKey: 'k-1' });
  */
-export function otlpSender(protocol: Protocol, endpoint: string, { timeoutMs = 30_000 } = {}): OtlpSender {
+export function otlpSender(
+  protocol: Protocol,
+  endpoint: string,
+  { timeoutMs = 30_000, apiKey }: OtlpSenderOptions = {},
+): OtlpSender {
+  const authorization = apiKey ? `Bearer ${apiKey}` : undefined;
   if (protocol === 'grpc') {
     const target = endpoint.replace(/^https?:\/\//, '');
     const client = new grpc.Client(target, grpc.credentials.createInsecure(), {
       'grpc.max_send_message_length': 64 * 1024 ** 2,
     });
+    const metadata = new grpc.Metadata();
+    if (authorization) metadata.set('authorization', authorization);
     return {
       protocol,
       send: (body) =>
@@ -43,6 +56,7 @@ export function otlpSender(protocol: Protocol, endpoint: string, { timeoutMs = 3
             (b: Buffer) => b,
             (b: Buffer) => b,
             Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+            metadata,
             { deadline: Date.now() + timeoutMs },
             (error) => {
               if (!error) return resolve({ ok: true, retryable: false, status: 'OK' });
@@ -65,7 +79,7 @@ export function otlpSender(protocol: Protocol, endpoint: string, { timeoutMs = 3
       try {
         const response = await fetch(url, {
           method: 'POST',
-          headers: { 'content-type': contentType },
+          headers: { 'content-type': contentType, ...(authorization ? { authorization } : {}) },
           body,
           signal: AbortSignal.timeout(timeoutMs),
         });

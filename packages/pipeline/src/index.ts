@@ -48,6 +48,7 @@ export { hostedFactory } from './hostedFactory.ts';
 export { type InFlight, inFlightDrain } from './inFlightDrain.ts';
 export { ConfigError, type Env, expandEnv, loadConfig, strippedKeys } from './loadConfig.ts';
 export { onceShutdown } from './onceShutdown.ts';
+export { type CursorCodec, cursorCodec, type Page } from './page.ts';
 export { fanout, type Pipeline, pipeline } from './pipeline.ts';
 export {
   type Backoff,

@@ -204,8 +204,42 @@ export function jobsOpenApiPaths(): Record<string, unknown> {
             },
           },
         },
-        responses: { '200': json({ type: 'object' }), ...errors },
+        responses: { '200': json(pseudoLabelStatus), ...errors },
       },
     },
   };
 }
+
+const wrappedId = {
+  type: ['object', 'null'],
+  properties: { value: { type: 'string' } },
+  required: ['value'],
+};
+const pseudoLabelStatus = {
+  type: 'object',
+  required: ['status', 'pseudoLabelJobResult'],
+  properties: {
+    status: { type: 'string' },
+    pseudoLabelJobResult: {
+      type: 'object',
+      properties: {
+        id: { type: 'string' },
+        name: { type: 'string' },
+        description: { type: 'string' },
+        status: { type: 'string' },
+        datasetId: wrappedId,
+        fewShotDatasetId: wrappedId,
+        activeLabeledDatasetId: wrappedId,
+        selectedColumns: { type: 'array', items: { type: 'string' } },
+        chatCompletionConfig: { type: 'object' },
+        promptTemplate: { type: 'object' },
+        baseEvaluationMetric: { type: 'string' },
+        skipActiveLabeling: { type: 'boolean' },
+        creationEventId: { type: 'string' },
+        updateEventId: { type: 'string' },
+        createdAt: { type: 'string', format: 'date-time' },
+        updatedAt: { type: 'string', format: 'date-time' },
+      },
+    },
+  },
+};

@@ -12,6 +12,7 @@ import {
   type ValidationScripts,
   validateJobBody,
   validationScripts,
+  wrapDatasetId,
 } from '@llmp/jobs';
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
@@ -289,23 +290,16 @@ export function jobsRoutes({
     }
     return c.json({
       status: job.status,
+      // The seed's fields only: the llm_task record fields (prompt, models, script, version,
+      // template) are llmp's, not the auto_eval API's; dataset ids are {"value": …} wrappers.
       pseudoLabelJobResult: {
         id: job.id,
         name: job.name,
         description: job.description,
-        jobType: job.job_type,
         status: job.status,
-        version: job.version,
-        prompt: job.prompt,
-        inputModel: job.input_model,
-        outputModel: job.output_model,
-        validationScript: job.validation_script,
-        testInput: job.test_input,
-        metadata: job.metadata,
-        templateId: job.template_id,
-        datasetId: job.datasetId,
-        fewShotDatasetId: job.fewShotDatasetId,
-        activeLabeledDatasetId: job.activeLabeledDatasetId,
+        datasetId: wrapDatasetId(job.datasetId),
+        fewShotDatasetId: wrapDatasetId(job.fewShotDatasetId),
+        activeLabeledDatasetId: wrapDatasetId(job.activeLabeledDatasetId),
         selectedColumns: job.selectedColumns,
         chatCompletionConfig: job.chatCompletionConfig,
         promptTemplate: job.promptTemplate,

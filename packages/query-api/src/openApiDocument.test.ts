@@ -25,4 +25,22 @@ describe('OpenAPI document', () => {
       expect.arrayContaining(['/v1/traces', '/v1/spans', '/v1/metrics']),
     );
   });
+
+  it('declares the bearer API-key scheme and every /v1 and /api operation requires it', async () => {
+    const app = queryApp({ source: { readTrace: async () => [], ping: async () => {} } });
+    const served = (await (await app.request('/openapi.json')).json()) as {
+      components: { securitySchemes: Record<string, { type: string; scheme: string }> };
+      paths: Record<string, Record<string, { security?: Array<Record<string, string[]>> }>>;
+    };
+    expect(served.components.securitySchemes).toEqual({
+      apiKey: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
+    });
+    const operations = Object.entries(served.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).map(([method, op]) => ({ path, method, security: op.security })),
+    );
+    const guarded = operations.filter((o) => o.path.startsWith('/v1/') || o.path.startsWith('/api/'));
+    expect(guarded.length).toBeGreaterThan(3);
+    for (const op of guarded) expect(op.security, `${op.method} ${op.path}`).toEqual([{ apiKey: [] }]);
+    expect(served.paths['/healthz']!.get!.security).toEqual([]);
+  });
 });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { PagePosition, SortKey, SortOrder } from '@llmp/clickhouse';
+import { cursorCodec } from '@llmp/pipeline';
 import { z } from 'zod';
 
 // Signed 64-bit integers as text: what the cursor hands back to ClickHouse as Int64 parameters.
@@ -21,6 +22,8 @@ const cursorSchema = z.strictObject({
   traceId: z.string().max(64),
   spanId: z.string().max(32).optional(),
 });
+
+const codec = cursorCodec(cursorSchema);
 
 /** What an opaque page cursor holds. */
 export type PageCursor = z.infer<typeof cursorSchema>;
@@ -57,7 +60,7 @@ export function encodeCursor(c: {
     traceId: c.position.traceId,
     ...(c.position.spanId !== undefined ? { spanId: c.position.spanId } : {}),
   };
-  return Buffer.from(JSON.stringify(body)).toString('base64url');
+  return codec.encode(body);
 }
 
 /**
@@ -65,10 +68,5 @@ export function encodeCursor(c: {
  * @example decodeCursor(c.req.query('cursor') ?? '')
  */
 export function decodeCursor(text: string): PageCursor | undefined {
-  try {
-    const result = cursorSchema.safeParse(JSON.parse(Buffer.from(text, 'base64url').toString('utf8')));
-    return result.success ? result.data : undefined;
-  } catch {
-    return undefined;
-  }
+  return codec.decode(text);
 }

@@ -13,6 +13,7 @@ import { projectOf as callerProject, keepCaller } from './projectOf.ts';
 import { requireCaller } from './requireCaller.ts';
 import { searchRoutes } from './searchRoutes.ts';
 import { uiRoutes } from './uiRoutes.ts';
+import { withBearerSecurity } from './withBearerSecurity.ts';
 
 /** What the query API reads; implemented over ClickHouse in cmd/, in memory in unit tests. */
 export interface TraceSource {
@@ -93,10 +94,12 @@ export function queryApp({
       return c.json({ status: 'unavailable', reason: (error as Error).message }, 503);
     }
   });
-  const document = taggedDocument(
-    jobs
-      ? { ...openApiDocument, paths: { ...openApiDocument.paths, ...jobsOpenApiPaths() } }
-      : openApiDocument,
+  const document = withBearerSecurity(
+    taggedDocument(
+      jobs
+        ? { ...openApiDocument, paths: { ...openApiDocument.paths, ...jobsOpenApiPaths() } }
+        : openApiDocument,
+    ),
   );
   app.get('/openapi.json', (c) => c.json(document));
   app.route('/', apiDocsRoutes());

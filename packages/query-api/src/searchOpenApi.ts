@@ -14,7 +14,7 @@ const descriptions: Record<string, string> = {
   sort: 'Sort key',
   order: 'Sort order',
   limit: 'Rows per page (metrics: rows at most)',
-  cursor: 'The `nextCursor` of the previous page, with the same filters and sort',
+  cursor: 'The `next_cursor` of the previous page, with the same filters and sort',
   groupBy: 'One or two of job, jobVersion, model, provider, service, spanName, spanType, comma separated',
   step: 'Time bucket width',
 };
@@ -42,7 +42,7 @@ const problem = {
 };
 const attributeNote =
   ' Span attributes filter as `attr.<key>=<value>` (up to 10; the value is compared with the stored text).' +
-  ' A search answers one page and a `nextCursor` (null on the last page).';
+  ' A search answers one page and a `next_cursor` (null on the last page; `nextCursor` is a deprecated alias kept for one release).';
 
 const tokens = {
   inputTokens: { type: 'integer' },
@@ -129,7 +129,11 @@ const page = (key: string, item: object) => ({
     'application/json': {
       schema: {
         type: 'object',
-        properties: { [key]: { type: 'array', items: item }, nextCursor: { type: ['string', 'null'] } },
+        properties: {
+          [key]: { type: 'array', items: item },
+          next_cursor: { type: ['string', 'null'] },
+          nextCursor: { type: ['string', 'null'], deprecated: true },
+        },
       },
     },
   },

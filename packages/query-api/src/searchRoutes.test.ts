@@ -55,7 +55,7 @@ describe('search query validation', () => {
     ['/v1/traces?from=2025-01-01T00:00:00Z&to=9999-01-01T00:00:00Z', 'between 1970-01-01 and 2262-04-11'],
     ['/v1/traces?from=1969-12-31T00:00:00Z&to=2025-01-01T00:00:00Z', 'between 1970-01-01 and 2262-04-11'],
     [
-      `/v1/traces?cursor=${Buffer.from(JSON.stringify({ kind: 'traces', sort: 'startTime', order: 'desc', fromNs: '0', toNs: '1', query: '0123456789abcdef', value: '99999999999999999999', traceId: 'a' })).toString('base64url')}`,
+      `/v1/traces?cursor=${Buffer.from(JSON.stringify({ v: 1, c: { kind: 'traces', sort: 'startTime', order: 'desc', fromNs: '0', toNs: '1', query: '0123456789abcdef', value: '99999999999999999999', traceId: 'a' } })).toString('base64url')}`,
       'cursor is not one this API issued',
     ],
     ['/v1/traces?service=a&service=b', 'service is given 2 times'],
@@ -112,20 +112,25 @@ describe('search routes', () => {
   it('continues from a cursor with the first page’s time range, and only for the same query', async () => {
     const { calls, search } = recordingSearch();
     const app = appWith(search);
-    const first = (await (await app.request('/v1/spans?model=gpt-4o')).json()) as { nextCursor: string };
-    expect(typeof first.nextCursor).toBe('string');
+    const first = (await (await app.request('/v1/spans?model=gpt-4o')).json()) as {
+      next_cursor: string;
+      nextCursor: string;
+    };
+    expect(typeof first.next_cursor).toBe('string');
+    // The camelCase name stays as a deprecated alias for one release.
+    expect(first.nextCursor).toBe(first.next_cursor);
     // Later pages keep the range the first page resolved, even though "now" moved.
     await new Promise((r) => setTimeout(r, 5));
-    const second = await app.request(`/v1/spans?model=gpt-4o&limit=3&cursor=${first.nextCursor}`);
+    const second = await app.request(`/v1/spans?model=gpt-4o&limit=3&cursor=${first.next_cursor}`);
     expect(second.status).toBe(200);
     expect(calls[1]!.filter.fromNs).toBe(calls[0]!.filter.fromNs);
     expect(calls[1]!.filter.toNs).toBe(calls[0]!.filter.toNs);
     expect(calls[1]!.page!.after).toEqual({ value: '9', traceId: 'b'.repeat(32), spanId: 'c'.repeat(16) });
 
     for (const other of [
-      `/v1/spans?model=claude&cursor=${first.nextCursor}`,
-      `/v1/spans?model=gpt-4o&sort=duration&cursor=${first.nextCursor}`,
-      `/v1/traces?model=gpt-4o&cursor=${first.nextCursor}`,
+      `/v1/spans?model=claude&cursor=${first.next_cursor}`,
+      `/v1/spans?model=gpt-4o&sort=duration&cursor=${first.next_cursor}`,
+      `/v1/traces?model=gpt-4o&cursor=${first.next_cursor}`,
     ]) {
       expect((await problemOf(await app.request(other))).detail).toContain('another query');
     }

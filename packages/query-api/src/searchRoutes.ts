@@ -1,4 +1,4 @@
-import type { SpanSearch } from '@llmp/clickhouse';
+import { isoFromNanos, type SpanSearch } from '@llmp/clickhouse';
 import { type Context, Hono } from 'hono';
 import { decodeCursor, encodeCursor, queryHash } from './pageCursor.ts';
 import { problem } from './problem.ts';
@@ -87,7 +87,8 @@ export function searchRoutes({
             position: page.next,
           })
         : null;
-      return c.json({ [kind]: page.items, nextCursor });
+      // `next_cursor` as on every paged route; `nextCursor` stays for one release (deprecated).
+      return c.json({ [kind]: page.items, next_cursor: nextCursor, nextCursor });
     });
   }
 
@@ -101,8 +102,8 @@ export function searchRoutes({
       limit,
     });
     return c.json({
-      from: new Date(Number(filter.fromNs / 1_000_000n)).toISOString(),
-      to: new Date(Number(filter.toNs / 1_000_000n)).toISOString(),
+      from: isoFromNanos(filter.fromNs),
+      to: isoFromNanos(filter.toNs),
       groupBy,
       step: step ?? null,
       rows,

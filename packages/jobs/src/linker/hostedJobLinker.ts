@@ -1,6 +1,6 @@
 import { hostedFactory, resourceKey } from '@llmp/pipeline';
+import type { JobStore } from '../repository/jobStore.ts';
 import { jobLinkerConfig, jobLinkerFactory } from './jobLinker.ts';
-import type { JobStore } from './jobStore.ts';
 
 /** The host's job store (publishing job events where the role has Kafka). */
 export const jobsResource = resourceKey<JobStore>('job store');

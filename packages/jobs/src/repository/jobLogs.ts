@@ -1,7 +1,7 @@
 import { type ClickHouseStore, classifyClickHouseError, isoFromNanos } from '@llmp/clickhouse';
-import type { Page } from './jobSchema.ts';
-import type { JobResult, PageRequest } from './jobStore.ts';
+import type { Page } from '../service/jobSchema.ts';
 import { pageCursor } from './pageCursor.ts';
+import type { JobResult, PageRequest } from './storeResult.ts';
 
 export interface JobLogEntry {
   time: string;

@@ -1,5 +1,5 @@
-import type { ClickHouseStore } from '@llmp/clickhouse';
-import type { Page } from './jobSchema.ts';
+import { type ClickHouseStore, isoFromNanos } from '@llmp/clickhouse';
+import type { Page } from '../service/jobSchema.ts';
 import { pageOf } from './pageOf.ts';
 import { storeRows } from './storeRows.ts';
 
@@ -44,7 +44,7 @@ export async function jobTracePage(
   );
   const traces = found.map((t) => ({
     traceId: t.TraceId,
-    startTime: new Date(Number(BigInt(t.start_ns) / 1_000_000n)).toISOString(),
+    startTime: isoFromNanos(BigInt(t.start_ns)),
     startTimeUnixNano: t.start_ns,
     jobVersions: t.versions.filter((v) => v !== ''),
   }));

@@ -2,9 +2,9 @@ import { type KeyValue, type Span, type TraceBatch, type TraceRequest, traceBatc
 import { stringAttr, testRequest, testSpan } from '@llmp/otlp/testing';
 import { createLogger, retryable } from '@llmp/pipeline';
 import { describe, expect, it } from 'vitest';
+import type { SpanJobRef } from '../repository/storeResult.ts';
+import type { JobStatus } from '../service/jobSchema.ts';
 import { type JobDirectory, jobLinkerConfig, jobLinkerFactory } from './jobLinker.ts';
-import type { JobStatus } from './jobSchema.ts';
-import type { SpanJobRef } from './jobStore.ts';
 
 const settings = { id: 'jobs', logger: createLogger({ level: 'silent' }) };
 const str = stringAttr;

@@ -1,5 +1,6 @@
 import type { ClickHouseStore } from '@llmp/clickhouse';
-import type { JobEvent, JobEventKind, JobStatus, Page } from './jobSchema.ts';
+import type { JobEvent, JobEventKind, JobStatus, Page } from '../service/jobSchema.ts';
+import { isoFromMillis } from './jobRows.ts';
 import { pageOf } from './pageOf.ts';
 import { storeRows } from './storeRows.ts';
 
@@ -40,7 +41,7 @@ export async function jobEventPage(
       seq: Number(e.seq),
       kind: e.kind as JobEventKind,
       actor: e.actor === '' ? null : e.actor,
-      time: new Date(Number(e.time_ms)).toISOString(),
+      time: isoFromMillis(Number(e.time_ms)),
       version: Number(e.version),
       status: e.status as JobStatus,
       changes: JSON.parse(e.changes),

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { type ClickHouseStore, classifyClickHouseError } from '@llmp/clickhouse';
-import { definitionProblem } from './definitionProblem.ts';
-import { clickhouseMillis } from './jobRows.ts';
-import { createJobBody, type JobDefinition, type Page } from './jobSchema.ts';
-import type { JobResult, PageRequest } from './jobStore.ts';
+import { definitionProblem } from '../service/definitionProblem.ts';
+import { createJobBody, type JobDefinition, type Page } from '../service/jobSchema.ts';
+import { promptMismatch } from '../service/promptVariables.ts';
+import { type ValidationScripts, validationScripts } from '../service/validationScript.ts';
+import { zodMessage } from '../service/zodMessage.ts';
+import { clickhouseMillis, isoFromMillis } from './jobRows.ts';
 import { pageCursor } from './pageCursor.ts';
-import { promptMismatch } from './promptVariables.ts';
-import { type ValidationScripts, validationScripts } from './validationScript.ts';
-import { zodMessage } from './zodMessage.ts';
+import type { JobResult, PageRequest } from './storeResult.ts';
 
 /** A reusable job definition; jobs made from it copy it and record its id. */
 export type JobTemplate = JobDefinition & { id: string; created_at: string };
@@ -31,7 +31,7 @@ function templateOf(row: TemplateRow): JobTemplate {
   return {
     ...JSON.parse(row.definition),
     id: row.id,
-    created_at: new Date(Number(row.created_ms)).toISOString(),
+    created_at: isoFromMillis(Number(row.created_ms)),
   };
 }
 

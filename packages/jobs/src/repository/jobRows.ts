@@ -1,3 +1,4 @@
+import { isoFromNanos } from '@llmp/clickhouse';
 import {
   type JobDefinition,
   type JobRecord,
@@ -5,7 +6,7 @@ import {
   type JobType,
   jobType,
   specFieldNames,
-} from './jobSchema.ts';
+} from '../service/jobSchema.ts';
 
 /** A `jobs` row as written (JSONEachRow) and read back (with times as epoch milliseconds). */
 export interface JobRow {
@@ -43,6 +44,15 @@ export interface JobVersionMeta {
 }
 
 export type JobVersion = JobDefinition & JobVersionMeta;
+
+/**
+ * RFC 3339 UTC text with nine fraction digits for epoch milliseconds: every time the API answers
+ * (jobs, events, logs, traces, spans) has this one precision, whatever the column stores.
+ * @example isoFromMillis(1700000000123) // '2023-11-14T22:13:20.123000000Z'
+ */
+export function isoFromMillis(ms: number): string {
+  return isoFromNanos(BigInt(ms) * 1_000_000n);
+}
 
 /**
  * ClickHouse DateTime64(3) text for epoch milliseconds (the engine guesses at bare digits).
@@ -146,8 +156,8 @@ export function jobVersionOf(row: StoredJobRow): JobVersion {
     discovered: Boolean(row.discovered),
     creation_event_id: row.creation_event_id,
     update_event_id: row.update_event_id,
-    created_at: new Date(Number(row.created_ms)).toISOString(),
-    updated_at: new Date(Number(row.updated_ms)).toISOString(),
+    created_at: isoFromMillis(Number(row.created_ms)),
+    updated_at: isoFromMillis(Number(row.updated_ms)),
   } as JobVersion;
 }
 
@@ -189,6 +199,6 @@ export function jobRecordOf(version: JobVersion, state: JobState | undefined): J
     ...version,
     status: state?.status ?? 'active',
     update_event_id: state?.event_id ?? version.update_event_id,
-    updated_at: new Date(updated).toISOString(),
+    updated_at: isoFromMillis(updated),
   } as JobRecord;
 }

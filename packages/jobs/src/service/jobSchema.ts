@@ -182,8 +182,4 @@ export const listJobsQuery = z.strictObject({
 });
 export type ListJobsQuery = z.infer<typeof listJobsQuery>;
 
-/** One page of a list and the cursor of the next one (null at the end). */
-export interface Page<T> {
-  items: T[];
-  next_cursor: string | null;
-}
+export type { Page } from '@llmp/pipeline';

@@ -1,4 +1,4 @@
-import type { Page } from './jobSchema.ts';
+import type { Page } from '../service/jobSchema.ts';
 import { pageCursor } from './pageCursor.ts';
 
 /**

@@ -10,11 +10,12 @@ import {
   toExportError,
 } from '@llmp/pipeline';
 import { z } from 'zod';
-import type { JobStatus } from './jobSchema.ts';
-import type { SpanJobRef } from './jobStore.ts';
-import { schemaValidator } from './schemaValidator.ts';
-import { spanValidation } from './spanValidation.ts';
-import { validationScripts } from './validationScript.ts';
+import type { SpanJobRef } from '../repository/storeResult.ts';
+import type { JobModels } from '../service/jobModels.ts';
+import type { JobStatus } from '../service/jobSchema.ts';
+import { schemaValidator } from '../service/schemaValidator.ts';
+import { spanValidation } from '../service/spanValidation.ts';
+import { validationScripts } from '../service/validationScript.ts';
 
 const attributeKey = z.string().min(1).max(256);
 
@@ -56,6 +57,7 @@ export const jobLinkerConfig = z.object({
     })
     .prefault({}),
 });
+export type { JobModels } from '../service/jobModels.ts';
 export type JobLinkerConfig = z.infer<typeof jobLinkerConfig>;
 
 /** Where the linker learns a job's status, registering unknown jobs as discovered. */
@@ -67,13 +69,6 @@ export interface JobDirectory {
 
 /** Set on a span reported into a job that was not active when it arrived: the job's status then. */
 export const inactiveJobAttribute = 'llmp.job.status';
-
-export interface JobModels {
-  input_model: Record<string, unknown> | null;
-  output_model: Record<string, unknown> | null;
-  /** JavaScript run on each output (see validationScript.ts); '' or absent for none. */
-  validation_script?: string;
-}
 
 interface Linked {
   attributes: KeyValue[];

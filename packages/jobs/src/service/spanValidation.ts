@@ -1,5 +1,5 @@
 import type { KeyValue } from '@llmp/otlp';
-import type { JobModels } from './jobLinker.ts';
+import type { JobModels } from './jobModels.ts';
 import { jobOutputChecks } from './jobOutputChecks.ts';
 import type { schemaValidator } from './schemaValidator.ts';
 import { spanInputText } from './spanInputText.ts';

@@ -1,6 +1,6 @@
 import type { ClickHouseStore } from '@llmp/clickhouse';
+import { type JobRecord, jobStatus, type ListJobsQuery, type Page } from '../service/jobSchema.ts';
 import { jobColumns, jobRecordOf, jobVersionOf, type StoredJobRow } from './jobRows.ts';
-import { type JobRecord, jobStatus, type ListJobsQuery, type Page } from './jobSchema.ts';
 import { pageOf } from './pageOf.ts';
 import { storeRows } from './storeRows.ts';
 

@@ -1,19 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type ClickHouseStore, classifyClickHouseError } from '@llmp/clickhouse';
-import { definitionProblem } from './definitionProblem.ts';
-import { jobEventPage } from './jobEventPage.ts';
-import type { JobModels } from './jobLinker.ts';
-import { type JobLogEntry, jobLogs } from './jobLogs.ts';
-import { type JobMetrics, jobMetrics } from './jobMetrics.ts';
-import {
-  definitionOf,
-  type JobVersion,
-  jobColumns,
-  jobRecordOf,
-  jobRow,
-  jobVersionOf,
-  type StoredJobRow,
-} from './jobRows.ts';
+import { definitionProblem } from '../service/definitionProblem.ts';
+import type { JobModels } from '../service/jobModels.ts';
 import {
   createJobBody,
   type JobDefinition,
@@ -26,47 +14,40 @@ import {
   jobStatus,
   type ListJobsQuery,
   type Page,
-} from './jobSchema.ts';
+} from '../service/jobSchema.ts';
+import { type JobAction, jobTransition } from '../service/jobTransition.ts';
+import { unwrapDatasetIds } from '../service/judgeLabelingIds.ts';
+import { promptMismatch } from '../service/promptVariables.ts';
+import { type ValidationScripts, validationScripts } from '../service/validationScript.ts';
+import { zodMessage } from '../service/zodMessage.ts';
+import { jobEventPage } from './jobEventPage.ts';
+import { type JobLogEntry, jobLogs } from './jobLogs.ts';
+import { type JobMetrics, jobMetrics } from './jobMetrics.ts';
+import {
+  definitionOf,
+  isoFromMillis,
+  type JobVersion,
+  jobColumns,
+  jobRecordOf,
+  jobRow,
+  jobVersionOf,
+  type StoredJobRow,
+} from './jobRows.ts';
 import { type JobTrace, jobTracePage } from './jobTracePage.ts';
-import { type JobAction, jobTransition } from './jobTransition.ts';
 import { listJobs } from './listJobs.ts';
 import { pageCursor } from './pageCursor.ts';
 import { pageOf } from './pageOf.ts';
-import { promptMismatch } from './promptVariables.ts';
+import type { JobFailure, JobResult, PageRequest, SpanJobRef, WriteOptions } from './storeResult.ts';
 import { type TemplateStore, templateStore } from './templateStore.ts';
 import { type TraceJobLink, traceJobLinks } from './traceJobLinks.ts';
-import { type ValidationScripts, validationScripts } from './validationScript.ts';
-import { zodMessage } from './zodMessage.ts';
 
-/** Why a job operation did not happen; the API maps the kind onto 400/404/409. */
-export interface JobFailure {
-  kind: 'invalid' | 'not_found' | 'conflict';
-  message: string;
-}
-export type JobResult<T> = { ok: true; value: T } | { ok: false; failure: JobFailure };
+export type { JobFailure, JobResult, PageRequest, SpanJobRef, WriteOptions } from './storeResult.ts';
 
 const ok = <T>(value: T): JobResult<T> => ({ ok: true, value });
 const fail = (kind: JobFailure['kind'], message: string): JobResult<never> => ({
   ok: false,
   failure: { kind, message },
 });
-
-export interface WriteOptions {
-  actor?: string | undefined;
-  /** The version the client read (If-Match); a different current version is a conflict. */
-  ifMatch?: number | undefined;
-}
-
-export interface PageRequest {
-  limit: number;
-  cursor?: string | undefined;
-}
-
-/** A job named by spans, as the linker reports it. */
-export interface SpanJobRef {
-  id: string;
-  type: string;
-}
 
 export interface JobStore {
   /** Reusable definitions that jobs are created from (`template_id` in a create body). */
@@ -291,7 +272,7 @@ export function jobStore(
           seq,
           kind: next.kind,
           actor: actor ?? null,
-          time: new Date(time).toISOString(),
+          time: isoFromMillis(time),
           version: next.version,
           status: next.status,
           changes: next.changes as JobEvent['changes'],
@@ -309,6 +290,8 @@ export function jobStore(
     kind: 'updated' | 'rolled_back',
     extra: Record<string, unknown>,
     options: WriteOptions,
+    /** Record fields that change with this version (adopting a discovered job). */
+    meta: { discovered?: boolean; template_id?: string | null } = {},
   ): Promise<JobResult<JobRecord>> {
     const eventId = newId();
     const time = now();
@@ -318,8 +301,8 @@ export function jobStore(
       jobRow(projectId, definition, {
         id: current.id,
         version,
-        template_id: current.template_id,
-        discovered: current.discovered,
+        template_id: meta.template_id !== undefined ? meta.template_id : current.template_id,
+        discovered: meta.discovered ?? current.discovered,
         creation_event_id: current.creation_event_id,
         update_event_id: eventId,
         created_ms: Date.parse(current.created_at),
@@ -394,7 +377,7 @@ export function jobStore(
     get,
 
     async create(projectId, body, options = {}) {
-      const templated = await fromTemplate(projectId, body);
+      const templated = await fromTemplate(projectId, unwrapDatasetIds(body));
       if (!templated.ok) return templated;
       const parsed = createJobBody.safeParse(templated.value.body);
       if (!parsed.success) return fail('invalid', zodMessage(parsed.error));
@@ -408,7 +391,19 @@ export function jobStore(
       const problem = await definitionProblem(definition, scripts);
       if (problem) return fail('invalid', problem);
       const id = requested ?? `job_${newId()}`;
-      if (await latestVersion(projectId, id)) return fail('conflict', `job ${id} already exists`);
+      const existing = await latestVersion(projectId, id);
+      if (existing) {
+        // A job first named by spans has no definition yet: the first create fills it (one new
+        // version, no longer discovered) instead of refusing the user's own job id.
+        const current =
+          !options.discovered && existing.discovered && existing.version === 1 && (await get(projectId, id));
+        if (!current || current.status === 'completed' || current.status === 'terminated')
+          return fail('conflict', `job ${id} already exists`);
+        return writeVersion(projectId, current, definition, 'updated', { adopted: true }, options, {
+          discovered: false,
+          template_id: templateId ?? null,
+        });
+      }
       const eventId = newId();
       const time = now();
       const won = await claimVersion(
@@ -461,7 +456,7 @@ export function jobStore(
         return fail('invalid', `job_type cannot change (this job is ${current.value.job_type})`);
       const merged = jobDefinition.safeParse({
         ...definitionOf(current.value),
-        ...fields,
+        ...(unwrapDatasetIds(fields) as Record<string, unknown>),
       });
       if (!merged.success) return fail('invalid', zodMessage(merged.error));
       // A PATCH that changes nothing is not a new version (clients may resend what they read).
