@@ -1,3 +1,4 @@
+import http2 from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter as GrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
@@ -20,7 +21,11 @@ beforeAll(async () => {
   llmp = await startLlmp({
     dataDir: `${dir.path}/data`,
     extraYaml: ['processors:', `  batch: { maxPendingSpans: ${maxPendingSpans}, timeout: 50ms }`].join('\n'),
-    otlp: { maxInFlightRequests, http: { readHeaderTimeout: '2s', readTimeout: '3s' } },
+    otlp: {
+      maxInFlightRequests,
+      http: { readHeaderTimeout: '2s', readTimeout: '3s' },
+      grpc: { keepalive: { maxConnectionAge: '2s', maxConnectionAgeGrace: '1s' } },
+    },
   });
 });
 afterAll(async () => {
@@ -56,7 +61,52 @@ function tricklingUpload(port: number): { closed: Promise<string>; socket: Socke
   return { closed, socket };
 }
 
+/**
+ * A gRPC connection whose streams send their headers and the start of a message announcing
+ * 1 000 bytes, then nothing; resolves `closed` once the server has ended every one of them.
+ */
+function tricklingGrpcStreams(
+  port: number,
+  streams: number,
+): { closed: Promise<void>; session: http2.ClientHttp2Session } {
+  const session = http2.connect(`http://127.0.0.1:${port}`);
+  session.on('error', () => {});
+  const ends: Promise<void>[] = [];
+  for (let i = 0; i < streams; i++) {
+    const stream = session.request({
+      ':method': 'POST',
+      ':path': '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+      'content-type': 'application/grpc',
+      te: 'trailers',
+    });
+    stream.on('error', () => {});
+    const prefix = Buffer.alloc(5);
+    prefix.writeUInt32BE(1000, 1);
+    stream.write(Buffer.concat([prefix, Buffer.alloc(10)]));
+    ends.push(new Promise((resolve) => stream.once('close', () => resolve())));
+  }
+  return { closed: Promise.all(ends).then(() => undefined), session };
+}
+
 describe('bounds on what real senders do', () => {
+  it('over gRPC: unfinished streams take no slot a normal sender needs, and end at maxConnectionAge plus its grace', async () => {
+    const slow = [tricklingGrpcStreams(llmp.grpcPort, 32), tricklingGrpcStreams(llmp.grpcPort, 32)];
+    try {
+      await Promise.all(slow.map(({ session }) => new Promise((r) => session.ping(r))));
+      // The real OpenTelemetry SDK gRPC exporter is served while 64 unfinished streams are open.
+      const exporter = recordingExporter(new GrpcExporter({ url: `http://127.0.0.1:${llmp.grpcPort}` }));
+      const provider = new TracerProvider({ spanProcessors: [new BatchSpanProcessor({ exporter })] });
+      provider.getTracer('sender-bounds').startSpan('normal grpc sender').end();
+      await provider.forceFlush();
+      await provider.shutdown();
+      expect(exporter.results.map((r) => r.code)).toEqual([ExportResultCode.SUCCESS]);
+      // The connection's age (2 s) and grace (1 s) end every unfinished stream.
+      await Promise.all(slow.map((s) => s.closed));
+    } finally {
+      for (const s of slow) s.session.destroy();
+    }
+  }, 20_000);
+
   it('cuts off uploads that trickle their body at the read deadline, and never lets them take the slots a normal sender needs', async () => {
     const slow = Array.from({ length: maxInFlightRequests * 2 }, () => tricklingUpload(llmp.httpPort));
     try {

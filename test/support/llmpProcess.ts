@@ -29,17 +29,17 @@ export interface StartOptions {
   /** YAML appended to the generated config (listeners are always on 127.0.0.1, port 0). */
   extraYaml?: string;
   /** Settings of the otlp receiver besides its endpoints, e.g. `{ maxInFlightRequests: 8 }`, and of its `http` part. */
-  otlp?: { http?: Record<string, string | number>; [key: string]: unknown };
+  otlp?: { http?: Record<string, string | number>; grpc?: Record<string, unknown>; [key: string]: unknown };
   env?: Record<string, string>;
   timeoutMs?: number;
 }
 
 /** The listener part of a test config: every role on 127.0.0.1 and free ports. */
-function listenersYaml({ http = {}, ...otlp }: NonNullable<StartOptions['otlp']> = {}): string {
+function listenersYaml({ http = {}, grpc = {}, ...otlp }: NonNullable<StartOptions['otlp']> = {}): string {
   return [
     'receivers:',
     '  otlp:',
-    '    grpc: { endpoint: "127.0.0.1:0" }',
+    `    grpc: ${JSON.stringify({ ...grpc, endpoint: '127.0.0.1:0' })}`,
     `    http: ${JSON.stringify({ ...http, endpoint: '127.0.0.1:0' })}`,
     ...Object.entries(otlp).map(([key, value]) => `    ${key}: ${JSON.stringify(value)}`),
     'query:',

@@ -114,9 +114,17 @@ export const otlpReceiverFactory = {
       ports: () => ({ ...bound }),
       async start() {
         if (config.grpc.enabled) {
+          const { maxConnectionIdle, maxConnectionAge, maxConnectionAgeGrace } = config.grpc.keepalive;
           grpcServer = new grpc.Server({
             'grpc.max_receive_message_length': config.grpc.maxRecvMsgSize,
             'grpc.max_send_message_length': 4 * 1024 ** 2,
+            'grpc.max_concurrent_streams': config.grpc.maxConcurrentStreams,
+            // grpc-js takes an absent option as unlimited; 0 is "unlimited" in our config.
+            ...(maxConnectionIdle > 0 ? { 'grpc.max_connection_idle_ms': maxConnectionIdle } : {}),
+            ...(maxConnectionAge > 0 ? { 'grpc.max_connection_age_ms': maxConnectionAge } : {}),
+            ...(maxConnectionAgeGrace > 0
+              ? { 'grpc.max_connection_age_grace_ms': maxConnectionAgeGrace }
+              : {}),
           });
           grpcServer.addService(
             traceServiceDefinition,

@@ -10,6 +10,27 @@ export const otlpReceiverConfig = z.object({
       endpoint: endpoint('0.0.0.0:4317'),
       /** Largest message after decompression. */
       maxRecvMsgSize: byteSize(20 * 1024 ** 2),
+      /**
+       * Streams one connection may hold open at once (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS; Go's
+       * HTTP/2 server, under the Collector, uses 250); past it a new stream is refused
+       * (REFUSED_STREAM, which gRPC clients retry). A stream takes an in-flight slot only once its
+       * message is whole, so unfinished streams cost their connection's streams, not other senders'.
+       */
+      maxConcurrentStreams: z.number().int().positive().default(250),
+      /**
+       * The Collector's keepalive server parameters. `maxConnectionAge` ends a connection after
+       * this long (GOAWAY: clients reconnect), and `maxConnectionAgeGrace` later cuts what is still
+       * open on it — the bound on how long a stream that never finishes its message lives. 0 is
+       * unlimited, as in the Collector; set both where senders are not trusted. `maxConnectionIdle`
+       * closes a connection with no stream for this long.
+       */
+      keepalive: z
+        .object({
+          maxConnectionIdle: duration(0),
+          maxConnectionAge: duration(0),
+          maxConnectionAgeGrace: duration(0),
+        })
+        .prefault({}),
     })
     .prefault({}),
   http: z
