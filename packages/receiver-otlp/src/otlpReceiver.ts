@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { format } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { type ServerType, serve } from '@hono/node-server';
 import type { TraceBatch } from '@llmp/otlp';
@@ -114,6 +115,10 @@ export const otlpReceiverFactory = {
       ports: () => ({ ...bound }),
       async start() {
         if (config.grpc.enabled) {
+          // grpc-js writes its own lines to stderr (e.g. "No address added out of total 1
+          // resolved" before a port clash we report with the config key): into our log instead.
+          const grpcLog = (...args: unknown[]) => settings.logger.debug({ grpc: format(...args) }, 'grpc-js');
+          grpc.setLogger({ error: grpcLog, info: grpcLog, debug: grpcLog });
           const { maxConnectionIdle, maxConnectionAge, maxConnectionAgeGrace } = config.grpc.keepalive;
           grpcServer = new grpc.Server({
             'grpc.max_receive_message_length': config.grpc.maxRecvMsgSize,
