@@ -53,6 +53,8 @@ export interface DedicatedKafkaBroker {
   pause(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   /** Starts the paused broker again with the same data on the same ports; resolves once it is ready. */
   resume(): Promise<void>;
+  /** The broker's log dir, where a partition's record batches lie as the producer sent them. */
+  logDir: string;
   source: 'maven';
 }
 
@@ -68,8 +70,8 @@ export async function dedicatedKafkaBroker(): Promise<DedicatedKafkaBroker | und
   try {
     // A short broker session, so that after a crash (pause('SIGKILL')) the controller fences the
     // old incarnation and lets the resumed one register within seconds, not Kafka's default 9 s.
-    const { brokers, stop, pause, resume } = await mavenKafka({ brokerSessionTimeoutMs: 3000 });
-    return { brokers, stop, pause, resume, source: 'maven' };
+    const { brokers, stop, pause, resume, logDir } = await mavenKafka({ brokerSessionTimeoutMs: 3000 });
+    return { brokers, stop, pause, resume, logDir, source: 'maven' };
   } catch (error) {
     const why = `Kafka from Maven Central jars: ${reason(error)}`;
     if (process.env.LLMP_REQUIRE_KAFKA === '1') {

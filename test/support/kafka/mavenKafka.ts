@@ -25,6 +25,8 @@ const host = '127.0.0.1';
 export interface MavenKafka {
   brokers: string[];
   version: string;
+  /** The broker's log dir (`log.dirs`): a partition's segment files are `<logDir>/<topic>-<partition>/*.log`. */
+  logDir: string;
   /** Stops the broker and removes its data dir; safe to call twice. */
   stop(): Promise<void>;
   /**
@@ -108,7 +110,7 @@ export async function mavenKafka({
       startTimeoutMs,
     });
     await broker.resume();
-    return { brokers: [`${host}:${port}`], version, ...broker };
+    return { brokers: [`${host}:${port}`], version, logDir: join(dir, 'data'), ...broker };
   } catch (error) {
     await broker?.stop();
     rmSync(dir, { recursive: true, force: true });
