@@ -12,7 +12,7 @@ import type {
   SpanLink,
   TraceRequest,
 } from './traceModel.ts';
-import { unboundedValues, type ValueLimits } from './valueLimits.ts';
+import { jsonDecodedBytesEstimate, unboundedValues, type ValueLimits } from './valueLimits.ts';
 
 // OTLP/JSON (OTLP specification, "JSON Protobuf Encoding"): the proto3 JSON mapping with
 // lowerCamelCase keys, except that trace and span ids are hex strings (not base64) and enums
@@ -297,8 +297,26 @@ function exactIntegers(_key: string, value: unknown, context?: { source?: string
 export function decodeJsonRequest(
   body: string | Uint8Array,
   bounds: ValueLimits = unboundedValues,
+  {
+    reserve,
+  }: {
+    /**
+     * Called with the estimated decoded size before the body is parsed, to reserve it (it throws
+     * to refuse); a size past `bounds.maxDecodedBytes` is refused before it is called.
+     */
+    reserve?: (decodedBytes: number) => void;
+  } = {},
 ): TraceRequest {
   if (typeof body !== 'string' && !isUtf8(body)) fail('(body)', 'not valid UTF-8');
+  if (typeof body !== 'string' && (reserve || Number.isFinite(bounds.maxDecodedBytes))) {
+    const decodedBytes = jsonDecodedBytesEstimate(body);
+    if (decodedBytes > bounds.maxDecodedBytes)
+      overLimit(
+        '(body)',
+        `decodes to about ${Math.ceil(decodedBytes / 1024 ** 2)} MiB, more than ${Math.floor(bounds.maxDecodedBytes / 1024 ** 2)} MiB (maxDecodedBytes)`,
+      );
+    reserve?.(decodedBytes);
+  }
   const text =
     typeof body === 'string'
       ? body

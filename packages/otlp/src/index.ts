@@ -18,6 +18,7 @@ export * from './traceModel.ts';
 export {
   decodedBytesEstimate,
   defaultValueLimits,
+  jsonDecodedBytesEstimate,
   unboundedValues,
   type ValueLimits,
 } from './valueLimits.ts';

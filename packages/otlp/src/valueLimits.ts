@@ -30,6 +30,27 @@ export function decodedBytesEstimate(wireBytes: number, messages: number): numbe
 }
 
 /**
+ * What an OTLP/JSON body costs once parsed, estimated before parsing: each object and array
+ * (`{`, `[` outside strings) becomes a decoded message, as in OTLP/protobuf. A byte scan, so
+ * the bound and the in-flight reservation hold before JSON.parse builds anything (issue 16,
+ * item 3: a 3.3 M-element array in a 19 MB body).
+ * @example jsonDecodedBytesEstimate(Buffer.from('{"resourceSpans":[]}')) // 20 + 2 * 80
+ */
+export function jsonDecodedBytesEstimate(body: Uint8Array): number {
+  let containers = 0;
+  let inString = false;
+  for (let i = 0, end = body.length; i < end; i++) {
+    const byte = body[i]!;
+    if (inString) {
+      if (byte === 0x5c) i++; // a backslash escapes the next byte (\\" is not a string's end)
+      else if (byte === 0x22) inString = false;
+    } else if (byte === 0x22) inString = true;
+    else if (byte === 0x7b || byte === 0x5b) containers++;
+  }
+  return decodedBytesEstimate(body.byteLength, containers);
+}
+
+/**
  * No bound: what the pipeline uses past the receiver, where the receiver's bounds were applied.
  * Nesting still stops at the protobuf decoders' message depth (100 messages, about 30 kvlists).
  */

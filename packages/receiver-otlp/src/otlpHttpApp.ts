@@ -176,7 +176,16 @@ export function otlpHttpApp({
       // OTLP/JSON is decoded and screened once; the Kafka exporter encodes the result once.
       screening =
         encoding === 'json'
-          ? rejectInvalidSpans(decodeJsonRequest(body, values))
+          ? rejectInvalidSpans(
+              decodeJsonRequest(body, values, {
+                // Reserved before parsing: JSON.parse builds the whole object graph at once.
+                reserve: (decodedBytes) => {
+                  if (!ticket.grow(decodedBytes - body.byteLength)) {
+                    throw new OverloadError('receiver has too many bytes in flight');
+                  }
+                },
+              }),
+            )
           : screenProtobufRequest(body, values);
     } catch (error) {
       if (error instanceof OverloadError) return overloaded(encoding);

@@ -142,6 +142,31 @@ describe('otlp receiver decoded-size bound', () => {
   const many = (n: number): KeyValue[] =>
     Array.from({ length: n }, (_, i) => ({ key: `k${i}`, value: { type: 'int', value: BigInt(i) } }));
   const body = encodeProtobufRequest(withAttributes(many(1000)));
+  // The same span over OTLP/JSON: 1000 attributes, each an object holding an object.
+  const jsonBody = JSON.stringify({
+    resourceSpans: [
+      {
+        scopeSpans: [
+          {
+            spans: [
+              {
+                traceId: '5b8efff798038103d269b633813fc60c',
+                spanId: 'eee19b7ec3c1b174',
+                name: 'many',
+                startTimeUnixNano: '1700000000000000000',
+                endTimeUnixNano: '1700000001000000000',
+                attributes: Array.from({ length: 1000 }, (_, i) => ({
+                  key: `k${i}`,
+                  value: { intValue: `${i}` },
+                })),
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  });
+  const json = { contentType: 'application/json' };
 
   it('reserves a protobuf request’s decoded size in the in-flight bytes until it is exported', async () => {
     const held = memorySink();
@@ -157,6 +182,35 @@ describe('otlp receiver decoded-size bound', () => {
       held.release();
       expect((await answer).status).toBe(200);
       await expect.poll(inFlight).toBe(0);
+    } finally {
+      await running.close();
+    }
+  });
+
+  it('reserves an OTLP/JSON request’s decoded size in the in-flight bytes before it is parsed', async () => {
+    const held = memorySink();
+    const running = await runReceiver(held);
+    try {
+      held.hold();
+      const answer = running.httpExport(jsonBody, json);
+      const inFlight = async () =>
+        (await running.registry.getSingleMetric('llmp_receiver_in_flight_bytes')!.get()).values[0]?.value ??
+        0;
+      await expect.poll(inFlight).toBeGreaterThan(jsonBody.length + 2000 * 80);
+      held.release();
+      expect((await answer).status).toBe(200);
+      await expect.poll(inFlight).toBe(0);
+    } finally {
+      await running.close();
+    }
+  });
+
+  it('refuses an OTLP/JSON request estimated past maxDecodedBytes with 400 naming it, before parsing it', async () => {
+    const running = await runReceiver(memorySink(), { limits: { maxDecodedBytes: 64 * 1024 } });
+    try {
+      const answer = await running.httpExport(jsonBody, json);
+      expect(answer.status).toBe(400);
+      expect(answer.message).toMatch(/maxDecodedBytes/);
     } finally {
       await running.close();
     }
