@@ -42,7 +42,8 @@ export function jsonDecodedBytesEstimate(body: Uint8Array): number {
   for (let i = 0, end = body.length; i < end; i++) {
     const byte = body[i]!;
     if (inString) {
-      if (byte === 0x5c) i++; // a backslash escapes the next byte (\\" is not a string's end)
+      // A backslash escapes the next byte (\\" is not a string's end).
+      if (byte === 0x5c) i++;
       else if (byte === 0x22) inString = false;
     } else if (byte === 0x22) inString = true;
     else if (byte === 0x7b || byte === 0x5b) containers++;
