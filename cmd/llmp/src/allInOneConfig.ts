@@ -1,6 +1,6 @@
 import { apiKeysConfig } from '@llmp/auth';
 import type { ClickHouseExporterConfig } from '@llmp/clickhouse';
-import { clusterName, embeddedEngineConfig } from '@llmp/clickhouse';
+import { clusterName, embeddedEngineConfig, retentionConfig } from '@llmp/clickhouse';
 import type { MlflowExporterConfig } from '@llmp/exporter-mlflow';
 import type { GenAiProcessorConfig } from '@llmp/genai';
 import type { JobLinkerConfig } from '@llmp/jobs';
@@ -34,6 +34,8 @@ export function storeSection(embedded: typeof embeddedEngineConfig) {
        * it checks the schema's version and refuses to start when it is older than it needs.
        */
       migrate: z.boolean().default(true),
+      /** How long each signal's rows stay (TTL), applied when the role migrates (README, Retention). */
+      retention: retentionConfig,
       /** How the embedded engine starts: memory bound, allocator, server settings (no url only). */
       embedded,
     })

@@ -1,6 +1,7 @@
 import {
   type ClickHouseStore,
   engineMetrics,
+  type MigrateOptions,
   migrate,
   type OpenStoreOptions,
   openStore,
@@ -22,7 +23,11 @@ import { mlflowStoreDeps } from './mlflowStoreDeps.ts';
  * @example createHost({ providers: [storeProvider({ ...config.clickhouse, dataDir }, { logger, registry })] })
  */
 export function storeProvider(
-  { migrate: migrates = true, ...options }: OpenStoreOptions & { migrate?: boolean },
+  {
+    migrate: migrates = true,
+    retention,
+    ...options
+  }: OpenStoreOptions & { migrate?: boolean; retention?: MigrateOptions['retention'] },
   { logger, registry }: { logger: Logger; registry: Registry },
 ): ResourceProvider<ClickHouseStore> {
   return {
@@ -35,7 +40,7 @@ export function storeProvider(
       );
       try {
         if (migrates) {
-          const report = await migrate(store);
+          const report = await migrate(store, undefined, { retention });
           logger.info(
             { schemaVersion: report.current, applied: report.applied.map((m) => m.version) },
             'schema up to date',

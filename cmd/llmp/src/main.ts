@@ -199,7 +199,7 @@ withCommon(program.command('migrate'))
       const { config, dataDir } = load(migrateConfig, options);
       const store = await openStore({ ...config.clickhouse, dataDir });
       try {
-        const report = await migrate(store);
+        const report = await migrate(store, undefined, { retention: config.clickhouse.retention });
         logger.info({ schemaVersion: report.current, applied: report.applied }, 'schema up to date');
       } finally {
         await store.close();

@@ -1,5 +1,6 @@
 import type { ClickHouseStore } from './clickhouseStore.ts';
 import { rollupEndNs, rollupStartNs } from './migrations.ts';
+import { localName, targetParts } from './renderSchemaStep.ts';
 
 /**
  * Removes a trace from the store: a lightweight DELETE on `spans`, the trace lookup, the
@@ -30,9 +31,11 @@ export async function deleteTrace(
         AND Timestamp < fromUnixTimestamp64Nano(${rollupEndNs}, 'UTC')`,
     query_params,
   });
+  // A Distributed table takes no DELETE: on a cluster the local tables are deleted from, on every shard.
+  const { db, onCluster } = targetParts({ database, cluster: store.cluster });
   for (const table of ['spans', 'trace_id_ts', 'trace_jobs', 'trace_summary']) {
     await client.command({
-      query: `DELETE FROM \`${database}\`.${table} WHERE ${where}`,
+      query: `DELETE FROM ${db}.${store.cluster ? localName(table) : table}${onCluster} WHERE ${where}`,
       query_params,
       // Answer only once the rows are gone from every replica, so a read that follows agrees.
       clickhouse_settings: { lightweight_deletes_sync: '2' },

@@ -65,6 +65,15 @@ export {
   type SchemaTarget,
   targetParts,
 } from './renderSchemaStep.ts';
+export {
+  applyRetention,
+  currentTtl,
+  type RetentionConfig,
+  retentionConfig,
+  retentionStatements,
+  retentionTables,
+  ttlExpression,
+} from './retention.ts';
 export type { SchemaStep, TableEngine } from './schemaStep.ts';
 export { type SpanSummary, searchSpans } from './searchSpans.ts';
 export {

@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { type ClickHouseStore, StoreOpenError } from './clickhouseStore.ts';
 import { type MigrationLockOptions, migrationLockDdl, takeMigrationLock } from './migrationLock.ts';
 import { migrations as allMigrations, type Migration } from './migrations.ts';
@@ -7,6 +8,7 @@ import {
   type SchemaTarget,
   targetParts,
 } from './renderSchemaStep.ts';
+import { applyRetention, type retentionConfig } from './retention.ts';
 
 export interface MigrationReport {
   applied: Array<{ version: number; name: string }>;
@@ -16,6 +18,8 @@ export interface MigrationReport {
 export interface MigrateOptions {
   /** The migration lock's owner name, lease and wait (migrationLock.ts). */
   lock?: MigrationLockOptions;
+  /** The tables' TTLs (clickhouse.retention), applied after the migrations when they differ. */
+  retention?: z.output<typeof retentionConfig> | undefined;
 }
 
 /** The schema in the store is older than this llmp and the role was told not to migrate it. */
@@ -104,7 +108,7 @@ export async function requireSchema(store: ClickHouseStore, required = latestSch
 export async function migrate(
   store: ClickHouseStore,
   migrations: Migration[] = allMigrations,
-  { lock: lockOptions = {} }: MigrateOptions = {},
+  { lock: lockOptions = {}, retention }: MigrateOptions = {},
 ): Promise<MigrationReport> {
   const { client } = store;
   const target = storeTarget(store);
@@ -126,7 +130,10 @@ export async function migrate(
   let done = await appliedVersions(store, target);
   const current = () => Math.max(0, ...done);
   // Nothing to do: no lock, so that many roles starting at once do not queue for it.
-  if (wanted.every((m) => done.has(m.version))) return { applied: [], current: current() };
+  if (wanted.every((m) => done.has(m.version))) {
+    if (retention) await applyRetention(store, retention);
+    return { applied: [], current: current() };
+  }
   const lock = await takeMigrationLock(store, target, lockOptions);
   const applied: MigrationReport['applied'] = [];
   try {
@@ -151,6 +158,7 @@ export async function migrate(
       applied.push({ version: migration.version, name });
       done.add(migration.version);
     }
+    if (retention) await applyRetention(store, retention);
   } finally {
     await lock.release();
   }
