@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import Ajv2019 from 'ajv/dist/2019.js';
+import { Ajv2019 } from 'ajv/dist/2019.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { repoRoot } from '../support/llmpProcess.ts';
@@ -55,7 +55,7 @@ describe('deploy/compose/compose.yaml', () => {
     // parts with draft-04 `id`s (plain pointers, nothing refers to them): both dropped.
     const { $schema: _, ...schema } = JSON.parse(readFileSync(schemaPath, 'utf8'));
     const ajv = new Ajv2019({ strict: false, allErrors: true, validateFormats: false });
-    const validate = ajv.compile(withoutDraft4Ids(schema));
+    const validate = ajv.compile(withoutDraft4Ids(schema) as object);
     const valid = validate(compose);
     expect(validate.errors ?? []).toEqual([]);
     expect(valid).toBe(true);
