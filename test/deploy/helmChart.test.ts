@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { repoRoot } from '../support/llmpProcess.ts';
+import { tempDir } from '../support/tempDir.ts';
 
 // deploy/helm/llmp rendered by `helm template` and validated by `kubeconform -strict` against the
 // Kubernetes JSON schemas. .ci/run installs helm and kubeconform from the Go module proxy into
@@ -49,13 +50,39 @@ interface Container {
   securityContext: { allowPrivilegeEscalation: boolean };
 }
 
+const work = tempDir('helm');
+afterAll(work.remove);
+
+/**
+ * kubernetes-validate's schemas as kubeconform can load them from disk: they carry
+ * https://kubernetes.io/api/... $ids and refer to '/api/_definitions.json' under that base, which
+ * kubeconform would fetch; without the $ids the refs, made relative, name the sibling file.
+ */
+function kubeconformSchemas(): string {
+  const name = `v${kubernetesVersion}-local-strict`;
+  const to = join(work.path, 'schemas', name);
+  if (existsSync(to)) return join(work.path, 'schemas');
+  mkdirSync(to, { recursive: true });
+  for (const file of readdirSync(join(schemas!, name))) {
+    if (!file.endsWith('.json')) continue;
+    const { $id: _, ...schema } = JSON.parse(
+      readFileSync(join(schemas!, name, file), 'utf8').replaceAll(
+        '"/api/_definitions.json#',
+        '"_definitions.json#',
+      ),
+    );
+    writeFileSync(join(to, file), JSON.stringify(schema));
+  }
+  return join(work.path, 'schemas');
+}
+
 function render(...args: string[]): string {
   return execFileSync(helm, ['template', 'llmp', chart, ...args], { encoding: 'utf8' });
 }
 
 /** kubeconform -strict over the rendered manifests; ServiceMonitor skipped (below). */
 function validate(manifests: string): { valid: number; invalid: number; errors: number; skipped: number } {
-  const location = `${schemas}/{{ .NormalizedKubernetesVersion }}-local{{ .StrictSuffix }}/{{ .ResourceKind }}{{ .KindSuffix }}.json`;
+  const location = `${kubeconformSchemas()}/{{ .NormalizedKubernetesVersion }}-local{{ .StrictSuffix }}/{{ .ResourceKind }}{{ .KindSuffix }}.json`;
   const out = execFileSync(
     kubeconform,
     [
