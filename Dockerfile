@@ -25,10 +25,10 @@ RUN --mount=type=cache,id=pnpm-store,target=/root/.local/share/pnpm/store \
 
 # --- runtime base: non-root user, data dir volume, health check --------------------------------
 FROM ${NODE_IMAGE} AS runtime
+# LLMP_HEALTH_PORT: the port of the role's /healthz (13133 gateway, 13134 ingester, 13135
+# mlflow-exporter, 8080 query and start); set it when running another role from the same image.
 ENV NODE_ENV=production \
     LLMP_DATA_DIR=/var/lib/llmp \
-    # The port of the role's /healthz (13133 gateway, 13134 ingester, 13135 mlflow-exporter,
-    # 8080 query and start); set it when running another role from the same image.
     LLMP_HEALTH_PORT=8080
 # The node image's own unprivileged user (uid 1000) runs llmp; it owns the data dir.
 RUN mkdir -p /var/lib/llmp && chown node:node /var/lib/llmp
