@@ -32,6 +32,8 @@ export interface StartOptions {
   otlp?: { http?: Record<string, string | number>; grpc?: Record<string, unknown>; [key: string]: unknown };
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** The checkout to run the CLI from (default: this repository), e.g. a production install. */
+  root?: string;
 }
 
 /** The listener part of a test config: every role on 127.0.0.1 and free ports. */
@@ -60,6 +62,7 @@ export async function startLlmp({
   otlp,
   env = {},
   timeoutMs = 60_000,
+  root = repoRoot,
 }: StartOptions): Promise<LlmpProcess> {
   mkdirSync(dataDir, { recursive: true });
   const configFile = join(dataDir, '..', `${dataDir.split('/').pop()}-${command}.yaml`);
@@ -81,7 +84,7 @@ export async function startLlmp({
     [
       '--experimental-strip-types',
       '--disable-warning=ExperimentalWarning',
-      join(repoRoot, 'cmd/llmp/src/main.ts'),
+      join(root, 'cmd/llmp/src/main.ts'),
       command,
       ...args,
       '--config',
@@ -90,7 +93,7 @@ export async function startLlmp({
       dataDir,
     ],
     {
-      cwd: repoRoot,
+      cwd: root,
       env: { ...process.env, LLMP_LOG_LEVEL: 'info', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
