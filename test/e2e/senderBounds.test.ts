@@ -198,3 +198,65 @@ describe('bounds on what real senders do', () => {
     expect(trace.spans[0]!.durationNs).toBe((now + 122n).toString());
   });
 });
+
+/**
+ * A gRPC Export call over a raw HTTP/2 stream that sends the message's length prefix and then one
+ * byte of the message a second; resolves with the grpc-status it was answered once the stream closed.
+ */
+function tricklingCall(session: http2.ClientHttp2Session): Promise<string | undefined> {
+  const stream = session.request({
+    ':method': 'POST',
+    ':path': '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+    'content-type': 'application/grpc',
+    te: 'trailers',
+  });
+  let status: string | undefined;
+  const record = (headers: http2.IncomingHttpHeaders) => {
+    status ??= headers['grpc-status'] as string | undefined;
+  };
+  stream.on('response', record);
+  stream.on('trailers', record);
+  stream.on('error', () => {});
+  stream.resume();
+  stream.write(Buffer.from([0, 0, 0, 1, 0]));
+  const timer = setInterval(() => {
+    if (!stream.closed) stream.write(Buffer.from([0x0a]));
+  }, 1000);
+  return new Promise((resolve) =>
+    stream.on('close', () => {
+      clearInterval(timer);
+      resolve(status);
+    }),
+  );
+}
+
+describe('the gRPC read deadline (llmp start with receivers.otlp.grpc.readTimeout: 2s)', () => {
+  let deadlined: LlmpProcess;
+  beforeAll(async () => {
+    // No keepalive bound here: only the read deadline can end the trickling calls.
+    deadlined = await startLlmp({ dataDir: `${dir.path}/deadline`, otlp: { grpc: { readTimeout: '2s' } } });
+  });
+  afterAll(() => deadlined?.stop('SIGKILL'));
+
+  it('ends gRPC calls that trickle their message with DEADLINE_EXCEEDED, while the SDK gRPC exporter is answered OK', async () => {
+    const sessions = Array.from({ length: 4 }, () => {
+      const session = http2.connect(`http://127.0.0.1:${deadlined.grpcPort}`);
+      session.on('error', () => {});
+      return session;
+    });
+    try {
+      const calls = sessions.flatMap((session) => Array.from({ length: 32 }, () => tricklingCall(session)));
+      await Promise.all(sessions.map((session) => new Promise((r) => session.ping(r))));
+      const exporter = recordingExporter(new GrpcExporter({ url: `http://127.0.0.1:${deadlined.grpcPort}` }));
+      const provider = new TracerProvider({ spanProcessors: [new BatchSpanProcessor({ exporter })] });
+      provider.getTracer('sender-bounds').startSpan('normal grpc sender').end();
+      await provider.forceFlush();
+      await provider.shutdown();
+      expect(exporter.results.map((r) => r.code)).toEqual([ExportResultCode.SUCCESS]);
+      // Every trickling call is answered DEADLINE_EXCEEDED (4), none OK.
+      expect(new Set(await Promise.all(calls))).toEqual(new Set(['4']));
+    } finally {
+      for (const session of sessions) session.destroy();
+    }
+  }, 20_000);
+});

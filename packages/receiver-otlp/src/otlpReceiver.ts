@@ -12,6 +12,7 @@ import {
   type ReceiverFactory,
   selfMetrics,
 } from '@llmp/pipeline';
+import { grpcReadDeadline } from './grpcReadDeadline.ts';
 import { traceService, traceServiceDefinition } from './grpcTraceService.ts';
 import { inFlightLimit } from './inFlightLimit.ts';
 import { otlpHttpApp } from './otlpHttpApp.ts';
@@ -120,7 +121,14 @@ export const otlpReceiverFactory = {
           const grpcLog = (...args: unknown[]) => settings.logger.debug({ grpc: format(...args) }, 'grpc-js');
           grpc.setLogger({ error: grpcLog, info: grpcLog, debug: grpcLog });
           const { maxConnectionIdle, maxConnectionAge, maxConnectionAgeGrace } = config.grpc.keepalive;
+          const observe = receiverObserver(metrics, settings.id, 'grpc');
           grpcServer = new grpc.Server({
+            interceptors: [
+              grpcReadDeadline({
+                timeoutMs: config.grpc.readTimeout,
+                onExpired: () => observe.refusedRequest('aborted'),
+              }),
+            ],
             'grpc.max_receive_message_length': config.grpc.maxRecvMsgSize,
             'grpc.max_send_message_length': 4 * 1024 ** 2,
             'grpc.max_concurrent_streams': config.grpc.maxConcurrentStreams,
@@ -131,10 +139,7 @@ export const otlpReceiverFactory = {
               ? { 'grpc.max_connection_age_grace_ms': maxConnectionAgeGrace }
               : {}),
           });
-          grpcServer.addService(
-            traceServiceDefinition,
-            traceService({ ...shared, observe: receiverObserver(metrics, settings.id, 'grpc') }),
-          );
+          grpcServer.addService(traceServiceDefinition, traceService({ ...shared, observe }));
           bound.grpc = await bindGrpc(grpcServer, config.grpc.endpoint);
           logger.info({ endpoint: config.grpc.endpoint, port: bound.grpc }, 'OTLP/gRPC receiver listening');
         }

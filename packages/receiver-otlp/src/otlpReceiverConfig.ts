@@ -11,6 +11,13 @@ export const otlpReceiverConfig = z.object({
       /** Largest message after decompression. */
       maxRecvMsgSize: byteSize(20 * 1024 ** 2),
       /**
+       * Time a call has, from its headers, to send its whole request message; past it the call is
+       * answered DEADLINE_EXCEEDED and its stream reset (the HTTP side's readTimeout). grpc-js has
+       * no such bound: without it a stream that never finishes its message lives until its
+       * connection ends (keepalive.maxConnectionAge + grace, unlimited by default).
+       */
+      readTimeout: duration(120_000),
+      /**
        * Streams one connection may hold open at once (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS; Go's
        * HTTP/2 server, under the Collector, uses 250); past it a new stream is refused
        * (REFUSED_STREAM, which gRPC clients retry). A stream takes an in-flight slot only once its
