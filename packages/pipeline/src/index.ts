@@ -80,4 +80,4 @@ export {
   type ServiceConfig,
   type ServiceIssue,
 } from './serviceConfig.ts';
-export { applySet, parseSet, type SetOverride } from './setOverrides.ts';
+export { applyDefaults, applySet, parseSet, type SetOverride } from './setOverrides.ts';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument, parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { applySet } from './setOverrides.ts';
+import { applyDefaults, applySet } from './setOverrides.ts';
 
 /** A configuration that cannot be used; the message is meant for the person who wrote it. */
 export class ConfigError extends Error {
@@ -103,6 +103,8 @@ export interface LoadConfigOptions<T> {
   env?: Env;
   /** `--set key.path=value` overrides, applied over the file in order. */
   set?: readonly string[];
+  /** `key.path=value` defaults applied only where the file has no value (under the file and --set). */
+  defaults?: readonly string[];
 }
 
 /**
@@ -110,7 +112,14 @@ export interface LoadConfigOptions<T> {
  * message that names every wrong key.
  * @example const config = loadConfig({ schema: startConfig, file: '/etc/llmp.yaml', env: process.env });
  */
-export function loadConfig<T>({ schema, file, text, env = process.env, set = [] }: LoadConfigOptions<T>): T {
+export function loadConfig<T>({
+  schema,
+  file,
+  text,
+  env = process.env,
+  set = [],
+  defaults = [],
+}: LoadConfigOptions<T>): T {
   const source = file ?? 'config';
   let raw = text ?? '';
   if (file !== undefined) {
@@ -130,7 +139,7 @@ export function loadConfig<T>({ schema, file, text, env = process.env, set = [] 
   if (typeof tree !== 'object' || Array.isArray(tree)) {
     throw new ConfigError(`${source}: the top level must be a mapping of sections`);
   }
-  const expanded = expandEnv(applySet(tree, set), env);
+  const expanded = expandEnv(applySet(applyDefaults(tree, defaults), set), env);
   const result = schema.safeParse(expanded);
   if (!result.success) throw new ConfigError(`${source} is invalid:\n${describeIssues(result.error)}`);
   const unknown = strippedKeys(expanded, result.data);
