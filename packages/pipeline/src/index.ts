@@ -81,3 +81,9 @@ export {
   type ServiceIssue,
 } from './serviceConfig.ts';
 export { applyDefaults, applySet, parseSet, type SetOverride } from './setOverrides.ts';
+export {
+  type TlsServerConfig,
+  type TlsServerOptions,
+  tlsServerConfig,
+  tlsServerOptions,
+} from './tlsServerConfig.ts';
