@@ -122,3 +122,51 @@ describe('TLS on the OTLP receivers and the query API (llmp start, certificates 
     await expect(fetch(`http://127.0.0.1:${llmp.apiPort}/healthz`)).rejects.toThrow();
   });
 });
+
+describe('client certificates (mTLS) on OTLP gRPC and the query API', () => {
+  const dir = tempDir('mtls');
+  let certs: TestCertificates;
+  let llmp: LlmpProcess;
+
+  beforeAll(async () => {
+    certs = testCertificates(dir.path);
+    const { ca, serverCert, serverKey } = certs.files;
+    const tls = { certFile: serverCert, keyFile: serverKey, clientCaFile: ca, minVersion: '1.3' };
+    llmp = await startLlmp({ dataDir: `${dir.path}/data`, otlp: { grpc: { tls } }, query: { tls } });
+  }, 120_000);
+
+  afterAll(async () => {
+    await llmp?.stop();
+    dir.remove();
+  });
+
+  it('takes spans from a gRPC exporter with a client certificate and refuses one without', async () => {
+    const sent = await sendTrace(
+      new GrpcExporter({
+        url: `https://127.0.0.1:${llmp.grpcPort}`,
+        credentials: grpc.credentials.createSsl(certs.ca, certs.clientKey, certs.clientCert),
+      }),
+      'mtls-grpc',
+    );
+    expect(sent.exporter.results.map((r) => r.code)).toEqual([ExportResultCode.SUCCESS]);
+
+    const { spans } = await sendTrace(new InMemorySpanExporter(), 'no-client-cert');
+    const withoutCert = await exportWith(
+      new GrpcExporter({
+        url: `https://127.0.0.1:${llmp.grpcPort}`,
+        credentials: grpc.credentials.createSsl(certs.ca),
+        timeoutMillis: 5000,
+      }),
+      spans,
+    );
+    expect(withoutCert.code).toBe(ExportResultCode.FAILED);
+
+    const read = await httpsGet(llmp.apiPort, `/v1/traces/${sent.traceId}`, {
+      ca: certs.ca,
+      cert: certs.clientCert,
+      key: certs.clientKey,
+    });
+    expect(read.status).toBe(200);
+    await expect(httpsGet(llmp.apiPort, '/healthz', { ca: certs.ca })).rejects.toThrow();
+  });
+});
