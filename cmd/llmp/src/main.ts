@@ -127,12 +127,26 @@ withMigrate(withCommon(program.command('start')))
     serveUntilSignal('all-in-one', (logger) => {
       const { config, localOnly } = loadStartConfig(sources(options));
       if (localOnly) {
-        logger.info(
-          { listen: '127.0.0.1' },
-          'auth is off, so unset endpoints listen on 127.0.0.1 only; to accept other hosts add API keys ' +
-            '(llmp api-key, LLMP_API_KEYS) or set the endpoints, e.g. --set query.endpoint=0.0.0.0:8080 ' +
-            '--set receivers.otlp.grpc.endpoint=0.0.0.0:4317 --set receivers.otlp.http.endpoint=0.0.0.0:4318',
-        );
+        const listeners = [
+          config.receivers.otlp.grpc.endpoint,
+          config.receivers.otlp.http.endpoint,
+          config.query.endpoint,
+        ];
+        const open = listeners.filter((endpoint) => !/^(127\.|\[::1\]|localhost:)/.test(endpoint));
+        if (open.length === 0) {
+          logger.info(
+            { listen: '127.0.0.1', auth: 'off' },
+            'auth is off, so llmp listens on 127.0.0.1 only; to accept other hosts add API keys ' +
+              '(llmp api-key, LLMP_API_KEYS) and set the endpoints, e.g. --set query.endpoint=0.0.0.0:8080 ' +
+              '--set receivers.otlp.grpc.endpoint=0.0.0.0:4317 --set receivers.otlp.http.endpoint=0.0.0.0:4318',
+          );
+        } else {
+          logger.warn(
+            { open, auth: 'off' },
+            'auth is off and these endpoints accept other hosts: anyone who reaches them can write and read ' +
+              'every trace; add API keys (llmp api-key, LLMP_API_KEYS) or bind 127.0.0.1',
+          );
+        }
       }
       return runStart(config, { dataDir: dataDirOf(options, config), logger });
     }),
