@@ -34,9 +34,9 @@ const chart = join(repoRoot, 'deploy/helm/llmp');
 
 interface Manifest {
   kind: string;
-  metadata: { name: string };
+  metadata: { name: string; annotations?: Record<string, string> };
   spec?: Record<string, unknown> & {
-    template?: { spec: { containers: Container[] } };
+    template?: { spec: { containers: Container[]; restartPolicy?: string } };
     endpoints?: Array<{ port: string }>;
   };
   data?: Record<string, string>;
@@ -130,11 +130,13 @@ describe.skipIf(!tools && process.env.CI !== 'true')('deploy/helm/llmp', () => {
       [
         'ConfigMap/llmp-gateway',
         'ConfigMap/llmp-ingester',
+        'ConfigMap/llmp-migrate',
         'ConfigMap/llmp-query',
         'Deployment/llmp-gateway',
         'Deployment/llmp-ingester',
         'Deployment/llmp-query',
         'HorizontalPodAutoscaler/llmp-gateway',
+        'Job/llmp-migrate',
         'HorizontalPodAutoscaler/llmp-query',
         'PodDisruptionBudget/llmp-gateway',
         'PodDisruptionBudget/llmp-ingester',
@@ -149,7 +151,9 @@ describe.skipIf(!tools && process.env.CI !== 'true')('deploy/helm/llmp', () => {
     for (const [role, port] of Object.entries(healthPorts)) {
       const deployment = docs.find((m) => m.kind === 'Deployment' && m.metadata.name === `llmp-${role}`)!;
       const container = deployment.spec!.template!.spec.containers[0]!;
-      expect(container.args, role).toEqual([role, '--config', '/etc/llmp/config.yaml']);
+      // The migrate Job brings the schema up to date; the roles with a store only check it.
+      const noMigrate = role === 'gateway' ? [] : ['--no-migrate'];
+      expect(container.args, role).toEqual([role, '--config', '/etc/llmp/config.yaml', ...noMigrate]);
       expect(container.livenessProbe.httpGet, role).toEqual({ path: '/healthz', port });
       expect(container.readinessProbe.httpGet, role).toEqual({ path: '/readyz', port });
       expect(container.image, role).toBe(role === 'gateway' ? 'llmp:gateway' : 'llmp:full');
@@ -158,6 +162,35 @@ describe.skipIf(!tools && process.env.CI !== 'true')('deploy/helm/llmp', () => {
     // The ConfigMap is the role's YAML config, listening where the probes look.
     const gatewayConfig = docs.find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'llmp-gateway')!;
     expect(gatewayConfig.data!['config.yaml']).toContain('endpoint: 0.0.0.0:13133');
+  });
+
+  it('runs llmp migrate once per install or upgrade: a hook Job with the ingester store section', () => {
+    const docs = documents(render());
+    const job = docs.find((m) => m.kind === 'Job')!;
+    const hook = { 'helm.sh/hook': 'pre-install,pre-upgrade' };
+    expect(job.metadata.annotations).toMatchObject(hook);
+    const configMap = docs.find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'llmp-migrate')!;
+    // Hooks run before the release's own resources: the Job's ConfigMap is an earlier hook.
+    expect(configMap.metadata.annotations).toMatchObject(hook);
+    expect(Number(configMap.metadata.annotations!['helm.sh/hook-weight'])).toBeLessThan(
+      Number(job.metadata.annotations!['helm.sh/hook-weight']),
+    );
+    expect(job.spec!.template!.spec.restartPolicy).toBe('Never');
+    expect(job.spec!.template!.spec.containers[0]!.args).toEqual([
+      'migrate',
+      '--config',
+      '/etc/llmp/config.yaml',
+    ]);
+    const ingester = docs.find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'llmp-ingester')!;
+    const storeOf = (m: Manifest) =>
+      (parseAllDocuments(m.data!['config.yaml'])[0]!.toJS() as { clickhouse: unknown }).clickhouse;
+    expect(storeOf(configMap)).toEqual(storeOf(ingester));
+
+    const without = documents(render('--set', 'migrate.enabled=false'));
+    expect(without.some((m) => m.kind === 'Job')).toBe(false);
+    for (const deployment of without.filter((m) => m.kind === 'Deployment')) {
+      expect(deployment.spec!.template!.spec.containers[0]!.args).not.toContain('--no-migrate');
+    }
   });
 
   it('renders the cluster example (existing Secrets, MLflow exporter, ServiceMonitors) valid too', () => {
