@@ -45,8 +45,8 @@ interface Container {
   args: string[];
   image: string;
   ports: Array<{ name: string; containerPort: number }>;
-  livenessProbe: { httpGet: { path: string; port: number } };
-  readinessProbe: { httpGet: { path: string; port: number } };
+  livenessProbe: { httpGet: { path: string; port: number; scheme: string } };
+  readinessProbe: { httpGet: { path: string; port: number; scheme: string } };
   securityContext: { allowPrivilegeEscalation: boolean };
 }
 
@@ -154,8 +154,8 @@ describe.skipIf(!tools && process.env.CI !== 'true')('deploy/helm/llmp', () => {
       // The migrate Job brings the schema up to date; the roles with a store only check it.
       const noMigrate = role === 'gateway' ? [] : ['--no-migrate'];
       expect(container.args, role).toEqual([role, '--config', '/etc/llmp/config.yaml', ...noMigrate]);
-      expect(container.livenessProbe.httpGet, role).toEqual({ path: '/healthz', port });
-      expect(container.readinessProbe.httpGet, role).toEqual({ path: '/readyz', port });
+      expect(container.livenessProbe.httpGet, role).toEqual({ path: '/healthz', port, scheme: 'HTTP' });
+      expect(container.readinessProbe.httpGet, role).toEqual({ path: '/readyz', port, scheme: 'HTTP' });
       expect(container.image, role).toBe(role === 'gateway' ? 'llmp:gateway' : 'llmp:full');
       expect(container.securityContext.allowPrivilegeEscalation).toBe(false);
     }
@@ -191,6 +191,19 @@ describe.skipIf(!tools && process.env.CI !== 'true')('deploy/helm/llmp', () => {
     for (const deployment of without.filter((m) => m.kind === 'Deployment')) {
       expect(deployment.spec!.template!.spec.containers[0]!.args).not.toContain('--no-migrate');
     }
+  });
+
+  it('probes the query listener over HTTPS when it has a tls section', () => {
+    const tls =
+      '{"endpoint":"0.0.0.0:8080","tls":{"certFile":"/etc/llmp/tls/tls.crt","keyFile":"/etc/llmp/tls/tls.key"}}';
+    const manifests = render('--set-json', `query.config.query=${tls}`);
+    const docs = documents(manifests);
+    expect(validate(manifests)).toEqual({ valid: docs.length, invalid: 0, errors: 0, skipped: 0 });
+    const schemeOf = (role: string) =>
+      docs.find((m) => m.kind === 'Deployment' && m.metadata.name === `llmp-${role}`)!.spec!.template!.spec
+        .containers[0]!.readinessProbe.httpGet.scheme;
+    expect(schemeOf('query')).toBe('HTTPS');
+    expect(schemeOf('gateway')).toBe('HTTP');
   });
 
   it('renders the cluster example (existing Secrets, MLflow exporter, ServiceMonitors) valid too', () => {
