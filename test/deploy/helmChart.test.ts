@@ -195,8 +195,13 @@ describe.skipIf(!tools && process.env.CI !== 'true')('deploy/helm/llmp', () => {
 
   it('probes the query listener over HTTPS when it has a tls section', () => {
     const tls =
-      '{"endpoint":"0.0.0.0:8080","tls":{"certFile":"/etc/llmp/tls/tls.crt","keyFile":"/etc/llmp/tls/tls.key"}}';
-    const manifests = render('--set-json', `query.config.query=${tls}`);
+      '{"endpoint":"0.0.0.0:8080","tls":{"certFile":"/etc/llmp-tls/tls.crt","keyFile":"/etc/llmp-tls/tls.key"}}';
+    const manifests = render(
+      '--set-json',
+      `query.config.query=${tls}`,
+      '--set-json',
+      'secretMounts=[{"secretName":"llmp-tls","mountPath":"/etc/llmp-tls"}]',
+    );
     const docs = documents(manifests);
     expect(validate(manifests)).toEqual({ valid: docs.length, invalid: 0, errors: 0, skipped: 0 });
     const schemeOf = (role: string) =>
@@ -204,6 +209,10 @@ describe.skipIf(!tools && process.env.CI !== 'true')('deploy/helm/llmp', () => {
         .containers[0]!.readinessProbe.httpGet.scheme;
     expect(schemeOf('query')).toBe('HTTPS');
     expect(schemeOf('gateway')).toBe('HTTP');
+    // The certificate comes from a Secret mounted in every role (secretMounts).
+    const pod = docs.find((m) => m.metadata.name === 'llmp-query' && m.kind === 'Deployment')!.spec!.template!
+      .spec as unknown as { volumes: Array<{ secret?: { secretName: string } }> };
+    expect(pod.volumes.map((v) => v.secret?.secretName)).toContain('llmp-tls');
   });
 
   it('renders the cluster example (existing Secrets, MLflow exporter, ServiceMonitors) valid too', () => {
