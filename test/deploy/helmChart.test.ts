@@ -183,7 +183,7 @@ describe.skipIf(!tools && process.env.CI !== 'true')('deploy/helm/llmp', () => {
     ]);
     const ingester = docs.find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'llmp-ingester')!;
     const storeOf = (m: Manifest) =>
-      (parseAllDocuments(m.data!['config.yaml'])[0]!.toJS() as { clickhouse: unknown }).clickhouse;
+      (parseAllDocuments(m.data!['config.yaml']!)[0]!.toJS() as { clickhouse: unknown }).clickhouse;
     expect(storeOf(configMap)).toEqual(storeOf(ingester));
 
     const without = documents(render('--set', 'migrate.enabled=false'));
