@@ -34,9 +34,9 @@ const chart = join(repoRoot, 'deploy/helm/llmp');
 
 interface Manifest {
   kind: string;
-  metadata: { name: string };
+  metadata: { name: string; annotations?: Record<string, string> };
   spec?: Record<string, unknown> & {
-    template?: { spec: { containers: Container[] } };
+    template?: { spec: { containers: Container[]; restartPolicy?: string } };
     endpoints?: Array<{ port: string }>;
   };
   data?: Record<string, string>;
@@ -45,8 +45,8 @@ interface Container {
   args: string[];
   image: string;
   ports: Array<{ name: string; containerPort: number }>;
-  livenessProbe: { httpGet: { path: string; port: number } };
-  readinessProbe: { httpGet: { path: string; port: number } };
+  livenessProbe: { httpGet: { path: string; port: number; scheme: string } };
+  readinessProbe: { httpGet: { path: string; port: number; scheme: string } };
   securityContext: { allowPrivilegeEscalation: boolean };
 }
 
@@ -130,11 +130,13 @@ describe.skipIf(!tools && process.env.CI !== 'true')('deploy/helm/llmp', () => {
       [
         'ConfigMap/llmp-gateway',
         'ConfigMap/llmp-ingester',
+        'ConfigMap/llmp-migrate',
         'ConfigMap/llmp-query',
         'Deployment/llmp-gateway',
         'Deployment/llmp-ingester',
         'Deployment/llmp-query',
         'HorizontalPodAutoscaler/llmp-gateway',
+        'Job/llmp-migrate',
         'HorizontalPodAutoscaler/llmp-query',
         'PodDisruptionBudget/llmp-gateway',
         'PodDisruptionBudget/llmp-ingester',
@@ -149,15 +151,68 @@ describe.skipIf(!tools && process.env.CI !== 'true')('deploy/helm/llmp', () => {
     for (const [role, port] of Object.entries(healthPorts)) {
       const deployment = docs.find((m) => m.kind === 'Deployment' && m.metadata.name === `llmp-${role}`)!;
       const container = deployment.spec!.template!.spec.containers[0]!;
-      expect(container.args, role).toEqual([role, '--config', '/etc/llmp/config.yaml']);
-      expect(container.livenessProbe.httpGet, role).toEqual({ path: '/healthz', port });
-      expect(container.readinessProbe.httpGet, role).toEqual({ path: '/readyz', port });
+      // The migrate Job brings the schema up to date; the roles with a store only check it.
+      const noMigrate = role === 'gateway' ? [] : ['--no-migrate'];
+      expect(container.args, role).toEqual([role, '--config', '/etc/llmp/config.yaml', ...noMigrate]);
+      expect(container.livenessProbe.httpGet, role).toEqual({ path: '/healthz', port, scheme: 'HTTP' });
+      expect(container.readinessProbe.httpGet, role).toEqual({ path: '/readyz', port, scheme: 'HTTP' });
       expect(container.image, role).toBe(role === 'gateway' ? 'llmp:gateway' : 'llmp:full');
       expect(container.securityContext.allowPrivilegeEscalation).toBe(false);
     }
     // The ConfigMap is the role's YAML config, listening where the probes look.
     const gatewayConfig = docs.find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'llmp-gateway')!;
     expect(gatewayConfig.data!['config.yaml']).toContain('endpoint: 0.0.0.0:13133');
+  });
+
+  it('runs llmp migrate once per install or upgrade: a hook Job with the ingester store section', () => {
+    const docs = documents(render());
+    const job = docs.find((m) => m.kind === 'Job')!;
+    const hook = { 'helm.sh/hook': 'pre-install,pre-upgrade' };
+    expect(job.metadata.annotations).toMatchObject(hook);
+    const configMap = docs.find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'llmp-migrate')!;
+    // Hooks run before the release's own resources: the Job's ConfigMap is an earlier hook.
+    expect(configMap.metadata.annotations).toMatchObject(hook);
+    expect(Number(configMap.metadata.annotations!['helm.sh/hook-weight'])).toBeLessThan(
+      Number(job.metadata.annotations!['helm.sh/hook-weight']),
+    );
+    expect(job.spec!.template!.spec.restartPolicy).toBe('Never');
+    expect(job.spec!.template!.spec.containers[0]!.args).toEqual([
+      'migrate',
+      '--config',
+      '/etc/llmp/config.yaml',
+    ]);
+    const ingester = docs.find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'llmp-ingester')!;
+    const storeOf = (m: Manifest) =>
+      (parseAllDocuments(m.data!['config.yaml']!)[0]!.toJS() as { clickhouse: unknown }).clickhouse;
+    expect(storeOf(configMap)).toEqual(storeOf(ingester));
+
+    const without = documents(render('--set', 'migrate.enabled=false'));
+    expect(without.some((m) => m.kind === 'Job')).toBe(false);
+    for (const deployment of without.filter((m) => m.kind === 'Deployment')) {
+      expect(deployment.spec!.template!.spec.containers[0]!.args).not.toContain('--no-migrate');
+    }
+  });
+
+  it('probes the query listener over HTTPS when it has a tls section', () => {
+    const tls =
+      '{"endpoint":"0.0.0.0:8080","tls":{"certFile":"/etc/llmp-tls/tls.crt","keyFile":"/etc/llmp-tls/tls.key"}}';
+    const manifests = render(
+      '--set-json',
+      `query.config.query=${tls}`,
+      '--set-json',
+      'secretMounts=[{"secretName":"llmp-tls","mountPath":"/etc/llmp-tls"}]',
+    );
+    const docs = documents(manifests);
+    expect(validate(manifests)).toEqual({ valid: docs.length, invalid: 0, errors: 0, skipped: 0 });
+    const schemeOf = (role: string) =>
+      docs.find((m) => m.kind === 'Deployment' && m.metadata.name === `llmp-${role}`)!.spec!.template!.spec
+        .containers[0]!.readinessProbe.httpGet.scheme;
+    expect(schemeOf('query')).toBe('HTTPS');
+    expect(schemeOf('gateway')).toBe('HTTP');
+    // The certificate comes from a Secret mounted in every role (secretMounts).
+    const pod = docs.find((m) => m.metadata.name === 'llmp-query' && m.kind === 'Deployment')!.spec!.template!
+      .spec as unknown as { volumes: Array<{ secret?: { secretName: string } }> };
+    expect(pod.volumes.map((v) => v.secret?.secretName)).toContain('llmp-tls');
   });
 
   it('renders the cluster example (existing Secrets, MLflow exporter, ServiceMonitors) valid too', () => {

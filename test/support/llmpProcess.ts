@@ -29,7 +29,9 @@ export interface StartOptions {
   /** YAML appended to the generated config (listeners are always on 127.0.0.1, port 0). */
   extraYaml?: string;
   /** Settings of the otlp receiver besides its endpoints, e.g. `{ maxInFlightRequests: 8 }`, and of its `http` part. */
-  otlp?: { http?: Record<string, string | number>; grpc?: Record<string, unknown>; [key: string]: unknown };
+  otlp?: { http?: Record<string, unknown>; grpc?: Record<string, unknown>; [key: string]: unknown };
+  /** Settings of the query API besides its endpoint (llmp start), e.g. `{ tls: { certFile, keyFile } }`. */
+  query?: Record<string, unknown>;
   env?: Record<string, string>;
   timeoutMs?: number;
   /** The checkout to run the CLI from (default: this repository), e.g. a production install. */
@@ -37,15 +39,17 @@ export interface StartOptions {
 }
 
 /** The listener part of a test config: every role on 127.0.0.1 and free ports. */
-function listenersYaml({ http = {}, grpc = {}, ...otlp }: NonNullable<StartOptions['otlp']> = {}): string {
+function listenersYaml(
+  { http = {}, grpc = {}, ...otlp }: NonNullable<StartOptions['otlp']> = {},
+  query: Record<string, unknown> = {},
+): string {
   return [
     'receivers:',
     '  otlp:',
     `    grpc: ${JSON.stringify({ ...grpc, endpoint: '127.0.0.1:0' })}`,
     `    http: ${JSON.stringify({ ...http, endpoint: '127.0.0.1:0' })}`,
     ...Object.entries(otlp).map(([key, value]) => `    ${key}: ${JSON.stringify(value)}`),
-    'query:',
-    '  endpoint: "127.0.0.1:0"',
+    `query: ${JSON.stringify({ ...query, endpoint: '127.0.0.1:0' })}`,
   ].join('\n');
 }
 
@@ -60,6 +64,7 @@ export async function startLlmp({
   args = [],
   extraYaml = '',
   otlp,
+  query,
   env = {},
   timeoutMs = 60_000,
   root = repoRoot,
@@ -72,7 +77,7 @@ export async function startLlmp({
     command === 'gateway'
       ? `${listenersYaml(otlp).split('query:')[0]!}${telemetry}`
       : command === 'start'
-        ? listenersYaml(otlp)
+        ? listenersYaml(otlp, query)
         : command === 'ingester'
           ? `query:\n  endpoint: "127.0.0.1:0"\n${telemetry}`
           : command === 'mlflow-exporter'

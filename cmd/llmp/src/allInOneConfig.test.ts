@@ -55,4 +55,23 @@ describe('all-in-one config', () => {
       expect((error as Error).message).toContain('processors.batch.timeout');
     }
   });
+
+  it('takes a tls section on each listener and refuses an unknown key in it', () => {
+    const tls = '{ certFile: /c.pem, keyFile: /k.pem, clientCaFile: /ca.pem }';
+    const text = `receivers:\n  otlp:\n    grpc: { tls: ${tls} }\n    http: { tls: ${tls} }\nquery: { tls: ${tls} }\n`;
+    const config = loadConfig({ schema: allInOneConfig, text, env: {} });
+    const expected = { certFile: '/c.pem', keyFile: '/k.pem', clientCaFile: '/ca.pem', minVersion: '1.2' };
+    expect([config.receivers.otlp.grpc.tls, config.receivers.otlp.http.tls, config.query.tls]).toEqual([
+      expected,
+      expected,
+      expected,
+    ]);
+    expect(() =>
+      loadConfig({
+        schema: allInOneConfig,
+        text: 'query: { tls: { certFile: /c, keyFile: /k, caFile: /ca } }',
+        env: {},
+      }),
+    ).toThrow('query.tls.caFile: unknown key');
+  });
 });

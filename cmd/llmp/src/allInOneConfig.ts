@@ -4,7 +4,7 @@ import { clusterName, embeddedEngineConfig, retentionConfig } from '@llmp/clickh
 import type { MlflowExporterConfig } from '@llmp/exporter-mlflow';
 import type { GenAiProcessorConfig } from '@llmp/genai';
 import type { JobLinkerConfig } from '@llmp/jobs';
-import { endpoint } from '@llmp/pipeline';
+import { endpoint, tlsServerConfig } from '@llmp/pipeline';
 import type { BatchProcessorConfig } from '@llmp/processors';
 import type { OtlpReceiverConfig } from '@llmp/receiver-otlp';
 import { z } from 'zod';
@@ -70,6 +70,8 @@ export const allInOneConfig = z
     query: z
       .object({
         endpoint: endpoint('0.0.0.0:8080'),
+        /** HTTPS, and with clientCaFile client certificates (README, Security). */
+        tls: tlsServerConfig,
       })
       .prefault({}),
     service: serviceSection,

@@ -5,9 +5,9 @@ import { MigrationLockError, migrate, openStore, StoreOpenError } from '@llmp/cl
 import { ConfigError, createLogger, type Logger, loadConfig } from '@llmp/pipeline';
 import { Command, Option } from 'commander';
 import type { z } from 'zod';
-import { allInOneConfig } from './allInOneConfig.ts';
 import { buildInfo } from './buildInfo.ts';
 import { jobsCommand } from './jobsCommand.ts';
+import { loadStartConfig } from './loadStartConfig.ts';
 import {
   gatewayConfig,
   ingesterConfig,
@@ -30,14 +30,21 @@ interface CommonOptions {
   migrate?: boolean;
 }
 
-function load<T extends object>(schema: z.ZodType<T>, options: CommonOptions) {
+function sources(options: CommonOptions) {
   const file = options.config ?? process.env.LLMP_CONFIG;
   // --no-migrate is clickhouse.migrate=false, given last so that it wins over the file.
   const set = [...(options.set ?? []), ...(options.migrate === false ? ['clickhouse.migrate=false'] : [])];
-  const config = loadConfig({ schema, file: file || undefined, env: process.env, set });
+  return { file: file || undefined, env: process.env, set };
+}
+
+function dataDirOf(options: CommonOptions, config: object): string {
   const fromConfig = 'dataDir' in config ? (config.dataDir as string | undefined) : undefined;
-  const dataDir = resolve(options.dataDir ?? process.env.LLMP_DATA_DIR ?? fromConfig ?? './.llmp');
-  return { config, dataDir };
+  return resolve(options.dataDir ?? process.env.LLMP_DATA_DIR ?? fromConfig ?? './.llmp');
+}
+
+function load<T extends object>(schema: z.ZodType<T>, options: CommonOptions) {
+  const config = loadConfig({ schema, ...sources(options) });
+  return { config, dataDir: dataDirOf(options, config) };
 }
 
 /** Start-up failures the user can fix get one readable line, not a stack trace. */
@@ -118,8 +125,30 @@ withMigrate(withCommon(program.command('start')))
   .description('everything in one process: OTLP receiver (4317/4318), embedded store, query API (8080)')
   .action((options: CommonOptions) =>
     serveUntilSignal('all-in-one', (logger) => {
-      const { config, dataDir } = load(allInOneConfig, options);
-      return runStart(config, { dataDir, logger });
+      const { config, localOnly } = loadStartConfig(sources(options));
+      if (localOnly) {
+        const listeners = [
+          config.receivers.otlp.grpc.endpoint,
+          config.receivers.otlp.http.endpoint,
+          config.query.endpoint,
+        ];
+        const open = listeners.filter((endpoint) => !/^(127\.|\[::1\]|localhost:)/.test(endpoint));
+        if (open.length === 0) {
+          logger.info(
+            { listen: '127.0.0.1', auth: 'off' },
+            'auth is off, so llmp listens on 127.0.0.1 only; to accept other hosts add API keys ' +
+              '(llmp api-key, LLMP_API_KEYS) and set the endpoints, e.g. --set query.endpoint=0.0.0.0:8080 ' +
+              '--set receivers.otlp.grpc.endpoint=0.0.0.0:4317 --set receivers.otlp.http.endpoint=0.0.0.0:4318',
+          );
+        } else {
+          logger.warn(
+            { open, auth: 'off' },
+            'auth is off and these endpoints accept other hosts: anyone who reaches them can write and read ' +
+              'every trace; add API keys (llmp api-key, LLMP_API_KEYS) or bind 127.0.0.1',
+          );
+        }
+      }
+      return runStart(config, { dataDir: dataDirOf(options, config), logger });
     }),
   );
 

@@ -4,7 +4,7 @@ import type { MlflowExporterConfig } from '@llmp/exporter-mlflow';
 import type { GenAiProcessorConfig } from '@llmp/genai';
 import type { JobLinkerConfig } from '@llmp/jobs';
 import type { KafkaExporterConfig, KafkaReceiverConfig } from '@llmp/kafka';
-import { endpoint } from '@llmp/pipeline';
+import { endpoint, tlsServerConfig } from '@llmp/pipeline';
 import type { OtlpReceiverConfig } from '@llmp/receiver-otlp';
 import { z } from 'zod';
 import { storeConfig, storeSection } from './allInOneConfig.ts';
@@ -76,7 +76,7 @@ export const ingesterConfig = z
     exporters: section<{ clickhouse: ClickHouseExporterConfig; mlflow?: MlflowExporterConfig }>('exporters', {
       clickhouse: {},
     }),
-    query: z.object({ endpoint: endpoint('0.0.0.0:8080') }).prefault({}),
+    query: z.object({ endpoint: endpoint('0.0.0.0:8080'), tls: tlsServerConfig }).prefault({}),
     jobEvents: jobEventsConfig,
     service: serviceSection,
   })
@@ -125,7 +125,7 @@ export const queryConfig = z
     processors: section<object>('processors'),
     /** `mlflow`: where DELETE /v1/traces/{id} also deletes the trace (uploads are llmp mlflow-exporter's). */
     exporters: section<{ mlflow?: MlflowExporterConfig }>('exporters'),
-    query: z.object({ endpoint: endpoint('0.0.0.0:8080') }).prefault({}),
+    query: z.object({ endpoint: endpoint('0.0.0.0:8080'), tls: tlsServerConfig }).prefault({}),
     // No defaults here: without a kafka section, `llmp query` does not talk to Kafka at all.
     kafka: kafkaCluster.optional(),
     jobEvents: jobEventsConfig,

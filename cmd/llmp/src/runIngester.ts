@@ -45,7 +45,9 @@ export function runIngester(config: IngesterConfig, options: IngesterOptions): P
         ? []
         : [{ key: afterInsertResource, open: async () => exitAfter(options.exitAfterInserts!) }]),
     ],
-    api: options.withApi ? { endpoint: config.query.endpoint, mlflow: config.exporters.mlflow } : undefined,
+    api: options.withApi
+      ? { endpoint: config.query.endpoint, tls: config.query.tls, mlflow: config.exporters.mlflow }
+      : undefined,
     telemetry: config.telemetry,
     // Read by the query API's DELETE (with --with-api), not by a pipeline.
     expectedUnused: ['exporters.mlflow'],

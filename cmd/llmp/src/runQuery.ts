@@ -21,7 +21,7 @@ export function runQuery(
       jobsProvider({ events: config.kafka ? config.jobEvents : undefined, logger }),
       mlflowStoreProvider(),
     ],
-    api: { endpoint: config.query.endpoint, mlflow: config.exporters.mlflow },
+    api: { endpoint: config.query.endpoint, tls: config.query.tls, mlflow: config.exporters.mlflow },
     expectedUnused: ['exporters.mlflow'],
   });
 }

@@ -12,6 +12,7 @@ import {
   type Registry,
   type ResourceProvider,
   type ServiceConfig,
+  type TlsServerConfig,
 } from '@llmp/pipeline';
 import { queryApiServer } from '@llmp/query-api';
 import { authenticateFrom } from './authenticateFrom.ts';
@@ -31,7 +32,7 @@ export interface RoleSpec {
   /** The host's resources, made from the role's config sections. */
   providers: (context: { logger: Logger; registry: Registry }) => Array<ResourceProvider<unknown>>;
   /** Serve the query API (store and jobs from the host) on this endpoint. */
-  api?: { endpoint: string; mlflow?: MlflowExporterConfig | undefined } | undefined;
+  api?: { endpoint: string; tls?: TlsServerConfig; mlflow?: MlflowExporterConfig | undefined } | undefined;
   /** Serve `/healthz`, `/readyz` and `/metrics` on this endpoint. */
   telemetry?: { endpoint: string } | undefined;
   /** Components the role's preset defines for host services (e.g. exporters.mlflow for the API). */
@@ -86,6 +87,7 @@ export async function runRole({
       const deletions = uploading ? undefined : mlflowDeletions(api.mlflow, store, logger, registry);
       const server = queryApiServer({
         endpoint: api.endpoint,
+        tls: api.tls,
         logger: logger.child({ component: 'query' }),
         source: linkedTraceSource(storeTraceSource(store), jobs),
         jobs,

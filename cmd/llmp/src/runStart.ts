@@ -23,6 +23,6 @@ export function runStart(
       jobsProvider({ logger }),
       mlflowStoreProvider(),
     ],
-    api: { endpoint: config.query.endpoint, mlflow: config.exporters.mlflow },
+    api: { endpoint: config.query.endpoint, tls: config.query.tls, mlflow: config.exporters.mlflow },
   });
 }

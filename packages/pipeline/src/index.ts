@@ -80,4 +80,10 @@ export {
   type ServiceConfig,
   type ServiceIssue,
 } from './serviceConfig.ts';
-export { applySet, parseSet, type SetOverride } from './setOverrides.ts';
+export { applyDefaults, applySet, parseSet, type SetOverride } from './setOverrides.ts';
+export {
+  type TlsServerConfig,
+  type TlsServerOptions,
+  tlsServerConfig,
+  tlsServerOptions,
+} from './tlsServerConfig.ts';

@@ -109,12 +109,38 @@ describe('loadConfig', () => {
     expect(loadConfig({ schema, text: 'url: "a $ b"', env }).url).toBe('a $ b');
   });
 
-  it('refuses references other than ${env:…}, naming the key', () => {
+  it('refuses references other than ${env:…} and ${file:…}, naming the key', () => {
     const error = configError(() =>
-      loadConfig({ schema, text: 'server:\n  host: ${file:/etc/host}\n', env: {} }),
+      loadConfig({ schema, text: 'server:\n  host: ${vault:/etc/host}\n', env: {} }),
     );
     expect(error.message).toContain('server.host');
-    expect(error.message).toContain('${file:/etc/host}');
+    expect(error.message).toContain('${vault:/etc/host}');
+  });
+
+  it('reads a ${file:/path} secret as a string without its trailing newline', () => {
+    const secret = join(dir, 'secret');
+    writeFileSync(secret, '12345\n');
+    const config = loadConfig({
+      schema,
+      text: `label: \${file:${secret}}\nurl: "http://u:\${file:${secret}}@h"\n`,
+      env: {},
+    });
+    expect(config.label).toBe('12345');
+    expect(config.url).toBe('http://u:12345@h');
+  });
+
+  it('names the key and the path of a missing ${file:…}, never a secret', () => {
+    const missing = join(dir, 'no-such-secret');
+    const error = configError(() =>
+      loadConfig({ schema, text: `server:\n  host: \${file:${missing}}\n`, env: {} }),
+    );
+    expect(error.message).toContain('server.host');
+    expect(error.message).toContain(missing);
+    expect(error.message).toContain('ENOENT');
+  });
+
+  it('keeps $${file:…} as literal text', () => {
+    expect(loadConfig({ schema, text: 'url: "$${file:/x}"', env: {} }).url).toBe('${file:/x}');
   });
 
   it('throws ConfigError for invalid YAML', () => {

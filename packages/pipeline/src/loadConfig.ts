@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument, parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { applySet } from './setOverrides.ts';
+import { applyDefaults, applySet } from './setOverrides.ts';
 
 /** A configuration that cannot be used; the message is meant for the person who wrote it. */
 export class ConfigError extends Error {
@@ -13,14 +13,28 @@ export class ConfigError extends Error {
 
 export type Env = Record<string, string | undefined>;
 
-const wholeReference = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}$/;
-const anyReference = /\$\$|\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+// `${env:VAR}`, `${env:VAR:-default}` and `${file:/path}`, as the Collector's confmap env and file providers.
+const wholeReference = /^\$\{(?:env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?|file:([^}]+))\}$/;
+const anyReference = /\$\$|\$\{(?:env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?|file:([^}]+))\}/g;
 
 function lookup(env: Env, name: string, fallback: string | undefined): string {
   const value = env[name];
   // `${env:X:-d}` takes d when X is unset or empty, as in a POSIX shell.
   if (value === undefined || value === '') return fallback ?? '';
   return value;
+}
+
+/**
+ * The content of a `${file:…}` secret, without the one trailing newline editors and
+ * `kubectl create secret --from-file` leave; the error names the key and the path, never content.
+ */
+function readSecret(file: string, path: string): string {
+  try {
+    return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new ConfigError(`${path || 'value'}: cannot read \${file:${file}} (${code})`);
+  }
 }
 
 /** An expanded value with its YAML type, or verbatim when it is not YAML (as the Collector does). */
@@ -33,26 +47,36 @@ function yamlValue(value: string): unknown {
 }
 
 /**
- * Replaces `${env:VAR}` and `${env:VAR:-default}` in every string of a parsed YAML tree, the
- * way the OpenTelemetry Collector does: a value that is only a reference takes the YAML type
- * of what it expands to (`port: ${env:PORT}` is a number), `$$` is a literal `$`.
- * @example expandEnv({ url: '${env:CLICKHOUSE_URL:-}' }, process.env)
+ * Replaces `${env:VAR}`, `${env:VAR:-default}` and `${file:/path}` in every string of a parsed
+ * YAML tree, the way the OpenTelemetry Collector does: a value that is only an env reference
+ * takes the YAML type of what it expands to (`port: ${env:PORT}` is a number), `$$` is a
+ * literal `$`. A file reference is always a string (it holds secrets: a password of digits
+ * stays a password), read at start; a missing file is a ConfigError naming key and path.
+ * @example expandEnv({ url: '${env:CLICKHOUSE_URL:-}', password: '${file:/run/secrets/ch}' }, process.env)
  */
 export function expandEnv(node: unknown, env: Env, path = ''): unknown {
   if (typeof node === 'string') {
     const whole = wholeReference.exec(node);
     if (whole) {
+      if (whole[3] !== undefined) return readSecret(whole[3], path);
       const value = lookup(env, whole[1]!, whole[2]);
       // Nothing to expand to means the key is unset, so the component's default applies.
       if (value === '') return undefined;
       return yamlValue(value);
     }
     // `$$` is an escaped `$`, so `$${x}` is the literal text `${x}`, not a reference.
-    if (/\$\{(?!env:)/.test(node.replace(/\$\$/g, ''))) {
-      throw new ConfigError(`${path || 'value'}: unsupported reference in "${node}" (use \${env:VAR})`);
+    if (/\$\{(?!env:|file:)/.test(node.replace(/\$\$/g, ''))) {
+      throw new ConfigError(
+        `${path || 'value'}: unsupported reference in "${node}" (use \${env:VAR} or \${file:/path})`,
+      );
     }
-    return node.replace(anyReference, (match, name: string | undefined, fallback: string | undefined) =>
-      match === '$$' ? '$' : lookup(env, name!, fallback),
+    return node.replace(
+      anyReference,
+      (match, name: string | undefined, fallback: string | undefined, file: string | undefined) => {
+        if (match === '$$') return '$';
+        if (file !== undefined) return readSecret(file, path);
+        return lookup(env, name!, fallback);
+      },
     );
   }
   if (Array.isArray(node)) return node.map((item, i) => expandEnv(item, env, `${path}[${i}]`));
@@ -79,6 +103,8 @@ export interface LoadConfigOptions<T> {
   env?: Env;
   /** `--set key.path=value` overrides, applied over the file in order. */
   set?: readonly string[];
+  /** `key.path=value` defaults applied only where the file has no value (under the file and --set). */
+  defaults?: readonly string[];
 }
 
 /**
@@ -86,7 +112,14 @@ export interface LoadConfigOptions<T> {
  * message that names every wrong key.
  * @example const config = loadConfig({ schema: startConfig, file: '/etc/llmp.yaml', env: process.env });
  */
-export function loadConfig<T>({ schema, file, text, env = process.env, set = [] }: LoadConfigOptions<T>): T {
+export function loadConfig<T>({
+  schema,
+  file,
+  text,
+  env = process.env,
+  set = [],
+  defaults = [],
+}: LoadConfigOptions<T>): T {
   const source = file ?? 'config';
   let raw = text ?? '';
   if (file !== undefined) {
@@ -106,7 +139,7 @@ export function loadConfig<T>({ schema, file, text, env = process.env, set = [] 
   if (typeof tree !== 'object' || Array.isArray(tree)) {
     throw new ConfigError(`${source}: the top level must be a mapping of sections`);
   }
-  const expanded = expandEnv(applySet(tree, set), env);
+  const expanded = expandEnv(applySet(applyDefaults(tree, defaults), set), env);
   const result = schema.safeParse(expanded);
   if (!result.success) throw new ConfigError(`${source} is invalid:\n${describeIssues(result.error)}`);
   const unknown = strippedKeys(expanded, result.data);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConfigError, loadConfig } from './loadConfig.ts';
-import { applySet, parseSet } from './setOverrides.ts';
+import { applyDefaults, applySet, parseSet } from './setOverrides.ts';
 
 describe('--set', () => {
   it('reads the value as YAML: numbers, booleans, lists, quoted strings', () => {
@@ -51,5 +51,25 @@ describe('--set', () => {
     });
     expect(() => loadConfig({ schema, text: '', env: {}, set: ['port=three'] })).toThrow(/port/);
     expect(() => loadConfig({ schema, text: '', env: {}, set: ['prot=3'] })).toThrow(/prot: unknown key/);
+  });
+});
+
+describe('defaults under the file', () => {
+  it('fills only the paths the tree leaves unset, and --set still wins over both', () => {
+    const tree = { query: { endpoint: '0.0.0.0:8080' }, receivers: null };
+    expect(
+      applyDefaults(tree, ['query.endpoint=127.0.0.1:8080', 'receivers.otlp.grpc.endpoint=127.0.0.1:4317']),
+    ).toEqual({
+      query: { endpoint: '0.0.0.0:8080' },
+      receivers: { otlp: { grpc: { endpoint: '127.0.0.1:4317' } } },
+    });
+    const schema = z.object({
+      query: z.object({ endpoint: z.string().default('0.0.0.0:8080') }).prefault({}),
+    });
+    const load = (text: string, set: string[] = []) =>
+      loadConfig({ schema, text, env: {}, set, defaults: ['query.endpoint=127.0.0.1:8080'] }).query.endpoint;
+    expect(load('')).toBe('127.0.0.1:8080');
+    expect(load('query: { endpoint: 0.0.0.0:9090 }')).toBe('0.0.0.0:9090');
+    expect(load('', ['query.endpoint=0.0.0.0:8081'])).toBe('0.0.0.0:8081');
   });
 });

@@ -55,3 +55,23 @@ export function applySet(tree: Record<string, unknown>, items: readonly string[]
   }
   return root;
 }
+
+/**
+ * Applies `key.path=value` items only where the tree has no value at that path: defaults that
+ * depend on the process (e.g. `llmp start` binding 127.0.0.1 with auth off), under the file.
+ * @example applyDefaults({ query: { endpoint: '0.0.0.0:8080' } }, ['query.endpoint=127.0.0.1:8080']) // file wins
+ */
+export function applyDefaults(
+  tree: Record<string, unknown>,
+  items: readonly string[],
+): Record<string, unknown> {
+  const absent = items.filter((item) => {
+    let node: unknown = tree;
+    for (const part of parseSet(item).path) {
+      if (!isPlainObject(node) || node[part] === undefined || node[part] === null) return true;
+      node = node[part];
+    }
+    return false;
+  });
+  return applySet(tree, absent);
+}

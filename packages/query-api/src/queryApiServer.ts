@@ -1,3 +1,4 @@
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
 import {
@@ -7,6 +8,8 @@ import {
   onceShutdown,
   parseEndpoint,
   type Registry,
+  type TlsServerConfig,
+  tlsServerOptions,
 } from '@llmp/pipeline';
 import { type QueryAppOptions, queryApp, type TraceDeletion, type TraceSource } from './queryApp.ts';
 
@@ -20,6 +23,7 @@ export interface QueryApiServer extends Component {
  */
 export function queryApiServer({
   endpoint,
+  tls,
   source,
   deletion,
   logger,
@@ -31,6 +35,8 @@ export function queryApiServer({
   shutdownTimeoutMs = 5000,
 }: {
   endpoint: string;
+  /** HTTPS (and, with clientCaFile, client certificates) instead of plain HTTP: the `query.tls` section. */
+  tls?: TlsServerConfig;
   source: TraceSource;
   deletion?: TraceDeletion | undefined;
   logger: Logger;
@@ -48,6 +54,7 @@ export function queryApiServer({
     port: () => (server ? (server.address() as AddressInfo).port : undefined),
     async start() {
       const { host, port } = parseEndpoint(endpoint);
+      const secure = tlsServerOptions(tls, 'query.tls');
       const app = queryApp({
         source,
         logger,
@@ -59,10 +66,24 @@ export function queryApiServer({
         ...(version ? { version } : {}),
       });
       server = await new Promise<ServerType>((resolve, reject) => {
-        const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));
+        const s = secure
+          ? serve(
+              {
+                fetch: app.fetch,
+                hostname: host,
+                port,
+                createServer: createHttpsServer,
+                serverOptions: secure,
+              },
+              () => resolve(s),
+            )
+          : serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));
         s.once('error', reject);
       });
-      logger.info({ endpoint, port: (server.address() as AddressInfo).port }, 'query API listening');
+      logger.info(
+        { endpoint, port: (server.address() as AddressInfo).port, tls: secure !== undefined },
+        'query API listening',
+      );
     },
     shutdown: onceShutdown(async () => {
       const http = server as import('node:http').Server | undefined;

@@ -1,3 +1,4 @@
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { format } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
@@ -11,8 +12,10 @@ import {
   parseEndpoint,
   type ReceiverFactory,
   selfMetrics,
+  tlsServerOptions,
 } from '@llmp/pipeline';
 import { grpcReadDeadline } from './grpcReadDeadline.ts';
+import { grpcServerCredentials } from './grpcServerCredentials.ts';
 import { traceService, traceServiceDefinition } from './grpcTraceService.ts';
 import { inFlightLimit } from './inFlightLimit.ts';
 import { otlpHttpApp } from './otlpHttpApp.ts';
@@ -24,20 +27,20 @@ export interface OtlpReceiver extends Component {
   ports(): { grpc?: number; http?: number };
 }
 
-function bindGrpc(server: grpc.Server, endpoint: string): Promise<number> {
+function bindGrpc(server: grpc.Server, { endpoint, tls }: OtlpReceiverConfig['grpc']): Promise<number> {
   const { host, port } = parseEndpoint(endpoint);
   const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  const credentials = grpcServerCredentials(tlsServerOptions(tls, 'receivers.otlp.grpc.tls'));
   return new Promise((resolve, reject) =>
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, bound) =>
-      error ? reject(error) : resolve(bound),
-    ),
+    server.bindAsync(address, credentials, (error, bound) => (error ? reject(error) : resolve(bound))),
   );
 }
 
 function listenHttp(
   fetch: (request: Request) => Response | Promise<Response>,
-  { endpoint, readHeaderTimeout, readTimeout }: OtlpReceiverConfig['http'],
+  { endpoint, readHeaderTimeout, readTimeout, tls }: OtlpReceiverConfig['http'],
 ) {
+  const secure = tlsServerOptions(tls, 'receivers.otlp.http.tls');
   const { host, port } = parseEndpoint(endpoint);
   // Node checks both deadlines every connectionsCheckingInterval (30 s by default): check often
   // enough that a deadline holds to within a quarter of itself.
@@ -50,7 +53,18 @@ function listenHttp(
     ),
   };
   return new Promise<ServerType>((resolve, reject) => {
-    const server = serve({ fetch, hostname: host, port, serverOptions }, () => resolve(server));
+    const server = secure
+      ? serve(
+          {
+            fetch,
+            hostname: host,
+            port,
+            createServer: createHttpsServer,
+            serverOptions: { ...serverOptions, ...secure },
+          },
+          () => resolve(server),
+        )
+      : serve({ fetch, hostname: host, port, serverOptions }, () => resolve(server));
     server.once('error', reject);
   });
 }
@@ -140,7 +154,7 @@ export const otlpReceiverFactory = {
               : {}),
           });
           grpcServer.addService(traceServiceDefinition, traceService({ ...shared, observe }));
-          bound.grpc = await bindGrpc(grpcServer, config.grpc.endpoint);
+          bound.grpc = await bindGrpc(grpcServer, config.grpc);
           logger.info({ endpoint: config.grpc.endpoint, port: bound.grpc }, 'OTLP/gRPC receiver listening');
         }
         if (config.http.enabled) {

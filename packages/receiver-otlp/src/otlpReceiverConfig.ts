@@ -1,5 +1,5 @@
 import { defaultValueLimits } from '@llmp/otlp';
-import { byteSize, duration, endpoint } from '@llmp/pipeline';
+import { byteSize, duration, endpoint, tlsServerConfig } from '@llmp/pipeline';
 import { z } from 'zod';
 
 /** Config of the `otlp` receiver; every field has the default of the OTLP specification or the Collector. */
@@ -8,6 +8,8 @@ export const otlpReceiverConfig = z.object({
     .object({
       enabled: z.boolean().default(true),
       endpoint: endpoint('0.0.0.0:4317'),
+      /** TLS (and, with clientCaFile, client certificates); absent: plaintext (README, Security). */
+      tls: tlsServerConfig,
       /** Largest message after decompression. */
       maxRecvMsgSize: byteSize(20 * 1024 ** 2),
       /**
@@ -44,6 +46,8 @@ export const otlpReceiverConfig = z.object({
     .object({
       enabled: z.boolean().default(true),
       endpoint: endpoint('0.0.0.0:4318'),
+      /** TLS (and, with clientCaFile, client certificates); absent: plaintext (README, Security). */
+      tls: tlsServerConfig,
       /** Largest body after decompression (the Collector's default is 20 MiB). */
       maxBodySize: byteSize(20 * 1024 ** 2),
       /** Time a connection has to send a request's headers (the Collector's ReadHeaderTimeout, 1 min). */
