@@ -7,6 +7,7 @@ import {
   buildService,
   type Component,
   createHost,
+  idleHeapRelease,
   type Logger,
   processRegistry,
   type Registry,
@@ -123,8 +124,11 @@ export async function runRole({
       for (const s of started.reverse()) await s.shutdown().catch(() => undefined);
       throw error;
     }
+    // A burst's garbage is given back once the process goes idle (issue 16, item 3).
+    const heapRelease = idleHeapRelease({ registry });
     return {
       async stop() {
+        heapRelease.stop();
         // Receivers stop intake first, processors flush, exporters drain; then the host.
         try {
           await service.shutdown();

@@ -45,6 +45,7 @@ export {
   type ServiceHost,
 } from './host.ts';
 export { hostedFactory } from './hostedFactory.ts';
+export { type IdleHeapRelease, idleHeapRelease } from './idleHeapRelease.ts';
 export { type InFlight, inFlightDrain } from './inFlightDrain.ts';
 export { ConfigError, type Env, expandEnv, loadConfig, strippedKeys } from './loadConfig.ts';
 export { onceShutdown } from './onceShutdown.ts';
