@@ -1,23 +1,12 @@
-import type { Http2Stream } from 'node:http2';
 import { constants } from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
+import { http2StreamOf } from './http2StreamOf.ts';
 
 export interface GrpcReadDeadlineOptions {
   /** Time a call has, from its headers, to deliver its whole request message. */
   timeoutMs: number;
   /** Called once per call cut off at the deadline (to count it). */
   onExpired?: () => void;
-}
-
-/** The HTTP/2 stream under grpc-js's own call object, when it is there to be reset. */
-function http2StreamOf(call: grpc.ServerInterceptingCallInterface): Http2Stream | undefined {
-  const stream = (call as unknown as { stream?: unknown }).stream;
-  return typeof stream === 'object' &&
-    stream !== null &&
-    'close' in stream &&
-    typeof stream.close === 'function'
-    ? (stream as Http2Stream)
-    : undefined;
 }
 
 /**

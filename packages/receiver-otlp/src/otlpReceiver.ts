@@ -14,6 +14,7 @@ import {
   selfMetrics,
   tlsServerOptions,
 } from '@llmp/pipeline';
+import { grpcReadBudget } from './grpcReadBudget.ts';
 import { grpcReadDeadline } from './grpcReadDeadline.ts';
 import { grpcServerCredentials } from './grpcServerCredentials.ts';
 import { traceService, traceServiceDefinition } from './grpcTraceService.ts';
@@ -138,6 +139,7 @@ export const otlpReceiverFactory = {
           const observe = receiverObserver(metrics, settings.id, 'grpc');
           grpcServer = new grpc.Server({
             interceptors: [
+              grpcReadBudget({ limit, onRefused: () => observe.refusedRequest('overloaded') }),
               grpcReadDeadline({
                 timeoutMs: config.grpc.readTimeout,
                 onExpired: () => observe.refusedRequest('aborted'),
