@@ -7,8 +7,14 @@ import {
   readTrace,
   spanRows,
 } from '@llmp/clickhouse';
-import { emptyGenAiFields, type GenAiFields, genAiOf, type NormalisedBatch } from '@llmp/genai';
-import { type Span, type TraceRequest, traceBatch } from '@llmp/otlp';
+import {
+  emptyGenAiFields,
+  type GenAiFields,
+  genAiOf,
+  type Span,
+  type TraceRequest,
+  traceBatch,
+} from '@llmp/otlp';
 import { stringAttr, testRequest, testSpan } from '@llmp/otlp/testing';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -255,10 +261,11 @@ describe('clickhouse exporter and trace reader', () => {
       outputText: 'assistant: 😀',
       sessionId: 's1',
     };
-    const batch: NormalisedBatch = {
-      ...traceBatch({ projectId: 'p2', request: request(spans) }),
-      genAi: new Map([[spans[0]!, fields]]),
-    };
+    const batch = traceBatch({
+      projectId: 'p2',
+      request: request(spans),
+      meta: { genAi: new Map([[spans[0]!, fields]]) },
+    });
     await store.client.insert({
       table: `${store.database}.spans_json`,
       values: spanRows('p2', batch.request(), (s) => genAiOf(batch, s)),
@@ -297,15 +304,11 @@ describe('clickhouse exporter and trace reader', () => {
   it('does not duplicate rows when a batch is retried with the same deduplication token', async () => {
     const exporter = clickhouseExporter(store, settings, clickhouseExporterConfig.parse({ fsync: false }));
     const traceId = 'c'.repeat(32);
-    const batch = Object.assign(
-      traceBatch({
-        projectId: 'p1',
-        request: request([span({ traceId }), span({ traceId, spanId: '2'.repeat(16) })]),
-      }),
-      {
-        dedupToken: 'otlp_spans-0-100-101',
-      },
-    );
+    const batch = traceBatch({
+      projectId: 'p1',
+      request: request([span({ traceId }), span({ traceId, spanId: '2'.repeat(16) })]),
+      meta: { dedupToken: 'otlp_spans-0-100-101' },
+    });
     await exporter.consume(batch);
     await exporter.consume(batch);
     expect(await count(traceId)).toBe(2);
@@ -344,7 +347,7 @@ describe('clickhouse exporter and trace reader', () => {
     const spans = [span({ traceId }), span({ traceId, spanId: '3'.repeat(16) })];
     for (const token of ['otlp_spans/0/1-1/p1', 'otlp_spans/0/7-7/p1']) {
       await exporter.consume(
-        Object.assign(traceBatch({ projectId: 'p1', request: request(spans) }), { dedupToken: token }),
+        traceBatch({ projectId: 'p1', request: request(spans), meta: { dedupToken: token } }),
       );
     }
     expect((await readTrace(store, 'p1', traceId)).map((s) => s.spanId).sort()).toEqual([

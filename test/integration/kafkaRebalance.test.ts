@@ -113,7 +113,7 @@ describe.skipIf(brokers.length === 0)('a consumer group rebalancing mid-insert',
     const member = async (name: string): Promise<KafkaReceiver> => {
       const next: Consumer<TraceBatch> = {
         async consume(batch) {
-          tokens[name]!.push((batch as TraceBatch & { dedupToken: string }).dedupToken);
+          tokens[name]!.push(batch.meta.dedupToken!);
           await pause[name]?.();
           // Slow inserts: there is still work left when the group changes.
           await new Promise((r) => setTimeout(r, 150));

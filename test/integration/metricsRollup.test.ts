@@ -409,8 +409,10 @@ describe('the rollup migration', () => {
       await migrate(store);
       const ingest = genAiIngest(store);
       const redelivered = () =>
-        Object.assign(traceBatch({ projectId: 'default', request: dataSetRequests(data)[0]! }), {
-          dedupToken: 'otlp_spans:0:100-101:default',
+        traceBatch({
+          projectId: 'default',
+          request: dataSetRequests(data)[0]!,
+          meta: { dedupToken: 'otlp_spans:0:100-101:default' },
         });
       await ingest.consume(redelivered());
       await ingest.consume(redelivered());

@@ -1,6 +1,5 @@
 import type { ClickHouseSettings } from '@clickhouse/client';
-import { genAiOf } from '@llmp/genai';
-import type { Span, TraceBatch } from '@llmp/otlp';
+import { genAiOf, type Span, type TraceBatch } from '@llmp/otlp';
 import {
   type Component,
   type ComponentSettings,
@@ -32,11 +31,6 @@ export const clickhouseExporterConfig = z.object({
 });
 
 export type ClickHouseExporterConfig = z.infer<typeof clickhouseExporterConfig>;
-
-/** A batch may name its own deduplication token (the Kafka ingester builds it from offsets). */
-export interface DedupTokenSource {
-  dedupToken?: string;
-}
 
 /**
  * Sets (or clears) the fsync settings on every MergeTree table of the store's database: an insert
@@ -75,7 +69,7 @@ export function clickhouseExporter(
   /** One INSERT of the batch: stored whole or not at all. */
   async function insert(batch: TraceBatch): Promise<void> {
     const genAi = (span: Span) => genAiOf(batch, span);
-    const token = (batch as TraceBatch & DedupTokenSource).dedupToken;
+    const token = batch.meta.dedupToken;
     // Always set: on the embedded store settings outlive the call (see openStore).
     const clickhouseSettings: ClickHouseSettings = {
       deduplicate_blocks_in_dependent_materialized_views: 1,

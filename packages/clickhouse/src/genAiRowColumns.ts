@@ -1,4 +1,4 @@
-import { emptyGenAiFields, type GenAiFields } from '@llmp/genai';
+import { emptyGenAiFields, type GenAiFields } from '@llmp/otlp';
 
 // Long enough to recognise a prompt in a list, short enough to read a page of them cheaply.
 const previewChars = 200;

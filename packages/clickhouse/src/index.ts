@@ -10,7 +10,6 @@ export {
   type ClickHouseExporterConfig,
   clickhouseExporter,
   clickhouseExporterConfig,
-  type DedupTokenSource,
 } from './clickhouseExporter.ts';
 export {
   type ClickHouseStore,

@@ -1,7 +1,7 @@
 import type { KeyValue } from '@llmp/otlp';
 
 // Columns derived from a span, shared by both row encoders (spanRows, spanRowBinary). GenAI
-// fields come from the genai processor (@llmp/genai), see genAiRowColumns.
+// fields come from the genai processor (types in @llmp/otlp), see genAiRowColumns.
 
 // The Collector's ClickHouse exporter spells kinds and status codes this way; keeping them lets
 // dashboards written for otel_traces work on the spans table.

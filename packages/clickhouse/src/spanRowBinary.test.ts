@@ -1,5 +1,5 @@
-import { emptyGenAiFields, type GenAiFields, spanTypes } from '@llmp/genai';
 import type { AnyValue, KeyValue, Span, TraceRequest } from '@llmp/otlp';
+import { emptyGenAiFields, type GenAiFields, spanTypes } from '@llmp/otlp';
 import { arbitraryTraceRequest, testRequest, testSpan } from '@llmp/otlp/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
-import { emptyGenAiFields, type GenAiFields } from '@llmp/genai';
 import type { KeyValue, Span, TraceRequest } from '@llmp/otlp';
+import { emptyGenAiFields, type GenAiFields } from '@llmp/otlp';
 import { anyValueText, attributeColumns } from './attributeColumns.ts';
 import { preview } from './genAiRowColumns.ts';
 import { type RowBinaryWriter, rowBinaryWriter } from './rowBinaryWriter.ts';

@@ -1,5 +1,5 @@
-import { emptyGenAiFields, type GenAiFields } from '@llmp/genai';
 import type { AnyValue, KeyValue, Span, TraceRequest } from '@llmp/otlp';
+import { emptyGenAiFields, type GenAiFields } from '@llmp/otlp';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { preview } from './genAiRowColumns.ts';

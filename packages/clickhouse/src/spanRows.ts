@@ -1,5 +1,4 @@
-import type { GenAiFields } from '@llmp/genai';
-import type { Span, TraceRequest } from '@llmp/otlp';
+import type { GenAiFields, Span, TraceRequest } from '@llmp/otlp';
 import { attributeColumns } from './attributeColumns.ts';
 import { genAiRowColumns } from './genAiRowColumns.ts';
 import { jobLink, serviceName, spanKindName, statusCodeName } from './spanColumns.ts';

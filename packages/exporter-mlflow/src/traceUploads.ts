@@ -1,6 +1,6 @@
-import { genAiOf } from '@llmp/genai';
 import {
   type AnyValue,
+  genAiOf,
   type KeyValue,
   nestSpans,
   type Span,

@@ -1,9 +1,8 @@
-import { type Span, type TraceBatch, traceBatch } from '@llmp/otlp';
+import { genAiOf, type Span, type TraceBatch, traceBatch, withMeta } from '@llmp/otlp';
 import { testRequest, testSpan } from '@llmp/otlp/testing';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { genAiProcessorConfig, genAiProcessorFactory } from './genAiProcessor.ts';
-import { genAiOf } from './normalisedBatch.ts';
 
 const settings = { id: 'genai', logger: pino({ level: 'silent' }) };
 
@@ -34,7 +33,7 @@ describe('genai processor', () => {
       { key: 'llm.cost.total', value: { type: 'double', value: 0.42 } },
     ]);
     const plain = span('0000000000000002', []);
-    const batch = Object.assign(batchOf([llm, plain]), { dedupToken: 'otlp_spans-0-1-2' });
+    const batch = withMeta(batchOf([llm, plain]), { dedupToken: 'otlp_spans-0-1-2' });
     const bytesBefore = batch.bytes();
     await processor.consume(batch);
 
@@ -42,7 +41,7 @@ describe('genai processor', () => {
     const out = next.received[0]!;
     expect(out.projectId).toBe('p1');
     expect(out.spanCount).toBe(2);
-    expect((out as TraceBatch & { dedupToken?: string }).dedupToken).toBe('otlp_spans-0-1-2');
+    expect(out.meta.dedupToken).toBe('otlp_spans-0-1-2');
     expect(out.request().resourceSpans[0]!.scopeSpans[0]!.spans[0]!.attributes).toHaveLength(2);
     expect(out.bytes()).toEqual(bytesBefore);
     expect(genAiOf(out, llm)).toMatchObject({

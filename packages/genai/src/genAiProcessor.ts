@@ -1,8 +1,6 @@
-import type { Span, TraceBatch } from '@llmp/otlp';
+import { emptyGenAiFields, type GenAiFields, type Span, type TraceBatch, withMeta } from '@llmp/otlp';
 import type { Component, Consumer, ProcessorFactory } from '@llmp/pipeline';
 import { z } from 'zod';
-import { emptyGenAiFields, type GenAiFields } from './genAiFields.ts';
-import type { NormalisedBatch } from './normalisedBatch.ts';
 import { type NormalisedSpan, normaliseSpan } from './normaliseSpan.ts';
 import { modelPrice, repositoryPrices } from './priceTable.ts';
 import { spanCost } from './spanCost.ts';
@@ -45,7 +43,7 @@ function genAiFields(n: NormalisedSpan, cost: ReturnType<typeof spanCost>): GenA
 /**
  * The `genai` processor: reads every span's GenAI attributes (OpenTelemetry, OpenInference,
  * OpenLLMetry, Vercel AI SDK) into canonical fields, prices them (a cost the app sent wins, else
- * the dated price table), and hands the batch on with them attached (see NormalisedBatch); the
+ * the dated price table), and hands the batch on with them attached (`meta.genAi`, read with genAiOf); the
  * OTLP data itself is not changed. Stateless, so shutdown has nothing to flush.
  * @example const genai = genAiProcessorFactory.create(settings, genAiProcessorConfig.parse({}), exporter);
  */
@@ -78,9 +76,8 @@ export const genAiProcessorFactory: ProcessorFactory<GenAiProcessorConfig, Trace
           }
         }
         if (failed > 0) settings.logger.warn({ failed }, 'spans left without GenAI fields');
-        // A spread keeps what other stages put on the batch (the ingester's dedupToken).
-        const normalised: NormalisedBatch = { ...batch, genAi };
-        await next.consume(normalised);
+        // withMeta keeps what other stages put on the batch (the ingester's dedupToken).
+        await next.consume(withMeta(batch, { genAi }));
       },
       async shutdown() {},
     };

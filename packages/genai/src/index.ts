@@ -1,4 +1,5 @@
-export { emptyGenAiFields, type GenAiFields, type SpanType, spanTypes } from './genAiFields.ts';
+// The GenAI field types and genAiOf live in @llmp/otlp (a leaf), so readers need not depend on this package.
+export { emptyGenAiFields, type GenAiFields, genAiOf, type SpanType, spanTypes } from '@llmp/otlp';
 export { type GenAiProcessorConfig, genAiProcessorConfig, genAiProcessorFactory } from './genAiProcessor.ts';
 export {
   type Convention,
@@ -6,7 +7,6 @@ export {
   normalisationRules,
   type RuleField,
 } from './normalisationRules.ts';
-export { genAiOf, type NormalisedBatch } from './normalisedBatch.ts';
 export { type NormalisedSpan, normaliseSpan } from './normaliseSpan.ts';
 export { type ModelPrice, modelPrice, priceFor, repositoryPrices } from './priceTable.ts';
 export { plainValue, renderMessages } from './renderMessages.ts';

@@ -1,4 +1,4 @@
-import type { SpanType } from './genAiFields.ts';
+import type { SpanType } from '@llmp/otlp';
 
 /** The conventions llmp reads, in the order they are consulted. */
 export type Convention = 'otel' | 'otel-deprecated' | 'openinference' | 'traceloop' | 'vercel-ai';

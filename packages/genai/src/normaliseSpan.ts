@@ -1,5 +1,5 @@
 import type { AnyValue, KeyValue } from '@llmp/otlp';
-import { emptyGenAiFields, type GenAiFields } from './genAiFields.ts';
+import { emptyGenAiFields, type GenAiFields } from '@llmp/otlp';
 import { type NormalisationRule, normalisationRules, type RuleField } from './normalisationRules.ts';
 import { plainValue, renderMessages, toolCallText } from './renderMessages.ts';
 

@@ -1,5 +1,5 @@
+import { emptyGenAiFields } from '@llmp/otlp';
 import { describe, expect, it } from 'vitest';
-import { emptyGenAiFields } from './genAiFields.ts';
 import type { NormalisedSpan } from './normaliseSpan.ts';
 import { type ModelPrice, modelPrice, priceFor, repositoryPrices } from './priceTable.ts';
 import { spanCost } from './spanCost.ts';

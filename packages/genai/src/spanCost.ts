@@ -1,4 +1,4 @@
-import type { GenAiFields } from './genAiFields.ts';
+import type { GenAiFields } from '@llmp/otlp';
 import type { NormalisedSpan } from './normaliseSpan.ts';
 import { type ModelPrice, priceFor } from './priceTable.ts';
 

@@ -30,7 +30,7 @@ function sink(behaviour: { fail?: (n: number) => Error | undefined } = {}) {
       calls++;
       const error = behaviour.fail?.(calls);
       if (error) throw error;
-      const token = (batch as TraceBatch & { dedupToken?: string }).dedupToken!;
+      const token = batch.meta.dedupToken!;
       if (!byToken.has(token)) byToken.set(token, batch);
     },
   };

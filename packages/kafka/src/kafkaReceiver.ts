@@ -282,11 +282,9 @@ export function kafkaReceiver(
         projectId,
         request: { resourceSpans: group.flatMap((d) => d.batch.request().resourceSpans) },
         spanCount: group.reduce((n, d) => n + d.batch.spanCount, 0),
+        meta: { dedupToken: dedupToken(batch.topic, batch.partition, first, last, projectId) },
       });
-      const withToken = Object.assign(merged, {
-        dedupToken: dedupToken(batch.topic, batch.partition, first, last, projectId),
-      });
-      const outcome = await withRetry(batch, control, 'insert', () => nextConsumer.consume(withToken));
+      const outcome = await withRetry(batch, control, 'insert', () => nextConsumer.consume(merged));
       if (outcome === 'lost') return 'lost';
       if (typeof outcome === 'object') {
         // The store refuses these spans for good: park their records, keep the partition moving.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { addressInUse } from './addressInUse.ts';
-import { ConfigError } from './loadConfig.ts';
+import { ConfigError } from './configError.ts';
 
 const otlp = { grpc: { endpoint: '0.0.0.0:4317' }, http: { endpoint: '0.0.0.0:4318' } };
 

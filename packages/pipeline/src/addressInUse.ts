@@ -1,4 +1,4 @@
-import { ConfigError } from './loadConfig.ts';
+import { ConfigError } from './configError.ts';
 
 /** The port an "address in use" failure names (Node's EADDRINUSE, or grpc-js's message), if any. */
 function inUsePort(error: unknown): number | undefined | false {

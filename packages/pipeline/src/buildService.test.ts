@@ -3,9 +3,9 @@ import { z } from 'zod';
 import { buildService } from './buildService.ts';
 import type { Component, ComponentSettings, Consumer } from './component.ts';
 import type { BuildableFactory, ComponentFactories } from './componentFactories.ts';
+import { ConfigError } from './configError.ts';
 import { createLogger } from './createLogger.ts';
 import { createHost, resourceKey } from './host.ts';
-import { ConfigError } from './loadConfig.ts';
 import type { PipelineConfig, ServiceConfig } from './serviceConfig.ts';
 
 const logger = createLogger({ level: 'silent' });

@@ -3,9 +3,9 @@ import { addressInUse } from './addressInUse.ts';
 import type { Authenticate } from './caller.ts';
 import type { Component, ComponentSettings, Consumer } from './component.ts';
 import type { BuildableFactory, ComponentFactories, ComponentKind } from './componentFactories.ts';
+import { ConfigError } from './configError.ts';
 import type { Logger } from './createLogger.ts';
 import type { Host } from './host.ts';
-import { ConfigError } from './loadConfig.ts';
 import { fanout, pipeline } from './pipeline.ts';
 import { checkService, type ServiceConfig } from './serviceConfig.ts';
 

@@ -1,4 +1,4 @@
-import { ConfigError } from './loadConfig.ts';
+import { ConfigError } from './configError.ts';
 
 /** A typed name for something the host shares between components (the store, Kafka clients …). */
 export interface ResourceKey<T> {

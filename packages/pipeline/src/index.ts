@@ -25,6 +25,7 @@ export {
   signals,
 } from './componentFactories.ts';
 export { type ComponentId, parseComponentId } from './componentId.ts';
+export { ConfigError } from './configError.ts';
 export { byteSize, duration, endpoint, parseEndpoint } from './configSchema.ts';
 export { createLogger, type Logger } from './createLogger.ts';
 export {
@@ -47,7 +48,7 @@ export {
 export { hostedFactory } from './hostedFactory.ts';
 export { type IdleHeapRelease, idleHeapRelease } from './idleHeapRelease.ts';
 export { type InFlight, inFlightDrain } from './inFlightDrain.ts';
-export { ConfigError, type Env, expandEnv, loadConfig, strippedKeys } from './loadConfig.ts';
+export { type Env, expandEnv, loadConfig, strippedKeys } from './loadConfig.ts';
 export { onceShutdown } from './onceShutdown.ts';
 export { type CursorCodec, cursorCodec, type Page } from './page.ts';
 export { fanout, type Pipeline, pipeline } from './pipeline.ts';

@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { ConfigError } from './configError.ts';
 import { duration } from './configSchema.ts';
-import { ConfigError, expandEnv, loadConfig } from './loadConfig.ts';
+import { expandEnv, loadConfig } from './loadConfig.ts';
 
 const schema = z.object({
   server: z

@@ -1,15 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument, parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { ConfigError } from './configError.ts';
 import { applyDefaults, applySet } from './setOverrides.ts';
-
-/** A configuration that cannot be used; the message is meant for the person who wrote it. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
 
 export type Env = Record<string, string | undefined>;
 

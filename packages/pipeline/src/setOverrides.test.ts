@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, loadConfig } from './loadConfig.ts';
+import { ConfigError } from './configError.ts';
+import { loadConfig } from './loadConfig.ts';
 import { applyDefaults, applySet, parseSet } from './setOverrides.ts';
 
 describe('--set', () => {

@@ -1,5 +1,5 @@
 import { parse as parseYaml } from 'yaml';
-import { ConfigError } from './loadConfig.ts';
+import { ConfigError } from './configError.ts';
 
 export interface SetOverride {
   path: string[];

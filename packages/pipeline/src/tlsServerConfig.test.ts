@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError } from './loadConfig.ts';
+import { ConfigError } from './configError.ts';
 import { tlsServerConfig, tlsServerOptions } from './tlsServerConfig.ts';
 
 describe('tlsServerOptions', () => {

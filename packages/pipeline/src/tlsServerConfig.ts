@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError } from './loadConfig.ts';
+import { ConfigError } from './configError.ts';
 
 /**
  * A listener's `tls` section, as the Collector's configtls server settings: absent means

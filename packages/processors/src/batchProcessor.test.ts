@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Span, type TraceBatch, traceBatch } from '@llmp/otlp';
+import { emptyGenAiFields, genAiOf, type Span, type TraceBatch, traceBatch } from '@llmp/otlp';
 import { testRequest, testSpan } from '@llmp/otlp/testing';
 import { type Consumer, createLogger, ExportError, permanent, retryable } from '@llmp/pipeline';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -301,6 +301,59 @@ describe('batch processor with a batch that does not decode', () => {
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ kind: 'permanent' });
     expect(sink.stored).toEqual([{ projectId: 'p', spanCount: 2, names: ['a', 'b'] }]);
+    await processor.shutdown();
+  });
+
+  it("keeps each span's GenAI fields with its span when it merges batches", async () => {
+    const received: TraceBatch[] = [];
+    const processor = create({ consume: async (b) => void received.push(b) }, { sendBatchSize: 4 });
+    const [a, b] = [span('a'), span('b')];
+    const fields = (model: string) => ({ ...emptyGenAiFields(), requestModel: model });
+    const first = traceBatch({
+      projectId: 'p',
+      request: testRequest([a]),
+      meta: { genAi: new Map([[a, fields('m-a')]]) },
+    });
+    const second = traceBatch({
+      projectId: 'p',
+      request: testRequest([b]),
+      meta: { genAi: new Map([[b, fields('m-b')]]) },
+    });
+    await Promise.all([
+      processor.consume(first),
+      processor.consume(second),
+      processor.consume(batchOf('p', 'c', 'd')),
+    ]);
+    expect(received).toHaveLength(1);
+    const merged = received[0]!;
+    const byName = new Map(
+      merged
+        .request()
+        .resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans))
+        .map((s) => [s.name, s]),
+    );
+    expect(genAiOf(merged, byName.get('a')!)?.requestModel).toBe('m-a');
+    expect(genAiOf(merged, byName.get('b')!)?.requestModel).toBe('m-b');
+    expect(genAiOf(merged, byName.get('c')!)).toBeUndefined();
+    await processor.shutdown();
+  });
+
+  it('sends a batch with a dedup token alone and with its token, so a redelivery dedupes', async () => {
+    const received: TraceBatch[] = [];
+    const processor = create({ consume: async (b) => void received.push(b) }, { sendBatchSize: 4 });
+    const tokened = (token: string, name: string) =>
+      traceBatch({ projectId: 'p', request: testRequest([span(name)]), meta: { dedupToken: token } });
+    await Promise.all([
+      processor.consume(tokened('otlp_spans/0/1-1/p', 'a')),
+      processor.consume(tokened('otlp_spans/0/2-2/p', 'b')),
+      processor.consume(batchOf('p', 'c', 'd')),
+    ]);
+    const sent = received.map((b) => ({ token: b.meta.dedupToken, names: spanNames(b) }));
+    expect(sent).toEqual([
+      { token: 'otlp_spans/0/1-1/p', names: ['a'] },
+      { token: 'otlp_spans/0/2-2/p', names: ['b'] },
+      { token: undefined, names: ['c', 'd'] },
+    ]);
     await processor.shutdown();
   });
 });

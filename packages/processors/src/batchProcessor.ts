@@ -1,4 +1,4 @@
-import { type TraceBatch, type TraceRequest, traceBatch } from '@llmp/otlp';
+import { mergeMeta, type TraceBatch, type TraceRequest, traceBatch } from '@llmp/otlp';
 import {
   type Component,
   type Consumer,
@@ -35,7 +35,8 @@ interface Waiting {
 /**
  * Joins the batches of one project into one request. Each is decoded alone first: one that does
  * not decode is refused alone with a permanent error and left out, so one sender's bad request
- * never fails the requests merged with it (issue 16, item 1).
+ * never fails the requests merged with it (issue 16, item 1). The merged request holds the very
+ * span objects of its parts, so their metadata (GenAI fields keyed by span) joins as it is.
  */
 function merge(projectId: string, items: Waiting[]): { batch?: TraceBatch; merged: Waiting[] } {
   if (items.length === 1) return { batch: items[0]!.batch, merged: items };
@@ -51,7 +52,8 @@ function merge(projectId: string, items: Waiting[]): { batch?: TraceBatch; merge
   }
   if (merged.length === 0) return { merged };
   const spanCount = merged.reduce((n, w) => n + w.batch.spanCount, 0);
-  return { batch: traceBatch({ projectId, request: { resourceSpans }, spanCount }), merged };
+  const meta = mergeMeta(merged.map((w) => w.batch.meta));
+  return { batch: traceBatch({ projectId, request: { resourceSpans }, spanCount, meta }), merged };
 }
 
 /**
@@ -82,13 +84,28 @@ export const batchProcessorFactory: ProcessorFactory<BatchProcessorConfig, Trace
       const items = buffer;
       buffer = [];
       bufferedSpans = 0;
+      // Batches join per project. A batch with a dedup token is sent alone, as it came: its token
+      // names exactly its records (the Kafka receiver's topic/partition/offset range), and a
+      // redelivery rebuilds the same batch with the same token only if no merge, which depends
+      // on timing, changed what the INSERT holds; a merged token would make ClickHouse's insert
+      // deduplication miss the redelivery and store its rows twice.
+      const groups: { projectId: string; group: Waiting[] }[] = [];
       const byProject = new Map<string, Waiting[]>();
       for (const item of items) {
-        const list = byProject.get(item.batch.projectId) ?? [];
+        const { projectId } = item.batch;
+        if (item.batch.meta.dedupToken !== undefined) {
+          groups.push({ projectId, group: [item] });
+          continue;
+        }
+        let list = byProject.get(projectId);
+        if (!list) {
+          list = [];
+          byProject.set(projectId, list);
+          groups.push({ projectId, group: list });
+        }
         list.push(item);
-        byProject.set(item.batch.projectId, list);
       }
-      for (const [projectId, group] of byProject) {
+      for (const { projectId, group } of groups) {
         const spans = group.reduce((n, w) => n + w.batch.spanCount, 0);
         metrics.batchSize.observe(labels, spans);
         void queue.add(async () => {
