@@ -81,3 +81,4 @@ export {
   type ServiceIssue,
 } from './serviceConfig.ts';
 export { applySet, parseSet, type SetOverride } from './setOverrides.ts';
+export { defaultRetryAfterMs, GrpcCode, statusFor, type TransportStatus } from './statusFor.ts';
