@@ -1,3 +1,5 @@
+// prom-client's metric types, so components declare their metrics without depending on it themselves.
+export { Counter, Gauge, Histogram, Registry } from 'prom-client';
 export { addressInUse } from './addressInUse.ts';
 export { type BuildServiceOptions, buildService, type Service } from './buildService.ts';
 export {
@@ -36,6 +38,7 @@ export {
   toExportError,
 } from './exportError.ts';
 export { type ExporterHelperOptions, exporterHelper, exporterHelperConfig } from './exporterHelper.ts';
+export { exporterMetrics } from './exporterMetrics.ts';
 export {
   createHost,
   type Host,
@@ -47,9 +50,11 @@ export {
 export { hostedFactory } from './hostedFactory.ts';
 export { type InFlight, inFlightDrain } from './inFlightDrain.ts';
 export { ConfigError, type Env, expandEnv, loadConfig, strippedKeys } from './loadConfig.ts';
+export { metricSet } from './metricSet.ts';
 export { onceShutdown } from './onceShutdown.ts';
 export { type CursorCodec, cursorCodec, type Page } from './page.ts';
 export { fanout, type Pipeline, pipeline } from './pipeline.ts';
+export { processRegistry } from './processRegistry.ts';
 export {
   type Backoff,
   backoffConfig,
@@ -62,7 +67,6 @@ export {
   retryWithBackoff,
   sleep,
 } from './retryOnFailure.ts';
-export { Gauge, processRegistry, Registry, type SelfMetrics, selfMetrics } from './selfMetrics.ts';
 export {
   type BoundedQueue,
   boundedQueue,

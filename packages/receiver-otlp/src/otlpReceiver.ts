@@ -10,13 +10,13 @@ import {
   onceShutdown,
   parseEndpoint,
   type ReceiverFactory,
-  selfMetrics,
 } from '@llmp/pipeline';
 import { grpcReadDeadline } from './grpcReadDeadline.ts';
 import { traceService, traceServiceDefinition } from './grpcTraceService.ts';
 import { inFlightLimit } from './inFlightLimit.ts';
 import { otlpHttpApp } from './otlpHttpApp.ts';
 import { type OtlpReceiverConfig, otlpReceiverConfig } from './otlpReceiverConfig.ts';
+import { otlpReceiverMetrics } from './otlpReceiverMetrics.ts';
 import { receiverObserver } from './receiverObserver.ts';
 
 export interface OtlpReceiver extends Component {
@@ -91,7 +91,7 @@ export const otlpReceiverFactory = {
   configSchema: otlpReceiverConfig,
   create(settings: ComponentSettings, config: OtlpReceiverConfig, next: Consumer<TraceBatch>): OtlpReceiver {
     const { logger, authenticate } = settings;
-    const metrics = selfMetrics(settings.registry);
+    const metrics = otlpReceiverMetrics(settings.registry);
     const limit = inFlightLimit({
       maxRequests: config.maxInFlightRequests,
       maxBytes: config.maxInFlightBytes,
