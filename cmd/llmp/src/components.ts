@@ -1,11 +1,16 @@
 import { hostedClickhouseExporter } from '@llmp/clickhouse';
-import { hostedMlflowExporter } from '@llmp/exporter-mlflow';
+import { hostedMlflowExporter, mlflowSyncMetrics } from '@llmp/exporter-mlflow';
 import { genAiProcessorFactory } from '@llmp/genai';
-import { hostedJobLinker } from '@llmp/jobs';
-import { hostedKafkaExporter, hostedKafkaReceiver } from '@llmp/kafka';
-import type { BuildableFactory, ComponentFactories } from '@llmp/pipeline';
-import { batchProcessorFactory } from '@llmp/processors';
-import { otlpReceiverFactory } from '@llmp/receiver-otlp';
+import { hostedJobLinker, jobLinkerMetrics } from '@llmp/jobs';
+import { hostedKafkaExporter, hostedKafkaReceiver, kafkaReceiverMetrics } from '@llmp/kafka';
+import {
+  type BuildableFactory,
+  type ComponentFactories,
+  exporterMetrics,
+  type Registry,
+} from '@llmp/pipeline';
+import { batchProcessorFactory, batchProcessorMetrics } from '@llmp/processors';
+import { otlpReceiverFactory, otlpReceiverMetrics } from '@llmp/receiver-otlp';
 
 /**
  * Every component `llmp` knows, listed once: plain factories looked up by the type of the ids
@@ -21,3 +26,18 @@ export const components: ComponentFactories = {
   ],
   exporters: [hostedClickhouseExporter, hostedKafkaExporter, hostedMlflowExporter],
 };
+
+/**
+ * The metric sets the components declare beside them. A role that runs pipelines declares them
+ * all, so its `/metrics` lists the same families whichever components its config picks (as when
+ * one central file declared them), and a dashboard finds every family in every role.
+ * @example for (const declare of componentMetrics) declare(registry);
+ */
+export const componentMetrics: ReadonlyArray<(registry: Registry) => unknown> = [
+  otlpReceiverMetrics,
+  exporterMetrics,
+  batchProcessorMetrics,
+  kafkaReceiverMetrics,
+  mlflowSyncMetrics,
+  jobLinkerMetrics,
+];

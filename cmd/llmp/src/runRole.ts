@@ -18,7 +18,7 @@ import {
 import { queryApiServer } from '@llmp/query-api';
 import { authenticateFrom } from './authenticateFrom.ts';
 import { buildInfo, registerBuildInfo } from './buildInfo.ts';
-import { components } from './components.ts';
+import { componentMetrics, components } from './components.ts';
 import { telemetryServer } from './telemetryServer.ts';
 import { mlflowDeletions, traceDeletion } from './traceDeletion.ts';
 
@@ -65,6 +65,9 @@ export async function runRole({
 }: RoleSpec): Promise<Running> {
   const registry = processRegistry();
   registerBuildInfo(registry);
+  if (Object.keys(config.service.pipelines).length > 0) {
+    for (const declare of componentMetrics) declare(registry);
+  }
   const { authenticate, keys } = authenticateFrom(config.auth ?? { apiKeys: [] }, process.env);
   if (config.auth) logger.info({ apiKeys: keys, auth: keys > 0 ? 'on' : 'off' }, 'auth configured');
   const host = createHost({ providers: providers({ logger, registry }) });

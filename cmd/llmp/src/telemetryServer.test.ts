@@ -1,4 +1,4 @@
-import { createLogger, Registry, selfMetrics } from '@llmp/pipeline';
+import { createLogger, exporterMetrics, Registry } from '@llmp/pipeline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type TelemetryServer, telemetryServer } from './telemetryServer.ts';
 
@@ -8,7 +8,7 @@ afterEach(() => server?.shutdown());
 describe('telemetryServer', () => {
   it('serves /healthz, /readyz from its dependency check, and the registry at /metrics', async () => {
     const registry = new Registry();
-    selfMetrics(registry).exporterSentSpans.inc({ exporter: 'kafka' }, 7);
+    exporterMetrics(registry).exporterSentSpans.inc({ exporter: 'kafka' }, 7);
     let dependencyUp = true;
     server = telemetryServer({
       endpoint: '127.0.0.1:0',

@@ -11,6 +11,7 @@ export {
 export { type MlflowExporter, type MlflowExporterDeps, mlflowExporter } from './mlflowExporter.ts';
 export { type MlflowExporterConfig, mlflowExporterConfig } from './mlflowExporterConfig.ts';
 export { type MlflowSync, type MlflowSyncDeps, type MlflowSyncStats, mlflowSync } from './mlflowSync.ts';
+export { mlflowSyncMetrics } from './mlflowSyncMetrics.ts';
 export { sendUploads } from './sendUploads.ts';
 export {
   type SyncStateLog,

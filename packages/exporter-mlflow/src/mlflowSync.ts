@@ -1,8 +1,9 @@
 import type { TraceRequest } from '@llmp/otlp';
-import { type Logger, type Registry, selfMetrics } from '@llmp/pipeline';
+import type { Logger, Registry } from '@llmp/pipeline';
 import type { JobNames } from './jobNames.ts';
 import type { MlflowApi } from './mlflowClient.ts';
 import type { MlflowExporterConfig } from './mlflowExporterConfig.ts';
+import { mlflowSyncMetrics } from './mlflowSyncMetrics.ts';
 import { keyOf, storeCatchUp } from './storeCatchUp.ts';
 import { type SyncStateLog, type SyncStateLogStats, syncStateLog } from './syncStateLog.ts';
 import type { TraceSyncState } from './traceSyncStates.ts';
@@ -115,7 +116,7 @@ export function mlflowSync({
   const startedAt = states.stamp();
   const stopped = new AbortController();
   const counts = { uploaded: 0, deleted: 0, failed: 0, dropped: 0, deferred: 0, resumed: 0 };
-  const overflowCounter = registry ? selfMetrics(registry).mlflowUploadOverflow : undefined;
+  const overflowCounter = registry ? mlflowSyncMetrics(registry).mlflowUploadOverflow : undefined;
   /** Whether a trace without room can wait in the store instead of being dropped. */
   const canDefer = states.durable && storedTrace !== undefined;
   let resuming: Promise<void> | undefined;

@@ -1,4 +1,5 @@
-import { type Logger, type Registry, selfMetrics } from '@llmp/pipeline';
+import type { Logger, Registry } from '@llmp/pipeline';
+import { mlflowSyncMetrics } from './mlflowSyncMetrics.ts';
 import { type SyncStateName, type TraceSyncState, traceSyncStates } from './traceSyncStates.ts';
 
 /** One change of a trace's sync state, as a shared table keeps it. */
@@ -97,7 +98,7 @@ export function syncStateLog({
   registry,
   now = Date.now,
 }: SyncStateLogOptions): SyncStateLog {
-  const rowsCounter = registry ? selfMetrics(registry).mlflowSyncStateRows : undefined;
+  const rowsCounter = registry ? mlflowSyncMetrics(registry).mlflowSyncStateRows : undefined;
   const memory = traceSyncStates(maxTracked);
   /** Latest unwritten change per trace: a trace changing often costs one row per flush. */
   let buffer = new Map<string, SyncStateRow>();

@@ -7,6 +7,7 @@ export {
   jobLinkerConfig,
   jobLinkerFactory,
 } from './linker/jobLinker.ts';
+export { jobLinkerMetrics } from './linker/jobLinkerMetrics.ts';
 export { type JobLogEntry, jobLogs } from './repository/jobLogs.ts';
 export { type JobMetrics, type JobRunMetrics, jobMetrics } from './repository/jobMetrics.ts';
 export { definitionOf, type JobVersion, jobVersionOf } from './repository/jobRows.ts';

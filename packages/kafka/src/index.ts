@@ -28,6 +28,7 @@ export {
   kafkaReceiver,
   kafkaReceiverConfig,
 } from './kafkaReceiver.ts';
+export { kafkaReceiverMetrics } from './kafkaReceiverMetrics.ts';
 export { kafkaResource } from './kafkaResource.ts';
 export { type PlatformaticProducerOptions, platformaticProducer } from './platformaticProducer.ts';
 export {

@@ -15,7 +15,6 @@ import {
   duration,
   onceShutdown,
   retryWithBackoff,
-  selfMetrics,
 } from '@llmp/pipeline';
 import { z } from 'zod';
 import { dedupToken, parsePending, pendingMetadata } from './dedupToken.ts';
@@ -27,6 +26,7 @@ import type {
   PartitionBatch,
 } from './kafkaClient.ts';
 import { projectHeader } from './kafkaExporter.ts';
+import { kafkaReceiverMetrics } from './kafkaReceiverMetrics.ts';
 
 export const kafkaReceiverConfig = z.object({
   topic: z.string().min(1).default('otlp_spans'),
@@ -139,7 +139,7 @@ export function kafkaReceiver(
   nextConsumer: Consumer<TraceBatch>,
 ): KafkaReceiver {
   const { logger } = settings;
-  const metrics = selfMetrics(settings.registry);
+  const metrics = kafkaReceiverMetrics(settings.registry);
   /** Partitions whose current step keeps failing: since when, and the last failure. */
   const stalls = new Map<string, { since: number; reason: string }>();
   const partitionOf = (batch: PartitionBatch) => `${batch.topic}/${batch.partition}`;

@@ -9,7 +9,7 @@ export interface ComponentSettings {
   /** `type/name`, e.g. `otlp` or `batch/traces`. */
   id: string;
   logger: Logger;
-  /** Where the component registers its self-metrics (see selfMetrics); a private one if absent. */
+  /** Where the component registers its self-metrics (each component declares its own beside it, see metricSet); a private one if absent. */
   registry?: Registry;
   /** Checks API keys on intake (receivers); open access when absent. */
   authenticate?: Authenticate;

@@ -1,9 +1,9 @@
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from './createLogger.ts';
 import { permanent, retryable } from './exportError.ts';
 import { exporterHelper } from './exporterHelper.ts';
 import type { RetryOnFailure } from './retryOnFailure.ts';
-import { Registry } from './selfMetrics.ts';
 import { type SendingQueue, sendingQueueConfig } from './sendingQueue.ts';
 
 interface Batch {

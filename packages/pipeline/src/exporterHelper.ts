@@ -1,6 +1,7 @@
 import type { Component, ComponentSettings, Consumer } from './component.ts';
 import { duration } from './configSchema.ts';
 import { type ExportError, retryable, toExportError } from './exportError.ts';
+import { exporterMetrics } from './exporterMetrics.ts';
 import { inFlightDrain } from './inFlightDrain.ts';
 import { onceShutdown } from './onceShutdown.ts';
 import {
@@ -9,7 +10,6 @@ import {
   retryOnFailureConfig,
   retryWithBackoff,
 } from './retryOnFailure.ts';
-import { selfMetrics } from './selfMetrics.ts';
 import { boundedQueue, type SendingQueue, sendingQueueConfig } from './sendingQueue.ts';
 
 /**
@@ -78,7 +78,7 @@ export function exporterHelper<T>({
 }: ExporterHelperOptions<T>): Component & Consumer<T> {
   const { logger } = settings;
   const exporter = settings.id;
-  const metrics = selfMetrics(settings.registry);
+  const metrics = exporterMetrics(settings.registry);
   // With a queue its workers bound the sends (numConsumers) and the queue bounds the data: a
   // weight bound there would make a worker give a queued batch up instead of answering a sender.
   const weigh = sendingQueue.enabled ? undefined : bound?.weigh;

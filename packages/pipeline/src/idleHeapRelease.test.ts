@@ -1,6 +1,6 @@
+import { Registry } from 'prom-client';
 import { describe, expect, it, vi } from 'vitest';
 import { idleHeapRelease } from './idleHeapRelease.ts';
-import { Registry } from './selfMetrics.ts';
 
 const MiB = 1024 ** 2;
 

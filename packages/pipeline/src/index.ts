@@ -1,3 +1,5 @@
+// prom-client's metric types, so components declare their metrics without depending on it themselves.
+export { Counter, Gauge, Histogram, Registry } from 'prom-client';
 export { addressInUse } from './addressInUse.ts';
 export { type BuildServiceOptions, buildService, type Service } from './buildService.ts';
 export {
@@ -37,6 +39,7 @@ export {
   toExportError,
 } from './exportError.ts';
 export { type ExporterHelperOptions, exporterHelper, exporterHelperConfig } from './exporterHelper.ts';
+export { exporterMetrics } from './exporterMetrics.ts';
 export {
   createHost,
   type Host,
@@ -49,9 +52,11 @@ export { hostedFactory } from './hostedFactory.ts';
 export { type IdleHeapRelease, idleHeapRelease } from './idleHeapRelease.ts';
 export { type InFlight, inFlightDrain } from './inFlightDrain.ts';
 export { type Env, expandEnv, loadConfig, strippedKeys } from './loadConfig.ts';
+export { metricSet } from './metricSet.ts';
 export { onceShutdown } from './onceShutdown.ts';
 export { type CursorCodec, cursorCodec, type Page } from './page.ts';
 export { fanout, type Pipeline, pipeline } from './pipeline.ts';
+export { processRegistry } from './processRegistry.ts';
 export {
   type Backoff,
   backoffConfig,
@@ -64,7 +69,6 @@ export {
   retryWithBackoff,
   sleep,
 } from './retryOnFailure.ts';
-export { Gauge, processRegistry, Registry, type SelfMetrics, selfMetrics } from './selfMetrics.ts';
 export {
   type BoundedQueue,
   boundedQueue,
@@ -83,6 +87,7 @@ export {
   type ServiceIssue,
 } from './serviceConfig.ts';
 export { applyDefaults, applySet, parseSet, type SetOverride } from './setOverrides.ts';
+export { defaultRetryAfterMs, GrpcCode, statusFor, type TransportStatus } from './statusFor.ts';
 export {
   type TlsServerConfig,
   type TlsServerOptions,

@@ -7,11 +7,11 @@ import {
   type ProcessorFactory,
   permanent,
   retryable,
-  selfMetrics,
   toExportError,
 } from '@llmp/pipeline';
 import PQueue from 'p-queue';
 import { z } from 'zod';
+import { batchProcessorMetrics } from './batchProcessorMetrics.ts';
 
 export const batchProcessorConfig = z.object({
   /** A batch is sent once it holds this many spans... */
@@ -67,7 +67,7 @@ export const batchProcessorFactory: ProcessorFactory<BatchProcessorConfig, Trace
   configSchema: batchProcessorConfig,
   create(settings, config, next: Consumer<TraceBatch>): Component & Consumer<TraceBatch> {
     const queue = new PQueue({ concurrency: config.exportConcurrency });
-    const metrics = selfMetrics(settings.registry);
+    const metrics = batchProcessorMetrics(settings.registry);
     const labels = { processor: settings.id };
     metrics.pendingSpansCapacity.set(labels, config.maxPendingSpans);
     metrics.pendingSpans.set(labels, 0);

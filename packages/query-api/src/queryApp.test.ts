@@ -1,6 +1,6 @@
 import { apiKeyAuthenticator, apiKeyLine, apiKeysConfig } from '@llmp/auth';
 import type { StoredSpan } from '@llmp/clickhouse';
-import { Registry, selfMetrics } from '@llmp/pipeline';
+import { Counter, Registry } from '@llmp/pipeline';
 import { describe, expect, it } from 'vitest';
 import { queryApp, type TraceSource } from './queryApp.ts';
 
@@ -36,7 +36,12 @@ const keys = apiKeysConfig.parse({
 describe('query API with API keys', () => {
   const source = memorySource();
   const registry = new Registry();
-  selfMetrics(registry).receiverAcceptedSpans.inc({ receiver: 'otlp', transport: 'http' }, 3);
+  new Counter({
+    name: 'llmp_receiver_accepted_spans_total',
+    help: 'Spans a receiver handed on to its pipeline',
+    labelNames: ['receiver', 'transport'],
+    registers: [registry],
+  }).inc({ receiver: 'otlp', transport: 'http' }, 3);
   const app = queryApp({ source, authenticate: apiKeyAuthenticator(keys), registry });
   const get = (path: string, key?: string, header = 'authorization') =>
     app.request(

@@ -1,8 +1,9 @@
 import { constants } from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
-import { encodeRpcStatus } from '@llmp/otlp';
+import { refusal } from './grpcStatus.ts';
 import { http2StreamOf } from './http2StreamOf.ts';
 import type { InFlightLimit } from './inFlightLimit.ts';
+import { overloadedError } from './overloadedError.ts';
 
 export interface GrpcReadBudgetOptions {
   /** The receiver's in-flight bounds, shared with OTLP/HTTP. */
@@ -36,14 +37,7 @@ export function grpcReadBudget({ limit, onRefused }: GrpcReadBudgetOptions): grp
       if (done || ticket?.grow(chunk.byteLength)) return;
       finish();
       onRefused?.();
-      const code = grpc.status.RESOURCE_EXHAUSTED;
-      const message = 'receiver is at its in-flight bound; retry later';
-      const metadata = new grpc.Metadata();
-      metadata.set(
-        'grpc-status-details-bin',
-        Buffer.from(encodeRpcStatus({ code, message, retryAfterMs: 1000 })),
-      );
-      call.sendStatus({ code, details: message, metadata });
+      call.sendStatus(refusal(overloadedError()));
       // RFC 9113 §8.1: after a complete response the server may reset the stream with NO_ERROR
       // so the client stops sending the rest of the message.
       if (stream && !stream.closed) stream.close(constants.NGHTTP2_NO_ERROR);

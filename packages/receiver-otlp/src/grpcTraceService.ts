@@ -1,7 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import {
   encodeProtobufResponse,
-  encodeRpcStatus,
   OtlpDecodeError,
   screenProtobufRequest,
   type TraceBatch,
@@ -9,10 +8,19 @@ import {
   type ValueLimits,
   type WireScreening,
 } from '@llmp/otlp';
-import { type Authenticate, type Consumer, credentialOf, openAccess, toExportError } from '@llmp/pipeline';
+import {
+  type Authenticate,
+  type Consumer,
+  credentialOf,
+  openAccess,
+  permanent,
+  toExportError,
+} from '@llmp/pipeline';
 import { decodedCost } from './decodedCost.ts';
 import { exportTraces } from './exportTraces.ts';
+import { refusal, statusError } from './grpcStatus.ts';
 import { type InFlightLimit, inFlightLimit } from './inFlightLimit.ts';
+import { overloadedError } from './overloadedError.ts';
 import type { ReceiverObserver } from './receiverObserver.ts';
 
 const identity = (buffer: Buffer) => buffer;
@@ -29,15 +37,6 @@ export const traceServiceDefinition: grpc.ServiceDefinition = {
     responseDeserialize: identity,
   },
 };
-
-function statusError(code: grpc.status, message: string, retryAfterMs?: number): Partial<grpc.StatusObject> {
-  const metadata = new grpc.Metadata();
-  if (retryAfterMs !== undefined) {
-    // Rich error details (google.rpc.Status with RetryInfo), as OTLP "Throttling" asks for.
-    metadata.set('grpc-status-details-bin', Buffer.from(encodeRpcStatus({ code, message, retryAfterMs })));
-  }
-  return { code, details: message, metadata };
-}
 
 export interface TraceServiceOptions {
   next: Consumer<TraceBatch>;
@@ -83,10 +82,7 @@ export function traceService({
     const ticket = limit.acquire(call.request.byteLength);
     const overloaded = () => {
       observe.refusedRequest('overloaded');
-      // OTLP/gRPC "Throttling": RESOURCE_EXHAUSTED is retryable only with RetryInfo, so it carries one.
-      return callback(
-        statusError(grpc.status.RESOURCE_EXHAUSTED, 'receiver is at its in-flight bound; retry later', 1000),
-      );
+      return callback(refusal(overloadedError()));
     };
     if (!ticket) return overloaded();
     let screening: WireScreening;
@@ -96,7 +92,7 @@ export function traceService({
       ticket.release();
       if (error instanceof OtlpDecodeError) {
         observe.refusedRequest(error.kind);
-        return callback(statusError(grpc.status.INVALID_ARGUMENT, error.message));
+        return callback(refusal(permanent(error.message, { cause: error })));
       }
       return callback(statusError(grpc.status.INTERNAL, (error as Error).message));
     }
@@ -107,15 +103,7 @@ export function traceService({
     exportTraces(next, { projectId: auth.caller.projectId, screening }, observe)
       .then(
         (outcome) => callback(null, Buffer.from(encodeProtobufResponse(outcome))),
-        (caught: unknown) => {
-          const error = toExportError(caught);
-          if (error.kind === 'permanent')
-            return callback(statusError(grpc.status.INVALID_ARGUMENT, error.message));
-          // OTLP/gRPC: UNAVAILABLE and RESOURCE_EXHAUSTED (with RetryInfo) are the retryable answers.
-          const code =
-            error.reason === 'exhausted' ? grpc.status.RESOURCE_EXHAUSTED : grpc.status.UNAVAILABLE;
-          callback(statusError(code, error.message, error.retryAfterMs ?? 1000));
-        },
+        (caught: unknown) => callback(refusal(toExportError(caught))),
       )
       .finally(() => ticket.release());
   };

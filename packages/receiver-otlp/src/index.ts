@@ -5,4 +5,5 @@ export { BodyError, inflateBody } from './inflateBody.ts';
 export { otlpHttpApp } from './otlpHttpApp.ts';
 export { closeHttpServer, type OtlpReceiver, otlpReceiverFactory } from './otlpReceiver.ts';
 export { type OtlpReceiverConfig, otlpReceiverConfig } from './otlpReceiverConfig.ts';
+export { otlpReceiverMetrics } from './otlpReceiverMetrics.ts';
 export { type ReceiverObserver, type RefusalReason, receiverObserver } from './receiverObserver.ts';

@@ -9,7 +9,8 @@ import {
   type TraceRequest,
 } from '@llmp/otlp';
 import { stringAttr, testRequest, testSpan, testTraceId } from '@llmp/otlp/testing';
-import { type Consumer, permanent, retryable } from '@llmp/pipeline';
+import { permanent, retryable } from '@llmp/pipeline';
+import { sinkConsumer } from '@llmp/pipeline/testing';
 import { describe, expect, it } from 'vitest';
 import { otlpHttpApp } from './otlpHttpApp.ts';
 
@@ -64,16 +65,8 @@ function jsonBody(spans: Array<{ name: string; spanId: string }>): string {
 
 /** The exporter's stand-in: stores each batch, or throws `failWith`. */
 function memorySink() {
-  const batches: TraceBatch[] = [];
-  const sink = {
-    batches,
-    failWith: undefined as unknown,
-    async consume(batch: TraceBatch) {
-      if (sink.failWith !== undefined) throw sink.failWith;
-      batches.push(batch);
-    },
-  } satisfies Consumer<TraceBatch> & Record<string, unknown>;
-  return sink;
+  const sink = sinkConsumer<TraceBatch>();
+  return Object.assign(sink, { batches: sink.received });
 }
 
 function setup(maxBodySize = 1 << 20) {

@@ -13,12 +13,22 @@ import {
   type ValueLimits,
   type WireScreening,
 } from '@llmp/otlp';
-import { type Authenticate, type Consumer, credentialOf, openAccess, toExportError } from '@llmp/pipeline';
+import {
+  type Authenticate,
+  type Consumer,
+  credentialOf,
+  type ExportError,
+  openAccess,
+  permanent,
+  statusFor,
+  toExportError,
+} from '@llmp/pipeline';
 import { Hono } from 'hono';
 import { decodedCost } from './decodedCost.ts';
 import { exportTraces } from './exportTraces.ts';
 import { type InFlightLimit, type InFlightTicket, inFlightLimit } from './inFlightLimit.ts';
 import { BodyError, inflateBody } from './inflateBody.ts';
+import { overloadedError } from './overloadedError.ts';
 import type { ReceiverObserver } from './receiverObserver.ts';
 
 type Encoding = 'protobuf' | 'json';
@@ -75,16 +85,21 @@ function failure(
   code: number,
   message: string,
   encoding: Encoding,
-  retryAfterMs?: number,
+  retry: { retryAfterMs?: number; retryAfter?: string } = {},
 ): Response {
   const headers = new Headers({ 'content-type': contentTypes[encoding] });
-  if (retryAfterMs !== undefined)
-    headers.set('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
+  if (retry.retryAfter !== undefined) headers.set('retry-after', retry.retryAfter);
   const body =
     encoding === 'json'
       ? JSON.stringify({ code, message })
-      : encodeRpcStatus({ code, message, retryAfterMs });
+      : encodeRpcStatus({ code, message, retryAfterMs: retry.retryAfterMs });
   return new Response(body, { status, headers });
+}
+
+/** An ExportError as the HTTP status, Retry-After and body statusFor gives it. */
+function refusal(error: ExportError, encoding: Encoding): Response {
+  const status = statusFor(error);
+  return failure(status.http, status.grpc, error.message, encoding, status);
 }
 
 export interface OtlpHttpAppOptions {
@@ -156,14 +171,7 @@ export function otlpHttpApp({
 
   function overloaded(encoding: Encoding): Response {
     observe.refusedRequest('overloaded');
-    // OTLP/HTTP "Throttling": 429 with Retry-After; the sender backs off and retries the same data.
-    return failure(
-      429,
-      RpcCode.RESOURCE_EXHAUSTED,
-      'receiver is at its in-flight bound; retry later',
-      encoding,
-      1000,
-    );
+    return refusal(overloadedError(), encoding);
   }
 
   async function handle(raw: Request, encoding: Encoding, projectId: string, ticket: InFlightTicket) {
@@ -196,11 +204,13 @@ export function otlpHttpApp({
       }
       if (error instanceof BodyError) {
         observe.refusedRequest(bodyReasons[error.status]);
-        return failure(error.status, RpcCode.INVALID_ARGUMENT, error.message, encoding);
+        // 415 is the transport's own answer; a bad or oversized body is the data's fault.
+        if (error.status === 415) return failure(415, RpcCode.INVALID_ARGUMENT, error.message, encoding);
+        return refusal(permanent(error.message, { cause: error, tooLarge: error.status === 413 }), encoding);
       }
       if (error instanceof OtlpDecodeError) {
         observe.refusedRequest(error.kind);
-        return failure(400, RpcCode.INVALID_ARGUMENT, error.message, encoding);
+        return refusal(permanent(error.message, { cause: error }), encoding);
       }
       throw error;
     }
@@ -211,18 +221,7 @@ export function otlpHttpApp({
         encoding === 'json' ? JSON.stringify(jsonResponse(outcome)) : encodeProtobufResponse(outcome);
       return new Response(answer, { status: 200, headers: { 'content-type': contentTypes[encoding] } });
     } catch (caught) {
-      const error = toExportError(caught);
-      if (error.kind === 'permanent')
-        return failure(error.tooLarge ? 413 : 400, RpcCode.INVALID_ARGUMENT, error.message, encoding);
-      // OTLP/HTTP "Retryable response codes": 429 when throttled, 503 when unavailable, both with Retry-After.
-      const exhausted = error.reason === 'exhausted';
-      return failure(
-        exhausted ? 429 : 503,
-        exhausted ? RpcCode.RESOURCE_EXHAUSTED : RpcCode.UNAVAILABLE,
-        error.message,
-        encoding,
-        error.retryAfterMs ?? 1000,
-      );
+      return refusal(toExportError(caught), encoding);
     }
   }
   app.all('/v1/traces', (c) =>

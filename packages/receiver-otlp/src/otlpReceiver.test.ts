@@ -9,14 +9,14 @@ import {
   type TraceRequest,
 } from '@llmp/otlp';
 import { testRequest, testSpan } from '@llmp/otlp/testing';
-import { type Consumer, createLogger, permanent, retryable } from '@llmp/pipeline';
+import { permanent, retryable } from '@llmp/pipeline';
+import { nopSettings, sinkConsumer } from '@llmp/pipeline/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { traceServiceDefinition } from './grpcTraceService.ts';
 import { type OtlpReceiver, otlpReceiverFactory } from './otlpReceiver.ts';
 import { otlpReceiverConfig } from './otlpReceiverConfig.ts';
 
-// pino is a dependency of @llmp/pipeline, not of this package; createLogger returns a pino logger.
-const settings = { id: 'otlp', logger: createLogger({ level: 'silent' }) };
+const settings = nopSettings('otlp');
 
 const span = (name: string, spanId: string): Span =>
   testSpan({
@@ -32,16 +32,8 @@ const requestOf = (...spans: Span[]): TraceRequest => testRequest(spans, { scope
 
 /** The exporter's stand-in: stores each batch, or throws `failWith`. */
 function memorySink() {
-  const batches: TraceBatch[] = [];
-  const sink = {
-    batches,
-    failWith: undefined as unknown,
-    async consume(batch: TraceBatch) {
-      if (sink.failWith !== undefined) throw sink.failWith;
-      batches.push(batch);
-    },
-  } satisfies Consumer<TraceBatch> & Record<string, unknown>;
-  return sink;
+  const sink = sinkConsumer<TraceBatch>();
+  return Object.assign(sink, { batches: sink.received });
 }
 
 const TraceServiceClient = grpc.makeGenericClientConstructor(traceServiceDefinition, 'TraceService');

@@ -11,7 +11,6 @@ import {
   onceShutdown,
   parseEndpoint,
   type ReceiverFactory,
-  selfMetrics,
   tlsServerOptions,
 } from '@llmp/pipeline';
 import { grpcReadBudget } from './grpcReadBudget.ts';
@@ -21,6 +20,7 @@ import { traceService, traceServiceDefinition } from './grpcTraceService.ts';
 import { inFlightLimit } from './inFlightLimit.ts';
 import { otlpHttpApp } from './otlpHttpApp.ts';
 import { type OtlpReceiverConfig, otlpReceiverConfig } from './otlpReceiverConfig.ts';
+import { otlpReceiverMetrics } from './otlpReceiverMetrics.ts';
 import { receiverObserver } from './receiverObserver.ts';
 
 export interface OtlpReceiver extends Component {
@@ -106,7 +106,7 @@ export const otlpReceiverFactory = {
   configSchema: otlpReceiverConfig,
   create(settings: ComponentSettings, config: OtlpReceiverConfig, next: Consumer<TraceBatch>): OtlpReceiver {
     const { logger, authenticate } = settings;
-    const metrics = selfMetrics(settings.registry);
+    const metrics = otlpReceiverMetrics(settings.registry);
     const limit = inFlightLimit({
       maxRequests: config.maxInFlightRequests,
       maxBytes: config.maxInFlightBytes,

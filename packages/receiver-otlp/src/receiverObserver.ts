@@ -1,4 +1,4 @@
-import type { SelfMetrics } from '@llmp/pipeline';
+import type { OtlpReceiverMetrics } from './otlpReceiverMetrics.ts';
 
 /** Why a receiver refused spans or a request; the `reason` label of its metrics. */
 export type RefusalReason =
@@ -23,10 +23,10 @@ export interface ReceiverObserver {
 
 /**
  * Counts what one transport of a receiver accepted and refused, in metrics, never in per-span logs.
- * @example const observe = receiverObserver(selfMetrics(registry), 'otlp', 'http'); observe.accepted(12);
+ * @example const observe = receiverObserver(otlpReceiverMetrics(registry), 'otlp', 'http'); observe.accepted(12);
  */
 export function receiverObserver(
-  metrics: SelfMetrics,
+  metrics: OtlpReceiverMetrics,
   receiver: string,
   transport: string,
 ): ReceiverObserver {

@@ -1,12 +1,13 @@
 import { type KeyValue, type Span, type TraceBatch, type TraceRequest, traceBatch } from '@llmp/otlp';
 import { stringAttr, testRequest, testSpan } from '@llmp/otlp/testing';
-import { createLogger, retryable } from '@llmp/pipeline';
+import { retryable } from '@llmp/pipeline';
+import { nopSettings, sinkConsumer } from '@llmp/pipeline/testing';
 import { describe, expect, it } from 'vitest';
 import type { SpanJobRef } from '../repository/storeResult.ts';
 import type { JobStatus } from '../service/jobSchema.ts';
 import { type JobDirectory, jobLinkerConfig, jobLinkerFactory } from './jobLinker.ts';
 
-const settings = { id: 'jobs', logger: createLogger({ level: 'silent' }) };
+const settings = nopSettings('jobs');
 const str = stringAttr;
 
 const span = (spanId: string, attributes: KeyValue[] = []): Span =>
@@ -29,13 +30,9 @@ function directory(statuses: Record<string, JobStatus>) {
 }
 
 function linker(dir: JobDirectory, config: unknown = {}) {
-  const seen: TraceBatch[] = [];
-  const processor = jobLinkerFactory(dir).create(settings, jobLinkerConfig.parse(config), {
-    async consume(batch) {
-      seen.push(batch);
-    },
-  });
-  return { processor, seen };
+  const sink = sinkConsumer<TraceBatch>();
+  const processor = jobLinkerFactory(dir).create(settings, jobLinkerConfig.parse(config), sink);
+  return { processor, seen: sink.received };
 }
 
 const attrs = (batch: TraceBatch, i: number) =>

@@ -6,7 +6,6 @@ import {
   duration,
   onceShutdown,
   type ProcessorFactory,
-  selfMetrics,
   toExportError,
 } from '@llmp/pipeline';
 import { z } from 'zod';
@@ -16,6 +15,7 @@ import type { JobStatus } from '../service/jobSchema.ts';
 import { schemaValidator } from '../service/schemaValidator.ts';
 import { spanValidation } from '../service/spanValidation.ts';
 import { validationScripts } from '../service/validationScript.ts';
+import { jobLinkerMetrics } from './jobLinkerMetrics.ts';
 
 const attributeKey = z.string().min(1).max(256);
 
@@ -128,7 +128,7 @@ export function jobLinkerFactory(directory: JobDirectory): ProcessorFactory<JobL
         memoryLimitBytes: config.validationScript.memoryLimit,
         maxScripts: config.validationScript.maxScripts,
       });
-      const scriptRuns = selfMetrics(settings.registry).validationScriptRuns;
+      const scriptRuns = jobLinkerMetrics(settings.registry).validationScriptRuns;
       const checks = spanValidation({
         schemas: schemaValidator(),
         scripts,

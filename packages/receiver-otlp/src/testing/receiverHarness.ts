@@ -1,7 +1,8 @@
 import { gzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import { decodeRpcStatus, type Span, type TraceBatch, type TraceRequest } from '@llmp/otlp';
-import { type Authenticate, type Consumer, createLogger, type ExportError, Registry } from '@llmp/pipeline';
+import type { Authenticate, Consumer, Registry } from '@llmp/pipeline';
+import { nopSettings, sinkConsumer } from '@llmp/pipeline/testing';
 import { traceServiceDefinition } from '../grpcTraceService.ts';
 import { type OtlpReceiver, otlpReceiverFactory } from '../otlpReceiver.ts';
 import { otlpReceiverConfig } from '../otlpReceiverConfig.ts';
@@ -51,30 +52,14 @@ export function requestOf(...spans: Span[]): TraceRequest {
   };
 }
 
-/** The exporter's stand-in: keeps each batch, throws `failWith`, or holds calls until released. */
+/** The exporter's stand-in (pipeline/testing's sink): `batches` it kept and the `spans` in them. */
 export function memorySink() {
-  const batches: TraceBatch[] = [];
-  let release: (() => void) | undefined;
-  let held: Promise<void> | undefined;
-  const sink = {
-    batches,
-    failWith: undefined as ExportError | undefined,
+  const sink = sinkConsumer<TraceBatch>();
+  return Object.assign(sink, {
+    batches: sink.received,
     /** Spans stored so far. */
-    spans: () => batches.reduce((n, b) => n + b.spanCount, 0),
-    hold() {
-      held = new Promise((resolve) => (release = resolve));
-    },
-    release() {
-      release?.();
-      held = undefined;
-    },
-    async consume(batch: TraceBatch) {
-      if (held) await held;
-      if (sink.failWith !== undefined) throw sink.failWith;
-      batches.push(batch);
-    },
-  } satisfies Consumer<TraceBatch> & Record<string, unknown>;
-  return sink;
+    spans: () => sink.received.reduce((n, b) => n + b.spanCount, 0),
+  });
 }
 
 /** What one export call answered, over either transport. */
@@ -125,17 +110,9 @@ export async function runReceiver(
     grpc: { endpoint: '127.0.0.1:0', ...grpcOverrides },
     http: { endpoint: '127.0.0.1:0', ...httpOverrides },
   });
-  const registry = new Registry();
-  const receiver = otlpReceiverFactory.create(
-    {
-      id: 'otlp',
-      logger: createLogger({ level: 'silent' }),
-      registry,
-      ...(authenticate ? { authenticate } : {}),
-    },
-    config,
-    next,
-  );
+  const settings = nopSettings('otlp', authenticate ? { authenticate } : {});
+  const { registry } = settings;
+  const receiver = otlpReceiverFactory.create(settings, config, next);
   await receiver.start();
   const { grpc: grpcPort, http: httpPort } = receiver.ports();
   const address = `127.0.0.1:${grpcPort}`;
