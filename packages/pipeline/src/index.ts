@@ -46,6 +46,7 @@ export {
 } from './host.ts';
 export { hostedFactory } from './hostedFactory.ts';
 export { type InFlight, inFlightDrain } from './inFlightDrain.ts';
+export { type Intake, requestIntake } from './intake.ts';
 export { ConfigError, type Env, expandEnv, loadConfig, strippedKeys } from './loadConfig.ts';
 export { onceShutdown } from './onceShutdown.ts';
 export { type CursorCodec, cursorCodec, type Page } from './page.ts';
