@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { allInOneScenario } from './allInOneScenario.ts';
+import { collectorScenario } from './collectorScenario.ts';
 import { consumerClientsScenario } from './consumerClients.ts';
 import { distributedScenario } from './distributedScenario.ts';
 import { embeddedMemoryScenario } from './embeddedMemoryScenario.ts';
@@ -44,6 +45,16 @@ function report(result: Record<string, unknown>): void {
 }
 
 if (run('all-in-one')) report(await allInOneScenario({ seconds }));
+// Only when named: the OpenTelemetry Collector against llmp gateway on telemetrygen's load.
+if (wanted.has('collector')) {
+  report(
+    await collectorScenario({
+      spans: Number(process.env.BENCH_SPANS ?? 500_000),
+      workers: Number(process.env.BENCH_WORKERS ?? 4),
+      rounds: Number(process.env.BENCH_ROUNDS ?? 2),
+    }),
+  );
+}
 // Only when named: telemetrygen's small spans into llmp start (BENCH_SPANS, BENCH_WORKERS, BENCH_ROUNDS).
 if (wanted.has('telemetrygen-all-in-one')) {
   report(
