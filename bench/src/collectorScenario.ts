@@ -11,6 +11,8 @@ import { median } from './quantiles.ts';
 import { runTelemetrygen } from './telemetrygen.ts';
 
 interface Run {
+  generatedSpans: number;
+  acceptedSpans: number;
   spansPerSecond: number;
   cpuSecondsPerMillionSpans: number;
   peakRssMiB: number;
@@ -40,7 +42,7 @@ async function listening(port: number, deadline = Date.now() + 30_000): Promise<
 }
 
 /** The Collector's config: otlp (gRPC) → batch → kafka, acks=all, OTLP protobuf records. */
-const collectorConfig = (port: number, brokers: string[], topic: string) => `receivers:
+const collectorConfig = (port: number, metricsPort: number, brokers: string[], topic: string) => `receivers:
   otlp:
     protocols:
       grpc:
@@ -58,7 +60,13 @@ exporters:
 service:
   telemetry:
     metrics:
-      level: none
+      level: basic
+      readers:
+        - pull:
+            exporter:
+              prometheus:
+                host: 127.0.0.1
+                port: ${metricsPort}
   pipelines:
     traces:
       receivers: [otlp]
@@ -66,21 +74,45 @@ service:
       exporters: [kafka]
 `;
 
-async function measure(pid: number, port: number, spans: number, workers: number): Promise<Run> {
+/**
+ * The sum of a counter's series in a Prometheus text page: spans the receiver accepted, since
+ * telemetrygen's SDK drops spans its queue cannot hold, so what it generated is not what arrived.
+ */
+async function counter(url: string, name: string): Promise<number> {
+  const text = await (await fetch(url)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(name)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+async function measure(
+  pid: number,
+  port: number,
+  spans: number,
+  workers: number,
+  accepted: () => Promise<number>,
+): Promise<Run> {
   const cpu0 = cpuSeconds(pid);
+  const before = await accepted();
   const sent = await runTelemetrygen({ endpoint: `127.0.0.1:${port}`, spans, workers });
   const cpu = cpuSeconds(pid) - cpu0;
+  const arrived = (await accepted()) - before;
   return {
-    spansPerSecond: Math.round(sent.spans / sent.seconds),
-    cpuSecondsPerMillionSpans: Math.round((cpu / (sent.spans / 1e6)) * 100) / 100,
+    generatedSpans: sent.spans,
+    acceptedSpans: arrived,
+    spansPerSecond: Math.round(arrived / sent.seconds),
+    cpuSecondsPerMillionSpans: Math.round((cpu / (arrived / 1e6)) * 100) / 100,
     peakRssMiB: peakRssMiB(pid),
   };
 }
 
 async function collectorRun(dir: string, brokers: string[], spans: number, workers: number): Promise<Run> {
   const port = await freePort();
+  const metricsPort = await freePort();
   const config = `${dir}/otelcol-${port}.yaml`;
-  writeFileSync(config, collectorConfig(port, brokers, `bench_otelcol_${Date.now()}`));
+  writeFileSync(config, collectorConfig(port, metricsPort, brokers, `bench_otelcol_${Date.now()}`));
   const child = spawn(otelcolBinary(), ['--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
@@ -88,7 +120,9 @@ async function collectorRun(dir: string, brokers: string[], spans: number, worke
   });
   try {
     await listening(port);
-    return await measure(child.pid!, port, spans, workers);
+    return await measure(child.pid!, port, spans, workers, () =>
+      counter(`http://127.0.0.1:${metricsPort}/metrics`, 'otelcol_receiver_accepted_spans'),
+    );
   } catch (error) {
     throw new Error(`${(error as Error).message}\n${stderr}`);
   } finally {
@@ -105,7 +139,9 @@ async function gatewayRun(dir: string, brokers: string[], spans: number, workers
     extraYaml: `kafka:\n  brokers: "${brokers.join(',')}"\n  topicPartitions: 4\nexporters:\n  kafka:\n    topic: ${topic}\n`,
   });
   try {
-    return await measure(gateway.child.pid!, gateway.grpcPort, spans, workers);
+    return await measure(gateway.child.pid!, gateway.grpcPort, spans, workers, () =>
+      counter(`http://127.0.0.1:${gateway.telemetryPort}/metrics`, 'llmp_receiver_accepted_spans_total'),
+    );
   } finally {
     await gateway.stop('SIGTERM');
   }
