@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { allInOneScenario } from './allInOneScenario.ts';
+import { collectorScenario } from './collectorScenario.ts';
 import { consumerClientsScenario } from './consumerClients.ts';
 import { distributedScenario } from './distributedScenario.ts';
 import { embeddedMemoryScenario } from './embeddedMemoryScenario.ts';
@@ -10,6 +11,7 @@ import { insertFormatsScenario } from './insertFormats.ts';
 import { machine } from './machine.ts';
 import { mlflowScenario } from './mlflowScenario.ts';
 import { queryScenario } from './queryScenario.ts';
+import { telemetrygenAllInOneScenario } from './telemetrygenAllInOneScenario.ts';
 import { validationScriptScenario } from './validationScriptScenario.ts';
 
 // `pnpm bench [all-in-one|distributed|query ...]`; BENCH_SECONDS and BENCH_ROWS scale the runs;
@@ -43,6 +45,26 @@ function report(result: Record<string, unknown>): void {
 }
 
 if (run('all-in-one')) report(await allInOneScenario({ seconds }));
+// Only when named: the OpenTelemetry Collector against llmp gateway on telemetrygen's load.
+if (wanted.has('collector')) {
+  report(
+    await collectorScenario({
+      spans: Number(process.env.BENCH_SPANS ?? 500_000),
+      workers: Number(process.env.BENCH_WORKERS ?? 4),
+      rounds: Number(process.env.BENCH_ROUNDS ?? 2),
+    }),
+  );
+}
+// Only when named: telemetrygen's small spans into llmp start (BENCH_SPANS, BENCH_WORKERS, BENCH_ROUNDS).
+if (wanted.has('telemetrygen-all-in-one')) {
+  report(
+    await telemetrygenAllInOneScenario({
+      spans: Number(process.env.BENCH_SPANS ?? 200_000),
+      workers: Number(process.env.BENCH_WORKERS ?? 4),
+      rounds: Number(process.env.BENCH_ROUNDS ?? 3),
+    }),
+  );
+}
 if (run('distributed')) for (const r of await distributedScenario({ seconds })) report(r);
 if (run('query'))
   report(

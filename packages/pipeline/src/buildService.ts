@@ -6,6 +6,7 @@ import type { BuildableFactory, ComponentFactories, ComponentKind } from './comp
 import { ConfigError } from './configError.ts';
 import type { Logger } from './createLogger.ts';
 import type { Host } from './host.ts';
+import { type Intake, requestIntake } from './intake.ts';
 import { fanout, pipeline } from './pipeline.ts';
 import { checkService, type ServiceConfig } from './serviceConfig.ts';
 
@@ -74,21 +75,26 @@ export async function buildService({
   const pipelines = Object.entries(config.service.pipelines);
   const factoryOf = (kind: ComponentKind, id: string): BuildableFactory =>
     factories[kind].find((f) => f.type === typeOf(id))!;
-  const settings = (id: string, leader?: string): ComponentSettings => ({
+  const settings = (id: string, leader?: string, intake?: Intake): ComponentSettings => ({
     id,
     logger: logger.child({ component: id }),
     ...(registry ? { registry } : {}),
     ...(authenticate ? { authenticate } : {}),
     host,
     ...(leader ? { leader } : {}),
+    ...(intake ? { intake } : {}),
   });
   const components = new Map<string, Component>();
   const ordered = { receivers: [] as Instance[], processors: [] as Instance[], exporters: [] as Instance[] };
   const made: Instance[] = [];
   /** Makes one component; a ConfigError it raises (e.g. a resource the role lacks) names it. */
-  const make = async (kind: ComponentKind, id: string, next: unknown, leader?: string) => {
+  const make = async (kind: ComponentKind, id: string, next: unknown, leader?: string, intake?: Intake) => {
     try {
-      return (await factoryOf(kind, id).create(settings(id, leader), config[kind][id], next)) as Instance;
+      return (await factoryOf(kind, id).create(
+        settings(id, leader, intake),
+        config[kind][id],
+        next,
+      )) as Instance;
     } catch (error) {
       if (error instanceof ConfigError) throw new ConfigError(`${kind}.${id}: ${error.message}`);
       throw error;
@@ -136,8 +142,10 @@ export async function buildService({
               },
             };
       const chain: Instance[] = [];
+      // The requests this pipeline holds, so its batch can send as soon as all of them arrived.
+      const intake = requestIntake();
       for (const id of [...p.processors].reverse()) {
-        const processor = await make('processors', id, next);
+        const processor = await make('processors', id, next, undefined, intake);
         made.push(processor);
         chain.unshift(processor);
         // Processors are made per pipeline (as in the Collector); the key names the pipeline.
@@ -145,7 +153,7 @@ export async function buildService({
         next = processor as Consumer<unknown>;
       }
       ordered.processors.push(...chain);
-      entries.set(pipelineId, next);
+      entries.set(pipelineId, intake.entry(next));
     }
     const receiverIds = [...new Set(pipelines.flatMap(([, p]) => p.receivers))];
     for (const id of receiverIds) {

@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client';
 import type { z } from 'zod';
 import type { Authenticate } from './caller.ts';
 import type { Host } from './host.ts';
+import type { Intake } from './intake.ts';
 
 /** Everything a component gets from the runtime besides its config: no module-level singletons. */
 export interface ComponentSettings {
@@ -17,6 +18,8 @@ export interface ComponentSettings {
   host?: Host;
   /** Exporters that follow another (BuildableFactory.follows): the id of the one they follow. */
   leader?: string;
+  /** Processors: the requests their pipeline holds (see requestIntake); absent in unit tests. */
+  intake?: Intake;
 }
 
 /** Start returns quickly; shutdown is idempotent, safe without start, stops intake and flushes. */

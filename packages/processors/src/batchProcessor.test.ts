@@ -1,7 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { emptyGenAiFields, genAiOf, type Span, type TraceBatch, traceBatch } from '@llmp/otlp';
 import { testRequest, testSpan } from '@llmp/otlp/testing';
-import { type Consumer, createLogger, ExportError, permanent, retryable } from '@llmp/pipeline';
+import {
+  type Consumer,
+  createLogger,
+  ExportError,
+  permanent,
+  requestIntake,
+  retryable,
+} from '@llmp/pipeline';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { z } from 'zod';
 import { batchProcessorConfig, batchProcessorFactory } from './batchProcessor.ts';
@@ -279,6 +286,52 @@ describe('batchProcessorFactory', () => {
     sink.fail = failure;
     const batch = create(sink, { sendBatchSize: 1 });
     expect(await rejection(batch.consume(batchOf('default', 'a')))).toBe(failure);
+    await batch.shutdown();
+  });
+});
+
+describe('batch processor behind a pipeline intake', () => {
+  /** A pipeline of the batch alone: the intake counts requests from entry until they settle. */
+  function intakePipeline(sink: Consumer<TraceBatch>) {
+    const intake = requestIntake();
+    const batch = batchProcessorFactory.create(
+      { ...settings, intake },
+      batchProcessorConfig.parse({ timeout: 60_000 }),
+      sink,
+    );
+    return { intake, batch, entry: intake.entry(batch) };
+  }
+
+  it('sends a request at once when it is the only one the pipeline holds, without waiting for timeout', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const sink = memorySink();
+    const { batch, entry } = intakePipeline(sink);
+    await batch.start();
+    const only = track(entry.consume(batchOf('default', 'a')));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sink.stored).toEqual([{ projectId: 'default', spanCount: 1, names: ['a'] }]);
+    expect(only.settled).toBe(true);
+    await batch.shutdown();
+  });
+
+  it('waits while another request the pipeline holds has not reached the batch yet', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const sink = memorySink();
+    const { intake, batch, entry } = intakePipeline(sink);
+    await batch.start();
+    // The second request is inside the same pipeline (e.g. in an earlier processor), not batched yet.
+    let arrive: () => void = () => undefined;
+    const earlierStage: Consumer<TraceBatch> = {
+      consume: (b) => new Promise<void>((resolve) => (arrive = resolve)).then(() => batch.consume(b)),
+    };
+    const second = track(intake.entry(earlierStage).consume(batchOf('default', 'b')));
+    const first = track(entry.consume(batchOf('default', 'a')));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sink.stored).toEqual([]);
+    arrive();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sink.stored).toEqual([{ projectId: 'default', spanCount: 2, names: ['a', 'b'] }]);
+    expect(first.settled && second.settled).toBe(true);
     await batch.shutdown();
   });
 });

@@ -76,6 +76,22 @@ export const batchProcessorFactory: ProcessorFactory<BatchProcessorConfig, Trace
     let pendingSpans = 0;
     let timer: NodeJS.Timeout | undefined;
     let accepting = true;
+    /** Requests this processor holds: buffered or in an export, until answered. */
+    let heldRequests = 0;
+    const intake = settings.intake;
+
+    /**
+     * Sends the buffer early when nothing else is on its way: every request the pipeline holds is
+     * already here (waiting for `timeout` would only delay the answer, issue 21), and an export
+     * slot is free (while both run, requests keep gathering into the next batch).
+     */
+    function flushIfAllHere(): void {
+      if (!intake || buffer.length === 0) return;
+      if (queue.pending + queue.size >= config.exportConcurrency) return;
+      if (intake.held > heldRequests) return;
+      flush();
+    }
+    const off = intake?.onSettle(flushIfAllHere);
 
     function flush(): void {
       if (timer) clearTimeout(timer);
@@ -121,7 +137,10 @@ export const batchProcessorFactory: ProcessorFactory<BatchProcessorConfig, Trace
             for (const w of merged) w.reject(error);
           } finally {
             pendingSpans -= spans;
+            heldRequests -= group.length;
             metrics.pendingSpans.set(labels, pendingSpans);
+            // Answers settle in microtasks after this; a slot is free once this task ends.
+            queueMicrotask(flushIfAllHere);
           }
         });
       }
@@ -152,15 +171,20 @@ export const batchProcessorFactory: ProcessorFactory<BatchProcessorConfig, Trace
         }
         return new Promise<void>((resolve, reject) => {
           buffer.push({ batch, resolve, reject });
+          heldRequests++;
           bufferedSpans += batch.spanCount;
           pendingSpans += batch.spanCount;
           metrics.pendingSpans.set(labels, pendingSpans);
           if (bufferedSpans >= config.sendBatchSize) flush();
-          else timer ??= setTimeout(flush, config.timeout);
+          else {
+            timer ??= setTimeout(flush, config.timeout);
+            flushIfAllHere();
+          }
         });
       },
       shutdown: onceShutdown(async () => {
         accepting = false;
+        off?.();
         flush();
         await queue.onIdle();
       }),

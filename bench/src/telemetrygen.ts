@@ -1,0 +1,62 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+/** Where the Go-built comparison tools live: ~/.cache/llmp/otelcol (kept between runs). */
+export const otelcolCache = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'llmp', 'otelcol');
+
+/** telemetrygen's version, the one the issue 21 measurements used. */
+export const telemetrygenVersion = 'v0.161.0';
+
+/**
+ * The telemetrygen binary, built from the Go module proxy into the cache on first use.
+ * @example const bin = telemetrygenBinary();
+ */
+export function telemetrygenBinary(): string {
+  const bin = join(otelcolCache, 'bin', 'telemetrygen');
+  if (existsSync(bin)) return bin;
+  mkdirSync(join(otelcolCache, 'bin'), { recursive: true });
+  execFileSync(
+    'go',
+    [
+      'install',
+      `github.com/open-telemetry/opentelemetry-collector-contrib/cmd/telemetrygen@${telemetrygenVersion}`,
+    ],
+    { env: { ...process.env, GOBIN: join(otelcolCache, 'bin') }, stdio: 'inherit' },
+  );
+  return bin;
+}
+
+/**
+ * Sends `spans` small spans (telemetrygen's parent + child traces) over OTLP/gRPC with `workers`
+ * senders, as fast as answered, and resolves with the wall time once telemetrygen exits.
+ * @example const { seconds } = await runTelemetrygen({ endpoint: '127.0.0.1:4317', spans: 500_000, workers: 4 });
+ */
+export async function runTelemetrygen({
+  endpoint,
+  spans,
+  workers,
+}: {
+  endpoint: string;
+  spans: number;
+  workers: number;
+}): Promise<{ seconds: number; spans: number }> {
+  // --traces counts per worker; each trace is two spans.
+  const traces = Math.ceil(spans / workers / 2);
+  const args = ['traces', '--otlp-insecure', '--otlp-endpoint', endpoint, '--workers', String(workers)];
+  args.push('--traces', String(traces), '--rate', '0');
+  const started = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(telemetrygenBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4000);
+    });
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`telemetrygen exited ${code}: ${stderr}`)),
+    );
+  });
+  return { seconds: (performance.now() - started) / 1000, spans: traces * workers * 2 };
+}
