@@ -1,5 +1,5 @@
-import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { ExportResultCode } from '@opentelemetry/core';
+import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedTopics, spanCounts } from '../support/distributedRoles.ts';
 import { type MavenKafka, mavenKafka } from '../support/kafka/mavenKafka.ts';
@@ -37,6 +37,7 @@ function kafkaYaml(clientId: string): string {
     `  brokers: "${kafka!.secure!.saslSsl.join(',')}"`,
     `  clientId: ${clientId}`,
     '  auth:',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a config file's ${env:…} reference, as the presets give the password.
     '    sasl: { mechanism: SCRAM-SHA-512, username: llmp, password: "${env:KAFKA_SASL_PASSWORD}" }',
     '  tls:',
     `    caFile: ${kafka!.secure!.certificates.caFile}`,
