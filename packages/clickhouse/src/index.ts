@@ -19,6 +19,7 @@ export {
   type RawInsert,
   StoreOpenError,
 } from './clickhouseStore.ts';
+export { type ClickHouseTlsConfig, clickhouseTls, clickhouseTlsConfig } from './clickhouseTls.ts';
 export { deleteTrace } from './deleteTrace.ts';
 export {
   allocatorConf,
