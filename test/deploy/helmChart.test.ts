@@ -1,9 +1,10 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the chart's configs hold ${env:…} references.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { repoRoot } from '../support/llmpProcess.ts';
 import { tempDir } from '../support/tempDir.ts';
 
@@ -43,6 +44,7 @@ interface Manifest {
 }
 interface Container {
   args: string[];
+  env: Array<{ name: string; value?: string; valueFrom?: unknown }>;
   image: string;
   ports: Array<{ name: string; containerPort: number }>;
   livenessProbe: { httpGet: { path: string; port: number; scheme: string } };
@@ -221,6 +223,26 @@ describe.skipIf(!tools && process.env.CI !== 'true')('deploy/helm/llmp', () => {
     expect(validate(manifests)).toEqual({ valid: docs.length - 4, invalid: 0, errors: 0, skipped: 4 });
     expect(docs.some((m) => m.kind === 'Secret')).toBe(false);
     expect(kinds(docs)).toContain('Deployment/llmp-mlflow-exporter');
+    // Kafka over SASL_SSL: every Kafka role's config logs in with the password from the Secret.
+    for (const role of ['gateway', 'ingester', 'query', 'mlflow-exporter']) {
+      const config = docs.find((m) => m.kind === 'ConfigMap' && m.metadata.name === `llmp-${role}`)!;
+      const kafka = (parse(config.data!['config.yaml']!) as { kafka: Record<string, unknown> }).kafka;
+      expect(kafka, role).toMatchObject({
+        auth: {
+          sasl: { mechanism: 'SCRAM-SHA-512', username: 'llmp', password: '${env:KAFKA_SASL_PASSWORD}' },
+        },
+        tls: { enabled: true, caFile: '/etc/llmp-kafka-tls/ca.crt' },
+      });
+      const deployment = docs.find((m) => m.kind === 'Deployment' && m.metadata.name === `llmp-${role}`)!;
+      const container = deployment.spec!.template!.spec.containers[0]!;
+      expect(
+        container.env.find((e) => e.name === 'KAFKA_SASL_PASSWORD'),
+        role,
+      ).toEqual({
+        name: 'KAFKA_SASL_PASSWORD',
+        valueFrom: { secretKeyRef: { name: 'llmp-kafka', key: 'password' } },
+      });
+    }
     // Each ServiceMonitor scrapes a port its role's Service has.
     for (const monitor of docs.filter((m) => m.kind === 'ServiceMonitor')) {
       const service = docs.find((m) => m.kind === 'Service' && m.metadata.name === monitor.metadata.name)!;

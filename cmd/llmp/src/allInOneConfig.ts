@@ -1,6 +1,6 @@
 import { apiKeysConfig } from '@llmp/auth';
 import type { ClickHouseExporterConfig } from '@llmp/clickhouse';
-import { clusterName, embeddedEngineConfig, retentionConfig } from '@llmp/clickhouse';
+import { clickhouseTlsConfig, clusterName, embeddedEngineConfig, retentionConfig } from '@llmp/clickhouse';
 import type { MlflowExporterConfig } from '@llmp/exporter-mlflow';
 import type { GenAiProcessorConfig } from '@llmp/genai';
 import type { JobLinkerConfig } from '@llmp/jobs';
@@ -24,6 +24,8 @@ export function storeSection(embedded: typeof embeddedEngineConfig) {
         .default('llmp'),
       username: z.string().optional(),
       password: z.string().optional(),
+      /** For an `https://` url: `caFile` of the server's CA, `certFile` + `keyFile` for a client certificate. */
+      tls: clickhouseTlsConfig.optional(),
       /**
        * A cluster of the server (its `remote_servers` name): the schema is made ON CLUSTER with
        * replicated `<table>_local` tables behind Distributed `<table>` ones (README, ClickHouse cluster).

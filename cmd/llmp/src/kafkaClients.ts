@@ -1,4 +1,11 @@
-import { type KafkaClients, kafkajsClients, platformaticProducer } from '@llmp/kafka';
+import {
+  type KafkaAuthConfig,
+  type KafkaClients,
+  type KafkaTlsConfig,
+  kafkajsClients,
+  kafkaSecurity,
+  platformaticProducer,
+} from '@llmp/kafka';
 import type { Logger } from '@llmp/pipeline';
 
 /** The `kafka` section of a distributed role. */
@@ -8,6 +15,8 @@ export interface KafkaClusterConfig {
   producerClient?: 'kafkajs' | 'platformatic';
   topicPartitions?: number;
   topicReplicationFactor?: number;
+  auth?: KafkaAuthConfig;
+  tls?: KafkaTlsConfig | undefined;
 }
 
 /**
@@ -15,7 +24,10 @@ export interface KafkaClusterConfig {
  * @example const kafka = kafkaClients(config.kafka, logger);
  */
 export function kafkaClients(config: KafkaClusterConfig, logger: Logger): KafkaClients {
+  // One login and TLS setup for every client of the role: consumers, admin and both producers.
+  const security = kafkaSecurity(config);
   const clients = kafkajsClients({
+    security,
     brokers: config.brokers,
     clientId: config.clientId,
     logger: logger.child({ component: 'kafka' }),
@@ -25,6 +37,7 @@ export function kafkaClients(config: KafkaClusterConfig, logger: Logger): KafkaC
   if (config.producerClient !== 'platformatic') return clients;
   return {
     ...clients,
-    producer: async () => platformaticProducer({ brokers: config.brokers, clientId: config.clientId }),
+    producer: async () =>
+      platformaticProducer({ brokers: config.brokers, clientId: config.clientId, security }),
   };
 }

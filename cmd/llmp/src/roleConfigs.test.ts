@@ -38,6 +38,40 @@ describe('distributed presets', () => {
     expect(config.clickhouse.url).toBe('http://ch:8123');
   });
 
+  it('reads the Kafka SASL login and TLS files from KAFKA_SASL_* and KAFKA_TLS_*; unset, plaintext', () => {
+    const config = loadConfig({
+      schema: gatewayConfig,
+      file: preset('gateway'),
+      env: {
+        KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+        KAFKA_SASL_USERNAME: 'llmp',
+        KAFKA_SASL_PASSWORD: 's3cret',
+        KAFKA_TLS_ENABLED: 'true',
+        KAFKA_TLS_CA_FILE: '/etc/kafka/ca.pem',
+      },
+    });
+    expect(config.kafka.auth.sasl).toEqual({
+      mechanism: 'SCRAM-SHA-512',
+      username: 'llmp',
+      password: 's3cret',
+    });
+    expect(config.kafka.tls).toEqual({
+      enabled: true,
+      caFile: '/etc/kafka/ca.pem',
+      insecureSkipVerify: false,
+    });
+    const plain = loadConfig({ schema: ingesterConfig, file: preset('ingester'), env: {} });
+    expect(plain.kafka.auth.sasl.mechanism).toBeUndefined();
+    expect(plain.kafka.tls.enabled).toBe(false);
+    expect(() =>
+      loadConfig({
+        schema: gatewayConfig,
+        text: 'kafka:\n  auth: { sasl: { mechanizm: PLAIN } }\n',
+        env: {},
+      }),
+    ).toThrow(/kafka\.auth\.sasl\.mechanizm: unknown key/);
+  });
+
   it("keeps the embedded engine's freed pages 250 ms in the ingester, 1 s where queries are the work", () => {
     expect(ingesterConfig.parse({}).clickhouse.embedded.freedMemoryDecay).toBe(250);
     expect(queryConfig.parse({}).clickhouse.embedded.freedMemoryDecay).toBe(1000);

@@ -3,7 +3,12 @@ import { type ClickHouseExporterConfig, ingesterEmbeddedEngineConfig } from '@ll
 import type { MlflowExporterConfig } from '@llmp/exporter-mlflow';
 import type { GenAiProcessorConfig } from '@llmp/genai';
 import type { JobLinkerConfig } from '@llmp/jobs';
-import type { KafkaExporterConfig, KafkaReceiverConfig } from '@llmp/kafka';
+import {
+  type KafkaExporterConfig,
+  type KafkaReceiverConfig,
+  kafkaAuthConfig,
+  kafkaTlsConfig,
+} from '@llmp/kafka';
 import { endpoint, tlsServerConfig } from '@llmp/pipeline';
 import type { OtlpReceiverConfig } from '@llmp/receiver-otlp';
 import { z } from 'zod';
@@ -25,6 +30,10 @@ const kafkaCluster = z.object({
   topicPartitions: z.number().int().positive().default(6),
   /** ...and replication factor (-1: the broker's default.replication.factor). */
   topicReplicationFactor: z.number().int().min(-1).default(-1),
+  /** SASL login (`auth.sasl.{mechanism,username,password}`), as the Collector's Kafka client. */
+  auth: kafkaAuthConfig,
+  /** TLS to the brokers (`caFile`, `certFile`, `keyFile` …); absent: plaintext, `tls: {}`: TLS. */
+  tls: kafkaTlsConfig.prefault({ enabled: false }),
 });
 
 export const kafkaConnection = kafkaCluster.prefault({});

@@ -10,6 +10,7 @@ import {
 } from 'node:fs';
 import { resolve } from 'node:path';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import { type ClickHouseTlsConfig, clickhouseTls } from './clickhouseTls.ts';
 import { allocatorConf, type EmbeddedEngineOptions, engineArgs } from './embeddedEngine.ts';
 import { clusterName } from './renderSchemaStep.ts';
 import { type StoreWriteHealth, storeWriteHealth } from './storeWriteHealth.ts';
@@ -68,6 +69,8 @@ export interface OpenStoreOptions {
   embedded?: EmbeddedEngineOptions;
   /** A cluster of the server (`remote_servers`) the schema spans; needs `url`. */
   cluster?: string | undefined;
+  /** For an `https://` url: the CA of the server's certificate, and a client certificate. */
+  tls?: ClickHouseTlsConfig | undefined;
 }
 
 const identifier = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -197,6 +200,7 @@ export async function openStore({
   requestTimeoutMs = 30_000,
   embedded = {},
   cluster,
+  tls,
 }: OpenStoreOptions = {}): Promise<ClickHouseStore> {
   if (!identifier.test(database))
     throw new StoreOpenError(`database name "${database}" must match ${identifier}`);
@@ -209,6 +213,7 @@ export async function openStore({
   if (url) {
     const client = createClient({
       url,
+      ...(tls ? { tls: clickhouseTls(tls) } : {}),
       ...(username ? { username } : {}),
       ...(password ? { password } : {}),
       request_timeout: requestTimeoutMs,

@@ -18,6 +18,7 @@ export {
   type RawInsert,
   StoreOpenError,
 } from './clickhouseStore.ts';
+export { type ClickHouseTlsConfig, clickhouseTls, clickhouseTlsConfig } from './clickhouseTls.ts';
 export { deleteTrace } from './deleteTrace.ts';
 export {
   allocatorConf,

@@ -1,4 +1,5 @@
 import { hostedFactory } from '@llmp/pipeline';
+import { KafkaAccessError } from './kafkaAccessError.ts';
 import { kafkaExporter, kafkaExporterConfig } from './kafkaExporter.ts';
 import { kafkaResource } from './kafkaResource.ts';
 
@@ -12,6 +13,9 @@ export const hostedKafkaExporter = hostedFactory('kafka', kafkaExporterConfig, a
   const { host } = settings;
   const kafka = await host.get(kafkaResource);
   await kafka.ensureTopics([config.topic]).catch((error: unknown) => {
+    // Kafka down at start is an outage senders ride out; Kafka refusing our login or
+    // certificate is a config problem: stop here and say so.
+    if (error instanceof KafkaAccessError) throw error;
     settings.logger.warn({ err: error }, 'could not check the Kafka topic now; sending will retry');
   });
   // Ready when the brokers answer a metadata request for the topic.

@@ -1,6 +1,7 @@
 export { dedupToken, parsePending, pendingMetadata } from './dedupToken.ts';
 export { hostedKafkaExporter } from './hostedKafkaExporter.ts';
 export { afterInsertResource, hostedKafkaReceiver } from './hostedKafkaReceiver.ts';
+export { KafkaAccessError, kafkaAccessError } from './kafkaAccessError.ts';
 export type {
   BatchControl,
   CommittedOffset,
@@ -30,6 +31,15 @@ export {
 } from './kafkaReceiver.ts';
 export { kafkaReceiverMetrics } from './kafkaReceiverMetrics.ts';
 export { kafkaResource } from './kafkaResource.ts';
+export { type KafkaSecurity, kafkaSecurity } from './kafkaSecurity.ts';
+export {
+  type KafkaAuthConfig,
+  type KafkaTlsConfig,
+  kafkaAuthConfig,
+  kafkaTlsConfig,
+  type SaslMechanism,
+  saslMechanisms,
+} from './kafkaSecurityConfig.ts';
 export { type PlatformaticProducerOptions, platformaticProducer } from './platformaticProducer.ts';
 export {
   type CompressionCodec,

@@ -7,7 +7,9 @@ import {
   logLevel,
   Partitioners,
   type Producer,
+  type SASLOptions,
 } from 'kafkajs';
+import { KafkaAccessError, kafkaAccessError } from './kafkaAccessError.ts';
 import type {
   BatchControl,
   IncomingRecord,
@@ -17,6 +19,7 @@ import type {
   PartitionBatch,
 } from './kafkaClient.ts';
 import { kafkajsCompression, registerKafkajsCodecs } from './kafkajsCodecs.ts';
+import type { KafkaSecurity } from './kafkaSecurity.ts';
 import { unreadableHeader } from './unreadableRecords.ts';
 
 export interface KafkajsOptions {
@@ -28,6 +31,8 @@ export interface KafkajsOptions {
   /** For topics llmp creates: partitions, and replication factor (-1: the broker's default). */
   topicPartitions?: number;
   topicReplicationFactor?: number;
+  /** SASL and TLS (kafkaSecurity() of the config); plaintext without login when absent. */
+  security?: KafkaSecurity;
 }
 
 const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -91,7 +96,10 @@ const groupChanged = new Set([
   'FENCED_INSTANCE_ID',
 ]);
 
-function producerOf(kafka: Kafka): KafkaProducer & { connect(): Promise<void> } {
+function producerOf(
+  kafka: Kafka,
+  access: (error: unknown) => unknown,
+): KafkaProducer & { connect(): Promise<void> } {
   // Idempotence with acks=all: the broker drops a retried batch it already has, and a send
   // resolves only once every in-sync replica has the records.
   const producer: Producer = kafka.producer({
@@ -106,7 +114,7 @@ function producerOf(kafka: Kafka): KafkaProducer & { connect(): Promise<void> } 
   const connect = () => {
     connected ??= producer.connect().catch((error: unknown) => {
       connected = undefined;
-      throw error;
+      throw access(error);
     });
     return connected;
   };
@@ -131,6 +139,7 @@ function producerOf(kafka: Kafka): KafkaProducer & { connect(): Promise<void> } 
 
 function consumerOf(
   kafka: Kafka,
+  access: (error: unknown) => unknown,
   admin: Admin,
   groupId: string,
   topic: string,
@@ -166,7 +175,9 @@ function consumerOf(
   });
   return {
     async run(handle) {
-      await Promise.all([consumer.connect(), admin.connect()]);
+      await Promise.all([consumer.connect(), admin.connect()]).catch((error: unknown) => {
+        throw access(error);
+      });
       await consumer.subscribe({ topic, fromBeginning: true });
       const options: ConsumerRunConfig = {
         autoCommit: false,
@@ -212,7 +223,8 @@ function consumerOf(
       // topic, stop it for good and leave a live ingester that consumes nothing: restart it here.
       consumer.on(consumer.events.CRASH, ({ payload }) => {
         if (!running) return;
-        problem = (payload.error as Error)?.message ?? String(payload.error);
+        const cause = access(payload.error) as Error;
+        problem = cause?.message ?? String(payload.error);
         if (payload.restart) return;
         logger.warn({ err: payload.error, groupId }, 'Kafka consumer stopped on an error; restarting it');
         const restart = () => {
@@ -253,11 +265,26 @@ export function kafkajsClients({
   connectionTimeoutMs = 3000,
   topicPartitions = 6,
   topicReplicationFactor = -1,
+  security = {},
 }: KafkajsOptions): KafkaClients {
   registerKafkajsCodecs();
+  const { sasl, tls } = security;
+  // A refused login or certificate is a config problem, not an outage: say so (KafkaAccessError).
+  const access = (error: unknown) =>
+    kafkaAccessError(error, { brokers, mechanism: sasl?.mechanism, username: sasl?.username }) ?? error;
   const kafka = new Kafka({
     clientId,
     brokers,
+    ...(tls ? { ssl: tls } : {}),
+    ...(sasl
+      ? {
+          sasl: {
+            mechanism: sasl.mechanism.toLowerCase(),
+            username: sasl.username,
+            password: sasl.password,
+          } as SASLOptions,
+        }
+      : {}),
     connectionTimeout: connectionTimeoutMs,
     requestTimeout: 10_000,
     logLevel: logLevel.WARN,
@@ -268,15 +295,18 @@ export function kafkajsClients({
   });
   return {
     async producer() {
-      const producer = producerOf(kafka);
+      const producer = producerOf(kafka, access);
       await producer.connect().catch((error: unknown) => {
-        logger.warn({ err: error, brokers }, 'Kafka not reachable yet; will connect on first send');
+        if (error instanceof KafkaAccessError) logger.error({ kind: error.kind }, error.message);
+        else logger.warn({ err: error, brokers }, 'Kafka not reachable yet; will connect on first send');
       });
       return producer;
     },
     async ensureTopics(topics) {
       const admin = kafka.admin();
-      await admin.connect();
+      await admin.connect().catch((error: unknown) => {
+        throw access(error);
+      });
       try {
         const existing = new Set(await admin.listTopics());
         const missing = topics.filter((t) => !existing.has(t));
@@ -307,6 +337,7 @@ export function kafkajsClients({
         registerKafkajsCodecs({ maxBatchBytes: maxInflatedBatchBytes });
       return consumerOf(
         kafka,
+        access,
         kafka.admin(),
         groupId,
         topic,

@@ -1,11 +1,15 @@
 import { compatibilityPartitioner, ProduceAcks, Producer, stringSerializer } from '@platformatic/kafka';
+import { kafkaAccessError } from './kafkaAccessError.ts';
 import type { KafkaProducer } from './kafkaClient.ts';
+import type { KafkaSecurity } from './kafkaSecurity.ts';
 
 export interface PlatformaticProducerOptions {
   brokers: string[];
   clientId: string;
   /** How long a connection attempt may take; a down broker fails a send quickly. */
   connectionTimeoutMs?: number;
+  /** SASL and TLS (kafkaSecurity() of the config); plaintext without login when absent. */
+  security?: KafkaSecurity;
 }
 
 /**
@@ -18,6 +22,7 @@ export function platformaticProducer({
   brokers,
   clientId,
   connectionTimeoutMs = 3000,
+  security: { sasl, tls } = {},
 }: PlatformaticProducerOptions): KafkaProducer {
   const producer = new Producer<string, Buffer, string, string>({
     clientId,
@@ -26,6 +31,10 @@ export function platformaticProducer({
     acks: ProduceAcks.ALL,
     partitioner: compatibilityPartitioner,
     connectTimeout: connectionTimeoutMs,
+    ...(tls ? { tls, ...(tls.servername ? { tlsServerName: tls.servername } : {}) } : {}),
+    ...(sasl
+      ? { sasl: { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password } }
+      : {}),
     requestTimeout: 10_000,
     // Back off as the kafkajs producer did (100 ms doubling, at most 2 s): a send rides out a
     // short broker blip instead of failing within milliseconds, so a sender's own retry budget
@@ -36,16 +45,23 @@ export function platformaticProducer({
   });
   return {
     async send(topic, records, { compression = 'none' } = {}) {
-      await producer.send({
-        // @platformatic/kafka writes all five codecs (snappy and LZ4 through its WASM codecs).
-        compression,
-        messages: records.map((r) => ({
-          topic,
-          key: r.key,
-          value: Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength),
-          headers: r.headers,
-        })),
-      });
+      await producer
+        .send({
+          // @platformatic/kafka writes all five codecs (snappy and LZ4 through its WASM codecs).
+          compression,
+          messages: records.map((r) => ({
+            topic,
+            key: r.key,
+            value: Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength),
+            headers: r.headers,
+          })),
+        })
+        .catch((error: unknown) => {
+          throw (
+            kafkaAccessError(error, { brokers, mechanism: sasl?.mechanism, username: sasl?.username }) ??
+            error
+          );
+        });
     },
     close: () => producer.close(),
   };

@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { kafkaMetadata } from './kafkaMetadata.ts';
+import { type TestCertificates, testCertificates } from './testCertificates.ts';
 
 const pomFile = fileURLToPath(new URL('./pom.xml', import.meta.url));
 const host = '127.0.0.1';
@@ -27,6 +28,8 @@ export interface MavenKafka {
   version: string;
   /** The broker's log dir (`log.dirs`): a partition's segment files are `<logDir>/<topic>-<partition>/*.log`. */
   logDir: string;
+  /** With `secure`: the listeners that need a login or TLS, and what a client needs for them. */
+  secure?: SecureListeners;
   /** Stops the broker and removes its data dir; safe to call twice. */
   stop(): Promise<void>;
   /**
@@ -49,6 +52,20 @@ export interface MavenKafkaOptions {
    * sets it lower.
    */
   brokerSessionTimeoutMs?: number;
+  /**
+   * Adds SASL_SSL, SASL_PLAINTEXT and SSL (client certificate required) listeners beside the
+   * PLAINTEXT one, with certificates made by openssl in the broker's dir and these SASL users
+   * (PLAIN from the listener's JAAS config, SCRAM credentials added when the storage is formatted).
+   */
+  secure?: { users: Record<string, string> };
+}
+
+export interface SecureListeners {
+  saslSsl: string[];
+  saslPlaintext: string[];
+  /** TLS with a client certificate required (ssl.client.auth=required), no SASL. */
+  ssl: string[];
+  certificates: TestCertificates;
 }
 
 /**
@@ -62,6 +79,7 @@ export async function mavenKafka({
   startTimeoutMs = 90_000,
   maxHeap = '512m',
   brokerSessionTimeoutMs,
+  secure,
 }: MavenKafkaOptions = {}): Promise<MavenKafka> {
   const pom = readFileSync(pomFile, 'utf8');
   const version = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(pom)?.[1];
@@ -72,12 +90,33 @@ export async function mavenKafka({
   const dir = mkdtempSync(join(tmpdir(), 'llmp-kafka-'));
   let broker: ReturnType<typeof brokerProcess> | undefined;
   try {
-    const [port, controllerPort] = (await freePorts(2)) as [number, number];
+    const [port, controllerPort, saslSslPort, saslPlaintextPort, sslPort] = (await freePorts(
+      secure ? 5 : 2,
+    )) as [number, number, number, number, number];
     const serverFile = join(dir, 'server.properties');
     const logConfigFile = join(dir, 'log4j2.properties');
+    const certificates = secure ? testCertificates(dir) : undefined;
     writeFileSync(
       serverFile,
-      serverProperties({ port, controllerPort, logDir: join(dir, 'data'), brokerSessionTimeoutMs }),
+      serverProperties({ port, controllerPort, logDir: join(dir, 'data'), brokerSessionTimeoutMs }) +
+        (secure && certificates
+          ? secureProperties({
+              port,
+              controllerPort,
+              saslSslPort,
+              saslPlaintextPort,
+              sslPort,
+              users: secure.users,
+              certificates,
+            })
+          : ''),
+    );
+    // SCRAM credentials live in the cluster metadata: KRaft adds them when formatting (KIP-900).
+    const scram = Object.entries(secure?.users ?? {}).flatMap(([name, password]) =>
+      ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((m) => [
+        '--add-scram',
+        `${m}=[name=${name},password=${password}]`,
+      ]),
     );
     writeFileSync(logConfigFile, logConfig);
     const jvm = [`-Dlog4j2.configurationFile=${logConfigFile}`, '-cp', classpath];
@@ -94,6 +133,7 @@ export async function mavenKafka({
         '--cluster-id',
         clusterId(),
         '--standalone',
+        ...scram,
       ],
       { timeoutMs: 60_000 },
     );
@@ -110,7 +150,18 @@ export async function mavenKafka({
       startTimeoutMs,
     });
     await broker.resume();
-    return { brokers: [`${host}:${port}`], version, logDir: join(dir, 'data'), ...broker };
+    const listeners =
+      secure && certificates
+        ? {
+            secure: {
+              saslSsl: [`${host}:${saslSslPort}`],
+              saslPlaintext: [`${host}:${saslPlaintextPort}`],
+              ssl: [`${host}:${sslPort}`],
+              certificates,
+            },
+          }
+        : {};
+    return { brokers: [`${host}:${port}`], version, logDir: join(dir, 'data'), ...listeners, ...broker };
   } catch (error) {
     await broker?.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -300,6 +351,50 @@ function serverProperties({
           // Several heartbeats per session, so a loaded machine does not fence a live broker.
           `broker.heartbeat.interval.ms=${Math.max(100, Math.floor(brokerSessionTimeoutMs / 6))}`,
         ]),
+    '',
+  ].join('\n');
+}
+
+/** The SASL_SSL, SASL_PLAINTEXT and SSL listeners, appended to serverProperties (later keys win). */
+function secureProperties({
+  port,
+  controllerPort,
+  saslSslPort,
+  saslPlaintextPort,
+  sslPort,
+  users,
+  certificates,
+}: {
+  port: number;
+  controllerPort: number;
+  saslSslPort: number;
+  saslPlaintextPort: number;
+  sslPort: number;
+  users: Record<string, string>;
+  certificates: TestCertificates;
+}): string {
+  const plainUsers = Object.entries(users)
+    .map(([name, password]) => `user_${name}="${password}"`)
+    .join(' ');
+  const jaas = (listener: string) => [
+    `listener.name.${listener}.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required ${plainUsers};`,
+    `listener.name.${listener}.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;`,
+    `listener.name.${listener}.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;`,
+  ];
+  const secure = `SASL_SSL://${host}:${saslSslPort},SASL_PLAINTEXT://${host}:${saslPlaintextPort},SSL://${host}:${sslPort}`;
+  return [
+    `listeners=PLAINTEXT://${host}:${port},CONTROLLER://${host}:${controllerPort},${secure}`,
+    `advertised.listeners=PLAINTEXT://${host}:${port},${secure}`,
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL',
+    'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
+    ...jaas('sasl_ssl'),
+    ...jaas('sasl_plaintext'),
+    // PEM key stores (Kafka >= 2.7, KIP-651): the key is unencrypted, so no ssl.key.password.
+    'ssl.keystore.type=PEM',
+    `ssl.keystore.location=${certificates.serverKeystoreFile}`,
+    'ssl.truststore.type=PEM',
+    `ssl.truststore.location=${certificates.caFile}`,
+    'listener.name.ssl.ssl.client.auth=required',
     '',
   ].join('\n');
 }

@@ -27,3 +27,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- define "llmp.apiKeysSecret" -}}
 {{- if .Values.auth.existingSecret -}}{{ .Values.auth.existingSecret }}{{- else -}}{{ include "llmp.fullname" . }}-api-keys{{- end -}}
 {{- end -}}
+
+{{- define "llmp.kafkaSaslSecret" -}}
+{{- if .Values.kafka.sasl.existingSecret -}}{{ .Values.kafka.sasl.existingSecret }}{{- else -}}{{ include "llmp.fullname" . }}-kafka-sasl{{- end -}}
+{{- end -}}
