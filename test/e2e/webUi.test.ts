@@ -145,7 +145,7 @@ describe('web UI in Chromium against llmp start', () => {
     const row = rows.findIndex((t) => t.includes('support-bot'));
     expect(rows[row]).toContain('llm_task');
     expect(rows[row]).toContain('active');
-    await (await page.$$('.job-row a'))[row]!.click();
+    await (await page.$$('.job-row a[href^="/?jobId="]'))[row]!.click();
     await page.waitForFunction(() => location.search.includes('jobId=support-bot'));
     await page.waitForFunction(
       (id) =>
@@ -154,6 +154,74 @@ describe('web UI in Chromium against llmp start', () => {
       { timeout: 10_000 },
       traceId,
     );
+    expect(problemsOf(page)).toEqual([]);
+    await page.close();
+  });
+
+  it('opens a job: compares two versions, rolls back, pauses; its runs link to their traces and its numbers show', async () => {
+    const base = `http://127.0.0.1:${open.apiPort}`;
+    const id = `ui-job-${randomUUID().slice(0, 8)}`;
+    const json = { 'content-type': 'application/json' };
+    const created = await fetch(`${base}/v1/jobs`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ id, job_type: 'llm_task', name: 'Refund answers', prompt: 'Answer briefly.' }),
+    });
+    expect(created.status).toBe(201);
+    const patched = await fetch(`${base}/v1/jobs/${id}`, {
+      method: 'PATCH',
+      headers: json,
+      body: JSON.stringify({ prompt: 'Answer briefly, citing the policy.' }),
+    });
+    expect(patched.status).toBe(200);
+    const traceId = await sendChatTrace(`http://127.0.0.1:${open.httpPort}/v1/traces`, 'ui-job-run', {}, id);
+    await waitForTrace(open, traceId, 3);
+
+    const page = await newPage();
+    await page.goto(`${base}/jobs?name=Refund`);
+    await page.waitForSelector(`.job-row a[href="/jobs/${id}"]`);
+    await page.click(`.job-row a[href="/jobs/${id}"]`);
+    await page.waitForFunction(() => document.querySelector('#job-version')?.textContent === 'v2');
+    expect(await page.$eval('#job-status', (e) => e.textContent)).toBe('active');
+    // v1 against v2: the prompt is the one field that changed.
+    const diff = () => page.$$eval('.diff-row', (rows) => rows.map((r) => r.textContent ?? ''));
+    expect(await diff()).toEqual([
+      expect.stringMatching(/^prompt"Answer briefly\."\s*"Answer briefly, citing the policy\."$/),
+    ]);
+    // The run is listed and its numbers (tokens, cost of the LLM span) are the job's.
+    await page.waitForSelector(`.run-row a[href="/traces/${traceId}"]`);
+    await page.waitForFunction(
+      () => document.querySelector('#job-run-metrics tbody tr:last-child')?.textContent?.includes('$0.00420'),
+      { timeout: 10_000 },
+    );
+    const total = await page.$eval('#job-run-metrics tbody tr:last-child', (e) => e.textContent ?? '');
+    expect(total).toContain(`${chatTurn.inputTokens} / ${chatTurn.outputTokens}`);
+    await page.waitForFunction(() => document.querySelectorAll('.chart canvas').length === 4);
+
+    // Roll back to v1: v3 holds v1's prompt.
+    await page.click('.version-row .rollback');
+    await page.waitForFunction(() => document.querySelector('#job-version')?.textContent === 'v3');
+    expect(await page.$eval('#job-definition', (e) => e.textContent)).toContain(
+      '"prompt": "Answer briefly."',
+    );
+    expect(await diff()).toEqual([
+      expect.stringMatching(/^prompt"Answer briefly, citing the policy\."\s*"Answer briefly\."$/),
+    ]);
+
+    await page.click('#job-pause');
+    await page.waitForFunction(() => document.querySelector('#job-status')?.textContent === 'paused');
+    expect(await page.$$eval('.event-row', (rows) => rows.map((r) => r.textContent ?? ''))).toEqual([
+      expect.stringContaining('created'),
+      expect.stringContaining('updated'),
+      expect.stringContaining('rolled_back'),
+      expect.stringContaining('paused'),
+    ]);
+    const job = (await (await fetch(`${base}/v1/jobs/${id}`)).json()) as { status: string; version: number };
+    expect(job).toMatchObject({ status: 'paused', version: 3 });
+
+    // A run opens its trace.
+    await page.click(`.run-row a[href="/traces/${traceId}"]`);
+    await page.waitForSelector('.span-row');
     expect(problemsOf(page)).toEqual([]);
     await page.close();
   });

@@ -2,12 +2,14 @@ import { useMemo, useState } from 'preact/hooks';
 import { apiClient, sessionKeyStore } from './apiClient.ts';
 import { ApiContext } from './apiContext.ts';
 import { JobList } from './JobList.tsx';
+import { JobPage } from './JobPage.tsx';
 import { KeyPrompt } from './KeyPrompt.tsx';
 import { Link, useLocation } from './router.tsx';
 import { TraceList } from './TraceList.tsx';
 import { TracePage } from './TracePage.tsx';
 
 const tracePath = /^\/traces\/([0-9a-fA-F]{32})\/?$/;
+const jobPath = /^\/jobs\/([^/]+)\/?$/;
 
 /** The whole UI: header, key prompt when the API asks for a key, and the page of the current path. */
 export function App() {
@@ -21,6 +23,7 @@ export function App() {
     [client, keyVersion],
   );
   const trace = tracePath.exec(path);
+  const job = jobPath.exec(path);
   const hadKey = keys.get() !== null;
   return (
     <ApiContext.Provider value={api}>
@@ -59,6 +62,8 @@ export function App() {
         <TracePage traceId={trace[1]!.toLowerCase()} search={search} />
       ) : path === '/jobs' || path === '/jobs/' ? (
         <JobList search={search} />
+      ) : job ? (
+        <JobPage jobId={decodeURIComponent(job[1]!)} />
       ) : path === '/' || path === '/traces' ? (
         <TraceList search={search} />
       ) : (
