@@ -226,6 +226,41 @@ describe('web UI in Chromium against llmp start', () => {
     await page.close();
   });
 
+  it('dashboards show the cost and tokens of the sent traces by service, charted and totalled', async () => {
+    const service = `ui-cost-${randomUUID().slice(0, 8)}`;
+    const url = `http://127.0.0.1:${open.httpPort}/v1/traces`;
+    const ids = [await sendChatTrace(url, service), await sendChatTrace(url, service)];
+    for (const id of ids) await waitForTrace(open, id, 3);
+    const page = await newPage();
+    await page.goto(`http://127.0.0.1:${open.apiPort}/`);
+    await page.click('header nav a[href="/dashboards"]');
+    await page.waitForSelector('.metric-row');
+    await page.select('select[name=by]', 'service');
+    await page.waitForFunction(() => location.search.includes('by=service'));
+    const row = () =>
+      page.waitForFunction(
+        (s) =>
+          [...document.querySelectorAll('.metric-row')].find((r) => r.textContent?.startsWith(s))
+            ?.textContent,
+        { timeout: 10_000 },
+        service,
+      );
+    // Two LLM calls of 321 / 54 tokens at $0.0042 each (the tool and root spans carry none).
+    const text = await (await row()).jsonValue();
+    expect(text).toBe(`${service}60${2 * chatTurn.inputTokens} / ${2 * chatTurn.outputTokens}$0.00840`);
+    await page.waitForFunction(() => document.querySelectorAll('.chart canvas').length === 2);
+    expect(await page.$$eval('.chart .u-title', (els) => els.map((e) => e.textContent))).toEqual([
+      'Cost (USD) by service',
+      'Tokens by service',
+    ]);
+    expect(await page.$$eval('.chart .u-legend', (els) => els.map((e) => e.textContent ?? ''))).toEqual([
+      expect.stringContaining(service),
+      expect.stringContaining(service),
+    ]);
+    expect(problemsOf(page)).toEqual([]);
+    await page.close();
+  });
+
   it(`opens a trace of ${wideSpans} spans, keeping only the rows in view in the DOM`, async () => {
     const traceId = await sendWideTrace(`http://127.0.0.1:${open.httpPort}/v1/traces`, 'ui-wide', wideSpans);
     await waitForTrace(open, traceId, wideSpans);

@@ -4,6 +4,7 @@ import { ApiContext } from './apiContext.ts';
 import { JobList } from './JobList.tsx';
 import { JobPage } from './JobPage.tsx';
 import { KeyPrompt } from './KeyPrompt.tsx';
+import { MetricsPage } from './MetricsPage.tsx';
 import { Link, useLocation } from './router.tsx';
 import { TraceList } from './TraceList.tsx';
 import { TracePage } from './TracePage.tsx';
@@ -34,6 +35,7 @@ export function App() {
         <nav>
           <Link href="/">Traces</Link>
           <Link href="/jobs">Jobs</Link>
+          <Link href="/dashboards">Metrics</Link>
           <a href="/docs">API</a>
         </nav>
         {hadKey && (
@@ -62,6 +64,8 @@ export function App() {
         <TracePage traceId={trace[1]!.toLowerCase()} search={search} />
       ) : path === '/jobs' || path === '/jobs/' ? (
         <JobList search={search} />
+      ) : path === '/dashboards' || path === '/dashboards/' ? (
+        <MetricsPage search={search} />
       ) : job ? (
         <JobPage jobId={decodeURIComponent(job[1]!)} />
       ) : path === '/' || path === '/traces' ? (
