@@ -31,8 +31,8 @@ export function metricSeries(
   const byGroup = new Map<string, number[]>();
   for (const row of rows) {
     const group = row.group[dimension] ?? '';
-    let values = byGroup.get(group);
-    if (!values) byGroup.set(group, (values = times.map(() => 0)));
+    const values = byGroup.get(group) ?? times.map(() => 0);
+    byGroup.set(group, values);
     values[slot.get(Date.parse(row.time ?? '') / 1000)!]! += pick(row);
   }
   const lines = [...byGroup].map(([group, values]) => ({
