@@ -261,6 +261,53 @@ describe('web UI in Chromium against llmp start', () => {
     await page.close();
   });
 
+  it("groups traces by session and by user (ids on the root span only), and opens a session's traces", async () => {
+    const tag = randomUUID().slice(0, 8);
+    const [a, b, user] = [`sess-a-${tag}`, `sess-b-${tag}`, `user-${tag}`];
+    const url = `http://127.0.0.1:${open.httpPort}/v1/traces`;
+    const send = (session: string) =>
+      sendChatTrace(url, `ui-sessions-${tag}`, {}, 'support-bot', { 'session.id': session, 'user.id': user });
+    const ids = [await send(a), await send(a), await send(b)];
+    for (const id of ids) await waitForTrace(open, id, 3);
+    const page = await newPage();
+    await page.goto(`http://127.0.0.1:${open.apiPort}/`);
+    await page.click('header nav a[href="/sessions"]');
+    const rowOf = async (id: string) =>
+      (
+        await page.waitForFunction(
+          (s) =>
+            [...document.querySelectorAll('.session-row')].find((r) => r.textContent?.startsWith(s))
+              ?.textContent,
+          { timeout: 10_000 },
+          id,
+        )
+      ).jsonValue();
+    // Session, traces, spans, errors, users, tokens, cost: the LLM child's tokens count with its trace.
+    expect(await rowOf(a)).toMatch(
+      new RegExp(`^${a}2601${2 * chatTurn.inputTokens} / ${2 * chatTurn.outputTokens}\\$0\\.00840`),
+    );
+    expect(await rowOf(b)).toMatch(new RegExp(`^${b}1301${chatTurn.inputTokens} / ${chatTurn.outputTokens}`));
+    await page.select('select[name=by]', 'user');
+    await page.waitForFunction(() => location.search.includes('by=user'));
+    expect(await rowOf(user)).toMatch(new RegExp(`^${user}3902${3 * chatTurn.inputTokens} / `));
+    // A group opens the trace list filtered to it.
+    await page.select('select[name=by]', 'session');
+    await page.waitForFunction(() => location.search.includes('by=session'));
+    await (await page.waitForSelector(`.session-row a[href*="sessionId=${a}"]`))!.click();
+    await page.waitForFunction(() => document.querySelectorAll('.trace-row').length === 2, {
+      timeout: 10_000,
+    });
+    const shown = await page.$$eval('.trace-row a', (els) => els.map((e) => e.getAttribute('href')));
+    expect(shown.sort()).toEqual(
+      ids
+        .slice(0, 2)
+        .map((id) => `/traces/${id}`)
+        .sort(),
+    );
+    expect(problemsOf(page)).toEqual([]);
+    await page.close();
+  });
+
   it(`opens a trace of ${wideSpans} spans, keeping only the rows in view in the DOM`, async () => {
     const traceId = await sendWideTrace(`http://127.0.0.1:${open.httpPort}/v1/traces`, 'ui-wide', wideSpans);
     await waitForTrace(open, traceId, wideSpans);

@@ -36,10 +36,11 @@ export async function sendChatTrace(
   serviceName: string,
   headers: Record<string, string> = {},
   jobId = 'support-bot',
+  rootAttributes: Record<string, string> = {},
 ) {
   const p = provider(url, serviceName, headers);
   const tracer = p.getTracer('ui-e2e');
-  const root = tracer.startSpan('POST /support', { kind: SpanKind.SERVER });
+  const root = tracer.startSpan('POST /support', { kind: SpanKind.SERVER, attributes: rootAttributes });
   const ctx = trace.setSpan(ROOT_CONTEXT, root);
   const llm = tracer.startSpan(
     'chat gpt-4o',

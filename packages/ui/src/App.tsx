@@ -6,6 +6,7 @@ import { JobPage } from './JobPage.tsx';
 import { KeyPrompt } from './KeyPrompt.tsx';
 import { MetricsPage } from './MetricsPage.tsx';
 import { Link, useLocation } from './router.tsx';
+import { SessionsPage } from './SessionsPage.tsx';
 import { TraceList } from './TraceList.tsx';
 import { TracePage } from './TracePage.tsx';
 
@@ -35,6 +36,7 @@ export function App() {
         <nav>
           <Link href="/">Traces</Link>
           <Link href="/jobs">Jobs</Link>
+          <Link href="/sessions">Sessions</Link>
           <Link href="/dashboards">Metrics</Link>
           <a href="/docs">API</a>
         </nav>
@@ -64,6 +66,8 @@ export function App() {
         <TracePage traceId={trace[1]!.toLowerCase()} search={search} />
       ) : path === '/jobs' || path === '/jobs/' ? (
         <JobList search={search} />
+      ) : path === '/sessions' || path === '/sessions/' ? (
+        <SessionsPage search={search} />
       ) : path === '/dashboards' || path === '/dashboards/' ? (
         <MetricsPage search={search} />
       ) : job ? (
