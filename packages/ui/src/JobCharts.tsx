@@ -1,6 +1,8 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { useApi } from './apiContext.ts';
+import { chartWindows as windows } from './chartWindows.ts';
 import { formatCost } from './format.ts';
+import { bucketTimes } from './metricSeries.ts';
 import { type ChartSeries, TimeChart } from './TimeChart.tsx';
 
 /** A row of `GET /v1/metrics` with a step (the fields charted here). */
@@ -24,14 +26,6 @@ interface RunMetrics {
   validation: { checked: number; passed: number; pass_rate: number | null };
 }
 type JobMetricsBody = RunMetrics & { versions?: Array<RunMetrics & { version: string }> };
-
-// Window back from now → bucket width of /v1/metrics.
-const windows: Record<string, { seconds: number; step: string }> = {
-  '1h': { seconds: 3600, step: '1m' },
-  '24h': { seconds: 86_400, step: '1h' },
-  '7d': { seconds: 604_800, step: '6h' },
-  '30d': { seconds: 2_592_000, step: '1d' },
-};
 
 const ms = (v: number | null) => (v === null ? '—' : `${v.toFixed(1)} ms`);
 const rate = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(1)} %`);
@@ -89,10 +83,11 @@ export function JobCharts({ jobId, refresh }: { jobId: string; refresh: number }
   const [range, setRange] = useState('24h');
   const [runs, setRuns] = useState<JobMetricsBody | null>(null);
   const [rows, setRows] = useState<MetricsRow[]>([]);
+  const [buckets, setBuckets] = useState<number[]>([]);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     const controller = new AbortController();
-    const { seconds, step } = windows[range]!;
+    const { seconds, step, stepSeconds } = windows[range]!;
     const now = Date.now();
     const q = new URLSearchParams({
       jobId,
@@ -109,6 +104,7 @@ export function JobCharts({ jobId, refresh }: { jobId: string; refresh: number }
     ]).then(
       ([m, series]) => {
         setRuns(m);
+        setBuckets(bucketTimes(now - seconds * 1000, now, stepSeconds));
         setRows(series.rows);
         setError(null);
       },
@@ -118,19 +114,29 @@ export function JobCharts({ jobId, refresh }: { jobId: string; refresh: number }
   }, [jobId, range, keyVersion, refresh]);
 
   const charts = useMemo(() => {
-    const times = rows.map((r) => Date.parse(r.time) / 1000);
-    const line = (label: string, color: string, pick: (r: MetricsRow) => number): ChartSeries => ({
+    // Every bucket of the window: 0 spans where none were, no latency point there.
+    const byTime = new Map(rows.map((r) => [Date.parse(r.time) / 1000, r]));
+    const times = [...new Set([...buckets, ...byTime.keys()])].sort((a, b) => a - b);
+    const line = (
+      label: string,
+      color: string,
+      pick: (r: MetricsRow) => number,
+      empty: number | null = 0,
+    ): ChartSeries => ({
       label,
       color,
-      values: rows.map(pick),
+      values: times.map((t) => {
+        const row = byTime.get(t);
+        return row ? pick(row) : empty;
+      }),
     });
     return {
       times,
       calls: [line('spans', '#3366cc', (r) => r.count), line('errors', '#cc3333', (r) => r.errorCount)],
       latency: [
-        line('p50 ms', '#3366cc', (r) => r.durationNs.p50 / 1e6),
-        line('p90 ms', '#ff9900', (r) => r.durationNs.p90 / 1e6),
-        line('p99 ms', '#cc3333', (r) => r.durationNs.p99 / 1e6),
+        line('p50 ms', '#3366cc', (r) => r.durationNs.p50 / 1e6, null),
+        line('p90 ms', '#ff9900', (r) => r.durationNs.p90 / 1e6, null),
+        line('p99 ms', '#cc3333', (r) => r.durationNs.p99 / 1e6, null),
       ],
       tokens: [
         line('input', '#3366cc', (r) => r.inputTokens),
@@ -138,7 +144,7 @@ export function JobCharts({ jobId, refresh }: { jobId: string; refresh: number }
       ],
       cost: [line('USD', '#990099', (r) => r.costUsd)],
     };
-  }, [rows]);
+  }, [rows, buckets]);
 
   return (
     <section class="job-metrics">
@@ -148,13 +154,15 @@ export function JobCharts({ jobId, refresh }: { jobId: string; refresh: number }
       <div class="list-bar">
         <label>
           Over the last{' '}
-          <select value={range} onChange={(e) => setRange(e.currentTarget.value)}>
+          <select name="metrics-range" value={range} onChange={(e) => setRange(e.currentTarget.value)}>
             {Object.keys(windows).map((w) => (
               <option value={w}>{w}</option>
             ))}
           </select>
         </label>
-        <span class="muted">{rows.length} time buckets</span>
+        <span class="muted">
+          {rows.length} of {charts.times.length} time buckets with spans
+        </span>
       </div>
       {rows.length > 0 && (
         <div class="charts">

@@ -146,6 +146,7 @@ export function JobPage({ jobId }: { jobId: string }) {
         ))}
       </div>
       {error && <p class="error">{error}</p>}
+      <JobCharts jobId={job.id} refresh={refresh} />
       <section>
         <h3>Definition</h3>
         <pre id="job-definition" class="definition">
@@ -197,22 +198,23 @@ export function JobPage({ jobId }: { jobId: string }) {
       </section>
       <section>
         <h3>Runs</h3>
-        <table id="job-runs">
-          <tbody>
-            {runs.map((r) => (
-              <tr key={r.traceId} class="run-row">
-                <td>{formatTime(r.startTime)}</td>
-                <td class="mono">
-                  <Link href={`/traces/${r.traceId}`}>{r.traceId}</Link>
-                </td>
-                <td>{r.jobVersions.map((v) => `v${v}`).join(', ')}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <div class="runs">
+          <table id="job-runs">
+            <tbody>
+              {runs.map((r) => (
+                <tr key={r.traceId} class="run-row">
+                  <td>{formatTime(r.startTime)}</td>
+                  <td class="mono">
+                    <Link href={`/traces/${r.traceId}`}>{r.traceId}</Link>
+                  </td>
+                  <td>{r.jobVersions.map((v) => `v${v}`).join(', ')}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
         {runs.length === 0 && <p class="muted">No linked traces yet.</p>}
       </section>
-      <JobCharts jobId={job.id} refresh={refresh} />
     </main>
   );
 }

@@ -1,19 +1,13 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError } from './apiClient.ts';
 import { useApi } from './apiContext.ts';
+import { chartWindows as windows } from './chartWindows.ts';
 import { formatCost } from './format.ts';
-import { type GroupedMetricsRow, metricSeries } from './metricSeries.ts';
+import { bucketTimes, type GroupedMetricsRow, metricSeries } from './metricSeries.ts';
 import { navigate } from './router.tsx';
 import { TimeChart } from './TimeChart.tsx';
 
 const dimensions = ['model', 'provider', 'job', 'service'] as const;
-// Window back from now → bucket width of /v1/metrics.
-const windows: Record<string, { seconds: number; step: string }> = {
-  '1h': { seconds: 3600, step: '1m' },
-  '24h': { seconds: 86_400, step: '1h' },
-  '7d': { seconds: 604_800, step: '6h' },
-  '30d': { seconds: 2_592_000, step: '1d' },
-};
 const palette = ['#3366cc', '#dc3912', '#ff9900', '#109618', '#990099', '#0099c6', '#dd4477', '#66aa00'];
 // More lines than this make a chart unreadable: the rest are summed as "other".
 const maxLines = 8;
@@ -38,13 +32,14 @@ export function MetricsPage({ search }: { search: string }) {
   const by = (dimensions as readonly string[]).includes(params.get('by') ?? '') ? params.get('by')! : 'model';
   const range = (params.get('range') ?? '') in windows ? params.get('range')! : '24h';
   const [rows, setRows] = useState<GroupedMetricsRow[]>([]);
+  const [buckets, setBuckets] = useState<number[]>([]);
   const [truncated, setTruncated] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
 
   useEffect(() => {
     const controller = new AbortController();
-    const { seconds, step } = windows[range]!;
+    const { seconds, step, stepSeconds } = windows[range]!;
     const now = Date.now();
     const q = new URLSearchParams({
       groupBy: by,
@@ -56,6 +51,7 @@ export function MetricsPage({ search }: { search: string }) {
     setLoading(true);
     client.get<{ rows: GroupedMetricsRow[]; truncated: boolean }>(`/v1/metrics?${q}`, controller.signal).then(
       (body) => {
+        setBuckets(bucketTimes(now - seconds * 1000, now, stepSeconds));
         setRows(body.rows);
         setTruncated(body.truncated);
         setError(null);
@@ -73,7 +69,7 @@ export function MetricsPage({ search }: { search: string }) {
 
   const view = useMemo(() => {
     const chart = (pick: (r: GroupedMetricsRow) => number) => {
-      const { times, lines } = metricSeries(rows, by, pick);
+      const { times, lines } = metricSeries(rows, by, pick, buckets);
       const shown = lines.slice(0, maxLines);
       const rest = lines.slice(maxLines);
       if (rest.length > 0)
@@ -107,7 +103,7 @@ export function MetricsPage({ search }: { search: string }) {
       tokens: chart((r) => r.inputTokens + r.outputTokens),
       totals: [...totals.values()].sort((a, b) => b.cost - a.cost || b.spans - a.spans),
     };
-  }, [rows, by]);
+  }, [rows, by, buckets]);
 
   const go = (change: Record<string, string>) =>
     navigate(`/dashboards?${new URLSearchParams({ by, range, ...change })}`);

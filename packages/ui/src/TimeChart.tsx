@@ -37,10 +37,7 @@ export function TimeChart({
           title,
           width: Math.max(element.clientWidth, 280),
           height: 180,
-          series: [
-            {},
-            ...series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, points: { show: true } })),
-          ],
+          series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5 }))],
           axes: [{}, { size: 60 }],
         },
         [times, ...series.map((s) => s.values)],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type GroupedMetricsRow, metricSeries } from './metricSeries.ts';
+import { bucketTimes, type GroupedMetricsRow, metricSeries } from './metricSeries.ts';
 
 const row = (time: string, model: string, costUsd: number): GroupedMetricsRow => ({
   group: { model },
@@ -28,5 +28,18 @@ describe('metricSeries', () => {
       ['gpt-4o', [0.5, 0]],
       ['claude', [0.1, 0.2]],
     ]);
+  });
+
+  it('fills the buckets of the whole window, aligned to the step', () => {
+    const from = Date.parse('2026-01-01T10:30:00Z');
+    const hours = bucketTimes(from, from + 3 * 3600_000, 3600);
+    expect(hours.map((t) => new Date(t * 1000).toISOString())).toEqual([
+      '2026-01-01T10:00:00.000Z',
+      '2026-01-01T11:00:00.000Z',
+      '2026-01-01T12:00:00.000Z',
+      '2026-01-01T13:00:00.000Z',
+    ]);
+    const series = metricSeries([row('2026-01-01T11:00:00Z', 'gpt-4o', 1)], 'model', (r) => r.costUsd, hours);
+    expect(series.lines[0]!.values).toEqual([0, 1, 0, 0]);
   });
 });
