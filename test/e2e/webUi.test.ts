@@ -37,6 +37,7 @@ beforeAll(async () => {
           line('ui-a-ingest', 'team-a', 'ingest'),
           line('ui-a-read', 'team-a', 'read'),
           line('ui-b-ingest', 'team-b', 'ingest'),
+          line('ui-a-admin', 'team-a', 'admin'),
         ].join(','),
       },
     }),
@@ -361,6 +362,44 @@ describe('web UI in Chromium against llmp start', () => {
     await page.goto(`${base}/traces/${theirs}`);
     await page.waitForSelector('main .error');
     expect(await page.$eval('main .error', (e) => e.textContent)).toContain('Trace not found');
+    await page.close();
+  });
+
+  it('with API keys on, a read key sees a job but may not pause it; an admin key compares versions and pauses', async () => {
+    const base = `http://127.0.0.1:${keyed.apiPort}`;
+    const id = `ui-keyed-job-${randomUUID().slice(0, 8)}`;
+    const admin = { 'content-type': 'application/json', authorization: 'Bearer ui-a-admin' };
+    const created = await fetch(`${base}/v1/jobs`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ id, name: 'Keyed job', prompt: 'one' }),
+    });
+    expect(created.status).toBe(201);
+    await fetch(`${base}/v1/jobs/${id}`, {
+      method: 'PATCH',
+      headers: admin,
+      body: JSON.stringify({ prompt: 'two' }),
+    });
+    const page = await newPage();
+    await page.goto(`${base}/jobs/${id}`);
+    await page.waitForSelector('#api-key');
+    await page.type('#api-key', 'ui-a-read');
+    await page.click('.key-prompt button[type=submit]');
+    await page.waitForFunction(() => document.querySelector('#job-version')?.textContent === 'v2');
+    await page.click('#job-pause');
+    await page.waitForSelector('main.job > .error');
+    expect(await page.$eval('main.job > .error', (e) => e.textContent)).toMatch(/forbidden/i);
+    expect(await page.$eval('#job-status', (e) => e.textContent)).toBe('active');
+    // The admin key of the same project may.
+    await page.evaluate(() => sessionStorage.setItem('llmp.apiKey', 'ui-a-admin'));
+    await page.reload();
+    await page.waitForFunction(() => document.querySelector('#job-version')?.textContent === 'v2');
+    expect(await page.$$eval('.diff-row', (rows) => rows.map((r) => r.textContent ?? ''))).toEqual([
+      expect.stringMatching(/^prompt"one"\s*"two"$/),
+    ]);
+    await page.click('#job-pause');
+    await page.waitForFunction(() => document.querySelector('#job-status')?.textContent === 'paused');
+    expect(problemsOf(page).filter((p) => !/status of 403/.test(p))).toEqual([]);
     await page.close();
   });
 });
