@@ -3,7 +3,6 @@ import type { JobStore } from '@llmp/jobs';
 import type { Authenticate, Logger, Registry } from '@llmp/pipeline';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { compress } from 'hono/compress';
 import { apiDocsRoutes } from './apiDocsRoutes.ts';
 import { jobsOpenApiPaths } from './jobsOpenApiPaths.ts';
 import { jobsRoutes } from './jobsRoutes.ts';
@@ -75,9 +74,6 @@ export function queryApp({
   uiDir,
 }: QueryAppOptions): Hono {
   const app = new Hono();
-  // JSON of a large trace is mostly repeated keys: gzip makes it several times smaller for the
-  // UI and API clients that accept it (hono/compress: gzip or deflate by Accept-Encoding).
-  app.use(compress());
   // Tenancy: every data route sits under these prefixes; new routes inherit the check.
   app.use('/v1/*', requireCaller(authenticate));
   app.use('/api/*', requireCaller(authenticate));
