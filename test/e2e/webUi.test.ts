@@ -37,6 +37,7 @@ beforeAll(async () => {
           line('ui-a-ingest', 'team-a', 'ingest'),
           line('ui-a-read', 'team-a', 'read'),
           line('ui-b-ingest', 'team-b', 'ingest'),
+          line('ui-a-admin', 'team-a', 'admin'),
         ].join(','),
       },
     }),
@@ -145,7 +146,7 @@ describe('web UI in Chromium against llmp start', () => {
     const row = rows.findIndex((t) => t.includes('support-bot'));
     expect(rows[row]).toContain('llm_task');
     expect(rows[row]).toContain('active');
-    await (await page.$$('.job-row a'))[row]!.click();
+    await (await page.$$('.job-row a[href^="/?jobId="]'))[row]!.click();
     await page.waitForFunction(() => location.search.includes('jobId=support-bot'));
     await page.waitForFunction(
       (id) =>
@@ -153,6 +154,156 @@ describe('web UI in Chromium against llmp start', () => {
         document.querySelector(`.trace-row a[href="/traces/${id}"]`) !== null,
       { timeout: 10_000 },
       traceId,
+    );
+    expect(problemsOf(page)).toEqual([]);
+    await page.close();
+  });
+
+  it('opens a job: compares two versions, rolls back, pauses; its runs link to their traces and its numbers show', async () => {
+    const base = `http://127.0.0.1:${open.apiPort}`;
+    const id = `ui-job-${randomUUID().slice(0, 8)}`;
+    const json = { 'content-type': 'application/json' };
+    const created = await fetch(`${base}/v1/jobs`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ id, job_type: 'llm_task', name: 'Refund answers', prompt: 'Answer briefly.' }),
+    });
+    expect(created.status).toBe(201);
+    const patched = await fetch(`${base}/v1/jobs/${id}`, {
+      method: 'PATCH',
+      headers: json,
+      body: JSON.stringify({ prompt: 'Answer briefly, citing the policy.' }),
+    });
+    expect(patched.status).toBe(200);
+    const traceId = await sendChatTrace(`http://127.0.0.1:${open.httpPort}/v1/traces`, 'ui-job-run', {}, id);
+    await waitForTrace(open, traceId, 3);
+
+    const page = await newPage();
+    await page.goto(`${base}/jobs?name=Refund`);
+    await page.waitForSelector(`.job-row a[href="/jobs/${id}"]`);
+    await page.click(`.job-row a[href="/jobs/${id}"]`);
+    await page.waitForFunction(() => document.querySelector('#job-version')?.textContent === 'v2');
+    expect(await page.$eval('#job-status', (e) => e.textContent)).toBe('active');
+    // v1 against v2: the prompt is the one field that changed.
+    const diff = () => page.$$eval('.diff-row', (rows) => rows.map((r) => r.textContent ?? ''));
+    expect(await diff()).toEqual([
+      expect.stringMatching(/^prompt"Answer briefly\."\s*"Answer briefly, citing the policy\."$/),
+    ]);
+    // The run is listed and its numbers (tokens, cost of the LLM span) are the job's.
+    await page.waitForSelector(`.run-row a[href="/traces/${traceId}"]`);
+    await page.waitForFunction(
+      () => document.querySelector('#job-run-metrics tbody tr:last-child')?.textContent?.includes('$0.00420'),
+      { timeout: 10_000 },
+    );
+    const total = await page.$eval('#job-run-metrics tbody tr:last-child', (e) => e.textContent ?? '');
+    expect(total).toContain(`${chatTurn.inputTokens} / ${chatTurn.outputTokens}`);
+    await page.waitForFunction(() => document.querySelectorAll('.chart canvas').length === 4);
+
+    // Roll back to v1: v3 holds v1's prompt.
+    await page.click('.version-row .rollback');
+    await page.waitForFunction(() => document.querySelector('#job-version')?.textContent === 'v3');
+    expect(await page.$eval('#job-definition', (e) => e.textContent)).toContain(
+      '"prompt": "Answer briefly."',
+    );
+    expect(await diff()).toEqual([
+      expect.stringMatching(/^prompt"Answer briefly, citing the policy\."\s*"Answer briefly\."$/),
+    ]);
+
+    await page.click('#job-pause');
+    await page.waitForFunction(() => document.querySelector('#job-status')?.textContent === 'paused');
+    expect(await page.$$eval('.event-row', (rows) => rows.map((r) => r.textContent ?? ''))).toEqual([
+      expect.stringContaining('created'),
+      expect.stringContaining('updated'),
+      expect.stringContaining('rolled_back'),
+      expect.stringContaining('paused'),
+    ]);
+    const job = (await (await fetch(`${base}/v1/jobs/${id}`)).json()) as { status: string; version: number };
+    expect(job).toMatchObject({ status: 'paused', version: 3 });
+
+    // A run opens its trace.
+    await page.click(`.run-row a[href="/traces/${traceId}"]`);
+    await page.waitForSelector('.span-row');
+    expect(problemsOf(page)).toEqual([]);
+    await page.close();
+  });
+
+  it('dashboards show the cost and tokens of the sent traces by service, charted and totalled', async () => {
+    const service = `ui-cost-${randomUUID().slice(0, 8)}`;
+    const url = `http://127.0.0.1:${open.httpPort}/v1/traces`;
+    const ids = [await sendChatTrace(url, service), await sendChatTrace(url, service)];
+    for (const id of ids) await waitForTrace(open, id, 3);
+    const page = await newPage();
+    await page.goto(`http://127.0.0.1:${open.apiPort}/`);
+    await page.click('header nav a[href="/dashboards"]');
+    await page.waitForSelector('.metric-row');
+    await page.select('select[name=by]', 'service');
+    await page.waitForFunction(() => location.search.includes('by=service'));
+    const row = () =>
+      page.waitForFunction(
+        (s) =>
+          [...document.querySelectorAll('.metric-row')].find((r) => r.textContent?.startsWith(s))
+            ?.textContent,
+        { timeout: 10_000 },
+        service,
+      );
+    // Two LLM calls of 321 / 54 tokens at $0.0042 each (the tool and root spans carry none).
+    const text = await (await row()).jsonValue();
+    expect(text).toBe(`${service}60${2 * chatTurn.inputTokens} / ${2 * chatTurn.outputTokens}$0.00840`);
+    await page.waitForFunction(() => document.querySelectorAll('.chart canvas').length === 2);
+    expect(await page.$$eval('.chart .u-title', (els) => els.map((e) => e.textContent))).toEqual([
+      'Cost (USD) by service',
+      'Tokens by service',
+    ]);
+    expect(await page.$$eval('.chart .u-legend', (els) => els.map((e) => e.textContent ?? ''))).toEqual([
+      expect.stringContaining(service),
+      expect.stringContaining(service),
+    ]);
+    expect(problemsOf(page)).toEqual([]);
+    await page.close();
+  });
+
+  it("groups traces by session and by user (ids on the root span only), and opens a session's traces", async () => {
+    const tag = randomUUID().slice(0, 8);
+    const [a, b, user] = [`sess-a-${tag}`, `sess-b-${tag}`, `user-${tag}`];
+    const url = `http://127.0.0.1:${open.httpPort}/v1/traces`;
+    const send = (session: string) =>
+      sendChatTrace(url, `ui-sessions-${tag}`, {}, 'support-bot', { 'session.id': session, 'user.id': user });
+    const ids = [await send(a), await send(a), await send(b)];
+    for (const id of ids) await waitForTrace(open, id, 3);
+    const page = await newPage();
+    await page.goto(`http://127.0.0.1:${open.apiPort}/`);
+    await page.click('header nav a[href="/sessions"]');
+    const rowOf = async (id: string) =>
+      (
+        await page.waitForFunction(
+          (s) =>
+            [...document.querySelectorAll('.session-row')].find((r) => r.textContent?.startsWith(s))
+              ?.textContent,
+          { timeout: 10_000 },
+          id,
+        )
+      ).jsonValue();
+    // Session, traces, spans, errors, users, tokens, cost: the LLM child's tokens count with its trace.
+    expect(await rowOf(a)).toMatch(
+      new RegExp(`^${a}2601${2 * chatTurn.inputTokens} / ${2 * chatTurn.outputTokens}\\$0\\.00840`),
+    );
+    expect(await rowOf(b)).toMatch(new RegExp(`^${b}1301${chatTurn.inputTokens} / ${chatTurn.outputTokens}`));
+    await page.select('select[name=by]', 'user');
+    await page.waitForFunction(() => location.search.includes('by=user'));
+    expect(await rowOf(user)).toMatch(new RegExp(`^${user}3902${3 * chatTurn.inputTokens} / `));
+    // A group opens the trace list filtered to it.
+    await page.select('select[name=by]', 'session');
+    await page.waitForFunction(() => location.search.includes('by=session'));
+    await (await page.waitForSelector(`.session-row a[href*="sessionId=${a}"]`))!.click();
+    await page.waitForFunction(() => document.querySelectorAll('.trace-row').length === 2, {
+      timeout: 10_000,
+    });
+    const shown = await page.$$eval('.trace-row a', (els) => els.map((e) => e.getAttribute('href')));
+    expect(shown.sort()).toEqual(
+      ids
+        .slice(0, 2)
+        .map((id) => `/traces/${id}`)
+        .sort(),
     );
     expect(problemsOf(page)).toEqual([]);
     await page.close();
@@ -211,6 +362,44 @@ describe('web UI in Chromium against llmp start', () => {
     await page.goto(`${base}/traces/${theirs}`);
     await page.waitForSelector('main .error');
     expect(await page.$eval('main .error', (e) => e.textContent)).toContain('Trace not found');
+    await page.close();
+  });
+
+  it('with API keys on, a read key sees a job but may not pause it; an admin key compares versions and pauses', async () => {
+    const base = `http://127.0.0.1:${keyed.apiPort}`;
+    const id = `ui-keyed-job-${randomUUID().slice(0, 8)}`;
+    const admin = { 'content-type': 'application/json', authorization: 'Bearer ui-a-admin' };
+    const created = await fetch(`${base}/v1/jobs`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ id, name: 'Keyed job', prompt: 'one' }),
+    });
+    expect(created.status).toBe(201);
+    await fetch(`${base}/v1/jobs/${id}`, {
+      method: 'PATCH',
+      headers: admin,
+      body: JSON.stringify({ prompt: 'two' }),
+    });
+    const page = await newPage();
+    await page.goto(`${base}/jobs/${id}`);
+    await page.waitForSelector('#api-key');
+    await page.type('#api-key', 'ui-a-read');
+    await page.click('.key-prompt button[type=submit]');
+    await page.waitForFunction(() => document.querySelector('#job-version')?.textContent === 'v2');
+    await page.click('#job-pause');
+    await page.waitForSelector('main.job > .error');
+    expect(await page.$eval('main.job > .error', (e) => e.textContent)).toMatch(/forbidden/i);
+    expect(await page.$eval('#job-status', (e) => e.textContent)).toBe('active');
+    // The admin key of the same project may.
+    await page.evaluate(() => sessionStorage.setItem('llmp.apiKey', 'ui-a-admin'));
+    await page.reload();
+    await page.waitForFunction(() => document.querySelector('#job-version')?.textContent === 'v2');
+    expect(await page.$$eval('.diff-row', (rows) => rows.map((r) => r.textContent ?? ''))).toEqual([
+      expect.stringMatching(/^prompt"one"\s*"two"$/),
+    ]);
+    await page.click('#job-pause');
+    await page.waitForFunction(() => document.querySelector('#job-status')?.textContent === 'paused');
+    expect(problemsOf(page).filter((p) => !/status of 403/.test(p))).toEqual([]);
     await page.close();
   });
 });

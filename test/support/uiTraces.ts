@@ -31,10 +31,16 @@ function provider(url: string, serviceName: string, headers: Record<string, stri
  * messages (one tool call), tokens and a provided cost, and the tool span.
  * @example const traceId = await sendChatTrace(`http://127.0.0.1:${port}/v1/traces`, 'svc');
  */
-export async function sendChatTrace(url: string, serviceName: string, headers: Record<string, string> = {}) {
+export async function sendChatTrace(
+  url: string,
+  serviceName: string,
+  headers: Record<string, string> = {},
+  jobId = 'support-bot',
+  rootAttributes: Record<string, string> = {},
+) {
   const p = provider(url, serviceName, headers);
   const tracer = p.getTracer('ui-e2e');
-  const root = tracer.startSpan('POST /support', { kind: SpanKind.SERVER });
+  const root = tracer.startSpan('POST /support', { kind: SpanKind.SERVER, attributes: rootAttributes });
   const ctx = trace.setSpan(ROOT_CONTEXT, root);
   const llm = tracer.startSpan(
     'chat gpt-4o',
@@ -61,7 +67,7 @@ export async function sendChatTrace(url: string, serviceName: string, headers: R
             finish_reason: 'tool_call',
           },
         ]),
-        'llmp.job.id': 'support-bot',
+        'llmp.job.id': jobId,
       },
     },
     ctx,

@@ -75,6 +75,7 @@ export {
   ttlExpression,
 } from './retention.ts';
 export type { SchemaStep, TableEngine } from './schemaStep.ts';
+export { type SessionKey, type SessionSummary, searchSessions } from './searchSessions.ts';
 export { type SpanSummary, searchSpans } from './searchSpans.ts';
 export {
   type Page,

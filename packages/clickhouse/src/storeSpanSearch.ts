@@ -1,4 +1,5 @@
 import type { ClickHouseStore } from './clickhouseStore.ts';
+import { type SessionKey, type SessionSummary, searchSessions } from './searchSessions.ts';
 import { type SpanSummary, searchSpans } from './searchSpans.ts';
 import { type Page, type PageRequest, searchTraces, type TraceSummary } from './searchTraces.ts';
 import type { SpanFilter } from './spanFilter.ts';
@@ -13,6 +14,12 @@ export interface SpanSearch {
     filter: SpanFilter,
     request: MetricsRequest,
   ): Promise<{ rows: MetricsRow[]; truncated: boolean; source: MetricsSource }>;
+  /** Traces grouped by session or user; without it `/v1/sessions` is not served. */
+  sessions?(
+    projectId: string,
+    filter: SpanFilter,
+    request: { by: SessionKey; limit: number },
+  ): Promise<{ items: SessionSummary[]; truncated: boolean }>;
 }
 
 /**
@@ -24,5 +31,6 @@ export function storeSpanSearch(store: ClickHouseStore): SpanSearch {
     traces: (projectId, filter, page) => searchTraces(store, projectId, filter, page),
     spans: (projectId, filter, page) => searchSpans(store, projectId, filter, page),
     metrics: (projectId, filter, request) => spanMetrics(store, projectId, filter, request),
+    sessions: (projectId, filter, request) => searchSessions(store, projectId, filter, request),
   };
 }

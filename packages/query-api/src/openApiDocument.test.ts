@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { openApiDocument } from './openApiDocument.ts';
 import { queryApp } from './queryApp.ts';
-import { metricsParams, searchParams } from './searchQuery.ts';
+import { metricsParams, searchParams, sessionsParams } from './searchQuery.ts';
 
 type Operation = { parameters: Array<{ name: string; schema: Record<string, unknown> }> };
 const paths = openApiDocument.paths as unknown as Record<string, { get: Operation }>;
@@ -12,6 +12,9 @@ describe('OpenAPI document', () => {
       expect(paths[path]!.get.parameters.map((p) => p.name)).toEqual(Object.keys(searchParams.shape));
     }
     expect(paths['/v1/metrics']!.get.parameters.map((p) => p.name)).toEqual(Object.keys(metricsParams.shape));
+    expect(paths['/v1/sessions']!.get.parameters.map((p) => p.name)).toEqual(
+      Object.keys(sessionsParams.shape),
+    );
     const limit = paths['/v1/traces']!.get.parameters.find((p) => p.name === 'limit')!;
     expect(limit.schema).toMatchObject({ type: 'integer', minimum: 1, maximum: 500, default: 50 });
     const spanType = paths['/v1/spans']!.get.parameters.find((p) => p.name === 'spanType')!;

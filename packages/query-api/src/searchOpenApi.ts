@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { metricsParams, searchParams } from './searchQuery.ts';
+import { metricsParams, searchParams, sessionsParams } from './searchQuery.ts';
 
 const descriptions: Record<string, string> = {
   from: 'Start of the time range (RFC 3339, inclusive); default: 24 hours before `to`',
@@ -17,6 +17,7 @@ const descriptions: Record<string, string> = {
   cursor: 'The `next_cursor` of the previous page, with the same filters and sort',
   groupBy: 'One or two of job, jobVersion, model, provider, service, spanName, spanType, comma separated',
   step: 'Time bucket width',
+  by: 'Group traces by session (session.id, gen_ai.conversation.id, …) or by end user (user.id, …)',
 };
 
 /** Query parameters of a route, generated from the zod schema that validates them. */
@@ -50,6 +51,22 @@ const tokens = {
   cacheReadTokens: { type: 'integer' },
   cacheWriteTokens: { type: 'integer' },
   reasoningTokens: { type: 'integer' },
+} as const;
+
+const sessionSummary = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    traces: { type: 'integer' },
+    spans: { type: 'integer' },
+    errorCount: { type: 'integer' },
+    firstSeen: { type: 'string', format: 'date-time' },
+    lastSeen: { type: 'string', format: 'date-time' },
+    related: { type: 'integer' },
+    inputTokens: { type: 'integer' },
+    outputTokens: { type: 'integer' },
+    costUsd: { type: ['number', 'null'] },
+  },
 } as const;
 
 const traceSummary = {
@@ -185,6 +202,38 @@ export function searchOpenApiPaths() {
                     rows: { type: 'array', items: metricsRow },
                     truncated: { type: 'boolean' },
                     source: { type: 'string', enum: ['rollup', 'spans'] },
+                  },
+                },
+              },
+            },
+          },
+          '400': problem,
+        },
+      },
+    },
+    '/v1/sessions': {
+      get: {
+        summary: 'Traces grouped by session or user',
+        description:
+          'One row per session (or user) named by a span of a matching trace, most recently seen first; ' +
+          'counts, tokens and cost add up the spans of its traces in the time range (tokens and cost of llm ' +
+          'and embedding spans); `related` counts the users of a session, or the sessions of a user; ' +
+          "`truncated` says groups beyond `limit` were left out. List a group's traces with " +
+          '`GET /v1/traces?sessionId=…` (or `userId=…`).',
+        parameters: parameters(sessionsParams),
+        responses: {
+          '200': {
+            description: 'The groups',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    from: { type: 'string', format: 'date-time' },
+                    to: { type: 'string', format: 'date-time' },
+                    by: { type: 'string', enum: ['session', 'user'] },
+                    sessions: { type: 'array', items: sessionSummary },
+                    truncated: { type: 'boolean' },
                   },
                 },
               },

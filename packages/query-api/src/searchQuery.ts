@@ -51,6 +51,12 @@ export const metricsParams = filterParams.extend({
   limit: z.coerce.number().int().min(1).max(10_000).default(1000),
 });
 
+/** Query string of `GET /v1/sessions`. */
+export const sessionsParams = filterParams.extend({
+  by: z.enum(['session', 'user']).default('session'),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
 export type SearchParams = z.infer<typeof searchParams>;
 export type MetricsParams = z.infer<typeof metricsParams>;
 
@@ -181,6 +187,25 @@ export function parseSearchQuery(url: URL, now: bigint): Parsed<SearchQuery> {
       identity: identityOf(url),
     },
   };
+}
+
+export interface SessionsQuery {
+  filter: SpanFilter;
+  by: 'session' | 'user';
+  limit: number;
+}
+
+/**
+ * A sessions query string, validated: the search filters, what to group by, how many groups.
+ * @example parseSessionsQuery(new URL('http://x/v1/sessions?by=user&service=shop'), now)
+ */
+export function parseSessionsQuery(url: URL, now: bigint): Parsed<SessionsQuery> {
+  const parsed = parseParams(url, sessionsParams);
+  if (!parsed.ok) return parsed;
+  const { params, attributes } = parsed.value;
+  const filter = toFilter(params, attributes, now);
+  if (!filter.ok) return filter;
+  return { ok: true, value: { filter: filter.value, by: params.by, limit: params.limit } };
 }
 
 export interface MetricsQuery {

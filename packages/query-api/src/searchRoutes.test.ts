@@ -4,8 +4,14 @@ import { queryApp } from './queryApp.ts';
 
 /** A search that records what it was asked and returns one row with a next position. */
 function recordingSearch() {
-  const calls: Array<{ filter: SpanFilter; page?: PageRequest; groupBy?: string[]; stepSeconds?: number }> =
-    [];
+  const calls: Array<{
+    filter: SpanFilter;
+    page?: PageRequest;
+    groupBy?: string[];
+    stepSeconds?: number;
+    by?: string;
+    limit?: number;
+  }> = [];
   const search: SpanSearch = {
     async traces(_p, filter, page) {
       calls.push({ filter: { ...filter }, page });
@@ -22,6 +28,10 @@ function recordingSearch() {
         stepSeconds: request.stepSeconds as number,
       });
       return { rows: [], truncated: false, source: 'spans' };
+    },
+    async sessions(_p, filter, request) {
+      calls.push({ filter: { ...filter }, by: request.by, limit: request.limit });
+      return { items: [], truncated: true };
     },
   };
   return { calls, search };
@@ -145,6 +155,29 @@ describe('search routes', () => {
     expect(await response.json()).toMatchObject({ groupBy: ['model', 'spanType'], step: '15m', rows: [] });
   });
 
+  it('groups traces by session by default, by user on request, with the search filters', async () => {
+    const { calls, search } = recordingSearch();
+    const app = appWith(search);
+    const first = await app.request('/v1/sessions?service=shop');
+    expect(first.status).toBe(200);
+    expect(await first.json()).toMatchObject({ by: 'session', sessions: [], truncated: true });
+    expect(calls[0]).toMatchObject({ by: 'session', limit: 100, filter: { service: 'shop' } });
+    expect((await app.request('/v1/sessions?by=user&limit=5&userId=u-1')).status).toBe(200);
+    expect(calls[1]).toMatchObject({ by: 'user', limit: 5, filter: { userId: 'u-1' } });
+  });
+
+  it.each([
+    ['/v1/sessions?by=team', 'by'],
+    ['/v1/sessions?limit=501', 'limit'],
+    ['/v1/sessions?groupBy=model', 'unknown parameter(s) groupBy'],
+  ])('refuses %s naming %s', async (url, detail) => {
+    const { calls, search } = recordingSearch();
+    const response = await appWith(search).request(url);
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { detail: string }).detail).toContain(detail);
+    expect(calls).toEqual([]);
+  });
+
   it('answers 503 problem+json when the store fails, and 404 without a search source', async () => {
     const failing: SpanSearch = {
       traces: () => Promise.reject(new Error('down')),
@@ -156,5 +189,7 @@ describe('search routes', () => {
     expect(response.headers.get('content-type')).toContain('application/problem+json');
     const bare = queryApp({ source: { readTrace: async () => [], ping: async () => {} } });
     expect((await bare.request('/v1/metrics')).status).toBe(404);
+    // A search without grouping by session does not serve /v1/sessions.
+    expect((await appWith(failing).request('/v1/sessions')).status).toBe(404);
   });
 });

@@ -2,12 +2,12 @@ import { isoFromNanos, type SpanSearch } from '@llmp/clickhouse';
 import { type Context, Hono } from 'hono';
 import { decodeCursor, encodeCursor, queryHash } from './pageCursor.ts';
 import { problem } from './problem.ts';
-import { parseMetricsQuery, parseSearchQuery, type SearchQuery } from './searchQuery.ts';
+import { parseMetricsQuery, parseSearchQuery, parseSessionsQuery, type SearchQuery } from './searchQuery.ts';
 
 const nowNs = () => BigInt(Date.now()) * 1_000_000n;
 
 /**
- * `GET /traces`, `GET /spans` and `GET /metrics`, to mount under `/v1`. Query strings are
+ * `GET /traces`, `GET /spans`, `GET /metrics` and `GET /sessions`, to mount under `/v1`. Query strings are
  * validated (400 problem+json naming the bad parameter); every value reaches ClickHouse as a
  * query parameter; page sizes, attribute filters and metric buckets are bounded.
  * @example app.route('/v1', searchRoutes({ search: storeSpanSearch(store), projectOf }));
@@ -111,6 +111,23 @@ export function searchRoutes({
       source,
     });
   });
+
+  const sessions = search.sessions?.bind(search);
+  if (sessions) {
+    app.get('/sessions', async (c) => {
+      const parsed = parseSessionsQuery(new URL(c.req.url), now());
+      if (!parsed.ok) return problem(c, 400, 'Invalid sessions query', parsed.detail);
+      const { filter, by, limit } = parsed.value;
+      const { items, truncated } = await sessions(projectOf(c.req.raw), filter, { by, limit });
+      return c.json({
+        from: isoFromNanos(filter.fromNs),
+        to: isoFromNanos(filter.toNs),
+        by,
+        sessions: items,
+        truncated,
+      });
+    });
+  }
 
   return app;
 }

@@ -2,12 +2,16 @@ import { useMemo, useState } from 'preact/hooks';
 import { apiClient, sessionKeyStore } from './apiClient.ts';
 import { ApiContext } from './apiContext.ts';
 import { JobList } from './JobList.tsx';
+import { JobPage } from './JobPage.tsx';
 import { KeyPrompt } from './KeyPrompt.tsx';
+import { MetricsPage } from './MetricsPage.tsx';
 import { Link, useLocation } from './router.tsx';
+import { SessionsPage } from './SessionsPage.tsx';
 import { TraceList } from './TraceList.tsx';
 import { TracePage } from './TracePage.tsx';
 
 const tracePath = /^\/traces\/([0-9a-fA-F]{32})\/?$/;
+const jobPath = /^\/jobs\/([^/]+)\/?$/;
 
 /** The whole UI: header, key prompt when the API asks for a key, and the page of the current path. */
 export function App() {
@@ -21,6 +25,7 @@ export function App() {
     [client, keyVersion],
   );
   const trace = tracePath.exec(path);
+  const job = jobPath.exec(path);
   const hadKey = keys.get() !== null;
   return (
     <ApiContext.Provider value={api}>
@@ -31,6 +36,8 @@ export function App() {
         <nav>
           <Link href="/">Traces</Link>
           <Link href="/jobs">Jobs</Link>
+          <Link href="/sessions">Sessions</Link>
+          <Link href="/dashboards">Metrics</Link>
           <a href="/docs">API</a>
         </nav>
         {hadKey && (
@@ -59,6 +66,12 @@ export function App() {
         <TracePage traceId={trace[1]!.toLowerCase()} search={search} />
       ) : path === '/jobs' || path === '/jobs/' ? (
         <JobList search={search} />
+      ) : path === '/sessions' || path === '/sessions/' ? (
+        <SessionsPage search={search} />
+      ) : path === '/dashboards' || path === '/dashboards/' ? (
+        <MetricsPage search={search} />
+      ) : job ? (
+        <JobPage jobId={decodeURIComponent(job[1]!)} />
       ) : path === '/' || path === '/traces' ? (
         <TraceList search={search} />
       ) : (

@@ -129,7 +129,9 @@ export function JobList({ search }: { search: string }) {
           {jobs.map((job) => (
             <tr class="job-row" key={job.id}>
               <td>
-                {job.name}
+                <Link href={`/jobs/${encodeURIComponent(job.id)}`} class="job-link">
+                  {job.name}
+                </Link>
                 {job.discovered && <span class="muted"> (discovered)</span>}
               </td>
               <td class="mono">{job.id}</td>

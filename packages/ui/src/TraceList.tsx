@@ -72,6 +72,8 @@ function Filters({ initial }: { initial: TraceFilters }) {
       {field('minDurationMs', 'Min ms')}
       {field('maxDurationMs', 'Max ms')}
       {field('attribute', 'Attribute', 'key=value')}
+      {field('sessionId', 'Session')}
+      {field('userId', 'User')}
       <label>
         Sort
         <select

@@ -43,6 +43,8 @@ export function sessionKeyStore(storage: Storage): KeyStore {
 export interface ApiClient {
   /** GETs a JSON resource of the query API; rejects with an ApiError. */
   get<T>(path: string, signal?: AbortSignal): Promise<T>;
+  /** POSTs (or PATCHes) a JSON body; rejects with an ApiError (409 for an illegal transition). */
+  send<T>(method: 'POST' | 'PATCH', path: string, body?: unknown, options?: { ifMatch?: number }): Promise<T>;
 }
 
 /**
@@ -50,29 +52,38 @@ export interface ApiClient {
  * @example const trace = await apiClient({ keys }).get<TraceResponse>(`/v1/traces/${id}`);
  */
 export function apiClient({ keys, fetchFn = fetch }: { keys: KeyStore; fetchFn?: typeof fetch }): ApiClient {
-  return {
-    async get<T>(path: string, signal?: AbortSignal): Promise<T> {
-      const key = keys.get();
-      const headers: Record<string, string> = { accept: 'application/json' };
-      if (key) headers.authorization = `Bearer ${key}`;
-      let response: Response;
+  const call = async <T>(path: string, init: RequestInit, ifMatch?: number): Promise<T> => {
+    const key = keys.get();
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (ifMatch !== undefined) headers['if-match'] = `"${ifMatch}"`;
+    if (init.body !== undefined) headers['content-type'] = 'application/json';
+    if (key) headers.authorization = `Bearer ${key}`;
+    let response: Response;
+    try {
+      response = await fetchFn(path, { ...init, headers });
+    } catch (error) {
+      if ((error as Error).name === 'AbortError') throw error;
+      throw new ApiError('unavailable', 0, `the query API did not answer: ${(error as Error).message}`);
+    }
+    if (!response.ok) {
+      let detail = response.statusText;
       try {
-        response = await fetchFn(path, { headers, ...(signal ? { signal } : {}) });
-      } catch (error) {
-        if ((error as Error).name === 'AbortError') throw error;
-        throw new ApiError('unavailable', 0, `the query API did not answer: ${(error as Error).message}`);
+        const body = (await response.json()) as { title?: string; detail?: string };
+        detail = [body.title, body.detail].filter(Boolean).join(': ') || detail;
+      } catch {
+        // Not a problem document: keep the status text.
       }
-      if (!response.ok) {
-        let detail = response.statusText;
-        try {
-          const body = (await response.json()) as { title?: string; detail?: string };
-          detail = [body.title, body.detail].filter(Boolean).join(': ') || detail;
-        } catch {
-          // Not a problem document: keep the status text.
-        }
-        throw new ApiError(kindOf(response.status), response.status, detail);
-      }
-      return (await response.json()) as T;
-    },
+      throw new ApiError(kindOf(response.status), response.status, detail);
+    }
+    return (await response.json()) as T;
+  };
+  return {
+    get: <T>(path: string, signal?: AbortSignal) => call<T>(path, signal ? { signal } : {}),
+    send: <T>(
+      method: 'POST' | 'PATCH',
+      path: string,
+      body?: unknown,
+      { ifMatch }: { ifMatch?: number } = {},
+    ) => call<T>(path, { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }, ifMatch),
   };
 }

@@ -17,7 +17,14 @@ describe('trace filters', () => {
     const now = Date.parse('2026-01-02T00:00:00Z');
     const query = new URLSearchParams(
       traceSearchQuery(
-        { ...defaultFilters, range: '1h', model: 'gpt-4o', attribute: 'tenant = acme', minDurationMs: '5' },
+        {
+          ...defaultFilters,
+          range: '1h',
+          model: 'gpt-4o',
+          attribute: 'tenant = acme',
+          minDurationMs: '5',
+          sessionId: 's-1',
+        },
         now,
         { limit: 20, cursor: 'abc' },
       ),
@@ -27,6 +34,7 @@ describe('trace filters', () => {
       to: '2026-01-02T00:00:00.000Z',
       model: 'gpt-4o',
       minDurationMs: '5',
+      sessionId: 's-1',
       'attr.tenant': 'acme',
       sort: 'startTime',
       order: 'desc',

@@ -10,6 +10,8 @@ export interface TraceFilters {
   maxDurationMs: string;
   /** `key=value`: one span attribute that must match. */
   attribute: string;
+  sessionId: string;
+  userId: string;
   sort: 'startTime' | 'duration';
   order: 'desc' | 'asc';
 }
@@ -33,6 +35,8 @@ export const defaultFilters: TraceFilters = {
   minDurationMs: '',
   maxDurationMs: '',
   attribute: '',
+  sessionId: '',
+  userId: '',
   sort: 'startTime',
   order: 'desc',
 };
@@ -87,6 +91,8 @@ export function traceSearchQuery(
   if (filters.status) params.set('status', filters.status);
   if (filters.minDurationMs) params.set('minDurationMs', filters.minDurationMs);
   if (filters.maxDurationMs) params.set('maxDurationMs', filters.maxDurationMs);
+  if (filters.sessionId) params.set('sessionId', filters.sessionId);
+  if (filters.userId) params.set('userId', filters.userId);
   const eq = filters.attribute.indexOf('=');
   if (eq > 0)
     params.set(`attr.${filters.attribute.slice(0, eq).trim()}`, filters.attribute.slice(eq + 1).trim());

@@ -1,0 +1,177 @@
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useApi } from './apiContext.ts';
+import { chartWindows as windows } from './chartWindows.ts';
+import { formatCost } from './format.ts';
+import { bucketTimes } from './metricSeries.ts';
+import { type ChartSeries, TimeChart } from './TimeChart.tsx';
+
+/** A row of `GET /v1/metrics` with a step (the fields charted here). */
+interface MetricsRow {
+  time: string;
+  count: number;
+  errorCount: number;
+  durationNs: { p50: number; p90: number; p99: number };
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+/** Run metrics of `GET /v1/jobs/{id}/metrics?by=version`, per version and in total. */
+interface RunMetrics {
+  runs: number;
+  failed_runs: number;
+  latency_ms: { p50: number | null; p95: number | null; p99: number | null };
+  tokens: { input: number; output: number };
+  cost_usd: number | null;
+  validation: { checked: number; passed: number; pass_rate: number | null };
+}
+type JobMetricsBody = RunMetrics & { versions?: Array<RunMetrics & { version: string }> };
+
+const ms = (v: number | null) => (v === null ? '—' : `${v.toFixed(1)} ms`);
+const rate = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(1)} %`);
+
+function RunTable({ metrics }: { metrics: JobMetricsBody }) {
+  const rows: Array<RunMetrics & { version: string }> = [
+    ...(metrics.versions ?? []),
+    { ...metrics, version: 'all' },
+  ];
+  return (
+    <table id="job-run-metrics">
+      <thead>
+        <tr>
+          <th>Version</th>
+          <th class="num">Runs</th>
+          <th class="num">Failed</th>
+          <th class="num">p50</th>
+          <th class="num">p95</th>
+          <th class="num">p99</th>
+          <th class="num">Tokens in / out</th>
+          <th class="num">Cost</th>
+          <th class="num">Validation pass rate</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r) => (
+          <tr key={r.version}>
+            <td>{r.version === 'all' ? 'all' : r.version === '' ? '(none)' : `v${r.version}`}</td>
+            <td class="num">{r.runs}</td>
+            <td class="num">{r.failed_runs}</td>
+            <td class="num">{ms(r.latency_ms.p50)}</td>
+            <td class="num">{ms(r.latency_ms.p95)}</td>
+            <td class="num">{ms(r.latency_ms.p99)}</td>
+            <td class="num">
+              {r.tokens.input} / {r.tokens.output}
+            </td>
+            <td class="num">{formatCost(r.cost_usd)}</td>
+            <td class="num">
+              {rate(r.validation.pass_rate)} ({r.validation.passed}/{r.validation.checked})
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/**
+ * A job's numbers: its runs per version (runs, failures, latency percentiles, tokens, cost,
+ * validation pass rate) and its spans over time (calls, errors, latency, tokens, cost), charted.
+ * @example <JobCharts jobId="summarise" />
+ */
+export function JobCharts({ jobId, refresh }: { jobId: string; refresh: number }) {
+  const { client, keyVersion } = useApi();
+  const [range, setRange] = useState('24h');
+  const [runs, setRuns] = useState<JobMetricsBody | null>(null);
+  const [rows, setRows] = useState<MetricsRow[]>([]);
+  const [buckets, setBuckets] = useState<number[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    const controller = new AbortController();
+    const { seconds, step, stepSeconds } = windows[range]!;
+    const now = Date.now();
+    const q = new URLSearchParams({
+      jobId,
+      step,
+      from: new Date(now - seconds * 1000).toISOString(),
+      to: new Date(now).toISOString(),
+    });
+    Promise.all([
+      client.get<JobMetricsBody>(
+        `/v1/jobs/${encodeURIComponent(jobId)}/metrics?by=version`,
+        controller.signal,
+      ),
+      client.get<{ rows: MetricsRow[] }>(`/v1/metrics?${q}`, controller.signal),
+    ]).then(
+      ([m, series]) => {
+        setRuns(m);
+        setBuckets(bucketTimes(now - seconds * 1000, now, stepSeconds));
+        setRows(series.rows);
+        setError(null);
+      },
+      (e: Error) => e.name !== 'AbortError' && setError(e.message),
+    );
+    return () => controller.abort();
+  }, [jobId, range, keyVersion, refresh]);
+
+  const charts = useMemo(() => {
+    // Every bucket of the window: 0 spans where none were, no latency point there.
+    const byTime = new Map(rows.map((r) => [Date.parse(r.time) / 1000, r]));
+    const times = [...new Set([...buckets, ...byTime.keys()])].sort((a, b) => a - b);
+    const line = (
+      label: string,
+      color: string,
+      pick: (r: MetricsRow) => number,
+      empty: number | null = 0,
+    ): ChartSeries => ({
+      label,
+      color,
+      values: times.map((t) => {
+        const row = byTime.get(t);
+        return row ? pick(row) : empty;
+      }),
+    });
+    return {
+      times,
+      calls: [line('spans', '#3366cc', (r) => r.count), line('errors', '#cc3333', (r) => r.errorCount)],
+      latency: [
+        line('p50 ms', '#3366cc', (r) => r.durationNs.p50 / 1e6, null),
+        line('p90 ms', '#ff9900', (r) => r.durationNs.p90 / 1e6, null),
+        line('p99 ms', '#cc3333', (r) => r.durationNs.p99 / 1e6, null),
+      ],
+      tokens: [
+        line('input', '#3366cc', (r) => r.inputTokens),
+        line('output', '#109618', (r) => r.outputTokens),
+      ],
+      cost: [line('USD', '#990099', (r) => r.costUsd)],
+    };
+  }, [rows, buckets]);
+
+  return (
+    <section class="job-metrics">
+      <h3>Metrics</h3>
+      {error && <p class="error">{error}</p>}
+      {runs && <RunTable metrics={runs} />}
+      <div class="list-bar">
+        <label>
+          Over the last{' '}
+          <select name="metrics-range" value={range} onChange={(e) => setRange(e.currentTarget.value)}>
+            {Object.keys(windows).map((w) => (
+              <option value={w}>{w}</option>
+            ))}
+          </select>
+        </label>
+        <span class="muted">
+          {rows.length} of {charts.times.length} time buckets with spans
+        </span>
+      </div>
+      {rows.length > 0 && (
+        <div class="charts">
+          <TimeChart title="Spans and errors" times={charts.times} series={charts.calls} />
+          <TimeChart title="Span latency" times={charts.times} series={charts.latency} />
+          <TimeChart title="Tokens" times={charts.times} series={charts.tokens} />
+          <TimeChart title="Cost (USD)" times={charts.times} series={charts.cost} />
+        </div>
+      )}
+    </section>
+  );
+}
