@@ -86,38 +86,46 @@ function traceJobsSelect(source: string): string {
         GROUP BY project_id, job_id, TraceId`;
 }
 
-/**
- * Rows of trace_summary from a spans source (the view, or a back-fill): the columns migration 6
- * created, then `more` (added by later migrations).
- */
-function traceSummaryRows(source: string, more: string[] = []): string {
+/** Rows of trace_summary from a spans source (the view, or the back-fill). As migration 6 created it. */
+function traceSummarySelectV6(source: string): string {
   return `SELECT project_id, TraceId, min(Timestamp) AS start,
       max(toUnixTimestamp64Nano(Timestamp) + toInt64(Duration)) AS end_ns,
       count() AS spans, countIf(StatusCode = 'Error') AS errors,
       sum(gen_ai_input_tokens) AS input_tokens, sum(gen_ai_output_tokens) AS output_tokens,
       sum(ifNull(gen_ai_cost_usd, 0)) AS cost_usd, countIf(gen_ai_cost_usd IS NOT NULL) AS costed,
       countIf(SpanAttributes['llmp.validation.output'] != '') AS checked,
-      countIf(SpanAttributes['llmp.validation.output'] = 'pass') AS passed${more.map((m) => `,\n      ${m}`).join('')}
+      countIf(SpanAttributes['llmp.validation.output'] = 'pass') AS passed
     FROM ${source}
     WHERE TraceId != ''
     GROUP BY project_id, TraceId`;
 }
 
-/** As migration 6 created the view and back-filled. */
-const traceSummarySelectV6 = (source: string) => traceSummaryRows(source);
-
-// Tokens and cost of a trace's model calls (llm and embedding spans), as search and metrics
-// count them (`usageSpans`): wrapper spans may repeat their children's usage. Part of migration
-// 11. Written out rather than imported from searchTraces.ts: a migration's SQL must not change
-// with the code after it has run.
+/**
+ * Tokens and cost of a trace's model calls (llm and embedding spans), as search and metrics
+ * count them (`usageSpans`): wrapper spans may repeat their children's usage. Part of migration 11.
+ */
+// Written out rather than imported from searchTraces.ts: a migration's SQL must not change with
+// the code after it has run.
 const modelCalls = "span_type IN ('llm', 'embedding')";
 const usageColumns = `sumIf(gen_ai_input_tokens, ${modelCalls}) AS usage_input_tokens,
       sumIf(gen_ai_output_tokens, ${modelCalls}) AS usage_output_tokens,
       sumIf(ifNull(gen_ai_cost_usd, 0), ${modelCalls}) AS usage_cost_usd,
       countIf(gen_ai_cost_usd IS NOT NULL AND ${modelCalls}) AS usage_costed`;
 
-/** Rows of trace_summary from a spans source, the view since migration 11. */
-const traceSummarySelect = (source: string) => traceSummaryRows(source, [usageColumns]);
+/** Rows of trace_summary from a spans source (the view since migration 11). */
+function traceSummarySelect(source: string): string {
+  return `SELECT project_id, TraceId, min(Timestamp) AS start,
+      max(toUnixTimestamp64Nano(Timestamp) + toInt64(Duration)) AS end_ns,
+      count() AS spans, countIf(StatusCode = 'Error') AS errors,
+      sum(gen_ai_input_tokens) AS input_tokens, sum(gen_ai_output_tokens) AS output_tokens,
+      sum(ifNull(gen_ai_cost_usd, 0)) AS cost_usd, countIf(gen_ai_cost_usd IS NOT NULL) AS costed,
+      countIf(SpanAttributes['llmp.validation.output'] != '') AS checked,
+      countIf(SpanAttributes['llmp.validation.output'] = 'pass') AS passed,
+      ${usageColumns}
+    FROM ${source}
+    WHERE TraceId != ''
+    GROUP BY project_id, TraceId`;
+}
 
 /**
  * The model-call usage of traces stored before migration 11, added to their summary rows: every
