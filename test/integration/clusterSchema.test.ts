@@ -45,36 +45,10 @@ interface TableRow {
   primary_key: string;
 }
 
-/**
- * The schema written by migrations 1–10 before they were definitions (main at 62ea4c0), and
- * what the definitions added since: migration 11's model-call usage columns of trace_summary.
- */
-const before = withLaterMigrations(
-  JSON.parse(readFileSync(new URL('../fixtures/schemaBeforeCluster.json', import.meta.url), 'utf8')) as {
-    columns: ColumnRow[];
-    tables: TableRow[];
-  },
-);
-
-function withLaterMigrations(schema: { columns: ColumnRow[]; tables: TableRow[] }) {
-  const names = ['usage_input_tokens', 'usage_output_tokens', 'usage_cost_usd', 'usage_costed'];
-  const numeric = (name: string) => (name === 'usage_cost_usd' ? 'Float64' : 'UInt64');
-  let columns = schema.columns;
-  // The table's new columns, and the same names on the view that fills it (its select's types).
-  for (const [table, type] of [
-    ['trace_summary', (name: string) => `SimpleAggregateFunction(sum, ${numeric(name)})`],
-    ['trace_summary_mv', numeric],
-  ] as const) {
-    const template = columns.find((c) => c.table === table && c.name === 'passed')!;
-    const last = columns.findLastIndex((c) => c.table === table);
-    columns = columns.toSpliced(
-      last + 1,
-      0,
-      ...names.map((name) => ({ ...template, name, type: type(name) })),
-    );
-  }
-  return { ...schema, columns };
-}
+/** The schema written by migrations 1–10 before they were definitions (main at 62ea4c0). */
+const before = JSON.parse(
+  readFileSync(new URL('../fixtures/schemaBeforeCluster.json', import.meta.url), 'utf8'),
+) as { columns: ColumnRow[]; tables: TableRow[] };
 
 async function schemaOf(database: string): Promise<{ columns: ColumnRow[]; tables: TableRow[] }> {
   const columns = await store.client.query({

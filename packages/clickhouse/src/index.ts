@@ -85,7 +85,6 @@ export {
   type SortOrder,
   searchTraces,
   type TraceSummary,
-  usageSpans,
 } from './searchTraces.ts';
 export { jobLink } from './spanColumns.ts';
 export { QueryParams, type SpanFilter, spanFilterSql } from './spanFilter.ts';

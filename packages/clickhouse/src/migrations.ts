@@ -86,8 +86,8 @@ function traceJobsSelect(source: string): string {
         GROUP BY project_id, job_id, TraceId`;
 }
 
-/** Rows of trace_summary from a spans source (the view, or the back-fill). As migration 6 created it. */
-function traceSummarySelectV6(source: string): string {
+/** Rows of trace_summary from a spans source (the view, or the back-fill). Part of migration 6. */
+function traceSummarySelect(source: string): string {
   return `SELECT project_id, TraceId, min(Timestamp) AS start,
       max(toUnixTimestamp64Nano(Timestamp) + toInt64(Duration)) AS end_ns,
       count() AS spans, countIf(StatusCode = 'Error') AS errors,
@@ -97,48 +97,6 @@ function traceSummarySelectV6(source: string): string {
       countIf(SpanAttributes['llmp.validation.output'] = 'pass') AS passed
     FROM ${source}
     WHERE TraceId != ''
-    GROUP BY project_id, TraceId`;
-}
-
-/**
- * Tokens and cost of a trace's model calls (llm and embedding spans), as search and metrics
- * count them (`usageSpans`): wrapper spans may repeat their children's usage. Part of migration 11.
- */
-// Written out rather than imported from searchTraces.ts: a migration's SQL must not change with
-// the code after it has run.
-const modelCalls = "span_type IN ('llm', 'embedding')";
-const usageColumns = `sumIf(gen_ai_input_tokens, ${modelCalls}) AS usage_input_tokens,
-      sumIf(gen_ai_output_tokens, ${modelCalls}) AS usage_output_tokens,
-      sumIf(ifNull(gen_ai_cost_usd, 0), ${modelCalls}) AS usage_cost_usd,
-      countIf(gen_ai_cost_usd IS NOT NULL AND ${modelCalls}) AS usage_costed`;
-
-/** Rows of trace_summary from a spans source (the view since migration 11). */
-function traceSummarySelect(source: string): string {
-  return `SELECT project_id, TraceId, min(Timestamp) AS start,
-      max(toUnixTimestamp64Nano(Timestamp) + toInt64(Duration)) AS end_ns,
-      count() AS spans, countIf(StatusCode = 'Error') AS errors,
-      sum(gen_ai_input_tokens) AS input_tokens, sum(gen_ai_output_tokens) AS output_tokens,
-      sum(ifNull(gen_ai_cost_usd, 0)) AS cost_usd, countIf(gen_ai_cost_usd IS NOT NULL) AS costed,
-      countIf(SpanAttributes['llmp.validation.output'] != '') AS checked,
-      countIf(SpanAttributes['llmp.validation.output'] = 'pass') AS passed,
-      ${usageColumns}
-    FROM ${source}
-    WHERE TraceId != ''
-    GROUP BY project_id, TraceId`;
-}
-
-/**
- * The model-call usage of traces stored before migration 11, added to their summary rows: every
- * other aggregate is neutral (sums of 0; start and end are min and max of spans already counted).
- */
-function traceUsageBackfill(source: string): string {
-  return `SELECT project_id, TraceId, min(Timestamp) AS start,
-      max(toUnixTimestamp64Nano(Timestamp) + toInt64(Duration)) AS end_ns,
-      0 AS spans, 0 AS errors, 0 AS input_tokens, 0 AS output_tokens, 0 AS cost_usd, 0 AS costed,
-      0 AS checked, 0 AS passed,
-      ${usageColumns}
-    FROM ${source}
-    WHERE TraceId != '' AND ${modelCalls}
     GROUP BY project_id, TraceId`;
 }
 
@@ -511,14 +469,14 @@ export const migrations: Migration[] = [
         view: 'trace_summary_mv',
         to: 'trace_summary',
         from: 'spans',
-        select: traceSummarySelectV6,
+        select: traceSummarySelect,
       },
       {
         kind: 'insertSelect',
         table: 'trace_summary',
         from: 'spans',
         final: true,
-        select: traceSummarySelectV6,
+        select: traceSummarySelect,
       },
     ],
   },
@@ -590,40 +548,6 @@ export const migrations: Migration[] = [
       // ~380 MiB, the largest share of the ingester's peak RSS (docs/benchmarks.md, "Memory of
       // the embedded roles"). 1 MiB is also the most a spans granule holds (migration 8).
       { kind: 'alterLocal', table: 'spans', action: 'MODIFY SETTING merge_max_block_size_bytes = 1048576' },
-    ],
-  },
-  {
-    version: 11,
-    name: 'job metrics count model calls only',
-    steps: [
-      // Job metrics (GET /v1/jobs/{id}/metrics) summed the tokens and cost of every span of a run,
-      // so a wrapper or agent span repeating its children's usage counted it twice, while search,
-      // /v1/metrics and the rollup count llm and embedding spans only (issue 17, item 1). New
-      // columns hold the model calls' usage; the old ones stay for readers of this table.
-      {
-        kind: 'addColumns',
-        table: 'trace_summary',
-        columns: [
-          { name: 'usage_input_tokens', type: 'SimpleAggregateFunction(sum, UInt64)' },
-          { name: 'usage_output_tokens', type: 'SimpleAggregateFunction(sum, UInt64)' },
-          { name: 'usage_cost_usd', type: 'SimpleAggregateFunction(sum, Float64)' },
-          { name: 'usage_costed', type: 'SimpleAggregateFunction(sum, UInt64)' },
-        ],
-      },
-      {
-        kind: 'replaceView',
-        view: 'trace_summary_mv',
-        to: 'trace_summary',
-        from: 'spans',
-        select: traceSummarySelect,
-      },
-      {
-        kind: 'insertSelect',
-        table: 'trace_summary',
-        from: 'spans',
-        final: true,
-        select: traceUsageBackfill,
-      },
     ],
   },
 ];

@@ -69,8 +69,7 @@ describe('cluster DDL from the migration definitions', () => {
 
   it('makes every materialized view read and write the local replicated tables', () => {
     const views = allCluster.filter((s) => s.sql.startsWith('CREATE MATERIALIZED VIEW'));
-    // Four views, trace_summary_mv created again by migration 11.
-    expect(views.length).toBe(5);
+    expect(views.length).toBe(4);
     const replicatedLocal = new Set(
       allCluster
         .filter((s) => /CREATE TABLE IF NOT EXISTS `llmp`\.\w+_local .*ENGINE = Replicated/.test(s.sql))
@@ -81,16 +80,6 @@ describe('cluster DDL from the migration definitions', () => {
       expect(replicatedLocal.has(to), sql.slice(0, 120)).toBe(true);
       expect(sql).toContain('FROM `llmp`.spans_local');
     }
-  });
-
-  it('replaces a view on every node: dropped, then created from and to the local tables', () => {
-    const v11 = allCluster.filter((s) => s.version === 11).map((s) => s.sql);
-    const drop = v11.findIndex((sql) => sql.startsWith('DROP VIEW'));
-    expect(v11[drop]).toBe("DROP VIEW IF EXISTS `llmp`.trace_summary_mv ON CLUSTER 'prod-eu' SYNC");
-    expect(v11[drop + 1]).toMatch(
-      /^CREATE MATERIALIZED VIEW `llmp`\.trace_summary_mv ON CLUSTER 'prod-eu' TO `llmp`\.trace_summary_local AS/,
-    );
-    expect(v11[drop + 1]).toContain('usage_input_tokens');
   });
 
   it('adds columns to the local table and to the Distributed one, alters indexes and settings on the local one', () => {

@@ -8,7 +8,6 @@
 export type SchemaStep =
   | CreateTableStep
   | CreateViewStep
-  | ReplaceViewStep
   | InsertSelectStep
   | AddColumnsStep
   | AlterLocalStep
@@ -57,14 +56,6 @@ export interface CreateViewStep {
   /** The table the view is triggered by. */
   from: string;
   select: (source: string) => string;
-}
-
-/**
- * A materialized view dropped and created again with a new select. Rows inserted between the
- * two statements do not pass through it: llmp runs migrations before it takes data in.
- */
-export interface ReplaceViewStep extends Omit<CreateViewStep, 'kind'> {
-  kind: 'replaceView';
 }
 
 /** A back-fill: `INSERT INTO table SELECT … FROM from [FINAL]`. */

@@ -1,4 +1,4 @@
-import { type ClickHouseStore, classifyClickHouseError, usageSpans } from '@llmp/clickhouse';
+import { type ClickHouseStore, classifyClickHouseError } from '@llmp/clickhouse';
 
 export interface JobRunMetrics {
   /** A run is a trace linked to the job. */
@@ -55,15 +55,12 @@ function metricsOf(r: Row): JobRunMetrics {
   };
 }
 
-// Tokens and cost add up model calls only, as search and /v1/metrics do (usageSpans).
-const modelCalls = usageSpans.replaceAll('span_type', 's.span_type');
-
 // One row per linked trace (run), from the per-trace summary: what its spans add up to.
 const runsFromSummary = (db: string) => `
       SELECT t.TraceId AS trace, any(l.version) AS version, sum(t.spans) AS spans, sum(t.errors) AS errors,
         max(t.end_ns) - toUnixTimestamp64Nano(min(t.start)) AS duration_ns,
-        sum(t.usage_input_tokens) AS input_tokens, sum(t.usage_output_tokens) AS output_tokens,
-        if(sum(t.usage_costed) = 0, NULL, sum(t.usage_cost_usd)) AS cost,
+        sum(t.input_tokens) AS input_tokens, sum(t.output_tokens) AS output_tokens,
+        if(sum(t.costed) = 0, NULL, sum(t.cost_usd)) AS cost,
         sum(t.checked) AS checked, sum(t.passed) AS passed
       FROM ${db}.trace_summary AS t INNER JOIN linked AS l ON t.TraceId = l.TraceId
       WHERE t.project_id = {projectId:String} AND t.TraceId IN (SELECT TraceId FROM linked)
@@ -76,10 +73,8 @@ const runsFromSpans = (db: string) => `
         countIf(s.StatusCode = 'Error') AS errors,
         max(toUnixTimestamp64Nano(s.Timestamp) + toInt64(s.Duration)) - min(toUnixTimestamp64Nano(s.Timestamp))
           AS duration_ns,
-        sumIf(s.gen_ai_input_tokens, ${modelCalls}) AS input_tokens,
-        sumIf(s.gen_ai_output_tokens, ${modelCalls}) AS output_tokens,
-        if(countIf(s.gen_ai_cost_usd IS NOT NULL AND ${modelCalls}) = 0, NULL,
-          sumIf(assumeNotNull(s.gen_ai_cost_usd), s.gen_ai_cost_usd IS NOT NULL AND ${modelCalls})) AS cost,
+        sum(s.gen_ai_input_tokens) AS input_tokens, sum(s.gen_ai_output_tokens) AS output_tokens,
+        sumOrNull(s.gen_ai_cost_usd) AS cost,
         countIf(s.SpanAttributes['llmp.validation.output'] != '') AS checked,
         countIf(s.SpanAttributes['llmp.validation.output'] = 'pass') AS passed
       FROM ${db}.spans AS s FINAL INNER JOIN linked AS l ON s.TraceId = l.TraceId
