@@ -44,7 +44,15 @@ function children(tracer: Tracer, parent: Context, tokens: number): void {
   retrieve.end();
 }
 
-const rootAttributes = { 'llmp.job.id': job, 'llmp.job.version': '2' };
+// The root is an agent span repeating its children's usage, as agent frameworks report it:
+// tokens and cost add up model calls only, on every route, so the root's usage counts nowhere.
+const rootAttributes = {
+  'llmp.job.id': job,
+  'llmp.job.version': '2',
+  'gen_ai.operation.name': 'invoke_agent',
+  'gen_ai.usage.input_tokens': 1000,
+  'gen_ai.usage.output_tokens': 250,
+};
 
 /** A trace whose children go in one export and whose root, the only span naming the job, in a later one. */
 async function rootLast(port: number, tokens: number) {
@@ -126,13 +134,16 @@ describe('one job attribution through every read (root-only job ids, OpenTelemet
         costUsd: number | null;
         jobId: string | null;
         jobVersion: string | null;
+        spanType: string | null;
       }>;
     }>(`/v1/spans?jobId=${job}&limit=500`);
+    // Usage is that of model calls (llm and embedding spans), as every aggregate counts it.
+    const calls = spans.spans.filter((s) => s.spanType === 'llm' || s.spanType === 'embedding');
     const fromSpans: Totals = {
       spans: spans.spans.length,
-      input: spans.spans.reduce((a, s) => a + s.inputTokens, 0),
-      output: spans.spans.reduce((a, s) => a + s.outputTokens, 0),
-      cost: spans.spans.reduce((a, s) => a + (s.costUsd ?? 0), 0),
+      input: calls.reduce((a, s) => a + s.inputTokens, 0),
+      output: calls.reduce((a, s) => a + s.outputTokens, 0),
+      cost: calls.reduce((a, s) => a + (s.costUsd ?? 0), 0),
     };
     expect(fromSpans).toMatchObject(expected);
     expect(fromSpans.cost).toBeGreaterThan(0);
@@ -224,6 +235,113 @@ describe('one job attribution through every read (root-only job ids, OpenTelemet
     expect({ ...fromRollup, cost: 0 }).toEqual({ ...expected, spans: expected.spans + 1, cost: 0 });
     expect(fromRollup.cost).toBeCloseTo(fromSpans.cost, 9);
 
+    expect(await llmp.stop('SIGTERM')).toBe(0);
+  });
+
+  it('files the spans of a trace linked to two jobs by the rule: own job, else the first link', async () => {
+    const llmp = await startLlmp({ dataDir: `${dir.path}/two-jobs` });
+    running.push(llmp);
+    const now = Date.now();
+    // The root names job A and starts first; a step under it names job B; a model call under
+    // each names none, so both are A's (the trace's first link), and B has its step only.
+    await sendSpans(llmp.httpPort, (tracer) => {
+      const root = tracer.startSpan('POST /plan', {
+        startTime: now - 2000,
+        attributes: { 'llmp.job.id': 'plan-a', 'llmp.job.version': '1' },
+      });
+      const rootCtx = trace.setSpan(ROOT_CONTEXT, root);
+      const step = tracer.startSpan(
+        'review step',
+        { startTime: now - 1000, attributes: { 'llmp.job.id': 'review-b', 'llmp.job.version': '3' } },
+        rootCtx,
+      );
+      for (const [parent, tokens] of [
+        [rootCtx, 40],
+        [trace.setSpan(rootCtx, step), 60],
+      ] as const) {
+        tracer
+          .startSpan(
+            'chat gpt-4o',
+            {
+              startTime: now - 500,
+              attributes: {
+                'gen_ai.operation.name': 'chat',
+                'gen_ai.provider.name': 'openai',
+                'gen_ai.request.model': 'gpt-4o',
+                'gen_ai.usage.input_tokens': tokens,
+                'gen_ai.usage.output_tokens': tokens / 2,
+              },
+            },
+            parent,
+          )
+          .end(now - 400);
+      }
+      step.end(now - 300);
+      root.end(now);
+    });
+    const get = async <T>(path: string): Promise<T> => {
+      const response = await llmp.api(path);
+      expect(response.status, path).toBe(200);
+      return (await response.json()) as T;
+    };
+    const expected = {
+      'plan-a': { spans: 3, input: 100, output: 50, version: '1' },
+      'review-b': { spans: 1, input: 0, output: 0, version: '3' },
+    };
+    type Row = { group: Record<string, string>; count: number; inputTokens: number; outputTokens: number };
+    for (const source of ['', '&minDurationMs=0']) {
+      const byJob = await get<{ rows: Row[] }>(`/v1/metrics?groupBy=job${source}`);
+      const rows = Object.fromEntries(
+        byJob.rows.map((r) => [
+          r.group.job,
+          { spans: r.count, input: r.inputTokens, output: r.outputTokens },
+        ]),
+      );
+      expect(rows, `groupBy=job${source}`).toEqual({
+        'plan-a': { spans: 3, input: 100, output: 50 },
+        'review-b': { spans: 1, input: 0, output: 0 },
+      });
+    }
+    for (const [jobId, want] of Object.entries(expected)) {
+      const spans = await get<{ spans: Array<{ inputTokens: number; outputTokens: number; jobId: string }> }>(
+        `/v1/spans?jobId=${jobId}&limit=100`,
+      );
+      expect(
+        {
+          spans: spans.spans.length,
+          input: spans.spans.reduce((a, s) => a + s.inputTokens, 0),
+          output: spans.spans.reduce((a, s) => a + s.outputTokens, 0),
+        },
+        `spans of ${jobId}`,
+      ).toEqual({ spans: want.spans, input: want.input, output: want.output });
+      const byVersion = await get<{ rows: Row[] }>(`/v1/metrics?groupBy=jobVersion&jobId=${jobId}`);
+      expect(
+        byVersion.rows.map((r) => [r.group.jobVersion, r.count]),
+        `versions of ${jobId}`,
+      ).toEqual([[want.version, want.spans]]);
+      const metrics = await get<{
+        runs: number;
+        spans: number;
+        tokens: { input: number; output: number };
+        versions: Array<{ version: string; spans: number }>;
+      }>(`/v1/jobs/${jobId}/metrics?by=version`);
+      expect(
+        {
+          runs: metrics.runs,
+          spans: metrics.spans,
+          input: metrics.tokens.input,
+          output: metrics.tokens.output,
+          versions: metrics.versions.map((v) => [v.version, v.spans]),
+        },
+        `job metrics of ${jobId}`,
+      ).toEqual({
+        runs: 1,
+        spans: want.spans,
+        input: want.input,
+        output: want.output,
+        versions: [[want.version, want.spans]],
+      });
+    }
     expect(await llmp.stop('SIGTERM')).toBe(0);
   });
 });

@@ -75,6 +75,7 @@ beforeAll(async () => {
       attributes: [
         str('llmp.job.id', 'insight'),
         str('llmp.job.version', '2'),
+        str('gen_ai.operation.name', 'chat'),
         int('gen_ai.usage.input_tokens', 50),
         int('gen_ai.usage.output_tokens', 10),
       ],
@@ -128,7 +129,7 @@ afterAll(async () => {
 });
 
 describe('GET /v1/jobs/{id}/metrics', () => {
-  it('counts runs, spans, errors, latency and tokens over every span of the linked traces', async () => {
+  it('counts runs, spans, errors, latency and model-call tokens over the spans of the linked traces', async () => {
     const response = await api.get('/v1/jobs/insight/metrics');
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({

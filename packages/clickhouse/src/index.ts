@@ -85,6 +85,7 @@ export {
   type SortOrder,
   searchTraces,
   type TraceSummary,
+  usageSpans,
 } from './searchTraces.ts';
 export { jobLink } from './spanColumns.ts';
 export { QueryParams, type SpanFilter, spanFilterSql } from './spanFilter.ts';

@@ -100,6 +100,26 @@ function traceSummarySelect(source: string): string {
     GROUP BY project_id, TraceId`;
 }
 
+/**
+ * Rows of trace_job_usage from a spans source (the view, or the back-fill). Part of migration
+ * 11: tokens and cost of model calls only (span_type llm or embedding), as spans, traces and
+ * metrics count them, since a wrapper span (agent, chain) may repeat its children's usage.
+ */
+function traceJobUsageSelect(source: string): string {
+  const calls = "span_type IN ('llm', 'embedding')";
+  return `SELECT project_id, TraceId, job_id, job_version, min(Timestamp) AS start,
+      max(toUnixTimestamp64Nano(Timestamp) + toInt64(Duration)) AS end_ns,
+      count() AS spans, countIf(StatusCode = 'Error') AS errors,
+      sumIf(gen_ai_input_tokens, ${calls}) AS input_tokens, sumIf(gen_ai_output_tokens, ${calls}) AS output_tokens,
+      sumIf(ifNull(gen_ai_cost_usd, 0), ${calls}) AS cost_usd,
+      countIf(gen_ai_cost_usd IS NOT NULL AND ${calls}) AS costed,
+      countIf(SpanAttributes['llmp.validation.output'] != '') AS checked,
+      countIf(SpanAttributes['llmp.validation.output'] = 'pass') AS passed
+    FROM ${source}
+    WHERE TraceId != ''
+    GROUP BY project_id, TraceId, job_id, job_version`;
+}
+
 export const migrations: Migration[] = [
   {
     version: 1,
@@ -548,6 +568,56 @@ export const migrations: Migration[] = [
       // ~380 MiB, the largest share of the ingester's peak RSS (docs/benchmarks.md, "Memory of
       // the embedded roles"). 1 MiB is also the most a spans granule holds (migration 8).
       { kind: 'alterLocal', table: 'spans', action: 'MODIFY SETTING merge_max_block_size_bytes = 1048576' },
+    ],
+  },
+  {
+    version: 11,
+    name: 'per trace and named job: what job metrics add up',
+    steps: [
+      // trace_summary adds up a whole trace: job metrics then counted the spans naming another
+      // job and the usage of wrapper spans, which spans, traces and metrics leave out (issue 17).
+      // Split by the job a span names (its own llmp.job.id and version, '' for none), job
+      // metrics take the rows naming the job plus the unnamed rows of traces whose first link is
+      // to it: the attribution every other read makes (traceJobAttribution.ts).
+      {
+        kind: 'createTable',
+        table: 'trace_job_usage',
+        columns: `
+        project_id LowCardinality(String),
+        TraceId String,
+        job_id String,
+        job_version String,
+        start SimpleAggregateFunction(min, DateTime64(9, 'UTC')),
+        end_ns SimpleAggregateFunction(max, Int64),
+        spans SimpleAggregateFunction(sum, UInt64),
+        errors SimpleAggregateFunction(sum, UInt64),
+        input_tokens SimpleAggregateFunction(sum, UInt64),
+        output_tokens SimpleAggregateFunction(sum, UInt64),
+        cost_usd SimpleAggregateFunction(sum, Float64),
+        costed SimpleAggregateFunction(sum, UInt64),
+        checked SimpleAggregateFunction(sum, UInt64),
+        passed SimpleAggregateFunction(sum, UInt64)
+      `,
+        engine: { name: 'AggregatingMergeTree' },
+        orderBy: '(project_id, TraceId, job_id, job_version)',
+        deduplicated: true,
+        shardBy: byTrace,
+      },
+      {
+        kind: 'createView',
+        view: 'trace_job_usage_mv',
+        to: 'trace_job_usage',
+        from: 'spans',
+        select: traceJobUsageSelect,
+      },
+      // As migration 6: FINAL, so a span stored twice counts once; llmp migrates before it takes data in.
+      {
+        kind: 'insertSelect',
+        table: 'trace_job_usage',
+        from: 'spans',
+        final: true,
+        select: traceJobUsageSelect,
+      },
     ],
   },
 ];

@@ -63,13 +63,20 @@ describe('cluster DDL from the migration definitions', () => {
       expect(table.shardBy).not.toMatch(/rand/i);
     }
     // The rows of one trace stay on one shard, where FINAL collapses them and views summarise them.
-    for (const name of ['spans', 'trace_id_ts', 'trace_jobs', 'trace_summary', 'mlflow_sync'])
+    for (const name of [
+      'spans',
+      'trace_id_ts',
+      'trace_jobs',
+      'trace_summary',
+      'trace_job_usage',
+      'mlflow_sync',
+    ])
       expect(tables.find((t) => t.table === name)?.shardBy).toBe('cityHash64(TraceId)');
   });
 
   it('makes every materialized view read and write the local replicated tables', () => {
     const views = allCluster.filter((s) => s.sql.startsWith('CREATE MATERIALIZED VIEW'));
-    expect(views.length).toBe(4);
+    expect(views.length).toBe(5);
     const replicatedLocal = new Set(
       allCluster
         .filter((s) => /CREATE TABLE IF NOT EXISTS `llmp`\.\w+_local .*ENGINE = Replicated/.test(s.sql))

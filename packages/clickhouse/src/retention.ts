@@ -49,6 +49,7 @@ export const retentionTables: ReadonlyArray<{ table: string; signal: Signal; tim
   { table: 'spans', signal: 'spans', time: 'toDateTime(Timestamp)' },
   { table: 'trace_id_ts', signal: 'spans', time: 'toDateTime(Start)' },
   { table: 'trace_summary', signal: 'traces', time: 'toDateTime(start)' },
+  { table: 'trace_job_usage', signal: 'traces', time: 'toDateTime(start)' },
   { table: 'trace_jobs', signal: 'traces', time: 'toDateTime(Start)' },
   { table: 'span_metrics_hourly', signal: 'rollups', time: 'bucket' },
   { table: 'span_metrics_stale_hours', signal: 'rollups', time: 'bucket' },

@@ -1,4 +1,4 @@
-import { type ClickHouseStore, classifyClickHouseError } from '@llmp/clickhouse';
+import { type ClickHouseStore, classifyClickHouseError, usageSpans } from '@llmp/clickhouse';
 
 export interface JobRunMetrics {
   /** A run is a trace linked to the job. */
@@ -55,39 +55,48 @@ function metricsOf(r: Row): JobRunMetrics {
   };
 }
 
-// One row per linked trace (run), from the per-trace summary: what its spans add up to.
+// The spans of a linked trace the job is given: those naming it, and those naming no job in a
+// trace whose first link is to it (traceJobAttribution.ts), with their version (own, else the link's).
+const attributed = (alias: string) =>
+  `(${alias}.job_id = {jobId:String} OR (${alias}.job_id = '' AND l.first_job = {jobId:String}))`;
+const versionOf = (alias: string) =>
+  `if({byVersion:UInt8} = 1, if(${alias}.job_id = '', l.link_version, ${alias}.job_version), '')`;
+
+// One row per run (and version), from trace_job_usage: what the job's spans of a run add up to.
 const runsFromSummary = (db: string) => `
-      SELECT t.TraceId AS trace, any(l.version) AS version, sum(t.spans) AS spans, sum(t.errors) AS errors,
+      SELECT t.TraceId AS trace, ${versionOf('t')} AS version, sum(t.spans) AS spans, sum(t.errors) AS errors,
         max(t.end_ns) - toUnixTimestamp64Nano(min(t.start)) AS duration_ns,
         sum(t.input_tokens) AS input_tokens, sum(t.output_tokens) AS output_tokens,
         if(sum(t.costed) = 0, NULL, sum(t.cost_usd)) AS cost,
         sum(t.checked) AS checked, sum(t.passed) AS passed
-      FROM ${db}.trace_summary AS t INNER JOIN linked AS l ON t.TraceId = l.TraceId
-      WHERE t.project_id = {projectId:String} AND t.TraceId IN (SELECT TraceId FROM linked)
-      GROUP BY t.TraceId`;
+      FROM ${db}.trace_job_usage AS t INNER JOIN linked AS l ON t.TraceId = l.TraceId
+      WHERE t.project_id = {projectId:String} AND t.TraceId IN (SELECT TraceId FROM linked) AND ${attributed('t')}
+      GROUP BY trace, version`;
 
 // The same from spans FINAL, from a day before the first linked span: enough for the spans of
 // a run that started before the span naming the job, while partitions long before are skipped.
 const runsFromSpans = (db: string) => `
-      SELECT s.TraceId AS trace, any(l.version) AS version, count() AS spans,
+      SELECT s.TraceId AS trace, ${versionOf('s')} AS version, count() AS spans,
         countIf(s.StatusCode = 'Error') AS errors,
         max(toUnixTimestamp64Nano(s.Timestamp) + toInt64(s.Duration)) - min(toUnixTimestamp64Nano(s.Timestamp))
           AS duration_ns,
-        sum(s.gen_ai_input_tokens) AS input_tokens, sum(s.gen_ai_output_tokens) AS output_tokens,
-        sumOrNull(s.gen_ai_cost_usd) AS cost,
+        sumIf(s.gen_ai_input_tokens, s.${usageSpans}) AS input_tokens,
+        sumIf(s.gen_ai_output_tokens, s.${usageSpans}) AS output_tokens,
+        sumOrNull(if(s.${usageSpans}, s.gen_ai_cost_usd, NULL)) AS cost,
         countIf(s.SpanAttributes['llmp.validation.output'] != '') AS checked,
         countIf(s.SpanAttributes['llmp.validation.output'] = 'pass') AS passed
       FROM ${db}.spans AS s FINAL INNER JOIN linked AS l ON s.TraceId = l.TraceId
       WHERE s.project_id = {projectId:String}
-        AND s.Timestamp >= (SELECT min(start) FROM linked) - INTERVAL 1 DAY
-      GROUP BY s.TraceId`;
+        AND s.Timestamp >= (SELECT min(start) FROM linked) - INTERVAL 1 DAY AND ${attributed('s')}
+      GROUP BY trace, version`;
 
 /**
- * Run metrics of a job over every span of its linked traces (trace_jobs), whichever span named
- * the job; per version on request. Read from trace_summary (filled on insert, see migration 6):
- * a run's spans, errors, extent, tokens, cost and validations without reading spans. Unlike
- * `fromSpans: true` (spans FINAL), a span a sender re-sent counts once per copy, and spans of a
- * run more than a day before the span naming the job count too.
+ * Run metrics of a job: a run is a trace linked to it (trace_jobs), counting the spans the job
+ * is given as every read gives them (a span's own llmp.job.id, else its trace's first link), and
+ * tokens and cost of model calls only; per version on request (a span's own version, else its
+ * link's). Read from trace_job_usage (filled on insert, see migration 11) without reading spans.
+ * Unlike `fromSpans: true` (spans FINAL), a span a sender re-sent counts once per copy, and
+ * spans of a run more than a day before the span naming the job count too.
  * @example const metrics = await jobMetrics(store, 'default', 'summarise', { byVersion: true });
  */
 export async function jobMetrics(
@@ -97,15 +106,18 @@ export async function jobMetrics(
   { byVersion = false, fromSpans = false }: { byVersion?: boolean; fromSpans?: boolean } = {},
 ): Promise<JobMetrics> {
   const db = `\`${store.database}\``;
+  // Every link of the traces linked to the job: the first decides the spans naming no job.
   const query = `
     WITH linked AS (
-      SELECT TraceId, argMin(job_version, Start) AS version, min(Start) AS start
+      SELECT TraceId, argMin(job_id, Start) AS first_job, argMin(job_version, Start) AS link_version,
+        minIf(Start, job_id = {jobId:String}) AS start
       FROM ${db}.trace_jobs
-      WHERE project_id = {projectId:String} AND job_id = {jobId:String}
+      WHERE project_id = {projectId:String}
+        AND TraceId IN (SELECT TraceId FROM ${db}.trace_jobs WHERE project_id = {projectId:String} AND job_id = {jobId:String})
       GROUP BY TraceId
     )
-    SELECT if({byVersion:UInt8} = 1, version, '') AS version,
-      count() AS runs, countIf(errors > 0) AS failed_runs, sum(spans) AS spans, sum(errors) AS error_spans,
+    SELECT version,
+      uniqExact(trace) AS runs, uniqExactIf(trace, errors > 0) AS failed_runs, sum(spans) AS spans, sum(errors) AS error_spans,
       quantilesExact(0.5, 0.95, 0.99)(duration_ns) AS q,
       sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, sumOrNull(cost) AS cost,
       sum(checked) AS checked, sum(passed) AS passed
