@@ -30,21 +30,25 @@ export function decodedBytesEstimate(wireBytes: number, messages: number): numbe
 }
 
 /**
- * Heap bytes one JSON object or array of an OTLP/JSON body costs while it is decoded: JSON.parse's
- * tree is alive while the model is built from it, so both count (besides the body's text). Heap
- * deltas with `--expose-gc` (jsonDecodedBytes.test.ts measures it on every run): text + tree +
- * model = body bytes + 109 B per container for 20 000 spans of 4 attributes, + 82 B for 2 000
- * spans of 60; the decoded model alone is 56–84 B, which is why 80 B (the protobuf figure)
- * counted 1.5–2× too little. 128 B leaves ~15 % of room on the worst measured shape.
+ * Heap an OTLP/JSON body costs while it is decoded, per object or array in it: the JSON.parse
+ * tree and the llmp model built from it are alive at once. Measured with Node 24 (heap used
+ * after/before with --expose-gc, median of 5; figures in docs/benchmarks.md): tree + model
+ * 108–276 B per container besides the body (1 M-element int array 136 B, 20 000 spans of 8
+ * attributes 142 B, kvlist of 300 000 108 B, 100 000 spans without attributes 276 B, of which
+ * about 2 body's worth is the strings copied out of the text). Hence 3 × body bytes (the Buffer,
+ * its text, the strings taken from it) + 136 B per container, which covers every measured shape.
  */
-export const jsonDecodedBytesPerContainer = 128;
+export const jsonDecodedBytesPerContainer = 136;
+
+/** Copies of the body alive while it is decoded: the bytes, the text and the strings cut from it. */
+export const jsonDecodedBodyCopies = 3;
 
 /**
  * What an OTLP/JSON body costs once parsed, estimated before parsing: each object and array
- * (`{`, `[` outside strings) costs `jsonDecodedBytesPerContainer`, plus the text. A byte scan, so
+ * (`{`, `[` outside strings) becomes a JSON.parse object and a decoded message. A byte scan, so
  * the bound and the in-flight reservation hold before JSON.parse builds anything (issue 16,
  * item 3: a 3.3 M-element array in a 19 MB body).
- * @example jsonDecodedBytesEstimate(Buffer.from('{"resourceSpans":[]}')) // 20 + 2 * 128
+ * @example jsonDecodedBytesEstimate(Buffer.from('{"resourceSpans":[]}')) // 3 * 20 + 2 * 136
  */
 export function jsonDecodedBytesEstimate(body: Uint8Array): number {
   let containers = 0;
@@ -58,7 +62,7 @@ export function jsonDecodedBytesEstimate(body: Uint8Array): number {
     } else if (byte === 0x22) inString = true;
     else if (byte === 0x7b || byte === 0x5b) containers++;
   }
-  return body.byteLength + containers * jsonDecodedBytesPerContainer;
+  return jsonDecodedBodyCopies * body.byteLength + containers * jsonDecodedBytesPerContainer;
 }
 
 /**

@@ -76,7 +76,7 @@ export const otlpReceiverConfig = z.object({
       maxAttributes: z.number().int().positive().default(defaultValueLimits.maxAttributes),
       maxValueElements: z.number().int().positive().default(defaultValueLimits.maxValueElements),
       /**
-       * Estimated memory of one request once decoded (80 B per protobuf message or 128 B per JSON object and array, plus its bytes);
+       * Estimated memory of one request once decoded (80 B per protobuf message plus its bytes; JSON: 136 B per object and array plus 3 times its bytes);
        * also reserved in maxInFlightBytes while the request is worked on, so the receiver applies
        * the smaller of the two (a request that could never fit is refused, not retried forever).
        */
