@@ -1,4 +1,13 @@
 export { decodeJsonRequest } from './decodeJson.ts';
+export {
+  checkLogsLimits,
+  decodeJsonLogsRequest,
+  decodeProtobufLogsRequest,
+  encodeLogsResponse,
+  jsonLogsResponse,
+  type LogsScreening,
+  screenLogsRequest,
+} from './decodeLogs.ts';
 export { decodeProtobufRequest, decodeProtobufSpan, hexOf } from './decodeProtobuf.ts';
 export { encodeProtobufRequest } from './encodeProtobuf.ts';
 export {
@@ -7,6 +16,9 @@ export {
   encodeProtobufResponse,
   jsonResponse,
 } from './exportResponse.ts';
+export type { LogBatch } from './logBatch.ts';
+export * from './logsModel.ts';
+export { logsProtoTypes } from './logsProtoTypes.ts';
 export { OtlpDecodeError } from './otlpDecodeError.ts';
 export { protoDir, protoTypes } from './protoTypes.ts';
 export { rejectInvalidSpans, type SpanScreening, spanProblem } from './rejectInvalidSpans.ts';

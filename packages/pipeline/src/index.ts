@@ -22,6 +22,7 @@ export {
   type ComponentFactories,
   type ComponentKind,
   type Signal,
+  type SignalConsumers,
   signals,
 } from './componentFactories.ts';
 export { type ComponentId, parseComponentId } from './componentId.ts';
@@ -63,7 +64,7 @@ export {
   retryWithBackoff,
   sleep,
 } from './retryOnFailure.ts';
-export { Gauge, processRegistry, Registry, type SelfMetrics, selfMetrics } from './selfMetrics.ts';
+export { Counter, Gauge, processRegistry, Registry, type SelfMetrics, selfMetrics } from './selfMetrics.ts';
 export {
   type BoundedQueue,
   boundedQueue,

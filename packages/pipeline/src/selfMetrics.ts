@@ -134,4 +134,4 @@ export function processRegistry(): Registry {
   return registry;
 }
 
-export { Gauge, Registry };
+export { Counter, Gauge, Registry };
