@@ -134,5 +134,27 @@ describe.each(exporters)('%s', (label, makeExporter, emit) => {
     const llm = body.spans.find((s) => s.spanId === spanId);
     expect(llm?.genAi.inputText).toBe('system: be brief\nuser: hello there');
     expect(llm?.genAi.outputText).toBe('assistant: general kenobi');
+
+    // GET /v1/logs: the span's records, one per page, newest first, each page once.
+    const seen: Array<{ spanId: string; eventName: string; serviceName: string }> = [];
+    let cursor: string | null = '';
+    while (cursor !== null) {
+      const page = await llmp.api(
+        `/v1/logs?traceId=${traceId}&spanId=${spanId}&limit=1${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      expect(page.status).toBe(200);
+      const body = (await page.json()) as { items: typeof seen; next_cursor: string | null };
+      expect(body.items.length).toBeLessThanOrEqual(1);
+      seen.push(...body.items);
+      cursor = body.next_cursor;
+    }
+    const sentEvents = emit === detailsEvent ? 1 : 3;
+    expect(seen).toHaveLength(sentEvents);
+    for (const record of seen) {
+      expect(record.spanId).toBe(spanId);
+      expect(record.serviceName).toBe(`logs-${label.replace(/\W+/g, '-')}`);
+      expect(record.eventName).toMatch(/^gen_ai\./);
+    }
+    expect((await llmp.api('/v1/logs?severity=loud')).status).toBe(400);
   });
 });

@@ -75,6 +75,13 @@ export {
   ttlExpression,
 } from './retention.ts';
 export type { SchemaStep, TableEngine } from './schemaStep.ts';
+export {
+  type LogFilter,
+  type LogPosition,
+  type LogSearch,
+  type StoredLogRecord,
+  storeLogSearch,
+} from './searchLogs.ts';
 export { type SpanSummary, searchSpans } from './searchSpans.ts';
 export {
   type Page,
