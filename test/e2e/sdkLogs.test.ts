@@ -156,5 +156,15 @@ describe.each(exporters)('%s', (label, makeExporter, emit) => {
       expect(record.eventName).toMatch(/^gen_ai\./);
     }
     expect((await llmp.api('/v1/logs?severity=loud')).status).toBe(400);
+
+    // Span search shows the previews of the records too.
+    const service = `logs-${label.replace(/\W+/g, '-')}`;
+    const search = (await (await llmp.api(`/v1/spans?service=${service}`)).json()) as {
+      spans: Array<{ spanId: string; inputPreview: string; outputPreview: string }>;
+    };
+    expect(search.spans.find((s) => s.spanId === spanId)).toMatchObject({
+      inputPreview: expect.stringContaining('user: hello there'),
+      outputPreview: 'assistant: general kenobi',
+    });
   });
 });

@@ -190,7 +190,7 @@ export async function readTrace(
 ): Promise<StoredSpan[]> {
   const [records, events] = await Promise.all([
     readSpanRecords(store, projectId, traceId),
-    readGenAiEvents(store, projectId, traceId),
+    readGenAiEvents(store, projectId, [traceId]),
   ]);
   const spans = records.map(toStoredSpan);
   if (events.length === 0) return spans;
@@ -207,23 +207,23 @@ export async function readTrace(
 }
 
 /**
- * The GenAI event records of one trace in otel_logs, oldest first (the trace id's bloom filter
- * index keeps this to the granules holding it).
- * @example const events = await readGenAiEvents(store, 'default', traceId);
+ * The GenAI event records of some traces in otel_logs, oldest first (the trace id's bloom filter
+ * index keeps this to the granules holding them).
+ * @example const events = await readGenAiEvents(store, 'default', [traceId]);
  */
 export async function readGenAiEvents(
   store: ClickHouseStore,
   projectId: string,
-  traceId: string,
+  traceIds: string[],
 ): Promise<GenAiEventRecord[]> {
   const result = await store.client.query({
     query: `
       SELECT SpanId, EventName, Body, LogAttributes
       FROM \`${store.database}\`.otel_logs
-      WHERE project_id = {projectId:String} AND TraceId = {traceId:String} AND SpanId != ''
+      WHERE project_id = {projectId:String} AND TraceId IN {traceIds:Array(String)} AND SpanId != ''
         AND EventName IN {events:Array(String)}
       ORDER BY Timestamp`,
-    query_params: { projectId, traceId, events: genAiTextEvents },
+    query_params: { projectId, traceIds, events: genAiTextEvents },
     format: 'JSONEachRow',
   });
   return result.json<GenAiEventRecord>();
