@@ -12,6 +12,7 @@ export {
   clickhouseExporterConfig,
   type DedupTokenSource,
 } from './clickhouseExporter.ts';
+export { clickhouseLogsWriter } from './clickhouseLogsWriter.ts';
 export {
   type ClickHouseStore,
   type OpenStoreOptions,
