@@ -2,12 +2,13 @@ import {
   type ClickHouseStore,
   clickhouseExporter,
   clickhouseExporterConfig,
+  clickhouseLogsWriter,
   migrate,
   storeTraceSource,
 } from '@llmp/clickhouse';
 import { genAiProcessorConfig, genAiProcessorFactory } from '@llmp/genai';
 import { jobStore } from '@llmp/jobs';
-import { type KeyValue, type Span, traceBatch } from '@llmp/otlp';
+import { type KeyValue, type LogRecord, type Span, traceBatch } from '@llmp/otlp';
 import { stringAttr, testSpan } from '@llmp/otlp/testing';
 import { queryApp } from '@llmp/query-api';
 import { pino } from 'pino';
@@ -122,6 +123,54 @@ beforeAll(async () => {
       },
     }),
   );
+  // OTLP log records: a GenAI event of run 2's LLM span, a plain record naming the job on a trace
+  // not linked to it, and one that concerns nothing of the job.
+  const record = (timeUnixNano: bigint, more: Partial<LogRecord>): LogRecord => ({
+    timeUnixNano,
+    observedTimeUnixNano: timeUnixNano,
+    severityNumber: 9,
+    severityText: 'INFO',
+    body: { type: 'empty' },
+    attributes: [],
+    droppedAttributesCount: 0,
+    flags: 0,
+    traceId: '',
+    spanId: '',
+    eventName: '',
+    ...more,
+  });
+  await clickhouseLogsWriter(store).consume({
+    projectId: 'default',
+    logRecordCount: 3,
+    request: {
+      resourceLogs: [
+        {
+          resource: { attributes: [str('service.name', 'insights')], droppedAttributesCount: 0 },
+          schemaUrl: '',
+          scopeLogs: [
+            {
+              scope: { name: 's', version: '', attributes: [], droppedAttributesCount: 0 },
+              schemaUrl: '',
+              logRecords: [
+                record(t0 + (5n * second) / 2n, {
+                  traceId: t2,
+                  spanId: 'b000000000000002',
+                  eventName: 'gen_ai.client.inference.operation.details',
+                  attributes: [str('gen_ai.input.messages', '[{"role":"user"}]')],
+                }),
+                record(t0 + 4n * second, {
+                  traceId: t3,
+                  body: { type: 'string', value: 'batch done' },
+                  attributes: [str('llmp.job.id', 'insight')],
+                }),
+                record(t0 + 5n * second, { traceId: t3, body: { type: 'string', value: 'other work' } }),
+              ],
+            },
+          ],
+        },
+      ],
+    },
+  });
 });
 afterAll(async () => {
   await store?.close();
@@ -185,12 +234,24 @@ describe('GET /v1/jobs/{id}/logs', () => {
     expect(all.map((e: { source: string; name: string }) => `${e.source}:${e.name}`)).toEqual([
       'job_event:updated',
       'job_event:created',
+      'log_record:INFO',
+      'log_record:gen_ai.client.inference.operation.details',
       'span_event:retry',
       'exception:exception',
     ]);
-    expect(all[2]).toMatchObject({ traceId: t2, spanId: 'b000000000000002', attributes: { attempt: '2' } });
-    expect(all[3]).toMatchObject({ traceId: t1, attributes: { 'exception.message': 'rate limited' } });
-    expect(all[3].timeUnixNano).toBe((t0 + second / 2n).toString());
+    // A record naming the job on a trace it is not linked to, and one of a linked trace.
+    expect(all[2]).toMatchObject({
+      traceId: t3,
+      attributes: { 'llmp.job.id': 'insight', body: 'batch done' },
+    });
+    expect(all[3]).toMatchObject({
+      traceId: t2,
+      spanId: 'b000000000000002',
+      attributes: { 'gen_ai.input.messages': '[{"role":"user"}]' },
+    });
+    expect(all[4]).toMatchObject({ traceId: t2, spanId: 'b000000000000002', attributes: { attempt: '2' } });
+    expect(all[5]).toMatchObject({ traceId: t1, attributes: { 'exception.message': 'rate limited' } });
+    expect(all[5].timeUnixNano).toBe((t0 + second / 2n).toString());
     expect(all[0].attributes).toEqual({ prompt: { from: '', to: 'v2' } });
 
     const paged: unknown[] = [];

@@ -51,7 +51,7 @@ export const storeConfig = storeSection(embeddedEngineConfig);
  * `llmp start`: every component in one process. `configSchema.parse({})` of each component gives
  * its defaults, so an empty file (or none) is a working configuration. Without
  * `service.pipelines` the pipeline is otlp → batch → genai → jobs → clickhouse (and mlflow,
- * following clickhouse, when `exporters.mlflow` is configured).
+ * following clickhouse, when `exporters.mlflow` is configured), and logs otlp → clickhouse (otel_logs).
  */
 export const allInOneConfig = z
   .object({
@@ -79,13 +79,15 @@ export const allInOneConfig = z
     service: serviceSection,
   })
   .transform(
-    withPipelines((config) =>
-      traces(
+    withPipelines((config) => ({
+      ...traces(
         ['otlp'],
         ['batch', 'genai', 'jobs'],
         ['clickhouse', ...(config.exporters.mlflow ? ['mlflow'] : [])],
       ),
-    ),
+      // OTLP log records (GenAI events among them) straight to otel_logs.
+      logs: { receivers: ['otlp'], processors: [], exporters: ['clickhouse'] },
+    })),
   );
 
 export type AllInOneConfig = z.infer<typeof allInOneConfig>;

@@ -31,6 +31,7 @@ describe('service.pipelines in the role configs', () => {
     });
     expect(config.service.pipelines).toEqual({
       traces: { receivers: ['otlp'], processors: ['batch', 'genai', 'jobs'], exporters: ['clickhouse'] },
+      logs: { receivers: ['otlp'], processors: [], exporters: ['clickhouse'] },
     });
     expect(gatewayConfig.parse({}).service.pipelines.traces?.exporters).toEqual(['kafka']);
     expect(ingesterConfig.parse({}).service.pipelines.traces?.receivers).toEqual(['kafka']);
@@ -96,7 +97,13 @@ describe('service.pipelines in the role configs', () => {
   it('refuses a pipeline of a signal no component handles yet', () => {
     expect(
       refusal(gatewayConfig, 'service:\n  pipelines:\n    logs: { receivers: [otlp], exporters: [kafka] }\n'),
-    ).toContain('service.pipelines.logs.receivers: receiver "otlp" does not handle logs');
+    ).toContain('service.pipelines.logs.exporters: exporter "kafka" does not handle logs');
+    expect(
+      refusal(
+        gatewayConfig,
+        'service:\n  pipelines:\n    metrics: { receivers: [otlp], exporters: [kafka] }\n',
+      ),
+    ).toContain('service.pipelines.metrics.receivers: receiver "otlp" does not handle metrics');
   });
 
   it("keeps the mlflow-exporter role's Kafka receiver defaults under what the file sets", () => {

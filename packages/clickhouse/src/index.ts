@@ -11,6 +11,7 @@ export {
   clickhouseExporter,
   clickhouseExporterConfig,
 } from './clickhouseExporter.ts';
+export { clickhouseLogsWriter } from './clickhouseLogsWriter.ts';
 export {
   type ClickHouseStore,
   type OpenStoreOptions,
@@ -75,6 +76,13 @@ export {
   ttlExpression,
 } from './retention.ts';
 export type { SchemaStep, TableEngine } from './schemaStep.ts';
+export {
+  type LogFilter,
+  type LogPosition,
+  type LogSearch,
+  type StoredLogRecord,
+  storeLogSearch,
+} from './searchLogs.ts';
 export { type SessionKey, type SessionSummary, searchSessions } from './searchSessions.ts';
 export { type SpanSummary, searchSpans } from './searchSpans.ts';
 export {

@@ -620,4 +620,46 @@ export const migrations: Migration[] = [
       },
     ],
   },
+  {
+    version: 12,
+    name: 'OTLP log records (otel_logs)',
+    steps: [
+      // The OpenTelemetry Collector ClickHouse exporter's otel_logs shape, plus project and job
+      // link. GenAI events (gen_ai.client.inference.operation.details …) are joined to their span
+      // at read time by (project_id, TraceId, SpanId): a trace's records stay on its shard.
+      {
+        kind: 'createTable',
+        table: 'otel_logs',
+        columns: `
+        project_id LowCardinality(String) CODEC(ZSTD(1)),
+        Timestamp DateTime64(9, 'UTC') CODEC(Delta(8), ZSTD(1)),
+        ObservedTimestamp DateTime64(9, 'UTC') CODEC(Delta(8), ZSTD(1)),
+        TraceId String CODEC(ZSTD(1)),
+        SpanId String CODEC(ZSTD(1)),
+        TraceFlags UInt8,
+        SeverityText LowCardinality(String) CODEC(ZSTD(1)),
+        SeverityNumber UInt8,
+        ServiceName LowCardinality(String) CODEC(ZSTD(1)),
+        Body String CODEC(ZSTD(1)),
+        ResourceSchemaUrl LowCardinality(String) CODEC(ZSTD(1)),
+        ResourceAttributes ${attributeMap} CODEC(ZSTD(1)),
+        ScopeSchemaUrl LowCardinality(String) CODEC(ZSTD(1)),
+        ScopeName String CODEC(ZSTD(1)),
+        ScopeVersion LowCardinality(String) CODEC(ZSTD(1)),
+        ScopeAttributes ${attributeMap} CODEC(ZSTD(1)),
+        LogAttributes ${attributeMap} CODEC(ZSTD(1)),
+        EventName String CODEC(ZSTD(1)),
+        job_id String CODEC(ZSTD(1)),
+        job_version String CODEC(ZSTD(1)),
+        job_type LowCardinality(String) CODEC(ZSTD(1)),
+        INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1,
+        INDEX idx_job_id job_id TYPE bloom_filter(0.01) GRANULARITY 1`,
+        engine: { name: 'MergeTree' },
+        partitionBy: 'toDate(Timestamp)',
+        orderBy: '(project_id, ServiceName, toDateTime(Timestamp), TraceId)',
+        deduplicated: true,
+        shardBy: byTrace,
+      },
+    ],
+  },
 ];

@@ -1,5 +1,6 @@
 import { typedAttributes } from './attributeColumns.ts';
 import type { ClickHouseStore } from './clickhouseStore.ts';
+import { type GenAiEventRecord, genAiEventText, genAiTextEvents } from './genAiEventText.ts';
 import { isoFromNanos, type StoredSpan } from './storedSpan.ts';
 
 type TextMap = Record<string, string>;
@@ -187,5 +188,43 @@ export async function readTrace(
   projectId: string,
   traceId: string,
 ): Promise<StoredSpan[]> {
-  return (await readSpanRecords(store, projectId, traceId)).map(toStoredSpan);
+  const [records, events] = await Promise.all([
+    readSpanRecords(store, projectId, traceId),
+    readGenAiEvents(store, projectId, [traceId]),
+  ]);
+  const spans = records.map(toStoredSpan);
+  if (events.length === 0) return spans;
+  // GenAI content sent as log records (EVENT_ONLY capture) fills the span's text where the span
+  // itself carried none, whichever of the two arrived first.
+  const texts = genAiEventText(events);
+  for (const span of spans) {
+    const text = texts.get(span.spanId);
+    if (!text) continue;
+    if (!span.genAi.inputText) span.genAi.inputText = text.input;
+    if (!span.genAi.outputText) span.genAi.outputText = text.output;
+  }
+  return spans;
+}
+
+/**
+ * The GenAI event records of some traces in otel_logs, oldest first (the trace id's bloom filter
+ * index keeps this to the granules holding them).
+ * @example const events = await readGenAiEvents(store, 'default', [traceId]);
+ */
+export async function readGenAiEvents(
+  store: ClickHouseStore,
+  projectId: string,
+  traceIds: string[],
+): Promise<GenAiEventRecord[]> {
+  const result = await store.client.query({
+    query: `
+      SELECT SpanId, EventName, Body, LogAttributes
+      FROM \`${store.database}\`.otel_logs
+      WHERE project_id = {projectId:String} AND TraceId IN {traceIds:Array(String)} AND SpanId != ''
+        AND EventName IN {events:Array(String)}
+      ORDER BY Timestamp`,
+    query_params: { projectId, traceIds, events: genAiTextEvents },
+    format: 'JSONEachRow',
+  });
+  return result.json<GenAiEventRecord>();
 }

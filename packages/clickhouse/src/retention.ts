@@ -47,6 +47,8 @@ type Signal = 'spans' | 'traces' | 'rollups' | 'mlflowSync';
 /** Which tables each signal's retention applies to, and the time each row is aged by. */
 export const retentionTables: ReadonlyArray<{ table: string; signal: Signal; time: string }> = [
   { table: 'spans', signal: 'spans', time: 'toDateTime(Timestamp)' },
+  // Log records go with the spans they describe.
+  { table: 'otel_logs', signal: 'spans', time: 'toDateTime(Timestamp)' },
   { table: 'trace_id_ts', signal: 'spans', time: 'toDateTime(Start)' },
   { table: 'trace_summary', signal: 'traces', time: 'toDateTime(start)' },
   { table: 'trace_job_usage', signal: 'traces', time: 'toDateTime(start)' },

@@ -4,6 +4,7 @@ import { type SpanSummary, searchSpans } from './searchSpans.ts';
 import { type Page, type PageRequest, searchTraces, type TraceSummary } from './searchTraces.ts';
 import type { SpanFilter } from './spanFilter.ts';
 import { type MetricsRequest, type MetricsRow, type MetricsSource, spanMetrics } from './spanMetrics.ts';
+import { withEventPreviews } from './withEventPreviews.ts';
 
 /** Trace and span search and span metrics, as the query API calls them. */
 export interface SpanSearch {
@@ -29,7 +30,8 @@ export interface SpanSearch {
 export function storeSpanSearch(store: ClickHouseStore): SpanSearch {
   return {
     traces: (projectId, filter, page) => searchTraces(store, projectId, filter, page),
-    spans: (projectId, filter, page) => searchSpans(store, projectId, filter, page),
+    spans: async (projectId, filter, page) =>
+      withEventPreviews(store, projectId, await searchSpans(store, projectId, filter, page)),
     metrics: (projectId, filter, request) => spanMetrics(store, projectId, filter, request),
     sessions: (projectId, filter, request) => searchSessions(store, projectId, filter, request),
   };

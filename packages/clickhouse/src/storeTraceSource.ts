@@ -1,5 +1,6 @@
 import type { ClickHouseStore } from './clickhouseStore.ts';
 import { readTrace } from './readTrace.ts';
+import { type LogSearch, storeLogSearch } from './searchLogs.ts';
 import type { StoredSpan } from './storedSpan.ts';
 import { type SpanSearch, storeSpanSearch } from './storeSpanSearch.ts';
 
@@ -11,10 +12,12 @@ export function storeTraceSource(store: ClickHouseStore): {
   readTrace(projectId: string, traceId: string): Promise<StoredSpan[]>;
   ping(): Promise<void>;
   search: SpanSearch;
+  logs: LogSearch;
 } {
   return {
     readTrace: (projectId, traceId) => readTrace(store, projectId, traceId),
     search: storeSpanSearch(store),
+    logs: storeLogSearch(store),
     ping: async () => {
       // A store that answers reads but refuses writes (disk full, read-only) is not ready.
       const problem = store.writeHealth.problem();

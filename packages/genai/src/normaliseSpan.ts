@@ -1,7 +1,6 @@
 import type { AnyValue, KeyValue } from '@llmp/otlp';
-import { emptyGenAiFields, type GenAiFields } from '@llmp/otlp';
+import { emptyGenAiFields, type GenAiFields, plainValue, renderMessages, toolCallText } from '@llmp/otlp';
 import { type NormalisationRule, normalisationRules, type RuleField } from './normalisationRules.ts';
-import { plainValue, renderMessages, toolCallText } from './renderMessages.ts';
 
 /** Fields read from a span before cost: everything but the cost columns, plus a sent cost. */
 export type NormalisedSpan = Omit<GenAiFields, 'costUsd' | 'costSource' | 'priceId'> & {

@@ -307,6 +307,29 @@ export function decodeJsonRequest(
     reserve?: (decodedBytes: number) => void;
   } = {},
 ): TraceRequest {
+  const parsed = parseJsonBody(body, bounds, reserve);
+  return withLimits(bounds, () => decodeRoot(parsed));
+}
+
+/** Runs a decode of parsed OTLP/JSON under `bounds` (the readers below consult them). */
+export function withLimits<T>(bounds: ValueLimits, decode: () => T): T {
+  limits = bounds;
+  try {
+    return decode();
+  } finally {
+    limits = unboundedValues;
+  }
+}
+
+/**
+ * Parses the text of an OTLP/JSON body (invalid UTF-8 refused), integers past 2^53 as bigint,
+ * after checking its estimated decoded size against `bounds` and reserving it.
+ */
+export function parseJsonBody(
+  body: string | Uint8Array,
+  bounds: ValueLimits,
+  reserve?: (decodedBytes: number) => void,
+): unknown {
   if (typeof body !== 'string' && !isUtf8(body)) fail('(body)', 'not valid UTF-8');
   if (typeof body !== 'string' && (reserve || Number.isFinite(bounds.maxDecodedBytes))) {
     const decodedBytes = jsonDecodedBytesEstimate(body);
@@ -317,27 +340,41 @@ export function decodeJsonRequest(
       );
     reserve?.(decodedBytes);
   }
+  return parseJson(body);
+}
+
+function parseJson(body: string | Uint8Array): unknown {
   const text =
     typeof body === 'string'
       ? body
       : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
-  limits = bounds;
-  try {
-    return decodeRoot(text);
-  } finally {
-    limits = unboundedValues;
-  }
-}
-
-function decodeRoot(text: string): TraceRequest {
-  let parsed: unknown;
   try {
     // Integers past 2^53 (nanosecond times sent as JSON numbers) would lose digits as doubles;
     // only when the text has such a number, read them from their source text as bigint.
-    parsed = longInteger.test(text) ? JSON.parse(text, exactIntegers) : JSON.parse(text);
+    return longInteger.test(text) ? JSON.parse(text, exactIntegers) : JSON.parse(text);
   } catch (error) {
     throw new OtlpDecodeError(`invalid JSON: ${(error as Error).message}`, { cause: error });
   }
+}
+
+/** The OTLP/JSON field readers, for the other signals' decoders (decodeJsonLogs). */
+export const jsonReaders = {
+  field,
+  object,
+  list,
+  string,
+  uint32,
+  int64,
+  enumValue,
+  hexId,
+  keyValues,
+  resource,
+  scope,
+  anyValue,
+  fail,
+};
+
+function decodeRoot(parsed: unknown): TraceRequest {
   const root = object(parsed, '(body)') ?? fail('(body)', 'expected an object, got null');
   const resourceSpans = list(field(root, 'resourceSpans'), 'resourceSpans').map((value, r): ResourceSpans => {
     const path = `resourceSpans[${r}]`;

@@ -24,7 +24,7 @@ interface LongLike {
 
 const has = (m: Message, key: string) => Object.hasOwn(m, key);
 
-function toBigInt(value: unknown, signed: boolean): bigint {
+export function toBigInt(value: unknown, signed: boolean): bigint {
   if (value === undefined || value === null) return 0n;
   if (typeof value === 'number') return BigInt(value);
   if (typeof value === 'bigint') return value;
@@ -38,7 +38,7 @@ export function hexOf(bytes: unknown): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
-function anyValue(m: Message | undefined | null): AnyValue {
+export function anyValue(m: Message | undefined | null): AnyValue {
   if (!m) return { type: 'empty' };
   if (has(m, 'stringValue')) return { type: 'string', value: m.stringValue as string };
   if (has(m, 'boolValue')) return { type: 'bool', value: m.boolValue as boolean };
@@ -55,19 +55,19 @@ function anyValue(m: Message | undefined | null): AnyValue {
   return { type: 'empty' };
 }
 
-function keyValues(list: unknown): KeyValue[] {
+export function keyValues(list: unknown): KeyValue[] {
   const items = (list ?? []) as Message[];
   return items.map((kv) => ({ key: kv.key as string, value: anyValue(kv.value as Message | undefined) }));
 }
 
-function resource(m: Message | undefined | null): Resource {
+export function resource(m: Message | undefined | null): Resource {
   return {
     attributes: keyValues(m?.attributes),
     droppedAttributesCount: (m?.droppedAttributesCount as number) ?? 0,
   };
 }
 
-function scope(m: Message | undefined | null): InstrumentationScope {
+export function scope(m: Message | undefined | null): InstrumentationScope {
   return {
     name: (m?.name as string) ?? '',
     version: (m?.version as string) ?? '',

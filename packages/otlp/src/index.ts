@@ -1,5 +1,14 @@
 export { type BatchMeta, mergeMeta, noMeta } from './batchMeta.ts';
 export { decodeJsonRequest } from './decodeJson.ts';
+export {
+  checkLogsLimits,
+  decodeJsonLogsRequest,
+  decodeProtobufLogsRequest,
+  encodeLogsResponse,
+  jsonLogsResponse,
+  type LogsScreening,
+  screenLogsRequest,
+} from './decodeLogs.ts';
 export { decodeProtobufRequest, decodeProtobufSpan, hexOf } from './decodeProtobuf.ts';
 export { encodeProtobufRequest } from './encodeProtobuf.ts';
 export {
@@ -9,9 +18,13 @@ export {
   jsonResponse,
 } from './exportResponse.ts';
 export { emptyGenAiFields, type GenAiFields, type SpanType, spanTypes } from './genAiFields.ts';
+export type { LogBatch } from './logBatch.ts';
+export * from './logsModel.ts';
+export { logsProtoTypes } from './logsProtoTypes.ts';
 export { OtlpDecodeError } from './otlpDecodeError.ts';
 export { protoDir, protoTypes } from './protoTypes.ts';
 export { rejectInvalidSpans, type SpanScreening, spanProblem } from './rejectInvalidSpans.ts';
+export { plainValue, renderMessages, toolCallText } from './renderMessages.ts';
 export { decodeRpcStatus, encodeRpcStatus, RpcCode } from './rpcStatus.ts';
 export { screenProtobufRequest, type WireScreening } from './screenProtobufRequest.ts';
 export { nestSpans, type PlacedSpan, spansByTrace } from './spansByTrace.ts';

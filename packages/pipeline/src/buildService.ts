@@ -2,13 +2,19 @@ import type { Registry } from 'prom-client';
 import { addressInUse } from './addressInUse.ts';
 import type { Authenticate } from './caller.ts';
 import type { Component, ComponentSettings, Consumer } from './component.ts';
-import type { BuildableFactory, ComponentFactories, ComponentKind } from './componentFactories.ts';
+import {
+  type BuildableFactory,
+  type ComponentFactories,
+  type ComponentKind,
+  type SignalConsumers,
+  signals,
+} from './componentFactories.ts';
 import { ConfigError } from './configError.ts';
 import type { Logger } from './createLogger.ts';
 import type { Host } from './host.ts';
 import { type Intake, requestIntake } from './intake.ts';
 import { fanout, pipeline } from './pipeline.ts';
-import { checkService, type ServiceConfig } from './serviceConfig.ts';
+import { checkService, pipelineSignal, type ServiceConfig } from './serviceConfig.ts';
 
 export interface BuildServiceOptions {
   config: ServiceConfig;
@@ -157,8 +163,19 @@ export async function buildService({
     }
     const receiverIds = [...new Set(pipelines.flatMap(([, p]) => p.receivers))];
     for (const id of receiverIds) {
-      const targets = pipelines.filter(([, p]) => p.receivers.includes(id)).map(([pid]) => entries.get(pid)!);
-      await create('receivers', id, fanout(targets));
+      const naming = pipelines.filter(([, p]) => p.receivers.includes(id)).map(([pid]) => pid);
+      if (factoryOf('receivers', id).perSignal) {
+        const bySignal: SignalConsumers = {};
+        for (const signal of signals) {
+          const targets = naming
+            .filter((pid) => pipelineSignal(pid) === signal)
+            .map((pid) => entries.get(pid)!);
+          if (targets.length > 0) bySignal[signal] = fanout(targets);
+        }
+        await create('receivers', id, bySignal);
+      } else {
+        await create('receivers', id, fanout(naming.map((pid) => entries.get(pid)!)));
+      }
     }
   } catch (error) {
     await Promise.all(made.map((c) => c.shutdown().catch(() => undefined)));

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Component, ComponentSettings } from './component.ts';
+import type { Component, ComponentSettings, Consumer } from './component.ts';
 
 /** The signals a pipeline carries, as in the Collector's `service.pipelines`. */
 export const signals = ['traces', 'logs', 'metrics'] as const;
@@ -16,11 +16,19 @@ export interface BuildableFactory {
   /** Signals it handles; `['traces']` when absent. */
   signals?: readonly Signal[];
   /**
+   * Receivers only: `create` gets a SignalConsumers (the pipelines naming it, by signal) rather
+   * than one consumer, so one listener serves several signals (the Collector's shared otlp receiver).
+   */
+  perSignal?: boolean;
+  /**
    * Exporters only: types of exporters this one follows. In a pipeline that also has one of
    * them, it gets a batch only once they all accepted it (MLflow uploads what ClickHouse stored).
    */
   follows?: readonly string[];
 }
+
+/** What a `perSignal` receiver feeds: per signal, every pipeline of that signal naming it. */
+export type SignalConsumers = Partial<Record<Signal, Consumer<unknown>>>;
 
 /** Every factory a binary knows, listed once (in `cmd/`). */
 export interface ComponentFactories {

@@ -24,6 +24,7 @@ export {
   type ComponentFactories,
   type ComponentKind,
   type Signal,
+  type SignalConsumers,
   signals,
 } from './componentFactories.ts';
 export { type ComponentId, parseComponentId } from './componentId.ts';

@@ -4,6 +4,7 @@ export const openApiTags = [
   { name: 'spans', description: 'Search spans' },
   { name: 'metrics', description: 'Aggregates over spans: counts, errors, latency, tokens, cost' },
   { name: 'sessions', description: 'Traces grouped by session or end user' },
+  { name: 'logs', description: 'OTLP log records (GenAI events among them)' },
   { name: 'jobs', description: 'LLMP jobs: definitions, versions, lifecycle, events, runs' },
   { name: 'templates', description: 'Reusable job definitions' },
   { name: 'compatibility', description: 'Calls kept for existing clients' },
@@ -15,6 +16,7 @@ function tagOf(path: string): string {
   if (path.startsWith('/v1/spans')) return 'spans';
   if (path.startsWith('/v1/metrics')) return 'metrics';
   if (path.startsWith('/v1/sessions')) return 'sessions';
+  if (path.startsWith('/v1/logs')) return 'logs';
   if (path.startsWith('/v1/jobs')) return 'jobs';
   if (path.startsWith('/v1/templates')) return 'templates';
   if (path.startsWith('/api/')) return 'compatibility';

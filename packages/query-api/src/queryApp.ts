@@ -1,4 +1,4 @@
-import type { SpanSearch, StoredSpan } from '@llmp/clickhouse';
+import type { LogSearch, SpanSearch, StoredSpan } from '@llmp/clickhouse';
 import type { JobStore } from '@llmp/jobs';
 import type { Authenticate, Logger, Registry } from '@llmp/pipeline';
 import { Hono } from 'hono';
@@ -6,6 +6,8 @@ import { bodyLimit } from 'hono/body-limit';
 import { apiDocsRoutes } from './apiDocsRoutes.ts';
 import { jobsOpenApiPaths } from './jobsOpenApiPaths.ts';
 import { jobsRoutes } from './jobsRoutes.ts';
+import { logsOpenApiPaths } from './logsOpenApi.ts';
+import { logsRoutes } from './logsRoutes.ts';
 import { openApiDocument } from './openApiDocument.ts';
 import { taggedDocument } from './openApiTags.ts';
 import { problem } from './problem.ts';
@@ -22,6 +24,8 @@ export interface TraceSource {
   ping(): Promise<void>;
   /** Trace / span search and metrics; without it those routes are not served. */
   search?: SpanSearch;
+  /** OTLP log record search (`GET /v1/logs`); not served without it. */
+  logs?: LogSearch;
 }
 
 /** Trace deletion and its downstream sync (MLflow); the routes exist only when it is given. */
@@ -95,11 +99,14 @@ export function queryApp({
     }
   });
   const document = withBearerSecurity(
-    taggedDocument(
-      jobs
-        ? { ...openApiDocument, paths: { ...openApiDocument.paths, ...jobsOpenApiPaths() } }
-        : openApiDocument,
-    ),
+    taggedDocument({
+      ...openApiDocument,
+      paths: {
+        ...openApiDocument.paths,
+        ...(source.logs ? logsOpenApiPaths() : {}),
+        ...(jobs ? jobsOpenApiPaths() : {}),
+      },
+    }),
   );
   app.get('/openapi.json', (c) => c.json(document));
   app.route('/', apiDocsRoutes());
@@ -123,6 +130,7 @@ export function queryApp({
   });
 
   if (source.search) app.route('/v1', searchRoutes({ search: source.search, projectOf }));
+  if (source.logs) app.route('/v1', logsRoutes({ logs: source.logs, projectOf }));
   if (deletion) {
     app.delete('/v1/traces/:traceId', async (c) => {
       const traceId = c.req.param('traceId');

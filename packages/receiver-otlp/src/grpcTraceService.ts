@@ -55,18 +55,27 @@ const unbounded = inFlightLimit({
 });
 const silent: ReceiverObserver = { accepted() {}, refusedSpans() {}, refusedRequest() {} };
 
+/** A request message decoded and screened: its memory cost beyond its bytes, and how it is handed on. */
+export interface DecodedMessage {
+  cost: number;
+  /** Hands the records on and answers with the encoded export response; rejects with an ExportError. */
+  send(projectId: string): Promise<Uint8Array>;
+}
+
 /**
- * The gRPC TraceService implementation.
- * @example server.addService(traceServiceDefinition, traceService({ next }))
+ * The unary Export handler every OTLP/gRPC service shares: auth, the in-flight bound, decoding
+ * (`decode` throws OtlpDecodeError for a bad message) and the mapping of export errors onto codes.
+ * @example server.addService(logsServiceDefinition, { Export: exportHandler(options, decodeLogs) })
  */
-export function traceService({
-  next,
-  authenticate = openAccess,
-  limit = unbounded,
-  observe = silent,
-  values = unboundedValues,
-}: TraceServiceOptions): grpc.UntypedServiceImplementation {
-  const exportHandler: grpc.handleUnaryCall<Buffer, Buffer> = (call, callback) => {
+export function exportHandler(
+  {
+    authenticate = openAccess,
+    limit = unbounded,
+    observe = silent,
+  }: Omit<TraceServiceOptions, 'next' | 'values'>,
+  decode: (message: Buffer) => DecodedMessage,
+): grpc.handleUnaryCall<Buffer, Buffer> {
+  return (call, callback) => {
     const header = (name: string) => {
       const value = call.metadata.get(name)[0];
       return typeof value === 'string' ? value : undefined;
@@ -85,9 +94,9 @@ export function traceService({
       return callback(refusal(overloadedError()));
     };
     if (!ticket) return overloaded();
-    let screening: WireScreening;
+    let decoded: DecodedMessage;
     try {
-      screening = screenProtobufRequest(call.request, values);
+      decoded = decode(call.request);
     } catch (error) {
       ticket.release();
       if (error instanceof OtlpDecodeError) {
@@ -96,16 +105,34 @@ export function traceService({
       }
       return callback(statusError(grpc.status.INTERNAL, (error as Error).message));
     }
-    if (!ticket.grow(decodedCost(screening))) {
+    if (!ticket.grow(decoded.cost)) {
       ticket.release();
       return overloaded();
     }
-    exportTraces(next, { projectId: auth.caller.projectId, screening }, observe)
+    decoded
+      .send(auth.caller.projectId)
       .then(
-        (outcome) => callback(null, Buffer.from(encodeProtobufResponse(outcome))),
+        (answer) => callback(null, Buffer.from(answer)),
         (caught: unknown) => callback(refusal(toExportError(caught))),
       )
       .finally(() => ticket.release());
   };
-  return { Export: exportHandler };
+}
+
+/**
+ * The gRPC TraceService implementation.
+ * @example server.addService(traceServiceDefinition, traceService({ next }))
+ */
+export function traceService(options: TraceServiceOptions): grpc.UntypedServiceImplementation {
+  const { next, observe = silent, values = unboundedValues } = options;
+  return {
+    Export: exportHandler(options, (message) => {
+      const screening: WireScreening = screenProtobufRequest(message, values);
+      return {
+        cost: decodedCost(screening),
+        send: async (projectId) =>
+          encodeProtobufResponse(await exportTraces(next, { projectId, screening }, observe)),
+      };
+    }),
+  };
 }

@@ -1,8 +1,14 @@
 import {
+  checkLogsLimits,
+  decodeJsonLogsRequest,
   decodeJsonRequest,
+  decodeProtobufLogsRequest,
+  encodeLogsResponse,
   encodeProtobufResponse,
   encodeRpcStatus,
+  jsonLogsResponse,
   jsonResponse,
+  type LogBatch,
   OtlpDecodeError,
   RpcCode,
   rejectInvalidSpans,
@@ -25,6 +31,7 @@ import {
 } from '@llmp/pipeline';
 import { Hono } from 'hono';
 import { decodedCost } from './decodedCost.ts';
+import { exportLogs } from './exportLogs.ts';
 import { exportTraces } from './exportTraces.ts';
 import { type InFlightLimit, type InFlightTicket, inFlightLimit } from './inFlightLimit.ts';
 import { BodyError, inflateBody } from './inflateBody.ts';
@@ -32,6 +39,16 @@ import { overloadedError } from './overloadedError.ts';
 import type { ReceiverObserver } from './receiverObserver.ts';
 
 type Encoding = 'protobuf' | 'json';
+
+/** A request decoded and screened: what it costs in memory beyond its body, and how it is handed on. */
+interface Decoded {
+  cost: number;
+  /** Hands the records on and answers with the encoded export response; rejects with an ExportError. */
+  send(projectId: string, encoding: Encoding): Promise<string | Uint8Array>;
+}
+
+/** A signal's decoding of an inflated body; `reserve` reserves an OTLP/JSON body's decoded size before parsing. */
+type Decode = (body: Uint8Array, encoding: Encoding, reserve: (decodedBytes: number) => void) => Decoded;
 
 const contentTypes: Record<Encoding, string> = {
   protobuf: 'application/x-protobuf',
@@ -103,7 +120,12 @@ function refusal(error: ExportError, encoding: Encoding): Response {
 }
 
 export interface OtlpHttpAppOptions {
-  next: Consumer<TraceBatch>;
+  /** The traces pipeline: `POST /v1/traces` is served only with one. */
+  next?: Consumer<TraceBatch> | undefined;
+  /** The logs pipeline: `POST /v1/logs` is served only with one (as the Collector registers a signal's path only when it has a pipeline). */
+  logs?: Consumer<LogBatch>;
+  /** Counts log records (their requests go to `observe`); silent when absent. */
+  observeLogs?: ReceiverObserver;
   maxBodySize: number;
   /** Resolves the request's API key to its project (the spans are filed under it); open without keys. */
   authenticate?: Authenticate;
@@ -122,11 +144,13 @@ const silent: ReceiverObserver = { accepted() {}, refusedSpans() {}, refusedRequ
 const bodyReasons = { 400: 'malformed', 413: 'too_large', 415: 'unsupported' } as const;
 
 /**
- * The OTLP/HTTP trace endpoint, `POST /v1/traces`, as a Hono app (testable with `app.request()`).
+ * The OTLP/HTTP endpoints, `POST /v1/traces` (and `/v1/logs` with a logs pipeline), as a Hono app (testable with `app.request()`).
  * @example serve({ fetch: otlpHttpApp({ next, maxBodySize: 20 << 20 }).fetch, port: 4318 })
  */
 export function otlpHttpApp({
   next,
+  logs,
+  observeLogs = silent,
   maxBodySize,
   authenticate = openAccess,
   limit = unbounded,
@@ -134,67 +158,76 @@ export function otlpHttpApp({
   values = unboundedValues,
 }: OtlpHttpAppOptions): Hono {
   const app = new Hono();
-  app.post('/v1/traces', async (c) => {
-    const encoding = encodingOf(c.req.header('content-type'));
-    if (!encoding) {
-      observe.refusedRequest('unsupported');
-      return failure(
-        415,
-        RpcCode.INVALID_ARGUMENT,
-        `unsupported Content-Type "${c.req.header('content-type') ?? ''}" (use application/x-protobuf or application/json)`,
-        'json',
+  const route = (path: string, decode: Decode) => {
+    app.post(path, async (c) => {
+      const encoding = encodingOf(c.req.header('content-type'));
+      if (!encoding) {
+        observe.refusedRequest('unsupported');
+        return failure(
+          415,
+          RpcCode.INVALID_ARGUMENT,
+          `unsupported Content-Type "${c.req.header('content-type') ?? ''}" (use application/x-protobuf or application/json)`,
+          'json',
+        );
+      }
+      const auth = authenticate(
+        credentialOf((name) => c.req.header(name)),
+        'ingest',
       );
-    }
-    const auth = authenticate(
-      credentialOf((name) => c.req.header(name)),
-      'ingest',
+      if (!auth.ok) {
+        observe.refusedRequest(auth.reason);
+        const response =
+          auth.reason === 'unauthenticated'
+            ? failure(401, RpcCode.UNAUTHENTICATED, auth.message, encoding)
+            : failure(403, RpcCode.PERMISSION_DENIED, auth.message, encoding);
+        if (auth.reason === 'unauthenticated') response.headers.set('www-authenticate', 'Bearer');
+        return response;
+      }
+      // The body is read holding bytes only: the request slot is taken once it is in, so senders
+      // trickling bodies cannot hold every slot (they are bounded by the server's read deadline).
+      const ticket = limit.acquire(0, { slot: false });
+      if (!ticket) return overloaded(encoding);
+      try {
+        return await handle(c.req.raw, encoding, auth.caller.projectId, ticket, decode);
+      } finally {
+        ticket.release();
+      }
+    });
+    app.all(path, (c) =>
+      c.json(
+        { code: RpcCode.INVALID_ARGUMENT, message: `method ${c.req.method} not allowed, use POST` },
+        405,
+        {
+          allow: 'POST',
+        },
+      ),
     );
-    if (!auth.ok) {
-      observe.refusedRequest(auth.reason);
-      const response =
-        auth.reason === 'unauthenticated'
-          ? failure(401, RpcCode.UNAUTHENTICATED, auth.message, encoding)
-          : failure(403, RpcCode.PERMISSION_DENIED, auth.message, encoding);
-      if (auth.reason === 'unauthenticated') response.headers.set('www-authenticate', 'Bearer');
-      return response;
-    }
-    // The body is read holding bytes only: the request slot is taken once it is in, so senders
-    // trickling bodies cannot hold every slot (they are bounded by the server's read deadline).
-    const ticket = limit.acquire(0, { slot: false });
-    if (!ticket) return overloaded(encoding);
-    try {
-      return await handle(c.req.raw, encoding, auth.caller.projectId, ticket);
-    } finally {
-      ticket.release();
-    }
-  });
+  };
 
   function overloaded(encoding: Encoding): Response {
     observe.refusedRequest('overloaded');
     return refusal(overloadedError(), encoding);
   }
 
-  async function handle(raw: Request, encoding: Encoding, projectId: string, ticket: InFlightTicket) {
-    let screening: WireScreening | SpanScreening;
+  async function handle(
+    raw: Request,
+    encoding: Encoding,
+    projectId: string,
+    ticket: InFlightTicket,
+    decode: Decode,
+  ) {
+    let decoded: Decoded;
     try {
       const received = await readBody(raw, maxBodySize, ticket);
       if (!ticket.takeSlot()) return overloaded(encoding);
       const body = inflateBody(received, raw.headers.get('content-encoding') ?? undefined, maxBodySize);
       if (body !== received && !ticket.grow(body.byteLength)) return overloaded(encoding);
-      // OTLP/JSON is decoded and screened once; the Kafka exporter encodes the result once.
-      screening =
-        encoding === 'json'
-          ? rejectInvalidSpans(
-              decodeJsonRequest(body, values, {
-                // Reserved before parsing: JSON.parse builds the whole object graph at once.
-                reserve: (decodedBytes) => {
-                  if (!ticket.grow(decodedBytes - body.byteLength)) {
-                    throw new OverloadError('receiver has too many bytes in flight');
-                  }
-                },
-              }),
-            )
-          : screenProtobufRequest(body, values);
+      decoded = decode(body, encoding, (decodedBytes) => {
+        // Reserved before parsing: JSON.parse builds the whole object graph at once.
+        if (!ticket.grow(decodedBytes - body.byteLength)) {
+          throw new OverloadError('receiver has too many bytes in flight');
+        }
+      });
     } catch (error) {
       if (error instanceof OverloadError) return overloaded(encoding);
       if (error instanceof BodyAbortedError) {
@@ -214,20 +247,47 @@ export function otlpHttpApp({
       }
       throw error;
     }
-    if (!ticket.grow(decodedCost(screening))) return overloaded(encoding);
+    if (!ticket.grow(decoded.cost)) return overloaded(encoding);
     try {
-      const outcome = await exportTraces(next, { projectId, screening }, observe);
-      const answer =
-        encoding === 'json' ? JSON.stringify(jsonResponse(outcome)) : encodeProtobufResponse(outcome);
+      const answer = await decoded.send(projectId, encoding);
       return new Response(answer, { status: 200, headers: { 'content-type': contentTypes[encoding] } });
     } catch (caught) {
       return refusal(toExportError(caught), encoding);
     }
   }
-  app.all('/v1/traces', (c) =>
-    c.json({ code: RpcCode.INVALID_ARGUMENT, message: `method ${c.req.method} not allowed, use POST` }, 405, {
-      allow: 'POST',
-    }),
-  );
+
+  const traces: Decode = (body, encoding, reserve) => {
+    // OTLP/JSON is decoded and screened once; the Kafka exporter encodes the result once.
+    const screening: WireScreening | SpanScreening =
+      encoding === 'json'
+        ? rejectInvalidSpans(decodeJsonRequest(body, values, { reserve }))
+        : screenProtobufRequest(body, values);
+    return {
+      cost: decodedCost(screening),
+      async send(projectId, encoding) {
+        const outcome = await exportTraces(next!, { projectId, screening }, observe);
+        return encoding === 'json' ? JSON.stringify(jsonResponse(outcome)) : encodeProtobufResponse(outcome);
+      },
+    };
+  };
+  if (next) route('/v1/traces', traces);
+  if (logs) {
+    const logsConsumer = logs;
+    route('/v1/logs', (body, encoding, reserve) => {
+      const request =
+        encoding === 'json' ? decodeJsonLogsRequest(body, values, reserve) : decodeProtobufLogsRequest(body);
+      const decodedBytes = checkLogsLimits(request, body.byteLength, values);
+      return {
+        // OTLP/JSON reserved its decoded size before parsing.
+        cost: encoding === 'json' ? 0 : decodedBytes - body.byteLength,
+        async send(projectId, encoding) {
+          const outcome = await exportLogs(logsConsumer, { projectId, request }, observeLogs);
+          return encoding === 'json'
+            ? JSON.stringify(jsonLogsResponse(outcome))
+            : encodeLogsResponse(outcome);
+        },
+      };
+    });
+  }
   return app;
 }

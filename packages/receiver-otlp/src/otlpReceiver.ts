@@ -3,21 +3,23 @@ import type { AddressInfo } from 'node:net';
 import { format } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { type ServerType, serve } from '@hono/node-server';
-import type { TraceBatch } from '@llmp/otlp';
+import type { LogBatch, TraceBatch } from '@llmp/otlp';
 import {
   type Component,
   type ComponentSettings,
   type Consumer,
   onceShutdown,
   parseEndpoint,
-  type ReceiverFactory,
+  type Signal,
   tlsServerOptions,
 } from '@llmp/pipeline';
+import { logsService, logsServiceDefinition } from './grpcLogsService.ts';
 import { grpcReadBudget } from './grpcReadBudget.ts';
 import { grpcReadDeadline } from './grpcReadDeadline.ts';
 import { grpcServerCredentials } from './grpcServerCredentials.ts';
 import { traceService, traceServiceDefinition } from './grpcTraceService.ts';
 import { inFlightLimit } from './inFlightLimit.ts';
+import { logsObserver } from './logsObserver.ts';
 import { otlpHttpApp } from './otlpHttpApp.ts';
 import { type OtlpReceiverConfig, otlpReceiverConfig } from './otlpReceiverConfig.ts';
 import { otlpReceiverMetrics } from './otlpReceiverMetrics.ts';
@@ -97,14 +99,28 @@ function closeGrpcServer(server: grpc.Server, timeoutMs: number): Promise<void> 
   });
 }
 
+/** The pipelines an otlp receiver feeds, by signal; a signal without one is not served (404 / UNIMPLEMENTED). */
+export interface OtlpConsumers {
+  traces?: Consumer<TraceBatch>;
+  logs?: Consumer<LogBatch>;
+}
+
 /**
- * The `otlp` receiver: OTLP/gRPC TraceService on 4317 and OTLP/HTTP `/v1/traces` on 4318.
+ * The `otlp` receiver: OTLP/gRPC TraceService and LogsService on 4317 and OTLP/HTTP `/v1/traces`
+ * and `/v1/logs` on 4318, one listener per transport for every pipeline that names it.
  * @example const receiver = otlpReceiverFactory.create(settings, otlpReceiverConfig.parse({}), next);
  */
 export const otlpReceiverFactory = {
   type: 'otlp',
   configSchema: otlpReceiverConfig,
-  create(settings: ComponentSettings, config: OtlpReceiverConfig, next: Consumer<TraceBatch>): OtlpReceiver {
+  signals: ['traces', 'logs'] as readonly Signal[],
+  perSignal: true,
+  create(
+    settings: ComponentSettings,
+    config: OtlpReceiverConfig,
+    next: Consumer<TraceBatch> | OtlpConsumers,
+  ): OtlpReceiver {
+    const { traces, logs } = 'consume' in next ? { traces: next, logs: undefined } : next;
     const { logger, authenticate } = settings;
     const metrics = otlpReceiverMetrics(settings.registry);
     const limit = inFlightLimit({
@@ -121,7 +137,7 @@ export const otlpReceiverFactory = {
       ...config.limits,
       maxDecodedBytes: Math.min(config.limits.maxDecodedBytes, config.maxInFlightBytes),
     };
-    const shared = { next, limit, values, ...(authenticate ? { authenticate } : {}) };
+    const shared = { limit, values, ...(authenticate ? { authenticate } : {}) };
     let grpcServer: grpc.Server | undefined;
     let httpServer: ServerType | undefined;
     const bound: { grpc?: number; http?: number } = {};
@@ -155,15 +171,28 @@ export const otlpReceiverFactory = {
               ? { 'grpc.max_connection_age_grace_ms': maxConnectionAgeGrace }
               : {}),
           });
-          grpcServer.addService(traceServiceDefinition, traceService({ ...shared, observe }));
+          if (traces)
+            grpcServer.addService(traceServiceDefinition, traceService({ ...shared, next: traces, observe }));
+          if (logs) {
+            const observeLogs = logsObserver(settings.registry, settings.id, 'grpc', observe);
+            grpcServer.addService(
+              logsServiceDefinition,
+              logsService({ ...shared, next: logs, observe: observeLogs }),
+            );
+          }
           bound.grpc = await bindGrpc(grpcServer, config.grpc);
           logger.info({ endpoint: config.grpc.endpoint, port: bound.grpc }, 'OTLP/gRPC receiver listening');
         }
         if (config.http.enabled) {
+          const observe = receiverObserver(metrics, settings.id, 'http');
           const app = otlpHttpApp({
             ...shared,
+            next: traces,
+            ...(logs
+              ? { logs, observeLogs: logsObserver(settings.registry, settings.id, 'http', observe) }
+              : {}),
             maxBodySize: config.http.maxBodySize,
-            observe: receiverObserver(metrics, settings.id, 'http'),
+            observe,
           });
           app.onError((error, c) => {
             logger.error({ err: error }, 'OTLP/HTTP request failed');
@@ -184,4 +213,4 @@ export const otlpReceiverFactory = {
       }),
     };
   },
-} satisfies ReceiverFactory<OtlpReceiverConfig, TraceBatch>;
+};

@@ -6,8 +6,11 @@ import type { JobResult, PageRequest } from './storeResult.ts';
 export interface JobLogEntry {
   time: string;
   timeUnixNano: string;
-  /** job_event (create, update, status change), exception, or span_event. */
-  source: 'job_event' | 'exception' | 'span_event';
+  /**
+   * job_event (create, update, status change), exception, span_event, or log_record (an OTLP log
+   * record of a linked trace or naming the job; its body, when it has one, as attribute `body`).
+   */
+  source: 'job_event' | 'exception' | 'span_event' | 'log_record';
   name: string;
   traceId: string | null;
   spanId: string | null;
@@ -26,8 +29,8 @@ interface Row {
 }
 
 /**
- * What happened in a job, newest first: its own events, and the span events and exceptions of
- * the traces linked to it.
+ * What happened in a job, newest first: its own events, the span events and exceptions of the
+ * traces linked to it, and the OTLP log records of those traces or naming the job (llmp.job.id).
  * @example const page = await jobLogs(store, 'default', 'summarise', { limit: 50 });
  */
 export async function jobLogs(
@@ -57,6 +60,15 @@ export async function jobLogs(
       FROM ${db}.spans
       ARRAY JOIN arrayZip(Events.Timestamp, Events.Name, Events.Attributes, arrayEnumerate(Events.Name)) AS e
       WHERE project_id = {projectId:String} AND TraceId IN (${linked})
+      UNION ALL
+      SELECT toUnixTimestamp64Nano(Timestamp) AS ts,
+        concat('2', toString(cityHash64(TraceId, SpanId, EventName, Body, toString(LogAttributes)))) AS k,
+        'log_record' AS source, if(EventName != '', EventName, toString(SeverityText)) AS name,
+        TraceId AS trace_id, SpanId AS span_id,
+        toJSONString(if(Body = '', LogAttributes,
+          mapUpdate(LogAttributes, CAST(map('body', Body), 'Map(LowCardinality(String), String)')))) AS body
+      FROM ${db}.otel_logs
+      WHERE project_id = {projectId:String} AND (job_id = {jobId:String} OR TraceId IN (${linked}))
     )
     WHERE {hasCursor:UInt8} = 0 OR ts < {cursorTs:UInt64} OR (ts = {cursorTs:UInt64} AND k < {cursorK:String})
     ORDER BY ts DESC, k DESC

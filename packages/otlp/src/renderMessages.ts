@@ -1,4 +1,4 @@
-import type { AnyValue } from '@llmp/otlp';
+import type { AnyValue } from './traceModel.ts';
 
 /** An OTLP value as plain JS (ints as numbers; exactness does not matter for text). */
 export function plainValue(value: AnyValue): unknown {
