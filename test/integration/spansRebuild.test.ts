@@ -158,7 +158,8 @@ describe('migration 9 (marks loaded with their parts)', () => {
 
 describe('migration 10 (span merges in small blocks)', () => {
   it('bounds the blocks a spans merge reads at 1 MiB', async () => {
-    expect((await migrate(store)).applied.map((m) => m.version)).toEqual([10]);
+    const upTo10 = migrations.filter((m) => m.version <= 10);
+    expect((await migrate(store, upTo10)).applied.map((m) => m.version)).toEqual([10]);
     const result = await store.client.query({
       query: "SELECT value FROM system.merge_tree_settings WHERE name = 'merge_max_block_size_bytes'",
       format: 'JSONEachRow',
@@ -172,6 +173,6 @@ describe('migration 10 (span merges in small blocks)', () => {
     expect((await table.json<{ engine_full: string }>())[0]?.engine_full).toContain(
       'merge_max_block_size_bytes = 1048576',
     );
-    expect(await migrate(store)).toMatchObject({ applied: [] });
+    expect(await migrate(store, upTo10)).toMatchObject({ applied: [] });
   });
 });
