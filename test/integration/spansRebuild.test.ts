@@ -5,7 +5,7 @@ import {
   migrate,
   migrations,
   openStore,
-  readTrace,
+  readTraceSpans,
 } from '@llmp/clickhouse';
 import { type Span, traceBatch } from '@llmp/otlp';
 import { stringAttr, testRequest, testSpan } from '@llmp/otlp/testing';
@@ -72,7 +72,7 @@ describe('migration 8 (spans in smaller granules) on a store written before it',
       const id = i.toString(16).padStart(32, 'f');
       await storeTrace(traceOf(id, 3, t0 + BigInt(i) * 60_000_000_000n));
     }
-    const read = await readTrace(store, 'p1', before);
+    const read = await readTraceSpans(store, 'p1', before);
     expect(read).toHaveLength(30);
 
     const report = await migrate(
@@ -81,7 +81,7 @@ describe('migration 8 (spans in smaller granules) on a store written before it',
     );
     expect(report.applied.map((m) => m.version)).toEqual([8]);
 
-    expect(await readTrace(store, 'p1', before)).toEqual(read);
+    expect(await readTraceSpans(store, 'p1', before)).toEqual(read);
     expect(
       await one<{ engine_full: string }>(
         "SELECT engine_full FROM system.tables WHERE database = 'llmp' AND name = 'spans'",
@@ -117,7 +117,7 @@ describe('migration 8 (spans in smaller granules) on a store written before it',
 
     const after = 'b2'.repeat(16);
     await storeTrace(traceOf(after, 4, t0));
-    expect((await readTrace(store, 'p1', after)).map((s) => s.name)).toEqual([
+    expect((await readTraceSpans(store, 'p1', after)).map((s) => s.name)).toEqual([
       'step 0',
       'step 1',
       'step 2',
@@ -129,7 +129,7 @@ describe('migration 8 (spans in smaller granules) on a store written before it',
     });
     // A merge rewrites the attached parts in the new granules, and the spans read the same.
     await store.client.command({ query: 'OPTIMIZE TABLE llmp.spans FINAL' });
-    expect(await readTrace(store, 'p1', before)).toEqual(read);
+    expect(await readTraceSpans(store, 'p1', before)).toEqual(read);
     expect(
       await migrate(
         store,

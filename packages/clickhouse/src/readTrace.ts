@@ -180,6 +180,19 @@ export async function readSpanRecords(
 }
 
 /**
+ * The spans of one trace in a project as stored, oldest first, without the GenAI text of their
+ * log records (readTrace joins it); needs only the spans table.
+ * @example const spans = await readTraceSpans(store, 'default', '5b8efff798038103d269b633813fc60c');
+ */
+export async function readTraceSpans(
+  store: ClickHouseStore,
+  projectId: string,
+  traceId: string,
+): Promise<StoredSpan[]> {
+  return (await readSpanRecords(store, projectId, traceId)).map(toStoredSpan);
+}
+
+/**
  * The spans of one trace in a project, oldest first; an empty list when the trace is unknown.
  * @example const spans = await readTrace(store, 'default', '5b8efff798038103d269b633813fc60c');
  */
