@@ -2,6 +2,7 @@ import * as http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import { encodeProtobufRequest } from '@llmp/otlp';
 import { afterEach, describe, expect, it } from 'vitest';
+import { connectHttp2, rawExport } from './testing/rawGrpcExport.ts';
 import { memorySink, type RunningReceiver, requestOf, runReceiver, span } from './testing/receiverHarness.ts';
 
 // Issue 16, item 2/3 over gRPC: the bytes of a message still being read count in
@@ -17,37 +18,13 @@ afterEach(async () => {
   await running?.close();
 });
 
-async function connect(port: number): Promise<http2.ClientHttp2Session> {
-  const session = http2.connect(`http://127.0.0.1:${port}`);
-  session.on('error', () => {});
-  sessions.push(session);
-  await new Promise((resolve) => session.once('remoteSettings', resolve));
-  return session;
-}
+const connect = (port: number) => connectHttp2(port, sessions);
 
 /** An Export call announcing a `announced`-byte message and sending only `sent` bytes of it. */
 function partialCall(session: http2.ClientHttp2Session, announced: number, sent: number) {
-  const stream = session.request({
-    ':method': 'POST',
-    ':path': '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
-    'content-type': 'application/grpc',
-    te: 'trailers',
-  });
-  let grpcStatus: string | undefined;
-  const record = (headers: http2.IncomingHttpHeaders) => {
-    grpcStatus ??= headers['grpc-status'] as string | undefined;
-  };
-  stream.on('response', record);
-  stream.on('trailers', record);
-  stream.on('error', () => {});
-  stream.resume();
-  const prefix = Buffer.alloc(5);
-  prefix.writeUInt32BE(announced, 1);
-  stream.write(Buffer.concat([prefix, Buffer.alloc(sent, 0x0a)]));
-  return {
-    stream,
-    closed: new Promise<string | undefined>((resolve) => stream.on('close', () => resolve(grpcStatus))),
-  };
+  const { stream, closed } = rawExport(session, announced);
+  stream.write(Buffer.alloc(sent, 0x0a));
+  return { stream, closed: closed.then(({ grpcStatus }) => grpcStatus) };
 }
 
 async function inFlightBytes(registry: RunningReceiver['registry']): Promise<number> {

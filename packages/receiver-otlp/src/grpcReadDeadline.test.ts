@@ -2,6 +2,7 @@ import * as http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import { encodeProtobufRequest } from '@llmp/otlp';
 import { afterEach, describe, expect, it } from 'vitest';
+import { connectHttp2, type RawExport, rawExport } from './testing/rawGrpcExport.ts';
 import { memorySink, type RunningReceiver, requestOf, runReceiver, span } from './testing/receiverHarness.ts';
 
 const body = encodeProtobufRequest(requestOf(span('a', 'eee19b7ec3c1b174')));
@@ -12,60 +13,28 @@ afterEach(async () => {
   await running?.close();
 });
 
-interface Trickle {
-  /** The grpc-status the server answered (undefined if none), once the stream closed. */
-  closed: Promise<{ grpcStatus: string | undefined; rstCode: number | undefined }>;
-}
-
 /**
  * One Export call over a raw HTTP/2 stream that sends the gRPC message prefix and a byte of the
  * message, then one more byte every 200 ms: the sender on a bad link, or a hostile one.
  */
-function trickle(session: http2.ClientHttp2Session): Trickle {
-  const stream = session.request({
-    ':method': 'POST',
-    ':path': '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
-    'content-type': 'application/grpc',
-    te: 'trailers',
-  });
-  let grpcStatus: string | undefined;
-  const record = (headers: http2.IncomingHttpHeaders) => {
-    grpcStatus ??= headers['grpc-status'] as string | undefined;
-  };
-  stream.on('response', record);
-  stream.on('trailers', record);
-  stream.on('error', () => {});
-  stream.resume();
-  const prefix = Buffer.alloc(5);
-  prefix.writeUInt32BE(body.length, 1);
-  stream.write(Buffer.concat([prefix, body.subarray(0, 1)]));
+function trickle(session: http2.ClientHttp2Session): Pick<RawExport, 'closed'> {
+  const { stream, closed } = rawExport(session, body.length);
+  stream.write(body.subarray(0, 1));
   let sent = 1;
   const timer = setInterval(() => {
     if (!stream.closed && sent < body.length - 1) stream.write(body.subarray(sent, ++sent));
   }, 200);
-  return {
-    closed: new Promise((resolve) =>
-      stream.on('close', () => {
-        clearInterval(timer);
-        resolve({ grpcStatus, rstCode: stream.rstCode });
-      }),
-    ),
-  };
+  return { closed: closed.finally(() => clearInterval(timer)) };
 }
 
-function connect(port: number): Promise<http2.ClientHttp2Session> {
-  const session = http2.connect(`http://127.0.0.1:${port}`);
-  session.on('error', () => {});
-  sessions.push(session);
-  return new Promise((resolve) => session.once('remoteSettings', () => resolve(session)));
-}
+const connect = (port: number) => connectHttp2(port, sessions);
 
 describe('otlp receiver: gRPC calls that trickle their message', () => {
   it('answers a call whose message is not in by grpc.readTimeout DEADLINE_EXCEEDED, resets its stream, counts it, and serves other senders meanwhile', async () => {
     const sink = memorySink();
     running = await runReceiver(sink, { maxInFlightRequests: 4, grpc: { readTimeout: '1s' } });
     const port = running.receiver.ports().grpc!;
-    const trickling: Trickle[] = [];
+    const trickling: Array<Pick<RawExport, 'closed'>> = [];
     for (let c = 0; c < 4; c++) {
       const session = await connect(port);
       for (let s = 0; s < 10; s++) trickling.push(trickle(session));
