@@ -103,7 +103,7 @@ describe('service.pipelines in the role configs', () => {
         gatewayConfig,
         'service:\n  pipelines:\n    metrics: { receivers: [otlp], exporters: [kafka] }\n',
       ),
-    ).toContain('service.pipelines.metrics.receivers: receiver "otlp" does not handle metrics');
+    ).toContain('service.pipelines.metrics.exporters: exporter "kafka" does not handle metrics');
   });
 
   it("keeps the mlflow-exporter role's Kafka receiver defaults under what the file sets", () => {

@@ -357,7 +357,7 @@ function parseJson(body: string | Uint8Array): unknown {
   }
 }
 
-/** The OTLP/JSON field readers, for the other signals' decoders (decodeJsonLogs). */
+/** The OTLP/JSON field readers, for the other signals' decoders (decodeLogs, decodeJsonMetrics). */
 export const jsonReaders = {
   field,
   object,
@@ -365,6 +365,7 @@ export const jsonReaders = {
   string,
   uint32,
   int64,
+  double,
   enumValue,
   hexId,
   keyValues,

@@ -13,8 +13,8 @@ function overLimit(path: string, message: string): never {
   throw new OtlpDecodeError(`OTLP request refused: ${path}: ${message}`, { kind: 'limit' });
 }
 
-/** Counts the messages of a value and checks its nesting and width against the bounds. */
-function checkValue(value: AnyValue, bounds: ValueLimits, path: string, depth: number): number {
+/** Counts the messages of a value and checks its nesting and width against the bounds (also for metrics). */
+export function checkValue(value: AnyValue, bounds: ValueLimits, path: string, depth: number): number {
   if (value.type !== 'array' && value.type !== 'kvlist') return 1;
   if (depth + 1 > bounds.maxValueDepth)
     overLimit(path, `values nested deeper than ${bounds.maxValueDepth} (maxValueDepth)`);
@@ -30,7 +30,7 @@ function checkValue(value: AnyValue, bounds: ValueLimits, path: string, depth: n
   return messages;
 }
 
-function checkAttributes(attributes: KeyValue[], bounds: ValueLimits, path: string): number {
+export function checkAttributes(attributes: KeyValue[], bounds: ValueLimits, path: string): number {
   if (attributes.length > bounds.maxAttributes)
     overLimit(path, `more than ${bounds.maxAttributes} attributes (maxAttributes)`);
   let messages = 0;

@@ -1,5 +1,7 @@
 export { type BatchMeta, mergeMeta, noMeta } from './batchMeta.ts';
+export { checkMetricsLimits } from './checkMetricsLimits.ts';
 export { decodeJsonRequest } from './decodeJson.ts';
+export { decodeJsonMetricsRequest } from './decodeJsonMetrics.ts';
 export {
   checkLogsLimits,
   decodeJsonLogsRequest,
@@ -10,6 +12,7 @@ export {
   screenLogsRequest,
 } from './decodeLogs.ts';
 export { decodeProtobufRequest, decodeProtobufSpan, hexOf } from './decodeProtobuf.ts';
+export { decodeProtobufMetricsRequest } from './decodeProtobufMetrics.ts';
 export { encodeProtobufRequest } from './encodeProtobuf.ts';
 export {
   decodeProtobufResponse,
@@ -21,11 +24,16 @@ export { emptyGenAiFields, type GenAiFields, type SpanType, spanTypes } from './
 export type { LogBatch } from './logBatch.ts';
 export * from './logsModel.ts';
 export { logsProtoTypes } from './logsProtoTypes.ts';
+export type { MetricBatch } from './metricBatch.ts';
+export * from './metricsModel.ts';
+export { metricsProtoTypes } from './metricsProtoTypes.ts';
+export { encodeMetricsResponse, jsonMetricsResponse, type MetricsOutcome } from './metricsResponse.ts';
 export { OtlpDecodeError } from './otlpDecodeError.ts';
 export { protoDir, protoTypes } from './protoTypes.ts';
 export { rejectInvalidSpans, type SpanScreening, spanProblem } from './rejectInvalidSpans.ts';
 export { plainValue, renderMessages, toolCallText } from './renderMessages.ts';
 export { decodeRpcStatus, encodeRpcStatus, RpcCode } from './rpcStatus.ts';
+export { type MetricsScreening, screenMetricsRequest } from './screenMetricsRequest.ts';
 export { screenProtobufRequest, type WireScreening } from './screenProtobufRequest.ts';
 export { nestSpans, type PlacedSpan, spansByTrace } from './spansByTrace.ts';
 export { genAiOf, type TraceBatch, traceBatch, withMeta } from './traceBatch.ts';

@@ -1,7 +1,10 @@
+export { type ExportMetricsOutcome, exportMetrics } from './exportMetrics.ts';
 export { exportTraces } from './exportTraces.ts';
+export { metricsService, metricsServiceDefinition } from './grpcMetricsService.ts';
 export { traceService, traceServiceDefinition } from './grpcTraceService.ts';
 export { type InFlightLimit, type InFlightTicket, inFlightLimit } from './inFlightLimit.ts';
 export { BodyError, inflateBody } from './inflateBody.ts';
+export { metricsObserver } from './metricsObserver.ts';
 export { otlpHttpApp } from './otlpHttpApp.ts';
 export { closeHttpServer, type OtlpReceiver, otlpReceiverFactory } from './otlpReceiver.ts';
 export { type OtlpReceiverConfig, otlpReceiverConfig } from './otlpReceiverConfig.ts';

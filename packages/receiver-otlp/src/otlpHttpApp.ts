@@ -1,14 +1,20 @@
 import {
   checkLogsLimits,
+  checkMetricsLimits,
   decodeJsonLogsRequest,
+  decodeJsonMetricsRequest,
   decodeJsonRequest,
   decodeProtobufLogsRequest,
+  decodeProtobufMetricsRequest,
   encodeLogsResponse,
+  encodeMetricsResponse,
   encodeProtobufResponse,
   encodeRpcStatus,
   jsonLogsResponse,
+  jsonMetricsResponse,
   jsonResponse,
   type LogBatch,
+  type MetricBatch,
   OtlpDecodeError,
   RpcCode,
   rejectInvalidSpans,
@@ -32,6 +38,7 @@ import {
 import { Hono } from 'hono';
 import { decodedCost } from './decodedCost.ts';
 import { exportLogs } from './exportLogs.ts';
+import { exportMetrics } from './exportMetrics.ts';
 import { exportTraces } from './exportTraces.ts';
 import { type InFlightLimit, type InFlightTicket, inFlightLimit } from './inFlightLimit.ts';
 import { BodyError, inflateBody } from './inflateBody.ts';
@@ -126,6 +133,10 @@ export interface OtlpHttpAppOptions {
   logs?: Consumer<LogBatch>;
   /** Counts log records (their requests go to `observe`); silent when absent. */
   observeLogs?: ReceiverObserver;
+  /** The metrics pipeline: `POST /v1/metrics` is served only with one. */
+  metrics?: Consumer<MetricBatch>;
+  /** Counts metric data points (their requests go to `observe`); silent when absent. */
+  observeMetrics?: ReceiverObserver;
   maxBodySize: number;
   /** Resolves the request's API key to its project (the spans are filed under it); open without keys. */
   authenticate?: Authenticate;
@@ -144,13 +155,15 @@ const silent: ReceiverObserver = { accepted() {}, refusedSpans() {}, refusedRequ
 const bodyReasons = { 400: 'malformed', 413: 'too_large', 415: 'unsupported' } as const;
 
 /**
- * The OTLP/HTTP endpoints, `POST /v1/traces` (and `/v1/logs` with a logs pipeline), as a Hono app (testable with `app.request()`).
+ * The OTLP/HTTP endpoints, `POST /v1/traces` (and `/v1/logs`, `/v1/metrics` with a pipeline of that signal), as a Hono app (testable with `app.request()`).
  * @example serve({ fetch: otlpHttpApp({ next, maxBodySize: 20 << 20 }).fetch, port: 4318 })
  */
 export function otlpHttpApp({
   next,
   logs,
   observeLogs = silent,
+  metrics,
+  observeMetrics = silent,
   maxBodySize,
   authenticate = openAccess,
   limit = unbounded,
@@ -285,6 +298,26 @@ export function otlpHttpApp({
           return encoding === 'json'
             ? JSON.stringify(jsonLogsResponse(outcome))
             : encodeLogsResponse(outcome);
+        },
+      };
+    });
+  }
+  if (metrics) {
+    const metricsConsumer = metrics;
+    route('/v1/metrics', (body, encoding, reserve) => {
+      const request =
+        encoding === 'json'
+          ? decodeJsonMetricsRequest(body, values, reserve)
+          : decodeProtobufMetricsRequest(body);
+      const decodedBytes = checkMetricsLimits(request, body.byteLength, values);
+      return {
+        // OTLP/JSON reserved its decoded size before parsing.
+        cost: encoding === 'json' ? 0 : decodedBytes - body.byteLength,
+        async send(projectId, encoding) {
+          const outcome = await exportMetrics(metricsConsumer, { projectId, request }, observeMetrics);
+          return encoding === 'json'
+            ? JSON.stringify(jsonMetricsResponse(outcome))
+            : encodeMetricsResponse(outcome);
         },
       };
     });

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { format } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { type ServerType, serve } from '@hono/node-server';
-import type { LogBatch, TraceBatch } from '@llmp/otlp';
+import type { LogBatch, MetricBatch, TraceBatch } from '@llmp/otlp';
 import {
   type Component,
   type ComponentSettings,
@@ -14,12 +14,14 @@ import {
   tlsServerOptions,
 } from '@llmp/pipeline';
 import { logsService, logsServiceDefinition } from './grpcLogsService.ts';
+import { metricsService, metricsServiceDefinition } from './grpcMetricsService.ts';
 import { grpcReadBudget } from './grpcReadBudget.ts';
 import { grpcReadDeadline } from './grpcReadDeadline.ts';
 import { grpcServerCredentials } from './grpcServerCredentials.ts';
 import { traceService, traceServiceDefinition } from './grpcTraceService.ts';
 import { inFlightLimit } from './inFlightLimit.ts';
 import { logsObserver } from './logsObserver.ts';
+import { metricsObserver } from './metricsObserver.ts';
 import { otlpHttpApp } from './otlpHttpApp.ts';
 import { type OtlpReceiverConfig, otlpReceiverConfig } from './otlpReceiverConfig.ts';
 import { otlpReceiverMetrics } from './otlpReceiverMetrics.ts';
@@ -103,24 +105,30 @@ function closeGrpcServer(server: grpc.Server, timeoutMs: number): Promise<void> 
 export interface OtlpConsumers {
   traces?: Consumer<TraceBatch>;
   logs?: Consumer<LogBatch>;
+  metrics?: Consumer<MetricBatch>;
 }
 
 /**
- * The `otlp` receiver: OTLP/gRPC TraceService and LogsService on 4317 and OTLP/HTTP `/v1/traces`
- * and `/v1/logs` on 4318, one listener per transport for every pipeline that names it.
+ * The `otlp` receiver: OTLP/gRPC TraceService, LogsService and MetricsService on 4317 and
+ * OTLP/HTTP `/v1/traces`, `/v1/logs` and `/v1/metrics` on 4318, one listener per transport for
+ * every pipeline that names it.
  * @example const receiver = otlpReceiverFactory.create(settings, otlpReceiverConfig.parse({}), next);
  */
 export const otlpReceiverFactory = {
   type: 'otlp',
   configSchema: otlpReceiverConfig,
-  signals: ['traces', 'logs'] as readonly Signal[],
+  signals: ['traces', 'logs', 'metrics'] as readonly Signal[],
   perSignal: true,
   create(
     settings: ComponentSettings,
     config: OtlpReceiverConfig,
     next: Consumer<TraceBatch> | OtlpConsumers,
   ): OtlpReceiver {
-    const { traces, logs } = 'consume' in next ? { traces: next, logs: undefined } : next;
+    const {
+      traces,
+      logs,
+      metrics: metricPoints,
+    } = 'consume' in next ? { traces: next, logs: undefined, metrics: undefined } : next;
     const { logger, authenticate } = settings;
     const metrics = otlpReceiverMetrics(settings.registry);
     const limit = inFlightLimit({
@@ -180,6 +188,13 @@ export const otlpReceiverFactory = {
               logsService({ ...shared, next: logs, observe: observeLogs }),
             );
           }
+          if (metricPoints) {
+            const observePoints = metricsObserver(settings.registry, settings.id, 'grpc', observe);
+            grpcServer.addService(
+              metricsServiceDefinition,
+              metricsService({ ...shared, next: metricPoints, observe: observePoints }),
+            );
+          }
           bound.grpc = await bindGrpc(grpcServer, config.grpc);
           logger.info({ endpoint: config.grpc.endpoint, port: bound.grpc }, 'OTLP/gRPC receiver listening');
         }
@@ -190,6 +205,12 @@ export const otlpReceiverFactory = {
             next: traces,
             ...(logs
               ? { logs, observeLogs: logsObserver(settings.registry, settings.id, 'http', observe) }
+              : {}),
+            ...(metricPoints
+              ? {
+                  metrics: metricPoints,
+                  observeMetrics: metricsObserver(settings.registry, settings.id, 'http', observe),
+                }
               : {}),
             maxBodySize: config.http.maxBodySize,
             observe,

@@ -1,2 +1,3 @@
 export * from './arbitraryTraceRequest.ts';
+export * from './metricsFixtures.ts';
 export * from './traceFixtures.ts';
