@@ -51,7 +51,8 @@ export const storeConfig = storeSection(embeddedEngineConfig);
  * `llmp start`: every component in one process. `configSchema.parse({})` of each component gives
  * its defaults, so an empty file (or none) is a working configuration. Without
  * `service.pipelines` the pipeline is otlp → batch → genai → jobs → clickhouse (and mlflow,
- * following clickhouse, when `exporters.mlflow` is configured), and logs otlp → clickhouse (otel_logs).
+ * following clickhouse, when `exporters.mlflow` is configured), logs otlp → clickhouse (otel_logs)
+ * and metrics otlp → clickhouse (otel_metrics_*).
  */
 export const allInOneConfig = z
   .object({
@@ -87,6 +88,8 @@ export const allInOneConfig = z
       ),
       // OTLP log records (GenAI events among them) straight to otel_logs.
       logs: { receivers: ['otlp'], processors: [], exporters: ['clickhouse'] },
+      // OTLP metric data points straight to the otel_metrics_* tables.
+      metrics: { receivers: ['otlp'], processors: [], exporters: ['clickhouse'] },
     })),
   );
 

@@ -32,6 +32,7 @@ describe('service.pipelines in the role configs', () => {
     expect(config.service.pipelines).toEqual({
       traces: { receivers: ['otlp'], processors: ['batch', 'genai', 'jobs'], exporters: ['clickhouse'] },
       logs: { receivers: ['otlp'], processors: [], exporters: ['clickhouse'] },
+      metrics: { receivers: ['otlp'], processors: [], exporters: ['clickhouse'] },
     });
     expect(gatewayConfig.parse({}).service.pipelines.traces?.exporters).toEqual(['kafka']);
     expect(ingesterConfig.parse({}).service.pipelines.traces?.receivers).toEqual(['kafka']);

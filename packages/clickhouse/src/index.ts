@@ -13,6 +13,12 @@ export {
 } from './clickhouseExporter.ts';
 export { clickhouseLogsWriter } from './clickhouseLogsWriter.ts';
 export {
+  clickhouseMetricsWriter,
+  defaultMaxRowsPerInsert,
+  type MetricsWriter,
+  type MetricsWriterOptions,
+} from './clickhouseMetricsWriter.ts';
+export {
   type ClickHouseStore,
   type OpenStoreOptions,
   openStore,
@@ -32,6 +38,13 @@ export { engineMetrics } from './engineMetrics.ts';
 export { genAiRowColumns, preview } from './genAiRowColumns.ts';
 export { hostedClickhouseExporter, storeResource } from './hostedClickhouseExporter.ts';
 export { insertRowBinary } from './insertRowBinary.ts';
+export {
+  type MetricRow,
+  type MetricRowsByTable,
+  type MetricTable,
+  metricRows,
+  metricTables,
+} from './metricRows.ts';
 export {
   latestSchemaVersion,
   type MigrateOptions,

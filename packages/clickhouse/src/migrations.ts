@@ -77,6 +77,59 @@ function traceIdTsSelect(source: string): string {
         GROUP BY project_id, TraceId`;
 }
 
+/**
+ * The otel_metrics_* tables of migration 13: the OpenTelemetry Collector ClickHouse exporter's
+ * metric table shapes (times as DateTime64(9) in UTC), plus project and job link. `columns` are
+ * those of the metric type, between the series identity and the flags. Part of migration 13.
+ */
+function metricTable(table: string, columns: string, exemplars: boolean): SchemaStep {
+  return {
+    kind: 'createTable',
+    table,
+    columns: `
+        project_id LowCardinality(String) CODEC(ZSTD(1)),
+        ResourceAttributes ${attributeMap} CODEC(ZSTD(1)),
+        ResourceSchemaUrl String CODEC(ZSTD(1)),
+        ScopeName String CODEC(ZSTD(1)),
+        ScopeVersion String CODEC(ZSTD(1)),
+        ScopeAttributes ${attributeMap} CODEC(ZSTD(1)),
+        ScopeDroppedAttrCount UInt32 CODEC(ZSTD(1)),
+        ScopeSchemaUrl String CODEC(ZSTD(1)),
+        ServiceName LowCardinality(String) CODEC(ZSTD(1)),
+        MetricName LowCardinality(String) CODEC(ZSTD(1)),
+        MetricDescription String CODEC(ZSTD(1)),
+        MetricUnit String CODEC(ZSTD(1)),
+        Attributes ${attributeMap} CODEC(ZSTD(1)),
+        StartTimeUnix DateTime64(9, 'UTC') CODEC(Delta(8), ZSTD(1)),
+        TimeUnix DateTime64(9, 'UTC') CODEC(Delta(8), ZSTD(1)),${columns}${
+          exemplars
+            ? `
+        Exemplars Nested (
+          FilteredAttributes ${attributeMap},
+          TimeUnix DateTime64(9, 'UTC'),
+          Value Float64,
+          SpanId String,
+          TraceId String
+        ) CODEC(ZSTD(1)),`
+            : ''
+        }
+        Flags UInt32 CODEC(ZSTD(1)),
+        job_id String CODEC(ZSTD(1)),
+        job_version String CODEC(ZSTD(1)),
+        job_type LowCardinality(String) CODEC(ZSTD(1)),
+        INDEX idx_job_id job_id TYPE bloom_filter(0.01) GRANULARITY 1,
+        INDEX idx_attr_key mapKeys(Attributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+        INDEX idx_attr_value mapValues(Attributes) TYPE bloom_filter(0.01) GRANULARITY 1`,
+    engine: { name: 'MergeTree' },
+    partitionBy: 'toDate(TimeUnix)',
+    // A series (name + attributes) reads from few granules, in time order.
+    orderBy: '(project_id, ServiceName, MetricName, cityHash64(Attributes), TimeUnix)',
+    deduplicated: true,
+    // One series stays on one shard, so its points are read and aggregated there.
+    shardBy: 'cityHash64(project_id, ServiceName, MetricName)',
+  };
+}
+
 /** Rows of trace_jobs from a spans source. Part of migration 3. */
 function traceJobsSelect(source: string): string {
   return `SELECT project_id, job_id, TraceId, any(job_version) AS job_version, any(job_type) AS job_type,
@@ -660,6 +713,66 @@ export const migrations: Migration[] = [
         deduplicated: true,
         shardBy: byTrace,
       },
+    ],
+  },
+  {
+    version: 13,
+    name: 'OTLP metrics (otel_metrics_sum, _gauge, _histogram, _exponential_histogram, _summary)',
+    steps: [
+      metricTable(
+        'otel_metrics_sum',
+        `
+        Value Float64 CODEC(ZSTD(1)),
+        AggregationTemporality Int32 CODEC(ZSTD(1)),
+        IsMonotonic Bool CODEC(Delta(1), ZSTD(1)),`,
+        true,
+      ),
+      metricTable(
+        'otel_metrics_gauge',
+        `
+        Value Float64 CODEC(ZSTD(1)),`,
+        true,
+      ),
+      metricTable(
+        'otel_metrics_histogram',
+        `
+        Count UInt64 CODEC(Delta(8), ZSTD(1)),
+        Sum Float64 CODEC(ZSTD(1)),
+        BucketCounts Array(UInt64) CODEC(ZSTD(1)),
+        ExplicitBounds Array(Float64) CODEC(ZSTD(1)),
+        Min Float64 CODEC(ZSTD(1)),
+        Max Float64 CODEC(ZSTD(1)),
+        AggregationTemporality Int32 CODEC(ZSTD(1)),`,
+        true,
+      ),
+      metricTable(
+        'otel_metrics_exponential_histogram',
+        `
+        Count UInt64 CODEC(Delta(8), ZSTD(1)),
+        Sum Float64 CODEC(ZSTD(1)),
+        Scale Int32 CODEC(ZSTD(1)),
+        ZeroCount UInt64 CODEC(ZSTD(1)),
+        ZeroThreshold Float64 CODEC(ZSTD(1)),
+        PositiveOffset Int32 CODEC(ZSTD(1)),
+        PositiveBucketCounts Array(UInt64) CODEC(ZSTD(1)),
+        NegativeOffset Int32 CODEC(ZSTD(1)),
+        NegativeBucketCounts Array(UInt64) CODEC(ZSTD(1)),
+        Min Float64 CODEC(ZSTD(1)),
+        Max Float64 CODEC(ZSTD(1)),
+        AggregationTemporality Int32 CODEC(ZSTD(1)),`,
+        true,
+      ),
+      metricTable(
+        'otel_metrics_summary',
+        `
+        Count UInt64 CODEC(Delta(8), ZSTD(1)),
+        Sum Float64 CODEC(ZSTD(1)),
+        ValueAtQuantiles Nested (
+          Quantile Float64,
+          Value Float64
+        ) CODEC(ZSTD(1)),`,
+        false,
+      ),
     ],
   },
 ];

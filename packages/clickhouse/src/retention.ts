@@ -27,6 +27,8 @@ export const retentionConfig = z
     traces: retentionPeriod,
     /** The hourly metrics rollup span_metrics_hourly and its span_metrics_stale_hours. */
     rollups: retentionPeriod,
+    /** The OTLP metric data points: otel_metrics_sum, _gauge, _histogram, _exponential_histogram, _summary. */
+    metrics: retentionPeriod,
     /** mlflow_sync, each trace's MLflow upload/delete state. */
     mlflowSync: retentionPeriod,
     /** Rows older than `after` move to `volume` (`TTL … TO VOLUME`); needs `storagePolicy`. */
@@ -42,7 +44,7 @@ export const retentionConfig = z
   .prefault({});
 
 export type RetentionConfig = z.input<typeof retentionConfig>;
-type Signal = 'spans' | 'traces' | 'rollups' | 'mlflowSync';
+type Signal = 'spans' | 'traces' | 'rollups' | 'metrics' | 'mlflowSync';
 
 /** Which tables each signal's retention applies to, and the time each row is aged by. */
 export const retentionTables: ReadonlyArray<{ table: string; signal: Signal; time: string }> = [
@@ -55,6 +57,13 @@ export const retentionTables: ReadonlyArray<{ table: string; signal: Signal; tim
   { table: 'trace_jobs', signal: 'traces', time: 'toDateTime(Start)' },
   { table: 'span_metrics_hourly', signal: 'rollups', time: 'bucket' },
   { table: 'span_metrics_stale_hours', signal: 'rollups', time: 'bucket' },
+  ...[
+    'otel_metrics_sum',
+    'otel_metrics_gauge',
+    'otel_metrics_histogram',
+    'otel_metrics_exponential_histogram',
+    'otel_metrics_summary',
+  ].map((table) => ({ table, signal: 'metrics' as const, time: 'toDateTime(TimeUnix)' })),
   { table: 'mlflow_sync', signal: 'mlflowSync', time: 'toDateTime(updated_at)' },
 ];
 
