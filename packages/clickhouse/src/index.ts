@@ -96,6 +96,15 @@ export {
   type StoredLogRecord,
   storeLogSearch,
 } from './searchLogs.ts';
+export {
+  type MetricPointFilter,
+  type MetricPointPosition,
+  type MetricPointSearch,
+  type StoredExemplar,
+  type StoredMetricPoint,
+  type StoredMetricType,
+  storeMetricPointSearch,
+} from './searchMetricPoints.ts';
 export { type SessionKey, type SessionSummary, searchSessions } from './searchSessions.ts';
 export { type SpanSummary, searchSpans } from './searchSpans.ts';
 export {

@@ -1,6 +1,7 @@
 import type { ClickHouseStore } from './clickhouseStore.ts';
 import { readTrace } from './readTrace.ts';
 import { type LogSearch, storeLogSearch } from './searchLogs.ts';
+import { type MetricPointSearch, storeMetricPointSearch } from './searchMetricPoints.ts';
 import type { StoredSpan } from './storedSpan.ts';
 import { type SpanSearch, storeSpanSearch } from './storeSpanSearch.ts';
 
@@ -13,11 +14,13 @@ export function storeTraceSource(store: ClickHouseStore): {
   ping(): Promise<void>;
   search: SpanSearch;
   logs: LogSearch;
+  metricPoints: MetricPointSearch;
 } {
   return {
     readTrace: (projectId, traceId) => readTrace(store, projectId, traceId),
     search: storeSpanSearch(store),
     logs: storeLogSearch(store),
+    metricPoints: storeMetricPointSearch(store),
     ping: async () => {
       // A store that answers reads but refuses writes (disk full, read-only) is not ready.
       const problem = store.writeHealth.problem();

@@ -5,6 +5,7 @@ export const openApiTags = [
   { name: 'metrics', description: 'Aggregates over spans: counts, errors, latency, tokens, cost' },
   { name: 'sessions', description: 'Traces grouped by session or end user' },
   { name: 'logs', description: 'OTLP log records (GenAI events among them)' },
+  { name: 'otel-metrics', description: 'OTLP metric data points (sums, gauges, histograms, summaries)' },
   { name: 'jobs', description: 'LLMP jobs: definitions, versions, lifecycle, events, runs' },
   { name: 'templates', description: 'Reusable job definitions' },
   { name: 'compatibility', description: 'Calls kept for existing clients' },
@@ -17,6 +18,7 @@ function tagOf(path: string): string {
   if (path.startsWith('/v1/metrics')) return 'metrics';
   if (path.startsWith('/v1/sessions')) return 'sessions';
   if (path.startsWith('/v1/logs')) return 'logs';
+  if (path.startsWith('/v1/otel-metrics')) return 'otel-metrics';
   if (path.startsWith('/v1/jobs')) return 'jobs';
   if (path.startsWith('/v1/templates')) return 'templates';
   if (path.startsWith('/api/')) return 'compatibility';

@@ -1,4 +1,4 @@
-import type { LogSearch, SpanSearch, StoredSpan } from '@llmp/clickhouse';
+import type { LogSearch, MetricPointSearch, SpanSearch, StoredSpan } from '@llmp/clickhouse';
 import type { JobStore } from '@llmp/jobs';
 import type { Authenticate, Logger, Registry } from '@llmp/pipeline';
 import { Hono } from 'hono';
@@ -10,6 +10,8 @@ import { logsOpenApiPaths } from './logsOpenApi.ts';
 import { logsRoutes } from './logsRoutes.ts';
 import { openApiDocument } from './openApiDocument.ts';
 import { taggedDocument } from './openApiTags.ts';
+import { otelMetricsOpenApiPaths } from './otelMetricsOpenApi.ts';
+import { otelMetricsRoutes } from './otelMetricsRoutes.ts';
 import { problem } from './problem.ts';
 import { projectOf as callerProject, keepCaller } from './projectOf.ts';
 import { requireCaller } from './requireCaller.ts';
@@ -26,6 +28,8 @@ export interface TraceSource {
   search?: SpanSearch;
   /** OTLP log record search (`GET /v1/logs`); not served without it. */
   logs?: LogSearch;
+  /** OTLP metric data point search (`GET /v1/otel-metrics`); not served without it. */
+  metricPoints?: MetricPointSearch;
 }
 
 /** Trace deletion and its downstream sync (MLflow); the routes exist only when it is given. */
@@ -105,6 +109,7 @@ export function queryApp({
         ...openApiDocument.paths,
         ...(source.logs ? logsOpenApiPaths() : {}),
         ...(jobs ? jobsOpenApiPaths() : {}),
+        ...(source.metricPoints ? otelMetricsOpenApiPaths() : {}),
       },
     }),
   );
@@ -131,6 +136,7 @@ export function queryApp({
 
   if (source.search) app.route('/v1', searchRoutes({ search: source.search, projectOf }));
   if (source.logs) app.route('/v1', logsRoutes({ logs: source.logs, projectOf }));
+  if (source.metricPoints) app.route('/v1', otelMetricsRoutes({ points: source.metricPoints, projectOf }));
   if (deletion) {
     app.delete('/v1/traces/:traceId', async (c) => {
       const traceId = c.req.param('traceId');

@@ -79,8 +79,8 @@ export function jsonMetricsFixture({ points = 1 }: { points?: number } = {}): Me
                 unit: 's',
                 histogram: {
                   aggregationTemporality: 1,
-                  dataPoints: range.map(() => ({
-                    attributes: [attr('gen_ai.request.model', 'gpt-4o')],
+                  dataPoints: range.map((i) => ({
+                    attributes: [attr('gen_ai.request.model', 'gpt-4o'), attr('n', `${i}`)],
                     startTimeUnixNano: t0,
                     timeUnixNano: t1,
                     count: '3',
@@ -98,7 +98,8 @@ export function jsonMetricsFixture({ points = 1 }: { points?: number } = {}): Me
                 unit: 'ms',
                 exponentialHistogram: {
                   aggregationTemporality: 'AGGREGATION_TEMPORALITY_DELTA',
-                  dataPoints: range.map(() => ({
+                  dataPoints: range.map((i) => ({
+                    attributes: [attr('n', `${i}`)],
                     startTimeUnixNano: t0,
                     timeUnixNano: t1,
                     count: '6',
@@ -117,7 +118,8 @@ export function jsonMetricsFixture({ points = 1 }: { points?: number } = {}): Me
                 name: 'rpc.summary',
                 unit: 'ms',
                 summary: {
-                  dataPoints: range.map(() => ({
+                  dataPoints: range.map((i) => ({
+                    attributes: [attr('n', `${i}`)],
                     startTimeUnixNano: t0,
                     timeUnixNano: t1,
                     count: '4',
