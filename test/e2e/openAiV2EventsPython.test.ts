@@ -10,11 +10,13 @@ import { tempDir } from '../support/tempDir.ts';
 // the latest GenAI conventions with content captured as events only: the prompt and the answer
 // reach llmp as an OTLP log record (gen_ai.client.inference.operation.details) beside a span
 // without them, and the trace view shows them on the span. The venv comes from .ci/run
-// (.tools/openai-v2).
+// (.tools/openai-v2). The same instrumentation with a MeterProvider sends the GenAI client
+// metrics (histograms) to /v1/metrics.
 const python = [process.env.LLMP_OPENAI_V2_PYTHON, join(repoRoot, '.tools/openai-v2/bin/python')].find(
   (p): p is string => !!p && existsSync(p),
 );
 const app = join(repoRoot, 'test/fixtures/openAiV2EventOnlyApp.py');
+const metricsApp = join(repoRoot, 'test/fixtures/openAiV2MetricsApp.py');
 
 /** Answers every chat completion with "Paris.", as OpenAI does. */
 function fakeOpenAi(): Promise<{ server: Server; url: string; requests: number }> {
@@ -45,9 +47,9 @@ function fakeOpenAi(): Promise<{ server: Server; url: string; requests: number }
   );
 }
 
-function runApp(env: Record<string, string>): Promise<string> {
+function runApp(env: Record<string, string>, script = app): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(python!, [app], {
+    const child = spawn(python!, [script], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -69,7 +71,7 @@ function runApp(env: Record<string, string>): Promise<string> {
 }
 
 describe.skipIf(!python && process.env.CI !== 'true')(
-  'OpenAI instrumentation, content as events (Python app)',
+  'OpenAI instrumentation (Python app): content as events, GenAI client metrics',
   () => {
     const dir = tempDir('openai-v2');
     let llmp: LlmpProcess;
@@ -114,6 +116,60 @@ describe.skipIf(!python && process.env.CI !== 'true')(
       expect(llm.attributes['gen_ai.input.messages']).toBeUndefined();
       expect(llm.genAi.inputText).toBe('system: Answer in one word.\nuser: Capital of France?');
       expect(llm.genAi.outputText).toBe('assistant: Paris.');
+    });
+
+    it('stores the gen_ai.client.token.usage and operation.duration histograms, readable per job', async () => {
+      expect(python, 'run .ci/run or make the .tools/openai-v2 venv').toBeDefined();
+      const before = openAi.requests;
+      const jobId = 'openai-v2-metrics-job';
+      expect(
+        await runApp(
+          { OPENAI_BASE_URL: openAi.url, OTLP_URL: `http://127.0.0.1:${llmp.httpPort}`, LLMP_JOB_ID: jobId },
+          metricsApp,
+        ),
+      ).toBe('ok');
+      expect(openAi.requests - before).toBe(2);
+
+      type Point = {
+        name: string;
+        type: string;
+        unit: string;
+        count: number;
+        sum: number;
+        bucketCounts: number[];
+        explicitBounds: number[];
+        attributes: Record<string, string>;
+        jobId: string | null;
+        serviceName: string;
+      };
+      const read = async (query: string) => {
+        const res = await llmp.api(`/v1/otel-metrics?${query}`);
+        expect(res.status).toBe(200);
+        return ((await res.json()) as { items: Point[] }).items;
+      };
+      const usage = await read('name=gen_ai.client.token.usage&type=histogram');
+      // One series per token type (input, output), each with both calls.
+      const byTokenType = Object.fromEntries(usage.map((p) => [p.attributes['gen_ai.token.type'], p]));
+      expect(byTokenType.input).toMatchObject({
+        unit: '{token}',
+        count: 2,
+        sum: 42,
+        jobId,
+        serviceName: 'py-openai-v2-metrics',
+      });
+      expect(byTokenType.output).toMatchObject({ count: 2, sum: 4 });
+      expect(byTokenType.input!.attributes['gen_ai.request.model']).toBe('gpt-4o-mini');
+      expect(byTokenType.input!.bucketCounts).toHaveLength(byTokenType.input!.explicitBounds.length + 1);
+
+      const [duration] = await read('name=gen_ai.client.operation.duration');
+      expect(duration).toMatchObject({ type: 'histogram', unit: 's', count: 2, jobId });
+      expect(duration!.sum).toBeGreaterThan(0);
+
+      const job = await llmp.api(`/v1/jobs/${jobId}/otel-metrics`);
+      const names = ((await job.json()) as { items: Point[] }).items.map((p) => p.name);
+      expect(new Set(names)).toEqual(
+        new Set(['gen_ai.client.token.usage', 'gen_ai.client.operation.duration']),
+      );
     });
   },
 );
