@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkMetricsLimits } from './checkMetricsLimits.ts';
 import { decodeJsonMetricsRequest } from './decodeJsonMetrics.ts';
 import { decodeProtobufMetricsRequest } from './decodeProtobufMetrics.ts';
+import { metricBatchFromBytes } from './metricBatchFromBytes.ts';
 import { countDataPoints, type MetricsRequest } from './metricsModel.ts';
 import { metricsProtoTypes } from './metricsProtoTypes.ts';
 import { encodeMetricsResponse, jsonMetricsResponse } from './metricsResponse.ts';
@@ -141,5 +142,23 @@ describe('screenMetricsRequest', () => {
     expect(jsonMetricsResponse({ rejectedDataPoints: 2, errorMessage: 'bad' })).toEqual({
       partialSuccess: { rejectedDataPoints: '2', errorMessage: 'bad' },
     });
+  });
+});
+
+describe('metricBatchFromBytes (a Kafka otlp_metrics record, for the ingester)', () => {
+  it('makes the screened batch from otlp_proto and otlp_json bytes, keeping the dedup token', () => {
+    const bad = structuredClone(fixture);
+    bad.resourceMetrics[0]!.scopeMetrics[0]!.metrics[1]!.name = '';
+    const proto = metricBatchFromBytes(protobufMetrics(bad), {
+      projectId: 'p',
+      meta: { dedupToken: 't:0:1-2' },
+    });
+    expect(proto).toMatchObject({ rejectedDataPoints: 2, batch: { projectId: 'p', dataPointCount: 8 } });
+    expect(proto.batch.meta?.dedupToken).toBe('t:0:1-2');
+    const json = metricBatchFromBytes(Buffer.from(JSON.stringify(bad)), { projectId: 'p', encoding: 'json' });
+    expect(json.batch.request).toEqual(proto.batch.request);
+    expect(() => metricBatchFromBytes(new Uint8Array([0x0a, 0xff]), { projectId: 'p' })).toThrow(
+      /invalid OTLP protobuf/,
+    );
   });
 });

@@ -25,6 +25,7 @@ export type { LogBatch } from './logBatch.ts';
 export * from './logsModel.ts';
 export { logsProtoTypes } from './logsProtoTypes.ts';
 export type { MetricBatch } from './metricBatch.ts';
+export { type DecodedMetricBatch, metricBatchFromBytes } from './metricBatchFromBytes.ts';
 export * from './metricsModel.ts';
 export { metricsProtoTypes } from './metricsProtoTypes.ts';
 export { encodeMetricsResponse, jsonMetricsResponse, type MetricsOutcome } from './metricsResponse.ts';

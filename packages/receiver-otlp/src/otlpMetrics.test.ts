@@ -82,6 +82,26 @@ describe('POST /v1/metrics', () => {
     expect(unavailable.headers.get('retry-after')).toBe('1');
   });
 
+  it("files the points under the project of the caller's key and refuses a request without one (401)", async () => {
+    const next = sink();
+    const app = otlpHttpApp({
+      metrics: next,
+      maxBodySize: 1 << 20,
+      authenticate: (key) =>
+        key
+          ? { ok: true, caller: { projectId: `p-${key}`, role: 'ingest' } }
+          : { ok: false, reason: 'unauthenticated', message: 'no key' },
+    });
+    const body = protobufMetrics(jsonMetricsFixture());
+    const keyed = await post(app, body, {
+      'content-type': 'application/x-protobuf',
+      authorization: 'Bearer acme',
+    });
+    const none = await post(app, body, { 'content-type': 'application/x-protobuf' });
+    expect([keyed.status, none.status]).toEqual([200, 401]);
+    expect(next.batches.map((b) => b.projectId)).toEqual(['p-acme']);
+  });
+
   it('is not served without a metrics pipeline (404), as the Collector registers only configured signals', async () => {
     const app = otlpHttpApp({ next: sink() as never, maxBodySize: 1 << 20 });
     const res = await post(app, protobufMetrics(jsonMetricsFixture()), {
