@@ -184,6 +184,27 @@ describe('GET /v1/otel-metrics and /v1/jobs/{id}/otel-metrics on the embedded en
     expect(new Set(seen).size).toBe(15);
   });
 
+  it('documents both routes in /openapi.json under the otel-metrics tag', async () => {
+    const document = (await (await app.request('/openapi.json')).json()) as {
+      paths: Record<string, { get: { tags: string[]; parameters: Array<{ name: string }> } }>;
+    };
+    expect(document.paths['/v1/otel-metrics']!.get.tags).toEqual(['otel-metrics']);
+    expect(document.paths['/v1/otel-metrics']!.get.parameters.map((p) => p.name)).toEqual(
+      expect.arrayContaining([
+        'name',
+        'type',
+        'service',
+        'jobId',
+        'attribute',
+        'from',
+        'to',
+        'limit',
+        'cursor',
+      ]),
+    );
+    expect(document.paths['/v1/jobs/{id}/otel-metrics']!.get.tags).toEqual(['jobs']);
+  });
+
   it('refuses a misspelt filter and a bad attribute with 400 problem+json', async () => {
     const misspelt = await app.request(`/v1/otel-metrics?nmae=x`);
     expect(misspelt.status).toBe(400);
