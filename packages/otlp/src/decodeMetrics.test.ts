@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkMetricsLimits } from './checkMetricsLimits.ts';
 import { decodeJsonMetricsRequest } from './decodeJsonMetrics.ts';
 import { decodeProtobufMetricsRequest } from './decodeProtobufMetrics.ts';
+import { mergeMetricBatches } from './mergeMetricBatches.ts';
 import { metricBatchFromBytes } from './metricBatchFromBytes.ts';
 import { countDataPoints, type MetricsRequest } from './metricsModel.ts';
 import { metricsProtoTypes } from './metricsProtoTypes.ts';
@@ -160,5 +161,26 @@ describe('metricBatchFromBytes (a Kafka otlp_metrics record, for the ingester)',
     expect(() => metricBatchFromBytes(new Uint8Array([0x0a, 0xff]), { projectId: 'p' })).toThrow(
       /invalid OTLP protobuf/,
     );
+  });
+});
+
+describe('mergeMetricBatches', () => {
+  it('joins the batches of each project, a token per project', () => {
+    const bytes = protobufMetrics(fixture);
+    const of = (projectId: string) => metricBatchFromBytes(bytes, { projectId }).batch;
+    const merged = mergeMetricBatches([of('a'), of('b'), of('a')], { dedupToken: 'otlp_metrics:3:7-9' });
+    expect(
+      merged.map((b) => [
+        b.projectId,
+        b.dataPointCount,
+        b.request.resourceMetrics.length,
+        b.meta?.dedupToken,
+      ]),
+    ).toEqual([
+      ['a', 20, 2, 'otlp_metrics:3:7-9:a'],
+      ['b', 10, 1, 'otlp_metrics:3:7-9:b'],
+    ]);
+    expect(countDataPoints(merged[0]!.request)).toBe(20);
+    expect(mergeMetricBatches([of('a')])[0]!.meta).toBeUndefined();
   });
 });

@@ -24,6 +24,7 @@ export { emptyGenAiFields, type GenAiFields, type SpanType, spanTypes } from './
 export type { LogBatch } from './logBatch.ts';
 export * from './logsModel.ts';
 export { logsProtoTypes } from './logsProtoTypes.ts';
+export { mergeMetricBatches } from './mergeMetricBatches.ts';
 export type { MetricBatch } from './metricBatch.ts';
 export { type DecodedMetricBatch, metricBatchFromBytes } from './metricBatchFromBytes.ts';
 export * from './metricsModel.ts';
