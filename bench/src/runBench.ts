@@ -45,13 +45,24 @@ function report(result: Record<string, unknown>): void {
 }
 
 if (run('all-in-one')) report(await allInOneScenario({ seconds }));
-// Only when named: the OpenTelemetry Collector against llmp gateway on telemetrygen's load.
-if (wanted.has('collector')) {
+// Only when named: the OpenTelemetry Collector against llmp gateway, on telemetrygen's small spans
+// (`collector`, BENCH_WORKERS telemetrygen workers) and on loadgen's LLM-sized spans
+// (`collector-loadgen`, BENCH_WORKERS requests in flight), each run BENCH_SECONDS; BENCH_ROUNDS rounds,
+// A B A B. BENCH_COLLECTOR_PIPELINE=batch puts the batch processor and the exporter's queue in the
+// Collector (answered before Kafka); BENCH_COLLECTOR_LINGER sets its producer linger (default 10ms);
+// BENCH_TELEMETRYGEN_RATE traces/s per worker (0: unthrottled, most of it dropped in telemetrygen).
+for (const load of ['telemetrygen', 'loadgen'] as const) {
+  if (!wanted.has(load === 'telemetrygen' ? 'collector' : 'collector-loadgen')) continue;
   report(
     await collectorScenario({
-      spans: Number(process.env.BENCH_SPANS ?? 500_000),
-      workers: Number(process.env.BENCH_WORKERS ?? 4),
-      rounds: Number(process.env.BENCH_ROUNDS ?? 2),
+      load,
+      workers: Number(process.env.BENCH_WORKERS ?? (load === 'telemetrygen' ? 4 : 8)),
+      seconds: Number(process.env.BENCH_SECONDS ?? 10),
+      rounds: Number(process.env.BENCH_ROUNDS ?? 3),
+      pipeline: {
+        mode: process.env.BENCH_COLLECTOR_PIPELINE === 'batch' ? 'batch' : 'sync',
+        linger: process.env.BENCH_COLLECTOR_LINGER ?? '10ms',
+      },
     }),
   );
 }
