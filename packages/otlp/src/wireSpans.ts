@@ -103,11 +103,11 @@ export function wireSpansSize(spans: WireSpan[]): number {
  */
 export function encodeWireSpans(spans: WireSpan[]): Uint8Array {
   const { total, resources } = sized(spans);
-  const out = new Uint8Array(total);
+  // Every byte is written below: no zero fill, and small records share Node's buffer pool.
+  const out = Buffer.allocUnsafe(total);
   let pos = 0;
   const head = (tag: number, length: number) => {
     out[pos++] = tag;
-    if (tag === 0x1a) length += 0;
     while (length >= 0x80) {
       out[pos++] = (length & 0x7f) | 0x80;
       length = Math.floor(length / 0x80);
