@@ -40,6 +40,9 @@ interface Side {
 
 type Load = 'telemetrygen' | 'loadgen';
 
+/** The gateway image's NODE_OPTIONS (Dockerfile), unless BENCH_GATEWAY_NODE_OPTIONS says otherwise. */
+const gatewayNodeOptions = process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '--max-semi-space-size=8';
+
 async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -121,9 +124,12 @@ async function startGateway(dir: string, brokers: string[], topic: string): Prom
     dataDir: `${dir}/gateway-${topic}`,
     command: 'gateway',
     extraYaml: `kafka:\n  brokers: "${brokers.join(',')}"\nexporters:\n  kafka:\n    topic: ${topic}\n`,
-    env: process.env.BENCH_CPU_PROF
-      ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROF}/gateway` }
-      : {},
+    env: {
+      NODE_OPTIONS: [
+        gatewayNodeOptions,
+        process.env.BENCH_CPU_PROF ? `--cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROF}/gateway` : '',
+      ].join(' '),
+    },
   });
   const metrics = `http://127.0.0.1:${gateway.telemetryPort}/metrics`;
   return {
@@ -278,7 +284,7 @@ export async function collectorScenario({
       : `loadgen LLM traces, ${workers} requests in flight, 20 traces each, ${seconds} s`;
   return {
     scenario: `collector-${load}`,
-    command: `otelcol 0.165 (otlp → ${pipeline.mode === 'batch' ? 'batch → ' : ''}kafka acks=all, linger ${pipeline.linger}) vs llmp gateway (acks=all); ${offered}; × ${rounds}, A B A B`,
+    command: `otelcol 0.165 (otlp → ${pipeline.mode === 'batch' ? 'batch → ' : ''}kafka acks=all, linger ${pipeline.linger}) vs llmp gateway (acks=all, NODE_OPTIONS=${gatewayNodeOptions}); ${offered}; × ${rounds}, A B A B`,
     loadAverage: median([...collector, ...gateway].map((r) => r.loadAverage)),
     collector: a,
     gateway: b,
