@@ -183,7 +183,7 @@ async function measure(side: Side, load: Load, size: { workers: number; seconds:
       endpoint: `127.0.0.1:${side.port}`,
       workers: size.workers,
       seconds: size.seconds,
-      rate: Number(process.env.BENCH_TELEMETRYGEN_RATE ?? 0),
+      rate: Number(process.env.BENCH_TELEMETRYGEN_RATE ?? 5000),
       ...(process.env.BENCH_GOMAXPROCS ? { goMaxProcs: Number(process.env.BENCH_GOMAXPROCS) } : {}),
     });
   } else {
@@ -280,7 +280,7 @@ export async function collectorScenario({
   const ratio = (x: number, y: number) => Math.round((x / y) * 100) / 100;
   const offered =
     load === 'telemetrygen'
-      ? `telemetrygen traces --workers ${workers} --rate ${process.env.BENCH_TELEMETRYGEN_RATE ?? 0} --duration ${seconds}s${process.env.BENCH_GOMAXPROCS ? ` (GOMAXPROCS=${process.env.BENCH_GOMAXPROCS})` : ''}`
+      ? `telemetrygen traces --workers ${workers} --rate ${process.env.BENCH_TELEMETRYGEN_RATE ?? 5000} --duration ${seconds}s${process.env.BENCH_GOMAXPROCS ? ` (GOMAXPROCS=${process.env.BENCH_GOMAXPROCS})` : ''}`
       : `loadgen LLM traces, ${workers} requests in flight, 20 traces each, ${seconds} s`;
   return {
     scenario: `collector-${load}`,

@@ -52,7 +52,7 @@ if (run('all-in-one')) report(await allInOneScenario({ seconds }));
 // (`collector-loadgen`, BENCH_WORKERS requests in flight), each run BENCH_SECONDS; BENCH_ROUNDS rounds,
 // A B A B. BENCH_COLLECTOR_PIPELINE=batch puts the batch processor and the exporter's queue in the
 // Collector (answered before Kafka); BENCH_COLLECTOR_LINGER sets its producer linger (default 10ms);
-// BENCH_TELEMETRYGEN_RATE traces/s per worker (0: unthrottled, most of it dropped in telemetrygen).
+// BENCH_TELEMETRYGEN_RATE traces/s per worker (default 5000; 0: unthrottled, most of it dropped).
 for (const load of ['telemetrygen', 'loadgen'] as const) {
   if (!wanted.has(load === 'telemetrygen' ? 'collector' : 'collector-loadgen')) continue;
   report(

@@ -44,5 +44,7 @@ export {
   type WireScope,
   type WireSpan,
   wireRequestBytes,
+  type WireLayout,
+  wireSpansLayout,
   wireSpansSize,
 } from './wireSpans.ts';
