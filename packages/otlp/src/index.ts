@@ -39,12 +39,12 @@ export {
 } from './valueLimits.ts';
 export {
   encodeWireSpans,
+  type WireLayout,
   type WireRequest,
   type WireResource,
   type WireScope,
   type WireSpan,
   wireRequestBytes,
-  type WireLayout,
   wireSpansLayout,
   wireSpansSize,
 } from './wireSpans.ts';
