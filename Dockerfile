@@ -50,6 +50,10 @@ CMD ["start", "--config", "/app/deploy/config/all-in-one.yaml"]
 FROM runtime AS gateway
 COPY --from=deps-gateway --chown=root:root /app /app
 ENV LLMP_HEALTH_PORT=13133
+# A request lives from its read until Kafka's acknowledgement, so a young generation of 8 MiB
+# semi-spaces does the gateway's work at the same CPU per span as V8's default, which grows them
+# to 32 MiB: about 50 MiB less resident memory (docs/benchmarks.md, gateway vs the Collector).
+ENV NODE_OPTIONS="--max-semi-space-size=8"
 USER node
 EXPOSE 4317 4318 13133
 CMD ["gateway", "--config", "/app/deploy/config/gateway.yaml"]

@@ -1,22 +1,47 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
+import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { withRetries } from '@llmp/kafka';
+import { Kafka, logLevel } from 'kafkajs';
 import { kafkaBroker } from '../../test/support/kafkaBroker.ts';
 import { startLlmp } from '../../test/support/llmpProcess.ts';
 import { tempDir } from '../../test/support/tempDir.ts';
+import { benchLoad } from './benchLoad.ts';
+import { type CollectorPipeline, collectorConfig } from './collectorConfig.ts';
 import { otelcolBinary } from './otelcolBinary.ts';
 import { cpuSeconds, peakRssMiB } from './processStats.ts';
 import { median } from './quantiles.ts';
 import { runTelemetrygen } from './telemetrygen.ts';
 
+/** One side's run, from its own counters and the topic it wrote. */
 interface Run {
-  generatedSpans: number;
+  /** Spans the receiver accepted. */
   acceptedSpans: number;
+  /** Spans the exporter reports Kafka acknowledged (acks=all). */
+  ackedSpans: number;
+  /** Records in the run's fresh topic (sum of the partitions' end offsets). */
+  records: number;
+  seconds: number;
   spansPerSecond: number;
   cpuSecondsPerMillionSpans: number;
   peakRssMiB: number;
+  loadAverage: number;
 }
+
+/** A process under test: its pid, its OTLP/gRPC port, its counters. */
+interface Side {
+  pid: number;
+  port: number;
+  counters(): Promise<{ accepted: number; acked: number }>;
+  stop(): Promise<void>;
+}
+
+type Load = 'telemetrygen' | 'loadgen';
+
+/** The gateway image's NODE_OPTIONS (Dockerfile), unless BENCH_GATEWAY_NODE_OPTIONS says otherwise. */
+const gatewayNodeOptions = process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '--max-semi-space-size=8';
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -41,141 +66,205 @@ async function listening(port: number, deadline = Date.now() + 30_000): Promise<
   throw new Error(`nothing listens on 127.0.0.1:${port}`);
 }
 
-/** The Collector's config: otlp (gRPC) → batch → kafka, acks=all, OTLP protobuf records. */
-const collectorConfig = (port: number, metricsPort: number, brokers: string[], topic: string) => `receivers:
-  otlp:
-    protocols:
-      grpc:
-        endpoint: 127.0.0.1:${port}
-processors:
-  batch: {}
-exporters:
-  kafka:
-    brokers: [${brokers.map((b) => `"${b}"`).join(', ')}]
-    traces:
-      topic: ${topic}
-      encoding: otlp_proto
-    producer:
-      required_acks: -1
-service:
-  telemetry:
-    metrics:
-      level: basic
-      readers:
-        - pull:
-            exporter:
-              prometheus:
-                host: 127.0.0.1
-                port: ${metricsPort}
-  pipelines:
-    traces:
-      receivers: [otlp]
-      processors: [batch]
-      exporters: [kafka]
-`;
-
-/**
- * The sum of a counter's series in a Prometheus text page: spans the receiver accepted, since
- * telemetrygen's SDK drops spans its queue cannot hold, so what it generated is not what arrived.
- */
+/** The sum of a counter's series in a Prometheus text page (`name` with or without `_total`). */
 async function counter(url: string, name: string): Promise<number> {
   const text = await (await fetch(url)).text();
   let sum = 0;
   for (const line of text.split('\n')) {
-    if (line.startsWith(name)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    const rest = line.startsWith(name) ? line.slice(name.length) : '';
+    if (/^(_total)?[{ ]/.test(rest)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return sum;
 }
 
-async function measure(
-  pid: number,
-  port: number,
-  spans: number,
-  workers: number,
-  accepted: () => Promise<number>,
-): Promise<Run> {
-  const cpu0 = cpuSeconds(pid);
-  const before = await accepted();
-  const sent = await runTelemetrygen({ endpoint: `127.0.0.1:${port}`, spans, workers });
-  const cpu = cpuSeconds(pid) - cpu0;
-  const arrived = (await accepted()) - before;
-  return {
-    generatedSpans: sent.spans,
-    acceptedSpans: arrived,
-    spansPerSecond: Math.round(arrived / sent.seconds),
-    cpuSecondsPerMillionSpans: Math.round((cpu / (arrived / 1e6)) * 100) / 100,
-    peakRssMiB: peakRssMiB(pid),
-  };
+function exited(child: ChildProcess): Promise<unknown> {
+  return new Promise((resolve) =>
+    child.exitCode === null && child.signalCode === null ? child.on('exit', resolve) : resolve(null),
+  );
 }
 
-async function collectorRun(dir: string, brokers: string[], spans: number, workers: number): Promise<Run> {
+async function startCollector(
+  dir: string,
+  brokers: string[],
+  topic: string,
+  pipeline: CollectorPipeline,
+): Promise<Side> {
   const port = await freePort();
   const metricsPort = await freePort();
-  const config = `${dir}/otelcol-${port}.yaml`;
-  writeFileSync(config, collectorConfig(port, metricsPort, brokers, `bench_otelcol_${Date.now()}`));
-  const child = spawn(otelcolBinary(), ['--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const file = `${dir}/otelcol-${topic}.yaml`;
+  writeFileSync(file, collectorConfig({ port, metricsPort, brokers, topic, pipeline }));
+  const child = spawn(otelcolBinary(), ['--config', file], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
   try {
     await listening(port);
-    return await measure(child.pid!, port, spans, workers, () =>
-      counter(`http://127.0.0.1:${metricsPort}/metrics`, 'otelcol_receiver_accepted_spans'),
-    );
   } catch (error) {
+    child.kill('SIGKILL');
     throw new Error(`${(error as Error).message}\n${stderr}`);
-  } finally {
-    child.kill('SIGTERM');
-    await new Promise((resolve) => (child.exitCode === null ? child.on('exit', resolve) : resolve(null)));
   }
+  const metrics = `http://127.0.0.1:${metricsPort}/metrics`;
+  return {
+    pid: child.pid!,
+    port,
+    counters: async () => ({
+      accepted: await counter(metrics, 'otelcol_receiver_accepted_spans'),
+      acked: await counter(metrics, 'otelcol_exporter_sent_spans'),
+    }),
+    async stop() {
+      child.kill('SIGTERM');
+      await exited(child);
+    },
+  };
 }
 
-async function gatewayRun(dir: string, brokers: string[], spans: number, workers: number): Promise<Run> {
-  const topic = `bench_gateway_${Date.now()}`;
+async function startGateway(dir: string, brokers: string[], topic: string): Promise<Side> {
   const gateway = await startLlmp({
     dataDir: `${dir}/gateway-${topic}`,
     command: 'gateway',
-    extraYaml: `kafka:\n  brokers: "${brokers.join(',')}"\n  topicPartitions: 4\nexporters:\n  kafka:\n    topic: ${topic}\n`,
+    extraYaml: `kafka:\n  brokers: "${brokers.join(',')}"\nexporters:\n  kafka:\n    topic: ${topic}\n`,
+    env: {
+      NODE_OPTIONS: [
+        gatewayNodeOptions,
+        process.env.BENCH_CPU_PROF ? `--cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROF}/gateway` : '',
+      ].join(' '),
+    },
   });
-  try {
-    return await measure(gateway.child.pid!, gateway.grpcPort, spans, workers, () =>
-      counter(`http://127.0.0.1:${gateway.telemetryPort}/metrics`, 'llmp_receiver_accepted_spans_total'),
-    );
-  } finally {
-    await gateway.stop('SIGTERM');
-  }
+  const metrics = `http://127.0.0.1:${gateway.telemetryPort}/metrics`;
+  return {
+    pid: gateway.child.pid!,
+    port: gateway.grpcPort,
+    counters: async () => ({
+      accepted: await counter(metrics, 'llmp_receiver_accepted_spans'),
+      acked: await counter(metrics, 'llmp_exporter_sent_spans'),
+    }),
+    async stop() {
+      await gateway.stop('SIGTERM');
+    },
+  };
+}
+
+/** Creates a fresh topic (same partitions for both sides) and reads its record count afterwards. */
+function topics(kafka: Kafka, partitions: number) {
+  return {
+    async create(topic: string) {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        await withRetries(() => admin.createTopics({ topics: [{ topic, numPartitions: partitions }] }));
+      } finally {
+        await admin.disconnect();
+      }
+    },
+    async records(topic: string) {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        const ends = await withRetries(() => admin.fetchTopicOffsets(topic));
+        return ends.reduce((n, end) => n + Number(end.high), 0);
+      } finally {
+        await admin.disconnect();
+      }
+    },
+  };
 }
 
 /**
- * collector (only when named): the same telemetrygen load (`spans` small spans, `workers`
- * senders, OTLP/gRPC) into the OpenTelemetry Collector 0.165 (otlp → batch → kafka, acks=all)
- * and into `llmp gateway` (Kafka acks=all), both on one broker, interleaved A B A B over
- * `rounds`; medians of spans/s, CPU-s per million spans and peak RSS, and llmp's ratios.
+ * Drives one load into a started side; the run ends when the exporter has reported every
+ * accepted span acknowledged by Kafka (at once for a side that answers after Kafka).
+ */
+async function measure(side: Side, load: Load, size: { workers: number; seconds: number }) {
+  const cpu0 = cpuSeconds(side.pid);
+  const before = await side.counters();
+  const started = performance.now();
+  if (load === 'telemetrygen') {
+    await runTelemetrygen({
+      endpoint: `127.0.0.1:${side.port}`,
+      workers: size.workers,
+      seconds: size.seconds,
+      rate: Number(process.env.BENCH_TELEMETRYGEN_RATE ?? 5000),
+      ...(process.env.BENCH_GOMAXPROCS ? { goMaxProcs: Number(process.env.BENCH_GOMAXPROCS) } : {}),
+    });
+  } else {
+    await benchLoad(`http://127.0.0.1:${side.port}`, {
+      rate: 0,
+      concurrency: size.workers,
+      durationMs: size.seconds * 1000,
+    });
+  }
+  let now = await side.counters();
+  let done = performance.now();
+  // An answer before Kafka (the batch pipeline) leaves spans to be acknowledged after the load.
+  for (let waited = 0; now.acked - before.acked < now.accepted - before.accepted && waited < 30_000; ) {
+    await sleep(50);
+    waited += 50;
+    const later = await side.counters();
+    if (later.acked !== now.acked) done = performance.now();
+    now = later;
+  }
+  const cpu = cpuSeconds(side.pid) - cpu0;
+  const seconds = (done - started) / 1000;
+  const acked = now.acked - before.acked;
+  return {
+    acceptedSpans: now.accepted - before.accepted,
+    ackedSpans: acked,
+    seconds: Math.round(seconds * 100) / 100,
+    spansPerSecond: Math.round(acked / seconds),
+    cpuSecondsPerMillionSpans: Math.round((cpu / (acked / 1e6)) * 100) / 100,
+    peakRssMiB: peakRssMiB(side.pid),
+  };
+}
+
+/**
+ * collector (only when named): the same load into the OpenTelemetry Collector 0.165 (otlp →
+ * kafka, acks=all, records split by trace id; `sync` answers after Kafka like llmp, `batch` adds
+ * the batch processor and the exporter's queue) and into `llmp gateway` (acks=all), both on one
+ * broker, each run into a fresh topic, interleaved A B A B over `rounds`. Spans are counted as
+ * each side's exporter reports them acknowledged by Kafka (telemetrygen drops what its queue cannot
+ * hold, so what it generates is not what arrives); medians of spans/s, CPU-s per million spans
+ * and peak RSS, and the gateway's ratios.
  */
 export async function collectorScenario({
-  spans,
+  load,
   workers,
+  seconds,
   rounds,
+  pipeline,
 }: {
-  spans: number;
+  load: Load;
   workers: number;
+  seconds: number;
   rounds: number;
+  pipeline: CollectorPipeline;
 }) {
   const broker = await kafkaBroker();
   if (!broker)
     return {
-      scenario: 'collector',
+      scenario: `collector-${load}`,
       skipped: 'no Kafka broker (set KAFKA_BROKERS, or install Java 17 + Maven)',
     };
   otelcolBinary();
   const dir = tempDir('bench-otelcol');
+  const kafka = new Kafka({ brokers: broker.brokers, clientId: 'llmp-bench', logLevel: logLevel.NOTHING });
+  const topic = topics(kafka, 4);
   const collector: Run[] = [];
   const gateway: Run[] = [];
+  const runSide = async (name: string, start: (topic: string) => Promise<Side>): Promise<Run> => {
+    const fresh = `bench_${name}_${Date.now()}`;
+    await topic.create(fresh);
+    const side = await start(fresh);
+    try {
+      const run = await measure(side, load, { workers, seconds });
+      return { ...run, records: await topic.records(fresh), loadAverage: loadavg()[0]! };
+    } finally {
+      await side.stop();
+    }
+  };
   try {
     for (let round = 0; round < rounds; round++) {
-      collector.push(await collectorRun(dir.path, broker.brokers, spans, workers));
-      gateway.push(await gatewayRun(dir.path, broker.brokers, spans, workers));
+      collector.push(await runSide('otelcol', (t) => startCollector(dir.path, broker.brokers, t, pipeline)));
+      gateway.push(await runSide('gateway', (t) => startGateway(dir.path, broker.brokers, t)));
     }
   } finally {
     dir.remove();
@@ -189,9 +278,14 @@ export async function collectorScenario({
   const a = medians(collector);
   const b = medians(gateway);
   const ratio = (x: number, y: number) => Math.round((x / y) * 100) / 100;
+  const offered =
+    load === 'telemetrygen'
+      ? `telemetrygen traces --workers ${workers} --rate ${process.env.BENCH_TELEMETRYGEN_RATE ?? 5000} --duration ${seconds}s${process.env.BENCH_GOMAXPROCS ? ` (GOMAXPROCS=${process.env.BENCH_GOMAXPROCS})` : ''}`
+      : `loadgen LLM traces, ${workers} requests in flight, 20 traces each, ${seconds} s`;
   return {
-    scenario: 'collector',
-    command: `otelcol 0.165 (otlp → batch → kafka acks=all) vs llmp gateway; telemetrygen traces --workers ${workers} (${spans} spans) × ${rounds}, A B A B`,
+    scenario: `collector-${load}`,
+    command: `otelcol 0.165 (otlp → ${pipeline.mode === 'batch' ? 'batch → ' : ''}kafka acks=all, linger ${pipeline.linger}) vs llmp gateway (acks=all, NODE_OPTIONS=${gatewayNodeOptions}); ${offered}; × ${rounds}, A B A B`,
+    loadAverage: median([...collector, ...gateway].map((r) => r.loadAverage)),
     collector: a,
     gateway: b,
     gatewayToCollector: {

@@ -5,6 +5,7 @@ import { collectorScenario } from './collectorScenario.ts';
 import { consumerClientsScenario } from './consumerClients.ts';
 import { distributedScenario } from './distributedScenario.ts';
 import { embeddedMemoryScenario } from './embeddedMemoryScenario.ts';
+import { gatewayHotPathScenario } from './gatewayHotPathScenario.ts';
 import { ingesterNodeScenario } from './ingesterNodeScenario.ts';
 import { insertCostsScenario } from './insertCosts.ts';
 import { insertFormatsScenario } from './insertFormats.ts';
@@ -20,7 +21,8 @@ import { validationScriptScenario } from './validationScriptScenario.ts';
 // Only when named: `mlflow-down` (llmp start with MLflow down vs without MLflow), and
 // `insert-formats` / `insert-costs` (insert formats on the embedded store, an INSERT's engine CPU),
 // `embedded-memory` (RSS of llmp start and llmp ingester, engine allocator A/B), `ingester-node`
-// (CPU per span of the ingester's own code, no Kafka or engine), `kafka-consumers` (the Kafka
+// (CPU per span of the ingester's own code, no Kafka or engine), `gateway-hot-path` (the gateway's
+// screening and record cutting per span, no gRPC or Kafka), `kafka-consumers` (the Kafka
 // consumer clients alone, kafkajs against @platformatic/kafka, A B A B), `validation-script`
 // (per-span cost of a job's validation_script in its sandbox).
 const wanted = new Set(process.argv.slice(2));
@@ -45,13 +47,24 @@ function report(result: Record<string, unknown>): void {
 }
 
 if (run('all-in-one')) report(await allInOneScenario({ seconds }));
-// Only when named: the OpenTelemetry Collector against llmp gateway on telemetrygen's load.
-if (wanted.has('collector')) {
+// Only when named: the OpenTelemetry Collector against llmp gateway, on telemetrygen's small spans
+// (`collector`, BENCH_WORKERS telemetrygen workers) and on loadgen's LLM-sized spans
+// (`collector-loadgen`, BENCH_WORKERS requests in flight), each run BENCH_SECONDS; BENCH_ROUNDS rounds,
+// A B A B. BENCH_COLLECTOR_PIPELINE=batch puts the batch processor and the exporter's queue in the
+// Collector (answered before Kafka); BENCH_COLLECTOR_LINGER sets its producer linger (default 10ms);
+// BENCH_TELEMETRYGEN_RATE traces/s per worker (default 5000; 0: unthrottled, most of it dropped).
+for (const load of ['telemetrygen', 'loadgen'] as const) {
+  if (!wanted.has(load === 'telemetrygen' ? 'collector' : 'collector-loadgen')) continue;
   report(
     await collectorScenario({
-      spans: Number(process.env.BENCH_SPANS ?? 500_000),
-      workers: Number(process.env.BENCH_WORKERS ?? 4),
-      rounds: Number(process.env.BENCH_ROUNDS ?? 2),
+      load,
+      workers: Number(process.env.BENCH_WORKERS ?? (load === 'telemetrygen' ? 4 : 8)),
+      seconds: Number(process.env.BENCH_SECONDS ?? 10),
+      rounds: Number(process.env.BENCH_ROUNDS ?? 3),
+      pipeline: {
+        mode: process.env.BENCH_COLLECTOR_PIPELINE === 'batch' ? 'batch' : 'sync',
+        linger: process.env.BENCH_COLLECTOR_LINGER ?? '10ms',
+      },
     }),
   );
 }
@@ -81,6 +94,9 @@ if (wanted.has('mlflow-down')) {
 if (wanted.has('embedded-memory')) {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   for (const r of await embeddedMemoryScenario({ seconds, rounds })) report(r);
+}
+if (wanted.has('gateway-hot-path')) {
+  report(gatewayHotPathScenario({ rounds: Number(process.env.BENCH_ROUNDS ?? 7) }));
 }
 if (wanted.has('ingester-node')) {
   report(await ingesterNodeScenario({ rounds: Number(process.env.BENCH_ROUNDS ?? 7) }));

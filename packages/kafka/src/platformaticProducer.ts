@@ -1,4 +1,4 @@
-import { compatibilityPartitioner, ProduceAcks, Producer, stringSerializer } from '@platformatic/kafka';
+import type { Producer } from '@platformatic/kafka';
 import { kafkaAccessError } from './kafkaAccessError.ts';
 import type { KafkaProducer } from './kafkaClient.ts';
 import type { KafkaSecurity } from './kafkaSecurity.ts';
@@ -24,28 +24,36 @@ export function platformaticProducer({
   connectionTimeoutMs = 3000,
   security: { sasl, tls } = {},
 }: PlatformaticProducerOptions): KafkaProducer {
-  const producer = new Producer<string, Buffer, string, string>({
-    clientId,
-    bootstrapBrokers: brokers,
-    idempotent: true,
-    acks: ProduceAcks.ALL,
-    partitioner: compatibilityPartitioner,
-    connectTimeout: connectionTimeoutMs,
-    ...(tls ? { tls, ...(tls.servername ? { tlsServerName: tls.servername } : {}) } : {}),
-    ...(sasl
-      ? { sasl: { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password } }
-      : {}),
-    requestTimeout: 10_000,
-    // Back off as the kafkajs producer did (100 ms doubling, at most 2 s): a send rides out a
-    // short broker blip instead of failing within milliseconds, so a sender's own retry budget
-    // (OTLP/HTTP SDKs give up after 5 attempts) is not spent while the broker restarts.
-    retries: 5,
-    retryDelay: (_client, _operation, attempt) => Math.min(2000, 100 * 2 ** attempt),
-    serializers: { key: stringSerializer, headerKey: stringSerializer, headerValue: stringSerializer },
-  });
+  // Loaded on first use: importing @platformatic/kafka costs ~40-58 MiB of resident memory (its
+  // whole API surface, schema registries with ajv and avsc), which every role that never
+  // produces with it (llmp start, the ingester, query) would otherwise carry.
+  const producer = import('@platformatic/kafka').then(
+    ({ compatibilityPartitioner, ProduceAcks, Producer: PlatformaticProducer, stringSerializer }) =>
+      new PlatformaticProducer<string, Buffer, string, string>({
+        clientId,
+        bootstrapBrokers: brokers,
+        idempotent: true,
+        acks: ProduceAcks.ALL,
+        partitioner: compatibilityPartitioner,
+        connectTimeout: connectionTimeoutMs,
+        ...(tls ? { tls, ...(tls.servername ? { tlsServerName: tls.servername } : {}) } : {}),
+        ...(sasl
+          ? { sasl: { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password } }
+          : {}),
+        requestTimeout: 10_000,
+        // Back off as the kafkajs producer did (100 ms doubling, at most 2 s): a send rides out a
+        // short broker blip instead of failing within milliseconds, so a sender's own retry budget
+        // (OTLP/HTTP SDKs give up after 5 attempts) is not spent while the broker restarts.
+        retries: 5,
+        retryDelay: (_client, _operation, attempt) => Math.min(2000, 100 * 2 ** attempt),
+        serializers: { key: stringSerializer, headerKey: stringSerializer, headerValue: stringSerializer },
+      }) as Producer<string, Buffer, string, string>,
+  );
+  // A construction error surfaces on the first send; never as an unhandled rejection.
+  producer.catch(() => undefined);
   return {
     async send(topic, records, { compression = 'none' } = {}) {
-      await producer
+      await (await producer)
         .send({
           // @platformatic/kafka writes all five codecs (snappy and LZ4 through its WASM codecs).
           compression,
@@ -63,6 +71,6 @@ export function platformaticProducer({
           );
         });
     },
-    close: () => producer.close(),
+    close: async () => (await producer).close(),
   };
 }

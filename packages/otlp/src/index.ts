@@ -49,10 +49,12 @@ export {
 } from './valueLimits.ts';
 export {
   encodeWireSpans,
+  type WireLayout,
   type WireRequest,
   type WireResource,
   type WireScope,
   type WireSpan,
   wireRequestBytes,
+  wireSpansLayout,
   wireSpansSize,
 } from './wireSpans.ts';

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { decodeProtobufSpan } from './decodeProtobuf.ts';
 import { OtlpDecodeError } from './otlpDecodeError.ts';
-import { maxStorableNanos, spanProblem, timeProblem } from './rejectInvalidSpans.ts';
+import { maxStorableNanos, spanProblem } from './rejectInvalidSpans.ts';
 import { decodedBytesEstimate, unboundedValues, type ValueLimits } from './valueLimits.ts';
 import type { WireRequest, WireResource, WireScope, WireSpan } from './wireSpans.ts';
 
@@ -230,12 +230,12 @@ function utf8(buf: Uint8Array, start: number, end: number): boolean {
 }
 
 /**
- * time_unix_nano (field 1, fixed64) of a Span.Event whose bytes the scanner has already checked;
- * the last one wins, fields inside skipped groups are not the event's own.
+ * Whether a Span.Event whose bytes the scanner has already checked has a storable
+ * time_unix_nano (field 1, fixed64): its high word below 2^31, i.e. at most 2^63 - 1 ns. The last
+ * one wins; fields inside skipped groups are not the event's own.
  */
-function eventTime(buf: Uint8Array, start: number, end: number): bigint {
-  const view = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  let time = 0n;
+function eventTimeStorable(buf: Uint8Array, start: number, end: number): boolean {
+  let high = 0;
   let groups = 0;
   let pos = start;
   const varint = () => {
@@ -253,7 +253,7 @@ function eventTime(buf: Uint8Array, start: number, end: number): bigint {
     const wire = tag & 7;
     if (wire === VARINT) varint();
     else if (wire === I64) {
-      if (groups === 0 && Math.floor(tag / 8) === 1) time = view.readBigUInt64LE(pos);
+      if (groups === 0 && Math.floor(tag / 8) === 1) high = uint32(buf, pos + 4);
       pos += 8;
     } else if (wire === I32) pos += 4;
     else if (wire === LEN) {
@@ -262,7 +262,21 @@ function eventTime(buf: Uint8Array, start: number, end: number): bigint {
     } else if (wire === START_GROUP) groups++;
     else if (wire === END_GROUP) groups--;
   }
-  return time;
+  return high <= maxHighWord;
+}
+
+/** A little-endian uint32 (half of a fixed64) without a DataView or BigInt per read. */
+function uint32(buf: Uint8Array, at: number): number {
+  return (buf[at]! | (buf[at + 1]! << 8) | (buf[at + 2]! << 16) | (buf[at + 3]! << 24)) >>> 0;
+}
+
+/** The high word of maxStorableNanos (2^63 - 1): a fixed64 at most that has its high word at most this. */
+const maxHighWord = Number(maxStorableNanos >> 32n);
+
+function sameBytes(buf: Uint8Array, a: number, b: number, length: number): boolean {
+  if (b < 0) return false;
+  for (let i = 0; i < length; i++) if (buf[a + i] !== buf[b + i]) return false;
+  return true;
 }
 
 function nonZero(buf: Uint8Array, start: number, end: number): boolean {
@@ -298,6 +312,8 @@ export function screenProtobufRequest(
   const spans: WireSpan[] = [];
   const problems: string[] = [];
   let rejectedSpans = 0;
+  let lastTraceId = '';
+  let lastTraceStart = -1;
   const view = () => bytes.subarray(r.start, r.end);
 
   const scanSpan = (start: number, end: number, placed: WireScope) => {
@@ -306,8 +322,11 @@ export function screenProtobufRequest(
     let spanIdStart = 0;
     let spanIdEnd = 0;
     let parentLength = 0;
-    let startTime = 0n;
-    let endTime = 0n;
+    // start_time_unix_nano and end_time_unix_nano as 32-bit words: compared without BigInts.
+    let startHigh = 0;
+    let startLow = 0;
+    let endHigh = 0;
+    let endLow = 0;
     let eventsStorable = true;
     let attributeCount = 0;
     r.messages++;
@@ -321,9 +340,13 @@ export function screenProtobufRequest(
       else if (number === 2) [spanIdStart, spanIdEnd] = [r.start, r.end];
       else if (number === 4) parentLength = r.end - r.start;
       // start_time_unix_nano (7) and end_time_unix_nano (8) are fixed64: the 8 bytes just read.
-      else if (number === 7) startTime = hex.readBigUInt64LE(r.pos - 8);
-      else if (number === 8) endTime = hex.readBigUInt64LE(r.pos - 8);
-      else if (number === 11) eventsStorable &&= eventTime(bytes, r.start, r.end) <= maxStorableNanos;
+      else if (number === 7) {
+        startLow = uint32(bytes, r.pos - 8);
+        startHigh = uint32(bytes, r.pos - 4);
+      } else if (number === 8) {
+        endLow = uint32(bytes, r.pos - 8);
+        endHigh = uint32(bytes, r.pos - 4);
+      } else if (number === 11) eventsStorable &&= eventTimeStorable(bytes, r.start, r.end);
     }
     // OTLP trace.proto: trace_id is 16 bytes and span_id 8 bytes; all-zero ids are invalid.
     const valid =
@@ -332,11 +355,18 @@ export function screenProtobufRequest(
       spanIdEnd - spanIdStart === 8 &&
       nonZero(bytes, spanIdStart, spanIdEnd) &&
       (parentLength === 0 || parentLength === 8) &&
-      timeProblem(startTime, endTime) === undefined &&
+      startHigh <= maxHighWord &&
+      endHigh <= maxHighWord &&
+      (endHigh > startHigh || (endHigh === startHigh && endLow >= startLow)) &&
       eventsStorable;
     if (valid) {
+      // Spans of one trace mostly come together: their id string is made once.
+      if (!sameBytes(bytes, traceStart, lastTraceStart, 16)) {
+        lastTraceId = hex.toString('hex', traceStart, traceEnd);
+        lastTraceStart = traceStart;
+      }
       spans.push({
-        traceId: hex.toString('hex', traceStart, traceEnd),
+        traceId: lastTraceId,
         bytes: bytes.subarray(start, end),
         scope: placed,
       });

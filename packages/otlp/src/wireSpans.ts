@@ -88,6 +88,53 @@ function sized(spans: WireSpan[]): { total: number; resources: Sized[] } {
   return { total, resources };
 }
 
+/** The ExportTraceServiceRequest of some spans, measured once: `size` bytes that `write` puts at `at`. */
+export interface WireLayout {
+  size: number;
+  write(out: Uint8Array, at: number): void;
+}
+
+/**
+ * The layout of the ExportTraceServiceRequest holding `spans`, nested by resource and scope in
+ * first-seen order, built by copying the located bytes (fields in proto order: 1, 2, 3): measure
+ * first, then write several requests into one buffer.
+ * @example const layout = wireSpansLayout(spans); if (layout.size <= max) layout.write(out, at);
+ */
+export function wireSpansLayout(spans: WireSpan[]): WireLayout {
+  const { total, resources } = sized(spans);
+  return {
+    size: total,
+    write(out, at) {
+      let pos = at;
+      const head = (tag: number, length: number) => {
+        out[pos++] = tag;
+        while (length >= 0x80) {
+          out[pos++] = (length & 0x7f) | 0x80;
+          length = Math.floor(length / 0x80);
+        }
+        out[pos++] = length;
+      };
+      const copy = (tag: number, bytes: Uint8Array | undefined) => {
+        if (!bytes) return;
+        head(tag, bytes.byteLength);
+        out.set(bytes, pos);
+        pos += bytes.byteLength;
+      };
+      for (const { resource, size, scopes } of resources) {
+        head(0x0a, size); // ExportTraceServiceRequest.resource_spans = 1
+        copy(0x0a, resource.resource); // ResourceSpans.resource = 1
+        for (const { scope, size: scopeSize, spans: list } of scopes) {
+          head(0x12, scopeSize); // ResourceSpans.scope_spans = 2
+          copy(0x0a, scope.scope); // ScopeSpans.scope = 1
+          for (const span of list) copy(0x12, span.bytes); // ScopeSpans.spans = 2
+          copy(0x1a, scope.schemaUrl); // ScopeSpans.schema_url = 3
+        }
+        copy(0x1a, resource.schemaUrl); // ResourceSpans.schema_url = 3
+      }
+    },
+  };
+}
+
 /**
  * Size in bytes of the ExportTraceServiceRequest that `encodeWireSpans(spans)` builds.
  * @example if (wireSpansSize(spans) > maxRecordBytes) split(spans);
@@ -97,40 +144,14 @@ export function wireSpansSize(spans: WireSpan[]): number {
 }
 
 /**
- * An ExportTraceServiceRequest holding `spans`, nested by resource and scope in first-seen
- * order, built by copying the located bytes (fields in proto order: 1, 2, 3).
+ * An ExportTraceServiceRequest holding `spans` (see `wireSpansLayout`).
  * @example const value = encodeWireSpans(spansOfOneTrace);
  */
 export function encodeWireSpans(spans: WireSpan[]): Uint8Array {
-  const { total, resources } = sized(spans);
-  const out = new Uint8Array(total);
-  let pos = 0;
-  const head = (tag: number, length: number) => {
-    out[pos++] = tag;
-    if (tag === 0x1a) length += 0;
-    while (length >= 0x80) {
-      out[pos++] = (length & 0x7f) | 0x80;
-      length = Math.floor(length / 0x80);
-    }
-    out[pos++] = length;
-  };
-  const copy = (tag: number, bytes: Uint8Array | undefined) => {
-    if (!bytes) return;
-    head(tag, bytes.byteLength);
-    out.set(bytes, pos);
-    pos += bytes.byteLength;
-  };
-  for (const { resource, size, scopes } of resources) {
-    head(0x0a, size); // ExportTraceServiceRequest.resource_spans = 1
-    copy(0x0a, resource.resource); // ResourceSpans.resource = 1
-    for (const { scope, size: scopeSize, spans: list } of scopes) {
-      head(0x12, scopeSize); // ResourceSpans.scope_spans = 2
-      copy(0x0a, scope.scope); // ScopeSpans.scope = 1
-      for (const span of list) copy(0x12, span.bytes); // ScopeSpans.spans = 2
-      copy(0x1a, scope.schemaUrl); // ScopeSpans.schema_url = 3
-    }
-    copy(0x1a, resource.schemaUrl); // ResourceSpans.schema_url = 3
-  }
+  const layout = wireSpansLayout(spans);
+  // Every byte is written: no zero fill, and small records share Node's buffer pool.
+  const out = Buffer.allocUnsafe(layout.size);
+  layout.write(out, 0);
   return out;
 }
 
