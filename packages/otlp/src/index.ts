@@ -10,6 +10,7 @@ export {
   screenLogsRequest,
 } from './decodeLogs.ts';
 export { decodeProtobufRequest, decodeProtobufSpan, hexOf } from './decodeProtobuf.ts';
+export { encodeProtobufLogsRequest } from './encodeLogs.ts';
 export { encodeProtobufRequest } from './encodeProtobuf.ts';
 export {
   decodeProtobufResponse,
