@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { decodeJsonLogsRequest, encodeProtobufLogsRequest } from '@llmp/otlp';
+import { decodeJsonLogsRequest, decodeProtobufLogsRequest, encodeProtobufLogsRequest } from '@llmp/otlp';
 import { ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPLogExporter as GrpcLogExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
@@ -18,6 +18,7 @@ import {
   type Topics,
 } from '../support/distributedRoles.ts';
 import { javaProducer } from '../support/kafka/javaProducer.ts';
+import { collectorReading, otelcolConsumerBinary } from '../support/kafka/otelcolConsumer.ts';
 import { readTopic, waitFor } from '../support/kafkaTopicReader.ts';
 import type { LlmpProcess } from '../support/llmpProcess.ts';
 import { tempDir } from '../support/tempDir.ts';
@@ -304,3 +305,76 @@ describe.skipIf(brokers === '')('otlp_logs from any producer', () => {
     expect(dlq[0]!.headers['llmp-dlq-offset']).toBe('10');
   });
 });
+
+// A downstream consumer that is not ours: the OpenTelemetry Collector's contrib kafkareceiver
+// (otlp_proto) reads otlp_logs as the gateway wrote it and re-exports it over OTLP/HTTP.
+describe.skipIf(brokers === '' || (!otelcolConsumerBinary && process.env.CI !== 'true'))(
+  'an OpenTelemetry Collector reads otlp_logs',
+  () => {
+    it('gets every record the gateway wrote, with trace and span ids, event name and body', async () => {
+      expect(otelcolConsumerBinary, 'run .ci/run (it builds the Collector consumer)').toBeDefined();
+      const topics = isolatedTopics('logsotelcol');
+      const gateway = track(await startGateway({ dataDir: `${dir.path}/c-gateway`, brokers, topics }));
+      const { traceId, spanId } = await sendGenAiCall(
+        gateway,
+        'read-by-otelcol',
+        new ProtoLogExporter({ url: `http://127.0.0.1:${gateway.httpPort}/v1/logs` }),
+        2,
+      );
+      const collector = await collectorReading({
+        brokers,
+        topic: topics.logsTopic,
+        signal: 'logs',
+        dir: dir.path,
+      });
+      try {
+        const seen = await waitFor(
+          async () =>
+            collector.bodies.flatMap((body) =>
+              decodeProtobufLogsRequest(body).resourceLogs.flatMap((rl) =>
+                rl.scopeLogs.flatMap((sl) =>
+                  sl.logRecords.map((r) => ({
+                    service: rl.resource.attributes.find((a) => a.key === 'service.name')?.value,
+                    scope: sl.scope.name,
+                    traceId: r.traceId,
+                    spanId: r.spanId,
+                    eventName: r.eventName,
+                    body: r.body,
+                    messages: r.attributes.find((a) => a.key === 'gen_ai.input.messages')?.value.type,
+                  })),
+                ),
+              ),
+            ),
+          (records) => records.length >= 3,
+        );
+        const service = { type: 'string', value: 'read-by-otelcol' };
+        expect(seen, `the Collector said:\n${collector.stderr()}`).toHaveLength(3);
+        expect(seen).toEqual(
+          expect.arrayContaining([
+            {
+              service,
+              scope: 'llmp-e2e',
+              traceId,
+              spanId,
+              eventName: 'gen_ai.client.inference.operation.details',
+              body: { type: 'empty' },
+              messages: 'array',
+            },
+            ...[0, 1].map((i) => ({
+              service,
+              scope: 'llmp-e2e',
+              traceId: '',
+              spanId: '',
+              eventName: '',
+              body: { type: 'string', value: `untraced ${i}` },
+              messages: undefined,
+            })),
+          ]),
+        );
+      } finally {
+        await collector.stop();
+      }
+      expect(collector.stderr()).not.toMatch(/"level":"error"|\terror\t/);
+    });
+  },
+);
