@@ -9,6 +9,7 @@ import { stringAttr } from '@llmp/otlp/testing';
 import { type Consumer, createLogger, ExportError } from '@llmp/pipeline';
 import { describe, expect, it } from 'vitest';
 import { dedupToken } from './dedupToken.ts';
+import { signalConfig } from './hostedKafkaReceiver.ts';
 import { kafkaExporter, kafkaExporterConfig, projectHeader } from './kafkaExporter.ts';
 import { deadLetterHeaders, kafkaReceiver, kafkaReceiverConfig } from './kafkaReceiver.ts';
 import type { KafkaSignal } from './kafkaSignal.ts';
@@ -210,5 +211,23 @@ describe('kafka receiver, otlp_logs', () => {
     ]);
     expect(kafka.commits.get('llmp-ingester-logs/otlp_logs/0')?.offset).toBe('4');
     await receiver.shutdown();
+  });
+});
+
+describe('signalConfig', () => {
+  it('reads logs from their own topic, group and dead-letter topic; traces from the top-level ones', () => {
+    const config = kafkaReceiverConfig.parse({ groupId: 'ing', topic: 'spans' });
+    expect(signalConfig(config, 'traces')).toMatchObject({
+      topic: 'spans',
+      groupId: 'ing',
+      deadLetterTopic: 'otlp_spans_dlq',
+    });
+    expect(signalConfig(config, 'logs')).toMatchObject({
+      topic: 'otlp_logs',
+      groupId: 'ing-logs',
+      deadLetterTopic: 'otlp_logs_dlq',
+    });
+    const named = kafkaReceiverConfig.parse({ logs: { topic: 'l', groupId: 'g', deadLetterTopic: 'd' } });
+    expect(signalConfig(named, 'logs')).toMatchObject({ topic: 'l', groupId: 'g', deadLetterTopic: 'd' });
   });
 });
