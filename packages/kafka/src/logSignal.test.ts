@@ -4,8 +4,9 @@ import {
   type LogBatch,
   type LogRecord,
   type LogsRequest,
+  traceBatch,
 } from '@llmp/otlp';
-import { stringAttr } from '@llmp/otlp/testing';
+import { stringAttr, testRequest, testSpan } from '@llmp/otlp/testing';
 import { type Consumer, createLogger, ExportError } from '@llmp/pipeline';
 import { describe, expect, it } from 'vitest';
 import { dedupToken } from './dedupToken.ts';
@@ -136,6 +137,57 @@ describe('kafka exporter, logs pipeline', () => {
     expect(error).toBeInstanceOf(ExportError);
     expect((error as ExportError).kind).toBe('permanent');
     expect(kafka.records('otlp_logs')).toEqual([]);
+  });
+});
+
+describe('kafka exporter, logs pipeline, Kafka down or slow', () => {
+  const batch = (): LogBatch => ({ projectId: 'p', request: mixed, logRecordCount: 7 });
+
+  it('answers retryable when Kafka fails or does not acknowledge in time', async () => {
+    const failing = kafkaExporter(
+      new MemoryKafka().producer({ failWith: () => new Error('connection refused') }),
+      settings,
+      kafkaExporterConfig.parse({}),
+      signals,
+    );
+    await expect(failing.consume(batch() as never)).rejects.toMatchObject({
+      kind: 'retryable',
+      reason: 'unavailable',
+    });
+    const hanging = kafkaExporter(
+      { send: () => new Promise(() => undefined), close: async () => undefined },
+      settings,
+      kafkaExporterConfig.parse({ sendTimeout: 50 }),
+      signals,
+    );
+    await expect(hanging.consume(batch() as never)).rejects.toMatchObject({ kind: 'retryable' });
+  });
+
+  it('refuses log records with a retryable error while too many of their bytes await acknowledgement, spans keep their own budget', async () => {
+    const pending: Array<() => void> = [];
+    const exporter = kafkaExporter(
+      { send: () => new Promise<void>((resolve) => pending.push(resolve)), close: async () => undefined },
+      settings,
+      kafkaExporterConfig.parse({ maxInFlightBytes: 10 }),
+      signals,
+    );
+    const first = exporter.consume(batch() as never);
+    await expect(exporter.consume(batch() as never)).rejects.toMatchObject({
+      kind: 'retryable',
+      reason: 'exhausted',
+    });
+    // The spans' budget is their own: a trace is sent while the log records wait.
+    const spans = exporter.consume(
+      traceBatch({
+        projectId: 'p',
+        request: testRequest([testSpan({ traceId: t1, spanId: '0000000000000001' })]),
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 10));
+    expect(pending).toHaveLength(2);
+    for (const release of pending) release();
+    await Promise.all([first, spans]);
+    await exporter.shutdown();
   });
 });
 
