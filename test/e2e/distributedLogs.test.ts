@@ -230,8 +230,11 @@ describe.skipIf(brokers === '')('otlp_logs redelivery', () => {
   });
 });
 
+// Six JVM launches (one Java producer per codec and the junk record): a longer budget.
 describe.skipIf(brokers === '')('otlp_logs from any producer', () => {
-  it('stores records the Java client wrote with every codec in otlp_proto and otlp_json; parks the unreadable on the logs DLQ', async () => {
+  it('stores records the Java client wrote with every codec in otlp_proto and otlp_json; parks the unreadable on the logs DLQ', {
+    timeout: 240_000,
+  }, async () => {
     const topics = isolatedTopics('logsjava');
     const admin = new Kafka({
       clientId: 'llmp-test-admin',
@@ -303,6 +306,15 @@ describe.skipIf(brokers === '')('otlp_logs from any producer', () => {
     expect(dlq.map((r) => r.value)).toEqual([poison]);
     expect(dlq[0]!.headers['llmp-dlq-topic']).toBe(topics.logsTopic);
     expect(dlq[0]!.headers['llmp-dlq-offset']).toBe('10');
+    // Counted per topic; every record stored or parked, so the logs partition's lag comes to 0.
+    const metrics = await waitFor(
+      () => fetch(`http://127.0.0.1:${ingester.telemetryPort}/metrics`).then((r) => r.text()),
+      (text) => text.includes(`llmp_ingester_lag_records{topic="${topics.logsTopic}",partition="0"} 0`),
+    );
+    expect(metrics).toContain(`llmp_ingester_lag_records{topic="${topics.logsTopic}",partition="0"} 0`);
+    expect(metrics).toContain(
+      `llmp_ingester_dead_lettered_records_total{topic="${topics.logsTopic}",reason="undecodable"} 1`,
+    );
   });
 });
 
