@@ -48,7 +48,7 @@ export {
   type SignalRecord,
 } from './kafkaSignal.ts';
 export { kafkaSignalNames, kafkaSignals } from './kafkaSignals.ts';
-export { type LogKafkaRecord, logKafkaRecords, OversizedLogRecordError } from './logRecords.ts';
+export { type LogKafkaRecord, logKafkaRecords, OversizedLogRecordError } from './logKafkaRecords.ts';
 export { logSignal } from './logSignal.ts';
 export { type PlatformaticProducerOptions, platformaticProducer } from './platformaticProducer.ts';
 export {

@@ -14,7 +14,7 @@ import { signalConfig } from './hostedKafkaReceiver.ts';
 import { kafkaExporter, kafkaExporterConfig, projectHeader } from './kafkaExporter.ts';
 import { deadLetterHeaders, kafkaReceiver, kafkaReceiverConfig } from './kafkaReceiver.ts';
 import type { KafkaSignal } from './kafkaSignal.ts';
-import { logKafkaRecords, OversizedLogRecordError } from './logRecords.ts';
+import { logKafkaRecords, OversizedLogRecordError } from './logKafkaRecords.ts';
 import { logSignal } from './logSignal.ts';
 import { MemoryKafka } from './memoryKafka.ts';
 import { traceSignal } from './traceSignal.ts';

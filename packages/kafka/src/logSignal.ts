@@ -6,7 +6,7 @@ import {
 } from '@llmp/otlp';
 import { permanent } from '@llmp/pipeline';
 import { isOtlpJson, type KafkaSignal, textOf } from './kafkaSignal.ts';
-import { logKafkaRecords, OversizedLogRecordError } from './logRecords.ts';
+import { logKafkaRecords, OversizedLogRecordError } from './logKafkaRecords.ts';
 
 const isLogBatch = (batch: unknown): batch is LogBatch =>
   typeof batch === 'object' && batch !== null && 'logRecordCount' in batch;
