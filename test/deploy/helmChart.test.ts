@@ -164,6 +164,28 @@ describe.skipIf(!tools && process.env.CI !== 'true')('deploy/helm/llmp', () => {
     // The ConfigMap is the role's YAML config, listening where the probes look.
     const gatewayConfig = docs.find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'llmp-gateway')!;
     expect(gatewayConfig.data!['config.yaml']).toContain('endpoint: 0.0.0.0:13133');
+    // Spans and log records (README, Signals): the logs pipeline of each Kafka role.
+    const roleConfig = (name: string) =>
+      parse(
+        docs.find((m) => m.kind === 'ConfigMap' && m.metadata.name === `llmp-${name}`)!.data!['config.yaml']!,
+      ) as {
+        service: { pipelines: Record<string, unknown> };
+        receivers: { kafka?: { logs?: unknown } };
+        exporters: { kafka?: { logs?: unknown } };
+      };
+    expect(roleConfig('gateway').service.pipelines.logs).toEqual({
+      receivers: ['otlp'],
+      exporters: ['kafka'],
+    });
+    expect(roleConfig('gateway').exporters.kafka?.logs).toEqual({ topic: 'otlp_logs' });
+    expect(roleConfig('ingester').service.pipelines.logs).toEqual({
+      receivers: ['kafka'],
+      exporters: ['clickhouse'],
+    });
+    expect(roleConfig('ingester').receivers.kafka?.logs).toEqual({
+      topic: 'otlp_logs',
+      deadLetterTopic: 'otlp_logs_dlq',
+    });
   });
 
   it('runs llmp migrate once per install or upgrade: a hook Job with the ingester store section', () => {

@@ -15,7 +15,7 @@ afterAll(async () => {
 
 describe.skipIf(brokers === '')('topics llmp creates', () => {
   it('get the partitions and replication factor of the kafka config section', async () => {
-    const { topic } = isolatedTopics('topics');
+    const { topic, logsTopic } = isolatedTopics('topics');
     gateway = await startLlmp({
       dataDir: `${dir.path}/gateway`,
       command: 'gateway',
@@ -27,6 +27,7 @@ describe.skipIf(brokers === '')('topics llmp creates', () => {
         'exporters:',
         '  kafka:',
         `    topic: ${topic}`,
+        `    logs: { topic: ${logsTopic} }`,
       ].join('\n'),
     });
     const admin = new Kafka({
@@ -36,9 +37,13 @@ describe.skipIf(brokers === '')('topics llmp creates', () => {
     }).admin();
     await admin.connect();
     try {
-      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
-      expect(topics[0]?.partitions).toHaveLength(3);
-      expect(topics[0]?.partitions.every((p) => p.replicas.length === 1)).toBe(true);
+      // The spans topic and, for the gateway's logs pipeline, the logs topic alike.
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic, logsTopic] });
+      expect(topics.map((t) => t.name).sort()).toEqual([topic, logsTopic].sort());
+      for (const t of topics) {
+        expect(t.partitions).toHaveLength(3);
+        expect(t.partitions.every((p) => p.replicas.length === 1)).toBe(true);
+      }
     } finally {
       await admin.disconnect();
     }

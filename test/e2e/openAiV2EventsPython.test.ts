@@ -1,9 +1,7 @@
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LlmpProcess, repoRoot, startLlmp } from '../support/llmpProcess.ts';
+import { fakeOpenAi, openAiV2Python as python, runOpenAiV2App as runApp } from '../support/openAiV2App.ts';
 import { tempDir } from '../support/tempDir.ts';
 
 // The official OpenTelemetry OpenAI instrumentation (opentelemetry-instrumentation-openai-v2) on
@@ -11,65 +9,9 @@ import { tempDir } from '../support/tempDir.ts';
 // reach llmp as an OTLP log record (gen_ai.client.inference.operation.details) beside a span
 // without them, and the trace view shows them on the span. The venv comes from .ci/run
 // (.tools/openai-v2). The same instrumentation with a MeterProvider sends the GenAI client
-// metrics (histograms) to /v1/metrics.
-const python = [process.env.LLMP_OPENAI_V2_PYTHON, join(repoRoot, '.tools/openai-v2/bin/python')].find(
-  (p): p is string => !!p && existsSync(p),
-);
-const app = join(repoRoot, 'test/fixtures/openAiV2EventOnlyApp.py');
+// metrics (histograms) to /v1/metrics. The same through the distributed roles:
+// openAiV2EventsDistributed.test.ts.
 const metricsApp = join(repoRoot, 'test/fixtures/openAiV2MetricsApp.py');
-
-/** Answers every chat completion with "Paris.", as OpenAI does. */
-function fakeOpenAi(): Promise<{ server: Server; url: string; requests: number }> {
-  const state = { server: undefined as unknown as Server, url: '', requests: 0 };
-  state.server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      state.requests++;
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify({
-          id: 'chatcmpl-1',
-          object: 'chat.completion',
-          created: Math.floor(Date.now() / 1000),
-          model: 'gpt-4o-mini-2024-07-18',
-          choices: [{ index: 0, message: { role: 'assistant', content: 'Paris.' }, finish_reason: 'stop' }],
-          usage: { prompt_tokens: 21, completion_tokens: 2, total_tokens: 23 },
-        }),
-      );
-    });
-  });
-  return new Promise((resolve) =>
-    state.server.listen(0, '127.0.0.1', () => {
-      const { port } = state.server.address() as { port: number };
-      state.url = `http://127.0.0.1:${port}/v1`;
-      resolve(state);
-    }),
-  );
-}
-
-function runApp(env: Record<string, string>, script = app): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(python!, [script], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(out.trim());
-      else reject(new Error(`the openai-v2 app exited with ${code}: ${err.slice(-2000)}`));
-    });
-  });
-}
-
 describe.skipIf(!python && process.env.CI !== 'true')(
   'OpenAI instrumentation (Python app): content as events, GenAI client metrics',
   () => {

@@ -7,13 +7,15 @@ export function providedBrokers(): string {
   return inject('kafkaBrokers');
 }
 
-/** Topic, dead-letter topic and group names no other suite uses. */
+/** Topic, dead-letter topic and group names (spans and logs) no other suite uses. */
 export function isolatedTopics(prefix: string) {
   const suffix = randomBytes(4).toString('hex');
   return {
     topic: `${prefix}_spans_${suffix}`,
     deadLetterTopic: `${prefix}_spans_dlq_${suffix}`,
     groupId: `${prefix}-ingester-${suffix}`,
+    logsTopic: `${prefix}_logs_${suffix}`,
+    logsDeadLetterTopic: `${prefix}_logs_dlq_${suffix}`,
     jobEvents: `${prefix}_job_events_${suffix}`,
   };
 }
@@ -21,7 +23,7 @@ export function isolatedTopics(prefix: string) {
 export type Topics = ReturnType<typeof isolatedTopics>;
 
 /**
- * Starts `llmp gateway` against the given brokers and topic.
+ * Starts `llmp gateway` against the given brokers and topics (spans and logs).
  * @example const gateway = await startGateway({ dataDir, brokers, topics });
  */
 export function startGateway({
@@ -45,6 +47,7 @@ export function startGateway({
       'exporters:',
       '  kafka:',
       `    topic: ${topics.topic}`,
+      `    logs: { topic: ${topics.logsTopic} }`,
       '    sendTimeout: 5s',
     ].join('\n'),
     ...(env ? { env } : {}),
@@ -79,6 +82,7 @@ export function startIngester({
       `    topic: ${topics.topic}`,
       `    groupId: ${topics.groupId}`,
       `    deadLetterTopic: ${topics.deadLetterTopic}`,
+      `    logs: { topic: ${topics.logsTopic}, deadLetterTopic: ${topics.logsDeadLetterTopic} }`,
       '    retryOnFailure: { initialInterval: 100ms, maxInterval: 2s }',
       // The broker's minimum: a killed ingester's partitions move on quickly.
       '    sessionTimeout: 6s',

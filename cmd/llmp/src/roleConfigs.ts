@@ -13,7 +13,7 @@ import { endpoint, tlsServerConfig } from '@llmp/pipeline';
 import type { OtlpReceiverConfig } from '@llmp/receiver-otlp';
 import { z } from 'zod';
 import { storeConfig, storeSection } from './allInOneConfig.ts';
-import { section, serviceSection, traces, withPipelines } from './roleSections.ts';
+import { logs, section, serviceSection, traces, withPipelines } from './roleSections.ts';
 
 /** The Kafka cluster every distributed role talks to. */
 const kafkaCluster = z.object({
@@ -55,7 +55,7 @@ export const telemetryEndpoints = {
   mlflowExporter: '0.0.0.0:13135',
 } as const;
 
-/** `llmp gateway`: OTLP receivers → Kafka. Stateless; scale it out behind a load balancer. */
+/** `llmp gateway`: OTLP receivers → Kafka (spans and log records). Stateless; scale it out behind a load balancer. */
 export const gatewayConfig = z
   .object({
     kafka: kafkaConnection,
@@ -66,9 +66,10 @@ export const gatewayConfig = z
     exporters: section<{ kafka: KafkaExporterConfig }>('exporters', { kafka: {} }),
     service: serviceSection,
   })
-  .transform(withPipelines(() => traces(['otlp'], [], ['kafka'])));
+  // Log records (GenAI events among them) to otlp_logs beside the spans (README, Signals).
+  .transform(withPipelines(() => ({ ...traces(['otlp'], [], ['kafka']), ...logs(['otlp'], ['kafka']) })));
 
-/** `llmp ingester`: Kafka → ClickHouse; with `--with-api` it also serves the query API. */
+/** `llmp ingester`: Kafka → ClickHouse (spans and log records); with `--with-api` it also serves the query API. */
 export const ingesterConfig = z
   .object({
     dataDir: z.string().optional(),
@@ -89,7 +90,13 @@ export const ingesterConfig = z
     jobEvents: jobEventsConfig,
     service: serviceSection,
   })
-  .transform(withPipelines(() => traces(['kafka'], ['genai', 'jobs'], ['clickhouse'])));
+  // otlp_logs → otel_logs beside the spans, in a consumer group of its own (README, Signals).
+  .transform(
+    withPipelines(() => ({
+      ...traces(['kafka'], ['genai', 'jobs'], ['clickhouse']),
+      ...logs(['kafka'], ['clickhouse']),
+    })),
+  );
 
 /** The mlflow-exporter role's `kafka` receiver: its own group and dead-letter topic, moderate requests. */
 const mlflowKafkaReceiverPreset = {

@@ -62,3 +62,8 @@ export const traces = (
   processors: string[],
   exporters: string[],
 ): Record<string, PipelineConfig> => ({ traces: { receivers, processors, exporters } });
+
+/** A logs pipeline of the given ids (no processors: log records go to the store as received). */
+export const logs = (receivers: string[], exporters: string[]): Record<string, PipelineConfig> => ({
+  logs: { receivers, processors: [], exporters },
+});

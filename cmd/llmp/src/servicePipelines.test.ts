@@ -34,8 +34,14 @@ describe('service.pipelines in the role configs', () => {
       logs: { receivers: ['otlp'], processors: [], exporters: ['clickhouse'] },
       metrics: { receivers: ['otlp'], processors: [], exporters: ['clickhouse'] },
     });
-    expect(gatewayConfig.parse({}).service.pipelines.traces?.exporters).toEqual(['kafka']);
-    expect(ingesterConfig.parse({}).service.pipelines.traces?.receivers).toEqual(['kafka']);
+    expect(gatewayConfig.parse({}).service.pipelines).toEqual({
+      traces: { receivers: ['otlp'], processors: [], exporters: ['kafka'] },
+      logs: { receivers: ['otlp'], processors: [], exporters: ['kafka'] },
+    });
+    expect(ingesterConfig.parse({}).service.pipelines).toEqual({
+      traces: { receivers: ['kafka'], processors: ['genai', 'jobs'], exporters: ['clickhouse'] },
+      logs: { receivers: ['kafka'], processors: [], exporters: ['clickhouse'] },
+    });
     expect(queryConfig.parse({}).service.pipelines).toEqual({});
   });
 
@@ -97,8 +103,11 @@ describe('service.pipelines in the role configs', () => {
 
   it('refuses a pipeline of a signal no component handles yet', () => {
     expect(
-      refusal(gatewayConfig, 'service:\n  pipelines:\n    logs: { receivers: [otlp], exporters: [kafka] }\n'),
-    ).toContain('service.pipelines.logs.exporters: exporter "kafka" does not handle logs');
+      refusal(
+        mlflowExporterRoleConfig,
+        'exporters:\n  mlflow: { trackingUri: "http://m:5000" }\nservice:\n  pipelines:\n    logs: { receivers: [kafka], exporters: [mlflow] }\n',
+      ),
+    ).toContain('service.pipelines.logs.exporters: exporter "mlflow" does not handle logs');
     expect(
       refusal(
         gatewayConfig,

@@ -6,7 +6,8 @@ import { logRows } from './logRows.ts';
 
 /**
  * Writes log batches to otel_logs: one INSERT per batch through the client's insert API (values
- * never in SQL text), answered once stored, so the sender's retry holds the data meanwhile.
+ * never in SQL text), answered once stored, so the sender's retry holds the data meanwhile; a
+ * batch's dedup token (from the Kafka receiver) makes a repeated insert a no-op.
  * @example const writer = clickhouseLogsWriter(store); await writer.consume(batch);
  */
 export function clickhouseLogsWriter(
@@ -20,7 +21,14 @@ export function clickhouseLogsWriter(
       const values = logRows(batch);
       if (values.length === 0) return;
       try {
-        await store.client.insert({ table, values, format: 'JSONEachRow' });
+        await store.client.insert({
+          table,
+          values,
+          format: 'JSONEachRow',
+          // The Kafka receiver's token (topic/partition/offset range): a redelivered range of
+          // otlp_logs is dropped by the table's deduplication window instead of stored twice.
+          clickhouse_settings: { insert_deduplication_token: batch.meta?.dedupToken ?? '' },
+        });
         store.writeHealth.succeeded();
       } catch (error) {
         store.writeHealth.failed(error);

@@ -1,6 +1,6 @@
 export { dedupToken, parsePending, pendingMetadata } from './dedupToken.ts';
 export { hostedKafkaExporter } from './hostedKafkaExporter.ts';
-export { afterInsertResource, hostedKafkaReceiver } from './hostedKafkaReceiver.ts';
+export { afterInsertResource, hostedKafkaReceiver, signalConfig } from './hostedKafkaReceiver.ts';
 export { KafkaAccessError, kafkaAccessError } from './kafkaAccessError.ts';
 export type {
   BatchControl,
@@ -14,6 +14,7 @@ export type {
   SendOptions,
 } from './kafkaClient.ts';
 export {
+  exporterTopic,
   type KafkaExporterConfig,
   kafkaExporter,
   kafkaExporterConfig,
@@ -40,6 +41,15 @@ export {
   type SaslMechanism,
   saslMechanisms,
 } from './kafkaSecurityConfig.ts';
+export {
+  type DecodedValue,
+  isOtlpJson,
+  type KafkaSignal,
+  type SignalRecord,
+} from './kafkaSignal.ts';
+export { kafkaSignalNames, kafkaSignals } from './kafkaSignals.ts';
+export { type LogKafkaRecord, logKafkaRecords, OversizedLogRecordError } from './logKafkaRecords.ts';
+export { logSignal } from './logSignal.ts';
 export { type PlatformaticProducerOptions, platformaticProducer } from './platformaticProducer.ts';
 export {
   type CompressionCodec,
@@ -49,4 +59,5 @@ export {
   UnreadableBatchError,
 } from './recordCodecs.ts';
 export { OversizedSpanError, type TraceRecord, traceRecords } from './traceRecords.ts';
+export { traceSignal } from './traceSignal.ts';
 export { unreadableHeader, unreadableRecords } from './unreadableRecords.ts';

@@ -8,23 +8,34 @@ import {
   ExportError,
   exporterHelper,
   exporterHelperConfig,
+  onceShutdown,
   permanent,
   retryable,
+  type Signal,
 } from '@llmp/pipeline';
 import { z } from 'zod';
 import type { KafkaProducer } from './kafkaClient.ts';
+import type { KafkaSignal, SignalRecord } from './kafkaSignal.ts';
 import { compressionCodecs } from './recordCodecs.ts';
-import { OversizedSpanError, type TraceRecord, traceRecords } from './traceRecords.ts';
+import { traceSignal } from './traceSignal.ts';
+
+/** Where a signal other than traces is written (the Collector's kafkaexporter `logs.topic` …). */
+const signalTopic = (topic: string) => z.object({ topic: z.string().min(1).default(topic) }).prefault({});
 
 export const kafkaExporterConfig = z.object({
+  /** The traces topic. */
   topic: z.string().min(1).default('otlp_spans'),
+  /** Written when a logs pipeline names this exporter. */
+  logs: signalTopic('otlp_logs'),
+  /** Written when a metrics pipeline names this exporter. */
+  metrics: signalTopic('otlp_metrics'),
   /** Largest record value; Kafka's default `max.message.bytes` is 1 MiB, so stay under it. */
   maxRecordBytes: byteSize(1_000_000),
   /** A send not acknowledged within this time is answered as retryable (broker down or slow). */
   sendTimeout: duration(10_000),
   /**
-   * Bytes sent and not yet acknowledged, at most; more is refused with a retryable error. With
-   * the sending queue on, its queueSize bounds instead.
+   * Bytes sent and not yet acknowledged, at most, per signal; more is refused with a retryable
+   * error. With the sending queue on, its queueSize bounds instead.
    */
   maxInFlightBytes: byteSize(64 * 1024 ** 2),
   /**
@@ -32,7 +43,7 @@ export const kafkaExporterConfig = z.object({
    * Collector kafkareceiver, the Java client) reads all five; none spends no CPU on it.
    */
   compression: z.enum(compressionCodecs).default('none'),
-  /** retryOnFailure, sendingQueue (with 4 consumers) and drainTimeout: see exporterHelperConfig. */
+  /** retryOnFailure, sendingQueue (with 4 consumers) and drainTimeout: see exporterHelper. */
   ...exporterHelperConfig({ numConsumers: 4 }),
 });
 
@@ -41,37 +52,64 @@ export type KafkaExporterConfig = z.infer<typeof kafkaExporterConfig>;
 /** Header carrying the project the spans belong to (DESIGN.md, topic contract). */
 export const projectHeader = 'llmp-project';
 
+/** The topic a signal's records go to. */
+export function exporterTopic(config: KafkaExporterConfig, signal: Signal): string {
+  return signal === 'traces' ? config.topic : config[signal].topic;
+}
+
 /**
  * The `kafka` exporter (gateway side): one record per trace on `otlp_spans`, keyed by trace id,
- * resolving only once Kafka acknowledged every record, so the OTLP sender is answered for data
- * that is durable.
- * @example kafkaExporter(producer, settings, kafkaExporterConfig.parse({}))
+ * and likewise for every other signal given (`otlp_logs` …, see KafkaSignal), resolving only once
+ * Kafka acknowledged every record, so the OTLP sender is answered for data that is durable. Each
+ * signal has its own bounded sends (in-flight bytes or sending queue, retries, drain), counted
+ * under the exporter's id for traces and `<id>:<signal>` for the others.
+ * @example kafkaExporter(producer, settings, kafkaExporterConfig.parse({}), [traceSignal, logSignal])
  */
 export function kafkaExporter(
   producer: KafkaProducer,
   settings: ComponentSettings,
   config: KafkaExporterConfig,
+  signals: readonly KafkaSignal<unknown>[] = [traceSignal as KafkaSignal<unknown>],
 ): Component & Consumer<TraceBatch> {
-  /** The batch's records, one per trace; an oversized span is a permanent error. */
-  function recordsOf(batch: TraceBatch): TraceRecord[] {
-    try {
-      return traceRecords(batch.wire(), config.maxRecordBytes);
-    } catch (error) {
-      if (error instanceof OversizedSpanError) throw permanent(error.message, { cause: error });
-      throw error;
-    }
-  }
+  const exporters = signals.map((signal) => ({
+    signal,
+    exporter: signalExporter(producer, settings, config, signal),
+  }));
+  return {
+    async start() {
+      for (const { exporter } of exporters) await exporter.start();
+    },
+    async consume(batch) {
+      const found = exporters.find((e) => e.signal.owns(batch));
+      if (!found) throw permanent(`${settings.id}: no Kafka topic for this kind of batch`);
+      await found.exporter.consume(batch);
+    },
+    shutdown: onceShutdown(async () => {
+      // Stops intake and drains every signal's sends, then closes the one producer they share.
+      await Promise.all(exporters.map(({ exporter }) => exporter.shutdown()));
+      await producer.close();
+    }),
+  };
+}
+
+function signalExporter<B>(
+  producer: KafkaProducer,
+  settings: ComponentSettings,
+  config: KafkaExporterConfig,
+  signal: KafkaSignal<B>,
+): Component & Consumer<B> {
+  const topic = exporterTopic(config, signal.signal);
   /** Records already cut for a batch (to weigh it), sent as cut. */
-  const cut = new WeakMap<TraceBatch, TraceRecord[]>();
+  const cut = new WeakMap<object, SignalRecord[]>();
 
   /** One send of the batch's records, answered once Kafka acknowledged every one. */
-  async function send(batch: TraceBatch): Promise<void> {
-    const records = cut.get(batch) ?? recordsOf(batch);
+  async function send(batch: B): Promise<void> {
+    const records = cut.get(batch as object) ?? signal.records(batch, config.maxRecordBytes);
     let timer: NodeJS.Timeout | undefined;
     try {
-      const headers = { [projectHeader]: batch.projectId };
+      const headers = { [projectHeader]: signal.projectOf(batch) };
       const sent = producer.send(
-        config.topic,
+        topic,
         records.map((r) => ({ key: r.key, value: r.value, headers })),
         { compression: config.compression },
       );
@@ -92,7 +130,7 @@ export function kafkaExporter(
         throw error;
       });
     } catch (error) {
-      settings.logger.debug({ err: error, records: records.length }, 'Kafka send failed');
+      settings.logger.debug({ err: error, records: records.length, topic }, 'Kafka send failed');
       if (error instanceof ExportError) throw error;
       throw retryable(`Kafka send failed: ${(error as Error).message}`, {
         cause: error,
@@ -104,23 +142,22 @@ export function kafkaExporter(
   }
 
   return exporterHelper({
-    settings,
-    name: 'Kafka exporter',
+    settings: signal.signal === 'traces' ? settings : { ...settings, id: `${settings.id}:${signal.signal}` },
+    name: signal.signal === 'traces' ? 'Kafka exporter' : `Kafka exporter (${signal.signal})`,
     send,
-    spanCount: (batch: TraceBatch) => batch.spanCount,
+    spanCount: (batch: B) => signal.count(batch),
     retryOnFailure: config.retryOnFailure,
     sendingQueue: config.sendingQueue,
     drainTimeout: config.drainTimeout,
     // Bytes sent and not yet acknowledged; the records are cut once, here, and sent as cut.
     inFlight: {
-      weigh: (batch: TraceBatch) => {
-        const records = recordsOf(batch);
-        cut.set(batch, records);
+      weigh: (batch: B) => {
+        const records = signal.records(batch, config.maxRecordBytes);
+        cut.set(batch as object, records);
         return records.reduce((n, r) => n + r.value.byteLength, 0);
       },
       max: config.maxInFlightBytes,
       unit: 'bytes awaiting acknowledgement',
     },
-    stop: () => producer.close(),
   });
 }

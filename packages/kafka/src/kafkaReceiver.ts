@@ -1,11 +1,4 @@
-import {
-  decodeJsonRequest,
-  decodeProtobufRequest,
-  OtlpDecodeError,
-  rejectInvalidSpans,
-  type TraceBatch,
-  traceBatch,
-} from '@llmp/otlp';
+import { OtlpDecodeError, type TraceBatch } from '@llmp/otlp';
 import {
   backoffConfig,
   byteSize,
@@ -27,12 +20,33 @@ import type {
 } from './kafkaClient.ts';
 import { projectHeader } from './kafkaExporter.ts';
 import { kafkaReceiverMetrics } from './kafkaReceiverMetrics.ts';
+import type { KafkaSignal } from './kafkaSignal.ts';
+import { traceSignal } from './traceSignal.ts';
+
+/**
+ * Where a signal other than traces is read, as the Collector's kafkareceiver has `logs.topic`
+ * and `metrics.topic`: its topic, its dead-letter topic and its consumer group (unset: the
+ * traces `groupId` with `-logs` / `-metrics` appended, so each topic has a group of its own).
+ */
+const signalTopics = (topic: string, deadLetterTopic: string) =>
+  z
+    .object({
+      topic: z.string().min(1).default(topic),
+      groupId: z.string().min(1).optional(),
+      deadLetterTopic: z.string().min(1).default(deadLetterTopic),
+    })
+    .prefault({});
 
 export const kafkaReceiverConfig = z.object({
+  /** The traces topic, its consumer group and its dead-letter topic. */
   topic: z.string().min(1).default('otlp_spans'),
   groupId: z.string().min(1).default('llmp-ingester'),
   deadLetterTopic: z.string().min(1).default('otlp_spans_dlq'),
-  /** An insert gathers records of one partition up to this many spans... */
+  /** Read when a logs pipeline names this receiver. */
+  logs: signalTopics('otlp_logs', 'otlp_logs_dlq'),
+  /** Read when a metrics pipeline names this receiver. */
+  metrics: signalTopics('otlp_metrics', 'otlp_metrics_dlq'),
+  /** An insert gathers records of one partition up to this many spans (log records …)... */
   maxBatchSpans: z.number().int().positive().default(20_000),
   /**
    * ...or this many record bytes; also what one fetch brings of each partition. 8 MiB (~5 000
@@ -83,29 +97,18 @@ export const deadLetterHeaders = {
 /** Offsets are int64 decimal strings. */
 const next = (offset: string) => (BigInt(offset) + 1n).toString();
 
-interface Decoded {
+interface Decoded<B> {
   record: IncomingRecord;
-  batch: TraceBatch;
+  batch: B;
+  count: number;
+  projectId: string;
 }
 
-/** Why a record went to the dead-letter topic (the `reason` label of the counter). */
-type DeadLetterKind = 'unreadable_batch' | 'undecodable' | 'invalid_spans' | 'store_refused';
-
-/** The OTLP request in a record value: `otlp_proto`, or the Collector's `otlp_json`. */
-function decodeValue(value: Uint8Array) {
-  // An ExportTraceServiceRequest in protobuf starts with a field tag (0x0a for resource_spans);
-  // '{' (0x7b) would be field 15 as a start-group, which it never holds. So a value whose first
-  // non-blank byte is '{' is OTLP/JSON, as the Collector's kafkaexporter writes with otlp_json.
-  let i = 0;
-  while (
-    i < value.length &&
-    (value[i] === 0x20 || value[i] === 0x0a || value[i] === 0x0d || value[i] === 0x09)
-  )
-    i++;
-  if (value[i] === 0x7b)
-    return decodeJsonRequest(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8'));
-  return decodeProtobufRequest(value);
-}
+/**
+ * Why a record went to the dead-letter topic (the `reason` label of the counter); the signal's
+ * `invalidReason` (invalid_spans, invalid_log_records) when every item of it has invalid ids.
+ */
+type DeadLetterKind = 'unreadable_batch' | 'undecodable' | 'store_refused' | (string & {});
 
 /** The `kafka` receiver as the ingester uses it: a component that can say whether it moves. */
 export interface KafkaReceiver extends Component {
@@ -116,8 +119,10 @@ export interface KafkaReceiver extends Component {
   checkProgress(): Promise<void>;
 }
 
-export interface KafkaReceiverDeps {
+export interface KafkaReceiverDeps<B = TraceBatch> {
   consumer: KafkaConsumer;
+  /** The signal the topic carries; traces (`otlp_spans`) when absent. */
+  signal?: KafkaSignal<B>;
   /** For the dead-letter topic. */
   producer: KafkaProducer;
   /** Test hook: called between the insert and the commit (crash-recovery tests). */
@@ -125,20 +130,21 @@ export interface KafkaReceiverDeps {
 }
 
 /**
- * The `kafka` receiver (ingester side): reads `otlp_spans` in a consumer group, partition by
+ * The `kafka` receiver (ingester side): reads one signal's topic (`otlp_spans`, `otlp_logs`) in a consumer group, partition by
  * partition in order, inserts records in batches and commits offsets only after the insert
  * succeeded. Before inserting it commits the batch's offset range as metadata, so after a crash
  * the same range is rebuilt and carries the same deduplication token; ClickHouse then drops
  * the repeat. A record that can never be decoded goes to the dead-letter topic.
  * @example kafkaReceiver({ consumer, producer }, settings, kafkaReceiverConfig.parse({}), exporter)
  */
-export function kafkaReceiver(
-  deps: KafkaReceiverDeps,
+export function kafkaReceiver<B = TraceBatch>(
+  deps: KafkaReceiverDeps<B>,
   settings: ComponentSettings,
   config: KafkaReceiverConfig,
-  nextConsumer: Consumer<TraceBatch>,
+  nextConsumer: Consumer<B>,
 ): KafkaReceiver {
   const { logger } = settings;
+  const signal = deps.signal ?? (traceSignal as unknown as KafkaSignal<B>);
   const metrics = kafkaReceiverMetrics(settings.registry);
   /** Partitions whose current step keeps failing: since when, and the last failure. */
   const stalls = new Map<string, { since: number; reason: string }>();
@@ -225,10 +231,10 @@ export function kafkaReceiver(
     batch: PartitionBatch,
     record: IncomingRecord,
     control: BatchControl,
-  ): Promise<Decoded | undefined | 'lost'> {
+  ): Promise<Decoded<B> | undefined | 'lost'> {
     let reason: string | undefined;
     let kind: DeadLetterKind = 'undecodable';
-    let decoded: Decoded | undefined;
+    let decoded: Decoded<B> | undefined;
     if (record.unreadable !== undefined) {
       // The client could not read this record's batch. Its first record carries the batch's
       // bytes and goes to the dead-letter topic once; the others hold nothing to park.
@@ -239,21 +245,12 @@ export function kafkaReceiver(
     } else if (!record.value || record.value.byteLength === 0) reason = 'empty record value';
     else {
       try {
-        const screening = rejectInvalidSpans(decodeValue(record.value));
-        if (screening.rejectedSpans > 0 && screening.acceptedSpans === 0) {
-          reason = screening.errorMessage;
-          kind = 'invalid_spans';
-        } else {
-          const projectId = record.headers[projectHeader] || 'default';
-          decoded = {
-            record,
-            batch: traceBatch({
-              projectId,
-              request: screening.accepted,
-              spanCount: screening.acceptedSpans,
-            }),
-          };
-        }
+        const projectId = record.headers[projectHeader] || 'default';
+        const outcome = signal.decode(record.value, projectId);
+        if ('invalid' in outcome) {
+          reason = outcome.invalid;
+          kind = signal.invalidReason;
+        } else decoded = { record, batch: outcome.batch, count: outcome.count, projectId };
       } catch (error) {
         if (!(error instanceof OtlpDecodeError)) throw error;
         reason = error.message;
@@ -268,22 +265,21 @@ export function kafkaReceiver(
     batch: PartitionBatch,
     first: string,
     last: string,
-    items: Decoded[],
+    items: Decoded<B>[],
     control: BatchControl,
   ): Promise<'done' | 'lost'> {
-    const byProject = new Map<string, Decoded[]>();
+    const byProject = new Map<string, Decoded<B>[]>();
     for (const item of items) {
-      const list = byProject.get(item.batch.projectId);
+      const list = byProject.get(item.projectId);
       if (list) list.push(item);
-      else byProject.set(item.batch.projectId, [item]);
+      else byProject.set(item.projectId, [item]);
     }
     for (const [projectId, group] of byProject) {
-      const merged = traceBatch({
+      const merged = signal.merge(
         projectId,
-        request: { resourceSpans: group.flatMap((d) => d.batch.request().resourceSpans) },
-        spanCount: group.reduce((n, d) => n + d.batch.spanCount, 0),
-        meta: { dedupToken: dedupToken(batch.topic, batch.partition, first, last, projectId) },
-      });
+        group.map((d) => d.batch),
+        dedupToken(batch.topic, batch.partition, first, last, projectId),
+      );
       const outcome = await withRetry(batch, control, 'insert', () => nextConsumer.consume(merged));
       if (outcome === 'lost') return 'lost';
       if (typeof outcome === 'object') {
@@ -293,7 +289,7 @@ export function kafkaReceiver(
             deadLetter(
               d.record,
               'store_refused',
-              `store refused the spans permanently: ${outcome.permanent}`,
+              `store refused the ${signal.unit} permanently: ${outcome.permanent}`,
             ),
           );
           if (sent === 'lost') return 'lost';
@@ -326,7 +322,7 @@ export function kafkaReceiver(
       }
       // Records are decoded as the chunk is cut, so that it is bounded by the spans it holds.
       const chunk: IncomingRecord[] = [];
-      const items: Decoded[] = [];
+      const items: Decoded<B>[] = [];
       let spans = 0;
       let bytes = 0;
       for (; i < records.length; i++) {
@@ -344,7 +340,7 @@ export function kafkaReceiver(
         bytes += record.value?.byteLength ?? 0;
         if (decoded) {
           items.push(decoded);
-          spans += decoded.batch.spanCount;
+          spans += decoded.count;
         }
       }
       if (mustEndAt !== undefined && chunk.at(-1)!.offset !== mustEndAt) {

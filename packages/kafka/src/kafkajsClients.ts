@@ -308,18 +308,23 @@ export function kafkajsClients({
         throw access(error);
       });
       try {
-        const existing = new Set(await admin.listTopics());
-        const missing = topics.filter((t) => !existing.has(t));
-        if (missing.length === 0) return;
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: missing.map((topic) => ({
-            topic,
-            numPartitions: topicPartitions,
-            replicationFactor: topicReplicationFactor,
-          })),
+        // A topic just made (here or by another role) may not be in every broker's metadata yet:
+        // waiting for its leaders then fails with UNKNOWN_TOPIC_OR_PARTITION (retriable), so
+        // list and create again until it settles.
+        await withRetries(async () => {
+          const existing = new Set(await admin.listTopics());
+          const missing = topics.filter((t) => !existing.has(t));
+          if (missing.length === 0) return;
+          await admin.createTopics({
+            waitForLeaders: true,
+            topics: missing.map((topic) => ({
+              topic,
+              numPartitions: topicPartitions,
+              replicationFactor: topicReplicationFactor,
+            })),
+          });
+          logger.info({ topics: missing, partitions: topicPartitions }, 'created Kafka topics');
         });
-        logger.info({ topics: missing, partitions: topicPartitions }, 'created Kafka topics');
       } finally {
         await admin.disconnect();
       }

@@ -4,11 +4,13 @@ import type { AnyValue, KeyValue, Span, TraceRequest } from './traceModel.ts';
 // Builds the plain objects protobufjs' fromObject accepts: ids as bytes, 64-bit values as
 // decimal strings (protobufjs turns them into its Long type).
 
-function idBytes(hex: string): Uint8Array {
+/** A hex id as protobuf bytes (empty for ''). */
+export function idBytes(hex: string): Uint8Array {
   return hex === '' ? new Uint8Array(0) : new Uint8Array(Buffer.from(hex, 'hex'));
 }
 
-function anyValue(value: AnyValue): Record<string, unknown> {
+/** An AnyValue as the plain object protobufjs' fromObject takes. */
+export function anyValue(value: AnyValue): Record<string, unknown> {
   switch (value.type) {
     case 'string':
       return { stringValue: value.value };
@@ -29,7 +31,8 @@ function anyValue(value: AnyValue): Record<string, unknown> {
   }
 }
 
-function keyValues(list: KeyValue[]): Array<Record<string, unknown>> {
+/** KeyValues as the plain objects protobufjs' fromObject takes. */
+export function keyValues(list: KeyValue[]): Array<Record<string, unknown>> {
   return list.map((kv) => ({ key: kv.key, value: anyValue(kv.value) }));
 }
 

@@ -13,6 +13,7 @@ export {
 } from './decodeLogs.ts';
 export { decodeProtobufRequest, decodeProtobufSpan, hexOf } from './decodeProtobuf.ts';
 export { decodeProtobufMetricsRequest } from './decodeProtobufMetrics.ts';
+export { encodeProtobufLogsRequest } from './encodeLogs.ts';
 export { encodeProtobufRequest } from './encodeProtobuf.ts';
 export {
   decodeProtobufResponse,

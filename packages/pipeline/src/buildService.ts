@@ -6,6 +6,7 @@ import {
   type BuildableFactory,
   type ComponentFactories,
   type ComponentKind,
+  type Signal,
   type SignalConsumers,
   signals,
 } from './componentFactories.ts';
@@ -81,7 +82,12 @@ export async function buildService({
   const pipelines = Object.entries(config.service.pipelines);
   const factoryOf = (kind: ComponentKind, id: string): BuildableFactory =>
     factories[kind].find((f) => f.type === typeOf(id))!;
-  const settings = (id: string, leader?: string, intake?: Intake): ComponentSettings => ({
+  const settings = (
+    id: string,
+    leader?: string,
+    intake?: Intake,
+    signals?: readonly Signal[],
+  ): ComponentSettings => ({
     id,
     logger: logger.child({ component: id }),
     ...(registry ? { registry } : {}),
@@ -89,15 +95,28 @@ export async function buildService({
     host,
     ...(leader ? { leader } : {}),
     ...(intake ? { intake } : {}),
+    ...(signals ? { signals } : {}),
   });
   const components = new Map<string, Component>();
   const ordered = { receivers: [] as Instance[], processors: [] as Instance[], exporters: [] as Instance[] };
   const made: Instance[] = [];
   /** Makes one component; a ConfigError it raises (e.g. a resource the role lacks) names it. */
   const make = async (kind: ComponentKind, id: string, next: unknown, leader?: string, intake?: Intake) => {
+    // An exporter learns the signals of the pipelines naming it (a Kafka exporter's topics).
+    const signalsOf =
+      kind === 'exporters'
+        ? [
+            ...new Set(
+              pipelines
+                .filter(([, p]) => p.exporters.includes(id))
+                .map(([pid]) => pipelineSignal(pid))
+                .filter((s): s is Signal => s !== undefined),
+            ),
+          ]
+        : undefined;
     try {
       return (await factoryOf(kind, id).create(
-        settings(id, leader, intake),
+        settings(id, leader, intake, signalsOf),
         config[kind][id],
         next,
       )) as Instance;

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { z } from 'zod';
 import type { Authenticate } from './caller.ts';
+import type { Signal } from './componentFactories.ts';
 import type { Host } from './host.ts';
 import type { Intake } from './intake.ts';
 
@@ -20,6 +21,11 @@ export interface ComponentSettings {
   leader?: string;
   /** Processors: the requests their pipeline holds (see requestIntake); absent in unit tests. */
   intake?: Intake;
+  /**
+   * Exporters: the signals of the pipelines naming it (one instance serves them all), so it
+   * prepares only what those need (the Kafka exporter's topics); absent in unit tests.
+   */
+  signals?: readonly Signal[];
 }
 
 /** Start returns quickly; shutdown is idempotent, safe without start, stops intake and flushes. */

@@ -16,7 +16,7 @@ export function hostedFactory<Config, T = unknown>(
     config: Config,
     next: Consumer<T>,
   ) => Promise<Component>,
-  extra: Pick<BuildableFactory, 'follows' | 'signals'> = {},
+  extra: Pick<BuildableFactory, 'follows' | 'signals' | 'perSignal'> = {},
 ): BuildableFactory {
   return {
     type,
