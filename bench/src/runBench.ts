@@ -55,13 +55,20 @@ if (wanted.has('collector')) {
     }),
   );
 }
-// Only when named: telemetrygen's small spans into llmp start (BENCH_SPANS, BENCH_WORKERS, BENCH_ROUNDS).
+// Only when named: telemetrygen's small spans into llmp start (BENCH_WORKERS senders offering
+// BENCH_RATE spans/s each for BENCH_SECONDS, BENCH_BATCH spans a request, BENCH_ROUNDS fresh
+// processes; BENCH_BASELINE=<checkout> interleaves that checkout's llmp start, A B A B;
+// BENCH_YAML / BENCH_BASELINE_YAML append config to each, e.g. to compare a setting).
 if (wanted.has('telemetrygen-all-in-one')) {
   report(
     await telemetrygenAllInOneScenario({
-      spans: Number(process.env.BENCH_SPANS ?? 200_000),
-      workers: Number(process.env.BENCH_WORKERS ?? 4),
+      senders: Number(process.env.BENCH_WORKERS ?? 4),
+      rate: Number(process.env.BENCH_RATE ?? 12_500),
+      seconds: Number(process.env.BENCH_SECONDS ?? 15),
+      batchSize: Number(process.env.BENCH_BATCH ?? 512),
       rounds: Number(process.env.BENCH_ROUNDS ?? 3),
+      baselineRoot: process.env.BENCH_BASELINE,
+      extraYaml: { this: process.env.BENCH_YAML, baseline: process.env.BENCH_BASELINE_YAML },
     }),
   );
 }
