@@ -5,6 +5,7 @@ import { collectorScenario } from './collectorScenario.ts';
 import { consumerClientsScenario } from './consumerClients.ts';
 import { distributedScenario } from './distributedScenario.ts';
 import { embeddedMemoryScenario } from './embeddedMemoryScenario.ts';
+import { engineCeilingScenario } from './engineCeilingScenario.ts';
 import { ingesterNodeScenario } from './ingesterNodeScenario.ts';
 import { insertCostsScenario } from './insertCosts.ts';
 import { insertFormatsScenario } from './insertFormats.ts';
@@ -100,6 +101,11 @@ if (wanted.has('kafka-consumers')) {
 }
 if (wanted.has('validation-script')) {
   report(await validationScriptScenario({ rounds: Number(process.env.BENCH_ROUNDS ?? 7) }));
+}
+// Only when named: the embedded engine alone, payloads built before the clock (BENCH_SECONDS each).
+if (wanted.has('engine-ceiling')) {
+  for (const row of await engineCeilingScenario({ seconds: Number(process.env.BENCH_SECONDS ?? 15) }))
+    report(row);
 }
 if (wanted.has('insert-costs')) {
   for (const row of await insertCostsScenario()) report({ scenario: 'insert-costs', ...row });
