@@ -35,19 +35,31 @@ function payloads(batches: TraceBatch[], size: number): Uint8Array[] {
  * small spans in inserts of 2 048 and 8 192. The payloads cycle (8 distinct per shape and size):
  * later copies are duplicates that merges collapse, so merges write less than for fresh spans.
  */
-export async function engineCeilingScenario({ seconds }: { seconds: number }) {
-  const cases: Array<{ shape: 'llm' | 'small'; size: number }> = [
-    { shape: 'llm', size: 11_000 },
-    { shape: 'small', size: 2_048 },
-    { shape: 'small', size: 8_192 },
-  ];
+export async function engineCeilingScenario({
+  seconds,
+  only,
+  serverSettings = {},
+}: {
+  seconds: number;
+  /** Cases to run, e.g. ['small:2048'] (default: all). */
+  only?: string[] | undefined;
+  /** Engine server settings (clickhouse.embedded.serverSettings), to compare one. */
+  serverSettings?: Record<string, string | number>;
+}) {
+  const cases = (
+    [
+      { shape: 'llm', size: 11_000 },
+      { shape: 'small', size: 2_048 },
+      { shape: 'small', size: 8_192 },
+    ] as const
+  ).filter(({ shape, size }) => !only || only.includes(`${shape}:${size}`));
   const out = [];
   for (const { shape, size } of cases) {
     const batches =
       shape === 'llm' ? await realisticBatches(size * 8) : await smallSpanBatches(size * 8, 512);
     const bodies = payloads(batches, size);
     const dir = tempDir('bench-ceiling');
-    const store = await openStore({ dataDir: `${dir.path}/data` });
+    const store = await openStore({ dataDir: `${dir.path}/data`, embedded: { serverSettings } });
     try {
       await migrate(store);
       let inserts = 0;
@@ -74,6 +86,7 @@ export async function engineCeilingScenario({ seconds }: { seconds: number }) {
         scenario: 'engine-ceiling',
         shape,
         spansPerInsert: size,
+        ...(Object.keys(serverSettings).length > 0 ? { serverSettings } : {}),
         inserts,
         spansPerSecond: Math.round(spans / wall),
         cpuSecondsPerMillionSpans: Math.round(((user + system) / 1e6 / (spans / 1e6)) * 10) / 10,

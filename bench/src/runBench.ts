@@ -102,9 +102,19 @@ if (wanted.has('kafka-consumers')) {
 if (wanted.has('validation-script')) {
   report(await validationScriptScenario({ rounds: Number(process.env.BENCH_ROUNDS ?? 7) }));
 }
-// Only when named: the embedded engine alone, payloads built before the clock (BENCH_SECONDS each).
+// Only when named: the embedded engine alone, payloads built before the clock (BENCH_SECONDS each);
 if (wanted.has('engine-ceiling')) {
-  for (const row of await engineCeilingScenario({ seconds: Number(process.env.BENCH_SECONDS ?? 15) }))
+  // BENCH_CASES=small:2048,… picks cases; BENCH_SERVER_SETTINGS='{"name":value}' starts the engine with them.
+  const serverSettings = JSON.parse(process.env.BENCH_SERVER_SETTINGS ?? '{}') as Record<
+    string,
+    string | number
+  >;
+  const only = process.env.BENCH_CASES?.split(',');
+  for (const row of await engineCeilingScenario({
+    seconds: Number(process.env.BENCH_SECONDS ?? 15),
+    only,
+    serverSettings,
+  }))
     report(row);
 }
 if (wanted.has('insert-costs')) {
