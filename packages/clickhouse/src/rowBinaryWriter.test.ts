@@ -65,7 +65,9 @@ describe('rowBinaryWriter', () => {
     for (const n of signed) w.int64(n);
     for (const n of unsigned) w.uint64(n);
     const expected = Buffer.alloc(8 * (signed.length + unsigned.length));
-    signed.forEach((n, i) => expected.writeBigInt64LE(n, i * 8));
+    signed.forEach((n, i) => {
+      expected.writeBigInt64LE(n, i * 8);
+    });
     unsigned.forEach((n, i) => {
       const clamped = n < 0n ? 0n : n > 2n ** 64n - 1n ? 2n ** 64n - 1n : n;
       expected.writeBigUInt64LE(clamped, (signed.length + i) * 8);
