@@ -89,7 +89,7 @@ export const batchProcessorFactory: ProcessorFactory<BatchProcessorConfig, Trace
     /**
      * Sends the buffer early when nothing else is on its way: every request the pipeline holds is
      * already here (waiting for `timeout` would only delay the answer, issue 21), and an export
-     * slot is free (while both run, requests keep gathering into the next batch).
+     * slot is free (while every slot is busy, requests keep gathering into the next batch).
      */
     function flushIfAllHere(): void {
       if (!intake || buffer.length === 0) return;
