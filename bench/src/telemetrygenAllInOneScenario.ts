@@ -93,8 +93,8 @@ export async function telemetrygenAllInOneScenario({
   const medians = (variant: string) => {
     const mine = runs.filter((r) => r.variant === variant);
     return {
-      spansPerSecond: median(mine.map((r) => r.spansPerSecond)),
-      cpuSecondsPerMillionSpans: median(mine.map((r) => r.cpuSecondsPerMillionSpans)),
+      spansPerSecond: Math.round(median(mine.map((r) => r.spansPerSecond))),
+      cpuSecondsPerMillionSpans: Math.round(median(mine.map((r) => r.cpuSecondsPerMillionSpans)) * 10) / 10,
       peakRssMiB: median(mine.map((r) => r.peakRssMiB)),
     };
   };
