@@ -5,6 +5,7 @@ import { collectorScenario } from './collectorScenario.ts';
 import { consumerClientsScenario } from './consumerClients.ts';
 import { distributedScenario } from './distributedScenario.ts';
 import { embeddedMemoryScenario } from './embeddedMemoryScenario.ts';
+import { engineCeilingScenario } from './engineCeilingScenario.ts';
 import { gatewayHotPathScenario } from './gatewayHotPathScenario.ts';
 import { ingesterNodeScenario } from './ingesterNodeScenario.ts';
 import { insertCostsScenario } from './insertCosts.ts';
@@ -68,13 +69,20 @@ for (const load of ['telemetrygen', 'loadgen'] as const) {
     }),
   );
 }
-// Only when named: telemetrygen's small spans into llmp start (BENCH_SPANS, BENCH_WORKERS, BENCH_ROUNDS).
+// Only when named: telemetrygen's small spans into llmp start (BENCH_WORKERS senders offering
+// BENCH_RATE spans/s each for BENCH_SECONDS, BENCH_BATCH spans a request, BENCH_ROUNDS fresh
+// processes; BENCH_BASELINE=<checkout> interleaves that checkout's llmp start, A B A B;
+// BENCH_YAML / BENCH_BASELINE_YAML append config to each, e.g. to compare a setting).
 if (wanted.has('telemetrygen-all-in-one')) {
   report(
     await telemetrygenAllInOneScenario({
-      spans: Number(process.env.BENCH_SPANS ?? 200_000),
-      workers: Number(process.env.BENCH_WORKERS ?? 4),
+      senders: Number(process.env.BENCH_WORKERS ?? 4),
+      rate: Number(process.env.BENCH_RATE ?? 12_500),
+      seconds: Number(process.env.BENCH_SECONDS ?? 15),
+      batchSize: Number(process.env.BENCH_BATCH ?? 512),
       rounds: Number(process.env.BENCH_ROUNDS ?? 3),
+      baselineRoot: process.env.BENCH_BASELINE,
+      extraYaml: { this: process.env.BENCH_YAML, baseline: process.env.BENCH_BASELINE_YAML },
     }),
   );
 }
@@ -109,6 +117,21 @@ if (wanted.has('kafka-consumers')) {
 }
 if (wanted.has('validation-script')) {
   report(await validationScriptScenario({ rounds: Number(process.env.BENCH_ROUNDS ?? 7) }));
+}
+// Only when named: the embedded engine alone, payloads built before the clock (BENCH_SECONDS each);
+if (wanted.has('engine-ceiling')) {
+  // BENCH_CASES=small:2048,… picks cases; BENCH_SERVER_SETTINGS='{"name":value}' starts the engine with them.
+  const serverSettings = JSON.parse(process.env.BENCH_SERVER_SETTINGS ?? '{}') as Record<
+    string,
+    string | number
+  >;
+  const only = process.env.BENCH_CASES?.split(',');
+  for (const row of await engineCeilingScenario({
+    seconds: Number(process.env.BENCH_SECONDS ?? 15),
+    only,
+    serverSettings,
+  }))
+    report(row);
 }
 if (wanted.has('insert-costs')) {
   for (const row of await insertCostsScenario()) report({ scenario: 'insert-costs', ...row });

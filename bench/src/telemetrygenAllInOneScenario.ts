@@ -1,48 +1,111 @@
 import { startLlmp } from '../../test/support/llmpProcess.ts';
 import { tempDir } from '../../test/support/tempDir.ts';
-import { cpuSeconds, peakRssMiB } from './processStats.ts';
+import { cpuSeconds, peakRssMiB, profiledEnv } from './processStats.ts';
 import { median } from './quantiles.ts';
-import { runTelemetrygen } from './telemetrygen.ts';
+import { runTelemetrygenSenders } from './telemetrygenSenders.ts';
+
+interface Run {
+  variant: string;
+  acceptedSpans: number;
+  spansPerSecond: number;
+  cpuSecondsPerMillionSpans: number;
+  peakRssMiB: number;
+  loadAverage: number;
+}
+
+/** The sum of a Prometheus counter's series: what the receiver accepted (answered once stored). */
+async function acceptedSpans(apiPort: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${apiPort}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('llmp_receiver_accepted_spans_total'))
+      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+async function run(
+  variant: string,
+  root: string | undefined,
+  extraYaml: string,
+  load: { senders: number; rate: number; seconds: number; batchSize: number },
+): Promise<Run> {
+  const dir = tempDir('bench-tgen-aio');
+  const llmp = await startLlmp({
+    dataDir: `${dir.path}/data`,
+    env: profiledEnv(`all-in-one-${variant}`),
+    extraYaml,
+    ...(root ? { root } : {}),
+  });
+  const pid = llmp.child.pid!;
+  try {
+    const before = await acceptedSpans(llmp.apiPort);
+    const cpu0 = cpuSeconds(pid);
+    const sent = await runTelemetrygenSenders({ endpoint: `127.0.0.1:${llmp.grpcPort}`, ...load });
+    const cpu = cpuSeconds(pid) - cpu0;
+    const accepted = (await acceptedSpans(llmp.apiPort)) - before;
+    return {
+      variant,
+      acceptedSpans: accepted,
+      spansPerSecond: Math.round(accepted / sent.seconds),
+      cpuSecondsPerMillionSpans: Math.round((cpu / (accepted / 1e6)) * 10) / 10,
+      peakRssMiB: peakRssMiB(pid),
+      loadAverage: Math.round((await import('node:os')).loadavg()[0]! * 10) / 10,
+    };
+  } finally {
+    await llmp.stop('SIGTERM');
+    dir.remove();
+  }
+}
 
 /**
- * telemetrygen-all-in-one (only when named): `llmp start` under telemetrygen's small spans,
- * `workers` senders over OTLP/gRPC, each answered once its spans are stored; spans/s and
- * CPU-seconds per million spans of the llmp process, median over `rounds` fresh processes.
+ * telemetrygen-all-in-one (only when named): `llmp start` under telemetrygen's small spans from
+ * `senders` telemetrygen processes (one request in flight each) offering `rate` spans/s each for
+ * `seconds`; spans/s the receiver accepted (a request is answered once its spans are stored) and
+ * CPU-seconds per million of them, median over `rounds` fresh processes. With `baselineRoot` (a
+ * checkout with its node_modules) every round runs that checkout first, then this one (A B A B).
  */
 export async function telemetrygenAllInOneScenario({
-  spans,
-  workers,
+  senders,
+  rate,
+  seconds,
+  batchSize,
   rounds,
+  baselineRoot,
+  extraYaml = {},
 }: {
-  spans: number;
-  workers: number;
+  senders: number;
+  rate: number;
+  seconds: number;
+  batchSize: number;
   rounds: number;
+  baselineRoot?: string | undefined;
+  /** Config appended to this checkout's and the baseline's `llmp start` (e.g. to compare a setting). */
+  extraYaml?: { this?: string | undefined; baseline?: string | undefined };
 }) {
-  const runs: Array<{ spansPerSecond: number; cpuSecondsPerMillionSpans: number; peakRssMiB: number }> = [];
+  const load = { senders, rate, seconds, batchSize };
+  const runs: Run[] = [];
   for (let round = 0; round < rounds; round++) {
-    const dir = tempDir('bench-tgen-aio');
-    const llmp = await startLlmp({ dataDir: `${dir.path}/data` });
-    const pid = llmp.child.pid!;
-    try {
-      const cpu0 = cpuSeconds(pid);
-      const sent = await runTelemetrygen({ endpoint: `127.0.0.1:${llmp.grpcPort}`, spans, workers });
-      const cpu = cpuSeconds(pid) - cpu0;
-      runs.push({
-        spansPerSecond: Math.round(sent.spans / sent.seconds),
-        cpuSecondsPerMillionSpans: Math.round((cpu / (sent.spans / 1e6)) * 10) / 10,
-        peakRssMiB: peakRssMiB(pid),
-      });
-    } finally {
-      await llmp.stop();
-      dir.remove();
-    }
+    if (baselineRoot || extraYaml.baseline !== undefined)
+      runs.push(await run('baseline', baselineRoot, extraYaml.baseline ?? '', load));
+    runs.push(await run('this', undefined, extraYaml.this ?? '', load));
   }
+  const medians = (variant: string) => {
+    const mine = runs.filter((r) => r.variant === variant);
+    return {
+      spansPerSecond: Math.round(median(mine.map((r) => r.spansPerSecond))),
+      cpuSecondsPerMillionSpans: Math.round(median(mine.map((r) => r.cpuSecondsPerMillionSpans)) * 10) / 10,
+      peakRssMiB: median(mine.map((r) => r.peakRssMiB)),
+    };
+  };
   return {
     scenario: 'telemetrygen-all-in-one',
-    command: `llmp start; telemetrygen traces --workers ${workers} (${spans} spans), ${rounds} rounds`,
-    spansPerSecond: median(runs.map((r) => r.spansPerSecond)),
-    cpuSecondsPerMillionSpans: median(runs.map((r) => r.cpuSecondsPerMillionSpans)),
-    peakRssMiB: median(runs.map((r) => r.peakRssMiB)),
+    command: `llmp start; ${senders} × telemetrygen traces --workers 1 --rate ${rate} --duration ${seconds}s --batch-size ${batchSize}, ${rounds} rounds${baselineRoot || extraYaml.baseline !== undefined ? ', interleaved with the baseline (A B A B)' : ''}`,
+    ...medians('this'),
+    ...(extraYaml.this ? { yaml: extraYaml.this } : {}),
+    ...(baselineRoot || extraYaml.baseline !== undefined
+      ? { baseline: { root: baselineRoot, yaml: extraYaml.baseline, ...medians('baseline') } }
+      : {}),
     runs,
   };
 }

@@ -29,6 +29,23 @@ describe('rowBinaryWriter', () => {
     }
   });
 
+  it('writes short strings that leave ASCII part-way as their UTF-8 bytes', () => {
+    const strings = [
+      'abcé',
+      `${'x'.repeat(62)}😀`,
+      'ab\ud800',
+      'a\u007f\u0080',
+      `${'k'.repeat(63)}`,
+      '\u0000z',
+    ];
+    const w = rowBinaryWriter(4);
+    for (const s of strings) w.string(s);
+    const expected = Buffer.concat(
+      strings.map((s) => Buffer.concat([Buffer.from(leb(Buffer.byteLength(s))), Buffer.from(s)])),
+    );
+    expect(w.bytes().equals(expected)).toBe(true);
+  });
+
   it('writes a count as UInt64, whole, clamped to 0 and 2^53 - 1', () => {
     const counts = [0, 1, 3.7, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 5, 2 ** 53 - 1, 1e20, -5, Number.NaN];
     const w = rowBinaryWriter(8);
@@ -37,6 +54,23 @@ describe('rowBinaryWriter', () => {
     counts.forEach((n, i) => {
       const whole = n >= 1 ? BigInt(Math.min(Math.trunc(n), Number.MAX_SAFE_INTEGER)) : 0n;
       expected.writeBigUInt64LE(whole, i * 8);
+    });
+    expect(w.bytes()).toEqual(expected);
+  });
+
+  it("writes Int64 in two's complement and UInt64 clamped to its range, little-endian", () => {
+    const signed = [0n, 1n, -1n, 2n ** 63n - 1n, -(2n ** 63n), 1_764_950_400_123_456_789n];
+    const unsigned = [0n, 5n, -7n, 2n ** 64n - 1n, 2n ** 64n + 9n, 2n ** 32n + 3n];
+    const w = rowBinaryWriter(4);
+    for (const n of signed) w.int64(n);
+    for (const n of unsigned) w.uint64(n);
+    const expected = Buffer.alloc(8 * (signed.length + unsigned.length));
+    signed.forEach((n, i) => {
+      expected.writeBigInt64LE(n, i * 8);
+    });
+    unsigned.forEach((n, i) => {
+      const clamped = n < 0n ? 0n : n > 2n ** 64n - 1n ? 2n ** 64n - 1n : n;
+      expected.writeBigUInt64LE(clamped, (signed.length + i) * 8);
     });
     expect(w.bytes()).toEqual(expected);
   });

@@ -5,6 +5,19 @@ const varUIntSize = (n: number) =>
   n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x20_0000 ? 3 : n < 0x1000_0000 ? 4 : n < 2 ** 35 ? 5 : 6;
 
 /**
+ * 8 bytes seen as one 64-bit and two 32-bit integers: a number goes in through a typed array and
+ * out as bytes, cheaper per span than Buffer#writeBigInt64LE's checks (issue 21). Little-endian
+ * like RowBinary on every platform Node and chdb run on (x64, arm64).
+ */
+const scratch = new ArrayBuffer(8);
+const scratch64 = new BigUint64Array(scratch);
+const scratch32 = new Uint32Array(scratch);
+const scratchBytes = new Uint8Array(scratch);
+
+/** Strings shorter than this are tried as ASCII first (one-byte length prefix). */
+const shortString = 64;
+
+/**
  * Appends values in ClickHouse's RowBinary encoding (little-endian numbers, LEB128 lengths) to
  * one growing buffer, so a batch of rows becomes one payload without per-row strings.
  * @example const w = rowBinaryWriter(); w.string('a'); w.uint32(7); const bytes = w.bytes();
@@ -41,6 +54,23 @@ export function rowBinaryWriter(initialBytes = 64 * 1024) {
     varUInt,
     /** String: UTF-8 bytes after their length. */
     string(s: string): void {
+      const length = s.length;
+      // Most span columns are empty or short ASCII (ids, names, enum texts, keys): copied unit by
+      // unit they skip Buffer#write's call into C++, which cost more than the copy (issue 21).
+      if (length < shortString) {
+        reserve(length + 1);
+        let i = 0;
+        for (; i < length; i++) {
+          const unit = s.charCodeAt(i);
+          if (unit > 0x7f) break;
+          buf[at + 1 + i] = unit;
+        }
+        if (i === length) {
+          buf[at] = length;
+          at += length + 1;
+          return;
+        }
+      }
       // At most 3 bytes per UTF-16 unit: the bytes go after room for the longest length prefix
       // they can need, and move back when a shorter one does (a 1-byte-prefixed string of 43 to
       // 127 units); measuring them first would read every long prompt twice.
@@ -65,7 +95,8 @@ export function rowBinaryWriter(initialBytes = 64 * 1024) {
     /** UInt64 from a bigint, clamped to its range. */
     uint64(n: bigint): void {
       reserve(8);
-      buf.writeBigUInt64LE(n < 0n ? 0n : n > maxUInt64 ? maxUInt64 : n, at);
+      scratch64[0] = n < 0n ? 0n : n > maxUInt64 ? maxUInt64 : n;
+      buf.set(scratchBytes, at);
       at += 8;
     },
     /** UInt64 from a count held as a number (negative or not a number: 0), without a bigint. */
@@ -73,13 +104,15 @@ export function rowBinaryWriter(initialBytes = 64 * 1024) {
       reserve(8);
       const count = n >= 1 ? Math.min(Math.trunc(n), Number.MAX_SAFE_INTEGER) : 0;
       const low = count % 0x1_0000_0000;
-      buf.writeUInt32LE(low, at);
-      buf.writeUInt32LE((count - low) / 0x1_0000_0000, at + 4);
+      scratch32[0] = low;
+      scratch32[1] = (count - low) / 0x1_0000_0000;
+      buf.set(scratchBytes, at);
       at += 8;
     },
     int64(n: bigint): void {
       reserve(8);
-      buf.writeBigInt64LE(n, at);
+      scratch64[0] = BigInt.asUintN(64, n);
+      buf.set(scratchBytes, at);
       at += 8;
     },
     float64(n: number): void {

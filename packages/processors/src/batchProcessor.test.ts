@@ -98,7 +98,7 @@ describe('batchProcessorFactory', () => {
       sendBatchSize: 8192,
       timeout: 200,
       maxPendingSpans: 200_000,
-      exportConcurrency: 2,
+      exportConcurrency: 1,
     });
   });
 

@@ -20,8 +20,14 @@ export const batchProcessorConfig = z.object({
   timeout: duration(200),
   /** Spans held or in flight at most; beyond it intake is refused with a retryable error. */
   maxPendingSpans: z.number().int().positive().default(200_000),
-  /** Exports running at once. */
-  exportConcurrency: z.number().int().positive().default(2),
+  /**
+   * Exports running at once. One: while it runs, the requests that arrive gather into the next
+   * batch, so an INSERT holds everything in flight. Each INSERT into the embedded store costs a
+   * fixed ~45 ms of CPU (six parts: spans and its five views) before ~10 µs per span, so two
+   * half-size exports cost more: with 4 senders of 512 spans, 0.82x the CPU per span and 1.37x
+   * the spans/s of two (docs/benchmarks.md, "All-in-one and ingester cost", issue 21).
+   */
+  exportConcurrency: z.number().int().positive().default(1),
 });
 
 export type BatchProcessorConfig = z.infer<typeof batchProcessorConfig>;
@@ -83,7 +89,7 @@ export const batchProcessorFactory: ProcessorFactory<BatchProcessorConfig, Trace
     /**
      * Sends the buffer early when nothing else is on its way: every request the pipeline holds is
      * already here (waiting for `timeout` would only delay the answer, issue 21), and an export
-     * slot is free (while both run, requests keep gathering into the next batch).
+     * slot is free (while every slot is busy, requests keep gathering into the next batch).
      */
     function flushIfAllHere(): void {
       if (!intake || buffer.length === 0) return;
