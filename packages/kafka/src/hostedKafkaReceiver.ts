@@ -9,6 +9,8 @@ export const afterInsertResource = resourceKey<NonNullable<KafkaReceiverDeps['af
 /**
  * The `kafka` receiver as a plain factory: a consumer and a dead-letter producer from the host's
  * Kafka clients, the topics made when missing, and readiness checks on the topic and on every partition's progress.
+ * Kafka down at start is an outage the receiver rides out (it keeps trying, unready meanwhile);
+ * Kafka refusing the login or certificate stops the role at start.
  * @example buildService({ config, factories: { receivers: [hostedKafkaReceiver], … }, host, logger })
  */
 export const hostedKafkaReceiver = hostedFactory(
@@ -17,7 +19,6 @@ export const hostedKafkaReceiver = hostedFactory(
   async (settings, config, next: Consumer<TraceBatch>) => {
     const { host } = settings;
     const kafka = await host.get(kafkaResource);
-    await kafka.ensureTopics([config.topic, config.deadLetterTopic]);
     host.addReadinessCheck(`${settings.id} (topic ${config.topic})`, () =>
       kafka.ensureTopics([config.topic]),
     );
@@ -34,6 +35,8 @@ export const hostedKafkaReceiver = hostedFactory(
           maxInflatedBatchBytes: config.maxInflatedBatchBytes,
         }),
         producer: await kafka.producer(),
+        // Before each attempt to consume, so topics made late still get their partition count.
+        prepare: () => kafka.ensureTopics([config.topic, config.deadLetterTopic]),
         ...(afterInsert ? { afterInsert } : {}),
       },
       settings,
