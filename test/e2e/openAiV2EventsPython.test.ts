@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LlmpProcess, repoRoot, startLlmp } from '../support/llmpProcess.ts';
+import { runPythonApp, venvPython } from '../support/pythonApp.ts';
 import { tempDir } from '../support/tempDir.ts';
 
 // The official OpenTelemetry OpenAI instrumentation (opentelemetry-instrumentation-openai-v2) on
@@ -11,9 +10,7 @@ import { tempDir } from '../support/tempDir.ts';
 // reach llmp as an OTLP log record (gen_ai.client.inference.operation.details) beside a span
 // without them, and the trace view shows them on the span. The venv comes from .ci/run
 // (.tools/openai-v2).
-const python = [process.env.LLMP_OPENAI_V2_PYTHON, join(repoRoot, '.tools/openai-v2/bin/python')].find(
-  (p): p is string => !!p && existsSync(p),
-);
+const python = venvPython('LLMP_OPENAI_V2_PYTHON', 'openai-v2');
 const app = join(repoRoot, 'test/fixtures/openAiV2EventOnlyApp.py');
 
 /** Answers every chat completion with "Paris.", as OpenAI does. */
@@ -46,26 +43,7 @@ function fakeOpenAi(): Promise<{ server: Server; url: string; requests: number }
 }
 
 function runApp(env: Record<string, string>): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(python!, [app], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(out.trim());
-      else reject(new Error(`the openai-v2 app exited with ${code}: ${err.slice(-2000)}`));
-    });
-  });
+  return runPythonApp({ python: python!, app, env, name: 'the openai-v2 app' });
 }
 
 describe.skipIf(!python && process.env.CI !== 'true')(
