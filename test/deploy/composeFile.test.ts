@@ -26,7 +26,11 @@ interface Service {
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[] };
   profiles?: string[];
+  restart?: string;
 }
+
+/** Services that run once and exit (the schema migration): health-checked by their exit code. */
+const oneShot = new Set(['migrate']);
 
 const llmpRoles: Record<string, { preset: string; ports: number[] }> = {
   gateway: { preset: 'gateway.yaml', ports: [4317, 4318, 13133] },
@@ -63,7 +67,7 @@ describe('deploy/compose/compose.yaml', () => {
 
   it('runs Kafka, ClickHouse and every llmp role, MLflow only in its profile', () => {
     expect(Object.keys(compose.services).sort()).toEqual(
-      ['clickhouse', 'gateway', 'ingester', 'kafka', 'mlflow', 'mlflow-exporter', 'query'].sort(),
+      ['clickhouse', 'gateway', 'ingester', 'kafka', 'migrate', 'mlflow', 'mlflow-exporter', 'query'].sort(),
     );
     expect(compose.services.kafka!.image).toMatch(/^apache\/kafka:/);
     expect(compose.services.kafka!.environment!.KAFKA_PROCESS_ROLES).toBe('broker,controller');
@@ -72,14 +76,18 @@ describe('deploy/compose/compose.yaml', () => {
     expect(compose.services['mlflow-exporter']!.profiles).toEqual(['mlflow']);
   });
 
-  it('pins every image to a version tag and health-checks every service', () => {
+  it('pins every image to a version tag, health-checks every lasting service, waits for what it needs', () => {
     for (const [name, service] of Object.entries(compose.services)) {
       expect(service.image, name).toMatch(/^[\w./-]+:[\w.-]+$/);
       expect(service.image, name).not.toMatch(/:latest$/);
-      expect(service.healthcheck?.test.length, name).toBeGreaterThan(1);
+      // A one-shot service is done when it exits: not restarted, and waited for by its exit code.
+      if (oneShot.has(name)) expect(service.restart, name).toBe('no');
+      else expect(service.healthcheck?.test.length, name).toBeGreaterThan(1);
       for (const [dependency, { condition }] of Object.entries(service.depends_on ?? {})) {
         expect(compose.services[dependency], `${name} -> ${dependency}`).toBeDefined();
-        expect(condition, `${name} -> ${dependency}`).toBe('service_healthy');
+        expect(condition, `${name} -> ${dependency}`).toBe(
+          oneShot.has(dependency) ? 'service_completed_successfully' : 'service_healthy',
+        );
       }
     }
     // The gateway image is the one without chdb; the other roles use the full image.
@@ -100,5 +108,19 @@ describe('deploy/compose/compose.yaml', () => {
       expect(String(service.environment?.CLICKHOUSE_URL), role).toMatch(/^http:\/\/.*@clickhouse:8123$/);
     }
     expect(compose.services['mlflow-exporter']!.environment?.MLFLOW_TRACKING_URI).toBe('http://mlflow:5000');
+  });
+
+  it('migrates the schema once, before every role that uses ClickHouse, which then does not migrate', () => {
+    const migrate = compose.services.migrate!;
+    expect(migrate.command?.slice(0, 2)).toEqual(['migrate', '--config']);
+    expect(String(migrate.environment?.CLICKHOUSE_URL)).toMatch(/^http:\/\/.*@clickhouse:8123$/);
+    expect(migrate.depends_on?.clickhouse?.condition).toBe('service_healthy');
+    for (const role of ['ingester', 'query', 'mlflow-exporter']) {
+      const service = compose.services[role]!;
+      expect(service.depends_on?.migrate?.condition, role).toBe('service_completed_successfully');
+      expect(service.command, role).toContain('--no-migrate');
+    }
+    // The gateway never opens ClickHouse: it does not wait for the schema.
+    expect(compose.services.gateway!.depends_on?.migrate).toBeUndefined();
   });
 });

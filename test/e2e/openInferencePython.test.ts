@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LlmpProcess, repoRoot, startLlmp } from '../support/llmpProcess.ts';
+import { runPythonApp, venvPython } from '../support/pythonApp.ts';
 import { sendSpans } from '../support/sdkSpans.ts';
 import { tempDir } from '../support/tempDir.ts';
 
@@ -11,10 +10,7 @@ import { tempDir } from '../support/tempDir.ts';
 // client against a fake OpenAI server) next to an OpenLLMetry-shaped span and an OpenTelemetry
 // execute_tool span sent with the JS SDK: the same model is found and grouped the same way, and
 // tool calls show in the texts. The venv comes from .ci/run (.tools/openinference).
-const python = [
-  process.env.LLMP_OPENINFERENCE_PYTHON,
-  join(repoRoot, '.tools/openinference/bin/python'),
-].find((p): p is string => !!p && existsSync(p));
+const python = venvPython('LLMP_OPENINFERENCE_PYTHON', 'openinference');
 const app = join(repoRoot, 'test/fixtures/openInferenceWeatherApp.py');
 
 interface ChatRequest {
@@ -73,26 +69,7 @@ function fakeOpenAi(): Promise<{ server: Server; url: string; requests: ChatRequ
 }
 
 function runApp(env: Record<string, string>): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(python!, [app], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(out.trim());
-      else reject(new Error(`the OpenInference app exited with ${code}: ${err.slice(-2000)}`));
-    });
-  });
+  return runPythonApp({ python: python!, app, env, name: 'the OpenInference app' });
 }
 
 interface TraceSpan {

@@ -1,18 +1,14 @@
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { repoRoot } from './llmpProcess.ts';
+import { runPythonApp, venvPython } from './pythonApp.ts';
 
 /**
  * The Python of the venv with the official OpenTelemetry OpenAI instrumentation
  * (opentelemetry-instrumentation-openai-v2, made by .ci/run as .tools/openai-v2); undefined when
  * it is not there.
  */
-export const openAiV2Python = [
-  process.env.LLMP_OPENAI_V2_PYTHON,
-  join(repoRoot, '.tools/openai-v2/bin/python'),
-].find((p): p is string => !!p && existsSync(p));
+export const openAiV2Python = venvPython('LLMP_OPENAI_V2_PYTHON', 'openai-v2');
 
 const app = join(repoRoot, 'test/fixtures/openAiV2EventOnlyApp.py');
 
@@ -56,24 +52,5 @@ export function fakeOpenAi(): Promise<{ server: Server; url: string; requests: n
  * @example const [traceId, spanId] = (await runOpenAiV2App({ OPENAI_BASE_URL, OTLP_URL, … })).split(' ');
  */
 export function runOpenAiV2App(env: Record<string, string>, script = app): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(openAiV2Python!, [script], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(out.trim());
-      else reject(new Error(`the openai-v2 app exited with ${code}: ${err.slice(-2000)}`));
-    });
-  });
+  return runPythonApp({ python: openAiV2Python!, app: script, env, name: 'the openai-v2 app' });
 }

@@ -13,7 +13,11 @@ import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import { type ClickHouseTlsConfig, clickhouseTls } from './clickhouseTls.ts';
 import { allocatorConf, type EmbeddedEngineOptions, engineArgs } from './embeddedEngine.ts';
 import { clusterName } from './renderSchemaStep.ts';
+import { StoreOpenError } from './storeOpenError.ts';
 import { type StoreWriteHealth, storeWriteHealth } from './storeWriteHealth.ts';
+
+// Its home is storeOpenError.ts (clickhouseTls.ts throws it too); importers of the store find it here.
+export { StoreOpenError };
 
 /** A ClickHouse connection and the database llmp owns in it. */
 export interface ClickHouseStore {
@@ -48,14 +52,6 @@ export type RawInsert = (params: {
   columns?: readonly string[];
   settings?: Record<string, string | number>;
 }) => Promise<unknown>;
-
-/** The store cannot be opened; the message says what to do. */
-export class StoreOpenError extends Error {
-  constructor(message: string, options: { cause?: unknown } = {}) {
-    super(message, options);
-    this.name = 'StoreOpenError';
-  }
-}
 
 export interface OpenStoreOptions {
   /** A ClickHouse server (`http://host:8123`); unset means the embedded engine in `dataDir`. */

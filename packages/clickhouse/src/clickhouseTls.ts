@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { StoreOpenError } from './clickhouseStore.ts';
+import { StoreOpenError } from './storeOpenError.ts';
 
 /** `clickhouse.tls`: the CA of an `https://` server's certificate, and a client certificate if it wants one. */
 export const clickhouseTlsConfig = z

@@ -1,4 +1,8 @@
+import { QueryParams } from './queryParams.ts';
 import { attributedJobSql } from './traceJobAttribution.ts';
+
+// Its home is queryParams.ts; the search and metric statements import it from here too.
+export { QueryParams };
 
 /**
  * What a search or a metric query selects spans by. Every value reaches ClickHouse as a query
@@ -24,19 +28,6 @@ export interface SpanFilter {
   userId?: string | undefined;
   /** Span attributes that must equal these values (as stored text). */
   attributes?: ReadonlyArray<readonly [string, string]> | undefined;
-}
-
-/** Query parameters collected while building a statement, named p0, p1, … */
-export class QueryParams {
-  readonly values: Record<string, string | number> = {};
-  #next = 0;
-
-  /** A `{pN:Type}` placeholder bound to `value`. */
-  bind(type: string, value: string | number | bigint): string {
-    const name = `p${this.#next++}`;
-    this.values[name] = typeof value === 'bigint' ? value.toString() : value;
-    return `{${name}:${type}}`;
-  }
 }
 
 const statusNames = { ok: 'Ok', error: 'Error', unset: 'Unset' } as const;

@@ -1,5 +1,5 @@
 import type { ClickHouseStore } from './clickhouseStore.ts';
-import type { QueryParams } from './spanFilter.ts';
+import type { QueryParams } from './queryParams.ts';
 
 /**
  * The job a span belongs to: its own `llmp.job.id` when it names one, else its trace's link in

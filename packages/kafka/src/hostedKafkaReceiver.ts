@@ -41,6 +41,8 @@ export function signalConfig(config: KafkaReceiverConfig, signal: Signal): Kafka
  * naming it: per signal it reads that signal's topic (`otlp_spans`, `otlp_logs`) in its own
  * consumer group, with a dead-letter producer from the host's Kafka clients, the topics made when
  * missing, and readiness checks on each topic and on every partition's progress.
+ * Kafka down at start is an outage the receiver rides out (it keeps trying, unready meanwhile);
+ * Kafka refusing the login or certificate stops the role at start.
  * @example buildService({ config, factories: { receivers: [hostedKafkaReceiver], … }, host, logger })
  */
 export const hostedKafkaReceiver = hostedFactory(
@@ -58,7 +60,6 @@ export const hostedKafkaReceiver = hostedFactory(
         const codec = kafkaSignals[signal];
         if (!codec) throw new Error(`the kafka receiver carries no ${signal}`);
         const own = signalConfig(config, signal);
-        await kafka.ensureTopics([own.topic, own.deadLetterTopic]);
         host.addReadinessCheck(`${settings.id} (topic ${own.topic})`, () => kafka.ensureTopics([own.topic]));
         const receiver = kafkaReceiver(
           {
@@ -73,6 +74,8 @@ export const hostedKafkaReceiver = hostedFactory(
               maxInflatedBatchBytes: own.maxInflatedBatchBytes,
             }),
             producer: await kafka.producer(),
+            // Before each attempt to consume, so topics made late still get their partition count.
+            prepare: () => kafka.ensureTopics([own.topic, own.deadLetterTopic]),
             ...(afterInsert ? { afterInsert } : {}),
           },
           signal === 'traces' ? settings : { ...settings, logger: settings.logger.child({ signal }) },

@@ -55,9 +55,14 @@ export interface KafkaConsumer {
   /**
    * Consumes with the group, never committing by itself; `handle` is called with the records of
    * one partition at a time, in order, and is not called again for that partition before it
-   * resolves. Returns once the consumer runs.
+   * resolves. Returns once the consumer runs; rejects when it could not start (call it again to
+   * retry). `onStopped` is told when a running consumer stopped on an error the client does not
+   * recover from by itself; `run` again restarts it.
    */
-  run(handle: (batch: PartitionBatch, control: BatchControl) => Promise<void>): Promise<void>;
+  run(
+    handle: (batch: PartitionBatch, control: BatchControl) => Promise<void>,
+    hooks?: { onStopped?: (error: unknown) => void },
+  ): Promise<void>;
   close(): Promise<void>;
   /** Why the client cannot consume at the moment (it crashed and is restarting), if it cannot. */
   problem?(): string | undefined;

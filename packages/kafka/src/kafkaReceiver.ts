@@ -1,6 +1,7 @@
 import { OtlpDecodeError, type TraceBatch } from '@llmp/otlp';
 import {
   backoffConfig,
+  backoffDelay,
   byteSize,
   type Component,
   type ComponentSettings,
@@ -8,9 +9,11 @@ import {
   duration,
   onceShutdown,
   retryWithBackoff,
+  sleep,
 } from '@llmp/pipeline';
 import { z } from 'zod';
 import { dedupToken, parsePending, pendingMetadata } from './dedupToken.ts';
+import { KafkaAccessError } from './kafkaAccessError.ts';
 import type {
   BatchControl,
   IncomingRecord,
@@ -71,6 +74,12 @@ export const kafkaReceiverConfig = z.object({
    * `stallTimeout` makes readiness say so.
    */
   retryOnFailure: backoffConfig({ initialInterval: 200, maxInterval: 30_000 }),
+  /**
+   * Backoff between attempts to start the consumer when Kafka was not reachable at start or the
+   * consumer stopped on an error (e.g. a refused login): exponential up to maxInterval,
+   * jittered, never giving up; `/readyz` says why meanwhile.
+   */
+  reconnect: backoffConfig({ initialInterval: 1000, maxInterval: 30_000 }),
   /** A member silent this long is dropped from the group and its partitions move on. */
   sessionTimeout: duration(30_000),
   /**
@@ -125,6 +134,8 @@ export interface KafkaReceiverDeps<B = TraceBatch> {
   signal?: KafkaSignal<B>;
   /** For the dead-letter topic. */
   producer: KafkaProducer;
+  /** Run before each attempt to start consuming (the hosted receiver creates missing topics there). */
+  prepare?: () => Promise<void>;
   /** Test hook: called between the insert and the commit (crash-recovery tests). */
   afterInsert?: (range: { partition: number; first: string; last: string }) => void;
 }
@@ -361,13 +372,74 @@ export function kafkaReceiver<B = TraceBatch>(
     }
   }
 
+  /** Set while the consumer is not running (Kafka not reachable, or it stopped): why, for readiness. */
+  let down: string | undefined;
+  let restarting = false;
+  const stopping = new AbortController();
+  const reasonOf = (error: unknown) => (error as Error)?.message ?? String(error);
+
+  async function consume(): Promise<void> {
+    await deps.prepare?.();
+    if (stopping.signal.aborted) return;
+    await deps.consumer.run(handle, { onStopped: (error) => restartLater(reasonOf(error)) });
+    // Shut down while this attempt was connecting: close what it opened.
+    if (stopping.signal.aborted) return deps.consumer.close();
+    down = undefined;
+    logger.info({ topic: config.topic, groupId: config.groupId }, 'Kafka receiver consuming');
+  }
+
+  /**
+   * Starts the consumer again after `reconnect` backoff (exponential up to its cap) until it
+   * runs or the receiver stops: each attempt is counted, a changed reason logged as a warning,
+   * the same one again only at debug, so a lasting failure (a revoked login) is not a warning a second.
+   */
+  function restartLater(
+    reason: string,
+    message = 'Kafka consumer stopped on an error; restarting it with backoff',
+  ): void {
+    if (reason !== down) logger.warn({ topic: config.topic, reason }, message);
+    down = reason;
+    if (restarting || stopping.signal.aborted) return;
+    restarting = true;
+    void (async () => {
+      for (let attempt = 1; !stopping.signal.aborted; attempt++) {
+        const retryInMs = backoffDelay(config.reconnect, attempt);
+        logger.debug({ topic: config.topic, attempt, retryInMs }, 'restarting the Kafka consumer');
+        await sleep(retryInMs, stopping.signal);
+        if (stopping.signal.aborted) break;
+        metrics.ingesterConsumerRestarts.inc({ topic: config.topic });
+        try {
+          await consume();
+          break;
+        } catch (error) {
+          const reason = reasonOf(error);
+          if (reason !== down)
+            logger.warn({ topic: config.topic, reason }, 'Kafka consumer restart failed; retrying');
+          down = reason;
+        }
+      }
+      restarting = false;
+    })();
+  }
+
   return {
     async start() {
-      await deps.consumer.run(handle);
-      logger.info({ topic: config.topic, groupId: config.groupId }, 'Kafka receiver consuming');
+      try {
+        await consume();
+      } catch (error) {
+        // Kafka refusing the login or the certificate is a config problem: stop at start. A
+        // broker down is an outage, as for the gateway: stay up, unready, and keep trying.
+        if (error instanceof KafkaAccessError) {
+          // Named as a build error would be: the key to look at.
+          throw new KafkaAccessError(error.kind, `receivers.${settings.id}: ${error.message}`, {
+            cause: error,
+          });
+        }
+        restartLater(reasonOf(error), 'Kafka not reachable; will consume once Kafka is reachable');
+      }
     },
     async checkProgress() {
-      const problem = deps.consumer.problem?.();
+      const problem = down ?? deps.consumer.problem?.();
       if (problem !== undefined) throw new Error(`the Kafka consumer cannot consume: ${problem}`);
       const now = Date.now();
       for (const [partition, stall] of stalls) {
@@ -378,6 +450,7 @@ export function kafkaReceiver<B = TraceBatch>(
       }
     },
     shutdown: onceShutdown(async () => {
+      stopping.abort();
       await deps.consumer.close();
       await deps.producer.close();
       stalls.clear();

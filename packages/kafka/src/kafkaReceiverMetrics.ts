@@ -23,4 +23,10 @@ export const kafkaReceiverMetrics = metricSet((registers) => ({
     labelNames: ['topic'] as const,
     registers,
   }),
+  ingesterConsumerRestarts: new Counter({
+    name: 'llmp_ingester_consumer_restarts_total',
+    help: 'Times the Kafka consumer was started again: Kafka was not reachable at start, or the consumer stopped on an error (e.g. a refused login)',
+    labelNames: ['topic'] as const,
+    registers,
+  }),
 }));

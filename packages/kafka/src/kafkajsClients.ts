@@ -42,6 +42,14 @@ const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
+/** A kafkajs log line about one failed attempt to reach a broker (it retries by itself). */
+function connectionAttempt(namespace: string, message: string): boolean {
+  return (
+    (namespace === 'Connection' && /^Connection (error|timeout)/.test(message)) ||
+    (namespace === 'BrokerPool' && message.startsWith('Failed to connect to seed broker'))
+  );
+}
+
 function toHeaders(
   headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined,
 ): Record<string, string> {
@@ -146,7 +154,6 @@ function consumerOf(
   sessionTimeoutMs: number,
   fetchBytesPerPartition: number,
   partitionsAtOnce: number,
-  logger: Logger,
 ): KafkaConsumer {
   const partitions = Math.max(1, partitionsAtOnce);
   const consumer: Consumer = kafka.consumer({
@@ -160,7 +167,10 @@ function consumerOf(
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
   });
   let running = true;
-  let restartTimer: NodeJS.Timeout | undefined;
+  let crashListened = false;
+  let onStopped: ((error: unknown) => void) | undefined;
+  /** Set while run() starts the consumer: a crash then is its failure. */
+  let starting: { error?: unknown } | undefined;
   /** Set while the consumer is down on an error and being restarted; cleared once it joins or gets a batch. */
   let problem: string | undefined;
   // Set once a heartbeat learns that the group is rebalancing (or dropped this member), for
@@ -174,7 +184,7 @@ function consumerOf(
     problem = undefined;
   });
   return {
-    async run(handle) {
+    async run(handle, hooks = {}) {
       await Promise.all([consumer.connect(), admin.connect()]).catch((error: unknown) => {
         throw access(error);
       });
@@ -220,33 +230,32 @@ function consumerOf(
       };
       // kafkajs restarts a crashed consumer only when the cause is retriable. Others, such as
       // "Failed to find group coordinator" while a (re)started broker still loads its offsets
-      // topic, stop it for good and leave a live ingester that consumes nothing: restart it here.
-      consumer.on(consumer.events.CRASH, ({ payload }) => {
-        if (!running) return;
-        const cause = access(payload.error) as Error;
-        problem = cause?.message ?? String(payload.error);
-        if (payload.restart) return;
-        logger.warn({ err: payload.error, groupId }, 'Kafka consumer stopped on an error; restarting it');
-        const restart = () => {
-          restartTimer = setTimeout(() => {
-            if (!running) return;
-            consumer
-              .connect()
-              .then(() => consumer.run(options))
-              .catch((error: unknown) => {
-                logger.warn({ err: error, groupId }, 'Kafka consumer restart failed; trying again');
-                restart();
-              });
-          }, 1000);
-        };
-        restart();
-      });
-      await consumer.run(options);
+      // topic, or a login refused after a reconnect, stop it for good: the caller is told
+      // (onStopped) and restarts it with its backoff. A crash while run() is starting it is
+      // run()'s failure instead. run() is called again on a restart: one listener is enough.
+      onStopped = hooks.onStopped;
+      if (!crashListened)
+        consumer.on(consumer.events.CRASH, ({ payload }) => {
+          if (!running) return;
+          const cause = access(payload.error);
+          problem = (cause as Error)?.message ?? String(payload.error);
+          if (payload.restart) return;
+          if (starting) starting.error = cause;
+          else onStopped?.(cause);
+        });
+      crashListened = true;
+      const attempt: { error?: unknown } = {};
+      starting = attempt;
+      try {
+        await consumer.run(options);
+      } finally {
+        starting = undefined;
+      }
+      if (attempt.error !== undefined) throw attempt.error;
     },
     problem: () => problem,
     async close() {
       running = false;
-      clearTimeout(restartTimer);
       await consumer.disconnect();
       await admin.disconnect();
     },
@@ -290,7 +299,11 @@ export function kafkajsClients({
     logLevel: logLevel.WARN,
     logCreator: () => (entry) => {
       const { message, ...rest } = entry.log;
-      logger[levels[entry.level] ?? 'debug']({ kafka: entry.namespace, ...rest }, message);
+      // kafkajs logs each failed connection attempt as an error, with a stack: many lines a
+      // second while a broker is down. llmp says it once itself (a warning, /readyz, retryable
+      // answers to senders), so those go to debug.
+      const level = connectionAttempt(entry.namespace, message) ? 'debug' : (levels[entry.level] ?? 'debug');
+      logger[level]({ kafka: entry.namespace, ...rest }, message);
     },
   });
   return {
@@ -349,7 +362,6 @@ export function kafkajsClients({
         sessionTimeoutMs,
         fetchBytesPerPartition,
         partitionsAtOnce,
-        logger,
       );
     },
   };

@@ -1,5 +1,5 @@
 import type { MetricDimension, SortKey, SortOrder, SpanFilter } from '@llmp/clickhouse';
-import { spanTypes } from '@llmp/genai';
+import { spanTypes } from '@llmp/otlp';
 import { z } from 'zod';
 
 const text = z.string().min(1).max(1024).optional();

@@ -3,6 +3,7 @@ import { ApiError } from './apiClient.ts';
 import { useApi } from './apiContext.ts';
 import { chartWindows as windows } from './chartWindows.ts';
 import { formatCost } from './format.ts';
+import { GroupAndRangeFilters } from './GroupAndRangeFilters.tsx';
 import { bucketTimes, type GroupedMetricsRow, metricSeries } from './metricSeries.ts';
 import { navigate } from './router.tsx';
 import { TimeChart } from './TimeChart.tsx';
@@ -109,24 +110,14 @@ export function MetricsPage({ search }: { search: string }) {
     navigate(`/dashboards?${new URLSearchParams({ by, range, ...change })}`);
   return (
     <main class="page metrics">
-      <form class="filters" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          By
-          <select name="by" value={by} onChange={(e) => go({ by: e.currentTarget.value })}>
-            {dimensions.map((d) => (
-              <option value={d}>{d}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Time
-          <select name="range" value={range} onChange={(e) => go({ range: e.currentTarget.value })}>
-            {Object.keys(windows).map((w) => (
-              <option value={w}>last {w}</option>
-            ))}
-          </select>
-        </label>
-      </form>
+      <GroupAndRangeFilters
+        label="By"
+        by={by}
+        groups={dimensions}
+        range={range}
+        ranges={Object.keys(windows)}
+        go={go}
+      />
       <div class="list-bar">
         {loading && <span class="muted">loading…</span>}
         {error && <span class="error">{error}</span>}

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError } from './apiClient.ts';
 import { useApi } from './apiContext.ts';
 import { formatCost, formatTime } from './format.ts';
+import { GroupAndRangeFilters } from './GroupAndRangeFilters.tsx';
 import { Link, navigate } from './router.tsx';
 import { ranges } from './traceFilters.ts';
 
@@ -70,23 +71,14 @@ export function SessionsPage({ search }: { search: string }) {
   const filter = by === 'user' ? 'userId' : 'sessionId';
   return (
     <main class="page sessions">
-      <form class="filters" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          Group by
-          <select name="by" value={by} onChange={(e) => go({ by: e.currentTarget.value })}>
-            <option value="session">session</option>
-            <option value="user">user</option>
-          </select>
-        </label>
-        <label>
-          Time
-          <select name="range" value={range} onChange={(e) => go({ range: e.currentTarget.value })}>
-            {Object.keys(ranges).map((r) => (
-              <option value={r}>last {r}</option>
-            ))}
-          </select>
-        </label>
-      </form>
+      <GroupAndRangeFilters
+        label="Group by"
+        by={by}
+        groups={['session', 'user']}
+        range={range}
+        ranges={Object.keys(ranges)}
+        go={go}
+      />
       <div class="list-bar">
         <span>
           {groups.length} {by === 'user' ? 'user' : 'session'}

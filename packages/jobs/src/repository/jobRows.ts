@@ -111,26 +111,19 @@ export const jobColumns = `id, version, job_type, name, description, prompt, inp
   validation_script, test_input, metadata, spec, template_id, discovered, creation_event_id, update_event_id,
   toUnixTimestamp64Milli(created_at) AS created_ms, toUnixTimestamp64Milli(updated_at) AS updated_ms`;
 
-export interface StoredJobRow {
-  id: string;
+/**
+ * A `jobs` row as `jobColumns` reads it back: the written columns but the project, with the
+ * engine's JSON forms of numbers and booleans and the times as epoch milliseconds.
+ */
+export type StoredJobRow = Omit<
+  JobRow,
+  'project_id' | 'version' | 'discovered' | 'created_at' | 'updated_at'
+> & {
   version: number | string;
-  job_type: string;
-  name: string;
-  description: string;
-  prompt: string;
-  input_model: string;
-  output_model: string;
-  validation_script: string;
-  test_input: string;
-  metadata: string;
-  spec: string;
-  template_id: string;
   discovered: boolean | number;
-  creation_event_id: string;
-  update_event_id: string;
   created_ms: string;
   updated_ms: string;
-}
+};
 
 /**
  * A stored version as the API shows it.

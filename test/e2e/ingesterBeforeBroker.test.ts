@@ -1,0 +1,57 @@
+import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
+import { isolatedTopics, spanCounts, startGateway, startIngester } from '../support/distributedRoles.ts';
+import { dedicatedKafkaBroker } from '../support/kafkaBroker.ts';
+import type { LlmpProcess } from '../support/llmpProcess.ts';
+import { otlpJsonTrace, postJson } from '../support/otlpJson.ts';
+import { tempDir } from '../support/tempDir.ts';
+
+// The broker is down when the ingester starts, so this suite has one of its own.
+const kafka = await dedicatedKafkaBroker();
+const dir = tempDir('ingester-before-broker');
+const running: LlmpProcess[] = [];
+
+afterAll(async () => {
+  for (const p of running) await p.stop('SIGKILL');
+  await kafka?.stop();
+  dir.remove();
+});
+
+async function readyz(p: LlmpProcess): Promise<{ status: number; body: { reason?: string } }> {
+  const response = await fetch(`http://127.0.0.1:${p.telemetryPort}/readyz`);
+  return { status: response.status, body: (await response.json()) as { reason?: string } };
+}
+
+describe.skipIf(!kafka)('an ingester started while Kafka is down', () => {
+  it('stays up, is unready naming Kafka, and consumes once the broker is there', {
+    timeout: 240_000,
+  }, async () => {
+    const brokers = kafka!.brokers.join(',');
+    const topics = isolatedTopics('early');
+    await kafka!.pause();
+    // The role before the broker, as a compose or Kubernetes start order may have it.
+    const ingester = await startIngester({ dataDir: `${dir.path}/ingester`, brokers, topics });
+    running.push(ingester);
+    onTestFailed(() => console.log(ingester.stderr(), ingester.logs.slice(-30)));
+
+    // Up, not crashed, and /readyz says why it is not ready (the outage, by its broker address).
+    expect(ingester.child.exitCode).toBeNull();
+    const unready = await readyz(ingester);
+    expect(unready.status).toBe(503);
+    expect(unready.body.reason).toMatch(/Kafka/);
+    // One line says so; no stack trace goes to stderr.
+    expect(ingester.stderr()).not.toMatch(/\n\s+at /);
+    expect(
+      ingester.logs.filter((l) => /will consume once Kafka is reachable/.test(String(l.msg))),
+    ).toHaveLength(1);
+
+    await kafka!.resume();
+    const gateway = await startGateway({ dataDir: `${dir.path}/gateway`, brokers, topics });
+    running.push(gateway);
+    const { body, traceId } = otlpJsonTrace({ spans: 3 });
+    expect((await postJson(gateway.httpPort, body)).status).toBe(200);
+    // The ingester kept trying: the trace arrives, and it becomes ready.
+    const counts = await spanCounts(ingester, [traceId], 3, 120_000);
+    expect(counts.get(traceId)).toBe(3);
+    expect((await readyz(ingester)).status).toBe(200);
+  });
+});
