@@ -45,7 +45,9 @@ await fetch(`${api}/refund-answers`, {
   body: JSON.stringify({ prompt: 'Answer briefly, citing the refund policy.' }),
 });
 for (let i = 0; i < 12; i++)
-  await sendChatTrace(`http://127.0.0.1:${llmp.httpPort}/v1/traces`, 'support-bot', {}, 'refund-answers');
+  await sendChatTrace(`http://127.0.0.1:${llmp.httpPort}/v1/traces`, 'support-bot', {
+    jobId: 'refund-answers',
+  });
 await new Promise((r) => setTimeout(r, 2500));
 await page.setViewport({ width: 1400, height: 1100 });
 await page.goto(`http://127.0.0.1:${llmp.apiPort}/jobs/refund-answers`);

@@ -166,7 +166,14 @@ describe('web UI in Chromium against llmp start', () => {
     const created = await fetch(`${base}/v1/jobs`, {
       method: 'POST',
       headers: json,
-      body: JSON.stringify({ id, job_type: 'llm_task', name: 'Refund answers', prompt: 'Answer briefly.' }),
+      body: JSON.stringify({
+        id,
+        job_type: 'llm_task',
+        name: 'Refund answers',
+        prompt: 'Answer briefly.',
+        // Outputs are checked against it: a JSON answer passes, the plain text one fails.
+        output_model: { type: 'object', required: ['refund_days'] },
+      }),
     });
     expect(created.status).toBe(201);
     const patched = await fetch(`${base}/v1/jobs/${id}`, {
@@ -175,8 +182,11 @@ describe('web UI in Chromium against llmp start', () => {
       body: JSON.stringify({ prompt: 'Answer briefly, citing the policy.' }),
     });
     expect(patched.status).toBe(200);
-    const traceId = await sendChatTrace(`http://127.0.0.1:${open.httpPort}/v1/traces`, 'ui-job-run', {}, id);
+    const url = `http://127.0.0.1:${open.httpPort}/v1/traces`;
+    const traceId = await sendChatTrace(url, 'ui-job-run', { jobId: id });
+    const passing = await sendChatTrace(url, 'ui-job-run', { jobId: id, answer: '{"refund_days": 30}' });
     await waitForTrace(open, traceId, 3);
+    await waitForTrace(open, passing, 3);
 
     const page = await newPage();
     await page.goto(`${base}/jobs?name=Refund`);
@@ -189,15 +199,34 @@ describe('web UI in Chromium against llmp start', () => {
     expect(await diff()).toEqual([
       expect.stringMatching(/^prompt"Answer briefly\."\s*"Answer briefly, citing the policy\."$/),
     ]);
-    // The run is listed and its numbers (tokens, cost of the LLM span) are the job's.
+    // The runs are listed and their numbers (tokens, cost of the LLM spans, one output of two
+    // valid) are the job's, in the table and over time.
     await page.waitForSelector(`.run-row a[href="/traces/${traceId}"]`);
+    await page.waitForSelector(`.run-row a[href="/traces/${passing}"]`);
     await page.waitForFunction(
-      () => document.querySelector('#job-run-metrics tbody tr:last-child')?.textContent?.includes('$0.00420'),
+      () => document.querySelector('#job-run-metrics tbody tr:last-child')?.textContent?.includes('$0.00840'),
       { timeout: 10_000 },
     );
     const total = await page.$eval('#job-run-metrics tbody tr:last-child', (e) => e.textContent ?? '');
-    expect(total).toContain(`${chatTurn.inputTokens} / ${chatTurn.outputTokens}`);
-    await page.waitForFunction(() => document.querySelectorAll('.chart canvas').length === 4);
+    expect(total).toContain(`${2 * chatTurn.inputTokens} / ${2 * chatTurn.outputTokens}`);
+    expect(total).toContain('50.0 % (1/2)');
+    await page.waitForFunction(() => document.querySelectorAll('.chart canvas').length === 5);
+    expect(await page.$$eval('.chart .u-title', (els) => els.map((e) => e.textContent))).toEqual([
+      'Runs and failed runs',
+      'Run latency',
+      'Tokens',
+      'Cost (USD)',
+      'Validation pass rate (%)',
+    ]);
+    // What the charts draw, the API's buckets of the window, hold both runs and their checks.
+    const q = new URLSearchParams({ step: '1m', from: new Date(Date.now() - 3_600_000).toISOString() });
+    const { buckets } = (await (await fetch(`${base}/v1/jobs/${id}/metrics?${q}`)).json()) as {
+      buckets: Array<{ runs: number; validation: { checked: number; passed: number } }>;
+    };
+    const sum = (pick: (b: (typeof buckets)[number]) => number) => buckets.reduce((n, b) => n + pick(b), 0);
+    expect([sum((b) => b.runs), sum((b) => b.validation.checked), sum((b) => b.validation.passed)]).toEqual([
+      2, 2, 1,
+    ]);
 
     // Roll back to v1: v3 holds v1's prompt.
     await page.click('.version-row .rollback');
@@ -267,7 +296,9 @@ describe('web UI in Chromium against llmp start', () => {
     const [a, b, user] = [`sess-a-${tag}`, `sess-b-${tag}`, `user-${tag}`];
     const url = `http://127.0.0.1:${open.httpPort}/v1/traces`;
     const send = (session: string) =>
-      sendChatTrace(url, `ui-sessions-${tag}`, {}, 'support-bot', { 'session.id': session, 'user.id': user });
+      sendChatTrace(url, `ui-sessions-${tag}`, {
+        rootAttributes: { 'session.id': session, 'user.id': user },
+      });
     const ids = [await send(a), await send(a), await send(b)];
     for (const id of ids) await waitForTrace(open, id, 3);
     const page = await newPage();
@@ -344,8 +375,8 @@ describe('web UI in Chromium against llmp start', () => {
   it("with API keys on, asks for a key, keeps it in the tab's session and shows only its project", async () => {
     const url = `http://127.0.0.1:${keyed.httpPort}/v1/traces`;
     const service = `ui-keyed-${randomUUID().slice(0, 8)}`;
-    const mine = await sendChatTrace(url, service, { 'x-llmp-api-key': 'ui-a-ingest' });
-    const theirs = await sendChatTrace(url, service, { 'x-llmp-api-key': 'ui-b-ingest' });
+    const mine = await sendChatTrace(url, service, { headers: { 'x-llmp-api-key': 'ui-a-ingest' } });
+    const theirs = await sendChatTrace(url, service, { headers: { 'x-llmp-api-key': 'ui-b-ingest' } });
     await waitForTrace(keyed, mine, 3, 'ui-a-read');
     const page = await newPage();
     const base = `http://127.0.0.1:${keyed.apiPort}`;

@@ -34,9 +34,21 @@ function provider(url: string, serviceName: string, headers: Record<string, stri
 export async function sendChatTrace(
   url: string,
   serviceName: string,
-  headers: Record<string, string> = {},
-  jobId = 'support-bot',
-  rootAttributes: Record<string, string> = {},
+  {
+    headers = {},
+    jobId = 'support-bot',
+    rootAttributes = {},
+    answer = chatTurn.answer,
+  }: {
+    /** Export headers (an API key). */
+    headers?: Record<string, string>;
+    /** The llmp.job.id of the LLM span. */
+    jobId?: string;
+    /** Attributes of the root span (session.id, user.id). */
+    rootAttributes?: Record<string, string>;
+    /** The assistant's text (a job's output checks read it). */
+    answer?: string;
+  } = {},
 ) {
   const p = provider(url, serviceName, headers);
   const tracer = p.getTracer('ui-e2e');
@@ -61,7 +73,7 @@ export async function sendChatTrace(
           {
             role: 'assistant',
             parts: [
-              { type: 'text', content: chatTurn.answer },
+              { type: 'text', content: answer },
               { type: 'tool_call', id: 'call_1', name: 'lookup_order', arguments: { id: 4711 } },
             ],
             finish_reason: 'tool_call',
