@@ -14,6 +14,8 @@ import { problem } from './problem.ts';
 import { projectOf as callerProject, keepCaller } from './projectOf.ts';
 import { requireCaller } from './requireCaller.ts';
 import { searchRoutes } from './searchRoutes.ts';
+import { traceOutlineOpenApiPaths } from './traceOutlineOpenApi.ts';
+import { type TraceOutlineSource, traceOutlineRoutes } from './traceOutlineRoutes.ts';
 import { uiRoutes } from './uiRoutes.ts';
 import { withBearerSecurity } from './withBearerSecurity.ts';
 
@@ -26,6 +28,9 @@ export interface TraceSource {
   search?: SpanSearch;
   /** OTLP log record search (`GET /v1/logs`); not served without it. */
   logs?: LogSearch;
+  /** A trace's outline and single spans (`/v1/traces/{id}/outline`, `…/spans/{spanId}`), for the UI. */
+  readTraceOutline?: TraceOutlineSource['readTraceOutline'];
+  readSpan?: TraceOutlineSource['readSpan'];
 }
 
 /** Trace deletion and its downstream sync (MLflow); the routes exist only when it is given. */
@@ -105,6 +110,7 @@ export function queryApp({
         ...openApiDocument.paths,
         ...(source.logs ? logsOpenApiPaths() : {}),
         ...(jobs ? jobsOpenApiPaths() : {}),
+        ...(source.readTraceOutline && source.readSpan ? traceOutlineOpenApiPaths() : {}),
       },
     }),
   );
@@ -131,6 +137,15 @@ export function queryApp({
 
   if (source.search) app.route('/v1', searchRoutes({ search: source.search, projectOf }));
   if (source.logs) app.route('/v1', logsRoutes({ logs: source.logs, projectOf }));
+  const { readTraceOutline, readSpan } = source;
+  if (readTraceOutline && readSpan)
+    app.route(
+      '/v1',
+      traceOutlineRoutes({
+        source: { readTraceOutline: readTraceOutline.bind(source), readSpan: readSpan.bind(source) },
+        projectOf,
+      }),
+    );
   if (deletion) {
     app.delete('/v1/traces/:traceId', async (c) => {
       const traceId = c.req.param('traceId');
