@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { appendFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { type Browser, launch, type Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LlmpProcess, startLlmp } from '../support/llmpProcess.ts';
@@ -55,7 +55,8 @@ afterAll(async () => {
 async function waitForTrace(llmp: LlmpProcess, traceId: string, spans: number, key?: string) {
   const headers: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {};
   for (let i = 0; i < 600; i++) {
-    const res = await fetch(`http://127.0.0.1:${llmp.apiPort}/v1/traces/${traceId}`, { headers });
+    // The outline: the cheap read of a trace's spans.
+    const res = await fetch(`http://127.0.0.1:${llmp.apiPort}/v1/traces/${traceId}/outline`, { headers });
     if (res.ok && ((await res.json()) as { spans: unknown[] }).spans.length === spans) return;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -340,36 +341,37 @@ describe('web UI in Chromium against llmp start', () => {
     await page.close();
   });
 
-  it(`opens a trace of ${wideSpans} spans, keeping only the rows in view in the DOM`, async () => {
+  it(`opens a trace of ${wideSpans} spans keeping only the rows in view in the DOM; its last span can be reached and read`, async () => {
+    // How fast it opens is measured by `pnpm bench ui` (docs/benchmarks.md), not asserted here.
     const traceId = await sendWideTrace(`http://127.0.0.1:${open.httpPort}/v1/traces`, 'ui-wide', wideSpans);
     await waitForTrace(open, traceId, wideSpans);
     const page = await newPage();
-    await page.goto(`http://127.0.0.1:${open.apiPort}/`);
-    const started = performance.now();
     await page.goto(`http://127.0.0.1:${open.apiPort}/traces/${traceId}`);
     await page.waitForFunction(
       (n) =>
         document.querySelector('#span-count')?.textContent === String(n) &&
         document.querySelector('.span-row'),
-      { timeout: 20_000 },
+      { timeout: 30_000 },
       wideSpans,
     );
-    const ms = performance.now() - started;
-    if (process.env.LLMP_UI_TIMING_FILE)
-      appendFileSync(process.env.LLMP_UI_TIMING_FILE, `${Math.round(ms)}\n`);
     const inDom = await page.$$eval('.span-row', (els) => els.length);
     expect(inDom).toBeGreaterThan(10);
     expect(inDom).toBeLessThan(200);
-    // Scrolled to the end, the last spans are there too.
+    // Scrolled to the end, the tree's last row is there: the last step's last call, sent last.
     await page.$eval('.tree .scroll', (el) => el.scrollTo(0, el.scrollHeight));
-    await page.waitForFunction(() =>
-      [...document.querySelectorAll('.span-row')].some((e) => e.textContent?.includes('call 8')),
+    const last = `.virtual[style*="translateY(${(wideSpans - 1) * 24}px)"] .span-row`;
+    await page.waitForSelector(last);
+    expect(await page.$$eval('.span-row', (els) => els.length)).toBeLessThan(200);
+    await page.click(last);
+    // Its panel reads the span whole: the attribute its sender gave it (the last span made).
+    await page.waitForFunction(
+      (n) => document.querySelector('#span-panel')?.textContent?.includes(`item.index${n}`),
+      { timeout: 10_000 },
+      wideSpans - 1,
     );
+    expect(await page.$eval('#span-panel h3', (e) => e.textContent)).toBe('call 7');
     expect(problemsOf(page)).toEqual([]);
     await page.close();
-    // The issue asks for under 3 s (measured ~2.1 s here, docs/benchmarks.md); the bound is
-    // generous so a loaded CI machine does not fail it, yet a page that renders every row does.
-    expect(ms).toBeLessThan(6000);
   });
 
   it("with API keys on, asks for a key, keeps it in the tab's session and shows only its project", async () => {

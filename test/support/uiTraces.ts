@@ -100,24 +100,31 @@ export async function sendChatTrace(
 
 /**
  * Sends one trace of `count` spans (a root with a few levels of children) through the real SDK.
+ * Span n starts n µs after the root, so the tree's order is the order they were made in: the
+ * last row is span `count - 1` (attribute item.index), a `call` under the last step.
  * @example const traceId = await sendWideTrace(url, 'svc', 30_000);
  */
 export async function sendWideTrace(url: string, serviceName: string, count: number) {
   const p = provider(url, serviceName, {}, count + 10);
   const tracer = p.getTracer('ui-e2e');
-  const root = tracer.startSpan('batch job');
+  const base = Date.now();
+  // Milliseconds since the epoch with a fraction: the SDK keeps the microseconds.
+  const at = (n: number) => base + n / 1000;
+  const root = tracer.startSpan('batch job', { startTime: at(0) });
   const rootCtx = trace.setSpan(ROOT_CONTEXT, root);
   let made = 1;
   while (made < count) {
-    const step = tracer.startSpan(`step ${made}`, {}, rootCtx);
+    const step = tracer.startSpan(`step ${made}`, { startTime: at(made) }, rootCtx);
     made++;
     const stepCtx = trace.setSpan(ROOT_CONTEXT, step);
     for (let i = 0; i < 9 && made < count; i++, made++) {
-      tracer.startSpan(`call ${i}`, { attributes: { 'item.index': made } }, stepCtx).end();
+      tracer
+        .startSpan(`call ${i}`, { attributes: { 'item.index': made }, startTime: at(made) }, stepCtx)
+        .end(at(made + 0.5));
     }
-    step.end();
+    step.end(at(made));
   }
-  root.end();
+  root.end(at(count));
   await p.forceFlush();
   await p.shutdown();
   return root.spanContext().traceId;
