@@ -1,9 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { type Browser, launch, type Page } from 'puppeteer-core';
+import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LlmpProcess, startLlmp } from '../support/llmpProcess.ts';
 import { tempDir } from '../support/tempDir.ts';
+import { launchChromium } from '../support/traceOpenTiming.ts';
 import { chatTurn, sendChatTrace, sendWideTrace } from '../support/uiTraces.ts';
 
 // Page functions run in the browser; the test project's types have no DOM, so declare the little they use.
@@ -41,7 +42,7 @@ beforeAll(async () => {
         ].join(','),
       },
     }),
-    launch({ executablePath: chromium, headless: true, args: ['--no-sandbox', '--disable-gpu'] }),
+    launchChromium(),
   ]);
 });
 

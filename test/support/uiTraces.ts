@@ -17,7 +17,8 @@ function provider(url: string, serviceName: string, headers: Record<string, stri
     resource: resourceFromAttributes({ 'service.name': serviceName }),
     spanProcessors: [
       new BatchSpanProcessor({
-        exporter: new OTLPTraceExporter({ url, headers }),
+        // A loaded machine may take longer than the SDK's 10 s to store a 2 000-span export.
+        exporter: new OTLPTraceExporter({ url, headers, timeoutMillis: 60_000 }),
         maxQueueSize: queue,
         maxExportBatchSize: Math.min(queue, 2000),
         scheduledDelayMillis: 50,
