@@ -38,6 +38,7 @@ beforeAll(async () => {
           line('ui-a-ingest', 'team-a', 'ingest'),
           line('ui-a-read', 'team-a', 'read'),
           line('ui-b-ingest', 'team-b', 'ingest'),
+          line('ui-b-read', 'team-b', 'read'),
           line('ui-a-admin', 'team-a', 'admin'),
         ].join(','),
       },
@@ -396,6 +397,72 @@ describe('web UI in Chromium against llmp start', () => {
     await page.goto(`${base}/traces/${theirs}`);
     await page.waitForSelector('main .error');
     expect(await page.$eval('main .error', (e) => e.textContent)).toContain('Trace not found');
+    await page.close();
+  });
+
+  it("with API keys on, a key's jobs, sessions and dashboards hold its project's data only", async () => {
+    const tag = randomUUID().slice(0, 8);
+    const service = `ui-iso-${tag}`;
+    const url = `http://127.0.0.1:${keyed.httpPort}/v1/traces`;
+    const send = (team: 'a' | 'b') =>
+      sendChatTrace(url, service, {
+        headers: { 'x-llmp-api-key': `ui-${team}-ingest` },
+        jobId: `iso-${team}-${tag}`,
+        rootAttributes: { 'session.id': `sess-${team}-${tag}` },
+      });
+    const [mine, theirs] = [await send('a'), await send('b')];
+    await waitForTrace(keyed, mine, 3, 'ui-a-read');
+    await waitForTrace(keyed, theirs, 3, 'ui-b-read');
+    const base = `http://127.0.0.1:${keyed.apiPort}`;
+    // Both jobs were registered (discovered), each in its own project.
+    for (const team of ['a', 'b'])
+      expect(
+        (
+          await fetch(`${base}/v1/jobs/iso-${team}-${tag}`, {
+            headers: { authorization: `Bearer ui-${team}-read` },
+          })
+        ).status,
+      ).toBe(200);
+    const page = await newPage();
+    await page.goto(`${base}/jobs?name=${tag}`);
+    await page.waitForSelector('#api-key');
+    await page.type('#api-key', 'ui-a-read');
+    await page.click('.key-prompt button[type=submit]');
+    await page.waitForSelector('.job-row');
+    expect(await page.$$eval('.job-row', (rows) => rows.map((r) => r.textContent ?? ''))).toEqual([
+      expect.stringContaining(`iso-a-${tag}`),
+    ]);
+    // The other project's job is not found, even by its address.
+    await page.goto(`${base}/jobs/iso-b-${tag}`);
+    await page.waitForSelector('main .error');
+    expect(await page.$eval('main .error', (e) => e.textContent)).toContain('Job not found');
+    // Sessions: this project's session only.
+    await page.goto(`${base}/sessions`);
+    await page.waitForFunction(
+      (s) => [...document.querySelectorAll('.session-row')].some((r) => r.textContent?.startsWith(s)),
+      { timeout: 10_000 },
+      `sess-a-${tag}`,
+    );
+    const sessions = await page.$$eval('.session-row', (rows) => rows.map((r) => r.textContent ?? ''));
+    expect(sessions.some((r) => r.includes(`sess-b-${tag}`))).toBe(false);
+    // Dashboards by service: one trace's tokens and cost, not both projects'.
+    await page.goto(`${base}/dashboards?by=service`);
+    const row = await page.waitForFunction(
+      (s) =>
+        [...document.querySelectorAll('.metric-row')].find((r) => r.textContent?.startsWith(s))?.textContent,
+      { timeout: 10_000 },
+      service,
+    );
+    expect(await row.jsonValue()).toBe(
+      `${service}30${chatTurn.inputTokens} / ${chatTurn.outputTokens}$0.00420`,
+    );
+    // The trace list: this project's trace of the service only.
+    await page.goto(`${base}/?service=${service}`);
+    await page.waitForSelector('.trace-row');
+    expect(await page.$$eval('.trace-row a', (els) => els.map((e) => e.getAttribute('href')))).toEqual([
+      `/traces/${mine}`,
+    ]);
+    expect(problemsOf(page).filter((p) => !/status of 404/.test(p))).toEqual([]);
     await page.close();
   });
 
