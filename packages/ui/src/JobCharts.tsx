@@ -1,23 +1,13 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { useApi } from './apiContext.ts';
+import type { JobMetrics, JobRunMetrics } from './apiTypes.ts';
 import { chartWindows as windows } from './chartWindows.ts';
 import { formatCost } from './format.ts';
 import { bucketTimes } from './metricSeries.ts';
 import { type ChartSeries, TimeChart } from './TimeChart.tsx';
 
-/** Run metrics of `GET /v1/jobs/{id}/metrics`, in total, per version and per time bucket. */
-interface RunMetrics {
-  runs: number;
-  failed_runs: number;
-  latency_ms: { p50: number | null; p95: number | null; p99: number | null };
-  tokens: { input: number; output: number };
-  cost_usd: number | null;
-  validation: { checked: number; passed: number; pass_rate: number | null };
-}
-type JobMetricsBody = RunMetrics & {
-  versions?: Array<RunMetrics & { version: string }>;
-  buckets?: Array<RunMetrics & { time: string }>;
-};
+type RunMetrics = JobRunMetrics;
+type JobMetricsBody = JobMetrics;
 
 const ms = (v: number | null) => (v === null ? '—' : `${v.toFixed(1)} ms`);
 const rate = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(1)} %`);

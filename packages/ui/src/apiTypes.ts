@@ -1,6 +1,7 @@
 // The shapes the query API answers with, taken from the server's own types (type-only imports:
 // nothing of the server reaches the bundle), so the UI cannot drift from what the API sends.
 import type {
+  MetricDimension,
   MetricsRow,
   SessionSummary,
   SpanOutline,
@@ -9,7 +10,8 @@ import type {
   TraceOutline,
 } from '@llmp/clickhouse';
 
-export type { MetricsRow, SessionSummary, SpanOutline, TraceOutline };
+export type { JobEvent, JobMetrics, JobRecord, JobRunMetrics, JobTrace, Page } from '@llmp/jobs';
+export type { MetricDimension, MetricsRow, SessionSummary, SpanOutline, TraceOutline };
 
 /** `GET /v1/traces/{traceId}/spans/{spanId}`, and each span of `GET /v1/traces/{traceId}`. */
 export type Span = StoredSpan;
