@@ -24,7 +24,7 @@ import { validationScriptScenario } from './validationScriptScenario.ts';
 // (CPU per span of the ingester's own code, no Kafka or engine), `kafka-consumers` (the Kafka
 // consumer clients alone, kafkajs against @platformatic/kafka, A B A B), `validation-script`
 // (per-span cost of a job's validation_script in its sandbox), `ui` (a BENCH_SPANS-span trace,
-// default 30 000, opened in Debian's Chromium; needs `pnpm build`).
+// default 30 000, opened in Debian's Chromium; BENCH_UI_API_KEYS=1: with API keys on; needs `pnpm build`).
 const wanted = new Set(process.argv.slice(2));
 const run = (name: string) => wanted.size === 0 || wanted.has(name);
 const seconds = Number(process.env.BENCH_SECONDS ?? 20);
@@ -101,6 +101,7 @@ if (wanted.has('ui')) {
     await uiScenario({
       spans: Number(process.env.BENCH_SPANS ?? 30_000),
       rounds: Number(process.env.BENCH_ROUNDS ?? 7),
+      apiKeys: process.env.BENCH_UI_API_KEYS === '1',
     }),
   );
 }

@@ -2,6 +2,7 @@ import { type Browser, launch } from 'puppeteer-core';
 
 // Page functions run in the browser; the test project's types have no DOM, so declare the little they use.
 declare const document: { querySelector(selector: string): { textContent: string | null } | null };
+declare const sessionStorage: { setItem(key: string, value: string): void };
 declare const performance: {
   now(): number;
   getEntriesByType(type: 'resource'): Array<{
@@ -45,9 +46,12 @@ export async function openTraceTimed(
   base: string,
   traceId: string,
   spans: number,
+  apiKey?: string,
 ): Promise<TraceOpenTiming> {
   const page = await browser.newPage();
   try {
+    // With API keys on: the key the tab would hold after its prompt.
+    if (apiKey) await page.evaluateOnNewDocument((k) => sessionStorage.setItem('llmp.apiKey', k), apiKey);
     await page.setViewport({ width: 1400, height: 900 });
     // The app's code is cached, as for a user coming from the trace list.
     await page.goto(`${base}/`);
@@ -78,15 +82,24 @@ export async function openTraceTimed(
  * Fetches `path` of the query API from a page and times it to the parsed JSON, in the browser.
  * @example const ms = await fetchTimed(browser, base, `/v1/traces/${traceId}`);
  */
-export async function fetchTimed(browser: Browser, base: string, path: string): Promise<number> {
+export async function fetchTimed(
+  browser: Browser,
+  base: string,
+  path: string,
+  apiKey?: string,
+): Promise<number> {
   const page = await browser.newPage();
   try {
     await page.goto(`${base}/`);
-    return await page.evaluate(async (p) => {
-      const started = performance.now();
-      await (await fetch(p)).json();
-      return performance.now() - started;
-    }, path);
+    return await page.evaluate(
+      async (p, k) => {
+        const started = performance.now();
+        await (await fetch(p, k ? { headers: { authorization: `Bearer ${k}` } } : {})).json();
+        return performance.now() - started;
+      },
+      path,
+      apiKey ?? '',
+    );
   } finally {
     await page.close();
   }

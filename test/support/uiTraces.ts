@@ -105,8 +105,13 @@ export async function sendChatTrace(
  * last row is span `count - 1` (attribute item.index), a `call` under the last step.
  * @example const traceId = await sendWideTrace(url, 'svc', 30_000);
  */
-export async function sendWideTrace(url: string, serviceName: string, count: number) {
-  const p = provider(url, serviceName, {}, count + 10);
+export async function sendWideTrace(
+  url: string,
+  serviceName: string,
+  count: number,
+  headers: Record<string, string> = {},
+) {
+  const p = provider(url, serviceName, headers, count + 10);
   const tracer = p.getTracer('ui-e2e');
   const base = Date.now();
   // Milliseconds since the epoch with a fraction: the SDK keeps the microseconds.
