@@ -14,6 +14,7 @@ import { machine } from './machine.ts';
 import { mlflowScenario } from './mlflowScenario.ts';
 import { queryScenario } from './queryScenario.ts';
 import { telemetrygenAllInOneScenario } from './telemetrygenAllInOneScenario.ts';
+import { uiScenario } from './uiScenario.ts';
 import { validationScriptScenario } from './validationScriptScenario.ts';
 
 // `pnpm bench [all-in-one|distributed|query ...]`; BENCH_SECONDS and BENCH_ROWS scale the runs;
@@ -25,7 +26,8 @@ import { validationScriptScenario } from './validationScriptScenario.ts';
 // (CPU per span of the ingester's own code, no Kafka or engine), `gateway-hot-path` (the gateway's
 // screening and record cutting per span, no gRPC or Kafka), `kafka-consumers` (the Kafka
 // consumer clients alone, kafkajs against @platformatic/kafka, A B A B), `validation-script`
-// (per-span cost of a job's validation_script in its sandbox).
+// (per-span cost of a job's validation_script in its sandbox), `ui` (a BENCH_SPANS-span trace,
+// default 30 000, opened in Debian's Chromium; BENCH_UI_API_KEYS=1: with API keys on; needs `pnpm build`).
 const wanted = new Set(process.argv.slice(2));
 const run = (name: string) => wanted.size === 0 || wanted.has(name);
 const seconds = Number(process.env.BENCH_SECONDS ?? 20);
@@ -132,6 +134,15 @@ if (wanted.has('engine-ceiling')) {
     serverSettings,
   }))
     report(row);
+}
+if (wanted.has('ui')) {
+  report(
+    await uiScenario({
+      spans: Number(process.env.BENCH_SPANS ?? 30_000),
+      rounds: Number(process.env.BENCH_ROUNDS ?? 7),
+      apiKeys: process.env.BENCH_UI_API_KEYS === '1',
+    }),
+  );
 }
 if (wanted.has('insert-costs')) {
   for (const row of await insertCostsScenario()) report({ scenario: 'insert-costs', ...row });

@@ -1,9 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { appendFileSync, existsSync } from 'node:fs';
-import { type Browser, launch, type Page } from 'puppeteer-core';
+import { existsSync } from 'node:fs';
+import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LlmpProcess, startLlmp } from '../support/llmpProcess.ts';
 import { tempDir } from '../support/tempDir.ts';
+import { launchChromium } from '../support/traceOpenTiming.ts';
 import { chatTurn, sendChatTrace, sendWideTrace } from '../support/uiTraces.ts';
 
 // Page functions run in the browser; the test project's types have no DOM, so declare the little they use.
@@ -37,11 +38,12 @@ beforeAll(async () => {
           line('ui-a-ingest', 'team-a', 'ingest'),
           line('ui-a-read', 'team-a', 'read'),
           line('ui-b-ingest', 'team-b', 'ingest'),
+          line('ui-b-read', 'team-b', 'read'),
           line('ui-a-admin', 'team-a', 'admin'),
         ].join(','),
       },
     }),
-    launch({ executablePath: chromium, headless: true, args: ['--no-sandbox', '--disable-gpu'] }),
+    launchChromium(),
   ]);
 });
 
@@ -55,7 +57,8 @@ afterAll(async () => {
 async function waitForTrace(llmp: LlmpProcess, traceId: string, spans: number, key?: string) {
   const headers: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {};
   for (let i = 0; i < 600; i++) {
-    const res = await fetch(`http://127.0.0.1:${llmp.apiPort}/v1/traces/${traceId}`, { headers });
+    // The outline: the cheap read of a trace's spans.
+    const res = await fetch(`http://127.0.0.1:${llmp.apiPort}/v1/traces/${traceId}/outline`, { headers });
     if (res.ok && ((await res.json()) as { spans: unknown[] }).spans.length === spans) return;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -166,7 +169,14 @@ describe('web UI in Chromium against llmp start', () => {
     const created = await fetch(`${base}/v1/jobs`, {
       method: 'POST',
       headers: json,
-      body: JSON.stringify({ id, job_type: 'llm_task', name: 'Refund answers', prompt: 'Answer briefly.' }),
+      body: JSON.stringify({
+        id,
+        job_type: 'llm_task',
+        name: 'Refund answers',
+        prompt: 'Answer briefly.',
+        // Outputs are checked against it: a JSON answer passes, the plain text one fails.
+        output_model: { type: 'object', required: ['refund_days'] },
+      }),
     });
     expect(created.status).toBe(201);
     const patched = await fetch(`${base}/v1/jobs/${id}`, {
@@ -175,8 +185,11 @@ describe('web UI in Chromium against llmp start', () => {
       body: JSON.stringify({ prompt: 'Answer briefly, citing the policy.' }),
     });
     expect(patched.status).toBe(200);
-    const traceId = await sendChatTrace(`http://127.0.0.1:${open.httpPort}/v1/traces`, 'ui-job-run', {}, id);
+    const url = `http://127.0.0.1:${open.httpPort}/v1/traces`;
+    const traceId = await sendChatTrace(url, 'ui-job-run', { jobId: id });
+    const passing = await sendChatTrace(url, 'ui-job-run', { jobId: id, answer: '{"refund_days": 30}' });
     await waitForTrace(open, traceId, 3);
+    await waitForTrace(open, passing, 3);
 
     const page = await newPage();
     await page.goto(`${base}/jobs?name=Refund`);
@@ -189,15 +202,34 @@ describe('web UI in Chromium against llmp start', () => {
     expect(await diff()).toEqual([
       expect.stringMatching(/^prompt"Answer briefly\."\s*"Answer briefly, citing the policy\."$/),
     ]);
-    // The run is listed and its numbers (tokens, cost of the LLM span) are the job's.
+    // The runs are listed and their numbers (tokens, cost of the LLM spans, one output of two
+    // valid) are the job's, in the table and over time.
     await page.waitForSelector(`.run-row a[href="/traces/${traceId}"]`);
+    await page.waitForSelector(`.run-row a[href="/traces/${passing}"]`);
     await page.waitForFunction(
-      () => document.querySelector('#job-run-metrics tbody tr:last-child')?.textContent?.includes('$0.00420'),
+      () => document.querySelector('#job-run-metrics tbody tr:last-child')?.textContent?.includes('$0.00840'),
       { timeout: 10_000 },
     );
     const total = await page.$eval('#job-run-metrics tbody tr:last-child', (e) => e.textContent ?? '');
-    expect(total).toContain(`${chatTurn.inputTokens} / ${chatTurn.outputTokens}`);
-    await page.waitForFunction(() => document.querySelectorAll('.chart canvas').length === 4);
+    expect(total).toContain(`${2 * chatTurn.inputTokens} / ${2 * chatTurn.outputTokens}`);
+    expect(total).toContain('50.0 % (1/2)');
+    await page.waitForFunction(() => document.querySelectorAll('.chart canvas').length === 5);
+    expect(await page.$$eval('.chart .u-title', (els) => els.map((e) => e.textContent))).toEqual([
+      'Runs and failed runs',
+      'Run latency',
+      'Tokens',
+      'Cost (USD)',
+      'Validation pass rate (%)',
+    ]);
+    // What the charts draw, the API's buckets of the window, hold both runs and their checks.
+    const q = new URLSearchParams({ step: '1m', from: new Date(Date.now() - 3_600_000).toISOString() });
+    const { buckets } = (await (await fetch(`${base}/v1/jobs/${id}/metrics?${q}`)).json()) as {
+      buckets: Array<{ runs: number; validation: { checked: number; passed: number } }>;
+    };
+    const sum = (pick: (b: (typeof buckets)[number]) => number) => buckets.reduce((n, b) => n + pick(b), 0);
+    expect([sum((b) => b.runs), sum((b) => b.validation.checked), sum((b) => b.validation.passed)]).toEqual([
+      2, 2, 1,
+    ]);
 
     // Roll back to v1: v3 holds v1's prompt.
     await page.click('.version-row .rollback');
@@ -267,7 +299,9 @@ describe('web UI in Chromium against llmp start', () => {
     const [a, b, user] = [`sess-a-${tag}`, `sess-b-${tag}`, `user-${tag}`];
     const url = `http://127.0.0.1:${open.httpPort}/v1/traces`;
     const send = (session: string) =>
-      sendChatTrace(url, `ui-sessions-${tag}`, {}, 'support-bot', { 'session.id': session, 'user.id': user });
+      sendChatTrace(url, `ui-sessions-${tag}`, {
+        rootAttributes: { 'session.id': session, 'user.id': user },
+      });
     const ids = [await send(a), await send(a), await send(b)];
     for (const id of ids) await waitForTrace(open, id, 3);
     const page = await newPage();
@@ -309,43 +343,44 @@ describe('web UI in Chromium against llmp start', () => {
     await page.close();
   });
 
-  it(`opens a trace of ${wideSpans} spans, keeping only the rows in view in the DOM`, async () => {
+  it(`opens a trace of ${wideSpans} spans keeping only the rows in view in the DOM; its last span can be reached and read`, async () => {
+    // How fast it opens is measured by `pnpm bench ui` (docs/benchmarks.md), not asserted here.
     const traceId = await sendWideTrace(`http://127.0.0.1:${open.httpPort}/v1/traces`, 'ui-wide', wideSpans);
     await waitForTrace(open, traceId, wideSpans);
     const page = await newPage();
-    await page.goto(`http://127.0.0.1:${open.apiPort}/`);
-    const started = performance.now();
     await page.goto(`http://127.0.0.1:${open.apiPort}/traces/${traceId}`);
     await page.waitForFunction(
       (n) =>
         document.querySelector('#span-count')?.textContent === String(n) &&
         document.querySelector('.span-row'),
-      { timeout: 20_000 },
+      { timeout: 30_000 },
       wideSpans,
     );
-    const ms = performance.now() - started;
-    if (process.env.LLMP_UI_TIMING_FILE)
-      appendFileSync(process.env.LLMP_UI_TIMING_FILE, `${Math.round(ms)}\n`);
     const inDom = await page.$$eval('.span-row', (els) => els.length);
     expect(inDom).toBeGreaterThan(10);
     expect(inDom).toBeLessThan(200);
-    // Scrolled to the end, the last spans are there too.
+    // Scrolled to the end, the tree's last row is there: the last step's last call, sent last.
     await page.$eval('.tree .scroll', (el) => el.scrollTo(0, el.scrollHeight));
-    await page.waitForFunction(() =>
-      [...document.querySelectorAll('.span-row')].some((e) => e.textContent?.includes('call 8')),
+    const last = `.virtual[style*="translateY(${(wideSpans - 1) * 24}px)"] .span-row`;
+    await page.waitForSelector(last);
+    expect(await page.$$eval('.span-row', (els) => els.length)).toBeLessThan(200);
+    await page.click(last);
+    // Its panel reads the span whole: the attribute its sender gave it (the last span made).
+    await page.waitForFunction(
+      (n) => document.querySelector('#span-panel')?.textContent?.includes(`item.index${n}`),
+      { timeout: 10_000 },
+      wideSpans - 1,
     );
+    expect(await page.$eval('#span-panel h3', (e) => e.textContent)).toBe('call 7');
     expect(problemsOf(page)).toEqual([]);
     await page.close();
-    // The issue asks for under 3 s (measured ~2.1 s here, docs/benchmarks.md); the bound is
-    // generous so a loaded CI machine does not fail it, yet a page that renders every row does.
-    expect(ms).toBeLessThan(6000);
   });
 
   it("with API keys on, asks for a key, keeps it in the tab's session and shows only its project", async () => {
     const url = `http://127.0.0.1:${keyed.httpPort}/v1/traces`;
     const service = `ui-keyed-${randomUUID().slice(0, 8)}`;
-    const mine = await sendChatTrace(url, service, { 'x-llmp-api-key': 'ui-a-ingest' });
-    const theirs = await sendChatTrace(url, service, { 'x-llmp-api-key': 'ui-b-ingest' });
+    const mine = await sendChatTrace(url, service, { headers: { 'x-llmp-api-key': 'ui-a-ingest' } });
+    const theirs = await sendChatTrace(url, service, { headers: { 'x-llmp-api-key': 'ui-b-ingest' } });
     await waitForTrace(keyed, mine, 3, 'ui-a-read');
     const page = await newPage();
     const base = `http://127.0.0.1:${keyed.apiPort}`;
@@ -362,6 +397,72 @@ describe('web UI in Chromium against llmp start', () => {
     await page.goto(`${base}/traces/${theirs}`);
     await page.waitForSelector('main .error');
     expect(await page.$eval('main .error', (e) => e.textContent)).toContain('Trace not found');
+    await page.close();
+  });
+
+  it("with API keys on, a key's jobs, sessions and dashboards hold its project's data only", async () => {
+    const tag = randomUUID().slice(0, 8);
+    const service = `ui-iso-${tag}`;
+    const url = `http://127.0.0.1:${keyed.httpPort}/v1/traces`;
+    const send = (team: 'a' | 'b') =>
+      sendChatTrace(url, service, {
+        headers: { 'x-llmp-api-key': `ui-${team}-ingest` },
+        jobId: `iso-${team}-${tag}`,
+        rootAttributes: { 'session.id': `sess-${team}-${tag}` },
+      });
+    const [mine, theirs] = [await send('a'), await send('b')];
+    await waitForTrace(keyed, mine, 3, 'ui-a-read');
+    await waitForTrace(keyed, theirs, 3, 'ui-b-read');
+    const base = `http://127.0.0.1:${keyed.apiPort}`;
+    // Both jobs were registered (discovered), each in its own project.
+    for (const team of ['a', 'b'])
+      expect(
+        (
+          await fetch(`${base}/v1/jobs/iso-${team}-${tag}`, {
+            headers: { authorization: `Bearer ui-${team}-read` },
+          })
+        ).status,
+      ).toBe(200);
+    const page = await newPage();
+    await page.goto(`${base}/jobs?name=${tag}`);
+    await page.waitForSelector('#api-key');
+    await page.type('#api-key', 'ui-a-read');
+    await page.click('.key-prompt button[type=submit]');
+    await page.waitForSelector('.job-row');
+    expect(await page.$$eval('.job-row', (rows) => rows.map((r) => r.textContent ?? ''))).toEqual([
+      expect.stringContaining(`iso-a-${tag}`),
+    ]);
+    // The other project's job is not found, even by its address.
+    await page.goto(`${base}/jobs/iso-b-${tag}`);
+    await page.waitForSelector('main .error');
+    expect(await page.$eval('main .error', (e) => e.textContent)).toContain('Job not found');
+    // Sessions: this project's session only.
+    await page.goto(`${base}/sessions`);
+    await page.waitForFunction(
+      (s) => [...document.querySelectorAll('.session-row')].some((r) => r.textContent?.startsWith(s)),
+      { timeout: 10_000 },
+      `sess-a-${tag}`,
+    );
+    const sessions = await page.$$eval('.session-row', (rows) => rows.map((r) => r.textContent ?? ''));
+    expect(sessions.some((r) => r.includes(`sess-b-${tag}`))).toBe(false);
+    // Dashboards by service: one trace's tokens and cost, not both projects'.
+    await page.goto(`${base}/dashboards?by=service`);
+    const row = await page.waitForFunction(
+      (s) =>
+        [...document.querySelectorAll('.metric-row')].find((r) => r.textContent?.startsWith(s))?.textContent,
+      { timeout: 10_000 },
+      service,
+    );
+    expect(await row.jsonValue()).toBe(
+      `${service}30${chatTurn.inputTokens} / ${chatTurn.outputTokens}$0.00420`,
+    );
+    // The trace list: this project's trace of the service only.
+    await page.goto(`${base}/?service=${service}`);
+    await page.waitForSelector('.trace-row');
+    expect(await page.$$eval('.trace-row a', (els) => els.map((e) => e.getAttribute('href')))).toEqual([
+      `/traces/${mine}`,
+    ]);
+    expect(problemsOf(page).filter((p) => !/status of 404/.test(p))).toEqual([]);
     await page.close();
   });
 

@@ -40,6 +40,10 @@ const span = (traceId: string, spanId: string, from: bigint, to: bigint, more: P
 const t1 = '1'.repeat(32);
 const t2 = '2'.repeat(32);
 const t3 = '3'.repeat(32);
+// Runs of job "timed": two in the hour of t0 (22:00 UTC), one two hours later; the jobs
+// processor's output checks are on the spans as llmp.validation.output (pass | fail).
+const [t4, t5, t6] = ['4', '5', '6'].map((c) => c.repeat(32)) as [string, string, string];
+const hour = 3600n * second;
 
 beforeAll(async () => {
   store = await openTestStore(dir.path);
@@ -47,6 +51,7 @@ beforeAll(async () => {
   api = jobsApi(queryApp({ source: storeTraceSource(store), jobs: jobStore(store) }));
   await api.post('/v1/jobs', { id: 'insight', name: 'insight' });
   await api.patch('/v1/jobs/insight', { prompt: 'v2' });
+  await api.post('/v1/jobs', { id: 'timed', name: 'timed' });
   const spans = [
     // Run 1 (version 1): the root names the job; its LLM child fails and records an exception.
     span(t1, 'a000000000000001', 0n, second, {
@@ -91,6 +96,24 @@ beforeAll(async () => {
     }),
     // Not linked to the job.
     span(t3, 'c000000000000001', 0n, 5n * second, { status: { code: 2, message: 'x' } }),
+    span(t4, 'd000000000000001', 0n, 2n * second, {
+      attributes: [str('llmp.job.id', 'timed'), str('llmp.validation.output', 'pass')],
+    }),
+    span(t4, 'd000000000000002', second, 2n * second, {
+      parentSpanId: 'd000000000000001',
+      attributes: [
+        str('gen_ai.operation.name', 'chat'),
+        int('gen_ai.usage.input_tokens', 10),
+        int('gen_ai.usage.output_tokens', 5),
+      ],
+    }),
+    span(t5, 'e000000000000001', 10n * second, 11n * second, {
+      attributes: [str('llmp.job.id', 'timed'), str('llmp.validation.output', 'fail')],
+      status: { code: 2, message: 'bad output' },
+    }),
+    span(t6, 'f000000000000001', 2n * hour, 2n * hour + 4n * second, {
+      attributes: [str('llmp.job.id', 'timed'), str('llmp.validation.output', 'pass')],
+    }),
   ];
   const exporter = clickhouseExporter(
     store,
@@ -225,6 +248,81 @@ describe('GET /v1/jobs/{id}/metrics', () => {
     });
     expect((await api.get('/v1/jobs/nope/metrics')).status).toBe(404);
     expect((await api.get('/v1/jobs/insight/metrics?by=model')).status).toBe(400);
+  });
+});
+
+describe('GET /v1/jobs/{id}/metrics over time', () => {
+  // t0 is 2023-11-14T22:13:20Z: runs t4 and t5 start in the 22:00 hour, t6 in the 00:00 hour.
+  const range = 'from=2023-11-14T22:00:00Z&to=2023-11-15T01:00:00Z';
+
+  it('answers runs, errors, latency, tokens, cost and validation pass rate per time bucket of the runs', async () => {
+    const { status, body } = await api.get(`/v1/jobs/timed/metrics?step=1h&${range}`);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({
+      job_id: 'timed',
+      step: '1h',
+      from: '2023-11-14T22:00:00.000000000Z',
+      to: '2023-11-15T01:00:00.000000000Z',
+      runs: 3,
+      failed_runs: 1,
+      validation: { checked: 3, passed: 2, pass_rate: 2 / 3 },
+    });
+    // Buckets with runs only, oldest first, at the run's start (its first span of the job).
+    expect(body.buckets).toEqual([
+      {
+        time: '2023-11-14T22:00:00.000000000Z',
+        runs: 2,
+        failed_runs: 1,
+        spans: 3,
+        error_spans: 1,
+        latency_ms: { p50: expect.any(Number), p95: 2000, p99: 2000 },
+        tokens: { input: 10, output: 5 },
+        cost_usd: null,
+        validation: { checked: 2, passed: 1, pass_rate: 0.5 },
+      },
+      {
+        time: '2023-11-15T00:00:00.000000000Z',
+        runs: 1,
+        failed_runs: 0,
+        spans: 1,
+        error_spans: 0,
+        latency_ms: { p50: 4000, p95: 4000, p99: 4000 },
+        tokens: { input: 0, output: 0 },
+        cost_usd: null,
+        validation: { checked: 1, passed: 1, pass_rate: 1 },
+      },
+    ]);
+    expect([1000, 2000]).toContain(body.buckets[0].latency_ms.p50);
+  });
+
+  it('counts only the runs that started in the range, in totals and per version too', async () => {
+    const { body } = await api.get(
+      '/v1/jobs/timed/metrics?by=version&step=15m&from=2023-11-15T00:00:00Z&to=2023-11-15T01:00:00Z',
+    );
+    expect(body).toMatchObject({ runs: 1, failed_runs: 0, validation: { checked: 1, passed: 1 } });
+    expect(body.versions).toEqual([expect.objectContaining({ runs: 1 })]);
+    expect(body.buckets.map((b: { time: string; runs: number }) => [b.time, b.runs])).toEqual([
+      ['2023-11-15T00:00:00.000000000Z', 1],
+    ]);
+    // A range without a step narrows the totals and adds no buckets.
+    const early = (await api.get('/v1/jobs/timed/metrics?from=2023-11-14T22:00:00Z&to=2023-11-14T23:00:00Z'))
+      .body;
+    expect(early).toMatchObject({ runs: 2, validation: { checked: 2, passed: 1, pass_rate: 0.5 } });
+    expect(early).not.toHaveProperty('buckets');
+  });
+
+  it('answers 400 for an unknown step, a bad time, more than 10,000 buckets or an unknown parameter', async () => {
+    for (const query of [
+      'step=2h',
+      'step=1h&from=yesterday',
+      'step=1m&from=2000-01-01T00:00:00Z&to=2023-01-01T00:00:00Z',
+      'from=2023-11-15T00:00:00Z&to=2023-11-14T00:00:00Z',
+      'steps=1h',
+    ]) {
+      const { status, body } = await api.get(`/v1/jobs/timed/metrics?${query}`);
+      expect(status, query).toBe(400);
+      expect(body.title, query).toBe('Invalid query');
+    }
   });
 });
 

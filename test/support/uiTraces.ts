@@ -17,7 +17,8 @@ function provider(url: string, serviceName: string, headers: Record<string, stri
     resource: resourceFromAttributes({ 'service.name': serviceName }),
     spanProcessors: [
       new BatchSpanProcessor({
-        exporter: new OTLPTraceExporter({ url, headers }),
+        // A loaded machine may take longer than the SDK's 10 s to store a 2 000-span export.
+        exporter: new OTLPTraceExporter({ url, headers, timeoutMillis: 60_000 }),
         maxQueueSize: queue,
         maxExportBatchSize: Math.min(queue, 2000),
         scheduledDelayMillis: 50,
@@ -34,9 +35,21 @@ function provider(url: string, serviceName: string, headers: Record<string, stri
 export async function sendChatTrace(
   url: string,
   serviceName: string,
-  headers: Record<string, string> = {},
-  jobId = 'support-bot',
-  rootAttributes: Record<string, string> = {},
+  {
+    headers = {},
+    jobId = 'support-bot',
+    rootAttributes = {},
+    answer = chatTurn.answer,
+  }: {
+    /** Export headers (an API key). */
+    headers?: Record<string, string>;
+    /** The llmp.job.id of the LLM span. */
+    jobId?: string;
+    /** Attributes of the root span (session.id, user.id). */
+    rootAttributes?: Record<string, string>;
+    /** The assistant's text (a job's output checks read it). */
+    answer?: string;
+  } = {},
 ) {
   const p = provider(url, serviceName, headers);
   const tracer = p.getTracer('ui-e2e');
@@ -61,7 +74,7 @@ export async function sendChatTrace(
           {
             role: 'assistant',
             parts: [
-              { type: 'text', content: chatTurn.answer },
+              { type: 'text', content: answer },
               { type: 'tool_call', id: 'call_1', name: 'lookup_order', arguments: { id: 4711 } },
             ],
             finish_reason: 'tool_call',
@@ -88,24 +101,36 @@ export async function sendChatTrace(
 
 /**
  * Sends one trace of `count` spans (a root with a few levels of children) through the real SDK.
+ * Span n starts n µs after the root, so the tree's order is the order they were made in: the
+ * last row is span `count - 1` (attribute item.index), a `call` under the last step.
  * @example const traceId = await sendWideTrace(url, 'svc', 30_000);
  */
-export async function sendWideTrace(url: string, serviceName: string, count: number) {
-  const p = provider(url, serviceName, {}, count + 10);
+export async function sendWideTrace(
+  url: string,
+  serviceName: string,
+  count: number,
+  headers: Record<string, string> = {},
+) {
+  const p = provider(url, serviceName, headers, count + 10);
   const tracer = p.getTracer('ui-e2e');
-  const root = tracer.startSpan('batch job');
+  const base = Date.now();
+  // Milliseconds since the epoch with a fraction: the SDK keeps the microseconds.
+  const at = (n: number) => base + n / 1000;
+  const root = tracer.startSpan('batch job', { startTime: at(0) });
   const rootCtx = trace.setSpan(ROOT_CONTEXT, root);
   let made = 1;
   while (made < count) {
-    const step = tracer.startSpan(`step ${made}`, {}, rootCtx);
+    const step = tracer.startSpan(`step ${made}`, { startTime: at(made) }, rootCtx);
     made++;
     const stepCtx = trace.setSpan(ROOT_CONTEXT, step);
     for (let i = 0; i < 9 && made < count; i++, made++) {
-      tracer.startSpan(`call ${i}`, { attributes: { 'item.index': made } }, stepCtx).end();
+      tracer
+        .startSpan(`call ${i}`, { attributes: { 'item.index': made }, startTime: at(made) }, stepCtx)
+        .end(at(made + 0.5));
     }
-    step.end();
+    step.end(at(made));
   }
-  root.end();
+  root.end(at(count));
   await p.forceFlush();
   await p.shutdown();
   return root.spanContext().traceId;

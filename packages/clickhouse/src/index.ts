@@ -70,7 +70,8 @@ export {
   mlflowSyncTable,
   type PendingQuery,
 } from './mlflowSyncTable.ts';
-export { readTrace, readTraceSpans } from './readTrace.ts';
+export { readTrace, readTraceSpan, readTraceSpans } from './readTrace.ts';
+export { readTraceOutline, type SpanOutline, type TraceOutline } from './readTraceOutline.ts';
 export { readTraceRequest } from './readTraceRequest.ts';
 export {
   clusterName,

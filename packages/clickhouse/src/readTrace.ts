@@ -140,6 +140,8 @@ export async function readSpanRecords(
   store: ClickHouseStore,
   projectId: string,
   traceId: string,
+  /** Only this span of the trace. */
+  spanId?: string,
 ): Promise<SpanRecord[]> {
   const db = `\`${store.database}\``;
   const result = await store.client.query({
@@ -167,13 +169,14 @@ export async function readSpanRecords(
       FROM ${db}.spans
       WHERE project_id = {projectId:String} AND TraceId = {traceId:String}
         AND Timestamp >= trace_range.1 AND Timestamp <= trace_range.2
+        AND ({spanId:String} = '' OR SpanId = {spanId:String})
       ORDER BY Timestamp, SpanId
       -- A span delivered twice (a sender's retry) is one span until the merge collapses it.
       LIMIT 1 BY SpanId
       -- The engine compiles an aggregate to machine code the fourth time it sees it, inside that
       -- query: ~40 ms once, for min/max over the trace's one or two trace_id_ts rows.
       SETTINGS compile_aggregate_expressions = 0`,
-    query_params: { projectId, traceId },
+    query_params: { projectId, traceId, spanId: spanId ?? '' },
     format: 'JSONEachRow',
   });
   return result.json<SpanRecord>();
@@ -220,6 +223,30 @@ export async function readTrace(
 }
 
 /**
+ * One span of a trace in a project, with the GenAI text of its log records as readTrace gives
+ * it; undefined when unknown. For a page that shows a trace's outline and the span picked.
+ * @example const span = await readTraceSpan(store, 'default', traceId, '00f067aa0ba902b7');
+ */
+export async function readTraceSpan(
+  store: ClickHouseStore,
+  projectId: string,
+  traceId: string,
+  spanId: string,
+): Promise<StoredSpan | undefined> {
+  const [records, events] = await Promise.all([
+    readSpanRecords(store, projectId, traceId, spanId),
+    readGenAiEvents(store, projectId, [traceId], spanId),
+  ]);
+  const span = records[0] && toStoredSpan(records[0]);
+  const text = span && events.length > 0 ? genAiEventText(events).get(spanId) : undefined;
+  if (span && text) {
+    if (!span.genAi.inputText) span.genAi.inputText = text.input;
+    if (!span.genAi.outputText) span.genAi.outputText = text.output;
+  }
+  return span;
+}
+
+/**
  * The GenAI event records of some traces in otel_logs, oldest first (the trace id's bloom filter
  * index keeps this to the granules holding them).
  * @example const events = await readGenAiEvents(store, 'default', [traceId]);
@@ -228,15 +255,18 @@ export async function readGenAiEvents(
   store: ClickHouseStore,
   projectId: string,
   traceIds: string[],
+  /** Only this span's records. */
+  spanId?: string,
 ): Promise<GenAiEventRecord[]> {
   const result = await store.client.query({
     query: `
       SELECT SpanId, EventName, Body, LogAttributes
       FROM \`${store.database}\`.otel_logs
       WHERE project_id = {projectId:String} AND TraceId IN {traceIds:Array(String)} AND SpanId != ''
+        AND ({spanId:String} = '' OR SpanId = {spanId:String})
         AND EventName IN {events:Array(String)}
       ORDER BY Timestamp`,
-    query_params: { projectId, traceIds, events: genAiTextEvents },
+    query_params: { projectId, traceIds, events: genAiTextEvents, spanId: spanId ?? '' },
     format: 'JSONEachRow',
   });
   return result.json<GenAiEventRecord>();

@@ -1,5 +1,6 @@
 import type { ClickHouseStore } from './clickhouseStore.ts';
-import { readTrace } from './readTrace.ts';
+import { readTrace, readTraceSpan } from './readTrace.ts';
+import { readTraceOutline, type TraceOutline } from './readTraceOutline.ts';
 import { type LogSearch, storeLogSearch } from './searchLogs.ts';
 import { type MetricPointSearch, storeMetricPointSearch } from './searchMetricPoints.ts';
 import type { StoredSpan } from './storedSpan.ts';
@@ -11,6 +12,8 @@ import { type SpanSearch, storeSpanSearch } from './storeSpanSearch.ts';
  */
 export function storeTraceSource(store: ClickHouseStore): {
   readTrace(projectId: string, traceId: string): Promise<StoredSpan[]>;
+  readTraceOutline(projectId: string, traceId: string, limit: number): Promise<TraceOutline | undefined>;
+  readSpan(projectId: string, traceId: string, spanId: string): Promise<StoredSpan | undefined>;
   ping(): Promise<void>;
   search: SpanSearch;
   logs: LogSearch;
@@ -18,6 +21,8 @@ export function storeTraceSource(store: ClickHouseStore): {
 } {
   return {
     readTrace: (projectId, traceId) => readTrace(store, projectId, traceId),
+    readTraceOutline: (projectId, traceId, limit) => readTraceOutline(store, projectId, traceId, { limit }),
+    readSpan: (projectId, traceId, spanId) => readTraceSpan(store, projectId, traceId, spanId),
     search: storeSpanSearch(store),
     logs: storeLogSearch(store),
     metricPoints: storeMetricPointSearch(store),

@@ -9,7 +9,12 @@ export {
 } from './linker/jobLinker.ts';
 export { jobLinkerMetrics } from './linker/jobLinkerMetrics.ts';
 export { type JobLogEntry, jobLogs } from './repository/jobLogs.ts';
-export { type JobMetrics, type JobRunMetrics, jobMetrics } from './repository/jobMetrics.ts';
+export {
+  type JobMetrics,
+  type JobMetricsOptions,
+  type JobRunMetrics,
+  jobMetrics,
+} from './repository/jobMetrics.ts';
 export { definitionOf, type JobVersion, jobVersionOf } from './repository/jobRows.ts';
 export {
   type JobFailure,

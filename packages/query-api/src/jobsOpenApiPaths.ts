@@ -1,5 +1,6 @@
 import { createJobBody, jobEvent, jobRecord, listJobsQuery, patchJobBody, validateJobBody } from '@llmp/jobs';
 import { z } from 'zod';
+import { metricSteps } from './searchQuery.ts';
 
 // Generated from the same zod schemas that validate requests, so the document cannot drift.
 const schema = (type: z.ZodType, io: 'input' | 'output' = 'output') =>
@@ -161,8 +162,30 @@ export function jobsOpenApiPaths(): Record<string, unknown> {
     },
     '/v1/jobs/{id}/metrics': {
       get: {
-        summary: 'Runs, spans, errors, run latency p50/p95/p99, tokens and cost of the linked traces',
-        parameters: [idParameter, { name: 'by', in: 'query', schema: { type: 'string', enum: ['version'] } }],
+        summary:
+          'Runs, spans, errors, run latency p50/p95/p99, tokens, cost and validation pass rate of the linked traces; per version and per time bucket on request',
+        parameters: [
+          idParameter,
+          { name: 'by', in: 'query', schema: { type: 'string', enum: ['version'] } },
+          {
+            name: 'step',
+            in: 'query',
+            description: "Adds `buckets`: the same numbers per time bucket of the runs' starts",
+            schema: { type: 'string', enum: Object.keys(metricSteps) },
+          },
+          {
+            name: 'from',
+            in: 'query',
+            description: 'Only runs that started at or after it (with a step: default a day before `to`)',
+            schema: { type: 'string', format: 'date-time' },
+          },
+          {
+            name: 'to',
+            in: 'query',
+            description: 'Only runs that started before it (default now)',
+            schema: { type: 'string', format: 'date-time' },
+          },
+        ],
         responses: { '200': json({ type: 'object' }), ...errors },
       },
     },

@@ -17,6 +17,7 @@ import {
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { problem } from './problem.ts';
+import { metricSteps, stepParam, timeParam, timeRange } from './searchQuery.ts';
 
 export interface JobsRoutesOptions {
   jobs: JobStore;
@@ -30,6 +31,14 @@ export interface JobsRoutesOptions {
 const pageQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(512).optional(),
+});
+
+// Strict: a misspelt parameter is an error, not silently all-time totals.
+const jobMetricsQuery = z.strictObject({
+  by: z.enum(['version'], { error: 'the only split is "version"' }).optional(),
+  step: stepParam.optional(),
+  from: timeParam.optional(),
+  to: timeParam.optional(),
 });
 
 const rollbackBody = z.strictObject({ version: z.int().positive() });
@@ -221,10 +230,21 @@ export function jobsRoutes({
   app.get(
     '/v1/jobs/:id/metrics',
     withJob(async (c, projectId, id) => {
-      const by = c.req.query('by');
-      if (by !== undefined && by !== 'version')
-        return problem(c, 400, 'Invalid query', 'by: the only split is "version"');
-      const metrics = await jobs.metrics(projectId, id, { byVersion: by === 'version' });
+      const query = jobMetricsQuery.safeParse(c.req.query());
+      if (!query.success) return problem(c, 400, 'Invalid query', issues(query.error));
+      const { by, step, from, to } = query.data;
+      // A step or a time names a range (by default the day before now); none: all runs.
+      const stepSeconds = step && metricSteps[step];
+      const range =
+        step || from || to
+          ? timeRange({ from, to }, BigInt(Date.now()) * 1_000_000n, stepSeconds)
+          : undefined;
+      if (range && !range.ok) return problem(c, 400, 'Invalid query', range.detail);
+      const metrics = await jobs.metrics(projectId, id, {
+        byVersion: by === 'version',
+        ...(range ? { range: range.value } : {}),
+        ...(step && stepSeconds ? { step: { name: step, seconds: stepSeconds } } : {}),
+      });
       return metrics
         ? c.json(metrics)
         : problem(c, 404, 'Job not found', `no job ${id} in project ${projectId}`);

@@ -1,6 +1,6 @@
 import { searchOpenApiPaths } from './searchOpenApi.ts';
 
-const spanSchema = {
+export const spanSchema = {
   type: 'object',
   required: [
     'traceId',
@@ -50,7 +50,7 @@ const spanSchema = {
   },
 } as const;
 
-const problemSchema = {
+export const problemSchema = {
   type: 'object',
   properties: {
     type: { type: 'string' },

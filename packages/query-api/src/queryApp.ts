@@ -16,6 +16,8 @@ import { problem } from './problem.ts';
 import { projectOf as callerProject, keepCaller } from './projectOf.ts';
 import { requireCaller } from './requireCaller.ts';
 import { searchRoutes } from './searchRoutes.ts';
+import { traceOutlineOpenApiPaths } from './traceOutlineOpenApi.ts';
+import { type TraceOutlineSource, traceOutlineRoutes } from './traceOutlineRoutes.ts';
 import { uiRoutes } from './uiRoutes.ts';
 import { withBearerSecurity } from './withBearerSecurity.ts';
 
@@ -30,6 +32,9 @@ export interface TraceSource {
   logs?: LogSearch;
   /** OTLP metric data point search (`GET /v1/otel-metrics`); not served without it. */
   metricPoints?: MetricPointSearch;
+  /** A trace's outline and single spans (`/v1/traces/{id}/outline`, `…/spans/{spanId}`), for the UI. */
+  readTraceOutline?: TraceOutlineSource['readTraceOutline'];
+  readSpan?: TraceOutlineSource['readSpan'];
 }
 
 /** Trace deletion and its downstream sync (MLflow); the routes exist only when it is given. */
@@ -110,6 +115,7 @@ export function queryApp({
         ...(source.logs ? logsOpenApiPaths() : {}),
         ...(jobs ? jobsOpenApiPaths() : {}),
         ...(source.metricPoints ? otelMetricsOpenApiPaths() : {}),
+        ...(source.readTraceOutline && source.readSpan ? traceOutlineOpenApiPaths() : {}),
       },
     }),
   );
@@ -137,6 +143,15 @@ export function queryApp({
   if (source.search) app.route('/v1', searchRoutes({ search: source.search, projectOf }));
   if (source.logs) app.route('/v1', logsRoutes({ logs: source.logs, projectOf }));
   if (source.metricPoints) app.route('/v1', otelMetricsRoutes({ points: source.metricPoints, projectOf }));
+  const { readTraceOutline, readSpan } = source;
+  if (readTraceOutline && readSpan)
+    app.route(
+      '/v1',
+      traceOutlineRoutes({
+        source: { readTraceOutline: readTraceOutline.bind(source), readSpan: readSpan.bind(source) },
+        projectOf,
+      }),
+    );
   if (deletion) {
     app.delete('/v1/traces/:traceId', async (c) => {
       const traceId = c.req.param('traceId');

@@ -3,7 +3,9 @@ import { spanTypes } from '@llmp/otlp';
 import { z } from 'zod';
 
 const text = z.string().min(1).max(1024).optional();
-const time = z.iso.datetime({ offset: true }).optional();
+/** A `from` or `to` query parameter: an ISO 8601 time with an offset. */
+export const timeParam = z.iso.datetime({ offset: true });
+const time = timeParam.optional();
 const milliseconds = z.coerce.number().finite().nonnegative().max(1e12).optional();
 
 // Strict: a misspelt parameter is an error, not a silently wider search.
@@ -32,7 +34,18 @@ export const searchParams = filterParams.extend({
   cursor: z.string().max(2048).optional(),
 });
 
-const steps = { '1m': 60, '5m': 300, '15m': 900, '1h': 3600, '6h': 21_600, '1d': 86_400 } as const;
+/** The time steps of metrics over time, in seconds. */
+export const metricSteps = {
+  '1m': 60,
+  '5m': 300,
+  '15m': 900,
+  '1h': 3600,
+  '6h': 21_600,
+  '1d': 86_400,
+} as const;
+const steps = metricSteps;
+/** A `step` query parameter: one of metricSteps. */
+export const stepParam = z.enum(Object.keys(steps) as [keyof typeof steps, ...Array<keyof typeof steps>]);
 const dimensions = ['job', 'jobVersion', 'model', 'provider', 'service', 'spanName', 'spanType'] as const;
 
 /** Query string of `GET /v1/metrics`. */
@@ -47,7 +60,7 @@ export const metricsParams = filterParams.extend({
         .max(2, 'group by one or two dimensions')
         .refine((a) => new Set(a).size === a.length, 'a dimension is named twice'),
     ),
-  step: z.enum(Object.keys(steps) as [keyof typeof steps, ...Array<keyof typeof steps>]).optional(),
+  step: stepParam.optional(),
   limit: z.coerce.number().int().min(1).max(10_000).default(1000),
 });
 
@@ -112,17 +125,41 @@ function parseParams<S extends z.ZodType>(
   return { ok: true, value: { params: result.data, attributes } };
 }
 
+/**
+ * A time range from `from` and `to` (validated ISO 8601 times): `to` defaults to now, `from` to a
+ * day before `to`; with a step, it must not hold more than 10,000 steps.
+ * @example timeRange({ from: '2026-01-01T00:00:00Z' }, now, 3600)
+ */
+export function timeRange(
+  { from, to }: { from?: string | undefined; to?: string | undefined },
+  now: bigint,
+  stepSeconds?: number,
+): Parsed<{ fromNs: bigint; toNs: bigint }> {
+  const toNs = to ? nanos(to) : now;
+  const fromNs = from ? nanos(from) : toNs - defaultWindowNs;
+  if (fromNs < 0n || toNs > maxTimeNs) {
+    return { ok: false, detail: 'from and to must lie between 1970-01-01 and 2262-04-11' };
+  }
+  if (fromNs >= toNs) return { ok: false, detail: 'from must be before to' };
+  if (stepSeconds !== undefined) {
+    const buckets = (toNs - fromNs) / (BigInt(stepSeconds) * 1_000_000_000n);
+    if (buckets > BigInt(maxBuckets))
+      return {
+        ok: false,
+        detail: `the step makes ${buckets} buckets over this range; at most ${maxBuckets}`,
+      };
+  }
+  return { ok: true, value: { fromNs, toNs } };
+}
+
 function toFilter(
   params: z.infer<typeof filterParams>,
   attributes: Array<[string, string]>,
   now: bigint,
 ): Parsed<SpanFilter> {
-  const toNs = params.to ? nanos(params.to) : now;
-  const fromNs = params.from ? nanos(params.from) : toNs - defaultWindowNs;
-  if (fromNs < 0n || toNs > maxTimeNs) {
-    return { ok: false, detail: 'from and to must lie between 1970-01-01 and 2262-04-11' };
-  }
-  if (fromNs >= toNs) return { ok: false, detail: 'from must be before to' };
+  const range = timeRange(params, now);
+  if (!range.ok) return range;
+  const { fromNs, toNs } = range.value;
   const ms = (v: number | undefined) => (v === undefined ? undefined : BigInt(Math.round(v * 1e6)));
   const filter: SpanFilter = {
     fromNs,

@@ -1,31 +1,13 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { useApi } from './apiContext.ts';
+import type { JobMetrics, JobRunMetrics } from './apiTypes.ts';
 import { chartWindows as windows } from './chartWindows.ts';
 import { formatCost } from './format.ts';
 import { bucketTimes } from './metricSeries.ts';
 import { type ChartSeries, TimeChart } from './TimeChart.tsx';
 
-/** A row of `GET /v1/metrics` with a step (the fields charted here). */
-interface MetricsRow {
-  time: string;
-  count: number;
-  errorCount: number;
-  durationNs: { p50: number; p90: number; p99: number };
-  inputTokens: number;
-  outputTokens: number;
-  costUsd: number;
-}
-
-/** Run metrics of `GET /v1/jobs/{id}/metrics?by=version`, per version and in total. */
-interface RunMetrics {
-  runs: number;
-  failed_runs: number;
-  latency_ms: { p50: number | null; p95: number | null; p99: number | null };
-  tokens: { input: number; output: number };
-  cost_usd: number | null;
-  validation: { checked: number; passed: number; pass_rate: number | null };
-}
-type JobMetricsBody = RunMetrics & { versions?: Array<RunMetrics & { version: string }> };
+type RunMetrics = JobRunMetrics;
+type JobMetricsBody = JobMetrics;
 
 const ms = (v: number | null) => (v === null ? '—' : `${v.toFixed(1)} ms`);
 const rate = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(1)} %`);
@@ -74,15 +56,14 @@ function RunTable({ metrics }: { metrics: JobMetricsBody }) {
 }
 
 /**
- * A job's numbers: its runs per version (runs, failures, latency percentiles, tokens, cost,
- * validation pass rate) and its spans over time (calls, errors, latency, tokens, cost), charted.
- * @example <JobCharts jobId="summarise" />
+ * A job's numbers over a window back from now: its runs per version (runs, failures, latency
+ * percentiles, tokens, cost, validation pass rate) and the same per time bucket, charted.
+ * @example <JobCharts jobId="summarise" refresh={0} />
  */
 export function JobCharts({ jobId, refresh }: { jobId: string; refresh: number }) {
   const { client, keyVersion } = useApi();
   const [range, setRange] = useState('24h');
-  const [runs, setRuns] = useState<JobMetricsBody | null>(null);
-  const [rows, setRows] = useState<MetricsRow[]>([]);
+  const [metrics, setMetrics] = useState<JobMetricsBody | null>(null);
   const [buckets, setBuckets] = useState<number[]>([]);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -90,22 +71,15 @@ export function JobCharts({ jobId, refresh }: { jobId: string; refresh: number }
     const { seconds, step, stepSeconds } = windows[range]!;
     const now = Date.now();
     const q = new URLSearchParams({
-      jobId,
+      by: 'version',
       step,
       from: new Date(now - seconds * 1000).toISOString(),
       to: new Date(now).toISOString(),
     });
-    Promise.all([
-      client.get<JobMetricsBody>(
-        `/v1/jobs/${encodeURIComponent(jobId)}/metrics?by=version`,
-        controller.signal,
-      ),
-      client.get<{ rows: MetricsRow[] }>(`/v1/metrics?${q}`, controller.signal),
-    ]).then(
-      ([m, series]) => {
-        setRuns(m);
+    client.get<JobMetricsBody>(`/v1/jobs/${encodeURIComponent(jobId)}/metrics?${q}`, controller.signal).then(
+      (m) => {
+        setMetrics(m);
         setBuckets(bucketTimes(now - seconds * 1000, now, stepSeconds));
-        setRows(series.rows);
         setError(null);
       },
       (e: Error) => e.name !== 'AbortError' && setError(e.message),
@@ -113,14 +87,15 @@ export function JobCharts({ jobId, refresh }: { jobId: string; refresh: number }
     return () => controller.abort();
   }, [jobId, range, keyVersion, refresh]);
 
+  const rows = useMemo(() => metrics?.buckets ?? [], [metrics]);
   const charts = useMemo(() => {
-    // Every bucket of the window: 0 spans where none were, no latency point there.
+    // Every bucket of the window: 0 runs where none started, no latency or rate point there.
     const byTime = new Map(rows.map((r) => [Date.parse(r.time) / 1000, r]));
     const times = [...new Set([...buckets, ...byTime.keys()])].sort((a, b) => a - b);
     const line = (
       label: string,
       color: string,
-      pick: (r: MetricsRow) => number,
+      pick: (r: RunMetrics) => number | null,
       empty: number | null = 0,
     ): ChartSeries => ({
       label,
@@ -132,17 +107,25 @@ export function JobCharts({ jobId, refresh }: { jobId: string; refresh: number }
     });
     return {
       times,
-      calls: [line('spans', '#3366cc', (r) => r.count), line('errors', '#cc3333', (r) => r.errorCount)],
+      runs: [line('runs', '#3366cc', (r) => r.runs), line('failed', '#cc3333', (r) => r.failed_runs)],
       latency: [
-        line('p50 ms', '#3366cc', (r) => r.durationNs.p50 / 1e6, null),
-        line('p90 ms', '#ff9900', (r) => r.durationNs.p90 / 1e6, null),
-        line('p99 ms', '#cc3333', (r) => r.durationNs.p99 / 1e6, null),
+        line('p50 ms', '#3366cc', (r) => r.latency_ms.p50, null),
+        line('p95 ms', '#ff9900', (r) => r.latency_ms.p95, null),
+        line('p99 ms', '#cc3333', (r) => r.latency_ms.p99, null),
       ],
       tokens: [
-        line('input', '#3366cc', (r) => r.inputTokens),
-        line('output', '#109618', (r) => r.outputTokens),
+        line('input', '#3366cc', (r) => r.tokens.input),
+        line('output', '#109618', (r) => r.tokens.output),
       ],
-      cost: [line('USD', '#990099', (r) => r.costUsd)],
+      cost: [line('USD', '#990099', (r) => r.cost_usd ?? 0)],
+      validation: [
+        line(
+          'pass %',
+          '#109618',
+          (r) => (r.validation.pass_rate === null ? null : r.validation.pass_rate * 100),
+          null,
+        ),
+      ],
     };
   }, [rows, buckets]);
 
@@ -150,10 +133,9 @@ export function JobCharts({ jobId, refresh }: { jobId: string; refresh: number }
     <section class="job-metrics">
       <h3>Metrics</h3>
       {error && <p class="error">{error}</p>}
-      {runs && <RunTable metrics={runs} />}
       <div class="list-bar">
         <label>
-          Over the last{' '}
+          Runs started in the last{' '}
           <select name="metrics-range" value={range} onChange={(e) => setRange(e.currentTarget.value)}>
             {Object.keys(windows).map((w) => (
               <option value={w}>{w}</option>
@@ -161,15 +143,17 @@ export function JobCharts({ jobId, refresh }: { jobId: string; refresh: number }
           </select>
         </label>
         <span class="muted">
-          {rows.length} of {charts.times.length} time buckets with spans
+          {rows.length} of {charts.times.length} time buckets with runs
         </span>
       </div>
+      {metrics && <RunTable metrics={metrics} />}
       {rows.length > 0 && (
         <div class="charts">
-          <TimeChart title="Spans and errors" times={charts.times} series={charts.calls} />
-          <TimeChart title="Span latency" times={charts.times} series={charts.latency} />
+          <TimeChart title="Runs and failed runs" times={charts.times} series={charts.runs} />
+          <TimeChart title="Run latency" times={charts.times} series={charts.latency} />
           <TimeChart title="Tokens" times={charts.times} series={charts.tokens} />
           <TimeChart title="Cost (USD)" times={charts.times} series={charts.cost} />
+          <TimeChart title="Validation pass rate (%)" times={charts.times} series={charts.validation} />
         </div>
       )}
     </section>

@@ -1,19 +1,12 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError } from './apiClient.ts';
 import { useApi } from './apiContext.ts';
+import type { JobRecord } from './apiTypes.ts';
 import { formatTime } from './format.ts';
 import { Link, navigate } from './router.tsx';
 
-/** A job as `GET /v1/jobs` lists it (the fields this page shows). */
-export interface JobSummary {
-  id: string;
-  name: string;
-  job_type: string;
-  status: string;
-  version: number;
-  discovered: boolean;
-  updated_at: string;
-}
+/** A job as `GET /v1/jobs` lists it. */
+export type JobSummary = JobRecord;
 
 const statuses = ['', 'active', 'paused', 'completed', 'terminated'];
 const types = ['', 'llm_task', 'training', 'judge_labeling'];

@@ -1,27 +1,14 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError } from './apiClient.ts';
 import { useApi } from './apiContext.ts';
+import type { JobEvent, JobRecord, JobTrace, Page } from './apiTypes.ts';
 import { formatTime } from './format.ts';
 import { JobCharts } from './JobCharts.tsx';
 import { type JobVersionBody, jobVersionDiff } from './jobVersionDiff.ts';
 import { Link } from './router.tsx';
 
-type JobBody = JobVersionBody & { id: string; name: string; job_type: string; status: string };
-interface JobEvent {
-  id: string;
-  seq: number;
-  kind: string;
-  actor: string | null;
-  time: string;
-  version: number;
-  status: string;
-}
-interface JobRun {
-  traceId: string;
-  startTime: string;
-  jobVersions: string[];
-}
-type Page<T> = { items: T[]; next_cursor: string | null };
+type JobBody = JobRecord;
+type JobRun = JobTrace;
 
 // What each status allows (the API answers 409 for anything else): DESIGN.md, Lifecycle.
 const actionsFor: Record<string, string[]> = {

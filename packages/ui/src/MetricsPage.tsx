@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError } from './apiClient.ts';
 import { useApi } from './apiContext.ts';
+import type { MetricDimension } from './apiTypes.ts';
 import { chartWindows as windows } from './chartWindows.ts';
 import { formatCost } from './format.ts';
 import { GroupAndRangeFilters } from './GroupAndRangeFilters.tsx';
@@ -8,7 +9,7 @@ import { bucketTimes, type GroupedMetricsRow, metricSeries } from './metricSerie
 import { navigate } from './router.tsx';
 import { TimeChart } from './TimeChart.tsx';
 
-const dimensions = ['model', 'provider', 'job', 'service'] as const;
+const dimensions = ['model', 'provider', 'job', 'service'] as const satisfies readonly MetricDimension[];
 const palette = ['#3366cc', '#dc3912', '#ff9900', '#109618', '#990099', '#0099c6', '#dd4477', '#66aa00'];
 // More lines than this make a chart unreadable: the rest are summed as "other".
 const maxLines = 8;
@@ -30,7 +31,8 @@ interface Totals {
 export function MetricsPage({ search }: { search: string }) {
   const { client, askForKey, keyVersion } = useApi();
   const params = new URLSearchParams(search);
-  const by = (dimensions as readonly string[]).includes(params.get('by') ?? '') ? params.get('by')! : 'model';
+  const asked = dimensions.find((d) => d === params.get('by'));
+  const by: (typeof dimensions)[number] = asked ?? 'model';
   const range = (params.get('range') ?? '') in windows ? params.get('range')! : '24h';
   const [rows, setRows] = useState<GroupedMetricsRow[]>([]);
   const [buckets, setBuckets] = useState<number[]>([]);

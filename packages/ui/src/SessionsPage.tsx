@@ -1,24 +1,11 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError } from './apiClient.ts';
 import { useApi } from './apiContext.ts';
+import type { SessionSummary } from './apiTypes.ts';
 import { formatCost, formatTime } from './format.ts';
 import { GroupAndRangeFilters } from './GroupAndRangeFilters.tsx';
 import { Link, navigate } from './router.tsx';
 import { ranges } from './traceFilters.ts';
-
-/** A group of `GET /v1/sessions`. */
-interface SessionSummary {
-  id: string;
-  traces: number;
-  spans: number;
-  errorCount: number;
-  firstSeen: string;
-  lastSeen: string;
-  related: number;
-  inputTokens: number;
-  outputTokens: number;
-  costUsd: number | null;
-}
 
 const limit = 200;
 

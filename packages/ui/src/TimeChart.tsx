@@ -37,7 +37,16 @@ export function TimeChart({
           title,
           width: Math.max(element.clientWidth, 280),
           height: 180,
-          series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5 }))],
+          // Points drawn too: a bucket alone between empty ones (a rate, a latency) is no line.
+          series: [
+            {},
+            ...series.map((s) => ({
+              label: s.label,
+              stroke: s.color,
+              width: 1.5,
+              points: { show: true, size: 4, fill: s.color },
+            })),
+          ],
           axes: [{}, { size: 60 }],
         },
         [times, ...series.map((s) => s.values)],

@@ -141,7 +141,7 @@ export function TraceList({ search }: { search: string }) {
       const query = traceSearchQuery(filters, nowMs, { limit: pageSize, cursor: after ?? undefined });
       const page = await client.get<TracePageBody>(`/v1/traces?${query}`, signal);
       setTraces((old) => (after ? [...old, ...page.traces] : page.traces));
-      setCursor(page.nextCursor);
+      setCursor(page.next_cursor);
       setError(null);
     } catch (e) {
       if ((e as Error).name === 'AbortError') return;

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError } from './apiClient.ts';
 import { useApi } from './apiContext.ts';
-import type { TraceResponse } from './apiTypes.ts';
+import type { Span, TraceOutline } from './apiTypes.ts';
 import { formatCost, formatDuration, formatTime } from './format.ts';
 import { Link, navigate } from './router.tsx';
 import { SpanPanel } from './SpanPanel.tsx';
@@ -78,13 +78,46 @@ function TreeRow({
 }
 
 /**
+ * The panel of the selected span, read whole (attributes, events, messages) when picked: the
+ * tree holds only the trace's outline.
+ */
+function SelectedSpan({ traceId, spanId }: { traceId: string; spanId: string }) {
+  const { client, keyVersion } = useApi();
+  const [span, setSpan] = useState<Span | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    const controller = new AbortController();
+    setError(null);
+    client.get<Span>(`/v1/traces/${traceId}/spans/${spanId}`, controller.signal).then(setSpan, (e: Error) => {
+      if (e.name !== 'AbortError') setError(e.message);
+    });
+    return () => controller.abort();
+  }, [traceId, spanId, keyVersion, client]);
+  if (error)
+    return (
+      <aside class="span-panel" id="span-panel">
+        <p class="error">{error}</p>
+      </aside>
+    );
+  // The previous span stays until the next one is in, so the panel does not flicker.
+  if (!span)
+    return (
+      <aside class="span-panel" id="span-panel">
+        <p class="muted">Loading span {spanId}…</p>
+      </aside>
+    );
+  return <SpanPanel span={span} />;
+}
+
+/**
  * A trace: summary, span tree with a waterfall of timing bars (virtual rows, so 30 000 spans stay
- * usable), and the selected span's panel. The selected span is kept in the URL (`?span=`).
+ * usable), and the selected span's panel. The page reads the trace's outline (no attributes) and
+ * the selected span whole; the selected span is kept in the URL (`?span=`).
  * @example <TracePage traceId="5b8efff798038103d269b633813fc60c" search="" />
  */
 export function TracePage({ traceId, search }: { traceId: string; search: string }) {
   const { client, askForKey, keyVersion } = useApi();
-  const [trace, setTrace] = useState<TraceResponse | null>(null);
+  const [trace, setTrace] = useState<TraceOutline | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [collapsed, setCollapsed] = useState<ReadonlySet<string>>(new Set());
   const selectedId = new URLSearchParams(search).get('span');
@@ -94,7 +127,7 @@ export function TracePage({ traceId, search }: { traceId: string; search: string
     setTrace(null);
     setError(null);
     client
-      .get<TraceResponse>(`/v1/traces/${traceId}`, controller.signal)
+      .get<TraceOutline>(`/v1/traces/${traceId}/outline`, controller.signal)
       .then(setTrace)
       .catch((e: Error) => {
         if (e.name === 'AbortError') return;
@@ -106,6 +139,22 @@ export function TracePage({ traceId, search }: { traceId: string; search: string
 
   const tree = useMemo(() => (trace ? spanTree(trace.spans) : null), [trace]);
   const rows = useMemo(() => (tree ? visibleRows(tree.rows, collapsed) : []), [tree, collapsed]);
+  const totals = useMemo(() => {
+    let input = 0;
+    let output = 0;
+    let cost = 0;
+    let costed = false;
+    for (const span of trace?.spans ?? []) {
+      if (span.spanType !== 'llm' && span.spanType !== 'embedding') continue;
+      input += span.genAi.inputTokens;
+      output += span.genAi.outputTokens;
+      if (span.genAi.costUsd !== null) {
+        cost += span.genAi.costUsd;
+        costed = true;
+      }
+    }
+    return { input, output, cost: costed ? cost : null };
+  }, [trace]);
   const scrollRef = useRef<HTMLDivElement>(null);
   const { items, totalSize } = useVirtualRows({ count: rows.length, rowHeight, scrollRef });
 
@@ -118,22 +167,11 @@ export function TracePage({ traceId, search }: { traceId: string; search: string
     );
   if (!trace || !tree) return <main class="page muted">Loading trace {traceId}…</main>;
 
-  const selected = tree.rows.find((r) => r.span.spanId === selectedId)?.span ?? tree.rows[0]?.span;
+  const selected =
+    (selectedId !== null && tree.rows.some((r) => r.span.spanId === selectedId) ? selectedId : null) ??
+    tree.rows[0]?.span.spanId;
   const total = Number(tree.endNs - tree.startNs) || 1;
   const root = tree.rows[0]?.span;
-  let input = 0;
-  let output = 0;
-  let cost = 0;
-  let costed = false;
-  for (const { span } of tree.rows) {
-    if (span.spanType !== 'llm' && span.spanType !== 'embedding') continue;
-    input += span.genAi.inputTokens;
-    output += span.genAi.outputTokens;
-    if (span.genAi.costUsd !== null) {
-      cost += span.genAi.costUsd;
-      costed = true;
-    }
-  }
   const select = (spanId: string) => navigate(`/traces/${traceId}?span=${spanId}`, { replace: true });
   return (
     <main class="page trace">
@@ -143,18 +181,23 @@ export function TracePage({ traceId, search }: { traceId: string; search: string
           <dt>Trace</dt>
           <dd class="mono">{traceId}</dd>
           <dt>Start</dt>
-          <dd>{root ? formatTime(root.startTime) : ''}</dd>
+          <dd>{formatTime(new Date(Number(tree.startNs / 1_000_000n)).toISOString())}</dd>
           <dt>Duration</dt>
           <dd>{formatDuration(tree.endNs - tree.startNs)}</dd>
           <dt>Spans</dt>
           <dd id="span-count">{trace.spans.length}</dd>
           <dt>Tokens</dt>
           <dd>
-            {input} in / {output} out
+            {totals.input} in / {totals.output} out
           </dd>
           <dt>Cost</dt>
-          <dd>{costed ? formatCost(cost) : '—'}</dd>
+          <dd>{formatCost(totals.cost)}</dd>
         </dl>
+        {trace.truncated && (
+          <p class="error" id="trace-truncated">
+            The trace has more spans than the {trace.spans.length} shown (the outline's limit).
+          </p>
+        )}
       </section>
       <div class="trace-body">
         <section class="tree" aria-label="spans">
@@ -167,7 +210,6 @@ export function TracePage({ traceId, search }: { traceId: string; search: string
             <div class="sizer" style={{ height: `${totalSize}px` }}>
               {items.map((item) => {
                 const row = rows[item.index]!;
-                const start = Number(BigInt(row.span.startTimeUnixNano) - tree.startNs);
                 return (
                   <div
                     key={row.span.spanId}
@@ -176,10 +218,10 @@ export function TracePage({ traceId, search }: { traceId: string; search: string
                   >
                     <TreeRow
                       row={row}
-                      selected={row.span === selected}
+                      selected={row.span.spanId === selected}
                       collapsed={collapsed.has(row.span.spanId)}
-                      offset={start / total}
-                      scale={Number(row.span.durationNs) / total}
+                      offset={row.startNs / total}
+                      scale={(row.endNs - row.startNs) / total}
                       onSelect={() => select(row.span.spanId)}
                       onToggle={() => {
                         const next = new Set(collapsed);
@@ -194,7 +236,7 @@ export function TracePage({ traceId, search }: { traceId: string; search: string
             </div>
           </div>
         </section>
-        {selected && <SpanPanel span={selected} />}
+        {selected && <SelectedSpan traceId={traceId} spanId={selected} />}
       </div>
     </main>
   );

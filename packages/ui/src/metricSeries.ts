@@ -1,13 +1,10 @@
-/** A row of `GET /v1/metrics` grouped by one dimension, with a step. */
-export interface GroupedMetricsRow {
-  group: Record<string, string>;
-  time?: string;
-  count: number;
-  errorCount: number;
-  inputTokens: number;
-  outputTokens: number;
-  costUsd: number;
-}
+import type { MetricDimension, MetricsRow } from './apiTypes.ts';
+
+/** A row of `GET /v1/metrics` grouped by one dimension, with a step (the fields charted). */
+export type GroupedMetricsRow = Pick<
+  MetricsRow,
+  'group' | 'time' | 'count' | 'errorCount' | 'inputTokens' | 'outputTokens' | 'costUsd'
+>;
 
 export interface MetricSeries {
   /** Bucket starts, Unix seconds, ascending. */
@@ -36,7 +33,7 @@ export function bucketTimes(fromMs: number, toMs: number, stepSeconds: number): 
  */
 export function metricSeries(
   rows: GroupedMetricsRow[],
-  dimension: string,
+  dimension: MetricDimension,
   pick: (row: GroupedMetricsRow) => number,
   buckets?: number[],
 ): MetricSeries {

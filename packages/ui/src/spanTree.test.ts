@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import type { Span } from './apiTypes.ts';
+import type { SpanOutline } from './apiTypes.ts';
 import { spanTree, visibleRows } from './spanTree.ts';
 
 const span = (spanId: string, parentSpanId: string, start: number, end = start + 10) =>
-  ({ spanId, parentSpanId, startTimeUnixNano: String(start), endTimeUnixNano: String(end) }) as Span;
+  ({
+    spanId,
+    parentSpanId,
+    startTimeUnixNano: String(start),
+    durationNs: String(end - start),
+  }) as SpanOutline;
 
 describe('spanTree', () => {
   it('orders depth-first with children by start, orphans as roots, and the trace extent', () => {
@@ -20,6 +25,12 @@ describe('spanTree', () => {
       ['o', 0, 0],
     ]);
     expect([tree.startNs, tree.endNs]).toEqual([0n, 100n]);
+    expect(tree.rows.map((r) => [r.startNs, r.endNs])).toEqual([
+      [0, 100],
+      [20, 30],
+      [30, 40],
+      [5, 15],
+    ]);
   });
 
   it('shows every span once even when parents form a cycle, and survives a deep chain', () => {

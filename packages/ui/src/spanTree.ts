@@ -1,10 +1,13 @@
-import type { Span } from './apiTypes.ts';
+import type { SpanOutline } from './apiTypes.ts';
 
 /** One visible line of the span tree. */
 export interface SpanRow {
-  span: Span;
+  span: SpanOutline;
   depth: number;
   childCount: number;
+  /** Start and end, nanoseconds from the trace's start (exact: trace extents are short). */
+  startNs: number;
+  endNs: number;
 }
 
 export interface SpanTree {
@@ -14,54 +17,68 @@ export interface SpanTree {
   endNs: bigint;
 }
 
-const byStart = (a: Span, b: Span) => {
-  const x = BigInt(a.startTimeUnixNano);
-  const y = BigInt(b.startTimeUnixNano);
-  return x < y ? -1 : x > y ? 1 : a.spanId < b.spanId ? -1 : 1;
-};
+interface Node {
+  span: SpanOutline;
+  start: bigint;
+  end: bigint;
+}
+
+const byStart = (a: Node, b: Node) =>
+  a.start < b.start ? -1 : a.start > b.start ? 1 : a.span.spanId < b.span.spanId ? -1 : 1;
 
 /**
- * The spans of a trace as a depth-first tree: linear in the span count and iterative, so a
- * 30 000-span or very deep trace neither stalls nor overflows the stack.
- * @example const { rows } = spanTree(trace.spans);
+ * The spans of a trace as a depth-first tree: linear in the span count (each time parsed once)
+ * and iterative, so a 30 000-span or very deep trace neither stalls nor overflows the stack.
+ * @example const { rows } = spanTree(outline.spans);
  */
-export function spanTree(spans: Span[]): SpanTree {
+export function spanTree(spans: SpanOutline[]): SpanTree {
+  const nodes: Node[] = spans.map((span) => {
+    const start = BigInt(span.startTimeUnixNano);
+    return { span, start, end: start + BigInt(span.durationNs) };
+  });
   const ids = new Set(spans.map((s) => s.spanId));
-  const children = new Map<string, Span[]>();
-  const roots: Span[] = [];
+  const children = new Map<string, Node[]>();
+  const roots: Node[] = [];
   let startNs: bigint | undefined;
   let endNs: bigint | undefined;
-  for (const span of spans) {
-    const start = BigInt(span.startTimeUnixNano);
-    const end = BigInt(span.endTimeUnixNano);
-    if (startNs === undefined || start < startNs) startNs = start;
-    if (endNs === undefined || end > endNs) endNs = end;
+  for (const node of nodes) {
+    const { span } = node;
+    if (startNs === undefined || node.start < startNs) startNs = node.start;
+    if (endNs === undefined || node.end > endNs) endNs = node.end;
     if (span.parentSpanId && span.parentSpanId !== span.spanId && ids.has(span.parentSpanId)) {
       const list = children.get(span.parentSpanId);
-      if (list) list.push(span);
-      else children.set(span.parentSpanId, [span]);
+      if (list) list.push(node);
+      else children.set(span.parentSpanId, [node]);
     } else {
-      roots.push(span);
+      roots.push(node);
     }
   }
+  const origin = startNs ?? 0n;
   const rows: SpanRow[] = [];
+  const row = (node: Node, depth: number, childCount: number): SpanRow => ({
+    span: node.span,
+    depth,
+    childCount,
+    startNs: Number(node.start - origin),
+    endNs: Number(node.end - origin),
+  });
   const seen = new Set<string>();
-  const stack: Array<{ span: Span; depth: number }> = roots
+  const stack: Array<{ node: Node; depth: number }> = roots
     .sort(byStart)
     .reverse()
-    .map((span) => ({ span, depth: 0 }));
+    .map((node) => ({ node, depth: 0 }));
   while (stack.length > 0) {
-    const { span, depth } = stack.pop()!;
+    const { node, depth } = stack.pop()!;
     // A parent cycle in bad data would loop forever: each span is shown once.
-    if (seen.has(span.spanId)) continue;
-    seen.add(span.spanId);
-    const kids = (children.get(span.spanId) ?? []).sort(byStart);
-    rows.push({ span, depth, childCount: kids.length });
-    for (let i = kids.length - 1; i >= 0; i--) stack.push({ span: kids[i]!, depth: depth + 1 });
+    if (seen.has(node.span.spanId)) continue;
+    seen.add(node.span.spanId);
+    const kids = (children.get(node.span.spanId) ?? []).sort(byStart);
+    rows.push(row(node, depth, kids.length));
+    for (let i = kids.length - 1; i >= 0; i--) stack.push({ node: kids[i]!, depth: depth + 1 });
   }
   // Spans only reachable through a cycle: shown as roots rather than lost.
-  for (const span of spans) if (!seen.has(span.spanId)) rows.push({ span, depth: 0, childCount: 0 });
-  return { rows, startNs: startNs ?? 0n, endNs: endNs ?? 0n };
+  for (const node of nodes) if (!seen.has(node.span.spanId)) rows.push(row(node, 0, 0));
+  return { rows, startNs: origin, endNs: endNs ?? 0n };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { type ClickHouseStore, classifyClickHouseError, usageSpans } from '@llmp/clickhouse';
+import { type ClickHouseStore, classifyClickHouseError, isoFromNanos, usageSpans } from '@llmp/clickhouse';
 
 export interface JobRunMetrics {
   /** A run is a trace linked to the job. */
@@ -20,10 +20,28 @@ export interface JobMetrics extends JobRunMetrics {
   job_id: string;
   /** Per job version (of each run's link), when asked for. */
   versions?: Array<JobRunMetrics & { version: string }>;
+  /** The range asked for (ISO 8601, nanoseconds): only runs that started in [from, to) count. */
+  from?: string;
+  to?: string;
+  /** The step asked for (as given, e.g. `1h`); with it, `buckets`. */
+  step?: string;
+  /** Per time bucket of the runs' starts, oldest first; buckets without runs are left out. */
+  buckets?: Array<JobRunMetrics & { time: string }>;
+}
+
+export interface JobMetricsOptions {
+  /** Also per job version. */
+  byVersion?: boolean;
+  /** Read spans FINAL instead of trace_job_usage (to compare; a re-sent span counts once). */
+  fromSpans?: boolean;
+  /** Only runs that started in [fromNs, toNs), Unix nanoseconds; a run starts with its first span of the job. */
+  range?: { fromNs: bigint; toNs: bigint };
+  /** Also per time bucket of the runs' starts, aligned to multiples of the step since the epoch. */
+  step?: { name: string; seconds: number };
 }
 
 interface Row {
-  version: string;
+  key: string;
   runs: string;
   failed_runs: string;
   spans: string;
@@ -64,7 +82,8 @@ const versionOf = (alias: string) =>
 
 // One row per run (and version), from trace_job_usage: what the job's spans of a run add up to.
 const runsFromSummary = (db: string) => `
-      SELECT t.TraceId AS trace, ${versionOf('t')} AS version, sum(t.spans) AS spans, sum(t.errors) AS errors,
+      SELECT t.TraceId AS trace, ${versionOf('t')} AS version, min(t.start) AS run_start,
+        sum(t.spans) AS spans, sum(t.errors) AS errors,
         max(t.end_ns) - toUnixTimestamp64Nano(min(t.start)) AS duration_ns,
         sum(t.input_tokens) AS input_tokens, sum(t.output_tokens) AS output_tokens,
         if(sum(t.costed) = 0, NULL, sum(t.cost_usd)) AS cost,
@@ -76,7 +95,7 @@ const runsFromSummary = (db: string) => `
 // The same from spans FINAL, from a day before the first linked span: enough for the spans of
 // a run that started before the span naming the job, while partitions long before are skipped.
 const runsFromSpans = (db: string) => `
-      SELECT s.TraceId AS trace, ${versionOf('s')} AS version, count() AS spans,
+      SELECT s.TraceId AS trace, ${versionOf('s')} AS version, min(s.Timestamp) AS run_start, count() AS spans,
         countIf(s.StatusCode = 'Error') AS errors,
         max(toUnixTimestamp64Nano(s.Timestamp) + toInt64(s.Duration)) - min(toUnixTimestamp64Nano(s.Timestamp))
           AS duration_ns,
@@ -90,24 +109,9 @@ const runsFromSpans = (db: string) => `
         AND s.Timestamp >= (SELECT min(start) FROM linked) - INTERVAL 1 DAY AND ${attributed('s')}
       GROUP BY trace, version`;
 
-/**
- * Run metrics of a job: a run is a trace linked to it (trace_jobs), counting the spans the job
- * is given as every read gives them (a span's own llmp.job.id, else its trace's first link), and
- * tokens and cost of model calls only; per version on request (a span's own version, else its
- * link's). Read from trace_job_usage (filled on insert, see migration 11) without reading spans.
- * Unlike `fromSpans: true` (spans FINAL), a span a sender re-sent counts once per copy, and
- * spans of a run more than a day before the span naming the job count too.
- * @example const metrics = await jobMetrics(store, 'default', 'summarise', { byVersion: true });
- */
-export async function jobMetrics(
-  store: ClickHouseStore,
-  projectId: string,
-  jobId: string,
-  { byVersion = false, fromSpans = false }: { byVersion?: boolean; fromSpans?: boolean } = {},
-): Promise<JobMetrics> {
-  const db = `\`${store.database}\``;
-  // Every link of the traces linked to the job: the first decides the spans naming no job.
-  const query = `
+// The runs (a row per run and version) of the job's linked traces; the first link decides the
+// spans naming no job.
+const runsQuery = (db: string, fromSpans: boolean) => `
     WITH linked AS (
       SELECT TraceId, argMin(job_id, Start) AS first_job, argMin(job_version, Start) AS link_version,
         minIf(Start, job_id = {jobId:String}) AS start
@@ -116,41 +120,104 @@ export async function jobMetrics(
         AND TraceId IN (SELECT TraceId FROM ${db}.trace_jobs WHERE project_id = {projectId:String} AND job_id = {jobId:String})
       GROUP BY TraceId
     )
-    SELECT version,
+    SELECT * FROM (${fromSpans ? runsFromSpans(db) : runsFromSummary(db)})
+    WHERE {ranged:UInt8} = 0
+      OR (run_start >= fromUnixTimestamp64Nano({fromNs:Int64}, 'UTC') AND run_start < fromUnixTimestamp64Nano({toNs:Int64}, 'UTC'))`;
+
+// A bucket's start as Unix nanoseconds (a string: more than a double holds).
+const bucketKey =
+  "toString(toUnixTimestamp64Nano(toDateTime64(toStartOfInterval(run_start, toIntervalSecond({stepSeconds:UInt32})), 9, 'UTC')))";
+
+/** Metrics of the runs grouped by `key`: their version, their bucket, or '' for all. */
+async function runMetrics(
+  store: ClickHouseStore,
+  projectId: string,
+  jobId: string,
+  key: 'version' | 'bucket' | 'all',
+  { fromSpans = false, range, step }: JobMetricsOptions,
+): Promise<Row[]> {
+  const db = `\`${store.database}\``;
+  const keyExpression = key === 'version' ? 'version' : key === 'bucket' ? bucketKey : "''";
+  const query = `
+    SELECT ${keyExpression} AS key,
       uniqExact(trace) AS runs, uniqExactIf(trace, errors > 0) AS failed_runs, sum(spans) AS spans, sum(errors) AS error_spans,
       quantilesExact(0.5, 0.95, 0.99)(duration_ns) AS q,
       sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, sumOrNull(cost) AS cost,
       sum(checked) AS checked, sum(passed) AS passed
-    FROM (${fromSpans ? runsFromSpans(db) : runsFromSummary(db)})
-    GROUP BY version
-    ORDER BY version`;
-  let rows: Row[];
+    FROM (${runsQuery(db, fromSpans)})
+    GROUP BY key
+    ORDER BY key`;
   try {
     const result = await store.client.query({
       query,
-      query_params: { projectId, jobId, byVersion: byVersion ? 1 : 0 },
+      query_params: {
+        projectId,
+        jobId,
+        byVersion: key === 'version' ? 1 : 0,
+        ranged: range ? 1 : 0,
+        fromNs: range?.fromNs ?? 0n,
+        toNs: range?.toNs ?? 0n,
+        stepSeconds: step?.seconds ?? 1,
+      },
       format: 'JSONEachRow',
     });
-    rows = await result.json<Row>();
+    return await result.json<Row>();
   } catch (error) {
     throw classifyClickHouseError(error, 'job metrics query');
   }
-  const empty: Row = {
-    version: '',
-    runs: '0',
-    failed_runs: '0',
-    spans: '0',
-    error_spans: '0',
-    q: [],
-    input_tokens: '0',
-    output_tokens: '0',
-    cost: null,
-    checked: '0',
-    passed: '0',
-  };
-  if (!byVersion) return { job_id: jobId, ...metricsOf(rows[0] ?? empty) };
-  const versions = rows.map((r) => ({ version: r.version, ...metricsOf(r) }));
-  // Totals are not the sum of per-version quantiles: ask again without the split.
-  const total = await jobMetrics(store, projectId, jobId, { fromSpans });
-  return { ...total, versions };
+}
+
+const empty: Row = {
+  key: '',
+  runs: '0',
+  failed_runs: '0',
+  spans: '0',
+  error_spans: '0',
+  q: [],
+  input_tokens: '0',
+  output_tokens: '0',
+  cost: null,
+  checked: '0',
+  passed: '0',
+};
+
+/**
+ * Run metrics of a job: a run is a trace linked to it (trace_jobs), counting the spans the job
+ * is given as every read gives them (a span's own llmp.job.id, else its trace's first link), and
+ * tokens and cost of model calls only; per version on request (a span's own version, else its
+ * link's); only the runs that started in a range, and per time bucket of their starts, on request.
+ * Read from trace_job_usage (filled on insert, see migration 11) without reading spans.
+ * Unlike `fromSpans: true` (spans FINAL), a span a sender re-sent counts once per copy, and
+ * spans of a run more than a day before the span naming the job count too.
+ * @example const metrics = await jobMetrics(store, 'default', 'summarise', { byVersion: true });
+ */
+export async function jobMetrics(
+  store: ClickHouseStore,
+  projectId: string,
+  jobId: string,
+  options: JobMetricsOptions = {},
+): Promise<JobMetrics> {
+  const { byVersion = false, range, step } = options;
+  // Totals are not the sum of per-version or per-bucket quantiles: each split is its own query.
+  const [total] = await runMetrics(store, projectId, jobId, 'all', options);
+  const metrics: JobMetrics = { job_id: jobId, ...metricsOf(total ?? empty) };
+  if (byVersion)
+    metrics.versions = (await runMetrics(store, projectId, jobId, 'version', options)).map((r) => ({
+      version: r.key,
+      ...metricsOf(r),
+    }));
+  if (range) {
+    metrics.from = isoFromNanos(range.fromNs);
+    metrics.to = isoFromNanos(range.toNs);
+  }
+  if (step) {
+    metrics.step = step.name;
+    // Keys are decimal strings: ordered as numbers here.
+    const rows = await runMetrics(store, projectId, jobId, 'bucket', options);
+    metrics.buckets = rows
+      .map((r) => ({ time: BigInt(r.key), r }))
+      .sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0))
+      .map(({ time, r }) => ({ time: isoFromNanos(time), ...metricsOf(r) }));
+  }
+  return metrics;
 }

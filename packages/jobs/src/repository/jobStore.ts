@@ -22,7 +22,7 @@ import { type ValidationScripts, validationScripts } from '../service/validation
 import { zodMessage } from '../service/zodMessage.ts';
 import { jobEventPage } from './jobEventPage.ts';
 import { type JobLogEntry, jobLogs } from './jobLogs.ts';
-import { type JobMetrics, jobMetrics } from './jobMetrics.ts';
+import { type JobMetrics, type JobMetricsOptions, jobMetrics } from './jobMetrics.ts';
 import {
   definitionOf,
   isoFromMillis,
@@ -84,7 +84,11 @@ export interface JobStore {
   /** The input and output models of a version (the latest without one); undefined when unknown. */
   models(projectId: string, id: string, version?: number): Promise<JobModels | undefined>;
   /** Run metrics over the job's linked traces; undefined for an unknown job. */
-  metrics(projectId: string, id: string, options?: { byVersion?: boolean }): Promise<JobMetrics | undefined>;
+  metrics(
+    projectId: string,
+    id: string,
+    options?: Omit<JobMetricsOptions, 'fromSpans'>,
+  ): Promise<JobMetrics | undefined>;
   /** Job events, span events and exceptions of its traces, newest first. */
   logs(projectId: string, id: string, page: PageRequest): Promise<JobResult<Page<JobLogEntry>>>;
   /** The jobs a trace is linked to (through any of its spans), first linked first. */
