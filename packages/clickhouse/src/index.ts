@@ -30,6 +30,12 @@ export {
 } from './embeddedEngine.ts';
 export { engineMetrics } from './engineMetrics.ts';
 export { genAiRowColumns, preview } from './genAiRowColumns.ts';
+export {
+  evaluationResultEvent,
+  genAiScoresMigration,
+  scoresFromLogsSelect,
+  scoresFromSpansSelect,
+} from './genAiScoresMigration.ts';
 export { hostedClickhouseExporter, storeResource } from './hostedClickhouseExporter.ts';
 export { insertRowBinary } from './insertRowBinary.ts';
 export {
@@ -59,6 +65,7 @@ export {
 } from './mlflowSyncTable.ts';
 export { readTrace, readTraceSpans } from './readTrace.ts';
 export { readTraceRequest } from './readTraceRequest.ts';
+export { readTraceScores } from './readTraceScores.ts';
 export {
   clusterName,
   localName,
@@ -107,7 +114,7 @@ export {
 } from './spanMetrics.ts';
 export { spanRowBinary, spanRowBinaryColumns } from './spanRowBinary.ts';
 export { type SpanRow, spanRows } from './spanRows.ts';
-export { clickhouseTime, isoFromNanos, type StoredSpan } from './storedSpan.ts';
+export { clickhouseTime, type GenAiScore, isoFromNanos, type StoredSpan } from './storedSpan.ts';
 export { type SpanSearch, storeSpanSearch } from './storeSpanSearch.ts';
 export { storeTraceSource } from './storeTraceSource.ts';
 export { type StoreWriteHealth, storeWriteHealth } from './storeWriteHealth.ts';

@@ -1,3 +1,4 @@
+import { genAiScoresMigration } from './genAiScoresMigration.ts';
 import type { SchemaStep } from './schemaStep.ts';
 
 /**
@@ -662,4 +663,5 @@ export const migrations: Migration[] = [
       },
     ],
   },
+  genAiScoresMigration,
 ];

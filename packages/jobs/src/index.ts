@@ -12,6 +12,12 @@ export { type JobLogEntry, jobLogs } from './repository/jobLogs.ts';
 export { type JobMetrics, type JobRunMetrics, jobMetrics } from './repository/jobMetrics.ts';
 export { definitionOf, type JobVersion, jobVersionOf } from './repository/jobRows.ts';
 export {
+  type JobEvaluation,
+  type JobScore,
+  jobEvaluations,
+  jobScores,
+} from './repository/jobScores.ts';
+export {
   type JobFailure,
   type JobResult,
   type JobStore,

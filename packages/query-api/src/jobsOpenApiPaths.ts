@@ -161,7 +161,8 @@ export function jobsOpenApiPaths(): Record<string, unknown> {
     },
     '/v1/jobs/{id}/metrics': {
       get: {
-        summary: 'Runs, spans, errors, run latency p50/p95/p99, tokens and cost of the linked traces',
+        summary:
+          'Runs, spans, errors, run latency p50/p95/p99, tokens and cost of the linked traces; per evaluation name, what its scores add up to (evaluations)',
         parameters: [idParameter, { name: 'by', in: 'query', schema: { type: 'string', enum: ['version'] } }],
         responses: { '200': json({ type: 'object' }), ...errors },
       },
@@ -171,6 +172,31 @@ export function jobsOpenApiPaths(): Record<string, unknown> {
         summary: 'Job events, span events and exceptions of the linked traces, newest first',
         parameters: [idParameter, ...pageParameters],
         responses: { '200': page({}), ...errors },
+      },
+    },
+    '/v1/jobs/{id}/scores': {
+      get: {
+        summary:
+          'Evaluation results (gen_ai.evaluation.result, as log records or span events) of the linked traces, newest first',
+        parameters: [idParameter, ...pageParameters],
+        responses: {
+          '200': page({
+            type: 'object',
+            properties: {
+              time: { type: 'string' },
+              timeUnixNano: { type: 'string' },
+              traceId: { type: 'string' },
+              spanId: { type: 'string', nullable: true },
+              name: { type: 'string' },
+              score: { type: 'number', nullable: true },
+              label: { type: 'string' },
+              explanation: { type: 'string' },
+              evaluator: { type: 'string' },
+              source: { type: 'string', enum: ['log_record', 'span_event'] },
+            },
+          }),
+          ...errors,
+        },
       },
     },
     '/v1/templates': {
