@@ -29,6 +29,7 @@ export {
   ingesterEmbeddedEngineConfig,
 } from './embeddedEngine.ts';
 export { engineMetrics } from './engineMetrics.ts';
+export { type GenAiEventRecord, genAiEventMessages, genAiEventText } from './genAiEventText.ts';
 export { genAiRowColumns, preview } from './genAiRowColumns.ts';
 export {
   evaluationResultEvent,
@@ -63,7 +64,7 @@ export {
   mlflowSyncTable,
   type PendingQuery,
 } from './mlflowSyncTable.ts';
-export { readTrace, readTraceSpans } from './readTrace.ts';
+export { readGenAiEvents, readTrace, readTraceSpans } from './readTrace.ts';
 export { readTraceRequest } from './readTraceRequest.ts';
 export { readTraceScores } from './readTraceScores.ts';
 export {

@@ -1,6 +1,7 @@
+import { genAiTextEvents } from '@llmp/otlp';
 import { typedAttributes } from './attributeColumns.ts';
 import type { ClickHouseStore } from './clickhouseStore.ts';
-import { type GenAiEventRecord, genAiEventText, genAiTextEvents } from './genAiEventText.ts';
+import { type GenAiEventRecord, genAiEventText } from './genAiEventText.ts';
 import { readTraceScores } from './readTraceScores.ts';
 import { isoFromNanos, type StoredSpan } from './storedSpan.ts';
 
