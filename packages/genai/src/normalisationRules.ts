@@ -90,6 +90,8 @@ const otelOperations: Record<string, SpanType> = {
   execute_tool: 'tool',
   create_agent: 'agent',
   invoke_agent: 'agent',
+  // A workflow (LangChain's first chain, a CrewAI crew) wraps its steps as a chain does.
+  invoke_workflow: 'chain',
   retrieval: 'retriever',
 };
 
