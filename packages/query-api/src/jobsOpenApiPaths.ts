@@ -207,6 +207,14 @@ export function jobsOpenApiPaths(): Record<string, unknown> {
       },
       get: { summary: 'Templates by id', parameters: pageParameters, responses: { '200': page({}) } },
     },
+    '/v1/templates/{id}/spans': {
+      get: {
+        summary:
+          'Spans whose gen_ai.prompt.name is the template id (and gen_ai.prompt.version the version asked for): GET /v1/spans with those filters, taking its other query parameters',
+        parameters: [idParameter, { name: 'version', in: 'query', schema: { type: 'string' } }],
+        responses: { '200': json({ type: 'object' }), ...errors },
+      },
+    },
     '/v1/templates/{id}': {
       get: { summary: 'A template', parameters: [idParameter], responses: { '200': json({}), ...errors } },
     },

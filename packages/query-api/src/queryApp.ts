@@ -14,6 +14,7 @@ import { problem } from './problem.ts';
 import { projectOf as callerProject, keepCaller } from './projectOf.ts';
 import { requireCaller } from './requireCaller.ts';
 import { searchRoutes } from './searchRoutes.ts';
+import { templateSpansRoutes } from './templateSpansRoutes.ts';
 import { uiRoutes } from './uiRoutes.ts';
 import { withBearerSecurity } from './withBearerSecurity.ts';
 
@@ -130,6 +131,9 @@ export function queryApp({
   });
 
   if (source.search) app.route('/v1', searchRoutes({ search: source.search, projectOf }));
+  // Spans naming a template as their prompt (gen_ai.prompt.name): the span search, filtered.
+  if (source.search && jobs)
+    app.route('/', templateSpansRoutes({ jobs, projectOf, search: (request) => app.fetch(request) }));
   if (source.logs) app.route('/v1', logsRoutes({ logs: source.logs, projectOf }));
   if (deletion) {
     app.delete('/v1/traces/:traceId', async (c) => {
