@@ -358,8 +358,10 @@ export function mlflowSync({
       // Waiting in the queue: its send reads the records stored by then.
       if (queue.waiting.has(key)) continue;
       if (!queue.uploading.has(key)) {
-        // Sent before (by this process or another run), and not deleted since.
-        const known = await states.get(projectId, traceId);
+        // Sent (or deferred) by this process, and not deleted since. The in-memory states only:
+        // records usually come before their span (EVENT_ONLY), and a table read for each would
+        // load the logs path; records of a trace sent by an earlier run are not sent again.
+        const known = states.recent(projectId, traceId);
         if (known === undefined || known.operation === 'delete') continue;
       }
       const request = await storedTrace(projectId, traceId);
