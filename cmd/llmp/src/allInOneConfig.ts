@@ -86,8 +86,13 @@ export const allInOneConfig = z
         ['batch', 'genai', 'jobs'],
         ['clickhouse', ...(config.exporters.mlflow ? ['mlflow'] : [])],
       ),
-      // OTLP log records (GenAI events among them) straight to otel_logs.
-      logs: { receivers: ['otlp'], processors: [], exporters: ['clickhouse'] },
+      // OTLP log records (GenAI events among them) straight to otel_logs; mlflow, following
+      // clickhouse, sends again the traces whose GenAI event records came after their spans.
+      logs: {
+        receivers: ['otlp'],
+        processors: [],
+        exporters: ['clickhouse', ...(config.exporters.mlflow ? ['mlflow'] : [])],
+      },
       // OTLP metric data points straight to the otel_metrics_* tables.
       metrics: { receivers: ['otlp'], processors: [], exporters: ['clickhouse'] },
     })),

@@ -1,10 +1,16 @@
-import { type ClickHouseStore, mlflowSyncTable, readTraceRequest } from '@llmp/clickhouse';
+import {
+  type ClickHouseStore,
+  genAiEventMessages,
+  mlflowSyncTable,
+  readGenAiEvents,
+  readTraceRequest,
+} from '@llmp/clickhouse';
 import { cachedJobNames, type MlflowExporterDeps } from '@llmp/exporter-mlflow';
 import type { JobStore } from '@llmp/jobs';
 
 /**
  * What the MLflow exporter reads and writes in the store: sync states (`mlflow_sync`), stored
- * traces to rebuild pending uploads, and job names (cached) for the `llmp.job.name` tag. A
+ * traces to rebuild pending uploads, the messages of GenAI event records (otel_logs), and job names (cached) for the `llmp.job.name` tag. A
  * discovered job's name is only its id: then the span's own attribute, if any, is kept.
  * @example mlflowExporter(mlflowStoreDeps(store, jobStore(store)), settings, config)
  */
@@ -15,6 +21,8 @@ export function mlflowStoreDeps(
   return {
     stateTable: mlflowSyncTable(store),
     storedTrace: (projectId, traceId) => readTraceRequest(store, projectId, traceId),
+    eventMessages: async (projectId, traceIds) =>
+      genAiEventMessages(await readGenAiEvents(store, projectId, traceIds)),
     jobNames: cachedJobNames(async (projectId, jobId) => {
       const job = await jobs.get(projectId, jobId);
       return job && !(job.discovered && job.name === job.id) ? job.name : undefined;

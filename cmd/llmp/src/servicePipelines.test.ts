@@ -52,6 +52,8 @@ describe('service.pipelines in the role configs', () => {
       env: {},
     });
     expect(config.service.pipelines.traces?.exporters).toEqual(['clickhouse', 'mlflow']);
+    // Also in logs: GenAI event records that come after their span make it send the trace again.
+    expect(config.service.pipelines.logs?.exporters).toEqual(['clickhouse', 'mlflow']);
   });
 
   it('takes the pipelines the file names, with components of any id of a known type', () => {

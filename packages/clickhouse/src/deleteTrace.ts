@@ -4,7 +4,7 @@ import { localName, targetParts } from './renderSchemaStep.ts';
 
 /**
  * Removes a trace from the store: a lightweight DELETE on `spans`, the trace lookup, the
- * trace's job links and its summary, after marking its hours stale in the metrics rollup; values passed as query
+ * trace's job links, its summary, log records and evaluation scores, after marking its hours stale in the metrics rollup; values passed as query
  * parameters only. Resolves with the number of spans it had (0: none).
  * @example if ((await deleteTrace(store, 'default', traceId)) === 0) return notFound();
  */
@@ -33,7 +33,17 @@ export async function deleteTrace(
   });
   // A Distributed table takes no DELETE: on a cluster the local tables are deleted from, on every shard.
   const { db, onCluster } = targetParts({ database, cluster: store.cluster });
-  for (const table of ['spans', 'trace_id_ts', 'trace_jobs', 'trace_summary', 'trace_job_usage']) {
+  // Its log records and evaluation scores go with it (migrations 12 and 14).
+  const tables = [
+    'spans',
+    'trace_id_ts',
+    'trace_jobs',
+    'trace_summary',
+    'trace_job_usage',
+    'otel_logs',
+    'genai_scores',
+  ];
+  for (const table of tables) {
     await client.command({
       query: `DELETE FROM ${db}.${store.cluster ? localName(table) : table}${onCluster} WHERE ${where}`,
       query_params,

@@ -1,4 +1,4 @@
-import { renderMessages } from '@llmp/otlp';
+import { genAiMessageEvents as messageEvents, renderMessages } from '@llmp/otlp';
 
 /** A GenAI event record as otel_logs holds it (values as stored text: structured ones as JSON). */
 export interface GenAiEventRecord {
@@ -7,21 +7,6 @@ export interface GenAiEventRecord {
   Body: string;
   LogAttributes: Record<string, string>;
 }
-
-/** The older per-message events (GenAI semantic conventions before 1.37) and the role each speaks in. */
-const messageEvents: Record<string, string> = {
-  'gen_ai.system.message': 'system',
-  'gen_ai.user.message': 'user',
-  'gen_ai.assistant.message': 'assistant',
-  'gen_ai.tool.message': 'tool',
-};
-
-/** The events llmp reads text from, for the read's filter. */
-export const genAiTextEvents = [
-  'gen_ai.client.inference.operation.details',
-  'gen_ai.choice',
-  ...Object.keys(messageEvents),
-];
 
 const parse = (text: string): unknown => {
   try {
@@ -96,4 +81,53 @@ export function genAiEventText(
     texts.set(spanId, { input: input.slice(0, maxChars), output: output.slice(0, maxChars) });
   }
   return texts;
+}
+
+/** A message of an older per-message event in the 1.37+ shape: `{role, parts: [{type: 'text', content}]}`. */
+function partsMessage(role: string, body: string): Record<string, unknown> {
+  const value = parse(body);
+  const message = isRecord(value) && isRecord(value.message) ? value.message : value;
+  if (!isRecord(message)) return { role, parts: [{ type: 'text', content: String(message) }] };
+  const content = message.content;
+  return {
+    role: typeof message.role === 'string' ? message.role : role,
+    parts: content === undefined || content === null ? [] : [{ type: 'text', content }],
+  };
+}
+
+/**
+ * Each span's GenAI messages from its event records as the span attributes an instrumentation
+ * capturing on the span would have set (`gen_ai.system_instructions`, `gen_ai.input.messages`,
+ * `gen_ai.output.messages`, JSON text), for sinks that read them from spans (MLflow): the 1.37+
+ * event's values as sent, the older per-message events as messages of the 1.37 shape.
+ * @example genAiEventMessages(records).get(spanId)?.['gen_ai.input.messages'] // '[{"role":"user",…}]'
+ */
+export function genAiEventMessages(records: GenAiEventRecord[]): Map<string, Record<string, string>> {
+  const bySpan = new Map<string, { details: Record<string, string>; input: unknown[]; output: unknown[] }>();
+  for (const record of records) {
+    let span = bySpan.get(record.SpanId);
+    if (!span) {
+      span = { details: {}, input: [], output: [] };
+      bySpan.set(record.SpanId, span);
+    }
+    if (record.EventName === 'gen_ai.client.inference.operation.details') {
+      for (const key of ['gen_ai.system_instructions', 'gen_ai.input.messages', 'gen_ai.output.messages']) {
+        const value = record.LogAttributes[key];
+        if (value) span.details[key] ??= value;
+      }
+    } else if (record.EventName === 'gen_ai.choice') {
+      span.output.push(partsMessage('assistant', record.Body));
+    } else {
+      const role = messageEvents[record.EventName];
+      if (role) span.input.push(partsMessage(role, record.Body));
+    }
+  }
+  const attributes = new Map<string, Record<string, string>>();
+  for (const [spanId, span] of bySpan) {
+    const found = { ...span.details };
+    if (span.input.length > 0) found['gen_ai.input.messages'] ??= JSON.stringify(span.input);
+    if (span.output.length > 0) found['gen_ai.output.messages'] ??= JSON.stringify(span.output);
+    if (Object.keys(found).length > 0) attributes.set(spanId, found);
+  }
+  return attributes;
 }

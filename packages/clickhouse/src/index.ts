@@ -35,7 +35,14 @@ export {
   ingesterEmbeddedEngineConfig,
 } from './embeddedEngine.ts';
 export { engineMetrics } from './engineMetrics.ts';
+export { type GenAiEventRecord, genAiEventMessages, genAiEventText } from './genAiEventText.ts';
 export { genAiRowColumns, preview } from './genAiRowColumns.ts';
+export {
+  evaluationResultEvent,
+  genAiScoresMigration,
+  scoresFromLogsSelect,
+  scoresFromSpansSelect,
+} from './genAiScoresMigration.ts';
 export { hostedClickhouseExporter, storeResource } from './hostedClickhouseExporter.ts';
 export { insertRowBinary } from './insertRowBinary.ts';
 export {
@@ -70,9 +77,10 @@ export {
   mlflowSyncTable,
   type PendingQuery,
 } from './mlflowSyncTable.ts';
-export { readTrace, readTraceSpan, readTraceSpans } from './readTrace.ts';
+export { readGenAiEvents, readTrace, readTraceSpan, readTraceSpans } from './readTrace.ts';
 export { readTraceOutline, type SpanOutline, type TraceOutline } from './readTraceOutline.ts';
 export { readTraceRequest } from './readTraceRequest.ts';
+export { readTraceScores } from './readTraceScores.ts';
 export {
   clusterName,
   localName,
@@ -130,7 +138,7 @@ export {
 } from './spanMetrics.ts';
 export { spanRowBinary, spanRowBinaryColumns } from './spanRowBinary.ts';
 export { type SpanRow, spanRows } from './spanRows.ts';
-export { clickhouseTime, isoFromNanos, type StoredSpan } from './storedSpan.ts';
+export { clickhouseTime, type GenAiScore, isoFromNanos, type StoredSpan } from './storedSpan.ts';
 export { type SpanSearch, storeSpanSearch } from './storeSpanSearch.ts';
 export { storeTraceSource } from './storeTraceSource.ts';
 export { type StoreWriteHealth, storeWriteHealth } from './storeWriteHealth.ts';

@@ -1,3 +1,4 @@
+import { genAiScoresMigration } from './genAiScoresMigration.ts';
 import type { SchemaStep } from './schemaStep.ts';
 
 /**
@@ -775,4 +776,5 @@ export const migrations: Migration[] = [
       ),
     ],
   },
+  genAiScoresMigration,
 ];

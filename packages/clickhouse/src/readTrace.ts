@@ -1,6 +1,8 @@
+import { genAiTextEvents } from '@llmp/otlp';
 import { typedAttributes } from './attributeColumns.ts';
 import type { ClickHouseStore } from './clickhouseStore.ts';
-import { type GenAiEventRecord, genAiEventText, genAiTextEvents } from './genAiEventText.ts';
+import { type GenAiEventRecord, genAiEventText } from './genAiEventText.ts';
+import { readTraceScores } from './readTraceScores.ts';
 import { isoFromNanos, type StoredSpan } from './storedSpan.ts';
 
 type TextMap = Record<string, string>;
@@ -204,11 +206,17 @@ export async function readTrace(
   projectId: string,
   traceId: string,
 ): Promise<StoredSpan[]> {
-  const [records, events] = await Promise.all([
+  const [records, events, scores] = await Promise.all([
     readSpanRecords(store, projectId, traceId),
     readGenAiEvents(store, projectId, [traceId]),
+    readTraceScores(store, projectId, traceId),
   ]);
   const spans = records.map(toStoredSpan);
+  // Evaluation results (gen_ai.evaluation.result, as log records or span events) on their span.
+  for (const span of spans) {
+    const own = scores.get(span.spanId);
+    if (own) span.scores = own;
+  }
   if (events.length === 0) return spans;
   // GenAI content sent as log records (EVENT_ONLY capture) fills the span's text where the span
   // itself carried none, whichever of the two arrived first.

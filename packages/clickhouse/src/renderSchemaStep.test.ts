@@ -70,13 +70,15 @@ describe('cluster DDL from the migration definitions', () => {
       'trace_summary',
       'trace_job_usage',
       'mlflow_sync',
+      'genai_scores',
     ])
       expect(tables.find((t) => t.table === name)?.shardBy).toBe('cityHash64(TraceId)');
   });
 
   it('makes every materialized view read and write the local replicated tables', () => {
     const views = allCluster.filter((s) => s.sql.startsWith('CREATE MATERIALIZED VIEW'));
-    expect(views.length).toBe(5);
+    // Five over spans (migrations 1, 3, 6, 11), two filling genai_scores (migration 14).
+    expect(views.length).toBe(7);
     const replicatedLocal = new Set(
       allCluster
         .filter((s) => /CREATE TABLE IF NOT EXISTS `llmp`\.\w+_local .*ENGINE = Replicated/.test(s.sql))
@@ -85,8 +87,9 @@ describe('cluster DDL from the migration definitions', () => {
     for (const { sql } of views) {
       const to = / TO `llmp`\.(\w+) AS /.exec(sql)?.[1];
       expect(replicatedLocal.has(to), sql.slice(0, 120)).toBe(true);
-      expect(sql).toContain('FROM `llmp`.spans_local');
+      expect(sql).toMatch(/FROM `llmp`\.(spans|otel_logs)_local\b/);
     }
+    expect(views.filter((v) => v.sql.includes('FROM `llmp`.otel_logs_local'))).toHaveLength(1);
   });
 
   it('adds columns to the local table and to the Distributed one, alters indexes and settings on the local one', () => {

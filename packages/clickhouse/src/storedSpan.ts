@@ -54,6 +54,27 @@ export interface StoredSpan {
   };
   sessionId: string | null;
   userId: string | null;
+  /** Evaluation results of this span (`gen_ai.evaluation.result`), oldest first; absent when none. */
+  scores?: GenAiScore[];
+}
+
+/** One evaluation result of a span (GenAI semantic conventions, event `gen_ai.evaluation.result`). */
+export interface GenAiScore {
+  /** `gen_ai.evaluation.name`, e.g. Relevance. */
+  name: string;
+  /** `gen_ai.evaluation.score.value`; null when only a label was sent. */
+  score: number | null;
+  /** `gen_ai.evaluation.score.label`, e.g. pass ('' when none). */
+  label: string;
+  explanation: string;
+  /** `gen_ai.evaluation.evaluator` when sent, else the log record's instrumentation scope. */
+  evaluator: string;
+  /** `gen_ai.response.id` of the evaluated completion ('' when none). */
+  responseId: string;
+  /** How it arrived: `log_record` or `span_event`. */
+  source: 'log_record' | 'span_event';
+  time: string;
+  timeUnixNano: string;
 }
 
 /**

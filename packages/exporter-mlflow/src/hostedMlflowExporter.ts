@@ -34,5 +34,7 @@ export const hostedMlflowExporter = hostedFactory(
     if (exporter.sync) host.provide(mlflowSyncResource, exporter.sync);
     return exporter;
   },
-  { follows: ['clickhouse'] },
+  // In a logs pipeline (after clickhouse stored the records) it sends again the traces whose
+  // GenAI event records came after their spans were sent.
+  { follows: ['clickhouse'], signals: ['traces', 'logs'] },
 );

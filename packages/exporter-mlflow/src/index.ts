@@ -1,3 +1,4 @@
+export { type EventMessages, withEventMessages } from './eventMessages.ts';
 export { hostedMlflowExporter, mlflowStoreResource, mlflowSyncResource } from './hostedMlflowExporter.ts';
 export { cachedJobNames, type JobNameCacheOptions, type JobNames } from './jobNames.ts';
 export { type MemorySyncStateTable, memorySyncStateTable } from './memorySyncStateTable.ts';

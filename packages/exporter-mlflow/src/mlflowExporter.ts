@@ -1,4 +1,4 @@
-import type { TraceBatch, TraceRequest } from '@llmp/otlp';
+import { genAiTextEvents, type LogBatch, type TraceBatch, type TraceRequest } from '@llmp/otlp';
 import {
   type Component,
   type ComponentSettings,
@@ -7,6 +7,7 @@ import {
   onceShutdown,
   toExportError,
 } from '@llmp/pipeline';
+import type { EventMessages } from './eventMessages.ts';
 import type { JobNames } from './jobNames.ts';
 import { type MlflowApi, mlflowClient } from './mlflowClient.ts';
 import type { MlflowExporterConfig } from './mlflowExporterConfig.ts';
@@ -15,7 +16,7 @@ import { sendUploads } from './sendUploads.ts';
 import { type SyncStateTable, syncStateLog } from './syncStateLog.ts';
 import { traceUploads } from './traceUploads.ts';
 
-export interface MlflowExporter extends Component, Consumer<TraceBatch> {
+export interface MlflowExporter extends Component, Consumer<TraceBatch | LogBatch> {
   /** The upload / deletion queue when the sending queue is on, for the query API's DELETE. */
   sync: MlflowSync | undefined;
 }
@@ -29,6 +30,8 @@ export interface MlflowExporterDeps {
   storedTrace?: ((projectId: string, traceId: string) => Promise<TraceRequest | undefined>) | undefined;
   /** Job names from the jobs table, for the `llmp.job.name` trace tag. */
   jobNames?: JobNames | undefined;
+  /** The messages of spans sent as GenAI event records (EVENT_ONLY capture), for spans without their own. */
+  eventMessages?: EventMessages | undefined;
 }
 
 /**
@@ -56,6 +59,19 @@ export function mlflowExporter(
   return queued ? queuedExporter(api, deps, settings, config) : directExporter(api, deps, settings, config);
 }
 
+const isLogBatch = (batch: TraceBatch | LogBatch): batch is LogBatch => 'logRecordCount' in batch;
+
+/** The traces of a log batch's GenAI text events (records in a span's context), each once. */
+function textEventTraces(batch: LogBatch): string[] {
+  const traces = new Set<string>();
+  for (const rl of batch.request.resourceLogs)
+    for (const sl of rl.scopeLogs)
+      for (const record of sl.logRecords)
+        if (record.traceId !== '' && record.spanId !== '' && genAiTextEvents.includes(record.eventName))
+          traces.add(record.traceId);
+  return [...traces];
+}
+
 function queuedExporter(
   api: MlflowApi,
   deps: MlflowExporterDeps,
@@ -75,6 +91,7 @@ function queuedExporter(
     states,
     storedTrace: deps.storedTrace,
     jobNames: deps.jobNames,
+    eventMessages: deps.eventMessages,
     registry: settings.registry,
     exporter: settings.id,
   });
@@ -88,7 +105,8 @@ function queuedExporter(
       );
     },
     async consume(batch) {
-      sync.enqueueUploads(traceUploads(batch, config.experiments));
+      if (isLogBatch(batch)) await sync.refreshTraces(batch.projectId, textEventTraces(batch));
+      else sync.enqueueUploads(traceUploads(batch, config.experiments));
     },
     shutdown: onceShutdown(async () => {
       await sync.shutdown();
@@ -126,7 +144,7 @@ function directExporter(
   async function send(batch: TraceBatch): Promise<void> {
     const uploads = traceUploads(batch, config.experiments);
     try {
-      await sendUploads(api, uploads, { jobNames: deps.jobNames, places });
+      await sendUploads(api, uploads, { jobNames: deps.jobNames, places, eventMessages: deps.eventMessages });
       for (const u of uploads) {
         states?.set(u.projectId, u.traceId, {
           state: 'uploaded',
@@ -163,5 +181,13 @@ function directExporter(
       await states?.close();
     },
   });
-  return { ...exporter, sync: undefined };
+  return {
+    ...exporter,
+    sync: undefined,
+    // Its uploads read the GenAI event records stored by then; a trace sent before its records
+    // came is not sent again (no store to read it back from in this role).
+    consume: async (batch) => {
+      if (!isLogBatch(batch)) await exporter.consume(batch);
+    },
+  };
 }

@@ -579,3 +579,50 @@ describe('mlflowSync over a durable state log', () => {
     await sync.shutdown();
   });
 });
+
+describe('refreshTraces (GenAI event records stored after their spans)', () => {
+  const traceId = 'f'.repeat(32);
+  const stored = () =>
+    batch([span(traceId, '1'.repeat(16), '', [str('gen_ai.operation.name', 'chat')])]).request();
+
+  it('sends an uploaded trace again whole from the store, with the messages of its records', async () => {
+    const mlflow = fakeMlflow();
+    const reads: string[] = [];
+    const sent: TraceRequest[] = [];
+    const api: MlflowApi = {
+      ...mlflow.api,
+      async exportTraces(experimentId, body) {
+        sent.push(decodeProtobufRequest(body));
+        await mlflow.api.exportTraces(experimentId, body);
+      },
+    };
+    let records = new Map<string, Record<string, string>>();
+    const sync = mlflowSync({
+      api,
+      config,
+      logger,
+      storedTrace: async (_p, id) => {
+        reads.push(id);
+        return stored();
+      },
+      eventMessages: async () => records,
+    });
+    // Not seen yet: its spans will get the records when they are sent; nothing is read.
+    await sync.refreshTraces('default', [traceId]);
+    expect(reads).toEqual([]);
+    sync.enqueueUploads(
+      traceUploads(batch(stored().resourceSpans[0]!.scopeSpans[0]!.spans), config.experiments),
+    );
+    await until(() => sync.recent('default', traceId)?.state === 'uploaded');
+    records = new Map([['1'.repeat(16), { 'gen_ai.input.messages': '[{"role":"user"}]' }]]);
+    await sync.refreshTraces('default', [traceId]);
+    expect(reads).toEqual([traceId]);
+    await until(() => sent.length === 2);
+    const attributes = (r: TraceRequest) =>
+      r.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.attributes.map((a) => a.key);
+    expect(attributes(sent[0]!)).not.toContain('gen_ai.input.messages');
+    expect(attributes(sent[1]!)).toContain('gen_ai.input.messages');
+    await until(() => sync.recent('default', traceId)?.state === 'uploaded');
+    await sync.shutdown();
+  });
+});

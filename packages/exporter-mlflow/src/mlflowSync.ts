@@ -1,5 +1,6 @@
-import type { TraceRequest } from '@llmp/otlp';
+import { type TraceRequest, traceBatch } from '@llmp/otlp';
 import type { Logger, Registry } from '@llmp/pipeline';
+import type { EventMessages } from './eventMessages.ts';
 import type { JobNames } from './jobNames.ts';
 import type { MlflowApi } from './mlflowClient.ts';
 import type { MlflowExporterConfig } from './mlflowExporterConfig.ts';
@@ -7,7 +8,7 @@ import { mlflowSyncMetrics } from './mlflowSyncMetrics.ts';
 import { keyOf, storeCatchUp } from './storeCatchUp.ts';
 import { type SyncStateLog, type SyncStateLogStats, syncStateLog } from './syncStateLog.ts';
 import type { TraceSyncState } from './traceSyncStates.ts';
-import type { TraceUpload } from './traceUploads.ts';
+import { type TraceUpload, traceUploads } from './traceUploads.ts';
 import { type DeleteItem, type Item, type Outcome, type UploadItem, uploadQueue } from './uploadQueue.ts';
 
 export interface MlflowSyncStats {
@@ -37,6 +38,12 @@ export interface MlflowSync {
   enqueueUploads(uploads: TraceUpload[]): void;
   /** Queues the deletion of a trace from MLflow, retried until MLflow confirms it. */
   enqueueDeletion(projectId: string, traceId: string): void;
+  /**
+   * GenAI event records of these traces were stored: a trace already sent (or on its way) is
+   * sent again whole from the store, so MLflow gets the text of spans that came before their
+   * records. A trace not seen yet gets the records when its spans are sent.
+   */
+  refreshTraces(projectId: string, traceIds: string[]): Promise<void>;
   /** Resolves once the state changes made so far are written (when the log is durable). */
   flushStates(): Promise<void>;
   /** The trace's latest state: this process's, or the state table's when newer. */
@@ -70,6 +77,8 @@ export interface MlflowSyncDeps {
   resume?: { uploads: boolean; deletions: boolean };
   /** Job names from the jobs table, for the `llmp.job.name` trace tag. */
   jobNames?: JobNames | undefined;
+  /** The messages of spans sent as GenAI event records, added to spans without their own. */
+  eventMessages?: EventMessages | undefined;
   /** Where `llmp_mlflow_upload_overflow_traces_total` and the queue's metrics are counted. */
   registry?: Registry | undefined;
   /** The exporter's id, labelling the queue's metrics. */
@@ -110,6 +119,7 @@ export function mlflowSync({
   storedTrace,
   resume = { uploads: true, deletions: true },
   jobNames,
+  eventMessages,
   registry,
   exporter,
 }: MlflowSyncDeps): MlflowSync {
@@ -129,6 +139,7 @@ export function mlflowSync({
     logger,
     states,
     jobNames,
+    eventMessages,
     places: {
       experimentOf: async (projectId, traceId) => (await states.get(projectId, traceId))?.experimentId,
       storedTrace,
@@ -340,8 +351,27 @@ export function mlflowSync({
     queue.pushDeletion(item);
   }
 
+  async function refreshTraces(projectId: string, traceIds: string[]): Promise<void> {
+    if (!storedTrace || !accepting) return;
+    for (const traceId of traceIds) {
+      const key = keyOf(projectId, traceId);
+      // Waiting in the queue: its send reads the records stored by then.
+      if (queue.waiting.has(key)) continue;
+      if (!queue.uploading.has(key)) {
+        // Sent (or deferred) by this process, and not deleted since. The in-memory states only:
+        // records usually come before their span (EVENT_ONLY), and a table read for each would
+        // load the logs path; records of a trace sent by an earlier run are not sent again.
+        const known = states.recent(projectId, traceId);
+        if (known === undefined || known.operation === 'delete') continue;
+      }
+      const request = await storedTrace(projectId, traceId);
+      if (request) enqueue(traceUploads(traceBatch({ projectId, request }), config.experiments), true);
+    }
+  }
+
   return {
     enqueueUploads: enqueue,
+    refreshTraces,
     enqueueDeletion(projectId, traceId) {
       enqueueDeletion(projectId, traceId.toLowerCase());
     },

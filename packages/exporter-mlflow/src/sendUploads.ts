@@ -1,4 +1,5 @@
 import { encodeProtobufRequest } from '@llmp/otlp';
+import { type EventMessages, withEventMessages } from './eventMessages.ts';
 import type { JobNames } from './jobNames.ts';
 import { type MlflowApi, mlflowTraceId } from './mlflowClient.ts';
 import { placeUploads, type TracePlaces } from './placeUploads.ts';
@@ -9,13 +10,22 @@ import { byExperiment, setUploadTag, type TraceUpload, tagKeys } from './traceUp
  * spans by trace and span id, so sending the same spans again never doubles them. With
  * `jobNames`, the job's name in the jobs table wins over a `llmp.job.name` span attribute. With
  * `places`, each trace goes to the experiment of its job whatever order its spans come in
- * (placeUploads); each upload's `experimentId` says where it went.
+ * (placeUploads); each upload's `experimentId` says where it went. With `eventMessages`, spans
+ * without text of their own get the messages of their GenAI event records (withEventMessages).
  * @example await sendUploads(mlflow, traceUploads(batch, config.experiments), { jobNames, places });
  */
 export async function sendUploads(
   api: MlflowApi,
   uploads: TraceUpload[],
-  { jobNames, places }: { jobNames?: JobNames | undefined; places?: TracePlaces | undefined } = {},
+  {
+    jobNames,
+    places,
+    eventMessages,
+  }: {
+    jobNames?: JobNames | undefined;
+    places?: TracePlaces | undefined;
+    eventMessages?: EventMessages | undefined;
+  } = {},
 ): Promise<void> {
   if (jobNames) {
     for (const upload of uploads) {
@@ -25,6 +35,8 @@ export async function sendUploads(
     }
   }
   if (places) await placeUploads(api, uploads, places);
+  // Read at each attempt: records stored since the last one are sent too.
+  if (eventMessages) await withEventMessages(uploads, eventMessages);
   for (const upload of uploads) upload.experimentId ??= await api.experimentId(upload.experiment);
   for (const { experimentId, request } of byExperiment(uploads)) {
     await api.exportTraces(experimentId, encodeProtobufRequest(request));

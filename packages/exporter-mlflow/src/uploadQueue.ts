@@ -7,6 +7,7 @@ import {
   retryWithBackoff,
   sleep,
 } from '@llmp/pipeline';
+import type { EventMessages } from './eventMessages.ts';
 import type { JobNames } from './jobNames.ts';
 import { type MlflowApi, mlflowTraceId } from './mlflowClient.ts';
 import type { MlflowExporterConfig } from './mlflowExporterConfig.ts';
@@ -73,6 +74,8 @@ export interface UploadQueueDeps {
   logger: Logger;
   states: SyncStateLog;
   jobNames?: JobNames | undefined;
+  /** The messages of spans sent as GenAI event records, added to spans without their own. */
+  eventMessages?: EventMessages | undefined;
   /** Where each trace is in MLflow already, and its stored spans: a trace goes where its job says. */
   places?: TracePlaces | undefined;
   /** The item's final state: done, failed, or pending again (see mlflowSync). */
@@ -98,6 +101,7 @@ export function uploadQueue({
   logger,
   states,
   jobNames,
+  eventMessages,
   places,
   settle,
   onFreed,
@@ -213,7 +217,7 @@ export function uploadQueue({
             await sendUploads(
               api,
               sent.map((i) => i.upload),
-              { jobNames, places },
+              { jobNames, places, eventMessages },
             );
           } finally {
             for (const item of sent) sending.delete(item.key);

@@ -51,6 +51,10 @@ const cases: Record<string, [KeyValue[], Partial<NormalisedSpan>]> = {
   ],
   'otel.conversation_id': [attrs({ 'gen_ai.conversation.id': str('conv-1') }), { sessionId: 'conv-1' }],
   'otel.user_id': [attrs({ 'user.id': str('u-1') }), { userId: 'u-1' }],
+  'otel.cost_amount': [
+    attrs({ 'gen_ai.usage.cost.amount': dbl(0.25), 'gen_ai.usage.cost.currency': str('usd') }),
+    { providedCost: { usd: 0.25, key: 'gen_ai.usage.cost.amount' } },
+  ],
   'otel.cost': [
     attrs({ 'gen_ai.usage.cost': dbl(0.5) }),
     { providedCost: { usd: 0.5, key: 'gen_ai.usage.cost' } },

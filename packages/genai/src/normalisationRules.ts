@@ -27,8 +27,11 @@ export type RuleReader =
   | { read: 'text'; key: string; firstSegment?: boolean }
   /** A non-negative integer (int, whole double, or digits). */
   | { read: 'count'; key: string }
-  /** A non-negative amount in USD. */
-  | { read: 'usd'; key: string }
+  /**
+   * A non-negative amount in USD; with `currencyKey`, only when that attribute is absent or
+   * says USD (llmp converts no currency: another one leaves the cost to the price table).
+   */
+  | { read: 'usd'; key: string; currencyKey?: string }
   /** An enumerated kind mapped onto a span type (case-insensitive); unknown values say nothing. */
   | { read: 'kind'; key: string; values: Record<string, SpanType> }
   /** Messages as one JSON attribute (or plain text), rendered as `role: text` lines. */
@@ -87,6 +90,8 @@ const otelOperations: Record<string, SpanType> = {
   execute_tool: 'tool',
   create_agent: 'agent',
   invoke_agent: 'agent',
+  // A workflow (LangChain's first chain, a CrewAI crew) wraps its steps as a chain does.
+  invoke_workflow: 'chain',
   retrieval: 'retriever',
 };
 
@@ -255,6 +260,16 @@ export const normalisationRules: readonly NormalisationRule[] = [
     key: 'gen_ai.conversation.id',
   },
   { id: 'otel.user_id', convention: 'otel', field: 'userId', read: 'text', key: 'user.id' },
+  // A cost with its currency (amount and ISO 4217 code), as cost-reporting instrumentations
+  // and gateways send it; before every other cost name, and before the price table.
+  {
+    id: 'otel.cost_amount',
+    convention: 'otel',
+    field: 'cost',
+    read: 'usd',
+    key: 'gen_ai.usage.cost.amount',
+    currencyKey: 'gen_ai.usage.cost.currency',
+  },
   // Not a GenAI convention but read by several backends (and sent by LiteLLM-style proxies).
   { id: 'otel.cost', convention: 'otel', field: 'cost', read: 'usd', key: 'gen_ai.usage.cost' },
   // OpenTelemetry GenAI, deprecated names.

@@ -49,6 +49,14 @@ describe('normaliseSpan', () => {
     expect(fields).toMatchObject({ inputTokens: 3, provider: 'new', spanType: 'llm' });
   });
 
+  it('reads the agent, tool and workflow operations of the GenAI conventions as span types', () => {
+    const typeOf = (operation: string) =>
+      normaliseSpan([kv('gen_ai.operation.name', str(operation))]).spanType;
+    expect(
+      ['invoke_agent', 'create_agent', 'execute_tool', 'invoke_workflow', 'retrieval'].map(typeOf),
+    ).toEqual(['agent', 'agent', 'tool', 'chain', 'retriever']);
+  });
+
   it('falls through to the next rule when a value is unusable', () => {
     const fields = normaliseSpan([
       kv('gen_ai.usage.input_tokens', str('many')),

@@ -105,6 +105,11 @@ function readRule(
     case 'count':
       return count(value);
     case 'usd': {
+      if (rule.currencyKey !== undefined) {
+        let currency = '';
+        for (const kv of attributes) if (kv.key === rule.currencyKey) currency = scalarText(kv.value);
+        if (currency !== '' && currency.toUpperCase() !== 'USD') return undefined;
+      }
       const amount = usd(value);
       return amount === undefined ? undefined : { usd: amount, key: rule.key };
     }

@@ -1,6 +1,6 @@
-import { emptyGenAiFields } from '@llmp/otlp';
+import { type AnyValue, emptyGenAiFields, type KeyValue } from '@llmp/otlp';
 import { describe, expect, it } from 'vitest';
-import type { NormalisedSpan } from './normaliseSpan.ts';
+import { type NormalisedSpan, normaliseSpan } from './normaliseSpan.ts';
 import { type ModelPrice, modelPrice, priceFor, repositoryPrices } from './priceTable.ts';
 import { spanCost } from './spanCost.ts';
 
@@ -141,5 +141,51 @@ describe('spanCost', () => {
     expect(
       spanCost(fields({ requestModel: 'unknown', inputTokens: 5 }), at('2025-01-01'), { prices }),
     ).toEqual(none);
+  });
+});
+
+describe('cost precedence (README, Conventions)', () => {
+  const kv = (key: string, value: AnyValue): KeyValue => ({ key, value });
+  const tokens = [
+    kv('gen_ai.request.model', { type: 'string', value: 'gpt-4o-mini' }),
+    kv('gen_ai.usage.input_tokens', { type: 'int', value: 1_000_000n }),
+  ];
+  const costOf = (attributes: KeyValue[]) =>
+    spanCost(normaliseSpan(attributes), at('2025-01-01'), { prices });
+
+  it('takes gen_ai.usage.cost.amount (USD, or no currency) over other cost names and the price table', () => {
+    expect(
+      costOf([
+        ...tokens,
+        kv('gen_ai.usage.cost', { type: 'double', value: 9 }),
+        kv('llm.cost.total', { type: 'double', value: 8 }),
+        kv('gen_ai.usage.cost.amount', { type: 'double', value: 0.02 }),
+        kv('gen_ai.usage.cost.currency', { type: 'string', value: 'USD' }),
+      ]),
+    ).toEqual({ costUsd: 0.02, costSource: 'provided', priceId: 'gen_ai.usage.cost.amount' });
+    expect(
+      costOf([...tokens, kv('gen_ai.usage.cost.amount', { type: 'string', value: '0.03' })]),
+    ).toMatchObject({
+      costUsd: 0.03,
+      costSource: 'provided',
+    });
+  });
+
+  it('leaves a cost in another currency to the next cost name, else the price table', () => {
+    const euros = [
+      kv('gen_ai.usage.cost.amount', { type: 'double', value: 0.02 }),
+      kv('gen_ai.usage.cost.currency', { type: 'string', value: 'EUR' }),
+    ];
+    expect(costOf([...tokens, ...euros])).toEqual({
+      costUsd: 0.15,
+      costSource: 'price',
+      priceId: 'openai/gpt-4o-mini@2024-07-18',
+    });
+    expect(costOf([...tokens, ...euros, kv('llm.cost.total', { type: 'double', value: 0.5 })])).toMatchObject(
+      {
+        costUsd: 0.5,
+        priceId: 'llm.cost.total',
+      },
+    );
   });
 });

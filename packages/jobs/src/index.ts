@@ -17,6 +17,12 @@ export {
 } from './repository/jobMetrics.ts';
 export { definitionOf, type JobVersion, jobVersionOf } from './repository/jobRows.ts';
 export {
+  type JobEvaluation,
+  type JobScore,
+  jobEvaluations,
+  jobScores,
+} from './repository/jobScores.ts';
+export {
   type JobFailure,
   type JobResult,
   type JobStore,

@@ -22,6 +22,7 @@ export {
   jsonResponse,
 } from './exportResponse.ts';
 export { emptyGenAiFields, type GenAiFields, type SpanType, spanTypes } from './genAiFields.ts';
+export { genAiMessageEvents, genAiTextEvents } from './genAiTextEvents.ts';
 export type { LogBatch } from './logBatch.ts';
 export * from './logsModel.ts';
 export { logsProtoTypes } from './logsProtoTypes.ts';

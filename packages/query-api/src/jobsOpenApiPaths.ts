@@ -163,7 +163,7 @@ export function jobsOpenApiPaths(): Record<string, unknown> {
     '/v1/jobs/{id}/metrics': {
       get: {
         summary:
-          'Runs, spans, errors, run latency p50/p95/p99, tokens, cost and validation pass rate of the linked traces; per version and per time bucket on request',
+          'Runs, spans, errors, run latency p50/p95/p99, tokens, cost and validation pass rate of the linked traces, per version and per time bucket on request; per evaluation name, what its scores add up to (evaluations)',
         parameters: [
           idParameter,
           { name: 'by', in: 'query', schema: { type: 'string', enum: ['version'] } },
@@ -196,6 +196,31 @@ export function jobsOpenApiPaths(): Record<string, unknown> {
         responses: { '200': page({}), ...errors },
       },
     },
+    '/v1/jobs/{id}/scores': {
+      get: {
+        summary:
+          'Evaluation results (gen_ai.evaluation.result, as log records or span events) of the linked traces, newest first',
+        parameters: [idParameter, ...pageParameters],
+        responses: {
+          '200': page({
+            type: 'object',
+            properties: {
+              time: { type: 'string' },
+              timeUnixNano: { type: 'string' },
+              traceId: { type: 'string' },
+              spanId: { type: 'string', nullable: true },
+              name: { type: 'string' },
+              score: { type: 'number', nullable: true },
+              label: { type: 'string' },
+              explanation: { type: 'string' },
+              evaluator: { type: 'string' },
+              source: { type: 'string', enum: ['log_record', 'span_event'] },
+            },
+          }),
+          ...errors,
+        },
+      },
+    },
     '/v1/templates': {
       post: {
         summary: 'A reusable job definition; its prompt variables ({{name}}) must be input_model properties',
@@ -203,6 +228,14 @@ export function jobsOpenApiPaths(): Record<string, unknown> {
         responses: { '201': json({}, 'Created'), '400': problem, '409': problem },
       },
       get: { summary: 'Templates by id', parameters: pageParameters, responses: { '200': page({}) } },
+    },
+    '/v1/templates/{id}/spans': {
+      get: {
+        summary:
+          'Spans whose gen_ai.prompt.name is the template id (and gen_ai.prompt.version the version asked for): GET /v1/spans with those filters, taking its other query parameters',
+        parameters: [idParameter, { name: 'version', in: 'query', schema: { type: 'string' } }],
+        responses: { '200': json({ type: 'object' }), ...errors },
+      },
     },
     '/v1/templates/{id}': {
       get: { summary: 'A template', parameters: [idParameter], responses: { '200': json({}), ...errors } },

@@ -215,7 +215,7 @@ export function jobsRoutes({
   );
 
   const paged =
-    (list: 'versions' | 'events' | 'traces' | 'logs') =>
+    (list: 'versions' | 'events' | 'traces' | 'logs' | 'scores') =>
     async (c: Context, projectId: string, id: string): Promise<Response> => {
       const query = pageQuery.safeParse(c.req.query());
       if (!query.success) return problem(c, 400, 'Invalid query', issues(query.error));
@@ -226,6 +226,7 @@ export function jobsRoutes({
   app.get('/v1/jobs/:id/events', withJob(paged('events')));
   app.get('/v1/jobs/:id/traces', withJob(paged('traces')));
   app.get('/v1/jobs/:id/logs', withJob(paged('logs')));
+  app.get('/v1/jobs/:id/scores', withJob(paged('scores')));
 
   app.get(
     '/v1/jobs/:id/metrics',

@@ -16,6 +16,7 @@ import { problem } from './problem.ts';
 import { projectOf as callerProject, keepCaller } from './projectOf.ts';
 import { requireCaller } from './requireCaller.ts';
 import { searchRoutes } from './searchRoutes.ts';
+import { templateSpansRoutes } from './templateSpansRoutes.ts';
 import { traceOutlineOpenApiPaths } from './traceOutlineOpenApi.ts';
 import { type TraceOutlineSource, traceOutlineRoutes } from './traceOutlineRoutes.ts';
 import { uiRoutes } from './uiRoutes.ts';
@@ -141,6 +142,9 @@ export function queryApp({
   });
 
   if (source.search) app.route('/v1', searchRoutes({ search: source.search, projectOf }));
+  // Spans naming a template as their prompt (gen_ai.prompt.name): the span search, filtered.
+  if (source.search && jobs)
+    app.route('/', templateSpansRoutes({ jobs, projectOf, search: (request) => app.fetch(request) }));
   if (source.logs) app.route('/v1', logsRoutes({ logs: source.logs, projectOf }));
   if (source.metricPoints) app.route('/v1', otelMetricsRoutes({ points: source.metricPoints, projectOf }));
   const { readTraceOutline, readSpan } = source;

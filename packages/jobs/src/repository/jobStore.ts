@@ -33,6 +33,7 @@ import {
   jobVersionOf,
   type StoredJobRow,
 } from './jobRows.ts';
+import { type JobEvaluation, type JobScore, jobEvaluations, jobScores } from './jobScores.ts';
 import { type JobTrace, jobTracePage } from './jobTracePage.ts';
 import { listJobs } from './listJobs.ts';
 import { pageCursor } from './pageCursor.ts';
@@ -83,12 +84,17 @@ export interface JobStore {
   traces(projectId: string, id: string, page: PageRequest): Promise<JobResult<Page<JobTrace>>>;
   /** The input and output models of a version (the latest without one); undefined when unknown. */
   models(projectId: string, id: string, version?: number): Promise<JobModels | undefined>;
-  /** Run metrics over the job's linked traces; undefined for an unknown job. */
+  /**
+   * Run metrics over the job's linked traces, with what its evaluation results add up to per
+   * evaluation name; undefined for an unknown job.
+   */
   metrics(
     projectId: string,
     id: string,
     options?: Omit<JobMetricsOptions, 'fromSpans'>,
-  ): Promise<JobMetrics | undefined>;
+  ): Promise<(JobMetrics & { evaluations: JobEvaluation[] }) | undefined>;
+  /** The job's evaluation results (gen_ai.evaluation.result), newest first. */
+  scores(projectId: string, id: string, page: PageRequest): Promise<JobResult<Page<JobScore>>>;
   /** Job events, span events and exceptions of its traces, newest first. */
   logs(projectId: string, id: string, page: PageRequest): Promise<JobResult<Page<JobLogEntry>>>;
   /** The jobs a trace is linked to (through any of its spans), first linked first. */
@@ -576,7 +582,17 @@ export function jobStore(
 
     async metrics(projectId, id, options = {}) {
       if (!(await latestVersion(projectId, id))) return undefined;
-      return jobMetrics(store, projectId, id, options);
+      const [metrics, evaluations] = await Promise.all([
+        jobMetrics(store, projectId, id, options),
+        jobEvaluations(store, projectId, id),
+      ]);
+      return { ...metrics, evaluations };
+    },
+
+    async scores(projectId, id, page) {
+      if (!(await latestVersion(projectId, id)))
+        return fail('not_found', `no job ${id} in project ${projectId}`);
+      return jobScores(store, projectId, id, page);
     },
 
     async logs(projectId, id, page) {
