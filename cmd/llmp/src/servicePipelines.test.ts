@@ -107,9 +107,9 @@ describe('service.pipelines in the role configs', () => {
     expect(
       refusal(
         mlflowExporterRoleConfig,
-        'exporters:\n  mlflow: { trackingUri: "http://m:5000" }\nservice:\n  pipelines:\n    logs: { receivers: [kafka], exporters: [mlflow] }\n',
+        'exporters:\n  mlflow: { trackingUri: "http://m:5000" }\nservice:\n  pipelines:\n    metrics: { receivers: [kafka], exporters: [mlflow] }\n',
       ),
-    ).toContain('service.pipelines.logs.exporters: exporter "mlflow" does not handle logs');
+    ).toContain('service.pipelines.metrics.receivers: receiver "kafka" does not handle metrics');
     expect(
       refusal(
         gatewayConfig,
