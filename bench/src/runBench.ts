@@ -72,6 +72,7 @@ if (run('query'))
       rows,
       keptStore: process.env.BENCH_QUERY_STORE,
       jobSpans: process.env.BENCH_JOB_SPANS === 'root' ? 'root' : 'all',
+      rounds: Number(process.env.BENCH_ROUNDS ?? 20),
     }),
   );
 // It starts llmp six times.

@@ -33,7 +33,14 @@ export async function deleteTrace(
   });
   // A Distributed table takes no DELETE: on a cluster the local tables are deleted from, on every shard.
   const { db, onCluster } = targetParts({ database, cluster: store.cluster });
-  for (const table of ['spans', 'trace_id_ts', 'trace_jobs', 'trace_summary', 'trace_job_usage']) {
+  for (const table of [
+    'spans',
+    'trace_id_ts',
+    'trace_jobs',
+    'trace_summary',
+    'trace_job_usage',
+    'trace_search',
+  ]) {
     await client.command({
       query: `DELETE FROM ${db}.${store.cluster ? localName(table) : table}${onCluster} WHERE ${where}`,
       query_params,

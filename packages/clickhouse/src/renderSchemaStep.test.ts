@@ -69,6 +69,7 @@ describe('cluster DDL from the migration definitions', () => {
       'trace_jobs',
       'trace_summary',
       'trace_job_usage',
+      'trace_search',
       'mlflow_sync',
     ])
       expect(tables.find((t) => t.table === name)?.shardBy).toBe('cityHash64(TraceId)');
@@ -76,7 +77,7 @@ describe('cluster DDL from the migration definitions', () => {
 
   it('makes every materialized view read and write the local replicated tables', () => {
     const views = allCluster.filter((s) => s.sql.startsWith('CREATE MATERIALIZED VIEW'));
-    expect(views.length).toBe(5);
+    expect(views.length).toBe(6);
     const replicatedLocal = new Set(
       allCluster
         .filter((s) => /CREATE TABLE IF NOT EXISTS `llmp`\.\w+_local .*ENGINE = Replicated/.test(s.sql))

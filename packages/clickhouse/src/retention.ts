@@ -23,7 +23,7 @@ export const retentionConfig = z
   .object({
     /** spans and the trace-id lookup trace_id_ts. */
     spans: retentionPeriod,
-    /** Per-trace rows: trace_summary (job metrics) and trace_jobs (trace → job links). */
+    /** Per-trace rows: trace_summary (job metrics), trace_search (trace search) and trace_jobs (trace → job links). */
     traces: retentionPeriod,
     /** The hourly metrics rollup span_metrics_hourly and its span_metrics_stale_hours. */
     rollups: retentionPeriod,
@@ -52,6 +52,7 @@ export const retentionTables: ReadonlyArray<{ table: string; signal: Signal; tim
   { table: 'trace_id_ts', signal: 'spans', time: 'toDateTime(Start)' },
   { table: 'trace_summary', signal: 'traces', time: 'toDateTime(start)' },
   { table: 'trace_job_usage', signal: 'traces', time: 'toDateTime(start)' },
+  { table: 'trace_search', signal: 'traces', time: 'toDateTime(start)' },
   { table: 'trace_jobs', signal: 'traces', time: 'toDateTime(Start)' },
   { table: 'span_metrics_hourly', signal: 'rollups', time: 'bucket' },
   { table: 'span_metrics_stale_hours', signal: 'rollups', time: 'bucket' },
