@@ -335,6 +335,43 @@ describe('GET /v1/traces', () => {
   });
 });
 
+describe('GET /v1/traces/{traceId} in parts', () => {
+  it('pages a trace oldest first with no gap and no repeat, and refuses bad limits and cursors', async () => {
+    const traceId = data.find((s) => s.spanType === 'tool')!.traceId;
+    const expected = data
+      .filter((s) => s.traceId === traceId)
+      .sort((a, b) => Number(a.startNs - b.startNs))
+      .map((s) => s.spanId);
+    expect(expected.length).toBe(3);
+    const read = async (query: string) => {
+      const response = await app.request(`/v1/traces/${traceId}?${query}`);
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    const whole = await read('');
+    expect((whole.body.spans as Array<{ spanId: string }>).map((s) => s.spanId)).toEqual(expected);
+    expect(whole.body.next_cursor).toBeUndefined();
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const { status, body } = await read(`limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(status).toBe(200);
+      seen.push(...(body.spans as Array<{ spanId: string }>).map((s) => s.spanId));
+      cursor = body.next_cursor as string | undefined;
+      pages++;
+    } while (cursor && pages < 5);
+    expect(pages).toBe(2);
+    expect(seen).toEqual(expected);
+    expect((await read('limit=0')).status).toBe(400);
+    expect((await read('limit=10001')).status).toBe(400);
+    expect((await read('cursor=nonsense')).status).toBe(400);
+    const first = await read('limit=1');
+    const otherTrace = data.find((s) => s.traceId !== traceId)!.traceId;
+    const foreign = await app.request(`/v1/traces/${otherTrace}?cursor=${first.body.next_cursor}`);
+    expect(foreign.status).toBe(400);
+  });
+});
+
 describe('GET /v1/spans', () => {
   it('pages through every span with no gap and no repeat', async () => {
     const { items } = await allPages<SpanRow>('spans', { limit: 13 });

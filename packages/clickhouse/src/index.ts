@@ -57,7 +57,7 @@ export {
   mlflowSyncTable,
   type PendingQuery,
 } from './mlflowSyncTable.ts';
-export { readTrace, readTraceSpans } from './readTrace.ts';
+export { readTrace, readTraceSpans, type TraceSpanPage } from './readTrace.ts';
 export { readTraceRequest } from './readTraceRequest.ts';
 export {
   clusterName,

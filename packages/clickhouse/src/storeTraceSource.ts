@@ -1,5 +1,5 @@
 import type { ClickHouseStore } from './clickhouseStore.ts';
-import { readTrace } from './readTrace.ts';
+import { readTrace, type TraceSpanPage } from './readTrace.ts';
 import { type LogSearch, storeLogSearch } from './searchLogs.ts';
 import type { StoredSpan } from './storedSpan.ts';
 import { type SpanSearch, storeSpanSearch } from './storeSpanSearch.ts';
@@ -9,13 +9,13 @@ import { type SpanSearch, storeSpanSearch } from './storeSpanSearch.ts';
  * @example queryApp({ source: storeTraceSource(store) })
  */
 export function storeTraceSource(store: ClickHouseStore): {
-  readTrace(projectId: string, traceId: string): Promise<StoredSpan[]>;
+  readTrace(projectId: string, traceId: string, page?: TraceSpanPage): Promise<StoredSpan[]>;
   ping(): Promise<void>;
   search: SpanSearch;
   logs: LogSearch;
 } {
   return {
-    readTrace: (projectId, traceId) => readTrace(store, projectId, traceId),
+    readTrace: (projectId, traceId, page) => readTrace(store, projectId, traceId, page),
     search: storeSpanSearch(store),
     logs: storeLogSearch(store),
     ping: async () => {

@@ -1,4 +1,4 @@
-import type { LogSearch, SpanSearch, StoredSpan } from '@llmp/clickhouse';
+import type { LogSearch, SpanSearch, StoredSpan, TraceSpanPage } from '@llmp/clickhouse';
 import type { JobStore } from '@llmp/jobs';
 import type { Authenticate, Logger, Registry } from '@llmp/pipeline';
 import { Hono } from 'hono';
@@ -14,12 +14,14 @@ import { problem } from './problem.ts';
 import { projectOf as callerProject, keepCaller } from './projectOf.ts';
 import { requireCaller } from './requireCaller.ts';
 import { searchRoutes } from './searchRoutes.ts';
+import { maxTraceSpans, traceSpansCursor } from './traceSpansCursor.ts';
 import { uiRoutes } from './uiRoutes.ts';
 import { withBearerSecurity } from './withBearerSecurity.ts';
 
 /** What the query API reads; implemented over ClickHouse in cmd/, in memory in unit tests. */
 export interface TraceSource {
-  readTrace(projectId: string, traceId: string): Promise<StoredSpan[]>;
+  /** A trace's spans, oldest first; with `page`, at most `page.limit` of them after `page.after`. */
+  readTrace(projectId: string, traceId: string, page?: TraceSpanPage): Promise<StoredSpan[]>;
   /** Resolves when the store answers; rejects otherwise. */
   ping(): Promise<void>;
   /** Trace / span search and metrics; without it those routes are not served. */
@@ -122,11 +124,41 @@ export function queryApp({
     if (!traceIdPattern.test(traceId)) {
       return problem(c, 400, 'Invalid trace id', `"${traceId}" is not 32 hexadecimal characters`);
     }
+    const id = traceId.toLowerCase();
+    const limitText = c.req.query('limit');
+    const limit = limitText === undefined ? maxTraceSpans : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > maxTraceSpans) {
+      return problem(c, 400, 'Invalid limit', `limit must be an integer from 1 to ${maxTraceSpans}`);
+    }
+    const cursorText = c.req.query('cursor');
+    const cursor = cursorText === undefined ? undefined : traceSpansCursor.decode(cursorText);
+    if (cursorText !== undefined && cursor?.traceId !== id) {
+      return problem(c, 400, 'Invalid cursor', 'the cursor is not one this trace read answered with');
+    }
     const projectId = projectOf(c.req.raw);
-    const spans = await source.readTrace(projectId, traceId.toLowerCase());
-    if (spans.length === 0)
+    // One span more than asked says whether another part follows: a trace of any size is
+    // answered in bounded parts (docs/benchmarks.md, "Huge traces").
+    const read = await source.readTrace(projectId, id, {
+      limit: limit + 1,
+      after: cursor && { startNs: cursor.startNs, spanId: cursor.spanId },
+    });
+    if (read.length === 0 && !cursor)
       return problem(c, 404, 'Trace not found', `no trace ${traceId} in project ${projectId}`);
-    return c.json({ traceId: traceId.toLowerCase(), spans });
+    const spans = read.slice(0, limit);
+    const last = read.length > limit ? spans.at(-1) : undefined;
+    return c.json({
+      traceId: id,
+      spans,
+      ...(last
+        ? {
+            next_cursor: traceSpansCursor.encode({
+              traceId: id,
+              startNs: last.startTimeUnixNano,
+              spanId: last.spanId,
+            }),
+          }
+        : {}),
+    });
   });
 
   if (source.search) app.route('/v1', searchRoutes({ search: source.search, projectOf }));
