@@ -776,4 +776,14 @@ export const migrations: Migration[] = [
       },
     ],
   },
+  {
+    version: 16,
+    name: 'trace_summary no longer filled',
+    steps: [
+      // Nothing reads trace_summary since job metrics read trace_job_usage (migration 11); its
+      // view cost every span insert a GROUP BY per trace, about what trace_search's (migration
+      // 15) costs. The table stays with what it holds (retention and deletion still apply).
+      { kind: 'dropView', view: 'trace_summary_mv' },
+    ],
+  },
 ];

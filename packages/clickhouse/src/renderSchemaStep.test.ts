@@ -103,6 +103,16 @@ describe('cluster DDL from the migration definitions', () => {
       expect(sql).toMatch(/^ALTER TABLE `llmp`\.\w+_local ON CLUSTER 'prod-eu' MODIFY SETTING /);
   });
 
+  it('drops a view on every node of a cluster, and on a single server', () => {
+    const step = { kind: 'dropView', view: 'trace_summary_mv' } as const;
+    expect(renderSchemaStep(step, { database: 'llmp', cluster: 'prod-eu' })).toEqual([
+      "DROP VIEW IF EXISTS `llmp`.trace_summary_mv ON CLUSTER 'prod-eu'",
+    ]);
+    expect(renderSchemaStep(step, { database: 'llmp' })).toEqual([
+      'DROP VIEW IF EXISTS `llmp`.trace_summary_mv',
+    ]);
+  });
+
   it('rebuilds spans as a replicated table under a path of its own', () => {
     const v8 = allCluster.filter((s) => s.version === 8).map((s) => s.sql);
     expect(v8[1]).toMatch(
