@@ -7,6 +7,7 @@ import { Link, navigate } from './router.tsx';
 import { SpanPanel } from './SpanPanel.tsx';
 import { type SpanRow, spanTree, visibleRows } from './spanTree.ts';
 import { useVirtualRows } from './useVirtualRows.ts';
+import { wholeTrace } from './wholeTrace.ts';
 
 const rowHeight = 24;
 
@@ -93,8 +94,7 @@ export function TracePage({ traceId, search }: { traceId: string; search: string
     const controller = new AbortController();
     setTrace(null);
     setError(null);
-    client
-      .get<TraceResponse>(`/v1/traces/${traceId}`, controller.signal)
+    wholeTrace(client, traceId, controller.signal)
       .then(setTrace)
       .catch((e: Error) => {
         if (e.name === 'AbortError') return;

@@ -66,4 +66,6 @@ export interface Span {
 export interface TraceResponse {
   traceId: string;
   spans: Span[];
+  /** Present when more spans follow (pass it back as `cursor`). */
+  next_cursor?: string;
 }
