@@ -232,6 +232,19 @@ async function searchWindow(
     !attributes && conditions.length <= 1
       ? [`start >= ${from}`, `last < ${to}`, ...(conditions[0] ? [conditions[0].exact] : [])].join(' AND ')
       : '0';
+  // Checking on spans costs a read of spans (and of trace_jobs for a job) even for no
+  // candidate: asked first whether any row needs it (a single filter inside the range: none).
+  const unsure =
+    exact === '0' ||
+    (await store.client
+      .query({
+        query: `SELECT 1 AS unsure FROM ${db}.trace_search WHERE ${rows} AND NOT (${exact}) LIMIT 1`,
+        query_params: { ...params.values },
+        format: 'JSONEachRow',
+        clickhouse_settings: searchSettings,
+      })
+      .then((r) => r.json<{ unsure: number }>())
+      .then((r) => r.length > 0));
   const spanWhere = spanFilterSql(projectId, filter, params, {
     database: store.database,
     withDuration: false,
@@ -239,11 +252,13 @@ async function searchWindow(
   if (lower) spanWhere.push(`Timestamp >= ${lower}`);
   const checked = (traces: string) =>
     `SELECT TraceId FROM ${db}.spans WHERE ${spanWhere.join(' AND ')} AND TraceId IN (${traces})`;
+  const sure = `TraceId IN (SELECT TraceId FROM ${db}.trace_search WHERE ${rows} AND ${exact})`;
   const matched =
     exact === '0'
       ? `TraceId IN (${checked(`SELECT TraceId FROM ${db}.trace_search WHERE ${rows}`)})`
-      : `(TraceId IN (SELECT TraceId FROM ${db}.trace_search WHERE ${rows} AND ${exact})
-        OR TraceId IN (${checked(`SELECT TraceId FROM ${db}.trace_search WHERE ${rows} AND NOT (${exact})`)}))`;
+      : unsure
+        ? `(${sure} OR TraceId IN (${checked(`SELECT TraceId FROM ${db}.trace_search WHERE ${rows} AND NOT (${exact})`)}))`
+        : sure;
   const where = [`project_id = ${project}`, matched];
   if (lower) {
     where.push(`start >= ${lower}`);
