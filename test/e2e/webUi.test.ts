@@ -55,8 +55,19 @@ afterAll(async () => {
 async function waitForTrace(llmp: LlmpProcess, traceId: string, spans: number, key?: string) {
   const headers: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {};
   for (let i = 0; i < 600; i++) {
-    const res = await fetch(`http://127.0.0.1:${llmp.apiPort}/v1/traces/${traceId}`, { headers });
-    if (res.ok && ((await res.json()) as { spans: unknown[] }).spans.length === spans) return;
+    // A trace read answers at most 10 000 spans a part: count every part.
+    let stored = 0;
+    let cursor: string | undefined;
+    let res: Response;
+    do {
+      const query = cursor ? `?cursor=${encodeURIComponent(cursor)}` : '';
+      res = await fetch(`http://127.0.0.1:${llmp.apiPort}/v1/traces/${traceId}${query}`, { headers });
+      if (!res.ok) break;
+      const part = (await res.json()) as { spans: unknown[]; next_cursor?: string };
+      stored += part.spans.length;
+      cursor = part.next_cursor;
+    } while (cursor);
+    if (res.ok && stored === spans) return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`trace ${traceId} never had ${spans} spans`);
