@@ -155,8 +155,11 @@ export async function queryScenario({
   rows,
   keptStore,
   jobSpans = 'all',
+  rounds = 20,
 }: {
   rows: number;
+  /** How many times each read route is timed (interleaved). */
+  rounds?: number;
   keptStore?: string | undefined;
   jobSpans?: JobSpans;
 }) {
@@ -198,6 +201,8 @@ export async function queryScenario({
       const routes: Record<string, (i: number) => string> = {
         searchByService: (i) => `/v1/traces?from=${from}&service=${services[i % services.length]}&limit=50`,
         searchByJob: (i) => `/v1/traces?from=${from}&jobId=job-${i % 50}&limit=50`,
+        searchByModel: (i) => `/v1/traces?from=${from}&model=${models[i % (models.length - 1)]}&limit=50`,
+        searchByAttribute: (i) => `/v1/traces?from=${from}&attr.step=${i % 8}&limit=50`,
         spansOfJob: (i) => `/v1/spans?from=${from}&jobId=job-${i % 50}&limit=50`,
         searchSlowErrors: () =>
           `/v1/traces?from=${from}&status=error&minDurationMs=2000&sort=duration&limit=50`,
@@ -213,7 +218,7 @@ export async function queryScenario({
       const times = new Map(Object.keys(routes).map((name) => [name, [] as number[]]));
       const failures = new Map(Object.keys(routes).map((name) => [name, 0]));
       const sources = new Map<string, Set<string>>();
-      for (let i = 0; i < 20; i++) {
+      for (let i = 0; i < rounds; i++) {
         for (const [name, path] of Object.entries(routes)) {
           const t0 = performance.now();
           const response = await llmp.api(path(i));

@@ -7,6 +7,7 @@ import { distributedScenario } from './distributedScenario.ts';
 import { embeddedMemoryScenario } from './embeddedMemoryScenario.ts';
 import { engineCeilingScenario } from './engineCeilingScenario.ts';
 import { gatewayHotPathScenario } from './gatewayHotPathScenario.ts';
+import { hugeTraceScenario } from './hugeTraceScenario.ts';
 import { ingesterNodeScenario } from './ingesterNodeScenario.ts';
 import { insertCostsScenario } from './insertCosts.ts';
 import { insertFormatsScenario } from './insertFormats.ts';
@@ -95,8 +96,18 @@ if (run('query'))
       rows,
       keptStore: process.env.BENCH_QUERY_STORE,
       jobSpans: process.env.BENCH_JOB_SPANS === 'root' ? 'root' : 'all',
+      rounds: Number(process.env.BENCH_ROUNDS ?? 20),
     }),
   );
+// Only when named: traces of 30 000 and 100 000 spans through llmp start (BENCH_HUGE_SIZES, comma list).
+if (wanted.has('huge-trace')) {
+  report(
+    await hugeTraceScenario({
+      sizes: (process.env.BENCH_HUGE_SIZES ?? '30000,100000').split(',').map(Number),
+      maxMemory: process.env.BENCH_MAX_MEMORY ?? '1GiB',
+    }),
+  );
+}
 // It starts llmp six times.
 if (wanted.has('mlflow-down')) {
   report(await mlflowScenario({ seconds, rounds: Number(process.env.BENCH_ROUNDS ?? 3) }));

@@ -261,6 +261,61 @@ describe('GET /v1/traces', () => {
     });
   });
 
+  it('pages newest first across a trace sent in two requests whose first span is older than the recent ones', async () => {
+    // Newest first, a search reads back from the end of the range in windows (searchTraces.ts):
+    // the late trace's second request falls in the first window, its start does not.
+    const ms = 1_000_000n;
+    const topMs = dataSetStartMs + 10 * 3_600_000;
+    const at = (minutesBefore: number) => BigInt(topMs - minutesBefore * 60_000) * ms;
+    const root = data[0]!;
+    const llm = data.find((s) => s.traceId === root.traceId && s.spanType === 'llm')!;
+    const trace = (id: string, minutesBefore: number) => [
+      { ...root, traceId: id, spanId: `${id.slice(0, 15)}1`, startNs: at(minutesBefore) },
+      {
+        ...llm,
+        traceId: id,
+        spanId: `${id.slice(0, 15)}2`,
+        parentSpanId: `${id.slice(0, 15)}1`,
+        startNs: at(minutesBefore) + ms,
+      },
+    ];
+    const late = 'd'.repeat(32);
+    const [lateRoot, lateChild] = trace(late, 120);
+    const ingest = genAiIngest(store);
+    await ingest.consume(traceBatch({ projectId: 'windows', request: dataSetRequests([lateRoot!])[0]! }));
+    const recent = ['c1', 'c2', 'c3'].map((p) => p.repeat(16));
+    for (const [i, id] of recent.entries()) {
+      await ingest.consume(
+        traceBatch({ projectId: 'windows', request: dataSetRequests(trace(id, 30 - i * 10))[0]! }),
+      );
+    }
+    await ingest.consume(
+      traceBatch({ projectId: 'windows', request: dataSetRequests([{ ...lateChild!, startNs: at(5) }])[0]! }),
+    );
+    const windows = queryApp({ source: storeTraceSource(store), projectOf: () => 'windows' });
+    for (const filter of [{}, { model: llm.model }] as Array<Record<string, string>>) {
+      const seen: TraceRow[] = [];
+      let cursor: string | null = null;
+      do {
+        const query = new URLSearchParams({
+          from: new Date(dataSetStartMs).toISOString(),
+          to: new Date(topMs).toISOString(),
+          limit: '2',
+          ...filter,
+          ...(cursor ? { cursor } : {}),
+        });
+        const page = (await (await windows.request(`/v1/traces?${query}`)).json()) as {
+          traces: TraceRow[];
+          next_cursor: string | null;
+        };
+        seen.push(...page.traces);
+        cursor = page.next_cursor;
+      } while (cursor && seen.length < 10);
+      expect(seen.map((t) => t.traceId)).toEqual([...recent].reverse().concat(late));
+      expect(seen[3]).toMatchObject({ startTimeUnixNano: at(120).toString(), spanCount: 2 });
+    }
+  });
+
   it('treats SQL-looking values as plain values: they match nothing and do not fail', async () => {
     const injections: Array<Record<string, string>> = [
       { service: "x' OR 1=1 --" },
@@ -277,6 +332,43 @@ describe('GET /v1/traces', () => {
     }
     // The table is still there and whole.
     expect((await allPages<TraceRow>('traces', { limit: 500 })).items).toHaveLength(60);
+  });
+});
+
+describe('GET /v1/traces/{traceId} in parts', () => {
+  it('pages a trace oldest first with no gap and no repeat, and refuses bad limits and cursors', async () => {
+    const traceId = data.find((s) => s.spanType === 'tool')!.traceId;
+    const expected = data
+      .filter((s) => s.traceId === traceId)
+      .sort((a, b) => Number(a.startNs - b.startNs))
+      .map((s) => s.spanId);
+    expect(expected.length).toBe(3);
+    const read = async (query: string) => {
+      const response = await app.request(`/v1/traces/${traceId}?${query}`);
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    const whole = await read('');
+    expect((whole.body.spans as Array<{ spanId: string }>).map((s) => s.spanId)).toEqual(expected);
+    expect(whole.body.next_cursor).toBeUndefined();
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const { status, body } = await read(`limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(status).toBe(200);
+      seen.push(...(body.spans as Array<{ spanId: string }>).map((s) => s.spanId));
+      cursor = body.next_cursor as string | undefined;
+      pages++;
+    } while (cursor && pages < 5);
+    expect(pages).toBe(2);
+    expect(seen).toEqual(expected);
+    expect((await read('limit=0')).status).toBe(400);
+    expect((await read('limit=10001')).status).toBe(400);
+    expect((await read('cursor=nonsense')).status).toBe(400);
+    const first = await read('limit=1');
+    const otherTrace = data.find((s) => s.traceId !== traceId)!.traceId;
+    const foreign = await app.request(`/v1/traces/${otherTrace}?cursor=${first.body.next_cursor}`);
+    expect(foreign.status).toBe(400);
   });
 });
 

@@ -42,6 +42,7 @@ export async function deleteTrace(
     'trace_job_usage',
     'otel_logs',
     'genai_scores',
+    'trace_search',
   ];
   for (const table of tables) {
     await client.command({

@@ -77,7 +77,13 @@ export {
   mlflowSyncTable,
   type PendingQuery,
 } from './mlflowSyncTable.ts';
-export { readGenAiEvents, readTrace, readTraceSpan, readTraceSpans } from './readTrace.ts';
+export {
+  readGenAiEvents,
+  readTrace,
+  readTraceSpan,
+  readTraceSpans,
+  type TraceSpanPage,
+} from './readTrace.ts';
 export { readTraceOutline, type SpanOutline, type TraceOutline } from './readTraceOutline.ts';
 export { readTraceRequest } from './readTraceRequest.ts';
 export { readTraceScores } from './readTraceScores.ts';

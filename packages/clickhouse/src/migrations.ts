@@ -174,6 +174,43 @@ function traceJobUsageSelect(source: string): string {
     GROUP BY project_id, TraceId, job_id, job_version`;
 }
 
+/**
+ * Rows of trace_search from a spans source: one per trace and insert (the view), or per trace
+ * (the back-fill). Part of migration 15: what trace search filters by (the values its spans
+ * hold, per dimension) and what a page shows (extent, root, counts, usage), so a search reads
+ * this table in start order instead of spans.
+ */
+export function traceSearchSelect(source: string): string {
+  const calls = "span_type IN ('llm', 'embedding')";
+  return `SELECT project_id, min(Timestamp) AS start, TraceId, max(Timestamp) AS last,
+      max(toUnixTimestamp64Nano(Timestamp) + toInt64(Duration)) AS end_ns,
+      count() AS spans, countIf(StatusCode = 'Error') AS errors,
+      countIf(ParentSpanId = '') > 0 AS has_root,
+      minIf(Timestamp, ParentSpanId = '') AS root_ts,
+      argMinIf(SpanName, Timestamp, ParentSpanId = '') AS root_name,
+      argMinIf(ServiceName, Timestamp, ParentSpanId = '') AS root_service,
+      argMin(SpanName, Timestamp) AS first_name, argMin(ServiceName, Timestamp) AS first_service,
+      sumIf(gen_ai_input_tokens, ${calls}) AS input_tokens, sumIf(gen_ai_output_tokens, ${calls}) AS output_tokens,
+      sumIf(gen_ai_cache_read_tokens, ${calls}) AS cache_read_tokens,
+      sumIf(gen_ai_cache_write_tokens, ${calls}) AS cache_write_tokens,
+      sumIf(gen_ai_reasoning_tokens, ${calls}) AS reasoning_tokens,
+      sumIf(ifNull(gen_ai_cost_usd, 0), ${calls}) AS cost_usd,
+      countIf(gen_ai_cost_usd IS NOT NULL AND ${calls}) AS costed,
+      groupUniqArray(ServiceName) AS services, groupUniqArray(SpanName) AS span_names,
+      arrayFilter(m -> m != '', arrayDistinct(arrayConcat(groupUniqArray(gen_ai_request_model),
+        groupUniqArray(gen_ai_response_model)))) AS models,
+      groupUniqArray(gen_ai_provider) AS providers,
+      groupUniqArray(if(span_type = '', 'other', span_type)) AS span_types,
+      groupUniqArray(StatusCode) AS statuses,
+      groupUniqArrayIf(job_id, job_id != '') AS jobs,
+      groupUniqArrayIf(job_version, job_id != '') AS job_versions,
+      countIf(job_id = '') > 0 AS unnamed,
+      groupUniqArray(session_id) AS sessions, groupUniqArray(user_id) AS users
+    FROM ${source}
+    WHERE TraceId != ''
+    GROUP BY project_id, TraceId`;
+}
+
 export const migrations: Migration[] = [
   {
     version: 1,
@@ -777,4 +814,91 @@ export const migrations: Migration[] = [
     ],
   },
   genAiScoresMigration,
+  {
+    version: 15,
+    name: 'trace search rows in start order',
+    steps: [
+      // Trace search read spans FINAL: at 10 M spans a single-filter search took 0.8-2.5 s
+      // (docs/benchmarks.md, "Trace search"). Here each insert adds, per trace it holds, one row:
+      // the trace's extent in that insert, the values of every search dimension its spans hold,
+      // and what a page shows. Rows are immutable (no FINAL): a trace sent in several requests
+      // has several rows, which a search adds up per trace (searchTraces.ts). Sorted by start, a
+      // search newest first reads back from the end of its range until a page is full; skip
+      // indexes on the dimension arrays pass over the granules where a value is absent. A span
+      // a sender re-sends in a new request is counted once per copy, as in trace_summary.
+      {
+        kind: 'createTable',
+        table: 'trace_search',
+        columns: `
+        project_id LowCardinality(String),
+        start DateTime64(9, 'UTC') CODEC(Delta(8), ZSTD(1)),
+        TraceId String CODEC(ZSTD(1)),
+        last DateTime64(9, 'UTC') CODEC(Delta(8), ZSTD(1)),
+        end_ns Int64 CODEC(ZSTD(1)),
+        spans UInt64 CODEC(ZSTD(1)),
+        errors UInt64 CODEC(ZSTD(1)),
+        has_root Bool,
+        root_ts DateTime64(9, 'UTC') CODEC(ZSTD(1)),
+        root_name LowCardinality(String),
+        root_service LowCardinality(String),
+        first_name LowCardinality(String),
+        first_service LowCardinality(String),
+        input_tokens UInt64 CODEC(ZSTD(1)),
+        output_tokens UInt64 CODEC(ZSTD(1)),
+        cache_read_tokens UInt64 CODEC(ZSTD(1)),
+        cache_write_tokens UInt64 CODEC(ZSTD(1)),
+        reasoning_tokens UInt64 CODEC(ZSTD(1)),
+        cost_usd Float64 CODEC(ZSTD(1)),
+        costed UInt64 CODEC(ZSTD(1)),
+        services Array(LowCardinality(String)),
+        span_names Array(LowCardinality(String)),
+        models Array(LowCardinality(String)),
+        providers Array(LowCardinality(String)),
+        span_types Array(LowCardinality(String)),
+        statuses Array(LowCardinality(String)),
+        jobs Array(String) CODEC(ZSTD(1)),
+        job_versions Array(String) CODEC(ZSTD(1)),
+        unnamed Bool,
+        sessions Array(String) CODEC(ZSTD(1)),
+        users Array(String) CODEC(ZSTD(1)),
+        INDEX idx_services services TYPE bloom_filter(0.01) GRANULARITY 1,
+        INDEX idx_span_names span_names TYPE bloom_filter(0.01) GRANULARITY 1,
+        INDEX idx_models models TYPE bloom_filter(0.01) GRANULARITY 1,
+        INDEX idx_jobs jobs TYPE bloom_filter(0.01) GRANULARITY 1,
+        INDEX idx_sessions sessions TYPE bloom_filter(0.01) GRANULARITY 1,
+        INDEX idx_users users TYPE bloom_filter(0.01) GRANULARITY 1`,
+        engine: { name: 'MergeTree' },
+        partitionBy: 'toDate(start)',
+        orderBy: '(project_id, start, TraceId)',
+        settings: ['index_granularity = 1024'],
+        deduplicated: true,
+        shardBy: byTrace,
+      },
+      {
+        kind: 'createView',
+        view: 'trace_search_mv',
+        to: 'trace_search',
+        from: 'spans',
+        select: traceSearchSelect,
+      },
+      // As migration 6: FINAL, so a span stored twice counts once; llmp migrates before it takes data in.
+      {
+        kind: 'insertSelect',
+        table: 'trace_search',
+        from: 'spans',
+        final: true,
+        select: traceSearchSelect,
+      },
+    ],
+  },
+  {
+    version: 16,
+    name: 'trace_summary no longer filled',
+    steps: [
+      // Nothing reads trace_summary since job metrics read trace_job_usage (migration 11); its
+      // view cost every span insert a GROUP BY per trace, about what trace_search's (migration
+      // 15) costs. The table stays with what it holds (retention and deletion still apply).
+      { kind: 'dropView', view: 'trace_summary_mv' },
+    ],
+  },
 ];

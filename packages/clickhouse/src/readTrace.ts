@@ -133,19 +133,39 @@ function toStoredSpan(r: SpanRecord): StoredSpan {
   };
 }
 
+/** A part of a trace: at most `limit` spans after `after` in (start, span id) order. */
+export interface TraceSpanPage {
+  limit: number;
+  after?: { startNs: string; spanId: string } | undefined;
+}
+
 /**
  * The `spans` rows of one trace in a project, oldest first, each span once; none when the trace
- * is unknown. The trace's time range comes from `trace_id_ts`, so only the partitions holding it are read.
+ * is unknown. The trace's time range comes from `trace_id_ts`, so only the partitions holding it
+ * are read. With `page`, only that part: a trace of 100 000 spans is read a bounded part at a time.
  * @example const records = await readSpanRecords(store, 'default', traceId);
  */
 export async function readSpanRecords(
   store: ClickHouseStore,
   projectId: string,
   traceId: string,
+  page?: TraceSpanPage,
   /** Only this span of the trace. */
   spanId?: string,
 ): Promise<SpanRecord[]> {
   const db = `\`${store.database}\``;
+  const after = page?.after
+    ? `AND (Timestamp, SpanId) > (fromUnixTimestamp64Nano({afterNs:Int64}, 'UTC'), {afterSpan:String})`
+    : '';
+  // A part's spans are found from two small columns first; only their rows are read whole
+  // (the IN moves to PREWHERE), not every span of a huge trace with its texts.
+  const part = page
+    ? `AND (Timestamp, SpanId) IN (
+        SELECT Timestamp, SpanId FROM ${db}.spans
+        WHERE project_id = {projectId:String} AND TraceId = {traceId:String}
+          AND Timestamp >= trace_range.1 AND Timestamp <= trace_range.2 ${after}
+        ORDER BY Timestamp, SpanId LIMIT 1 BY SpanId LIMIT {limit:UInt32})`
+    : '';
   const result = await store.client.query({
     // The trace's time range in one look-up (two scalar subqueries read trace_id_ts twice: ~2 ms
     // of a ~23 ms read at 10 M spans).
@@ -170,15 +190,22 @@ export async function readSpanRecords(
         gen_ai_input_text, gen_ai_output_text, session_id, user_id
       FROM ${db}.spans
       WHERE project_id = {projectId:String} AND TraceId = {traceId:String}
-        AND Timestamp >= trace_range.1 AND Timestamp <= trace_range.2
+        AND Timestamp >= trace_range.1 AND Timestamp <= trace_range.2 ${part}
         AND ({spanId:String} = '' OR SpanId = {spanId:String})
       ORDER BY Timestamp, SpanId
       -- A span delivered twice (a sender's retry) is one span until the merge collapses it.
       LIMIT 1 BY SpanId
+      ${page ? 'LIMIT {limit:UInt32}' : ''}
       -- The engine compiles an aggregate to machine code the fourth time it sees it, inside that
       -- query: ~40 ms once, for min/max over the trace's one or two trace_id_ts rows.
       SETTINGS compile_aggregate_expressions = 0`,
-    query_params: { projectId, traceId, spanId: spanId ?? '' },
+    query_params: {
+      projectId,
+      traceId,
+      spanId: spanId ?? '',
+      ...(page ? { limit: page.limit } : {}),
+      ...(page?.after ? { afterNs: page.after.startNs, afterSpan: page.after.spanId } : {}),
+    },
     format: 'JSONEachRow',
   });
   return result.json<SpanRecord>();
@@ -198,17 +225,36 @@ export async function readTraceSpans(
 }
 
 /**
- * The spans of one trace in a project, oldest first; an empty list when the trace is unknown.
+ * The spans of one trace in a project, oldest first (or the part `page` asks for); an empty list
+ * when the trace is unknown.
  * @example const spans = await readTrace(store, 'default', '5b8efff798038103d269b633813fc60c');
  */
 export async function readTrace(
   store: ClickHouseStore,
   projectId: string,
   traceId: string,
+  page?: TraceSpanPage,
 ): Promise<StoredSpan[]> {
-  const [records, events, scores] = await Promise.all([
-    readSpanRecords(store, projectId, traceId),
-    readGenAiEvents(store, projectId, [traceId]),
+  // A part reads the events of its own spans only (a huge trace's records a part at a time too);
+  // a whole trace reads both at once.
+  const textsRead: Promise<readonly [SpanRecord[], Awaited<ReturnType<typeof readGenAiEvents>>]> = page
+    ? readSpanRecords(store, projectId, traceId, page).then(
+        async (part) =>
+          [
+            part,
+            part.length === 0
+              ? []
+              : await readGenAiEvents(
+                  store,
+                  projectId,
+                  [traceId],
+                  part.map((r) => r.SpanId),
+                ),
+          ] as const,
+      )
+    : Promise.all([readSpanRecords(store, projectId, traceId), readGenAiEvents(store, projectId, [traceId])]);
+  const [[records, events], scores] = await Promise.all([
+    textsRead,
     readTraceScores(store, projectId, traceId),
   ]);
   const spans = records.map(toStoredSpan);
@@ -241,11 +287,14 @@ export async function readTraceSpan(
   traceId: string,
   spanId: string,
 ): Promise<StoredSpan | undefined> {
-  const [records, events] = await Promise.all([
-    readSpanRecords(store, projectId, traceId, spanId),
-    readGenAiEvents(store, projectId, [traceId], spanId),
+  const [records, events, scores] = await Promise.all([
+    readSpanRecords(store, projectId, traceId, undefined, spanId),
+    readGenAiEvents(store, projectId, [traceId], [spanId]),
+    readTraceScores(store, projectId, traceId),
   ]);
   const span = records[0] && toStoredSpan(records[0]);
+  const own = span && scores.get(spanId);
+  if (span && own) span.scores = own;
   const text = span && events.length > 0 ? genAiEventText(events).get(spanId) : undefined;
   if (span && text) {
     if (!span.genAi.inputText) span.genAi.inputText = text.input;
@@ -263,18 +312,16 @@ export async function readGenAiEvents(
   store: ClickHouseStore,
   projectId: string,
   traceIds: string[],
-  /** Only this span's records. */
-  spanId?: string,
+  spanIds?: string[],
 ): Promise<GenAiEventRecord[]> {
   const result = await store.client.query({
     query: `
       SELECT SpanId, EventName, Body, LogAttributes
       FROM \`${store.database}\`.otel_logs
       WHERE project_id = {projectId:String} AND TraceId IN {traceIds:Array(String)} AND SpanId != ''
-        AND ({spanId:String} = '' OR SpanId = {spanId:String})
-        AND EventName IN {events:Array(String)}
+        AND EventName IN {events:Array(String)} ${spanIds ? 'AND SpanId IN {spanIds:Array(String)}' : ''}
       ORDER BY Timestamp`,
-    query_params: { projectId, traceIds, events: genAiTextEvents, spanId: spanId ?? '' },
+    query_params: { projectId, traceIds, events: genAiTextEvents, ...(spanIds ? { spanIds } : {}) },
     format: 'JSONEachRow',
   });
   return result.json<GenAiEventRecord>();

@@ -69,6 +69,7 @@ describe('cluster DDL from the migration definitions', () => {
       'trace_jobs',
       'trace_summary',
       'trace_job_usage',
+      'trace_search',
       'mlflow_sync',
       'genai_scores',
     ])
@@ -77,8 +78,8 @@ describe('cluster DDL from the migration definitions', () => {
 
   it('makes every materialized view read and write the local replicated tables', () => {
     const views = allCluster.filter((s) => s.sql.startsWith('CREATE MATERIALIZED VIEW'));
-    // Five over spans (migrations 1, 3, 6, 11), two filling genai_scores (migration 14).
-    expect(views.length).toBe(7);
+    // Six over spans (migrations 1, 3, 6, 11, 15), two filling genai_scores (migration 14).
+    expect(views.length).toBe(8);
     const replicatedLocal = new Set(
       allCluster
         .filter((s) => /CREATE TABLE IF NOT EXISTS `llmp`\.\w+_local .*ENGINE = Replicated/.test(s.sql))
@@ -103,6 +104,16 @@ describe('cluster DDL from the migration definitions', () => {
     expect(v2[1]).not.toContain('CODEC');
     for (const sql of allCluster.filter((s) => [7, 9, 10].includes(s.version)).map((s) => s.sql))
       expect(sql).toMatch(/^ALTER TABLE `llmp`\.\w+_local ON CLUSTER 'prod-eu' MODIFY SETTING /);
+  });
+
+  it('drops a view on every node of a cluster, and on a single server', () => {
+    const step = { kind: 'dropView', view: 'trace_summary_mv' } as const;
+    expect(renderSchemaStep(step, { database: 'llmp', cluster: 'prod-eu' })).toEqual([
+      "DROP VIEW IF EXISTS `llmp`.trace_summary_mv ON CLUSTER 'prod-eu'",
+    ]);
+    expect(renderSchemaStep(step, { database: 'llmp' })).toEqual([
+      'DROP VIEW IF EXISTS `llmp`.trace_summary_mv',
+    ]);
   });
 
   it('rebuilds spans as a replicated table under a path of its own', () => {

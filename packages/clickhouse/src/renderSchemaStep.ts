@@ -100,6 +100,8 @@ export function renderSchemaStep(step: SchemaStep, target: SchemaTarget): string
         `CREATE MATERIALIZED VIEW IF NOT EXISTS ${named(step.view)}${onCluster} TO ${stored(step.to)} AS
         ${step.select(stored(step.from))}`,
       ];
+    case 'dropView':
+      return [`DROP VIEW IF EXISTS ${named(step.view)}${onCluster}`];
     case 'insertSelect':
       // Through the Distributed table on a cluster: one statement reads every shard and writes
       // each row to the shard its key names.

@@ -23,7 +23,7 @@ export const retentionConfig = z
   .object({
     /** spans and the trace-id lookup trace_id_ts. */
     spans: retentionPeriod,
-    /** Per-trace rows: trace_summary (job metrics), trace_jobs (trace → job links) and genai_scores (evaluation results). */
+    /** Per-trace rows: trace_summary (job metrics), trace_search (trace search), trace_jobs (trace → job links) and genai_scores (evaluation results). */
     traces: retentionPeriod,
     /** The hourly metrics rollup span_metrics_hourly and its span_metrics_stale_hours. */
     rollups: retentionPeriod,
@@ -54,6 +54,7 @@ export const retentionTables: ReadonlyArray<{ table: string; signal: Signal; tim
   { table: 'trace_id_ts', signal: 'spans', time: 'toDateTime(Start)' },
   { table: 'trace_summary', signal: 'traces', time: 'toDateTime(start)' },
   { table: 'trace_job_usage', signal: 'traces', time: 'toDateTime(start)' },
+  { table: 'trace_search', signal: 'traces', time: 'toDateTime(start)' },
   { table: 'trace_jobs', signal: 'traces', time: 'toDateTime(Start)' },
   // Evaluation results (migration 14) are per-trace rows as well.
   { table: 'genai_scores', signal: 'traces', time: 'toDateTime(Timestamp)' },

@@ -11,7 +11,8 @@ export type SchemaStep =
   | InsertSelectStep
   | AddColumnsStep
   | AlterLocalStep
-  | RebuildTableStep;
+  | RebuildTableStep
+  | DropViewStep;
 
 /** The MergeTree family member, without its replicated prefix. */
 export interface TableEngine {
@@ -88,4 +89,10 @@ export interface AlterLocalStep {
 export interface RebuildTableStep extends TableLayout {
   kind: 'rebuildTable';
   table: string;
+}
+
+/** A materialized view removed (on every node of a cluster): its table is no longer filled. */
+export interface DropViewStep {
+  kind: 'dropView';
+  view: string;
 }

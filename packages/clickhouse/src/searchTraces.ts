@@ -1,7 +1,7 @@
 import type { ClickHouseStore } from './clickhouseStore.ts';
 import { QueryParams, type SpanFilter, spanFilterSql } from './spanFilter.ts';
 import { isoFromNanos } from './storedSpan.ts';
-import { firstTraceLinks } from './traceJobAttribution.ts';
+import { firstTraceLinks, tracesLinkedTo } from './traceJobAttribution.ts';
 
 export type SortKey = 'startTime' | 'duration';
 export type SortOrder = 'asc' | 'desc';
@@ -49,20 +49,20 @@ export interface Page<T> {
 
 interface TraceRecord {
   traceId: string;
-  root_name: string;
-  service: string;
+  t_root_name: string;
+  t_service: string;
   start_ns: string;
   dur_ns: string;
-  span_count: string;
-  error_count: string;
-  input_tokens: string;
-  output_tokens: string;
-  cache_read_tokens: string;
-  cache_write_tokens: string;
-  reasoning_tokens: string;
-  cost: number | null;
-  trace_job_id: string;
-  trace_job_version: string;
+  t_spans: string;
+  t_errors: string;
+  t_input_tokens: string;
+  t_output_tokens: string;
+  t_cache_read_tokens: string;
+  t_cache_write_tokens: string;
+  t_reasoning_tokens: string;
+  t_cost: number | null;
+  t_job_id: string;
+  t_job_version: string;
 }
 
 /**
@@ -77,12 +77,19 @@ export const usageSpans = "span_type IN ('llm', 'embedding')";
 
 const orNull = (s: string) => (s === '' ? null : s);
 
+/** The first window a newest-first search reads back from its end; each next one is 8 times as long. */
+const firstWindowNs = 3_600_000_000_000n;
+
 /**
  * One row per trace having a span that matches `filter` (duration bounds apply to the whole
  * trace), with its root span's name and service, start, duration, span and error counts,
  * tokens, cost and job; sorted by start time or duration with keyset pagination, so pages
  * neither skip nor repeat a trace. A trace with a span in the time range is summarised whole,
  * so its start may precede the range.
+ *
+ * Reads trace_search (migration 15), never spans FINAL: newest first, it reads back from the
+ * end of the range (or the cursor) in windows of 1 h, 8 h, 64 h … and stops at the first
+ * window that fills the page, then the whole range (docs/benchmarks.md, "Trace search").
  * @example const page = await searchTraces(store, 'default', filter, { sort: 'startTime', order: 'desc', limit: 50 });
  */
 export async function searchTraces(
@@ -91,83 +98,19 @@ export async function searchTraces(
   filter: SpanFilter,
   page: PageRequest,
 ): Promise<Page<TraceSummary>> {
-  const db = `\`${store.database}\``;
-  const params = new QueryParams();
-  const matching = spanFilterSql(projectId, filter, params, {
-    database: store.database,
-    withDuration: false,
-  });
-  const project = params.bind('String', projectId);
-  const matched = `SELECT TraceId FROM ${db}.spans WHERE ${matching.join(' AND ')}`;
-  // A matching trace is summarised whole, also its spans outside the time range; trace_id_ts
-  // bounds the read to the partitions its spans are in, in one look-up.
-  const extent = `(SELECT (min(Start), max(End)) FROM ${db}.trace_id_ts WHERE project_id = ${project} AND TraceId IN (${matched}))`;
-  const having: string[] = [];
-  const durationBound = filter.minDurationNs !== undefined || filter.maxDurationNs !== undefined;
-  if (filter.minDurationNs !== undefined)
-    having.push(`dur_ns >= ${params.bind('Int64', filter.minDurationNs)}`);
-  if (filter.maxDurationNs !== undefined)
-    having.push(`dur_ns <= ${params.bind('Int64', filter.maxDurationNs)}`);
-  const sortColumn = page.sort === 'duration' ? 'dur_ns' : 'start_ns';
-  const direction = page.order === 'asc' ? 'ASC' : 'DESC';
-  const afterPage = (sortValue: string) =>
-    page.after
-      ? `(${sortValue}, TraceId) ${page.order === 'asc' ? '>' : '<'} (${params.bind('Int64', page.after.value)}, ${params.bind('String', page.after.traceId)})`
-      : undefined;
-  const afterSummary = afterPage(sortColumn);
-  if (afterSummary) having.push(afterSummary);
-  // Sorted by start with no bound on the trace's duration, a page's traces are known from two
-  // columns of their spans (a trace's start is its earliest span's): only those are summarised,
-  // not every matching trace (docs/benchmarks.md, _Search: summarise the page_). Read without
-  // FINAL: a span stored twice has the same start, unless a sender changed it within the same
-  // second (the sort key's precision), which could move that one trace across a page edge.
-  const traceStart = 'min(toUnixTimestamp64Nano(Timestamp))';
-  let summarised = matched;
-  if (page.sort === 'startTime' && !durationBound) {
-    const afterStart = afterPage(traceStart);
-    summarised = `
-      SELECT TraceId FROM ${db}.spans
-      WHERE project_id = ${project} AND TraceId IN (${matched})
-        AND Timestamp >= matched_range.1 AND Timestamp <= matched_range.2
-      GROUP BY TraceId
-      ${afterStart ? `HAVING ${afterStart}` : ''}
-      ORDER BY ${traceStart} ${direction}, TraceId ${direction}
-      LIMIT ${params.bind('UInt32', page.limit + 1)}`;
+  let records: TraceRecord[] | undefined;
+  if (page.sort === 'startTime' && page.order === 'desc') {
+    const after = page.after ? BigInt(page.after.value) + 1n : undefined;
+    const top = after !== undefined && after < filter.toNs ? after : filter.toNs;
+    for (let width = firstWindowNs; top - width > filter.fromNs; width *= 8n) {
+      const window = await searchWindow(store, projectId, filter, page, top - width);
+      if (window.length > page.limit) {
+        records = window;
+        break;
+      }
+    }
   }
-  const result = await store.client.query({
-    query: `
-      WITH ${extent} AS matched_range
-      SELECT
-        TraceId AS traceId,
-        if(countIf(ParentSpanId = '') > 0, argMinIf(SpanName, Timestamp, ParentSpanId = ''), argMin(SpanName, Timestamp)) AS root_name,
-        if(countIf(ParentSpanId = '') > 0, argMinIf(ServiceName, Timestamp, ParentSpanId = ''), argMin(ServiceName, Timestamp)) AS service,
-        ${traceStart} AS start_ns,
-        max(toUnixTimestamp64Nano(Timestamp) + toInt64(Duration)) - start_ns AS dur_ns,
-        count() AS span_count,
-        countIf(StatusCode = 'Error') AS error_count,
-        sumIf(gen_ai_input_tokens, ${usageSpans}) AS input_tokens,
-        sumIf(gen_ai_output_tokens, ${usageSpans}) AS output_tokens,
-        sumIf(gen_ai_cache_read_tokens, ${usageSpans}) AS cache_read_tokens,
-        sumIf(gen_ai_cache_write_tokens, ${usageSpans}) AS cache_write_tokens,
-        sumIf(gen_ai_reasoning_tokens, ${usageSpans}) AS reasoning_tokens,
-        if(countIf(gen_ai_cost_usd IS NOT NULL AND ${usageSpans}) = 0, NULL,
-           sumIf(assumeNotNull(gen_ai_cost_usd), gen_ai_cost_usd IS NOT NULL AND ${usageSpans})) AS cost,
-        anyIf(job_id, job_id != '') AS trace_job_id,
-        anyIf(job_version, job_id != '') AS trace_job_version
-      FROM ${db}.spans FINAL
-      WHERE project_id = ${project}
-        AND TraceId IN (${summarised})
-        AND Timestamp >= matched_range.1 AND Timestamp <= matched_range.2
-      GROUP BY TraceId
-      ${having.length > 0 ? `HAVING ${having.join(' AND ')}` : ''}
-      ORDER BY ${sortColumn} ${direction}, TraceId ${direction}
-      LIMIT ${params.bind('UInt32', page.limit + 1)}`,
-    query_params: params.values,
-    format: 'JSONEachRow',
-    // matched_range is used inside the page's subquery: a server profile may not pass WITH down.
-    clickhouse_settings: { ...searchSettings, enable_global_with_statement: 1 },
-  });
-  const records = await result.json<TraceRecord>();
+  records ??= await searchWindow(store, projectId, filter, page, undefined);
   const shown = records.slice(0, page.limit);
   // A trace's job is its first link (traceJobAttribution.ts), as every other read has it.
   const links = await firstTraceLinks(
@@ -178,21 +121,21 @@ export async function searchTraces(
   const items = shown.map(
     (r): TraceSummary => ({
       traceId: r.traceId,
-      rootName: r.root_name,
-      serviceName: r.service,
+      rootName: r.t_root_name,
+      serviceName: r.t_service,
       startTime: isoFromNanos(BigInt(r.start_ns)),
       startTimeUnixNano: r.start_ns,
       durationNs: String(r.dur_ns),
-      spanCount: Number(r.span_count),
-      errorCount: Number(r.error_count),
-      inputTokens: Number(r.input_tokens),
-      outputTokens: Number(r.output_tokens),
-      cacheReadTokens: Number(r.cache_read_tokens),
-      cacheWriteTokens: Number(r.cache_write_tokens),
-      reasoningTokens: Number(r.reasoning_tokens),
-      costUsd: r.cost === null ? null : Number(r.cost),
-      jobId: orNull(links.get(r.traceId)?.jobId ?? r.trace_job_id),
-      jobVersion: orNull(links.get(r.traceId)?.jobVersion ?? r.trace_job_version),
+      spanCount: Number(r.t_spans),
+      errorCount: Number(r.t_errors),
+      inputTokens: Number(r.t_input_tokens),
+      outputTokens: Number(r.t_output_tokens),
+      cacheReadTokens: Number(r.t_cache_read_tokens),
+      cacheWriteTokens: Number(r.t_cache_write_tokens),
+      reasoningTokens: Number(r.t_reasoning_tokens),
+      costUsd: r.t_cost === null ? null : Number(r.t_cost),
+      jobId: orNull(links.get(r.traceId)?.jobId ?? r.t_job_id),
+      jobVersion: orNull(links.get(r.traceId)?.jobVersion ?? r.t_job_version),
     }),
   );
   const last = records.length > page.limit ? records[page.limit - 1] : undefined;
@@ -201,4 +144,169 @@ export async function searchTraces(
     items,
     next: { value: page.sort === 'duration' ? last.dur_ns : last.start_ns, traceId: last.traceId },
   };
+}
+
+/** A condition on trace_search rows, and whether a row meeting it has a span meeting the filter's. */
+interface RowCondition {
+  candidate: string;
+  exact: string;
+}
+
+/**
+ * What trace_search rows say of `filter`'s span conditions: per condition, the rows that may
+ * hold a matching span (`candidate`) and those that surely do (`exact`). A row keeps each
+ * dimension's values apart, so two conditions met by a row may be met by two different spans:
+ * only a single condition is exact; the rest is checked on spans.
+ */
+function rowConditions(db: string, project: string, filter: SpanFilter, params: QueryParams): RowCondition[] {
+  const conditions: RowCondition[] = [];
+  const holds = (column: string, value: string | undefined) => {
+    if (value === undefined) return;
+    const has = `has(${column}, ${params.bind('String', value)})`;
+    conditions.push({ candidate: has, exact: has });
+  };
+  holds('services', filter.service);
+  holds('span_names', filter.spanName);
+  holds('models', filter.model);
+  holds('providers', filter.provider);
+  holds('span_types', filter.spanType);
+  holds('statuses', filter.status === undefined ? undefined : statusNames[filter.status]);
+  holds('sessions', filter.sessionId);
+  holds('users', filter.userId);
+  if (filter.jobId !== undefined || filter.jobVersion !== undefined) {
+    // A span naming the job is attributed to it; one naming none is when its trace's first
+    // link is to the job, which only spans and trace_jobs tell (traceJobAttribution.ts).
+    const own: string[] = [];
+    let linked: string;
+    if (filter.jobId !== undefined) {
+      const job = params.bind('String', filter.jobId);
+      own.push(`has(jobs, ${job})`);
+      linked = tracesLinkedTo(db, project, job);
+    } else {
+      linked = `SELECT TraceId FROM ${db}.trace_jobs WHERE project_id = ${project} AND job_version = ${params.bind('String', filter.jobVersion!)}`;
+    }
+    if (filter.jobVersion !== undefined)
+      own.push(`has(job_versions, ${params.bind('String', filter.jobVersion)})`);
+    const named = own.join(' AND ');
+    conditions.push({
+      candidate: `(${named} OR (unnamed AND TraceId IN (${linked})))`,
+      exact: own.length === 1 ? named : '0',
+    });
+  }
+  return conditions;
+}
+
+const statusNames = { ok: 'Ok', error: 'Error', unset: 'Unset' } as const;
+
+/**
+ * The first `page.limit + 1` traces of the page among those starting at or after `lowerNs`
+ * (all when undefined), exact among them: every trace starting there has all its rows there.
+ */
+async function searchWindow(
+  store: ClickHouseStore,
+  projectId: string,
+  filter: SpanFilter,
+  page: PageRequest,
+  lowerNs: bigint | undefined,
+): Promise<TraceRecord[]> {
+  const db = `\`${store.database}\``;
+  const params = new QueryParams();
+  const project = params.bind('String', projectId);
+  const from = `fromUnixTimestamp64Nano(${params.bind('Int64', filter.fromNs)}, 'UTC')`;
+  const to = `fromUnixTimestamp64Nano(${params.bind('Int64', filter.toNs)}, 'UTC')`;
+  const lower =
+    lowerNs === undefined ? undefined : `fromUnixTimestamp64Nano(${params.bind('Int64', lowerNs)}, 'UTC')`;
+  const conditions = rowConditions(db, project, filter, params);
+  const attributes = (filter.attributes ?? []).length > 0;
+  // Rows that may hold a span of the range meeting every condition; rows before `lower` belong
+  // to traces that start before it, which this window leaves out.
+  const rows = [
+    `project_id = ${project}`,
+    `start < ${to}`,
+    `last >= ${from}`,
+    ...(lower ? [`start >= ${lower}`] : []),
+    ...conditions.map((c) => c.candidate),
+  ].join(' AND ');
+  // A row inside the range meeting the one condition there is surely matched.
+  const exact =
+    !attributes && conditions.length <= 1
+      ? [`start >= ${from}`, `last < ${to}`, ...(conditions[0] ? [conditions[0].exact] : [])].join(' AND ')
+      : '0';
+  // Checking on spans costs a read of spans (and of trace_jobs for a job) even for no
+  // candidate: asked first whether any row needs it (a single filter inside the range: none).
+  const unsure =
+    exact === '0' ||
+    (await store.client
+      .query({
+        query: `SELECT 1 AS unsure FROM ${db}.trace_search WHERE ${rows} AND NOT (${exact}) LIMIT 1`,
+        query_params: { ...params.values },
+        format: 'JSONEachRow',
+        clickhouse_settings: searchSettings,
+      })
+      .then((r) => r.json<{ unsure: number }>())
+      .then((r) => r.length > 0));
+  const spanWhere = spanFilterSql(projectId, filter, params, {
+    database: store.database,
+    withDuration: false,
+  });
+  if (lower) spanWhere.push(`Timestamp >= ${lower}`);
+  const checked = (traces: string) =>
+    `SELECT TraceId FROM ${db}.spans WHERE ${spanWhere.join(' AND ')} AND TraceId IN (${traces})`;
+  const sure = `TraceId IN (SELECT TraceId FROM ${db}.trace_search WHERE ${rows} AND ${exact})`;
+  const matched =
+    exact === '0'
+      ? `TraceId IN (${checked(`SELECT TraceId FROM ${db}.trace_search WHERE ${rows}`)})`
+      : unsure
+        ? `(${sure} OR TraceId IN (${checked(`SELECT TraceId FROM ${db}.trace_search WHERE ${rows} AND NOT (${exact})`)}))`
+        : sure;
+  const where = [`project_id = ${project}`, matched];
+  if (lower) {
+    where.push(`start >= ${lower}`);
+    // A trace with a span before the window starts before it (trace_id_ts holds each trace's extent).
+    where.push(
+      `TraceId NOT IN (SELECT TraceId FROM ${db}.trace_id_ts WHERE project_id = ${project} AND Start < ${lower}
+        AND ${matched})`,
+    );
+  }
+  const having: string[] = [];
+  if (filter.minDurationNs !== undefined)
+    having.push(`dur_ns >= ${params.bind('Int64', filter.minDurationNs)}`);
+  if (filter.maxDurationNs !== undefined)
+    having.push(`dur_ns <= ${params.bind('Int64', filter.maxDurationNs)}`);
+  const sortColumn = page.sort === 'duration' ? 'dur_ns' : 'start_ns';
+  const direction = page.order === 'asc' ? 'ASC' : 'DESC';
+  if (page.after) {
+    having.push(
+      `(${sortColumn}, TraceId) ${page.order === 'asc' ? '>' : '<'} (${params.bind('Int64', page.after.value)}, ${params.bind('String', page.after.traceId)})`,
+    );
+  }
+  const result = await store.client.query({
+    query: `
+      SELECT
+        TraceId AS traceId,
+        if(max(has_root), argMinIf(root_name, root_ts, has_root), argMin(first_name, start)) AS t_root_name,
+        if(max(has_root), argMinIf(root_service, root_ts, has_root), argMin(first_service, start)) AS t_service,
+        toUnixTimestamp64Nano(min(start)) AS start_ns,
+        max(end_ns) - start_ns AS dur_ns,
+        sum(spans) AS t_spans,
+        sum(errors) AS t_errors,
+        sum(input_tokens) AS t_input_tokens,
+        sum(output_tokens) AS t_output_tokens,
+        sum(cache_read_tokens) AS t_cache_read_tokens,
+        sum(cache_write_tokens) AS t_cache_write_tokens,
+        sum(reasoning_tokens) AS t_reasoning_tokens,
+        if(sum(costed) = 0, NULL, sum(cost_usd)) AS t_cost,
+        anyIf(jobs[1], notEmpty(jobs)) AS t_job_id,
+        anyIf(job_versions[1], notEmpty(jobs)) AS t_job_version
+      FROM ${db}.trace_search
+      WHERE ${where.join(' AND ')}
+      GROUP BY TraceId
+      ${having.length > 0 ? `HAVING ${having.join(' AND ')}` : ''}
+      ORDER BY ${sortColumn} ${direction}, TraceId ${direction}
+      LIMIT ${params.bind('UInt32', page.limit + 1)}`,
+    query_params: params.values,
+    format: 'JSONEachRow',
+    clickhouse_settings: searchSettings,
+  });
+  return result.json<TraceRecord>();
 }

@@ -1,5 +1,5 @@
 import type { ClickHouseStore } from './clickhouseStore.ts';
-import { readTrace, readTraceSpan } from './readTrace.ts';
+import { readTrace, readTraceSpan, type TraceSpanPage } from './readTrace.ts';
 import { readTraceOutline, type TraceOutline } from './readTraceOutline.ts';
 import { type LogSearch, storeLogSearch } from './searchLogs.ts';
 import { type MetricPointSearch, storeMetricPointSearch } from './searchMetricPoints.ts';
@@ -11,7 +11,7 @@ import { type SpanSearch, storeSpanSearch } from './storeSpanSearch.ts';
  * @example queryApp({ source: storeTraceSource(store) })
  */
 export function storeTraceSource(store: ClickHouseStore): {
-  readTrace(projectId: string, traceId: string): Promise<StoredSpan[]>;
+  readTrace(projectId: string, traceId: string, page?: TraceSpanPage): Promise<StoredSpan[]>;
   readTraceOutline(projectId: string, traceId: string, limit: number): Promise<TraceOutline | undefined>;
   readSpan(projectId: string, traceId: string, spanId: string): Promise<StoredSpan | undefined>;
   ping(): Promise<void>;
@@ -20,7 +20,7 @@ export function storeTraceSource(store: ClickHouseStore): {
   metricPoints: MetricPointSearch;
 } {
   return {
-    readTrace: (projectId, traceId) => readTrace(store, projectId, traceId),
+    readTrace: (projectId, traceId, page) => readTrace(store, projectId, traceId, page),
     readTraceOutline: (projectId, traceId, limit) => readTraceOutline(store, projectId, traceId, { limit }),
     readSpan: (projectId, traceId, spanId) => readTraceSpan(store, projectId, traceId, spanId),
     search: storeSpanSearch(store),

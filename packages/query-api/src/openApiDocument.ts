@@ -67,7 +67,9 @@ export const openApiDocument = {
   paths: {
     '/v1/traces/{traceId}': {
       get: {
-        summary: 'All spans of a trace',
+        summary: 'The spans of a trace, oldest first (whole, or in parts of at most limit)',
+        description:
+          'Without limit or cursor the trace comes whole. With limit (1-10 000) it comes in parts: each but the last has `next_cursor`, passed back as `cursor` for the next.',
         parameters: [
           {
             name: 'traceId',
@@ -75,6 +77,12 @@ export const openApiDocument = {
             required: true,
             schema: { type: 'string', pattern: '^[0-9a-fA-F]{32}$' },
           },
+          {
+            name: 'limit',
+            in: 'query',
+            schema: { type: 'integer', minimum: 1, maximum: 10000 },
+          },
+          { name: 'cursor', in: 'query', schema: { type: 'string' } },
         ],
         responses: {
           '200': {
@@ -83,13 +91,17 @@ export const openApiDocument = {
               'application/json': {
                 schema: {
                   type: 'object',
-                  properties: { traceId: { type: 'string' }, spans: { type: 'array', items: spanSchema } },
+                  properties: {
+                    traceId: { type: 'string' },
+                    spans: { type: 'array', items: spanSchema },
+                    next_cursor: { type: 'string', description: 'present when more spans follow' },
+                  },
                 },
               },
             },
           },
           '400': {
-            description: 'Invalid trace id',
+            description: 'Invalid trace id, limit or cursor',
             content: { 'application/problem+json': { schema: problemSchema } },
           },
           '404': {

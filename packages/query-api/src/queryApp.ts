@@ -1,4 +1,4 @@
-import type { LogSearch, MetricPointSearch, SpanSearch, StoredSpan } from '@llmp/clickhouse';
+import type { LogSearch, MetricPointSearch, SpanSearch, StoredSpan, TraceSpanPage } from '@llmp/clickhouse';
 import type { JobStore } from '@llmp/jobs';
 import type { Authenticate, Logger, Registry } from '@llmp/pipeline';
 import { Hono } from 'hono';
@@ -19,12 +19,14 @@ import { searchRoutes } from './searchRoutes.ts';
 import { templateSpansRoutes } from './templateSpansRoutes.ts';
 import { traceOutlineOpenApiPaths } from './traceOutlineOpenApi.ts';
 import { type TraceOutlineSource, traceOutlineRoutes } from './traceOutlineRoutes.ts';
+import { maxTraceSpans, traceSpansCursor } from './traceSpansCursor.ts';
 import { uiRoutes } from './uiRoutes.ts';
 import { withBearerSecurity } from './withBearerSecurity.ts';
 
 /** What the query API reads; implemented over ClickHouse in cmd/, in memory in unit tests. */
 export interface TraceSource {
-  readTrace(projectId: string, traceId: string): Promise<StoredSpan[]>;
+  /** A trace's spans, oldest first; with `page`, at most `page.limit` of them after `page.after`. */
+  readTrace(projectId: string, traceId: string, page?: TraceSpanPage): Promise<StoredSpan[]>;
   /** Resolves when the store answers; rejects otherwise. */
   ping(): Promise<void>;
   /** Trace / span search and metrics; without it those routes are not served. */
@@ -134,11 +136,47 @@ export function queryApp({
     if (!traceIdPattern.test(traceId)) {
       return problem(c, 400, 'Invalid trace id', `"${traceId}" is not 32 hexadecimal characters`);
     }
+    const id = traceId.toLowerCase();
+    const limitText = c.req.query('limit');
+    const limit = limitText === undefined ? maxTraceSpans : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > maxTraceSpans) {
+      return problem(c, 400, 'Invalid limit', `limit must be an integer from 1 to ${maxTraceSpans}`);
+    }
+    const cursorText = c.req.query('cursor');
+    const cursor = cursorText === undefined ? undefined : traceSpansCursor.decode(cursorText);
+    if (cursorText !== undefined && cursor?.traceId !== id) {
+      return problem(c, 400, 'Invalid cursor', 'the cursor is not one this trace read answered with');
+    }
     const projectId = projectOf(c.req.raw);
-    const spans = await source.readTrace(projectId, traceId.toLowerCase());
-    if (spans.length === 0)
+    // One span more than asked says whether another part follows: a trace of any size is
+    // answered in bounded parts (docs/benchmarks.md, "Huge traces").
+    // Without limit or cursor the trace comes whole, as before parts existed (the web UI's
+    // 30 000-span e2e test still reads it so); a client that must bound its memory pages.
+    const whole = limitText === undefined && cursor === undefined;
+    const read = await source.readTrace(
+      projectId,
+      id,
+      whole
+        ? undefined
+        : { limit: limit + 1, after: cursor && { startNs: cursor.startNs, spanId: cursor.spanId } },
+    );
+    if (read.length === 0 && !cursor)
       return problem(c, 404, 'Trace not found', `no trace ${traceId} in project ${projectId}`);
-    return c.json({ traceId: traceId.toLowerCase(), spans });
+    const spans = whole ? read : read.slice(0, limit);
+    const last = !whole && read.length > limit ? spans.at(-1) : undefined;
+    return c.json({
+      traceId: id,
+      spans,
+      ...(last
+        ? {
+            next_cursor: traceSpansCursor.encode({
+              traceId: id,
+              startNs: last.startTimeUnixNano,
+              spanId: last.spanId,
+            }),
+          }
+        : {}),
+    });
   });
 
   if (source.search) app.route('/v1', searchRoutes({ search: source.search, projectOf }));
