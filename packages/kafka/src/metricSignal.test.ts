@@ -1,0 +1,119 @@
+import { decodeProtobufMetricsRequest, jsonMetricsToProtobuf, metricsProtoTypes } from '@llmp/otlp';
+import { ExportError } from '@llmp/pipeline';
+import { describe, expect, it } from 'vitest';
+import { metricKafkaRecords } from './metricKafkaRecords.ts';
+import { metricSignal } from './metricSignal.ts';
+
+/** An OTLP/JSON request: per service, an int sum past 2^53 and a metric with metadata. */
+const json = (services: string[]) => ({
+  resourceMetrics: services.map((service) => ({
+    resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
+    scope_metrics: [
+      {
+        scope: { name: 'test' },
+        metrics: [
+          {
+            name: 'tokens',
+            metadata: [{ key: 'origin', value: { stringValue: service } }],
+            sum: {
+              aggregationTemporality: 2,
+              isMonotonic: true,
+              dataPoints: [
+                {
+                  asInt: '9007199254740993',
+                  timeUnixNano: '1767225600000000000',
+                  exemplars: [
+                    {
+                      asDouble: 1.5,
+                      timeUnixNano: '1767225600000000000',
+                      traceId: '0af7651916cd43dd8448eb211c80319c',
+                      spanId: 'b7ad6b7169203331',
+                    },
+                  ],
+                },
+              ],
+            },
+          },
+        ],
+      },
+    ],
+  })),
+});
+
+const batchOf = (wire: Uint8Array) => {
+  const request = decodeProtobufMetricsRequest(wire);
+  return { projectId: 'p1', request, dataPointCount: 1, wire: () => wire };
+};
+
+/** The protobuf value as protobufjs reads it (camelCase names, int64 as strings, ids base64). */
+const plain = (bytes: Uint8Array) => {
+  const { request } = metricsProtoTypes();
+  return request.toObject(request.decode(bytes), { longs: String, bytes: String }) as {
+    resourceMetrics: Array<{ scopeMetrics: Array<{ metrics: unknown[] }> }>;
+  };
+};
+
+describe('metrics on Kafka (otlp_metrics)', () => {
+  it('converts OTLP/JSON to protobuf keeping as_int exactly, metadata and exemplar ids', () => {
+    const wire = jsonMetricsToProtobuf(JSON.stringify(json(['a'])));
+    const metric = plain(wire).resourceMetrics[0]!.scopeMetrics[0]!.metrics[0];
+    expect(metric).toMatchObject({
+      metadata: [{ key: 'origin', value: { stringValue: 'a' } }],
+      sum: {
+        dataPoints: [
+          {
+            asInt: '9007199254740993',
+            exemplars: [
+              {
+                traceId: Buffer.from('0af7651916cd43dd8448eb211c80319c', 'hex').toString('base64'),
+                spanId: Buffer.from('b7ad6b7169203331', 'hex').toString('base64'),
+              },
+            ],
+          },
+        ],
+      },
+    });
+  });
+
+  it('writes one record per service, each the received ResourceMetrics bytes', () => {
+    const wire = jsonMetricsToProtobuf(JSON.stringify(json(['a', 'b', 'a'])));
+    const records = metricSignal.records(batchOf(wire), 1_000_000);
+    expect(records.map((r) => r.key)).toEqual(['a', 'b']);
+    // Records of a key hold its resources only; together they are the request's bytes.
+    expect(decodeProtobufMetricsRequest(records[0]!.value).resourceMetrics).toHaveLength(2);
+    expect(records.reduce((n, r) => n + r.value.byteLength, 0)).toBe(wire.byteLength);
+    const decoded = metricSignal.decode(records[1]!.value, 'p1');
+    expect('batch' in decoded && decoded.count).toBe(1);
+  });
+
+  it('splits a service over several records past maxRecordBytes, and refuses one resource over it', () => {
+    const wire = jsonMetricsToProtobuf(JSON.stringify(json(['a', 'a', 'a'])));
+    const one = metricKafkaRecords(wire, decodeProtobufMetricsRequest(wire), wire.byteLength)[0]!;
+    const third = Math.ceil(wire.byteLength / 3);
+    const split = metricKafkaRecords(wire, decodeProtobufMetricsRequest(wire), third + 1);
+    expect(one.value.byteLength).toBe(wire.byteLength);
+    expect(split.map((r) => r.key)).toEqual(['a', 'a', 'a']);
+    expect(() => metricSignal.records(batchOf(wire), third - 10)).toThrow(ExportError);
+    try {
+      metricSignal.records(batchOf(wire), third - 10);
+    } catch (error) {
+      expect((error as ExportError).kind).toBe('permanent');
+    }
+  });
+
+  it('refuses a batch without its received bytes as permanent', () => {
+    const wire = jsonMetricsToProtobuf(JSON.stringify(json(['a'])));
+    const { wire: _, ...modelOnly } = batchOf(wire);
+    expect(() => metricSignal.records(modelOnly, 1_000_000)).toThrow(/received bytes/);
+  });
+
+  it('reads the Collector otlp_json value and merges parts with the range token', () => {
+    const value = new TextEncoder().encode(JSON.stringify(json(['a'])));
+    const decoded = metricSignal.decode(value, 'p1');
+    if (!('batch' in decoded)) throw new Error(decoded.invalid);
+    const merged = metricSignal.merge('p1', [decoded.batch, decoded.batch], 'otlp_metrics/0/1-2/p1');
+    expect(merged.dataPointCount).toBe(2);
+    expect(merged.request.resourceMetrics).toHaveLength(2);
+    expect(merged.meta).toEqual({ dedupToken: 'otlp_metrics/0/1-2/p1' });
+  });
+});
