@@ -1,6 +1,9 @@
 import { decodeProtobufMetricsRequest, jsonMetricsToProtobuf, metricsProtoTypes } from '@llmp/otlp';
-import { ExportError } from '@llmp/pipeline';
+import { createLogger, ExportError } from '@llmp/pipeline';
 import { describe, expect, it } from 'vitest';
+import { kafkaExporter, kafkaExporterConfig, projectHeader } from './kafkaExporter.ts';
+import { kafkaSignals } from './kafkaSignals.ts';
+import { MemoryKafka } from './memoryKafka.ts';
 import { metricKafkaRecords } from './metricKafkaRecords.ts';
 import { metricSignal } from './metricSignal.ts';
 
@@ -42,7 +45,7 @@ const json = (services: string[]) => ({
 
 const batchOf = (wire: Uint8Array) => {
   const request = decodeProtobufMetricsRequest(wire);
-  return { projectId: 'p1', request, dataPointCount: 1, wire: () => wire };
+  return { projectId: 'p1', request, dataPointCount: 1, received: () => wire };
 };
 
 /** The protobuf value as protobufjs reads it (camelCase names, int64 as strings, ids base64). */
@@ -103,7 +106,7 @@ describe('metrics on Kafka (otlp_metrics)', () => {
 
   it('refuses a batch without its received bytes as permanent', () => {
     const wire = jsonMetricsToProtobuf(JSON.stringify(json(['a'])));
-    const { wire: _, ...modelOnly } = batchOf(wire);
+    const { received: _, ...modelOnly } = batchOf(wire);
     expect(() => metricSignal.records(modelOnly, 1_000_000)).toThrow(/received bytes/);
   });
 
@@ -115,5 +118,23 @@ describe('metrics on Kafka (otlp_metrics)', () => {
     expect(merged.dataPointCount).toBe(2);
     expect(merged.request.resourceMetrics).toHaveLength(2);
     expect(merged.meta).toEqual({ dedupToken: 'otlp_metrics/0/1-2/p1' });
+  });
+
+  it('goes to otlp_metrics through the exporter of every signal, not to otlp_spans', async () => {
+    const kafka = new MemoryKafka(3);
+    const exporter = kafkaExporter(
+      kafka.producer(),
+      { id: 'kafka', logger: createLogger({ level: 'silent' }) },
+      kafkaExporterConfig.parse({}),
+      Object.values(kafkaSignals),
+    );
+    await exporter.start();
+    const wire = jsonMetricsToProtobuf(JSON.stringify(json(['a', 'b'])));
+    await exporter.consume(batchOf(wire) as never);
+    const written = kafka.records('otlp_metrics');
+    expect(written.map((r) => r.key).sort()).toEqual(['a', 'b']);
+    expect(written.every((r) => r.headers[projectHeader] === 'p1')).toBe(true);
+    expect(kafka.records('otlp_spans')).toEqual([]);
+    await exporter.shutdown();
   });
 });

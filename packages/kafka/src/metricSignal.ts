@@ -22,10 +22,10 @@ export const metricSignal: KafkaSignal<MetricBatch> = {
   count: (batch) => batch.dataPointCount,
   projectOf: (batch) => batch.projectId,
   records(batch, maxRecordBytes) {
-    if (!batch.wire)
+    if (!batch.received)
       throw permanent('a metrics batch without its received bytes cannot be forwarded to Kafka');
     try {
-      return metricKafkaRecords(batch.wire(), batch.request, maxRecordBytes);
+      return metricKafkaRecords(batch.received(), batch.request, maxRecordBytes);
     } catch (error) {
       if (error instanceof OversizedResourceMetricsError) throw permanent(error.message, { cause: error });
       throw error;

@@ -11,7 +11,7 @@ export interface MetricBatch {
    * exporters that forward it (the gateway's `kafka`): the model keeps a double where the sender
    * sent an int, and drops Metric.metadata. Absent on batches not straight from a receiver.
    */
-  wire?: () => Uint8Array;
+  received?: () => Uint8Array;
   /** Optional: the ingester's dedupToken (topic, partition, offsets) for idempotent redelivery. */
   meta?: BatchMeta;
 }

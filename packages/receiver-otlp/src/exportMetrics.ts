@@ -18,7 +18,7 @@ const silent: ReceiverObserver = { accepted() {}, refusedSpans() {}, refusedRequ
  */
 export async function exportMetrics(
   next: Consumer<MetricBatch>,
-  input: { projectId: string; request: MetricsRequest; wire?: () => Uint8Array },
+  input: { projectId: string; request: MetricsRequest; received?: () => Uint8Array },
   observe: ReceiverObserver = silent,
 ): Promise<ExportMetricsOutcome> {
   const screening = screenMetricsRequest(input.request);
@@ -29,7 +29,7 @@ export async function exportMetrics(
         projectId: input.projectId,
         request: screening.accepted,
         dataPointCount: screening.acceptedDataPoints,
-        ...(input.wire ? { wire: input.wire } : {}),
+        ...(input.received ? { received: input.received } : {}),
       });
     } catch (caught) {
       const error = toExportError(caught);

@@ -43,7 +43,7 @@ export function metricsService(options: MetricsServiceOptions): grpc.UntypedServ
         cost: decodedBytes - message.byteLength,
         send: async (projectId) =>
           encodeMetricsResponse(
-            await exportMetrics(next, { projectId, request, wire: () => message }, observe),
+            await exportMetrics(next, { projectId, request, received: () => message }, observe),
           ),
       };
     }),

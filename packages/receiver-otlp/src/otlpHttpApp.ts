@@ -316,8 +316,12 @@ export function otlpHttpApp({
         cost: encoding === 'json' ? 0 : decodedBytes - body.byteLength,
         async send(projectId, encoding) {
           // The bytes as received, for exporters forwarding them (JSON converted only if one asks).
-          const wire = encoding === 'json' ? () => jsonMetricsToProtobuf(body) : () => body;
-          const outcome = await exportMetrics(metricsConsumer, { projectId, request, wire }, observeMetrics);
+          const received = encoding === 'json' ? () => jsonMetricsToProtobuf(body) : () => body;
+          const outcome = await exportMetrics(
+            metricsConsumer,
+            { projectId, request, received },
+            observeMetrics,
+          );
           return encoding === 'json'
             ? JSON.stringify(jsonMetricsResponse(outcome))
             : encodeMetricsResponse(outcome);
