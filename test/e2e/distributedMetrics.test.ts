@@ -18,6 +18,7 @@ import {
   startIngester,
   type Topics,
 } from '../support/distributedRoles.ts';
+import { collectorReading, otelcolConsumerBinary } from '../support/kafka/otelcolConsumer.ts';
 import { readTopic, waitFor } from '../support/kafkaTopicReader.ts';
 import type { LlmpProcess } from '../support/llmpProcess.ts';
 import { tempDir } from '../support/tempDir.ts';
@@ -39,6 +40,25 @@ afterAll(async () => {
   for (const p of running) await p.stop('SIGKILL');
   dir.remove();
 });
+
+/** The int sum points (as_int, as int64 strings) of `name` in an encoded request. */
+function asInts(bytes: Uint8Array, name: string): string[] {
+  const { request } = metricsProtoTypes();
+  const value = request.toObject(request.decode(bytes), { longs: String }) as {
+    resourceMetrics?: Array<{
+      scopeMetrics?: Array<{
+        metrics?: Array<{ name: string; sum?: { dataPoints?: Array<{ asInt?: string }> } }>;
+      }>;
+    }>;
+  };
+  return (value.resourceMetrics ?? []).flatMap((rm) =>
+    (rm.scopeMetrics ?? []).flatMap((sm) =>
+      (sm.metrics ?? [])
+        .filter((m) => m.name === name)
+        .flatMap((m) => (m.sum?.dataPoints ?? []).map((p) => p.asInt ?? 'not an int')),
+    ),
+  );
+}
 
 /** Every stored point matching `query`, following the pages. */
 async function storedPoints(api: Pick<LlmpProcess, 'api'>, query: string): Promise<StoredMetricPoint[]> {
@@ -96,17 +116,10 @@ describe.skipIf(brokers === '')('OTLP metrics through gateway → Kafka → inge
     // On the topic: one record per service, header llmp-project, as_int as the SDK sent it.
     const records = await readTopic(brokers, topics.metricsTopic, senders.length);
     expect(records.map((r) => r.key).sort()).toEqual(senders.map(([s]) => s).sort());
-    const { request } = metricsProtoTypes();
     for (const record of records) {
       expect(record.headers['llmp-project']).toBe('default');
-      const value = request.toObject(request.decode(record.value), { longs: String }) as {
-        resourceMetrics: Array<{
-          scopeMetrics: Array<{ metrics: Array<{ name: string; sum?: { dataPoints: unknown[] } }> }>;
-        }>;
-      };
-      const tokens = value.resourceMetrics[0]!.scopeMetrics[0]!.metrics.find((m) => m.name === 'llm.tokens');
       const sent = senders.find(([s]) => s === record.key)![2];
-      expect(tokens?.sum?.dataPoints).toEqual([expect.objectContaining({ asInt: String(sent) })]);
+      expect(asInts(record.value, 'llm.tokens')).toEqual([String(sent)]);
     }
 
     for (const [service, , tokens] of senders) {
@@ -172,3 +185,37 @@ describe.skipIf(brokers === '')('otlp_metrics redelivery', () => {
     expect(await restarted.stop('SIGTERM')).toBe(0);
   });
 });
+
+// A downstream consumer that is not ours: the OpenTelemetry Collector's contrib kafkareceiver
+// (otlp_proto) reads otlp_metrics as the gateway wrote it and re-exports it over OTLP/HTTP.
+describe.skipIf(brokers === '' || (!otelcolConsumerBinary && process.env.CI !== 'true'))(
+  'an OpenTelemetry Collector reads otlp_metrics',
+  () => {
+    it('gets every record the gateway wrote, the int sum still as_int', async () => {
+      expect(otelcolConsumerBinary, 'run .ci/run (it builds the Collector consumer)').toBeDefined();
+      const topics = isolatedTopics('metricsotelcol');
+      const gateway = track(await startGateway({ dataDir: `${dir.path}/c-gateway`, brokers, topics }));
+      await sendMetrics(
+        'read-by-otelcol',
+        new JsonMetricExporter({ url: `http://127.0.0.1:${gateway.httpPort}/v1/metrics` }),
+        2_147_483_649,
+      );
+      const collector = await collectorReading({
+        brokers,
+        topic: topics.metricsTopic,
+        signal: 'metrics',
+        dir: dir.path,
+      });
+      try {
+        const seen = await waitFor(
+          async () => collector.bodies.flatMap((body) => asInts(body, 'llm.tokens')),
+          (points) => points.length >= 1,
+        );
+        expect(seen, `the Collector said:\n${collector.stderr()}`).toEqual(['2147483649']);
+      } finally {
+        await collector.stop();
+      }
+      expect(collector.stderr()).not.toMatch(/"level":"error"|\terror\t/);
+    });
+  },
+);
