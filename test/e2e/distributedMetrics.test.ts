@@ -1,5 +1,6 @@
 import type { StoredMetricPoint } from '@llmp/clickhouse';
-import { metricsProtoTypes } from '@llmp/otlp';
+import { randomBytes } from 'node:crypto';
+import { jsonMetricsToProtobuf, metricsProtoTypes } from '@llmp/otlp';
 import { ValueType } from '@opentelemetry/api';
 import { OTLPMetricExporter as GrpcMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
 import { OTLPMetricExporter as JsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
@@ -18,6 +19,8 @@ import {
   startIngester,
   type Topics,
 } from '../support/distributedRoles.ts';
+import { Kafka, logLevel } from 'kafkajs';
+import { javaProducer } from '../support/kafka/javaProducer.ts';
 import { collectorReading, otelcolConsumerBinary } from '../support/kafka/otelcolConsumer.ts';
 import { readTopic, waitFor } from '../support/kafkaTopicReader.ts';
 import type { LlmpProcess } from '../support/llmpProcess.ts';
@@ -183,6 +186,91 @@ describe.skipIf(brokers === '')('otlp_metrics redelivery', () => {
     expect(new Set(points.map((p) => p.name)).size).toBe(10);
     expect(restarted.logs.some((l) => l.msg === 're-inserting a range whose commit was lost')).toBe(true);
     expect(await restarted.stop('SIGTERM')).toBe(0);
+  });
+});
+
+// Six JVM launches (one Java producer per codec and the junk record): a longer budget.
+describe.skipIf(brokers === '')('otlp_metrics from any producer', () => {
+  it('stores records the Java client wrote with every codec in otlp_proto and otlp_json; parks the unreadable and the unstorable on the metrics DLQ', {
+    timeout: 240_000,
+  }, async () => {
+    const topics = isolatedTopics('metricsjava');
+    const admin = new Kafka({
+      clientId: 'llmp-test-admin',
+      brokers: brokers.split(','),
+      logLevel: logLevel.NOTHING,
+    }).admin();
+    await admin.connect();
+    await admin.createTopics({
+      topics: [{ topic: topics.metricsTopic, numPartitions: 1, replicationFactor: 1 }],
+      waitForLeaders: true,
+    });
+    await admin.disconnect();
+    const now = String(BigInt(Date.now()) * 1_000_000n);
+    /** One OTLP/JSON metrics request (as the Collector's otlp_json writes): a gauge of `service`. */
+    const jsonMetrics = (service: string, metricName = 'java.gauge') =>
+      JSON.stringify({
+        resourceMetrics: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
+            scopeMetrics: [
+              {
+                scope: { name: 'java' },
+                metrics: [{ name: metricName, gauge: { dataPoints: [{ timeUnixNano: now, asInt: '5' }] } }],
+              },
+            ],
+          },
+        ],
+      });
+    const codecs = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
+    for (const codec of codecs)
+      await javaProducer({
+        brokers: brokers.split(','),
+        topic: topics.metricsTopic,
+        compression: codec,
+        records: [
+          {
+            key: `java-${codec}-proto`,
+            value: jsonMetricsToProtobuf(jsonMetrics(`java-${codec}-proto`)),
+            headers: { 'llmp-project': 'default' },
+          },
+          { key: `java-${codec}-json`, value: new TextEncoder().encode(jsonMetrics(`java-${codec}-json`)) },
+        ],
+      });
+    const poison = randomBytes(40);
+    poison[0] = 0xff;
+    await javaProducer({
+      brokers: brokers.split(','),
+      topic: topics.metricsTopic,
+      compression: 'zstd',
+      records: [
+        { key: 'junk', value: poison },
+        // Every point refused by the screening (a metric without a name): nothing to store.
+        { key: 'unnamed', value: new TextEncoder().encode(jsonMetrics('unnamed', '')) },
+      ],
+    });
+    const ingester = track(await startIngester({ dataDir: `${dir.path}/java-ingester`, brokers, topics }));
+    const expected = codecs.flatMap((c) => [`java-${c}-proto`, `java-${c}-json`]).sort();
+    const points = await waitFor(
+      () => storedPoints(ingester, 'name=java.gauge'),
+      (p) => new Set(p.map((r) => r.serviceName)).size >= expected.length,
+    );
+    expect(points.map((p) => p.serviceName).sort()).toEqual(expected);
+    expect(points.every((p) => p.type === 'gauge' && p.value === 5)).toBe(true);
+    const dlq = await readTopic(brokers, topics.metricsDeadLetterTopic, 2);
+    expect(dlq.map((r) => r.key).sort()).toEqual(['junk', 'unnamed']);
+    expect(dlq.find((r) => r.key === 'junk')!.value).toEqual(poison);
+    expect(dlq[0]!.headers['llmp-dlq-topic']).toBe(topics.metricsTopic);
+    const metrics = await waitFor(
+      () => fetch(`http://127.0.0.1:${ingester.telemetryPort}/metrics`).then((r) => r.text()),
+      (text) => text.includes(`llmp_ingester_lag_records{topic="${topics.metricsTopic}",partition="0"} 0`),
+    );
+    expect(metrics).toContain(
+      `llmp_ingester_dead_lettered_records_total{topic="${topics.metricsTopic}",reason="undecodable"} 1`,
+    );
+    expect(metrics).toContain(
+      `llmp_ingester_dead_lettered_records_total{topic="${topics.metricsTopic}",reason="invalid_data_points"} 1`,
+    );
   });
 });
 
