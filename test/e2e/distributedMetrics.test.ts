@@ -1,5 +1,5 @@
-import type { StoredMetricPoint } from '@llmp/clickhouse';
 import { randomBytes } from 'node:crypto';
+import type { StoredMetricPoint } from '@llmp/clickhouse';
 import { jsonMetricsToProtobuf, metricsProtoTypes } from '@llmp/otlp';
 import { ValueType } from '@opentelemetry/api';
 import { OTLPMetricExporter as GrpcMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
@@ -11,6 +11,7 @@ import {
   PeriodicExportingMetricReader,
   type PushMetricExporter,
 } from '@opentelemetry/sdk-metrics';
+import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   isolatedTopics,
@@ -19,7 +20,6 @@ import {
   startIngester,
   type Topics,
 } from '../support/distributedRoles.ts';
-import { Kafka, logLevel } from 'kafkajs';
 import { javaProducer } from '../support/kafka/javaProducer.ts';
 import { collectorReading, otelcolConsumerBinary } from '../support/kafka/otelcolConsumer.ts';
 import { readTopic, waitFor } from '../support/kafkaTopicReader.ts';
