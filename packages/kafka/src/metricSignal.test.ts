@@ -89,7 +89,7 @@ describe('metrics on Kafka (otlp_metrics)', () => {
     expect('batch' in decoded && decoded.count).toBe(1);
   });
 
-  it('splits a service over several records past maxRecordBytes, and refuses one resource over it', () => {
+  it('splits a service over several records past maxRecordBytes, and refuses one metric over it', () => {
     const wire = jsonMetricsToProtobuf(JSON.stringify(json(['a', 'a', 'a'])));
     const one = metricKafkaRecords(wire, decodeProtobufMetricsRequest(wire), wire.byteLength)[0]!;
     const third = Math.ceil(wire.byteLength / 3);
@@ -102,6 +102,33 @@ describe('metrics on Kafka (otlp_metrics)', () => {
     } catch (error) {
       expect((error as ExportError).kind).toBe('permanent');
     }
+  });
+
+  it('cuts one resource too big for a record between its metrics, each part with its resource and scope', () => {
+    const big = json(['a']);
+    const metrics = big.resourceMetrics[0]!.scope_metrics[0]!.metrics;
+    for (let i = 0; i < 40; i++) metrics.push({ ...metrics[0]!, name: `tokens.${i}` });
+    big.resourceMetrics.push(...json(['b']).resourceMetrics);
+    const wire = jsonMetricsToProtobuf(JSON.stringify(big));
+    const records = metricSignal.records(batchOf(wire), 1000);
+    expect(records.length).toBeGreaterThan(2);
+    expect(records.every((r) => r.value.byteLength <= 1000)).toBe(true);
+    const names = (key: string) =>
+      records
+        .filter((r) => r.key === key)
+        .flatMap((r) =>
+          decodeProtobufMetricsRequest(r.value).resourceMetrics.flatMap((rm) => {
+            expect(rm.resource.attributes).toEqual([
+              { key: 'service.name', value: { type: 'string', value: key } },
+            ]);
+            return rm.scopeMetrics.flatMap((sm) => {
+              expect(sm.scope.name).toBe('test');
+              return sm.metrics.map((m) => m.name);
+            });
+          }),
+        );
+    expect(names('a')).toEqual(['tokens', ...Array.from({ length: 40 }, (_, i) => `tokens.${i}`)]);
+    expect(names('b')).toEqual(['tokens']);
   });
 
   it('refuses a batch without its received bytes as permanent', () => {
