@@ -131,6 +131,20 @@ describe('metrics on Kafka (otlp_metrics)', () => {
     expect(names('b')).toEqual(['tokens']);
   });
 
+  it('refuses bytes that do not match the decoded request as permanent, not retryable', () => {
+    const wire = jsonMetricsToProtobuf(JSON.stringify(json(['a'])));
+    const batch = { ...batchOf(wire), received: () => wire.subarray(0, wire.byteLength - 3) };
+    const error = (() => {
+      try {
+        metricSignal.records(batch, 1_000_000);
+      } catch (caught) {
+        return caught;
+      }
+    })();
+    expect(error).toBeInstanceOf(ExportError);
+    expect((error as ExportError).kind).toBe('permanent');
+  });
+
   it('refuses a batch without its received bytes as permanent', () => {
     const wire = jsonMetricsToProtobuf(JSON.stringify(json(['a'])));
     const { received: _, ...modelOnly } = batchOf(wire);

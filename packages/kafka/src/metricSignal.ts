@@ -27,8 +27,11 @@ export const metricSignal: KafkaSignal<MetricBatch> = {
     try {
       return metricKafkaRecords(batch.received(), batch.request, maxRecordBytes);
     } catch (error) {
+      // Cutting the same request again gives the same outcome: a retry cannot help.
       if (error instanceof OversizedResourceMetricsError) throw permanent(error.message, { cause: error });
-      throw error;
+      throw permanent(`the metrics request cannot be forwarded: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   },
   decode(value, projectId) {
