@@ -164,14 +164,14 @@ describe.skipIf(!tools && process.env.CI !== 'true')('deploy/helm/llmp', () => {
     // The ConfigMap is the role's YAML config, listening where the probes look.
     const gatewayConfig = docs.find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'llmp-gateway')!;
     expect(gatewayConfig.data!['config.yaml']).toContain('endpoint: 0.0.0.0:13133');
-    // Spans and log records (README, Signals): the logs pipeline of each Kafka role.
+    // Spans, log records and data points (README, Signals): the logs and metrics pipelines of each Kafka role.
     const roleConfig = (name: string) =>
       parse(
         docs.find((m) => m.kind === 'ConfigMap' && m.metadata.name === `llmp-${name}`)!.data!['config.yaml']!,
       ) as {
         service: { pipelines: Record<string, unknown> };
-        receivers: { kafka?: { logs?: unknown } };
-        exporters: { kafka?: { logs?: unknown } };
+        receivers: { kafka?: { logs?: unknown; metrics?: unknown } };
+        exporters: { kafka?: { logs?: unknown; metrics?: unknown } };
       };
     expect(roleConfig('gateway').service.pipelines.logs).toEqual({
       receivers: ['otlp'],
@@ -185,6 +185,19 @@ describe.skipIf(!tools && process.env.CI !== 'true')('deploy/helm/llmp', () => {
     expect(roleConfig('ingester').receivers.kafka?.logs).toEqual({
       topic: 'otlp_logs',
       deadLetterTopic: 'otlp_logs_dlq',
+    });
+    expect(roleConfig('gateway').service.pipelines.metrics).toEqual({
+      receivers: ['otlp'],
+      exporters: ['kafka'],
+    });
+    expect(roleConfig('gateway').exporters.kafka?.metrics).toEqual({ topic: 'otlp_metrics' });
+    expect(roleConfig('ingester').service.pipelines.metrics).toEqual({
+      receivers: ['kafka'],
+      exporters: ['clickhouse'],
+    });
+    expect(roleConfig('ingester').receivers.kafka?.metrics).toEqual({
+      topic: 'otlp_metrics',
+      deadLetterTopic: 'otlp_metrics_dlq',
     });
   });
 

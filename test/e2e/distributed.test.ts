@@ -218,18 +218,18 @@ describe.skipIf(!brokers)('ingester crash between insert and commit', () => {
   it('after a SIGKILL and a restart, the stored span count equals the sent count', async () => {
     const topics = isolatedTopics('redelivery');
     const gateway = track(await startGateway({ dataDir: `${dir.path}/r-gateway`, brokers, topics }));
-    const traces = Array.from({ length: 20 }, () => otlpJsonTrace({ spans: 5 }));
-    for (const t of traces) expect((await postJson(gateway.httpPort, t.body)).status).toBe(200);
-
     const dataDir = `${dir.path}/r-ingester`;
     // Fault injection: the ingester kills itself right after its first insert, before the commit.
+    // Started before the traces are sent, so it is ready (every signal's receiver started) first.
     const crashing = track(
       await startIngester({ dataDir, brokers, topics, env: { LLMP_FAULT_EXIT_AFTER_INSERTS: '1' } }),
     );
-    const exit = await new Promise<NodeJS.Signals | null>((resolve) =>
+    const crashed = new Promise<NodeJS.Signals | null>((resolve) =>
       crashing.child.once('close', (_c, s) => resolve(s)),
     );
-    expect(exit).toBe('SIGKILL');
+    const traces = Array.from({ length: 20 }, () => otlpJsonTrace({ spans: 5 }));
+    for (const t of traces) expect((await postJson(gateway.httpPort, t.body)).status).toBe(200);
+    expect(await crashed).toBe('SIGKILL');
     expect(crashing.stderr()).toMatch(/fault injection: exiting after insert of .*, before commit/);
 
     const restarted = track(await startIngester({ dataDir, brokers, topics }));

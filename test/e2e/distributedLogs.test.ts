@@ -196,21 +196,22 @@ describe.skipIf(brokers === '')('otlp_logs redelivery', () => {
   it('after a crash between insert and commit and a restart, each record is stored once', async () => {
     const topics = isolatedTopics('logsredelivery');
     const gateway = track(await startGateway({ dataDir: `${dir.path}/r-gateway`, brokers, topics }));
+    const dataDir = `${dir.path}/r-ingester`;
+    // Fault injection: the ingester kills itself right after its first insert, before the commit.
+    // Started before the records are sent, so it is ready (every signal's receiver started) first.
+    const crashing = track(
+      await startIngester({ dataDir, brokers, topics, env: { LLMP_FAULT_EXIT_AFTER_INSERTS: '1' } }),
+    );
+    const crashed = new Promise<NodeJS.Signals | null>((resolve) =>
+      crashing.child.once('close', (_c, s) => resolve(s)),
+    );
     await sendGenAiCall(
       gateway,
       'redelivered-logs',
       new ProtoLogExporter({ url: `http://127.0.0.1:${gateway.httpPort}/v1/logs` }),
       9,
     );
-    const dataDir = `${dir.path}/r-ingester`;
-    // Fault injection: the ingester kills itself right after its first insert, before the commit.
-    const crashing = track(
-      await startIngester({ dataDir, brokers, topics, env: { LLMP_FAULT_EXIT_AFTER_INSERTS: '1' } }),
-    );
-    const exit = await new Promise<NodeJS.Signals | null>((resolve) =>
-      crashing.child.once('close', (_c, s) => resolve(s)),
-    );
-    expect(exit).toBe('SIGKILL');
+    expect(await crashed).toBe('SIGKILL');
     expect(crashing.stderr()).toMatch(/fault injection: exiting after insert of .*, before commit/);
 
     const restarted = track(await startIngester({ dataDir, brokers, topics }));

@@ -1,15 +1,18 @@
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedTopics, providedBrokers, startGateway, startIngester } from '../support/distributedRoles.ts';
 import { waitFor } from '../support/kafkaTopicReader.ts';
-import type { LlmpProcess } from '../support/llmpProcess.ts';
+import { type LlmpProcess, repoRoot } from '../support/llmpProcess.ts';
 import { fakeOpenAi, openAiV2Python as python, runOpenAiV2App } from '../support/openAiV2App.ts';
 import { tempDir } from '../support/tempDir.ts';
 
 // Issue 18, "Done when": the official OpenTelemetry OpenAI instrumentation
 // (opentelemetry-instrumentation-openai-v2) in EVENT_ONLY mode through the distributed roles on
 // a real broker: the span goes gateway → otlp_spans → ingester, the log record with the messages
-// gateway → otlp_logs → ingester, and the trace view shows the messages on the LLM span.
+// gateway → otlp_logs → ingester, and the trace view shows the messages on the LLM span. With a
+// MeterProvider its GenAI client metrics go gateway → otlp_metrics → ingester → otel_metrics_*.
 const brokers = providedBrokers();
+const metricsApp = join(repoRoot, 'test/fixtures/openAiV2MetricsApp.py');
 
 interface LlmSpan {
   spanId: string;
@@ -73,6 +76,64 @@ describe.skipIf(brokers === '' || (!python && process.env.CI !== 'true'))(
       expect(((await logs.json()) as { items: Array<{ eventName: string }> }).items).toEqual([
         expect.objectContaining({ eventName: 'gen_ai.client.inference.operation.details' }),
       ]);
+    });
+
+    it('stores the gen_ai.client.token.usage and operation.duration histograms sent to the gateway', async () => {
+      expect(python, 'run .ci/run or make the .tools/openai-v2 venv').toBeDefined();
+      const before = openAi.requests;
+      const jobId = 'openai-v2-distributed-metrics-job';
+      expect(
+        await runOpenAiV2App(
+          {
+            OPENAI_BASE_URL: openAi.url,
+            OTLP_URL: `http://127.0.0.1:${gateway.httpPort}`,
+            LLMP_JOB_ID: jobId,
+          },
+          metricsApp,
+        ),
+      ).toBe('ok');
+      expect(openAi.requests - before).toBe(2);
+
+      type Point = {
+        name: string;
+        type: string;
+        unit: string;
+        count: number;
+        sum: number;
+        attributes: Record<string, string>;
+        jobId: string | null;
+        serviceName: string;
+      };
+      const read = async (query: string) => {
+        const res = await ingester.api(`/v1/otel-metrics?${query}`);
+        return res.status === 200 ? ((await res.json()) as { items: Point[] }).items : [];
+      };
+      // The points travel gateway → otlp_metrics → ingester: wait until both series are stored.
+      // The app flushes, then shuts down (which exports the cumulative series once more).
+      const usage = await waitFor(
+        () => read('name=gen_ai.client.token.usage&type=histogram'),
+        (points) => new Set(points.map((p) => p.attributes['gen_ai.token.type'])).size >= 2,
+      );
+      const ofType = (type: string) => usage.filter((p) => p.attributes['gen_ai.token.type'] === type);
+      expect(new Set(usage.map((p) => p.attributes['gen_ai.token.type']))).toEqual(
+        new Set(['input', 'output']),
+      );
+      for (const point of ofType('input'))
+        expect(point).toMatchObject({
+          unit: '{token}',
+          count: 2,
+          sum: 42,
+          jobId,
+          serviceName: 'py-openai-v2-metrics',
+        });
+      for (const point of ofType('output')) expect(point).toMatchObject({ count: 2, sum: 4 });
+      const duration = await waitFor(
+        () => read('name=gen_ai.client.operation.duration'),
+        (points) => points.length >= 1,
+      );
+      for (const point of duration)
+        expect(point).toMatchObject({ type: 'histogram', unit: 's', count: 2, jobId });
+      expect(duration[0]!.sum).toBeGreaterThan(0);
     });
   },
 );

@@ -7,7 +7,7 @@ export function providedBrokers(): string {
   return inject('kafkaBrokers');
 }
 
-/** Topic, dead-letter topic and group names (spans and logs) no other suite uses. */
+/** Topic, dead-letter topic and group names (spans, logs and metrics) no other suite uses. */
 export function isolatedTopics(prefix: string) {
   const suffix = randomBytes(4).toString('hex');
   return {
@@ -16,6 +16,8 @@ export function isolatedTopics(prefix: string) {
     groupId: `${prefix}-ingester-${suffix}`,
     logsTopic: `${prefix}_logs_${suffix}`,
     logsDeadLetterTopic: `${prefix}_logs_dlq_${suffix}`,
+    metricsTopic: `${prefix}_metrics_${suffix}`,
+    metricsDeadLetterTopic: `${prefix}_metrics_dlq_${suffix}`,
     jobEvents: `${prefix}_job_events_${suffix}`,
   };
 }
@@ -23,7 +25,7 @@ export function isolatedTopics(prefix: string) {
 export type Topics = ReturnType<typeof isolatedTopics>;
 
 /**
- * Starts `llmp gateway` against the given brokers and topics (spans and logs).
+ * Starts `llmp gateway` against the given brokers and topics (spans, logs and metrics).
  * @example const gateway = await startGateway({ dataDir, brokers, topics });
  */
 export function startGateway({
@@ -48,6 +50,7 @@ export function startGateway({
       '  kafka:',
       `    topic: ${topics.topic}`,
       `    logs: { topic: ${topics.logsTopic} }`,
+      `    metrics: { topic: ${topics.metricsTopic} }`,
       '    sendTimeout: 5s',
     ].join('\n'),
     ...(env ? { env } : {}),
@@ -83,6 +86,7 @@ export function startIngester({
       `    groupId: ${topics.groupId}`,
       `    deadLetterTopic: ${topics.deadLetterTopic}`,
       `    logs: { topic: ${topics.logsTopic}, deadLetterTopic: ${topics.logsDeadLetterTopic} }`,
+      `    metrics: { topic: ${topics.metricsTopic}, deadLetterTopic: ${topics.metricsDeadLetterTopic} }`,
       '    retryOnFailure: { initialInterval: 100ms, maxInterval: 2s }',
       // The broker's minimum: a killed ingester's partitions move on quickly.
       '    sessionTimeout: 6s',

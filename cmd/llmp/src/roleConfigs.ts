@@ -13,7 +13,7 @@ import { endpoint, tlsServerConfig } from '@llmp/pipeline';
 import type { OtlpReceiverConfig } from '@llmp/receiver-otlp';
 import { z } from 'zod';
 import { storeConfig, storeSection } from './allInOneConfig.ts';
-import { logs, section, serviceSection, traces, withPipelines } from './roleSections.ts';
+import { logs, metrics, section, serviceSection, traces, withPipelines } from './roleSections.ts';
 
 /** The Kafka cluster every distributed role talks to. */
 const kafkaCluster = z.object({
@@ -55,7 +55,7 @@ export const telemetryEndpoints = {
   mlflowExporter: '0.0.0.0:13135',
 } as const;
 
-/** `llmp gateway`: OTLP receivers → Kafka (spans and log records). Stateless; scale it out behind a load balancer. */
+/** `llmp gateway`: OTLP receivers → Kafka (spans, log records and metric data points). Stateless; scale it out behind a load balancer. */
 export const gatewayConfig = z
   .object({
     kafka: kafkaConnection,
@@ -66,10 +66,17 @@ export const gatewayConfig = z
     exporters: section<{ kafka: KafkaExporterConfig }>('exporters', { kafka: {} }),
     service: serviceSection,
   })
-  // Log records (GenAI events among them) to otlp_logs beside the spans (README, Signals).
-  .transform(withPipelines(() => ({ ...traces(['otlp'], [], ['kafka']), ...logs(['otlp'], ['kafka']) })));
+  // Log records (GenAI events among them) to otlp_logs, data points to otlp_metrics, beside the
+  // spans (README, Signals).
+  .transform(
+    withPipelines(() => ({
+      ...traces(['otlp'], [], ['kafka']),
+      ...logs(['otlp'], ['kafka']),
+      ...metrics(['otlp'], ['kafka']),
+    })),
+  );
 
-/** `llmp ingester`: Kafka → ClickHouse (spans and log records); with `--with-api` it also serves the query API. */
+/** `llmp ingester`: Kafka → ClickHouse (spans, log records and metric data points); with `--with-api` it also serves the query API. */
 export const ingesterConfig = z
   .object({
     dataDir: z.string().optional(),
@@ -90,11 +97,13 @@ export const ingesterConfig = z
     jobEvents: jobEventsConfig,
     service: serviceSection,
   })
-  // otlp_logs → otel_logs beside the spans, in a consumer group of its own (README, Signals).
+  // otlp_logs → otel_logs and otlp_metrics → otel_metrics_* beside the spans, each topic in a
+  // consumer group of its own (README, Signals).
   .transform(
     withPipelines(() => ({
       ...traces(['kafka'], ['genai', 'jobs'], ['clickhouse']),
       ...logs(['kafka'], ['clickhouse']),
+      ...metrics(['kafka'], ['clickhouse']),
     })),
   );
 

@@ -67,3 +67,8 @@ export const traces = (
 export const logs = (receivers: string[], exporters: string[]): Record<string, PipelineConfig> => ({
   logs: { receivers, processors: [], exporters },
 });
+
+/** A metrics pipeline of the given ids (no processors: data points go to the store as received). */
+export const metrics = (receivers: string[], exporters: string[]): Record<string, PipelineConfig> => ({
+  metrics: { receivers, processors: [], exporters },
+});

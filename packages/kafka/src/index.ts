@@ -50,6 +50,12 @@ export {
 export { kafkaSignalNames, kafkaSignals } from './kafkaSignals.ts';
 export { type LogKafkaRecord, logKafkaRecords, OversizedLogRecordError } from './logKafkaRecords.ts';
 export { logSignal } from './logSignal.ts';
+export {
+  type MetricKafkaRecord,
+  metricKafkaRecords,
+  OversizedResourceMetricsError,
+} from './metricKafkaRecords.ts';
+export { metricSignal } from './metricSignal.ts';
 export { type PlatformaticProducerOptions, platformaticProducer } from './platformaticProducer.ts';
 export {
   type CompressionCodec,

@@ -23,6 +23,7 @@ export {
 } from './exportResponse.ts';
 export { emptyGenAiFields, type GenAiFields, type SpanType, spanTypes } from './genAiFields.ts';
 export { genAiMessageEvents, genAiTextEvents } from './genAiTextEvents.ts';
+export { jsonMetricsToProtobuf } from './jsonMetricsToProtobuf.ts';
 export type { LogBatch } from './logBatch.ts';
 export * from './logsModel.ts';
 export { logsProtoTypes } from './logsProtoTypes.ts';

@@ -18,7 +18,7 @@ const silent: ReceiverObserver = { accepted() {}, refusedSpans() {}, refusedRequ
  */
 export async function exportMetrics(
   next: Consumer<MetricBatch>,
-  input: { projectId: string; request: MetricsRequest },
+  input: { projectId: string; request: MetricsRequest; received?: () => Uint8Array },
   observe: ReceiverObserver = silent,
 ): Promise<ExportMetricsOutcome> {
   const screening = screenMetricsRequest(input.request);
@@ -29,6 +29,7 @@ export async function exportMetrics(
         projectId: input.projectId,
         request: screening.accepted,
         dataPointCount: screening.acceptedDataPoints,
+        ...(input.received ? { received: input.received } : {}),
       });
     } catch (caught) {
       const error = toExportError(caught);

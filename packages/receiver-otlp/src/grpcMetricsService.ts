@@ -42,7 +42,9 @@ export function metricsService(options: MetricsServiceOptions): grpc.UntypedServ
       return {
         cost: decodedBytes - message.byteLength,
         send: async (projectId) =>
-          encodeMetricsResponse(await exportMetrics(next, { projectId, request }, observe)),
+          encodeMetricsResponse(
+            await exportMetrics(next, { projectId, request, received: () => message }, observe),
+          ),
       };
     }),
   };

@@ -12,6 +12,7 @@ import {
   encodeRpcStatus,
   jsonLogsResponse,
   jsonMetricsResponse,
+  jsonMetricsToProtobuf,
   jsonResponse,
   type LogBatch,
   type MetricBatch,
@@ -314,7 +315,13 @@ export function otlpHttpApp({
         // OTLP/JSON reserved its decoded size before parsing.
         cost: encoding === 'json' ? 0 : decodedBytes - body.byteLength,
         async send(projectId, encoding) {
-          const outcome = await exportMetrics(metricsConsumer, { projectId, request }, observeMetrics);
+          // The bytes as received, for exporters forwarding them (JSON converted only if one asks).
+          const received = encoding === 'json' ? () => jsonMetricsToProtobuf(body) : () => body;
+          const outcome = await exportMetrics(
+            metricsConsumer,
+            { projectId, request, received },
+            observeMetrics,
+          );
           return encoding === 'json'
             ? JSON.stringify(jsonMetricsResponse(outcome))
             : encodeMetricsResponse(outcome);

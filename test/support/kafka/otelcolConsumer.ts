@@ -14,7 +14,7 @@ export const otelcolConsumerBinary = [
   join(homedir(), '.cache/llmp/otelcol-kafkareceiver/dist/otelcol-llmp-consumer'),
 ].find((p): p is string => !!p && existsSync(p));
 
-/** What the Collector exported: the OTLP/HTTP request bodies it posted to /v1/logs. */
+/** What the Collector exported: the OTLP/HTTP request bodies it posted to /v1/<signal>. */
 export interface CollectorSink {
   bodies: Buffer[];
   stop(): Promise<void>;
@@ -34,7 +34,7 @@ export async function collectorReading({
 }: {
   brokers: string;
   topic: string;
-  signal: 'traces' | 'logs';
+  signal: 'traces' | 'logs' | 'metrics';
   dir: string;
 }): Promise<CollectorSink & { stderr: () => string }> {
   const bodies: Buffer[] = [];
