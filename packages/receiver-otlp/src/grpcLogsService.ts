@@ -9,21 +9,10 @@ import {
 import type { Consumer } from '@llmp/pipeline';
 import { exportLogs } from './exportLogs.ts';
 import { exportHandler, type TraceServiceOptions } from './grpcTraceService.ts';
-
-const identity = (buffer: Buffer) => buffer;
+import { rawExportDefinition } from './rawExportDefinition.ts';
 
 /** LogsService/Export with raw bytes in and out: decoding is ours, so a bad payload is INVALID_ARGUMENT. */
-export const logsServiceDefinition: grpc.ServiceDefinition = {
-  Export: {
-    path: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: identity,
-    requestDeserialize: identity,
-    responseSerialize: identity,
-    responseDeserialize: identity,
-  },
-};
+export const logsServiceDefinition = rawExportDefinition('opentelemetry.proto.collector.logs.v1.LogsService');
 
 export interface LogsServiceOptions extends Omit<TraceServiceOptions, 'next'> {
   next: Consumer<LogBatch>;

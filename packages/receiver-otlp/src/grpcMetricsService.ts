@@ -9,21 +9,12 @@ import {
 import type { Consumer } from '@llmp/pipeline';
 import { exportMetrics } from './exportMetrics.ts';
 import { exportHandler, type TraceServiceOptions } from './grpcTraceService.ts';
-
-const identity = (buffer: Buffer) => buffer;
+import { rawExportDefinition } from './rawExportDefinition.ts';
 
 /** MetricsService/Export with raw bytes in and out: decoding is ours, so a bad payload is INVALID_ARGUMENT. */
-export const metricsServiceDefinition: grpc.ServiceDefinition = {
-  Export: {
-    path: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: identity,
-    requestDeserialize: identity,
-    responseSerialize: identity,
-    responseDeserialize: identity,
-  },
-};
+export const metricsServiceDefinition = rawExportDefinition(
+  'opentelemetry.proto.collector.metrics.v1.MetricsService',
+);
 
 export interface MetricsServiceOptions extends Omit<TraceServiceOptions, 'next'> {
   next: Consumer<MetricBatch>;

@@ -21,22 +21,13 @@ import { exportTraces } from './exportTraces.ts';
 import { refusal, statusError } from './grpcStatus.ts';
 import { type InFlightLimit, inFlightLimit } from './inFlightLimit.ts';
 import { overloadedError } from './overloadedError.ts';
+import { rawExportDefinition } from './rawExportDefinition.ts';
 import type { ReceiverObserver } from './receiverObserver.ts';
 
-const identity = (buffer: Buffer) => buffer;
-
 /** TraceService/Export with raw bytes in and out: decoding is ours, so a bad payload is INVALID_ARGUMENT. */
-export const traceServiceDefinition: grpc.ServiceDefinition = {
-  Export: {
-    path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: identity,
-    requestDeserialize: identity,
-    responseSerialize: identity,
-    responseDeserialize: identity,
-  },
-};
+export const traceServiceDefinition = rawExportDefinition(
+  'opentelemetry.proto.collector.trace.v1.TraceService',
+);
 
 export interface TraceServiceOptions {
   next: Consumer<TraceBatch>;
