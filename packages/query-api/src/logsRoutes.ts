@@ -1,8 +1,8 @@
-import type { LogPosition, LogSearch, StoredLogRecord } from '@llmp/clickhouse';
-import { cursorCodec, type Page } from '@llmp/pipeline';
+import type { LogSearch } from '@llmp/clickhouse';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { problem } from './problem.ts';
+import { pageRange, rangedPage } from './timeRangePage.ts';
 
 const severities: Record<string, number> = { trace: 1, debug: 5, info: 9, warn: 13, error: 17, fatal: 21 };
 
@@ -28,12 +28,6 @@ export const logsParams = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().max(2048).optional(),
 });
-
-const positions = cursorCodec(
-  z.object({ range: z.tuple([z.string(), z.string()]), at: z.tuple([z.string(), z.string()]) }),
-);
-const dayNs = 86_400_000_000_000n;
-const nanosOf = (iso: string) => BigInt(Date.parse(iso)) * 1_000_000n;
 
 /**
  * `GET /logs` (to mount under `/v1`): the project's OTLP log records, newest first, filtered by
@@ -61,22 +55,14 @@ export function logsRoutes({
         parsed.error.issues.map((i) => `${i.path.join('.') || '(query)'}: ${i.message}`).join('; '),
       );
     const q = parsed.data;
-    let toNs = q.to ? nanosOf(q.to) : now();
-    let fromNs = q.from ? nanosOf(q.from) : toNs - dayNs;
-    let after: LogPosition | undefined;
-    if (q.cursor !== undefined) {
-      const cursor = positions.decode(q.cursor);
-      if (!cursor) return problem(c, 400, 'Invalid cursor', 'cursor is not one this API issued');
-      fromNs = BigInt(cursor.range[0]);
-      toNs = BigInt(cursor.range[1]);
-      after = cursor.at;
-    }
+    const range = pageRange(q, now);
+    if (!range) return problem(c, 400, 'Invalid cursor', 'cursor is not one this API issued');
     const severity = q.severity === undefined ? undefined : (severities[q.severity] ?? Number(q.severity));
     const result = await logs.logs(
       projectOf(c.req.raw),
       {
-        fromNs,
-        toNs,
+        fromNs: range.fromNs,
+        toNs: range.toNs,
         traceId: q.traceId,
         spanId: q.spanId,
         service: q.service,
@@ -84,15 +70,9 @@ export function logsRoutes({
         jobId: q.jobId,
         minSeverity: severity,
       },
-      { limit: q.limit, after },
+      { limit: q.limit, after: range.after },
     );
-    const page: Page<StoredLogRecord> = {
-      items: result.items,
-      next_cursor: result.next
-        ? positions.encode({ range: [fromNs.toString(), toNs.toString()], at: result.next })
-        : null,
-    };
-    return c.json(page);
+    return c.json(rangedPage(result, range));
   });
   return app;
 }

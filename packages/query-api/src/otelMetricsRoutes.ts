@@ -1,13 +1,8 @@
-import type {
-  MetricPointPosition,
-  MetricPointSearch,
-  StoredMetricPoint,
-  StoredMetricType,
-} from '@llmp/clickhouse';
-import { cursorCodec, type Page } from '@llmp/pipeline';
+import type { MetricPointSearch, StoredMetricType } from '@llmp/clickhouse';
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { problem } from './problem.ts';
+import { pageRange, rangedPage } from './timeRangePage.ts';
 
 const metricTypes = ['sum', 'gauge', 'histogram', 'exponentialHistogram', 'summary'] as const;
 
@@ -32,12 +27,6 @@ export const otelMetricsParams = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().max(2048).optional(),
 });
-
-const positions = cursorCodec(
-  z.object({ range: z.tuple([z.string(), z.string()]), at: z.tuple([z.string(), z.string()]) }),
-);
-const dayNs = 86_400_000_000_000n;
-const nanosOf = (iso: string) => BigInt(Date.parse(iso)) * 1_000_000n;
 
 /**
  * `GET /otel-metrics` and `GET /jobs/{id}/otel-metrics` (to mount under `/v1`): the project's OTLP
@@ -77,36 +66,22 @@ export function otelMetricsRoutes({
         'Invalid metrics query',
         `attribute: at most ${maxAttributeFilters} filters, each key=value`,
       );
-    let toNs = q.to ? nanosOf(q.to) : now();
-    let fromNs = q.from ? nanosOf(q.from) : toNs - dayNs;
-    let after: MetricPointPosition | undefined;
-    if (q.cursor !== undefined) {
-      const cursor = positions.decode(q.cursor);
-      if (!cursor) return problem(c, 400, 'Invalid cursor', 'cursor is not one this API issued');
-      fromNs = BigInt(cursor.range[0]);
-      toNs = BigInt(cursor.range[1]);
-      after = cursor.at;
-    }
+    const range = pageRange(q, now);
+    if (!range) return problem(c, 400, 'Invalid cursor', 'cursor is not one this API issued');
     const result = await points.points(
       projectOf(c.req.raw),
       {
-        fromNs,
-        toNs,
+        fromNs: range.fromNs,
+        toNs: range.toNs,
         type: q.type as StoredMetricType | undefined,
         name: q.name,
         service: q.service,
         jobId: jobId ?? q.jobId,
         attributes: pairs,
       },
-      { limit: q.limit, after },
+      { limit: q.limit, after: range.after },
     );
-    const page: Page<StoredMetricPoint> = {
-      items: result.items,
-      next_cursor: result.next
-        ? positions.encode({ range: [fromNs.toString(), toNs.toString()], at: result.next })
-        : null,
-    };
-    return c.json(page);
+    return c.json(rangedPage(result, range));
   }
   app.get('/otel-metrics', (c) => search(c));
   app.get('/jobs/:id/otel-metrics', (c) => {
