@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedTopics, providedBrokers, startGateway } from '../support/distributedRoles.ts';
 import { type LlmpProcess, startLlmp } from '../support/llmpProcess.ts';
 import { type MlflowServer, mlflowWanted, requireMlflowServer } from '../support/mlflowServer.ts';
-import { eventually, mlflowSpans, spanAttribute } from '../support/mlflowTraces.ts';
+import { eventually, type MlflowSpan, mlflowSpans } from '../support/mlflowTraces.ts';
 import { tempDir } from '../support/tempDir.ts';
 
 // The distributed roles: an instrumentation capturing messages as events (EVENT_ONLY) sends the
@@ -68,16 +68,29 @@ function sdk(service: string) {
   return { traceId: span.spanContext().traceId, emitDetails, sendSpan, close };
 }
 
+/**
+ * An attribute of a span as MLflow answers it, as JSON text (MLflow keeps structured values as
+ * OTLP AnyValue JSON, e.g. `array_value`); '' when absent.
+ */
+function attributeJson(span: MlflowSpan, key: string): string {
+  const { attributes } = span;
+  if (attributes === undefined) return '';
+  if (!Array.isArray(attributes)) return key in attributes ? JSON.stringify(attributes[key]) : '';
+  const found = attributes.find((a) => a.key === key);
+  return found ? JSON.stringify(found.value) : '';
+}
+
 /** The LLM span's inputs and outputs in MLflow (JSON text), once it has both. */
 function withText(traceId: string): Promise<{ inputs: string; outputs: string }> {
   return eventually(async () => {
     const span = (await mlflowSpans(mlflow, traceId))?.[0];
     if (!span) return undefined;
-    const inputs = JSON.stringify(spanAttribute(span, 'mlflow.spanInputs') ?? '');
-    const outputs = JSON.stringify(spanAttribute(span, 'mlflow.spanOutputs') ?? '');
-    return inputs !== '""' && outputs !== '""' ? { inputs, outputs } : undefined;
+    const inputs = attributeJson(span, 'mlflow.spanInputs');
+    const outputs = attributeJson(span, 'mlflow.spanOutputs');
+    return inputs && outputs ? { inputs, outputs } : undefined;
   }, 45_000).catch((error: Error) => {
     const logs = exporter.logs.slice(-30).map((l) => JSON.stringify(l));
+
     throw new Error(`${error.message}\nmlflow-exporter said:\n${logs.join('\n')}\n${exporter.stderr()}`);
   });
 }
@@ -123,7 +136,7 @@ describe.skipIf(!brokers || !mlflowWanted())(
       const app = sdk('dist-records-last');
       await app.sendSpan();
       const before = await eventually(async () => (await mlflowSpans(mlflow, app.traceId))?.[0]);
-      expect(JSON.stringify(spanAttribute(before, 'mlflow.spanInputs') ?? '')).not.toContain('hello there');
+      expect(attributeJson(before, 'mlflow.spanInputs')).not.toContain('hello there');
       await app.emitDetails('hello there');
       await app.close();
       const { inputs, outputs } = await withText(app.traceId);
