@@ -1,6 +1,7 @@
 import {
   type ClickHouseStore,
   engineMetrics,
+  genAiRecordMessages,
   type MigrateOptions,
   migrate,
   type OpenStoreOptions,
@@ -9,7 +10,7 @@ import {
   storeResource,
   storeTraceSource,
 } from '@llmp/clickhouse';
-import { mlflowStoreResource } from '@llmp/exporter-mlflow';
+import { type MlflowExporterDeps, mlflowStoreResource } from '@llmp/exporter-mlflow';
 import { type JobStore, jobStore, jobsResource } from '@llmp/jobs';
 import { type KafkaClients, type KafkaProducer, kafkaResource } from '@llmp/kafka';
 import type { Logger, Registry, ResourceProvider } from '@llmp/pipeline';
@@ -108,9 +109,18 @@ export function jobsProvider({
  * roles that have a store.
  * @example createHost({ providers: [storeProvider(…), jobsProvider(…), mlflowStoreProvider()] })
  */
-export function mlflowStoreProvider(): ResourceProvider<ReturnType<typeof mlflowStoreDeps>> {
+export function mlflowStoreProvider(): ResourceProvider<Omit<MlflowExporterDeps, 'api'>> {
   return {
     key: mlflowStoreResource,
     open: async (host) => mlflowStoreDeps(await host.get(storeResource), await host.get(jobsResource)),
   };
+}
+
+/**
+ * The mlflow-exporter role's MLflow deps without a shared store: only the GenAI event records
+ * in hand (otlp_logs), joined in memory with the spans (no sync states, no stored traces).
+ * @example createHost({ providers: [kafkaProvider(…), mlflowRecordsProvider()] })
+ */
+export function mlflowRecordsProvider(): ResourceProvider<Omit<MlflowExporterDeps, 'api'>> {
+  return { key: mlflowStoreResource, open: async () => ({ recordMessages: genAiRecordMessages }) };
 }

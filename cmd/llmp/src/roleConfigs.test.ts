@@ -100,6 +100,9 @@ describe('distributed presets', () => {
       kafka: { ...defaults.kafka, clientId: 'llmp-mlflow-exporter' },
     });
     expect(fromPreset.receivers.kafka.groupId).toBe('llmp-mlflow');
+    // GenAI event records: otlp_logs in a group of its own (llmp-mlflow-logs), into the exporter.
+    expect(fromPreset.receivers.kafka.logs).toMatchObject({ topic: 'otlp_logs' });
+    expect(defaults.service.pipelines.logs).toMatchObject({ receivers: ['kafka'], exporters: ['mlflow'] });
   });
 
   it('refuses an mlflow-exporter config without a tracking URI', () => {

@@ -107,10 +107,12 @@ export const ingesterConfig = z
     })),
   );
 
-/** The mlflow-exporter role's `kafka` receiver: its own group and dead-letter topic, moderate requests. */
+/** The mlflow-exporter role's `kafka` receiver: its own groups and dead-letter topics, moderate requests. */
 const mlflowKafkaReceiverPreset = {
   groupId: 'llmp-mlflow',
   deadLetterTopic: 'otlp_spans_mlflow_dlq',
+  // GenAI event records (their text joins the spans, whichever is read first): group llmp-mlflow-logs.
+  logs: { topic: 'otlp_logs', deadLetterTopic: 'otlp_logs_mlflow_dlq' },
   // MLflow stores one request in one transaction: keep requests moderate.
   maxBatchSpans: 500,
   maxBatchBytes: 4 * 1024 ** 2,
@@ -119,8 +121,10 @@ const mlflowKafkaReceiverPreset = {
 };
 
 /**
- * `llmp mlflow-exporter`: its own consumer group on `otlp_spans`, so MLflow lagging or failing
- * never touches the ClickHouse ingester; offsets are committed once MLflow accepted.
+ * `llmp mlflow-exporter`: its own consumer groups on `otlp_spans` and `otlp_logs`, so MLflow
+ * lagging or failing never touches the ClickHouse ingester; offsets are committed once MLflow
+ * accepted. The logs pipeline brings GenAI event records: their text reaches MLflow whichever
+ * of span and records the role reads first.
  */
 export const mlflowExporterRoleConfig = z
   .object({
@@ -138,7 +142,9 @@ export const mlflowExporterRoleConfig = z
     exporters: section<{ mlflow: MlflowExporterConfig }>('exporters'),
     service: serviceSection,
   })
-  .transform(withPipelines(() => traces(['kafka'], ['genai'], ['mlflow'])));
+  .transform(
+    withPipelines(() => ({ ...traces(['kafka'], ['genai'], ['mlflow']), ...logs(['kafka'], ['mlflow']) })),
+  );
 
 /** `llmp query`: the query API over ClickHouse; with a `kafka` section it publishes job events. */
 export const queryConfig = z

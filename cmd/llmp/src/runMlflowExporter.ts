@@ -1,5 +1,11 @@
 import type { Logger } from '@llmp/pipeline';
-import { jobsProvider, kafkaProvider, mlflowStoreProvider, storeProvider } from './hostResources.ts';
+import {
+  jobsProvider,
+  kafkaProvider,
+  mlflowRecordsProvider,
+  mlflowStoreProvider,
+  storeProvider,
+} from './hostResources.ts';
 import type { MlflowExporterRoleConfig } from './roleConfigs.ts';
 import { type Running, runRole } from './runRole.ts';
 
@@ -45,7 +51,7 @@ export async function runMlflowExporter(
       kafkaProvider(config.kafka, logger),
       ...(config.clickhouse.url
         ? [storeProvider({ ...config.clickhouse }, context), jobsProvider({ logger }), mlflowStoreProvider()]
-        : []),
+        : [mlflowRecordsProvider()]),
     ],
     telemetry: config.telemetry,
   });

@@ -1,5 +1,6 @@
+import type { AnyValue, KeyValue, LogBatch } from '@llmp/otlp';
 import { describe, expect, it } from 'vitest';
-import { genAiEventText } from './genAiEventText.ts';
+import { genAiEventText, genAiRecordMessages } from './genAiEventText.ts';
 
 describe('genAiEventText', () => {
   it('renders the operation details event with structured messages and system instructions', () => {
@@ -30,5 +31,66 @@ describe('genAiEventText', () => {
       { SpanId: 'b', EventName: 'gen_ai.tool.message', Body: 'plain text', LogAttributes: {} },
     ]);
     expect(texts.get('b')).toEqual({ input: 'user: weather?\ntool: plain text', output: 'assistant: sunny' });
+  });
+});
+
+describe('genAiRecordMessages', () => {
+  const record = (
+    eventName: string,
+    spanId: string,
+    attributes: KeyValue[],
+    body: AnyValue = { type: 'empty' },
+  ) => ({
+    timeUnixNano: 1n,
+    observedTimeUnixNano: 1n,
+    severityNumber: 0,
+    severityText: '',
+    body,
+    attributes,
+    droppedAttributesCount: 0,
+    flags: 1,
+    traceId: 'a'.repeat(32),
+    spanId,
+    eventName,
+  });
+
+  it('gives the messages of the records in hand by trace then span, structured values as JSON text', () => {
+    const input: AnyValue = {
+      type: 'array',
+      value: [{ type: 'kvlist', value: [{ key: 'role', value: { type: 'string', value: 'user' } }] }],
+    };
+    const batch = {
+      projectId: 'default',
+      logRecordCount: 3,
+      request: {
+        resourceLogs: [
+          {
+            resource: { attributes: [], droppedAttributesCount: 0 },
+            schemaUrl: '',
+            scopeLogs: [
+              {
+                scope: { name: 's', version: '', attributes: [], droppedAttributesCount: 0 },
+                schemaUrl: '',
+                logRecords: [
+                  record('gen_ai.client.inference.operation.details', '1'.repeat(16), [
+                    { key: 'gen_ai.input.messages', value: input },
+                  ]),
+                  record('gen_ai.choice', '2'.repeat(16), [], { type: 'string', value: 'hi' }),
+                  // Not a GenAI text event, or outside a span: no messages.
+                  record('app.event', '3'.repeat(16), [{ key: 'gen_ai.input.messages', value: input }]),
+                  record('gen_ai.choice', '', [], { type: 'string', value: 'lost' }),
+                ],
+              },
+            ],
+          },
+        ],
+      },
+    } as unknown as LogBatch;
+    const messages = genAiRecordMessages(batch).get('a'.repeat(32));
+    expect([...(messages?.keys() ?? [])]).toEqual(['1'.repeat(16), '2'.repeat(16)]);
+    expect(JSON.parse(messages!.get('1'.repeat(16))!['gen_ai.input.messages']!)).toEqual([{ role: 'user' }]);
+    expect(JSON.parse(messages!.get('2'.repeat(16))!['gen_ai.output.messages']!)).toEqual([
+      { role: 'assistant', parts: [{ type: 'text', content: 'hi' }] },
+    ]);
   });
 });

@@ -1,4 +1,10 @@
-import { genAiMessageEvents as messageEvents, renderMessages } from '@llmp/otlp';
+import {
+  genAiTextEvents,
+  type LogBatch,
+  genAiMessageEvents as messageEvents,
+  renderMessages,
+} from '@llmp/otlp';
+import { anyValueText, attributeColumns } from './attributeColumns.ts';
 
 /** A GenAI event record as otel_logs holds it (values as stored text: structured ones as JSON). */
 export interface GenAiEventRecord {
@@ -130,4 +136,36 @@ export function genAiEventMessages(records: GenAiEventRecord[]): Map<string, Rec
     if (Object.keys(found).length > 0) attributes.set(spanId, found);
   }
   return attributes;
+}
+
+/**
+ * The GenAI messages of a log batch's event records in hand, by trace then span, as
+ * genAiEventMessages gives them from otel_logs (values as the store would hold them): for a sink
+ * reading the records before, or without, the store (the mlflow-exporter role reads otlp_logs).
+ * @example genAiRecordMessages(batch).get(traceId)?.get(spanId)?.['gen_ai.input.messages']
+ */
+export function genAiRecordMessages(batch: LogBatch): Map<string, Map<string, Record<string, string>>> {
+  const byTrace = new Map<string, GenAiEventRecord[]>();
+  for (const rl of batch.request.resourceLogs) {
+    for (const sl of rl.scopeLogs) {
+      for (const record of sl.logRecords) {
+        if (record.traceId === '' || record.spanId === '' || !genAiTextEvents.includes(record.eventName))
+          continue;
+        const records = byTrace.get(record.traceId) ?? [];
+        records.push({
+          SpanId: record.spanId,
+          EventName: record.eventName,
+          Body: anyValueText(record.body),
+          LogAttributes: attributeColumns(record.attributes).values,
+        });
+        byTrace.set(record.traceId, records);
+      }
+    }
+  }
+  const messages = new Map<string, Map<string, Record<string, string>>>();
+  for (const [traceId, records] of byTrace) {
+    const bySpan = genAiEventMessages(records);
+    if (bySpan.size > 0) messages.set(traceId, bySpan);
+  }
+  return messages;
 }

@@ -35,7 +35,12 @@ export {
   ingesterEmbeddedEngineConfig,
 } from './embeddedEngine.ts';
 export { engineMetrics } from './engineMetrics.ts';
-export { type GenAiEventRecord, genAiEventMessages, genAiEventText } from './genAiEventText.ts';
+export {
+  type GenAiEventRecord,
+  genAiEventMessages,
+  genAiEventText,
+  genAiRecordMessages,
+} from './genAiEventText.ts';
 export { genAiRowColumns, preview } from './genAiRowColumns.ts';
 export {
   evaluationResultEvent,

@@ -40,7 +40,7 @@ const carries = (span: Span, keys: string[]) =>
   span.attributes.some(({ key }) => keys.some((k) => (k.endsWith('.') ? key.startsWith(k) : key === k)));
 
 /** Whether a span lacks its own input or output text (so its event records may hold it). */
-function bare(span: Span): boolean {
+export function bare(span: Span): boolean {
   return !carries(span, ownInput) || !carries(span, ownOutput);
 }
 

@@ -1,4 +1,5 @@
 export { type EventMessages, withEventMessages } from './eventMessages.ts';
+export { type EventTextJoin, eventTextJoin, type RecordMessages } from './eventTextJoin.ts';
 export { hostedMlflowExporter, mlflowStoreResource, mlflowSyncResource } from './hostedMlflowExporter.ts';
 export { cachedJobNames, type JobNameCacheOptions, type JobNames } from './jobNames.ts';
 export { type MemorySyncStateTable, memorySyncStateTable } from './memorySyncStateTable.ts';

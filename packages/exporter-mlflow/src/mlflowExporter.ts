@@ -8,13 +8,15 @@ import {
   toExportError,
 } from '@llmp/pipeline';
 import type { EventMessages } from './eventMessages.ts';
+import { eventTextJoin, type RecordMessages } from './eventTextJoin.ts';
 import type { JobNames } from './jobNames.ts';
 import { type MlflowApi, mlflowClient } from './mlflowClient.ts';
 import type { MlflowExporterConfig } from './mlflowExporterConfig.ts';
 import { type MlflowSync, mlflowSync } from './mlflowSync.ts';
+import { mlflowSyncMetrics } from './mlflowSyncMetrics.ts';
 import { sendUploads } from './sendUploads.ts';
 import { type SyncStateTable, syncStateLog } from './syncStateLog.ts';
-import { traceUploads } from './traceUploads.ts';
+import { type TraceUpload, traceUploads } from './traceUploads.ts';
 
 export interface MlflowExporter extends Component, Consumer<TraceBatch | LogBatch> {
   /** The upload / deletion queue when the sending queue is on, for the query API's DELETE. */
@@ -32,6 +34,11 @@ export interface MlflowExporterDeps {
   jobNames?: JobNames | undefined;
   /** The messages of spans sent as GenAI event records (EVENT_ONLY capture), for spans without their own. */
   eventMessages?: EventMessages | undefined;
+  /**
+   * The messages of a log batch's GenAI event records in hand: alone behind Kafka (no queue),
+   * the exporter joins them with spans it reads apart, whichever comes first (eventTextJoin).
+   */
+  recordMessages?: RecordMessages | undefined;
 }
 
 /**
@@ -141,10 +148,38 @@ function directExporter(
       }
     : undefined;
 
+  // Spans and their GenAI event records come on topics read apart: whichever this process reads
+  // first waits (bounded) for the other, and a span sent without text is sent again with it.
+  const forgotten = settings.registry
+    ? mlflowSyncMetrics(settings.registry).mlflowEventTextForgotten
+    : undefined;
+  const join = deps.recordMessages
+    ? eventTextJoin({ maxHeld: config.maxHeldSpans, onForgotten: (held, n) => forgotten?.inc({ held }, n) })
+    : undefined;
+
+  /** The messages of event records: the store's (if any), then those held in this process. */
+  const eventMessages: EventMessages | undefined = join
+    ? async (projectId, traceIds) => {
+        const found = deps.eventMessages ? await deps.eventMessages(projectId, traceIds) : new Map();
+        for (const [spanId, m] of join.messages(projectId, traceIds))
+          found.set(spanId, { ...found.get(spanId), ...m });
+        return found;
+      }
+    : deps.eventMessages;
+
+  /** Sends held spans again with the messages now known for them (sent without text before). */
+  async function sendAgain(again: TraceUpload[], messages: EventMessages | undefined): Promise<void> {
+    // Placed already (experimentId held); the job name tag was set by the first upload.
+    await sendUploads(api, again, { eventMessages: messages });
+    join?.sent(again);
+  }
+
   async function send(batch: TraceBatch): Promise<void> {
     const uploads = traceUploads(batch, config.experiments);
     try {
-      await sendUploads(api, uploads, { jobNames: deps.jobNames, places, eventMessages: deps.eventMessages });
+      await sendUploads(api, uploads, { jobNames: deps.jobNames, places, eventMessages });
+      const again = join?.sent(uploads) ?? [];
+      if (again.length > 0) await sendAgain(again, eventMessages);
       for (const u of uploads) {
         states?.set(u.projectId, u.traceId, {
           state: 'uploaded',
@@ -184,10 +219,27 @@ function directExporter(
   return {
     ...exporter,
     sync: undefined,
-    // Its uploads read the GenAI event records stored by then; a trace sent before its records
-    // came is not sent again (no store to read it back from in this role).
+    // A log batch (otlp_logs in a group of its own): its GenAI event records complete spans sent
+    // without text (sent again now) or wait for spans not read yet. A failure is the answer, so
+    // the Kafka receiver retries the batch (the held spans stay held until MLflow accepted).
     consume: async (batch) => {
-      if (!isLogBatch(batch)) await exporter.consume(batch);
+      if (!isLogBatch(batch)) return exporter.consume(batch);
+      if (!join || !deps.recordMessages) return;
+      const byTrace = deps.recordMessages(batch);
+      if (byTrace.size === 0) return;
+      const again = join.records(batch.projectId, byTrace);
+      if (again.length === 0) return;
+      const inHand: EventMessages = async (_projectId, traceIds) => {
+        const found = new Map<string, Record<string, string>>();
+        for (const traceId of traceIds)
+          for (const [spanId, m] of byTrace.get(traceId) ?? []) found.set(spanId, m);
+        return found;
+      };
+      try {
+        await sendAgain(again, inHand);
+      } catch (caught) {
+        throw toExportError(caught);
+      }
     },
   };
 }

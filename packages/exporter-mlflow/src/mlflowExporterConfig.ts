@@ -61,6 +61,13 @@ export const mlflowExporterConfig = z.object({
   drainTimeout: duration(10_000),
   /** Per-trace sync states kept for `GET /v1/traces/{id}/sync` (oldest forgotten first). */
   maxTrackedTraces: z.number().int().positive().default(100_000),
+  /**
+   * Without the queue (alone behind Kafka, reading otlp_spans and otlp_logs apart): spans sent
+   * without text of their own are held for GenAI event records read later, and records' messages
+   * for spans not read yet, each up to this many spans (oldest trace forgotten first, counted
+   * in llmp_mlflow_event_text_forgotten_total), so the text reaches MLflow whichever comes first.
+   */
+  maxHeldSpans: z.number().int().positive().default(10_000),
 });
 
 export type MlflowExporterConfig = z.infer<typeof mlflowExporterConfig>;

@@ -17,4 +17,10 @@ export const mlflowSyncMetrics = metricSet((registers) => ({
     labelNames: ['fate'] as const,
     registers,
   }),
+  mlflowEventTextForgotten: new Counter({
+    name: 'llmp_mlflow_event_text_forgotten_total',
+    help: "Spans (held without text for GenAI event records to come) or spans' record messages (held for spans to come) forgotten at maxHeldSpans before their match came, by what was held: spans or records",
+    labelNames: ['held'] as const,
+    registers,
+  }),
 }));
