@@ -159,11 +159,16 @@ describe.skipIf(brokers === '')('OTLP logs through gateway → Kafka → ingeste
         ['', '', 'untraced 1'],
       ].sort(),
     );
-    const response = await ingester.api(`/v1/traces/${traceId}`);
-    expect(response.status).toBe(200);
-    const { spans } = (await response.json()) as {
-      spans: Array<{ spanId: string; genAi: { inputText: string; outputText: string } }>;
-    };
+    // Spans and log records travel on their own topics and consumers: the span may be stored
+    // after its records, so wait for it.
+    type Span = { spanId: string; genAi: { inputText: string; outputText: string } };
+    const spans = await waitFor(
+      async () => {
+        const response = await ingester.api(`/v1/traces/${traceId}`);
+        return response.status === 200 ? ((await response.json()) as { spans: Span[] }).spans : [];
+      },
+      (found) => found.some((s) => s.spanId === spanId),
+    );
     expect(spans.find((s) => s.spanId === spanId)?.genAi).toMatchObject({
       inputText: 'user: hello there',
       outputText: 'assistant: general kenobi',
