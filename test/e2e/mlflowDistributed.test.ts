@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedTopics, providedBrokers, spanCounts, startGateway } from '../support/distributedRoles.ts';
 import { type LlmpProcess, startLlmp } from '../support/llmpProcess.ts';
+import { startMlflowExporter, withRoleOutput } from '../support/mlflowExporterRole.ts';
 import { type MlflowServer, mlflowWanted, requireMlflowServer } from '../support/mlflowServer.ts';
 import {
   eventually,
@@ -27,25 +28,12 @@ describe.skipIf(!brokers || !mlflowWanted())(
     beforeAll(async () => {
       mlflow = await requireMlflowServer(`${dir.path}/mlflow`);
       gateway = await startGateway({ dataDir: `${dir.path}/gateway`, brokers, topics });
-      exporter = await startLlmp({
+      exporter = await startMlflowExporter({
         dataDir: `${dir.path}/exporter`,
-        command: 'mlflow-exporter',
-        extraYaml: [
-          'kafka:',
-          `  brokers: "${brokers}"`,
-          '  clientId: llmp-mlflow-test',
-          'receivers:',
-          '  kafka:',
-          `    topic: ${topics.topic}`,
-          `    groupId: llmp-mlflow-${topics.groupId}`,
-          `    deadLetterTopic: ${topics.deadLetterTopic}`,
-          '    retryOnFailure: { initialInterval: 200ms, maxInterval: 1s }',
-          '    sessionTimeout: 6s',
-          'exporters:',
-          '  mlflow:',
-          `    trackingUri: "${mlflow.url}"`,
-          '    experiments: { default: llmp-distributed }',
-        ].join('\n'),
+        brokers,
+        topics,
+        trackingUri: mlflow.url,
+        experiment: 'llmp-distributed',
       });
       // The ClickHouse ingester with the API: its DELETE also deletes from MLflow.
       ingester = await startLlmp({
@@ -115,10 +103,7 @@ describe.skipIf(!brokers || !mlflowWanted())(
           "tag.`llmp.job.id` = 'job-kafka-outage'",
         );
         return traces.length >= 4 ? traces : undefined;
-      }, 90_000).catch((error: Error) => {
-        const logs = exporter.logs.slice(-40).map((l) => JSON.stringify(l));
-        throw new Error(`${error.message}\nmlflow-exporter said:\n${logs.join('\n')}\n${exporter.stderr()}`);
-      });
+      }, 90_000).catch(withRoleOutput(exporter, 'mlflow-exporter'));
       expect(found.map((t) => t.trace_id).sort()).toEqual(traceIds.map((id) => `tr-${id}`).sort());
       for (const traceId of traceIds) expect((await mlflowSpans(mlflow, traceId))?.length).toBe(2);
     });

@@ -6,7 +6,8 @@ import { LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-log
 import { SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedTopics, providedBrokers, startGateway } from '../support/distributedRoles.ts';
-import { type LlmpProcess, startLlmp } from '../support/llmpProcess.ts';
+import type { LlmpProcess } from '../support/llmpProcess.ts';
+import { startMlflowExporter, withRoleOutput } from '../support/mlflowExporterRole.ts';
 import { type MlflowServer, mlflowWanted, requireMlflowServer } from '../support/mlflowServer.ts';
 import { eventually, type MlflowSpan, mlflowSpans } from '../support/mlflowTraces.ts';
 import { tempDir } from '../support/tempDir.ts';
@@ -88,11 +89,7 @@ function withText(traceId: string): Promise<{ inputs: string; outputs: string }>
     const inputs = attributeJson(span, 'mlflow.spanInputs');
     const outputs = attributeJson(span, 'mlflow.spanOutputs');
     return inputs && outputs ? { inputs, outputs } : undefined;
-  }, 45_000).catch((error: Error) => {
-    const logs = exporter.logs.slice(-30).map((l) => JSON.stringify(l));
-
-    throw new Error(`${error.message}\nmlflow-exporter said:\n${logs.join('\n')}\n${exporter.stderr()}`);
-  });
+  }, 45_000).catch(withRoleOutput(exporter, 'mlflow-exporter', 30));
 }
 
 describe.skipIf(!brokers || !mlflowWanted())(
@@ -102,26 +99,13 @@ describe.skipIf(!brokers || !mlflowWanted())(
       mlflow = await requireMlflowServer(`${dir.path}/mlflow`);
       gateway = await startGateway({ dataDir: `${dir.path}/gateway`, brokers, topics });
       // The role's default pipelines: only the topics are this suite's own.
-      exporter = await startLlmp({
+      exporter = await startMlflowExporter({
         dataDir: `${dir.path}/exporter`,
-        command: 'mlflow-exporter',
-        extraYaml: [
-          'kafka:',
-          `  brokers: "${brokers}"`,
-          '  clientId: llmp-mlflow-text-test',
-          'receivers:',
-          '  kafka:',
-          `    topic: ${topics.topic}`,
-          `    groupId: llmp-mlflow-${topics.groupId}`,
-          `    deadLetterTopic: ${topics.deadLetterTopic}`,
-          `    logs: { topic: ${topics.logsTopic}, deadLetterTopic: ${topics.logsDeadLetterTopic} }`,
-          '    retryOnFailure: { initialInterval: 200ms, maxInterval: 1s }',
-          '    sessionTimeout: 6s',
-          'exporters:',
-          '  mlflow:',
-          `    trackingUri: "${mlflow.url}"`,
-          '    experiments: { default: llmp-distributed-text }',
-        ].join('\n'),
+        brokers,
+        topics,
+        trackingUri: mlflow.url,
+        experiment: 'llmp-distributed-text',
+        logs: true,
       });
     }, 240_000);
 

@@ -1,9 +1,15 @@
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allPages } from '../support/allPages.ts';
 import { isolatedTopics, providedBrokers, startGateway, startIngester } from '../support/distributedRoles.ts';
 import { waitFor } from '../support/kafkaTopicReader.ts';
-import { type LlmpProcess, repoRoot } from '../support/llmpProcess.ts';
-import { fakeOpenAi, openAiV2Python as python, runOpenAiV2App } from '../support/openAiV2App.ts';
+import type { LlmpProcess } from '../support/llmpProcess.ts';
+import {
+  fakeOpenAi,
+  type GenAiMetricPoint,
+  openAiV2Python as python,
+  runEventOnlyChat,
+  runMetricsApp,
+} from '../support/openAiV2App.ts';
 import { tempDir } from '../support/tempDir.ts';
 
 // Issue 18, "Done when": the official OpenTelemetry OpenAI instrumentation
@@ -12,7 +18,6 @@ import { tempDir } from '../support/tempDir.ts';
 // gateway → otlp_logs → ingester, and the trace view shows the messages on the LLM span. With a
 // MeterProvider its GenAI client metrics go gateway → otlp_metrics → ingester → otel_metrics_*.
 const brokers = providedBrokers();
-const metricsApp = join(repoRoot, 'test/fixtures/openAiV2MetricsApp.py');
 
 interface LlmSpan {
   spanId: string;
@@ -45,15 +50,7 @@ describe.skipIf(brokers === '' || (!python && process.env.CI !== 'true'))(
 
     it('shows the messages of the EVENT_ONLY log record on the LLM span', async () => {
       expect(python, 'run .ci/run or make the .tools/openai-v2 venv').toBeDefined();
-      const [traceId, spanId] = (
-        await runOpenAiV2App({
-          OPENAI_BASE_URL: openAi.url,
-          OTLP_URL: `http://127.0.0.1:${gateway.httpPort}`,
-          OTEL_SEMCONV_STABILITY_OPT_IN: 'gen_ai_latest_experimental',
-          OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'EVENT_ONLY',
-        })
-      ).split(' ');
-      expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+      const { traceId, spanId } = await runEventOnlyChat(openAi.url, `http://127.0.0.1:${gateway.httpPort}`);
       expect(openAi.requests).toBe(1);
 
       // Spans and log records travel on different topics: wait until both are stored.
@@ -82,32 +79,10 @@ describe.skipIf(brokers === '' || (!python && process.env.CI !== 'true'))(
       expect(python, 'run .ci/run or make the .tools/openai-v2 venv').toBeDefined();
       const before = openAi.requests;
       const jobId = 'openai-v2-distributed-metrics-job';
-      expect(
-        await runOpenAiV2App(
-          {
-            OPENAI_BASE_URL: openAi.url,
-            OTLP_URL: `http://127.0.0.1:${gateway.httpPort}`,
-            LLMP_JOB_ID: jobId,
-          },
-          metricsApp,
-        ),
-      ).toBe('ok');
+      expect(await runMetricsApp(openAi.url, `http://127.0.0.1:${gateway.httpPort}`, jobId)).toBe('ok');
       expect(openAi.requests - before).toBe(2);
 
-      type Point = {
-        name: string;
-        type: string;
-        unit: string;
-        count: number;
-        sum: number;
-        attributes: Record<string, string>;
-        jobId: string | null;
-        serviceName: string;
-      };
-      const read = async (query: string) => {
-        const res = await ingester.api(`/v1/otel-metrics?${query}`);
-        return res.status === 200 ? ((await res.json()) as { items: Point[] }).items : [];
-      };
+      const read = (query: string) => allPages<GenAiMetricPoint>(ingester, `/v1/otel-metrics?${query}`);
       // The points travel gateway → otlp_metrics → ingester: wait until both series are stored.
       // The app flushes, then shuts down (which exports the cumulative series once more).
       const usage = await waitFor(

@@ -1,7 +1,13 @@
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LlmpProcess, repoRoot, startLlmp } from '../support/llmpProcess.ts';
-import { fakeOpenAi, openAiV2Python as python, runOpenAiV2App as runApp } from '../support/openAiV2App.ts';
+import { allPages } from '../support/allPages.ts';
+import { type LlmpProcess, startLlmp } from '../support/llmpProcess.ts';
+import {
+  fakeOpenAi,
+  type GenAiMetricPoint,
+  openAiV2Python as python,
+  runEventOnlyChat,
+  runMetricsApp,
+} from '../support/openAiV2App.ts';
 import { tempDir } from '../support/tempDir.ts';
 
 // The official OpenTelemetry OpenAI instrumentation (opentelemetry-instrumentation-openai-v2) on
@@ -11,7 +17,6 @@ import { tempDir } from '../support/tempDir.ts';
 // (.tools/openai-v2). The same instrumentation with a MeterProvider sends the GenAI client
 // metrics (histograms) to /v1/metrics. The same through the distributed roles:
 // openAiV2EventsDistributed.test.ts.
-const metricsApp = join(repoRoot, 'test/fixtures/openAiV2MetricsApp.py');
 describe.skipIf(!python && process.env.CI !== 'true')(
   'OpenAI instrumentation (Python app): content as events, GenAI client metrics',
   () => {
@@ -30,15 +35,7 @@ describe.skipIf(!python && process.env.CI !== 'true')(
 
     it('shows the messages of the EVENT_ONLY log record on the LLM span', async () => {
       expect(python, 'run .ci/run or make the .tools/openai-v2 venv').toBeDefined();
-      const [traceId, spanId] = (
-        await runApp({
-          OPENAI_BASE_URL: openAi.url,
-          OTLP_URL: `http://127.0.0.1:${llmp.httpPort}`,
-          OTEL_SEMCONV_STABILITY_OPT_IN: 'gen_ai_latest_experimental',
-          OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'EVENT_ONLY',
-        })
-      ).split(' ');
-      expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+      const { traceId, spanId } = await runEventOnlyChat(openAi.url, `http://127.0.0.1:${llmp.httpPort}`);
       expect(openAi.requests).toBe(1);
 
       const response = await llmp.api(`/v1/traces/${traceId}`);
@@ -64,31 +61,10 @@ describe.skipIf(!python && process.env.CI !== 'true')(
       expect(python, 'run .ci/run or make the .tools/openai-v2 venv').toBeDefined();
       const before = openAi.requests;
       const jobId = 'openai-v2-metrics-job';
-      expect(
-        await runApp(
-          { OPENAI_BASE_URL: openAi.url, OTLP_URL: `http://127.0.0.1:${llmp.httpPort}`, LLMP_JOB_ID: jobId },
-          metricsApp,
-        ),
-      ).toBe('ok');
+      expect(await runMetricsApp(openAi.url, `http://127.0.0.1:${llmp.httpPort}`, jobId)).toBe('ok');
       expect(openAi.requests - before).toBe(2);
 
-      type Point = {
-        name: string;
-        type: string;
-        unit: string;
-        count: number;
-        sum: number;
-        bucketCounts: number[];
-        explicitBounds: number[];
-        attributes: Record<string, string>;
-        jobId: string | null;
-        serviceName: string;
-      };
-      const read = async (query: string) => {
-        const res = await llmp.api(`/v1/otel-metrics?${query}`);
-        expect(res.status).toBe(200);
-        return ((await res.json()) as { items: Point[] }).items;
-      };
+      const read = (query: string) => allPages<GenAiMetricPoint>(llmp, `/v1/otel-metrics?${query}`);
       const usage = await read('name=gen_ai.client.token.usage&type=histogram');
       // One series per token type (input, output), each with both calls.
       const byTokenType = Object.fromEntries(usage.map((p) => [p.attributes['gen_ai.token.type'], p]));
@@ -108,7 +84,7 @@ describe.skipIf(!python && process.env.CI !== 'true')(
       expect(duration!.sum).toBeGreaterThan(0);
 
       const job = await llmp.api(`/v1/jobs/${jobId}/otel-metrics`);
-      const names = ((await job.json()) as { items: Point[] }).items.map((p) => p.name);
+      const names = ((await job.json()) as { items: GenAiMetricPoint[] }).items.map((p) => p.name);
       expect(new Set(names)).toEqual(
         new Set(['gen_ai.client.token.usage', 'gen_ai.client.operation.duration']),
       );

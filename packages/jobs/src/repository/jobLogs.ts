@@ -1,6 +1,6 @@
-import { type ClickHouseStore, classifyClickHouseError, isoFromNanos } from '@llmp/clickhouse';
+import { type ClickHouseStore, isoFromNanos } from '@llmp/clickhouse';
 import type { Page } from '../service/jobSchema.ts';
-import { pageCursor } from './pageCursor.ts';
+import { newestFirstPage } from './newestFirstPage.ts';
 import type { JobResult, PageRequest } from './storeResult.ts';
 
 export interface JobLogEntry {
@@ -19,7 +19,7 @@ export interface JobLogEntry {
 }
 
 interface Row {
-  ts_text: string;
+  ts: string;
   k: string;
   source: JobLogEntry['source'];
   name: string;
@@ -37,31 +37,25 @@ export async function jobLogs(
   store: ClickHouseStore,
   projectId: string,
   jobId: string,
-  { limit, cursor }: PageRequest,
+  page: PageRequest,
 ): Promise<JobResult<Page<JobLogEntry>>> {
-  let key: Array<string | number> | undefined;
-  if (cursor !== undefined) {
-    key = pageCursor.decode(cursor, ['string', 'string']);
-    if (!key || !/^\d+$/.test(String(key[0])))
-      return { ok: false, failure: { kind: 'invalid', message: 'cursor is not one this API gave out' } };
-  }
   const db = `\`${store.database}\``;
   const linked = `SELECT TraceId FROM ${db}.trace_jobs WHERE project_id = {projectId:String} AND job_id = {jobId:String}`;
   // k orders entries of the same nanosecond, so a page boundary never splits or repeats them.
   const query = `
-    SELECT toString(ts) AS ts_text, k, source, name, trace_id, span_id, body FROM (
-      SELECT toUnixTimestamp64Nano(toDateTime64(time, 9)) AS ts, concat('0', toString(seq)) AS k,
+    SELECT toString(ns) AS ts, k, source, name, trace_id, span_id, body FROM (
+      SELECT toUnixTimestamp64Nano(toDateTime64(time, 9)) AS ns, concat('0', toString(seq)) AS k,
         'job_event' AS source, toString(kind) AS name, '' AS trace_id, '' AS span_id, changes AS body
       FROM ${db}.job_events WHERE project_id = {projectId:String} AND job_id = {jobId:String}
       UNION ALL
-      SELECT toUnixTimestamp64Nano(e.1) AS ts, concat('1', SpanId, toString(e.4)) AS k,
+      SELECT toUnixTimestamp64Nano(e.1) AS ns, concat('1', SpanId, toString(e.4)) AS k,
         if(e.2 = 'exception', 'exception', 'span_event') AS source, toString(e.2) AS name,
         TraceId AS trace_id, SpanId AS span_id, toJSONString(e.3) AS body
       FROM ${db}.spans
       ARRAY JOIN arrayZip(Events.Timestamp, Events.Name, Events.Attributes, arrayEnumerate(Events.Name)) AS e
       WHERE project_id = {projectId:String} AND TraceId IN (${linked})
       UNION ALL
-      SELECT toUnixTimestamp64Nano(Timestamp) AS ts,
+      SELECT toUnixTimestamp64Nano(Timestamp) AS ns,
         concat('2', toString(cityHash64(TraceId, SpanId, EventName, Body, toString(LogAttributes)))) AS k,
         'log_record' AS source, if(EventName != '', EventName, toString(SeverityText)) AS name,
         TraceId AS trace_id, SpanId AS span_id,
@@ -70,43 +64,22 @@ export async function jobLogs(
       FROM ${db}.otel_logs
       WHERE project_id = {projectId:String} AND (job_id = {jobId:String} OR TraceId IN (${linked}))
     )
-    WHERE {hasCursor:UInt8} = 0 OR ts < {cursorTs:UInt64} OR (ts = {cursorTs:UInt64} AND k < {cursorK:String})
-    ORDER BY ts DESC, k DESC
+    WHERE {hasCursor:UInt8} = 0 OR ns < {cursorTs:UInt64} OR (ns = {cursorTs:UInt64} AND k < {cursorK:String})
+    ORDER BY ns DESC, k DESC
     LIMIT {limit:UInt32}`;
-  let rows: Row[];
-  try {
-    const result = await store.client.query({
-      query,
-      query_params: {
-        projectId,
-        jobId,
-        hasCursor: key ? 1 : 0,
-        cursorTs: key?.[0] ?? '0',
-        cursorK: key?.[1] ?? '',
-        limit: limit + 1,
-      },
-      format: 'JSONEachRow',
-    });
-    rows = await result.json<Row>();
-  } catch (error) {
-    throw classifyClickHouseError(error, 'job logs query');
-  }
-  const more = rows.length > limit;
-  const shown = more ? rows.slice(0, limit) : rows;
-  const items = shown.map(
-    (r): JobLogEntry => ({
-      time: isoFromNanos(BigInt(r.ts_text)),
-      timeUnixNano: r.ts_text,
+  return newestFirstPage(store, {
+    query,
+    params: { projectId, jobId },
+    page,
+    action: 'job logs query',
+    item: (r: Row): JobLogEntry => ({
+      time: isoFromNanos(BigInt(r.ts)),
+      timeUnixNano: r.ts,
       source: r.source,
       name: r.name,
       traceId: r.trace_id || null,
       spanId: r.span_id || null,
       attributes: JSON.parse(r.body || '{}'),
     }),
-  );
-  const last = shown[shown.length - 1];
-  return {
-    ok: true,
-    value: { items, next_cursor: more && last ? pageCursor.encode([last.ts_text, last.k]) : null },
-  };
+  });
 }

@@ -1,6 +1,6 @@
 import { type ClickHouseStore, classifyClickHouseError, isoFromNanos } from '@llmp/clickhouse';
 import type { Page } from '../service/jobSchema.ts';
-import { pageCursor } from './pageCursor.ts';
+import { newestFirstPage } from './newestFirstPage.ts';
 import type { JobResult, PageRequest } from './storeResult.ts';
 
 /** One evaluation result (`gen_ai.evaluation.result`) given to a job. */
@@ -83,14 +83,8 @@ export async function jobScores(
   store: ClickHouseStore,
   projectId: string,
   jobId: string,
-  { limit, cursor }: PageRequest,
+  page: PageRequest,
 ): Promise<JobResult<Page<JobScore>>> {
-  let key: Array<string | number> | undefined;
-  if (cursor !== undefined) {
-    key = pageCursor.decode(cursor, ['string', 'string']);
-    if (!key || !/^\d+$/.test(String(key[0])))
-      return { ok: false, failure: { kind: 'invalid', message: 'cursor is not one this API gave out' } };
-  }
   const db = `\`${store.database}\``;
   // k orders results of the same nanosecond, so a page boundary never splits or repeats them.
   const query = `${attributedScores(db)}
@@ -103,28 +97,12 @@ export async function jobScores(
         OR (toUnixTimestamp64Nano(Timestamp) = {cursorTs:UInt64} AND k < {cursorK:String}))
     ORDER BY Timestamp DESC, k DESC
     LIMIT {limit:UInt32}`;
-  let rows: ScoreRow[];
-  try {
-    const result = await store.client.query({
-      query,
-      query_params: {
-        projectId,
-        jobId,
-        hasCursor: key ? 1 : 0,
-        cursorTs: key?.[0] ?? '0',
-        cursorK: key?.[1] ?? '',
-        limit: limit + 1,
-      },
-      format: 'JSONEachRow',
-    });
-    rows = await result.json<ScoreRow>();
-  } catch (error) {
-    throw classifyClickHouseError(error, 'job scores query');
-  }
-  const more = rows.length > limit;
-  const shown = more ? rows.slice(0, limit) : rows;
-  const items = shown.map(
-    (r): JobScore => ({
+  return newestFirstPage(store, {
+    query,
+    params: { projectId, jobId },
+    page,
+    action: 'job scores query',
+    item: (r: ScoreRow): JobScore => ({
       time: isoFromNanos(BigInt(r.ts)),
       timeUnixNano: r.ts,
       traceId: r.TraceId,
@@ -136,12 +114,7 @@ export async function jobScores(
       evaluator: r.evaluator,
       source: r.source,
     }),
-  );
-  const last = shown[shown.length - 1];
-  return {
-    ok: true,
-    value: { items, next_cursor: more && last ? pageCursor.encode([last.ts, last.k]) : null },
-  };
+  });
 }
 
 interface EvaluationRow {
