@@ -2,9 +2,13 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { z } from 'zod';
 import type { Authenticate } from './caller.ts';
-import type { Signal } from './componentFactories.ts';
+import type { Consumer } from './consumer.ts';
 import type { Host } from './host.ts';
 import type { Intake } from './intake.ts';
+import type { Signal } from './signal.ts';
+
+// Consumer has its own file: intake.ts needs it too, and importing it from here made a cycle.
+export type { Consumer } from './consumer.ts';
 
 /** Everything a component gets from the runtime besides its config: no module-level singletons. */
 export interface ComponentSettings {
@@ -32,14 +36,6 @@ export interface ComponentSettings {
 export interface Component {
   start(): Promise<void>;
   shutdown(): Promise<void>;
-}
-
-/**
- * The next stage of a pipeline. Resolves once the data is safely handed on (stored, or queued
- * in a bounded place that shutdown flushes); rejects with an ExportError.
- */
-export interface Consumer<T> {
-  consume(data: T): Promise<void>;
 }
 
 export interface Factory<Config, Next, Made extends Component> {

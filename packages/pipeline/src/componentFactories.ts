@@ -1,9 +1,9 @@
 import type { z } from 'zod';
 import type { Component, ComponentSettings, Consumer } from './component.ts';
+import type { Signal } from './signal.ts';
 
-/** The signals a pipeline carries, as in the Collector's `service.pipelines`. */
-export const signals = ['traces', 'logs', 'metrics'] as const;
-export type Signal = (typeof signals)[number];
+// Signal has its own file: component.ts needs it too, and importing it from here made a cycle.
+export { type Signal, signals } from './signal.ts';
 
 /**
  * A factory as the service builder sees it: a plain value looked up by its type. `create` may

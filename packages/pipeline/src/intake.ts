@@ -1,4 +1,4 @@
-import type { Consumer } from './component.ts';
+import type { Consumer } from './consumer.ts';
 
 /**
  * The requests one pipeline holds: entered at its first consumer and not yet answered. A batch
