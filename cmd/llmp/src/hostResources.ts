@@ -14,6 +14,7 @@ import { type MlflowExporterDeps, mlflowStoreResource } from '@llmp/exporter-mlf
 import { type JobStore, jobStore, jobsResource } from '@llmp/jobs';
 import { type KafkaClients, type KafkaProducer, kafkaResource } from '@llmp/kafka';
 import type { Logger, Registry, ResourceProvider } from '@llmp/pipeline';
+import { jobEventMetrics } from './jobEventMetrics.ts';
 import { jobEventPublisher } from './jobEventPublisher.ts';
 import { type KafkaClusterConfig, kafkaClients } from './kafkaClients.ts';
 import { mlflowStoreDeps } from './mlflowStoreDeps.ts';
@@ -74,14 +75,17 @@ export function kafkaProvider(config: KafkaClusterConfig, logger: Logger): Resou
 /**
  * The job store; with Kafka in the role (and `events` given) job events are published on the
  * events topic by one producer, closed at the end.
- * @example jobsProvider({ events: { topic: 'llmp_job_events' }, logger })
+ * @example jobsProvider({ events: { topic: 'llmp_job_events' }, logger, registry })
  */
 export function jobsProvider({
   events,
   logger,
+  registry,
 }: {
   events?: { topic: string } | undefined;
   logger: Logger;
+  /** Where the job events topic check is counted (a private one if absent). */
+  registry?: Registry;
 }): ResourceProvider<JobStore> {
   let producer: KafkaProducer | undefined;
   return {
@@ -91,7 +95,15 @@ export function jobsProvider({
       const kafka = events ? await host.find(kafkaResource) : undefined;
       if (!kafka || !events) return jobStore(store);
       await kafka.ensureTopics([events.topic]).catch((error: unknown) => {
-        logger.warn({ err: error }, 'could not check the job events topic now; publishing will retry');
+        // One line, not the error object with its stack: Kafka down at start is an outage the
+        // role rides out (job events stay in ClickHouse's job_events, each send retries).
+        jobEventMetrics(registry).topicCheckFailures.inc();
+        logger.warn(
+          { topic: events.topic, reason: error instanceof Error ? error.message : String(error) },
+          `could not check the job events topic "${events.topic}" at start (Kafka not reachable?): ` +
+            'job events are still stored and each is published when Kafka answers; check kafka.brokers ' +
+            'and that the topic exists or this client may create it',
+        );
       });
       producer = await kafka.producer();
       return jobStore(store, {

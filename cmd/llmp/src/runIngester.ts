@@ -39,7 +39,7 @@ export function runIngester(config: IngesterConfig, options: IngesterOptions): P
     providers: (context) => [
       storeProvider({ ...config.clickhouse, dataDir: options.dataDir }, context),
       kafkaProvider(config.kafka, logger),
-      jobsProvider({ events: config.jobEvents, logger }),
+      jobsProvider({ events: config.jobEvents, ...context }),
       mlflowStoreProvider(),
       ...(options.exitAfterInserts === undefined
         ? []

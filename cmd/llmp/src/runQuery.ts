@@ -18,7 +18,7 @@ export function runQuery(
     providers: (context) => [
       storeProvider({ ...config.clickhouse, dataDir }, context),
       ...(config.kafka ? [kafkaProvider(config.kafka, logger)] : []),
-      jobsProvider({ events: config.kafka ? config.jobEvents : undefined, logger }),
+      jobsProvider({ events: config.kafka ? config.jobEvents : undefined, ...context }),
       mlflowStoreProvider(),
     ],
     api: { endpoint: config.query.endpoint, tls: config.query.tls, mlflow: config.exporters.mlflow },
