@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { StoredMetricPoint } from '@llmp/clickhouse';
 import { jsonMetricsToProtobuf, metricsProtoTypes } from '@llmp/otlp';
 import { ValueType } from '@opentelemetry/api';
+import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPMetricExporter as GrpcMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
 import { OTLPMetricExporter as JsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
@@ -143,6 +144,65 @@ describe.skipIf(brokers === '')('otlp_metrics redelivery', () => {
     expect(points).toHaveLength(10);
     expect(new Set(points.map((p) => p.name)).size).toBe(10);
     expect(await restarted.stop('SIGTERM')).toBe(0);
+  });
+});
+
+describe.skipIf(brokers === '')('a metric over maxRecordBytes', () => {
+  it('is cut between its data points into whole requests: every point on the topic and stored exactly once', async () => {
+    const topics = isolatedTopics('metricswide');
+    const maxRecordBytes = 4000;
+    const gateway = track(
+      await startGateway({ dataDir: `${dir.path}/w-gateway`, brokers, topics, maxRecordBytes }),
+    );
+    const ingester = track(await startIngester({ dataDir: `${dir.path}/w-ingester`, brokers, topics }));
+    // One int counter of 300 series: one Metric of ~20 kB in one export request. Before, the
+    // gateway refused it (400, "a metric of key wide-metric encodes to … over the record limit"):
+    // the export failed and nothing was stored.
+    const results: ExportResultCode[] = [];
+    class RecordingExporter extends ProtoMetricExporter {
+      override export(...[metrics, done]: Parameters<ProtoMetricExporter['export']>) {
+        super.export(metrics, (result) => {
+          results.push(result.code);
+          done(result);
+        });
+      }
+    }
+    const provider = new MeterProvider({
+      resource: resourceFromAttributes({ 'service.name': 'wide-metric' }),
+      readers: [
+        new PeriodicExportingMetricReader({
+          exporter: new RecordingExporter({ url: `http://127.0.0.1:${gateway.httpPort}/v1/metrics` }),
+          exportIntervalMillis: 600_000,
+        }),
+      ],
+    });
+    const counter = provider
+      .getMeter('llmp-e2e', '1.0.0')
+      .createCounter('llm.wide', { unit: '{token}', valueType: ValueType.INT });
+    const series = Array.from({ length: 300 }, (_, i) => `series-${String(i).padStart(3, '0')}`);
+    for (const [i, name] of series.entries())
+      counter.add(i + 1, { series: name, 'gen_ai.request.model': 'gpt-4o' });
+    await provider.forceFlush();
+    providers.push(provider);
+    expect(results).toEqual([ExportResultCode.SUCCESS]);
+
+    const points = await waitFor(
+      () => storedPoints(ingester, 'name=llm.wide'),
+      (p) => p.length >= series.length,
+    );
+    expect(points.map((p) => p.attributes.series).sort()).toEqual(series);
+    expect(points.every((p) => p.value === series.indexOf(p.attributes.series!) + 1)).toBe(true);
+    expect(points.every((p) => p.unit === '{token}' && p.isMonotonic && p.scope.version === '1.0.0')).toBe(
+      true,
+    );
+
+    // On the topic: several records of the service, each within the bound and a request of its
+    // own, holding between them every point once.
+    const records = await readTopic(brokers, topics.metricsTopic, series.length, 5_000);
+    expect(records.length).toBeGreaterThan(1);
+    expect(records.every((r) => r.key === 'wide-metric' && r.value.byteLength <= maxRecordBytes)).toBe(true);
+    const values = records.flatMap((r) => asInts(r.value, 'llm.wide'));
+    expect(values.map(Number).sort((a, b) => a - b)).toEqual(series.map((_, i) => i + 1));
   });
 });
 

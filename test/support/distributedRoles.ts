@@ -33,11 +33,14 @@ export function startGateway({
   brokers,
   topics,
   env,
+  maxRecordBytes,
 }: {
   dataDir: string;
   brokers: string;
   topics: Topics;
   env?: Record<string, string>;
+  /** The Kafka exporter's record bound (its default when absent). */
+  maxRecordBytes?: number;
 }): Promise<LlmpProcess> {
   return startLlmp({
     dataDir,
@@ -52,6 +55,7 @@ export function startGateway({
       `    logs: { topic: ${topics.logsTopic} }`,
       `    metrics: { topic: ${topics.metricsTopic} }`,
       '    sendTimeout: 5s',
+      ...(maxRecordBytes === undefined ? [] : [`    maxRecordBytes: ${maxRecordBytes}`]),
     ].join('\n'),
     ...(env ? { env } : {}),
   });

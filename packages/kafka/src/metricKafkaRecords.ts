@@ -12,13 +12,16 @@ export interface MetricKafkaRecord {
   value: Uint8Array;
 }
 
-/** A single Metric (with its resource and scope) whose Kafka record alone exceeds the size bound. */
+/**
+ * A single data point (with its metric's fields, its scope and resource) whose Kafka record
+ * alone exceeds the size bound: the one thing that cannot be cut further.
+ */
 export class OversizedResourceMetricsError extends Error {
   readonly key: string;
   readonly size: number;
   constructor(key: string, size: number) {
     super(
-      `a metric of key ${key} encodes to ${size} bytes with its resource and scope, over the record limit`,
+      `a data point of key ${key} encodes to ${size} bytes with its metric, scope and resource, over the record limit`,
     );
     this.name = 'OversizedResourceMetricsError';
     this.key = key;
@@ -119,6 +122,68 @@ function writeEntry(out: Uint8Array, at: number, field: number, parts: Uint8Arra
   return at;
 }
 
+/**
+ * Metric fields holding its data (gauge 5, sum 7, histogram 9, exponential_histogram 10,
+ * summary 11); in each, data_points is field 1 and the rest (aggregation_temporality,
+ * is_monotonic) describes every point.
+ */
+const dataFields = new Set([5, 7, 9, 10, 11]);
+
+/**
+ * A Metric too big for a record as several Metrics of at most `maxBytes` each: every one keeps
+ * the metric's own fields (name, description, unit, metadata) and its data's (temporality,
+ * monotonicity) as sent, and holds whole data points of it, in order. In the OpenTelemetry
+ * metrics data model each point carries its own attributes and times (its timeseries), so the
+ * parts are the same data (the Collector's batch processor cuts a metric between its points too,
+ * where send_batch_max_size counts data points).
+ * @throws OversizedResourceMetricsError when one data point alone is over `maxBytes`.
+ */
+function splitMetric(metric: Uint8Array, maxBytes: number, key: string, fullSize: (n: number) => number) {
+  const fields = wireFields(metric);
+  const data = fields.filter((f) => dataFields.has(f.field) && f.payload);
+  // No data (or, against the spec's oneof, two data fields): nothing to cut between.
+  if (data.length !== 1) throw new OversizedResourceMetricsError(key, fullSize(metric.byteLength));
+  const [{ field: dataField, payload }] = data as [WireField & { payload: Uint8Array }];
+  const head = fields.filter((f) => !dataFields.has(f.field)).map((f) => f.raw);
+  const headSize = head.reduce((n, h) => n + h.byteLength, 0);
+  const dataFieldsOf = wireFields(payload);
+  const dataHead = dataFieldsOf.filter((f) => f.field !== 1).map((f) => f.raw);
+  const dataHeadSize = dataHead.reduce((n, h) => n + h.byteLength, 0);
+  const points = dataFieldsOf.flatMap((f) => (f.field === 1 && f.payload ? [f.payload] : []));
+  // Too big without a single point (its name, description or metadata): refused, never dropped.
+  if (points.length === 0) throw new OversizedResourceMetricsError(key, fullSize(metric.byteLength));
+  const pieceSize = (pointsSize: number) => headSize + entrySize(dataHeadSize + pointsSize);
+  const pieces: Uint8Array[] = [];
+  let taken: Uint8Array[] = [];
+  let takenSize = 0;
+  const flush = () => {
+    const pointEntries = taken.map((p) => {
+      const e = new Uint8Array(entrySize(p.byteLength));
+      writeEntry(e, 0, 1, [p]);
+      return e;
+    });
+    const out = new Uint8Array(pieceSize(takenSize));
+    let at = 0;
+    for (const h of head) {
+      out.set(h, at);
+      at += h.byteLength;
+    }
+    writeEntry(out, at, dataField, [...dataHead, ...pointEntries]);
+    pieces.push(out);
+    taken = [];
+    takenSize = 0;
+  };
+  for (const point of points) {
+    const size = entrySize(point.byteLength);
+    if (taken.length > 0 && pieceSize(takenSize + size) > maxBytes) flush();
+    if (pieceSize(size) > maxBytes) throw new OversizedResourceMetricsError(key, fullSize(pieceSize(size)));
+    taken.push(point);
+    takenSize += size;
+  }
+  if (taken.length > 0) flush();
+  return pieces;
+}
+
 /** A scope's fields other than its metrics (scope, schema_url …), and its metrics' bytes. */
 interface ScopePart {
   head: Uint8Array[];
@@ -141,10 +206,23 @@ function splitResource(entry: Uint8Array, maxBytes: number, key: string): Uint8A
     .map((f) => {
       const scopeFields = wireFields(f.payload!);
       const scopeHead = scopeFields.filter((s) => s.field !== 2).map((s) => s.raw);
+      const scopeHeadSize = scopeHead.reduce((n, h) => n + h.byteLength, 0);
+      // The request bytes of a part holding one metric of `n` bytes alone.
+      const alone = (n: number) => entrySize(headSize + entrySize(scopeHeadSize + entrySize(n)));
+      // The largest metric that fits a part alone: each entry adds its tag and length.
+      let budget = maxBytes - headSize - scopeHeadSize - 3 * (1 + varintSize(maxBytes));
+      while (budget > 0 && alone(budget + 1) <= maxBytes) budget++;
       return {
         head: scopeHead,
-        headSize: scopeHead.reduce((n, h) => n + h.byteLength, 0),
-        metrics: scopeFields.flatMap((s) => (s.field === 2 && s.payload ? [s.payload] : [])),
+        headSize: scopeHeadSize,
+        // A metric too big for a part alone is cut between its data points.
+        metrics: scopeFields.flatMap((s) =>
+          s.field === 2 && s.payload
+            ? alone(s.payload.byteLength) > maxBytes
+              ? splitMetric(s.payload, budget, key, alone)
+              : [s.payload]
+            : [],
+        ),
       };
     });
   const parts: Uint8Array[] = [];
@@ -224,10 +302,11 @@ function encodeEntries(entries: Uint8Array[]): Uint8Array {
  * Splits a metrics request into records per `service.name` of its resources, each value a
  * self-contained OTLP/protobuf ExportMetricsServiceRequest (`otlp_proto`) made of the
  * sender's own ResourceMetrics bytes, so int and double values, metadata and unknown fields
- * travel exactly as sent; a service's resources fill records up to `maxRecordBytes`, and a
- * resource too big for one record is cut between its metrics (see splitResource).
+ * travel exactly as sent; a service's resources fill records up to `maxRecordBytes`, a
+ * resource too big for one record is cut between its metrics (see splitResource) and a metric
+ * too big for one between its data points (see splitMetric).
  * `request` is the decoded model of `wire` (its resources in the same order), for the keys.
- * @throws OversizedResourceMetricsError when one metric alone cannot fit a record.
+ * @throws OversizedResourceMetricsError when one data point alone cannot fit a record.
  * @example for (const r of metricKafkaRecords(batch.wire(), batch.request, 1_000_000)) producer.send(r.key, r.value)
  */
 export function metricKafkaRecords(

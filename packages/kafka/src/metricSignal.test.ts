@@ -89,7 +89,7 @@ describe('metrics on Kafka (otlp_metrics)', () => {
     expect('batch' in decoded && decoded.count).toBe(1);
   });
 
-  it('splits a service over several records past maxRecordBytes, and refuses one metric over it', () => {
+  it('splits a service over several records past maxRecordBytes, and refuses a one-point metric over it', () => {
     const wire = jsonMetricsToProtobuf(JSON.stringify(json(['a', 'a', 'a'])));
     const one = metricKafkaRecords(wire, decodeProtobufMetricsRequest(wire), wire.byteLength)[0]!;
     const third = Math.ceil(wire.byteLength / 3);
@@ -129,6 +129,173 @@ describe('metrics on Kafka (otlp_metrics)', () => {
         );
     expect(names('a')).toEqual(['tokens', ...Array.from({ length: 40 }, (_, i) => `tokens.${i}`)]);
     expect(names('b')).toEqual(['tokens']);
+  });
+
+  it('cuts one metric too big for a record between its data points, each part a whole request with its metric', () => {
+    // A sum of 300 series (one point each) and a histogram of 40: far over 2 000 bytes each.
+    const now = '1767225600000000000';
+    const request = {
+      resourceMetrics: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'wide' } }] },
+          scopeMetrics: [
+            {
+              scope: { name: 'test', version: '1' },
+              metrics: [
+                {
+                  name: 'tokens',
+                  description: 'tokens used',
+                  unit: '{token}',
+                  metadata: [{ key: 'origin', value: { stringValue: 'sdk' } }],
+                  sum: {
+                    aggregationTemporality: 1,
+                    isMonotonic: true,
+                    dataPoints: Array.from({ length: 300 }, (_, i) => ({
+                      attributes: [{ key: 'series', value: { intValue: String(i) } }],
+                      timeUnixNano: now,
+                      asInt: String(9007199254740993n + BigInt(i)),
+                    })),
+                  },
+                },
+                {
+                  name: 'latency',
+                  unit: 's',
+                  histogram: {
+                    aggregationTemporality: 2,
+                    dataPoints: Array.from({ length: 40 }, (_, i) => ({
+                      attributes: [{ key: 'series', value: { intValue: String(i) } }],
+                      timeUnixNano: now,
+                      count: '3',
+                      sum: i,
+                      bucketCounts: ['1', '1', '1'],
+                      explicitBounds: [0.5, 1],
+                    })),
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    const wire = jsonMetricsToProtobuf(JSON.stringify(request));
+    expect(wire.byteLength).toBeGreaterThan(6000);
+    // Before: "a metric of key wide encodes to … bytes …, over the record limit" (400).
+    const records = metricSignal.records(batchOf(wire), 2000);
+    expect(records.length).toBeGreaterThan(3);
+    expect(records.every((r) => r.key === 'wide' && r.value.byteLength <= 2000)).toBe(true);
+    type Plain = {
+      resourceMetrics: Array<{
+        resource: unknown;
+        scopeMetrics: Array<{
+          scope: unknown;
+          metrics: Array<{
+            name: string;
+            description?: string;
+            unit: string;
+            metadata?: unknown;
+            sum?: {
+              aggregationTemporality: number;
+              isMonotonic: boolean;
+              dataPoints: Array<{ asInt: string }>;
+            };
+            histogram?: { aggregationTemporality: number; dataPoints: Array<{ sum: number }> };
+          }>;
+        }>;
+      }>;
+    };
+    const sums: string[] = [];
+    const histogramSums: number[] = [];
+    for (const record of records) {
+      const value = plain(record.value) as unknown as Plain;
+      for (const rm of value.resourceMetrics) {
+        expect(rm.resource).toEqual((plain(wire) as unknown as Plain).resourceMetrics[0]!.resource);
+        for (const sm of rm.scopeMetrics) {
+          expect(sm.scope).toEqual({ name: 'test', version: '1' });
+          for (const m of sm.metrics) {
+            if (m.name === 'tokens') {
+              expect(m).toMatchObject({
+                description: 'tokens used',
+                unit: '{token}',
+                metadata: [{ key: 'origin', value: { stringValue: 'sdk' } }],
+                sum: { aggregationTemporality: 1, isMonotonic: true },
+              });
+              sums.push(...m.sum!.dataPoints.map((p) => p.asInt));
+            } else {
+              expect(m).toMatchObject({
+                name: 'latency',
+                unit: 's',
+                histogram: { aggregationTemporality: 2 },
+              });
+              histogramSums.push(...m.histogram!.dataPoints.map((p) => p.sum));
+            }
+          }
+        }
+      }
+      // Each record is a request the ingester reads as it is.
+      const decoded = metricSignal.decode(record.value, 'p1');
+      expect('batch' in decoded && decoded.count).toBeGreaterThan(0);
+    }
+    // Every point once, in order, int values exact.
+    expect(sums).toEqual(Array.from({ length: 300 }, (_, i) => String(9007199254740993n + BigInt(i))));
+    expect(histogramSums).toEqual(Array.from({ length: 40 }, (_, i) => i));
+  });
+
+  it('refuses a single data point over maxRecordBytes as permanent, naming the data point', () => {
+    const big = json(['a']);
+    const point = big.resourceMetrics[0]!.scope_metrics[0]!.metrics[0]!.sum.dataPoints[0]!;
+    const wire = jsonMetricsToProtobuf(
+      JSON.stringify({
+        resourceMetrics: [
+          {
+            ...big.resourceMetrics[0]!,
+            scope_metrics: [
+              {
+                scope: { name: 'test' },
+                metrics: [
+                  {
+                    name: 'tokens',
+                    sum: {
+                      aggregationTemporality: 2,
+                      isMonotonic: true,
+                      dataPoints: [
+                        point,
+                        { ...point, attributes: [{ key: 'big', value: { stringValue: 'x'.repeat(3000) } }] },
+                      ],
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+    );
+    const error = (() => {
+      try {
+        metricSignal.records(batchOf(wire), 2000);
+      } catch (caught) {
+        return caught as ExportError;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(ExportError);
+    expect(error?.kind).toBe('permanent');
+    expect(error?.message).toMatch(/^a data point of key a encodes to \d+ bytes/);
+    // A metric too big without any point (a huge description) is refused too, never dropped.
+    const pointless = jsonMetricsToProtobuf(
+      JSON.stringify({
+        resourceMetrics: [
+          {
+            resource: { attributes: [] },
+            scopeMetrics: [
+              { scope: { name: 'test' }, metrics: [{ name: 'm', description: 'x'.repeat(3000), gauge: {} }] },
+            ],
+          },
+        ],
+      }),
+    );
+    expect(() => metricSignal.records(batchOf(pointless), 2000)).toThrow(ExportError);
   });
 
   it('refuses bytes that do not match the decoded request as permanent, not retryable', () => {
