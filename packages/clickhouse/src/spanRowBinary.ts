@@ -249,10 +249,13 @@ export function spanRowBinary(
   projectId: string,
   request: TraceRequest,
   genAi: (span: Span) => GenAiFields | undefined = () => undefined,
-  /** Expected payload bytes (e.g. the request's protobuf size), to spare regrowing the buffer. */
-  sizeHint?: number,
-): { bytes: Buffer; rows: number } {
-  const w = rowBinaryWriter(sizeHint);
+  /**
+   * Expected payload bytes, to spare regrowing the buffer, or a buffer to write into (e.g. the
+   * `buffer` of an earlier payload that is no longer read).
+   */
+  room?: number | Buffer,
+): { bytes: Buffer; rows: number; buffer: Buffer } {
+  const w = rowBinaryWriter(room);
   const empty = emptyGenAiFields();
   let rows = 0;
   for (const rs of request.resourceSpans) {
@@ -265,5 +268,5 @@ export function spanRowBinary(
       }
     }
   }
-  return { bytes: w.bytes(), rows };
+  return { bytes: w.bytes(), rows, buffer: w.buffer() };
 }
