@@ -157,6 +157,8 @@ interface RulePlan {
   byKey: Map<string, number[]>;
   /** Positions of the indexedMessages rules (they read every attribute). */
   indexed: number[];
+  /** The key prefixes of the indexedMessages rules. */
+  prefixes: string[];
   /** Each field with the positions of its rules, in rule order. */
   fields: Array<[RuleField, number[]]>;
 }
@@ -166,16 +168,37 @@ const plans = new WeakMap<readonly NormalisationRule[], RulePlan>();
 function planOf(rules: readonly NormalisationRule[]): RulePlan {
   let plan = plans.get(rules);
   if (plan) return plan;
-  plan = { byKey: new Map(), indexed: [], fields: [] };
+  plan = { byKey: new Map(), indexed: [], prefixes: [], fields: [] };
   const byField = new Map<RuleField, number[]>();
   rules.forEach((rule, i) => {
-    if (rule.read === 'indexedMessages') plan!.indexed.push(i);
-    else plan!.byKey.set(rule.key, [...(plan!.byKey.get(rule.key) ?? []), i]);
+    if (rule.read === 'indexedMessages') {
+      plan!.indexed.push(i);
+      plan!.prefixes.push(rule.prefix);
+    } else plan!.byKey.set(rule.key, [...(plan!.byKey.get(rule.key) ?? []), i]);
     byField.set(rule.field, [...(byField.get(rule.field) ?? []), i]);
   });
   plan.fields = [...byField];
   plans.set(rules, plan);
   return plan;
+}
+
+/**
+ * Whether any rule reads one of these attributes: a key some rule names, or one starting with
+ * an indexed-messages prefix. When none does, normaliseSpan gives what it gives for no
+ * attributes at all, and a caller may reuse that result (most spans of a non-LLM service).
+ * @example if (!readsGenAi(span.attributes)) fields = plainFields;
+ */
+export function readsGenAi(
+  attributes: KeyValue[],
+  rules: readonly NormalisationRule[] = normalisationRules,
+): boolean {
+  const plan = planOf(rules);
+  for (let a = 0; a < attributes.length; a++) {
+    const key = attributes[a]!.key;
+    if (plan.byKey.has(key)) return true;
+    for (let p = 0; p < plan.prefixes.length; p++) if (key.startsWith(plan.prefixes[p]!)) return true;
+  }
+  return false;
 }
 
 /**
