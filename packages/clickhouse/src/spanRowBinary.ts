@@ -3,7 +3,7 @@ import { emptyGenAiFields, type GenAiFields } from '@llmp/otlp';
 import { anyValueText, attributeColumns } from './attributeColumns.ts';
 import { preview } from './genAiRowColumns.ts';
 import { type RowBinaryWriter, rowBinaryWriter } from './rowBinaryWriter.ts';
-import { jobLink, serviceName, spanKindName, statusCodeName } from './spanColumns.ts';
+import { jobText, serviceName, spanKindName, statusCodeName } from './spanColumns.ts';
 import { storableNanos } from './storedSpan.ts';
 
 const attributeMap = 'Map(LowCardinality(String), String)';
@@ -130,25 +130,33 @@ function writeAttributes(w: RowBinaryWriter, list: KeyValue[]): void {
   writeTypes(w, list, repeats);
 }
 
-function writeArray<T>(w: RowBinaryWriter, items: T[], write: (item: T) => void): void {
-  w.varUInt(items.length);
-  for (const item of items) write(item);
-}
-
+// Nested columns as one array each, written with plain loops (no closure per span).
 function writeEvents(w: RowBinaryWriter, events: Span['events']): void {
-  writeArray(w, events, (e) => w.int64(storableNanos(e.timeUnixNano)));
-  writeArray(w, events, (e) => w.string(e.name));
-  writeArray(w, events, (e) => writeValues(w, e.attributes));
-  writeArray(w, events, (e) => writeTypes(w, e.attributes));
+  const n = events.length;
+  w.varUInt(n);
+  for (let i = 0; i < n; i++) w.int64(storableNanos(events[i]!.timeUnixNano));
+  w.varUInt(n);
+  for (let i = 0; i < n; i++) w.string(events[i]!.name);
+  w.varUInt(n);
+  for (let i = 0; i < n; i++) writeValues(w, events[i]!.attributes);
+  w.varUInt(n);
+  for (let i = 0; i < n; i++) writeTypes(w, events[i]!.attributes);
 }
 
 function writeLinks(w: RowBinaryWriter, links: Span['links']): void {
-  writeArray(w, links, (l) => w.string(l.traceId));
-  writeArray(w, links, (l) => w.string(l.spanId));
-  writeArray(w, links, (l) => w.string(l.traceState));
-  writeArray(w, links, (l) => w.uint32(l.flags));
-  writeArray(w, links, (l) => writeValues(w, l.attributes));
-  writeArray(w, links, (l) => writeTypes(w, l.attributes));
+  const n = links.length;
+  w.varUInt(n);
+  for (let i = 0; i < n; i++) w.string(links[i]!.traceId);
+  w.varUInt(n);
+  for (let i = 0; i < n; i++) w.string(links[i]!.spanId);
+  w.varUInt(n);
+  for (let i = 0; i < n; i++) w.string(links[i]!.traceState);
+  w.varUInt(n);
+  for (let i = 0; i < n; i++) w.uint32(links[i]!.flags);
+  w.varUInt(n);
+  for (let i = 0; i < n; i++) writeValues(w, links[i]!.attributes);
+  w.varUInt(n);
+  for (let i = 0; i < n; i++) writeTypes(w, links[i]!.attributes);
 }
 
 type ResourceSpans = TraceRequest['resourceSpans'][number];
@@ -210,10 +218,11 @@ function writeSpan(
   w.uint32(span.droppedAttributesCount);
   w.uint32(span.droppedEventsCount);
   w.uint32(span.droppedLinksCount);
-  const job = jobLink(span.attributes, ss.scope.attributes, rs.resource.attributes);
-  w.string(job.job_id);
-  w.string(job.job_version);
-  w.string(job.job_type);
+  const scopeAttributes = ss.scope.attributes;
+  const resourceAttributes = rs.resource.attributes;
+  w.string(jobText('llmp.job.id', span.attributes, scopeAttributes, resourceAttributes));
+  w.string(jobText('llmp.job.version', span.attributes, scopeAttributes, resourceAttributes));
+  w.string(jobText('llmp.job.type', span.attributes, scopeAttributes, resourceAttributes));
   w.string(fields.spanType);
   w.string(fields.operation);
   w.string(fields.provider);
