@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { classifyClickHouseError } from './classifyClickHouseError.ts';
 import type { ClickHouseStore } from './clickhouseStore.ts';
 import { insertRowBinary } from './insertRowBinary.ts';
+import { payloadBuffers } from './payloadBuffers.ts';
 import { spanRowBinary, spanRowBinaryColumns } from './spanRowBinary.ts';
 import { spanRows } from './spanRows.ts';
 
@@ -52,10 +53,6 @@ async function applyFsync(store: ClickHouseStore, fsync: boolean): Promise<void>
   }
 }
 
-/** Payload buffers kept for reuse (see `spare` in clickhouseExporter), and their largest size. */
-const maxSpareBuffers = 4;
-const maxSpareBytes = 64 * 1024 * 1024;
-
 /**
  * The `clickhouse` exporter on an open store (the hosted factory takes the host's; one store
  * serves the exporter and the query API in the all-in-one process). Each batch is one INSERT:
@@ -69,12 +66,7 @@ export function clickhouseExporter(
   config: ClickHouseExporterConfig,
 ): Component & Consumer<TraceBatch> {
   const table = `${store.database}.${config.table}`;
-  /**
-   * Payload buffers of finished inserts, written into again: a buffer per insert sized for the
-   * largest spans (2 KiB each) was 13x too big for small spans, and each was new memory to fault
-   * in and collect (issue 21). As many as inserts run at once, each kept up to maxSpareBytes.
-   */
-  const spare: Buffer[] = [];
+  const buffers = payloadBuffers();
 
   /** One INSERT of the batch: stored whole or not at all. */
   async function insert(batch: TraceBatch): Promise<void> {
@@ -95,9 +87,7 @@ export function clickhouseExporter(
     try {
       if (store.scratchDir) {
         // The embedded engine: RowBinary, written straight from the request (bench/src/insertFormats.ts).
-        // Without a spare buffer: room for small spans, grown (doubling) for larger ones.
-        const room = spare.pop() ?? Math.max(batch.spanCount * 256, 64 * 1024);
-        const payload = spanRowBinary(batch.projectId, batch.request(), genAi, room);
+        const payload = spanRowBinary(batch.projectId, batch.request(), genAi, buffers.take(batch.spanCount));
         try {
           rows = payload.rows;
           if (rows === 0) return;
@@ -109,8 +99,7 @@ export function clickhouseExporter(
           });
         } finally {
           // Once the INSERT is over nothing reads the payload: its buffer can take the next one.
-          if (payload.buffer.length <= maxSpareBytes && spare.length < maxSpareBuffers)
-            spare.push(payload.buffer);
+          buffers.give(payload.buffer);
         }
       } else {
         const values = spanRows(batch.projectId, batch.request(), genAi);
