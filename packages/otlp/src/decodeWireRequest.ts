@@ -85,6 +85,19 @@ function varint64(end: number): void {
 
 /** A tag or a length: at most 5 bytes and below 2^31 (longer ones go to protobufjs). */
 function varint32(end: number): number {
+  // Tags and most lengths take one or two bytes.
+  if (pos + 1 < end) {
+    const first = buf[pos]!;
+    if (first < 0x80) {
+      pos++;
+      return first;
+    }
+    const second = buf[pos + 1]!;
+    if (second < 0x80) {
+      pos += 2;
+      return (first & 0x7f) | (second << 7);
+    }
+  }
   let value = 0;
   for (let shift = 0; shift < 35; shift += 7) {
     if (pos >= end) fail();
