@@ -193,6 +193,7 @@ function writeSpan(
   shared: () => void,
   span: Span,
   fields: GenAiFields,
+  lastGenAi: GenAiBytes,
 ): void {
   w.string(projectId);
   w.int64(storableNanos(span.startTimeUnixNano));
@@ -223,6 +224,30 @@ function writeSpan(
   w.string(jobText('llmp.job.id', span.attributes, scopeAttributes, resourceAttributes));
   w.string(jobText('llmp.job.version', span.attributes, scopeAttributes, resourceAttributes));
   w.string(jobText('llmp.job.type', span.attributes, scopeAttributes, resourceAttributes));
+  if (fields === lastGenAi.fields) {
+    w.repeat(lastGenAi.start, lastGenAi.end);
+    return;
+  }
+  const start = w.offset();
+  writeGenAi(w, fields);
+  lastGenAi.fields = fields;
+  lastGenAi.start = start;
+  lastGenAi.end = w.offset();
+}
+
+/**
+ * The GenAI columns of the last span written and where their bytes are: spans that share one
+ * fields object (every span no rule read anything of, see the genai processor) share the bytes,
+ * copied instead of encoded again (issue 21).
+ */
+interface GenAiBytes {
+  fields: GenAiFields | undefined;
+  start: number;
+  end: number;
+}
+
+/** The GenAI columns, gen_ai_* to user_id. */
+function writeGenAi(w: RowBinaryWriter, fields: GenAiFields): void {
   w.string(fields.spanType);
   w.string(fields.operation);
   w.string(fields.provider);
@@ -266,13 +291,14 @@ export function spanRowBinary(
 ): { bytes: Buffer; rows: number; buffer: Buffer } {
   const w = rowBinaryWriter(room);
   const empty = emptyGenAiFields();
+  const lastGenAi: GenAiBytes = { fields: undefined, start: 0, end: 0 };
   let rows = 0;
   for (const rs of request.resourceSpans) {
     const service = serviceName(rs.resource.attributes);
     for (const ss of rs.scopeSpans) {
       const shared = scopeColumns(w, rs, ss);
       for (const span of ss.spans) {
-        writeSpan(w, projectId, service, rs, ss, shared, span, genAi(span) ?? empty);
+        writeSpan(w, projectId, service, rs, ss, shared, span, genAi(span) ?? empty, lastGenAi);
         rows++;
       }
     }
