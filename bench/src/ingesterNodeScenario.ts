@@ -1,5 +1,5 @@
 import { PerformanceObserver } from 'node:perf_hooks';
-import { spanRowBinary } from '@llmp/clickhouse';
+import { payloadBuffers, spanRowBinary } from '@llmp/clickhouse';
 import { genAiOf, genAiProcessorFactory } from '@llmp/genai';
 import { jobLinkerConfig, jobLinkerFactory } from '@llmp/jobs';
 import { traceRecords } from '@llmp/kafka';
@@ -90,6 +90,8 @@ export async function ingesterNodeScenario({
   });
   gc.observe({ entryTypes: ['gc'] });
 
+  // The exporter's buffers: each payload written into the one the previous insert finished with.
+  const buffers = payloadBuffers();
   const perRound: Array<Record<Stage | 'total' | 'gcPause', number>> = [];
   let spanCount = 0;
   let payloadBytes = 0;
@@ -129,9 +131,10 @@ export async function ingesterNodeScenario({
         batch.projectId,
         batch.request(),
         (span) => genAiOf(batch, span),
-        batch.spanCount * 2048,
+        buffers.take(batch.spanCount),
       );
       lap('rowBinary');
+      buffers.give(payload.buffer);
       spanCount += payload.rows;
       payloadBytes += payload.bytes.length;
     }

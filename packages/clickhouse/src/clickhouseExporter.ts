@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { classifyClickHouseError } from './classifyClickHouseError.ts';
 import type { ClickHouseStore } from './clickhouseStore.ts';
 import { insertRowBinary } from './insertRowBinary.ts';
+import { payloadBuffers } from './payloadBuffers.ts';
 import { spanRowBinary, spanRowBinaryColumns } from './spanRowBinary.ts';
 import { spanRows } from './spanRows.ts';
 
@@ -65,6 +66,7 @@ export function clickhouseExporter(
   config: ClickHouseExporterConfig,
 ): Component & Consumer<TraceBatch> {
   const table = `${store.database}.${config.table}`;
+  const buffers = payloadBuffers();
 
   /** One INSERT of the batch: stored whole or not at all. */
   async function insert(batch: TraceBatch): Promise<void> {
@@ -85,15 +87,20 @@ export function clickhouseExporter(
     try {
       if (store.scratchDir) {
         // The embedded engine: RowBinary, written straight from the request (bench/src/insertFormats.ts).
-        const payload = spanRowBinary(batch.projectId, batch.request(), genAi, batch.spanCount * 2048);
-        rows = payload.rows;
-        if (rows === 0) return;
-        await insertRowBinary(store, {
-          table,
-          columns: spanRowBinaryColumns,
-          bytes: payload.bytes,
-          settings: clickhouseSettings,
-        });
+        const payload = spanRowBinary(batch.projectId, batch.request(), genAi, buffers.take(batch.spanCount));
+        try {
+          rows = payload.rows;
+          if (rows === 0) return;
+          await insertRowBinary(store, {
+            table,
+            columns: spanRowBinaryColumns,
+            bytes: payload.bytes,
+            settings: clickhouseSettings,
+          });
+        } finally {
+          // Once the INSERT is over nothing reads the payload: its buffer can take the next one.
+          buffers.give(payload.buffer);
+        }
       } else {
         const values = spanRows(batch.projectId, batch.request(), genAi);
         rows = values.length;

@@ -82,6 +82,7 @@ export {
   mlflowSyncTable,
   type PendingQuery,
 } from './mlflowSyncTable.ts';
+export { payloadBuffers } from './payloadBuffers.ts';
 export {
   readGenAiEvents,
   readTrace,

@@ -75,6 +75,28 @@ describe('rowBinaryWriter', () => {
     expect(w.bytes()).toEqual(expected);
   });
 
+  it('writes Float64 as Buffer#writeDoubleLE does, NaN and infinities and negative zero included', () => {
+    const doubles = [
+      0,
+      -0,
+      1.5,
+      -2.25e-308,
+      Number.MAX_VALUE,
+      Number.MIN_VALUE,
+      Infinity,
+      -Infinity,
+      Number.NaN,
+      0.1,
+    ];
+    const w = rowBinaryWriter(4);
+    for (const n of doubles) w.float64(n);
+    const expected = Buffer.alloc(8 * doubles.length);
+    doubles.forEach((n, i) => {
+      expected.writeDoubleLE(n, i * 8);
+    });
+    expect(w.bytes()).toEqual(expected);
+  });
+
   it('repeats bytes it wrote, across a regrowth of its buffer', () => {
     const w = rowBinaryWriter(4);
     w.string('ab');

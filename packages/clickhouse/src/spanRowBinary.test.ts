@@ -191,4 +191,21 @@ describe('spanRowBinary', () => {
     );
     expect(decoded[0]!.job_id).toBe('job-1');
   });
+
+  it('writes the same payload into a buffer an earlier, larger payload left its bytes in', () => {
+    fc.assert(
+      fc.property(arbitraryTraceRequest(), arbitraryTraceRequest(), genAiFields, (first, second, fields) => {
+        const genAi = () => fields;
+        const used = spanRowBinary('p1', first, genAi, 16).buffer;
+        used.fill(0xa5, 0, used.length / 2);
+        const fresh = spanRowBinary('p1', second, genAi, 16);
+        const reused = spanRowBinary('p1', second, genAi, used);
+        expect(reused.rows).toBe(fresh.rows);
+        expect(Buffer.compare(reused.bytes, fresh.bytes)).toBe(0);
+        // Written from the start of the given buffer while it had room.
+        if (fresh.bytes.length <= used.length) expect(reused.buffer).toBe(used);
+      }),
+      { numRuns: 200 },
+    );
+  });
 });

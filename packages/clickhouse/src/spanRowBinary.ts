@@ -3,7 +3,7 @@ import { emptyGenAiFields, type GenAiFields } from '@llmp/otlp';
 import { anyValueText, attributeColumns } from './attributeColumns.ts';
 import { preview } from './genAiRowColumns.ts';
 import { type RowBinaryWriter, rowBinaryWriter } from './rowBinaryWriter.ts';
-import { jobLink, serviceName, spanKindName, statusCodeName } from './spanColumns.ts';
+import { jobText, serviceName, spanKindName, statusCodeName } from './spanColumns.ts';
 import { storableNanos } from './storedSpan.ts';
 
 const attributeMap = 'Map(LowCardinality(String), String)';
@@ -130,25 +130,33 @@ function writeAttributes(w: RowBinaryWriter, list: KeyValue[]): void {
   writeTypes(w, list, repeats);
 }
 
-function writeArray<T>(w: RowBinaryWriter, items: T[], write: (item: T) => void): void {
-  w.varUInt(items.length);
-  for (const item of items) write(item);
-}
-
+// Nested columns as one array each, written with plain loops (no closure per span).
 function writeEvents(w: RowBinaryWriter, events: Span['events']): void {
-  writeArray(w, events, (e) => w.int64(storableNanos(e.timeUnixNano)));
-  writeArray(w, events, (e) => w.string(e.name));
-  writeArray(w, events, (e) => writeValues(w, e.attributes));
-  writeArray(w, events, (e) => writeTypes(w, e.attributes));
+  const n = events.length;
+  w.varUInt(n);
+  for (let i = 0; i < n; i++) w.int64(storableNanos(events[i]!.timeUnixNano));
+  w.varUInt(n);
+  for (let i = 0; i < n; i++) w.string(events[i]!.name);
+  w.varUInt(n);
+  for (let i = 0; i < n; i++) writeValues(w, events[i]!.attributes);
+  w.varUInt(n);
+  for (let i = 0; i < n; i++) writeTypes(w, events[i]!.attributes);
 }
 
 function writeLinks(w: RowBinaryWriter, links: Span['links']): void {
-  writeArray(w, links, (l) => w.string(l.traceId));
-  writeArray(w, links, (l) => w.string(l.spanId));
-  writeArray(w, links, (l) => w.string(l.traceState));
-  writeArray(w, links, (l) => w.uint32(l.flags));
-  writeArray(w, links, (l) => writeValues(w, l.attributes));
-  writeArray(w, links, (l) => writeTypes(w, l.attributes));
+  const n = links.length;
+  w.varUInt(n);
+  for (let i = 0; i < n; i++) w.string(links[i]!.traceId);
+  w.varUInt(n);
+  for (let i = 0; i < n; i++) w.string(links[i]!.spanId);
+  w.varUInt(n);
+  for (let i = 0; i < n; i++) w.string(links[i]!.traceState);
+  w.varUInt(n);
+  for (let i = 0; i < n; i++) w.uint32(links[i]!.flags);
+  w.varUInt(n);
+  for (let i = 0; i < n; i++) writeValues(w, links[i]!.attributes);
+  w.varUInt(n);
+  for (let i = 0; i < n; i++) writeTypes(w, links[i]!.attributes);
 }
 
 type ResourceSpans = TraceRequest['resourceSpans'][number];
@@ -185,6 +193,7 @@ function writeSpan(
   shared: () => void,
   span: Span,
   fields: GenAiFields,
+  lastGenAi: GenAiBytes,
 ): void {
   w.string(projectId);
   w.int64(storableNanos(span.startTimeUnixNano));
@@ -210,10 +219,35 @@ function writeSpan(
   w.uint32(span.droppedAttributesCount);
   w.uint32(span.droppedEventsCount);
   w.uint32(span.droppedLinksCount);
-  const job = jobLink(span.attributes, ss.scope.attributes, rs.resource.attributes);
-  w.string(job.job_id);
-  w.string(job.job_version);
-  w.string(job.job_type);
+  const scopeAttributes = ss.scope.attributes;
+  const resourceAttributes = rs.resource.attributes;
+  w.string(jobText('llmp.job.id', span.attributes, scopeAttributes, resourceAttributes));
+  w.string(jobText('llmp.job.version', span.attributes, scopeAttributes, resourceAttributes));
+  w.string(jobText('llmp.job.type', span.attributes, scopeAttributes, resourceAttributes));
+  if (fields === lastGenAi.fields) {
+    w.repeat(lastGenAi.start, lastGenAi.end);
+    return;
+  }
+  const start = w.offset();
+  writeGenAi(w, fields);
+  lastGenAi.fields = fields;
+  lastGenAi.start = start;
+  lastGenAi.end = w.offset();
+}
+
+/**
+ * The GenAI columns of the last span written and where their bytes are: spans that share one
+ * fields object (every span no rule read anything of, see the genai processor) share the bytes,
+ * copied instead of encoded again (issue 21).
+ */
+interface GenAiBytes {
+  fields: GenAiFields | undefined;
+  start: number;
+  end: number;
+}
+
+/** The GenAI columns, gen_ai_* to user_id. */
+function writeGenAi(w: RowBinaryWriter, fields: GenAiFields): void {
   w.string(fields.spanType);
   w.string(fields.operation);
   w.string(fields.provider);
@@ -249,21 +283,25 @@ export function spanRowBinary(
   projectId: string,
   request: TraceRequest,
   genAi: (span: Span) => GenAiFields | undefined = () => undefined,
-  /** Expected payload bytes (e.g. the request's protobuf size), to spare regrowing the buffer. */
-  sizeHint?: number,
-): { bytes: Buffer; rows: number } {
-  const w = rowBinaryWriter(sizeHint);
+  /**
+   * Expected payload bytes, to spare regrowing the buffer, or a buffer to write into (e.g. the
+   * `buffer` of an earlier payload that is no longer read).
+   */
+  room?: number | Buffer,
+): { bytes: Buffer; rows: number; buffer: Buffer } {
+  const w = rowBinaryWriter(room);
   const empty = emptyGenAiFields();
+  const lastGenAi: GenAiBytes = { fields: undefined, start: 0, end: 0 };
   let rows = 0;
   for (const rs of request.resourceSpans) {
     const service = serviceName(rs.resource.attributes);
     for (const ss of rs.scopeSpans) {
       const shared = scopeColumns(w, rs, ss);
       for (const span of ss.spans) {
-        writeSpan(w, projectId, service, rs, ss, shared, span, genAi(span) ?? empty);
+        writeSpan(w, projectId, service, rs, ss, shared, span, genAi(span) ?? empty, lastGenAi);
         rows++;
       }
     }
   }
-  return { bytes: w.bytes(), rows };
+  return { bytes: w.bytes(), rows, buffer: w.buffer() };
 }

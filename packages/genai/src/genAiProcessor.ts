@@ -1,7 +1,7 @@
 import { emptyGenAiFields, type GenAiFields, type Span, type TraceBatch, withMeta } from '@llmp/otlp';
 import type { Component, Consumer, ProcessorFactory } from '@llmp/pipeline';
 import { z } from 'zod';
-import { type NormalisedSpan, normaliseSpan } from './normaliseSpan.ts';
+import { type NormalisedSpan, normaliseSpan, readsGenAi } from './normaliseSpan.ts';
 import { modelPrice, repositoryPrices } from './priceTable.ts';
 import { spanCost } from './spanCost.ts';
 
@@ -53,6 +53,11 @@ export const genAiProcessorFactory: ProcessorFactory<GenAiProcessorConfig, Trace
   create(settings, config, next: Consumer<TraceBatch>): Component & Consumer<TraceBatch> {
     const pricing = { prices: repositoryPrices(), overrides: config.prices };
     const options = { maxTextChars: config.maxTextChars };
+    // The fields of a span no rule reads anything of (normaliseSpan gives them for no
+    // attributes, and spanCost prices no tokens whenever the span started): one frozen object
+    // for all such spans instead of three per span (issue 21).
+    const nothing = normaliseSpan([], options);
+    const plainFields: GenAiFields = Object.freeze(genAiFields(nothing, spanCost(nothing, 0n, pricing)));
     return {
       async start() {},
       async consume(batch) {
@@ -61,6 +66,10 @@ export const genAiProcessorFactory: ProcessorFactory<GenAiProcessorConfig, Trace
         for (const rs of batch.request().resourceSpans) {
           for (const ss of rs.scopeSpans) {
             for (const span of ss.spans) {
+              if (!readsGenAi(span.attributes)) {
+                genAi.set(span, plainFields);
+                continue;
+              }
               try {
                 const normalised = normaliseSpan(span.attributes, options);
                 genAi.set(

@@ -1,6 +1,7 @@
 import type { AnyValue, KeyValue } from '@llmp/otlp';
 import { describe, expect, it } from 'vitest';
-import { normaliseSpan } from './normaliseSpan.ts';
+import { normalisationRules } from './normalisationRules.ts';
+import { normaliseSpan, readsGenAi } from './normaliseSpan.ts';
 
 const str = (value: string): AnyValue => ({ type: 'string', value });
 const int = (value: bigint): AnyValue => ({ type: 'int', value });
@@ -265,5 +266,37 @@ describe('tool calls and models as instrumentations send them', () => {
         }),
       ),
     ).toMatchObject({ spanType: 'tool', inputText: '{"city":"Paris"}', outputText: 'sunny, 24C' });
+  });
+
+  it('reads nothing of attributes readsGenAi passes over: the fields of no attributes', () => {
+    const ruleKeys = normalisationRules.flatMap((rule) =>
+      rule.read === 'indexedMessages'
+        ? [`${rule.prefix}0${rule.content}`, `${rule.prefix}1${rule.role}`]
+        : [rule.key],
+    );
+    const others = ['gen_ai', 'llm.', 'http.method', 'service.name', 'input', 'a.b.c', '', 'gen_ai.x'];
+    const values: AnyValue[] = [str('gpt-4o'), str('12'), str(''), int(7n), { type: 'double', value: 3.5 }];
+    const none = normaliseSpan([]);
+    // Every key alone and in pairs with each non-rule key (a seeded walk, not every pair).
+    let seed = 20261205;
+    const next = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    let passedOver = 0;
+    for (let run = 0; run < 3000; run++) {
+      const attributes = Array.from({ length: 1 + next(4) }, () =>
+        kv(
+          next(3) === 0 ? ruleKeys[next(ruleKeys.length)]! : others[next(others.length)]!,
+          values[next(values.length)]!,
+        ),
+      );
+      const reads = readsGenAi(attributes);
+      if (attributes.some((a) => ruleKeys.includes(a.key))) expect(reads).toBe(true);
+      if (reads) continue;
+      passedOver++;
+      expect(normaliseSpan(attributes)).toEqual(none);
+    }
+    expect(passedOver).toBeGreaterThan(100);
   });
 });

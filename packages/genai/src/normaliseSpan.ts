@@ -157,8 +157,12 @@ interface RulePlan {
   byKey: Map<string, number[]>;
   /** Positions of the indexedMessages rules (they read every attribute). */
   indexed: number[];
+  /** The key prefixes of the indexedMessages rules. */
+  prefixes: string[];
   /** Each field with the positions of its rules, in rule order. */
   fields: Array<[RuleField, number[]]>;
+  /** Each rule's value for the span being read: reused from span to span, emptied after each. */
+  values: Array<AnyValue | undefined>;
 }
 
 const plans = new WeakMap<readonly NormalisationRule[], RulePlan>();
@@ -166,16 +170,66 @@ const plans = new WeakMap<readonly NormalisationRule[], RulePlan>();
 function planOf(rules: readonly NormalisationRule[]): RulePlan {
   let plan = plans.get(rules);
   if (plan) return plan;
-  plan = { byKey: new Map(), indexed: [], fields: [] };
+  plan = {
+    byKey: new Map(),
+    indexed: [],
+    prefixes: [],
+    fields: [],
+    values: new Array(rules.length).fill(undefined),
+  };
   const byField = new Map<RuleField, number[]>();
   rules.forEach((rule, i) => {
-    if (rule.read === 'indexedMessages') plan!.indexed.push(i);
-    else plan!.byKey.set(rule.key, [...(plan!.byKey.get(rule.key) ?? []), i]);
+    if (rule.read === 'indexedMessages') {
+      plan!.indexed.push(i);
+      plan!.prefixes.push(rule.prefix);
+    } else plan!.byKey.set(rule.key, [...(plan!.byKey.get(rule.key) ?? []), i]);
     byField.set(rule.field, [...(byField.get(rule.field) ?? []), i]);
   });
   plan.fields = [...byField];
   plans.set(rules, plan);
   return plan;
+}
+
+const defaultSpanType = emptyGenAiFields().spanType;
+
+/** Puts the value a rule found into its field: texts cut to `maxTextChars`, counts as numbers. */
+function putField(fields: NormalisedSpan, field: RuleField, value: Value, maxTextChars: number): void {
+  switch (field) {
+    case 'spanType':
+      fields.spanType = value as GenAiFields['spanType'];
+      return;
+    case 'cost':
+      fields.providedCost = value as NormalisedSpan['providedCost'];
+      return;
+    case 'inputTokens':
+    case 'outputTokens':
+    case 'cacheReadTokens':
+    case 'cacheWriteTokens':
+    case 'reasoningTokens':
+      fields[field] = typeof value === 'number' ? value : 0;
+      return;
+    default:
+      fields[field] = typeof value === 'string' ? value.slice(0, maxTextChars) : '';
+  }
+}
+
+/**
+ * Whether any rule reads one of these attributes: a key some rule names, or one starting with
+ * an indexed-messages prefix. When none does, normaliseSpan gives what it gives for no
+ * attributes at all, and a caller may reuse that result (most spans of a non-LLM service).
+ * @example if (!readsGenAi(span.attributes)) fields = plainFields;
+ */
+export function readsGenAi(
+  attributes: KeyValue[],
+  rules: readonly NormalisationRule[] = normalisationRules,
+): boolean {
+  const plan = planOf(rules);
+  for (let a = 0; a < attributes.length; a++) {
+    const key = attributes[a]!.key;
+    if (plan.byKey.has(key)) return true;
+    for (let p = 0; p < plan.prefixes.length; p++) if (key.startsWith(plan.prefixes[p]!)) return true;
+  }
+  return false;
 }
 
 /**
@@ -195,60 +249,61 @@ export function normaliseSpan(
   // for a repeated key, as in attributeColumns); a rule whose key is absent finds nothing, so
   // only the rules of present keys are read, each field taking its first rule that finds a value.
   const plan = planOf(rules);
-  const values: Array<AnyValue | undefined> = new Array(rules.length);
-  let present = false;
-  // Indexed loops: iterators and destructuring showed in the profile of this hot path.
-  for (let a = 0; a < attributes.length; a++) {
-    const { key, value } = attributes[a]!;
-    const positions = plan.byKey.get(key);
-    if (positions === undefined) continue;
-    for (let p = 0; p < positions.length; p++) values[positions[p]!] = value;
-    present = true;
-  }
-  const found: Partial<Record<RuleField, { value: Value; rule: NormalisationRule }>> = {};
-  if (present || plan.indexed.length > 0) {
-    for (let f = 0; f < plan.fields.length; f++) {
-      const [field, positions] = plan.fields[f]!;
-      for (let p = 0; p < positions.length; p++) {
-        const i = positions[p]!;
-        const rule = rules[i]!;
-        if (rule.read !== 'indexedMessages' && values[i] === undefined) continue;
-        const value = readRule(rule, values[i], attributes);
-        if (value === undefined) continue;
-        found[field] = { value, rule };
-        break;
+  const values = plan.values;
+  // Built whole at once, then each field a rule found is put in: no per-span map of found
+  // values, closures or empty fields object (normaliseSpan was the ingester's first allocation
+  // site, ~2 KB a GenAI span; issue 21).
+  const fields: NormalisedSpan = {
+    spanType: defaultSpanType,
+    operation: '',
+    provider: '',
+    requestModel: '',
+    responseModel: '',
+    inputTokens: 0,
+    outputTokens: 0,
+    cacheReadTokens: 0,
+    cacheWriteTokens: 0,
+    reasoningTokens: 0,
+    inputText: '',
+    outputText: '',
+    sessionId: '',
+    userId: '',
+    providedCost: null,
+  };
+  let spanTypeFound = false;
+  let inputTokensRule: NormalisationRule | undefined;
+  try {
+    let present = false;
+    // Indexed loops: iterators and destructuring showed in the profile of this hot path.
+    for (let a = 0; a < attributes.length; a++) {
+      const { key, value } = attributes[a]!;
+      const positions = plan.byKey.get(key);
+      if (positions === undefined) continue;
+      for (let p = 0; p < positions.length; p++) values[positions[p]!] = value;
+      present = true;
+    }
+    if (present || plan.indexed.length > 0) {
+      for (let f = 0; f < plan.fields.length; f++) {
+        const [field, positions] = plan.fields[f]!;
+        for (let p = 0; p < positions.length; p++) {
+          const i = positions[p]!;
+          const rule = rules[i]!;
+          if (rule.read !== 'indexedMessages' && values[i] === undefined) continue;
+          const value = readRule(rule, values[i], attributes);
+          if (value === undefined) continue;
+          putField(fields, field, value, maxTextChars);
+          if (field === 'spanType') spanTypeFound = true;
+          else if (field === 'inputTokens') inputTokensRule = rule;
+          break;
+        }
       }
     }
+  } finally {
+    values.fill(undefined);
   }
-  const text = (field: RuleField) => {
-    const v = found[field]?.value;
-    return typeof v === 'string' ? v.slice(0, maxTextChars) : '';
-  };
-  const tokens = (field: RuleField) => {
-    const v = found[field]?.value;
-    return typeof v === 'number' ? v : 0;
-  };
-  const empty = emptyGenAiFields();
-  const fields: NormalisedSpan = {
-    spanType: (found.spanType?.value as GenAiFields['spanType'] | undefined) ?? empty.spanType,
-    operation: text('operation'),
-    provider: text('provider'),
-    requestModel: text('requestModel'),
-    responseModel: text('responseModel'),
-    inputTokens: tokens('inputTokens'),
-    outputTokens: tokens('outputTokens'),
-    cacheReadTokens: tokens('cacheReadTokens'),
-    cacheWriteTokens: tokens('cacheWriteTokens'),
-    reasoningTokens: tokens('reasoningTokens'),
-    inputText: text('inputText'),
-    outputText: text('outputText'),
-    sessionId: text('sessionId'),
-    userId: text('userId'),
-    providedCost: (found.cost?.value as NormalisedSpan['providedCost'] | undefined) ?? null,
-  };
   // A span naming a model but no kind is a model call (e.g. a hand-instrumented client).
-  if (!found.spanType && (fields.requestModel || fields.responseModel)) fields.spanType = 'llm';
-  const apart = found.inputTokens?.rule.cacheApartFor;
+  if (!spanTypeFound && (fields.requestModel || fields.responseModel)) fields.spanType = 'llm';
+  const apart = inputTokensRule?.cacheApartFor;
   if (apart?.test(fields.provider)) fields.inputTokens += fields.cacheReadTokens + fields.cacheWriteTokens;
   return fields;
 }

@@ -110,6 +110,21 @@ describe('spanCost', () => {
     expect(after.costUsd).toBeCloseTo(2.5 + 1, 10);
   });
 
+  it('prices each span as a fresh lookup would, when one pricing object serves many days, models and providers', () => {
+    const pricing = { prices };
+    const days = ['2024-09-30', '2024-10-01', '2024-09-30', '2025-06-01', '1970-01-01'];
+    const models = ['gpt-4o', 'gpt-4o-mini', 'claude-sonnet-4-20250514', 'unknown', ''];
+    for (const day of days) {
+      for (const model of models) {
+        for (const provider of ['openai', 'anthropic', '']) {
+          const span = fields({ requestModel: model, provider, inputTokens: 1_000, outputTokens: 10 });
+          // A new object each time: priceFor's own answer, as nothing is remembered for it.
+          expect(spanCost(span, at(day), pricing)).toEqual(spanCost(span, at(day), { prices }));
+        }
+      }
+    }
+  });
+
   it('prices cache reads and writes at their own rates, out of the input count', () => {
     const span = fields({
       responseModel: 'claude-sonnet-4-20250514',

@@ -1,3 +1,4 @@
+import { decodeWireRequest } from './decodeWireRequest.ts';
 import { flatStringReader } from './flatStringReader.ts';
 import { OtlpDecodeError } from './otlpDecodeError.ts';
 import { protoTypes } from './protoTypes.ts';
@@ -132,11 +133,22 @@ export function decodeProtobufSpan(bytes: Uint8Array): Span {
 }
 
 /**
- * Decodes an OTLP/protobuf ExportTraceServiceRequest.
+ * Decodes an OTLP/protobuf ExportTraceServiceRequest: straight from the bytes (decodeWireRequest)
+ * where they have the plain shape senders write, else through protobufjs, whose result or error
+ * stands for the rest.
  * @throws OtlpDecodeError when the bytes are not a valid message.
  * @example const request = decodeProtobufRequest(body);
  */
 export function decodeProtobufRequest(bytes: Uint8Array): TraceRequest {
+  return decodeWireRequest(bytes) ?? decodeProtobufjsRequest(bytes);
+}
+
+/**
+ * decodeProtobufRequest through protobufjs's messages: what decodeWireRequest must agree with.
+ * @throws OtlpDecodeError when the bytes are not a valid message.
+ * @example expect(decodeWireRequest(body)).toEqual(decodeProtobufjsRequest(body));
+ */
+export function decodeProtobufjsRequest(bytes: Uint8Array): TraceRequest {
   let message: Message;
   try {
     message = protoTypes().request.decode(flatStringReader(bytes)) as unknown as Message;

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { rejectInvalidSpans, spanProblem } from './rejectInvalidSpans.ts';
 import { testSpan, testTraceId } from './testing/traceFixtures.ts';
@@ -112,5 +113,33 @@ describe('rejectInvalidSpans', () => {
       rejectedSpans: 0,
       errorMessage: '',
     });
+  });
+
+  it('takes as ids exactly the lowercase hex of the right length, non-zero', () => {
+    // Lowercase hex of about the right length, now and then with one character around the
+    // edges of [0-9a-f] put in.
+    const id = (length: number) =>
+      fc
+        .tuple(
+          fc.string({
+            unit: fc.constantFrom('0', '9', 'a', 'f'),
+            minLength: length - 1,
+            maxLength: length + 1,
+          }),
+          fc.option(fc.tuple(fc.nat(), fc.constantFrom('/', ':', '`', 'g', 'A', 'F', 'é', '٣')), { freq: 2 }),
+        )
+        .map(([hex, edit]) =>
+          edit ? `${hex.slice(0, edit[0] % length)}${edit[1]}${hex.slice((edit[0] % length) + 1)}` : hex,
+        );
+    const valid = (text: string, length: number) =>
+      new RegExp(`^[0-9a-f]{${length}}$`).test(text) && text !== '0'.repeat(length);
+    fc.assert(
+      fc.property(id(32), id(16), fc.oneof(fc.constant(''), id(16)), (trace, spanId, parent) => {
+        const problem = spanProblem(span('s', { traceId: trace, spanId, parentSpanId: parent }));
+        const ok = valid(trace, 32) && valid(spanId, 16) && (parent === '' || /^[0-9a-f]{16}$/.test(parent));
+        expect(problem === undefined).toBe(ok);
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

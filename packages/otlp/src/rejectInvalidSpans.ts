@@ -1,9 +1,20 @@
 import type { Span, TraceRequest } from './traceModel.ts';
 
-const traceIdPattern = /^[0-9a-f]{32}$/;
-const spanIdPattern = /^[0-9a-f]{16}$/;
 const zeroTraceId = '0'.repeat(32);
 const zeroSpanId = '0'.repeat(16);
+
+/**
+ * `/^[0-9a-f]{length}$/.test(id)` as a loop over the characters: the two regular expressions
+ * took 1.7 % of the ingester's main thread, for every span it reads (issue 21).
+ */
+function lowerHex(id: string, length: number): boolean {
+  if (id.length !== length) return false;
+  for (let i = 0; i < length; i++) {
+    const c = id.charCodeAt(i);
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
+  }
+  return true;
+}
 
 /** The latest time the store's DateTime64(9) columns hold: 2262-04-11T23:47:16.854775807Z. */
 export const maxStorableNanos = 2n ** 63n - 1n;
@@ -24,13 +35,13 @@ export function timeProblem(start: bigint, end: bigint): string | undefined {
 /** Why a span cannot be stored, or undefined when it can. */
 export function spanProblem(span: Span): string | undefined {
   // OTLP trace.proto: trace_id is 16 bytes and span_id 8 bytes; all-zero ids are invalid.
-  if (!traceIdPattern.test(span.traceId) || span.traceId === zeroTraceId) {
+  if (!lowerHex(span.traceId, 32) || span.traceId === zeroTraceId) {
     return `invalid trace id "${span.traceId}" (need 16 non-zero bytes)`;
   }
-  if (!spanIdPattern.test(span.spanId) || span.spanId === zeroSpanId) {
+  if (!lowerHex(span.spanId, 16) || span.spanId === zeroSpanId) {
     return `invalid span id "${span.spanId}" (need 8 non-zero bytes)`;
   }
-  if (span.parentSpanId !== '' && !spanIdPattern.test(span.parentSpanId)) {
+  if (span.parentSpanId !== '' && !lowerHex(span.parentSpanId, 16)) {
     return `invalid parent span id "${span.parentSpanId}" (need 8 bytes or empty)`;
   }
   for (const { name, timeUnixNano } of span.events) {

@@ -84,21 +84,32 @@ function textOf(value: KeyValue['value']): string | undefined {
   return undefined;
 }
 
-/** The first value under one of `keys`, on the span, then scope, then resource (last duplicate wins). */
+/** The last value under `key` in one list that has a text, and that text. */
+function lastText(list: KeyValue[], key: string): string | undefined {
+  for (let i = list.length - 1; i >= 0; i--) {
+    const kv = list[i]!;
+    const text = kv.key === key ? textOf(kv.value) : undefined;
+    if (text !== undefined) return text;
+  }
+  return undefined;
+}
+
+/**
+ * The first value under one of `keys`, on the span, then scope, then resource (last duplicate
+ * wins). Indexed loops and no array of the three lists: this runs for every span.
+ */
 function find(
-  levels: KeyValue[][],
+  span: KeyValue[],
+  scope: KeyValue[],
+  resource: KeyValue[],
   keys: string[],
 ): { text: string; key: string; onSpan: boolean } | undefined {
-  // Indexed loops: this runs for every span.
-  for (let level = 0; level < levels.length; level++) {
-    const list = levels[level]!;
+  for (let level = 0; level < 3; level++) {
+    const list = level === 0 ? span : level === 1 ? scope : resource;
     for (let k = 0; k < keys.length; k++) {
       const key = keys[k]!;
-      for (let i = list.length - 1; i >= 0; i--) {
-        const kv = list[i]!;
-        const text = kv.key === key ? textOf(kv.value) : undefined;
-        if (text !== undefined) return { text, key, onSpan: level === 0 };
-      }
+      const text = lastText(list, key);
+      if (text !== undefined) return { text, key, onSpan: level === 0 };
     }
   }
   return undefined;
@@ -199,14 +210,16 @@ export function jobLinkerFactory(directory: JobDirectory): ProcessorFactory<JobL
           for (const rs of request.resourceSpans) {
             for (const ss of rs.scopeSpans) {
               for (const span of ss.spans) {
-                const levels = [span.attributes, ss.scope.attributes, rs.resource.attributes];
-                const id = find(levels, keys.id);
+                const scopeAttributes = ss.scope.attributes;
+                const resourceAttributes = rs.resource.attributes;
+                const id = find(span.attributes, scopeAttributes, resourceAttributes, keys.id);
                 if (!id) continue;
-                const version = find(levels, keys.version);
+                const levels = [span.attributes, scopeAttributes, resourceAttributes] as const;
+                const version = find(...levels, keys.version);
                 for (const [field, found] of [
                   ['id', id],
                   ['version', version],
-                  ['type', find(levels, keys.type)],
+                  ['type', find(...levels, keys.type)],
                 ] as const) {
                   if (found && found.key !== canonical[field]) {
                     span.attributes.push({
@@ -216,7 +229,7 @@ export function jobLinkerFactory(directory: JobDirectory): ProcessorFactory<JobL
                   }
                 }
                 linked.push({ attributes: span.attributes, id: id.text, version: version?.text });
-                if (!refs.has(id.text)) refs.set(id.text, find(levels, keys.type)?.text ?? '');
+                if (!refs.has(id.text)) refs.set(id.text, find(...levels, keys.type)?.text ?? '');
               }
             }
           }

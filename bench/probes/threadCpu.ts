@@ -1,0 +1,76 @@
+// Per-thread CPU of `llmp start` under telemetrygen (after /work/wt/brief/threadCpu.example.ts).
+// ROOTS=<checkout>,<checkout> (default /work/main and this one) ROUNDS=2 SECONDS=10 [PROF=dir]
+import { readdirSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { startLlmp } from '../../test/support/llmpProcess.ts';
+import { tempDir } from '../../test/support/tempDir.ts';
+import { runTelemetrygenSenders } from '../src/telemetrygenSenders.ts';
+
+function threads(pid: number): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const s = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
+      const name = s.slice(s.indexOf('(') + 1, s.lastIndexOf(')')).replace(/\d+$/, '');
+      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+      m.set(name, (m.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / 100);
+    } catch {}
+  }
+  return m;
+}
+async function accepted(port: number) {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  let n = 0;
+  for (const l of text.split('\n'))
+    if (l.startsWith('llmp_receiver_accepted_spans_total')) n += Number(l.slice(l.lastIndexOf(' ') + 1));
+  return n;
+}
+const roots = (
+  process.env.ROOTS ?? `/work/main,${new URL('../..', import.meta.url).pathname.replace(/\/$/, '')}`
+).split(',');
+const out: unknown[] = [];
+for (let round = 0; round < Number(process.env.ROUNDS ?? 1); round++) {
+  for (const root of roots) {
+    const dir = tempDir('thr');
+    const env: Record<string, string> = process.env.PROF
+      ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.PROF}/${root.split('/').at(-1)}` }
+      : {};
+    const llmp = await startLlmp({ dataDir: `${dir.path}/data`, root, env });
+    const pid = llmp.child.pid!;
+    const a = threads(pid);
+    const n0 = await accepted(llmp.apiPort);
+    await runTelemetrygenSenders({
+      endpoint: `127.0.0.1:${llmp.grpcPort}`,
+      senders: 4,
+      rate: 12500,
+      seconds: Number(process.env.SECONDS ?? 10),
+      batchSize: 512,
+    });
+    const b = threads(pid);
+    const spans = (await accepted(llmp.apiPort)) - n0;
+    const rows = Object.fromEntries(
+      [...b]
+        .map(([k, v]) => [k, +(v - (a.get(k) ?? 0)).toFixed(2)] as const)
+        .filter(([, v]) => v > 0.02)
+        .sort((x, y) => y[1] - x[1]),
+    );
+    const total = Object.values(rows).reduce((s, v) => s + v, 0);
+    const r = {
+      root,
+      spans,
+      total: +total.toFixed(2),
+      mainUsPerSpan: +(((rows.MainThread ?? 0) / spans) * 1e6).toFixed(2),
+      nodeUsPerSpan: +(
+        (((rows.MainThread ?? 0) + (rows['libuv-worker'] ?? 0) + (rows.V8Worker ?? 0)) / spans) *
+        1e6
+      ).toFixed(2),
+      cpuSPerM: +((total / spans) * 1e6).toFixed(1),
+      load: +loadavg()[0]!.toFixed(1),
+      rows,
+    };
+    console.log(JSON.stringify(r));
+    out.push(r);
+    await llmp.stop('SIGTERM');
+    dir.remove();
+  }
+}
