@@ -119,8 +119,9 @@ async function startCollector(
   };
 }
 
-async function startGateway(dir: string, brokers: string[], topic: string): Promise<Side> {
+async function startGateway(dir: string, brokers: string[], topic: string, root?: string): Promise<Side> {
   const gateway = await startLlmp({
+    ...(root ? { root } : {}),
     dataDir: `${dir}/gateway-${topic}`,
     command: 'gateway',
     extraYaml: `kafka:\n  brokers: "${brokers.join(',')}"\nexporters:\n  kafka:\n    topic: ${topic}\n`,
@@ -223,7 +224,9 @@ async function measure(side: Side, load: Load, size: { workers: number; seconds:
  * broker, each run into a fresh topic, interleaved A B A B over `rounds`. Spans are counted as
  * each side's exporter reports them acknowledged by Kafka (telemetrygen drops what its queue cannot
  * hold, so what it generates is not what arrives); medians of spans/s, CPU-s per million spans
- * and peak RSS, and the gateway's ratios.
+ * and peak RSS, and the gateway's ratios. With `baselineRoot` (another checkout, e.g. main), that
+ * checkout's gateway runs as a third side in every round, so a change is measured A B A B against
+ * it on the same load and machine state.
  */
 export async function collectorScenario({
   load,
@@ -231,12 +234,14 @@ export async function collectorScenario({
   seconds,
   rounds,
   pipeline,
+  baselineRoot,
 }: {
   load: Load;
   workers: number;
   seconds: number;
   rounds: number;
   pipeline: CollectorPipeline;
+  baselineRoot?: string | undefined;
 }) {
   const broker = await kafkaBroker();
   if (!broker)
@@ -250,6 +255,7 @@ export async function collectorScenario({
   const topic = topics(kafka, 4);
   const collector: Run[] = [];
   const gateway: Run[] = [];
+  const baseline: Run[] = [];
   const runSide = async (name: string, start: (topic: string) => Promise<Side>): Promise<Run> => {
     const fresh = `bench_${name}_${Date.now()}`;
     await topic.create(fresh);
@@ -265,6 +271,10 @@ export async function collectorScenario({
     for (let round = 0; round < rounds; round++) {
       collector.push(await runSide('otelcol', (t) => startCollector(dir.path, broker.brokers, t, pipeline)));
       gateway.push(await runSide('gateway', (t) => startGateway(dir.path, broker.brokers, t)));
+      if (baselineRoot)
+        baseline.push(
+          await runSide('baseline', (t) => startGateway(dir.path, broker.brokers, t, baselineRoot)),
+        );
     }
   } finally {
     dir.remove();
@@ -284,8 +294,8 @@ export async function collectorScenario({
       : `loadgen LLM traces, ${workers} requests in flight, 20 traces each, ${seconds} s`;
   return {
     scenario: `collector-${load}`,
-    command: `otelcol 0.165 (otlp → ${pipeline.mode === 'batch' ? 'batch → ' : ''}kafka acks=all, linger ${pipeline.linger}) vs llmp gateway (acks=all, NODE_OPTIONS=${gatewayNodeOptions}); ${offered}; × ${rounds}, A B A B`,
-    loadAverage: median([...collector, ...gateway].map((r) => r.loadAverage)),
+    command: `otelcol 0.165 (otlp → ${pipeline.mode === 'batch' ? 'batch → ' : ''}kafka acks=all, linger ${pipeline.linger}) vs llmp gateway (acks=all, NODE_OPTIONS=${gatewayNodeOptions}); ${offered}; × ${rounds}, A B A B${baselineRoot ? ` (C: gateway of ${baselineRoot})` : ''}`,
+    loadAverage: median([...collector, ...gateway, ...baseline].map((r) => r.loadAverage)),
     collector: a,
     gateway: b,
     gatewayToCollector: {
@@ -293,6 +303,19 @@ export async function collectorScenario({
       cpuPerSpan: ratio(b.cpuSecondsPerMillionSpans, a.cpuSecondsPerMillionSpans),
       peakRss: ratio(b.peakRssMiB, a.peakRssMiB),
     },
-    runs: { collector, gateway },
+    ...(baselineRoot
+      ? (() => {
+          const c = medians(baseline);
+          return {
+            baseline: { root: baselineRoot, ...c },
+            baselineToCollector: {
+              spansPerSecond: ratio(c.spansPerSecond, a.spansPerSecond),
+              cpuPerSpan: ratio(c.cpuSecondsPerMillionSpans, a.cpuSecondsPerMillionSpans),
+              peakRss: ratio(c.peakRssMiB, a.peakRssMiB),
+            },
+          };
+        })()
+      : {}),
+    runs: { collector, gateway, ...(baselineRoot ? { baseline } : {}) },
   };
 }

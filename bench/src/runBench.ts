@@ -6,6 +6,7 @@ import { consumerClientsScenario } from './consumerClients.ts';
 import { distributedScenario } from './distributedScenario.ts';
 import { embeddedMemoryScenario } from './embeddedMemoryScenario.ts';
 import { engineCeilingScenario } from './engineCeilingScenario.ts';
+import { gatewayFloorScenario } from './gatewayFloorScenario.ts';
 import { gatewayHotPathScenario } from './gatewayHotPathScenario.ts';
 import { hugeTraceScenario } from './hugeTraceScenario.ts';
 import { ingesterNodeScenario } from './ingesterNodeScenario.ts';
@@ -57,6 +58,7 @@ if (run('all-in-one')) report(await allInOneScenario({ seconds }));
 // A B A B. BENCH_COLLECTOR_PIPELINE=batch puts the batch processor and the exporter's queue in the
 // Collector (answered before Kafka); BENCH_COLLECTOR_LINGER sets its producer linger (default 10ms);
 // BENCH_TELEMETRYGEN_RATE traces/s per worker (default 5000; 0: unthrottled, most of it dropped).
+// BENCH_BASELINE=<checkout> adds that checkout's gateway as a third side in every round (A B C A B C).
 for (const load of ['telemetrygen', 'loadgen'] as const) {
   if (!wanted.has(load === 'telemetrygen' ? 'collector' : 'collector-loadgen')) continue;
   report(
@@ -69,8 +71,15 @@ for (const load of ['telemetrygen', 'loadgen'] as const) {
         mode: process.env.BENCH_COLLECTOR_PIPELINE === 'batch' ? 'batch' : 'sync',
         linger: process.env.BENCH_COLLECTOR_LINGER ?? '10ms',
       },
+      baselineRoot: process.env.BENCH_BASELINE,
     }),
   );
+}
+// Only when named: the gateway's parts alone (receiver without Kafka, a bare node:http2 gRPC
+// answer, records + producer without gRPC) on each collector load, BENCH_SECONDS each.
+for (const load of ['telemetrygen', 'loadgen'] as const) {
+  if (!wanted.has(`gateway-floor${load === 'telemetrygen' ? '' : '-loadgen'}`)) continue;
+  report(await gatewayFloorScenario({ load, seconds: Number(process.env.BENCH_SECONDS ?? 10) }));
 }
 // Only when named: telemetrygen's small spans into llmp start (BENCH_WORKERS senders offering
 // BENCH_RATE spans/s each for BENCH_SECONDS, BENCH_BATCH spans a request, BENCH_ROUNDS fresh
