@@ -16,6 +16,7 @@ import {
   traceBatch,
 } from '@llmp/otlp';
 import { stringAttr, testRequest, testSpan } from '@llmp/otlp/testing';
+import { readdirSync } from 'node:fs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compiledFunctions } from '../support/compiledFunctions.ts';
@@ -414,6 +415,36 @@ describe('clickhouse exporter and trace reader', () => {
     await unsynced.start();
     expect(await fsyncSettings()).toEqual(new Set(['0']));
     await unsynced.shutdown();
+  });
+
+  it('on the embedded store, writes the skip indexes of a small part as one packed file and reads through them', async () => {
+    const exporter = clickhouseExporter(store, settings, clickhouseExporterConfig.parse({ fsync: false }));
+    await exporter.start();
+    const traceId = '7'.repeat(32);
+    await exporter.consume(
+      traceBatch({
+        projectId: 'p1',
+        request: request([span({ traceId, attributes: [stringAttr('packed.key', 'packed-value')] })]),
+      }),
+    );
+    const parts = await store.client.query({
+      query: `SELECT path FROM system.parts WHERE database = {db:String} AND table = 'spans' AND active
+        AND name IN (SELECT _part FROM llmp.spans WHERE TraceId = {traceId:String})`,
+      query_params: { db: store.database, traceId },
+      format: 'JSONEachRow',
+    });
+    const [part] = await parts.json<{ path: string }>();
+    const files = readdirSync(part!.path);
+    expect(files).toContain('skp_idx.packed');
+    expect(files.filter((f) => f.startsWith('skp_idx_'))).toEqual([]);
+    // The index is read from the packed file: the query fails if it cannot use it.
+    const found = await store.client.query({
+      query: `SELECT count() AS n FROM llmp.spans WHERE has(mapValues(SpanAttributes), 'packed-value')
+        SETTINGS force_data_skipping_indices = 'idx_span_attr_value'`,
+      format: 'JSONEachRow',
+    });
+    expect(await found.json()).toEqual([{ n: '1' }]);
+    await exporter.shutdown();
   });
 
   it('refuses data after shutdown with a retryable error', async () => {
