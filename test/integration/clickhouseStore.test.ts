@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import {
   type ClickHouseStore,
   clickhouseExporter,
@@ -16,7 +17,6 @@ import {
   traceBatch,
 } from '@llmp/otlp';
 import { stringAttr, testRequest, testSpan } from '@llmp/otlp/testing';
-import { readdirSync } from 'node:fs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compiledFunctions } from '../support/compiledFunctions.ts';
