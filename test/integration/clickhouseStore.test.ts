@@ -1,4 +1,5 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   type ClickHouseStore,
   clickhouseExporter,
@@ -445,6 +446,27 @@ describe('clickhouse exporter and trace reader', () => {
     });
     expect(await found.json()).toEqual([{ n: '1' }]);
     await exporter.shutdown();
+  });
+
+  it('stages span inserts in reused scratch files, emptied after each insert', async () => {
+    const exporter = clickhouseExporter(store, settings, clickhouseExporterConfig.parse({ fsync: false }));
+    const scratch = () =>
+      readdirSync(store.scratchDir!).map((name) => ({
+        name,
+        bytes: statSync(join(store.scratchDir!, name)).size,
+      }));
+    await exporter.consume(
+      traceBatch({ projectId: 'p1', request: request([span({ traceId: '5'.repeat(32) })]) }),
+    );
+    // Earlier tests' inserts (some at once) left their files; none holds a payload.
+    const first = scratch();
+    expect(first.length).toBeGreaterThan(0);
+    expect(first.every((f) => f.name.endsWith('.rowbinary') && f.bytes === 0)).toBe(true);
+    await exporter.consume(
+      traceBatch({ projectId: 'p1', request: request([span({ traceId: '4'.repeat(32) })]) }),
+    );
+    expect(scratch()).toEqual(first);
+    expect(await count('4'.repeat(32))).toBe(1);
   });
 
   it('refuses data after shutdown with a retryable error', async () => {
