@@ -34,8 +34,8 @@ export async function insertRowBinary(
   },
 ): Promise<void> {
   if (!store.scratchDir) throw new Error('insertRowBinary needs an embedded store');
-  let free = freeScratchFiles.get(store);
-  if (!free) freeScratchFiles.set(store, (free = []));
+  const free = freeScratchFiles.get(store) ?? [];
+  freeScratchFiles.set(store, free);
   const path = free.pop() ?? join(store.scratchDir, `${randomUUID()}.rowbinary`);
   const names = columns.map(([name]) => `\`${name}\``);
   await writeFile(path, bytes);
