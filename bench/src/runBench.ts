@@ -10,6 +10,7 @@ import { gatewayFloorScenario } from './gatewayFloorScenario.ts';
 import { gatewayHotPathScenario } from './gatewayHotPathScenario.ts';
 import { hugeTraceScenario } from './hugeTraceScenario.ts';
 import { ingesterNodeScenario } from './ingesterNodeScenario.ts';
+import { insertBreakdownScenario } from './insertBreakdown.ts';
 import { insertCostsScenario } from './insertCosts.ts';
 import { insertFormatsScenario } from './insertFormats.ts';
 import { machine } from './machine.ts';
@@ -24,6 +25,7 @@ import { validationScriptScenario } from './validationScriptScenario.ts';
 // BENCH_JOB_SPANS=root has only each trace's root span name its job in the query store.
 // Only when named: `mlflow-down` (llmp start with MLflow down vs without MLflow), and
 // `insert-formats` / `insert-costs` (insert formats on the embedded store, an INSERT's engine CPU),
+// `insert-breakdown` (the fixed and per-row engine CPU of a telemetrygen-sized INSERT, per view),
 // `embedded-memory` (RSS of llmp start and llmp ingester, engine allocator A/B), `ingester-node`
 // (CPU per span of the ingester's own code, no Kafka or engine), `gateway-hot-path` (the gateway's
 // screening and record cutting per span, no gRPC or Kafka), `kafka-consumers` (the Kafka
@@ -166,6 +168,9 @@ if (wanted.has('ui')) {
 }
 if (wanted.has('insert-costs')) {
   for (const row of await insertCostsScenario()) report({ scenario: 'insert-costs', ...row });
+}
+if (wanted.has('insert-breakdown')) {
+  for (const row of await insertBreakdownScenario()) report({ scenario: 'insert-breakdown', ...row });
 }
 if (wanted.has('insert-formats')) {
   for (const row of await insertFormatsScenario()) report({ scenario: 'insert-formats', ...row });

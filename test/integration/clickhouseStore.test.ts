@@ -1,3 +1,5 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   type ClickHouseStore,
   clickhouseExporter,
@@ -414,6 +416,57 @@ describe('clickhouse exporter and trace reader', () => {
     await unsynced.start();
     expect(await fsyncSettings()).toEqual(new Set(['0']));
     await unsynced.shutdown();
+  });
+
+  it('on the embedded store, writes the skip indexes of a small part as one packed file and reads through them', async () => {
+    const exporter = clickhouseExporter(store, settings, clickhouseExporterConfig.parse({ fsync: false }));
+    await exporter.start();
+    const traceId = '7'.repeat(32);
+    await exporter.consume(
+      traceBatch({
+        projectId: 'p1',
+        request: request([span({ traceId, attributes: [stringAttr('packed.key', 'packed-value')] })]),
+      }),
+    );
+    const parts = await store.client.query({
+      query: `SELECT path FROM system.parts WHERE database = {db:String} AND table = 'spans' AND active
+        AND name IN (SELECT _part FROM llmp.spans WHERE TraceId = {traceId:String})`,
+      query_params: { db: store.database, traceId },
+      format: 'JSONEachRow',
+    });
+    const [part] = await parts.json<{ path: string }>();
+    const files = readdirSync(part!.path);
+    expect(files).toContain('skp_idx.packed');
+    expect(files.filter((f) => f.startsWith('skp_idx_'))).toEqual([]);
+    // The index is read from the packed file: the query fails if it cannot use it.
+    const found = await store.client.query({
+      query: `SELECT count() AS n FROM llmp.spans WHERE has(mapValues(SpanAttributes), 'packed-value')
+        SETTINGS force_data_skipping_indices = 'idx_span_attr_value'`,
+      format: 'JSONEachRow',
+    });
+    expect(await found.json()).toEqual([{ n: '1' }]);
+    await exporter.shutdown();
+  });
+
+  it('stages span inserts in reused scratch files, emptied after each insert', async () => {
+    const exporter = clickhouseExporter(store, settings, clickhouseExporterConfig.parse({ fsync: false }));
+    const scratch = () =>
+      readdirSync(store.scratchDir!).map((name) => ({
+        name,
+        bytes: statSync(join(store.scratchDir!, name)).size,
+      }));
+    await exporter.consume(
+      traceBatch({ projectId: 'p1', request: request([span({ traceId: '5'.repeat(32) })]) }),
+    );
+    // Earlier tests' inserts (some at once) left their files; none holds a payload.
+    const first = scratch();
+    expect(first.length).toBeGreaterThan(0);
+    expect(first.every((f) => f.name.endsWith('.rowbinary') && f.bytes === 0)).toBe(true);
+    await exporter.consume(
+      traceBatch({ projectId: 'p1', request: request([span({ traceId: '4'.repeat(32) })]) }),
+    );
+    expect(scratch()).toEqual(first);
+    expect(await count('4'.repeat(32))).toBe(1);
   });
 
   it('refuses data after shutdown with a retryable error', async () => {

@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
+import { truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClickHouseSettings } from '@clickhouse/client';
 import type { ClickHouseStore } from './clickhouseStore.ts';
+
+/** Scratch files of a store no INSERT is using (the store's scratch dir is emptied when it opens). */
+const freeScratchFiles = new WeakMap<ClickHouseStore, string[]>();
 
 /**
  * Inserts a RowBinary payload into an embedded store. chdb takes binary formats only from a
@@ -10,7 +13,10 @@ import type { ClickHouseStore } from './clickhouseStore.ts';
  * insert takes text formats only), so the payload goes through a file in the store's scratch
  * dir for the length of one INSERT … SELECT FROM file(), whose path and structure are query
  * parameters (INSERT … FROM INFILE, which costs the same CPU, takes a literal only). Measured
- * cheaper than every text format chdb takes (bench/src/insertFormats.ts).
+ * cheaper than every text format chdb takes (bench/src/insertFormats.ts). The files are kept and
+ * reused, emptied after each INSERT: creating a file is the dearest kernel work of an INSERT on
+ * some file systems (ext4 without a journal: ~1 ms; docs/benchmarks.md, "Engine cost per
+ * INSERT"), and the store's scratch dir holds one per INSERT running at once.
  * @example await insertRowBinary(store, { table: 'llmp.spans', columns, bytes, settings: {} });
  */
 export async function insertRowBinary(
@@ -28,7 +34,9 @@ export async function insertRowBinary(
   },
 ): Promise<void> {
   if (!store.scratchDir) throw new Error('insertRowBinary needs an embedded store');
-  const path = join(store.scratchDir, `${randomUUID()}.rowbinary`);
+  const free = freeScratchFiles.get(store) ?? [];
+  freeScratchFiles.set(store, free);
+  const path = free.pop() ?? join(store.scratchDir, `${randomUUID()}.rowbinary`);
   const names = columns.map(([name]) => `\`${name}\``);
   await writeFile(path, bytes);
   try {
@@ -38,6 +46,10 @@ export async function insertRowBinary(
       clickhouse_settings: settings,
     });
   } finally {
-    await rm(path, { force: true });
+    // Emptied, not removed: the payload does not linger on disk, the inode stays for the next.
+    await truncate(path, 0).then(
+      () => free.push(path),
+      () => undefined,
+    );
   }
 }
