@@ -10,7 +10,7 @@ const text = (seed: number, bytes: number) =>
     .repeat(Math.ceil(bytes / 70));
 
 /** One OTLP/JSON request of spans [first, first + count) of a huge trace: a tree of LLM and tool calls. */
-function partRequest(traceId: string, first: number, count: number, t0Ms: number, service: string) {
+export function partRequest(traceId: string, first: number, count: number, t0Ms: number, service: string) {
   const id = (i: number) => (i + 1).toString(16).padStart(16, '0');
   const spans = [];
   for (let i = first; i < first + count; i++) {
@@ -53,7 +53,7 @@ function partRequest(traceId: string, first: number, count: number, t0Ms: number
 }
 
 /** Posts a request, retrying while llmp answers 429/503 (its bounds), as an SDK exporter does. */
-async function post(url: string, body: string): Promise<void> {
+export async function post(url: string, body: string): Promise<void> {
   for (let attempt = 0; attempt < 200; attempt++) {
     const response = await fetch(url, {
       method: 'POST',
@@ -141,6 +141,8 @@ export async function hugeTraceScenario({
           for (const s of body.spans) seen.add(s.spanId);
           cursor = body.next_cursor;
           parts++;
+          // A cursor that does not move on would page for ever (it did, before the fix).
+          if (parts > Math.ceil(size / 10_000) + 1) throw new Error(`paging ${size} spans did not end`);
         } while (cursor);
         return { ms: Math.round(performance.now() - t0), parts, distinctSpans: seen.size };
       });
