@@ -48,7 +48,13 @@ const request = (spans: Span[]) => ({
     {
       resource: { attributes: [stringAttr('service.name', 'huge')], droppedAttributesCount: 0 },
       schemaUrl: '',
-      scopeSpans: [{ scope: { name: 's', version: '', attributes: [], droppedAttributesCount: 0 }, schemaUrl: '', spans }],
+      scopeSpans: [
+        {
+          scope: { name: 's', version: '', attributes: [], droppedAttributesCount: 0 },
+          schemaUrl: '',
+          spans,
+        },
+      ],
     },
   ],
 });
@@ -67,7 +73,10 @@ const read = async (query = '', id = traceId) => {
 beforeAll(async () => {
   store = await openTestStore(dir.path);
   await migrate(store);
-  app = queryApp({ source: linkedTraceSource(storeTraceSource(store), jobStore(store)), jobs: jobStore(store) });
+  app = queryApp({
+    source: linkedTraceSource(storeTraceSource(store), jobStore(store)),
+    jobs: jobStore(store),
+  });
   const exporter = clickhouseExporter(
     store,
     { id: 'clickhouse', logger: pino({ level: 'silent' }) },
