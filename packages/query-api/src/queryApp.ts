@@ -19,6 +19,7 @@ import { searchRoutes } from './searchRoutes.ts';
 import { templateSpansRoutes } from './templateSpansRoutes.ts';
 import { traceOutlineOpenApiPaths } from './traceOutlineOpenApi.ts';
 import { type TraceOutlineSource, traceOutlineRoutes } from './traceOutlineRoutes.ts';
+import { traceSpansBody } from './traceSpansBody.ts';
 import { maxTraceSpans, traceSpansCursor } from './traceSpansCursor.ts';
 import { uiRoutes } from './uiRoutes.ts';
 import { withBearerSecurity } from './withBearerSecurity.ts';
@@ -160,18 +161,10 @@ export function queryApp({
       return problem(c, 404, 'Trace not found', `no trace ${traceId} in project ${projectId}`);
     const spans = read.slice(0, limit);
     const last = read.length > limit ? spans.at(-1) : undefined;
-    return c.json({
-      traceId: id,
-      spans,
-      ...(last
-        ? {
-            next_cursor: traceSpansCursor.encode({
-              traceId: id,
-              startNs: last.startTimeUnixNano,
-              spanId: last.spanId,
-            }),
-          }
-        : {}),
+    const nextCursor =
+      last && traceSpansCursor.encode({ traceId: id, startNs: last.startTimeUnixNano, spanId: last.spanId });
+    return c.body(traceSpansBody({ traceId: id, spans, nextCursor }), 200, {
+      'content-type': 'application/json',
     });
   });
 
