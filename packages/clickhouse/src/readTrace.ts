@@ -261,10 +261,10 @@ export async function readSpanRecords(
       WHERE project_id = {projectId:String} AND TraceId = {traceId:String}
         AND Timestamp >= trace_range.1 AND Timestamp <= trace_range.2 ${part}
         AND ({spanId:String} = '' OR SpanId = {spanId:String})
-      ORDER BY Timestamp, SpanId
-      -- A span delivered twice (a sender's retry) is one span until the merge collapses it.
-      LIMIT 1 BY SpanId
-      ${page ? 'LIMIT {limit:UInt32}' : ''}
+      -- A span delivered twice (a sender's retry) is one span until the merge collapses it. A
+      -- part's rows are the IN set's, so they are put in order and made one per span below:
+      -- sorting 10 000 wide rows cost the engine as much again as reading them.
+      ${page ? '' : 'ORDER BY Timestamp, SpanId LIMIT 1 BY SpanId'}
       -- The engine compiles an aggregate to machine code the fourth time it sees it, inside that
       -- query: ~40 ms once, for min/max over the trace's one or two trace_id_ts rows.
       SETTINGS compile_aggregate_expressions = 0${page || spanId ? `, ${traceReadSettings}` : ''}`,
@@ -277,7 +277,27 @@ export async function readSpanRecords(
     },
     format: 'JSONCompactEachRow',
   });
-  return spanRecordsOf(await result.text());
+  const records = spanRecordsOf(await result.text());
+  return page ? inSpanOrder(records) : records;
+}
+
+/** Start times as decimal text compare as numbers once their lengths are equal (no sign: Unix ns ≥ 0). */
+const byStart = (a: SpanRecord, b: SpanRecord) =>
+  a.start_ns.length - b.start_ns.length ||
+  (a.start_ns < b.start_ns
+    ? -1
+    : a.start_ns > b.start_ns
+      ? 1
+      : a.SpanId < b.SpanId
+        ? -1
+        : a.SpanId > b.SpanId
+          ? 1
+          : 0);
+
+/** Records in (start, span id) order, each span once (the first copy of a span stored twice). */
+function inSpanOrder(records: SpanRecord[]): SpanRecord[] {
+  records.sort(byStart);
+  return records.filter((r, i) => i === 0 || r.SpanId !== records[i - 1]!.SpanId);
 }
 
 /**
