@@ -10,7 +10,7 @@ const text = (seed: number, bytes: number) =>
     .repeat(Math.ceil(bytes / 70));
 
 /** One OTLP/JSON request of spans [first, first + count) of a huge trace: a tree of LLM and tool calls. */
-function partRequest(traceId: string, first: number, count: number, t0Ms: number, service: string) {
+export function partRequest(traceId: string, first: number, count: number, t0Ms: number, service: string) {
   const id = (i: number) => (i + 1).toString(16).padStart(16, '0');
   const spans = [];
   for (let i = first; i < first + count; i++) {
@@ -53,7 +53,7 @@ function partRequest(traceId: string, first: number, count: number, t0Ms: number
 }
 
 /** Posts a request, retrying while llmp answers 429/503 (its bounds), as an SDK exporter does. */
-async function post(url: string, body: string): Promise<void> {
+export async function post(url: string, body: string): Promise<void> {
   for (let attempt = 0; attempt < 200; attempt++) {
     const response = await fetch(url, {
       method: 'POST',
@@ -67,6 +67,47 @@ async function post(url: string, body: string): Promise<void> {
     await new Promise((r) => setTimeout(r, Number(response.headers.get('retry-after') ?? 1) * 1000));
   }
   throw new Error('export: still refused after 200 attempts');
+}
+
+/** Peaks of what `/metrics` says holds the process's memory: the engine's tracked bytes, V8's heap and external. */
+interface MemoryPeaks {
+  engineMiB: number;
+  heapUsedMiB: number;
+  externalMiB: number;
+}
+
+/**
+ * Scrapes llmp's `/metrics` every 500 ms while `work` runs and keeps the peak of the engine's
+ * tracked memory (`llmp_store_engine_memory_bytes`), V8's used heap and external memory, so a
+ * phase's peak RSS can be told apart: engine, JavaScript heap, buffers.
+ */
+async function sampleMemory<T>(
+  metrics: () => Promise<string>,
+  work: () => Promise<T>,
+): Promise<{ result: T; peaks: MemoryPeaks }> {
+  const peaks: MemoryPeaks = { engineMiB: 0, heapUsedMiB: 0, externalMiB: 0 };
+  const read = (text: string, name: string) =>
+    Math.round(Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? 0) / 2 ** 20);
+  let running = true;
+  const sampler = (async () => {
+    while (running) {
+      try {
+        const text = await metrics();
+        peaks.engineMiB = Math.max(peaks.engineMiB, read(text, 'llmp_store_engine_memory_bytes'));
+        peaks.heapUsedMiB = Math.max(peaks.heapUsedMiB, read(text, 'nodejs_heap_size_used_bytes'));
+        peaks.externalMiB = Math.max(peaks.externalMiB, read(text, 'nodejs_external_memory_bytes'));
+      } catch {
+        // a scrape refused while busy: the next one counts
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  })();
+  try {
+    return { result: await work(), peaks };
+  } finally {
+    running = false;
+    await sampler;
+  }
 }
 
 interface TracePage {
@@ -98,7 +139,13 @@ export async function hugeTraceScenario({
       const traceId = randomBytes(16).toString('hex');
       const service = `huge-${size}`;
       const t0Ms = Date.now() - 3_600_000;
-      const ingest = await samplePeakRss(pid, async () => {
+      const metrics = async () => (await llmp.api('/metrics')).text();
+      const phase = <T>(work: () => Promise<T>) =>
+        sampleMemory(metrics, () => samplePeakRss(pid, work)).then(({ result, peaks }) => ({
+          ...result,
+          peaks,
+        }));
+      const ingest = await phase(async () => {
         const t0 = performance.now();
         for (let first = 0; first < size; first += 512) {
           const body = JSON.stringify(
@@ -118,7 +165,8 @@ export async function hugeTraceScenario({
         }
         return { acknowledgedSeconds, storedSeconds: (performance.now() - t0) / 1000 };
       });
-      const firstPart = await samplePeakRss(pid, async () => {
+      process.stderr.write(`huge-trace ${size}: ingested ${JSON.stringify(ingest)}\n`);
+      const firstPart = await phase(async () => {
         const times: number[] = [];
         let spans = 0;
         for (let i = 0; i < 3; i++) {
@@ -129,7 +177,8 @@ export async function hugeTraceScenario({
         }
         return { medianMs: Math.round(median(times)), spans };
       });
-      const paged = await samplePeakRss(pid, async () => {
+      process.stderr.write(`huge-trace ${size}: first part ${JSON.stringify(firstPart)}\n`);
+      const paged = await phase(async () => {
         const t0 = performance.now();
         const seen = new Set<string>();
         let cursor: string | undefined;
@@ -141,6 +190,8 @@ export async function hugeTraceScenario({
           for (const s of body.spans) seen.add(s.spanId);
           cursor = body.next_cursor;
           parts++;
+          // A cursor that does not move on would page for ever (it did, before the fix).
+          if (parts > Math.ceil(size / 10_000) + 1) throw new Error(`paging ${size} spans did not end`);
         } while (cursor);
         return { ms: Math.round(performance.now() - t0), parts, distinctSpans: seen.size };
       });
@@ -148,13 +199,16 @@ export async function hugeTraceScenario({
         acknowledgedSeconds: Math.round(ingest.result.acknowledgedSeconds * 10) / 10,
         storedSeconds: Math.round(ingest.result.storedSeconds * 10) / 10,
         ingestPeakRssMiB: ingest.peakMiB,
+        ingestPeaks: ingest.peaks,
         firstPartMs: firstPart.result.medianMs,
         firstPartSpans: firstPart.result.spans,
         firstPartPeakRssMiB: firstPart.peakMiB,
+        firstPartPeaks: firstPart.peaks,
         pagedWholeMs: paged.result.ms,
         pagedParts: paged.result.parts,
         pagedDistinctSpans: paged.result.distinctSpans,
         pagedPeakRssMiB: paged.peakMiB,
+        pagedPeaks: paged.peaks,
       };
     }
     return {

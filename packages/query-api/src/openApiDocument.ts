@@ -67,9 +67,9 @@ export const openApiDocument = {
   paths: {
     '/v1/traces/{traceId}': {
       get: {
-        summary: 'The spans of a trace, oldest first (whole, or in parts of at most limit)',
+        summary: 'The spans of a trace, oldest first, in parts of at most limit (default 10 000)',
         description:
-          'Without limit or cursor the trace comes whole. With limit (1-10 000) it comes in parts: each but the last has `next_cursor`, passed back as `cursor` for the next.',
+          'A trace of at most `limit` spans (default and most 10 000) comes whole, without `next_cursor`. A bigger one comes in parts in (start, span id) order: each but the last has `next_cursor`, passed back as `cursor` for the next.',
         parameters: [
           {
             name: 'traceId',
@@ -80,7 +80,7 @@ export const openApiDocument = {
           {
             name: 'limit',
             in: 'query',
-            schema: { type: 'integer', minimum: 1, maximum: 10000 },
+            schema: { type: 'integer', minimum: 1, maximum: 10000, default: 10000 },
           },
           { name: 'cursor', in: 'query', schema: { type: 'string' } },
         ],

@@ -19,6 +19,7 @@ import { searchRoutes } from './searchRoutes.ts';
 import { templateSpansRoutes } from './templateSpansRoutes.ts';
 import { traceOutlineOpenApiPaths } from './traceOutlineOpenApi.ts';
 import { type TraceOutlineSource, traceOutlineRoutes } from './traceOutlineRoutes.ts';
+import { traceSpansBody } from './traceSpansBody.ts';
 import { maxTraceSpans, traceSpansCursor } from './traceSpansCursor.ts';
 import { uiRoutes } from './uiRoutes.ts';
 import { withBearerSecurity } from './withBearerSecurity.ts';
@@ -148,34 +149,22 @@ export function queryApp({
       return problem(c, 400, 'Invalid cursor', 'the cursor is not one this trace read answered with');
     }
     const projectId = projectOf(c.req.raw);
-    // One span more than asked says whether another part follows: a trace of any size is
-    // answered in bounded parts (docs/benchmarks.md, "Huge traces").
-    // Without limit or cursor the trace comes whole, as before parts existed (the web UI's
-    // 30 000-span e2e test still reads it so); a client that must bound its memory pages.
-    const whole = limitText === undefined && cursor === undefined;
-    const read = await source.readTrace(
-      projectId,
-      id,
-      whole
-        ? undefined
-        : { limit: limit + 1, after: cursor && { startNs: cursor.startNs, spanId: cursor.spanId } },
-    );
+    // Every read is bounded: one span more than the part says whether another follows. Without
+    // limit or cursor the part is the default (maxTraceSpans), so a trace up to that size still
+    // comes whole, without next_cursor, as before parts existed; a bigger one comes in parts, as
+    // Jaeger's and Tempo's trace reads are bounded (docs/benchmarks.md, "Huge traces").
+    const read = await source.readTrace(projectId, id, {
+      limit: limit + 1,
+      after: cursor && { startNs: cursor.startNs, spanId: cursor.spanId },
+    });
     if (read.length === 0 && !cursor)
       return problem(c, 404, 'Trace not found', `no trace ${traceId} in project ${projectId}`);
-    const spans = whole ? read : read.slice(0, limit);
-    const last = !whole && read.length > limit ? spans.at(-1) : undefined;
-    return c.json({
-      traceId: id,
-      spans,
-      ...(last
-        ? {
-            next_cursor: traceSpansCursor.encode({
-              traceId: id,
-              startNs: last.startTimeUnixNano,
-              spanId: last.spanId,
-            }),
-          }
-        : {}),
+    const spans = read.slice(0, limit);
+    const last = read.length > limit ? spans.at(-1) : undefined;
+    const nextCursor =
+      last && traceSpansCursor.encode({ traceId: id, startNs: last.startTimeUnixNano, spanId: last.spanId });
+    return c.body(traceSpansBody({ traceId: id, spans, nextCursor }), 200, {
+      'content-type': 'application/json',
     });
   });
 

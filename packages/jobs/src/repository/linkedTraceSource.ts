@@ -1,9 +1,9 @@
-import type { StoredSpan } from '@llmp/clickhouse';
+import type { StoredSpan, TraceSpanPage } from '@llmp/clickhouse';
 import type { JobStore } from './jobStore.ts';
 
 /** The part of the query API's trace source this wraps. */
 export interface SpanSource {
-  readTrace(projectId: string, traceId: string): Promise<StoredSpan[]>;
+  readTrace(projectId: string, traceId: string, page?: TraceSpanPage): Promise<StoredSpan[]>;
 }
 
 /**
@@ -15,8 +15,10 @@ export interface SpanSource {
 export function linkedTraceSource<S extends SpanSource>(source: S, jobs: Pick<JobStore, 'traceLinks'>): S {
   return {
     ...source,
-    async readTrace(projectId: string, traceId: string) {
-      const spans = await source.readTrace(projectId, traceId);
+    // The part asked for is passed on: without it every part of a huge trace read it whole, and a
+    // cursor began again at its first span (paging never ended).
+    async readTrace(projectId: string, traceId: string, page?: TraceSpanPage) {
+      const spans = await source.readTrace(projectId, traceId, page);
       if (spans.length === 0 || spans.every((s) => s.jobId !== null)) return spans;
       const [link] = await jobs.traceLinks(projectId, traceId);
       if (!link) return spans;
