@@ -63,6 +63,9 @@ interface TraceRecord {
   t_cost: number | null;
   t_job_id: string;
   t_job_version: string;
+  /** How many jobs and versions its spans name. */
+  t_jobs: string;
+  t_job_versions: string;
 }
 
 /**
@@ -78,7 +81,7 @@ export const usageSpans = "span_type IN ('llm', 'embedding')";
 const orNull = (s: string) => (s === '' ? null : s);
 
 /** The first window a newest-first search reads back from its end; each next one is 8 times as long. */
-const firstWindowNs = 3_600_000_000_000n;
+export const firstWindowNs = 3_600_000_000_000n;
 
 /**
  * One row per trace having a span that matches `filter` (duration bounds apply to the whole
@@ -102,21 +105,34 @@ export async function searchTraces(
   if (page.sort === 'startTime' && page.order === 'desc') {
     const after = page.after ? BigInt(page.after.value) + 1n : undefined;
     const top = after !== undefined && after < filter.toNs ? after : filter.toNs;
-    for (let width = firstWindowNs; top - width > filter.fromNs; width *= 8n) {
-      const window = await searchWindow(store, projectId, filter, page, top - width);
-      if (window.length > page.limit) {
-        records = window;
-        break;
+    for (let width = firstWindowNs; top - width > filter.fromNs && !records; width *= 8n) {
+      const lower = top - width;
+      // The window's first traces by their start there, less those starting before it (rare:
+      // a trace sent in several requests), asked for again in larger numbers while too many
+      // of them do and the window holds more.
+      for (let wanted = page.limit + 1; ; wanted *= 4) {
+        const window = await searchWindow(store, projectId, filter, page, lower, wanted);
+        const earlier = await startedBefore(
+          store,
+          projectId,
+          window.map((r) => r.traceId),
+          lower,
+        );
+        const kept = window.filter((r) => !earlier.has(r.traceId));
+        if (kept.length > page.limit) records = kept;
+        if (kept.length > page.limit || window.length < wanted) break;
       }
     }
   }
-  records ??= await searchWindow(store, projectId, filter, page, undefined);
+  records ??= await searchWindow(store, projectId, filter, page, undefined, page.limit + 1);
   const shown = records.slice(0, page.limit);
-  // A trace's job is its first link (traceJobAttribution.ts), as every other read has it.
+  // A trace's job is its first link (traceJobAttribution.ts), as every other read has it. Its
+  // links come from the spans naming a job: when they name one job and one version (or none),
+  // that is the link, and trace_jobs is read only for the traces naming more.
   const links = await firstTraceLinks(
     store,
     projectId,
-    shown.map((r) => r.traceId),
+    shown.filter((r) => Number(r.t_jobs) > 1 || Number(r.t_job_versions) > 1).map((r) => r.traceId),
   );
   const items = shown.map(
     (r): TraceSummary => ({
@@ -158,7 +174,13 @@ interface RowCondition {
  * dimension's values apart, so two conditions met by a row may be met by two different spans:
  * only a single condition is exact; the rest is checked on spans.
  */
-function rowConditions(db: string, project: string, filter: SpanFilter, params: QueryParams): RowCondition[] {
+function rowConditions(
+  db: string,
+  project: string,
+  filter: SpanFilter,
+  params: QueryParams,
+  lower: string | undefined,
+): RowCondition[] {
   const conditions: RowCondition[] = [];
   const holds = (column: string, value: string | undefined) => {
     if (value === undefined) return;
@@ -178,12 +200,15 @@ function rowConditions(db: string, project: string, filter: SpanFilter, params: 
     // link is to the job, which only spans and trace_jobs tell (traceJobAttribution.ts).
     const own: string[] = [];
     let linked: string;
+    // In a window, a link from before it is a span before it: its trace starts earlier and is
+    // left out of the window anyway, so only the window's links are read into the set.
+    const since = lower ? ` AND Start >= ${lower}` : '';
     if (filter.jobId !== undefined) {
       const job = params.bind('String', filter.jobId);
       own.push(`has(jobs, ${job})`);
-      linked = tracesLinkedTo(db, project, job);
+      linked = `${tracesLinkedTo(db, project, job)}${since}`;
     } else {
-      linked = `SELECT TraceId FROM ${db}.trace_jobs WHERE project_id = ${project} AND job_version = ${params.bind('String', filter.jobVersion!)}`;
+      linked = `SELECT TraceId FROM ${db}.trace_jobs WHERE project_id = ${project} AND job_version = ${params.bind('String', filter.jobVersion!)}${since}`;
     }
     if (filter.jobVersion !== undefined)
       own.push(`has(job_versions, ${params.bind('String', filter.jobVersion)})`);
@@ -199,8 +224,32 @@ function rowConditions(db: string, project: string, filter: SpanFilter, params: 
 const statusNames = { ok: 'Ok', error: 'Error', unset: 'Unset' } as const;
 
 /**
- * The first `page.limit + 1` traces of the page among those starting at or after `lowerNs`
- * (all when undefined), exact among them: every trace starting there has all its rows there.
+ * Which of `traceIds` have a trace_search row starting before `lowerNs`: traces that start
+ * before a window although they have rows in it. A look-up by trace id (the bloom filter of
+ * migration 20 passes over the granules without them), not a read of every trace's extent.
+ */
+async function startedBefore(
+  store: ClickHouseStore,
+  projectId: string,
+  traceIds: string[],
+  lowerNs: bigint,
+): Promise<Set<string>> {
+  if (traceIds.length === 0) return new Set();
+  const result = await store.client.query({
+    query: `SELECT DISTINCT TraceId FROM \`${store.database}\`.trace_search
+      WHERE project_id = {projectId:String} AND TraceId IN {traceIds:Array(String)}
+        AND start < fromUnixTimestamp64Nano({lower:Int64}, 'UTC')`,
+    query_params: { projectId, traceIds, lower: lowerNs },
+    format: 'JSONEachRow',
+    clickhouse_settings: searchSettings,
+  });
+  return new Set((await result.json<{ TraceId: string }>()).map((r) => r.TraceId));
+}
+
+/**
+ * The first `wanted` traces of the page by their rows starting at or after `lowerNs` (all rows
+ * when undefined); the caller drops those with a row before `lowerNs` (startedBefore): every
+ * other trace has all its rows here, so it is summarised exactly.
  */
 async function searchWindow(
   store: ClickHouseStore,
@@ -208,6 +257,7 @@ async function searchWindow(
   filter: SpanFilter,
   page: PageRequest,
   lowerNs: bigint | undefined,
+  wanted: number,
 ): Promise<TraceRecord[]> {
   const db = `\`${store.database}\``;
   const params = new QueryParams();
@@ -216,7 +266,7 @@ async function searchWindow(
   const to = `fromUnixTimestamp64Nano(${params.bind('Int64', filter.toNs)}, 'UTC')`;
   const lower =
     lowerNs === undefined ? undefined : `fromUnixTimestamp64Nano(${params.bind('Int64', lowerNs)}, 'UTC')`;
-  const conditions = rowConditions(db, project, filter, params);
+  const conditions = rowConditions(db, project, filter, params, lower);
   const attributes = (filter.attributes ?? []).length > 0;
   // Rows that may hold a span of the range meeting every condition; rows before `lower` belong
   // to traces that start before it, which this window leaves out.
@@ -260,14 +310,7 @@ async function searchWindow(
         ? `(${sure} OR TraceId IN (${checked(`SELECT TraceId FROM ${db}.trace_search WHERE ${rows} AND NOT (${exact})`)}))`
         : sure;
   const where = [`project_id = ${project}`, matched];
-  if (lower) {
-    where.push(`start >= ${lower}`);
-    // A trace with a span before the window starts before it (trace_id_ts holds each trace's extent).
-    where.push(
-      `TraceId NOT IN (SELECT TraceId FROM ${db}.trace_id_ts WHERE project_id = ${project} AND Start < ${lower}
-        AND ${matched})`,
-    );
-  }
+  if (lower) where.push(`start >= ${lower}`);
   const having: string[] = [];
   if (filter.minDurationNs !== undefined)
     having.push(`dur_ns >= ${params.bind('Int64', filter.minDurationNs)}`);
@@ -280,6 +323,18 @@ async function searchWindow(
       `(${sortColumn}, TraceId) ${page.order === 'asc' ? '>' : '<'} (${params.bind('Int64', page.after.value)}, ${params.bind('String', page.after.traceId)})`,
     );
   }
+  // The page's traces first, by their extent alone (two aggregates, where a summary has
+  // fifteen): a search over the whole range groups every matching trace, then summarises the
+  // page's only, reading their rows by trace id (the bloom filter of migration 20).
+  const limit = params.bind('UInt32', wanted);
+  const pageFirst = `
+      SELECT TraceId, toUnixTimestamp64Nano(min(start)) AS start_ns, max(end_ns) - start_ns AS dur_ns
+      FROM ${db}.trace_search
+      WHERE ${where.join(' AND ')}
+      GROUP BY TraceId
+      ${having.length > 0 ? `HAVING ${having.join(' AND ')}` : ''}
+      ORDER BY ${sortColumn} ${direction}, TraceId ${direction}
+      LIMIT ${limit}`;
   const result = await store.client.query({
     query: `
       SELECT
@@ -297,13 +352,14 @@ async function searchWindow(
         sum(reasoning_tokens) AS t_reasoning_tokens,
         if(sum(costed) = 0, NULL, sum(cost_usd)) AS t_cost,
         anyIf(jobs[1], notEmpty(jobs)) AS t_job_id,
-        anyIf(job_versions[1], notEmpty(jobs)) AS t_job_version
+        anyIf(job_versions[1], notEmpty(jobs)) AS t_job_version,
+        uniqExactArray(jobs) AS t_jobs,
+        uniqExactArray(job_versions) AS t_job_versions
       FROM ${db}.trace_search
-      WHERE ${where.join(' AND ')}
+      WHERE project_id = ${project} AND TraceId IN (SELECT TraceId FROM (${pageFirst}))${lower ? ` AND start >= ${lower}` : ''}
       GROUP BY TraceId
-      ${having.length > 0 ? `HAVING ${having.join(' AND ')}` : ''}
       ORDER BY ${sortColumn} ${direction}, TraceId ${direction}
-      LIMIT ${params.bind('UInt32', page.limit + 1)}`,
+      LIMIT ${limit}`,
     query_params: params.values,
     format: 'JSONEachRow',
     clickhouse_settings: searchSettings,
