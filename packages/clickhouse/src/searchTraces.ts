@@ -284,11 +284,19 @@ async function searchWindow(
       : '0';
   // Checking on spans costs a read of spans (and of trace_jobs for a job) even for no
   // candidate: asked first whether any row needs it (a single filter inside the range: none).
+  // A row is unsure when it crosses the range's start, or its end, or (a job) may hold the job
+  // only through a link: one question each, so that each reads by its own index (the sort key
+  // on start, the minmax of `last`, migration 21) rather than every row of the range.
+  const unsureParts = [`start < ${from}`, `last >= ${to}`];
+  if (conditions[0] && conditions[0].candidate !== conditions[0].exact)
+    unsureParts.push(`NOT (${conditions[0].exact})`);
   const unsure =
     exact === '0' ||
     (await store.client
       .query({
-        query: `SELECT 1 AS unsure FROM ${db}.trace_search WHERE ${rows} AND NOT (${exact}) LIMIT 1`,
+        query: `SELECT 1 AS unsure FROM (${unsureParts
+          .map((part) => `(SELECT 1 FROM ${db}.trace_search WHERE ${rows} AND ${part} LIMIT 1)`)
+          .join(' UNION ALL ')}) LIMIT 1`,
         query_params: { ...params.values },
         format: 'JSONEachRow',
         clickhouse_settings: searchSettings,
