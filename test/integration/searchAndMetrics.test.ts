@@ -365,6 +365,47 @@ describe('GET /v1/traces', () => {
     }
   });
 
+  it('finds by job a trace whose spans in the range name no job, through its link', async () => {
+    // The root names the job and lies before the range; the child, in a later request, names
+    // none: only trace_jobs ties it to the job (traceJobAttribution.ts).
+    const ms = 1_000_000n;
+    const topMs = dataSetStartMs + 10 * 3_600_000;
+    const at = (minutesBefore: number) => BigInt(topMs - minutesBefore * 60_000) * ms;
+    const root = data[0]!;
+    const llm = data.find((s) => s.traceId === root.traceId && s.spanType === 'llm')!;
+    const project = 'linked-job';
+    const id = 'ab'.repeat(16);
+    const job = { jobId: 'job-linked', jobVersion: '7' };
+    const ingest = genAiIngest(store);
+    const send = (spans: DataSpan[]) =>
+      ingest.consume(traceBatch({ projectId: project, request: dataSetRequests(spans)[0]! }));
+    await send([{ ...root, ...job, traceId: id, spanId: `${id.slice(0, 15)}1`, startNs: at(200) }]);
+    await send([
+      {
+        ...llm,
+        jobId: '',
+        jobVersion: '',
+        traceId: id,
+        spanId: `${id.slice(0, 15)}2`,
+        parentSpanId: `${id.slice(0, 15)}1`,
+        startNs: at(10),
+      },
+    ]);
+    const app = queryApp({ source: storeTraceSource(store), projectOf: () => project });
+    for (const filter of [{ jobId: job.jobId }, { jobVersion: job.jobVersion }]) {
+      const query = new URLSearchParams({
+        from: new Date(topMs - 3_600_000).toISOString(),
+        to: new Date(topMs).toISOString(),
+        ...filter,
+      });
+      const page = (await (await app.request(`/v1/traces?${query}`)).json()) as { traces: TraceRow[] };
+      expect(
+        page.traces.map((t) => [t.traceId, t.spanCount, t.jobId]),
+        JSON.stringify(filter),
+      ).toEqual([[id, 2, job.jobId]]);
+    }
+  });
+
   it('treats SQL-looking values as plain values: they match nothing and do not fail', async () => {
     const injections: Array<Record<string, string>> = [
       { service: "x' OR 1=1 --" },

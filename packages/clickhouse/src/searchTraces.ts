@@ -166,6 +166,8 @@ export async function searchTraces(
 interface RowCondition {
   candidate: string;
   exact: string;
+  /** A job: the rows that could match only through a link, and the candidate when none does. */
+  linkOnly?: { rows: string; candidate: string };
 }
 
 /**
@@ -216,6 +218,7 @@ function rowConditions(
     conditions.push({
       candidate: `(${named} OR (unnamed AND TraceId IN (${linked})))`,
       exact: own.length === 1 ? named : '0',
+      linkOnly: { rows: `(unnamed AND NOT (${named}))`, candidate: named },
     });
   }
   return conditions;
@@ -270,13 +273,31 @@ async function searchWindow(
   const attributes = (filter.attributes ?? []).length > 0;
   // Rows that may hold a span of the range meeting every condition; rows before `lower` belong
   // to traces that start before it, which this window leaves out.
-  const rows = [
+  const base = [
     `project_id = ${project}`,
     `start < ${to}`,
     `last >= ${from}`,
     ...(lower ? [`start >= ${lower}`] : []),
-    ...conditions.map((c) => c.candidate),
-  ].join(' AND ');
+  ];
+  // A job's candidate reads into a set every trace linked to it (trace_jobs), for rows that
+  // name no job: asked first, without the set, whether any row could match only through a
+  // link; when none can (every span of the window's traces names its job, or the row names
+  // this one), the rows naming the job are the candidates.
+  for (const condition of conditions) {
+    if (!condition.linkOnly) continue;
+    const others = conditions.filter((c) => c !== condition).map((c) => c.candidate);
+    const linkOnly = await store.client
+      .query({
+        query: `SELECT 1 AS linked FROM ${db}.trace_search
+          WHERE ${[...base, ...others, condition.linkOnly.rows].join(' AND ')} LIMIT 1`,
+        query_params: { ...params.values },
+        format: 'JSONEachRow',
+        clickhouse_settings: searchSettings,
+      })
+      .then((r) => r.json<{ linked: number }>());
+    if (linkOnly.length === 0) condition.candidate = condition.linkOnly.candidate;
+  }
+  const rows = [...base, ...conditions.map((c) => c.candidate)].join(' AND ');
   // A row inside the range meeting the one condition there is surely matched.
   const exact =
     !attributes && conditions.length <= 1
