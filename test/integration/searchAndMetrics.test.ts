@@ -392,7 +392,9 @@ describe('GET /v1/traces', () => {
       },
     ]);
     const app = queryApp({ source: storeTraceSource(store), projectOf: () => project });
-    for (const filter of [{ jobId: job.jobId }, { jobVersion: job.jobVersion }]) {
+    for (const filter of [{ jobId: job.jobId }, { jobVersion: job.jobVersion }] as Array<
+      Record<string, string>
+    >) {
       const query = new URLSearchParams({
         from: new Date(topMs - 3_600_000).toISOString(),
         to: new Date(topMs).toISOString(),
