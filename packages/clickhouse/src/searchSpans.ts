@@ -1,5 +1,5 @@
 import type { ClickHouseStore } from './clickhouseStore.ts';
-import { firstWindowNs, type Page, type PageRequest, searchSettings } from './searchTraces.ts';
+import { firstWindowNs, type Page, type PageRequest, searchSettings, windowTop } from './searchTraces.ts';
 import { QueryParams, type SpanFilter, spanFilterSql } from './spanFilter.ts';
 import { isoFromNanos } from './storedSpan.ts';
 import { firstTraceLinks } from './traceJobAttribution.ts';
@@ -83,8 +83,7 @@ export async function searchSpans(
     // are the page's whenever there are that many, so the search reads back from the end of
     // the range (or the cursor) in windows of 1 h, 8 h, 64 h … as trace search does, and only
     // a sparse filter reads the whole range.
-    const after = page.after ? BigInt(page.after.value) + 1n : undefined;
-    const top = after !== undefined && after < filter.toNs ? after : filter.toNs;
+    const top = await windowTop(store, projectId, filter, page);
     for (let width = firstWindowNs; top - width > filter.fromNs && !records; width *= 8n) {
       const window = await searchRange(store, projectId, filter, page, top - width);
       if (window.length > page.limit) records = window;

@@ -103,8 +103,7 @@ export async function searchTraces(
 ): Promise<Page<TraceSummary>> {
   let records: TraceRecord[] | undefined;
   if (page.sort === 'startTime' && page.order === 'desc') {
-    const after = page.after ? BigInt(page.after.value) + 1n : undefined;
-    const top = after !== undefined && after < filter.toNs ? after : filter.toNs;
+    const top = await windowTop(store, projectId, filter, page);
     for (let width = firstWindowNs; top - width > filter.fromNs && !records; width *= 8n) {
       const lower = top - width;
       // The window's first traces by their start there, less those starting before it (rare:
@@ -160,6 +159,33 @@ export async function searchTraces(
     items,
     next: { value: page.sort === 'duration' ? last.dur_ns : last.start_ns, traceId: last.traceId },
   };
+}
+
+/**
+ * Where a newest-first search's windows end: the end of the range or the cursor, brought back
+ * to just after the newest trace_search row before it (one granule read in sort order), so that
+ * a quiet time before the range's end (a store idle for hours, `to` in the future) does not
+ * leave the first windows empty. Any end gives the same page: a window's answer is exact when
+ * full; this one only makes a full first window likely.
+ */
+export async function windowTop(
+  store: ClickHouseStore,
+  projectId: string,
+  filter: SpanFilter,
+  page: PageRequest,
+): Promise<bigint> {
+  const after = page.after ? BigInt(page.after.value) + 1n : undefined;
+  const top = after !== undefined && after < filter.toNs ? after : filter.toNs;
+  const result = await store.client.query({
+    query: `SELECT toString(toUnixTimestamp64Nano(start)) AS newest FROM \`${store.database}\`.trace_search
+      WHERE project_id = {projectId:String} AND start < fromUnixTimestamp64Nano({top:Int64}, 'UTC')
+      ORDER BY start DESC LIMIT 1`,
+    query_params: { projectId, top },
+    format: 'JSONEachRow',
+    clickhouse_settings: searchSettings,
+  });
+  const newest = (await result.json<{ newest: string }>())[0]?.newest;
+  return newest === undefined ? top : BigInt(newest) + 1n;
 }
 
 /** A condition on trace_search rows, and whether a row meeting it has a span meeting the filter's. */
