@@ -253,6 +253,29 @@ function rowConditions(
 const statusNames = { ok: 'Ok', error: 'Error', unset: 'Unset' } as const;
 
 /**
+ * Asks in one round trip which of the tagged conditions some trace_search row meets (a
+ * `LIMIT 1` question each, so each reads by its own index); tags are constants of this file.
+ */
+async function ask(
+  store: ClickHouseStore,
+  params: QueryParams,
+  parts: Array<[string, string]>,
+): Promise<Set<string>> {
+  if (parts.length === 0) return new Set();
+  const questions = parts.map(
+    ([tag, where]) =>
+      `(SELECT '${tag}' AS tag FROM \`${store.database}\`.trace_search WHERE ${where} LIMIT 1)`,
+  );
+  const result = await store.client.query({
+    query: `SELECT DISTINCT tag FROM (${questions.join(' UNION ALL ')})`,
+    query_params: { ...params.values },
+    format: 'JSONEachRow',
+    clickhouse_settings: searchSettings,
+  });
+  return new Set((await result.json<{ tag: string }>()).map((r) => r.tag));
+}
+
+/**
  * Which of `traceIds` have a trace_search row starting before `lowerNs`: traces that start
  * before a window although they have rows in it. A look-up by trace id (the bloom filter of
  * migration 20 passes over the granules without them), not a read of every trace's extent.
@@ -305,25 +328,6 @@ async function searchWindow(
     `last >= ${from}`,
     ...(lower ? [`start >= ${lower}`] : []),
   ];
-  // A job's candidate reads into a set every trace linked to it (trace_jobs), for rows that
-  // name no job: asked first, without the set, whether any row could match only through a
-  // link; when none can (every span of the window's traces names its job, or the row names
-  // this one), the rows naming the job are the candidates.
-  for (const condition of conditions) {
-    if (!condition.linkOnly) continue;
-    const others = conditions.filter((c) => c !== condition).map((c) => c.candidate);
-    const linkOnly = await store.client
-      .query({
-        query: `SELECT 1 AS linked FROM ${db}.trace_search
-          WHERE ${[...base, ...others, condition.linkOnly.rows].join(' AND ')} LIMIT 1`,
-        query_params: { ...params.values },
-        format: 'JSONEachRow',
-        clickhouse_settings: searchSettings,
-      })
-      .then((r) => r.json<{ linked: number }>());
-    if (linkOnly.length === 0) condition.candidate = condition.linkOnly.candidate;
-  }
-  const rows = [...base, ...conditions.map((c) => c.candidate)].join(' AND ');
   // A row inside the range meeting the one condition there is surely matched.
   const exact =
     !attributes && conditions.length <= 1
@@ -334,22 +338,38 @@ async function searchWindow(
   // A row is unsure when it crosses the range's start, or its end, or (a job) may hold the job
   // only through a link: one question each, so that each reads by its own index (the sort key
   // on start, the minmax of `last`, migration 21) rather than every row of the range.
-  const unsureParts = [`start < ${from}`, `last >= ${to}`];
-  if (conditions[0] && conditions[0].candidate !== conditions[0].exact)
-    unsureParts.push(`NOT (${conditions[0].exact})`);
-  const unsure =
-    exact === '0' ||
-    (await store.client
-      .query({
-        query: `SELECT 1 AS unsure FROM (${unsureParts
-          .map((part) => `(SELECT 1 FROM ${db}.trace_search WHERE ${rows} AND ${part} LIMIT 1)`)
-          .join(' UNION ALL ')}) LIMIT 1`,
-        query_params: { ...params.values },
-        format: 'JSONEachRow',
-        clickhouse_settings: searchSettings,
-      })
-      .then((r) => r.json<{ unsure: number }>())
-      .then((r) => r.length > 0));
+  const unsureParts = (rows: string): Array<[string, string]> => {
+    if (exact === '0') return [];
+    const parts = [`start < ${from}`, `last >= ${to}`];
+    if (conditions[0] && conditions[0].candidate !== conditions[0].exact)
+      parts.push(`NOT (${conditions[0].exact})`);
+    return parts.map((part) => ['unsure', `${rows} AND ${part}`]);
+  };
+  const rowsOf = () => [...base, ...conditions.map((c) => c.candidate)].join(' AND ');
+  // A job's candidate reads into a set every trace linked to it (trace_jobs), for rows that
+  // name no job. Asked in the same round trip, without the set, whether any row could match
+  // only through a link; when none can (every span of the window's traces names its job, or the
+  // row names this one), the rows naming the job are the candidates, and the answers to the
+  // other questions (asked of those) stand.
+  const job = conditions.find((c) => c.linkOnly);
+  let tags: Set<string>;
+  if (job) {
+    const full = job.candidate;
+    const others = conditions.filter((c) => c !== job).map((c) => c.candidate);
+    job.candidate = job.linkOnly!.candidate;
+    tags = await ask(store, params, [
+      ['link', [...base, ...others, job.linkOnly!.rows].join(' AND ')],
+      ...unsureParts(rowsOf()),
+    ]);
+    if (tags.has('link')) {
+      job.candidate = full;
+      tags = await ask(store, params, unsureParts(rowsOf()));
+    }
+  } else {
+    tags = await ask(store, params, unsureParts(rowsOf()));
+  }
+  const rows = rowsOf();
+  const unsure = exact === '0' || tags.has('unsure');
   const spanWhere = spanFilterSql(projectId, filter, params, {
     database: store.database,
     withDuration: false,
