@@ -1,5 +1,5 @@
 import type { ClickHouseStore } from './clickhouseStore.ts';
-import { firstWindowNs, type Page, type PageRequest, searchSettings, windowTop } from './searchTraces.ts';
+import { type Page, type PageRequest, searchSettings, windowStarts } from './searchTraces.ts';
 import { QueryParams, type SpanFilter, spanFilterSql } from './spanFilter.ts';
 import { isoFromNanos } from './storedSpan.ts';
 import { firstTraceLinks } from './traceJobAttribution.ts';
@@ -83,10 +83,12 @@ export async function searchSpans(
     // are the page's whenever there are that many, so the search reads back from the end of
     // the range (or the cursor) in windows of 1 h, 8 h, 64 h … as trace search does, and only
     // a sparse filter reads the whole range.
-    const top = await windowTop(store, projectId, filter, page);
-    for (let width = firstWindowNs; top - width > filter.fromNs && !records; width *= 8n) {
-      const window = await searchRange(store, projectId, filter, page, top - width);
-      if (window.length > page.limit) records = window;
+    for await (const lower of windowStarts(store, projectId, filter, page)) {
+      const window = await searchRange(store, projectId, filter, page, lower);
+      if (window.length > page.limit) {
+        records = window;
+        break;
+      }
     }
   }
   records ??= await searchRange(store, projectId, filter, page, undefined);

@@ -81,7 +81,7 @@ export const usageSpans = "span_type IN ('llm', 'embedding')";
 const orNull = (s: string) => (s === '' ? null : s);
 
 /** The first window a newest-first search reads back from its end; each next one is 8 times as long. */
-export const firstWindowNs = 3_600_000_000_000n;
+const firstWindowNs = 3_600_000_000_000n;
 
 /**
  * One row per trace having a span that matches `filter` (duration bounds apply to the whole
@@ -103,9 +103,7 @@ export async function searchTraces(
 ): Promise<Page<TraceSummary>> {
   let records: TraceRecord[] | undefined;
   if (page.sort === 'startTime' && page.order === 'desc') {
-    const top = await windowTop(store, projectId, filter, page);
-    for (let width = firstWindowNs; top - width > filter.fromNs && !records; width *= 8n) {
-      const lower = top - width;
+    for await (const lower of windowStarts(store, projectId, filter, page)) {
       // The window's first traces by their start there, less those starting before it (rare:
       // a trace sent in several requests), asked for again in larger numbers while too many
       // of them do and the window holds more.
@@ -121,6 +119,7 @@ export async function searchTraces(
         if (kept.length > page.limit) records = kept;
         if (kept.length > page.limit || window.length < wanted) break;
       }
+      if (records) break;
     }
   }
   records ??= await searchWindow(store, projectId, filter, page, undefined, page.limit + 1);
@@ -162,20 +161,25 @@ export async function searchTraces(
 }
 
 /**
- * Where a newest-first search's windows end: the end of the range or the cursor, brought back
- * to just after the newest trace_search row before it (one granule read in sort order), so that
- * a quiet time before the range's end (a store idle for hours, `to` in the future) does not
- * leave the first windows empty. Any end gives the same page: a window's answer is exact when
- * full; this one only makes a full first window likely.
+ * Where the windows of a newest-first search start, newest first: back from the end of the
+ * range (or the cursor) by 1 h, 8 h, 64 h … while inside the range. When the first window is
+ * not enough and the newest trace_search row before the end is older than it (a quiet time:
+ * a store idle for hours, `to` in the future), the windows start again from just after that
+ * row, found by one read in sort order. Any end gives the same page (a window answers only
+ * when full, and the starts-before look-up keeps it exact); this one makes a full window likely.
+ * @example for await (const lower of windowStarts(store, 'default', filter, page)) …
  */
-export async function windowTop(
+export async function* windowStarts(
   store: ClickHouseStore,
   projectId: string,
   filter: SpanFilter,
   page: PageRequest,
-): Promise<bigint> {
+): AsyncGenerator<bigint> {
   const after = page.after ? BigInt(page.after.value) + 1n : undefined;
-  const top = after !== undefined && after < filter.toNs ? after : filter.toNs;
+  let top = after !== undefined && after < filter.toNs ? after : filter.toNs;
+  let width = firstWindowNs;
+  if (top - width <= filter.fromNs) return;
+  yield top - width;
   const result = await store.client.query({
     query: `SELECT toString(toUnixTimestamp64Nano(start)) AS newest FROM \`${store.database}\`.trace_search
       WHERE project_id = {projectId:String} AND start < fromUnixTimestamp64Nano({top:Int64}, 'UTC')
@@ -185,7 +189,9 @@ export async function windowTop(
     clickhouse_settings: searchSettings,
   });
   const newest = (await result.json<{ newest: string }>())[0]?.newest;
-  return newest === undefined ? top : BigInt(newest) + 1n;
+  if (newest !== undefined && BigInt(newest) + 1n < top - width) top = BigInt(newest) + 1n;
+  else width *= 8n;
+  for (; top - width > filter.fromNs; width *= 8n) yield top - width;
 }
 
 /** A condition on trace_search rows, and whether a row meeting it has a span meeting the filter's. */
@@ -384,9 +390,13 @@ async function searchWindow(
       : unsure
         ? `(${sure} OR TraceId IN (${checked(`SELECT TraceId FROM ${db}.trace_search WHERE ${rows} AND NOT (${exact})`)}))`
         : sure;
-  const where = [`project_id = ${project}`, matched];
+  // In a window where every candidate is sure, one pass: the window's rows grouped by trace,
+  // those with a matching row kept (rather than a set of the matching traces' ids built from
+  // the same rows first, which for a filter most traces meet is most of the window).
+  const onePass = lower !== undefined && exact !== '0' && !unsure;
+  const where = onePass ? [`project_id = ${project}`] : [`project_id = ${project}`, matched];
   if (lower) where.push(`start >= ${lower}`);
-  const having: string[] = [];
+  const having: string[] = onePass ? [`countIf(${rows} AND ${exact}) > 0`] : [];
   if (filter.minDurationNs !== undefined)
     having.push(`dur_ns >= ${params.bind('Int64', filter.minDurationNs)}`);
   if (filter.maxDurationNs !== undefined)
