@@ -179,16 +179,22 @@ export async function* windowStarts(
   let top = after !== undefined && after < filter.toNs ? after : filter.toNs;
   let width = firstWindowNs;
   if (top - width <= filter.fromNs) return;
+  // Asked while the first window is read (the engine runs both at once), waited for only when
+  // that window is not enough; a failure only means no new start.
+  const newestRow = store.client
+    .query({
+      query: `SELECT toString(toUnixTimestamp64Nano(start)) AS newest FROM \`${store.database}\`.trace_search
+        WHERE project_id = {projectId:String} AND start < fromUnixTimestamp64Nano({top:Int64}, 'UTC')
+        ORDER BY start DESC LIMIT 1`,
+      query_params: { projectId, top },
+      format: 'JSONEachRow',
+      clickhouse_settings: searchSettings,
+    })
+    .then((r) => r.json<{ newest: string }>())
+    .then((rows) => rows[0]?.newest)
+    .catch(() => undefined);
   yield top - width;
-  const result = await store.client.query({
-    query: `SELECT toString(toUnixTimestamp64Nano(start)) AS newest FROM \`${store.database}\`.trace_search
-      WHERE project_id = {projectId:String} AND start < fromUnixTimestamp64Nano({top:Int64}, 'UTC')
-      ORDER BY start DESC LIMIT 1`,
-    query_params: { projectId, top },
-    format: 'JSONEachRow',
-    clickhouse_settings: searchSettings,
-  });
-  const newest = (await result.json<{ newest: string }>())[0]?.newest;
+  const newest = await newestRow;
   if (newest !== undefined && BigInt(newest) + 1n < top - width) top = BigInt(newest) + 1n;
   else width *= 8n;
   for (; top - width > filter.fromNs; width *= 8n) yield top - width;
