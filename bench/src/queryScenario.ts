@@ -43,6 +43,7 @@ async function fill(
   migrateSeconds: number;
   rollupRows: number;
   traceIds: string[];
+  newestMs: number;
 }> {
   // A kept store (BENCH_QUERY_STORE) that already holds `rows` spans is reused as it is, after
   // the migrations the code has gained since it was filled.
@@ -60,6 +61,7 @@ async function fill(
         migrateSeconds: (performance.now() - tm) / 1000,
         rollupRows: await rollupCount(store),
         traceIds: await sampleTraceIds(store),
+        newestMs: await newestSpanMs(store),
       };
     }
     const t0 = performance.now();
@@ -116,10 +118,20 @@ async function fill(
       migrateSeconds: 0,
       rollupRows: await rollupCount(store),
       traceIds: await sampleTraceIds(store),
+      newestMs: await newestSpanMs(store),
     };
   } finally {
     await store.close();
   }
+}
+
+/** When the newest span of the store starts, ms since the epoch (the fill's now, for a kept store long past). */
+async function newestSpanMs(store: ClickHouseStore): Promise<number> {
+  const result = await store.client.query({
+    query: 'SELECT toUnixTimestamp64Milli(max(last)) AS ms FROM llmp.trace_search',
+    format: 'JSONEachRow',
+  });
+  return Number((await result.json<{ ms: string }>())[0]?.ms ?? Date.now());
 }
 
 async function rollupCount(store: ClickHouseStore): Promise<number> {
@@ -247,6 +259,10 @@ export async function queryScenario({
       // minDurationMs=0, a filter the rollup cannot answer, so the same aggregates come from
       // spans FINAL. Rounds interleave every route (A, B, A, B …) on this shared machine.
       const from = new Date(Date.now() - 8 * 86_400_000).toISOString();
+      // Searches end just after the newest span, as on a store that is receiving: a kept store
+      // filled hours ago would otherwise be searched back across hours without data.
+      const to = new Date(filled.newestMs + 1000).toISOString();
+      const range = `from=${from}&to=${to}`;
       const metrics: Record<string, (i: number) => string> = {
         metricsByModel: () => `/v1/metrics?from=${from}&groupBy=model`,
         metricsByServiceHourly: () => `/v1/metrics?from=${from}&groupBy=service,spanType&step=1h`,
@@ -254,13 +270,12 @@ export async function queryScenario({
         metricsByJob: () => `/v1/metrics?from=${from}&groupBy=job`,
       };
       const routes: Record<string, (i: number) => string> = {
-        searchByService: (i) => `/v1/traces?from=${from}&service=${services[i % services.length]}&limit=50`,
-        searchByJob: (i) => `/v1/traces?from=${from}&jobId=job-${i % 50}&limit=50`,
-        searchByModel: (i) => `/v1/traces?from=${from}&model=${models[i % (models.length - 1)]}&limit=50`,
-        searchByAttribute: (i) => `/v1/traces?from=${from}&attr.step=${i % 8}&limit=50`,
-        spansOfJob: (i) => `/v1/spans?from=${from}&jobId=job-${i % 50}&limit=50`,
-        searchSlowErrors: () =>
-          `/v1/traces?from=${from}&status=error&minDurationMs=2000&sort=duration&limit=50`,
+        searchByService: (i) => `/v1/traces?${range}&service=${services[i % services.length]}&limit=50`,
+        searchByJob: (i) => `/v1/traces?${range}&jobId=job-${i % 50}&limit=50`,
+        searchByModel: (i) => `/v1/traces?${range}&model=${models[i % (models.length - 1)]}&limit=50`,
+        searchByAttribute: (i) => `/v1/traces?${range}&attr.step=${i % 8}&limit=50`,
+        spansOfJob: (i) => `/v1/spans?${range}&jobId=job-${i % 50}&limit=50`,
+        searchSlowErrors: () => `/v1/traces?${range}&status=error&minDurationMs=2000&sort=duration&limit=50`,
         ...metrics,
         ...Object.fromEntries(
           Object.entries(metrics).map(([name, path]) => [
