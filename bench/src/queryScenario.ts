@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ClickHouseStore, migrate, openStore } from '@llmp/clickhouse';
 import { startLlmp } from '../../test/support/llmpProcess.ts';
@@ -43,6 +43,7 @@ async function fill(
   migrateSeconds: number;
   rollupRows: number;
   traceIds: string[];
+  newestMs: number;
 }> {
   // A kept store (BENCH_QUERY_STORE) that already holds `rows` spans is reused as it is, after
   // the migrations the code has gained since it was filled.
@@ -60,6 +61,7 @@ async function fill(
         migrateSeconds: (performance.now() - tm) / 1000,
         rollupRows: await rollupCount(store),
         traceIds: await sampleTraceIds(store),
+        newestMs: await newestSpanMs(store),
       };
     }
     const t0 = performance.now();
@@ -96,7 +98,7 @@ async function fill(
     // A store that has been running is merged: one part per partition, not the dozens an
     // in-engine fill leaves, which FINAL and the trace-id bloom filter both pay for per part.
     const t1 = performance.now();
-    for (const table of ['spans', 'trace_id_ts', 'trace_jobs', 'span_metrics_hourly', 'trace_summary']) {
+    for (const table of ['spans', 'trace_id_ts', 'trace_jobs', 'span_metrics_hourly', 'trace_search']) {
       await store.client.command({ query: `OPTIMIZE TABLE llmp.${table} FINAL` });
     }
     const optimizeSeconds = (performance.now() - t1) / 1000;
@@ -116,10 +118,20 @@ async function fill(
       migrateSeconds: 0,
       rollupRows: await rollupCount(store),
       traceIds: await sampleTraceIds(store),
+      newestMs: await newestSpanMs(store),
     };
   } finally {
     await store.close();
   }
+}
+
+/** When the newest span of the store starts, ms since the epoch (the fill's now, for a kept store long past). */
+async function newestSpanMs(store: ClickHouseStore): Promise<number> {
+  const result = await store.client.query({
+    query: 'SELECT toUnixTimestamp64Milli(max(last)) AS ms FROM llmp.trace_search',
+    format: 'JSONEachRow',
+  });
+  return Number((await result.json<{ ms: string }>())[0]?.ms ?? Date.now());
 }
 
 async function rollupCount(store: ClickHouseStore): Promise<number> {
@@ -145,6 +157,34 @@ async function sampleTraceIds(store: ClickHouseStore): Promise<string[]> {
 }
 
 /**
+ * A copy of the store at `from` in `to` for the baseline, made once per filled store (the
+ * copy carries the fill's mark); both stores are closed while it is made.
+ */
+function copyStore(from: string, to: string): void {
+  const mark = (dir: string) =>
+    existsSync(join(dir, 'bench-rows')) ? readFileSync(join(dir, 'bench-rows'), 'utf8') : '';
+  if (mark(to) !== '' && mark(to) === mark(from)) return;
+  rmSync(to, { recursive: true, force: true });
+  cpSync(from, to, { recursive: true });
+}
+
+/** Whether two answers hold the same JSON (keys in any order). */
+function sameAnswer(a: unknown, b: unknown): boolean {
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(canonical)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.entries(v)
+              .filter(([, x]) => x !== undefined)
+              .sort(([x], [y]) => (x < y ? -1 : 1))
+              .map(([k, x]) => [k, canonical(x)]),
+          )
+        : v;
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+}
+
+/**
  * Which spans name their job: all of them, or (`root`, as most instrumented apps do) only the
  * root, the rest belonging to it through trace_jobs.
  */
@@ -156,42 +196,73 @@ export async function queryScenario({
   keptStore,
   jobSpans = 'all',
   rounds = 20,
+  baselineRoot,
+  only,
 }: {
   rows: number;
   /** How many times each read route is timed (interleaved). */
   rounds?: number;
   keptStore?: string | undefined;
   jobSpans?: JobSpans;
+  /**
+   * A checkout whose `llmp query` answers every read as well, on a copy of the same store,
+   * interleaved A B A B; each pair of answers is compared.
+   */
+  baselineRoot?: string | undefined;
+  /** The read routes to time (names as in the report); all when undefined. */
+  only?: string[] | undefined;
 }) {
   const dir = keptStore ? { path: keptStore, remove: () => {} } : tempDir('bench-query');
   mkdirSync(dir.path, { recursive: true });
   const dataDir = `${dir.path}/data`;
   try {
     const filled = await fill(dataDir, rows, jobSpans);
+    const baselineDir = `${dir.path}/baseline-data`;
+    if (baselineRoot) copyStore(dataDir, baselineDir);
     const llmp = await startLlmp({ dataDir, command: 'query' });
+    const baseline = baselineRoot
+      ? await startLlmp({ dataDir: baselineDir, command: 'query', root: baselineRoot })
+      : undefined;
     try {
       // The first reads after a start pay one-off costs (Node compiling the request path, the
       // engine loading what the first queries touch): timed apart, as a warm-up, on other traces.
       const warmUp: number[] = [];
-      for (const traceId of filled.traceIds.slice(300)) {
+      // Trace by id is timed unless BENCH_QUERY_ROUTES leaves it out (`traceById`).
+      const byId = only && !only.includes('traceById') ? [] : filled.traceIds;
+      for (const traceId of byId.slice(300)) {
         const t0 = performance.now();
         await (await llmp.api(`/v1/traces/${traceId}`)).json();
         warmUp.push(performance.now() - t0);
       }
+      for (const traceId of baseline ? byId.slice(300) : []) {
+        await (await baseline!.api(`/v1/traces/${traceId}`)).json();
+      }
       const timings: number[] = [];
+      const baselineTimings: number[] = [];
       let found = 0;
-      for (const traceId of filled.traceIds.slice(0, 300)) {
+      let byIdDiffers = 0;
+      for (const traceId of byId.slice(0, 300)) {
         const t0 = performance.now();
         const response = await llmp.api(`/v1/traces/${traceId}`);
         const body = (await response.json()) as { spans?: unknown[] };
         timings.push(performance.now() - t0);
         if (body.spans?.length === 8) found++;
+        if (baseline) {
+          const t1 = performance.now();
+          const other = await (await baseline.api(`/v1/traces/${traceId}`)).json();
+          baselineTimings.push(performance.now() - t1);
+          if (!sameAnswer(body, other)) byIdDiffers++;
+        }
       }
       // The read routes users call most, each timed over repeated requests on the same store.
       // Each /v1/metrics route runs twice: as asked (answered from the hourly rollup) and with
       // minDurationMs=0, a filter the rollup cannot answer, so the same aggregates come from
       // spans FINAL. Rounds interleave every route (A, B, A, B …) on this shared machine.
       const from = new Date(Date.now() - 8 * 86_400_000).toISOString();
+      // Searches end just after the newest span, as on a store that is receiving: a kept store
+      // filled hours ago would otherwise be searched back across hours without data.
+      const to = new Date(filled.newestMs + 1000).toISOString();
+      const range = `from=${from}&to=${to}`;
       const metrics: Record<string, (i: number) => string> = {
         metricsByModel: () => `/v1/metrics?from=${from}&groupBy=model`,
         metricsByServiceHourly: () => `/v1/metrics?from=${from}&groupBy=service,spanType&step=1h`,
@@ -199,13 +270,12 @@ export async function queryScenario({
         metricsByJob: () => `/v1/metrics?from=${from}&groupBy=job`,
       };
       const routes: Record<string, (i: number) => string> = {
-        searchByService: (i) => `/v1/traces?from=${from}&service=${services[i % services.length]}&limit=50`,
-        searchByJob: (i) => `/v1/traces?from=${from}&jobId=job-${i % 50}&limit=50`,
-        searchByModel: (i) => `/v1/traces?from=${from}&model=${models[i % (models.length - 1)]}&limit=50`,
-        searchByAttribute: (i) => `/v1/traces?from=${from}&attr.step=${i % 8}&limit=50`,
-        spansOfJob: (i) => `/v1/spans?from=${from}&jobId=job-${i % 50}&limit=50`,
-        searchSlowErrors: () =>
-          `/v1/traces?from=${from}&status=error&minDurationMs=2000&sort=duration&limit=50`,
+        searchByService: (i) => `/v1/traces?${range}&service=${services[i % services.length]}&limit=50`,
+        searchByJob: (i) => `/v1/traces?${range}&jobId=job-${i % 50}&limit=50`,
+        searchByModel: (i) => `/v1/traces?${range}&model=${models[i % (models.length - 1)]}&limit=50`,
+        searchByAttribute: (i) => `/v1/traces?${range}&attr.step=${i % 8}&limit=50`,
+        spansOfJob: (i) => `/v1/spans?${range}&jobId=job-${i % 50}&limit=50`,
+        searchSlowErrors: () => `/v1/traces?${range}&status=error&minDurationMs=2000&sort=duration&limit=50`,
         ...metrics,
         ...Object.fromEntries(
           Object.entries(metrics).map(([name, path]) => [
@@ -215,17 +285,45 @@ export async function queryScenario({
         ),
         jobRunMetrics: (i) => `/v1/jobs/job-${i % 50}/metrics`,
       };
+      for (const name of Object.keys(routes)) if (only && !only.includes(name)) delete routes[name];
+      for (const name of Object.keys(metrics))
+        if (!routes[name] || !routes[`${name}Raw`]) delete metrics[name];
       const times = new Map(Object.keys(routes).map((name) => [name, [] as number[]]));
+      const baselineTimes = new Map(Object.keys(routes).map((name) => [name, [] as number[]]));
       const failures = new Map(Object.keys(routes).map((name) => [name, 0]));
+      const differs = new Map(Object.keys(routes).map((name) => [name, 0]));
       const sources = new Map<string, Set<string>>();
+      const ask = async (target: typeof llmp, path: string, into: number[]) => {
+        const t0 = performance.now();
+        const response = await target.api(path);
+        const body = (await response.json()) as { source?: string };
+        into.push(performance.now() - t0);
+        return { status: response.status, body };
+      };
+      // One untimed request per route and process first, as trace by id has its warm-up.
+      for (const path of Object.values(routes)) {
+        await ask(llmp, path(rounds), []);
+        if (baseline) await ask(baseline, path(rounds), []);
+      }
       for (let i = 0; i < rounds; i++) {
         for (const [name, path] of Object.entries(routes)) {
-          const t0 = performance.now();
-          const response = await llmp.api(path(i));
-          const body = (await response.json()) as { source?: string };
-          times.get(name)!.push(performance.now() - t0);
-          if (response.status !== 200) failures.set(name, failures.get(name)! + 1);
+          // A B in even rounds, B A in odd ones: neither side always reads after the other.
+          const base =
+            baseline && i % 2 === 1 ? await ask(baseline, path(i), baselineTimes.get(name)!) : undefined;
+          const { status, body } = await ask(llmp, path(i), times.get(name)!);
+          if (status !== 200) failures.set(name, failures.get(name)! + 1);
           if (body.source) sources.set(name, (sources.get(name) ?? new Set()).add(body.source));
+          const other =
+            base ?? (baseline ? await ask(baseline, path(i), baselineTimes.get(name)!) : undefined);
+          // The rollup and spans sources may differ; the rows they answer may not. A cursor
+          // holds the range, whose end (`to`, default now) differs between the two requests.
+          const rows = (answer: object) => ({
+            ...answer,
+            source: undefined,
+            next_cursor: undefined,
+            nextCursor: undefined,
+          });
+          if (other && !sameAnswer(rows(body), rows(other.body))) differs.set(name, differs.get(name)! + 1);
         }
       }
       const reads: Record<string, unknown> = {};
@@ -235,6 +333,13 @@ export async function queryScenario({
           failures: failures.get(name),
           ...(sources.has(name) ? { source: [...sources.get(name)!].join(',') } : {}),
           latencyMs: quantiles(times.get(name)!),
+          ...(baseline
+            ? {
+                baselineMs: quantiles(baselineTimes.get(name)!),
+                speedup: Math.round((median(baselineTimes.get(name)!) / median(times.get(name)!)) * 10) / 10,
+                answersDiffer: differs.get(name),
+              }
+            : {}),
         };
       }
       // Median of spans FINAL over median of the rollup, per metrics route.
@@ -262,10 +367,13 @@ export async function queryScenario({
           latencyMs: quantiles(timings),
           // The first reads after the process is ready, before the timed ones.
           warmUpMs: warmUp.map((t) => Math.round(t * 10) / 10),
+          ...(baseline ? { baselineMs: quantiles(baselineTimings), answersDiffer: byIdDiffers } : {}),
         },
+        ...(baselineRoot ? { baseline: baselineRoot } : {}),
       };
     } finally {
       await llmp.stop('SIGTERM');
+      await baseline?.stop('SIGTERM');
     }
   } finally {
     dir.remove();

@@ -22,6 +22,8 @@ import { validationScriptScenario } from './validationScriptScenario.ts';
 
 // `pnpm bench [all-in-one|distributed|query ...]`; BENCH_SECONDS and BENCH_ROWS scale the runs;
 // BENCH_QUERY_STORE names a directory where the query store is kept and reused between runs;
+// with BENCH_BASELINE=<checkout> that checkout's `llmp query` answers the same reads on a copy of
+// it, interleaved, answers compared; BENCH_QUERY_ROUTES=searchByService,…,traceById times only those routes;
 // BENCH_JOB_SPANS=root has only each trace's root span name its job in the query store.
 // Only when named: `mlflow-down` (llmp start with MLflow down vs without MLflow), and
 // `insert-formats` / `insert-costs` (insert formats on the embedded store, an INSERT's engine CPU),
@@ -108,6 +110,8 @@ if (run('query'))
       keptStore: process.env.BENCH_QUERY_STORE,
       jobSpans: process.env.BENCH_JOB_SPANS === 'root' ? 'root' : 'all',
       rounds: Number(process.env.BENCH_ROUNDS ?? 20),
+      baselineRoot: process.env.BENCH_BASELINE,
+      only: process.env.BENCH_QUERY_ROUTES?.split(','),
     }),
   );
 // Only when named: traces of 30 000 and 100 000 spans through llmp start (BENCH_HUGE_SIZES, comma list).

@@ -341,6 +341,14 @@ describe('one job attribution through every read (root-only job ids, OpenTelemet
         output: want.output,
         versions: [[want.version, want.spans]],
       });
+      // Found by either job, the trace shows its first link: its spans name two jobs.
+      const traces = await get<{ traces: Array<{ jobId: string; jobVersion: string }> }>(
+        `/v1/traces?jobId=${jobId}`,
+      );
+      expect(
+        traces.traces.map((t) => [t.jobId, t.jobVersion]),
+        `traces of ${jobId}`,
+      ).toEqual([['plan-a', '1']]);
     }
     expect(await llmp.stop('SIGTERM')).toBe(0);
   });

@@ -316,6 +316,98 @@ describe('GET /v1/traces', () => {
     }
   });
 
+  it('pages newest first when the newest rows of a window mostly belong to traces that start before it', async () => {
+    // The window's first traces by their rows there are asked for, then those starting before
+    // it dropped (searchTraces.ts): here the two newest rows of the first window belong to
+    // such traces, so the page is asked for again, for more traces.
+    const ms = 1_000_000n;
+    const topMs = dataSetStartMs + 10 * 3_600_000;
+    const at = (minutesBefore: number) => BigInt(topMs - minutesBefore * 60_000) * ms;
+    const root = data[0]!;
+    const llm = data.find((s) => s.traceId === root.traceId && s.spanType === 'llm')!;
+    const span = (id: string, n: number, minutesBefore: number) => ({
+      ...(n === 1 ? root : llm),
+      traceId: id,
+      spanId: `${id.slice(0, 15)}${n}`,
+      parentSpanId: n === 1 ? '' : `${id.slice(0, 15)}1`,
+      startNs: at(minutesBefore),
+    });
+    const project = 'late-windows';
+    const ingest = genAiIngest(store);
+    const send = (spans: DataSpan[]) =>
+      ingest.consume(traceBatch({ projectId: project, request: dataSetRequests(spans)[0]! }));
+    const late = ['e1', 'e2', 'e3'].map((p) => p.repeat(16));
+    for (const id of late) await send([span(id, 1, 300)]);
+    const recent = ['f1', 'f2'].map((p) => p.repeat(16));
+    for (const [i, id] of recent.entries()) await send([span(id, 1, 40 - i * 10), span(id, 2, 39 - i * 10)]);
+    for (const [i, id] of late.entries()) await send([span(id, 2, 3 + i)]);
+    const app = queryApp({ source: storeTraceSource(store), projectOf: () => project });
+    for (const filter of [{}, { service: root.service }] as Array<Record<string, string>>) {
+      const seen: TraceRow[] = [];
+      let cursor: string | null = null;
+      do {
+        const query = new URLSearchParams({
+          from: new Date(dataSetStartMs).toISOString(),
+          to: new Date(topMs).toISOString(),
+          limit: '1',
+          ...filter,
+          ...(cursor ? { cursor } : {}),
+        });
+        const page = (await (await app.request(`/v1/traces?${query}`)).json()) as {
+          traces: TraceRow[];
+          next_cursor: string | null;
+        };
+        seen.push(...page.traces);
+        cursor = page.next_cursor;
+      } while (cursor && seen.length < 10);
+      expect(seen.map((t) => t.traceId)).toEqual([...recent].reverse().concat([...late].reverse()));
+      expect(seen.map((t) => t.spanCount)).toEqual([2, 2, 2, 2, 2]);
+    }
+  });
+
+  it('finds by job a trace whose spans in the range name no job, through its link', async () => {
+    // The root names the job and lies before the range; the child, in a later request, names
+    // none: only trace_jobs ties it to the job (traceJobAttribution.ts).
+    const ms = 1_000_000n;
+    const topMs = dataSetStartMs + 10 * 3_600_000;
+    const at = (minutesBefore: number) => BigInt(topMs - minutesBefore * 60_000) * ms;
+    const root = data[0]!;
+    const llm = data.find((s) => s.traceId === root.traceId && s.spanType === 'llm')!;
+    const project = 'linked-job';
+    const id = 'ab'.repeat(16);
+    const job = { jobId: 'job-linked', jobVersion: '7' };
+    const ingest = genAiIngest(store);
+    const send = (spans: DataSpan[]) =>
+      ingest.consume(traceBatch({ projectId: project, request: dataSetRequests(spans)[0]! }));
+    await send([{ ...root, ...job, traceId: id, spanId: `${id.slice(0, 15)}1`, startNs: at(200) }]);
+    await send([
+      {
+        ...llm,
+        jobId: '',
+        jobVersion: '',
+        traceId: id,
+        spanId: `${id.slice(0, 15)}2`,
+        parentSpanId: `${id.slice(0, 15)}1`,
+        startNs: at(10),
+      },
+    ]);
+    const app = queryApp({ source: storeTraceSource(store), projectOf: () => project });
+    for (const filter of [{ jobId: job.jobId }, { jobVersion: job.jobVersion }] as Array<
+      Record<string, string>
+    >) {
+      const query = new URLSearchParams({
+        from: new Date(topMs - 3_600_000).toISOString(),
+        to: new Date(topMs).toISOString(),
+        ...filter,
+      });
+      const page = (await (await app.request(`/v1/traces?${query}`)).json()) as { traces: TraceRow[] };
+      expect(
+        page.traces.map((t) => [t.traceId, t.spanCount, t.jobId]),
+        JSON.stringify(filter),
+      ).toEqual([[id, 2, job.jobId]]);
+    }
+  });
+
   it('treats SQL-looking values as plain values: they match nothing and do not fail', async () => {
     const injections: Array<Record<string, string>> = [
       { service: "x' OR 1=1 --" },

@@ -1,5 +1,5 @@
 import type { ClickHouseStore } from './clickhouseStore.ts';
-import { type Page, type PageRequest, searchSettings } from './searchTraces.ts';
+import { type Page, type PageRequest, searchSettings, windowStarts } from './searchTraces.ts';
 import { QueryParams, type SpanFilter, spanFilterSql } from './spanFilter.ts';
 import { isoFromNanos } from './storedSpan.ts';
 import { firstTraceLinks } from './traceJobAttribution.ts';
@@ -77,9 +77,44 @@ export async function searchSpans(
   filter: SpanFilter,
   page: PageRequest,
 ): Promise<Page<SpanSummary>> {
+  let records: SpanRecord[] | undefined;
+  if (page.sort === 'startTime' && page.order === 'desc') {
+    // A span sorts by its own start: the newest `limit + 1` spans starting at or after `lower`
+    // are the page's whenever there are that many, so the search reads back from the end of
+    // the range (or the cursor) in windows of 1 h, 8 h, 64 h … as trace search does, and only
+    // a sparse filter reads the whole range.
+    for await (const lower of windowStarts(store, projectId, filter, page)) {
+      const window = await searchRange(store, projectId, filter, page, lower);
+      if (window.length > page.limit) {
+        records = window;
+        break;
+      }
+    }
+  }
+  records ??= await searchRange(store, projectId, filter, page, undefined);
+  return pageOf(store, projectId, page, records);
+}
+
+/**
+ * FINAL over spans collapses rows of one sort key; a key holds the second of the span's start,
+ * so its copies share the day, the partition: merging within partitions gives the same rows
+ * and lets the time range skip the other days' parts (without it FINAL reads every part).
+ */
+export const spansFinalSettings = { do_not_merge_across_partitions_select_final: 1 } as const;
+
+/** The first `page.limit + 1` spans of the page among those starting at or after `lowerNs` (all when undefined). */
+async function searchRange(
+  store: ClickHouseStore,
+  projectId: string,
+  filter: SpanFilter,
+  page: PageRequest,
+  lowerNs: bigint | undefined,
+): Promise<SpanRecord[]> {
   const db = `\`${store.database}\``;
   const params = new QueryParams();
   const where = spanFilterSql(projectId, filter, params, { database: store.database });
+  if (lowerNs !== undefined)
+    where.push(`Timestamp >= fromUnixTimestamp64Nano(${params.bind('Int64', lowerNs)}, 'UTC')`);
   const sortColumn = page.sort === 'duration' ? 'toInt64(Duration)' : 'toUnixTimestamp64Nano(Timestamp)';
   const direction = page.order === 'asc' ? 'ASC' : 'DESC';
   if (page.after) {
@@ -103,9 +138,17 @@ export async function searchSpans(
       LIMIT ${params.bind('UInt32', page.limit + 1)}`,
     query_params: params.values,
     format: 'JSONEachRow',
-    clickhouse_settings: searchSettings,
+    clickhouse_settings: { ...searchSettings, ...spansFinalSettings },
   });
-  const records = await result.json<SpanRecord>();
+  return result.json<SpanRecord>();
+}
+
+async function pageOf(
+  store: ClickHouseStore,
+  projectId: string,
+  page: PageRequest,
+  records: SpanRecord[],
+): Promise<Page<SpanSummary>> {
   const shown = records.slice(0, page.limit);
   // A span naming no job belongs to its trace's (see traceJobAttribution.ts).
   const links = await firstTraceLinks(store, projectId, [

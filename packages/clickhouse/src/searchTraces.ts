@@ -63,6 +63,9 @@ interface TraceRecord {
   t_cost: number | null;
   t_job_id: string;
   t_job_version: string;
+  /** How many jobs and versions its spans name. */
+  t_jobs: string;
+  t_job_versions: string;
 }
 
 /**
@@ -100,23 +103,34 @@ export async function searchTraces(
 ): Promise<Page<TraceSummary>> {
   let records: TraceRecord[] | undefined;
   if (page.sort === 'startTime' && page.order === 'desc') {
-    const after = page.after ? BigInt(page.after.value) + 1n : undefined;
-    const top = after !== undefined && after < filter.toNs ? after : filter.toNs;
-    for (let width = firstWindowNs; top - width > filter.fromNs; width *= 8n) {
-      const window = await searchWindow(store, projectId, filter, page, top - width);
-      if (window.length > page.limit) {
-        records = window;
-        break;
+    for await (const lower of windowStarts(store, projectId, filter, page)) {
+      // The window's first traces by their start there, less those starting before it (rare:
+      // a trace sent in several requests), asked for again in larger numbers while too many
+      // of them do and the window holds more.
+      for (let wanted = page.limit + 1; ; wanted *= 4) {
+        const window = await searchWindow(store, projectId, filter, page, lower, wanted);
+        const earlier = await startedBefore(
+          store,
+          projectId,
+          window.map((r) => r.traceId),
+          lower,
+        );
+        const kept = window.filter((r) => !earlier.has(r.traceId));
+        if (kept.length > page.limit) records = kept;
+        if (kept.length > page.limit || window.length < wanted) break;
       }
+      if (records) break;
     }
   }
-  records ??= await searchWindow(store, projectId, filter, page, undefined);
+  records ??= await searchWindow(store, projectId, filter, page, undefined, page.limit + 1);
   const shown = records.slice(0, page.limit);
-  // A trace's job is its first link (traceJobAttribution.ts), as every other read has it.
+  // A trace's job is its first link (traceJobAttribution.ts), as every other read has it. Its
+  // links come from the spans naming a job: when they name one job and one version (or none),
+  // that is the link, and trace_jobs is read only for the traces naming more.
   const links = await firstTraceLinks(
     store,
     projectId,
-    shown.map((r) => r.traceId),
+    shown.filter((r) => Number(r.t_jobs) > 1 || Number(r.t_job_versions) > 1).map((r) => r.traceId),
   );
   const items = shown.map(
     (r): TraceSummary => ({
@@ -146,10 +160,52 @@ export async function searchTraces(
   };
 }
 
+/**
+ * Where the windows of a newest-first search start, newest first: back from the end of the
+ * range (or the cursor) by 1 h, 8 h, 64 h … while inside the range. When the first window is
+ * not enough and the newest trace_search row before the end is older than it (a quiet time:
+ * a store idle for hours, `to` in the future), the windows start again from just after that
+ * row, found by one read in sort order. Any end gives the same page (a window answers only
+ * when full, and the starts-before look-up keeps it exact); this one makes a full window likely.
+ * @example for await (const lower of windowStarts(store, 'default', filter, page)) …
+ */
+export async function* windowStarts(
+  store: ClickHouseStore,
+  projectId: string,
+  filter: SpanFilter,
+  page: PageRequest,
+): AsyncGenerator<bigint> {
+  const after = page.after ? BigInt(page.after.value) + 1n : undefined;
+  let top = after !== undefined && after < filter.toNs ? after : filter.toNs;
+  let width = firstWindowNs;
+  if (top - width <= filter.fromNs) return;
+  // Asked while the first window is read (the engine runs both at once), waited for only when
+  // that window is not enough; a failure only means no new start.
+  const newestRow = store.client
+    .query({
+      query: `SELECT toString(toUnixTimestamp64Nano(start)) AS newest FROM \`${store.database}\`.trace_search
+        WHERE project_id = {projectId:String} AND start < fromUnixTimestamp64Nano({top:Int64}, 'UTC')
+        ORDER BY start DESC LIMIT 1`,
+      query_params: { projectId, top },
+      format: 'JSONEachRow',
+      clickhouse_settings: searchSettings,
+    })
+    .then((r) => r.json<{ newest: string }>())
+    .then((rows) => rows[0]?.newest)
+    .catch(() => undefined);
+  yield top - width;
+  const newest = await newestRow;
+  if (newest !== undefined && BigInt(newest) + 1n < top - width) top = BigInt(newest) + 1n;
+  else width *= 8n;
+  for (; top - width > filter.fromNs; width *= 8n) yield top - width;
+}
+
 /** A condition on trace_search rows, and whether a row meeting it has a span meeting the filter's. */
 interface RowCondition {
   candidate: string;
   exact: string;
+  /** A job: the rows that could match only through a link, and the candidate when none does. */
+  linkOnly?: { rows: string; candidate: string };
 }
 
 /**
@@ -158,7 +214,13 @@ interface RowCondition {
  * dimension's values apart, so two conditions met by a row may be met by two different spans:
  * only a single condition is exact; the rest is checked on spans.
  */
-function rowConditions(db: string, project: string, filter: SpanFilter, params: QueryParams): RowCondition[] {
+function rowConditions(
+  db: string,
+  project: string,
+  filter: SpanFilter,
+  params: QueryParams,
+  lower: string | undefined,
+): RowCondition[] {
   const conditions: RowCondition[] = [];
   const holds = (column: string, value: string | undefined) => {
     if (value === undefined) return;
@@ -178,12 +240,15 @@ function rowConditions(db: string, project: string, filter: SpanFilter, params: 
     // link is to the job, which only spans and trace_jobs tell (traceJobAttribution.ts).
     const own: string[] = [];
     let linked: string;
+    // In a window, a link from before it is a span before it: its trace starts earlier and is
+    // left out of the window anyway, so only the window's links are read into the set.
+    const since = lower ? ` AND Start >= ${lower}` : '';
     if (filter.jobId !== undefined) {
       const job = params.bind('String', filter.jobId);
       own.push(`has(jobs, ${job})`);
-      linked = tracesLinkedTo(db, project, job);
+      linked = `${tracesLinkedTo(db, project, job)}${since}`;
     } else {
-      linked = `SELECT TraceId FROM ${db}.trace_jobs WHERE project_id = ${project} AND job_version = ${params.bind('String', filter.jobVersion!)}`;
+      linked = `SELECT TraceId FROM ${db}.trace_jobs WHERE project_id = ${project} AND job_version = ${params.bind('String', filter.jobVersion!)}${since}`;
     }
     if (filter.jobVersion !== undefined)
       own.push(`has(job_versions, ${params.bind('String', filter.jobVersion)})`);
@@ -191,6 +256,7 @@ function rowConditions(db: string, project: string, filter: SpanFilter, params: 
     conditions.push({
       candidate: `(${named} OR (unnamed AND TraceId IN (${linked})))`,
       exact: own.length === 1 ? named : '0',
+      linkOnly: { rows: `(unnamed AND NOT (${named}))`, candidate: named },
     });
   }
   return conditions;
@@ -199,8 +265,55 @@ function rowConditions(db: string, project: string, filter: SpanFilter, params: 
 const statusNames = { ok: 'Ok', error: 'Error', unset: 'Unset' } as const;
 
 /**
- * The first `page.limit + 1` traces of the page among those starting at or after `lowerNs`
- * (all when undefined), exact among them: every trace starting there has all its rows there.
+ * Asks in one round trip which of the tagged conditions some trace_search row meets (a
+ * `LIMIT 1` question each, so each reads by its own index); tags are constants of this file.
+ */
+async function ask(
+  store: ClickHouseStore,
+  params: QueryParams,
+  parts: Array<[string, string]>,
+): Promise<Set<string>> {
+  if (parts.length === 0) return new Set();
+  const questions = parts.map(
+    ([tag, where]) =>
+      `(SELECT '${tag}' AS tag FROM \`${store.database}\`.trace_search WHERE ${where} LIMIT 1)`,
+  );
+  const result = await store.client.query({
+    query: `SELECT DISTINCT tag FROM (${questions.join(' UNION ALL ')})`,
+    query_params: { ...params.values },
+    format: 'JSONEachRow',
+    clickhouse_settings: searchSettings,
+  });
+  return new Set((await result.json<{ tag: string }>()).map((r) => r.tag));
+}
+
+/**
+ * Which of `traceIds` have a trace_search row starting before `lowerNs`: traces that start
+ * before a window although they have rows in it. A look-up by trace id (the bloom filter of
+ * migration 20 passes over the granules without them), not a read of every trace's extent.
+ */
+async function startedBefore(
+  store: ClickHouseStore,
+  projectId: string,
+  traceIds: string[],
+  lowerNs: bigint,
+): Promise<Set<string>> {
+  if (traceIds.length === 0) return new Set();
+  const result = await store.client.query({
+    query: `SELECT DISTINCT TraceId FROM \`${store.database}\`.trace_search
+      WHERE project_id = {projectId:String} AND TraceId IN {traceIds:Array(String)}
+        AND start < fromUnixTimestamp64Nano({lower:Int64}, 'UTC')`,
+    query_params: { projectId, traceIds, lower: lowerNs },
+    format: 'JSONEachRow',
+    clickhouse_settings: searchSettings,
+  });
+  return new Set((await result.json<{ TraceId: string }>()).map((r) => r.TraceId));
+}
+
+/**
+ * The first `wanted` traces of the page by their rows starting at or after `lowerNs` (all rows
+ * when undefined); the caller drops those with a row before `lowerNs` (startedBefore): every
+ * other trace has all its rows here, so it is summarised exactly.
  */
 async function searchWindow(
   store: ClickHouseStore,
@@ -208,6 +321,7 @@ async function searchWindow(
   filter: SpanFilter,
   page: PageRequest,
   lowerNs: bigint | undefined,
+  wanted: number,
 ): Promise<TraceRecord[]> {
   const db = `\`${store.database}\``;
   const params = new QueryParams();
@@ -216,17 +330,16 @@ async function searchWindow(
   const to = `fromUnixTimestamp64Nano(${params.bind('Int64', filter.toNs)}, 'UTC')`;
   const lower =
     lowerNs === undefined ? undefined : `fromUnixTimestamp64Nano(${params.bind('Int64', lowerNs)}, 'UTC')`;
-  const conditions = rowConditions(db, project, filter, params);
+  const conditions = rowConditions(db, project, filter, params, lower);
   const attributes = (filter.attributes ?? []).length > 0;
   // Rows that may hold a span of the range meeting every condition; rows before `lower` belong
   // to traces that start before it, which this window leaves out.
-  const rows = [
+  const base = [
     `project_id = ${project}`,
     `start < ${to}`,
     `last >= ${from}`,
     ...(lower ? [`start >= ${lower}`] : []),
-    ...conditions.map((c) => c.candidate),
-  ].join(' AND ');
+  ];
   // A row inside the range meeting the one condition there is surely matched.
   const exact =
     !attributes && conditions.length <= 1
@@ -234,17 +347,41 @@ async function searchWindow(
       : '0';
   // Checking on spans costs a read of spans (and of trace_jobs for a job) even for no
   // candidate: asked first whether any row needs it (a single filter inside the range: none).
-  const unsure =
-    exact === '0' ||
-    (await store.client
-      .query({
-        query: `SELECT 1 AS unsure FROM ${db}.trace_search WHERE ${rows} AND NOT (${exact}) LIMIT 1`,
-        query_params: { ...params.values },
-        format: 'JSONEachRow',
-        clickhouse_settings: searchSettings,
-      })
-      .then((r) => r.json<{ unsure: number }>())
-      .then((r) => r.length > 0));
+  // A row is unsure when it crosses the range's start, or its end, or (a job) may hold the job
+  // only through a link: one question each, so that each reads by its own index (the sort key
+  // on start, the minmax of `last`, migration 21) rather than every row of the range.
+  const unsureParts = (rows: string): Array<[string, string]> => {
+    if (exact === '0') return [];
+    const parts = [`start < ${from}`, `last >= ${to}`];
+    if (conditions[0] && conditions[0].candidate !== conditions[0].exact)
+      parts.push(`NOT (${conditions[0].exact})`);
+    return parts.map((part) => ['unsure', `${rows} AND ${part}`]);
+  };
+  const rowsOf = () => [...base, ...conditions.map((c) => c.candidate)].join(' AND ');
+  // A job's candidate reads into a set every trace linked to it (trace_jobs), for rows that
+  // name no job. Asked in the same round trip, without the set, whether any row could match
+  // only through a link; when none can (every span of the window's traces names its job, or the
+  // row names this one), the rows naming the job are the candidates, and the answers to the
+  // other questions (asked of those) stand.
+  const job = conditions.find((c) => c.linkOnly);
+  let tags: Set<string>;
+  if (job) {
+    const full = job.candidate;
+    const others = conditions.filter((c) => c !== job).map((c) => c.candidate);
+    job.candidate = job.linkOnly!.candidate;
+    tags = await ask(store, params, [
+      ['link', [...base, ...others, job.linkOnly!.rows].join(' AND ')],
+      ...unsureParts(rowsOf()),
+    ]);
+    if (tags.has('link')) {
+      job.candidate = full;
+      tags = await ask(store, params, unsureParts(rowsOf()));
+    }
+  } else {
+    tags = await ask(store, params, unsureParts(rowsOf()));
+  }
+  const rows = rowsOf();
+  const unsure = exact === '0' || tags.has('unsure');
   const spanWhere = spanFilterSql(projectId, filter, params, {
     database: store.database,
     withDuration: false,
@@ -259,16 +396,13 @@ async function searchWindow(
       : unsure
         ? `(${sure} OR TraceId IN (${checked(`SELECT TraceId FROM ${db}.trace_search WHERE ${rows} AND NOT (${exact})`)}))`
         : sure;
-  const where = [`project_id = ${project}`, matched];
-  if (lower) {
-    where.push(`start >= ${lower}`);
-    // A trace with a span before the window starts before it (trace_id_ts holds each trace's extent).
-    where.push(
-      `TraceId NOT IN (SELECT TraceId FROM ${db}.trace_id_ts WHERE project_id = ${project} AND Start < ${lower}
-        AND ${matched})`,
-    );
-  }
-  const having: string[] = [];
+  // In a window where every candidate is sure, one pass: the window's rows grouped by trace,
+  // those with a matching row kept (rather than a set of the matching traces' ids built from
+  // the same rows first, which for a filter most traces meet is most of the window).
+  const onePass = lower !== undefined && exact !== '0' && !unsure;
+  const where = onePass ? [`project_id = ${project}`] : [`project_id = ${project}`, matched];
+  if (lower) where.push(`start >= ${lower}`);
+  const having: string[] = onePass ? [`countIf(${rows} AND ${exact}) > 0`] : [];
   if (filter.minDurationNs !== undefined)
     having.push(`dur_ns >= ${params.bind('Int64', filter.minDurationNs)}`);
   if (filter.maxDurationNs !== undefined)
@@ -280,6 +414,18 @@ async function searchWindow(
       `(${sortColumn}, TraceId) ${page.order === 'asc' ? '>' : '<'} (${params.bind('Int64', page.after.value)}, ${params.bind('String', page.after.traceId)})`,
     );
   }
+  // The page's traces first, by their extent alone (two aggregates, where a summary has
+  // fifteen): a search over the whole range groups every matching trace, then summarises the
+  // page's only, reading their rows by trace id (the bloom filter of migration 20).
+  const limit = params.bind('UInt32', wanted);
+  const pageFirst = `
+      SELECT TraceId, toUnixTimestamp64Nano(min(start)) AS start_ns, max(end_ns) - start_ns AS dur_ns
+      FROM ${db}.trace_search
+      WHERE ${where.join(' AND ')}
+      GROUP BY TraceId
+      ${having.length > 0 ? `HAVING ${having.join(' AND ')}` : ''}
+      ORDER BY ${sortColumn} ${direction}, TraceId ${direction}
+      LIMIT ${limit}`;
   const result = await store.client.query({
     query: `
       SELECT
@@ -297,13 +443,14 @@ async function searchWindow(
         sum(reasoning_tokens) AS t_reasoning_tokens,
         if(sum(costed) = 0, NULL, sum(cost_usd)) AS t_cost,
         anyIf(jobs[1], notEmpty(jobs)) AS t_job_id,
-        anyIf(job_versions[1], notEmpty(jobs)) AS t_job_version
+        anyIf(job_versions[1], notEmpty(jobs)) AS t_job_version,
+        uniqExactArray(jobs) AS t_jobs,
+        uniqExactArray(job_versions) AS t_job_versions
       FROM ${db}.trace_search
-      WHERE ${where.join(' AND ')}
+      WHERE project_id = ${project} AND TraceId IN (SELECT TraceId FROM (${pageFirst}))${lower ? ` AND start >= ${lower}` : ''}
       GROUP BY TraceId
-      ${having.length > 0 ? `HAVING ${having.join(' AND ')}` : ''}
       ORDER BY ${sortColumn} ${direction}, TraceId ${direction}
-      LIMIT ${params.bind('UInt32', page.limit + 1)}`,
+      LIMIT ${limit}`,
     query_params: params.values,
     format: 'JSONEachRow',
     clickhouse_settings: searchSettings,
