@@ -152,4 +152,15 @@ describe('GET /v1/traces/{traceId} of a 30 000-span trace', () => {
     expect(body.spans.map((s) => s.spanId)).toEqual([0, 1, 2].map(spanId));
     expect(body.next_cursor).toBeUndefined();
   });
+
+  it('links a single span read to the trace job as the trace read links it', async () => {
+    // Span 2 names no job; its trace's root span named `huge-job`.
+    const response = await app.request(`/v1/traces/${smallTraceId}/spans/${spanId(2)}`);
+    expect(response.status).toBe(200);
+    const single = (await response.json()) as { spanId: string; jobId: string | null };
+    expect(single.spanId).toBe(spanId(2));
+    expect(single.jobId).toBe('huge-job');
+    const { body } = await read('', smallTraceId);
+    expect(body.spans.find((s) => s.spanId === spanId(2))?.jobId).toBe(single.jobId);
+  });
 });

@@ -84,7 +84,7 @@ export function jobsProvider({
 }: {
   events?: { topic: string } | undefined;
   logger: Logger;
-  /** Where the job events topic check is counted (a private one if absent). */
+  /** Where the job events topic check and failed sends are counted (a private one if absent). */
   registry?: Registry;
 }): ResourceProvider<JobStore> {
   let producer: KafkaProducer | undefined;
@@ -96,18 +96,24 @@ export function jobsProvider({
       if (!kafka || !events) return jobStore(store);
       await kafka.ensureTopics([events.topic]).catch((error: unknown) => {
         // One line, not the error object with its stack: Kafka down at start is an outage the
-        // role rides out (job events stay in ClickHouse's job_events, each send retries).
+        // role rides out (job events stay in ClickHouse's job_events; each is sent as it happens).
         jobEventMetrics(registry).topicCheckFailures.inc();
         logger.warn(
           { topic: events.topic, reason: error instanceof Error ? error.message : String(error) },
           `could not check the job events topic "${events.topic}" at start (Kafka not reachable?): ` +
-            'job events are still stored and each is published when Kafka answers; check kafka.brokers ' +
+            'job events are still stored; each is sent as it happens, and one Kafka refuses stays only in ' +
+            'job_events (llmp_job_events_publish_failures_total); check kafka.brokers ' +
             'and that the topic exists or this client may create it',
         );
       });
       producer = await kafka.producer();
       return jobStore(store, {
-        onEvent: jobEventPublisher(producer, events.topic, logger.child({ component: 'job-events' })),
+        onEvent: jobEventPublisher({
+          producer,
+          topic: events.topic,
+          logger: logger.child({ component: 'job-events' }),
+          registry,
+        }),
       });
     },
     close: async () => {

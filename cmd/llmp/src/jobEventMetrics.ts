@@ -10,4 +10,9 @@ export const jobEventMetrics = metricSet((registers) => ({
     help: 'Starts at which the job events topic could not be checked or created (Kafka not reachable); publishing retries per event',
     registers,
   }),
+  publishFailures: new Counter({
+    name: 'llmp_job_events_publish_failures_total',
+    help: 'Job events the producer could not send to the job events topic (not sent again; they stay in job_events)',
+    registers,
+  }),
 }));

@@ -1,8 +1,10 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { retryAfter } from './retryAfter.ts';
 
 /**
- * An RFC 9457 problem response.
+ * An RFC 9457 problem response. A 503 carries `Retry-After`: it is the retryable answer of an
+ * overloaded or failing store, and a client should know when to try again.
  * @example return problem(c, 404, 'Trace not found', `no trace ${id} in project default`);
  */
 export function problem(c: Context, status: ContentfulStatusCode, title: string, detail?: string): Response {
@@ -11,6 +13,7 @@ export function problem(c: Context, status: ContentfulStatusCode, title: string,
     status,
     {
       'content-type': 'application/problem+json',
+      ...(status === 503 ? { 'retry-after': retryAfter } : {}),
     },
   );
 }

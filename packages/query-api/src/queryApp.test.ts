@@ -104,3 +104,37 @@ describe('query API without keys', () => {
     expect((await app.request('/metrics')).status).toBe(404);
   });
 });
+
+describe('query API over a failing store', () => {
+  // As a trace part read past its per-read max_memory_usage, or a busy engine, fails.
+  const failing: TraceSource = {
+    async readTrace() {
+      throw new Error('Memory limit (for query) exceeded');
+    },
+    async ping() {
+      throw new Error('engine busy');
+    },
+  };
+  const app = queryApp({ source: failing });
+
+  it('answers 503 with Retry-After in whole seconds and the same problem JSON', async () => {
+    const res = await app.request(`/v1/traces/${traceA}`);
+    expect(res.status).toBe(503);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    const seconds = Number(res.headers.get('retry-after'));
+    expect(Number.isInteger(seconds) && seconds >= 1 && seconds <= 5).toBe(true);
+    expect(await res.json()).toEqual({
+      type: 'about:blank',
+      title: 'Store unavailable',
+      status: 503,
+      detail: 'the query could not be answered; try again',
+    });
+  });
+
+  it('answers /readyz 503 with Retry-After too', async () => {
+    const res = await app.request('/readyz');
+    expect(res.status).toBe(503);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await res.json()).toEqual({ status: 'unavailable', reason: 'engine busy' });
+  });
+});

@@ -15,6 +15,7 @@ import { otelMetricsRoutes } from './otelMetricsRoutes.ts';
 import { problem } from './problem.ts';
 import { projectOf as callerProject, keepCaller } from './projectOf.ts';
 import { requireCaller } from './requireCaller.ts';
+import { retryAfter } from './retryAfter.ts';
 import { searchRoutes } from './searchRoutes.ts';
 import { templateSpansRoutes } from './templateSpansRoutes.ts';
 import { traceOutlineOpenApiPaths } from './traceOutlineOpenApi.ts';
@@ -108,7 +109,9 @@ export function queryApp({
       await ready();
       return c.json({ status: 'ready' });
     } catch (error) {
-      return c.json({ status: 'unavailable', reason: (error as Error).message }, 503);
+      return c.json({ status: 'unavailable', reason: (error as Error).message }, 503, {
+        'retry-after': retryAfter,
+      });
     }
   });
   const document = withBearerSecurity(

@@ -59,6 +59,7 @@ describe('web UI at /', () => {
     const bare = queryApp({ source, uiDir: join(dir, 'nowhere') });
     const res = await bare.request('/');
     expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1');
     expect(await res.text()).toContain('pnpm build');
   });
 

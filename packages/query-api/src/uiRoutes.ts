@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, extname, join, relative } from 'node:path';
 import { Hono } from 'hono';
 import { problem } from './problem.ts';
+import { retryAfter } from './retryAfter.ts';
 
 const types: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -90,7 +91,9 @@ export function uiRoutes({ dir = defaultUiDir() }: { dir?: string } = {}): Hono 
     // A missing hashed asset is a 404, not the page (a stale page asking for an old bundle).
     if (path.startsWith('/assets/')) return c.body('not found', 404, { 'content-type': 'text/plain' });
     const headers = { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache', ...security };
-    return index ? c.body(index as Uint8Array<ArrayBuffer>, 200, headers) : c.body(notBuilt, 503, headers);
+    return index
+      ? c.body(index as Uint8Array<ArrayBuffer>, 200, headers)
+      : c.body(notBuilt, 503, { ...headers, 'retry-after': retryAfter });
   });
   return app;
 }
