@@ -1,12 +1,17 @@
 import { apiKeysConfig } from '@llmp/auth';
-import type { ClickHouseExporterConfig } from '@llmp/clickhouse';
-import { clickhouseTlsConfig, clusterName, embeddedEngineConfig, retentionConfig } from '@llmp/clickhouse';
-import type { MlflowExporterConfig } from '@llmp/exporter-mlflow';
-import type { GenAiProcessorConfig } from '@llmp/genai';
-import type { JobLinkerConfig } from '@llmp/jobs';
+import type { ClickHouseExporterConfig } from '@llmp/clickhouse/components';
+import {
+  clickhouseTlsConfig,
+  clusterName,
+  embeddedEngineConfig,
+  retentionConfig,
+} from '@llmp/clickhouse/components';
+import type { MlflowExporterConfig } from '@llmp/exporter-mlflow/components';
+import type { GenAiProcessorConfig } from '@llmp/genai/components';
+import type { JobLinkerConfig } from '@llmp/jobs/components';
 import { endpoint, tlsServerConfig } from '@llmp/pipeline';
 import type { BatchProcessorConfig } from '@llmp/processors';
-import type { OtlpReceiverConfig } from '@llmp/receiver-otlp';
+import type { OtlpReceiverConfig } from '@llmp/receiver-otlp/components';
 import { z } from 'zod';
 import { section, serviceSection, traces, withPipelines } from './roleSections.ts';
 

@@ -1,7 +1,9 @@
-import { hostedClickhouseExporter } from '@llmp/clickhouse';
-import { hostedMlflowExporter, mlflowSyncMetrics } from '@llmp/exporter-mlflow';
-import { genAiProcessorFactory } from '@llmp/genai';
-import { hostedJobLinker, jobLinkerMetrics } from '@llmp/jobs';
+// The store's, the jobs' and the GenAI packages through their `components` entries: a factory's
+// code loads when a pipeline creates it, so a role holds only what its pipelines use.
+import { clickhouseExporterComponent } from '@llmp/clickhouse/components';
+import { mlflowExporterComponent, mlflowSyncMetrics } from '@llmp/exporter-mlflow/components';
+import { genAiProcessor } from '@llmp/genai/components';
+import { jobLinkerMetrics, jobLinkerProcessor } from '@llmp/jobs/components';
 import { hostedKafkaExporter, hostedKafkaReceiver, kafkaReceiverMetrics } from '@llmp/kafka';
 import {
   type BuildableFactory,
@@ -10,7 +12,7 @@ import {
   type Registry,
 } from '@llmp/pipeline';
 import { batchProcessorFactory, batchProcessorMetrics } from '@llmp/processors';
-import { otlpReceiverFactory, otlpReceiverMetrics } from '@llmp/receiver-otlp';
+import { otlpReceiverComponent, otlpReceiverMetrics } from '@llmp/receiver-otlp/components';
 
 /**
  * Every component `llmp` knows, listed once: plain factories looked up by the type of the ids
@@ -18,13 +20,9 @@ import { otlpReceiverFactory, otlpReceiverMetrics } from '@llmp/receiver-otlp';
  * @example buildService({ config, factories: components, host, logger })
  */
 export const components: ComponentFactories = {
-  receivers: [otlpReceiverFactory as BuildableFactory, hostedKafkaReceiver],
-  processors: [
-    batchProcessorFactory as BuildableFactory,
-    genAiProcessorFactory as BuildableFactory,
-    hostedJobLinker,
-  ],
-  exporters: [hostedClickhouseExporter, hostedKafkaExporter, hostedMlflowExporter],
+  receivers: [otlpReceiverComponent, hostedKafkaReceiver],
+  processors: [batchProcessorFactory as BuildableFactory, genAiProcessor, jobLinkerProcessor],
+  exporters: [clickhouseExporterComponent, hostedKafkaExporter, mlflowExporterComponent],
 };
 
 /**

@@ -12,11 +12,10 @@ import {
 } from '@llmp/clickhouse';
 import { type MlflowExporterDeps, mlflowStoreResource } from '@llmp/exporter-mlflow';
 import { type JobStore, jobStore, jobsResource } from '@llmp/jobs';
-import { type KafkaClients, type KafkaProducer, kafkaResource } from '@llmp/kafka';
+import { type KafkaProducer, kafkaResource } from '@llmp/kafka';
 import type { Logger, Registry, ResourceProvider } from '@llmp/pipeline';
 import { jobEventMetrics } from './jobEventMetrics.ts';
 import { jobEventPublisher } from './jobEventPublisher.ts';
-import { type KafkaClusterConfig, kafkaClients } from './kafkaClients.ts';
 import { mlflowStoreDeps } from './mlflowStoreDeps.ts';
 
 /**
@@ -62,14 +61,6 @@ export function storeProvider(
     },
     close: (store) => store.close(),
   };
-}
-
-/**
- * The Kafka clients of a distributed role, from its `kafka` section.
- * @example kafkaProvider(config.kafka, logger)
- */
-export function kafkaProvider(config: KafkaClusterConfig, logger: Logger): ResourceProvider<KafkaClients> {
-  return { key: kafkaResource, open: async () => kafkaClients(config, logger) };
 }
 
 /**

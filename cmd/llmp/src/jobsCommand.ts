@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { type JobRecord, jobSummary } from '@llmp/jobs';
+import type { JobRecord } from '@llmp/jobs';
 import type { Command } from 'commander';
 
 interface ApiOptions {
@@ -118,6 +118,8 @@ export function jobsCommand(program: Command): void {
     .action(
       verb(async (id: string, options: ApiOptions) => {
         const job = (await call(options, 'GET', `v1/jobs/${encodeURIComponent(id)}`)) as JobRecord;
+        // Loaded here: the jobs package is the store's code, which the other verbs never need.
+        const { jobSummary } = await import('@llmp/jobs');
         show(options, job, jobSummary(job));
       }),
     );

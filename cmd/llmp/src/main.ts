@@ -1,26 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import { apiKeyLine } from '@llmp/auth';
-import { MigrationLockError, migrate, openStore, StoreOpenError } from '@llmp/clickhouse';
 import { ConfigError, createLogger, type Logger, loadConfig } from '@llmp/pipeline';
 import { Command, Option } from 'commander';
 import type { z } from 'zod';
 import { buildInfo } from './buildInfo.ts';
 import { jobsCommand } from './jobsCommand.ts';
-import { loadStartConfig } from './loadStartConfig.ts';
-import {
-  gatewayConfig,
-  ingesterConfig,
-  migrateConfig,
-  mlflowExporterRoleConfig,
-  queryConfig,
-} from './roleConfigs.ts';
-import { runGateway } from './runGateway.ts';
-import { runIngester } from './runIngester.ts';
-import { runLoadgen } from './runLoadgen.ts';
-import { runMlflowExporter } from './runMlflowExporter.ts';
-import { runQuery } from './runQuery.ts';
-import { type Running, runStart } from './runStart.ts';
+import type { Running } from './runRole.ts';
+
+// Each verb imports its role's code when it runs (await import), not here: a process holds only
+// the modules of the role it is. `llmp gateway` loads neither the store, the query API nor the
+// loadgen's OpenTelemetry SDK (test/e2e/roleModules.test.ts checks; issue 21, item 1).
 
 interface CommonOptions {
   config?: string;
@@ -47,15 +36,16 @@ function load<T extends object>(schema: z.ZodType<T>, options: CommonOptions) {
   return { config, dataDir: dataDirOf(options, config) };
 }
 
+const userFixableKinds = new Set(['store-open', 'schema-behind', 'migration-lock-busy']);
+
 /** Start-up failures the user can fix get one readable line, not a stack trace. */
 function fail(error: unknown): never {
   const e = error as NodeJS.ErrnoException & { address?: string; port?: number };
-  if (
-    error instanceof ConfigError ||
-    error instanceof StoreOpenError ||
-    error instanceof MigrationLockError
-  ) {
-    process.stderr.write(`llmp: ${error.message}\n`);
+  // By kind (StoreOpenError, SchemaBehindError, MigrationLockError), so that this file need not
+  // import the store's code for its error classes.
+  const kind = (error as { kind?: unknown } | null)?.kind;
+  if (error instanceof ConfigError || (typeof kind === 'string' && userFixableKinds.has(kind))) {
+    process.stderr.write(`llmp: ${(error as Error).message}\n`);
     process.exit(2);
   }
   if (e?.code === 'EADDRINUSE') {
@@ -124,7 +114,9 @@ const withMigrate = (command: Command) =>
 withMigrate(withCommon(program.command('start')))
   .description('everything in one process: OTLP receiver (4317/4318), embedded store, query API (8080)')
   .action((options: CommonOptions) =>
-    serveUntilSignal('all-in-one', (logger) => {
+    serveUntilSignal('all-in-one', async (logger) => {
+      const { loadStartConfig } = await import('./loadStartConfig.ts');
+      const { runStart } = await import('./runStart.ts');
       const { config, localOnly } = loadStartConfig(sources(options));
       if (localOnly) {
         const listeners = [
@@ -155,7 +147,9 @@ withMigrate(withCommon(program.command('start')))
 withCommon(program.command('gateway'))
   .description('OTLP receiver (4317/4318) that writes every trace to the Kafka topic otlp_spans')
   .action((options: CommonOptions) =>
-    serveUntilSignal('gateway', (logger) => {
+    serveUntilSignal('gateway', async (logger) => {
+      const { gatewayConfig } = await import('./roleConfigs.ts');
+      const { runGateway } = await import('./runGateway.ts');
       const { config } = load(gatewayConfig, options);
       return runGateway(config, { logger });
     }),
@@ -165,7 +159,9 @@ withMigrate(withCommon(program.command('ingester')))
   .description('consumes otlp_spans into ClickHouse (a server with CLICKHOUSE_URL, else embedded)')
   .option('--with-api', 'also serve the query API (needed with the embedded store, which one process owns)')
   .action((options: CommonOptions & { withApi?: boolean }) =>
-    serveUntilSignal('ingester', (logger) => {
+    serveUntilSignal('ingester', async (logger) => {
+      const { ingesterConfig } = await import('./roleConfigs.ts');
+      const { runIngester } = await import('./runIngester.ts');
       const { config, dataDir } = load(ingesterConfig, options);
       const exitAfter = Number(process.env.LLMP_FAULT_EXIT_AFTER_INSERTS ?? Number.NaN);
       return runIngester(config, {
@@ -180,7 +176,9 @@ withMigrate(withCommon(program.command('ingester')))
 withMigrate(withCommon(program.command('mlflow-exporter')))
   .description('consumes otlp_spans (group llmp-mlflow) into an MLflow tracking server (exporters.mlflow)')
   .action((options: CommonOptions) =>
-    serveUntilSignal('mlflow-exporter', (logger) => {
+    serveUntilSignal('mlflow-exporter', async (logger) => {
+      const { mlflowExporterRoleConfig } = await import('./roleConfigs.ts');
+      const { runMlflowExporter } = await import('./runMlflowExporter.ts');
       const { config } = load(mlflowExporterRoleConfig, options);
       return runMlflowExporter(config, { logger });
     }),
@@ -189,7 +187,9 @@ withMigrate(withCommon(program.command('mlflow-exporter')))
 withMigrate(withCommon(program.command('query')))
   .description('the query API (8080) over ClickHouse')
   .action((options: CommonOptions) =>
-    serveUntilSignal('query', (logger) => {
+    serveUntilSignal('query', async (logger) => {
+      const { queryConfig } = await import('./roleConfigs.ts');
+      const { runQuery } = await import('./runQuery.ts');
       const { config, dataDir } = load(queryConfig, options);
       return runQuery(config, { logger, dataDir });
     }),
@@ -213,6 +213,7 @@ program
   .option('--json', 'print the report as JSON')
   .action(async (options: Record<string, string | boolean | undefined>) => {
     try {
+      const { runLoadgen } = await import('./runLoadgen.ts');
       await runLoadgen(options);
     } catch (error) {
       fail(error);
@@ -224,6 +225,8 @@ withCommon(program.command('migrate'))
   .action(async (options: CommonOptions) => {
     const logger = createLogger();
     try {
+      const { migrateConfig } = await import('./roleConfigs.ts');
+      const { migrate, openStore } = await import('@llmp/clickhouse');
       // Any role's config file will do: migrate reads only the store and data dir sections.
       const { config, dataDir } = load(migrateConfig, options);
       const store = await openStore({ ...config.clickhouse, dataDir });
@@ -243,9 +246,10 @@ program
   .description('make a new API key: prints the key (give it to the client) and its config line (hashed)')
   .requiredOption('-p, --project <project>', 'the project the key sends to and reads from')
   .option('-r, --role <role>', 'ingest, read or admin', 'ingest')
-  .action((options: { project: string; role: string }) => {
+  .action(async (options: { project: string; role: string }) => {
     if (!['ingest', 'read', 'admin'].includes(options.role))
       fail(new ConfigError('--role is ingest, read or admin'));
+    const { apiKeyLine } = await import('@llmp/auth');
     const key = `llmp_${randomBytes(24).toString('base64url')}`;
     const line = apiKeyLine(key, options.project, options.role as 'ingest' | 'read' | 'admin');
     process.stdout.write(`key:  ${key}\nline: ${line}\n`);

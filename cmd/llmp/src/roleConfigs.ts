@@ -1,8 +1,8 @@
 import { apiKeysConfig } from '@llmp/auth';
-import { type ClickHouseExporterConfig, ingesterEmbeddedEngineConfig } from '@llmp/clickhouse';
-import type { MlflowExporterConfig } from '@llmp/exporter-mlflow';
-import type { GenAiProcessorConfig } from '@llmp/genai';
-import type { JobLinkerConfig } from '@llmp/jobs';
+import { type ClickHouseExporterConfig, ingesterEmbeddedEngineConfig } from '@llmp/clickhouse/components';
+import type { MlflowExporterConfig } from '@llmp/exporter-mlflow/components';
+import type { GenAiProcessorConfig } from '@llmp/genai/components';
+import type { JobLinkerConfig } from '@llmp/jobs/components';
 import {
   type KafkaExporterConfig,
   type KafkaReceiverConfig,
@@ -10,7 +10,7 @@ import {
   kafkaTlsConfig,
 } from '@llmp/kafka';
 import { endpoint, tlsServerConfig } from '@llmp/pipeline';
-import type { OtlpReceiverConfig } from '@llmp/receiver-otlp';
+import type { OtlpReceiverConfig } from '@llmp/receiver-otlp/components';
 import { z } from 'zod';
 import { storeConfig, storeSection } from './allInOneConfig.ts';
 import { logs, metrics, section, serviceSection, traces, withPipelines } from './roleSections.ts';

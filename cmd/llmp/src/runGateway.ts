@@ -1,5 +1,5 @@
 import type { Logger } from '@llmp/pipeline';
-import { kafkaProvider } from './hostResources.ts';
+import { kafkaProvider } from './kafkaProvider.ts';
 import type { GatewayConfig } from './roleConfigs.ts';
 import { type Running, runRole } from './runRole.ts';
 

@@ -1,7 +1,8 @@
 import { writeSync } from 'node:fs';
 import { afterInsertResource } from '@llmp/kafka';
 import type { Logger } from '@llmp/pipeline';
-import { jobsProvider, kafkaProvider, mlflowStoreProvider, storeProvider } from './hostResources.ts';
+import { jobsProvider, mlflowStoreProvider, storeProvider } from './hostResources.ts';
+import { kafkaProvider } from './kafkaProvider.ts';
 import type { IngesterConfig } from './roleConfigs.ts';
 import { type Running, runRole } from './runRole.ts';
 

@@ -1,11 +1,6 @@
 import type { Logger } from '@llmp/pipeline';
-import {
-  jobsProvider,
-  kafkaProvider,
-  mlflowRecordsProvider,
-  mlflowStoreProvider,
-  storeProvider,
-} from './hostResources.ts';
+import { jobsProvider, mlflowRecordsProvider, mlflowStoreProvider, storeProvider } from './hostResources.ts';
+import { kafkaProvider } from './kafkaProvider.ts';
 import type { MlflowExporterRoleConfig } from './roleConfigs.ts';
 import { type Running, runRole } from './runRole.ts';
 

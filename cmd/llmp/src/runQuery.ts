@@ -1,5 +1,6 @@
 import type { Logger } from '@llmp/pipeline';
-import { jobsProvider, kafkaProvider, mlflowStoreProvider, storeProvider } from './hostResources.ts';
+import { jobsProvider, mlflowStoreProvider, storeProvider } from './hostResources.ts';
+import { kafkaProvider } from './kafkaProvider.ts';
 import type { QueryConfig } from './roleConfigs.ts';
 import { type Running, runRole } from './runRole.ts';
 

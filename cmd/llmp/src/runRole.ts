@@ -1,7 +1,4 @@
 import type { ApiKeysConfig } from '@llmp/auth';
-import { storeResource, storeTraceSource } from '@llmp/clickhouse';
-import { type MlflowExporterConfig, mlflowSyncResource } from '@llmp/exporter-mlflow';
-import { jobsResource, linkedTraceSource } from '@llmp/jobs';
 import {
   addressInUse,
   buildService,
@@ -13,14 +10,12 @@ import {
   type Registry,
   type ResourceProvider,
   type ServiceConfig,
-  type TlsServerConfig,
 } from '@llmp/pipeline';
-import { queryApiServer } from '@llmp/query-api';
 import { authenticateFrom } from './authenticateFrom.ts';
 import { buildInfo, registerBuildInfo } from './buildInfo.ts';
 import { componentMetrics, components } from './components.ts';
+import type { QueryApiSpec } from './queryApiService.ts';
 import { telemetryServer } from './telemetryServer.ts';
-import { mlflowDeletions, traceDeletion } from './traceDeletion.ts';
 
 export interface Running {
   stop(): Promise<void>;
@@ -33,7 +28,7 @@ export interface RoleSpec {
   /** The host's resources, made from the role's config sections. */
   providers: (context: { logger: Logger; registry: Registry }) => Array<ResourceProvider<unknown>>;
   /** Serve the query API (store and jobs from the host) on this endpoint. */
-  api?: { endpoint: string; tls?: TlsServerConfig; mlflow?: MlflowExporterConfig | undefined } | undefined;
+  api?: QueryApiSpec | undefined;
   /** Serve `/healthz`, `/readyz` and `/metrics` on this endpoint. */
   telemetry?: { endpoint: string } | undefined;
   /** Components the role's preset defines for host services (e.g. exporters.mlflow for the API). */
@@ -83,27 +78,9 @@ export async function runRole({
       expectedUnused,
     });
     if (api) {
-      const store = await host.get(storeResource);
-      const jobs = await host.get(jobsResource);
-      // The API deletes from MLflow through the uploading exporter's queue when there is one;
-      // otherwise through a queue of its own that only carries deletions.
-      const uploading = await host.find(mlflowSyncResource);
-      const deletions = uploading ? undefined : mlflowDeletions(api.mlflow, store, logger, registry);
-      const server = queryApiServer({
-        endpoint: api.endpoint,
-        tls: api.tls,
-        logger: logger.child({ component: 'query' }),
-        source: linkedTraceSource(storeTraceSource(store), jobs),
-        jobs,
-        authenticate,
-        registry,
-        deletion: traceDeletion(store, uploading ?? deletions),
-        ready: () => host.ready(),
-        version: buildInfo().version,
-      });
-      // The API stops before the deletion queue it feeds.
-      if (deletions) hostServices.push({ service: deletions, key: 'exporters.mlflow', endpoint: '' });
-      hostServices.push({ service: server, key: 'query', endpoint: api.endpoint });
+      // Loaded here, not at the top: only the roles that serve the API hold its code.
+      const { queryApiServices } = await import('./queryApiService.ts');
+      hostServices.push(...(await queryApiServices({ api, host, logger, registry, authenticate })));
     }
     if (telemetry) {
       const server = telemetryServer({

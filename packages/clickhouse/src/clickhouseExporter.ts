@@ -1,37 +1,15 @@
 import type { ClickHouseSettings } from '@clickhouse/client';
 import { genAiOf, type Span, type TraceBatch } from '@llmp/otlp';
-import {
-  type Component,
-  type ComponentSettings,
-  type Consumer,
-  exporterHelper,
-  exporterHelperConfig,
-} from '@llmp/pipeline';
-import { z } from 'zod';
+import { type Component, type ComponentSettings, type Consumer, exporterHelper } from '@llmp/pipeline';
 import { classifyClickHouseError } from './classifyClickHouseError.ts';
+import { type ClickHouseExporterConfig, clickhouseExporterConfig } from './clickhouseExporterConfig.ts';
 import type { ClickHouseStore } from './clickhouseStore.ts';
 import { insertRowBinary } from './insertRowBinary.ts';
 import { payloadBuffers } from './payloadBuffers.ts';
 import { spanRowBinary, spanRowBinaryColumns } from './spanRowBinary.ts';
 import { spanRows } from './spanRows.ts';
 
-export const clickhouseExporterConfig = z.object({
-  /** Table the spans go to, inside the store's database. */
-  table: z
-    .string()
-    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
-    .default('spans'),
-  /**
-   * Sync every part an insert writes to disk (ClickHouse's MergeTree `fsync_after_insert` and
-   * `fsync_part_directory`) before the insert, and so the sender's 200, returns. Off: a 200 means
-   * written to the engine's files, which the OS flushes later (README, Durability).
-   */
-  fsync: z.boolean().default(false),
-  /** retryOnFailure, sendingQueue (with 2 consumers) and drainTimeout: see exporterHelperConfig. */
-  ...exporterHelperConfig({ numConsumers: 2 }),
-});
-
-export type ClickHouseExporterConfig = z.infer<typeof clickhouseExporterConfig>;
+export { type ClickHouseExporterConfig, clickhouseExporterConfig };
 
 /**
  * On the embedded engine, a part's skip indexes below this many bytes each go into one

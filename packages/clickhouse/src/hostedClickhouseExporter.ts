@@ -1,12 +1,11 @@
 import type { LogBatch, MetricBatch, TraceBatch } from '@llmp/otlp';
-import { type Component, type Consumer, hostedFactory, resourceKey } from '@llmp/pipeline';
+import { type Component, type Consumer, hostedFactory } from '@llmp/pipeline';
 import { clickhouseExporter, clickhouseExporterConfig } from './clickhouseExporter.ts';
 import { clickhouseLogsWriter } from './clickhouseLogsWriter.ts';
 import { clickhouseMetricsWriter } from './clickhouseMetricsWriter.ts';
-import type { ClickHouseStore } from './clickhouseStore.ts';
+import { storeResource } from './storeResource.ts';
 
-/** The host's ClickHouse store, opened and migrated (a server, or the embedded engine). */
-export const storeResource = resourceKey<ClickHouseStore>('ClickHouse store (clickhouse section)');
+export { storeResource };
 
 type AnyBatch = TraceBatch | LogBatch | MetricBatch;
 const isLogBatch = (batch: AnyBatch): batch is LogBatch => 'logRecordCount' in batch;

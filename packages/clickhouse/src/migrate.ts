@@ -24,7 +24,7 @@ export interface MigrateOptions {
 
 /** The schema in the store is older than this llmp and the role was told not to migrate it. */
 export class SchemaBehindError extends StoreOpenError {
-  readonly kind = 'schema-behind';
+  override readonly kind = 'schema-behind';
   readonly current: number;
   readonly required: number;
   constructor(current: number, required: number, database: string) {

@@ -4,6 +4,8 @@
  * @example throw new StoreOpenError(`clickhouse.tls.caFile: cannot read ${file}`);
  */
 export class StoreOpenError extends Error {
+  /** What `llmp` tells apart without importing this class (cmd/llmp main.ts). */
+  readonly kind: string = 'store-open';
   constructor(message: string, options: { cause?: unknown } = {}) {
     super(message, options);
     this.name = 'StoreOpenError';

@@ -1,16 +1,9 @@
-import { hostedFactory, resourceKey } from '@llmp/pipeline';
-import { type MlflowExporterDeps, mlflowExporter } from './mlflowExporter.ts';
+import { hostedFactory } from '@llmp/pipeline';
+import { mlflowExporter } from './mlflowExporter.ts';
 import { mlflowExporterConfig } from './mlflowExporterConfig.ts';
-import type { MlflowSync } from './mlflowSync.ts';
+import { mlflowStoreResource, mlflowSyncResource } from './mlflowResources.ts';
 
-/**
- * What the exporter reads and writes in the host's store (sync states, stored traces, job
- * names) and how it reads GenAI event records in hand; roles without a shared store offer only
- * the latter, and then no states are kept.
- */
-export const mlflowStoreResource = resourceKey<Omit<MlflowExporterDeps, 'api'>>('MLflow state in the store');
-/** The upload/deletion queue of an `mlflow` exporter following the store, for the query API's DELETE. */
-export const mlflowSyncResource = resourceKey<MlflowSync>('MLflow sync queue');
+export { mlflowStoreResource, mlflowSyncResource };
 
 /**
  * The `mlflow` exporter as a plain factory. Beside a `clickhouse` exporter in a pipeline it

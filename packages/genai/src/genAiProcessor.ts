@@ -1,21 +1,11 @@
 import { emptyGenAiFields, type GenAiFields, type Span, type TraceBatch, withMeta } from '@llmp/otlp';
 import type { Component, Consumer, ProcessorFactory } from '@llmp/pipeline';
-import { z } from 'zod';
+import { type GenAiProcessorConfig, genAiProcessorConfig } from './genAiProcessorConfig.ts';
 import { type NormalisedSpan, normaliseSpan, readsGenAi } from './normaliseSpan.ts';
-import { modelPrice, repositoryPrices } from './priceTable.ts';
+import { repositoryPrices } from './priceTable.ts';
 import { spanCost } from './spanCost.ts';
 
-export const genAiProcessorConfig = z.object({
-  /** Input and output text kept per span, in characters (the original attributes keep all). */
-  maxTextChars: z.number().int().positive().max(1_048_576).default(65_536),
-  /**
-   * Prices that take precedence over the repository's table (src/prices.json) whenever one of
-   * them matches a span's model: negotiated rates, fine-tuned or self-hosted models.
-   */
-  prices: z.array(modelPrice).max(10_000).default([]),
-});
-
-export type GenAiProcessorConfig = z.infer<typeof genAiProcessorConfig>;
+export { type GenAiProcessorConfig, genAiProcessorConfig };
 
 /** A span's fields: the normalised ones but the sent cost, then its cost (built at once: a rest and a spread per span showed in profiles). */
 function genAiFields(n: NormalisedSpan, cost: ReturnType<typeof spanCost>): GenAiFields {

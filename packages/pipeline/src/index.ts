@@ -53,6 +53,7 @@ export { hostedFactory } from './hostedFactory.ts';
 export { type IdleHeapRelease, idleHeapRelease } from './idleHeapRelease.ts';
 export { type InFlight, inFlightDrain } from './inFlightDrain.ts';
 export { type Intake, requestIntake } from './intake.ts';
+export { type FactoryDescriptor, lazyFactory } from './lazyFactory.ts';
 export { type Env, expandEnv, loadConfig, strippedKeys } from './loadConfig.ts';
 export { metricSet } from './metricSet.ts';
 export { onceShutdown } from './onceShutdown.ts';

@@ -1,9 +1,8 @@
-import { hostedFactory, resourceKey } from '@llmp/pipeline';
-import type { JobStore } from '../repository/jobStore.ts';
+import { hostedFactory } from '@llmp/pipeline';
 import { jobLinkerConfig, jobLinkerFactory } from './jobLinker.ts';
+import { jobsResource } from './jobsResource.ts';
 
-/** The host's job store (publishing job events where the role has Kafka). */
-export const jobsResource = resourceKey<JobStore>('job store');
+export { jobsResource };
 
 /**
  * The `jobs` processor as a plain factory: links spans to jobs in the host's job store.
