@@ -1,10 +1,10 @@
-// The store's, the jobs' and the GenAI packages through their `components` entries: a factory's
+// Every package through its `components` entry (schemas, metric sets, lazy factories): a factory's
 // code loads when a pipeline creates it, so a role holds only what its pipelines use.
 import { clickhouseExporterComponent } from '@llmp/clickhouse/components';
 import { mlflowExporterComponent, mlflowSyncMetrics } from '@llmp/exporter-mlflow/components';
 import { genAiProcessor } from '@llmp/genai/components';
 import { jobLinkerMetrics, jobLinkerProcessor } from '@llmp/jobs/components';
-import { hostedKafkaExporter, hostedKafkaReceiver, kafkaReceiverMetrics } from '@llmp/kafka';
+import { kafkaExporterComponent, kafkaReceiverComponent, kafkaReceiverMetrics } from '@llmp/kafka/components';
 import {
   type BuildableFactory,
   type ComponentFactories,
@@ -20,9 +20,9 @@ import { otlpReceiverComponent, otlpReceiverMetrics } from '@llmp/receiver-otlp/
  * @example buildService({ config, factories: components, host, logger })
  */
 export const components: ComponentFactories = {
-  receivers: [otlpReceiverComponent, hostedKafkaReceiver],
+  receivers: [otlpReceiverComponent, kafkaReceiverComponent],
   processors: [batchProcessorFactory as BuildableFactory, genAiProcessor, jobLinkerProcessor],
-  exporters: [clickhouseExporterComponent, hostedKafkaExporter, mlflowExporterComponent],
+  exporters: [clickhouseExporterComponent, kafkaExporterComponent, mlflowExporterComponent],
 };
 
 /**

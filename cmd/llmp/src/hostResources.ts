@@ -12,7 +12,7 @@ import {
 } from '@llmp/clickhouse';
 import { type MlflowExporterDeps, mlflowStoreResource } from '@llmp/exporter-mlflow';
 import { type JobStore, jobStore, jobsResource } from '@llmp/jobs';
-import { type KafkaProducer, kafkaResource } from '@llmp/kafka';
+import { type KafkaProducer, kafkaResource } from '@llmp/kafka/components';
 import type { Logger, Registry, ResourceProvider } from '@llmp/pipeline';
 import { jobEventMetrics } from './jobEventMetrics.ts';
 import { jobEventPublisher } from './jobEventPublisher.ts';

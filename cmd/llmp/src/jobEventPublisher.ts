@@ -1,5 +1,5 @@
 import type { JobEvent } from '@llmp/jobs';
-import type { KafkaProducer } from '@llmp/kafka';
+import type { KafkaProducer } from '@llmp/kafka/components';
 import type { Logger, Registry } from '@llmp/pipeline';
 import { jobEventMetrics } from './jobEventMetrics.ts';
 

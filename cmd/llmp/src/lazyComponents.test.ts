@@ -6,6 +6,8 @@ import { genAiProcessorFactory } from '@llmp/genai';
 import { genAiProcessor } from '@llmp/genai/components';
 import { hostedJobLinker } from '@llmp/jobs';
 import { jobLinkerProcessor } from '@llmp/jobs/components';
+import { hostedKafkaExporter, hostedKafkaReceiver } from '@llmp/kafka';
+import { kafkaExporterComponent, kafkaReceiverComponent } from '@llmp/kafka/components';
 import type { BuildableFactory } from '@llmp/pipeline';
 import { otlpReceiverFactory } from '@llmp/receiver-otlp';
 import { otlpReceiverComponent } from '@llmp/receiver-otlp/components';
@@ -20,10 +22,12 @@ const pairs: Array<[BuildableFactory, BuildableFactory]> = [
   [genAiProcessor, genAiProcessorFactory as BuildableFactory],
   [jobLinkerProcessor, hostedJobLinker],
   [otlpReceiverComponent, otlpReceiverFactory as BuildableFactory],
+  [kafkaReceiverComponent, hostedKafkaReceiver],
+  [kafkaExporterComponent, hostedKafkaExporter],
 ];
 
 describe('the components entries describe the factories they load', () => {
-  it.each(pairs.map(([lazy, real]) => [real.type, lazy, real] as const))('%s', (_type, lazy, real) => {
+  it.each(pairs.map(([lazy, real]) => [real.type, lazy, real] as const))('%s (%#)', (_type, lazy, real) => {
     const { create: _l, ...described } = lazy;
     const { create: _r, ...actual } = real;
     expect(described).toEqual(actual);

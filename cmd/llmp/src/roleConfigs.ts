@@ -8,7 +8,7 @@ import {
   type KafkaReceiverConfig,
   kafkaAuthConfig,
   kafkaTlsConfig,
-} from '@llmp/kafka';
+} from '@llmp/kafka/components';
 import { endpoint, tlsServerConfig } from '@llmp/pipeline';
 import type { OtlpReceiverConfig } from '@llmp/receiver-otlp/components';
 import { z } from 'zod';
