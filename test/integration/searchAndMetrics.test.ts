@@ -479,6 +479,65 @@ describe('GET /v1/spans', () => {
     expect(items.map((s) => s.spanId)).toEqual(expected.map((s) => s.spanId));
     expect(items.every((s) => s.spanType === 'llm' && s.requestModel === 'gpt-4o')).toBe(true);
   });
+
+  it('lists a span stored twice (a sender re-sent its request) once, before any merge collapses the copies', async () => {
+    // A sender that retries after a lost acknowledgement sends the same spans in a new request,
+    // which no deduplication token recognises: two rows until a merge. Merges are stopped so
+    // both copies are there when the search reads.
+    const spans = data.slice(0, 40);
+    const db = { db: store.database };
+    await store.client.command({ query: 'SYSTEM STOP MERGES {db:Identifier}.spans', query_params: db });
+    try {
+      const ingest = genAiIngest(store);
+      for (let copy = 0; copy < 2; copy++)
+        for (const request of dataSetRequests(spans))
+          await ingest.consume(traceBatch({ projectId: 'twice', request }));
+      const stored = await store.client.query({
+        query: `SELECT count() AS n FROM {db:Identifier}.spans WHERE project_id = 'twice'`,
+        query_params: db,
+        format: 'JSONEachRow',
+      });
+      expect(Number((await stored.json<{ n: string }>())[0]!.n)).toBe(2 * spans.length);
+      const twice = queryApp({ source: storeTraceSource(store), projectOf: () => 'twice' });
+      const byStart = [...spans].sort(
+        (a, b) => Number(a.startNs - b.startNs) || a.spanId.localeCompare(b.spanId),
+      );
+      const byDuration = [...spans].sort(
+        (a, b) =>
+          Number(b.durationNs - a.durationNs) ||
+          b.traceId.localeCompare(a.traceId) ||
+          b.spanId.localeCompare(a.spanId),
+      );
+      const cases: Array<[Record<string, string>, DataSpan[]]> = [
+        [{}, [...byStart].reverse()],
+        [{ order: 'asc' }, byStart],
+        [{ sort: 'duration' }, byDuration],
+      ];
+      for (const [params, expected] of cases) {
+        const seen: SpanRow[] = [];
+        let cursor: string | null = null;
+        do {
+          const query = new URLSearchParams({
+            ...range,
+            limit: '7',
+            ...params,
+            ...(cursor ? { cursor } : {}),
+          });
+          const page = (await (await twice.request(`/v1/spans?${query}`)).json()) as {
+            spans: SpanRow[];
+            next_cursor: string | null;
+          };
+          seen.push(...page.spans);
+          cursor = page.next_cursor;
+        } while (cursor && seen.length < 3 * spans.length);
+        expect(seen.map((s) => `${s.traceId}/${s.spanId}`)).toEqual(
+          expected.map((s) => `${s.traceId}/${s.spanId}`),
+        );
+      }
+    } finally {
+      await store.client.command({ query: 'SYSTEM START MERGES {db:Identifier}.spans', query_params: db });
+    }
+  });
 });
 
 /** Bounds of an exact quantile: the two order statistics it interpolates between. */
