@@ -123,8 +123,13 @@ async function searchRange(
       `(${sortColumn}, TraceId, SpanId) ${op} (${params.bind('Int64', page.after.value)}, ${params.bind('String', page.after.traceId)}, ${params.bind('String', page.after.spanId ?? '')})`,
     );
   }
-  const result = await store.client.query({
-    query: `
+  // Most pages hold no copy: read as stored, the ORDER BY … LIMIT keeps its partial sort (and
+  // reads the wide columns of the page's rows only), which LIMIT 1 BY would turn into a sort
+  // of every matching row. When two rows of the page are one span, fewer than limit + 1 spans
+  // came back: read again keeping one row per copy key.
+  const read = async (deduplicate: boolean) => {
+    const result = await store.client.query({
+      query: `
       SELECT
         TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName,
         toString(toUnixTimestamp64Nano(Timestamp)) AS start_ns, Duration, StatusCode, StatusMessage,
@@ -135,13 +140,17 @@ async function searchRange(
       FROM ${db}.spans
       WHERE ${where.join(' AND ')}
       ORDER BY ${sortColumn} ${direction}, TraceId ${direction}, SpanId ${direction}
-      LIMIT 1 BY ${spanCopyKey}
+      ${deduplicate ? `LIMIT 1 BY ${spanCopyKey}` : ''}
       LIMIT ${params.bind('UInt32', page.limit + 1)}`,
-    query_params: params.values,
-    format: 'JSONEachRow',
-    clickhouse_settings: searchSettings,
-  });
-  return result.json<SpanRecord>();
+      query_params: params.values,
+      format: 'JSONEachRow',
+      clickhouse_settings: searchSettings,
+    });
+    return result.json<SpanRecord>();
+  };
+  const stored = await read(false);
+  const spans = new Set(stored.map((r) => `${r.TraceId}/${r.SpanId}`));
+  return spans.size === stored.length ? stored : read(true);
 }
 
 async function pageOf(
