@@ -229,6 +229,71 @@ describe('GET /v1/traces', () => {
     ).toBe(true);
   });
 
+  it('sorts by duration a trace sent in two requests, each shorter than other traces, by its whole length', async () => {
+    // Each request holding a trace's spans stores a trace_search row with that request's extent:
+    // the long trace's two rows last 10 ms each, the trace 5.01 s, longer than every other.
+    const ms = 1_000_000n;
+    const at = BigInt(dataSetStartMs + 3_600_000) * ms;
+    const root = data[0]!;
+    const single = (i: number): DataSpan => ({
+      ...root,
+      traceId: `e${String(i).padStart(31, '0')}`,
+      spanId: `e${String(i).padStart(15, '0')}`,
+      startNs: at + BigInt(i) * 60_000n * ms,
+      durationNs: BigInt(i + 1) * 100n * ms,
+      error: i % 2 === 0,
+    });
+    const long = 'f'.repeat(32);
+    const first: DataSpan = {
+      ...root,
+      traceId: long,
+      spanId: 'f'.repeat(16),
+      startNs: at,
+      durationNs: 10n * ms,
+    };
+    const second: DataSpan = {
+      ...first,
+      spanId: `${'f'.repeat(15)}e`,
+      parentSpanId: first.spanId,
+      startNs: at + 5_000n * ms,
+      error: true,
+    };
+    const ingest = genAiIngest(store);
+    const requests = [[first], Array.from({ length: 12 }, (_, i) => single(i)), [second]];
+    for (const spans of requests)
+      for (const request of dataSetRequests(spans))
+        await ingest.consume(traceBatch({ projectId: 'durations', request }));
+    const durations = queryApp({ source: storeTraceSource(store), projectOf: () => 'durations' });
+    const singles = Array.from({ length: 12 }, (_, i) => single(i).traceId);
+    const errors = singles.filter((_, i) => i % 2 === 0);
+    const cases: Array<[Record<string, string>, string[]]> = [
+      [{ sort: 'duration' }, [long, ...[...singles].reverse()]],
+      [{ sort: 'duration', order: 'asc' }, [...singles, long]],
+      [
+        { sort: 'duration', status: 'error', minDurationMs: '300' },
+        [long, ...[...errors].reverse().slice(0, 5)],
+      ],
+    ];
+    for (const [params, expected] of cases) {
+      const seen: TraceRow[] = [];
+      let cursor: string | null = null;
+      do {
+        const query = new URLSearchParams({ ...range, limit: '2', ...params, ...(cursor ? { cursor } : {}) });
+        const page = (await (await durations.request(`/v1/traces?${query}`)).json()) as {
+          traces: TraceRow[];
+          next_cursor: string | null;
+        };
+        seen.push(...page.traces);
+        cursor = page.next_cursor;
+      } while (cursor && seen.length < 30);
+      expect(seen.map((t) => t.traceId)).toEqual(expected);
+      expect(seen.find((t) => t.traceId === long)).toMatchObject({
+        durationNs: String(5_010n * ms),
+        spanCount: 2,
+      });
+    }
+  });
+
   it('summarises a trace whole when only some of its spans fall in the time range', async () => {
     const traceId = 'e'.repeat(32);
     const minute = 60_000_000_000n;
@@ -478,6 +543,65 @@ describe('GET /v1/spans', () => {
       .sort((a, b) => Number(b.durationNs - a.durationNs));
     expect(items.map((s) => s.spanId)).toEqual(expected.map((s) => s.spanId));
     expect(items.every((s) => s.spanType === 'llm' && s.requestModel === 'gpt-4o')).toBe(true);
+  });
+
+  it('lists a span stored twice (a sender re-sent its request) once, before any merge collapses the copies', async () => {
+    // A sender that retries after a lost acknowledgement sends the same spans in a new request,
+    // which no deduplication token recognises: two rows until a merge. Merges are stopped so
+    // both copies are there when the search reads.
+    const spans = data.slice(0, 40);
+    const db = { db: store.database };
+    await store.client.command({ query: 'SYSTEM STOP MERGES {db:Identifier}.spans', query_params: db });
+    try {
+      const ingest = genAiIngest(store);
+      for (let copy = 0; copy < 2; copy++)
+        for (const request of dataSetRequests(spans))
+          await ingest.consume(traceBatch({ projectId: 'twice', request }));
+      const stored = await store.client.query({
+        query: `SELECT count() AS n FROM {db:Identifier}.spans WHERE project_id = 'twice'`,
+        query_params: db,
+        format: 'JSONEachRow',
+      });
+      expect(Number((await stored.json<{ n: string }>())[0]!.n)).toBe(2 * spans.length);
+      const twice = queryApp({ source: storeTraceSource(store), projectOf: () => 'twice' });
+      const byStart = [...spans].sort(
+        (a, b) => Number(a.startNs - b.startNs) || a.spanId.localeCompare(b.spanId),
+      );
+      const byDuration = [...spans].sort(
+        (a, b) =>
+          Number(b.durationNs - a.durationNs) ||
+          b.traceId.localeCompare(a.traceId) ||
+          b.spanId.localeCompare(a.spanId),
+      );
+      const cases: Array<[Record<string, string>, DataSpan[]]> = [
+        [{}, [...byStart].reverse()],
+        [{ order: 'asc' }, byStart],
+        [{ sort: 'duration' }, byDuration],
+      ];
+      for (const [params, expected] of cases) {
+        const seen: SpanRow[] = [];
+        let cursor: string | null = null;
+        do {
+          const query = new URLSearchParams({
+            ...range,
+            limit: '7',
+            ...params,
+            ...(cursor ? { cursor } : {}),
+          });
+          const page = (await (await twice.request(`/v1/spans?${query}`)).json()) as {
+            spans: SpanRow[];
+            next_cursor: string | null;
+          };
+          seen.push(...page.spans);
+          cursor = page.next_cursor;
+        } while (cursor && seen.length < 3 * spans.length);
+        expect(seen.map((s) => `${s.traceId}/${s.spanId}`)).toEqual(
+          expected.map((s) => `${s.traceId}/${s.spanId}`),
+        );
+      }
+    } finally {
+      await store.client.command({ query: 'SYSTEM START MERGES {db:Identifier}.spans', query_params: db });
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 import type { ClickHouseStore } from './clickhouseStore.ts';
 import { searchSettings, usageSpans } from './searchTraces.ts';
 import { QueryParams, type SpanFilter, spanFilterSql } from './spanFilter.ts';
+import { spansFinalSettings } from './spansFinalSettings.ts';
 import { isoFromNanos } from './storedSpan.ts';
 
 /** What traces are grouped by: the normalised session or end-user id of their spans. */
@@ -87,7 +88,7 @@ export async function searchSessions(
       LIMIT ${params.bind('UInt32', limit + 1)}`,
     query_params: params.values,
     format: 'JSONEachRow',
-    clickhouse_settings: searchSettings,
+    clickhouse_settings: { ...searchSettings, ...spansFinalSettings },
   });
   const records = await result.json<SessionRecord>();
   return {

@@ -96,11 +96,11 @@ export async function searchSpans(
 }
 
 /**
- * FINAL over spans collapses rows of one sort key; a key holds the second of the span's start,
- * so its copies share the day, the partition: merging within partitions gives the same rows
- * and lets the time range skip the other days' parts (without it FINAL reads every part).
+ * The columns a span stored twice shares in `spans`: its sort key (but the project, fixed by
+ * every read). ReplacingMergeTree collapses the copies in a merge; until then a read keeps
+ * one of each (`LIMIT 1 BY`), which FINAL did by merging the range's parts at read time.
  */
-export const spansFinalSettings = { do_not_merge_across_partitions_select_final: 1 } as const;
+export const spanCopyKey = 'ServiceName, SpanName, toDateTime(Timestamp), TraceId, SpanId';
 
 /** The first `page.limit + 1` spans of the page among those starting at or after `lowerNs` (all when undefined). */
 async function searchRange(
@@ -123,8 +123,13 @@ async function searchRange(
       `(${sortColumn}, TraceId, SpanId) ${op} (${params.bind('Int64', page.after.value)}, ${params.bind('String', page.after.traceId)}, ${params.bind('String', page.after.spanId ?? '')})`,
     );
   }
-  const result = await store.client.query({
-    query: `
+  // Most pages hold no copy: read as stored, the ORDER BY … LIMIT keeps its partial sort (and
+  // reads the wide columns of the page's rows only), which LIMIT 1 BY would turn into a sort
+  // of every matching row. When two rows of the page are one span, fewer than limit + 1 spans
+  // came back: read again keeping one row per copy key.
+  const read = async (deduplicate: boolean) => {
+    const result = await store.client.query({
+      query: `
       SELECT
         TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName,
         toString(toUnixTimestamp64Nano(Timestamp)) AS start_ns, Duration, StatusCode, StatusMessage,
@@ -132,15 +137,20 @@ async function searchRange(
         gen_ai_input_tokens, gen_ai_output_tokens, gen_ai_cache_read_tokens, gen_ai_cache_write_tokens,
         gen_ai_reasoning_tokens, gen_ai_cost_usd, gen_ai_input_preview, gen_ai_output_preview,
         job_id, job_version, session_id, user_id
-      FROM ${db}.spans FINAL
+      FROM ${db}.spans
       WHERE ${where.join(' AND ')}
       ORDER BY ${sortColumn} ${direction}, TraceId ${direction}, SpanId ${direction}
+      ${deduplicate ? `LIMIT 1 BY ${spanCopyKey}` : ''}
       LIMIT ${params.bind('UInt32', page.limit + 1)}`,
-    query_params: params.values,
-    format: 'JSONEachRow',
-    clickhouse_settings: { ...searchSettings, ...spansFinalSettings },
-  });
-  return result.json<SpanRecord>();
+      query_params: params.values,
+      format: 'JSONEachRow',
+      clickhouse_settings: searchSettings,
+    });
+    return result.json<SpanRecord>();
+  };
+  const stored = await read(false);
+  const spans = new Set(stored.map((r) => `${r.TraceId}/${r.SpanId}`));
+  return spans.size === stored.length ? stored : read(true);
 }
 
 async function pageOf(

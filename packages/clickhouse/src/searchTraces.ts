@@ -1,4 +1,5 @@
 import type { ClickHouseStore } from './clickhouseStore.ts';
+import { durationCandidates } from './durationCandidates.ts';
 import { QueryParams, type SpanFilter, spanFilterSql } from './spanFilter.ts';
 import { isoFromNanos } from './storedSpan.ts';
 import { firstTraceLinks, tracesLinkedTo } from './traceJobAttribution.ts';
@@ -400,9 +401,10 @@ async function searchWindow(
   // those with a matching row kept (rather than a set of the matching traces' ids built from
   // the same rows first, which for a filter most traces meet is most of the window).
   const onePass = lower !== undefined && exact !== '0' && !unsure;
-  const where = onePass ? [`project_id = ${project}`] : [`project_id = ${project}`, matched];
-  if (lower) where.push(`start >= ${lower}`);
-  const having: string[] = onePass ? [`countIf(${rows} AND ${exact}) > 0`] : [];
+  // By duration over the whole range with every candidate sure: only the traces that can be on
+  // the page are grouped (durationCandidates.ts), not every matching trace.
+  const byDuration = lower === undefined && page.sort === 'duration' && exact !== '0' && !unsure;
+  const having: string[] = [];
   if (filter.minDurationNs !== undefined)
     having.push(`dur_ns >= ${params.bind('Int64', filter.minDurationNs)}`);
   if (filter.maxDurationNs !== undefined)
@@ -414,6 +416,13 @@ async function searchWindow(
       `(${sortColumn}, TraceId) ${page.order === 'asc' ? '>' : '<'} (${params.bind('Int64', page.after.value)}, ${params.bind('String', page.after.traceId)})`,
     );
   }
+  const where = [`project_id = ${project}`];
+  if (byDuration) {
+    const matching = `${rows} AND ${exact}`;
+    where.push(durationCandidates({ db, project, matching, having, page, wanted, params }));
+  } else if (!onePass) where.push(matched);
+  if (lower) where.push(`start >= ${lower}`);
+  if (onePass || byDuration) having.unshift(`countIf(${rows} AND ${exact}) > 0`);
   // The page's traces first, by their extent alone (two aggregates, where a summary has
   // fifteen): a search over the whole range groups every matching trace, then summarises the
   // page's only, reading their rows by trace id (the bloom filter of migration 20).

@@ -3,6 +3,7 @@ import { rollupQuantiles } from './migrations.ts';
 import { searchSettings, usageSpans } from './searchTraces.ts';
 import { modelColumn, QueryParams, type SpanFilter, spanFilterSql, spanTypeColumn } from './spanFilter.ts';
 import { rollupPlan, rollupSource } from './spanMetricsRollup.ts';
+import { spansFinalSettings } from './spansFinalSettings.ts';
 import { isoFromNanos } from './storedSpan.ts';
 import { attributedJobColumn, attributedVersionColumn, traceLinksSource } from './traceJobAttribution.ts';
 
@@ -143,7 +144,7 @@ export async function spanMetrics(
       LIMIT ${params.bind('UInt32', request.limit + 1)}`,
     query_params: params.values,
     format: 'JSONEachRow',
-    clickhouse_settings: searchSettings,
+    clickhouse_settings: { ...searchSettings, ...spansFinalSettings },
   });
   const records = await result.json<MetricsRecord>();
   const rows = records.slice(0, request.limit).map((r): MetricsRow => {
