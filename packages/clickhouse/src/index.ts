@@ -85,6 +85,7 @@ export {
 export { payloadBuffers } from './payloadBuffers.ts';
 export {
   readGenAiEvents,
+  readStoredSpans,
   readTrace,
   readTraceSpan,
   readTraceSpans,
