@@ -92,7 +92,7 @@ export {
   type TraceSpanPage,
 } from './readTrace.ts';
 export { readTraceOutline, type SpanOutline, type TraceOutline } from './readTraceOutline.ts';
-export { readTraceRequest } from './readTraceRequest.ts';
+export { maxStoredTraceSpans, readTraceRequest } from './readTraceRequest.ts';
 export { readTraceScores } from './readTraceScores.ts';
 export {
   clusterName,
