@@ -3,7 +3,7 @@ import { typedAttributes } from './attributeColumns.ts';
 import type { ClickHouseStore } from './clickhouseStore.ts';
 import { type GenAiEventRecord, genAiEventText } from './genAiEventText.ts';
 import { readTraceScores } from './readTraceScores.ts';
-import { isoFromNanos, type StoredSpan } from './storedSpan.ts';
+import { type GenAiScore, isoFromNanos, type StoredSpan } from './storedSpan.ts';
 import { storedSpanSelect, storedSpansOf } from './storedSpanRowBinary.ts';
 
 type TextMap = Record<string, string>;
@@ -509,28 +509,24 @@ export async function readTrace(
   traceId: string,
   page?: TraceSpanPage,
 ): Promise<StoredSpan[]> {
-  // A part reads the events of its own spans only (a huge trace's records a part at a time too);
-  // a whole trace reads both at once.
-  const textsRead: Promise<readonly [StoredSpan[], GenAiEventRecord[]]> = page
-    ? readStoredSpans(store, projectId, traceId, page).then(
-        async (part) =>
-          [
-            part,
-            part.length === 0
-              ? []
-              : await readGenAiEvents(
-                  store,
-                  projectId,
-                  [traceId],
-                  part.map((s) => s.spanId),
-                ),
-          ] as const,
-      )
-    : Promise.all([readStoredSpans(store, projectId, traceId), readGenAiEvents(store, projectId, [traceId])]);
-  const [[spans, events], scores] = await Promise.all([
-    textsRead,
-    readTraceScores(store, projectId, traceId),
-  ]);
+  // A part reads the GenAI event records and evaluation results of its own spans only: a huge
+  // trace's are read a bounded part at a time too. A whole trace reads all three at once.
+  type Read = [StoredSpan[], GenAiEventRecord[], Map<string, GenAiScore[]>];
+  const [spans, events, scores]: Read = page
+    ? await readStoredSpans(store, projectId, traceId, page).then(async (part): Promise<Read> => {
+        if (part.length === 0) return [part, [], new Map()];
+        const spanIds = part.map((s) => s.spanId);
+        const [partEvents, partScores] = await Promise.all([
+          readGenAiEvents(store, projectId, [traceId], spanIds),
+          readTraceScores(store, projectId, traceId, spanIds),
+        ]);
+        return [part, partEvents, partScores];
+      })
+    : await Promise.all([
+        readStoredSpans(store, projectId, traceId),
+        readGenAiEvents(store, projectId, [traceId]),
+        readTraceScores(store, projectId, traceId),
+      ]);
   // Evaluation results (gen_ai.evaluation.result, as log records or span events) on their span.
   for (const span of spans) {
     const own = scores.get(span.spanId);
@@ -563,7 +559,7 @@ export async function readTraceSpan(
   const [[span], events, scores] = await Promise.all([
     readStoredSpans(store, projectId, traceId, undefined, spanId),
     readGenAiEvents(store, projectId, [traceId], [spanId]),
-    readTraceScores(store, projectId, traceId),
+    readTraceScores(store, projectId, traceId, [spanId]),
   ]);
   const own = span && scores.get(spanId);
   if (span && own) span.scores = own;
