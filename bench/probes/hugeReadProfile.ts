@@ -7,6 +7,7 @@ import {
   clickhouseExporterConfig,
   migrate,
   openStore,
+  readStoredSpans,
   readTrace,
   storeTraceSource,
 } from '@llmp/clickhouse';
@@ -50,6 +51,9 @@ const app = queryApp({ source: linkedTraceSource(storeTraceSource(store), jobSto
 const rounds = Number(process.env.PROBE_ROUNDS ?? 3);
 for (let round = 0; round < rounds; round++) {
   console.log(`-- round ${round}`);
+  await timed('readStoredSpans part 10 001', () =>
+    readStoredSpans(store, 'default', traceId, { limit: 10_001 }),
+  );
   const spans = await timed('readTrace part 10 001', () =>
     readTrace(store, 'default', traceId, { limit: 10_001 }),
   );
