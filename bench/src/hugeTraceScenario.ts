@@ -123,14 +123,18 @@ interface TracePage {
 export async function hugeTraceScenario({
   sizes = [30_000, 100_000],
   maxMemory = '1GiB',
+  root,
 }: {
   sizes?: number[];
   maxMemory?: string;
+  /** The checkout whose `llmp start` runs (BENCH_BASELINE); this one when unset. */
+  root?: string | undefined;
 } = {}) {
   const dir = tempDir('bench-huge');
   const llmp = await startLlmp({
     dataDir: `${dir.path}/data`,
     extraYaml: `clickhouse:\n  embedded:\n    maxMemory: ${maxMemory}\n`,
+    ...(root ? { root } : {}),
   });
   const pid = llmp.child.pid!;
   const traces: Record<string, unknown> = {};
@@ -212,7 +216,7 @@ export async function hugeTraceScenario({
       };
     }
     return {
-      scenario: 'huge-trace',
+      scenario: root ? `huge-trace (${root})` : 'huge-trace',
       command: `llmp start (clickhouse.embedded.maxMemory ${maxMemory}); OTLP/HTTP JSON in parts of 512 spans; GET /v1/traces/{id} (10 000 spans a part)`,
       traces,
       peakRssMiB: peakRssMiB(pid),

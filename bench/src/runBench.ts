@@ -115,13 +115,20 @@ if (run('query'))
     }),
   );
 // Only when named: traces of 30 000 and 100 000 spans through llmp start (BENCH_HUGE_SIZES, comma list).
+// BENCH_BASELINE=<checkout> interleaves that checkout's llmp start, A B A B, for BENCH_ROUNDS (default 1) rounds.
 if (wanted.has('huge-trace')) {
-  report(
-    await hugeTraceScenario({
-      sizes: (process.env.BENCH_HUGE_SIZES ?? '30000,100000').split(',').map(Number),
-      maxMemory: process.env.BENCH_MAX_MEMORY ?? '1GiB',
-    }),
-  );
+  const sides = process.env.BENCH_BASELINE ? [undefined, process.env.BENCH_BASELINE] : [undefined];
+  for (let round = 0; round < Number(process.env.BENCH_ROUNDS ?? 1); round++) {
+    for (const root of sides) {
+      report(
+        await hugeTraceScenario({
+          sizes: (process.env.BENCH_HUGE_SIZES ?? '30000,100000').split(',').map(Number),
+          maxMemory: process.env.BENCH_MAX_MEMORY ?? '1GiB',
+          root,
+        }),
+      );
+    }
+  }
 }
 // It starts llmp six times.
 if (wanted.has('mlflow-down')) {

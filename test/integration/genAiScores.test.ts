@@ -170,6 +170,10 @@ describe('genai_scores', () => {
     ]);
     expect(scores.get('')?.map((s) => [s.name, s.score])).toEqual([['Overall', 0.9]]);
     expect(await readTraceScores(store, 'other-project', trace)).toEqual(new Map());
+    // A part of a huge trace reads the results of its own spans only.
+    const part = await readTraceScores(store, 'p', trace, [child]);
+    expect([...part.keys()]).toEqual([child]);
+    expect(part.get(child)).toEqual(scores.get(child));
   });
 
   it('gives a result to the job its span names, else to its trace’s first link', async () => {

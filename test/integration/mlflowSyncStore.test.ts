@@ -7,7 +7,7 @@ import {
   readTraceRequest,
 } from '@llmp/clickhouse';
 import { type Span, type TraceRequest, traceBatch } from '@llmp/otlp';
-import { stringAttr, testSpan } from '@llmp/otlp/testing';
+import { stringAttr, testRequest, testSpan } from '@llmp/otlp/testing';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/tempDir.ts';
@@ -133,6 +133,31 @@ describe('readTraceRequest', () => {
     expect(await readTraceRequest(store, 'p1', traceId)).toEqual(sent);
     expect(await readTraceRequest(store, 'p2', traceId)).toBeUndefined();
     expect(await readTraceRequest(store, 'p1', 'e'.repeat(32))).toBeUndefined();
+  });
+
+  it('refuses a trace past its bound (a permanent, tooLarge error) instead of reading it whole', async () => {
+    const traceId = 'd'.repeat(32);
+    const spans = Array.from({ length: 12 }, (_, i) =>
+      span({
+        traceId,
+        spanId: (i + 1).toString(16).padStart(16, '0'),
+        startTimeUnixNano: 1_700_000_000_000_000_000n + BigInt(i),
+      }),
+    );
+    const exporter = clickhouseExporter(
+      store,
+      { id: 'clickhouse', logger: pino({ level: 'silent' }) },
+      clickhouseExporterConfig.parse({ fsync: false }),
+    );
+    await exporter.consume(traceBatch({ projectId: 'p1', request: testRequest(spans) }));
+    await expect(readTraceRequest(store, 'p1', traceId, { maxSpans: 11 })).rejects.toMatchObject({
+      kind: 'permanent',
+      tooLarge: true,
+    });
+    const whole = await readTraceRequest(store, 'p1', traceId, { maxSpans: 12 });
+    expect(whole?.resourceSpans[0]?.scopeSpans[0]?.spans.map((s) => s.spanId)).toEqual(
+      spans.map((s) => s.spanId),
+    );
   });
 });
 

@@ -66,6 +66,40 @@ export function attributeColumns(list: KeyValue[]): AttributeColumns {
 }
 
 /**
+ * The JSON value of one stored attribute from its text and its stored type (undefined: a string).
+ * @example typedValue('200', 'int') // 200
+ */
+export function typedValue(text: string, type: string | undefined): unknown {
+  switch (type) {
+    case undefined:
+    case 'bytes':
+      return text;
+    case 'bool':
+      return text === 'true';
+    case 'int': {
+      const n = Number(text);
+      return Number.isSafeInteger(n) ? n : text;
+    }
+    case 'double': {
+      // NaN and ±Infinity stay the proto3 JSON strings ("NaN", "Infinity", "-Infinity").
+      const n = Number(text);
+      return Number.isFinite(n) ? n : text;
+    }
+    case 'array':
+    case 'kvlist':
+      try {
+        return JSON.parse(text);
+      } catch {
+        return text;
+      }
+    case 'empty':
+      return null;
+    default:
+      return text;
+  }
+}
+
+/**
  * Rebuilds typed attribute values from the two stored maps.
  * @example typedAttributes({ 'http.status_code': '200' }, { 'http.status_code': 'int' }) // { 'http.status_code': 200 }
  */
@@ -75,39 +109,7 @@ export function typedAttributes(
 ): Record<string, unknown> {
   const out: Record<string, unknown> = Object.create(null);
   for (const [key, text] of Object.entries(values)) {
-    switch (Object.hasOwn(types, key) ? types[key] : undefined) {
-      case undefined:
-      case 'bytes':
-        out[key] = text;
-        break;
-      case 'bool':
-        out[key] = text === 'true';
-        break;
-      case 'int': {
-        const n = Number(text);
-        out[key] = Number.isSafeInteger(n) ? n : text;
-        break;
-      }
-      case 'double': {
-        // NaN and ±Infinity stay the proto3 JSON strings ("NaN", "Infinity", "-Infinity").
-        const n = Number(text);
-        out[key] = Number.isFinite(n) ? n : text;
-        break;
-      }
-      case 'array':
-      case 'kvlist':
-        try {
-          out[key] = JSON.parse(text);
-        } catch {
-          out[key] = text;
-        }
-        break;
-      case 'empty':
-        out[key] = null;
-        break;
-      default:
-        out[key] = text;
-    }
+    out[key] = typedValue(text, Object.hasOwn(types, key) ? types[key] : undefined);
   }
   return out;
 }

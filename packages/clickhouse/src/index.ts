@@ -85,13 +85,14 @@ export {
 export { payloadBuffers } from './payloadBuffers.ts';
 export {
   readGenAiEvents,
+  readStoredSpans,
   readTrace,
   readTraceSpan,
   readTraceSpans,
   type TraceSpanPage,
 } from './readTrace.ts';
 export { readTraceOutline, type SpanOutline, type TraceOutline } from './readTraceOutline.ts';
-export { readTraceRequest } from './readTraceRequest.ts';
+export { maxStoredTraceSpans, readTraceRequest } from './readTraceRequest.ts';
 export { readTraceScores } from './readTraceScores.ts';
 export {
   clusterName,

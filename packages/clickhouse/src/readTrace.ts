@@ -3,7 +3,8 @@ import { typedAttributes } from './attributeColumns.ts';
 import type { ClickHouseStore } from './clickhouseStore.ts';
 import { type GenAiEventRecord, genAiEventText } from './genAiEventText.ts';
 import { readTraceScores } from './readTraceScores.ts';
-import { isoFromNanos, type StoredSpan } from './storedSpan.ts';
+import { type GenAiScore, isoFromNanos, type StoredSpan } from './storedSpan.ts';
+import { storedSpanSelect, storedSpansOf } from './storedSpanRowBinary.ts';
 
 type TextMap = Record<string, string>;
 
@@ -339,6 +340,62 @@ function spanRecordsOf(text: string): SpanRecord[] {
 }
 
 /**
+ * The query of readSpanRecords and readStoredSpans: the rows of one trace (or one span of it),
+ * `select`ed, from the partitions its `trace_id_ts` range names; with `page`, only that part's
+ * rows, unsorted (the caller orders them and keeps one copy of a span stored twice).
+ */
+function traceRowsQuery(
+  database: string,
+  select: string,
+  page: TraceSpanPage | undefined,
+  spanId: string | undefined,
+): string {
+  const db = `\`${database}\``;
+  const after = page?.after
+    ? `AND (Timestamp, SpanId) > (fromUnixTimestamp64Nano({afterNs:Int64}, 'UTC'), {afterSpan:String})`
+    : '';
+  // A part's spans are found from two small columns first; only their rows are read whole
+  // (the IN moves to PREWHERE), not every span of a huge trace with its texts.
+  const part = page
+    ? `AND (Timestamp, SpanId) IN (
+        SELECT Timestamp, SpanId FROM ${db}.spans
+        WHERE project_id = {projectId:String} AND TraceId = {traceId:String}
+          AND Timestamp >= trace_range.1 AND Timestamp <= trace_range.2 ${after}
+        ORDER BY Timestamp, SpanId LIMIT 1 BY SpanId LIMIT {limit:UInt32})`
+    : '';
+  // The trace's time range in one look-up (two scalar subqueries read trace_id_ts twice: ~2 ms
+  // of a ~23 ms read at 10 M spans).
+  return `
+      WITH (
+        SELECT (min(Start), max(End)) FROM ${db}.trace_id_ts
+        WHERE project_id = {projectId:String} AND TraceId = {traceId:String}
+      ) AS trace_range
+      SELECT ${select}
+      FROM ${db}.spans
+      WHERE project_id = {projectId:String} AND TraceId = {traceId:String}
+        AND Timestamp >= trace_range.1 AND Timestamp <= trace_range.2 ${part}
+        ${spanId === undefined ? '' : 'AND SpanId = {spanId:String}'}
+      -- A span delivered twice (a sender's retry) is one span until the merge collapses it. A
+      -- part's rows are the IN set's, so they are put in order and made one per span by the
+      -- caller: sorting 10 000 wide rows cost the engine as much again as reading them.
+      ${page ? '' : 'ORDER BY Timestamp, SpanId LIMIT 1 BY SpanId'}
+      -- The engine compiles an aggregate to machine code the fourth time it sees it, inside that
+      -- query: ~40 ms once, for min/max over the trace's one or two trace_id_ts rows.
+      SETTINGS compile_aggregate_expressions = 0${page || spanId ? `, ${traceReadSettings}` : ''}`;
+}
+
+/** The query parameters of traceRowsQuery. */
+function traceRowsParams(projectId: string, traceId: string, page?: TraceSpanPage, spanId?: string) {
+  return {
+    projectId,
+    traceId,
+    ...(spanId === undefined ? {} : { spanId }),
+    ...(page ? { limit: page.limit } : {}),
+    ...(page?.after ? { afterNs: page.after.startNs, afterSpan: page.after.spanId } : {}),
+  };
+}
+
+/**
  * The `spans` rows of one trace in a project, oldest first, each span once; none when the trace
  * is unknown. The trace's time range comes from `trace_id_ts`, so only the partitions holding it
  * are read. With `page`, only that part: a trace of 100 000 spans is read a bounded part at a time.
@@ -352,50 +409,61 @@ export async function readSpanRecords(
   /** Only this span of the trace. */
   spanId?: string,
 ): Promise<SpanRecord[]> {
-  const db = `\`${store.database}\``;
-  const after = page?.after
-    ? `AND (Timestamp, SpanId) > (fromUnixTimestamp64Nano({afterNs:Int64}, 'UTC'), {afterSpan:String})`
-    : '';
-  // A part's spans are found from two small columns first; only their rows are read whole
-  // (the IN moves to PREWHERE), not every span of a huge trace with its texts.
-  const part = page
-    ? `AND (Timestamp, SpanId) IN (
-        SELECT Timestamp, SpanId FROM ${db}.spans
-        WHERE project_id = {projectId:String} AND TraceId = {traceId:String}
-          AND Timestamp >= trace_range.1 AND Timestamp <= trace_range.2 ${after}
-        ORDER BY Timestamp, SpanId LIMIT 1 BY SpanId LIMIT {limit:UInt32})`
-    : '';
   const result = await store.client.query({
-    // The trace's time range in one look-up (two scalar subqueries read trace_id_ts twice: ~2 ms
-    // of a ~23 ms read at 10 M spans).
-    query: `
-      WITH (
-        SELECT (min(Start), max(End)) FROM ${db}.trace_id_ts
-        WHERE project_id = {projectId:String} AND TraceId = {traceId:String}
-      ) AS trace_range
-      SELECT ${spanRecordSelect}
-      FROM ${db}.spans
-      WHERE project_id = {projectId:String} AND TraceId = {traceId:String}
-        AND Timestamp >= trace_range.1 AND Timestamp <= trace_range.2 ${part}
-        AND ({spanId:String} = '' OR SpanId = {spanId:String})
-      -- A span delivered twice (a sender's retry) is one span until the merge collapses it. A
-      -- part's rows are the IN set's, so they are put in order and made one per span below:
-      -- sorting 10 000 wide rows cost the engine as much again as reading them.
-      ${page ? '' : 'ORDER BY Timestamp, SpanId LIMIT 1 BY SpanId'}
-      -- The engine compiles an aggregate to machine code the fourth time it sees it, inside that
-      -- query: ~40 ms once, for min/max over the trace's one or two trace_id_ts rows.
-      SETTINGS compile_aggregate_expressions = 0${page || spanId ? `, ${traceReadSettings}` : ''}`,
-    query_params: {
-      projectId,
-      traceId,
-      spanId: spanId ?? '',
-      ...(page ? { limit: page.limit } : {}),
-      ...(page?.after ? { afterNs: page.after.startNs, afterSpan: page.after.spanId } : {}),
-    },
+    query: traceRowsQuery(store.database, spanRecordSelect, page, spanId),
+    query_params: traceRowsParams(projectId, traceId, page, spanId),
     format: 'JSONCompactEachRow',
   });
   const records = spanRecordsOf(await result.text());
   return page ? inSpanOrder(records) : records;
+}
+
+/**
+ * The spans of one trace in a project as StoredSpans, oldest first, each span once (the part
+ * `page` asks for; only `spanId` when given), without the GenAI text of their log records. Read
+ * as RowBinary and parsed straight into spans (storedSpanRowBinary.ts): the same spans as
+ * readSpanRecords' JSON gives, for about half the CPU (docs/benchmarks.md, "Huge traces").
+ * @example const part = await readStoredSpans(store, 'default', traceId, { limit: 1000 });
+ */
+export async function readStoredSpans(
+  store: ClickHouseStore,
+  projectId: string,
+  traceId: string,
+  page?: TraceSpanPage,
+  spanId?: string,
+): Promise<StoredSpan[]> {
+  const result = await store.client.exec({
+    query: `${traceRowsQuery(store.database, storedSpanSelect, page, spanId)}
+      FORMAT RowBinaryWithNamesAndTypes`,
+    query_params: traceRowsParams(projectId, traceId, page, spanId),
+  });
+  const spans = storedSpansOf(await streamBytes(result.stream));
+  return page ? inStartOrder(spans) : spans;
+}
+
+/** A stream's bytes as one buffer (the embedded engine's answer is one chunk already). */
+async function streamBytes(stream: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+}
+
+/** Spans in (start, span id) order, each once (the first copy of a span stored twice). */
+function inStartOrder(spans: StoredSpan[]): StoredSpan[] {
+  spans.sort(
+    (a, b) =>
+      a.startTimeUnixNano.length - b.startTimeUnixNano.length ||
+      (a.startTimeUnixNano < b.startTimeUnixNano
+        ? -1
+        : a.startTimeUnixNano > b.startTimeUnixNano
+          ? 1
+          : a.spanId < b.spanId
+            ? -1
+            : a.spanId > b.spanId
+              ? 1
+              : 0),
+  );
+  return spans.filter((s, i) => i === 0 || s.spanId !== spans[i - 1]!.spanId);
 }
 
 /** Start times as decimal text compare as numbers once their lengths are equal (no sign: Unix ns ≥ 0). */
@@ -441,29 +509,24 @@ export async function readTrace(
   traceId: string,
   page?: TraceSpanPage,
 ): Promise<StoredSpan[]> {
-  // A part reads the events of its own spans only (a huge trace's records a part at a time too);
-  // a whole trace reads both at once.
-  const textsRead: Promise<readonly [SpanRecord[], Awaited<ReturnType<typeof readGenAiEvents>>]> = page
-    ? readSpanRecords(store, projectId, traceId, page).then(
-        async (part) =>
-          [
-            part,
-            part.length === 0
-              ? []
-              : await readGenAiEvents(
-                  store,
-                  projectId,
-                  [traceId],
-                  part.map((r) => r.SpanId),
-                ),
-          ] as const,
-      )
-    : Promise.all([readSpanRecords(store, projectId, traceId), readGenAiEvents(store, projectId, [traceId])]);
-  const [[records, events], scores] = await Promise.all([
-    textsRead,
-    readTraceScores(store, projectId, traceId),
-  ]);
-  const spans = records.map(toStoredSpan);
+  // A part reads the GenAI event records and evaluation results of its own spans only: a huge
+  // trace's are read a bounded part at a time too. A whole trace reads all three at once.
+  type Read = [StoredSpan[], GenAiEventRecord[], Map<string, GenAiScore[]>];
+  const [spans, events, scores]: Read = page
+    ? await readStoredSpans(store, projectId, traceId, page).then(async (part): Promise<Read> => {
+        if (part.length === 0) return [part, [], new Map()];
+        const spanIds = part.map((s) => s.spanId);
+        const [partEvents, partScores] = await Promise.all([
+          readGenAiEvents(store, projectId, [traceId], spanIds),
+          readTraceScores(store, projectId, traceId, spanIds),
+        ]);
+        return [part, partEvents, partScores];
+      })
+    : await Promise.all([
+        readStoredSpans(store, projectId, traceId),
+        readGenAiEvents(store, projectId, [traceId]),
+        readTraceScores(store, projectId, traceId),
+      ]);
   // Evaluation results (gen_ai.evaluation.result, as log records or span events) on their span.
   for (const span of spans) {
     const own = scores.get(span.spanId);
@@ -493,12 +556,11 @@ export async function readTraceSpan(
   traceId: string,
   spanId: string,
 ): Promise<StoredSpan | undefined> {
-  const [records, events, scores] = await Promise.all([
-    readSpanRecords(store, projectId, traceId, undefined, spanId),
+  const [[span], events, scores] = await Promise.all([
+    readStoredSpans(store, projectId, traceId, undefined, spanId),
     readGenAiEvents(store, projectId, [traceId], [spanId]),
-    readTraceScores(store, projectId, traceId),
+    readTraceScores(store, projectId, traceId, [spanId]),
   ]);
-  const span = records[0] && toStoredSpan(records[0]);
   const own = span && scores.get(spanId);
   if (span && own) span.scores = own;
   const text = span && events.length > 0 ? genAiEventText(events).get(spanId) : undefined;

@@ -1,4 +1,5 @@
 import type { ResourceSpans, ScopeSpans, Span, TraceRequest } from '@llmp/otlp';
+import { permanent } from '@llmp/pipeline';
 import { otlpAttributes } from './attributeColumns.ts';
 import type { ClickHouseStore } from './clickhouseStore.ts';
 import { readSpanRecords, type SpanRecord } from './readTrace.ts';
@@ -50,18 +51,32 @@ function spanOf(r: SpanRecord): Span {
 }
 
 /**
+ * Spans a whole-trace read holds at most (the most a part of `GET /v1/traces/{id}` holds): a
+ * downstream re-sent a trace whole gets it in one request, so a bigger trace is refused rather
+ * than read into memory at once (issue 21, item 5).
+ */
+export const maxStoredTraceSpans = 10_000;
+
+/**
  * A stored trace as an OTLP request again, spans nested under their resource and scope as
  * sent, for a downstream that must get the trace once more (a resumed MLflow upload).
- * Undefined when the store has no span of it.
+ * Undefined when the store has no span of it. A trace of more than `maxSpans` spans is not
+ * read whole: at most `maxSpans + 1` of its spans are read, and a permanent ExportError
+ * (`tooLarge`) says so.
  * @example const request = await readTraceRequest(store, 'default', traceId);
  */
 export async function readTraceRequest(
   store: ClickHouseStore,
   projectId: string,
   traceId: string,
+  { maxSpans = maxStoredTraceSpans }: { maxSpans?: number } = {},
 ): Promise<TraceRequest | undefined> {
-  const records = await readSpanRecords(store, projectId, traceId.toLowerCase());
+  const records = await readSpanRecords(store, projectId, traceId.toLowerCase(), { limit: maxSpans + 1 });
   if (records.length === 0) return undefined;
+  if (records.length > maxSpans)
+    throw permanent(`trace ${traceId} has more than ${maxSpans} spans: too large to read whole`, {
+      tooLarge: true,
+    });
   const resources = new Map<string, { rs: ResourceSpans; scopes: Map<string, ScopeSpans> }>();
   for (const r of records) {
     const resourceKey = JSON.stringify([r.ResourceAttributes, r.ResourceAttributeTypes, r.ResourceSchemaUrl]);

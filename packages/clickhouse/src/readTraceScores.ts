@@ -17,12 +17,14 @@ interface ScoreRow {
 /**
  * The evaluation results of one trace (migration 14's genai_scores), by span id, oldest first;
  * a result sent twice (a sender's retry) counts once. Results not tied to a span are under ''.
+ * With `spanIds`, only theirs: a part of a huge trace reads the results of its own spans.
  * @example (await readTraceScores(store, 'default', traceId)).get(spanId)?.[0]?.score // 0.9
  */
 export async function readTraceScores(
   store: ClickHouseStore,
   projectId: string,
   traceId: string,
+  spanIds?: string[],
 ): Promise<Map<string, GenAiScore[]>> {
   const result = await store.client.query({
     query: `
@@ -30,8 +32,9 @@ export async function readTraceScores(
         toString(toUnixTimestamp64Nano(Timestamp)) AS ts
       FROM \`${store.database}\`.genai_scores FINAL
       WHERE project_id = {projectId:String} AND TraceId = {traceId:String}
+        ${spanIds ? 'AND SpanId IN {spanIds:Array(String)}' : ''}
       ORDER BY Timestamp, SpanId, name`,
-    query_params: { projectId, traceId },
+    query_params: { projectId, traceId, ...(spanIds ? { spanIds } : {}) },
     format: 'JSONEachRow',
   });
   const bySpan = new Map<string, GenAiScore[]>();

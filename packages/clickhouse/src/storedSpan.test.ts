@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { clickhouseTime, isoFromNanos } from './storedSpan.ts';
+import { clickhouseTime, isoFromNanos, isoTimes } from './storedSpan.ts';
 
 describe('isoFromNanos', () => {
   it('keeps all nine fraction digits', () => {
@@ -15,6 +16,25 @@ describe('isoFromNanos', () => {
 
   it('handles the largest OTLP fixed64 time', () => {
     expect(isoFromNanos(2n ** 64n - 1n)).toBe('2554-07-21T23:34:33.709551615Z');
+  });
+});
+
+describe('isoTimes', () => {
+  it('gives the text isoFromNanos gives, for times of one second and of any', () => {
+    const iso = isoTimes();
+    const second = 1_750_000_000n * 1_000_000_000n;
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.bigInt({ min: second, max: second + 999_999_999n }),
+          fc.bigInt({ min: -(2n ** 63n), max: 2n ** 64n - 1n }),
+        ),
+        (nanos) => {
+          expect(iso(nanos)).toBe(isoFromNanos(nanos));
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });
 

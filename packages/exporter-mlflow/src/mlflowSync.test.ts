@@ -449,6 +449,32 @@ describe('mlflowSync over a durable state log', () => {
     await sync.shutdown();
   });
 
+  it('marks a pending upload failed, counted and logged, when the store refuses to read its trace whole (too large)', async () => {
+    const table = memorySyncStateTable();
+    const earlier = syncStateLog({ table, maxTracked: 10, logger, now: () => 1_000 });
+    earlier.set('default', 'huge', { state: 'pending', operation: 'upload', attempts: 1 });
+    await earlier.close();
+    const registry = new Registry();
+    let reads = 0;
+    const sync = mlflowSync({
+      api: fakeMlflow().api,
+      config,
+      logger,
+      states: durable(table),
+      registry,
+      storedTrace: async () => {
+        reads++;
+        throw permanent('trace huge has more than 10000 spans: too large to read whole', { tooLarge: true });
+      },
+    });
+    await sync.start();
+    await until(() => sync.recent('default', 'huge')?.state === 'failed');
+    expect(sync.recent('default', 'huge')?.reason).toContain('more than 10000 spans');
+    expect(reads).toBe(1);
+    expect(await registry.metrics()).toMatch(/^llmp_mlflow_stored_traces_refused_total 1$/m);
+    await sync.shutdown();
+  });
+
   it('defers traces that find the queue full and uploads each from the store once MLflow is back: none failed, none twice', async () => {
     const table = memorySyncStateTable();
     let down = true;

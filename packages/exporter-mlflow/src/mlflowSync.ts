@@ -1,5 +1,5 @@
 import { type TraceRequest, traceBatch } from '@llmp/otlp';
-import type { Logger, Registry } from '@llmp/pipeline';
+import { type Logger, type Registry, toExportError } from '@llmp/pipeline';
 import type { EventMessages } from './eventMessages.ts';
 import type { JobNames } from './jobNames.ts';
 import type { MlflowApi } from './mlflowClient.ts';
@@ -127,6 +127,7 @@ export function mlflowSync({
   const stopped = new AbortController();
   const counts = { uploaded: 0, deleted: 0, failed: 0, dropped: 0, deferred: 0, resumed: 0 };
   const overflowCounter = registry ? mlflowSyncMetrics(registry).mlflowUploadOverflow : undefined;
+  const refusedCounter = registry ? mlflowSyncMetrics(registry).mlflowStoredTraceRefused : undefined;
   /** Whether a trace without room can wait in the store instead of being dropped. */
   const canDefer = states.durable && storedTrace !== undefined;
   let resuming: Promise<void> | undefined;
@@ -170,6 +171,7 @@ export function mlflowSync({
     stopping,
     signal: stopped.signal,
     onResumed: () => counts.resumed++,
+    onRefused: () => refusedCounter?.inc(),
   });
 
   function stopping(): boolean {
@@ -364,7 +366,16 @@ export function mlflowSync({
         const known = states.recent(projectId, traceId);
         if (known === undefined || known.operation === 'delete') continue;
       }
-      const request = await storedTrace(projectId, traceId);
+      let request: TraceRequest | undefined;
+      try {
+        request = await storedTrace(projectId, traceId);
+      } catch (error) {
+        // Too large to read whole: its spans went as they came; only the late records' text is missed.
+        if (toExportError(error).kind !== 'permanent') throw error;
+        refusedCounter?.inc();
+        logger.warn({ err: error, projectId, traceId }, 'not re-sending a stored trace to MLflow');
+        continue;
+      }
       if (request) enqueue(traceUploads(traceBatch({ projectId, request }), config.experiments), true);
     }
   }

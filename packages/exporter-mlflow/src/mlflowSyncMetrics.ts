@@ -17,6 +17,11 @@ export const mlflowSyncMetrics = metricSet((registers) => ({
     labelNames: ['fate'] as const,
     registers,
   }),
+  mlflowStoredTraceRefused: new Counter({
+    name: 'llmp_mlflow_stored_traces_refused_total',
+    help: 'Pending uploads marked failed because the store refused to read their trace whole (more spans than a whole-trace read holds)',
+    registers,
+  }),
   mlflowEventTextForgotten: new Counter({
     name: 'llmp_mlflow_event_text_forgotten_total',
     help: "Spans (held without text for GenAI event records to come) or spans' record messages (held for spans to come) forgotten at maxHeldSpans before their match came, by what was held: spans or records",

@@ -55,6 +55,8 @@ export interface StoreCatchUpDeps {
   signal: AbortSignal;
   /** Counted per upload or deletion taken over from the last run. */
   onResumed(): void;
+  /** Counted per pending upload whose trace the store refused to read whole (too large). */
+  onRefused?: () => void;
 }
 
 /**
@@ -76,6 +78,7 @@ export function storeCatchUp({
   stopping,
   signal,
   onResumed,
+  onRefused,
 }: StoreCatchUpDeps): StoreCatchUp {
   /** Reads of the table and the store retry until done (or llmp stops). */
   const untilDone: RetryOnFailure = { ...config.retryOnFailure, enabled: true, maxElapsedTime: 0 };
@@ -182,6 +185,19 @@ export function storeCatchUp({
             'could not read a stored trace to upload it; retrying',
           ),
       });
+      if (!read.ok && read.gaveUp === 'permanent') {
+        // A trace past the store's whole-trace bound: reading it again would be refused again,
+        // so it ends failed (one log line per trace) instead of staying pending for ever.
+        onRefused?.();
+        logger.warn({ err: read.error, projectId, traceId }, 'not uploading a stored trace to MLflow');
+        states.set(projectId, traceId, {
+          state: 'failed',
+          operation: 'upload',
+          attempts: 0,
+          reason: read.error.message,
+        });
+        return false;
+      }
       if (!read.ok || stopping()) return false;
       if (rebuilding.get(key)) {
         // Spans came, or a deletion, while it was read: read it again (or find it deleted).
