@@ -1,25 +1,14 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isolatedTopics } from '../support/distributedRoles.ts';
 import { dedicatedKafkaBroker } from '../support/kafkaBroker.ts';
 import { readTopic } from '../support/kafkaTopicReader.ts';
-import { type LlmpProcess, startLlmp } from '../support/llmpProcess.ts';
+import { startLlmp } from '../support/llmpProcess.ts';
+import { processScope } from '../support/processScope.ts';
 import { waitForMetric } from '../support/selfMetric.ts';
-import { tempDir } from '../support/tempDir.ts';
 
 // The broker is taken down mid-test, so this suite has one of its own, never the run's shared one.
 const kafka = await dedicatedKafkaBroker();
-const dir = tempDir('job-events-outbox');
-const running: LlmpProcess[] = [];
-const track = (p: LlmpProcess) => {
-  running.push(p);
-  return p;
-};
-
-afterAll(async () => {
-  for (const p of running) await p.stop('SIGKILL');
-  await kafka?.stop();
-  dir.remove();
-});
+const { dir, track } = processScope('job-events-outbox', async () => kafka?.stop());
 
 describe.runIf(kafka)('job events outbox (Kafka down, llmp restarted)', () => {
   it('sends every job event once Kafka is back, in order per job, also those stored before a crash', async () => {

@@ -1,6 +1,6 @@
 import { type ClickHouseStore, classifyClickHouseError } from '@llmp/clickhouse';
-import type { JobEvent, JobEventKind, JobStatus } from '../service/jobSchema.ts';
-import { isoFromMillis } from './jobRows.ts';
+import type { JobEvent } from '../service/jobSchema.ts';
+import { type JobEventRow, jobEventColumns, jobEventOf } from './jobEventRow.ts';
 import { storeRows } from './storeRows.ts';
 
 /** A stored job event with the project it belongs to. */
@@ -19,17 +19,9 @@ export interface JobEventOutbox {
   markPublished(events: ProjectJobEvent[]): Promise<void>;
 }
 
-interface OutboxRow {
+interface OutboxRow extends JobEventRow {
   project_id: string;
   job_id: string;
-  event_id: string;
-  seq: string;
-  kind: string;
-  actor: string;
-  time_ms: string;
-  version: number;
-  status: string;
-  changes: string;
 }
 
 /**
@@ -46,9 +38,7 @@ export function jobEventOutbox(
   // Two writers may both have stored a seq (only one wins; jobStore reads the winner back as the
   // smallest event id), hence one row per seq, the smallest event id.
   const pending = `
-    SELECT e.project_id AS project_id, e.job_id AS job_id, e.event_id AS event_id, e.seq AS seq,
-      e.kind AS kind, e.actor AS actor, toUnixTimestamp64Milli(e.time) AS time_ms,
-      e.version AS version, e.status AS status, e.changes AS changes
+    SELECT e.project_id AS project_id, e.job_id AS job_id, ${jobEventColumns('e.')}
     FROM ${db}.job_events AS e
     LEFT ANTI JOIN ${db}.job_event_publications AS p
       ON p.project_id = e.project_id AND p.job_id = e.job_id AND p.seq = e.seq
@@ -62,20 +52,7 @@ export function jobEventOutbox(
         { limit },
         'job events outbox query',
       );
-      return rows.map((r) => ({
-        projectId: r.project_id,
-        event: {
-          id: r.event_id,
-          job_id: r.job_id,
-          seq: Number(r.seq),
-          kind: r.kind as JobEventKind,
-          actor: r.actor === '' ? null : r.actor,
-          time: isoFromMillis(Number(r.time_ms)),
-          version: Number(r.version),
-          status: r.status as JobStatus,
-          changes: JSON.parse(r.changes),
-        },
-      }));
+      return rows.map((r) => ({ projectId: r.project_id, event: jobEventOf(r, r.job_id) }));
     },
     async count() {
       const [row] = await storeRows<{ n: string }>(
