@@ -124,4 +124,27 @@ describe('jobEventRelay', () => {
       'llmp_job_events_resent_total 0',
     );
   });
+
+  it('closes without waiting for ever on a send that does not settle (Kafka down, producer retrying)', async () => {
+    const outbox = memoryOutbox([event('a', 1)]);
+    let attempts = 0;
+    const producer: KafkaProducer = {
+      send: () => {
+        attempts++;
+        return new Promise(() => {});
+      },
+      async close() {},
+    };
+    const relay = jobEventRelay({
+      outbox,
+      producer,
+      topic: 't',
+      logger: pino({ level: 'silent' }),
+      closeTimeoutMs: 20,
+    });
+    relay.start();
+    await until(() => attempts === 1);
+    await relay.close();
+    expect(outbox.marked.size).toBe(0);
+  });
 });

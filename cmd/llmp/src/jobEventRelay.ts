@@ -18,6 +18,8 @@ export interface JobEventRelayOptions {
   /** The first wait after a failed send; doubled per failure up to `maxBackoffMs`. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** How long close waits for a send under way (Kafka down: the producer may still be retrying). */
+  closeTimeoutMs?: number;
 }
 
 export interface JobEventRelay {
@@ -25,7 +27,7 @@ export interface JobEventRelay {
   kick(): void;
   /** Looks at the outbox now (events left unpublished before a restart) and then every pollMs. */
   start(): void;
-  /** Stops the timers and waits for a send under way; what is unpublished stays in the outbox. */
+  /** Stops the timers and waits (at most closeTimeoutMs) for a send under way; what is unpublished stays in the outbox. */
   close(): Promise<void>;
 }
 
@@ -51,6 +53,7 @@ export function jobEventRelay({
   pollMs = 30_000,
   minBackoffMs = 1_000,
   maxBackoffMs = 30_000,
+  closeTimeoutMs = 5_000,
 }: JobEventRelayOptions): JobEventRelay {
   const metrics = jobEventMetrics(registry);
   let timer: NodeJS.Timeout | undefined;
@@ -170,7 +173,16 @@ export function jobEventRelay({
     async close() {
       closed = true;
       clearTimeout(timer);
-      await running;
+      // A send still under way past the wait is left to the producer's close; its events stay
+      // unpublished (or are sent and not marked: sent again at the next start).
+      let waited: NodeJS.Timeout | undefined;
+      await Promise.race([
+        running,
+        new Promise((resolve) => {
+          waited = setTimeout(resolve, closeTimeoutMs);
+        }),
+      ]);
+      clearTimeout(waited);
     },
   };
 }
