@@ -6,28 +6,16 @@ import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, type SpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
-import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
+import { describe, expect, it, onTestFailed } from 'vitest';
 import { isolatedTopics, spanCounts, startGateway, startIngester } from '../support/distributedRoles.ts';
 import { dedicatedKafkaBroker } from '../support/kafkaBroker.ts';
-import type { LlmpProcess } from '../support/llmpProcess.ts';
 import { otlpJsonTrace, postJson } from '../support/otlpJson.ts';
+import { processScope } from '../support/processScope.ts';
 import { metricValue, waitForMetric } from '../support/selfMetric.ts';
-import { tempDir } from '../support/tempDir.ts';
 
 // The broker is taken down mid-test, so this suite has one of its own, never the run's shared one.
 const kafka = await dedicatedKafkaBroker();
-const dir = tempDir('broker-down');
-const running: LlmpProcess[] = [];
-const track = (p: LlmpProcess) => {
-  running.push(p);
-  return p;
-};
-
-afterAll(async () => {
-  for (const p of running) await p.stop('SIGKILL');
-  await kafka?.stop();
-  dir.remove();
-});
+const { dir, track } = processScope('broker-down', async () => kafka?.stop());
 
 interface Answer {
   status: number;

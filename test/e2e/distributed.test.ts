@@ -3,7 +3,7 @@ import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter as GrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   isolatedTopics,
   providedBrokers,
@@ -13,22 +13,12 @@ import {
 } from '../support/distributedRoles.ts';
 import type { LlmpProcess } from '../support/llmpProcess.ts';
 import { otlpJsonTrace, postJson } from '../support/otlpJson.ts';
+import { processScope } from '../support/processScope.ts';
 import { sendTrace } from '../support/sdkTrace.ts';
 import { metricValue, waitForMetric } from '../support/selfMetric.ts';
-import { tempDir } from '../support/tempDir.ts';
 
 const brokers = providedBrokers();
-const dir = tempDir('distributed');
-const running: LlmpProcess[] = [];
-const track = (p: LlmpProcess) => {
-  running.push(p);
-  return p;
-};
-
-afterAll(async () => {
-  for (const p of running) await p.stop('SIGKILL');
-  dir.remove();
-});
+const { dir, track } = processScope('distributed');
 
 const kafka = () =>
   new Kafka({ clientId: 'llmp-test-reader', brokers: brokers.split(','), logLevel: logLevel.NOTHING });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   isolatedTopics,
   providedBrokers,
@@ -9,21 +9,12 @@ import {
   startGateway,
   startIngester,
 } from '../support/distributedRoles.ts';
-import { type LlmpProcess, startLlmp } from '../support/llmpProcess.ts';
+import { startLlmp } from '../support/llmpProcess.ts';
+import { processScope } from '../support/processScope.ts';
 import { sendSpans } from '../support/sdkSpans.ts';
-import { tempDir } from '../support/tempDir.ts';
 
 const brokers = providedBrokers();
-const dir = tempDir('distributed-jobs');
-const running: LlmpProcess[] = [];
-const track = (p: LlmpProcess) => {
-  running.push(p);
-  return p;
-};
-afterAll(async () => {
-  for (const p of running) await p.stop('SIGKILL');
-  dir.remove();
-});
+const { dir, track } = processScope('distributed-jobs');
 
 /** Reads `count` records of a topic from the beginning with a plain kafkajs consumer. */
 async function readTopic(topic: string, count: number, timeoutMs = 30_000) {

@@ -1,8 +1,8 @@
-import { afterAll, expect } from 'vitest';
+import { expect } from 'vitest';
 import { providedBrokers, startGateway, startIngester, type Topics } from './distributedRoles.ts';
 import { waitFor } from './kafkaTopicReader.ts';
 import type { LlmpProcess } from './llmpProcess.ts';
-import { tempDir } from './tempDir.ts';
+import { processScope } from './processScope.ts';
 
 /**
  * What a suite of the distributed roles shares: the run's brokers, a temp dir and the processes
@@ -12,16 +12,7 @@ import { tempDir } from './tempDir.ts';
  */
 export function distributedSuite(name: string) {
   const brokers = providedBrokers();
-  const dir = tempDir(name);
-  const running: LlmpProcess[] = [];
-  const track = (p: LlmpProcess) => {
-    running.push(p);
-    return p;
-  };
-  afterAll(async () => {
-    for (const p of running) await p.stop('SIGKILL');
-    dir.remove();
-  });
+  const { dir, track } = processScope(name);
   const roles = async (prefix: string, topics: Topics) => ({
     gateway: track(await startGateway({ dataDir: `${dir.path}/${prefix}-gateway`, brokers, topics })),
     ingester: track(await startIngester({ dataDir: `${dir.path}/${prefix}-ingester`, brokers, topics })),

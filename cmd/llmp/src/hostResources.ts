@@ -11,11 +11,11 @@ import {
   storeTraceSource,
 } from '@llmp/clickhouse';
 import { type MlflowExporterDeps, mlflowStoreResource } from '@llmp/exporter-mlflow';
-import { type JobStore, jobStore, jobsResource } from '@llmp/jobs';
+import { type JobStore, jobEventOutbox, jobStore, jobsResource } from '@llmp/jobs';
 import { type KafkaProducer, kafkaResource } from '@llmp/kafka/components';
 import type { Logger, Registry, ResourceProvider } from '@llmp/pipeline';
 import { jobEventMetrics } from './jobEventMetrics.ts';
-import { jobEventPublisher } from './jobEventPublisher.ts';
+import { type JobEventRelay, jobEventRelay } from './jobEventRelay.ts';
 import { mlflowStoreDeps } from './mlflowStoreDeps.ts';
 
 /**
@@ -79,6 +79,7 @@ export function jobsProvider({
   registry?: Registry;
 }): ResourceProvider<JobStore> {
   let producer: KafkaProducer | undefined;
+  let relay: JobEventRelay | undefined;
   return {
     key: jobsResource,
     async open(host) {
@@ -87,27 +88,30 @@ export function jobsProvider({
       if (!kafka || !events) return jobStore(store);
       await kafka.ensureTopics([events.topic]).catch((error: unknown) => {
         // One line, not the error object with its stack: Kafka down at start is an outage the
-        // role rides out (job events stay in ClickHouse's job_events; each is sent as it happens).
+        // role rides out (job events wait in the outbox and are sent once Kafka answers).
         jobEventMetrics(registry).topicCheckFailures.inc();
         logger.warn(
           { topic: events.topic, reason: error instanceof Error ? error.message : String(error) },
           `could not check the job events topic "${events.topic}" at start (Kafka not reachable?): ` +
-            'job events are still stored; each is sent as it happens, and one Kafka refuses stays only in ' +
-            'job_events (llmp_job_events_publish_failures_total); check kafka.brokers ' +
+            'job events are still stored and wait in the outbox until they are sent ' +
+            '(llmp_job_events_unpublished); check kafka.brokers ' +
             'and that the topic exists or this client may create it',
         );
       });
       producer = await kafka.producer();
-      return jobStore(store, {
-        onEvent: jobEventPublisher({
-          producer,
-          topic: events.topic,
-          logger: logger.child({ component: 'job-events' }),
-          registry,
-        }),
+      relay = jobEventRelay({
+        outbox: jobEventOutbox(store),
+        producer,
+        topic: events.topic,
+        logger: logger.child({ component: 'job-events' }),
+        registry,
       });
+      relay.start();
+      const stored = relay;
+      return jobStore(store, { onEvent: () => stored.kick() });
     },
     close: async () => {
+      await relay?.close();
       await producer?.close();
     },
   };

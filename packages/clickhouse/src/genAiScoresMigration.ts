@@ -1,4 +1,4 @@
-import type { Migration } from './migrations.ts';
+import type { Migration } from './migration.ts';
 
 /** The event name of an evaluation result (GenAI semantic conventions, events: `gen_ai.evaluation.result`). */
 export const evaluationResultEvent = 'gen_ai.evaluation.result';

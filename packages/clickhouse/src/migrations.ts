@@ -1,17 +1,15 @@
 import { genAiScoresMigration } from './genAiScoresMigration.ts';
+import { jobEventPublicationsMigration } from './jobEventPublicationsMigration.ts';
+import type { Migration } from './migration.ts';
 import type { SchemaStep } from './schemaStep.ts';
 
-/**
- * The schema, as an append-only list of versioned migrations. Never change what a released one
- * does: add the next version. Each is a list of schema steps (schemaStep.ts) that
- * renderSchemaStep turns into the statements of one server or of a cluster; values never
- * appear in them.
- */
-export interface Migration {
-  version: number;
-  name: string;
-  steps: SchemaStep[];
-}
+export type { Migration } from './migration.ts';
+
+// The schema, as an append-only list of versioned migrations (`migrations` below). Never change
+// what a released one does: add the next version. Each is a list of schema steps (schemaStep.ts)
+// that renderSchemaStep turns into the statements of one server or of a cluster; values never
+// appear in them. Migration lives in its own file so that migrations kept in files of their own
+// (genAiScoresMigration.ts) do not import this list back (an import cycle).
 
 // Deduplication of repeated inserts (same insert_deduplication_token) needs a non-zero window
 // (`deduplicated: true` renders it for either engine); materialized views inherit it through
@@ -936,4 +934,5 @@ export const migrations: Migration[] = [
       { kind: 'alterLocal', table: 'trace_search', action: 'MATERIALIZE INDEX idx_last' },
     ],
   },
+  jobEventPublicationsMigration,
 ];

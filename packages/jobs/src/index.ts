@@ -8,6 +8,7 @@ export {
   jobLinkerFactory,
 } from './linker/jobLinker.ts';
 export { jobLinkerMetrics } from './linker/jobLinkerMetrics.ts';
+export { type JobEventOutbox, jobEventOutbox, type ProjectJobEvent } from './repository/jobEventOutbox.ts';
 export { type JobLogEntry, jobLogs } from './repository/jobLogs.ts';
 export {
   type JobMetrics,

@@ -5,8 +5,6 @@ import type {
   InstrumentationScope,
   KeyValue,
   Resource,
-  ResourceSpans,
-  ScopeSpans,
   Span,
   SpanEvent,
   SpanLink,
@@ -372,27 +370,53 @@ export const jsonReaders = {
   resource,
   scope,
   anyValue,
+  resourceScopes,
   fail,
 };
 
-function decodeRoot(parsed: unknown): TraceRequest {
-  const root = object(parsed, '(body)') ?? fail('(body)', 'expected an object, got null');
-  const resourceSpans = list(field(root, 'resourceSpans'), 'resourceSpans').map((value, r): ResourceSpans => {
-    const path = `resourceSpans[${r}]`;
+/** A scope level of an OTLP/JSON request: the scope, its schema URL and its items under `IK`. */
+type JsonScoped<IK extends string, T> = { scope: InstrumentationScope; schemaUrl: string } & Record<IK, T[]>;
+/** A resource level: the resource, its schema URL and its scope levels under `SK`. */
+type JsonResourced<SK extends string, IK extends string, T> = {
+  resource: Resource;
+  schemaUrl: string;
+} & Record<SK, JsonScoped<IK, T>[]>;
+
+/**
+ * The two outer levels every OTLP/JSON export request shares (resourceSpans / resourceLogs /
+ * resourceMetrics → scope… → items), each field read with its path for the error message.
+ * @example resourceScopes(root, 'resourceLogs', 'scopeLogs', 'logRecords', logRecord)
+ */
+function resourceScopes<SK extends string, IK extends string, T>(
+  root: JsonObject,
+  resourcesKey: string,
+  scopesKey: SK,
+  itemsKey: IK,
+  item: (value: unknown, path: string) => T,
+): JsonResourced<SK, IK, T>[] {
+  return list(field(root, resourcesKey), resourcesKey).map((value, r) => {
+    const path = `${resourcesKey}[${r}]`;
     const rs = object(value, path) ?? {};
+    const scopes = list(field(rs, scopesKey), `${path}.${scopesKey}`).map((value, s) => {
+      const sPath = `${path}.${scopesKey}[${s}]`;
+      const ss = object(value, sPath) ?? {};
+      return {
+        scope: scope(field(ss, 'scope'), `${sPath}.scope`),
+        schemaUrl: string(field(ss, 'schemaUrl'), `${sPath}.schemaUrl`),
+        [itemsKey]: list(field(ss, itemsKey), `${sPath}.${itemsKey}`).map((it, i) =>
+          item(it, `${sPath}.${itemsKey}[${i}]`),
+        ),
+      } as JsonScoped<IK, T>;
+    });
     return {
       resource: resource(field(rs, 'resource'), `${path}.resource`),
       schemaUrl: string(field(rs, 'schemaUrl'), `${path}.schemaUrl`),
-      scopeSpans: list(field(rs, 'scopeSpans'), `${path}.scopeSpans`).map((value, s): ScopeSpans => {
-        const sPath = `${path}.scopeSpans[${s}]`;
-        const ss = object(value, sPath) ?? {};
-        return {
-          scope: scope(field(ss, 'scope'), `${sPath}.scope`),
-          schemaUrl: string(field(ss, 'schemaUrl'), `${sPath}.schemaUrl`),
-          spans: list(field(ss, 'spans'), `${sPath}.spans`).map((sp, i) => span(sp, `${sPath}.spans[${i}]`)),
-        };
-      }),
-    };
+      [scopesKey]: scopes,
+    } as JsonResourced<SK, IK, T>;
   });
-  return { resourceSpans };
+}
+
+function decodeRoot(parsed: unknown): TraceRequest {
+  const root = object(parsed, '(body)') ?? fail('(body)', 'expected an object, got null');
+  return { resourceSpans: resourceScopes(root, 'resourceSpans', 'scopeSpans', 'spans', span) };
 }

@@ -8,8 +8,6 @@ import type {
   MetricData,
   MetricsRequest,
   NumberDataPoint,
-  ResourceMetrics,
-  ScopeMetrics,
   SummaryDataPoint,
 } from './metricsModel.ts';
 import { unboundedValues, type ValueLimits } from './valueLimits.ts';
@@ -25,8 +23,7 @@ const {
   enumValue,
   hexId,
   keyValues,
-  resource: readResource,
-  scope: readScope,
+  resourceScopes,
   fail,
 } = jsonReaders;
 
@@ -221,29 +218,6 @@ export function decodeJsonMetricsRequest(
   const parsed = parseJsonBody(body, bounds, reserve);
   return withLimits(bounds, () => {
     const root = object(parsed, '(body)') ?? fail('(body)', 'expected an object, got null');
-    const resourceMetrics = list(field(root, 'resourceMetrics'), 'resourceMetrics').map(
-      (value, r): ResourceMetrics => {
-        const path = `resourceMetrics[${r}]`;
-        const rm = object(value, path) ?? {};
-        return {
-          resource: readResource(field(rm, 'resource'), `${path}.resource`),
-          schemaUrl: string(field(rm, 'schemaUrl'), `${path}.schemaUrl`),
-          scopeMetrics: list(field(rm, 'scopeMetrics'), `${path}.scopeMetrics`).map(
-            (value, s): ScopeMetrics => {
-              const sPath = `${path}.scopeMetrics[${s}]`;
-              const sm = object(value, sPath) ?? {};
-              return {
-                scope: readScope(field(sm, 'scope'), `${sPath}.scope`),
-                schemaUrl: string(field(sm, 'schemaUrl'), `${sPath}.schemaUrl`),
-                metrics: list(field(sm, 'metrics'), `${sPath}.metrics`).map((item, i) =>
-                  metric(item, `${sPath}.metrics[${i}]`),
-                ),
-              };
-            },
-          ),
-        };
-      },
-    );
-    return { resourceMetrics };
+    return { resourceMetrics: resourceScopes(root, 'resourceMetrics', 'scopeMetrics', 'metrics', metric) };
   });
 }

@@ -156,29 +156,10 @@ export function decodeJsonLogsRequest(
   reserve?: (decodedBytes: number) => void,
 ): LogsRequest {
   const parsed = parseJsonBody(body, bounds, reserve);
-  const { field, object, list, string, resource: res, scope: sc, fail } = jsonReaders;
+  const { object, resourceScopes, fail } = jsonReaders;
   return withLimits(bounds, () => {
     const root = object(parsed, '(body)') ?? fail('(body)', 'expected an object, got null');
-    const resourceLogs = list(field(root, 'resourceLogs'), 'resourceLogs').map((value, r): ResourceLogs => {
-      const path = `resourceLogs[${r}]`;
-      const rl = object(value, path) ?? {};
-      return {
-        resource: res(field(rl, 'resource'), `${path}.resource`),
-        schemaUrl: string(field(rl, 'schemaUrl'), `${path}.schemaUrl`),
-        scopeLogs: list(field(rl, 'scopeLogs'), `${path}.scopeLogs`).map((value, s): ScopeLogs => {
-          const sPath = `${path}.scopeLogs[${s}]`;
-          const sl = object(value, sPath) ?? {};
-          return {
-            scope: sc(field(sl, 'scope'), `${sPath}.scope`),
-            schemaUrl: string(field(sl, 'schemaUrl'), `${sPath}.schemaUrl`),
-            logRecords: list(field(sl, 'logRecords'), `${sPath}.logRecords`).map((item, i) =>
-              jsonRecord(item, `${sPath}.logRecords[${i}]`),
-            ),
-          };
-        }),
-      };
-    });
-    return { resourceLogs };
+    return { resourceLogs: resourceScopes(root, 'resourceLogs', 'scopeLogs', 'logRecords', jsonRecord) };
   });
 }
 

@@ -24,6 +24,7 @@ import { traceSpansBody } from './traceSpansBody.ts';
 import { maxTraceSpans, traceSpansCursor } from './traceSpansCursor.ts';
 import { uiRoutes } from './uiRoutes.ts';
 import { withBearerSecurity } from './withBearerSecurity.ts';
+import { withRetryableAnswers } from './withRetryableAnswers.ts';
 
 /** What the query API reads; implemented over ClickHouse in cmd/, in memory in unit tests. */
 export interface TraceSource {
@@ -115,16 +116,18 @@ export function queryApp({
     }
   });
   const document = withBearerSecurity(
-    taggedDocument({
-      ...openApiDocument,
-      paths: {
-        ...openApiDocument.paths,
-        ...(source.logs ? logsOpenApiPaths() : {}),
-        ...(jobs ? jobsOpenApiPaths() : {}),
-        ...(source.metricPoints ? otelMetricsOpenApiPaths() : {}),
-        ...(source.readTraceOutline && source.readSpan ? traceOutlineOpenApiPaths() : {}),
-      },
-    }),
+    withRetryableAnswers(
+      taggedDocument({
+        ...openApiDocument,
+        paths: {
+          ...openApiDocument.paths,
+          ...(source.logs ? logsOpenApiPaths() : {}),
+          ...(jobs ? jobsOpenApiPaths() : {}),
+          ...(source.metricPoints ? otelMetricsOpenApiPaths() : {}),
+          ...(source.readTraceOutline && source.readSpan ? traceOutlineOpenApiPaths() : {}),
+        },
+      }),
+    ),
   );
   app.get('/openapi.json', (c) => c.json(document));
   app.route('/', apiDocsRoutes());
