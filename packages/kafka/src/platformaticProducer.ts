@@ -51,6 +51,16 @@ export function platformaticProducer({
   );
   // A construction error surfaces on the first send; never as an unhandled rejection.
   producer.catch(() => undefined);
+  /** Set once loaded: partitionOf answers from the metadata the producer already holds. */
+  let loaded:
+    | { client: Producer<string, Buffer, string, string>; murmur2: (key: string) => number }
+    | undefined;
+  void Promise.all([producer, import('@platformatic/kafka')]).then(
+    ([client, { murmur2 }]) => {
+      loaded = { client, murmur2 };
+    },
+    () => undefined,
+  );
   return {
     async send(topic, records, { compression = 'none' } = {}) {
       await (await producer)
@@ -72,5 +82,11 @@ export function platformaticProducer({
         });
     },
     close: async () => (await producer).close(),
+    partitionOf(topic, key) {
+      const count = loaded?.client.currentMetadata?.topics.get(topic)?.partitionsCount;
+      if (!loaded || !count) return undefined;
+      // compatibilityPartitioner's choice: the Java client's positive murmur2 modulo the count.
+      return (loaded.murmur2(key) & 0x7fffffff) % count;
+    },
   };
 }
