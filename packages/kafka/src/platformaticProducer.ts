@@ -2,6 +2,7 @@ import type { Producer } from '@platformatic/kafka';
 import { kafkaAccessError } from './kafkaAccessError.ts';
 import type { KafkaProducer } from './kafkaClient.ts';
 import type { KafkaSecurity } from './kafkaSecurity.ts';
+import { keyPartition, murmur2 } from './murmur2.ts';
 
 export interface PlatformaticProducerOptions {
   brokers: string[];
@@ -28,13 +29,15 @@ export function platformaticProducer({
   // whole API surface, schema registries with ajv and avsc), which every role that never
   // produces with it (llmp start, the ingester, query) would otherwise carry.
   const producer = import('@platformatic/kafka').then(
-    ({ compatibilityPartitioner, ProduceAcks, Producer: PlatformaticProducer, stringSerializer }) =>
+    ({ ProduceAcks, Producer: PlatformaticProducer, stringSerializer }) =>
       new PlatformaticProducer<string, Buffer, string, string>({
         clientId,
         bootstrapBrokers: brokers,
         idempotent: true,
         acks: ProduceAcks.ALL,
-        partitioner: compatibilityPartitioner,
+        // compatibilityPartitioner's choice (the client takes it modulo the partition count), in
+        // 32-bit arithmetic instead of its BigInts.
+        partitioner: (_message, key) => (key ? murmur2(key) & 0x7fffffff : 0),
         connectTimeout: connectionTimeoutMs,
         ...(tls ? { tls, ...(tls.servername ? { tlsServerName: tls.servername } : {}) } : {}),
         ...(sasl
@@ -51,13 +54,11 @@ export function platformaticProducer({
   );
   // A construction error surfaces on the first send; never as an unhandled rejection.
   producer.catch(() => undefined);
-  /** Set once loaded: partitionOf answers from the metadata the producer already holds. */
-  let loaded:
-    | { client: Producer<string, Buffer, string, string>; murmur2: (key: string) => number }
-    | undefined;
-  void Promise.all([producer, import('@platformatic/kafka')]).then(
-    ([client, { murmur2 }]) => {
-      loaded = { client, murmur2 };
+  /** Set once made: partitionOf answers from the metadata the producer already holds. */
+  let loaded: Producer<string, Buffer, string, string> | undefined;
+  void producer.then(
+    (client) => {
+      loaded = client;
     },
     () => undefined,
   );
@@ -83,10 +84,8 @@ export function platformaticProducer({
     },
     close: async () => (await producer).close(),
     partitionOf(topic, key) {
-      const count = loaded?.client.currentMetadata?.topics.get(topic)?.partitionsCount;
-      if (!loaded || !count) return undefined;
-      // compatibilityPartitioner's choice: the Java client's positive murmur2 modulo the count.
-      return (loaded.murmur2(key) & 0x7fffffff) % count;
+      const count = loaded?.currentMetadata?.topics.get(topic)?.partitionsCount;
+      return count ? keyPartition(Buffer.from(key), count) : undefined;
     },
   };
 }
