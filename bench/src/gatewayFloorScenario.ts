@@ -156,6 +156,8 @@ async function produceOnly(brokers: string[], bodies: Uint8Array[], replays: num
   const plain = platformaticProducer({ brokers, clientId: 'llmp-bench' });
   const producer = merge
     ? coalescingProducer(plain, {
+        // BENCH_SENDS_IN_FLIGHT: exporters.kafka.coalesce.sendsInFlight (default 1).
+        sendsInFlight: Number(process.env.BENCH_SENDS_IN_FLIGHT ?? 1),
         onSend: () => {
           produceRequests += 1;
         },
