@@ -124,7 +124,12 @@ async function startGateway(dir: string, brokers: string[], topic: string, root?
     ...(root ? { root } : {}),
     dataDir: `${dir}/gateway-${topic}`,
     command: 'gateway',
-    extraYaml: `kafka:\n  brokers: "${brokers.join(',')}"\nexporters:\n  kafka:\n    topic: ${topic}\n`,
+    extraYaml: `kafka:\n  brokers: "${brokers.join(',')}"\nexporters:\n  kafka:\n    topic: ${topic}\n${
+      // BENCH_SENDS_IN_FLIGHT: exporters.kafka.coalesce.sendsInFlight of this checkout's gateway.
+      !root && process.env.BENCH_SENDS_IN_FLIGHT
+        ? `    coalesce: { sendsInFlight: ${Number(process.env.BENCH_SENDS_IN_FLIGHT)} }\n`
+        : ''
+    }`,
     env: {
       NODE_OPTIONS: [
         gatewayNodeOptions,
