@@ -125,9 +125,9 @@ async function startGateway(dir: string, brokers: string[], topic: string, root?
     dataDir: `${dir}/gateway-${topic}`,
     command: 'gateway',
     extraYaml: `kafka:\n  brokers: "${brokers.join(',')}"\nexporters:\n  kafka:\n    topic: ${topic}\n${
-      // BENCH_SENDS_IN_FLIGHT: exporters.kafka.coalesce.sendsInFlight of this checkout's gateway.
+      // BENCH_SENDS_IN_FLIGHT: merged sends (coalesce on) with that sendsInFlight, this checkout only.
       !root && process.env.BENCH_SENDS_IN_FLIGHT
-        ? `    coalesce: { sendsInFlight: ${Number(process.env.BENCH_SENDS_IN_FLIGHT)} }\n`
+        ? `    coalesce: { enabled: true, sendsInFlight: ${Number(process.env.BENCH_SENDS_IN_FLIGHT)} }\n`
         : ''
     }`,
     env: {

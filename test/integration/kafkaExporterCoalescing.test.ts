@@ -44,7 +44,7 @@ describe.skipIf(brokers.length === 0)('the Kafka exporter merging concurrent sen
     const exporter = kafkaExporter(
       platformaticProducer({ brokers, clientId: 'llmp-coalescing-test' }),
       { id: 'kafka', logger, registry },
-      kafkaExporterConfig.parse({ topic }),
+      kafkaExporterConfig.parse({ topic, coalesce: { enabled: true } }),
     );
     await exporter.start();
     // 60 requests at once: 12 traces, each with one span in each of 5 requests (in order).
@@ -91,7 +91,7 @@ describe.skipIf(brokers.length === 0)('the Kafka exporter merging concurrent sen
     const exporter = kafkaExporter(
       platformaticProducer({ brokers, clientId: 'llmp-coalescing-test' }),
       { id: 'kafka', logger, registry },
-      kafkaExporterConfig.parse({ topic, sendTimeout: 60_000 }),
+      kafkaExporterConfig.parse({ topic, sendTimeout: 60_000, coalesce: { enabled: true } }),
     );
     await exporter.start();
     const answers = await Promise.all(

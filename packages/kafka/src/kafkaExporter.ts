@@ -53,6 +53,11 @@ export const kafkaExporterConfig = z.object({
    */
   coalesce: z
     .object({
+      /**
+       * Off by default: the producing half alone is faster merged, but the whole gateway's
+       * spans/s under loadgen were below main's in three A B C runs (docs/benchmarks.md).
+       */
+      enabled: z.boolean().default(false),
       maxBatchBytes: byteSize(1_000_000),
       maxRequestBytes: byteSize(8 * 1024 ** 2),
       sendsInFlight: z.number().int().min(1).max(5).default(1),
@@ -92,13 +97,15 @@ export function kafkaExporter(
     signal,
     // A queue per signal: a slow or stuck send of logs never holds up the spans' sends.
     exporter: signalExporter(
-      coalescingProducer(producer, {
-        ...config.coalesce,
-        onSend: (callers) => {
-          metrics.produceRequests.inc(labels);
-          metrics.mergedSends.inc(labels, callers);
-        },
-      }),
+      config.coalesce.enabled
+        ? coalescingProducer(producer, {
+            ...config.coalesce,
+            onSend: (callers) => {
+              metrics.produceRequests.inc(labels);
+              metrics.mergedSends.inc(labels, callers);
+            },
+          })
+        : producer,
       settings,
       config,
       signal,

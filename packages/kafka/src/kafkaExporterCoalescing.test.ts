@@ -46,7 +46,11 @@ describe('kafka exporter, concurrent sends merged into one produce request', () 
     const registry = new Registry();
     const settings = { id: 'kafka', logger: createLogger({ level: 'silent' }), registry };
     const { producer, sends } = heldProducer();
-    const exporter = kafkaExporter(producer, settings, kafkaExporterConfig.parse({}));
+    const exporter = kafkaExporter(
+      producer,
+      settings,
+      kafkaExporterConfig.parse({ coalesce: { enabled: true } }),
+    );
     await exporter.start();
     const first = exporter.consume(traceBatch({ projectId: 'a', request: request(trace(1)) }));
     const merged = [2, 3, 4].map((n) =>
@@ -80,7 +84,11 @@ describe('kafka exporter, concurrent sends merged into one produce request', () 
   it('never sends later the records of a caller already answered after sendTimeout', async () => {
     const settings = { id: 'kafka', logger: createLogger({ level: 'silent' }) };
     const { producer, sends } = heldProducer();
-    const exporter = kafkaExporter(producer, settings, kafkaExporterConfig.parse({ sendTimeout: 50 }));
+    const exporter = kafkaExporter(
+      producer,
+      settings,
+      kafkaExporterConfig.parse({ sendTimeout: 50, coalesce: { enabled: true } }),
+    );
     const first = exporter
       .consume(traceBatch({ projectId: 'a', request: request(trace(1)) }))
       .catch((e) => e);
