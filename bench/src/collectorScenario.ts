@@ -124,7 +124,12 @@ async function startGateway(dir: string, brokers: string[], topic: string, root?
     ...(root ? { root } : {}),
     dataDir: `${dir}/gateway-${topic}`,
     command: 'gateway',
-    extraYaml: `kafka:\n  brokers: "${brokers.join(',')}"\nexporters:\n  kafka:\n    topic: ${topic}\n`,
+    extraYaml: `kafka:\n  brokers: "${brokers.join(',')}"\nexporters:\n  kafka:\n    topic: ${topic}\n${
+      // BENCH_SENDS_IN_FLIGHT: merged sends (coalesce on) with that sendsInFlight, this checkout only.
+      !root && process.env.BENCH_SENDS_IN_FLIGHT
+        ? `    coalesce: { enabled: true, sendsInFlight: ${Number(process.env.BENCH_SENDS_IN_FLIGHT)} }\n`
+        : ''
+    }`,
     env: {
       NODE_OPTIONS: [
         gatewayNodeOptions,

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
-import { platformaticProducer, traceRecords } from '@llmp/kafka';
+import { coalescingProducer, platformaticProducer, traceRecords } from '@llmp/kafka';
 import { screenProtobufRequest, type TraceBatch } from '@llmp/otlp';
 import type { Consumer } from '@llmp/pipeline';
 import { nopSettings } from '@llmp/pipeline/testing';
@@ -142,27 +142,40 @@ async function bareHttp2(load: Load, seconds: number) {
 /**
  * The gateway's sending side alone: the kept request bodies cut into per-trace records and sent
  * through the same @platformatic/kafka producer (acks=all, idempotent), 8 sends in flight, each
- * body `replays` times.
+ * body `replays` times; with `merge`, through coalescingProducer as the Kafka exporter sends
+ * (concurrent sends merged into one produce request).
  */
-async function produceOnly(brokers: string[], bodies: Uint8Array[], replays: number) {
+async function produceOnly(brokers: string[], bodies: Uint8Array[], replays: number, merge = false) {
   const kafka = new Kafka({ brokers, clientId: 'llmp-bench', logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic: 'bench_floor', numPartitions: 4 }] });
+  const topic = merge ? 'bench_floor_merged' : 'bench_floor';
+  await admin.createTopics({ topics: [{ topic, numPartitions: 4 }] });
   await admin.disconnect();
-  const producer = platformaticProducer({ brokers, clientId: 'llmp-bench' });
+  let produceRequests = 0;
+  const plain = platformaticProducer({ brokers, clientId: 'llmp-bench' });
+  const producer = merge
+    ? coalescingProducer(plain, {
+        // BENCH_SENDS_IN_FLIGHT: exporters.kafka.coalesce.sendsInFlight (default 1).
+        sendsInFlight: Number(process.env.BENCH_SENDS_IN_FLIGHT ?? 1),
+        onSend: () => {
+          produceRequests += 1;
+        },
+      })
+    : plain;
   const headers = { 'llmp-project': 'default' };
   const screened = bodies.map((body) => screenProtobufRequest(body));
   const send = (i: number) => {
     const records = traceRecords(screened[i % screened.length]!.accepted, 1_000_000);
     return producer.send(
-      'bench_floor',
+      topic,
       records.map((r) => ({ key: r.key, value: r.value, headers })),
     );
   };
   await send(0); // connect and fetch metadata outside the measurement
+  produceRequests = 0;
   try {
-    return await cpuPerMillion(async () => {
+    const cost = await cpuPerMillion(async () => {
       let next = 0;
       let spans = 0;
       const total = screened.length * replays;
@@ -176,6 +189,10 @@ async function produceOnly(brokers: string[], bodies: Uint8Array[], replays: num
       await Promise.all(Array.from({ length: 8 }, sender));
       return spans;
     });
+    const sends = screened.length * replays;
+    return merge
+      ? { ...cost, sendsPerProduceRequest: Math.round((sends / produceRequests) * 100) / 100 }
+      : cost;
   } finally {
     await producer.close();
   }
@@ -199,13 +216,16 @@ export async function gatewayFloorScenario({ load, seconds }: { load: Load; seco
   try {
     const receiver = await receiveOnly(load, seconds, bodies);
     const http2 = await bareHttp2(load, seconds);
-    const producer = await produceOnly(broker.brokers, bodies, load === 'telemetrygen' ? 20 : 10);
+    const replays = load === 'telemetrygen' ? 20 : 10;
+    const producer = await produceOnly(broker.brokers, bodies, replays);
+    const merged = await produceOnly(broker.brokers, bodies, replays, true);
     return {
       scenario: `gateway-floor-${load}`,
       command: `${load === 'telemetrygen' ? 'telemetrygen --workers 4 --rate 5000' : 'loadgen LLM traces, 8 requests in flight'}, ${seconds} s; producer: the first ${bodies.length} requests replayed`,
       receiverWithoutKafka: receiver,
       bareHttp2Grpc: http2,
       recordsAndProducerOnly: producer,
+      recordsAndMergingProducer: merged,
       sumOfParts:
         Math.round((receiver.cpuSecondsPerMillionSpans + producer.cpuSecondsPerMillionSpans) * 100) / 100,
     };

@@ -81,6 +81,7 @@ for (const load of ['telemetrygen', 'loadgen'] as const) {
 }
 // Only when named: the gateway's parts alone (receiver without Kafka, a bare node:http2 gRPC
 // answer, records + producer without gRPC) on each collector load, BENCH_SECONDS each.
+// The producer part runs twice: plain and merged (BENCH_SENDS_IN_FLIGHT merged sends at a time).
 for (const load of ['telemetrygen', 'loadgen'] as const) {
   if (!wanted.has(`gateway-floor${load === 'telemetrygen' ? '' : '-loadgen'}`)) continue;
   report(await gatewayFloorScenario({ load, seconds: Number(process.env.BENCH_SECONDS ?? 10) }));

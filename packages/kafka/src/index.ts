@@ -1,3 +1,4 @@
+export { type CoalescingProducerOptions, coalescingProducer } from './coalescingProducer.ts';
 export { dedupToken, parsePending, pendingMetadata } from './dedupToken.ts';
 export { hostedKafkaExporter } from './hostedKafkaExporter.ts';
 export { afterInsertResource, hostedKafkaReceiver, signalConfig } from './hostedKafkaReceiver.ts';

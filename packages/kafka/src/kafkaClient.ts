@@ -13,12 +13,22 @@ export interface OutgoingRecord {
 export interface SendOptions {
   /** The codec the records' batches are compressed with; 'none' when absent. */
   compression?: CompressionCodec;
+  /**
+   * Aborted when the caller stopped waiting (its send timed out): records not yet handed to the
+   * client are dropped then, so a caller that was answered holds no memory (coalescingProducer).
+   */
+  signal?: AbortSignal;
 }
 
 export interface KafkaProducer {
   /** Resolves only once every record is acknowledged by all in-sync replicas (acks=all). */
   send(topic: string, records: OutgoingRecord[], options?: SendOptions): Promise<void>;
   close(): Promise<void>;
+  /**
+   * The partition the client writes a record with this key to, when it knows the topic's
+   * partition count (from metadata it already fetched); undefined otherwise.
+   */
+  partitionOf?(topic: string, key: string): number | undefined;
 }
 
 export interface IncomingRecord {

@@ -14,7 +14,9 @@ import {
   type Signal,
 } from '@llmp/pipeline';
 import { z } from 'zod';
+import { coalescingProducer } from './coalescingProducer.ts';
 import type { KafkaProducer } from './kafkaClient.ts';
+import { kafkaExporterMetrics } from './kafkaExporterMetrics.ts';
 import type { KafkaSignal, SignalRecord } from './kafkaSignal.ts';
 import { compressionCodecs } from './recordCodecs.ts';
 import { traceSignal } from './traceSignal.ts';
@@ -43,6 +45,24 @@ export const kafkaExporterConfig = z.object({
    * Collector kafkareceiver, the Java client) reads all five; none spends no CPU on it.
    */
   compression: z.enum(compressionCodecs).default('none'),
+  /**
+   * Sends that arrive while one is in flight are merged into one produce request (see
+   * coalescingProducer): at most `maxBatchBytes` of one partition's records (the broker's
+   * `message.max.bytes` is 1 MiB by default) and `maxRequestBytes` in all; `sendsInFlight`
+   * merged sends at a time.
+   */
+  coalesce: z
+    .object({
+      /**
+       * Off by default: the producing half alone is faster merged, but the whole gateway's
+       * spans/s under loadgen were below main's in three A B C runs (docs/benchmarks.md).
+       */
+      enabled: z.boolean().default(false),
+      maxBatchBytes: byteSize(1_000_000),
+      maxRequestBytes: byteSize(8 * 1024 ** 2),
+      sendsInFlight: z.number().int().min(1).max(5).default(1),
+    })
+    .prefault({}),
   /** retryOnFailure, sendingQueue (with 4 consumers) and drainTimeout: see exporterHelper. */
   ...exporterHelperConfig({ numConsumers: 4 }),
 });
@@ -71,9 +91,25 @@ export function kafkaExporter(
   config: KafkaExporterConfig,
   signals: readonly KafkaSignal<unknown>[] = [traceSignal as KafkaSignal<unknown>],
 ): Component & Consumer<TraceBatch> {
+  const metrics = kafkaExporterMetrics(settings.registry);
+  const labels = { exporter: settings.id };
   const exporters = signals.map((signal) => ({
     signal,
-    exporter: signalExporter(producer, settings, config, signal),
+    // A queue per signal: a slow or stuck send of logs never holds up the spans' sends.
+    exporter: signalExporter(
+      config.coalesce.enabled
+        ? coalescingProducer(producer, {
+            ...config.coalesce,
+            onSend: (callers) => {
+              metrics.produceRequests.inc(labels);
+              metrics.mergedSends.inc(labels, callers);
+            },
+          })
+        : producer,
+      settings,
+      config,
+      signal,
+    ),
   }));
   return {
     async start() {
@@ -106,23 +142,24 @@ function signalExporter<B>(
   async function send(batch: B): Promise<void> {
     const records = cut.get(batch as object) ?? signal.records(batch, config.maxRecordBytes);
     let timer: NodeJS.Timeout | undefined;
+    // Aborted on timeout: records still waiting to be merged into a send are dropped then, so the
+    // bytes released from maxInFlightBytes are really gone.
+    const gaveUp = new AbortController();
     try {
       const headers = { [projectHeader]: signal.projectOf(batch) };
       const sent = producer.send(
         topic,
         records.map((r) => ({ key: r.key, value: r.value, headers })),
-        { compression: config.compression },
+        { compression: config.compression, signal: gaveUp.signal },
       );
       const timedOut = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              retryable(`Kafka did not acknowledge within ${config.sendTimeout} ms`, {
-                retryAfterMs: 2000,
-              }),
-            ),
-          config.sendTimeout,
-        );
+        timer = setTimeout(() => {
+          const error = retryable(`Kafka did not acknowledge within ${config.sendTimeout} ms`, {
+            retryAfterMs: 2000,
+          });
+          gaveUp.abort(error);
+          reject(error);
+        }, config.sendTimeout);
       });
       await Promise.race([sent, timedOut]).catch((error: unknown) => {
         // Swallow the late outcome of a timed-out send; the sender already got its answer.

@@ -2,6 +2,7 @@ import type { Producer } from '@platformatic/kafka';
 import { kafkaAccessError } from './kafkaAccessError.ts';
 import type { KafkaProducer } from './kafkaClient.ts';
 import type { KafkaSecurity } from './kafkaSecurity.ts';
+import { keyPartition, murmur2 } from './murmur2.ts';
 
 export interface PlatformaticProducerOptions {
   brokers: string[];
@@ -28,13 +29,15 @@ export function platformaticProducer({
   // whole API surface, schema registries with ajv and avsc), which every role that never
   // produces with it (llmp start, the ingester, query) would otherwise carry.
   const producer = import('@platformatic/kafka').then(
-    ({ compatibilityPartitioner, ProduceAcks, Producer: PlatformaticProducer, stringSerializer }) =>
+    ({ ProduceAcks, Producer: PlatformaticProducer, stringSerializer }) =>
       new PlatformaticProducer<string, Buffer, string, string>({
         clientId,
         bootstrapBrokers: brokers,
         idempotent: true,
         acks: ProduceAcks.ALL,
-        partitioner: compatibilityPartitioner,
+        // compatibilityPartitioner's choice (the client takes it modulo the partition count), in
+        // 32-bit arithmetic instead of its BigInts.
+        partitioner: (_message, key) => (key ? murmur2(key) & 0x7fffffff : 0),
         connectTimeout: connectionTimeoutMs,
         ...(tls ? { tls, ...(tls.servername ? { tlsServerName: tls.servername } : {}) } : {}),
         ...(sasl
@@ -51,6 +54,14 @@ export function platformaticProducer({
   );
   // A construction error surfaces on the first send; never as an unhandled rejection.
   producer.catch(() => undefined);
+  /** Set once made: partitionOf answers from the metadata the producer already holds. */
+  let loaded: Producer<string, Buffer, string, string> | undefined;
+  void producer.then(
+    (client) => {
+      loaded = client;
+    },
+    () => undefined,
+  );
   return {
     async send(topic, records, { compression = 'none' } = {}) {
       await (await producer)
@@ -72,5 +83,9 @@ export function platformaticProducer({
         });
     },
     close: async () => (await producer).close(),
+    partitionOf(topic, key) {
+      const count = loaded?.currentMetadata?.topics.get(topic)?.partitionsCount;
+      return count ? keyPartition(Buffer.from(key), count) : undefined;
+    },
   };
 }
