@@ -4,6 +4,7 @@ import type { ClickHouseStore } from './clickhouseStore.ts';
 import { type GenAiEventRecord, genAiEventText } from './genAiEventText.ts';
 import { readTraceScores } from './readTraceScores.ts';
 import { isoFromNanos, type StoredSpan } from './storedSpan.ts';
+import { traceRangeSelect } from './traceRange.ts';
 
 type TextMap = Record<string, string>;
 
@@ -340,7 +341,7 @@ function spanRecordsOf(text: string): SpanRecord[] {
 
 /**
  * The `spans` rows of one trace in a project, oldest first, each span once; none when the trace
- * is unknown. The trace's time range comes from `trace_id_ts`, so only the partitions holding it
+ * is unknown. The trace's time range comes from `traceRangeSelect`, so only the partitions holding it
  * are read. With `page`, only that part: a trace of 100 000 spans is read a bounded part at a time.
  * @example const records = await readSpanRecords(store, 'default', traceId);
  */
@@ -366,13 +367,10 @@ export async function readSpanRecords(
         ORDER BY Timestamp, SpanId LIMIT 1 BY SpanId LIMIT {limit:UInt32})`
     : '';
   const result = await store.client.query({
-    // The trace's time range in one look-up (two scalar subqueries read trace_id_ts twice: ~2 ms
-    // of a ~23 ms read at 10 M spans).
+    // The trace's time range in one look-up (two scalar subqueries read the range table twice:
+    // ~2 ms of a ~23 ms read at 10 M spans).
     query: `
-      WITH (
-        SELECT (min(Start), max(End)) FROM ${db}.trace_id_ts
-        WHERE project_id = {projectId:String} AND TraceId = {traceId:String}
-      ) AS trace_range
+      WITH (${traceRangeSelect(db)}) AS trace_range
       SELECT ${spanRecordSelect}
       FROM ${db}.spans
       WHERE project_id = {projectId:String} AND TraceId = {traceId:String}
@@ -383,7 +381,7 @@ export async function readSpanRecords(
       -- sorting 10 000 wide rows cost the engine as much again as reading them.
       ${page ? '' : 'ORDER BY Timestamp, SpanId LIMIT 1 BY SpanId'}
       -- The engine compiles an aggregate to machine code the fourth time it sees it, inside that
-      -- query: ~40 ms once, for min/max over the trace's one or two trace_id_ts rows.
+      -- query: ~40 ms once, for min/max over the trace's few range rows.
       SETTINGS compile_aggregate_expressions = 0${page || spanId ? `, ${traceReadSettings}` : ''}`,
     query_params: {
       projectId,
