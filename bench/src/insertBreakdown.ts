@@ -19,7 +19,6 @@ import { smallSpanBatches } from './smallSpanBatches.ts';
 // price depends on the file system (`TMPDIR=/dev/shm pnpm bench insert-breakdown` runs it on tmpfs).
 
 const views = [
-  'trace_id_ts_mv',
   'trace_jobs_mv',
   'span_metrics_hourly_mv',
   'trace_job_usage_mv',
@@ -53,6 +52,16 @@ const variants: Variant[] = [
       (t) => `ALTER TABLE llmp.${t} MODIFY SETTING packed_skip_index_max_bytes = 262144`,
     ),
   },
+  // Before migration 22 an INSERT wrote a fifth part, trace_id_ts (its view as migration 1 made it).
+  {
+    name: 'spans and views, with trace_id_ts_mv (before migration 22)',
+    rows: 1190,
+    ddl: [
+      `CREATE MATERIALIZED VIEW llmp.trace_id_ts_mv TO llmp.trace_id_ts AS
+        SELECT project_id, TraceId, min(Timestamp) AS Start, max(Timestamp) AS End
+        FROM llmp.spans WHERE TraceId != '' GROUP BY project_id, TraceId`,
+    ],
+  },
   ...views.map((v): Variant => ({ name: `without ${v}`, rows: 1190, ddl: [`DROP VIEW llmp.${v}`] })),
 ];
 
@@ -67,8 +76,15 @@ async function events(store: ClickHouseStore): Promise<Map<string, number>> {
 }
 
 /** Per variant: median CPU ms per INSERT (user, system), files opened and parts written per INSERT. */
-export async function insertBreakdownScenario({ inserts = 30 } = {}) {
-  const largest = Math.max(...variants.map((v) => v.rows));
+export async function insertBreakdownScenario({
+  inserts = 30,
+  // Only the variants whose name contains one of these (all when empty), each `rounds` times,
+  // interleaved (A B A B): BENCH_VARIANTS='spans and views,before migration 22' BENCH_ROUNDS=3.
+  only = [] as string[],
+  rounds = 1,
+} = {}) {
+  const chosen = variants.filter((v) => only.length === 0 || only.some((o) => v.name.includes(o)));
+  const largest = Math.max(...chosen.map((v) => v.rows));
   const batches = await smallSpanBatches(largest * (inserts + 3), largest);
   const bytesOf = (rows: number) =>
     batches.map((b) => {
@@ -84,9 +100,9 @@ export async function insertBreakdownScenario({ inserts = 30 } = {}) {
       };
       return spanRowBinary(b.projectId, cut, (s) => genAiOf(b, s)).bytes;
     });
-  const payloads = new Map([...new Set(variants.map((v) => v.rows))].map((n) => [n, bytesOf(n)]));
+  const payloads = new Map([...new Set(chosen.map((v) => v.rows))].map((n) => [n, bytesOf(n)]));
   const out = [];
-  for (const variant of variants) {
+  for (const variant of Array.from({ length: rounds }, () => chosen).flat()) {
     const dir = tempDir('bench-breakdown');
     const store = await openStore({ dataDir: `${dir.path}/data` });
     try {

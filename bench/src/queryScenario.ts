@@ -98,7 +98,14 @@ async function fill(
     // A store that has been running is merged: one part per partition, not the dozens an
     // in-engine fill leaves, which FINAL and the trace-id bloom filter both pay for per part.
     const t1 = performance.now();
-    for (const table of ['spans', 'trace_id_ts', 'trace_jobs', 'span_metrics_hourly', 'trace_search']) {
+    for (const table of [
+      'spans',
+      'trace_id_ts',
+      'trace_job_usage',
+      'trace_jobs',
+      'span_metrics_hourly',
+      'trace_search',
+    ]) {
       await store.client.command({ query: `OPTIMIZE TABLE llmp.${table} FINAL` });
     }
     const optimizeSeconds = (performance.now() - t1) / 1000;

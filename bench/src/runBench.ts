@@ -182,7 +182,10 @@ if (wanted.has('insert-costs')) {
   for (const row of await insertCostsScenario()) report({ scenario: 'insert-costs', ...row });
 }
 if (wanted.has('insert-breakdown')) {
-  for (const row of await insertBreakdownScenario()) report({ scenario: 'insert-breakdown', ...row });
+  const only = (process.env.BENCH_VARIANTS ?? '').split(',').filter((v) => v !== '');
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 1);
+  for (const row of await insertBreakdownScenario({ only, rounds }))
+    report({ scenario: 'insert-breakdown', ...row });
 }
 if (wanted.has('insert-formats')) {
   for (const row of await insertFormatsScenario()) report({ scenario: 'insert-formats', ...row });

@@ -934,5 +934,21 @@ export const migrations: Migration[] = [
       { kind: 'alterLocal', table: 'trace_search', action: 'MATERIALIZE INDEX idx_last' },
     ],
   },
+  {
+    version: 22,
+    name: 'trace_id_ts no longer filled',
+    steps: [
+      // Every INSERT wrote a part per view target, ~6–7 ms of engine CPU each plus its merges
+      // (docs/benchmarks.md, "Engine cost per INSERT"). trace_id_ts (trace id → time range) and
+      // trace_job_usage (migration 11, back-filled from all spans then) are both keyed by
+      // (project_id, TraceId) and both hold a trace's first start; trace reads take the range
+      // from trace_job_usage now (traceRange.ts), whose TTL is the longer of the spans and traces
+      // retention. trace_id_ts stays with what it holds, read by nothing (retention and deletion
+      // still apply), as trace_summary after migration 16.
+      { kind: 'dropView', view: 'trace_id_ts_mv' },
+      // As trace_id_ts's since migration 9: the first trace reads after a start find the marks loaded.
+      { kind: 'alterLocal', table: 'trace_job_usage', action: 'MODIFY SETTING prewarm_mark_cache = 1' },
+    ],
+  },
   jobEventPublicationsMigration,
 ];

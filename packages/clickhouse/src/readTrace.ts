@@ -5,6 +5,7 @@ import { type GenAiEventRecord, genAiEventText } from './genAiEventText.ts';
 import { readTraceScores } from './readTraceScores.ts';
 import { type GenAiScore, isoFromNanos, type StoredSpan } from './storedSpan.ts';
 import { storedSpanSelect, storedSpansOf } from './storedSpanRowBinary.ts';
+import { traceRangeSelect } from './traceRange.ts';
 
 type TextMap = Record<string, string>;
 
@@ -341,7 +342,7 @@ function spanRecordsOf(text: string): SpanRecord[] {
 
 /**
  * The query of readSpanRecords and readStoredSpans: the rows of one trace (or one span of it),
- * `select`ed, from the partitions its `trace_id_ts` range names; with `page`, only that part's
+ * `select`ed, from the partitions its range (traceRangeSelect) names; with `page`, only that part's
  * rows, unsorted (the caller orders them and keeps one copy of a span stored twice).
  */
 function traceRowsQuery(
@@ -363,13 +364,10 @@ function traceRowsQuery(
           AND Timestamp >= trace_range.1 AND Timestamp <= trace_range.2 ${after}
         ORDER BY Timestamp, SpanId LIMIT 1 BY SpanId LIMIT {limit:UInt32})`
     : '';
-  // The trace's time range in one look-up (two scalar subqueries read trace_id_ts twice: ~2 ms
-  // of a ~23 ms read at 10 M spans).
+  // The trace's time range in one look-up (two scalar subqueries read the range table twice:
+  // ~2 ms of a ~23 ms read at 10 M spans).
   return `
-      WITH (
-        SELECT (min(Start), max(End)) FROM ${db}.trace_id_ts
-        WHERE project_id = {projectId:String} AND TraceId = {traceId:String}
-      ) AS trace_range
+      WITH (${traceRangeSelect(db)}) AS trace_range
       SELECT ${select}
       FROM ${db}.spans
       WHERE project_id = {projectId:String} AND TraceId = {traceId:String}
@@ -380,7 +378,7 @@ function traceRowsQuery(
       -- caller: sorting 10 000 wide rows cost the engine as much again as reading them.
       ${page ? '' : 'ORDER BY Timestamp, SpanId LIMIT 1 BY SpanId'}
       -- The engine compiles an aggregate to machine code the fourth time it sees it, inside that
-      -- query: ~40 ms once, for min/max over the trace's one or two trace_id_ts rows.
+      -- query: ~40 ms once, for min/max over the trace's few range rows.
       SETTINGS compile_aggregate_expressions = 0${page || spanId ? `, ${traceReadSettings}` : ''}`;
 }
 
@@ -397,7 +395,7 @@ function traceRowsParams(projectId: string, traceId: string, page?: TraceSpanPag
 
 /**
  * The `spans` rows of one trace in a project, oldest first, each span once; none when the trace
- * is unknown. The trace's time range comes from `trace_id_ts`, so only the partitions holding it
+ * is unknown. The trace's time range comes from `traceRangeSelect`, so only the partitions holding it
  * are read. With `page`, only that part: a trace of 100 000 spans is read a bounded part at a time.
  * @example const records = await readSpanRecords(store, 'default', traceId);
  */

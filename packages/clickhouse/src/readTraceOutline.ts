@@ -1,5 +1,6 @@
 import type { ClickHouseStore } from './clickhouseStore.ts';
 import type { StoredSpan } from './storedSpan.ts';
+import { traceRangeSelect } from './traceRange.ts';
 
 /**
  * What a trace's waterfall needs of each span: its place in the tree, its timing and status,
@@ -52,12 +53,9 @@ export async function readTraceOutline(
 ): Promise<TraceOutline | undefined> {
   const db = `\`${store.database}\``;
   const result = await store.client.query({
-    // As readSpanRecords: the trace's time range from trace_id_ts, a re-sent span once.
+    // As readSpanRecords: the trace's time range first, a re-sent span once.
     query: `
-      WITH (
-        SELECT (min(Start), max(End)) FROM ${db}.trace_id_ts
-        WHERE project_id = {projectId:String} AND TraceId = {traceId:String}
-      ) AS trace_range
+      WITH (${traceRangeSelect(db)}) AS trace_range
       SELECT SpanId, ParentSpanId, SpanName, ServiceName,
         toString(toUnixTimestamp64Nano(Timestamp)) AS start_ns, Duration, StatusCode, span_type,
         gen_ai_input_tokens, gen_ai_output_tokens, gen_ai_cost_usd

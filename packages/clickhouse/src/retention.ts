@@ -47,13 +47,20 @@ export type RetentionConfig = z.input<typeof retentionConfig>;
 type Signal = 'spans' | 'traces' | 'rollups' | 'metrics' | 'mlflowSync';
 
 /** Which tables each signal's retention applies to, and the time each row is aged by. */
-export const retentionTables: ReadonlyArray<{ table: string; signal: Signal; time: string }> = [
+export const retentionTables: ReadonlyArray<{
+  table: string;
+  signal: Signal;
+  alsoSignal?: Signal;
+  time: string;
+}> = [
   { table: 'spans', signal: 'spans', time: 'toDateTime(Timestamp)' },
   // Log records go with the spans they describe.
   { table: 'otel_logs', signal: 'spans', time: 'toDateTime(Timestamp)' },
   { table: 'trace_id_ts', signal: 'spans', time: 'toDateTime(Start)' },
   { table: 'trace_summary', signal: 'traces', time: 'toDateTime(start)' },
-  { table: 'trace_job_usage', signal: 'traces', time: 'toDateTime(start)' },
+  // Also the trace id → time range look-up of trace reads since migration 22 (traceRange.ts):
+  // kept as long as the longer of the two, so a stored span stays readable by its trace id.
+  { table: 'trace_job_usage', signal: 'traces', alsoSignal: 'spans', time: 'toDateTime(start)' },
   { table: 'trace_search', signal: 'traces', time: 'toDateTime(start)' },
   { table: 'trace_jobs', signal: 'traces', time: 'toDateTime(Start)' },
   // Evaluation results (migration 14) are per-trace rows as well.
@@ -81,6 +88,20 @@ function interval(value: string | number | undefined): string | undefined {
   return unit === 'h' ? `toIntervalHour(${amount})` : `toIntervalDay(${unit === 'w' ? amount * 7 : amount})`;
 }
 
+/** Hours of a period; forever (0, absent) is Infinity. */
+function hours(value: string | number | undefined): number {
+  const match = period.exec(String(value ?? 0));
+  if (!match || Number(match[1]) === 0) return Number.POSITIVE_INFINITY;
+  const unit = match[2]!.toLowerCase();
+  return Number(match[1]) * (unit === 'h' ? 1 : unit === 'd' ? 24 : 24 * 7);
+}
+
+/** The longer of two retention periods (the first when there is no second). */
+function longer(a: string | number, b: string | number | undefined): string | number {
+  if (b === undefined) return a;
+  return hours(b) > hours(a) ? b : a;
+}
+
 /**
  * The TTL expression a table gets from the config, in ClickHouse's own spelling; undefined
  * when its rows are kept forever and nothing moves to a cold volume.
@@ -92,7 +113,9 @@ export function ttlExpression(table: string, config: z.output<typeof retentionCo
   const parts: string[] = [];
   const cold = config.cold ? interval(config.cold.after) : undefined;
   if (config.cold && cold) parts.push(`${entry.time} + ${cold} TO VOLUME '${config.cold.volume}'`);
-  const keep = interval(config[entry.signal]);
+  const keep = interval(
+    longer(config[entry.signal], entry.alsoSignal ? config[entry.alsoSignal] : undefined),
+  );
   if (keep) parts.push(`${entry.time} + ${keep}`);
   return parts.length > 0 ? parts.join(', ') : undefined;
 }
