@@ -76,6 +76,26 @@ describe('migrations', () => {
     // Migration 22: trace reads take a trace's range from trace_job_usage; no fifth part per insert.
     expect(names).not.toContain('trace_id_ts_mv');
   });
+
+  it('make the tables a span INSERT writes merge about twenty parts at once (migration 29)', async () => {
+    const result = await store.client.query({
+      query: `SELECT name, engine_full FROM system.tables
+        WHERE database = 'llmp' AND name IN ('spans', 'trace_search', 'trace_job_usage', 'span_metrics_hourly', 'jobs')
+        ORDER BY name`,
+      format: 'JSONEachRow',
+    });
+    const tables = await result.json<{ name: string; engine_full: string }>();
+    expect(tables.map((t) => t.name)).toEqual([
+      'jobs',
+      'span_metrics_hourly',
+      'spans',
+      'trace_job_usage',
+      'trace_search',
+    ]);
+    for (const { name, engine_full } of tables)
+      if (name === 'jobs') expect(engine_full).not.toContain('merge_selector_base');
+      else expect(engine_full, name).toContain('merge_selector_base = 20');
+  });
 });
 
 describe('the compact parts migration', () => {

@@ -1,5 +1,6 @@
 import { genAiScoresMigration } from './genAiScoresMigration.ts';
 import { jobEventPublicationsMigration } from './jobEventPublicationsMigration.ts';
+import { mergeSelectorMigration } from './mergeSelectorMigration.ts';
 import type { Migration } from './migration.ts';
 import type { SchemaStep } from './schemaStep.ts';
 
@@ -951,4 +952,5 @@ export const migrations: Migration[] = [
     ],
   },
   jobEventPublicationsMigration,
+  mergeSelectorMigration,
 ];

@@ -102,7 +102,7 @@ describe('cluster DDL from the migration definitions', () => {
       /^ALTER TABLE `llmp`\.spans ON CLUSTER 'prod-eu' ADD COLUMN IF NOT EXISTS gen_ai_input_text String,/,
     );
     expect(v2[1]).not.toContain('CODEC');
-    for (const sql of allCluster.filter((s) => [7, 9, 10].includes(s.version)).map((s) => s.sql))
+    for (const sql of allCluster.filter((s) => [7, 9, 10, 29].includes(s.version)).map((s) => s.sql))
       expect(sql).toMatch(/^ALTER TABLE `llmp`\.\w+_local ON CLUSTER 'prod-eu' MODIFY SETTING /);
   });
 
