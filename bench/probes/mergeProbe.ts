@@ -6,7 +6,6 @@
 // are; VERBOSE=1 prints parts and levels every 5 s and every event. docs/benchmarks.md, "aiomerge".
 // SECONDS=20 RATE=6 SIZE=1200 [SETTINGS='{"k":v}' server] [DDL='stmt;stmt'] [CODEC=LZ4] [READS=1]
 //   node --experimental-strip-types bench/probes/mergeProbe.ts
-import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import {
   insertRowBinary,
@@ -21,19 +20,8 @@ import { genAiOf } from '@llmp/genai';
 import { mergeMeta, traceBatch } from '@llmp/otlp';
 import { tempDir } from '../../test/support/tempDir.ts';
 import { smallSpanBatches } from '../src/smallSpanBatches.ts';
+import { threadCpu as threads } from '../src/threadCpu.ts';
 
-function threads(): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const t of readdirSync('/proc/self/task')) {
-    try {
-      const s = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
-      const name = s.slice(s.indexOf('(') + 1, s.lastIndexOf(')')).replace(/\d+$/, '');
-      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-      m.set(name, (m.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / 100);
-    } catch {}
-  }
-  return m;
-}
 const seconds = Number(process.env.SECONDS ?? 20);
 const rate = Number(process.env.RATE ?? 6);
 const size = Number(process.env.SIZE ?? 1200);

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
@@ -11,24 +10,9 @@ import { otlpReceiverConfig, otlpReceiverFactory } from '@llmp/receiver-otlp';
 import { Kafka, logLevel } from 'kafkajs';
 import { kafkaBroker } from '../../test/support/kafkaBroker.ts';
 import { runTelemetrygen } from './telemetrygen.ts';
+import { threadCpu } from './threadCpu.ts';
 
 type Load = 'telemetrygen' | 'loadgen';
-
-/** CPU seconds of this process by thread name (MainThread, V8Worker = GC helpers, libuv-worker). */
-function threadCpu(): Map<string, number> {
-  const byName = new Map<string, number>();
-  for (const task of readdirSync('/proc/self/task')) {
-    try {
-      const stat = readFileSync(`/proc/self/task/${task}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/\d+$/, '');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100);
-    } catch {
-      // the thread ended
-    }
-  }
-  return byName;
-}
 
 /** Runs `work` and returns this process's CPU per million spans, by thread. */
 async function cpuPerMillion(work: () => Promise<number>) {
