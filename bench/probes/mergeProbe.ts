@@ -4,7 +4,7 @@
 // deltas, each table's merges (system.merges polled every 20 ms: chdb keeps no system.part_log)
 // and rows merged per row stored; READS=1 then times trace by id and search on the parts as they
 // are; VERBOSE=1 prints parts and levels every 5 s and every event. docs/benchmarks.md, "aiomerge".
-// SECONDS=20 RATE=6 SIZE=1200 [SETTINGS='{"k":v}' server] [DDL='stmt;stmt'] [CODEC=LZ4] [READS=1]
+// SECONDS=20 RATE=6 SIZE=1200 [SHAPE=llm] [NULL_VIEWS=v,…] [SETTINGS='{"k":v}' server] [DDL='stmt;stmt'] [CODEC=LZ4] [READS=1]
 //   node --experimental-strip-types bench/probes/mergeProbe.ts
 import { loadavg } from 'node:os';
 import {
@@ -19,6 +19,7 @@ import {
 import { genAiOf } from '@llmp/genai';
 import { mergeMeta, traceBatch } from '@llmp/otlp';
 import { tempDir } from '../../test/support/tempDir.ts';
+import { realisticBatches } from '../src/insertFormats.ts';
 import { smallSpanBatches } from '../src/smallSpanBatches.ts';
 import { threadCpu as threads } from '../src/threadCpu.ts';
 
@@ -27,16 +28,25 @@ const rate = Number(process.env.RATE ?? 6);
 const size = Number(process.env.SIZE ?? 1200);
 const serverSettings = JSON.parse(process.env.SETTINGS ?? '{}');
 const n = Math.ceil(seconds * rate) + 2;
-const batches = await smallSpanBatches(n * size, 600);
+// SHAPE=llm: loadgen's LLM traces (the ingester's INSERTs hold ~5 000 of them: SIZE=5000 RATE=2).
+const batches =
+  process.env.SHAPE === 'llm' ? await realisticBatches(n * size) : await smallSpanBatches(n * size, 600);
 const bodies: Uint8Array[] = [];
-for (let i = 0; i + 1 < batches.length + 1 && bodies.length < n; i += 2) {
-  const taken = batches.slice(i, i + 2);
+const bodySpans: number[] = [];
+for (let i = 0; i < batches.length && bodies.length < n; ) {
+  const taken = [];
+  let count = 0;
+  while (i < batches.length && count < size) {
+    taken.push(batches[i]!);
+    count += batches[i++]!.spanCount;
+  }
   const joined = traceBatch({
     projectId: 'default',
     request: { resourceSpans: taken.flatMap((b) => b.request().resourceSpans) },
     meta: mergeMeta(taken.map((b) => b.meta)),
   });
   bodies.push(spanRowBinary('default', joined.request(), (s) => genAiOf(joined, s)).bytes);
+  bodySpans.push(count);
 }
 const traceIds = batches.map((b) => b.request().resourceSpans[0]!.scopeSpans[0]!.spans[0]!.traceId);
 const dir = tempDir('merge-probe');
@@ -59,6 +69,19 @@ try {
       await store.client.command({
         query: `ALTER TABLE llmp.spans MODIFY COLUMN \`${name}\` CODEC(${process.env.CODEC})`,
       });
+  // NULL_VIEWS=trace_search_mv,…: each view writes into a Null copy of its target instead, so its
+  // SELECT still runs on every INSERT but no part is written (and none merged).
+  for (const view of (process.env.NULL_VIEWS ?? '').split(',').filter(Boolean)) {
+    const [row] = await q<{ create_table_query: string }>(
+      `SELECT create_table_query FROM system.tables WHERE database = 'llmp' AND name = '${view}'`,
+    );
+    const target = /\bTO llmp\.(\w+)/.exec(row!.create_table_query)![1]!;
+    await store.client.command({ query: `CREATE TABLE llmp.${target}_null AS llmp.${target} ENGINE = Null` });
+    await store.client.command({ query: `DROP VIEW llmp.${view}` });
+    await store.client.command({
+      query: row!.create_table_query.replace(`TO llmp.${target}`, `TO llmp.${target}_null`),
+    });
+  }
   for (const stmt of (process.env.DDL ?? '').split(';').filter((s) => s.trim()))
     await store.client.command({ query: stmt });
   const hasPartLog =
@@ -142,7 +165,7 @@ try {
   const cpu = process.cpuUsage(c0);
   const t1 = threads();
   const e1 = await events();
-  const spans = inserts * size;
+  const spans = bodySpans.slice(0, inserts).reduce((a, b) => a + b, 0);
   const perM = (v: number) => +((v / spans) * 1e6).toFixed(1);
   const thr = Object.fromEntries(
     [...t1]

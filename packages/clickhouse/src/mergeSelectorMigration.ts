@@ -8,13 +8,13 @@ const insertPathTables = ['spans', 'trace_search', 'trace_job_usage', 'span_metr
  * ClickHouse's merge selector weighs each part as its size plus a fixed 5 MiB, so parts of a
  * few MiB count as equal: with the default base of 5 it merged as soon as five or six parts were
  * there, the partition's biggest among them, and rewrote that part every five INSERTs. Under
- * `llmp start`'s INSERTs of ~1 200 small spans each row was merged 6–7 times in a store's first
- * minute, and the merges took more CPU than the INSERTs (docs/benchmarks.md, "aiomerge"). A base
+ * `llmp start`'s INSERTs of ~1 200 small spans each row was merged about seven times in a store's first
+ * 45 s, and the merges took more CPU than the INSERTs (docs/benchmarks.md, "aiomerge"). A base
  * of 20 waits for about twenty parts of a size, so a row is merged about once per twenty-fold
- * growth; a partition holds at most a few dozen parts (base − 1 per size class, four or five
- * classes for a day at the all-in-one's or the ingester's rate), far below `parts_to_delay_insert`
- * (1 000). Parts older than a minute or so still merge sooner (the selector lowers the base with
- * age), so a store at rest gathers into few parts.
+ * growth. The bound on parts stays the selector's own: it lowers the base toward 2 as a
+ * partition's parts go from 10 to 50 and as they age from 10 s to an hour, so a partition stays
+ * below ~50 parts while merges keep up (at most 21 seen at the all-in-one's rate), far below
+ * `parts_to_delay_insert` (1 000), and a store at rest gathers into few parts.
  */
 export const mergeSelectorMigration: Migration = {
   version: 29,
