@@ -4,7 +4,7 @@
 // deltas, each table's merges (system.merges polled every 20 ms: chdb keeps no system.part_log)
 // and rows merged per row stored; READS=1 then times trace by id and search on the parts as they
 // are; VERBOSE=1 prints parts and levels every 5 s and every event. docs/benchmarks.md, "aiomerge".
-// SECONDS=20 RATE=6 SIZE=1200 [SHAPE=llm] [NULL_VIEWS=v,…] [SETTINGS='{"k":v}' server] [DDL='stmt;stmt'] [CODEC=LZ4] [READS=1]
+// SECONDS=20 RATE=6 SIZE=1200 [SHAPE=llm] [NULL_VIEWS=v,…] [DISTINCT_ARRAYS=1] [SETTINGS='{"k":v}' server] [DDL='stmt;stmt'] [CODEC=LZ4] [READS=1]
 //   node --experimental-strip-types bench/probes/mergeProbe.ts
 import { loadavg } from 'node:os';
 import {
@@ -80,6 +80,19 @@ try {
     await store.client.command({ query: `DROP VIEW llmp.${view}` });
     await store.client.command({
       query: row!.create_table_query.replace(`TO llmp.${target}`, `TO llmp.${target}_null`),
+    });
+  }
+  // DISTINCT_ARRAYS=1: trace_search_mv with arrayDistinct(groupArray(x)) for each groupUniqArray(x).
+  if (process.env.DISTINCT_ARRAYS) {
+    const [row] = await q<{ create_table_query: string }>(
+      "SELECT create_table_query FROM system.tables WHERE database = 'llmp' AND name = 'trace_search_mv'",
+    );
+    await store.client.command({ query: 'DROP VIEW llmp.trace_search_mv' });
+    await store.client.command({
+      query: row!.create_table_query.replace(
+        /groupUniqArray(If)?\(((?:[^()]|\([^()]*\))*)\)/g,
+        (_, cond, arg) => `arrayDistinct(groupArray${cond ?? ''}(${arg}))`,
+      ),
     });
   }
   for (const stmt of (process.env.DDL ?? '').split(';').filter((s) => s.trim()))
