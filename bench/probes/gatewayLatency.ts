@@ -11,12 +11,12 @@ import { kafkaBroker } from '../../test/support/kafkaBroker.ts';
 import { startLlmp } from '../../test/support/llmpProcess.ts';
 import { tempDir } from '../../test/support/tempDir.ts';
 import { benchLoad } from '../src/benchLoad.ts';
-import { cpuSeconds } from '../src/processStats.ts';
+import { cpuSeconds, peakRssMiB } from '../src/processStats.ts';
 
 const here = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 const roots = (process.env.ROOTS ?? here).split(',');
-/** VARIANTS='[{"kafka":"  producerConnections: 2\\n","exporter":"…"}, …]': each root runs each. */
-const variants: { kafka?: string; exporter?: string }[] = JSON.parse(
+/** VARIANTS='[{"kafka":"  producerConnections: 2\\n","exporter":"…","set":["key=value"]}, …]': each root runs each. */
+const variants: { kafka?: string; exporter?: string; set?: string[] }[] = JSON.parse(
   process.env.VARIANTS ??
     JSON.stringify([{ kafka: process.env.KAFKA_YAML, exporter: process.env.EXTRA_YAML }]),
 );
@@ -55,6 +55,7 @@ try {
       root,
       dataDir: `${dir.path}/gateway-${i}`,
       command: 'gateway',
+      args: (variant.set ?? []).flatMap((setting) => ['--set', setting]),
       extraYaml: `kafka:\n  brokers: "${broker.brokers.join(',')}"\n${variant.kafka ?? ''}exporters:\n  kafka:\n    topic: ${topic}\n${variant.exporter ?? ''}`,
       env: {
         NODE_OPTIONS: `--max-semi-space-size=8 --import ${here}/bench/probes/latencyHooks.ts`,
@@ -75,6 +76,7 @@ try {
       broker: brokerPid ? (cpuSeconds(brokerPid) - cpu0[1]) / wall : undefined,
       sender: (self.user + self.system) / 1e6 / wall,
     };
+    const peakRss = peakRssMiB(pid);
     await gateway.stop('SIGTERM');
     console.log(
       JSON.stringify({
@@ -86,6 +88,7 @@ try {
         retryableAnswers: report.retryableAnswers,
         senderLatencyMs: report.latencyMs,
         coresUsed: cpu,
+        peakRssMiB: peakRss,
         gateway: JSON.parse(readFileSync(out, 'utf8')),
       }),
     );

@@ -7,12 +7,20 @@ import { connectHttp2, rawExport } from './testing/rawGrpcExport.ts';
 import { memorySink, type RunningReceiver, requestOf, runReceiver, span } from './testing/receiverHarness.ts';
 
 const body = encodeProtobufRequest(requestOf(span('a', 'eee19b7ec3c1b174')));
-let running: RunningReceiver | undefined;
-const sessions: http2.ClientHttp2Session[] = [];
+const closing: Array<() => unknown> = [];
 afterEach(async () => {
-  for (const session of sessions.splice(0)) session.destroy();
-  await running?.close();
+  for (const close of closing.splice(0).reverse()) await close();
 });
+
+/** A receiver with `overrides` and one raw HTTP/2 connection to its gRPC port (its settings in). */
+async function connected(overrides: Record<string, unknown> = {}) {
+  const sink = memorySink();
+  const running: RunningReceiver = await runReceiver(sink, overrides);
+  closing.push(() => running.close());
+  const session = await connectHttp2(running.receiver.ports().grpc!, []);
+  closing.push(() => session.destroy());
+  return { sink, session };
+}
 
 /** One whole Export call on the session; resolves with its grpc-status. */
 async function exportOnce(session: http2.ClientHttp2Session): Promise<string | undefined> {
@@ -33,9 +41,7 @@ async function streamWindow(session: http2.ClientHttp2Session, size: number): Pr
 
 describe('otlp receiver: HTTP/2 receive windows of gRPC connections', () => {
   it('widens a connection to 1 MiB per stream and 8 MiB in all at its first call (Node keeps 64 KiB)', async () => {
-    const sink = memorySink();
-    running = await runReceiver(sink);
-    const session = await connectHttp2(running.receiver.ports().grpc!, sessions);
+    const { sink, session } = await connected();
     // Before any call the server speaks with Node's defaults (RFC 9113 §6.9.2: 65 535).
     expect(session.remoteSettings.initialWindowSize).toBe(65_535);
     expect(session.state.remoteWindowSize).toBe(65_535);
@@ -50,10 +56,9 @@ describe('otlp receiver: HTTP/2 receive windows of gRPC connections', () => {
   });
 
   it('takes the windows from grpc.initialWindowSize and grpc.initialConnWindowSize', async () => {
-    running = await runReceiver(memorySink(), {
+    const { session } = await connected({
       grpc: { initialWindowSize: '256KiB', initialConnWindowSize: '2MiB' },
     });
-    const session = await connectHttp2(running.receiver.ports().grpc!, sessions);
     expect(await exportOnce(session)).toBe(String(grpc.status.OK));
     expect(await streamWindow(session, 256 * 1024)).toBe(256 * 1024);
     expect(session.state.remoteWindowSize).toBeGreaterThan(2 * 1024 ** 2 - 65_535);
