@@ -13,8 +13,9 @@ export interface PlatformaticProducerOptions {
   security?: KafkaSecurity;
   /**
    * Idempotent producers (each its own producer id and broker connections) that sends are spread
-   * over. @platformatic/kafka keeps one produce request in flight per connection when idempotent
-   * (Kafka allows 5), so with one producer every send waits for the acks of the one before.
+   * over, at most; another is made only when every one made has a send in flight.
+   * @platformatic/kafka keeps one produce request in flight per connection when idempotent (Kafka
+   * allows 5), so with one producer every send waits for the acks of the one before.
    */
   connections?: number;
 }
@@ -60,24 +61,34 @@ export function platformaticProducer({
           serializers: { key: stringSerializer, headerKey: stringSerializer, headerValue: stringSerializer },
         }) as Producer<string, Buffer, string, string>,
     );
-  const producers = Array.from({ length: connections }, made);
-  // A construction error surfaces on the first send; never as an unhandled rejection.
-  for (const producer of producers) producer.catch(() => undefined);
   /** Set once made: partitionOf answers from the metadata the producers already hold. */
   const loaded: Producer<string, Buffer, string, string>[] = [];
-  for (const producer of producers)
-    void producer.then(
+  /** The producers made so far: the first at once, another only when every one is busy. */
+  const producers: Promise<Producer<string, Buffer, string, string>>[] = [];
+  /** Sends in flight per producer: a send goes to the least busy (the first on a tie). */
+  const busy: number[] = [];
+  let closed = false;
+  function addProducer(): void {
+    const producer = made();
+    // A construction error surfaces on the first send; never as an unhandled rejection.
+    producer.then(
       (client) => {
         loaded.push(client);
       },
       () => undefined,
     );
-  /** Sends in flight per producer: a send goes to the least busy (the first on a tie). */
-  const busy = producers.map(() => 0);
+    producers.push(producer);
+    busy.push(0);
+  }
+  addProducer();
   return {
     async send(topic, records, { compression = 'none' } = {}) {
       let pick = 0;
       for (let i = 1; i < busy.length; i++) if (busy[i]! < busy[pick]!) pick = i;
+      if (busy[pick]! > 0 && producers.length < connections && !closed) {
+        addProducer();
+        pick = producers.length - 1;
+      }
       busy[pick] = busy[pick]! + 1;
       try {
         await (await producers[pick]!)
@@ -102,6 +113,7 @@ export function platformaticProducer({
       }
     },
     async close() {
+      closed = true;
       await Promise.all(producers.map(async (producer) => (await producer).close()));
     },
     partitionOf(topic, key) {
