@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import diagnostics from 'node:diagnostics_channel';
 import { kafkajsClients, platformaticProducer } from '@llmp/kafka';
 import {
   Admin,
@@ -234,6 +235,74 @@ describe.skipIf(brokers.length === 0)("llmp's @platformatic/kafka producer", () 
         expect(record.headers).toEqual({ 'llmp-project': `p${i}` });
         expect(record.producerId).not.toBe('-1');
       }
+    } finally {
+      await admin.disconnect();
+    }
+  });
+  it('spreads concurrent sends over its connections, each send whole, in order, under one producer id', async () => {
+    const kafka = new Kafka({ clientId: 'llmp-kafka-client-test', brokers, logLevel: logLevel.NOTHING });
+    const topic = `llmp-platformatic-connections-${randomUUID()}`;
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      // One partition: the offsets show each send's records in a row.
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+      const producer = platformaticProducer({ brokers, clientId: 'llmp-kafka-client-test', connections: 3 });
+      const sends = 9;
+      const perSend = 5;
+      await Promise.all(
+        Array.from({ length: sends }, (_, s) =>
+          producer.send(
+            topic,
+            Array.from({ length: perSend }, (_, i) => ({
+              key: `k${s}`,
+              value: Uint8Array.of(s, i),
+              headers: {},
+            })),
+          ),
+        ),
+      );
+      await producer.close();
+      const written = await readAll(kafka, topic, sends * perSend);
+      expect(written).toHaveLength(sends * perSend);
+      for (let at = 0; at < written.length; at += perSend) {
+        const run = written.slice(at, at + perSend);
+        const send = run[0]!.value[0];
+        expect(run.map((r) => [...r.value])).toEqual(Array.from({ length: perSend }, (_, i) => [send, i]));
+        expect(new Set(run.map((r) => r.producerId)).size).toBe(1);
+      }
+      expect(new Set(written.map((r) => r.value[0])).size).toBe(sends);
+      // Nine sends at once on three connections: more than one idempotent producer wrote them.
+      const producerIds = new Set(written.map((r) => r.producerId));
+      expect(producerIds.size).toBeGreaterThan(1);
+      expect(producerIds.size).toBeLessThanOrEqual(3);
+      expect(producerIds.has('-1')).toBe(false);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+  it('makes a second producer only when the first has a send in flight: sends one after another share one', async () => {
+    const kafka = new Kafka({ clientId: 'llmp-kafka-client-test', brokers, logLevel: logLevel.NOTHING });
+    const topic = `llmp-platformatic-one-at-a-time-${randomUUID()}`;
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+      // @platformatic/kafka announces every client it makes on this channel.
+      const made: unknown[] = [];
+      const count = (message: unknown) => {
+        if ((message as { type?: string }).type === 'producer') made.push(message);
+      };
+      diagnostics.subscribe('plt:kafka:instances', count);
+      const producer = platformaticProducer({ brokers, clientId: 'llmp-kafka-client-test', connections: 3 });
+      for (let s = 0; s < 4; s++)
+        await producer.send(topic, [{ key: `k${s}`, value: Uint8Array.of(s), headers: {} }]);
+      await producer.close();
+      const written = await readAll(kafka, topic, 4);
+      expect(written.map((r) => r.value[0])).toEqual([0, 1, 2, 3]);
+      expect(new Set(written.map((r) => r.producerId)).size).toBe(1);
+      diagnostics.unsubscribe('plt:kafka:instances', count);
+      expect(made).toHaveLength(1);
     } finally {
       await admin.disconnect();
     }

@@ -13,6 +13,7 @@ export interface KafkaClusterConfig {
   brokers: string[];
   clientId: string;
   producerClient?: 'kafkajs' | 'platformatic';
+  producerConnections?: number;
   topicPartitions?: number;
   topicReplicationFactor?: number;
   auth?: KafkaAuthConfig;
@@ -38,6 +39,11 @@ export function kafkaClients(config: KafkaClusterConfig, logger: Logger): KafkaC
   return {
     ...clients,
     producer: async () =>
-      platformaticProducer({ brokers: config.brokers, clientId: config.clientId, security }),
+      platformaticProducer({
+        brokers: config.brokers,
+        clientId: config.clientId,
+        security,
+        connections: config.producerConnections ?? 1,
+      }),
   };
 }

@@ -26,6 +26,12 @@ const kafkaCluster = z.object({
   clientId: z.string().default('llmp'),
   /** The client library the producer uses (docs/benchmarks.md has the measurement). */
   producerClient: z.enum(['kafkajs', 'platformatic']).default('platformatic'),
+  /**
+   * Idempotent producers (each with its own broker connections) the platformatic client spreads
+   * sends over: it keeps one produce request in flight per connection, where the Java client and
+   * franz-go keep up to 5 (docs/benchmarks.md, gwlatency).
+   */
+  producerConnections: z.number().int().min(1).max(16).default(4),
   /** Topics llmp creates when missing: partitions (the unit of ingester parallelism)... */
   topicPartitions: z.number().int().positive().default(6),
   /** ...and replication factor (-1: the broker's default.replication.factor). */

@@ -49,13 +49,15 @@ export const kafkaExporterConfig = z.object({
    * Sends that arrive while one is in flight are merged into one produce request (see
    * coalescingProducer): at most `maxBatchBytes` of one partition's records (the broker's
    * `message.max.bytes` is 1 MiB by default) and `maxRequestBytes` in all; `sendsInFlight`
-   * merged sends at a time.
+   * merged sends at a time (each goes to one of `kafka.producerConnections` producers, so more
+   * than that many never overlap).
    */
   coalesce: z
     .object({
       /**
-       * Off by default: the producing half alone is faster merged, but the whole gateway's
-       * spans/s under loadgen were below main's in three A B C runs (docs/benchmarks.md).
+       * Off by default: with the gateway's HTTP/2 windows widened and 4 producer connections,
+       * merging took 5-10 % off CPU per span but did not raise spans/s (docs/benchmarks.md,
+       * gwlatency); before that it lowered them.
        */
       enabled: z.boolean().default(false),
       maxBatchBytes: byteSize(1_000_000),

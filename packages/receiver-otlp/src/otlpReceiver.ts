@@ -13,6 +13,7 @@ import {
   type Signal,
   tlsServerOptions,
 } from '@llmp/pipeline';
+import { grpcFlowWindow } from './grpcFlowWindow.ts';
 import { logsService, logsServiceDefinition } from './grpcLogsService.ts';
 import { metricsService, metricsServiceDefinition } from './grpcMetricsService.ts';
 import { grpcReadBudget } from './grpcReadBudget.ts';
@@ -163,6 +164,10 @@ export const otlpReceiverFactory = {
           const observe = receiverObserver(metrics, settings.id, 'grpc');
           grpcServer = new grpc.Server({
             interceptors: [
+              grpcFlowWindow({
+                streamWindow: config.grpc.initialWindowSize,
+                connectionWindow: config.grpc.initialConnWindowSize,
+              }),
               grpcReadBudget({ limit, onRefused: () => observe.refusedRequest('overloaded') }),
               grpcReadDeadline({
                 timeoutMs: config.grpc.readTimeout,

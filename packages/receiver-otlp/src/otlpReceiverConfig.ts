@@ -27,6 +27,19 @@ export const otlpReceiverConfig = z.object({
        */
       maxConcurrentStreams: z.number().int().positive().default(250),
       /**
+       * HTTP/2 receive windows (grpc-go's InitialWindowSize and InitialConnWindowSize): bytes a
+       * sender may send on one stream, and on one connection in all, before the server has read
+       * them. Node's default, 64 KiB for both, makes each large request wait for the server's
+       * WINDOW_UPDATEs; grpc-go grows both up to 16 MiB. A connection buffers at most
+       * `initialConnWindowSize` unread.
+       */
+      initialWindowSize: byteSize(1024 ** 2).refine((n) => n >= 65_535 && n <= 2 ** 31 - 1, {
+        message: 'an HTTP/2 window is 65535 B to 2 GiB - 1',
+      }),
+      initialConnWindowSize: byteSize(8 * 1024 ** 2).refine((n) => n >= 65_535 && n <= 2 ** 31 - 1, {
+        message: 'an HTTP/2 window is 65535 B to 2 GiB - 1',
+      }),
+      /**
        * The Collector's keepalive server parameters. `maxConnectionAge` ends a connection after
        * this long (GOAWAY: clients reconnect), and `maxConnectionAgeGrace` later cuts what is still
        * open on it — the bound on how long a stream that never finishes its message lives. 0 is
