@@ -6,6 +6,7 @@ import {
   kafkajsClients,
   kafkaSecurity,
   kafkaTlsConfig,
+  platformaticClients,
   platformaticProducer,
 } from '@llmp/kafka';
 import { pino } from 'pino';
@@ -73,10 +74,15 @@ describe('Kafka SASL and TLS on a real broker', () => {
       const brokers = kafka.secure[listener];
       const tls = listener === 'saslSsl' ? { caFile: kafka.secure.certificates.caFile } : undefined;
       const secured = security({ mechanism, username: 'llmp', password: users.llmp }, tls);
-      const clients = kafkajsClients({ brokers, clientId: 'llmp-secure-test', logger, security: secured });
-      const producer = platformaticProducer({ brokers, clientId: 'llmp-secure-test', security: secured });
+      const options = { brokers, clientId: 'llmp-secure-test', logger, security: secured };
+      const clients = kafkajsClients(options);
+      const producer = platformaticProducer(options);
       const { got, expected } = await roundTrip(clients, producer);
       expect(got).toBe(expected);
+      // The gateway's clients: topics made by @platformatic/kafka's admin, consumers from kafkajs.
+      const gateway = platformaticClients({ ...options, consumers: async () => clients });
+      const again = await roundTrip(gateway, platformaticProducer(options));
+      expect(again.got).toBe(again.expected);
     },
   );
 
@@ -107,6 +113,17 @@ describe('Kafka SASL and TLS on a real broker', () => {
     expect((refused as KafkaAccessError).kind).toBe('authentication');
     expect((refused as Error).message).toMatch(/refused the SASL SCRAM-SHA-512 login of user "llmp"/);
 
+    const admin = platformaticClients({
+      brokers,
+      clientId: 'llmp-wrong-test',
+      logger,
+      security: secured,
+      consumers: async () => clients,
+    });
+    const notMade = await admin.ensureTopics(['never-made']).catch((error: unknown) => error);
+    expect(notMade).toBeInstanceOf(KafkaAccessError);
+    expect((notMade as KafkaAccessError).kind).toBe('authentication');
+
     const producer = platformaticProducer({ brokers, clientId: 'llmp-wrong-test', security: secured });
     const sent = await producer
       .send('never-made', [{ key: 'k', value: new Uint8Array([1]), headers: {} }])
@@ -127,5 +144,15 @@ describe('Kafka SASL and TLS on a real broker', () => {
     const refused = await clients.ensureTopics(['never-made']).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(KafkaAccessError);
     expect((refused as KafkaAccessError).kind).toBe('tls');
+    const gateway = platformaticClients({
+      brokers,
+      clientId: 'llmp-untrusted-test',
+      logger,
+      security: secured,
+      consumers: async () => clients,
+    });
+    const notMade = await gateway.ensureTopics(['never-made']).catch((error: unknown) => error);
+    expect(notMade).toBeInstanceOf(KafkaAccessError);
+    expect((notMade as KafkaAccessError).kind).toBe('tls');
   });
 });
