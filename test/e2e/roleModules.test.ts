@@ -66,14 +66,8 @@ const storeAndApi = [
   'packages/exporter-mlflow',
   'quickjs-emscripten-core',
 ];
-// @opentelemetry/api too: prom-client's process metrics loaded it at import (~9 MiB resident);
-// patches/prom-client@15.1.3.patch loads it only when exemplars are on, which llmp never turns on.
-const loadgen = [
-  'packages/loadgen',
-  '@opentelemetry/api',
-  '@opentelemetry/sdk-trace',
-  '@opentelemetry/otlp-transformer',
-];
+// (@opentelemetry/api is not here: prom-client's process metrics load it when it is installed.)
+const loadgen = ['packages/loadgen', '@opentelemetry/sdk-trace', '@opentelemetry/otlp-transformer'];
 const otlpServer = ['packages/receiver-otlp', '@grpc/grpc-js'];
 const kafkaClients = ['packages/kafka', 'kafkajs', '@platformatic/kafka'];
 
