@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import diagnostics from 'node:diagnostics_channel';
-import { kafkajsClients, platformaticProducer } from '@llmp/kafka';
+import { kafkajsClients, platformaticClients, platformaticProducer } from '@llmp/kafka';
 import {
   Admin,
   Consumer,
@@ -306,6 +306,51 @@ describe.skipIf(brokers.length === 0)("llmp's @platformatic/kafka producer", () 
     } finally {
       await admin.disconnect();
     }
+  });
+});
+
+describe.skipIf(brokers.length === 0)("llmp's @platformatic/kafka topic admin", () => {
+  it('makes missing topics with the configured partitions once, also when two roles make them at the same time', async () => {
+    const logger = pino({ level: 'silent' });
+    const topics = [`llmp-platformatic-topics-${randomUUID()}`, `llmp-platformatic-topics-${randomUUID()}`];
+    const options = {
+      brokers,
+      clientId: 'llmp-kafka-client-test',
+      logger,
+      topicPartitions: 3,
+      topicReplicationFactor: 1,
+    };
+    let consumersMade = 0;
+    const clients = (name: string) =>
+      platformaticClients({
+        ...options,
+        clientId: name,
+        consumers: async () => {
+          consumersMade++;
+          return kafkajsClients(options);
+        },
+      });
+    // Two gateways starting together: one creates, the other is told TOPIC_ALREADY_EXISTS.
+    await Promise.all([clients('a').ensureTopics(topics), clients('b').ensureTopics(topics)]);
+    await clients('c').ensureTopics(topics);
+    expect(consumersMade).toBe(0);
+    const admin = new Admin({ clientId: 'llmp-kafka-client-test', bootstrapBrokers: brokers });
+    try {
+      const metadata = await admin.metadata({ topics });
+      for (const topic of topics) {
+        const partitions = metadata.topics.get(topic)!.partitions;
+        expect(partitions).toHaveLength(3);
+        expect(partitions.every((p) => p.leader >= 0 && p.replicas.length === 1)).toBe(true);
+      }
+    } finally {
+      await admin.close();
+    }
+    // Records written right after ensureTopics land and are read back by a kafkajs consumer.
+    const producer = await clients('d').producer();
+    await producer.send(topics[0]!, [{ key: 'k', value: Uint8Array.of(7), headers: {} }]);
+    await producer.close();
+    const kafka = new Kafka({ clientId: 'llmp-kafka-client-test', brokers, logLevel: logLevel.NOTHING });
+    expect((await readAll(kafka, topics[0]!, 1)).map((r) => [...r.value])).toEqual([[7]]);
   });
 });
 

@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto';
 import {
   KafkaAccessError,
   type KafkaClients,
+  type KafkaSecurity,
   kafkaAuthConfig,
   kafkajsClients,
   kafkaSecurity,
   kafkaTlsConfig,
+  platformaticClients,
   platformaticProducer,
 } from '@llmp/kafka';
 import { pino } from 'pino';
@@ -37,6 +39,24 @@ const security = (
 ) =>
   kafkaSecurity({ auth: kafkaAuthConfig.parse({ sasl: sasl ?? {} }), tls: tls && kafkaTlsConfig.parse(tls) });
 
+/** What making a topic answers through each library's admin: kafkajs, then @platformatic/kafka (the gateway's). */
+async function ensureTopicsRefusals(options: {
+  brokers: string[];
+  clientId: string;
+  security: KafkaSecurity;
+}) {
+  const clients = kafkajsClients({ ...options, logger });
+  const gateway = platformaticClients({ ...options, logger, consumers: async () => clients });
+  return Promise.all(
+    [clients, gateway].map((c) =>
+      c.ensureTopics(['never-made']).then(
+        () => undefined,
+        (error: unknown) => error,
+      ),
+    ),
+  );
+}
+
 async function roundTrip(clients: KafkaClients, producer: ReturnType<typeof platformaticProducer>) {
   const topic = `secure-${randomUUID()}`;
   await clients.ensureTopics([topic]);
@@ -67,16 +87,21 @@ describe('Kafka SASL and TLS on a real broker', () => {
     ['PLAIN', 'saslSsl'],
     ['SCRAM-SHA-256', 'saslPlaintext'],
   ] as const)(
-    '%s over %s: kafkajs admin and consumer, @platformatic/kafka producer',
+    '%s over %s: kafkajs admin and consumer, @platformatic/kafka producer and admin',
     async (mechanism, listener) => {
       if (!kafka?.secure) return expect(required).toBe(false);
       const brokers = kafka.secure[listener];
       const tls = listener === 'saslSsl' ? { caFile: kafka.secure.certificates.caFile } : undefined;
       const secured = security({ mechanism, username: 'llmp', password: users.llmp }, tls);
-      const clients = kafkajsClients({ brokers, clientId: 'llmp-secure-test', logger, security: secured });
-      const producer = platformaticProducer({ brokers, clientId: 'llmp-secure-test', security: secured });
+      const options = { brokers, clientId: 'llmp-secure-test', logger, security: secured };
+      const clients = kafkajsClients(options);
+      const producer = platformaticProducer(options);
       const { got, expected } = await roundTrip(clients, producer);
       expect(got).toBe(expected);
+      // The gateway's clients: topics made by @platformatic/kafka's admin, consumers from kafkajs.
+      const gateway = platformaticClients({ ...options, consumers: async () => clients });
+      const again = await roundTrip(gateway, platformaticProducer(options));
+      expect(again.got).toBe(again.expected);
     },
   );
 
@@ -101,11 +126,12 @@ describe('Kafka SASL and TLS on a real broker', () => {
       { mechanism: 'SCRAM-SHA-512', username: 'llmp', password: 'wrong' },
       { caFile: kafka.secure.certificates.caFile },
     );
-    const clients = kafkajsClients({ brokers, clientId: 'llmp-wrong-test', logger, security: secured });
-    const refused = await clients.ensureTopics(['never-made']).catch((error: unknown) => error);
-    expect(refused).toBeInstanceOf(KafkaAccessError);
-    expect((refused as KafkaAccessError).kind).toBe('authentication');
-    expect((refused as Error).message).toMatch(/refused the SASL SCRAM-SHA-512 login of user "llmp"/);
+    const refusals = await ensureTopicsRefusals({ brokers, clientId: 'llmp-wrong-test', security: secured });
+    for (const refused of refusals) {
+      expect(refused).toBeInstanceOf(KafkaAccessError);
+      expect((refused as KafkaAccessError).kind).toBe('authentication');
+      expect((refused as Error).message).toMatch(/refused the SASL SCRAM-SHA-512 login of user "llmp"/);
+    }
 
     const producer = platformaticProducer({ brokers, clientId: 'llmp-wrong-test', security: secured });
     const sent = await producer
@@ -123,9 +149,14 @@ describe('Kafka SASL and TLS on a real broker', () => {
       { mechanism: 'SCRAM-SHA-512', username: 'llmp', password: users.llmp },
       { caFile: kafka.secure.certificates.otherCaFile },
     );
-    const clients = kafkajsClients({ brokers, clientId: 'llmp-untrusted-test', logger, security: secured });
-    const refused = await clients.ensureTopics(['never-made']).catch((error: unknown) => error);
-    expect(refused).toBeInstanceOf(KafkaAccessError);
-    expect((refused as KafkaAccessError).kind).toBe('tls');
+    const refusals = await ensureTopicsRefusals({
+      brokers,
+      clientId: 'llmp-untrusted-test',
+      security: secured,
+    });
+    for (const refused of refusals) {
+      expect(refused).toBeInstanceOf(KafkaAccessError);
+      expect((refused as KafkaAccessError).kind).toBe('tls');
+    }
   });
 });

@@ -2,10 +2,8 @@ import {
   type KafkaAuthConfig,
   type KafkaClients,
   type KafkaTlsConfig,
-  kafkajsClients,
   kafkaSecurity,
-  platformaticProducer,
-} from '@llmp/kafka';
+} from '@llmp/kafka/components';
 import type { Logger } from '@llmp/pipeline';
 
 /** The `kafka` section of a distributed role. */
@@ -21,29 +19,27 @@ export interface KafkaClusterConfig {
 }
 
 /**
- * The Kafka clients of a distributed role, from its `kafka` config section.
- * @example const kafka = kafkaClients(config.kafka, logger);
+ * The Kafka clients of a distributed role, from its `kafka` config section. With the
+ * @platformatic/kafka producer (the default) topics are made with its admin too, and kafkajs,
+ * which llmp consumes with, loads only when a consumer is made: the gateway does not hold two
+ * Kafka libraries (~6-8 MiB, docs/benchmarks.md, "gwmem").
+ * @example const kafka = await kafkaClients(config.kafka, logger);
  */
-export function kafkaClients(config: KafkaClusterConfig, logger: Logger): KafkaClients {
-  // One login and TLS setup for every client of the role: consumers, admin and both producers.
+export async function kafkaClients(config: KafkaClusterConfig, logger: Logger): Promise<KafkaClients> {
+  // One login and TLS setup for every client of the role: consumers, admin and the producer.
   const security = kafkaSecurity(config);
-  const clients = kafkajsClients({
+  const kafkaLogger = logger.child({ component: 'kafka' });
+  const options = {
     security,
     brokers: config.brokers,
     clientId: config.clientId,
-    logger: logger.child({ component: 'kafka' }),
+    logger: kafkaLogger,
     topicPartitions: config.topicPartitions,
     topicReplicationFactor: config.topicReplicationFactor,
-  });
-  if (config.producerClient !== 'platformatic') return clients;
-  return {
-    ...clients,
-    producer: async () =>
-      platformaticProducer({
-        brokers: config.brokers,
-        clientId: config.clientId,
-        security,
-        connections: config.producerConnections ?? 1,
-      }),
+    producerConnections: config.producerConnections,
   };
+  const kafkajs = async () => (await import('@llmp/kafka/kafkajs')).kafkajsClients(options);
+  if (config.producerClient !== 'platformatic') return kafkajs();
+  const { platformaticClients } = await import('@llmp/kafka/platformatic');
+  return platformaticClients({ ...options, consumers: kafkajs });
 }

@@ -12,6 +12,7 @@ export { type KafkaExporterConfig, kafkaExporterConfig } from './kafkaExporter.t
 export { type KafkaReceiverConfig, kafkaReceiverConfig } from './kafkaReceiver.ts';
 export { kafkaReceiverMetrics } from './kafkaReceiverMetrics.ts';
 export { kafkaResource } from './kafkaResource.ts';
+export { type KafkaSecurity, kafkaSecurity } from './kafkaSecurity.ts';
 export {
   type KafkaAuthConfig,
   type KafkaTlsConfig,

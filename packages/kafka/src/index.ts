@@ -57,6 +57,7 @@ export {
   OversizedResourceMetricsError,
 } from './metricKafkaRecords.ts';
 export { metricSignal } from './metricSignal.ts';
+export { type PlatformaticClientsOptions, platformaticClients } from './platformaticClients.ts';
 export { type PlatformaticProducerOptions, platformaticProducer } from './platformaticProducer.ts';
 export {
   type CompressionCodec,

@@ -1,16 +1,10 @@
 import type { Producer } from '@platformatic/kafka';
 import { kafkaAccessError } from './kafkaAccessError.ts';
 import type { KafkaProducer } from './kafkaClient.ts';
-import type { KafkaSecurity } from './kafkaSecurity.ts';
 import { keyPartition, murmur2 } from './murmur2.ts';
+import { type PlatformaticClientOptions, platformaticBaseOptions } from './platformaticOptions.ts';
 
-export interface PlatformaticProducerOptions {
-  brokers: string[];
-  clientId: string;
-  /** How long a connection attempt may take; a down broker fails a send quickly. */
-  connectionTimeoutMs?: number;
-  /** SASL and TLS (kafkaSecurity() of the config); plaintext without login when absent. */
-  security?: KafkaSecurity;
+export interface PlatformaticProducerOptions extends PlatformaticClientOptions {
   /**
    * Idempotent producers (each its own producer id and broker connections) that sends are spread
    * over, at most; another is made only when every one made has a send in flight.
@@ -27,12 +21,10 @@ export interface PlatformaticProducerOptions {
  * @example const producer = platformaticProducer({ brokers: ['localhost:9092'], clientId: 'llmp' });
  */
 export function platformaticProducer({
-  brokers,
-  clientId,
-  connectionTimeoutMs = 3000,
-  security: { sasl, tls } = {},
   connections = 1,
+  ...options
 }: PlatformaticProducerOptions): KafkaProducer {
+  const { brokers, security: { sasl } = {} } = options;
   // Loaded on first use: importing @platformatic/kafka costs ~40-58 MiB of resident memory (its
   // whole API surface, schema registries with ajv and avsc), which every role that never
   // produces with it (llmp start, the ingester, query) would otherwise carry.
@@ -40,24 +32,12 @@ export function platformaticProducer({
     import('@platformatic/kafka').then(
       ({ ProduceAcks, Producer: PlatformaticProducer, stringSerializer }) =>
         new PlatformaticProducer<string, Buffer, string, string>({
-          clientId,
-          bootstrapBrokers: brokers,
+          ...platformaticBaseOptions(options),
           idempotent: true,
           acks: ProduceAcks.ALL,
           // compatibilityPartitioner's choice (the client takes it modulo the partition count), in
           // 32-bit arithmetic instead of its BigInts.
           partitioner: (_message, key) => (key ? murmur2(key) & 0x7fffffff : 0),
-          connectTimeout: connectionTimeoutMs,
-          ...(tls ? { tls, ...(tls.servername ? { tlsServerName: tls.servername } : {}) } : {}),
-          ...(sasl
-            ? { sasl: { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password } }
-            : {}),
-          requestTimeout: 10_000,
-          // Back off as the kafkajs producer did (100 ms doubling, at most 2 s): a send rides out a
-          // short broker blip instead of failing within milliseconds, so a sender's own retry budget
-          // (OTLP/HTTP SDKs give up after 5 attempts) is not spent while the broker restarts.
-          retries: 5,
-          retryDelay: (_client, _operation, attempt) => Math.min(2000, 100 * 2 ** attempt),
           serializers: { key: stringSerializer, headerKey: stringSerializer, headerValue: stringSerializer },
         }) as Producer<string, Buffer, string, string>,
     );
