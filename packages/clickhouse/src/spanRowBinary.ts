@@ -74,6 +74,19 @@ export const spanRowBinaryColumns: ReadonlyArray<readonly [name: string, type: s
   ['user_id', 'String'],
 ];
 
+const spanRowBinaryTypes = new Map(spanRowBinaryColumns);
+
+/**
+ * The type of a `spans` column as spanRowBinary writes it.
+ * @throws Error when spanRowBinary writes no such column.
+ * @example spanColumnType('TraceFlags') // 'UInt32'
+ */
+export function spanColumnType(column: string): string {
+  const type = spanRowBinaryTypes.get(column);
+  if (type === undefined) throw new Error(`spanRowBinary writes no column ${column}`);
+  return type;
+}
+
 /** True when a key repeats (then the last value wins, as in attributeColumns). */
 function repeatsKey(list: KeyValue[]): boolean {
   if (list.length <= 12) {

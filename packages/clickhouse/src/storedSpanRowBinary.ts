@@ -1,75 +1,73 @@
 import { typedValue } from './attributeColumns.ts';
 import { RowBinaryFormatError, type RowBinaryReader, rowBinaryReader } from './rowBinaryReader.ts';
+import { spanColumnType } from './spanRowBinary.ts';
 import { isoTimes, type StoredSpan } from './storedSpan.ts';
 
-const attributeTypes = 'Map(String, String)';
-const time = "DateTime64(9, 'UTC')";
+const withoutLowCardinality = (type: string) => type.replaceAll(/LowCardinality\(([^()]*)\)/g, '$1');
 
 /**
  * The columns of a `spans` row that a StoredSpan is made of, in the order storedSpansOf reads
- * them, with the type each must have (LowCardinality aside: RowBinary writes it as its inner
- * type). Type maps come before their values so a value is typed as it is read.
+ * them, with the type each must have: spanRowBinary's, LowCardinality aside (RowBinary writes
+ * it as its inner type). Type maps come before their values so a value is typed as it is read.
  */
 export const storedSpanColumns: ReadonlyArray<readonly [column: string, type: string]> = [
-  ['TraceId', 'String'],
-  ['SpanId', 'String'],
-  ['ParentSpanId', 'String'],
-  ['TraceState', 'String'],
-  ['TraceFlags', 'UInt32'],
-  ['SpanName', 'String'],
-  ['SpanKind', 'String'],
-  ['ServiceName', 'String'],
-  ['Timestamp', time],
-  ['Duration', 'UInt64'],
-  ['StatusCode', 'String'],
-  ['StatusMessage', 'String'],
-  ['SpanAttributeTypes', attributeTypes],
-  ['SpanAttributes', attributeTypes],
-  ['ResourceAttributeTypes', attributeTypes],
-  ['ResourceAttributes', attributeTypes],
-  ['ScopeName', 'String'],
-  ['ScopeVersion', 'String'],
-  ['ScopeAttributeTypes', attributeTypes],
-  ['ScopeAttributes', attributeTypes],
-  ['Events.Timestamp', `Array(${time})`],
-  ['Events.Name', 'Array(String)'],
-  ['Events.AttributeTypes', `Array(${attributeTypes})`],
-  ['Events.Attributes', `Array(${attributeTypes})`],
-  ['Links.TraceId', 'Array(String)'],
-  ['Links.SpanId', 'Array(String)'],
-  ['Links.TraceState', 'Array(String)'],
-  ['Links.Flags', 'Array(UInt32)'],
-  ['Links.AttributeTypes', `Array(${attributeTypes})`],
-  ['Links.Attributes', `Array(${attributeTypes})`],
-  ['DroppedAttributesCount', 'UInt32'],
-  ['DroppedEventsCount', 'UInt32'],
-  ['DroppedLinksCount', 'UInt32'],
-  ['job_id', 'String'],
-  ['job_version', 'String'],
-  ['job_type', 'String'],
-  ['span_type', 'String'],
-  ['gen_ai_operation', 'String'],
-  ['gen_ai_provider', 'String'],
-  ['gen_ai_request_model', 'String'],
-  ['gen_ai_response_model', 'String'],
-  ['gen_ai_input_tokens', 'UInt64'],
-  ['gen_ai_output_tokens', 'UInt64'],
-  ['gen_ai_cache_read_tokens', 'UInt64'],
-  ['gen_ai_cache_write_tokens', 'UInt64'],
-  ['gen_ai_reasoning_tokens', 'UInt64'],
-  ['gen_ai_cost_usd', 'Nullable(Float64)'],
-  ['gen_ai_cost_source', 'String'],
-  ['gen_ai_price_id', 'String'],
-  ['gen_ai_input_text', 'String'],
-  ['gen_ai_output_text', 'String'],
-  ['session_id', 'String'],
-  ['user_id', 'String'],
-];
+  'TraceId',
+  'SpanId',
+  'ParentSpanId',
+  'TraceState',
+  'TraceFlags',
+  'SpanName',
+  'SpanKind',
+  'ServiceName',
+  'Timestamp',
+  'Duration',
+  'StatusCode',
+  'StatusMessage',
+  'SpanAttributeTypes',
+  'SpanAttributes',
+  'ResourceAttributeTypes',
+  'ResourceAttributes',
+  'ScopeName',
+  'ScopeVersion',
+  'ScopeAttributeTypes',
+  'ScopeAttributes',
+  'Events.Timestamp',
+  'Events.Name',
+  'Events.AttributeTypes',
+  'Events.Attributes',
+  'Links.TraceId',
+  'Links.SpanId',
+  'Links.TraceState',
+  'Links.Flags',
+  'Links.AttributeTypes',
+  'Links.Attributes',
+  'DroppedAttributesCount',
+  'DroppedEventsCount',
+  'DroppedLinksCount',
+  'job_id',
+  'job_version',
+  'job_type',
+  'span_type',
+  'gen_ai_operation',
+  'gen_ai_provider',
+  'gen_ai_request_model',
+  'gen_ai_response_model',
+  'gen_ai_input_tokens',
+  'gen_ai_output_tokens',
+  'gen_ai_cache_read_tokens',
+  'gen_ai_cache_write_tokens',
+  'gen_ai_reasoning_tokens',
+  'gen_ai_cost_usd',
+  'gen_ai_cost_source',
+  'gen_ai_price_id',
+  'gen_ai_input_text',
+  'gen_ai_output_text',
+  'session_id',
+  'user_id',
+].map((column) => [column, withoutLowCardinality(spanColumnType(column))]);
 
 /** The SELECT list of a read whose answer storedSpansOf parses (`FORMAT RowBinaryWithNamesAndTypes`). */
 export const storedSpanSelect = storedSpanColumns.map(([column]) => `\`${column}\``).join(', ');
-
-const withoutLowCardinality = (type: string) => type.replaceAll(/LowCardinality\(([^()]*)\)/g, '$1');
 
 /** Reads the names-and-types header and checks it is the one storedSpanColumns describes. */
 function checkHeader(r: RowBinaryReader): void {
