@@ -1,14 +1,12 @@
 import { type LogBatch, type LogsRequest, screenLogsRequest } from '@llmp/otlp';
 import { type Consumer, toExportError } from '@llmp/pipeline';
-import type { ReceiverObserver } from './receiverObserver.ts';
+import { type ReceiverObserver, silentObserver } from './receiverObserver.ts';
 
 export interface ExportLogsOutcome {
   acceptedLogRecords: number;
   rejectedLogRecords: number;
   errorMessage: string;
 }
-
-const silent: ReceiverObserver = { accepted() {}, refusedSpans() {}, refusedRequest() {} };
 
 /**
  * The transport-independent part of LogsService/Export: screen the records, hand the rest on and
@@ -19,7 +17,7 @@ const silent: ReceiverObserver = { accepted() {}, refusedSpans() {}, refusedRequ
 export async function exportLogs(
   next: Consumer<LogBatch>,
   input: { projectId: string; request: LogsRequest },
-  observe: ReceiverObserver = silent,
+  observe: ReceiverObserver = silentObserver,
 ): Promise<ExportLogsOutcome> {
   const screening = screenLogsRequest(input.request);
   observe.refusedSpans(screening.rejectedLogRecords, 'invalid');

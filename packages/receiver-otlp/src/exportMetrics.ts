@@ -1,14 +1,12 @@
 import { type MetricBatch, type MetricsRequest, screenMetricsRequest } from '@llmp/otlp';
 import { type Consumer, toExportError } from '@llmp/pipeline';
-import type { ReceiverObserver } from './receiverObserver.ts';
+import { type ReceiverObserver, silentObserver } from './receiverObserver.ts';
 
 export interface ExportMetricsOutcome {
   acceptedDataPoints: number;
   rejectedDataPoints: number;
   errorMessage: string;
 }
-
-const silent: ReceiverObserver = { accepted() {}, refusedSpans() {}, refusedRequest() {} };
 
 /**
  * The transport-independent part of MetricsService/Export: screen the data points, hand the rest
@@ -19,7 +17,7 @@ const silent: ReceiverObserver = { accepted() {}, refusedSpans() {}, refusedRequ
 export async function exportMetrics(
   next: Consumer<MetricBatch>,
   input: { projectId: string; request: MetricsRequest; received?: () => Uint8Array },
-  observe: ReceiverObserver = silent,
+  observe: ReceiverObserver = silentObserver,
 ): Promise<ExportMetricsOutcome> {
   const screening = screenMetricsRequest(input.request);
   observe.refusedSpans(screening.rejectedDataPoints, 'invalid');

@@ -1,6 +1,6 @@
 import { type SpanScreening, type TraceBatch, traceBatch, type WireScreening } from '@llmp/otlp';
 import { type Consumer, toExportError } from '@llmp/pipeline';
-import type { ReceiverObserver } from './receiverObserver.ts';
+import { type ReceiverObserver, silentObserver } from './receiverObserver.ts';
 
 export interface ExportInput {
   projectId: string;
@@ -17,8 +17,6 @@ export interface ExportTracesOutcome {
   errorMessage: string;
 }
 
-const silent: ReceiverObserver = { accepted() {}, refusedSpans() {}, refusedRequest() {} };
-
 /**
  * The transport-independent part of TraceService/Export: hand the screened spans on and report
  * the partial success. Rejects with the next consumer's
@@ -28,7 +26,7 @@ const silent: ReceiverObserver = { accepted() {}, refusedSpans() {}, refusedRequ
 export async function exportTraces(
   next: Consumer<TraceBatch>,
   input: ExportInput,
-  observe: ReceiverObserver = silent,
+  observe: ReceiverObserver = silentObserver,
 ): Promise<ExportTracesOutcome> {
   const { screening } = input;
   observe.refusedSpans(screening.rejectedSpans, 'invalid');

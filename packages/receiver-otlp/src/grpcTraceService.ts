@@ -19,10 +19,10 @@ import {
 import { decodedCost } from './decodedCost.ts';
 import { exportTraces } from './exportTraces.ts';
 import { refusal, statusError } from './grpcStatus.ts';
-import { type InFlightLimit, inFlightLimit } from './inFlightLimit.ts';
+import { type InFlightLimit, unboundedInFlight } from './inFlightLimit.ts';
 import { overloadedError } from './overloadedError.ts';
 import { rawExportDefinition } from './rawExportDefinition.ts';
-import type { ReceiverObserver } from './receiverObserver.ts';
+import { type ReceiverObserver, silentObserver } from './receiverObserver.ts';
 
 /** TraceService/Export with raw bytes in and out: decoding is ours, so a bad payload is INVALID_ARGUMENT. */
 export const traceServiceDefinition = rawExportDefinition(
@@ -40,12 +40,6 @@ export interface TraceServiceOptions {
   values?: ValueLimits;
 }
 
-const unbounded = inFlightLimit({
-  maxRequests: Number.POSITIVE_INFINITY,
-  maxBytes: Number.POSITIVE_INFINITY,
-});
-const silent: ReceiverObserver = { accepted() {}, refusedSpans() {}, refusedRequest() {} };
-
 /** A request message decoded and screened: its memory cost beyond its bytes, and how it is handed on. */
 export interface DecodedMessage {
   cost: number;
@@ -61,8 +55,8 @@ export interface DecodedMessage {
 export function exportHandler(
   {
     authenticate = openAccess,
-    limit = unbounded,
-    observe = silent,
+    limit = unboundedInFlight,
+    observe = silentObserver,
   }: Omit<TraceServiceOptions, 'next' | 'values'>,
   decode: (message: Buffer) => DecodedMessage,
 ): grpc.handleUnaryCall<Buffer, Buffer> {
@@ -115,7 +109,7 @@ export function exportHandler(
  * @example server.addService(traceServiceDefinition, traceService({ next }))
  */
 export function traceService(options: TraceServiceOptions): grpc.UntypedServiceImplementation {
-  const { next, observe = silent, values = unboundedValues } = options;
+  const { next, observe = silentObserver, values = unboundedValues } = options;
   return {
     Export: exportHandler(options, (message) => {
       const screening: WireScreening = screenProtobufRequest(message, values);

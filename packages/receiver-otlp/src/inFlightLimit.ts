@@ -72,3 +72,9 @@ export function inFlightLimit({
     },
   };
 }
+
+/** No bound on requests or bytes in flight: the limit of a receiver given none. */
+export const unboundedInFlight = inFlightLimit({
+  maxRequests: Number.POSITIVE_INFINITY,
+  maxBytes: Number.POSITIVE_INFINITY,
+});

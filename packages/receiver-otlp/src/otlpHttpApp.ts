@@ -41,10 +41,10 @@ import { decodedCost } from './decodedCost.ts';
 import { exportLogs } from './exportLogs.ts';
 import { exportMetrics } from './exportMetrics.ts';
 import { exportTraces } from './exportTraces.ts';
-import { type InFlightLimit, type InFlightTicket, inFlightLimit } from './inFlightLimit.ts';
+import { type InFlightLimit, type InFlightTicket, unboundedInFlight } from './inFlightLimit.ts';
 import { BodyError, inflateBody } from './inflateBody.ts';
 import { overloadedError } from './overloadedError.ts';
-import type { ReceiverObserver } from './receiverObserver.ts';
+import { type ReceiverObserver, silentObserver } from './receiverObserver.ts';
 
 type Encoding = 'protobuf' | 'json';
 
@@ -148,11 +148,6 @@ export interface OtlpHttpAppOptions {
   values?: ValueLimits;
 }
 
-const unbounded = inFlightLimit({
-  maxRequests: Number.POSITIVE_INFINITY,
-  maxBytes: Number.POSITIVE_INFINITY,
-});
-const silent: ReceiverObserver = { accepted() {}, refusedSpans() {}, refusedRequest() {} };
 const bodyReasons = { 400: 'malformed', 413: 'too_large', 415: 'unsupported' } as const;
 
 /**
@@ -162,13 +157,13 @@ const bodyReasons = { 400: 'malformed', 413: 'too_large', 415: 'unsupported' } a
 export function otlpHttpApp({
   next,
   logs,
-  observeLogs = silent,
+  observeLogs = silentObserver,
   metrics,
-  observeMetrics = silent,
+  observeMetrics = silentObserver,
   maxBodySize,
   authenticate = openAccess,
-  limit = unbounded,
-  observe = silent,
+  limit = unboundedInFlight,
+  observe = silentObserver,
   values = unboundedValues,
 }: OtlpHttpAppOptions): Hono {
   const app = new Hono();

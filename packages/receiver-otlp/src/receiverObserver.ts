@@ -21,6 +21,9 @@ export interface ReceiverObserver {
   refusedRequest(reason: RefusalReason): void;
 }
 
+/** Counts nothing: the observer of a receiver given none. */
+export const silentObserver: ReceiverObserver = { accepted() {}, refusedSpans() {}, refusedRequest() {} };
+
 /**
  * Counts what one transport of a receiver accepted and refused, in metrics, never in per-span logs.
  * @example const observe = receiverObserver(otlpReceiverMetrics(registry), 'otlp', 'http'); observe.accepted(12);
