@@ -1,5 +1,6 @@
-import { z } from 'zod';
 import { logsParams } from './logsRoutes.ts';
+import { invalidQueryResponse, pageResponse } from './openApiResponses.ts';
+import { queryParameters } from './queryParameters.ts';
 
 const map = { type: 'object', additionalProperties: { type: 'string' } } as const;
 
@@ -27,40 +28,14 @@ const logRecord = {
  * @example const paths = { ...searchOpenApiPaths(), ...logsOpenApiPaths() };
  */
 export function logsOpenApiPaths(): Record<string, unknown> {
-  const parameters = Object.entries(logsParams.shape).map(([name, field]) => {
-    const { $schema: _, ...schema } = z.toJSONSchema(field as z.ZodType, {
-      io: 'input',
-      unrepresentable: 'any',
-    });
-    return { name, in: 'query', required: false, schema };
-  });
   return {
     '/v1/logs': {
       get: {
         summary: 'Search OTLP log records',
         description:
           'Log records received on /v1/logs or LogsService (GenAI events among them), newest first; default time range the last 24 hours. `severity` is the lowest level (trace, debug, info, warn, error, fatal or 1–24). One page per call; pass `next_cursor` back as `cursor`.',
-        parameters,
-        responses: {
-          '200': {
-            description: 'One page',
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  properties: {
-                    items: { type: 'array', items: logRecord },
-                    next_cursor: { type: ['string', 'null'] },
-                  },
-                },
-              },
-            },
-          },
-          '400': {
-            description: 'Invalid query',
-            content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
-          },
-        },
+        parameters: queryParameters(logsParams),
+        responses: { '200': pageResponse('items', logRecord), '400': invalidQueryResponse },
       },
     },
   };

@@ -60,6 +60,22 @@ export const problemSchema = {
   },
 } as const;
 
+/** The `{traceId}` path parameter: 32 hex digits. */
+export const traceIdParameter = {
+  name: 'traceId',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', pattern: '^[0-9a-fA-F]{32}$' },
+};
+
+/**
+ * An answer whose body is a problem document (RFC 9457), e.g. a 404.
+ * @example const responses = { '404': problemResponse('Unknown trace') };
+ */
+export function problemResponse(description: string) {
+  return { description, content: { 'application/problem+json': { schema: problemSchema } } };
+}
+
 /** The OpenAPI 3.1 description of the query API, served at `/openapi.json`. */
 export const openApiDocument = {
   openapi: '3.1.0',
@@ -71,12 +87,7 @@ export const openApiDocument = {
         description:
           'A trace of at most `limit` spans (default and most 10 000) comes whole, without `next_cursor`. A bigger one comes in parts in (start, span id) order: each but the last has `next_cursor`, passed back as `cursor` for the next.',
         parameters: [
-          {
-            name: 'traceId',
-            in: 'path',
-            required: true,
-            schema: { type: 'string', pattern: '^[0-9a-fA-F]{32}$' },
-          },
+          traceIdParameter,
           {
             name: 'limit',
             in: 'query',
@@ -100,50 +111,24 @@ export const openApiDocument = {
               },
             },
           },
-          '400': {
-            description: 'Invalid trace id, limit or cursor',
-            content: { 'application/problem+json': { schema: problemSchema } },
-          },
-          '404': {
-            description: 'Unknown trace',
-            content: { 'application/problem+json': { schema: problemSchema } },
-          },
+          '400': problemResponse('Invalid trace id, limit or cursor'),
+          '404': problemResponse('Unknown trace'),
         },
       },
       delete: {
         summary: 'Delete a trace from the store, and from MLflow when configured',
-        parameters: [
-          {
-            name: 'traceId',
-            in: 'path',
-            required: true,
-            schema: { type: 'string', pattern: '^[0-9a-fA-F]{32}$' },
-          },
-        ],
+        parameters: [traceIdParameter],
         responses: {
           '202': { description: 'Deleted from the store; MLflow deletion queued (see /sync)' },
-          '400': {
-            description: 'Invalid trace id',
-            content: { 'application/problem+json': { schema: problemSchema } },
-          },
-          '404': {
-            description: 'Unknown trace',
-            content: { 'application/problem+json': { schema: problemSchema } },
-          },
+          '400': problemResponse('Invalid trace id'),
+          '404': problemResponse('Unknown trace'),
         },
       },
     },
     '/v1/traces/{traceId}/sync': {
       get: {
         summary: "The trace's MLflow sync state",
-        parameters: [
-          {
-            name: 'traceId',
-            in: 'path',
-            required: true,
-            schema: { type: 'string', pattern: '^[0-9a-fA-F]{32}$' },
-          },
-        ],
+        parameters: [traceIdParameter],
         responses: {
           '200': {
             description: 'pending, uploaded, deleted or failed (with the reason)',
@@ -164,10 +149,7 @@ export const openApiDocument = {
               },
             },
           },
-          '404': {
-            description: 'No sync state (MLflow not configured, or the trace unknown to it)',
-            content: { 'application/problem+json': { schema: problemSchema } },
-          },
+          '404': problemResponse('No sync state (MLflow not configured, or the trace unknown to it)'),
         },
       },
     },

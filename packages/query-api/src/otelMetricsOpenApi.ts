@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import { invalidQueryResponse, pageResponse } from './openApiResponses.ts';
 import { otelMetricsParams } from './otelMetricsRoutes.ts';
+import { queryParameters } from './queryParameters.ts';
 
 const map = { type: 'object', additionalProperties: { type: 'string' } } as const;
 const nullableNumber = { type: ['number', 'null'] } as const;
@@ -57,28 +58,7 @@ const metricPoint = {
   },
 };
 
-function pageResponses() {
-  return {
-    '200': {
-      description: 'One page',
-      content: {
-        'application/json': {
-          schema: {
-            type: 'object',
-            properties: {
-              items: { type: 'array', items: metricPoint },
-              next_cursor: { type: ['string', 'null'] },
-            },
-          },
-        },
-      },
-    },
-    '400': {
-      description: 'Invalid query',
-      content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
-    },
-  };
-}
+const responses = { '200': pageResponse('items', metricPoint), '400': invalidQueryResponse };
 
 /**
  * The OpenAPI paths of `GET /v1/otel-metrics` and `GET /v1/jobs/{id}/otel-metrics`, their
@@ -86,13 +66,7 @@ function pageResponses() {
  * @example const paths = { ...logsOpenApiPaths(), ...otelMetricsOpenApiPaths() };
  */
 export function otelMetricsOpenApiPaths(): Record<string, unknown> {
-  const parameters = Object.entries(otelMetricsParams.shape).map(([name, field]) => {
-    const { $schema: _, ...schema } = z.toJSONSchema(field as z.ZodType, {
-      io: 'input',
-      unrepresentable: 'any',
-    });
-    return { name, in: 'query', required: false, schema, ...(name === 'attribute' ? { explode: true } : {}) };
-  });
+  const parameters = queryParameters(otelMetricsParams, { explode: ['attribute'] });
   return {
     '/v1/otel-metrics': {
       get: {
@@ -100,7 +74,7 @@ export function otelMetricsOpenApiPaths(): Record<string, unknown> {
         description:
           'Data points received on /v1/metrics or MetricsService (e.g. gen_ai.client.token.usage, gen_ai.client.operation.duration), newest first, from the otel_metrics_* tables; default time range the last 24 hours. `attribute=key=value` (repeatable, all must match) filters on the point attributes. One page per call; pass `next_cursor` back as `cursor`. Not `/v1/metrics`: that is the span aggregates.',
         parameters,
-        responses: pageResponses(),
+        responses,
       },
     },
     '/v1/jobs/{id}/otel-metrics': {
@@ -112,7 +86,7 @@ export function otelMetricsOpenApiPaths(): Record<string, unknown> {
           { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
           ...parameters.filter((p) => p.name !== 'jobId'),
         ],
-        responses: pageResponses(),
+        responses,
       },
     },
   };

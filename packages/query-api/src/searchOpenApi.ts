@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import { invalidQueryResponse, pageResponse } from './openApiResponses.ts';
+import { queryParameters } from './queryParameters.ts';
 import { metricsParams, searchParams, sessionsParams } from './searchQuery.ts';
 
 const descriptions: Record<string, string> = {
@@ -20,27 +21,6 @@ const descriptions: Record<string, string> = {
   by: 'Group traces by session (session.id, gen_ai.conversation.id, …) or by end user (user.id, …)',
 };
 
-/** Query parameters of a route, generated from the zod schema that validates them. */
-function parameters(schema: z.ZodObject): Array<Record<string, unknown>> {
-  return Object.entries(schema.shape).map(([name, field]) => {
-    const { $schema: _, ...json } = z.toJSONSchema(field as z.ZodType, {
-      io: 'input',
-      unrepresentable: 'any',
-    });
-    return {
-      name,
-      in: 'query',
-      required: false,
-      schema: json,
-      ...(descriptions[name] ? { description: descriptions[name] } : {}),
-    };
-  });
-}
-
-const problem = {
-  description: 'Invalid query',
-  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
-};
 const attributeNote =
   ' Span attributes filter as `attr.<key>=<value>` (up to 10; the value is compared with the stored text).' +
   ' A search answers one page and a `next_cursor` (null on the last page; `nextCursor` is a deprecated alias kept for one release).';
@@ -51,6 +31,12 @@ const tokens = {
   cacheReadTokens: { type: 'integer' },
   cacheWriteTokens: { type: 'integer' },
   reasoningTokens: { type: 'integer' },
+} as const;
+
+const durationNs = {
+  type: 'string',
+  pattern: '^\\d+$',
+  description: 'nanoseconds, a decimal string so it stays exact',
 } as const;
 
 const sessionSummary = {
@@ -77,11 +63,7 @@ const traceSummary = {
     serviceName: { type: 'string' },
     startTime: { type: 'string', format: 'date-time' },
     startTimeUnixNano: { type: 'string' },
-    durationNs: {
-      type: 'string',
-      pattern: '^\\d+$',
-      description: 'nanoseconds, a decimal string so it stays exact',
-    },
+    durationNs,
     spanCount: { type: 'integer' },
     errorCount: { type: 'integer' },
     ...tokens,
@@ -102,11 +84,7 @@ const spanSummary = {
     serviceName: { type: 'string' },
     startTime: { type: 'string', format: 'date-time' },
     startTimeUnixNano: { type: 'string' },
-    durationNs: {
-      type: 'string',
-      pattern: '^\\d+$',
-      description: 'nanoseconds, a decimal string so it stays exact',
-    },
+    durationNs,
     status: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },
     spanType: { type: ['string', 'null'] },
     provider: { type: ['string', 'null'] },
@@ -140,21 +118,8 @@ const metricsRow = {
   },
 } as const;
 
-const page = (key: string, item: object) => ({
-  description: 'One page',
-  content: {
-    'application/json': {
-      schema: {
-        type: 'object',
-        properties: {
-          [key]: { type: 'array', items: item },
-          next_cursor: { type: ['string', 'null'] },
-          nextCursor: { type: ['string', 'null'], deprecated: true },
-        },
-      },
-    },
-  },
-});
+const page = (key: string, item: object) =>
+  pageResponse(key, item, { nextCursor: { type: ['string', 'null'], deprecated: true } });
 
 /**
  * OpenAPI paths of the search and metrics routes; parameters come from their zod schemas.
@@ -166,16 +131,16 @@ export function searchOpenApiPaths() {
       get: {
         summary: 'Search traces: one row per trace having a span that matches',
         description: `Tokens and cost add up llm and embedding spans.${attributeNote}`,
-        parameters: parameters(searchParams),
-        responses: { '200': page('traces', traceSummary), '400': problem },
+        parameters: queryParameters(searchParams, { descriptions }),
+        responses: { '200': page('traces', traceSummary), '400': invalidQueryResponse },
       },
     },
     '/v1/spans': {
       get: {
         summary: 'Search spans',
         description: attributeNote,
-        parameters: parameters(searchParams),
-        responses: { '200': page('spans', spanSummary), '400': problem },
+        parameters: queryParameters(searchParams, { descriptions }),
+        responses: { '200': page('spans', spanSummary), '400': invalidQueryResponse },
       },
     },
     '/v1/metrics': {
@@ -186,7 +151,7 @@ export function searchOpenApiPaths() {
           'up to two dimensions, optionally per time step; `truncated` says rows beyond `limit` were left out; ' +
           '`source` says what answered: `rollup` (the hourly rollup, with spans for the hours it does not ' +
           'hold whole) or `spans`.',
-        parameters: parameters(metricsParams),
+        parameters: queryParameters(metricsParams, { descriptions }),
         responses: {
           '200': {
             description: 'The aggregates',
@@ -207,7 +172,7 @@ export function searchOpenApiPaths() {
               },
             },
           },
-          '400': problem,
+          '400': invalidQueryResponse,
         },
       },
     },
@@ -220,7 +185,7 @@ export function searchOpenApiPaths() {
           'and embedding spans); `related` counts the users of a session, or the sessions of a user; ' +
           "`truncated` says groups beyond `limit` were left out. List a group's traces with " +
           '`GET /v1/traces?sessionId=…` (or `userId=…`).',
-        parameters: parameters(sessionsParams),
+        parameters: queryParameters(sessionsParams, { descriptions }),
         responses: {
           '200': {
             description: 'The groups',
@@ -239,7 +204,7 @@ export function searchOpenApiPaths() {
               },
             },
           },
-          '400': problem,
+          '400': invalidQueryResponse,
         },
       },
     },

@@ -1,21 +1,9 @@
-import { problemSchema, spanSchema } from './openApiDocument.ts';
+import { problemResponse, spanSchema, traceIdParameter } from './openApiDocument.ts';
 import { maxOutlineSpans } from './traceOutlineRoutes.ts';
 
-const traceIdParameter = {
-  name: 'traceId',
-  in: 'path',
-  required: true,
-  schema: { type: 'string', pattern: '^[0-9a-fA-F]{32}$' },
-};
 const problems = (what: string) => ({
-  '400': {
-    description: `Invalid ${what}`,
-    content: { 'application/problem+json': { schema: problemSchema } },
-  },
-  '404': {
-    description: 'Unknown trace or span',
-    content: { 'application/problem+json': { schema: problemSchema } },
-  },
+  '400': problemResponse(`Invalid ${what}`),
+  '404': problemResponse('Unknown trace or span'),
 });
 const tokens = { type: 'integer' };
 const outlineSpan = {
