@@ -1,4 +1,5 @@
 import type { ClickHouseStore } from './clickhouseStore.ts';
+import { newestFirstWhere } from './newestFirstWhere.ts';
 import { isoFromNanos } from './storedSpan.ts';
 
 /** What `GET /v1/logs` filters on; every value reaches ClickHouse as a query parameter. */
@@ -71,22 +72,7 @@ const rowKey = 'cityHash64(TraceId, SpanId, EventName, Body, toString(LogAttribu
 export function storeLogSearch(store: ClickHouseStore): LogSearch {
   return {
     async logs(projectId, filter, { limit, after }) {
-      const where = [
-        'project_id = {projectId:String}',
-        'Timestamp >= fromUnixTimestamp64Nano({fromNs:Int64})',
-        'Timestamp < fromUnixTimestamp64Nano({toNs:Int64})',
-      ];
-      const params: Record<string, unknown> = {
-        projectId,
-        fromNs: filter.fromNs.toString(),
-        toNs: filter.toNs.toString(),
-        limit: limit + 1,
-      };
-      const equal = (column: string, name: string, value: string | undefined) => {
-        if (value === undefined) return;
-        where.push(`${column} = {${name}:String}`);
-        params[name] = value;
-      };
+      const { where, params, equal, continueAfter } = newestFirstWhere('Timestamp', projectId, filter, limit);
       equal('TraceId', 'traceId', filter.traceId?.toLowerCase());
       equal('SpanId', 'spanId', filter.spanId?.toLowerCase());
       equal('ServiceName', 'service', filter.service);
@@ -96,11 +82,7 @@ export function storeLogSearch(store: ClickHouseStore): LogSearch {
         where.push('SeverityNumber >= {minSeverity:UInt8}');
         params.minSeverity = filter.minSeverity;
       }
-      if (after) {
-        where.push(`(toUnixTimestamp64Nano(Timestamp), ${rowKey}) < ({afterNs:Int64}, {afterKey:UInt64})`);
-        params.afterNs = after[0];
-        params.afterKey = after[1];
-      }
+      continueAfter(rowKey, after);
       const result = await store.client.query({
         query: `
           SELECT toString(toUnixTimestamp64Nano(Timestamp)) AS ts, toString(${rowKey}) AS row_key,

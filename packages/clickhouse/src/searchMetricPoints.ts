@@ -1,6 +1,7 @@
 import type { MetricType } from '@llmp/otlp';
 import type { ClickHouseStore } from './clickhouseStore.ts';
 import { metricTables } from './metricRows.ts';
+import { newestFirstWhere } from './newestFirstWhere.ts';
 import { isoFromNanos } from './storedSpan.ts';
 
 export type StoredMetricType = Exclude<MetricType, 'empty'>;
@@ -177,23 +178,8 @@ export function storeMetricPointSearch(store: ClickHouseStore): MetricPointSearc
     limit: number,
     after: MetricPointPosition | undefined,
   ): Promise<Array<{ point: StoredMetricPoint; at: MetricPointPosition }>> {
-    const where = [
-      'project_id = {projectId:String}',
-      'TimeUnix >= fromUnixTimestamp64Nano({fromNs:Int64})',
-      'TimeUnix < fromUnixTimestamp64Nano({toNs:Int64})',
-    ];
-    const params: Record<string, unknown> = {
-      projectId,
-      kind: type,
-      fromNs: filter.fromNs.toString(),
-      toNs: filter.toNs.toString(),
-      limit: limit + 1,
-    };
-    const equal = (column: string, name: string, value: string | undefined) => {
-      if (value === undefined) return;
-      where.push(`${column} = {${name}:String}`);
-      params[name] = value;
-    };
+    const { where, params, equal, continueAfter } = newestFirstWhere('TimeUnix', projectId, filter, limit);
+    params.kind = type;
     equal('MetricName', 'name', filter.name);
     equal('ServiceName', 'service', filter.service);
     equal('job_id', 'jobId', filter.jobId);
@@ -202,11 +188,7 @@ export function storeMetricPointSearch(store: ClickHouseStore): MetricPointSearc
       params[`attrKey${i}`] = key;
       params[`attrValue${i}`] = value;
     });
-    if (after) {
-      where.push(`(toUnixTimestamp64Nano(TimeUnix), ${rowKey}) < ({afterNs:Int64}, {afterKey:UInt64})`);
-      params.afterNs = after[0];
-      params.afterKey = after[1];
-    }
+    continueAfter(rowKey, after);
     const exemplars = withExemplars.has(type)
       ? `, arrayMap(t -> toString(toUnixTimestamp64Nano(t)), \`Exemplars.TimeUnix\`) AS exemplar_ts,
         \`Exemplars.Value\` AS exemplar_values, \`Exemplars.TraceId\` AS exemplar_traces,
