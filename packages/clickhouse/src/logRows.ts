@@ -1,19 +1,10 @@
-import type { KeyValue, LogBatch, LogRecord } from '@llmp/otlp';
+import type { LogBatch, LogRecord } from '@llmp/otlp';
 import { anyValueText, attributeColumns } from './attributeColumns.ts';
+import { firstText } from './firstText.ts';
 import { clickhouseTime } from './storedSpan.ts';
 
 /** One row of otel_logs as JSONEachRow takes it. */
 export type LogRow = Record<string, unknown>;
-
-const jobKeys = { id: 'llmp.job.id', version: 'llmp.job.version', type: 'llmp.job.type' } as const;
-
-function stringOf(lists: KeyValue[][], key: string): string {
-  for (const list of lists) {
-    const found = list.find((kv) => kv.key === key);
-    if (found) return anyValueText(found.value);
-  }
-  return '';
-}
 
 /**
  * The otel_logs rows of a batch, in the Collector ClickHouse exporter's shape: a record without a
@@ -61,9 +52,9 @@ function logRow(
     ScopeVersion: sl.scope.version,
     ScopeAttributes: scope,
     LogAttributes: attributeColumns(record.attributes).values,
-    EventName: record.eventName || stringOf([record.attributes], 'event.name'),
-    job_id: stringOf(lists, jobKeys.id),
-    job_version: stringOf(lists, jobKeys.version),
-    job_type: stringOf(lists, jobKeys.type),
+    EventName: record.eventName || firstText([record.attributes], 'event.name'),
+    job_id: firstText(lists, 'llmp.job.id'),
+    job_version: firstText(lists, 'llmp.job.version'),
+    job_type: firstText(lists, 'llmp.job.type'),
   };
 }

@@ -1,13 +1,6 @@
-import type {
-  Exemplar,
-  KeyValue,
-  Metric,
-  MetricBatch,
-  MetricType,
-  ResourceMetrics,
-  ScopeMetrics,
-} from '@llmp/otlp';
-import { anyValueText, attributeColumns } from './attributeColumns.ts';
+import type { Exemplar, Metric, MetricBatch, MetricType, ResourceMetrics, ScopeMetrics } from '@llmp/otlp';
+import { attributeColumns } from './attributeColumns.ts';
+import { firstText } from './firstText.ts';
 import { clickhouseTime } from './storedSpan.ts';
 
 /** One row of an otel_metrics_* table as JSONEachRow takes it (no bigint: JSON has none). */
@@ -23,16 +16,6 @@ export const metricTables: Record<Exclude<MetricType, 'empty'>, string> = {
 };
 
 export type MetricTable = (typeof metricTables)[keyof typeof metricTables];
-
-const jobKeys = { id: 'llmp.job.id', version: 'llmp.job.version', type: 'llmp.job.type' } as const;
-
-function stringOf(lists: KeyValue[][], key: string): string {
-  for (const list of lists) {
-    const found = list.find((kv) => kv.key === key);
-    if (found) return anyValueText(found.value);
-  }
-  return '';
-}
 
 /**
  * A Float64 for JSONEachRow: JSON has no NaN or infinities, ClickHouse reads them from these
@@ -197,8 +180,8 @@ function metricRow(
     TimeUnix: time(point.timeUnixNano),
     ...typeColumns(metric.data, point, time),
     Flags: point.flags,
-    job_id: stringOf(lists, jobKeys.id),
-    job_version: stringOf(lists, jobKeys.version),
-    job_type: stringOf(lists, jobKeys.type),
+    job_id: firstText(lists, 'llmp.job.id'),
+    job_version: firstText(lists, 'llmp.job.version'),
+    job_type: firstText(lists, 'llmp.job.type'),
   };
 }
