@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { clientCertificatePair } from '@llmp/pipeline';
 import { z } from 'zod';
 import { StoreOpenError } from './storeOpenError.ts';
 
@@ -11,15 +12,7 @@ export const clickhouseTlsConfig = z
     certFile: z.string().min(1).optional(),
     keyFile: z.string().min(1).optional(),
   })
-  .superRefine((tls, ctx) => {
-    if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [tls.certFile === undefined ? 'certFile' : 'keyFile'],
-        message: 'a client certificate needs both certFile and keyFile',
-      });
-    }
-  });
+  .superRefine(clientCertificatePair);
 
 export type ClickHouseTlsConfig = z.infer<typeof clickhouseTlsConfig>;
 

@@ -1,3 +1,4 @@
+import { clientCertificatePair } from '@llmp/pipeline';
 import { z } from 'zod';
 
 /** The SASL mechanisms both client libraries speak (Kafka's names, as the Collector takes them). */
@@ -57,15 +58,7 @@ export const kafkaTlsConfig = z
     /** The host name the brokers' certificates are checked against, instead of the address dialled. */
     serverNameOverride: z.string().min(1).optional(),
   })
-  .superRefine((tls, ctx) => {
-    if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [tls.certFile === undefined ? 'certFile' : 'keyFile'],
-        message: 'a client certificate needs both certFile and keyFile',
-      });
-    }
-  });
+  .superRefine(clientCertificatePair);
 
 export type KafkaAuthConfig = z.infer<typeof kafkaAuthConfig>;
 export type KafkaTlsConfig = z.infer<typeof kafkaTlsConfig>;

@@ -10,6 +10,7 @@ export {
   openAccess,
   type Role,
 } from './caller.ts';
+export { clientCertificatePair } from './clientCertificatePair.ts';
 export type {
   Component,
   ComponentSettings,
