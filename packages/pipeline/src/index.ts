@@ -11,6 +11,7 @@ export {
   type Role,
 } from './caller.ts';
 export { clientCertificatePair } from './clientCertificatePair.ts';
+export { closeHttpServer } from './closeHttpServer.ts';
 export type {
   Component,
   ComponentSettings,

@@ -4,6 +4,7 @@ import { type ServerType, serve } from '@hono/node-server';
 import {
   type Authenticate,
   type Component,
+  closeHttpServer,
   type Logger,
   onceShutdown,
   parseEndpoint,
@@ -86,18 +87,8 @@ export function queryApiServer({
       );
     },
     shutdown: onceShutdown(async () => {
-      const http = server as import('node:http').Server | undefined;
-      if (!http) return;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => http.closeAllConnections(), shutdownTimeoutMs);
-        const sweeper = setInterval(() => http.closeIdleConnections(), 50);
-        http.close(() => {
-          clearTimeout(timer);
-          clearInterval(sweeper);
-          resolve();
-        });
-        http.closeIdleConnections();
-      });
+      if (!server) return;
+      await closeHttpServer(server as import('node:http').Server, shutdownTimeoutMs);
     }),
   };
 }

@@ -6,7 +6,7 @@ export { type InFlightLimit, type InFlightTicket, inFlightLimit } from './inFlig
 export { BodyError, inflateBody } from './inflateBody.ts';
 export { metricsObserver } from './metricsObserver.ts';
 export { otlpHttpApp } from './otlpHttpApp.ts';
-export { closeHttpServer, type OtlpReceiver, otlpReceiverFactory } from './otlpReceiver.ts';
+export { type OtlpReceiver, otlpReceiverFactory } from './otlpReceiver.ts';
 export { type OtlpReceiverConfig, otlpReceiverConfig } from './otlpReceiverConfig.ts';
 export { otlpReceiverMetrics } from './otlpReceiverMetrics.ts';
 export { type ReceiverObserver, type RefusalReason, receiverObserver } from './receiverObserver.ts';

@@ -8,6 +8,7 @@ import {
   type Component,
   type ComponentSettings,
   type Consumer,
+  closeHttpServer,
   onceShutdown,
   parseEndpoint,
   type Signal,
@@ -72,23 +73,6 @@ function listenHttp(
         )
       : serve({ fetch, hostname: host, port, serverOptions }, () => resolve(server));
     server.once('error', reject);
-  });
-}
-
-/** Closes an HTTP server: stop accepting, let in-flight requests finish, then cut what is left. */
-export function closeHttpServer(server: ServerType, timeoutMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const http = server as import('node:http').Server;
-    const timer = setTimeout(() => http.closeAllConnections(), timeoutMs);
-    // A keep-alive connection whose request finishes after close() would otherwise linger
-    // for the keep-alive timeout; close each one as soon as it turns idle.
-    const sweeper = setInterval(() => http.closeIdleConnections(), 50);
-    http.close(() => {
-      clearTimeout(timer);
-      clearInterval(sweeper);
-      resolve();
-    });
-    http.closeIdleConnections();
   });
 }
 
@@ -234,7 +218,9 @@ export const otlpReceiverFactory = {
         stopped = true;
         await Promise.all([
           grpcServer ? closeGrpcServer(grpcServer, config.shutdownTimeoutMs) : undefined,
-          httpServer ? closeHttpServer(httpServer, config.shutdownTimeoutMs) : undefined,
+          httpServer
+            ? closeHttpServer(httpServer as import('node:http').Server, config.shutdownTimeoutMs)
+            : undefined,
         ]);
       }),
     };
