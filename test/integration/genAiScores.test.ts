@@ -6,7 +6,9 @@ import {
   deleteTrace,
   migrate,
   migrations,
+  readTrace,
   readTraceScores,
+  readTraceSpan,
 } from '@llmp/clickhouse';
 import { jobEvaluations, jobScores } from '@llmp/jobs';
 import { type KeyValue, type LogRecord, type Span, traceBatch } from '@llmp/otlp';
@@ -188,6 +190,26 @@ describe('genai_scores', () => {
       { name: 'Relevance', count: 2, scored: 1, mean: 0.5, min: 0.5, max: 0.5, labels: { pass: 1 } },
     ]);
     expect((await jobScores(store, 'p', 'job-a', { limit: 1, cursor: 'nope' })).ok).toBe(false);
+  });
+
+  it('puts results and log-record text on their spans alike in a whole read, a part and a one-span read', async () => {
+    await writeRecords('app', [
+      {
+        eventName: 'gen_ai.client.inference.operation.details',
+        attributes: [
+          str('gen_ai.input.messages', '[{"role":"user","parts":[{"type":"text","content":"hi"}]}]'),
+          str('gen_ai.output.messages', '[{"role":"assistant","parts":[{"type":"text","content":"hello"}]}]'),
+        ],
+      },
+    ]);
+    const whole = await readTrace(store, 'p', trace);
+    const chat = whole.find((s) => s.spanId === child);
+    expect(chat?.genAi).toMatchObject({ inputText: 'user: hi', outputText: 'assistant: hello' });
+    expect(chat?.scores?.map((s) => s.name)).toEqual(['Relevance', 'Relevance']);
+    expect(whole.find((s) => s.spanId === root)?.scores?.map((s) => s.name)).toEqual(['Coherence']);
+    expect(await readTraceSpan(store, 'p', trace, child)).toEqual(chat);
+    expect(await readTraceSpan(store, 'p', trace, root)).toEqual(whole.find((s) => s.spanId === root));
+    expect(await readTrace(store, 'p', trace, { limit: 10 })).toEqual(whole);
   });
 
   it('goes with its trace when the trace is deleted', async () => {
