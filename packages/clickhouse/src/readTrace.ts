@@ -457,22 +457,7 @@ export async function readTrace(
         readGenAiEvents(store, projectId, [traceId]),
         readTraceScores(store, projectId, traceId),
       ]);
-  // Evaluation results (gen_ai.evaluation.result, as log records or span events) on their span.
-  for (const span of spans) {
-    const own = scores.get(span.spanId);
-    if (own) span.scores = own;
-  }
-  if (events.length === 0) return spans;
-  // GenAI content sent as log records (EVENT_ONLY capture) fills the span's text where the span
-  // itself carried none, whichever of the two arrived first.
-  const texts = genAiEventText(events);
-  for (const span of spans) {
-    const text = texts.get(span.spanId);
-    if (!text) continue;
-    if (!span.genAi.inputText) span.genAi.inputText = text.input;
-    if (!span.genAi.outputText) span.genAi.outputText = text.output;
-  }
-  return spans;
+  return withScoresAndEventText(spans, events, scores);
 }
 
 /**
@@ -486,19 +471,37 @@ export async function readTraceSpan(
   traceId: string,
   spanId: string,
 ): Promise<StoredSpan | undefined> {
-  const [[span], events, scores] = await Promise.all([
+  const [spans, events, scores] = await Promise.all([
     readStoredSpans(store, projectId, traceId, undefined, spanId),
     readGenAiEvents(store, projectId, [traceId], [spanId]),
     readTraceScores(store, projectId, traceId, [spanId]),
   ]);
-  const own = span && scores.get(spanId);
-  if (span && own) span.scores = own;
-  const text = span && events.length > 0 ? genAiEventText(events).get(spanId) : undefined;
-  if (span && text) {
+  return withScoresAndEventText(spans, events, scores)[0];
+}
+
+/**
+ * Puts on each span its evaluation results (gen_ai.evaluation.result, as log records or span
+ * events), and the GenAI content sent as log records (EVENT_ONLY capture) where the span itself
+ * carried no text, whichever of the two arrived first.
+ */
+function withScoresAndEventText(
+  spans: StoredSpan[],
+  events: GenAiEventRecord[],
+  scores: Map<string, GenAiScore[]>,
+): StoredSpan[] {
+  for (const span of spans) {
+    const own = scores.get(span.spanId);
+    if (own) span.scores = own;
+  }
+  if (events.length === 0) return spans;
+  const texts = genAiEventText(events);
+  for (const span of spans) {
+    const text = texts.get(span.spanId);
+    if (!text) continue;
     if (!span.genAi.inputText) span.genAi.inputText = text.input;
     if (!span.genAi.outputText) span.genAi.outputText = text.output;
   }
-  return span;
+  return spans;
 }
 
 /**
