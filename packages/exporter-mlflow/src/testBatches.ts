@@ -1,8 +1,9 @@
 import { type KeyValue, type Span, type TraceBatch, traceBatch } from '@llmp/otlp';
+import { stringAttr, testRequest, testSpan } from '@llmp/otlp/testing';
 
-// Spans and batches for the unit tests of this package.
+// Spans and batches for the unit tests of this package, on @llmp/otlp's test fixtures.
 
-export const str = (key: string, value: string): KeyValue => ({ key, value: { type: 'string', value } });
+export const str = stringAttr;
 
 /** @example span('a'.repeat(32), '1'.repeat(16), '', [str('llmp.job.id', 'job-1')]) */
 export function span(
@@ -11,44 +12,10 @@ export function span(
   parentSpanId: string,
   attributes: KeyValue[] = [],
 ): Span {
-  return {
-    traceId,
-    spanId,
-    parentSpanId,
-    traceState: '',
-    flags: 0,
-    name: `span ${spanId}`,
-    kind: 1,
-    startTimeUnixNano: 1n,
-    endTimeUnixNano: 2n,
-    attributes,
-    droppedAttributesCount: 0,
-    events: [],
-    droppedEventsCount: 0,
-    links: [],
-    droppedLinksCount: 0,
-    status: { code: 0, message: '' },
-  };
+  return testSpan({ traceId, spanId, parentSpanId, name: `span ${spanId}`, attributes });
 }
 
 /** One resource, one scope. @example batch([span(a, '1'.repeat(16), '')], [], 'acme') */
 export function batch(spans: Span[], resource: KeyValue[] = [], projectId = 'default'): TraceBatch {
-  return traceBatch({
-    projectId,
-    request: {
-      resourceSpans: [
-        {
-          resource: { attributes: resource, droppedAttributesCount: 0 },
-          schemaUrl: '',
-          scopeSpans: [
-            {
-              scope: { name: 's', version: '', attributes: [], droppedAttributesCount: 0 },
-              schemaUrl: '',
-              spans,
-            },
-          ],
-        },
-      ],
-    },
-  });
+  return traceBatch({ projectId, request: testRequest(spans, { resource, scopeName: 's' }) });
 }
