@@ -1,55 +1,31 @@
 import { gzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import { decodeRpcStatus, type Span, type TraceBatch, type TraceRequest } from '@llmp/otlp';
+import { stringAttr, testRequest, testSpan, testTraceId } from '@llmp/otlp/testing';
 import type { Authenticate, Consumer, Registry } from '@llmp/pipeline';
 import { nopSettings, sinkConsumer } from '@llmp/pipeline/testing';
 import { traceServiceDefinition } from '../grpcTraceService.ts';
 import { type OtlpReceiver, otlpReceiverFactory } from '../otlpReceiver.ts';
 import { otlpReceiverConfig } from '../otlpReceiverConfig.ts';
 
-export const traceId = '5b8efff798038103d269b633813fc60c';
+export const traceId = testTraceId;
 
 /** A span with every field set, as the protobuf decoder returns it. */
 export function span(name: string, spanId: string, id = traceId): Span {
-  return {
+  return testSpan({
     traceId: id,
     spanId,
-    traceState: '',
-    parentSpanId: '',
     flags: 1,
     name,
     kind: 3,
     startTimeUnixNano: 1700000000123456789n,
     endTimeUnixNano: 1700000000223456789n,
-    attributes: [{ key: 'gen_ai.request.model', value: { type: 'string', value: 'gpt-4o' } }],
-    droppedAttributesCount: 0,
-    events: [],
-    droppedEventsCount: 0,
-    links: [],
-    droppedLinksCount: 0,
-    status: { code: 0, message: '' },
-  };
+    attributes: [stringAttr('gen_ai.request.model', 'gpt-4o')],
+  });
 }
 
 export function requestOf(...spans: Span[]): TraceRequest {
-  return {
-    resourceSpans: [
-      {
-        resource: {
-          attributes: [{ key: 'service.name', value: { type: 'string', value: 'checkout' } }],
-          droppedAttributesCount: 0,
-        },
-        schemaUrl: '',
-        scopeSpans: [
-          {
-            scope: { name: 's', version: '', attributes: [], droppedAttributesCount: 0 },
-            schemaUrl: '',
-            spans,
-          },
-        ],
-      },
-    ],
-  };
+  return testRequest(spans, { resource: [stringAttr('service.name', 'checkout')], scopeName: 's' });
 }
 
 /** The exporter's stand-in (pipeline/testing's sink): `batches` it kept and the `spans` in them. */
