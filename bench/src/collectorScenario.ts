@@ -11,7 +11,13 @@ import { tempDir } from '../../test/support/tempDir.ts';
 import { benchLoad } from './benchLoad.ts';
 import { type CollectorPipeline, collectorConfig } from './collectorConfig.ts';
 import { otelcolBinary } from './otelcolBinary.ts';
-import { cpuSeconds, peakRssMiB } from './processStats.ts';
+import {
+  cpuSeconds,
+  javaChildren,
+  machineCpuSeconds,
+  peakRssMiB,
+  selfAndReapedChildrenCpuSeconds,
+} from './processStats.ts';
 import { median } from './quantiles.ts';
 import { runTelemetrygen } from './telemetrygen.ts';
 
@@ -28,6 +34,14 @@ interface Run {
   cpuSecondsPerMillionSpans: number;
   peakRssMiB: number;
   loadAverage: number;
+  /** The Kafka broker's CPU over the run, per million spans acknowledged (undefined: not a child of this process). */
+  brokerCpuSecondsPerMillionSpans: number | undefined;
+  /** This process's CPU over the run (the loadgen sender, or telemetrygen's process for that load), per million spans. */
+  senderCpuSecondsPerMillionSpans: number;
+  /** Share of the machine's CPU time (all cores) that was busy over the run, 0–1, from /proc/stat. */
+  machineBusy: number;
+  /** Cores in use over the run by side, broker, sender and by anything else on the machine (the rest). */
+  cores: { side: number; broker: number | undefined; sender: number; rest: number; all: number };
 }
 
 /** A process under test: its pid, its OTLP/gRPC port, its counters. */
@@ -180,9 +194,17 @@ function topics(kafka: Kafka, partitions: number) {
  * Drives one load into a started side; the run ends when the exporter has reported every
  * accepted span acknowledged by Kafka (at once for a side that answers after Kafka).
  */
-async function measure(side: Side, load: Load, size: { workers: number; seconds: number }) {
-  const cpu0 = cpuSeconds(side.pid);
+async function measure(
+  side: Side,
+  load: Load,
+  size: { workers: number; seconds: number },
+  brokerPid: number | undefined,
+) {
   const before = await side.counters();
+  const cpu0 = cpuSeconds(side.pid);
+  const broker0 = brokerPid ? cpuSeconds(brokerPid) : 0;
+  const machine0 = machineCpuSeconds();
+  const sender0 = selfAndReapedChildrenCpuSeconds();
   const started = performance.now();
   if (load === 'telemetrygen') {
     await runTelemetrygen({
@@ -210,15 +232,32 @@ async function measure(side: Side, load: Load, size: { workers: number; seconds:
     now = later;
   }
   const cpu = cpuSeconds(side.pid) - cpu0;
+  const brokerCpu = brokerPid ? cpuSeconds(brokerPid) - broker0 : undefined;
+  const senderCpu = selfAndReapedChildrenCpuSeconds() - sender0;
+  const machine = machineCpuSeconds();
+  const wall = (performance.now() - started) / 1000;
   const seconds = (done - started) / 1000;
   const acked = now.acked - before.acked;
+  const perMillion = (s: number) => Math.round((s / (acked / 1e6)) * 100) / 100;
+  const cores = (s: number) => Math.round((s / wall) * 100) / 100;
+  const busy = machine.busy - machine0.busy;
   return {
     acceptedSpans: now.accepted - before.accepted,
     ackedSpans: acked,
     seconds: Math.round(seconds * 100) / 100,
     spansPerSecond: Math.round(acked / seconds),
-    cpuSecondsPerMillionSpans: Math.round((cpu / (acked / 1e6)) * 100) / 100,
+    cpuSecondsPerMillionSpans: perMillion(cpu),
     peakRssMiB: peakRssMiB(side.pid),
+    brokerCpuSecondsPerMillionSpans: brokerCpu === undefined ? undefined : perMillion(brokerCpu),
+    senderCpuSecondsPerMillionSpans: perMillion(senderCpu),
+    machineBusy: Math.round((busy / (machine.total - machine0.total)) * 1000) / 1000,
+    cores: {
+      side: cores(cpu),
+      broker: brokerCpu === undefined ? undefined : cores(brokerCpu),
+      sender: cores(senderCpu),
+      rest: cores(busy - cpu - (brokerCpu ?? 0) - senderCpu),
+      all: cores(busy),
+    },
   };
 }
 
@@ -231,7 +270,11 @@ async function measure(side: Side, load: Load, size: { workers: number; seconds:
  * hold, so what it generates is not what arrives); medians of spans/s, CPU-s per million spans
  * and peak RSS, and the gateway's ratios. With `baselineRoot` (another checkout, e.g. main), that
  * checkout's gateway runs as a third side in every round, so a change is measured A B A B against
- * it on the same load and machine state.
+ * it on the same load and machine state. Beside each side's own figures every run records the
+ * CPU per million spans of the broker (when this process started it) and of the sender (this
+ * process, plus telemetrygen once it exited), the machine's busy share from /proc/stat and the
+ * cores each used, `rest` being whatever else ran on the machine: whether a spans/s ratio
+ * measures the side or a saturated (or shared) machine.
  */
 export async function collectorScenario({
   load,
@@ -258,6 +301,8 @@ export async function collectorScenario({
   const dir = tempDir('bench-otelcol');
   const kafka = new Kafka({ brokers: broker.brokers, clientId: 'llmp-bench', logLevel: logLevel.NOTHING });
   const topic = topics(kafka, 4);
+  // The broker's pid when this process started it (the Maven jars); none for KAFKA_BROKERS.
+  const brokerPid = broker.source === 'env' ? undefined : javaChildren()[0];
   const collector: Run[] = [];
   const gateway: Run[] = [];
   const baseline: Run[] = [];
@@ -266,7 +311,7 @@ export async function collectorScenario({
     await topic.create(fresh);
     const side = await start(fresh);
     try {
-      const run = await measure(side, load, { workers, seconds });
+      const run = await measure(side, load, { workers, seconds }, brokerPid);
       return { ...run, records: await topic.records(fresh), loadAverage: loadavg()[0]! };
     } finally {
       await side.stop();
@@ -289,6 +334,12 @@ export async function collectorScenario({
     spansPerSecond: median(runs.map((r) => r.spansPerSecond)),
     cpuSecondsPerMillionSpans: median(runs.map((r) => r.cpuSecondsPerMillionSpans)),
     peakRssMiB: median(runs.map((r) => r.peakRssMiB)),
+    ...(runs.every((r) => r.brokerCpuSecondsPerMillionSpans !== undefined)
+      ? { brokerCpuSecondsPerMillionSpans: median(runs.map((r) => r.brokerCpuSecondsPerMillionSpans!)) }
+      : {}),
+    senderCpuSecondsPerMillionSpans: median(runs.map((r) => r.senderCpuSecondsPerMillionSpans)),
+    machineBusy: median(runs.map((r) => r.machineBusy)),
+    restCores: median(runs.map((r) => r.cores.rest)),
   });
   const a = medians(collector);
   const b = medians(gateway);
