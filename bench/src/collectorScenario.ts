@@ -41,7 +41,14 @@ interface Run {
   /** Share of the machine's CPU time (all cores) that was busy over the run, 0–1, from /proc/stat. */
   machineBusy: number;
   /** Cores in use over the run by side, broker, sender and by anything else on the machine (the rest). */
-  cores: { side: number; broker: number | undefined; sender: number; rest: number; all: number };
+  cores: {
+    side: number;
+    sideFirstThread: number;
+    broker: number | undefined;
+    sender: number;
+    rest: number;
+    all: number;
+  };
 }
 
 /** A process under test: its pid, its OTLP/gRPC port, its counters. */
@@ -56,6 +63,8 @@ type Load = 'telemetrygen' | 'loadgen';
 
 /** The gateway image's NODE_OPTIONS (Dockerfile), unless BENCH_GATEWAY_NODE_OPTIONS says otherwise. */
 const gatewayNodeOptions = process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '--max-semi-space-size=8';
+/** The baseline checkout's gateway: the image's NODE_OPTIONS unless BENCH_BASELINE_NODE_OPTIONS says otherwise. */
+const baselineNodeOptions = process.env.BENCH_BASELINE_NODE_OPTIONS ?? '--max-semi-space-size=8';
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -138,7 +147,8 @@ async function startGateway(dir: string, brokers: string[], topic: string, root?
     ...(root ? { root } : {}),
     dataDir: `${dir}/gateway-${topic}`,
     command: 'gateway',
-    extraYaml: `kafka:\n  brokers: "${brokers.join(',')}"\nexporters:\n  kafka:\n    topic: ${topic}\n${
+    // BENCH_KAFKA_YAML: lines added to this checkout's kafka section (e.g. '  producerConnections: 8\n').
+    extraYaml: `kafka:\n  brokers: "${brokers.join(',')}"\n${(!root && process.env.BENCH_KAFKA_YAML) || ''}exporters:\n  kafka:\n    topic: ${topic}\n${
       // BENCH_SENDS_IN_FLIGHT: merged sends (coalesce on) with that sendsInFlight, this checkout only.
       !root && process.env.BENCH_SENDS_IN_FLIGHT
         ? `    coalesce: { enabled: true, sendsInFlight: ${Number(process.env.BENCH_SENDS_IN_FLIGHT)} }\n`
@@ -146,7 +156,7 @@ async function startGateway(dir: string, brokers: string[], topic: string, root?
     }`,
     env: {
       NODE_OPTIONS: [
-        gatewayNodeOptions,
+        root ? baselineNodeOptions : gatewayNodeOptions,
         process.env.BENCH_CPU_PROF ? `--cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROF}/gateway` : '',
       ].join(' '),
     },
@@ -202,6 +212,8 @@ async function measure(
 ) {
   const before = await side.counters();
   const cpu0 = cpuSeconds(side.pid);
+  // The side's first thread: the gateway's JavaScript thread (the Collector's is one of many).
+  const main0 = cpuSeconds(side.pid, side.pid);
   const broker0 = brokerPid ? cpuSeconds(brokerPid) : 0;
   const machine0 = machineCpuSeconds();
   const sender0 = selfAndReapedChildrenCpuSeconds();
@@ -232,6 +244,7 @@ async function measure(
     now = later;
   }
   const cpu = cpuSeconds(side.pid) - cpu0;
+  const mainThread = cpuSeconds(side.pid, side.pid) - main0;
   const brokerCpu = brokerPid ? cpuSeconds(brokerPid) - broker0 : undefined;
   const senderCpu = selfAndReapedChildrenCpuSeconds() - sender0;
   const machine = machineCpuSeconds();
@@ -253,6 +266,7 @@ async function measure(
     machineBusy: Math.round((busy / (machine.total - machine0.total)) * 1000) / 1000,
     cores: {
       side: cores(cpu),
+      sideFirstThread: cores(mainThread),
       broker: brokerCpu === undefined ? undefined : cores(brokerCpu),
       sender: cores(senderCpu),
       rest: cores(busy - cpu - (brokerCpu ?? 0) - senderCpu),
@@ -306,18 +320,30 @@ export async function collectorScenario({
   const collector: Run[] = [];
   const gateway: Run[] = [];
   const baseline: Run[] = [];
-  const runSide = async (name: string, start: (topic: string) => Promise<Side>): Promise<Run> => {
+  const runSide = async (
+    name: string,
+    start: (topic: string) => Promise<Side>,
+    runSeconds = seconds,
+  ): Promise<Run> => {
     const fresh = `bench_${name}_${Date.now()}`;
     await topic.create(fresh);
     const side = await start(fresh);
     try {
-      const run = await measure(side, load, { workers, seconds }, brokerPid);
+      const run = await measure(side, load, { workers, seconds: runSeconds }, brokerPid);
       return { ...run, records: await topic.records(fresh), loadAverage: loadavg()[0]! };
     } finally {
       await side.stop();
     }
   };
   try {
+    // Untimed runs of both sides first, so that no side's first round pays for the broker's
+    // warm-up on its produce requests: the Collector's first round cost the broker 17-22 CPU-s per
+    // million spans against 6-10 later, even after a gateway run (2026-12-06).
+    const warmUp = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
+    if (warmUp > 0) {
+      await runSide('warmup', (t) => startCollector(dir.path, broker.brokers, t, pipeline), warmUp);
+      await runSide('warmup', (t) => startGateway(dir.path, broker.brokers, t), warmUp);
+    }
     for (let round = 0; round < rounds; round++) {
       collector.push(await runSide('otelcol', (t) => startCollector(dir.path, broker.brokers, t, pipeline)));
       gateway.push(await runSide('gateway', (t) => startGateway(dir.path, broker.brokers, t)));
@@ -350,7 +376,7 @@ export async function collectorScenario({
       : `loadgen LLM traces, ${workers} requests in flight, 20 traces each, ${seconds} s`;
   return {
     scenario: `collector-${load}`,
-    command: `otelcol 0.165 (otlp → ${pipeline.mode === 'batch' ? 'batch → ' : ''}kafka acks=all, linger ${pipeline.linger}) vs llmp gateway (acks=all, NODE_OPTIONS=${gatewayNodeOptions}); ${offered}; × ${rounds}, A B A B${baselineRoot ? ` (C: gateway of ${baselineRoot})` : ''}`,
+    command: `otelcol 0.165 (otlp → ${pipeline.mode === 'batch' ? 'batch → ' : ''}kafka acks=all, linger ${pipeline.linger}) vs llmp gateway (acks=all, NODE_OPTIONS=${gatewayNodeOptions}); ${offered}; × ${rounds}, A B A B${baselineRoot ? ` (C: gateway of ${baselineRoot}, NODE_OPTIONS=${baselineNodeOptions})` : ''}, after untimed ${process.env.BENCH_WARMUP_SECONDS ?? 3} s warm-ups of each`,
     loadAverage: median([...collector, ...gateway, ...baseline].map((r) => r.loadAverage)),
     collector: a,
     gateway: b,

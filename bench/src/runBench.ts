@@ -62,7 +62,9 @@ if (run('all-in-one')) report(await allInOneScenario({ seconds }));
 // A B A B. BENCH_COLLECTOR_PIPELINE=batch puts the batch processor and the exporter's queue in the
 // Collector (answered before Kafka); BENCH_COLLECTOR_LINGER sets its producer linger (default 10ms);
 // BENCH_TELEMETRYGEN_RATE traces/s per worker (default 5000; 0: unthrottled, most of it dropped).
-// BENCH_BASELINE=<checkout> adds that checkout's gateway as a third side in every round (A B C A B C).
+// BENCH_BASELINE=<checkout> adds that checkout's gateway as a third side in every round (A B C A B C),
+// run with BENCH_BASELINE_NODE_OPTIONS (default the image's) where this checkout's gateway takes
+// BENCH_GATEWAY_NODE_OPTIONS. Untimed BENCH_WARMUP_SECONDS (3) runs of the Collector and the gateway warm the broker first.
 for (const load of ['telemetrygen', 'loadgen'] as const) {
   if (!wanted.has(load === 'telemetrygen' ? 'collector' : 'collector-loadgen')) continue;
   report(
