@@ -16,6 +16,7 @@ import {
   javaChildren,
   machineCpuSeconds,
   peakRssMiB,
+  runQueueWaitSeconds,
   selfAndReapedChildrenCpuSeconds,
 } from './processStats.ts';
 import { median } from './quantiles.ts';
@@ -49,6 +50,8 @@ interface Run {
     rest: number;
     all: number;
   };
+  /** Share of the run's wall time the side's first thread and the sender's thread were runnable but had no core. */
+  runQueueWait: { sideFirstThread: number; sender: number };
 }
 
 /** A process under test: its pid, its OTLP/gRPC port, its counters. */
@@ -214,6 +217,7 @@ async function measure(
   const cpu0 = cpuSeconds(side.pid);
   // The side's first thread: the gateway's JavaScript thread (the Collector's is one of many).
   const main0 = cpuSeconds(side.pid, side.pid);
+  const waits0 = [runQueueWaitSeconds(side.pid), runQueueWaitSeconds(process.pid)] as const;
   const broker0 = brokerPid ? cpuSeconds(brokerPid) : 0;
   const machine0 = machineCpuSeconds();
   const sender0 = selfAndReapedChildrenCpuSeconds();
@@ -245,6 +249,7 @@ async function measure(
   }
   const cpu = cpuSeconds(side.pid) - cpu0;
   const mainThread = cpuSeconds(side.pid, side.pid) - main0;
+  const waits = [runQueueWaitSeconds(side.pid) - waits0[0], runQueueWaitSeconds(process.pid) - waits0[1]];
   const brokerCpu = brokerPid ? cpuSeconds(brokerPid) - broker0 : undefined;
   const senderCpu = selfAndReapedChildrenCpuSeconds() - sender0;
   const machine = machineCpuSeconds();
@@ -272,6 +277,7 @@ async function measure(
       rest: cores(busy - cpu - (brokerCpu ?? 0) - senderCpu),
       all: cores(busy),
     },
+    runQueueWait: { sideFirstThread: cores(waits[0]!), sender: cores(waits[1]!) },
   };
 }
 

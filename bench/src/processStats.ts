@@ -98,3 +98,12 @@ export function selfAndReapedChildrenCpuSeconds(): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / ticksPerSecond;
 }
+
+/**
+ * Seconds a thread has spent runnable but waiting for a core (the run queue), from
+ * /proc/<pid>/task/<tid>/schedstat: how much a thread that wanted to run was held back by the others.
+ */
+export function runQueueWaitSeconds(pid: number, thread = pid): number {
+  const [, waitNs] = readFileSync(`/proc/${pid}/task/${thread}/schedstat`, 'utf8').split(' ');
+  return Number(waitNs) / 1e9;
+}
