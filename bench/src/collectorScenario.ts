@@ -119,7 +119,12 @@ async function startCollector(
   const metricsPort = await freePort();
   const file = `${dir}/otelcol-${topic}.yaml`;
   writeFileSync(file, collectorConfig({ port, metricsPort, brokers, topic, pipeline }));
-  const child = spawn(otelcolBinary(), ['--config', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // BENCH_COLLECTOR_GOMAXPROCS: the cores the Collector's Go runtime runs goroutines on at once.
+  const goMaxProcs = process.env.BENCH_COLLECTOR_GOMAXPROCS;
+  const child = spawn(otelcolBinary(), ['--config', file], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    ...(goMaxProcs ? { env: { ...process.env, GOMAXPROCS: goMaxProcs } } : {}),
+  });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
@@ -382,7 +387,7 @@ export async function collectorScenario({
       : `loadgen LLM traces, ${workers} requests in flight, 20 traces each, ${seconds} s`;
   return {
     scenario: `collector-${load}`,
-    command: `otelcol 0.165 (otlp → ${pipeline.mode === 'batch' ? 'batch → ' : ''}kafka acks=all, linger ${pipeline.linger}) vs llmp gateway (acks=all, NODE_OPTIONS=${gatewayNodeOptions}); ${offered}; × ${rounds}, A B A B${baselineRoot ? ` (C: gateway of ${baselineRoot}, NODE_OPTIONS=${baselineNodeOptions})` : ''}, after untimed ${process.env.BENCH_WARMUP_SECONDS ?? 3} s warm-ups of each`,
+    command: `otelcol 0.165 (otlp → ${pipeline.mode === 'batch' ? 'batch → ' : ''}kafka acks=all, linger ${pipeline.linger}) ${process.env.BENCH_COLLECTOR_GOMAXPROCS ? ` GOMAXPROCS=${process.env.BENCH_COLLECTOR_GOMAXPROCS}` : ''} vs llmp gateway (acks=all, NODE_OPTIONS=${gatewayNodeOptions}); ${offered}; × ${rounds}, A B A B${baselineRoot ? ` (C: gateway of ${baselineRoot}, NODE_OPTIONS=${baselineNodeOptions})` : ''}, after untimed ${process.env.BENCH_WARMUP_SECONDS ?? 3} s warm-ups of each`,
     loadAverage: median([...collector, ...gateway, ...baseline].map((r) => r.loadAverage)),
     collector: a,
     gateway: b,
