@@ -350,8 +350,9 @@ export async function collectorScenario({
   try {
     // Untimed runs of both sides first, so that no side's first round pays for the broker's
     // warm-up on its produce requests: the Collector's first round cost the broker 17-22 CPU-s per
-    // million spans against 6-10 later, even after a gateway run (2026-12-06).
-    const warmUp = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
+    // million spans against 6-10 later, even after a gateway run; after 3 s of each still 10-18,
+    // after 10 s of each 4.3-5.3 like later rounds (2026-12-06).
+    const warmUp = Number(process.env.BENCH_WARMUP_SECONDS ?? 10);
     if (warmUp > 0) {
       await runSide('warmup', (t) => startCollector(dir.path, broker.brokers, t, pipeline), warmUp);
       await runSide('warmup', (t) => startGateway(dir.path, broker.brokers, t), warmUp);
@@ -399,7 +400,7 @@ export async function collectorScenario({
       : `loadgen LLM traces, ${workers} requests in flight, 20 traces each, ${seconds} s`;
   return {
     scenario: `collector-${load}`,
-    command: `otelcol 0.165 (otlp → ${pipeline.mode === 'batch' ? 'batch → ' : ''}kafka acks=all, linger ${pipeline.linger}) ${process.env.BENCH_COLLECTOR_GOMAXPROCS ? ` GOMAXPROCS=${process.env.BENCH_COLLECTOR_GOMAXPROCS}` : ''} vs llmp gateway (acks=all, NODE_OPTIONS=${gatewayNodeOptions}); ${offered}; × ${rounds}, each round one side later (A B, B A …)${baselineRoot ? ` (C: gateway of ${baselineRoot}, NODE_OPTIONS=${baselineNodeOptions})` : ''}, after untimed ${process.env.BENCH_WARMUP_SECONDS ?? 3} s warm-ups of each`,
+    command: `otelcol 0.165 (otlp → ${pipeline.mode === 'batch' ? 'batch → ' : ''}kafka acks=all, linger ${pipeline.linger}) ${process.env.BENCH_COLLECTOR_GOMAXPROCS ? ` GOMAXPROCS=${process.env.BENCH_COLLECTOR_GOMAXPROCS}` : ''} vs llmp gateway (acks=all, NODE_OPTIONS=${gatewayNodeOptions}); ${offered}; × ${rounds}, each round one side later (A B, B A …)${baselineRoot ? ` (C: gateway of ${baselineRoot}, NODE_OPTIONS=${baselineNodeOptions})` : ''}, after untimed ${process.env.BENCH_WARMUP_SECONDS ?? 10} s warm-ups of each`,
     loadAverage: median([...collector, ...gateway, ...baseline].map((r) => r.loadAverage)),
     collector: a,
     gateway: b,

@@ -64,7 +64,7 @@ if (run('all-in-one')) report(await allInOneScenario({ seconds }));
 // BENCH_TELEMETRYGEN_RATE traces/s per worker (default 5000; 0: unthrottled, most of it dropped).
 // BENCH_BASELINE=<checkout> adds that checkout's gateway as a third side in every round (A B C A B C),
 // run with BENCH_BASELINE_NODE_OPTIONS (default the image's) where this checkout's gateway takes
-// BENCH_GATEWAY_NODE_OPTIONS. Untimed BENCH_WARMUP_SECONDS (3) runs of the Collector and the
+// BENCH_GATEWAY_NODE_OPTIONS. Untimed BENCH_WARMUP_SECONDS (10) runs of the Collector and the
 // gateway warm the broker first. BENCH_COLLECTOR_GOMAXPROCS sets the Collector's GOMAXPROCS.
 for (const load of ['telemetrygen', 'loadgen'] as const) {
   if (!wanted.has(load === 'telemetrygen' ? 'collector' : 'collector-loadgen')) continue;
