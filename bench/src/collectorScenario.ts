@@ -388,8 +388,8 @@ export async function collectorScenario({
       ? { brokerCpuSecondsPerMillionSpans: median(runs.map((r) => r.brokerCpuSecondsPerMillionSpans!)) }
       : {}),
     senderCpuSecondsPerMillionSpans: median(runs.map((r) => r.senderCpuSecondsPerMillionSpans)),
-    machineBusy: median(runs.map((r) => r.machineBusy)),
-    restCores: median(runs.map((r) => r.cores.rest)),
+    machineBusy: Math.round(median(runs.map((r) => r.machineBusy)) * 1000) / 1000,
+    restCores: Math.round(median(runs.map((r) => r.cores.rest)) * 100) / 100,
   });
   const a = medians(collector);
   const b = medians(gateway);
