@@ -4,14 +4,14 @@
 // node bench/probes/gatewayLatency.ts — one broker, each root's gateway in turn into a fresh topic,
 // latencyHooks.ts loaded into it; prints the loadgen report, the gateway's histograms and the CPU
 // of the gateway, the broker (a Java child of this process) and this process (the sender).
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { Kafka, logLevel } from 'kafkajs';
 import { kafkaBroker } from '../../test/support/kafkaBroker.ts';
 import { startLlmp } from '../../test/support/llmpProcess.ts';
 import { tempDir } from '../../test/support/tempDir.ts';
 import { benchLoad } from '../src/benchLoad.ts';
-import { cpuSeconds, peakRssMiB } from '../src/processStats.ts';
+import { cpuSeconds, javaChildren, peakRssMiB } from '../src/processStats.ts';
 
 const here = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 const roots = (process.env.ROOTS ?? here).split(',');
@@ -23,20 +23,6 @@ const variants: { kafka?: string; exporter?: string; set?: string[] }[] = JSON.p
 const runs = roots.flatMap((root) => variants.map((variant) => ({ root, variant })));
 const seconds = Number(process.env.SECONDS ?? 10);
 const workers = Number(process.env.WORKERS ?? 8);
-
-/** The Java children of this process (the broker mavenKafka spawned). */
-function javaChildren(): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[1]) === process.pid && stat.includes('(java)')) pids.push(Number(entry));
-    } catch {}
-  }
-  return pids;
-}
 
 const broker = await kafkaBroker();
 if (!broker) throw new Error('no Kafka broker');

@@ -11,7 +11,14 @@ import { tempDir } from '../../test/support/tempDir.ts';
 import { benchLoad } from './benchLoad.ts';
 import { type CollectorPipeline, collectorConfig } from './collectorConfig.ts';
 import { otelcolBinary } from './otelcolBinary.ts';
-import { cpuSeconds, peakRssMiB } from './processStats.ts';
+import {
+  cpuSeconds,
+  javaChildren,
+  machineCpuSeconds,
+  peakRssMiB,
+  runQueueWaitSeconds,
+  selfAndReapedChildrenCpuSeconds,
+} from './processStats.ts';
 import { median } from './quantiles.ts';
 import { runTelemetrygen } from './telemetrygen.ts';
 
@@ -28,6 +35,23 @@ interface Run {
   cpuSecondsPerMillionSpans: number;
   peakRssMiB: number;
   loadAverage: number;
+  /** The Kafka broker's CPU over the run, per million spans acknowledged (undefined: not a child of this process). */
+  brokerCpuSecondsPerMillionSpans: number | undefined;
+  /** This process's CPU over the run (the loadgen sender, or telemetrygen's process for that load), per million spans. */
+  senderCpuSecondsPerMillionSpans: number;
+  /** Share of the machine's CPU time (all cores) that was busy over the run, 0–1, from /proc/stat. */
+  machineBusy: number;
+  /** Cores in use over the run by side, broker, sender and by anything else on the machine (the rest). */
+  cores: {
+    side: number;
+    sideFirstThread: number;
+    broker: number | undefined;
+    sender: number;
+    rest: number;
+    all: number;
+  };
+  /** Share of the run's wall time the side's first thread and the sender's thread were runnable but had no core. */
+  runQueueWait: { sideFirstThread: number; sender: number };
 }
 
 /** A process under test: its pid, its OTLP/gRPC port, its counters. */
@@ -42,6 +66,8 @@ type Load = 'telemetrygen' | 'loadgen';
 
 /** The gateway image's NODE_OPTIONS (Dockerfile), unless BENCH_GATEWAY_NODE_OPTIONS says otherwise. */
 const gatewayNodeOptions = process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '--max-semi-space-size=8';
+/** The baseline checkout's gateway: the image's NODE_OPTIONS unless BENCH_BASELINE_NODE_OPTIONS says otherwise. */
+const baselineNodeOptions = process.env.BENCH_BASELINE_NODE_OPTIONS ?? '--max-semi-space-size=8';
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -93,7 +119,12 @@ async function startCollector(
   const metricsPort = await freePort();
   const file = `${dir}/otelcol-${topic}.yaml`;
   writeFileSync(file, collectorConfig({ port, metricsPort, brokers, topic, pipeline }));
-  const child = spawn(otelcolBinary(), ['--config', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // BENCH_COLLECTOR_GOMAXPROCS: the cores the Collector's Go runtime runs goroutines on at once.
+  const goMaxProcs = process.env.BENCH_COLLECTOR_GOMAXPROCS;
+  const child = spawn(otelcolBinary(), ['--config', file], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    ...(goMaxProcs ? { env: { ...process.env, GOMAXPROCS: goMaxProcs } } : {}),
+  });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
@@ -124,7 +155,8 @@ async function startGateway(dir: string, brokers: string[], topic: string, root?
     ...(root ? { root } : {}),
     dataDir: `${dir}/gateway-${topic}`,
     command: 'gateway',
-    extraYaml: `kafka:\n  brokers: "${brokers.join(',')}"\nexporters:\n  kafka:\n    topic: ${topic}\n${
+    // BENCH_KAFKA_YAML: lines added to this checkout's kafka section (e.g. '  producerConnections: 8\n').
+    extraYaml: `kafka:\n  brokers: "${brokers.join(',')}"\n${(!root && process.env.BENCH_KAFKA_YAML) || ''}exporters:\n  kafka:\n    topic: ${topic}\n${
       // BENCH_SENDS_IN_FLIGHT: merged sends (coalesce on) with that sendsInFlight, this checkout only.
       !root && process.env.BENCH_SENDS_IN_FLIGHT
         ? `    coalesce: { enabled: true, sendsInFlight: ${Number(process.env.BENCH_SENDS_IN_FLIGHT)} }\n`
@@ -132,7 +164,7 @@ async function startGateway(dir: string, brokers: string[], topic: string, root?
     }`,
     env: {
       NODE_OPTIONS: [
-        gatewayNodeOptions,
+        root ? baselineNodeOptions : gatewayNodeOptions,
         process.env.BENCH_CPU_PROF ? `--cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROF}/gateway` : '',
       ].join(' '),
     },
@@ -180,9 +212,20 @@ function topics(kafka: Kafka, partitions: number) {
  * Drives one load into a started side; the run ends when the exporter has reported every
  * accepted span acknowledged by Kafka (at once for a side that answers after Kafka).
  */
-async function measure(side: Side, load: Load, size: { workers: number; seconds: number }) {
-  const cpu0 = cpuSeconds(side.pid);
+async function measure(
+  side: Side,
+  load: Load,
+  size: { workers: number; seconds: number },
+  brokerPid: number | undefined,
+) {
   const before = await side.counters();
+  const cpu0 = cpuSeconds(side.pid);
+  // The side's first thread: the gateway's JavaScript thread (the Collector's is one of many).
+  const main0 = cpuSeconds(side.pid, side.pid);
+  const waits0 = [runQueueWaitSeconds(side.pid), runQueueWaitSeconds(process.pid)] as const;
+  const broker0 = brokerPid ? cpuSeconds(brokerPid) : 0;
+  const machine0 = machineCpuSeconds();
+  const sender0 = selfAndReapedChildrenCpuSeconds();
   const started = performance.now();
   if (load === 'telemetrygen') {
     await runTelemetrygen({
@@ -210,15 +253,36 @@ async function measure(side: Side, load: Load, size: { workers: number; seconds:
     now = later;
   }
   const cpu = cpuSeconds(side.pid) - cpu0;
+  const mainThread = cpuSeconds(side.pid, side.pid) - main0;
+  const waits = [runQueueWaitSeconds(side.pid) - waits0[0], runQueueWaitSeconds(process.pid) - waits0[1]];
+  const brokerCpu = brokerPid ? cpuSeconds(brokerPid) - broker0 : undefined;
+  const senderCpu = selfAndReapedChildrenCpuSeconds() - sender0;
+  const machine = machineCpuSeconds();
+  const wall = (performance.now() - started) / 1000;
   const seconds = (done - started) / 1000;
   const acked = now.acked - before.acked;
+  const perMillion = (s: number) => Math.round((s / (acked / 1e6)) * 100) / 100;
+  const cores = (s: number) => Math.round((s / wall) * 100) / 100;
+  const busy = machine.busy - machine0.busy;
   return {
     acceptedSpans: now.accepted - before.accepted,
     ackedSpans: acked,
     seconds: Math.round(seconds * 100) / 100,
     spansPerSecond: Math.round(acked / seconds),
-    cpuSecondsPerMillionSpans: Math.round((cpu / (acked / 1e6)) * 100) / 100,
+    cpuSecondsPerMillionSpans: perMillion(cpu),
     peakRssMiB: peakRssMiB(side.pid),
+    brokerCpuSecondsPerMillionSpans: brokerCpu === undefined ? undefined : perMillion(brokerCpu),
+    senderCpuSecondsPerMillionSpans: perMillion(senderCpu),
+    machineBusy: Math.round((busy / (machine.total - machine0.total)) * 1000) / 1000,
+    cores: {
+      side: cores(cpu),
+      sideFirstThread: cores(mainThread),
+      broker: brokerCpu === undefined ? undefined : cores(brokerCpu),
+      sender: cores(senderCpu),
+      rest: cores(busy - cpu - (brokerCpu ?? 0) - senderCpu),
+      all: cores(busy),
+    },
+    runQueueWait: { sideFirstThread: cores(waits[0]!), sender: cores(waits[1]!) },
   };
 }
 
@@ -226,12 +290,17 @@ async function measure(side: Side, load: Load, size: { workers: number; seconds:
  * collector (only when named): the same load into the OpenTelemetry Collector 0.165 (otlp →
  * kafka, acks=all, records split by trace id; `sync` answers after Kafka like llmp, `batch` adds
  * the batch processor and the exporter's queue) and into `llmp gateway` (acks=all), both on one
- * broker, each run into a fresh topic, interleaved A B A B over `rounds`. Spans are counted as
- * each side's exporter reports them acknowledged by Kafka (telemetrygen drops what its queue cannot
- * hold, so what it generates is not what arrives); medians of spans/s, CPU-s per million spans
+ * broker, each run into a fresh topic, interleaved over `rounds`, each round starting one side
+ * later (A B C, B C A, C A B). Spans are counted as each side's exporter reports them acknowledged
+ * by Kafka (telemetrygen drops what its queue cannot hold, so what it generates is not what
+ * arrives); medians of spans/s, CPU-s per million spans
  * and peak RSS, and the gateway's ratios. With `baselineRoot` (another checkout, e.g. main), that
- * checkout's gateway runs as a third side in every round, so a change is measured A B A B against
- * it on the same load and machine state.
+ * checkout's gateway runs as a third side in every round, so a change is measured interleaved with
+ * it on the same load and machine state. Beside each side's own figures every run records the
+ * CPU per million spans of the broker (when this process started it) and of the sender (this
+ * process, plus telemetrygen once it exited), the machine's busy share from /proc/stat and the
+ * cores each used, `rest` being whatever else ran on the machine: whether a spans/s ratio
+ * measures the side or a saturated (or shared) machine.
  */
 export async function collectorScenario({
   load,
@@ -258,29 +327,55 @@ export async function collectorScenario({
   const dir = tempDir('bench-otelcol');
   const kafka = new Kafka({ brokers: broker.brokers, clientId: 'llmp-bench', logLevel: logLevel.NOTHING });
   const topic = topics(kafka, 4);
+  // The broker's pid when this process started it (the Maven jars); none for KAFKA_BROKERS.
+  const brokerPid = broker.source === 'env' ? undefined : javaChildren()[0];
   const collector: Run[] = [];
   const gateway: Run[] = [];
   const baseline: Run[] = [];
-  const runSide = async (name: string, start: (topic: string) => Promise<Side>): Promise<Run> => {
+  const runSide = async (
+    name: string,
+    start: (topic: string) => Promise<Side>,
+    runSeconds = seconds,
+  ): Promise<Run> => {
     const fresh = `bench_${name}_${Date.now()}`;
     await topic.create(fresh);
     const side = await start(fresh);
     try {
-      const run = await measure(side, load, { workers, seconds });
+      const run = await measure(side, load, { workers, seconds: runSeconds }, brokerPid);
       return { ...run, records: await topic.records(fresh), loadAverage: loadavg()[0]! };
     } finally {
       await side.stop();
     }
   };
   try {
-    for (let round = 0; round < rounds; round++) {
-      collector.push(await runSide('otelcol', (t) => startCollector(dir.path, broker.brokers, t, pipeline)));
-      gateway.push(await runSide('gateway', (t) => startGateway(dir.path, broker.brokers, t)));
-      if (baselineRoot)
-        baseline.push(
-          await runSide('baseline', (t) => startGateway(dir.path, broker.brokers, t, baselineRoot)),
-        );
+    // Untimed runs of both sides first, so that no side's first round pays for the broker's
+    // warm-up on its produce requests: the Collector's first round cost the broker 17-22 CPU-s per
+    // million spans against 6-10 later, even after a gateway run; after 3 s of each still 10-18,
+    // after 10 s of each 4.3-5.3 like later rounds (2026-12-06).
+    const warmUp = Number(process.env.BENCH_WARMUP_SECONDS ?? 10);
+    if (warmUp > 0) {
+      await runSide('warmup', (t) => startCollector(dir.path, broker.brokers, t, pipeline), warmUp);
+      await runSide('warmup', (t) => startGateway(dir.path, broker.brokers, t), warmUp);
     }
+    // Each round starts one side later (A B C, B C A, C A B …): in a fixed order the same gateway
+    // code run second took 4-10 % fewer spans/s than run third (four A B C runs, 2026-12-06).
+    const sides = [
+      () =>
+        runSide('otelcol', (t) => startCollector(dir.path, broker.brokers, t, pipeline)).then((r) =>
+          collector.push(r),
+        ),
+      () => runSide('gateway', (t) => startGateway(dir.path, broker.brokers, t)).then((r) => gateway.push(r)),
+      ...(baselineRoot
+        ? [
+            () =>
+              runSide('baseline', (t) => startGateway(dir.path, broker.brokers, t, baselineRoot)).then((r) =>
+                baseline.push(r),
+              ),
+          ]
+        : []),
+    ];
+    for (let round = 0; round < rounds; round++)
+      for (let i = 0; i < sides.length; i++) await sides[(round + i) % sides.length]!();
   } finally {
     dir.remove();
     await broker.stop();
@@ -289,6 +384,12 @@ export async function collectorScenario({
     spansPerSecond: median(runs.map((r) => r.spansPerSecond)),
     cpuSecondsPerMillionSpans: median(runs.map((r) => r.cpuSecondsPerMillionSpans)),
     peakRssMiB: median(runs.map((r) => r.peakRssMiB)),
+    ...(runs.every((r) => r.brokerCpuSecondsPerMillionSpans !== undefined)
+      ? { brokerCpuSecondsPerMillionSpans: median(runs.map((r) => r.brokerCpuSecondsPerMillionSpans!)) }
+      : {}),
+    senderCpuSecondsPerMillionSpans: median(runs.map((r) => r.senderCpuSecondsPerMillionSpans)),
+    machineBusy: Math.round(median(runs.map((r) => r.machineBusy)) * 1000) / 1000,
+    restCores: Math.round(median(runs.map((r) => r.cores.rest)) * 100) / 100,
   });
   const a = medians(collector);
   const b = medians(gateway);
@@ -299,7 +400,7 @@ export async function collectorScenario({
       : `loadgen LLM traces, ${workers} requests in flight, 20 traces each, ${seconds} s`;
   return {
     scenario: `collector-${load}`,
-    command: `otelcol 0.165 (otlp → ${pipeline.mode === 'batch' ? 'batch → ' : ''}kafka acks=all, linger ${pipeline.linger}) vs llmp gateway (acks=all, NODE_OPTIONS=${gatewayNodeOptions}); ${offered}; × ${rounds}, A B A B${baselineRoot ? ` (C: gateway of ${baselineRoot})` : ''}`,
+    command: `otelcol 0.165 (otlp → ${pipeline.mode === 'batch' ? 'batch → ' : ''}kafka acks=all, linger ${pipeline.linger}) ${process.env.BENCH_COLLECTOR_GOMAXPROCS ? ` GOMAXPROCS=${process.env.BENCH_COLLECTOR_GOMAXPROCS}` : ''} vs llmp gateway (acks=all, NODE_OPTIONS=${gatewayNodeOptions}); ${offered}; × ${rounds}, each round one side later (A B, B A …)${baselineRoot ? ` (C: gateway of ${baselineRoot}, NODE_OPTIONS=${baselineNodeOptions})` : ''}, after untimed ${process.env.BENCH_WARMUP_SECONDS ?? 10} s warm-ups of each`,
     loadAverage: median([...collector, ...gateway, ...baseline].map((r) => r.loadAverage)),
     collector: a,
     gateway: b,

@@ -1,10 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const ticksPerSecond = 100; // USER_HZ on Linux
 
-/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat. */
-export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** CPU seconds (user + system) a process (or one of its threads) has used so far, from /proc/<pid>/stat. */
+export function cpuSeconds(pid: number, thread?: number): number {
+  const stat = readFileSync(
+    thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`,
+    'utf8',
+  );
   // Fields after the command name, which may contain spaces, start after the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
@@ -54,4 +57,53 @@ export async function samplePeakRss<T>(
 export function profiledEnv(role: string): Record<string, string> {
   const dir = process.env.BENCH_CPU_PROF;
   return dir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir}/${role}` } : {};
+}
+
+/** The Java children of this process (e.g. the Kafka broker the Maven helper spawned). */
+export function javaChildren(): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === process.pid && stat.includes('(java)')) pids.push(Number(entry));
+    } catch {
+      // the process ended between the listing and the read
+    }
+  }
+  return pids;
+}
+
+/** The machine's CPU seconds so far, busy and in all (every core), from the `cpu` line of /proc/stat. */
+export function machineCpuSeconds(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+  // user nice system idle iowait irq softirq steal (guest and guest_nice are counted in user/nice)
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line
+    .trim()
+    .split(/\s+/)
+    .slice(1, 9)
+    .map(Number) as [number, number, number, number, number, number, number, number];
+  const busy = user + nice + system + irq + softirq + steal;
+  return { busy: busy / ticksPerSecond, total: (busy + idle + iowait) / ticksPerSecond };
+}
+
+/**
+ * CPU seconds this process has used so far plus those of its children it has already reaped
+ * (utime, stime, cutime, cstime): over a run, the sender in this process and a sender child
+ * (telemetrygen) that exited within it.
+ */
+export function selfAndReapedChildrenCpuSeconds(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / ticksPerSecond;
+}
+
+/**
+ * Seconds a thread has spent runnable but waiting for a core (the run queue), from
+ * /proc/<pid>/task/<tid>/schedstat: how much a thread that wanted to run was held back by the others.
+ */
+export function runQueueWaitSeconds(pid: number, thread = pid): number {
+  const [, waitNs] = readFileSync(`/proc/${pid}/task/${thread}/schedstat`, 'utf8').split(' ');
+  return Number(waitNs) / 1e9;
 }

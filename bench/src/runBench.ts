@@ -59,10 +59,13 @@ if (run('all-in-one')) report(await allInOneScenario({ seconds }));
 // Only when named: the OpenTelemetry Collector against llmp gateway, on telemetrygen's small spans
 // (`collector`, BENCH_WORKERS telemetrygen workers) and on loadgen's LLM-sized spans
 // (`collector-loadgen`, BENCH_WORKERS requests in flight), each run BENCH_SECONDS; BENCH_ROUNDS rounds,
-// A B A B. BENCH_COLLECTOR_PIPELINE=batch puts the batch processor and the exporter's queue in the
-// Collector (answered before Kafka); BENCH_COLLECTOR_LINGER sets its producer linger (default 10ms);
+// interleaved, each round starting one side later. BENCH_COLLECTOR_PIPELINE=batch puts the batch
+// processor and the exporter's queue in the Collector (answered before Kafka); BENCH_COLLECTOR_LINGER sets its producer linger (default 10ms);
 // BENCH_TELEMETRYGEN_RATE traces/s per worker (default 5000; 0: unthrottled, most of it dropped).
-// BENCH_BASELINE=<checkout> adds that checkout's gateway as a third side in every round (A B C A B C).
+// BENCH_BASELINE=<checkout> adds that checkout's gateway as a third side in every round (A B C A B C),
+// run with BENCH_BASELINE_NODE_OPTIONS (default the image's) where this checkout's gateway takes
+// BENCH_GATEWAY_NODE_OPTIONS. Untimed BENCH_WARMUP_SECONDS (10) runs of the Collector and the
+// gateway warm the broker first. BENCH_COLLECTOR_GOMAXPROCS sets the Collector's GOMAXPROCS.
 for (const load of ['telemetrygen', 'loadgen'] as const) {
   if (!wanted.has(load === 'telemetrygen' ? 'collector' : 'collector-loadgen')) continue;
   report(
