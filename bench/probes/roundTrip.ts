@@ -181,6 +181,9 @@ try {
             .sort((a, b) => b[1] - a[1]),
         );
         const llmpCpu = Object.values(threadCpu).reduce((s, x) => s + x, 0);
+        // Every spans INSERT of the run (the thread CPU covers the whole run too).
+        const runInserts = timeline.statements.filter((s) => /INSERT INTO \S+\.spans /.test(s.sql)).length;
+        const engineCpu = (threadCpu.ThreadPool ?? 0) + (threadCpu['libuv-worker'] ?? 0);
         console.log(
           JSON.stringify({
             root,
@@ -194,6 +197,9 @@ try {
             llmpCores: round1(llmpCpu / sent.seconds),
             telemetrygenCores: round1(telemetrygenCpu / sent.seconds),
             threadCpu,
+            runInserts,
+            spansPerInsert: Math.round(spans / runInserts),
+            insertCpuMs: round1((engineCpu / runInserts) * 1000),
             // Leave out the first and last second: senders starting and stopping.
             ...analyse(timeline, first + 1000, first + (sent.seconds - 1) * 1000),
           }),

@@ -32,10 +32,11 @@ export const batchProcessorConfig = z.object({
    * How long a batch that holds every request the pipeline holds still waits for the requests
    * the last export answered, while fewer of them are back. Senders answered by one INSERT come
    * back a few ms apart: sent at once, the first one back goes alone into an INSERT that costs
-   * as much as one of all of them (the engine's cost per INSERT is mostly fixed), and the others
-   * wait behind it. With 4 telemetrygen senders of 512 spans: 11.4 k spans/s at 96 CPU-s per
-   * million without, 20 k at 58 with 25 ms (docs/benchmarks.md, "Where an all-in-one round trip
-   * goes", issue 21). A single sender never waits for it; 0 turns it off.
+   * about as much as one of all of them (the engine's cost per INSERT is mostly fixed), and the
+   * others wait behind it. With 4 telemetrygen senders of 512 spans: 15.8 k spans/s at 68 CPU-s
+   * per million against 11.7 k at 97. When senders come back slower than this, a longer wait
+   * makes fewer, larger INSERTs (less CPU per span) for a later answer (docs/benchmarks.md,
+   * "Where an all-in-one round trip goes", issue 21). A single sender never waits; 0: off.
    */
   returnWait: duration(25),
 });
