@@ -90,7 +90,8 @@ for (const load of ['telemetrygen', 'loadgen'] as const) {
   report(await gatewayFloorScenario({ load, seconds: Number(process.env.BENCH_SECONDS ?? 10) }));
 }
 // Only when named: telemetrygen's small spans into llmp start (BENCH_WORKERS senders offering
-// BENCH_RATE spans/s each for BENCH_SECONDS, BENCH_BATCH spans a request, BENCH_ROUNDS fresh
+// BENCH_RATE spans/s per generating worker, BENCH_WORKERS_PER_SENDER workers each (default 4),
+// for BENCH_SECONDS, BENCH_BATCH spans a request, BENCH_ROUNDS fresh
 // processes; BENCH_BASELINE=<checkout> interleaves that checkout's llmp start, A B A B;
 // BENCH_YAML / BENCH_BASELINE_YAML append config to each, e.g. to compare a setting).
 if (wanted.has('telemetrygen-all-in-one')) {
@@ -100,6 +101,7 @@ if (wanted.has('telemetrygen-all-in-one')) {
       rate: Number(process.env.BENCH_RATE ?? 12_500),
       seconds: Number(process.env.BENCH_SECONDS ?? 15),
       batchSize: Number(process.env.BENCH_BATCH ?? 512),
+      workersPerSender: Number(process.env.BENCH_WORKERS_PER_SENDER ?? 4),
       rounds: Number(process.env.BENCH_ROUNDS ?? 3),
       baselineRoot: process.env.BENCH_BASELINE,
       extraYaml: { this: process.env.BENCH_YAML, baseline: process.env.BENCH_BASELINE_YAML },

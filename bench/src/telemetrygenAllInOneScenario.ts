@@ -28,7 +28,7 @@ async function run(
   variant: string,
   root: string | undefined,
   extraYaml: string,
-  load: { senders: number; rate: number; seconds: number; batchSize: number },
+  load: { senders: number; rate: number; seconds: number; batchSize: number; workersPerSender: number },
 ): Promise<Run> {
   const dir = tempDir('bench-tgen-aio');
   const llmp = await startLlmp({
@@ -60,7 +60,7 @@ async function run(
 
 /**
  * telemetrygen-all-in-one (only when named): `llmp start` under telemetrygen's small spans from
- * `senders` telemetrygen processes (one request in flight each) offering `rate` spans/s each for
+ * `senders` telemetrygen processes (one request in flight each) offering `rate` spans/s per worker for
  * `seconds`; spans/s the receiver accepted (a request is answered once its spans are stored) and
  * CPU-seconds per million of them, median over `rounds` fresh processes. With `baselineRoot` (a
  * checkout with its node_modules) every round runs that checkout first, then this one (A B A B).
@@ -70,6 +70,7 @@ export async function telemetrygenAllInOneScenario({
   rate,
   seconds,
   batchSize,
+  workersPerSender = 4,
   rounds,
   baselineRoot,
   extraYaml = {},
@@ -78,12 +79,20 @@ export async function telemetrygenAllInOneScenario({
   rate: number;
   seconds: number;
   batchSize: number;
+  /**
+   * Generating goroutines per telemetrygen process (`--workers`), each paced at `rate`; a process
+   * still has one request in flight. telemetrygen waits for its rate limiter (burst 1) before
+   * every span, and a wait under 1 ms takes Go ~0.5–1 ms, so one worker at `--rate` 2 000 or
+   * 12 500 makes ~1 600–1 750 spans/s: with one, 4 senders offer ~7 k spans/s, the rate every
+   * receiver measured, the Collector too (docs/benchmarks.md, "Where an all-in-one round trip goes").
+   */
+  workersPerSender?: number;
   rounds: number;
   baselineRoot?: string | undefined;
   /** Config appended to this checkout's and the baseline's `llmp start` (e.g. to compare a setting). */
   extraYaml?: { this?: string | undefined; baseline?: string | undefined };
 }) {
-  const load = { senders, rate, seconds, batchSize };
+  const load = { senders, rate, seconds, batchSize, workersPerSender };
   const runs: Run[] = [];
   for (let round = 0; round < rounds; round++) {
     if (baselineRoot || extraYaml.baseline !== undefined)
@@ -100,7 +109,7 @@ export async function telemetrygenAllInOneScenario({
   };
   return {
     scenario: 'telemetrygen-all-in-one',
-    command: `llmp start; ${senders} × telemetrygen traces --workers 1 --rate ${rate} --duration ${seconds}s --batch-size ${batchSize}, ${rounds} rounds${baselineRoot || extraYaml.baseline !== undefined ? ', interleaved with the baseline (A B A B)' : ''}`,
+    command: `llmp start; ${senders} × telemetrygen traces --workers ${workersPerSender} --rate ${rate} --duration ${seconds}s --batch-size ${batchSize}, ${rounds} rounds${baselineRoot || extraYaml.baseline !== undefined ? ', interleaved with the baseline (A B A B)' : ''}`,
     ...medians('this'),
     ...(extraYaml.this ? { yaml: extraYaml.this } : {}),
     ...(baselineRoot || extraYaml.baseline !== undefined

@@ -15,14 +15,18 @@ export async function runTelemetrygenSenders({
   rate,
   seconds,
   batchSize,
+  workersPerSender = 1,
 }: {
   endpoint: string;
   senders: number;
   rate: number;
   seconds: number;
   batchSize: number;
+  /** Generating goroutines per process, each at `rate`; still one export in flight per process. */
+  workersPerSender?: number;
 }): Promise<{ seconds: number }> {
-  const args = ['traces', '--otlp-insecure', '--otlp-endpoint', endpoint, '--workers', '1'];
+  const args = ['traces', '--otlp-insecure', '--otlp-endpoint', endpoint];
+  args.push('--workers', String(workersPerSender));
   args.push('--rate', String(rate), '--duration', `${seconds}s`, '--batch-size', String(batchSize));
   const started = performance.now();
   await Promise.all(

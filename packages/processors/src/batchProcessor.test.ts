@@ -99,6 +99,7 @@ describe('batchProcessorFactory', () => {
       timeout: 200,
       maxPendingSpans: 200_000,
       exportConcurrency: 1,
+      returnWait: 25,
     });
   });
 
@@ -332,6 +333,114 @@ describe('batch processor behind a pipeline intake', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(sink.stored).toEqual([{ projectId: 'default', spanCount: 2, names: ['a', 'b'] }]);
     expect(first.settled && second.settled).toBe(true);
+    await batch.shutdown();
+  });
+});
+
+describe('batch processor waiting for the requests its last export answered (returnWait)', () => {
+  function intakePipeline(sink: Consumer<TraceBatch>, returnWait: number) {
+    const intake = requestIntake();
+    const batch = batchProcessorFactory.create(
+      { ...settings, intake },
+      batchProcessorConfig.parse({ timeout: 60_000, returnWait }),
+      sink,
+    );
+    return { batch, entry: intake.entry(batch) };
+  }
+
+  /**
+   * Two requests answered by one export: `a` goes alone, `b` and `c` gather behind it and go once
+   * `a`, answered, has not come back within returnWait.
+   */
+  async function answerTwoAtOnce(
+    sink: ReturnType<typeof memorySink>,
+    entry: Consumer<TraceBatch>,
+    returnWait: number,
+  ) {
+    sink.hold();
+    const a = track(entry.consume(batchOf('default', 'a')));
+    const b = track(entry.consume(batchOf('default', 'b')));
+    const c = track(entry.consume(batchOf('default', 'c')));
+    await vi.advanceTimersByTimeAsync(0);
+    sink.release();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(a.settled).toBe(true);
+    if (returnWait > 0) {
+      expect(sink.stored).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(returnWait);
+    }
+    expect(sink.stored.map((s) => s.names)).toEqual([['a'], ['b', 'c']]);
+    expect(a.settled && b.settled && c.settled).toBe(true);
+  }
+
+  it('holds the first request back until the others the last export answered are back, then sends them together', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const sink = memorySink();
+    const { batch, entry } = intakePipeline(sink, 25);
+    await batch.start();
+    await answerTwoAtOnce(sink, entry, 25);
+    const d = track(entry.consume(batchOf('default', 'd')));
+    await vi.advanceTimersByTimeAsync(10);
+    expect(sink.stored).toHaveLength(2);
+    expect(d.settled).toBe(false);
+    const e = track(entry.consume(batchOf('default', 'e')));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sink.stored.map((s) => s.names)).toEqual([['a'], ['b', 'c'], ['d', 'e']]);
+    expect(d.settled && e.settled).toBe(true);
+    await batch.shutdown();
+  });
+
+  it('sends what came back once returnWait is over when the others do not come', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const sink = memorySink();
+    const { batch, entry } = intakePipeline(sink, 25);
+    await batch.start();
+    await answerTwoAtOnce(sink, entry, 25);
+    const d = track(entry.consume(batchOf('default', 'd')));
+    await vi.advanceTimersByTimeAsync(24);
+    expect(d.settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(2);
+    expect(sink.stored.map((s) => s.names)).toEqual([['a'], ['b', 'c'], ['d']]);
+    expect(d.settled).toBe(true);
+    // That export answered one request: the next one alone goes at once.
+    const e = track(entry.consume(batchOf('default', 'e')));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(e.settled).toBe(true);
+    await batch.shutdown();
+  });
+
+  it('does not count the requests that gathered during the export as come back', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const sink = memorySink();
+    const { batch, entry } = intakePipeline(sink, 25);
+    await batch.start();
+    sink.hold();
+    const a = track(entry.consume(batchOf('default', 'a')));
+    const b = track(entry.consume(batchOf('default', 'b')));
+    await vi.advanceTimersByTimeAsync(0);
+    sink.release();
+    await vi.advanceTimersByTimeAsync(5);
+    // `a` is answered, `b` gathered meanwhile: the next INSERT waits for `a`'s sender...
+    expect(a.settled).toBe(true);
+    expect(sink.stored.map((s) => s.names)).toEqual([['a']]);
+    // ...whose next request joins `b` instead of waiting behind it.
+    const again = track(entry.consume(batchOf('default', 'a2')));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sink.stored.map((s) => s.names)).toEqual([['a'], ['b', 'a2']]);
+    expect(b.settled && again.settled).toBe(true);
+    await batch.shutdown();
+  });
+
+  it('with returnWait 0 sends the first request back at once', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const sink = memorySink();
+    const { batch, entry } = intakePipeline(sink, 0);
+    await batch.start();
+    await answerTwoAtOnce(sink, entry, 0);
+    const d = track(entry.consume(batchOf('default', 'd')));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sink.stored.map((s) => s.names)).toEqual([['a'], ['b', 'c'], ['d']]);
+    expect(d.settled).toBe(true);
     await batch.shutdown();
   });
 });
