@@ -232,6 +232,7 @@ export const batchProcessorFactory: ProcessorFactory<BatchProcessorConfig, Trace
         off?.();
         flush();
         await queue.onIdle();
+        queue.removeEventListener('next', flushIfAllHere);
       }),
     };
   },
