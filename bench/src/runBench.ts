@@ -58,8 +58,8 @@ function report(result: Record<string, unknown>): void {
 if (run('all-in-one')) report(await allInOneScenario({ seconds }));
 // Only when named: the OpenTelemetry Collector against llmp gateway, on telemetrygen's small spans
 // (`collector`: BENCH_WORKERS telemetrygen processes, one request of BENCH_BATCH (100) spans in
-// flight each, with BENCH_WORKERS_PER_SENDER (8) generating workers each: a worker makes ~1 700
-// spans/s whatever its rate, and 4 × 8 generate more than either side takes) and on loadgen's LLM-sized spans
+// flight each, with BENCH_WORKERS_PER_SENDER (12) generating workers each: a worker makes ~1 700-2 200
+// spans/s whatever its rate; 4 × 8 left the Collector at the senders' pace on a quiet machine) and on loadgen's LLM-sized spans
 // (`collector-loadgen`, BENCH_WORKERS requests in flight), each run BENCH_SECONDS; BENCH_ROUNDS rounds,
 // interleaved, each round starting one side later. BENCH_COLLECTOR_PIPELINE=batch puts the batch
 // processor and the exporter's queue in the Collector (answered before Kafka); BENCH_COLLECTOR_LINGER sets its producer linger (default 10ms);
@@ -76,7 +76,7 @@ for (const load of ['telemetrygen', 'loadgen'] as const) {
       workers: Number(process.env.BENCH_WORKERS ?? (load === 'telemetrygen' ? 4 : 8)),
       telemetrygen: {
         senders: Number(process.env.BENCH_WORKERS ?? 4),
-        workersPerSender: Number(process.env.BENCH_WORKERS_PER_SENDER ?? 8),
+        workersPerSender: Number(process.env.BENCH_WORKERS_PER_SENDER ?? 12),
         rate: Number(process.env.BENCH_TELEMETRYGEN_RATE ?? 5000),
         batchSize: Number(process.env.BENCH_BATCH ?? 100),
       },
