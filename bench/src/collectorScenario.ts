@@ -16,11 +16,26 @@ import {
   javaChildren,
   machineCpuSeconds,
   peakRssMiB,
+  processRunQueueWaitSeconds,
   runQueueWaitSeconds,
   selfAndReapedChildrenCpuSeconds,
 } from './processStats.ts';
 import { median } from './quantiles.ts';
-import { runTelemetrygen } from './telemetrygen.ts';
+import { runTelemetrygenSenders } from './telemetrygenSenders.ts';
+
+/**
+ * The telemetrygen load: `senders` processes (one OTLP/gRPC exporter, so one request of up to
+ * `batchSize` spans in flight, each), each with `workersPerSender` generating goroutines paced at
+ * `rate` spans/s. A worker makes ~1 600–1 750 spans/s whatever its `rate` (its rate limiter's
+ * waits under 1 ms take Go longer: docs/benchmarks.md, branch aiocycle), so the workers, not
+ * `rate`, set what a sender can offer.
+ */
+export interface TelemetrygenLoad {
+  senders: number;
+  workersPerSender: number;
+  rate: number;
+  batchSize: number;
+}
 
 /** One side's run, from its own counters and the topic it wrote. */
 interface Run {
@@ -28,6 +43,8 @@ interface Run {
   acceptedSpans: number;
   /** Spans the exporter reports Kafka acknowledged (acks=all). */
   ackedSpans: number;
+  /** Spans telemetrygen's workers generated (its SDK drops what its queue cannot hold); undefined for loadgen. */
+  generatedSpans: number | undefined;
   /** Records in the run's fresh topic (sum of the partitions' end offsets). */
   records: number;
   seconds: number;
@@ -50,7 +67,11 @@ interface Run {
     rest: number;
     all: number;
   };
-  /** Share of the run's wall time the side's first thread and the sender's thread were runnable but had no core. */
+  /**
+   * Cores' worth of the run's wall time the side's first thread and the sender's threads (this
+   * process's main thread for loadgen; all threads of the telemetrygen processes, sampled every
+   * 100 ms) were runnable but had no core.
+   */
   runQueueWait: { sideFirstThread: number; sender: number };
 }
 
@@ -215,7 +236,7 @@ function topics(kafka: Kafka, partitions: number) {
 async function measure(
   side: Side,
   load: Load,
-  size: { workers: number; seconds: number },
+  size: { workers: number; seconds: number; telemetrygen: TelemetrygenLoad },
   brokerPid: number | undefined,
 ) {
   const before = await side.counters();
@@ -227,14 +248,29 @@ async function measure(
   const machine0 = machineCpuSeconds();
   const sender0 = selfAndReapedChildrenCpuSeconds();
   const started = performance.now();
+  // The telemetrygen processes' run-queue wait: read while they live (gone once reaped).
+  const senderWaits = new Map<number, number>();
+  let sampler: NodeJS.Timeout | undefined;
+  let generatedSpans: number | undefined;
   if (load === 'telemetrygen') {
-    await runTelemetrygen({
-      endpoint: `127.0.0.1:${side.port}`,
-      workers: size.workers,
-      seconds: size.seconds,
-      rate: Number(process.env.BENCH_TELEMETRYGEN_RATE ?? 5000),
-      ...(process.env.BENCH_GOMAXPROCS ? { goMaxProcs: Number(process.env.BENCH_GOMAXPROCS) } : {}),
-    });
+    try {
+      ({ generatedSpans } = await runTelemetrygenSenders({
+        endpoint: `127.0.0.1:${side.port}`,
+        ...size.telemetrygen,
+        seconds: size.seconds,
+        goMaxProcs: process.env.BENCH_GOMAXPROCS ? Number(process.env.BENCH_GOMAXPROCS) : undefined,
+        onStart: (pids) => {
+          const sample = () => {
+            for (const pid of pids)
+              senderWaits.set(pid, Math.max(senderWaits.get(pid) ?? 0, processRunQueueWaitSeconds(pid)));
+          };
+          sample();
+          sampler = setInterval(sample, 100);
+        },
+      }));
+    } finally {
+      clearInterval(sampler);
+    }
   } else {
     await benchLoad(`http://127.0.0.1:${side.port}`, {
       rate: 0,
@@ -254,7 +290,12 @@ async function measure(
   }
   const cpu = cpuSeconds(side.pid) - cpu0;
   const mainThread = cpuSeconds(side.pid, side.pid) - main0;
-  const waits = [runQueueWaitSeconds(side.pid) - waits0[0], runQueueWaitSeconds(process.pid) - waits0[1]];
+  const waits = [
+    runQueueWaitSeconds(side.pid) - waits0[0],
+    load === 'telemetrygen'
+      ? [...senderWaits.values()].reduce((sum, wait) => sum + wait, 0)
+      : runQueueWaitSeconds(process.pid) - waits0[1],
+  ];
   const brokerCpu = brokerPid ? cpuSeconds(brokerPid) - broker0 : undefined;
   const senderCpu = selfAndReapedChildrenCpuSeconds() - sender0;
   const machine = machineCpuSeconds();
@@ -265,6 +306,7 @@ async function measure(
   const cores = (s: number) => Math.round((s / wall) * 100) / 100;
   const busy = machine.busy - machine0.busy;
   return {
+    generatedSpans,
     acceptedSpans: now.accepted - before.accepted,
     ackedSpans: acked,
     seconds: Math.round(seconds * 100) / 100,
@@ -305,13 +347,16 @@ async function measure(
 export async function collectorScenario({
   load,
   workers,
+  telemetrygen = { senders: workers, workersPerSender: 1, rate: 5000, batchSize: 100 },
   seconds,
   rounds,
   pipeline,
   baselineRoot,
 }: {
   load: Load;
+  /** loadgen: requests in flight (telemetrygen: see `telemetrygen`). */
   workers: number;
+  telemetrygen?: TelemetrygenLoad;
   seconds: number;
   rounds: number;
   pipeline: CollectorPipeline;
@@ -341,7 +386,7 @@ export async function collectorScenario({
     await topic.create(fresh);
     const side = await start(fresh);
     try {
-      const run = await measure(side, load, { workers, seconds: runSeconds }, brokerPid);
+      const run = await measure(side, load, { workers, seconds: runSeconds, telemetrygen }, brokerPid);
       return { ...run, records: await topic.records(fresh), loadAverage: loadavg()[0]! };
     } finally {
       await side.stop();
@@ -390,13 +435,21 @@ export async function collectorScenario({
     senderCpuSecondsPerMillionSpans: median(runs.map((r) => r.senderCpuSecondsPerMillionSpans)),
     machineBusy: Math.round(median(runs.map((r) => r.machineBusy)) * 1000) / 1000,
     restCores: Math.round(median(runs.map((r) => r.cores.rest)) * 100) / 100,
+    senderCores: Math.round(median(runs.map((r) => r.cores.sender)) * 100) / 100,
+    senderRunQueueWait: Math.round(median(runs.map((r) => r.runQueueWait.sender)) * 100) / 100,
+    ...(runs.every((r) => r.generatedSpans)
+      ? {
+          senderDropShare:
+            Math.round(median(runs.map((r) => 1 - r.acceptedSpans / r.generatedSpans!)) * 1000) / 1000,
+        }
+      : {}),
   });
   const a = medians(collector);
   const b = medians(gateway);
   const ratio = (x: number, y: number) => Math.round((x / y) * 100) / 100;
   const offered =
     load === 'telemetrygen'
-      ? `telemetrygen traces --workers ${workers} --rate ${process.env.BENCH_TELEMETRYGEN_RATE ?? 5000} --duration ${seconds}s${process.env.BENCH_GOMAXPROCS ? ` (GOMAXPROCS=${process.env.BENCH_GOMAXPROCS})` : ''}`
+      ? `${telemetrygen.senders} × telemetrygen traces --workers ${telemetrygen.workersPerSender} --rate ${telemetrygen.rate} --batch-size ${telemetrygen.batchSize} --duration ${seconds}s${process.env.BENCH_GOMAXPROCS ? ` (GOMAXPROCS=${process.env.BENCH_GOMAXPROCS})` : ''}`
       : `loadgen LLM traces, ${workers} requests in flight, 20 traces each, ${seconds} s`;
   return {
     scenario: `collector-${load}`,

@@ -107,3 +107,25 @@ export function runQueueWaitSeconds(pid: number, thread = pid): number {
   const [, waitNs] = readFileSync(`/proc/${pid}/task/${thread}/schedstat`, 'utf8').split(' ');
   return Number(waitNs) / 1e9;
 }
+
+/**
+ * Seconds all of a process's threads have spent runnable but waiting for a core (a multi-threaded
+ * sender such as telemetrygen's Go runtime); 0 once the process is gone.
+ */
+export function processRunQueueWaitSeconds(pid: number): number {
+  let sum = 0;
+  let threads: string[];
+  try {
+    threads = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return 0;
+  }
+  for (const thread of threads) {
+    try {
+      sum += runQueueWaitSeconds(pid, Number(thread));
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return sum;
+}

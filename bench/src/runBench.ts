@@ -57,11 +57,13 @@ function report(result: Record<string, unknown>): void {
 
 if (run('all-in-one')) report(await allInOneScenario({ seconds }));
 // Only when named: the OpenTelemetry Collector against llmp gateway, on telemetrygen's small spans
-// (`collector`, BENCH_WORKERS telemetrygen workers) and on loadgen's LLM-sized spans
+// (`collector`: BENCH_WORKERS telemetrygen processes, one request of BENCH_BATCH (100) spans in
+// flight each, with BENCH_WORKERS_PER_SENDER (12) generating workers each: a worker makes ~1 700-2 200
+// spans/s whatever its rate; 4 × 8 left the Collector at the senders' pace on a quiet machine) and on loadgen's LLM-sized spans
 // (`collector-loadgen`, BENCH_WORKERS requests in flight), each run BENCH_SECONDS; BENCH_ROUNDS rounds,
 // interleaved, each round starting one side later. BENCH_COLLECTOR_PIPELINE=batch puts the batch
 // processor and the exporter's queue in the Collector (answered before Kafka); BENCH_COLLECTOR_LINGER sets its producer linger (default 10ms);
-// BENCH_TELEMETRYGEN_RATE traces/s per worker (default 5000; 0: unthrottled, most of it dropped).
+// BENCH_TELEMETRYGEN_RATE spans/s per worker (default 5000; 0: unthrottled, most of it dropped).
 // BENCH_BASELINE=<checkout> adds that checkout's gateway as a third side in every round (A B C A B C),
 // run with BENCH_BASELINE_NODE_OPTIONS (default the image's) where this checkout's gateway takes
 // BENCH_GATEWAY_NODE_OPTIONS. Untimed BENCH_WARMUP_SECONDS (10) runs of the Collector and the
@@ -72,6 +74,12 @@ for (const load of ['telemetrygen', 'loadgen'] as const) {
     await collectorScenario({
       load,
       workers: Number(process.env.BENCH_WORKERS ?? (load === 'telemetrygen' ? 4 : 8)),
+      telemetrygen: {
+        senders: Number(process.env.BENCH_WORKERS ?? 4),
+        workersPerSender: Number(process.env.BENCH_WORKERS_PER_SENDER ?? 12),
+        rate: Number(process.env.BENCH_TELEMETRYGEN_RATE ?? 5000),
+        batchSize: Number(process.env.BENCH_BATCH ?? 100),
+      },
       seconds: Number(process.env.BENCH_SECONDS ?? 10),
       rounds: Number(process.env.BENCH_ROUNDS ?? 3),
       pipeline: {
