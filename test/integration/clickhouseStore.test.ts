@@ -345,6 +345,55 @@ describe('clickhouse exporter and trace reader', () => {
     expect(Number((await lookup.json<{ n: string }>())[0]!.n)).toBe(1);
   });
 
+  it('pushes an embedded INSERT into its views in parallel, each view filled', async () => {
+    const exporter = clickhouseExporter(store, settings, clickhouseExporterConfig.parse({ fsync: false }));
+    const [one, two] = ['5a'.repeat(16), '5b'.repeat(16)];
+    await exporter.consume(
+      traceBatch({
+        projectId: 'p1',
+        request: request([
+          span({ traceId: one, spanId: '1'.repeat(16), name: 'parallel-views' }),
+          span({
+            traceId: one,
+            spanId: '2'.repeat(16),
+            parentSpanId: '1'.repeat(16),
+            name: 'parallel-views',
+          }),
+          span({ traceId: two, spanId: '3'.repeat(16), name: 'parallel-views' }),
+        ]),
+      }),
+    );
+    const rows = async (query: string) =>
+      (
+        await store.client.query({
+          query,
+          query_params: { db: store.database, one, two },
+          format: 'JSONEachRow',
+        })
+      ).json<Record<string, string | number | boolean>>();
+    // chdb/connection SETs per-call settings on its session, so the exporter's INSERT left it on
+    // there; a server keeps its default (views one after another).
+    expect(await rows(`SELECT toUInt8(getSetting('parallel_view_processing')) AS on`)).toEqual([
+      { on: store.embedded ? 1 : 0 },
+    ]);
+    const perTrace = (table: string) =>
+      rows(
+        `SELECT TraceId, sum(spans) AS spans FROM {db:Identifier}.${table}
+         WHERE TraceId IN ({one:String}, {two:String}) GROUP BY TraceId ORDER BY TraceId`,
+      );
+    const expected = [
+      { TraceId: one, spans: '2' },
+      { TraceId: two, spans: '1' },
+    ];
+    expect(await perTrace('trace_search')).toEqual(expected);
+    expect(await perTrace('trace_job_usage')).toEqual(expected);
+    expect(
+      await rows(
+        `SELECT sum(spans) AS spans FROM {db:Identifier}.span_metrics_hourly WHERE SpanName = 'parallel-views'`,
+      ),
+    ).toEqual([{ spans: '3' }]);
+  });
+
   it("does not let one insert's deduplication token leak into the next insert without one", async () => {
     // chdb/connection turns per-call settings into SETs on its session; a leaked token would
     // make the second token-less batch below look like a repeat of the first and drop it.

@@ -75,6 +75,12 @@ export function clickhouseExporter(
       // as across inserts, and every read already collapses those (FINAL, LIMIT 1 BY
       // SpanId) until merges do.
       optimize_on_insert: 0,
+      // The embedded engine pushes the block into its views on up to max_threads (its cores)
+      // instead of one after another. An INSERT of ~2 000 small spans is the all-in-one's cycle
+      // and ran on one core: with a core free its wall time is ~0.75–0.8 of that for about the
+      // same CPU; with none free it runs as before (docs/benchmarks.md, "aioparts").
+      // Not on a server, whose cores serve other inserts and queries: its default stays.
+      ...(store.embedded ? { parallel_view_processing: 1 } : {}),
     };
     let rows = batch.spanCount;
     try {
