@@ -7,11 +7,12 @@
 // answer → the same sender's next HEADERS), the INSERTs (spans each, engine wall time, share of
 // the run the engine was inserting), every other statement by kind, CPU per thread of llmp and
 // the CPU of the telemetrygen processes.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { startLlmp } from '../../test/support/llmpProcess.ts';
 import { tempDir } from '../../test/support/tempDir.ts';
 import { runTelemetrygenSenders } from '../src/telemetrygenSenders.ts';
+import { threadCpu as cpuByThread } from '../src/threadCpu.ts';
 
 interface Call {
   connection: number;
@@ -44,18 +45,6 @@ const load = {
   workersPerSender: Number(process.env.WORKERS_PER_SENDER ?? 1),
 };
 
-function threads(pid: number): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const t of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const s = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
-      const name = s.slice(s.indexOf('(') + 1, s.lastIndexOf(')')).replace(/\d+$/, '');
-      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-      m.set(name, (m.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / 100);
-    } catch {}
-  }
-  return m;
-}
 /** CPU seconds of this process's reaped children (the telemetrygen processes once they exit). */
 function childrenCpu(): number {
   const s = readFileSync('/proc/self/stat', 'utf8');
@@ -163,10 +152,10 @@ try {
         });
         const pid = llmp.child.pid!;
         const n0 = await accepted(llmp.apiPort);
-        const cpu0 = threads(pid);
+        const cpu0 = cpuByThread(pid);
         const children0 = childrenCpu();
         const sent = await runTelemetrygenSenders({ endpoint: `127.0.0.1:${llmp.grpcPort}`, ...load });
-        const cpu1 = threads(pid);
+        const cpu1 = cpuByThread(pid);
         const telemetrygenCpu = childrenCpu() - children0;
         const spans = (await accepted(llmp.apiPort)) - n0;
         const loadAverage = round1(loadavg()[0]!);

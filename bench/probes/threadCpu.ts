@@ -1,23 +1,9 @@
-// Per-thread CPU of `llmp start` under telemetrygen (after /work/wt/brief/threadCpu.example.ts).
-// ROOTS=<checkout>,<checkout> (default /work/main and this one) ROUNDS=2 SECONDS=10 [PROF=dir]
-import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { startLlmp } from '../../test/support/llmpProcess.ts';
 import { tempDir } from '../../test/support/tempDir.ts';
 import { runTelemetrygenSenders } from '../src/telemetrygenSenders.ts';
+import { threadCpu } from '../src/threadCpu.ts';
 
-function threads(pid: number): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const t of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const s = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
-      const name = s.slice(s.indexOf('(') + 1, s.lastIndexOf(')')).replace(/\d+$/, '');
-      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-      m.set(name, (m.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / 100);
-    } catch {}
-  }
-  return m;
-}
 async function accepted(port: number) {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   let n = 0;
@@ -37,7 +23,7 @@ for (let round = 0; round < Number(process.env.ROUNDS ?? 1); round++) {
       : {};
     const llmp = await startLlmp({ dataDir: `${dir.path}/data`, root, env });
     const pid = llmp.child.pid!;
-    const a = threads(pid);
+    const a = threadCpu(pid);
     const n0 = await accepted(llmp.apiPort);
     await runTelemetrygenSenders({
       endpoint: `127.0.0.1:${llmp.grpcPort}`,
@@ -46,7 +32,7 @@ for (let round = 0; round < Number(process.env.ROUNDS ?? 1); round++) {
       seconds: Number(process.env.SECONDS ?? 10),
       batchSize: 512,
     });
-    const b = threads(pid);
+    const b = threadCpu(pid);
     const spans = (await accepted(llmp.apiPort)) - n0;
     const rows = Object.fromEntries(
       [...b]
