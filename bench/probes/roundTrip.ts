@@ -11,21 +11,11 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { startLlmp } from '../../test/support/llmpProcess.ts';
 import { tempDir } from '../../test/support/tempDir.ts';
+import { acceptedSpans } from '../src/acceptedSpans.ts';
 import { runTelemetrygenSenders } from '../src/telemetrygenSenders.ts';
 import { threadCpu as cpuByThread } from '../src/threadCpu.ts';
+import type { Call, Statement } from './roundTripHooks.ts';
 
-interface Call {
-  connection: number;
-  headers: number;
-  bodyEnd?: number;
-  answered?: number;
-}
-interface Statement {
-  sql: string;
-  called?: number;
-  started: number;
-  ended?: number;
-}
 interface Timeline {
   calls: Call[];
   statements: Statement[];
@@ -50,13 +40,6 @@ function childrenCpu(): number {
   const s = readFileSync('/proc/self/stat', 'utf8');
   const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
   return (Number(f[13]) + Number(f[14])) / 100;
-}
-async function accepted(port: number) {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  let n = 0;
-  for (const l of text.split('\n'))
-    if (l.startsWith('llmp_receiver_accepted_spans_total')) n += Number(l.slice(l.lastIndexOf(' ') + 1));
-  return n;
 }
 const round1 = (x: number) => Math.round(x * 10) / 10;
 function stats(values: number[]) {
@@ -151,13 +134,13 @@ try {
           env: { NODE_OPTIONS: `--import ${here}/bench/probes/roundTripHooks.ts`, ROUND_TRIP_OUT: out },
         });
         const pid = llmp.child.pid!;
-        const n0 = await accepted(llmp.apiPort);
+        const n0 = await acceptedSpans(llmp.apiPort);
         const cpu0 = cpuByThread(pid);
         const children0 = childrenCpu();
         const sent = await runTelemetrygenSenders({ endpoint: `127.0.0.1:${llmp.grpcPort}`, ...load });
         const cpu1 = cpuByThread(pid);
         const telemetrygenCpu = childrenCpu() - children0;
-        const spans = (await accepted(llmp.apiPort)) - n0;
+        const spans = (await acceptedSpans(llmp.apiPort)) - n0;
         const loadAverage = round1(loadavg()[0]!);
         await llmp.stop('SIGTERM');
         const timeline = JSON.parse(readFileSync(out, 'utf8')) as Timeline;

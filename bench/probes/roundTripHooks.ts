@@ -10,13 +10,13 @@ import { writeFileSync } from 'node:fs';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 
-interface Call {
+export interface Call {
   connection: number;
   headers: number;
   bodyEnd?: number;
   answered?: number;
 }
-interface Statement {
+export interface Statement {
   sql: string;
   called?: number;
   started: number;

@@ -1,16 +1,10 @@
 import { loadavg } from 'node:os';
 import { startLlmp } from '../../test/support/llmpProcess.ts';
 import { tempDir } from '../../test/support/tempDir.ts';
+import { acceptedSpans } from '../src/acceptedSpans.ts';
 import { runTelemetrygenSenders } from '../src/telemetrygenSenders.ts';
 import { threadCpu } from '../src/threadCpu.ts';
 
-async function accepted(port: number) {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  let n = 0;
-  for (const l of text.split('\n'))
-    if (l.startsWith('llmp_receiver_accepted_spans_total')) n += Number(l.slice(l.lastIndexOf(' ') + 1));
-  return n;
-}
 const roots = (
   process.env.ROOTS ?? `/work/main,${new URL('../..', import.meta.url).pathname.replace(/\/$/, '')}`
 ).split(',');
@@ -24,7 +18,7 @@ for (let round = 0; round < Number(process.env.ROUNDS ?? 1); round++) {
     const llmp = await startLlmp({ dataDir: `${dir.path}/data`, root, env });
     const pid = llmp.child.pid!;
     const a = threadCpu(pid);
-    const n0 = await accepted(llmp.apiPort);
+    const n0 = await acceptedSpans(llmp.apiPort);
     await runTelemetrygenSenders({
       endpoint: `127.0.0.1:${llmp.grpcPort}`,
       senders: 4,
@@ -33,7 +27,7 @@ for (let round = 0; round < Number(process.env.ROUNDS ?? 1); round++) {
       batchSize: 512,
     });
     const b = threadCpu(pid);
-    const spans = (await accepted(llmp.apiPort)) - n0;
+    const spans = (await acceptedSpans(llmp.apiPort)) - n0;
     const rows = Object.fromEntries(
       [...b]
         .map(([k, v]) => [k, +(v - (a.get(k) ?? 0)).toFixed(2)] as const)

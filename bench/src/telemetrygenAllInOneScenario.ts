@@ -1,5 +1,6 @@
 import { startLlmp } from '../../test/support/llmpProcess.ts';
 import { tempDir } from '../../test/support/tempDir.ts';
+import { acceptedSpans } from './acceptedSpans.ts';
 import { cpuSeconds, peakRssMiB, profiledEnv } from './processStats.ts';
 import { median } from './quantiles.ts';
 import { runTelemetrygenSenders } from './telemetrygenSenders.ts';
@@ -11,17 +12,6 @@ interface Run {
   cpuSecondsPerMillionSpans: number;
   peakRssMiB: number;
   loadAverage: number;
-}
-
-/** The sum of a Prometheus counter's series: what the receiver accepted (answered once stored). */
-async function acceptedSpans(apiPort: number): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${apiPort}/metrics`)).text();
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (line.startsWith('llmp_receiver_accepted_spans_total'))
-      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
 }
 
 async function run(
