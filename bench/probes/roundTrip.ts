@@ -96,6 +96,45 @@ function analyse(t: Timeline, from: number, to: number) {
     const next = t.calls.find((c) => c.connection === call.connection && c.headers > call.answered!);
     if (next && next.headers <= to) parts.answerToSameSendersNext!.push(next.headers - call.answered!);
   }
+  // The engine-idle gap before each INSERT, cut where its requests came and went: the previous
+  // INSERT's end → the first of its answers written → the first request of this INSERT begun
+  // (HEADERS) → the last of them received (END_STREAM) → its payload write begun (the Node work
+  // left once the last request is in) → written → the INSERT started. Parts clamped at 0.
+  const answeredBy = new Map<Statement, Call[]>();
+  for (const call of calls) {
+    let insert: Statement | undefined;
+    for (const s of inserts) if (s.ended! <= call.answered!) insert = s;
+    if (insert && call.bodyEnd !== undefined)
+      answeredBy.set(insert, [...(answeredBy.get(insert) ?? []), call]);
+  }
+  const gap: Record<string, number[]> = {
+    insertEndToFirstAnswer: [],
+    firstAnswerToFirstHeaders: [],
+    firstHeadersToLastBodyEnd: [],
+    lastBodyEndToWriteStart: [],
+    write: [],
+    writtenToInsertStart: [],
+    whole: [],
+  };
+  for (let i = 1; i < inserts.length; i++) {
+    const previous = answeredBy.get(inserts[i - 1]!);
+    const these = answeredBy.get(inserts[i]!);
+    let write: (typeof writes)[number] | undefined;
+    for (const w of writes) if (w.started <= inserts[i]!.started) write = w;
+    if (!previous || !these || !write || write.ended === undefined) continue;
+    const marks = [
+      inserts[i - 1]!.ended!,
+      Math.min(...previous.map((c) => c.answered!)),
+      Math.min(...these.map((c) => c.headers)),
+      Math.max(...these.map((c) => c.bodyEnd!)),
+      write.started,
+      write.ended,
+      inserts[i]!.started,
+    ];
+    const names = Object.keys(gap).slice(0, -1);
+    for (let k = 0; k < names.length; k++) gap[names[k]!]!.push(Math.max(0, marks[k + 1]! - marks[k]!));
+    gap.whole!.push(marks[6]! - marks[0]!);
+  }
   const wall = to - from;
   const insertBusy = inserts.reduce((s, i) => s + (i.ended! - i.started), 0);
   const others = new Map<string, { n: number; ms: number }>();
@@ -114,6 +153,7 @@ function analyse(t: Timeline, from: number, to: number) {
     requestsPerInsert: stats([...requestsPerInsert.values()]),
     insertWallMs: stats(inserts.map((i) => i.ended! - i.started)),
     gapBetweenInsertsMs: stats(inserts.slice(1).map((i, k) => i.started - inserts[k]!.ended!)),
+    gapPartsMs: Object.fromEntries(Object.entries(gap).map(([k, v]) => [k, stats(v)])),
     engineInsertingShare: round1((insertBusy / wall) * 100),
     payloadWriteMs: stats(writes.map((w) => (w.ended ?? w.started) - w.started)),
     otherStatements: Object.fromEntries([...others].map(([k, v]) => [k, { n: v.n, ms: round1(v.ms) }])),
