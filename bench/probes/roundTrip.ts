@@ -19,7 +19,7 @@ import type { Call, Statement } from './roundTripHooks.ts';
 interface Timeline {
   calls: Call[];
   statements: Statement[];
-  payloadWrites: { started: number; ended?: number; bytes: number }[];
+  payloadWrites: { started: number; ended?: number; bytes: number; startedCpu?: number }[];
   eventLoopDelayMs: Record<string, number>;
 }
 
@@ -116,6 +116,9 @@ function analyse(t: Timeline, from: number, to: number) {
     writtenToInsertStart: [],
     whole: [],
   };
+  // The main thread's CPU in the gap and after the last request came in: if it is about the
+  // gap's wall time, the gap is Node's work and moving it earlier only lengthens the arrivals.
+  const mainCpuMs: Record<string, number[]> = { inGap: [], afterLastBodyEnd: [] };
   for (let i = 1; i < inserts.length; i++) {
     const previous = answeredBy.get(inserts[i - 1]!);
     const these = answeredBy.get(inserts[i]!);
@@ -134,6 +137,13 @@ function analyse(t: Timeline, from: number, to: number) {
     const names = Object.keys(gap).slice(0, -1);
     for (let k = 0; k < names.length; k++) gap[names[k]!]!.push(Math.max(0, marks[k + 1]! - marks[k]!));
     gap.whole!.push(marks[6]! - marks[0]!);
+    const previousEndCpu = inserts[i - 1]!.endedCpu;
+    const startCpu = inserts[i]!.startedCpu;
+    if (previousEndCpu !== undefined && startCpu !== undefined)
+      mainCpuMs.inGap!.push(startCpu - previousEndCpu);
+    const last = these.reduce((a, c) => (c.bodyEnd! > a.bodyEnd! ? c : a));
+    if (last.bodyEndCpu !== undefined && write.startedCpu !== undefined)
+      mainCpuMs.afterLastBodyEnd!.push(write.startedCpu - last.bodyEndCpu);
   }
   const wall = to - from;
   const insertBusy = inserts.reduce((s, i) => s + (i.ended! - i.started), 0);
@@ -154,6 +164,7 @@ function analyse(t: Timeline, from: number, to: number) {
     insertWallMs: stats(inserts.map((i) => i.ended! - i.started)),
     gapBetweenInsertsMs: stats(inserts.slice(1).map((i, k) => i.started - inserts[k]!.ended!)),
     gapPartsMs: Object.fromEntries(Object.entries(gap).map(([k, v]) => [k, stats(v)])),
+    gapMainThreadCpuMs: Object.fromEntries(Object.entries(mainCpuMs).map(([k, v]) => [k, stats(v)])),
     engineInsertingShare: round1((insertBusy / wall) * 100),
     payloadWriteMs: stats(writes.map((w) => (w.ended ?? w.started) - w.started)),
     otherStatements: Object.fromEntries([...others].map(([k, v]) => [k, { n: v.n, ms: round1(v.ms) }])),

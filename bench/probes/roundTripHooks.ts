@@ -15,16 +15,26 @@ export interface Call {
   headers: number;
   bodyEnd?: number;
   answered?: number;
+  /** The main thread's CPU ms (user + system) at END_STREAM. */
+  bodyEndCpu?: number;
 }
 export interface Statement {
   sql: string;
   called?: number;
   started: number;
   ended?: number;
+  /** The main thread's CPU ms at the start and at the end (the promise settling on it). */
+  startedCpu?: number;
+  endedCpu?: number;
 }
+/** CPU ms of the main thread so far (where these hooks run). */
+const mainCpu = () => {
+  const { user, system } = process.threadCpuUsage();
+  return (user + system) / 1000;
+};
 const calls: Call[] = [];
 const statements: Statement[] = [];
-const payloadWrites: { started: number; ended?: number; bytes: number }[] = [];
+const payloadWrites: { started: number; ended?: number; bytes: number; startedCpu: number }[] = [];
 const loop = monitorEventLoopDelay({ resolution: 5 });
 loop.enable();
 
@@ -44,6 +54,7 @@ subscribe('http2.server.stream.created', (message) => {
   byStream.set(stream, call);
   stream.once('end', () => {
     call.bodyEnd = performance.now();
+    call.bodyEndCpu = mainCpu();
   });
 });
 subscribe('http2.server.stream.finish', (message) => {
@@ -58,6 +69,7 @@ const writeFile = fsPromises.writeFile;
 (fsPromises as { writeFile: typeof writeFile }).writeFile = (async (path, data, options) => {
   if (typeof path !== 'string' || !path.endsWith('.rowbinary')) return writeFile(path, data, options);
   const entry = {
+    startedCpu: mainCpu(),
     started: performance.now(),
     bytes: (data as Uint8Array).byteLength,
     ended: undefined as number | undefined,
@@ -102,12 +114,14 @@ const poll = setInterval(() => {
       const statement: Statement = {
         sql: sql.replace(/^(SET [^;]*; )+/, '').slice(0, 160),
         started: performance.now(),
+        startedCpu: mainCpu(),
       };
       if (called !== undefined) statement.called = called;
       statements.push(statement);
       const result = original(...args);
       const done = () => {
         statement.ended = performance.now();
+        statement.endedCpu = mainCpu();
       };
       result.then(done, done);
       return result;
