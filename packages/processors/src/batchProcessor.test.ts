@@ -519,3 +519,52 @@ describe('batch processor with a batch that does not decode', () => {
     await processor.shutdown();
   });
 });
+
+describe('batch processor with a next stage that prepares requests (Consumer.prepare)', () => {
+  /** A sink that records, in order, each request it was asked to prepare and each batch it stored. */
+  function preparingSink() {
+    const events: string[] = [];
+    const sink = memorySink();
+    return {
+      events,
+      sink,
+      next: {
+        prepare(batch: TraceBatch) {
+          events.push(`prepare ${spanNames(batch).join(',')}`);
+        },
+        async consume(batch: TraceBatch) {
+          events.push(`consume ${spanNames(batch).join(',')}`);
+          await sink.consume(batch);
+        },
+      } satisfies Consumer<TraceBatch>,
+    };
+  }
+
+  it('hands each request to prepare as it joins the batch, before the merged batch is consumed', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { events, next } = preparingSink();
+    const batch = create(next, { timeout: 100 });
+    await batch.start();
+    const a = batch.consume(batchOf('default', 'a'));
+    expect(events).toEqual(['prepare a']);
+    const b = batch.consume(batchOf('default', 'b', 'c'));
+    expect(events).toEqual(['prepare a', 'prepare b,c']);
+    await vi.advanceTimersByTimeAsync(100);
+    await Promise.all([a, b]);
+    expect(events).toEqual(['prepare a', 'prepare b,c', 'consume a,b,c']);
+    await batch.shutdown();
+  });
+
+  it('prepares nothing it refuses', async () => {
+    const { events, next } = preparingSink();
+    const batch = create(next, { maxPendingSpans: 2, timeout: 60_000 });
+    await batch.start();
+    const held = batch.consume(batchOf('default', 'a', 'b'));
+    await rejection(batch.consume(batchOf('default', 'c')));
+    await rejection(batch.consume(batchOf('default', 'd', 'e', 'f')));
+    await batch.shutdown();
+    await held;
+    await rejection(batch.consume(batchOf('default', 'g')));
+    expect(events).toEqual(['prepare a,b', 'consume a,b']);
+  });
+});
