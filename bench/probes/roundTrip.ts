@@ -182,7 +182,11 @@ try {
           dataDir: `${dir.path}/data-${round}-${v}-${roots.indexOf(root)}`,
           root,
           extraYaml: variant,
-          env: { NODE_OPTIONS: `--import ${here}/bench/probes/roundTripHooks.ts`, ROUND_TRIP_OUT: out },
+          // EXTRA_NODE_OPTIONS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, for llmp start only.
+          env: {
+            NODE_OPTIONS: `--import ${here}/bench/probes/roundTripHooks.ts ${process.env.EXTRA_NODE_OPTIONS ?? ''}`,
+            ROUND_TRIP_OUT: out,
+          },
         });
         const pid = llmp.child.pid!;
         const n0 = await acceptedSpans(llmp.apiPort);
