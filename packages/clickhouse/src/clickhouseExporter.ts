@@ -6,8 +6,7 @@ import { type ClickHouseExporterConfig, clickhouseExporterConfig } from './click
 import type { ClickHouseStore } from './clickhouseStore.ts';
 import { insertRowBinary } from './insertRowBinary.ts';
 import { payloadBuffers } from './payloadBuffers.ts';
-import { spanPayloads } from './spanPayloads.ts';
-import { spanRowBinaryColumns } from './spanRowBinary.ts';
+import { spanRowBinary, spanRowBinaryColumns } from './spanRowBinary.ts';
 import { spanRows } from './spanRows.ts';
 
 export { type ClickHouseExporterConfig, clickhouseExporterConfig };
@@ -61,8 +60,6 @@ export function clickhouseExporter(
 ): Component & Consumer<TraceBatch> {
   const table = `${store.database}.${config.table}`;
   const buffers = payloadBuffers();
-  // The embedded engine's payloads, written request by request as a batch fills (spanPayloads).
-  const payloads = spanPayloads();
 
   /** One INSERT of the batch: stored whole or not at all. */
   async function insert(batch: TraceBatch): Promise<void> {
@@ -89,7 +86,7 @@ export function clickhouseExporter(
     try {
       if (store.scratchDir) {
         // The embedded engine: RowBinary, written straight from the request (bench/src/insertFormats.ts).
-        const payload = payloads.payload(batch, buffers.take(batch.spanCount));
+        const payload = spanRowBinary(batch.projectId, batch.request(), genAi, buffers.take(batch.spanCount));
         try {
           rows = payload.rows;
           if (rows === 0) return;
@@ -130,6 +127,5 @@ export function clickhouseExporter(
     sendingQueue: config.sendingQueue,
     drainTimeout: config.drainTimeout,
     start: () => applyTableSettings(store, config.fsync),
-    ...(store.scratchDir ? { prepare: payloads.prepare } : {}),
   });
 }

@@ -29,14 +29,6 @@ export const hostedClickhouseExporter = hostedFactory(
     return {
       start: () => spans.start(),
       shutdown: () => spans.shutdown(),
-      // A span request joining a batch (embedded store: its RowBinary written ahead, spanPayloads).
-      ...(spans.prepare
-        ? {
-            prepare: (batch: AnyBatch) => {
-              if (!isMetricBatch(batch) && !isLogBatch(batch)) spans.prepare!(batch);
-            },
-          }
-        : {}),
       consume: (batch) =>
         isMetricBatch(batch)
           ? metrics.consume(batch)

@@ -165,8 +165,6 @@ export async function buildService({
                 await lead.consume(data);
                 await then.consume(data);
               },
-              // Followers get a batch only once the lead stored it: only the lead prepares.
-              ...(lead.prepare ? { prepare: (data: unknown) => lead.prepare!(data) } : {}),
             };
       const chain: Instance[] = [];
       // The requests this pipeline holds, so its batch can send as soon as all of them arrived.

@@ -52,8 +52,6 @@ export interface ExporterHelperOptions<T> {
   start?: () => Promise<void>;
   /** Runs at the end of shutdown, once the sends are done (e.g. closing a producer). */
   stop?: () => Promise<void>;
-  /** The exporter's `Consumer.prepare`: work on a request while a batch processor fills its batch. */
-  prepare?: (batch: T) => void;
 }
 
 /**
@@ -77,7 +75,6 @@ export function exporterHelper<T>({
   inFlight: bound,
   start,
   stop,
-  prepare,
 }: ExporterHelperOptions<T>): Component & Consumer<T> {
   const { logger } = settings;
   const exporter = settings.id;
@@ -165,7 +162,6 @@ export function exporterHelper<T>({
     async start() {
       await start?.();
     },
-    ...(prepare ? { prepare } : {}),
     async consume(batch) {
       if (!accepting) throw retryable(`${name} is shut down`);
       if (!queue) return sendRetried(batch);

@@ -62,17 +62,9 @@ export function pipeline<T>(parts: PipelineParts<T>): Pipeline {
  */
 export function fanout<T>(consumers: Array<Consumer<T>>): Consumer<T> {
   if (consumers.length === 1) return consumers[0]!;
-  const preparing = consumers.filter((c) => c.prepare);
   return {
     async consume(data) {
       await Promise.all(consumers.map((c) => c.consume(data)));
     },
-    ...(preparing.length > 0
-      ? {
-          prepare(data: T) {
-            for (const c of preparing) c.prepare!(data);
-          },
-        }
-      : {}),
   };
 }

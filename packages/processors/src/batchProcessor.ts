@@ -213,10 +213,6 @@ export const batchProcessorFactory: ProcessorFactory<BatchProcessorConfig, Trace
             }),
           );
         }
-        // The stage after the batch works on the request now, while the batch waits for the
-        // others (the exporter's RowBinary: issue 21, docs/benchmarks.md "idlecycle"), not once
-        // it closes; before the push, as a flush below may hand the batch on at once.
-        next.prepare?.(batch);
         return new Promise<void>((resolve, reject) => {
           buffer.push({ batch, resolve, reject });
           heldRequests++;
