@@ -55,7 +55,7 @@ export const storeConfig = storeSection(embeddedEngineConfig);
 /**
  * `llmp start`: every component in one process. `configSchema.parse({})` of each component gives
  * its defaults, so an empty file (or none) is a working configuration. Without
- * `service.pipelines` the pipeline is otlp → genai → jobs → batch → clickhouse (and mlflow,
+ * `service.pipelines` the pipeline is otlp → batch → genai → jobs → clickhouse (and mlflow,
  * following clickhouse, when `exporters.mlflow` is configured), logs otlp → clickhouse (otel_logs)
  * and metrics otlp → clickhouse (otel_metrics_*).
  */
@@ -88,10 +88,7 @@ export const allInOneConfig = z
     withPipelines((config) => ({
       ...traces(
         ['otlp'],
-        // genai and jobs work span by span, so each request goes through them as it arrives,
-        // while the batch waits for the others: the engine idles less between two INSERTs
-        // (docs/benchmarks.md, "idlecycle", issue 21).
-        ['genai', 'jobs', 'batch'],
+        ['batch', 'genai', 'jobs'],
         ['clickhouse', ...(config.exporters.mlflow ? ['mlflow'] : [])],
       ),
       // OTLP log records (GenAI events among them) straight to otel_logs; mlflow, following

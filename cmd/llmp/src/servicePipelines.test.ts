@@ -30,7 +30,7 @@ describe('service.pipelines in the role configs', () => {
       env: {},
     });
     expect(config.service.pipelines).toEqual({
-      traces: { receivers: ['otlp'], processors: ['genai', 'jobs', 'batch'], exporters: ['clickhouse'] },
+      traces: { receivers: ['otlp'], processors: ['batch', 'genai', 'jobs'], exporters: ['clickhouse'] },
       logs: { receivers: ['otlp'], processors: [], exporters: ['clickhouse'] },
       metrics: { receivers: ['otlp'], processors: [], exporters: ['clickhouse'] },
     });
