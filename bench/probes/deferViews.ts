@@ -19,6 +19,7 @@ import type { ClickHouseStore } from '@llmp/clickhouse';
 import { insertRowBinary, migrate, openStore, spanRowBinary, spanRowBinaryColumns } from '@llmp/clickhouse';
 import { genAiOf } from '@llmp/genai';
 import { tempDir } from '../../test/support/tempDir.ts';
+import { deferViews } from '../src/deferredViews.ts';
 import { median } from '../src/quantiles.ts';
 import { smallSpanBatches } from '../src/smallSpanBatches.ts';
 import { threadCpu } from '../src/threadCpu.ts';
@@ -54,25 +55,6 @@ const round1 = (x: number) => Math.round(x * 10) / 10;
 
 async function rows<T>(store: ClickHouseStore, query: string): Promise<T[]> {
   return (await store.client.query({ query, format: 'JSONEachRow' })).json<T>();
-}
-
-/** Moves every view on llmp.spans onto llmp.spans_derive (a Null table with spans' columns). */
-async function deferViews(store: ClickHouseStore): Promise<string[]> {
-  await store.client.command({ query: 'CREATE TABLE llmp.spans_derive AS llmp.spans ENGINE = Null' });
-  const views = await rows<{ name: string; create_table_query: string }>(
-    store,
-    `SELECT name, create_table_query FROM system.tables WHERE database = 'llmp' AND engine = 'MaterializedView'`,
-  );
-  const moved: string[] = [];
-  for (const v of views) {
-    if (!/\bllmp\.spans\b(?!_)/.test(v.create_table_query)) continue;
-    await store.client.command({ query: `DROP VIEW llmp.${v.name}` });
-    await store.client.command({
-      query: v.create_table_query.replace(/\bllmp\.spans\b(?!_)/g, 'llmp.spans_derive'),
-    });
-    moved.push(v.name);
-  }
-  return moved;
 }
 
 /** Engine CPU ms and wall ms of one derive of 16 INSERTs' payloads through each view alone. */
