@@ -11,7 +11,7 @@
 // VARIANTS='[0,8,16]' ROUNDS=3 INSERTS=96 TAIL_MS=4000 node bench/probes/deferViews.ts
 // (0 = today; N > 0 = derive every N INSERTs; -1 = spans alone, never derived: the floor.)
 // After each round's first derive variant, the CPU of one derive of 16 INSERTs' payloads
-// through each view alone (a Null table carrying only that view) is printed as `view`.
+// through each view alone (a Null table carrying only that view; merges stopped) is printed as `view`.
 
 import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -60,17 +60,24 @@ async function rows<T>(store: ClickHouseStore, query: string): Promise<T[]> {
 /** Engine CPU ms and wall ms of one derive of 16 INSERTs' payloads through each view alone. */
 async function viewCosts(store: ClickHouseStore, views: string[], round: number): Promise<void> {
   const payload = Buffer.concat(bodies.slice(0, 16));
-  for (const view of views) {
-    const [{ q }] = await rows<{ q: string }>(
-      store,
-      `SELECT create_table_query AS q FROM system.tables WHERE database = 'llmp' AND name = '${view}'`,
-    );
+  // The engine's threads run merges too: none may run while a derive is timed.
+  await store.client.command({ query: 'SYSTEM STOP MERGES' });
+  while (Number((await rows<{ n: string }>(store, 'SELECT count() AS n FROM system.merges'))[0]!.n) > 0)
+    await sleep(100);
+  // '(none)': the Null table alone, the payload read and dropped.
+  for (const view of [...views, '(none)']) {
     await store.client.command({ query: 'CREATE TABLE llmp.spans_one AS llmp.spans ENGINE = Null' });
-    await store.client.command({
-      query: q
-        .replace(`llmp.${view}`, 'llmp.probe_one_mv')
-        .replace(/\bllmp\.spans_derive\b/g, 'llmp.spans_one'),
-    });
+    if (view !== '(none)') {
+      const [{ q }] = await rows<{ q: string }>(
+        store,
+        `SELECT create_table_query AS q FROM system.tables WHERE database = 'llmp' AND name = '${view}'`,
+      );
+      await store.client.command({
+        query: q
+          .replace(`llmp.${view}`, 'llmp.probe_one_mv')
+          .replace(/\bllmp\.spans_derive\b/g, 'llmp.spans_one'),
+      });
+    }
     const e0 = engineCpu();
     const p0 = processCpu();
     const t0 = performance.now();
@@ -97,7 +104,7 @@ async function viewCosts(store: ClickHouseStore, views: string[], round: number)
         processCpuSPerM: round1(((processCpu() - p0) / spans) * 1e6),
       }),
     );
-    await store.client.command({ query: 'DROP VIEW llmp.probe_one_mv' });
+    if (view !== '(none)') await store.client.command({ query: 'DROP VIEW llmp.probe_one_mv' });
     await store.client.command({ query: 'DROP TABLE llmp.spans_one' });
   }
 }
