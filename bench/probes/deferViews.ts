@@ -8,7 +8,7 @@
 // turns, their order rotating by round. CPU is counted from the first measured INSERT to
 // `TAIL_MS` after the last (merges the stream started run on), per million spans: the process
 // (user + system) and the engine's threads (ThreadPool, libuv-worker, Merge…/Background…).
-// VARIANTS='[0,8,16]' ROUNDS=3 INSERTS=96 TAIL_MS=4000 node bench/probes/deferViews.ts
+// VARIANTS='[0,8,16]' ROUNDS=3 INSERTS=96 TAIL_MS=4000 [SHAPE=llm SIZE=2048] node bench/probes/deferViews.ts
 // (0 = today; N > 0 = derive every N INSERTs; -1 = spans alone, never derived: the floor.)
 // After each round's first derive variant, the CPU of one derive of 16 INSERTs' payloads
 // through each view alone (a Null table carrying only that view; merges stopped) is printed as `view`.
@@ -20,11 +20,11 @@ import { insertRowBinary, migrate, openStore, spanRowBinary, spanRowBinaryColumn
 import { genAiOf } from '@llmp/genai';
 import { tempDir } from '../../test/support/tempDir.ts';
 import { deferViews } from '../src/deferredViews.ts';
+import { realisticBatches } from '../src/insertFormats.ts';
 import { median } from '../src/quantiles.ts';
 import { smallSpanBatches } from '../src/smallSpanBatches.ts';
 import { threadCpu } from '../src/threadCpu.ts';
 
-const size = 2048;
 const inserts = Number(process.env.INSERTS ?? 96);
 const rounds = Number(process.env.ROUNDS ?? 3);
 const tailMs = Number(process.env.TAIL_MS ?? 4000);
@@ -32,14 +32,27 @@ const variants: number[] = JSON.parse(process.env.VARIANTS ?? '[0,8,16]');
 const warmup = 3;
 
 // Requests of 512 spans, four to an INSERT, as the batch processor hands them to the exporter;
-// every variant INSERTs the same stream.
-const batches = await smallSpanBatches((inserts + warmup) * size, 512);
+// every variant INSERTs the same stream. SHAPE=llm: loadgen's LLM traces (requests of ~100
+// spans with GenAI fields and texts, through the genai processor), ~SIZE spans to an INSERT.
+const shape = process.env.SHAPE ?? 'telemetrygen';
+const size = Number(process.env.SIZE ?? 2048);
+const batches =
+  shape === 'llm'
+    ? await realisticBatches((inserts + warmup) * size * 1.05)
+    : await smallSpanBatches((inserts + warmup) * size, 512);
 const bodies: Uint8Array[] = [];
-for (let i = 0; i + size / 512 <= batches.length; i += size / 512) {
-  const parts = batches
-    .slice(i, i + size / 512)
-    .map((b) => spanRowBinary(b.projectId, b.request(), (s) => genAiOf(b, s)).bytes);
+const bodyRows: number[] = [];
+for (let i = 0; i < batches.length && bodies.length < inserts + warmup; ) {
+  const parts: Uint8Array[] = [];
+  let rows = 0;
+  for (; i < batches.length && rows < size; i++) {
+    const b = batches[i]!;
+    const payload = spanRowBinary(b.projectId, b.request(), (s) => genAiOf(b, s));
+    parts.push(payload.bytes);
+    rows += payload.rows;
+  }
   bodies.push(Buffer.concat(parts));
+  bodyRows.push(rows);
 }
 
 const engineCpu = () => {
@@ -93,7 +106,7 @@ async function viewCosts(store: ClickHouseStore, views: string[], round: number)
       },
     });
     const wall = performance.now() - t0;
-    const spans = 16 * size;
+    const spans = bodyRows.slice(0, 16).reduce((a, b) => a + b, 0);
     console.log(
       JSON.stringify({
         view,
@@ -170,7 +183,7 @@ for (let round = 0; round < rounds; round++) {
       await sleep(tailMs);
       const engine = engineCpu() - e0;
       const proc = processCpu() - p0;
-      const spans = inserts * size;
+      const spans = bodyRows.slice(warmup).reduce((a, b) => a + b, 0);
       const [{ searchRows }] = await rows<{ searchRows: string }>(
         store,
         'SELECT sum(spans) AS searchRows FROM llmp.trace_search',
@@ -182,6 +195,8 @@ for (let round = 0; round < rounds; round++) {
       console.log(
         JSON.stringify({
           variant: every === 0 ? 'per INSERT' : every < 0 ? 'spans alone' : `derive every ${every}`,
+          shape,
+          payloadMiBPerInsert: Math.round((bodies[warmup]!.byteLength / 2 ** 20) * 100) / 100,
           round,
           load: round1(loadavg()[0]!),
           moved: moved.length,
