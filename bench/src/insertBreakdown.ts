@@ -52,6 +52,19 @@ const variants: Variant[] = [
       (t) => `ALTER TABLE llmp.${t} MODIFY SETTING packed_skip_index_max_bytes = 262144`,
     ),
   },
+  // And without substream marks in compact parts, as the exporter sets them since branch `partcost`.
+  {
+    name: 'spans and views, packed skip indexes, no substream marks',
+    rows: 1190,
+    ddl: [
+      ...['spans', 'trace_search', 'trace_jobs', 'genai_scores'].map(
+        (t) => `ALTER TABLE llmp.${t} MODIFY SETTING packed_skip_index_max_bytes = 262144`,
+      ),
+      ...['spans', 'trace_search', 'trace_job_usage', 'span_metrics_hourly'].map(
+        (t) => `ALTER TABLE llmp.${t} MODIFY SETTING write_marks_for_substreams_in_compact_parts = 0`,
+      ),
+    ],
+  },
   // Before migration 22 an INSERT wrote a fifth part, trace_id_ts (its view as migration 1 made it).
   {
     name: 'spans and views, with trace_id_ts_mv (before migration 22)',
