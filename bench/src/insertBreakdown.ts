@@ -52,7 +52,7 @@ const variants: Variant[] = [
       (t) => `ALTER TABLE llmp.${t} MODIFY SETTING packed_skip_index_max_bytes = 262144`,
     ),
   },
-  // And without substream marks in compact parts, as the exporter sets them since branch `partcost`.
+  // And without substream marks in compact parts (branch `partcost`; tried, not taken: docs/benchmarks.md).
   {
     name: 'spans and views, packed skip indexes, no substream marks',
     rows: 1190,

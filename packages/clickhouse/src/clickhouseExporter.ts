@@ -25,20 +25,8 @@ export { type ClickHouseExporterConfig, clickhouseExporterConfig };
 const packedSkipIndexMaxBytes = 262_144;
 
 /**
- * On the embedded engine, a compact part keeps one mark per column and granule instead of one per
- * substream of each column (ClickHouse's MergeTree `write_marks_for_substreams_in_compact_parts`,
- * on by default since 25.x; not set on a server, which may predate it). The substream marks let a
- * read of one subcolumn (a Map's keys, a String's sizes) skip the rest of its column, and they
- * need a `columns_substreams.txt` in every part: 1 file of 13 in each part an INSERT or a merge
- * writes. The store's compact parts are small (spans below 256 MiB, the views' targets below
- * 10 MiB) and read whole; wide parts are not affected. docs/benchmarks.md, "partcost".
- */
-const compactPartSettings = 'write_marks_for_substreams_in_compact_parts = 0';
-
-/**
  * Sets (or clears) the fsync settings on every MergeTree table of the store's database, and on
- * the embedded engine packs small skip indexes (packedSkipIndexMaxBytes) and drops substream
- * marks from compact parts (compactPartSettings): an insert into `spans`
+ * the embedded engine packs small skip indexes (packedSkipIndexMaxBytes): an insert into `spans`
  * also writes the tables its materialized views feed. MergeTree settings are table settings (not
  * per insert), and ALTER … MODIFY SETTING is idempotent, so it runs at each start.
  */
@@ -49,9 +37,7 @@ async function applyTableSettings(store: ClickHouseStore, fsync: boolean): Promi
     format: 'JSONEachRow',
   });
   const value = fsync ? 1 : 0;
-  const packed = store.embedded
-    ? `, packed_skip_index_max_bytes = ${packedSkipIndexMaxBytes}, ${compactPartSettings}`
-    : '';
+  const packed = store.embedded ? `, packed_skip_index_max_bytes = ${packedSkipIndexMaxBytes}` : '';
   for (const { name } of await result.json<{ name: string }>()) {
     await store.client.command({
       query: `ALTER TABLE {db:Identifier}.{table:Identifier} MODIFY SETTING fsync_after_insert = ${value}, fsync_part_directory = ${value}${packed}`,
