@@ -411,12 +411,17 @@ async function readAll(kafka: KafkaClient, topic: string, count: number) {
     headers: Record<string, string>;
     producerId?: string;
   }> = [];
+  // A rebalance while the group settles may hand a partition over before its offsets are
+  // committed, so a record can come twice (at least once): each (partition, offset) counts once.
+  const seen = new Set<string>();
   try {
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
       consumer
         .run({
           eachMessage: async ({ partition, message }) => {
+            if (seen.has(`${partition}:${message.offset}`)) return;
+            seen.add(`${partition}:${message.offset}`);
             const { batchContext } = message as { batchContext?: { producerId: string } };
             records.push({
               key: message.key!.toString(),
