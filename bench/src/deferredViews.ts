@@ -17,10 +17,10 @@ export async function deferViews(store: ClickHouseStore): Promise<string[]> {
   });
   const moved: string[] = [];
   for (const v of await result.json<{ name: string; create_table_query: string }>()) {
-    if (!spansTable.test(v.create_table_query)) continue;
-    spansTable.lastIndex = 0;
+    const onDerive = v.create_table_query.replace(spansTable, 'llmp.spans_derive');
+    if (onDerive === v.create_table_query) continue;
     await store.client.command({ query: `DROP VIEW llmp.${v.name}` });
-    await store.client.command({ query: v.create_table_query.replace(spansTable, 'llmp.spans_derive') });
+    await store.client.command({ query: onDerive });
     moved.push(v.name);
   }
   return moved;

@@ -420,8 +420,9 @@ async function readAll(kafka: KafkaClient, topic: string, count: number) {
       consumer
         .run({
           eachMessage: async ({ partition, message }) => {
-            if (seen.has(`${partition}:${message.offset}`)) return;
-            seen.add(`${partition}:${message.offset}`);
+            const at = `${partition}:${message.offset}`;
+            if (seen.has(at)) return;
+            seen.add(at);
             const { batchContext } = message as { batchContext?: { producerId: string } };
             records.push({
               key: message.key!.toString(),
