@@ -94,6 +94,12 @@ async function fill(
       query_params: { rows, services, spanNames, models, rootOnly: jobSpans === 'root' ? 1 : 0 },
       clickhouse_settings: { max_insert_threads: '2' },
     });
+    // The derived tables (trace_search, the rollup …) filled from what was stored, as the
+    // exporter's INSERTs into spans_derive fill them on the embedded store (migration 31).
+    await store.client.command({
+      query: 'INSERT INTO llmp.spans_derive SELECT * FROM llmp.spans',
+      clickhouse_settings: { max_insert_threads: '2' },
+    });
     const seconds = (performance.now() - t0) / 1000;
     // A store that has been running is merged: one part per partition, not the dozens an
     // in-engine fill leaves, which FINAL and the trace-id bloom filter both pay for per part.

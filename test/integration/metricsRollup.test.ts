@@ -17,6 +17,7 @@ import { traceBatch } from '@llmp/otlp';
 import { queryApp } from '@llmp/query-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { genAiIngest } from '../support/genAiIngest.ts';
+import { insertSpans } from '../support/insertSpans.ts';
 import { dataSetRequests, dataSetStartMs, searchDataSet } from '../support/searchDataSet.ts';
 import { tempDir } from '../support/tempDir.ts';
 import { openTestStore } from '../support/testStore.ts';
@@ -100,11 +101,7 @@ function extraRows(projectId: string) {
 async function fill(store: ClickHouseStore, projectId: string) {
   const genai = genAiIngest(store);
   for (const request of dataSetRequests(data)) await genai.consume(traceBatch({ projectId, request }));
-  await store.client.insert({
-    table: `${store.database}.spans`,
-    values: extraRows(projectId),
-    format: 'JSONEachRow',
-  });
+  await insertSpans(store, extraRows(projectId));
 }
 
 const whole = { fromNs: start, toNs: start + 24n * hour };
@@ -377,11 +374,7 @@ describe('the rollup migration', () => {
       // A sender's retry: the same span again in a new insert; spans FINAL holds it once, and so
       // does the back-fill. (01:15, in a whole hour of both ranges: the partial hours are read
       // as stored, see the next test.)
-      await store.client.insert({
-        table: `${store.database}.spans`,
-        values: extraRows('p1').slice(1, 2),
-        format: 'JSONEachRow',
-      });
+      await insertSpans(store, extraRows('p1').slice(1, 2));
       // Migration 11 back-fills trace_job_usage, which job metrics read, the same way.
       const report = await migrate(store, migrations);
       expect(report.applied.map((m) => m.version)).toEqual(expect.arrayContaining([6, 11]));
@@ -430,14 +423,9 @@ describe('the rollup migration', () => {
       await migrate(store);
       const rows = extraRows('p1').slice(0, 4);
       const insert = (token: string) =>
-        store.client.insert({
-          table: `${store.database}.spans`,
-          values: rows,
-          format: 'JSONEachRow',
-          clickhouse_settings: {
-            deduplicate_blocks_in_dependent_materialized_views: 1,
-            insert_deduplication_token: token,
-          },
+        insertSpans(store, rows, {
+          deduplicate_blocks_in_dependent_materialized_views: 1,
+          insert_deduplication_token: token,
         });
       await insert('otlp_spans:0:10-13');
       await insert('otlp_spans:0:10-13');

@@ -4,6 +4,7 @@ import { queryApp } from '@llmp/query-api';
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { genAiIngest } from '../support/genAiIngest.ts';
+import { insertSpans } from '../support/insertSpans.ts';
 import { type DataSpan, dataSetRequests, dataSetStartMs, searchDataSet } from '../support/searchDataSet.ts';
 import { tempDir } from '../support/tempDir.ts';
 import { openTestStore } from '../support/testStore.ts';
@@ -682,19 +683,15 @@ describe('GET /v1/metrics', () => {
   });
 
   it('counts rows written before the genai processor (empty span type) as other', async () => {
-    await store.client.insert({
-      table: `${store.database}.spans`,
-      values: [
-        {
-          project_id: 'legacy',
-          Timestamp: '2025-06-02 00:00:01.000000000',
-          TraceId: 'f'.repeat(32),
-          SpanId: '1'.repeat(16),
-          span_type: '',
-        },
-      ],
-      format: 'JSONEachRow',
-    });
+    await insertSpans(store, [
+      {
+        project_id: 'legacy',
+        Timestamp: '2025-06-02 00:00:01.000000000',
+        TraceId: 'f'.repeat(32),
+        SpanId: '1'.repeat(16),
+        span_type: '',
+      },
+    ]);
     const legacy = queryApp({ source: storeTraceSource(store), projectOf: () => 'legacy' });
     const query = new URLSearchParams({ ...range, groupBy: 'spanType' });
     const metrics = (await (await legacy.request(`/v1/metrics?${query}`)).json()) as { rows: MetricsRow[] };

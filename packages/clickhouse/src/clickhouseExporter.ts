@@ -46,6 +46,15 @@ async function applyTableSettings(store: ClickHouseStore, fsync: boolean): Promi
   }
 }
 
+async function nullTableExists(store: ClickHouseStore, name: string): Promise<boolean> {
+  const result = await store.client.query({
+    query: `SELECT count() AS n FROM system.tables WHERE database = {db:String} AND name = {name:String} AND engine = 'Null'`,
+    query_params: { db: store.database, name },
+    format: 'JSONEachRow',
+  });
+  return Number((await result.json<{ n: string }>())[0]?.n ?? 0) > 0;
+}
+
 /**
  * The `clickhouse` exporter on an open store (the hosted factory takes the host's; one store
  * serves the exporter and the query API in the all-in-one process). Each batch is one INSERT:
@@ -60,6 +69,25 @@ export function clickhouseExporter(
 ): Component & Consumer<TraceBatch> {
   const table = `${store.database}.${config.table}`;
   const buffers = payloadBuffers();
+  /**
+   * On the embedded store (migration 31) the views filling the derived tables read
+   * `<table>_derive`, a Null table: each payload goes there too, after the INSERT into the table
+   * and before the sender is answered, with the same deduplication token, so a retry after either
+   * INSERT counts every span once in both. Looked up at the first INSERT (and again after a
+   * failed look-up).
+   */
+  let deriveInto: Promise<string[]> | undefined;
+  const deriveTables = (): Promise<string[]> => {
+    if (!store.embedded) return Promise.resolve([]);
+    deriveInto ??= nullTableExists(store, `${config.table}_derive`).then(
+      (exists) => (exists ? [`${table}_derive`] : []),
+      (error: unknown) => {
+        deriveInto = undefined;
+        throw error;
+      },
+    );
+    return deriveInto;
+  };
 
   /** One INSERT of the batch: stored whole or not at all. */
   async function insert(batch: TraceBatch): Promise<void> {
@@ -95,6 +123,7 @@ export function clickhouseExporter(
             columns: spanRowBinaryColumns,
             bytes: payload.bytes,
             settings: clickhouseSettings,
+            thenInto: await deriveTables(),
           });
         } finally {
           // Once the INSERT is over nothing reads the payload: its buffer can take the next one.
@@ -104,12 +133,14 @@ export function clickhouseExporter(
         const values = spanRows(batch.projectId, batch.request(), genAi);
         rows = values.length;
         if (rows === 0) return;
-        await store.client.insert({
-          table,
-          values,
-          format: 'JSONEachRow',
-          clickhouse_settings: clickhouseSettings,
-        });
+        // An embedded store whose data dir cannot stage binary payloads (clickhouseStore.ts).
+        for (const into of [table, ...(await deriveTables())])
+          await store.client.insert({
+            table: into,
+            values,
+            format: 'JSONEachRow',
+            clickhouse_settings: clickhouseSettings,
+          });
       }
       store.writeHealth.succeeded();
     } catch (error) {

@@ -17,6 +17,8 @@ const freeScratchFiles = new WeakMap<ClickHouseStore, string[]>();
  * reused, emptied after each INSERT: creating a file is the dearest kernel work of an INSERT on
  * some file systems (ext4 without a journal: ~1 ms; docs/benchmarks.md, "Engine cost per
  * INSERT"), and the store's scratch dir holds one per INSERT running at once.
+ * `thenInto` names more tables INSERTed from the same file after `table`, in order (the embedded
+ * store's spans_derive, migration 31), each with the same settings.
  * @example await insertRowBinary(store, { table: 'llmp.spans', columns, bytes, settings: {} });
  */
 export async function insertRowBinary(
@@ -26,8 +28,10 @@ export async function insertRowBinary(
     columns,
     bytes,
     settings,
+    thenInto = [],
   }: {
     table: string;
+    thenInto?: readonly string[];
     columns: ReadonlyArray<readonly [name: string, type: string]>;
     bytes: Uint8Array;
     settings: ClickHouseSettings;
@@ -40,11 +44,14 @@ export async function insertRowBinary(
   const names = columns.map(([name]) => `\`${name}\``);
   await writeFile(path, bytes);
   try {
-    await store.client.command({
-      query: `INSERT INTO ${table} (${names.join(', ')}) SELECT * FROM file({path:String}, 'RowBinary', {structure:String})`,
-      query_params: { path, structure: columns.map(([, type], i) => `${names[i]} ${type}`).join(', ') },
-      clickhouse_settings: settings,
-    });
+    const structure = columns.map(([, type], i) => `${names[i]} ${type}`).join(', ');
+    for (const into of [table, ...thenInto]) {
+      await store.client.command({
+        query: `INSERT INTO ${into} (${names.join(', ')}) SELECT * FROM file({path:String}, 'RowBinary', {structure:String})`,
+        query_params: { path, structure },
+        clickhouse_settings: settings,
+      });
+    }
   } finally {
     // Emptied, not removed: the payload does not linger on disk, the inode stays for the next.
     await truncate(path, 0).then(

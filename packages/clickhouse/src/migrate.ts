@@ -42,6 +42,7 @@ export class SchemaBehindError extends StoreOpenError {
 export const storeTarget = (store: ClickHouseStore): SchemaTarget => ({
   database: store.database,
   cluster: store.cluster,
+  embedded: store.embedded,
 });
 
 /**
@@ -57,7 +58,10 @@ export function renderMigrations(
     .sort((a, b) => a.version - b.version)
     .map((m) => ({
       version: m.version,
-      statements: m.steps.flatMap((step) => renderSchemaStep(step, target)),
+      statements:
+        m.only === 'embedded' && !target.embedded
+          ? []
+          : m.steps.flatMap((step) => renderSchemaStep(step, target)),
     }));
 }
 

@@ -9,4 +9,9 @@ export interface Migration {
   version: number;
   name: string;
   steps: SchemaStep[];
+  /**
+   * `embedded`: its steps run on the embedded store alone; elsewhere it renders no statement
+   * and its version is recorded all the same, so every store's version reads alike.
+   */
+  only?: 'embedded';
 }

@@ -1,4 +1,4 @@
-import { genAiScoresMigration } from './genAiScoresMigration.ts';
+import { genAiScoresMigration, scoresFromSpansSelect } from './genAiScoresMigration.ts';
 import { jobEventPublicationsMigration } from './jobEventPublicationsMigration.ts';
 import { mergeSelectorMigration } from './mergeSelectorMigration.ts';
 import type { Migration } from './migration.ts';
@@ -953,4 +953,33 @@ export const migrations: Migration[] = [
   },
   jobEventPublicationsMigration,
   mergeSelectorMigration,
+  {
+    version: 31,
+    name: 'embedded views read spans_derive',
+    only: 'embedded',
+    // On the embedded engine every INSERT into spans wrote a part in each target of its views,
+    // and merges rewrote those small parts: spans alone cost ~37 engine CPU-s per million spans,
+    // with its views 60–79; the targets are additive, and filled from the same payloads once
+    // per interval through a Null table the engine's whole cost was ×0.67–0.78
+    // (docs/benchmarks.md, "The derived tables filled once per interval"). So the views move
+    // onto spans_derive, which stores nothing, and the exporter INSERTs its payloads there
+    // (deriveSpans.ts). A server keeps its views on spans: its INSERTs come from the ingester's
+    // large batches and other writers. A later migration adding a column to spans adds it to
+    // spans_derive too (embedded only).
+    steps: [
+      { kind: 'createNullTable', table: 'spans_derive', as: 'spans' },
+      ...(
+        [
+          ['trace_jobs_mv', 'trace_jobs', traceJobsSelect],
+          ['span_metrics_hourly_mv', 'span_metrics_hourly', (source: string) => rollupSelect(source)],
+          ['trace_job_usage_mv', 'trace_job_usage', traceJobUsageSelect],
+          ['trace_search_mv', 'trace_search', traceSearchSelect],
+          ['genai_scores_spans_mv', 'genai_scores', scoresFromSpansSelect],
+        ] as const
+      ).flatMap(([view, to, select]): SchemaStep[] => [
+        { kind: 'dropView', view },
+        { kind: 'createView', view, to, from: 'spans_derive', select },
+      ]),
+    ],
+  },
 ];

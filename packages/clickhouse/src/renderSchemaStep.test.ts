@@ -18,7 +18,10 @@ const tables = migrations.flatMap((m) =>
 
 describe('cluster DDL from the migration definitions', () => {
   it('renders every migration for the cluster, each DDL statement ON CLUSTER', () => {
-    expect(new Set(allCluster.map((s) => s.version))).toEqual(new Set(migrations.map((m) => m.version)));
+    // Save those of the embedded store alone (below).
+    expect(new Set(allCluster.map((s) => s.version))).toEqual(
+      new Set(migrations.filter((m) => m.only !== 'embedded').map((m) => m.version)),
+    );
     for (const { sql } of allCluster) {
       if (sql.startsWith('INSERT')) continue; // a back-fill goes through the Distributed table, once
       expect(sql, sql.slice(0, 120)).toContain(" ON CLUSTER 'prod-eu'");
@@ -147,5 +150,52 @@ describe('cluster DDL from the migration definitions', () => {
     expect(() => renderSchemaStep(step, { database: 'llmp', cluster: "x' OR 1" })).toThrow(TypeError);
     expect(() => renderSchemaStep(step, { database: 'll-mp' })).toThrow(TypeError);
     expect(() => renderSchemaStep({ ...step, table: 'spans; DROP' }, single)).toThrow(TypeError);
+  });
+});
+
+describe('embedded-only migrations', () => {
+  const embedded = { database: 'llmp', embedded: true };
+  const derive = migrations.find((m) => m.version === 31)!;
+
+  it('renders migration 31 for the embedded store alone; a server or cluster keeps its views on spans', () => {
+    expect(derive.only).toBe('embedded');
+    for (const target of [single, cluster])
+      expect(renderMigrations(migrations, target).find((m) => m.version === 31)?.statements).toEqual([]);
+    for (const sql of [...allSingle, ...allCluster.map((s) => s.sql)])
+      expect(sql).not.toContain('spans_derive');
+    // Every other migration renders for the embedded store as for a single server.
+    const allEmbedded = renderMigrations(migrations, embedded);
+    expect(allEmbedded.filter((m) => m.version !== 31).flatMap((m) => m.statements.map(flat))).toEqual(
+      allSingle,
+    );
+  });
+
+  it('moves the five views of spans onto the Null table spans_derive on the embedded store', () => {
+    const statements = renderMigrations([derive], embedded)[0]!.statements.map(flat);
+    expect(statements[0]).toBe(
+      'CREATE TABLE IF NOT EXISTS `llmp`.spans_derive AS `llmp`.spans ENGINE = Null',
+    );
+    const views = [
+      'trace_jobs_mv',
+      'span_metrics_hourly_mv',
+      'trace_job_usage_mv',
+      'trace_search_mv',
+      'genai_scores_spans_mv',
+    ];
+    expect(statements.filter((s) => s.startsWith('DROP VIEW')).map((s) => s.split('.')[1])).toEqual(views);
+    const created = statements.filter((s) => s.startsWith('CREATE MATERIALIZED VIEW'));
+    expect(created.map((s) => /`llmp`\.(\w+) TO/.exec(s)?.[1])).toEqual(views);
+    for (const sql of created) {
+      expect(sql).toMatch(/FROM `llmp`\.spans_derive\b/);
+      expect(sql).not.toMatch(/`llmp`\.spans\b(?!_)/);
+    }
+    // The same SELECTs as the views they replace, on spans_derive instead of spans.
+    const before = allSingle.filter((s) =>
+      views.some((v) => s.startsWith(`CREATE MATERIALIZED VIEW IF NOT EXISTS \`llmp\`.${v} `)),
+    );
+    expect(before).toHaveLength(5);
+    expect(created.map((s) => s.replaceAll('`llmp`.spans_derive', '`llmp`.spans')).sort()).toEqual(
+      before.sort(),
+    );
   });
 });

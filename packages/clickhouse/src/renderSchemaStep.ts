@@ -10,6 +10,11 @@ import type { SchemaStep, TableEngine, TableLayout } from './schemaStep.ts';
 export interface SchemaTarget {
   database: string;
   cluster?: string | undefined;
+  /**
+   * The embedded engine (`llmp start`, chdb): the only target of embedded-only migrations
+   * (Migration.only), e.g. its views moved onto `spans_derive` (migration 31).
+   */
+  embedded?: boolean | undefined;
 }
 
 const identifier = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -102,6 +107,11 @@ export function renderSchemaStep(step: SchemaStep, target: SchemaTarget): string
       ];
     case 'dropView':
       return [`DROP VIEW IF EXISTS ${named(step.view)}${onCluster}`];
+    case 'createNullTable':
+      // Stores nothing: what is inserted only triggers the views reading the table.
+      return [
+        `CREATE TABLE IF NOT EXISTS ${stored(step.table)}${onCluster} AS ${stored(step.as)} ENGINE = Null`,
+      ];
     case 'insertSelect':
       // Through the Distributed table on a cluster: one statement reads every shard and writes
       // each row to the shard its key names.

@@ -12,7 +12,8 @@ export type SchemaStep =
   | AddColumnsStep
   | AlterLocalStep
   | RebuildTableStep
-  | DropViewStep;
+  | DropViewStep
+  | CreateNullTableStep;
 
 /** The MergeTree family member, without its replicated prefix. */
 export interface TableEngine {
@@ -95,4 +96,15 @@ export interface RebuildTableStep extends TableLayout {
 export interface DropViewStep {
   kind: 'dropView';
   view: string;
+}
+
+/**
+ * A Null-engine table with another table's columns: it stores nothing, and an INSERT into it
+ * fills the views that read it (`spans_derive`, migration 31).
+ */
+export interface CreateNullTableStep {
+  kind: 'createNullTable';
+  table: string;
+  /** The table whose columns it takes. */
+  as: string;
 }
