@@ -151,6 +151,13 @@ export {
 } from './spanMetrics.ts';
 export { spanRowBinary, spanRowBinaryColumns } from './spanRowBinary.ts';
 export { type SpanRow, spanRows } from './spanRows.ts';
+export {
+  type DeriveCounts,
+  type SpansDeriver,
+  type SpansDeriverOptions,
+  type StagedPayload,
+  spansDeriver,
+} from './spansDeriver.ts';
 export { clickhouseTime, type GenAiScore, isoFromNanos, type StoredSpan } from './storedSpan.ts';
 export { type SpanSearch, storeSpanSearch } from './storeSpanSearch.ts';
 export { storeTraceSource } from './storeTraceSource.ts';

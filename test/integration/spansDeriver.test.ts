@@ -1,0 +1,237 @@
+import { existsSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  type ClickHouseStore,
+  clickhouseExporter,
+  clickhouseExporterConfig,
+  migrate,
+  openStore,
+  type SpansDeriverOptions,
+  spanRowBinary,
+  spanRowBinaryColumns,
+  spansDeriver,
+} from '@llmp/clickhouse';
+import { type Span, type TraceRequest, traceBatch } from '@llmp/otlp';
+import { stringAttr, testRequest, testSpan } from '@llmp/otlp/testing';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../support/tempDir.ts';
+
+// The embedded store alone (migration 31): payloads INSERTed into spans, derived later.
+const dir = tempDir('deriver');
+let store: ClickHouseStore;
+
+beforeAll(async () => {
+  store = await openStore({ dataDir: join(dir.path, 'data') });
+  await migrate(store);
+});
+afterAll(async () => {
+  await store?.close();
+  dir.remove();
+});
+
+const options = (name: string, more: Partial<SpansDeriverOptions> = {}): SpansDeriverOptions => ({
+  dir: join(dir.path, name),
+  table: 'llmp.spans',
+  deriveTable: 'llmp.spans_derive',
+  columns: spanRowBinaryColumns,
+  maxPendingBytes: 64 * 1024 ** 2,
+  maxPayloads: 8,
+  ...more,
+});
+
+/** `count` spans named `name` in `traces` traces, each trace with the job `job-<name>`. */
+const request = (name: string, count: number, traces = 1, first = 0): TraceRequest =>
+  testRequest(
+    Array.from(
+      { length: count },
+      (_, i): Span =>
+        testSpan({
+          traceId: `${Buffer.from(name).toString('hex').padEnd(24, '0').slice(0, 24)}${(i % traces).toString(16).padStart(8, '0')}`,
+          spanId: (first + i + 1).toString(16).padStart(16, '0'),
+          name,
+          startTimeUnixNano: 1_700_000_000_000_000_000n + BigInt(i) * 1_000_000n,
+          endTimeUnixNano: 1_700_000_000_500_000_000n + BigInt(i) * 1_000_000n,
+          attributes: [stringAttr('llmp.job.id', `job-${name}`)],
+        }),
+    ),
+    { resource: [stringAttr('service.name', 'deriver-test')], scopeName: 'x' },
+  );
+
+const payload = (name: string, count: number, traces = 1, first = 0) =>
+  spanRowBinary('p1', request(name, count, traces, first)).bytes;
+
+async function one(query: string, name: string): Promise<number> {
+  const result = await store.client.query({ query, query_params: { name }, format: 'JSONEachRow' });
+  return Number((await result.json<{ n: string }>())[0]!.n);
+}
+
+/** What each table holds of the spans named `name`. */
+async function counted(name: string) {
+  return {
+    spans: await one('SELECT count() AS n FROM llmp.spans WHERE SpanName = {name:String}', name),
+    trace_search_spans: await one(
+      `SELECT sum(spans) AS n FROM llmp.trace_search WHERE has(jobs, 'job-' || {name:String})`,
+      name,
+    ),
+    trace_search_traces: await one(
+      `SELECT uniqExact(TraceId) AS n FROM llmp.trace_search WHERE has(jobs, 'job-' || {name:String})`,
+      name,
+    ),
+    trace_job_usage: await one(
+      `SELECT sum(spans) AS n FROM llmp.trace_job_usage WHERE job_id = 'job-' || {name:String}`,
+      name,
+    ),
+    span_metrics_hourly: await one(
+      'SELECT sum(spans) AS n FROM llmp.span_metrics_hourly WHERE SpanName = {name:String}',
+      name,
+    ),
+    // A row per trace and INSERT until merges collapse them: count the traces.
+    trace_jobs: await one(
+      `SELECT uniqExact(TraceId) AS n FROM llmp.trace_jobs WHERE job_id = 'job-' || {name:String}`,
+      name,
+    ),
+  };
+}
+
+/** As the exporter will: stage, INSERT into spans from the staged file, then mark it stored. */
+async function store1(deriver: ReturnType<typeof spansDeriver>, token: string, bytes: Uint8Array) {
+  const staged = await deriver.stage(token, bytes);
+  await store.client.command({
+    query: `INSERT INTO llmp.spans SELECT * FROM file({path:String}, 'RowBinary', {structure:String})`,
+    query_params: {
+      path: staged.path,
+      structure: spanRowBinaryColumns.map(([name, type]) => `\`${name}\` ${type}`).join(', '),
+    },
+    clickhouse_settings: { insert_deduplication_token: token },
+  });
+  await staged.stored();
+}
+
+describe('the spans deriver', () => {
+  it('fills the derived tables as the per-INSERT path does for the same spans, once per derive', async () => {
+    // Per INSERT: the exporter (spans, then spans_derive, each batch).
+    const exporter = clickhouseExporter(
+      store,
+      { id: 'clickhouse', logger: pino({ level: 'silent' }) },
+      clickhouseExporterConfig.parse({}),
+    );
+    for (let i = 0; i < 4; i++)
+      await exporter.consume(traceBatch({ projectId: 'p1', request: request('perinsert', 50, 5, i * 50) }));
+    // Deferred: four payloads of the same shape, derived together.
+    const deriver = spansDeriver(store, options('equal'));
+    for (let i = 0; i < 4; i++) await store1(deriver, `equal-${i}`, payload('deferred', 50, 5, i * 50));
+    expect(deriver.pendingBytes).toBeGreaterThan(0);
+    expect((await counted('deferred')).trace_search_spans).toBe(0);
+    await deriver.derive();
+    expect(deriver.pendingBytes).toBe(0);
+    expect(deriver.counts).toMatchObject({ derives: 1, derivedPayloads: 4, failures: 0 });
+    const perInsert = await counted('perinsert');
+    expect(perInsert).toEqual({
+      spans: 200,
+      trace_search_spans: 200,
+      trace_search_traces: 5,
+      trace_job_usage: 200,
+      span_metrics_hourly: 200,
+      trace_jobs: 5,
+    });
+    expect(await counted('deferred')).toEqual(perInsert);
+    expect(readdirSync(options('equal').dir).filter((n) => n.startsWith('derive-'))).toEqual([]);
+  });
+
+  it('counts a derive a crash left half done once when a restart derives it again', async () => {
+    const before = spansDeriver(store, options('replay'));
+    for (let i = 0; i < 3; i++) await store1(before, `replay-${i}`, payload('replay', 10, 2, i * 10));
+    // A crash after the derive's INSERT, before its directory was removed.
+    const { dir: root } = options('replay');
+    const name = 'derive-000000000000001-crashed';
+    mkdirSync(join(root, name));
+    for (const f of readdirSync(join(root, 'pending')))
+      renameSync(join(root, 'pending', f), join(root, name, f));
+    await store.client.command({
+      query: `INSERT INTO llmp.spans_derive SELECT * FROM file({path:String}, 'RowBinary', {structure:String})`,
+      query_params: {
+        path: join(root, name, '*.rowbinary'),
+        structure: spanRowBinaryColumns.map(([n, type]) => `\`${n}\` ${type}`).join(', '),
+      },
+      clickhouse_settings: {
+        insert_deduplication_token: name,
+        deduplicate_blocks_in_dependent_materialized_views: 1,
+      },
+    });
+    const after = spansDeriver(store, options('replay'));
+    await after.recover();
+    expect(existsSync(join(root, name))).toBe(false);
+    expect(after.counts).toMatchObject({ derives: 1, derivedPayloads: 3 });
+    expect(await counted('replay')).toMatchObject({
+      spans: 30,
+      trace_search_spans: 30,
+      span_metrics_hourly: 30,
+    });
+  });
+
+  it('stores and derives once a payload a crash left staged, whether or not its INSERT into spans ran', async () => {
+    const before = spansDeriver(store, options('staged'));
+    // INSERTed into spans, crashed before the rename.
+    const inserted = await before.stage('staged-inserted', payload('staged', 6, 2));
+    await store.client.command({
+      query: `INSERT INTO llmp.spans SELECT * FROM file({path:String}, 'RowBinary', {structure:String})`,
+      query_params: {
+        path: inserted.path,
+        structure: spanRowBinaryColumns.map(([n, type]) => `\`${n}\` ${type}`).join(', '),
+      },
+      clickhouse_settings: { insert_deduplication_token: 'staged-inserted' },
+    });
+    // Crashed before its INSERT.
+    await before.stage('staged-written', payload('staged', 4, 1, 100));
+    // And one stored, not yet derived.
+    await store1(before, 'staged-stored', payload('staged', 5, 1, 200));
+    expect((await counted('staged')).spans).toBe(11);
+    const after = spansDeriver(store, options('staged'));
+    await after.recover();
+    expect(await counted('staged')).toMatchObject({
+      spans: 15,
+      trace_search_spans: 15,
+      trace_job_usage: 15,
+      span_metrics_hourly: 15,
+    });
+    expect(readdirSync(join(options('staged').dir, 'pending'))).toEqual([]);
+  });
+
+  it('derives before admitting more past its bound, and everything at close; never drops', async () => {
+    const bytes = payload('bound', 20, 2);
+    const deriver = spansDeriver(
+      store,
+      options('bound', { maxPendingBytes: 2 * bytes.length, maxPayloads: 2 }),
+    );
+    let derivedAtAdmit = 0;
+    for (let i = 0; i < 7; i++) {
+      await store1(deriver, `bound-${i}`, payload('bound', 20, 2, i * 20));
+      const pendingBefore = deriver.pendingBytes;
+      await deriver.admit();
+      if (deriver.pendingBytes < pendingBefore) derivedAtAdmit++;
+      expect(deriver.pendingBytes).toBeLessThanOrEqual(2 * bytes.length);
+    }
+    expect(derivedAtAdmit).toBe(2); // at the third and the sixth payload
+    expect((await counted('bound')).trace_search_spans).toBe(120);
+    await deriver.close();
+    await deriver.close();
+    expect(await counted('bound')).toMatchObject({
+      spans: 140,
+      trace_search_spans: 140,
+      span_metrics_hourly: 140,
+    });
+    // Twice three payloads past the bound, each time in derives of at most two; the last at close.
+    expect(deriver.counts).toMatchObject({ derives: 5, derivedPayloads: 7, failures: 0 });
+  });
+
+  it('derives every interval once started', async () => {
+    const deriver = spansDeriver(store, options('interval'));
+    deriver.start(50);
+    await store1(deriver, 'interval-0', payload('interval', 8, 2));
+    for (let i = 0; i < 100 && deriver.counts.derives === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(deriver.counts.derives).toBe(1);
+    expect((await counted('interval')).trace_search_spans).toBe(8);
+    await deriver.close();
+  });
+});
