@@ -234,4 +234,73 @@ describe('the spans deriver', () => {
     expect((await counted('interval')).trace_search_spans).toBe(8);
     await deriver.close();
   });
+
+  describe('in the exporter', () => {
+    const logger = pino({ level: 'silent' });
+    /** The store with its own derive dir and interval: a new object, so a deriver of its own. */
+    const withDerive = (name: string, interval: number): ClickHouseStore => ({
+      ...store,
+      derive: { dir: join(dir.path, name), interval, maxPendingBytes: 64 * 1024 ** 2 },
+    });
+    const exporterOn = (on: ClickHouseStore) =>
+      clickhouseExporter(on, { id: 'clickhouse', logger }, clickhouseExporterConfig.parse({}));
+    const batch = (name: string, count: number, dedupToken?: string) =>
+      traceBatch({
+        projectId: 'p1',
+        request: request(name, count, 2),
+        meta: dedupToken ? { dedupToken } : {},
+      });
+    const pendingFiles = (name: string) => readdirSync(join(dir.path, name, 'pending'));
+
+    it('with an interval, answers once spans hold the batch and derives at shutdown; a retry counts once', async () => {
+      const exporter = exporterOn(withDerive('exporter-interval', 60_000));
+      await exporter.start();
+      await exporter.consume(batch('later', 10, 'otlp_spans-0-1-2'));
+      await exporter.consume(batch('later', 10, 'otlp_spans-0-1-2'));
+      await exporter.consume(batch('later', 6));
+      expect(await counted('later')).toMatchObject({
+        spans: 16,
+        trace_search_spans: 0,
+        span_metrics_hourly: 0,
+      });
+      expect(pendingFiles('exporter-interval')).toHaveLength(2);
+      await exporter.shutdown();
+      expect(await counted('later')).toMatchObject({
+        spans: 16,
+        trace_search_spans: 16,
+        trace_job_usage: 16,
+        span_metrics_hourly: 16,
+        trace_jobs: 2,
+      });
+      expect(pendingFiles('exporter-interval')).toEqual([]);
+    });
+
+    it('with interval 0, derives each batch before answering', async () => {
+      const exporter = exporterOn(withDerive('exporter-zero', 0));
+      await exporter.start();
+      await exporter.consume(batch('atonce', 12));
+      expect(await counted('atonce')).toMatchObject({
+        spans: 12,
+        trace_search_spans: 12,
+        span_metrics_hourly: 12,
+      });
+      expect(pendingFiles('exporter-zero')).toEqual([]);
+      await exporter.shutdown();
+    });
+
+    it('derives at start what a process that stopped without shutdown left', async () => {
+      const crashed = exporterOn(withDerive('exporter-restart', 60_000));
+      await crashed.start();
+      await crashed.consume(batch('leftover', 9));
+      expect(await counted('leftover')).toMatchObject({ spans: 9, trace_search_spans: 0 });
+      const restarted = exporterOn(withDerive('exporter-restart', 60_000));
+      await restarted.start();
+      expect(await counted('leftover')).toMatchObject({
+        spans: 9,
+        trace_search_spans: 9,
+        span_metrics_hourly: 9,
+      });
+      await restarted.shutdown();
+    });
+  });
 });

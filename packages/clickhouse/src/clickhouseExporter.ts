@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ClickHouseSettings } from '@clickhouse/client';
 import { genAiOf, type Span, type TraceBatch } from '@llmp/otlp';
 import { type Component, type ComponentSettings, type Consumer, exporterHelper } from '@llmp/pipeline';
@@ -8,6 +9,7 @@ import { insertRowBinary } from './insertRowBinary.ts';
 import { payloadBuffers } from './payloadBuffers.ts';
 import { spanRowBinary, spanRowBinaryColumns } from './spanRowBinary.ts';
 import { spanRows } from './spanRows.ts';
+import { type SpansDeriver, storeDeriver } from './spansDeriver.ts';
 
 export { type ClickHouseExporterConfig, clickhouseExporterConfig };
 
@@ -77,6 +79,12 @@ export function clickhouseExporter(
    * failed look-up).
    */
   let deriveInto: Promise<string[]> | undefined;
+  /**
+   * The store's deriver once started (spansDeriver.ts): payloads wait in files and are derived
+   * every `clickhouse.embedded.deriveInterval`, or after each INSERT when it is 0. Without it
+   * (not started, no spans_derive) each payload is derived by the INSERT's second statement above.
+   */
+  let deriver: SpansDeriver | undefined;
   const deriveTables = (): Promise<string[]> => {
     if (!store.embedded) return Promise.resolve([]);
     deriveInto ??= nullTableExists(store, `${config.table}_derive`).then(
@@ -118,6 +126,16 @@ export function clickhouseExporter(
         try {
           rows = payload.rows;
           if (rows === 0) return;
+          if (deriver && config.table === 'spans') {
+            // Past the pending bound a derive runs first: nothing stored yet if it fails.
+            await deriver.admit();
+            // A token always: a payload a crash left staged is INSERTed again with it at start.
+            await deriver.insert(token || randomUUID(), payload.bytes, clickhouseSettings);
+            // The spans are stored: a failed derive keeps its payloads for the next (counted).
+            if (store.derive?.interval === 0) await deriver.derive().catch(() => undefined);
+            store.writeHealth.succeeded();
+            return;
+          }
           await insertRowBinary(store, {
             table,
             columns: spanRowBinaryColumns,
@@ -157,6 +175,13 @@ export function clickhouseExporter(
     retryOnFailure: config.retryOnFailure,
     sendingQueue: config.sendingQueue,
     drainTimeout: config.drainTimeout,
-    start: () => applyTableSettings(store, config.fsync),
+    start: async () => {
+      await applyTableSettings(store, config.fsync);
+      deriver = await storeDeriver(store);
+    },
+    // Once the sends are done: what waits is derived before the store closes.
+    stop: async () => {
+      await deriver?.close();
+    },
   });
 }

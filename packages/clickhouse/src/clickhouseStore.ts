@@ -39,6 +39,12 @@ export interface ClickHouseStore {
   rawInsert?: RawInsert;
   /** Where an embedded store stages binary insert payloads (see insertRowBinary). Absent on a server. */
   scratchDir?: string;
+  /**
+   * How an embedded store derives its derived tables from the spans INSERTed (spansDeriver.ts):
+   * its pending payloads' dir (kept across restarts), interval and bound. Absent on a server and
+   * where binary payloads cannot be staged (scratchDir).
+   */
+  derive?: { dir: string; interval: number; maxPendingBytes: number };
   /** Whether the last write found the store writable (disk full, read-only); `/readyz` reads it. */
   writeHealth: StoreWriteHealth;
   close(): Promise<void>;
@@ -293,7 +299,16 @@ export async function openStore({
     writeHealth: storeWriteHealth(),
     location: home,
     rawInsert,
-    ...(scratchDir ? { scratchDir } : {}),
+    ...(scratchDir
+      ? {
+          scratchDir,
+          derive: {
+            dir: resolve(home, 'derive'),
+            interval: embedded.deriveInterval ?? 0,
+            maxPendingBytes: embedded.derivePendingBytes ?? 128 * 1024 ** 2,
+          },
+        }
+      : {}),
     close: async () => {
       await client.close();
       engineSession?.close();

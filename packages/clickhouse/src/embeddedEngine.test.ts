@@ -6,6 +6,8 @@ describe('embeddedEngineConfig', () => {
     expect(embeddedEngineConfig.parse(undefined)).toEqual({
       maxMemory: 0,
       freedMemoryDecay: 1000,
+      deriveInterval: 0,
+      derivePendingBytes: 128 * 1024 ** 2,
       serverSettings: {},
     });
   });
@@ -15,11 +17,15 @@ describe('embeddedEngineConfig', () => {
       embeddedEngineConfig.parse({
         maxMemory: '1GiB',
         freedMemoryDecay: '5s',
+        deriveInterval: '1s',
+        derivePendingBytes: '64MiB',
         serverSettings: { mark_cache_size: 268435456, text_index_postings_cache_size: '64MiB' },
       }),
     ).toEqual({
       maxMemory: 1024 ** 3,
       freedMemoryDecay: 5000,
+      deriveInterval: 1000,
+      derivePendingBytes: 64 * 1024 ** 2,
       serverSettings: { mark_cache_size: 268435456, text_index_postings_cache_size: '64MiB' },
     });
   });

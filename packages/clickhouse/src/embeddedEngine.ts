@@ -12,6 +12,8 @@ function embeddedEngineSection({ freedMemoryDecay }: { freedMemoryDecay: number 
     .object({
       maxMemory: byteSize(0),
       freedMemoryDecay: duration(freedMemoryDecay),
+      deriveInterval: duration(0),
+      derivePendingBytes: byteSize(128 * 1024 ** 2),
       serverSettings: z
         .record(
           z.string().regex(settingName, 'must be a ClickHouse server setting name'),
@@ -54,6 +56,17 @@ export interface EmbeddedEngineOptions {
    * (docs/benchmarks.md, _Memory of the embedded roles_).
    */
   freedMemoryDecay?: number;
+  /**
+   * How often the derived tables (trace_search, trace_job_usage, span_metrics_hourly …) are
+   * filled from the spans INSERTed since (ms; spansDeriver.ts, migration 31). 0: after every
+   * INSERT, before its sender is answered.
+   */
+  deriveInterval?: number;
+  /**
+   * Bytes of spans INSERTed and not yet derived past which an INSERT derives before its sender
+   * is answered (backpressure; nothing is dropped).
+   */
+  derivePendingBytes?: number;
   /** More server settings for the engine, e.g. `{ mark_cache_size: 268435456 }`. */
   serverSettings?: Readonly<Record<string, string | number>>;
 }

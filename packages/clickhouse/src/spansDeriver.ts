@@ -4,6 +4,7 @@ import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClickHouseSettings } from '@clickhouse/client';
 import type { ClickHouseStore } from './clickhouseStore.ts';
+import { spanRowBinaryColumns } from './spanRowBinary.ts';
 
 /** RowBinary columns of a payload, as spanRowBinaryColumns. */
 type Columns = ReadonlyArray<readonly [name: string, type: string]>;
@@ -73,12 +74,32 @@ export function spansDeriver(store: ClickHouseStore, options: SpansDeriverOption
     parallel_view_processing: 1,
   });
 
-  async function insertFrom(into: string, path: string, token: string): Promise<void> {
+  async function insertFrom(
+    into: string,
+    path: string,
+    token: string,
+    more: ClickHouseSettings = {},
+  ): Promise<void> {
     await store.client.command({
       query: `INSERT INTO ${into} (${names.join(', ')}) SELECT * FROM file({path:String}, 'RowBinary', {structure:String})`,
       query_params: { path, structure },
-      clickhouse_settings: settings(token),
+      clickhouse_settings: { ...more, ...settings(token) },
     });
+  }
+
+  async function stage(token: string, bytes: Uint8Array): Promise<StagedPayload> {
+    const file = `${Buffer.from(token).toString('base64url')}.rowbinary`;
+    const path = join(pendingDir, `${file}.new`);
+    await writeFile(path, bytes);
+    return {
+      path,
+      stored: async () => {
+        await rename(path, join(pendingDir, file));
+        if (!pending.has(file)) pendingBytes += bytes.length;
+        pending.set(file, bytes.length);
+      },
+      discard: () => rm(path, { force: true }),
+    };
   }
 
   /** Derives one `derive-<uuid>` directory and removes it; on failure it stays for the next derive. */
@@ -135,19 +156,20 @@ export function spansDeriver(store: ClickHouseStore, options: SpansDeriverOption
      * Writes a payload to `pending/` before its INSERT into spans with `token` (the file's name
      * carries it, for recover()).
      */
-    async stage(token: string, bytes: Uint8Array): Promise<StagedPayload> {
-      const file = `${Buffer.from(token).toString('base64url')}.rowbinary`;
-      const path = join(pendingDir, `${file}.new`);
-      await writeFile(path, bytes);
-      return {
-        path,
-        stored: async () => {
-          await rename(path, join(pendingDir, file));
-          if (!pending.has(file)) pendingBytes += bytes.length;
-          pending.set(file, bytes.length);
-        },
-        discard: () => rm(path, { force: true }),
-      };
+    stage,
+    /**
+     * A payload INSERTed into the table (`settings` besides the token's) and left pending: stored
+     * whole or not at all; nothing of it waits when the INSERT fails.
+     */
+    async insert(token: string, bytes: Uint8Array, more: ClickHouseSettings = {}): Promise<void> {
+      const staged = await stage(token, bytes);
+      try {
+        await insertFrom(table, staged.path, token, more);
+      } catch (error) {
+        await staged.discard();
+        throw error;
+      }
+      await staged.stored();
     },
     /** Resolves once the pending bytes are within the bound, deriving first when they are not. */
     async admit(): Promise<void> {
@@ -196,3 +218,43 @@ export function spansDeriver(store: ClickHouseStore, options: SpansDeriverOption
 }
 
 export type SpansDeriver = ReturnType<typeof spansDeriver>;
+
+/** At most this many payloads in one derive: ~8 INSERTs' worth took ~170–200 ms (docs/benchmarks.md). */
+const maxPayloads = 8;
+const derivers = new WeakMap<ClickHouseStore, Promise<SpansDeriver | undefined>>();
+
+/**
+ * The one deriver of an embedded store's spans (none on a server, or before migration 31):
+ * made at its first call, which recovers what a crash left and starts the interval.
+ * @example const deriver = await storeDeriver(store);
+ */
+export function storeDeriver(store: ClickHouseStore): Promise<SpansDeriver | undefined> {
+  let made = derivers.get(store);
+  if (!made) {
+    made = (async () => {
+      const { derive } = store;
+      if (!derive) return undefined;
+      const exists = await store.client.query({
+        query: `SELECT count() AS n FROM system.tables WHERE database = {db:String} AND name = 'spans_derive' AND engine = 'Null'`,
+        query_params: { db: store.database },
+        format: 'JSONEachRow',
+      });
+      if (Number((await exists.json<{ n: string }>())[0]?.n ?? 0) === 0) return undefined;
+      const deriver = spansDeriver(store, {
+        dir: derive.dir,
+        table: `${store.database}.spans`,
+        deriveTable: `${store.database}.spans_derive`,
+        columns: spanRowBinaryColumns,
+        maxPendingBytes: derive.maxPendingBytes,
+        maxPayloads,
+      });
+      await deriver.recover();
+      if (derive.interval > 0) deriver.start(derive.interval);
+      return deriver;
+    })();
+    // A failed start (the store unreachable) is tried again at the next call.
+    made.catch(() => derivers.delete(store));
+    derivers.set(store, made);
+  }
+  return made;
+}
