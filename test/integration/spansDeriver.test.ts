@@ -4,12 +4,14 @@ import {
   type ClickHouseStore,
   clickhouseExporter,
   clickhouseExporterConfig,
+  flushDerives,
   migrate,
   openStore,
   type SpansDeriverOptions,
   spanRowBinary,
   spanRowBinaryColumns,
   spansDeriver,
+  storeDeriver,
 } from '@llmp/clickhouse';
 import { type Span, type TraceRequest, traceBatch } from '@llmp/otlp';
 import { stringAttr, testRequest, testSpan } from '@llmp/otlp/testing';
@@ -285,6 +287,25 @@ describe('the spans deriver', () => {
         span_metrics_hourly: 12,
       });
       expect(pendingFiles('exporter-zero')).toEqual([]);
+      await exporter.shutdown();
+    });
+
+    it('derives what waits when the query API flushes before a read, nothing when nothing waits', async () => {
+      const on = withDerive('exporter-flush', 60_000);
+      const exporter = exporterOn(on);
+      await exporter.start();
+      await exporter.consume(batch('flushed', 7));
+      expect(await counted('flushed')).toMatchObject({ spans: 7, trace_search_spans: 0 });
+      await flushDerives(on);
+      expect(await counted('flushed')).toMatchObject({
+        spans: 7,
+        trace_search_spans: 7,
+        span_metrics_hourly: 7,
+      });
+      const deriver = await storeDeriver(on);
+      expect(deriver?.counts.derives).toBe(1);
+      await flushDerives(on);
+      expect(deriver?.counts.derives).toBe(1);
       await exporter.shutdown();
     });
 

@@ -1,4 +1,4 @@
-import { storeResource, storeTraceSource } from '@llmp/clickhouse';
+import { flushDerives, storeResource, storeTraceSource } from '@llmp/clickhouse';
 import { type MlflowExporterConfig, mlflowSyncResource } from '@llmp/exporter-mlflow';
 import { jobsResource, linkedTraceSource } from '@llmp/jobs';
 import type { Authenticate, Component, Host, Logger, Registry, TlsServerConfig } from '@llmp/pipeline';
@@ -50,6 +50,8 @@ export async function queryApiServices({
     deletion: traceDeletion(store, uploading ?? deletions),
     ready: () => host.ready(),
     version: buildInfo().version,
+    // The spans this process stored and has not derived yet, derived before a read.
+    beforeRead: () => flushDerives(store),
   });
   return [
     ...(deletions ? [{ service: deletions, key: 'exporters.mlflow', endpoint: '' }] : []),

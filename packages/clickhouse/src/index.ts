@@ -153,10 +153,12 @@ export { spanRowBinary, spanRowBinaryColumns } from './spanRowBinary.ts';
 export { type SpanRow, spanRows } from './spanRows.ts';
 export {
   type DeriveCounts,
+  flushDerives,
   type SpansDeriver,
   type SpansDeriverOptions,
   type StagedPayload,
   spansDeriver,
+  storeDeriver,
 } from './spansDeriver.ts';
 export { clickhouseTime, type GenAiScore, isoFromNanos, type StoredSpan } from './storedSpan.ts';
 export { type SpanSearch, storeSpanSearch } from './storeSpanSearch.ts';

@@ -219,6 +219,17 @@ export function spansDeriver(store: ClickHouseStore, options: SpansDeriverOption
 
 export type SpansDeriver = ReturnType<typeof spansDeriver>;
 
+/**
+ * Derives what waits on the store's deriver, if it has one and anything waits: before a read of
+ * the same process, so that what a sender was answered for is in the derived tables (the query
+ * API of `llmp start`). A failed derive is counted and leaves the read to what is derived.
+ * @example await flushDerives(store); // then read trace_search
+ */
+export async function flushDerives(store: ClickHouseStore): Promise<void> {
+  const deriver = await derivers.get(store)?.catch(() => undefined);
+  if (deriver && deriver.pendingBytes > 0) await deriver.derive().catch(() => undefined);
+}
+
 /** At most this many payloads in one derive: ~8 INSERTs' worth took ~170–200 ms (docs/benchmarks.md). */
 const maxPayloads = 8;
 const derivers = new WeakMap<ClickHouseStore, Promise<SpansDeriver | undefined>>();

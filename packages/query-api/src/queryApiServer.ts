@@ -33,6 +33,7 @@ export function queryApiServer({
   registry,
   ready,
   version,
+  beforeRead,
   shutdownTimeoutMs = 5000,
 }: {
   endpoint: string;
@@ -48,6 +49,8 @@ export function queryApiServer({
   ready?: (() => Promise<void>) | undefined;
   /** The build's version, shown by `/healthz`. */
   version?: string | undefined;
+  /** Before every API request: derive what the embedded store has pending (QueryAppOptions). */
+  beforeRead?: (() => Promise<void>) | undefined;
   shutdownTimeoutMs?: number;
 }): QueryApiServer {
   let server: ServerType | undefined;
@@ -65,6 +68,7 @@ export function queryApiServer({
         ...(registry ? { registry } : {}),
         ...(ready ? { ready } : {}),
         ...(version ? { version } : {}),
+        ...(beforeRead ? { beforeRead } : {}),
       });
       server = await new Promise<ServerType>((resolve, reject) => {
         const s = secure

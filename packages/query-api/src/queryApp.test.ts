@@ -105,6 +105,29 @@ describe('query API without keys', () => {
   });
 });
 
+describe('query API before a read', () => {
+  it('runs beforeRead (the embedded store derives what waits) before each API route, not before health', async () => {
+    const source = memorySource();
+    const order: string[] = [];
+    const app = queryApp({
+      source: {
+        ...source,
+        async readTrace(projectId, traceId) {
+          order.push('read');
+          return source.readTrace(projectId, traceId);
+        },
+      },
+      beforeRead: async () => {
+        order.push('derive');
+      },
+    });
+    expect((await app.request(`/v1/traces/${traceA}`)).status).toBe(404);
+    expect(order).toEqual(['derive', 'read']);
+    expect((await app.request('/healthz')).status).toBe(200);
+    expect(order).toEqual(['derive', 'read']);
+  });
+});
+
 describe('query API over a failing store', () => {
   // As a trace part read past its per-read max_memory_usage, or a busy engine, fails.
   const failing: TraceSource = {

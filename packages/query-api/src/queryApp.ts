@@ -72,6 +72,11 @@ export interface QueryAppOptions {
   uiDir?: string;
   /** The build's version, shown by `/healthz`. */
   version?: string;
+  /**
+   * Runs before every `/v1/*` and `/api/*` request: the embedded store derives the spans it
+   * stored and has not derived yet (flushDerives), so a read right after a sender's answer sees them.
+   */
+  beforeRead?: () => Promise<void>;
 }
 
 const traceIdPattern = /^[0-9a-fA-F]{32}$/;
@@ -91,6 +96,7 @@ export function queryApp({
   ready = () => source.ping(),
   version,
   uiDir,
+  beforeRead,
 }: QueryAppOptions): Hono {
   const app = new Hono();
   // Tenancy: every data route sits under these prefixes; new routes inherit the check.
@@ -103,6 +109,14 @@ export function queryApp({
   });
   app.use('/v1/*', limit, keepCaller);
   app.use('/api/*', limit, keepCaller);
+  if (beforeRead) {
+    const derived = async (_c: unknown, next: () => Promise<void>) => {
+      await beforeRead();
+      await next();
+    };
+    app.use('/v1/*', derived);
+    app.use('/api/*', derived);
+  }
 
   app.get('/healthz', (c) => c.json({ status: 'ok', ...(version ? { version } : {}) }));
   app.get('/readyz', async (c) => {
