@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type ClickHouseStore,
   clickhouseExporter,
   clickhouseExporterConfig,
+  engineMetrics,
   flushDerives,
   migrate,
   openStore,
@@ -15,8 +16,10 @@ import {
 } from '@llmp/clickhouse';
 import { type Span, type TraceRequest, traceBatch } from '@llmp/otlp';
 import { stringAttr, testRequest, testSpan } from '@llmp/otlp/testing';
+import { Registry } from '@llmp/pipeline';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { metricValue } from '../support/selfMetric.ts';
 import { tempDir } from '../support/tempDir.ts';
 
 // The embedded store alone (migration 31): payloads INSERTed into spans, derived later.
@@ -200,6 +203,20 @@ describe('the spans deriver', () => {
     expect(readdirSync(join(options('staged').dir, 'pending'))).toEqual([]);
   });
 
+  it('starts past a staged payload a crash cut short while it was written: moved aside, never stored', async () => {
+    const before = spansDeriver(store, options('stagedcut'));
+    const bytes = payload('stagedcut', 4, 1);
+    const cut = await before.stage('stagedcut-0', bytes);
+    writeFileSync(cut.path, bytes.subarray(0, bytes.length - 5));
+    await store1(before, 'stagedcut-1', payload('stagedwhole', 3, 1));
+    const after = spansDeriver(store, options('stagedcut'));
+    await after.recover();
+    expect(readdirSync(join(options('stagedcut').dir, 'failed'))).toEqual([cut.path.split('/').pop()]);
+    expect(after.counts).toMatchObject({ derives: 1, derivedPayloads: 1, quarantinedPayloads: 1 });
+    expect(await counted('stagedcut')).toMatchObject({ spans: 0, trace_search_spans: 0 });
+    expect(await counted('stagedwhole')).toMatchObject({ spans: 3, trace_search_spans: 3 });
+  });
+
   it('derives before admitting more past its bound, and everything at close; never drops', async () => {
     const bytes = payload('bound', 20, 2);
     const deriver = spansDeriver(
@@ -235,6 +252,82 @@ describe('the spans deriver', () => {
     expect(deriver.counts.derives).toBe(1);
     expect((await counted('interval')).trace_search_spans).toBe(8);
     await deriver.close();
+  });
+
+  it('moves aside a directory the engine cannot read after its attempts, logs it, and derives the payloads after it', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'error' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const deriver = spansDeriver(store, { ...options('poison'), maxAttempts: 2, logger });
+    await store1(deriver, 'poison-good-0', payload('poisongood', 6, 2));
+    // A derive that failed, its directory left: one payload in it cut in the middle of a row.
+    const { dir: root } = options('poison');
+    const poisoned = 'derive-000000000000001-poisoned';
+    mkdirSync(join(root, poisoned));
+    const bytes = payload('poisoned', 4, 1);
+    writeFileSync(join(root, poisoned, 'cut.rowbinary'), bytes.subarray(0, bytes.length - 7));
+    await deriver.recover();
+    // At start: the first attempt failed, nothing after it derived, the start went on.
+    expect(deriver.counts).toMatchObject({ derives: 0, failures: 1, quarantined: 0 });
+    expect(deriver.pendingPayloads).toBe(2);
+    expect(deriver.pendingBytes).toBeGreaterThan(bytes.length - 7);
+    expect((await counted('poisongood')).trace_search_spans).toBe(0);
+    await store1(deriver, 'poison-good-1', payload('poisongood', 3, 1, 100));
+    await deriver.derive();
+    expect(deriver.counts).toMatchObject({
+      derives: 1,
+      derivedPayloads: 2,
+      failures: 2,
+      quarantined: 1,
+      quarantinedPayloads: 1,
+    });
+    expect(deriver.pendingBytes).toBe(0);
+    expect(deriver.pendingPayloads).toBe(0);
+    expect(readdirSync(join(root, 'failed', poisoned))).toEqual(['cut.rowbinary']);
+    expect(existsSync(join(root, poisoned))).toBe(false);
+    expect(await counted('poisongood')).toMatchObject({
+      spans: 9,
+      trace_search_spans: 9,
+      span_metrics_hourly: 9,
+    });
+    expect(await counted('poisoned')).toMatchObject({ trace_search_spans: 0 });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ path: join(root, 'failed', poisoned), payloads: 1, attempts: 2 });
+    expect(String(lines[0]!.msg)).toContain('spans are stored');
+  });
+
+  it('retries a derive that failed for the engine, not the data, past its attempts, then derives it once', async () => {
+    // The engine out of disk space for the derive INSERTs: the real store for everything else.
+    let refusals = 5;
+    const full: ClickHouseStore = {
+      ...store,
+      client: new Proxy(store.client, {
+        get(target, key, receiver) {
+          const value = Reflect.get(target, key, receiver);
+          if (key !== 'command') return typeof value === 'function' ? value.bind(target) : value;
+          return async (params: { query: string }) => {
+            if (params.query.includes('spans_derive') && refusals-- > 0)
+              throw Object.assign(new Error('Cannot reserve 1.00 MiB, not enough space'), { code: '243' });
+            return target.command(params as Parameters<typeof target.command>[0]);
+          };
+        },
+      }),
+    };
+    const deriver = spansDeriver(full, { ...options('transient'), maxAttempts: 2, maxPendingBytes: 1 });
+    await store1(deriver, 'transient-0', payload('transient', 5, 1));
+    for (let i = 0; i < 5; i++) {
+      // Past the bound: admit derives, and fails while the engine does (backpressure).
+      await expect(deriver.admit()).rejects.toThrow('not enough space');
+      expect(deriver.pendingPayloads).toBe(1);
+    }
+    await deriver.admit();
+    expect(deriver.counts).toMatchObject({ derives: 1, derivedPayloads: 1, failures: 5, quarantined: 0 });
+    expect(deriver.pendingBytes).toBe(0);
+    expect(existsSync(join(options('transient').dir, 'failed'))).toBe(false);
+    expect(await counted('transient')).toMatchObject({
+      spans: 5,
+      trace_search_spans: 5,
+      span_metrics_hourly: 5,
+    });
   });
 
   describe('in the exporter', () => {
@@ -307,6 +400,59 @@ describe('the spans deriver', () => {
       await flushDerives(on);
       expect(deriver?.counts.derives).toBe(1);
       await exporter.shutdown();
+    });
+
+    it("puts the deriver on the store's metrics: pending, its oldest, then derives, payloads, bytes and durations", async () => {
+      const on = withDerive('exporter-metrics', 60_000);
+      const registry = new Registry();
+      engineMetrics(on, registry);
+      const value = async (name: string) => metricValue(await registry.metrics(), name);
+      expect(await value('llmp_store_derive_pending_payloads')).toBe(0);
+      const exporter = exporterOn(on);
+      await exporter.start();
+      await exporter.consume(batch('metered', 5));
+      await exporter.consume(batch('metered', 4));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(await value('llmp_store_derive_pending_payloads')).toBe(2);
+      const pendingBytes = await value('llmp_store_derive_pending_bytes');
+      expect(pendingBytes).toBeGreaterThan(0);
+      expect(await value('llmp_store_derive_oldest_pending_seconds')).toBeGreaterThanOrEqual(0.05);
+      expect(await value('llmp_store_derives_total')).toBe(0);
+      await flushDerives(on);
+      expect(await value('llmp_store_derive_pending_payloads')).toBe(0);
+      expect(await value('llmp_store_derive_pending_bytes')).toBe(0);
+      expect(await value('llmp_store_derive_oldest_pending_seconds')).toBe(0);
+      expect(await value('llmp_store_derives_total')).toBe(1);
+      expect(await value('llmp_store_derived_payloads_total')).toBe(2);
+      expect(await value('llmp_store_derived_bytes_total')).toBe(pendingBytes);
+      expect(await value('llmp_store_derive_failures_total')).toBe(0);
+      expect(await value('llmp_store_derive_quarantined_payloads_total')).toBe(0);
+      expect(await value('llmp_store_derive_duration_seconds_count')).toBe(1);
+      expect(await value('llmp_store_derive_duration_seconds_sum')).toBeGreaterThan(0);
+      await exporter.shutdown();
+    });
+
+    it('derives every interval for an exporter started on the store after another stopped, and while another runs', async () => {
+      const on = withDerive('exporter-again', 50);
+      const waitDerived = async (name: string, spans: number) => {
+        for (let i = 0; i < 100 && (await counted(name)).trace_search_spans < spans; i++)
+          await new Promise((r) => setTimeout(r, 20));
+        return counted(name);
+      };
+      const first = exporterOn(on);
+      await first.start();
+      await first.shutdown();
+      const second = exporterOn(on);
+      await second.start();
+      await second.consume(batch('again', 4));
+      expect(await waitDerived('again', 4)).toMatchObject({ spans: 4, trace_search_spans: 4 });
+      // Two on the store: the first to stop leaves the interval to the other.
+      const third = exporterOn(on);
+      await third.start();
+      await third.shutdown();
+      await second.consume(batch('stillderived', 3));
+      expect(await waitDerived('stillderived', 3)).toMatchObject({ spans: 3, trace_search_spans: 3 });
+      await second.shutdown();
     });
 
     it('derives at start what a process that stopped without shutdown left', async () => {

@@ -180,7 +180,10 @@ export function clickhouseExporter(
     drainTimeout: config.drainTimeout,
     start: async () => {
       await applyTableSettings(store, config.fsync);
-      deriver = await storeDeriver(store);
+      deriver = await storeDeriver(store, settings.logger);
+      // Each exporter's start is matched by its stop's close: a pipeline rebuilt on the same
+      // store starts the interval again.
+      if (deriver && store.derive && store.derive.interval > 0) deriver.start(store.derive.interval);
     },
     // Once the sends are done: what waits is derived before the store closes.
     stop: async () => {

@@ -1,5 +1,6 @@
 import { Gauge, type Registry } from '@llmp/pipeline';
 import type { ClickHouseStore } from './clickhouseStore.ts';
+import { deriveMetrics } from './deriveMetrics.ts';
 
 /**
  * Gauges of the embedded engine, read from its system tables when `/metrics` is scraped:
@@ -7,11 +8,12 @@ import type { ClickHouseStore } from './clickhouseStore.ts';
  * and `llmp_store_merges_memory_bytes` (its running merges). The process's resident memory
  * (`process_resident_memory_bytes`) holds these, Node's heap and the allocator's kept pages.
  * Nothing for a ClickHouse server, whose own metrics describe it. A failed read keeps the
- * last value rather than failing the scrape.
+ * last value rather than failing the scrape. With them, the deriver's (deriveMetrics.ts).
  * @example engineMetrics(store, registry);
  */
 export function engineMetrics(store: ClickHouseStore, registry: Registry): void {
   if (!store.embedded) return;
+  deriveMetrics(store, registry);
   const value = async (query: string): Promise<number | undefined> => {
     try {
       const result = await store.client.query({ query, format: 'JSONEachRow' });

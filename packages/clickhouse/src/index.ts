@@ -27,6 +27,7 @@ export {
 } from './clickhouseStore.ts';
 export { type ClickHouseTlsConfig, clickhouseTls, clickhouseTlsConfig } from './clickhouseTls.ts';
 export { deleteTrace } from './deleteTrace.ts';
+export { deriveMetrics } from './deriveMetrics.ts';
 export {
   allocatorConf,
   type EmbeddedEngineOptions,
@@ -154,6 +155,8 @@ export { type SpanRow, spanRows } from './spanRows.ts';
 export {
   type DeriveCounts,
   flushDerives,
+  madeDeriver,
+  observeDerives,
   type SpansDeriver,
   type SpansDeriverOptions,
   type StagedPayload,

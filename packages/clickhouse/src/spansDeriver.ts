@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClickHouseSettings } from '@clickhouse/client';
+import type { Logger } from '@llmp/pipeline';
+import { classifyClickHouseError } from './classifyClickHouseError.ts';
 import type { ClickHouseStore } from './clickhouseStore.ts';
 import { spanRowBinaryColumns } from './spanRowBinary.ts';
 
@@ -21,6 +23,15 @@ export interface SpansDeriverOptions {
   maxPendingBytes: number;
   /** At most this many payloads in one derive: a derive holds the spans INSERTs behind it. */
   maxPayloads: number;
+  /**
+   * A `derive-*` directory the engine refused this many times for its data (a payload it cannot
+   * read) is moved to `failed/`; 3 if absent. Other failures are retried without limit.
+   */
+  maxAttempts?: number;
+  /** Where a quarantined directory is reported (nothing if absent). */
+  logger?: Logger;
+  /** Told the seconds of every derive that INSERTed (the duration histogram of deriveMetrics). */
+  observe?: (seconds: number) => void;
 }
 
 /** What the deriver has done since it was made: counters for the engine metrics. */
@@ -28,7 +39,28 @@ export interface DeriveCounts {
   derives: number;
   derivedPayloads: number;
   derivedBytes: number;
+  /** Derives that failed (each attempt). */
   failures: number;
+  /** `derive-*` directories moved to `failed/`: their spans stored, their derived rows missing. */
+  quarantined: number;
+  /** Payloads moved to `failed/`: those directories', and staged ones a crash cut short (never stored). */
+  quarantinedPayloads: number;
+}
+
+/**
+ * ClickHouse error codes that mean a payload file cannot be read as RowBinary (a truncated or
+ * damaged file), besides the data errors of classifyClickHouseError: retrying cannot succeed.
+ */
+const unreadableCodes = new Set([
+  32, // ATTEMPT_TO_READ_AFTER_EOF
+  33, // CANNOT_READ_ALL_DATA
+]);
+
+/** Whether the engine refused a derive for its data (the file), not for its own state. */
+function isDataError(error: unknown): boolean {
+  const e = error as { code?: unknown; clickhouseCode?: unknown };
+  const code = Number(e?.clickhouseCode ?? e?.code);
+  return unreadableCodes.has(code) || classifyClickHouseError(error, 'derive').kind === 'permanent';
 }
 
 /** A payload written to `pending/<name>.new` before its INSERT into spans. */
@@ -55,17 +87,30 @@ export interface StagedPayload {
  * @example const deriver = spansDeriver(store, { dir, table: 'llmp.spans', deriveTable: 'llmp.spans_derive', columns, maxPendingBytes, maxPayloads: 8 });
  */
 export function spansDeriver(store: ClickHouseStore, options: SpansDeriverOptions) {
-  const { dir, table, deriveTable, columns, maxPendingBytes, maxPayloads } = options;
+  const { dir, table, deriveTable, columns, maxPendingBytes, maxPayloads, logger, observe } = options;
+  const maxAttempts = options.maxAttempts ?? 3;
   const pendingDir = join(dir, 'pending');
+  const failedDir = join(dir, 'failed');
   mkdirSync(pendingDir, { recursive: true });
   const names = columns.map(([name]) => `\`${name}\``);
   const structure = columns.map(([, type], i) => `${names[i]} ${type}`).join(', ');
-  /** Payloads waiting, oldest first, with their sizes. */
-  const pending = new Map<string, number>();
+  /** Payloads waiting in `pending/`, oldest first: their sizes and when they were stored (ms). */
+  const pending = new Map<string, { bytes: number; since: number }>();
+  /** `derive-*` directories not yet derived: what they hold, and the data errors they met. */
+  const dirs = new Map<string, { bytes: number; payloads: number; since: number; dataErrors: number }>();
   let pendingBytes = 0;
-  const counts: DeriveCounts = { derives: 0, derivedPayloads: 0, derivedBytes: 0, failures: 0 };
+  const counts: DeriveCounts = {
+    derives: 0,
+    derivedPayloads: 0,
+    derivedBytes: 0,
+    failures: 0,
+    quarantined: 0,
+    quarantinedPayloads: 0,
+  };
   let running: Promise<void> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
+  /** start() calls not yet matched by close(): the interval runs while any is open. */
+  let users = 0;
 
   const settings = (token: string): ClickHouseSettings => ({
     insert_deduplication_token: token,
@@ -96,28 +141,81 @@ export function spansDeriver(store: ClickHouseStore, options: SpansDeriverOption
       stored: async () => {
         await rename(path, join(pendingDir, file));
         if (!pending.has(file)) pendingBytes += bytes.length;
-        pending.set(file, bytes.length);
+        pending.set(file, { bytes: bytes.length, since: Date.now() });
       },
       discard: () => rm(path, { force: true }),
     };
   }
 
-  /** Derives one `derive-<uuid>` directory and removes it; on failure it stays for the next derive. */
-  async function deriveDir(name: string): Promise<void> {
+  /** What a `derive-*` directory a crash or a failed derive left holds, read from disk. */
+  function known(name: string) {
+    let entry = dirs.get(name);
+    if (!entry) {
+      const path = join(dir, name);
+      entry = { bytes: 0, payloads: 0, since: Date.now(), dataErrors: 0 };
+      for (const f of readdirSync(path).filter((n) => n.endsWith('.rowbinary'))) {
+        const info = statSync(join(path, f));
+        entry.bytes += info.size;
+        entry.payloads++;
+        entry.since = Math.min(entry.since, info.mtimeMs);
+      }
+      dirs.set(name, entry);
+      pendingBytes += entry.bytes;
+    }
+    return entry;
+  }
+
+  /** A directory done with (derived, or quarantined): its bytes no longer wait. */
+  function forget(name: string) {
+    const entry = dirs.get(name);
+    if (entry) pendingBytes -= entry.bytes;
+    dirs.delete(name);
+  }
+
+  /**
+   * Derives one `derive-<uuid>` directory and removes it. On failure it stays for the next
+   * derive, which tries it first (backpressure: admit() waits on it), unless the engine refused
+   * its data `maxAttempts` times: then it is moved to `failed/<name>` (kept for an operator,
+   * counted, logged) and the derive goes on. Its spans are in `spans` already; only its rows
+   * of the derived tables (trace_search, trace_jobs, …) are missing. Resolves to whether it
+   * was quarantined.
+   */
+  async function deriveDir(name: string): Promise<boolean> {
     const path = join(dir, name);
-    const files = readdirSync(path).filter((f) => f.endsWith('.rowbinary'));
-    if (files.length > 0) {
+    const entry = known(name);
+    if (entry.payloads > 0) {
+      const started = performance.now();
       try {
         await insertFrom(deriveTable, join(path, '*.rowbinary'), name);
       } catch (error) {
         counts.failures++;
-        throw error;
+        if (isDataError(error)) entry.dataErrors++;
+        if (entry.dataErrors < maxAttempts) throw error;
+        mkdirSync(failedDir, { recursive: true });
+        renameSync(path, join(failedDir, name));
+        forget(name);
+        counts.quarantined++;
+        counts.quarantinedPayloads += entry.payloads;
+        logger?.error(
+          {
+            path: join(failedDir, name),
+            payloads: entry.payloads,
+            bytes: entry.bytes,
+            attempts: entry.dataErrors,
+            err: error,
+          },
+          'derive refused for its data: directory moved aside; its spans are stored, their rows in the derived tables are missing',
+        );
+        return true;
       }
+      observe?.((performance.now() - started) / 1000);
       counts.derives++;
-      counts.derivedPayloads += files.length;
-      for (const f of files) counts.derivedBytes += statSync(join(path, f)).size;
+      counts.derivedPayloads += entry.payloads;
+      counts.derivedBytes += entry.bytes;
     }
     await rm(path, { recursive: true, force: true });
+    forget(name);
+    return false;
   }
 
   /** Every `derive-*` directory a failed derive or a crash left, then every pending payload. */
@@ -130,10 +228,14 @@ export function spansDeriver(store: ClickHouseStore, options: SpansDeriverOption
       const batch = [...pending].slice(0, maxPayloads);
       const name = `derive-${Date.now().toString().padStart(15, '0')}-${randomUUID()}`;
       await mkdir(join(dir, name));
-      for (const [file, bytes] of batch) {
+      const entry = { bytes: 0, payloads: 0, since: Date.now(), dataErrors: 0 };
+      dirs.set(name, entry);
+      for (const [file, { bytes, since }] of batch) {
         await rename(join(pendingDir, file), join(dir, name, file));
         pending.delete(file);
-        pendingBytes -= bytes;
+        entry.bytes += bytes;
+        entry.payloads++;
+        entry.since = Math.min(entry.since, since);
       }
       await deriveDir(name);
     }
@@ -148,9 +250,22 @@ export function spansDeriver(store: ClickHouseStore, options: SpansDeriverOption
 
   return {
     counts,
-    /** Bytes written to spans and not yet derived. */
+    /** Bytes written to spans and not yet derived (in `pending/` and in `derive-*` directories). */
     get pendingBytes() {
       return pendingBytes;
+    },
+    /** Payloads written to spans and not yet derived. */
+    get pendingPayloads() {
+      let n = pending.size;
+      for (const entry of dirs.values()) n += entry.payloads;
+      return n;
+    },
+    /** When the oldest payload not yet derived was stored (ms since the epoch); undefined if none. */
+    get oldestPending(): number | undefined {
+      let oldest = pending.values().next().value?.since;
+      for (const entry of dirs.values())
+        if (entry.payloads > 0) oldest = Math.min(oldest ?? entry.since, entry.since);
+      return oldest;
     },
     /**
      * Writes a payload to `pending/` before its INSERT into spans with `token` (the file's name
@@ -178,45 +293,74 @@ export function spansDeriver(store: ClickHouseStore, options: SpansDeriverOption
     derive,
     /**
      * Derives every `intervalMs` while payloads wait (a failed derive is counted and retried at
-     * the next tick, its directory kept).
+     * the next tick, its directory kept). Each start() is matched by a close(): the interval runs
+     * until the last user closes, and a start after that starts it again.
      */
     start(intervalMs: number): void {
+      users++;
       timer ??= setInterval(() => {
-        if (pending.size > 0) derive().catch(() => undefined);
+        if (pendingBytes > 0) derive().catch(() => undefined);
       }, intervalMs).unref();
     },
-    /** Stops the interval and derives everything left: idempotent, safe without start. */
+    /**
+     * Ends one start() (the interval stops with the last) and derives everything left:
+     * idempotent, safe without start.
+     */
     async close(): Promise<void> {
-      clearInterval(timer);
-      timer = undefined;
+      users = Math.max(0, users - 1);
+      if (users === 0) {
+        clearInterval(timer);
+        timer = undefined;
+      }
       await derive();
     },
     /**
      * At start, before any INSERT: the `.new` payloads a crash left INSERTed into spans with
-     * their tokens, then everything left derived.
+     * their tokens (one the engine cannot read, cut short by the crash, is moved to `failed/`;
+     * another failure rejects: the start fails), then everything left derived (a failure here is
+     * logged and left to the next derive).
      */
     async recover(): Promise<void> {
       for (const name of readdirSync(pendingDir).sort()) {
         const path = join(pendingDir, name);
         if (name.endsWith('.rowbinary.new')) {
           const file = name.slice(0, -'.new'.length);
-          await insertFrom(
-            table,
-            path,
-            Buffer.from(file.slice(0, -'.rowbinary'.length), 'base64url').toString(),
-          );
+          try {
+            await insertFrom(
+              table,
+              path,
+              Buffer.from(file.slice(0, -'.rowbinary'.length), 'base64url').toString(),
+            );
+          } catch (error) {
+            if (!isDataError(error)) throw error;
+            // Cut short by the crash while it was written: its INSERT never ran, its request was
+            // never answered (the sender sends it again). Kept aside, never INSERTed.
+            mkdirSync(failedDir, { recursive: true });
+            renameSync(path, join(failedDir, name));
+            counts.quarantinedPayloads++;
+            logger?.error(
+              { path: join(failedDir, name), err: error },
+              'staged payload unreadable at start (written when the process stopped): moved aside, not stored',
+            );
+            continue;
+          }
           await rename(path, join(pendingDir, file));
-          pending.set(file, (await stat(join(pendingDir, file))).size);
+          pending.set(file, { bytes: (await stat(join(pendingDir, file))).size, since: Date.now() });
         } else if (name.endsWith('.rowbinary') && !pending.has(name)) {
-          pending.set(name, statSync(path).size);
+          const info = statSync(path);
+          pending.set(name, { bytes: info.size, since: info.mtimeMs });
         }
       }
-      pendingBytes = [...pending.values()].reduce((a, b) => a + b, 0);
-      await derive();
+      pendingBytes = [...pending.values(), ...dirs.values()].reduce((a, b) => a + b.bytes, 0);
+      for (const name of readdirSync(dir).filter((n) => n.startsWith('derive-'))) known(name);
+      // The spans are stored: a failed derive leaves the payloads to the next (counted), and
+      // never stops the start (a poisoned directory is moved aside after its attempts).
+      await derive().catch((error: unknown) =>
+        logger?.warn({ err: error, pendingBytes }, 'derive at start failed: retried at the next derive'),
+      );
     },
   };
 }
-
 export type SpansDeriver = ReturnType<typeof spansDeriver>;
 
 /**
@@ -233,16 +377,37 @@ export async function flushDerives(store: ClickHouseStore): Promise<void> {
 /** At most this many payloads in one derive: ~8 INSERTs' worth took ~170–200 ms (docs/benchmarks.md). */
 const maxPayloads = 8;
 const derivers = new WeakMap<ClickHouseStore, Promise<SpansDeriver | undefined>>();
+/** The derivers made, for the metrics read at a scrape (deriveMetrics.ts). */
+const made = new WeakMap<ClickHouseStore, SpansDeriver>();
+/** Per store, who is told each derive's duration (deriveMetrics.ts). */
+const observers = new WeakMap<ClickHouseStore, (seconds: number) => void>();
+
+/**
+ * The store's deriver if one was made (storeDeriver), without making one: for metrics.
+ * @example const pending = madeDeriver(store)?.pendingBytes ?? 0;
+ */
+export function madeDeriver(store: ClickHouseStore): SpansDeriver | undefined {
+  return made.get(store);
+}
+
+/**
+ * Tells `observe` the seconds of each derive of the store's deriver, made now or later.
+ * @example observeDerives(store, (s) => histogram.observe(s));
+ */
+export function observeDerives(store: ClickHouseStore, observe: (seconds: number) => void): void {
+  observers.set(store, observe);
+}
 
 /**
  * The one deriver of an embedded store's spans (none on a server, or before migration 31):
- * made at its first call, which recovers what a crash left and starts the interval.
- * @example const deriver = await storeDeriver(store);
+ * made at its first call, which recovers what a crash left (`logger` for what it moves aside).
+ * Its users (the exporters on the store) each start() it with the store's interval and close() it.
+ * @example const deriver = await storeDeriver(store, logger);
  */
-export function storeDeriver(store: ClickHouseStore): Promise<SpansDeriver | undefined> {
-  let made = derivers.get(store);
-  if (!made) {
-    made = (async () => {
+export function storeDeriver(store: ClickHouseStore, logger?: Logger): Promise<SpansDeriver | undefined> {
+  let making = derivers.get(store);
+  if (!making) {
+    making = (async () => {
       const { derive } = store;
       if (!derive) return undefined;
       const exists = await store.client.query({
@@ -258,14 +423,16 @@ export function storeDeriver(store: ClickHouseStore): Promise<SpansDeriver | und
         columns: spanRowBinaryColumns,
         maxPendingBytes: derive.maxPendingBytes,
         maxPayloads,
+        ...(logger ? { logger } : {}),
+        observe: (seconds) => observers.get(store)?.(seconds),
       });
       await deriver.recover();
-      if (derive.interval > 0) deriver.start(derive.interval);
+      made.set(store, deriver);
       return deriver;
     })();
     // A failed start (the store unreachable) is tried again at the next call.
-    made.catch(() => derivers.delete(store));
-    derivers.set(store, made);
+    making.catch(() => derivers.delete(store));
+    derivers.set(store, making);
   }
-  return made;
+  return making;
 }
