@@ -455,6 +455,23 @@ describe('the spans deriver', () => {
       await second.shutdown();
     });
 
+    it('starts and shuts down past a directory the engine cannot read, leaving it for its later attempts', async () => {
+      const on = withDerive('exporter-poisoned', 60_000);
+      const poisoned = join(dir.path, 'exporter-poisoned', 'derive-000000000000001-poisoned');
+      mkdirSync(poisoned, { recursive: true });
+      const bytes = payload('exporterpoisoned', 4, 1);
+      writeFileSync(join(poisoned, 'cut.rowbinary'), bytes.subarray(0, bytes.length - 7));
+      const exporter = exporterOn(on);
+      await exporter.start();
+      await exporter.consume(batch('exporterpoisonedgood', 3));
+      await exporter.shutdown();
+      const deriver = await storeDeriver(on);
+      // Once at start, once at shutdown: fewer than its three attempts, so still under derive/.
+      expect(deriver?.counts).toMatchObject({ failures: 2, quarantined: 0 });
+      expect(existsSync(poisoned)).toBe(true);
+      expect(await counted('exporterpoisonedgood')).toMatchObject({ spans: 3, trace_search_spans: 0 });
+    });
+
     it('derives at start what a process that stopped without shutdown left', async () => {
       const crashed = exporterOn(withDerive('exporter-restart', 60_000));
       await crashed.start();

@@ -187,7 +187,15 @@ export function clickhouseExporter(
     },
     // Once the sends are done: what waits is derived before the store closes.
     stop: async () => {
-      await deriver?.close();
+      // A failed derive keeps its payloads on disk (spans stored): the next start derives them.
+      await deriver
+        ?.close()
+        .catch((error: unknown) =>
+          settings.logger.warn(
+            { err: error, pendingBytes: deriver?.pendingBytes },
+            'derive at shutdown failed: left to the next start',
+          ),
+        );
     },
   });
 }
