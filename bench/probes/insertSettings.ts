@@ -15,7 +15,14 @@
 // VARIANTS='{"name":{"setting":value}, …}' ROUNDS=3 INSERTS=40 SIZE=2048 node bench/probes/insertSettings.ts
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { insertRowBinary, migrate, openStore, spanRowBinary, spanRowBinaryColumns } from '@llmp/clickhouse';
+import {
+  insertRowBinary,
+  migrate,
+  migrations,
+  openStore,
+  spanRowBinary,
+  spanRowBinaryColumns,
+} from '@llmp/clickhouse';
 import { genAiOf } from '@llmp/genai';
 import { tempDir } from '../../test/support/tempDir.ts';
 import { median } from '../src/quantiles.ts';
@@ -75,7 +82,12 @@ async function variantDatabases(store: Awaited<ReturnType<typeof openStore>>): P
   const databases = new Map<string, string>();
   for (const [index, name] of names.entries()) {
     const database = index === 0 ? store.database : `${store.database}_variant${index}`;
-    await migrate({ ...store, database });
+    // The schema before migration 31: the views hang on spans, whose targets' table settings are
+    // among what the variants set per INSERT.
+    await migrate(
+      { ...store, database },
+      migrations.filter((m) => m.version < 31),
+    );
     for (const table of ['spans', 'trace_search', 'trace_jobs', 'genai_scores'])
       await store.client.command({
         query: `ALTER TABLE ${database}.${table} MODIFY SETTING packed_skip_index_max_bytes = 262144`,

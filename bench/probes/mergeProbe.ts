@@ -150,6 +150,8 @@ try {
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     await insertRowBinary(store, {
       table: 'llmp.spans',
+      // Then spans_derive, as the exporter derives each payload (migration 31): the views' parts as before.
+      thenInto: ['llmp.spans_derive'],
       columns: spanRowBinaryColumns,
       bytes: bodies[inserts]!,
       settings: {

@@ -66,6 +66,8 @@ export async function engineCeilingScenario({
       const insert = () =>
         insertRowBinary(store, {
           table: 'llmp.spans',
+          // Then spans_derive, as the exporter derives each payload at deriveInterval 0 (migration 31).
+          thenInto: ['llmp.spans_derive'],
           columns: spanRowBinaryColumns,
           bytes: bodies[inserts % bodies.length]!,
           settings: {

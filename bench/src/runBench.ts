@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { allInOneScenario } from './allInOneScenario.ts';
 import { collectorScenario } from './collectorScenario.ts';
@@ -13,7 +14,7 @@ import { ingesterNodeScenario } from './ingesterNodeScenario.ts';
 import { insertBreakdownScenario } from './insertBreakdown.ts';
 import { insertCostsScenario } from './insertCosts.ts';
 import { insertFormatsScenario } from './insertFormats.ts';
-import { machine } from './machine.ts';
+import { machine, storeFilesystem } from './machine.ts';
 import { mlflowScenario } from './mlflowScenario.ts';
 import { queryScenario } from './queryScenario.ts';
 import { telemetrygenAllInOneScenario } from './telemetrygenAllInOneScenario.ts';
@@ -43,8 +44,31 @@ const results: Array<Record<string, unknown>> = [];
 const started = new Date().toISOString();
 process.stdout.write(`llmp bench — ${machine()} — ${started}\n`);
 
+// Scenarios whose figures come from an embedded store (llmp start or openStore) under TMPDIR
+// (the query store under BENCH_QUERY_STORE when set): each reports that directory's file system.
+const embedded = [
+  'all-in-one',
+  'telemetrygen-all-in-one',
+  'query',
+  'embedded-memory',
+  'engine-ceiling',
+  'huge-trace',
+  'insert-',
+];
+const storeFs = new Map<string, string>();
+function storeFsOf(scenario: string): string {
+  const dir =
+    scenario.startsWith('query') && process.env.BENCH_QUERY_STORE ? process.env.BENCH_QUERY_STORE : tmpdir();
+  if (!storeFs.has(dir)) storeFs.set(dir, `${dir}: ${storeFilesystem(dir)}`);
+  return storeFs.get(dir)!;
+}
+
 /** Prints a scenario's table as soon as it is done, so a later failure loses nothing. */
-function report(result: Record<string, unknown>): void {
+function report(given: Record<string, unknown>): void {
+  const name = String(given.scenario);
+  const result = embedded.some((e) => name.startsWith(e))
+    ? { ...given, storeFilesystem: storeFsOf(name) }
+    : given;
   results.push(result);
   process.stdout.write(`\n## ${result.scenario}\n`);
   for (const [key, value] of Object.entries(result)) {
