@@ -31,16 +31,10 @@ const bigSpans = 60_000;
 
 /** Files the embedded store's deriver still holds (pending payloads, unfinished derives). */
 function underivedFiles(dataDir: string): string[] {
-  const found: string[] = [];
-  const walk = (path: string, depth: number) => {
-    for (const entry of readdirSync(path, { withFileTypes: true })) {
-      const full = join(path, entry.name);
-      if (entry.isDirectory() && depth < 4) walk(full, depth + 1);
-      else if (entry.isFile() && full.includes('/derive/')) found.push(full);
-    }
-  };
-  walk(dataDir, 0);
-  return found;
+  const deriveDir = join(dataDir, 'derive');
+  return readdirSync(deriveDir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name));
 }
 
 /** Sends the big request and resolves, with its answer still pending, once it is being exported. */
