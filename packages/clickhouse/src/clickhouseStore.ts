@@ -304,7 +304,7 @@ export async function openStore({
           scratchDir,
           derive: {
             dir: resolve(home, 'derive'),
-            interval: embedded.deriveInterval ?? 0,
+            interval: embedded.deriveInterval ?? 1000,
             maxPendingBytes: embedded.derivePendingBytes ?? 128 * 1024 ** 2,
           },
         }

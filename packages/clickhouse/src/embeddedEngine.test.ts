@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { allocatorConf, embeddedEngineConfig, engineArgs } from './embeddedEngine.ts';
 
 describe('embeddedEngineConfig', () => {
-  it('defaults to the engine’s memory bound and freed pages kept 1 s', () => {
+  it('defaults to the engine’s memory bound, freed pages kept 1 s and a derive every second', () => {
     expect(embeddedEngineConfig.parse(undefined)).toEqual({
       maxMemory: 0,
       freedMemoryDecay: 1000,
-      deriveInterval: 0,
+      deriveInterval: 1000,
       derivePendingBytes: 128 * 1024 ** 2,
       serverSettings: {},
     });

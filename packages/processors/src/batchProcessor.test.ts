@@ -335,6 +335,30 @@ describe('batch processor behind a pipeline intake', () => {
     expect(first.settled && second.settled).toBe(true);
     await batch.shutdown();
   });
+
+  it('on shutdown waits for the running export and exports the requests gathered behind it, then answers them', async () => {
+    const sink = memorySink();
+    const { batch, entry } = intakePipeline(sink);
+    await batch.start();
+    sink.hold();
+    // Alone in the pipeline, the first request goes out at once; the others gather behind it.
+    const first = track(entry.consume(batchOf('default', 'big')));
+    await vi.waitFor(() => expect(sink.exports).toBe(1));
+    const gathered = [
+      track(entry.consume(batchOf('default', 'a'))),
+      track(entry.consume(batchOf('default', 'b'))),
+    ];
+    await sleep(20);
+    expect(sink.exports).toBe(1);
+    const shutdown = track(batch.shutdown());
+    await sleep(20);
+    expect(shutdown.settled).toBe(false);
+    expect(gathered.map((g) => g.settled)).toEqual([false, false]);
+    sink.release();
+    await vi.waitFor(() => expect(shutdown).toEqual({ settled: true, error: undefined }));
+    expect(sink.stored.map((s) => s.names)).toEqual([['big'], ['a', 'b']]);
+    expect([first, ...gathered]).toEqual(Array(3).fill({ settled: true, error: undefined }));
+  });
 });
 
 describe('batch processor waiting for the requests its last export answered (returnWait)', () => {
