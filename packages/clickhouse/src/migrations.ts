@@ -963,7 +963,7 @@ export const migrations: Migration[] = [
     // per interval through a Null table the engine's whole cost was ×0.67–0.78
     // (docs/benchmarks.md, "The derived tables filled once per interval"). So the views move
     // onto spans_derive, which stores nothing, and the exporter INSERTs its payloads there
-    // (deriveSpans.ts). A server keeps its views on spans: its INSERTs come from the ingester's
+    // (spansDeriver.ts). A server keeps its views on spans: its INSERTs come from the ingester's
     // large batches and other writers. A later migration adding a column to spans adds it to
     // spans_derive too (embedded only).
     steps: [
