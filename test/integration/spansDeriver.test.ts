@@ -295,6 +295,48 @@ describe('the spans deriver', () => {
     expect(String(lines[0]!.msg)).toContain('spans are stored');
   });
 
+  it('derives what waits when a derive starts, and leaves what is stored meanwhile to the next', async () => {
+    // Under steady intake a derive that took every payload stored while it ran would derive each
+    // INSERT's payload alone: the per-INSERT cost the deriver exists to save.
+    let entered!: () => void;
+    const inDerive = new Promise<void>((r) => {
+      entered = r;
+    });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const held: ClickHouseStore = {
+      ...store,
+      client: new Proxy(store.client, {
+        get(target, key, receiver) {
+          const value = Reflect.get(target, key, receiver);
+          if (key !== 'command') return typeof value === 'function' ? value.bind(target) : value;
+          return async (params: { query: string }) => {
+            if (params.query.includes('spans_derive')) {
+              entered();
+              await gate;
+            }
+            return target.command(params as Parameters<typeof target.command>[0]);
+          };
+        },
+      }),
+    };
+    const deriver = spansDeriver(held, options('steady'));
+    await store1(deriver, 'steady-0', payload('steady', 4, 1));
+    const first = deriver.derive();
+    await inDerive;
+    await store1(deriver, 'steady-1', payload('steady', 6, 1, 4));
+    release();
+    await first;
+    expect(deriver.counts).toMatchObject({ derives: 1, derivedPayloads: 1 });
+    expect(deriver.pendingPayloads).toBe(1);
+    expect((await counted('steady')).trace_search_spans).toBe(4);
+    await deriver.derive();
+    expect(deriver.counts).toMatchObject({ derives: 2, derivedPayloads: 2 });
+    expect(await counted('steady')).toMatchObject({ spans: 10, trace_search_spans: 10 });
+  });
+
   it('retries a derive that failed for the engine, not the data, past its attempts, then derives it once', async () => {
     // The engine out of disk space for the derive INSERTs: the real store for everything else.
     let refusals = 5;

@@ -218,14 +218,20 @@ export function spansDeriver(store: ClickHouseStore, options: SpansDeriverOption
     return false;
   }
 
-  /** Every `derive-*` directory a failed derive or a crash left, then every pending payload. */
+  /**
+   * Every `derive-*` directory a failed derive or a crash left, then the payloads waiting when it
+   * began, `maxPayloads` at a time. Not those stored meanwhile: under steady intake (an INSERT
+   * every ~70 ms, a derive ~80 ms) draining until none waits derived each payload alone, the
+   * per-INSERT cost the deriver saves (51 derives of 64 payloads in 5 s of `llmp start`).
+   */
   async function deriveAll(): Promise<void> {
     for (const name of readdirSync(dir)
       .filter((n) => n.startsWith('derive-'))
       .sort())
       await deriveDir(name);
-    while (pending.size > 0) {
-      const batch = [...pending].slice(0, maxPayloads);
+    const waiting = [...pending];
+    while (waiting.length > 0) {
+      const batch = waiting.splice(0, maxPayloads);
       const name = `derive-${Date.now().toString().padStart(15, '0')}-${randomUUID()}`;
       await mkdir(join(dir, name));
       const entry = { bytes: 0, payloads: 0, since: Date.now(), dataErrors: 0 };
@@ -241,7 +247,7 @@ export function spansDeriver(store: ClickHouseStore, options: SpansDeriverOption
     }
   }
 
-  /** One derive at a time: a call waits for the running one, then derives what is left. */
+  /** One derive at a time: a call waits for the running one, then derives what waits then. */
   function derive(): Promise<void> {
     const next = running.then(deriveAll, deriveAll);
     running = next.catch(() => undefined);
