@@ -113,6 +113,26 @@ async function store1(deriver: ReturnType<typeof spansDeriver>, token: string, b
   await staged.stored();
 }
 
+/**
+ * The real store, with `before` run ahead of every INSERT into spans_derive (a derive): to hold
+ * one, or to fail it as the engine would.
+ */
+function beforeDerives(before: () => Promise<void> | void): ClickHouseStore {
+  return {
+    ...store,
+    client: new Proxy(store.client, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver);
+        if (key !== 'command') return typeof value === 'function' ? value.bind(target) : value;
+        return async (params: { query: string }) => {
+          if (params.query.includes('spans_derive')) await before();
+          return target.command(params as Parameters<typeof target.command>[0]);
+        };
+      },
+    }),
+  };
+}
+
 describe('the spans deriver', () => {
   it('fills the derived tables as the per-INSERT path does for the same spans, once per derive', async () => {
     // Per INSERT: the exporter (spans, then spans_derive, each batch).
@@ -306,22 +326,10 @@ describe('the spans deriver', () => {
     const gate = new Promise<void>((r) => {
       release = r;
     });
-    const held: ClickHouseStore = {
-      ...store,
-      client: new Proxy(store.client, {
-        get(target, key, receiver) {
-          const value = Reflect.get(target, key, receiver);
-          if (key !== 'command') return typeof value === 'function' ? value.bind(target) : value;
-          return async (params: { query: string }) => {
-            if (params.query.includes('spans_derive')) {
-              entered();
-              await gate;
-            }
-            return target.command(params as Parameters<typeof target.command>[0]);
-          };
-        },
-      }),
-    };
+    const held = beforeDerives(async () => {
+      entered();
+      await gate;
+    });
     const deriver = spansDeriver(held, options('steady'));
     await store1(deriver, 'steady-0', payload('steady', 4, 1));
     const first = deriver.derive();
@@ -340,20 +348,10 @@ describe('the spans deriver', () => {
   it('retries a derive that failed for the engine, not the data, past its attempts, then derives it once', async () => {
     // The engine out of disk space for the derive INSERTs: the real store for everything else.
     let refusals = 5;
-    const full: ClickHouseStore = {
-      ...store,
-      client: new Proxy(store.client, {
-        get(target, key, receiver) {
-          const value = Reflect.get(target, key, receiver);
-          if (key !== 'command') return typeof value === 'function' ? value.bind(target) : value;
-          return async (params: { query: string }) => {
-            if (params.query.includes('spans_derive') && refusals-- > 0)
-              throw Object.assign(new Error('Cannot reserve 1.00 MiB, not enough space'), { code: '243' });
-            return target.command(params as Parameters<typeof target.command>[0]);
-          };
-        },
-      }),
-    };
+    const full = beforeDerives(() => {
+      if (refusals-- > 0)
+        throw Object.assign(new Error('Cannot reserve 1.00 MiB, not enough space'), { code: '243' });
+    });
     const deriver = spansDeriver(full, { ...options('transient'), maxAttempts: 2, maxPendingBytes: 1 });
     await store1(deriver, 'transient-0', payload('transient', 5, 1));
     for (let i = 0; i < 5; i++) {
