@@ -217,7 +217,8 @@ describe.skipIf(!brokers)('ingester crash between insert and commit', () => {
     const crashed = new Promise<NodeJS.Signals | null>((resolve) =>
       crashing.child.once('close', (_c, s) => resolve(s)),
     );
-    const traces = Array.from({ length: 20 }, () => otlpJsonTrace({ spans: 5 }));
+    const service = `redelivery-${Date.now()}`;
+    const traces = Array.from({ length: 20 }, () => otlpJsonTrace({ spans: 5, service }));
     for (const t of traces) expect((await postJson(gateway.httpPort, t.body)).status).toBe(200);
     expect(await crashed).toBe('SIGKILL');
     expect(crashing.stderr()).toMatch(/fault injection: exiting after insert of .*, before commit/);
@@ -233,6 +234,15 @@ describe.skipIf(!brokers)('ingester crash between insert and commit', () => {
     console.log(`redelivery: sent ${traces.length * 5} spans, stored ${stored}`);
     expect(stored).toBe(traces.length * 5);
     expect([...counts.values()].every((n) => n === 5)).toBe(true);
+    // The derived tables count the range once too (trace_search's span counts).
+    const search = await restarted.api(`/v1/traces?service=${service}&limit=100`);
+    expect(search.status).toBe(200);
+    const { traces: found } = (await search.json()) as {
+      traces: Array<{ traceId: string; spanCount: number }>;
+    };
+    expect(found.map((t) => [t.traceId, t.spanCount]).sort()).toEqual(
+      traces.map((t) => [t.traceId, 5]).sort(),
+    );
     expect(restarted.logs.some((l) => l.msg === 're-inserting a range whose commit was lost')).toBe(true);
     expect(await restarted.stop('SIGTERM')).toBe(0);
   });

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type ClickHouseStore,
@@ -188,10 +188,63 @@ describe('the spans deriver', () => {
     await after.recover();
     expect(existsSync(join(root, name))).toBe(false);
     expect(after.counts).toMatchObject({ derives: 1, derivedPayloads: 3 });
+    // Its batches delivered again (Kafka offsets not committed before the crash): stored and derived once.
+    await after.insert('replay-1', payload('replay', 10, 2, 10));
+    expect(after.pendingPayloads).toBe(0);
+    await after.derive();
     expect(await counted('replay')).toMatchObject({
       spans: 30,
       trace_search_spans: 30,
       span_metrics_hourly: 30,
+    });
+  });
+
+  it('stores and derives once a payload whose token comes again while it waits, after its derive, and after a restart', async () => {
+    const token = 'otlp_spans/0/100-180/p1';
+    const again = () => payload('ledger', 10, 2);
+    const first = spansDeriver(store, options('ledger', { ledgerSize: 4 }));
+    await first.insert(token, again());
+    await first.insert(token, again());
+    expect(first.pendingPayloads).toBe(1);
+    await first.derive();
+    await first.insert(token, again());
+    expect(first.pendingPayloads).toBe(0);
+    const restarted = spansDeriver(store, options('ledger', { ledgerSize: 4 }));
+    await restarted.recover();
+    await restarted.insert(token, again());
+    expect(restarted.pendingPayloads).toBe(0);
+    await restarted.derive();
+    expect(await counted('ledger')).toEqual({
+      spans: 10,
+      trace_search_spans: 10,
+      trace_search_traces: 2,
+      trace_job_usage: 10,
+      span_metrics_hourly: 10,
+      trace_jobs: 2,
+    });
+    // What it remembers is bounded: the newest tokens (as many as the spans' deduplication window).
+    for (let i = 0; i < 12; i++) {
+      await restarted.insert(`ledger-more-${i}`, payload('ledgermore', 1, 1, i));
+      await restarted.derive();
+    }
+    const remembered = readFileSync(join(options('ledger').dir, 'derived.log'), 'utf8')
+      .trim()
+      .split('\n');
+    expect(remembered.length).toBeLessThanOrEqual(8);
+    expect(remembered.at(-1)).toBe(`${Buffer.from('ledger-more-11').toString('base64url')}.rowbinary`);
+    expect(await counted('ledgermore')).toMatchObject({ spans: 12, trace_search_spans: 12 });
+  });
+
+  it('derives at once, with its INSERT, a payload whose token is too long to name its file', async () => {
+    const deriver = spansDeriver(store, options('longtoken'));
+    const token = `${'t'.repeat(240)}/0/1-2/p1`;
+    await deriver.insert(token, payload('longtoken', 5, 1));
+    await deriver.insert(token, payload('longtoken', 5, 1));
+    expect(deriver.pendingPayloads).toBe(0);
+    expect(await counted('longtoken')).toMatchObject({
+      spans: 5,
+      trace_search_spans: 5,
+      span_metrics_hourly: 5,
     });
   });
 
@@ -387,18 +440,18 @@ describe('the spans deriver', () => {
       });
     const pendingFiles = (name: string) => readdirSync(join(dir.path, name, 'pending'));
 
-    it('with an interval, answers with spans stored and derives at shutdown a batch without a token; one with a token (a Kafka redelivery) at once, its repeat dropped', async () => {
+    it('with an interval, answers with spans stored and derives at shutdown, batches with a token (a Kafka redelivery: its repeat dropped) or without', async () => {
       const exporter = exporterOn(withDerive('exporter-interval', 60_000));
       await exporter.start();
-      await exporter.consume(batch('later', 10, 'otlp_spans-0-1-2'));
-      await exporter.consume(batch('later', 10, 'otlp_spans-0-1-2'));
+      await exporter.consume(batch('later', 10, 'otlp_spans/0/1-2/p1'));
+      await exporter.consume(batch('later', 10, 'otlp_spans/0/1-2/p1'));
       await exporter.consume(batch('later', 6));
       expect(await counted('later')).toMatchObject({
         spans: 16,
-        trace_search_spans: 10,
-        span_metrics_hourly: 10,
+        trace_search_spans: 0,
+        span_metrics_hourly: 0,
       });
-      expect(pendingFiles('exporter-interval')).toHaveLength(1);
+      expect(pendingFiles('exporter-interval')).toHaveLength(2);
       await exporter.shutdown();
       expect(await counted('later')).toMatchObject({
         spans: 16,

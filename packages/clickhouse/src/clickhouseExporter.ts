@@ -126,14 +126,14 @@ export function clickhouseExporter(
         try {
           rows = payload.rows;
           if (rows === 0) return;
-          // A batch with a token (the ingester's Kafka offsets) can be delivered again after its
-          // derive: its payload is derived at once with that token, below, so the derived tables
-          // drop the repeat as spans does. Batches without one (`llmp start`) wait to be derived.
-          if (deriver && config.table === 'spans' && !token) {
+          // Every payload waits to be derived. A batch with a token (the ingester's Kafka offsets)
+          // delivered again is stored once and derived once (the deriver remembers the tokens).
+          if (deriver && config.table === 'spans') {
             // Past the pending bound a derive runs first: nothing stored yet if it fails.
             await deriver.admit();
-            // A token of its own: a payload a crash left staged is INSERTed again with it at start.
-            await deriver.insert(randomUUID(), payload.bytes, clickhouseSettings);
+            // Without one (`llmp start`), a token of its own: a payload a crash left staged is
+            // INSERTed again with it at start.
+            await deriver.insert(token ?? randomUUID(), payload.bytes, clickhouseSettings);
             // The spans are stored: a failed derive keeps its payloads for the next (counted).
             if (store.derive?.interval === 0) await deriver.derive().catch(() => undefined);
             store.writeHealth.succeeded();

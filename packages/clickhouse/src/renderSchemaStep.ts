@@ -33,7 +33,8 @@ export const replicaPath = "'/clickhouse/tables/{uuid}/{shard}', '{replica}'";
  */
 export const clusterWideReplicaPath = "'/clickhouse/tables/{uuid}/all', '{shard}-{replica}'";
 
-const dedupWindow = 10_000;
+/** How many of its newest inserted blocks a table remembers the deduplication tokens of (a repeat is dropped). */
+export const dedupWindow = 10_000;
 
 /** The Distributed table's name of a table on a cluster is the table's; its data is here. */
 export const localName = (table: string) => `${table}_local`;

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { appendFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClickHouseSettings } from '@clickhouse/client';
 import type { Logger } from '@llmp/pipeline';
 import { classifyClickHouseError } from './classifyClickHouseError.ts';
 import type { ClickHouseStore } from './clickhouseStore.ts';
+import { insertRowBinary } from './insertRowBinary.ts';
+import { dedupWindow } from './renderSchemaStep.ts';
 import { spanRowBinaryColumns } from './spanRowBinary.ts';
 
 /** RowBinary columns of a payload, as spanRowBinaryColumns. */
@@ -28,6 +30,13 @@ export interface SpansDeriverOptions {
    * read) is moved to `failed/`; 3 if absent. Other failures are retried without limit.
    */
   maxAttempts?: number;
+  /**
+   * How many derived payloads' tokens are remembered (`derived.log`), newest kept: a token
+   * INSERTed again within them (a Kafka redelivery) is stored (the spans' window drops it) and not
+   * derived again. The spans' deduplication window (renderSchemaStep's dedupWindow) if absent: a
+   * repeat older than that is stored twice in spans anyway.
+   */
+  ledgerSize?: number;
   /** Where a quarantined directory is reported (nothing if absent). */
   logger?: Logger;
   /** Told the seconds of every derive that INSERTed (the duration histogram of deriveMetrics). */
@@ -63,6 +72,16 @@ function isDataError(error: unknown): boolean {
   return unreadableCodes.has(code) || classifyClickHouseError(error, 'derive').kind === 'permanent';
 }
 
+/**
+ * The longest file name a token is kept in (base64url of the token, `.rowbinary`): with `.new`
+ * within the 255 bytes of a name on every common file system. A longer token (a topic name of
+ * 150 characters or more) is derived at once by its INSERT (insert()).
+ */
+const maxFileName = 200;
+
+/** The file a payload with this token waits in, under `pending/` or a `derive-*` directory. */
+const fileOf = (token: string) => `${Buffer.from(token).toString('base64url')}.rowbinary`;
+
 /** A payload written to `pending/<name>.new` before its INSERT into spans. */
 export interface StagedPayload {
   /** The file the INSERT into spans reads. */
@@ -83,21 +102,41 @@ export interface StagedPayload {
  * that start-up (recover) finishes: a `.new` file is INSERTed into spans again with its token (a
  * stored one is dropped by the spans' deduplication window), a `derive-*` directory derived again
  * with its token (the targets' windows drop a replay, deduplicate_blocks_in_dependent_materialized_views),
- * so every span is counted once. Derives run one at a time.
+ * so every span is counted once. A token INSERTed again (the ingester's Kafka offsets, delivered
+ * again after a crash or a rebalance) while its payload waits or after its derive (`derived.log`,
+ * the newest `ledgerSize`) goes to spans only, whose window drops it. Derives run one at a time.
  * @example const deriver = spansDeriver(store, { dir, table: 'llmp.spans', deriveTable: 'llmp.spans_derive', columns, maxPendingBytes, maxPayloads: 8 });
  */
 export function spansDeriver(store: ClickHouseStore, options: SpansDeriverOptions) {
   const { dir, table, deriveTable, columns, maxPendingBytes, maxPayloads, logger, observe } = options;
   const maxAttempts = options.maxAttempts ?? 3;
+  const ledgerSize = options.ledgerSize ?? dedupWindow;
   const pendingDir = join(dir, 'pending');
   const failedDir = join(dir, 'failed');
+  const ledgerPath = join(dir, 'derived.log');
   mkdirSync(pendingDir, { recursive: true });
+  /**
+   * The files (tokens) of the payloads derived, oldest first, at most ledgerSize; `derived.log`
+   * holds them one per line, appended after each derive and rewritten past twice ledgerSize lines.
+   */
+  const derived = new Set<string>();
+  let ledgerLines = 0;
+  if (existsSync(ledgerPath)) {
+    const lines = readFileSync(ledgerPath, 'utf8').split('\n').filter(Boolean);
+    ledgerLines = lines.length;
+    for (const line of lines.slice(-ledgerSize)) derived.add(line);
+  }
+  /** Payloads being staged and INSERTed, by file: a second INSERT of one waits for the first. */
+  const staging = new Map<string, Promise<void>>();
   const names = columns.map(([name]) => `\`${name}\``);
   const structure = columns.map(([, type], i) => `${names[i]} ${type}`).join(', ');
   /** Payloads waiting in `pending/`, oldest first: their sizes and when they were stored (ms). */
   const pending = new Map<string, { bytes: number; since: number }>();
   /** `derive-*` directories not yet derived: what they hold, and the data errors they met. */
-  const dirs = new Map<string, { bytes: number; payloads: number; since: number; dataErrors: number }>();
+  const dirs = new Map<
+    string,
+    { bytes: number; payloads: number; since: number; dataErrors: number; files: string[] }
+  >();
   let pendingBytes = 0;
   const counts: DeriveCounts = {
     derives: 0,
@@ -133,7 +172,7 @@ export function spansDeriver(store: ClickHouseStore, options: SpansDeriverOption
   }
 
   async function stage(token: string, bytes: Uint8Array): Promise<StagedPayload> {
-    const file = `${Buffer.from(token).toString('base64url')}.rowbinary`;
+    const file = fileOf(token);
     const path = join(pendingDir, `${file}.new`);
     await writeFile(path, bytes);
     return {
@@ -152,17 +191,48 @@ export function spansDeriver(store: ClickHouseStore, options: SpansDeriverOption
     let entry = dirs.get(name);
     if (!entry) {
       const path = join(dir, name);
-      entry = { bytes: 0, payloads: 0, since: Date.now(), dataErrors: 0 };
+      entry = { bytes: 0, payloads: 0, since: Date.now(), dataErrors: 0, files: [] };
       for (const f of readdirSync(path).filter((n) => n.endsWith('.rowbinary'))) {
         const info = statSync(join(path, f));
         entry.bytes += info.size;
         entry.payloads++;
         entry.since = Math.min(entry.since, info.mtimeMs);
+        entry.files.push(f);
       }
       dirs.set(name, entry);
       pendingBytes += entry.bytes;
     }
     return entry;
+  }
+
+  /** Whether a payload of this file is stored already: waiting, being derived, or derived. */
+  function seen(file: string): boolean {
+    if (pending.has(file) || derived.has(file)) return true;
+    for (const entry of dirs.values()) if (entry.files.includes(file)) return true;
+    return false;
+  }
+
+  /**
+   * Remembers the files of a derive, before its directory is removed (a crash between the two
+   * derives it again with its token: dropped, then remembered).
+   */
+  async function remember(files: readonly string[]): Promise<void> {
+    for (const file of files) {
+      derived.delete(file);
+      derived.add(file);
+    }
+    for (const file of derived) {
+      if (derived.size <= ledgerSize) break;
+      derived.delete(file);
+    }
+    ledgerLines += files.length;
+    if (ledgerLines <= 2 * ledgerSize) {
+      await appendFile(ledgerPath, files.map((file) => `${file}\n`).join(''));
+      return;
+    }
+    await writeFile(`${ledgerPath}.new`, [...derived].map((file) => `${file}\n`).join(''));
+    await rename(`${ledgerPath}.new`, ledgerPath);
+    ledgerLines = derived.size;
   }
 
   /** A directory done with (derived, or quarantined): its bytes no longer wait. */
@@ -212,6 +282,7 @@ export function spansDeriver(store: ClickHouseStore, options: SpansDeriverOption
       counts.derives++;
       counts.derivedPayloads += entry.payloads;
       counts.derivedBytes += entry.bytes;
+      await remember(entry.files);
     }
     await rm(path, { recursive: true, force: true });
     forget(name);
@@ -234,7 +305,7 @@ export function spansDeriver(store: ClickHouseStore, options: SpansDeriverOption
       const batch = waiting.splice(0, maxPayloads);
       const name = `derive-${Date.now().toString().padStart(15, '0')}-${randomUUID()}`;
       await mkdir(join(dir, name));
-      const entry = { bytes: 0, payloads: 0, since: Date.now(), dataErrors: 0 };
+      const entry = { bytes: 0, payloads: 0, since: Date.now(), dataErrors: 0, files: [] as string[] };
       dirs.set(name, entry);
       for (const [file, { bytes, since }] of batch) {
         await rename(join(pendingDir, file), join(dir, name, file));
@@ -242,6 +313,7 @@ export function spansDeriver(store: ClickHouseStore, options: SpansDeriverOption
         entry.bytes += bytes;
         entry.payloads++;
         entry.since = Math.min(entry.since, since);
+        entry.files.push(file);
       }
       await deriveDir(name);
     }
@@ -280,17 +352,40 @@ export function spansDeriver(store: ClickHouseStore, options: SpansDeriverOption
     stage,
     /**
      * A payload INSERTed into the table (`settings` besides the token's) and left pending: stored
-     * whole or not at all; nothing of it waits when the INSERT fails.
+     * whole or not at all; nothing of it waits when the INSERT fails. One whose token was
+     * INSERTed before (waiting, being derived, or among the derived remembered) goes to the table
+     * only, where the window drops it; one whose token is too long to name a file is derived at
+     * once, with the same token (a repeat dropped by the derived tables' windows too).
      */
     async insert(token: string, bytes: Uint8Array, more: ClickHouseSettings = {}): Promise<void> {
-      const staged = await stage(token, bytes);
-      try {
-        await insertFrom(table, staged.path, token, more);
-      } catch (error) {
-        await staged.discard();
-        throw error;
+      const file = fileOf(token);
+      const once = { ...more, ...settings(token) };
+      if (file.length > maxFileName) {
+        await insertRowBinary(store, { table, columns, bytes, settings: once, thenInto: [deriveTable] });
+        return;
       }
-      await staged.stored();
+      for (let running = staging.get(file); running; running = staging.get(file))
+        await running.catch(() => undefined);
+      if (seen(file)) {
+        await insertRowBinary(store, { table, columns, bytes, settings: once });
+        return;
+      }
+      const inserting = (async () => {
+        const staged = await stage(token, bytes);
+        try {
+          await insertFrom(table, staged.path, token, more);
+        } catch (error) {
+          await staged.discard();
+          throw error;
+        }
+        await staged.stored();
+      })();
+      staging.set(file, inserting);
+      try {
+        await inserting;
+      } finally {
+        staging.delete(file);
+      }
     },
     /** Resolves once the pending bytes are within the bound, deriving first when they are not. */
     async admit(): Promise<void> {
