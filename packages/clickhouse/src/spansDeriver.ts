@@ -74,8 +74,8 @@ function isDataError(error: unknown): boolean {
 
 /**
  * The longest file name a token is kept in (base64url of the token, `.rowbinary`): with `.new`
- * within the 255 bytes of a name on every common file system. A longer token (a topic name of
- * 150 characters or more) is derived at once by its INSERT (insert()).
+ * within the 255 bytes of a name on every common file system. A longer token (over ~140 bytes: a
+ * topic and project name of ~100 characters together) is derived at once by its INSERT (insert()).
  */
 const maxFileName = 200;
 
