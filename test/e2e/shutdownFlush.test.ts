@@ -34,10 +34,10 @@ const bigSpans = 60_000;
  */
 const attempts = 10;
 
-/** Files the embedded store's deriver still holds (pending payloads, unfinished derives). */
+/** Payloads the embedded store's deriver still holds (pending, in unfinished derives); not its derived.log. */
 function underivedFiles(dataDir: string): string[] {
   return readdirSync(join(dataDir, 'derive'), { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile())
+    .filter((entry) => entry.isFile() && /\.rowbinary(\.new)?$/.test(entry.name))
     .map((entry) => join(entry.parentPath, entry.name));
 }
 
